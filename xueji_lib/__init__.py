@@ -1,0 +1,18 @@
+"""xueji_lib: load, check, reconcile and report on 学籍 (student-status) files.
+
+    >>> import xueji_lib as xj
+    >>> df = xj.read_dbf("data_samples/hei/10_录取名单.dbf")     # doctest: +SKIP
+    >>> print(xj.load_report(df).summary())                      # doctest: +SKIP
+"""
+from .errors import (FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError,
+                     XuejiError)
+from .layouts import Layout, LayoutField, list_layouts, load_layout
+from .loadinfo import FieldSpec, LoadReport, LoadWarning, load_report
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "XuejiError", "FileFormatError", "TruncatedFileError", "MemoFileMissing", "WriteError", "LayoutError",
+    "Layout", "LayoutField", "list_layouts", "load_layout",
+    "LoadReport", "LoadWarning", "FieldSpec", "load_report",
+]

@@ -1,0 +1,63 @@
+"""One root exception, ``XuejiError``; each subclass says what went wrong and where.
+
+Subclasses also derive from the matching built-in (as dbfread's ``DBFNotFound(IOError)`` does), so a
+generic ``except ValueError`` or ``except OSError`` still catches them. Messages are in Chinese, for
+the registry clerk who reads them, and always name the file (and the row/field where there is one).
+"""
+from __future__ import annotations
+
+
+class XuejiError(Exception):
+    """Root of every error xueji raises on purpose."""
+
+
+class FileFormatError(XuejiError, ValueError):
+    """A file is not what it claims to be (not a DBF, a bad header, an unreadable workbook)."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"文件 {self.path}：{problem}")
+
+
+class TruncatedFileError(FileFormatError):
+    """A DBF holds fewer records than its header promises (a cut-off download or copy)."""
+
+    def __init__(self, path, expected: int, present: int, partial_bytes: int = 0):
+        self.expected = expected
+        self.present = present
+        self.partial_bytes = partial_bytes
+        tail = f"，另有 {partial_bytes} 字节的不完整记录" if partial_bytes else ""
+        super().__init__(
+            path,
+            f"文件不完整：文件头记录数为 {expected} 条，实际只有 {present} 条完整记录{tail}。"
+            "文件可能在下载或复制时被截断，请重新下载或从原系统重新导出。",
+        )
+
+
+class MemoFileMissing(XuejiError, FileNotFoundError):
+    """A DBF has memo fields but its .FPT/.DBT file is not beside it."""
+
+    def __init__(self, path, fields):
+        self.path = str(path)
+        self.fields = list(fields)
+        super().__init__(
+            f"文件 {self.path}：备注字段 {', '.join(self.fields)} 的内容存放在同名 .FPT 或 .DBT 文件中，"
+            "但该文件不在同一目录。请把同名的 .FPT/.DBT 文件一起复制过来。"
+        )
+
+
+class WriteError(XuejiError, ValueError):
+    """Values that cannot be written faithfully (too long for the field, not encodable, wrong type).
+
+    ``problems`` is a DataFrame with one row per (row, field) problem: row (1-based), field, value, reason.
+    """
+
+    def __init__(self, path, problems, summary: str):
+        self.path = str(path)
+        self.problems = problems
+        super().__init__(f"文件 {self.path} 未写入：{summary}")
+
+
+class LayoutError(XuejiError, ValueError):
+    """A layout or code-table file is malformed, unknown, or does not fit the data."""

@@ -1,0 +1,193 @@
+"""Layouts: which fields a file has, their DBF types and widths, which are required, which code table
+applies. Layouts are YAML files, not Python: the platform changes its structures from year to year, and
+a user adds or edits one without touching code.
+
+Built-in layouts live in ``xueji_lib/layouts/*.yml``. More are searched for in the folders named by the
+environment variable ``XUEJI_LAYOUT_PATH`` (separated by ``os.pathsep``); a user layout with the name
+of a built-in one replaces it. ``load_layout`` also takes a path to a ``.yml`` file.
+
+    >>> from xueji_lib import load_layout
+    >>> lay = load_layout("chsi_registration")
+    >>> lay.field("KSH").width
+    18
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .errors import LayoutError
+
+BUILTIN_DIR = Path(__file__).with_name("layouts")
+DBF_TYPES = {"C", "N", "F", "D", "L"}
+PERSONAL_KINDS = {"id", "phone", "address"}
+DATE_FORMATS = {"YYYYMMDD", "YYYYMM"}
+
+
+@dataclass(frozen=True)
+class LayoutField:
+    code: str  # field code = DBF field name (upper case, at most 10 characters)
+    name: str  # Chinese name, as headed in Excel templates
+    type: str = "C"  # DBF type written: C, N, F, D, L
+    width: int = 0
+    decimals: int = 0
+    required: bool = False
+    codes: str | None = None  # name of the code table that applies
+    personal: str | None = None  # "id", "phone" or "address": masked wherever a person reads it
+    aliases: tuple[str, ...] = ()  # other header spellings accepted when reading sheets
+    date: str | None = None  # "YYYYMMDD" or "YYYYMM": a date kept as text in this form
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    title: str
+    format: str  # "dbf" or "excel"
+    fields: tuple[LayoutField, ...]
+    category: str = ""  # "higher_ed" or "k12"
+    description: str = ""
+    source: str = ""
+    confidence: str = ""
+    path: str = ""
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def codes(self) -> list[str]:
+        return [f.code for f in self.fields]
+
+    @property
+    def required(self) -> list[str]:
+        return [f.code for f in self.fields if f.required]
+
+    def field(self, code: str) -> LayoutField:
+        for f in self.fields:
+            if f.code == code.upper():
+                return f
+        raise KeyError(f"版式 {self.name} 没有字段 {code}")
+
+    def header_map(self) -> dict[str, str]:
+        """Every accepted header spelling (code, Chinese name, aliases) → field code.
+
+        Keys are normalised with ``normalize_header`` so "姓名★", " 姓名 " and "姓名" all match.
+        """
+        out: dict[str, str] = {}
+        for f in self.fields:
+            for spelling in (f.code, f.name, *f.aliases):
+                out.setdefault(normalize_header(spelling), f.code)
+        return out
+
+    def personal_fields(self) -> dict[str, str]:
+        return {f.code: f.personal for f in self.fields if f.personal}
+
+
+def normalize_header(text: str) -> str:
+    """Header cell → comparable key: strip blanks and ★/*/required marks, full-width → half-width,
+    upper-case Latin letters."""
+    s = str(text).strip()
+    s = s.translate(_FULLWIDTH)
+    for mark in ("★", "☆", "*", "（必填）", "(必填)"):
+        s = s.replace(mark, "")
+    return "".join(s.split()).upper()
+
+
+_FULLWIDTH = {0x3000: 0x20, **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}}
+
+
+def _layout_dirs() -> list[Path]:
+    dirs = [BUILTIN_DIR]
+    for part in os.environ.get("XUEJI_LAYOUT_PATH", "").split(os.pathsep):
+        if part.strip():
+            dirs.append(Path(part.strip()))
+    return dirs
+
+
+def _parse_layout(path: Path) -> Layout:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise LayoutError(f"版式文件 {path} 无法读取：{exc}") from exc
+    if not isinstance(data, dict) or "fields" not in data:
+        raise LayoutError(f"版式文件 {path} 格式不对：需要 name、title、format 和 fields")
+    fields = []
+    seen = set()
+    for i, raw in enumerate(data.get("fields") or [], start=1):
+        if not isinstance(raw, dict) or "code" not in raw:
+            raise LayoutError(f"版式文件 {path} 第 {i} 个字段缺少 code")
+        code = str(raw["code"]).strip().upper()
+        ftype = str(raw.get("type", "C")).upper()
+        width = int(raw.get("width", 0) or 0)
+        problem = None
+        if not code or len(code.encode("ascii", "replace")) > 10:
+            problem = "字段代码须为 1–10 个字母数字（DBF 字段名上限 10 字符）"
+        elif code in seen:
+            problem = "字段代码重复"
+        elif ftype not in DBF_TYPES:
+            problem = f"类型 {ftype} 不支持（可用 {', '.join(sorted(DBF_TYPES))}）"
+        elif ftype in {"C", "N", "F"} and not 1 <= width <= 254:
+            problem = "C/N/F 字段须给出 1–254 的 width"
+        elif raw.get("date") and raw["date"] not in DATE_FORMATS:
+            problem = f"date 只能是 {', '.join(sorted(DATE_FORMATS))}"
+        elif raw.get("personal") and raw["personal"] not in PERSONAL_KINDS:
+            problem = f"personal 只能是 {', '.join(sorted(PERSONAL_KINDS))}"
+        if problem:
+            raise LayoutError(f"版式文件 {path} 字段 {code or i}：{problem}")
+        seen.add(code)
+        if ftype == "D":
+            width = 8
+        elif ftype == "L":
+            width = 1
+        aliases = raw.get("aliases") or []
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        fields.append(LayoutField(
+            code=code, name=str(raw.get("name", code)), type=ftype, width=width,
+            decimals=int(raw.get("decimals", 0) or 0), required=bool(raw.get("required", False)),
+            codes=raw.get("codes") or None, personal=raw.get("personal") or None,
+            aliases=tuple(str(a) for a in aliases), date=raw.get("date") or None, note=str(raw.get("note", "") or ""),
+        ))
+    known = {"name", "title", "format", "category", "description", "source", "confidence", "fields"}
+    return Layout(
+        name=str(data.get("name") or path.stem), title=str(data.get("title") or path.stem),
+        format=str(data.get("format", "dbf")), fields=tuple(fields),
+        category=str(data.get("category", "") or ""), description=str(data.get("description", "") or ""),
+        source=str(data.get("source", "") or ""), confidence=str(data.get("confidence", "") or ""),
+        path=str(path), extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+@lru_cache(maxsize=None)
+def _load_all(dirs: tuple[Path, ...]) -> dict[str, Layout]:
+    out: dict[str, Layout] = {}
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for path in sorted(d.glob("*.yml")) + sorted(d.glob("*.yaml")):
+            lay = _parse_layout(path)
+            out[lay.name] = lay  # later folders (the user's) replace built-ins of the same name
+    return out
+
+
+def list_layouts() -> list[Layout]:
+    """Every layout known: the built-in ones and those in ``XUEJI_LAYOUT_PATH``."""
+    return list(_load_all(tuple(_layout_dirs())).values())
+
+
+def load_layout(layout: "str | os.PathLike | Layout") -> Layout:
+    """A layout by name (``"chsi_registration"``), by path to a ``.yml`` file, or passed through."""
+    if isinstance(layout, Layout):
+        return layout
+    text = str(layout)
+    if text.endswith((".yml", ".yaml")) or os.sep in text:
+        path = Path(text)
+        if not path.is_file():
+            raise LayoutError(f"找不到版式文件 {path}")
+        return _parse_layout(path)
+    known = _load_all(tuple(_layout_dirs()))
+    if text not in known:
+        raise LayoutError(f"没有名为 {text} 的版式。已知版式：{', '.join(sorted(known))}")
+    return known[text]
