@@ -4,6 +4,7 @@
     >>> df = xj.read_dbf("data_samples/hei/10_录取名单.dbf")     # doctest: +SKIP
     >>> print(xj.load_report(df).summary())                      # doctest: +SKIP
 """
+from .dbf import inspect_dbf, read_dbf, write_dbf
 from .errors import (FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError,
                      XuejiError)
 from .layouts import Layout, LayoutField, list_layouts, load_layout
@@ -15,4 +16,5 @@ __all__ = [
     "XuejiError", "FileFormatError", "TruncatedFileError", "MemoFileMissing", "WriteError", "LayoutError",
     "Layout", "LayoutField", "list_layouts", "load_layout",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
+    "read_dbf", "write_dbf", "inspect_dbf",
 ]
