@@ -4,6 +4,7 @@
     >>> df = xj.read_dbf("data_samples/hei/10_录取名单.dbf")     # doctest: +SKIP
     >>> print(xj.load_report(df).summary())                      # doctest: +SKIP
 """
+from .codes import CodeEntry, CodeTable, list_code_tables, load_code_table, province_of
 from .dbf import inspect_dbf, read_dbf, write_dbf
 from .errors import (FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError,
                      XuejiError)
@@ -17,4 +18,5 @@ __all__ = [
     "Layout", "LayoutField", "list_layouts", "load_layout",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
     "read_dbf", "write_dbf", "inspect_dbf",
+    "CodeEntry", "CodeTable", "load_code_table", "list_code_tables", "province_of",
 ]

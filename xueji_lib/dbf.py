@@ -1033,7 +1033,7 @@ def _encode_number(col, f, region, problems):
         _problem(problems, idx, f.code, col.iloc[idx].tolist(), "不是数字")
     texts = []
     for v in num.tolist():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
             texts.append("")
         elif f.decimals:
             texts.append(f"{float(v):.{f.decimals}f}")

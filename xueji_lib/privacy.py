@@ -13,7 +13,7 @@ import pandas as pd
 
 # Field codes that hold personal data in any layout, used when no layout is at hand.
 DEFAULT_PERSONAL = {
-    "SFZH": "id", "ZJHM": "id", "SFZJH": "id", "CY1SFZJH": "id", "CY2SFZJH": "id",
+    "SFZH": "id", "ZJHM": "id", "XJH": "id", "SFZJH": "id", "CY1SFZJH": "id", "CY2SFZJH": "id",
     "LXDH": "phone", "SJHM": "phone", "CY1LXDH": "phone", "CY2LXDH": "phone",
     "JTDZ": "address", "TXDZ": "address", "XZZ": "address", "CY1XZZ": "address", "CY2XZZ": "address",
 }
