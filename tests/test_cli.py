@@ -1,0 +1,53 @@
+"""The `xueji` command as a user runs it: real processes, real files, Chinese messages, exit codes."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import xueji_lib as xj
+from tests.dbfbytes import build_dbf
+
+XUEJI = Path(sys.executable).with_name("xueji")
+
+
+def run(*args):
+    return subprocess.run([str(XUEJI), *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture()
+def upload(tmp_path):
+    df = pd.DataFrame({"KSH": ["26430101110001", "26430101110002"], "XM": ["张三", "李四"], "XB": ["男", "女"],
+                       "CSRQ": ["20080517", "20080101"], "SFZH": ["430102200805170012", "430102200801010020"],
+                       "MZ": ["汉族", "汉族"], "ZYMC": ["法学", "法学"], "CC": ["本科", "本科"], "XZ": ["4", "4"],
+                       "XXXS": ["普通全日制"] * 2, "RXRQ": ["20260901"] * 2})
+    return xj.write_dbf(df, tmp_path / "注册上报.dbf", "chsi_registration")
+
+
+def test_info_reports_and_masks(upload):
+    res = run("info", upload)
+    assert res.returncode == 0, res.stderr
+    assert "读入记录：2 条" in res.stdout and "0x4D" in res.stdout and "张三" in res.stdout
+    assert "430102********0012" in res.stdout and "430102200805170012" not in res.stdout
+
+
+def test_info_on_bad_files_gives_chinese_message_and_no_traceback(tmp_path):
+    cut = tmp_path / "cut.dbf"
+    cut.write_bytes(build_dbf([("XM", "C", 8, 0)], [[b"a"]], header_records=3))
+    for path, expect in [(cut, "文件不完整"), (tmp_path / "none.dbf", "找不到文件"),
+                         (tmp_path / "x.doc", "不认识的文件类型")]:
+        res = run("info", path)
+        assert res.returncode == 2
+        assert expect in res.stderr and "Traceback" not in res.stderr
+
+
+def test_layouts_and_codes():
+    res = run("layouts")
+    assert res.returncode == 0 and "chsi_registration" in res.stdout and "k12_student" in res.stdout
+    res = run("codes", "mz")
+    assert res.returncode == 0 and "毛难族" in res.stdout and "汉族" in res.stdout
+    res = run("codes", "no_such_table")
+    assert res.returncode == 2 and "no_such_table" in res.stderr and "Traceback" not in res.stderr
