@@ -9,6 +9,7 @@ from .dbf import inspect_dbf, read_dbf, write_dbf
 from .errors import (FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError,
                      XuejiError)
 from .layouts import Layout, LayoutField, list_layouts, load_layout
+from .tables import read_table, write_excel
 from .loadinfo import FieldSpec, LoadReport, LoadWarning, load_report
 
 __version__ = "0.1.0"
@@ -18,5 +19,6 @@ __all__ = [
     "Layout", "LayoutField", "list_layouts", "load_layout",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
     "read_dbf", "write_dbf", "inspect_dbf",
+    "read_table", "write_excel",
     "CodeEntry", "CodeTable", "load_code_table", "list_code_tables", "province_of",
 ]
