@@ -66,13 +66,15 @@ def measure(task: str, repeat: int, **paths) -> dict:
 
 
 def ensure_registration_dbf(n: int) -> Path:
+    """Generated in a child process: this process must stay small, because on Linux a child's peak RSS
+    (ru_maxrss) starts at its parent's RSS at fork time."""
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"registration_{n}.dbf"
     if not path.exists():
-        from xueji_lib.synth import write_registration_dbf
-
         t0 = time.perf_counter()
-        write_registration_dbf(n, path, seed=1)
+        code = (f"from xueji_lib.synth import write_registration_dbf\n"
+                f"write_registration_dbf({n}, {str(path)!r}, seed=1)\nrows = {n}\n")
+        run_child(CHILD.format(body=code))
         print(f"generated {path.name} ({path.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s",
               file=sys.stderr)
     return path
