@@ -548,8 +548,9 @@ def _hei_records(rng, people: pd.DataFrame, category: str, major_idx: np.ndarray
     fy_names = list(dict.fromkeys(m[4] for m in MAJORS_10 + MAJORS_50))
     fy_num = np.array([fy_names.index(m[4]) + 1 for m in majors])[major_idx]
     cw = max(2, len(str(int(cls.max())))) if n else 2
-    xh = _cat(str(year) + ("" if category == "10" else "5"), _num_text(fy_num, 2),
-              _num_text(major_idx + 1, 2), _num_text(cls, cw), _num_text(pos, 2))
+    # category 50 classes are per 学习形式 too, so its digit is part of the 学号 (else two forms' classes collide)
+    xh_head = str(year) if category == "10" else _cat(f"{year}5", _num_text(xxxs_idx + 1, 1))
+    xh = _cat(xh_head, _num_text(fy_num, 2), _num_text(major_idx + 1, 2), _num_text(cls, cw), _num_text(pos, 2))
     mark = _take([x[0] for x in xxxs_pool], xxxs_idx) if category == "50" else ""
     bh = _cat(take(5), str(year % 100), mark, _num_text(cls, cw))
     xz_np = xz.to_numpy().astype(str)
