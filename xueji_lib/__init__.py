@@ -8,15 +8,17 @@ from .codes import CodeEntry, CodeTable, list_code_tables, load_code_table, prov
 from .dbf import inspect_dbf, read_dbf, write_dbf
 from .errors import (FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError,
                      XuejiError)
-from .layouts import Layout, LayoutField, list_layouts, load_layout
+from .layouts import Layout, LayoutField, list_layouts, load_layout, recognize_layout
 from .tables import read_table, write_excel
 from .loadinfo import FieldSpec, LoadReport, LoadWarning, load_report
+from .validate import ValidationResult, load_rules, validate
 
 __version__ = "0.1.0"
 
 __all__ = [
     "XuejiError", "FileFormatError", "TruncatedFileError", "MemoFileMissing", "WriteError", "LayoutError",
-    "Layout", "LayoutField", "list_layouts", "load_layout",
+    "Layout", "LayoutField", "list_layouts", "load_layout", "recognize_layout",
+    "validate", "ValidationResult", "load_rules",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
     "read_dbf", "write_dbf", "inspect_dbf",
     "read_table", "write_excel",

@@ -281,6 +281,7 @@ def province_of(values: pd.Series) -> pd.Series:
     """
     table = load_code_table("xzqh")
     s = values if isinstance(values, pd.Series) else pd.Series(values)
+    s = s.astype("str").str.strip().str.slice(0, 2)  # few distinct prefixes: map those, not the values
     idx, uniques = pd.factorize(s, use_na_sentinel=True)
     out = []
     for u in uniques:

@@ -100,8 +100,10 @@ def birth_date(ids: pd.Series) -> pd.Series:
 def sex_code(ids: pd.Series) -> pd.Series:
     """"1" (odd 17th digit, male) or "2" (even, female) for 18-digit numbers; NA otherwise."""
     s = ids.astype(_STR)
-    d = pd.to_numeric(s.str.slice(16, 17).where(s.str.len() == 18), errors="coerce")
-    return pd.Series(np.where(d.isna(), None, np.where(d % 2 == 1, "1", "2")), index=ids.index, dtype=_STR)
+    d = s.str.slice(16, 17).where(s.str.len() == 18)
+    odd = d.isin(["1", "3", "5", "7", "9"])
+    out = pd.Series(np.where(odd, "1", "2"), index=ids.index, dtype=_STR)
+    return out.where(d.str.fullmatch(r"\d").fillna(False).astype(bool))
 
 
 def digit_matrix(values, width: int) -> np.ndarray:

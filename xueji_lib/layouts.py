@@ -191,3 +191,33 @@ def load_layout(layout: "str | os.PathLike | Layout") -> Layout:
     if text not in known:
         raise LayoutError(f"没有名为 {text} 的版式。已知版式：{', '.join(sorted(known))}")
     return known[text]
+
+
+def recognize_layout(columns, candidates=None) -> tuple[Layout, str]:
+    """The layout a file's columns fit best, and why (in Chinese).
+
+    A layout fits when the file has all its required fields; among those, the one sharing the largest
+    part of its fields with the file wins (ties: the smaller layout, i.e. the more specific one).
+    """
+    cols = {str(c).strip().upper() for c in columns}
+    best = None
+    for lay in candidates or list_layouts():
+        codes = set(lay.codes)
+        common = len(cols & codes)
+        missing = [c for c in lay.required if c not in cols]
+        fits = not missing and common >= max(3, len(codes) / 2)  # a layout without required fields needs overlap
+        score = (fits, common / max(len(codes), 1), common / max(len(cols), 1), -len(codes))
+        if best is None or score > best[0]:
+            best = (score, lay, common, missing)
+    if best is None:
+        raise LayoutError("没有可用的版式")
+    (fits, *_), lay, common, missing = best
+    if not fits:
+        raise LayoutError(
+            f"文件的字段（{', '.join(sorted(cols)[:15])}{'…' if len(cols) > 15 else ''}）与已知版式都对不上；"
+            f"最接近的是 {lay.name}（{lay.title}），但"
+            + (f"缺少必填字段 {', '.join(missing)}。" if missing else f"只有 {common} 个字段相同。")
+            + "请用 --layout 指定版式，或在 XUEJI_LAYOUT_PATH 中添加一个版式文件。")
+    reason = (f"文件有 {len(cols)} 个字段，其中 {common} 个属于版式 {lay.name}（{lay.title}，共 {len(lay.fields)} 个字段），"
+              f"必填字段齐全")
+    return lay, reason
