@@ -12,13 +12,18 @@ from .layouts import Layout, LayoutField, list_layouts, load_layout, recognize_l
 from .tables import read_table, write_excel
 from .loadinfo import FieldSpec, LoadReport, LoadWarning, load_report
 from .validate import ValidationResult, load_rules, validate
+from .outputs import write_validation_outputs
+from .photos import PhotoFolderNotFound, PhotoResult, check_photos
+from .reconcile import ReconcileResult, reconcile
 
 __version__ = "0.1.0"
 
 __all__ = [
     "XuejiError", "FileFormatError", "TruncatedFileError", "MemoFileMissing", "WriteError", "LayoutError",
     "Layout", "LayoutField", "list_layouts", "load_layout", "recognize_layout",
-    "validate", "ValidationResult", "load_rules",
+    "validate", "ValidationResult", "load_rules", "write_validation_outputs",
+    "check_photos", "PhotoResult", "PhotoFolderNotFound",
+    "reconcile", "ReconcileResult",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
     "read_dbf", "write_dbf", "inspect_dbf",
     "read_table", "write_excel",

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+import re
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import yaml
@@ -70,6 +71,23 @@ class Layout:
                 return f
         raise KeyError(f"版式 {self.name} 没有字段 {code}")
 
+    def match_header(self, text) -> str | None:
+        """The field code a sheet's header cell stands for: exact (normalised: ★, blanks, full-width), else
+        without a trailing "(…)" note such as "出生日期（YYYYMMDD）"; None when the layout does not know it."""
+        if not text:
+            return None
+        lookup = self._headers
+        code = lookup.get(normalize_header(text))
+        if code is None:
+            bare = _TRAILING_NOTE.sub("", str(text))
+            if bare and bare != text:
+                code = lookup.get(normalize_header(bare))
+        return code
+
+    @cached_property
+    def _headers(self) -> dict[str, str]:
+        return self.header_map()
+
     def header_map(self) -> dict[str, str]:
         """Every accepted header spelling (code, Chinese name, aliases) → field code.
 
@@ -95,6 +113,7 @@ def normalize_header(text: str) -> str:
     return "".join(s.split()).upper()
 
 
+_TRAILING_NOTE = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
 _FULLWIDTH = {0x3000: 0x20, **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}}
 
 
@@ -193,31 +212,47 @@ def load_layout(layout: "str | os.PathLike | Layout") -> Layout:
     return known[text]
 
 
-def recognize_layout(columns, candidates=None) -> tuple[Layout, str]:
-    """The layout a file's columns fit best, and why (in Chinese).
+def recognize_layout(columns, *, headers: bool = False, candidates=None) -> tuple[Layout, str]:
+    """The layout a file's columns fit, and why (in Chinese): ``(Layout, reason)``.
 
-    A layout fits when the file has all its required fields; among those, the one sharing the largest
-    part of its fields with the file wins (ties: the smaller layout, i.e. the more specific one).
+    ``headers=True`` for sheets: each layout first maps the header texts (Chinese name, code, aliases) to
+    its codes, as ``read_table`` would. A layout fits when the file has all its required fields (a
+    layout without required fields: at least half of its fields); among those, the one sharing the
+    largest part of its fields wins (ties: the smaller, more specific layout). When the file shares
+    clearly more fields with a layout whose required fields it lacks, that layout is returned and the
+    structure check names what is missing. ``LayoutError`` ("对不上") when no layout shares at least
+    half of its fields with the file.
     """
-    cols = {str(c).strip().upper() for c in columns}
-    best = None
-    for lay in candidates or list_layouts():
+    names = [str(c).strip() for c in columns]
+    rows = []
+    for lay in sorted(candidates or list_layouts(), key=lambda x: x.name):
+        cols = {(lay.match_header(c) if headers else None) or c.upper() for c in names}
         codes = set(lay.codes)
         common = len(cols & codes)
         missing = [c for c in lay.required if c not in cols]
-        fits = not missing and common >= max(3, len(codes) / 2)  # a layout without required fields needs overlap
-        score = (fits, common / max(len(codes), 1), common / max(len(cols), 1), -len(codes))
-        if best is None or score > best[0]:
-            best = (score, lay, common, missing)
-    if best is None:
+        half = bool(codes) and common * 2 >= len(codes)
+        rows.append({"lay": lay, "cols": cols, "common": common, "missing": missing,
+                     "ok": not missing and (bool(lay.required) or half), "half": half})
+    if not rows:
         raise LayoutError("没有可用的版式")
-    (fits, *_), lay, common, missing = best
-    if not fits:
-        raise LayoutError(
-            f"文件的字段（{', '.join(sorted(cols)[:15])}{'…' if len(cols) > 15 else ''}）与已知版式都对不上；"
-            f"最接近的是 {lay.name}（{lay.title}），但"
-            + (f"缺少必填字段 {', '.join(missing)}。" if missing else f"只有 {common} 个字段相同。")
-            + "请用 --layout 指定版式，或在 XUEJI_LAYOUT_PATH 中添加一个版式文件。")
-    reason = (f"文件有 {len(cols)} 个字段，其中 {common} 个属于版式 {lay.name}（{lay.title}，共 {len(lay.fields)} 个字段），"
-              f"必填字段齐全")
-    return lay, reason
+    fitting = [r for r in rows if r["ok"]]
+    closest = max(rows, key=lambda r: (r["common"], -len(r["missing"]), r["common"] / max(len(r["lay"].fields), 1)))
+    if fitting:
+        best = max(fitting, key=lambda r: (r["common"] / max(len(r["lay"].fields), 1),
+                                           r["common"] / max(len(r["cols"]), 1), -len(r["lay"].fields)))
+        if not (closest["missing"] and closest["half"] and closest["common"] > best["common"]):
+            lay = best["lay"]
+            return lay, (f"文件有 {len(best['cols'])} 个字段，其中 {best['common']} 个属于版式 {lay.name}"
+                         f"（{lay.title}，共 {len(lay.fields)} 个字段）"
+                         + ("，必填字段齐全" if lay.required else "；该版式没有必填字段，按共有字段的多少认定"))
+    elif not closest["half"]:
+        shown = "，".join(sorted(names)[:15]) + ("…" if len(names) > 15 else "")
+        lay = closest["lay"]
+        near = (f"最接近的是 {lay.name}（{lay.title}），也只有 {closest['common']} 个字段相同"
+                if closest["common"] else "没有一个字段相同")
+        raise LayoutError(f"文件的字段（{shown}）与已知版式都对不上：{near}。"
+                          "请用 --layout 指定版式（xueji layouts 可列出已知版式），或在 XUEJI_LAYOUT_PATH 中添加一个版式文件。")
+    lay = closest["lay"]
+    missing = "、".join(f"{c}（{lay.field(c).name}）" for c in closest["missing"])
+    return lay, (f"文件有 {len(closest['cols'])} 个字段，与版式 {lay.name}（{lay.title}）共有 {closest['common']} 个"
+                 f"（共 {len(lay.fields)} 个字段），在已知版式中最接近，但缺少它的必填字段 {missing}")

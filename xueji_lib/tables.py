@@ -452,24 +452,13 @@ def _clean_header(text: str) -> str:
     return " ".join(str(text).replace("★", "").replace("☆", "").split())
 
 
-_TRAILING_NOTE = re.compile(r"\s*[（(][^（()）]*[)）]\s*$")
-
-
 class _HeaderMatcher:
     def __init__(self, layout: Layout | None):
         self.layout = layout
-        self.map = layout.header_map() if layout is not None else {}
 
     def code(self, text: str) -> str | None:
-        """Field code for a header text: exact (normalised), else without a trailing "(…)" note."""
-        if not self.map or not text:
-            return None
-        code = self.map.get(normalize_header(text))
-        if code is None:
-            bare = _TRAILING_NOTE.sub("", text)
-            if bare != text and bare:
-                code = self.map.get(normalize_header(bare))
-        return code
+        """Field code for a header text (see Layout.match_header)."""
+        return self.layout.match_header(text) if self.layout is not None else None
 
     def score(self, texts: list[str]) -> int:
         return len({c for c in (self.code(t) for t in texts) if c})
@@ -991,7 +980,8 @@ def _column_plan(s: pd.Series, as_text: bool):
         vals = s.astype(object).where(s.notna(), None).tolist()
         if as_text:
             return "textobj", vals
-        if pd.api.types.is_integer_dtype(dtype) and len(s) and s.abs().max() >= 1e15:
+        biggest = s.abs().max() if len(s) else None
+        if pd.api.types.is_integer_dtype(dtype) and pd.notna(biggest) and biggest >= 1e15:
             return "textobj", vals  # Excel would keep only 15 digits: write the exact digits as text
         return "num", vals
     if pd.api.types.is_datetime64_any_dtype(dtype):

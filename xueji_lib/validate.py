@@ -129,13 +129,15 @@ class ValidationResult:
                  f"记录 {self.total} 条：通过 {self.passed_count} 条，有误 {self.failed_count} 条"
                  f"（{self.passed_count} + {self.failed_count} = {self.total}）"]
         if not self.structure_ok:
-            lines.append("结构校验未通过：缺少必填字段，整个文件不能上传（见下）。")
+            missing = self.findings.loc[self.findings["rule"] == "STRUCT_MISSING_FIELD", "field"].tolist()
+            lines.append(f"结构校验未通过：缺少必填字段 {'、'.join(missing)}，整个文件不能上传。")
         br = self.by_rule
         if br.empty:
             lines.append("没有发现问题。")
         else:
             for r in br.itertuples():
-                lines.append(f"  [{SEVERITY_ZH[r.severity]}] {r.rule}：{r.findings} 处，涉及 {r.records} 条记录")
+                scope = "整个文件" if r.rule.startswith("STRUCT_") else f"涉及 {r.records} 条记录"
+                lines.append(f"  [{SEVERITY_ZH[r.severity]}] {r.rule}：{r.findings} 处，{scope}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -331,6 +333,7 @@ def _check_width(ck: _Checker):
         if f.type != "C" or not ck.has(f.code):
             continue
         s = ck.text(f.code)
+        ck.add("FIELD_CONTROL_CHAR", s.str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy(), f.code)
         utf8 = np.asarray(pa.compute.binary_length(pa.array(s.array)).fill_null(0))
         cand = np.flatnonzero(utf8 > f.width)  # GBK/GB18030 never takes more bytes than UTF-8
         if not len(cand):
