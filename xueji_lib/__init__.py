@@ -15,6 +15,7 @@ from .validate import ValidationResult, load_rules, validate
 from .outputs import write_validation_outputs
 from .photos import PhotoFolderNotFound, PhotoResult, check_photos
 from .reconcile import ReconcileResult, reconcile
+from .compare import CompareResult, HandoffResult, compare, handoff
 
 __version__ = "0.1.0"
 
@@ -23,7 +24,7 @@ __all__ = [
     "Layout", "LayoutField", "list_layouts", "load_layout", "recognize_layout",
     "validate", "ValidationResult", "load_rules", "write_validation_outputs",
     "check_photos", "PhotoResult", "PhotoFolderNotFound",
-    "reconcile", "ReconcileResult",
+    "reconcile", "ReconcileResult", "compare", "CompareResult", "handoff", "HandoffResult",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
     "read_dbf", "write_dbf", "inspect_dbf",
     "read_table", "write_excel",
