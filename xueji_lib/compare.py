@@ -29,7 +29,7 @@ from .codes import load_code_table
 from .errors import LayoutError
 from .layouts import Layout, load_layout
 from .normalize import STR, date_text, key_text
-from .privacy import mask_value, personal_kind
+from .privacy import mask_value, personal_kind, mask_series
 from .validate import normalized_ids
 
 __all__ = ["compare", "CompareResult", "handoff", "HandoffResult", "OLD_STATUSES", "NEW_STATUSES",
@@ -447,22 +447,7 @@ _SEP = pa.scalar("|", pa.large_string())
 
 
 def _mask_keys(s: pd.Series, kind: str | None, unmask: bool) -> pd.Series:
-    """``mask_value`` over a whole column without a Python call per value: for ID-like values one Arrow
-    slice replacement per distinct length (keys have a handful of lengths)."""
-    if unmask or kind is None:
-        return s.astype(STR)
-    if kind != "id":
-        uniq = pd.unique(s.dropna())
-        return s.map({v: mask_value(kind, v) for v in uniq}).astype(STR)
-    a = _arrow(s.astype(STR))
-    lengths = pc.utf8_length(a)
-    distinct = [x for x in pc.unique(lengths.drop_null()).to_pylist()]
-    out = a
-    for n in distinct:
-        start, stop = (0, n) if n <= 6 else (2, n) if n <= 10 else (6, n - 4)
-        masked = pc.utf8_replace_slice(a, start=start, stop=stop, replacement="*" * (stop - start))
-        out = pc.if_else(pc.equal(lengths, n), masked, out) if len(distinct) > 1 else masked
-    return pd.Series(pd.array(out, dtype=STR))
+    return s.astype(STR) if unmask or kind is None else mask_series(s, kind)
 
 
 # ---------------------------------------------------------------------------------------------- matching

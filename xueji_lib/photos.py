@@ -44,7 +44,7 @@ import pandas as pd
 
 from .errors import XuejiError
 from .normalize import STR, as_text, key_text
-from .privacy import mask_id, mask_value, personal_kind
+from .privacy import mask_id, mask_value, personal_kind, mask_series
 
 __all__ = ["check_photos", "PhotoResult", "PhotoFolderNotFound", "PHOTO_RULES", "FINDING_COLUMNS"]
 
@@ -190,22 +190,8 @@ class PhotoResult:
 # ------------------------------------------------------------------------------------------------ masking
 
 def mask_ids(values: pd.Series) -> pd.Series:
-    """Vectorised ``privacy.mask_id`` over a column (same output, value by value); missing → ""."""
-    s = as_text(values).fillna("")
-    n = s.str.len().to_numpy()
-    out = pd.Series("", index=s.index, dtype=STR)
-    for length in np.unique(n):
-        m = n == length
-        L = int(length)
-        if L == 0:
-            continue
-        if L <= 6:
-            out[m] = "*" * L
-        elif L <= 10:
-            out[m] = s[m].str.slice(0, 2) + "*" * (L - 2)
-        else:
-            out[m] = s[m].str.slice(0, 6) + "*" * (L - 10) + s[m].str.slice(L - 4)
-    return out
+    """``privacy.mask_id`` over a column; missing → ""."""
+    return mask_series(as_text(values).fillna(""), "id").fillna("")
 
 
 def mask_name(name: str) -> str:
@@ -559,12 +545,7 @@ def _mask_one(value: str, kind) -> str:
 
 
 def _mask_col(values: pd.Series, kind) -> pd.Series:
-    if kind == "id":
-        return mask_ids(values)
-    if kind:
-        uniq = pd.unique(values.dropna())
-        return values.map({v: mask_value(kind, v) for v in uniq}).astype(STR)
-    return values.astype(STR)
+    return mask_ids(values) if kind == "id" else mask_series(values, kind)
 
 
 def _shown_name(name: str, key_raw: str | None, kind) -> str:
