@@ -5,6 +5,11 @@
     xueji codes [NAME]               the code tables, or one table's codes and labels
     xueji samples --out data_samples write the synthetic sample files
     xueji validate 注册上报.dbf       pre-upload checks: 校验通过 / 数据有误 lists, 校验结果.xlsx, summary.json
+    xueji reconcile --admission 录取名单.dbf --registration 注册上报.dbf --year 2026 --category 10
+                                     admission vs registration: results.csv, summary.json, 资格有误.dbf,
+                                     未注册.dbf, 核对结果.xlsx
+    xueji compare 2025秋.xlsx 2026春.xlsx --changes 学籍异动.xlsx
+                                     roster vs roster: results.csv, summary.json, 对比结果.xlsx
 
 A bad file or parameter ends in a Chinese message and a non-zero exit, never a traceback.
 """
@@ -151,6 +156,224 @@ def _cmd_photos(args) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------ reconcile and compare
+
+def _year_arg(value) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not (text.isdigit() and len(text) == 4 and 1990 <= int(text) <= 2100):
+        raise XuejiError(f"录取年份 {value} 不对：请写四位年份，如 2026")
+    return int(text)
+
+
+def _category_arg(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text not in CATEGORIES:
+        raise XuejiError(f"学历类别 {value} 不对：只能是 " + "、".join(f"{k}（{v}）" for k, v in CATEGORIES.items()))
+    return text
+
+
+def _refuse_overwrite(out: Path, names, inputs) -> None:
+    """Stop when an output file would replace one of the inputs (the inputs are never modified)."""
+    for name in names:
+        for path in inputs:
+            if (out / name).resolve() == Path(path).resolve():
+                raise XuejiError(f"输出目录 {out} 中的结果文件 {name} 会覆盖输入文件 {path}：请用 --out 指定另一个目录")
+
+
+def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), verb: str = "核对"):
+    """Load one input (DBF as it is; a sheet through ``layout``, so that its headers become field codes) and
+    check that it has records and the fields in ``need`` (a code, or a tuple of alternatives)."""
+    from .layouts import load_layout
+
+    table = path.suffix.lower() != ".dbf"
+    df = load_file(path, layout=load_layout(layout) if (table and layout) else None, encoding=encoding)
+    if len(df) == 0:
+        raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。请确认导出时选对了名单和条件，或文件没有只导出表头。")
+    _need_fields(df, path, what, need, verb)
+    return df
+
+
+FIELD_ZH = {"KSH": "考生号", "ZT": "入学状态", "XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号",
+            "YDLB": "异动类别"}
+
+
+def _need_fields(df, path, what, need, verb: str = "核对") -> None:
+    cols = {str(c).strip().upper() for c in df.columns}
+    for item in need:
+        alts = (item,) if isinstance(item, str) else tuple(item)
+        if not any(a in cols for a in alts):
+            shown = "，".join(map(str, list(df.columns)[:15])) + ("…" if len(df.columns) > 15 else "")
+            codes = alts[0] if len(alts) == 1 else "、".join(alts[:-1]) + f" 或 {alts[-1]}"
+            name = "、".join(dict.fromkeys(FIELD_ZH.get(a, a) for a in alts))
+            raise XuejiError(f"{what}文件 {path}：没有{name}字段（{codes}），无法{verb}"
+                             f"（文件的字段：{shown}）")
+
+
+def _print_read(path, df, what) -> None:
+    from .loadinfo import load_report
+
+    rep = load_report(df)
+    print(f"读入{what}：{path}，{len(df)} 条记录")
+    for w in (rep.warnings if rep else ()):
+        print(f"  读取提示 {w}")
+
+
+def _cmd_reconcile(args) -> int:
+    from .layouts import load_layout
+    from .outputs import RECONCILE_OUTPUT_NAMES, write_reconcile_outputs
+    from .reconcile import reconcile
+
+    if not args.admission or not args.registration:
+        raise XuejiError("请用 --admission 给出录取数据文件、--registration 给出注册上报文件，例如："
+                         "xueji reconcile --admission 录取名单.dbf --registration 注册上报.dbf --year 2026 --category 10")
+    year, category = _year_arg(args.year), _category_arg(args.category)
+    inputs = {"admission": Path(args.admission), "registration": Path(args.registration)}
+    if args.states:
+        inputs["states"] = Path(args.states)
+    out = Path(args.out) if args.out else Path.cwd() / f"{inputs['registration'].stem}_核对结果"
+    _refuse_overwrite(out, RECONCILE_OUTPUT_NAMES.values(), inputs.values())
+
+    adm = _load_input(inputs["admission"], "录取数据", "chsi_admission", args.encoding, need=("KSH",))
+    reg = _load_input(inputs["registration"], "注册上报", "chsi_registration", args.encoding, need=("KSH",))
+    states = None
+    if args.states:
+        states = _load_input(inputs["states"], "新生状态名单", "chsi_new_student_status", args.encoding,
+                             need=("KSH", ("ZT", "XSZT", "RXZT")))
+    _print_read(inputs["admission"], adm, "录取数据")
+    _print_read(inputs["registration"], reg, "注册上报")
+    if states is not None:
+        _print_read(inputs["states"], states, "新生状态名单")
+    try:  # a common slip: the two files given the other way round
+        pair = [load_layout("chsi_admission"), load_layout("chsi_registration")]
+        if (recognize_layout(adm.columns, candidates=pair)[0].name == "chsi_registration"
+                and recognize_layout(reg.columns, candidates=pair)[0].name == "chsi_admission"):
+            print("注意：--admission 给的文件像注册上报，--registration 给的像录取数据，两者可能给反了；"
+                  "下面仍按给定的顺序核对。", file=sys.stderr)
+    except LayoutError:
+        pass
+    cols = {str(c).strip().upper() for c in adm.columns}
+    if year is None and "LQNF" not in cols:
+        print("提示：没有给 --year，录取数据中也没有录取年份字段 LQNF：录取年份不参与比对。")
+    if category is None and "XLLB" not in cols:
+        print("提示：没有给 --category，录取数据中也没有学历类别字段 XLLB：学历类别不参与比对。")
+
+    result = reconcile(adm, reg, year=year, category=category, states=states)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
+    files = write_reconcile_outputs(result, adm, reg, out, unmask=args.unmask,
+                                    sources={k: str(p) for k, p in inputs.items()})
+    c = result.counts
+    print()
+    print(result.summary())
+    for note in files.notes:
+        print(f"注意：{note}")
+    nq, nn = len(reg) - c["registration"]["matched"], c["admission"]["not_registered"]
+    print(f"\n已写出（目录 {out}）：")
+    print(f"  {files['results'].name}  每条记录一行：录取 {len(adm)} + 注册 {len(reg)} = {len(adm) + len(reg)} 行，"
+          "供其他程序读取（UTF-8）")
+    print(f"  {files['qualification_errors'].name}  注册上报中没有通过比对的 {nq} 条（资格有误），按上传结构，JYJG 字段为原因"
+          if nq else f"  {files['qualification_errors'].name}  注册上报全部通过比对（空名单）")
+    print(f"  {files['not_registered'].name}  录取后未注册的 {nn} 条，JYJG 字段为原因（含新生状态）"
+          if nn else f"  {files['not_registered'].name}  录取的考生都已注册（空名单）")
+    print(f"  {files['workbook'].name}  汇总、资格有误、未注册（按新生状态）、录取数据不一致"
+          + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）"))
+    print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    return 0
+
+
+def _load_roster(path: Path, what: str, encoding):
+    """A roster and its layout: a sheet's headers recognised as validate does (falling back to the K-12
+    template), a DBF as it is (its layout, when recognised, only names fields and marks personal ones)."""
+    from .layouts import load_layout
+
+    table = path.suffix.lower() != ".dbf"
+    df = load_file(path, encoding=encoding)
+    if len(df) == 0:
+        raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法对比。请确认导出时选对了名单，或文件没有只导出表头。")
+    try:
+        lay, _ = recognize_layout(df.columns, headers=table)
+    except LayoutError:
+        lay = load_layout("k12_student") if table else None
+    if table:  # read again so that the headers map to this layout's field codes
+        df = load_file(path, layout=lay, encoding=encoding)
+    return df, lay
+
+
+def _cmd_compare(args) -> int:
+    from .compare import compare
+    from .outputs import COMPARE_OUTPUT_NAMES, write_compare_outputs
+
+    key = str(args.key).strip().upper() if args.key else None
+    if key is not None and key not in ("XJH", "SFZJH", "SFZH"):
+        raise XuejiError(f"--key {args.key} 不对：只能是 XJH（学籍号）或 SFZJH（身份证件号）")
+    inputs = {"old": Path(args.old), "new": Path(args.new)}
+    if args.changes:
+        inputs["changes"] = Path(args.changes)
+    out = Path(args.out) if args.out else Path.cwd() / f"{inputs['new'].stem}_对比结果"
+    _refuse_overwrite(out, COMPARE_OUTPUT_NAMES.values(), inputs.values())
+
+    old, old_lay = _load_roster(inputs["old"], "旧名单", args.encoding)
+    new, new_lay = _load_roster(inputs["new"], "新名单", args.encoding)
+    ids = ("SFZJH", "SFZH", "ZJHM")
+    for df, path, what in ((old, inputs["old"], "旧名单"), (new, inputs["new"], "新名单")):
+        need = [("XJH", *ids)] if key is None else [ids] if key in ids else [key]
+        _need_fields(df, path, what, need, "对比")
+    changes = None
+    if args.changes:
+        changes = _load_input(inputs["changes"], "异动名单", "k12_changes", args.encoding, need=("YDLB",),
+                              verb="对比")
+    lay = old_lay or new_lay
+    _print_read(inputs["old"], old, "旧名单")
+    _print_read(inputs["new"], new, "新名单")
+    if changes is not None:
+        _print_read(inputs["changes"], changes, "异动名单")
+    if old_lay is not None and new_lay is not None and old_lay.name != new_lay.name:
+        print(f"注意：旧名单像版式 {old_lay.name}，新名单像版式 {new_lay.name}；按 {old_lay.name} 对比两者共有的字段。",
+              file=sys.stderr)
+    names = [inputs["old"].stem, inputs["new"].stem]
+    if names[0] == names[1]:
+        names = [str(inputs["old"].with_suffix("")), str(inputs["new"].with_suffix(""))]
+
+    fields = None
+    if args.ignore:
+        ignore = {f.strip().upper() for item in args.ignore for f in str(item).replace("，", ",").split(",") if f.strip()}
+        common = {str(c).upper() for c in old.columns} & {str(c).upper() for c in new.columns}
+        unknown = sorted(ignore - common)
+        if unknown:
+            raise XuejiError(f"--ignore 中的字段 {'、'.join(unknown)} 不在两份名单中（请写字段代码，如 NJ）")
+        used = key or ("XJH" if "XJH" in common else None)
+        skip = ignore | ({used} if used else set()) | (set(ids) if used in ids or used is None else set())
+        fields = [str(c).upper() for c in old.columns if str(c).upper() in common and str(c).upper() not in skip]
+        print(f"不比较的字段：{'、'.join(sorted(ignore))}")
+
+    result = compare(old, new, key=key, changes=changes, old_name=names[0], new_name=names[1], fields=fields,
+                     layout=lay.name if lay is not None else None, changes_layout="k12_changes")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
+    files = write_compare_outputs(result, old, new, out, changes=changes, unmask=args.unmask,
+                                  sources={k: str(p) for k, p in inputs.items()},
+                                  layout=lay, changes_layout="k12_changes")
+    print()
+    print(result.summary())
+    lost = len(result.unexplained_removals())
+    print(f"\n已写出（目录 {out}）：")
+    print(f"  {files['results'].name}  每条记录一行：旧 {len(old)} + 新 {len(new)} = {len(old) + len(new)} 行，"
+          "供其他程序读取（UTF-8；学籍号、身份证件号已遮盖）")
+    print(f"  {files['workbook'].name}  汇总、疑似流失（{lost} 人，按学校）、按学校、减少、新增、变化、调动、重复、无法对应"
+          + ("、异动名单" if changes is not None else "")
+          + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）"))
+    print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    return 0
+
+
 def _cmd_layouts(args) -> int:
     from .layouts import list_layouts
 
@@ -236,6 +459,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
     p.add_argument("--unmask", action="store_true", help="校验结果.xlsx 的“数据有误记录”中显示身份证号等原值")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("reconcile", help="录取数据与注册上报核对：资格有误、未注册名单，每条差异说明原因",
+                       description="按平台的规则（录取年份+学历类别+考生号+姓名+层次，成人本专科另加学习形式）核对注册上报与"
+                                   "录取数据，写出 results.csv、summary.json、资格有误.dbf、未注册.dbf 和 核对结果.xlsx。"
+                                   "输入文件不会被修改。退出码：0 核对已完成；2 无法核对（文件读不了、没有记录、缺考生号字段、参数不对）。")
+    p.add_argument("--admission", metavar="文件", help="录取数据（学信网下载的教育部录取名单，DBF/Excel/CSV）")
+    p.add_argument("--registration", metavar="文件", help="新生注册上报文件（DBF/Excel/CSV）")
+    p.add_argument("--year", metavar="年份", help="录取年份，如 2026（文件中没有 LQNF 字段时用）")
+    p.add_argument("--category", metavar="类别", help="学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育"
+                                                    "（文件中没有 XLLB 字段时用）")
+    p.add_argument("--states", metavar="文件", help="新生状态名单（报到入学/保留/放弃/取消入学资格），用来把未注册的考生按状态分开")
+    p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <注册上报文件名>_核对结果")
+    p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
+    p.add_argument("--unmask", action="store_true", help="核对结果.xlsx 中显示身份证号等原值（默认遮盖）")
+    p.set_defaults(func=_cmd_reconcile)
+
+    p = sub.add_parser("compare", help="名单对比：两个学期（或学校与教育局）的花名册，找出新增、减少、变化、调动、重复和疑似流失",
+                       description="对比两份学生名单，用学籍异动名单说明减少和新增，写出 results.csv、summary.json 和 "
+                                   "对比结果.xlsx（疑似流失名单按学校排列）。输入文件不会被修改。"
+                                   "退出码：0 对比已完成；2 无法对比（文件读不了、没有记录、缺学籍号/身份证件号字段、参数不对）。")
+    p.add_argument("old", help="旧名单（如上学期的花名册，Excel/CSV/DBF）")
+    p.add_argument("new", help="新名单（如本学期的花名册）")
+    p.add_argument("--changes", metavar="文件", help="这段时间的学籍异动名单（转入、转出、休学、复学、退学、死亡……）")
+    p.add_argument("--key", metavar="字段", help="按哪个字段对应学生：XJH（学籍号，两份名单都有时默认）或 SFZJH（身份证件号）")
+    p.add_argument("--ignore", action="append", metavar="字段",
+                   help="不比较的字段代码，逗号分隔，如 NJ 或 NJ,BJ（跨学年对比时每个学生的年级都会变，不忽略就全部算作调动）")
+    p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <新名单文件名>_对比结果")
+    p.add_argument("--encoding", help="指定输入文件的编码（CSV、DBF），如 gb18030")
+    p.add_argument("--unmask", action="store_true", help="对比结果.xlsx 的名单中显示学籍号、身份证件号、电话、地址原值（默认遮盖）")
+    p.set_defaults(func=_cmd_compare)
     return parser
 
 

@@ -37,7 +37,9 @@ from .layouts import Layout, LayoutField
 from .privacy import mask_frame
 from .tables import write_excel
 
-__all__ = ["write_validation_outputs", "ValidationOutputs", "OUTPUT_NAMES", "JYJG_WIDTH"]
+__all__ = ["write_validation_outputs", "ValidationOutputs", "OUTPUT_NAMES", "JYJG_WIDTH",
+           "write_reconcile_outputs", "write_compare_outputs", "write_results_csv", "RECONCILE_OUTPUT_NAMES",
+           "COMPARE_OUTPUT_NAMES"]
 
 JYJG_WIDTH = 254
 JYJG_FIELD = LayoutField("JYJG", "校验结果", "C", JYJG_WIDTH)
@@ -201,7 +203,8 @@ def _write_passed_dbf(frame, positions, path: Path, lay: Layout, notes) -> None:
                                       "请改正后重新校验。") from exc
 
 
-def _write_failed_dbf(frame, positions, path: Path, lay: Layout, encoding_notes, notes) -> None:
+def _write_failed_dbf(frame, positions, path: Path, lay: Layout, encoding_notes, notes,
+                      full_values_in: str = "校验结果.xlsx 的“数据有误记录”工作表") -> None:
     """The failing records with JYJG. Values that cannot go into their field (too long: the platform
     would cut them; not a date or number for a typed field) are cut or left blank here, and a note says
     so — the workbook holds them whole."""
@@ -237,7 +240,7 @@ def _write_failed_dbf(frame, positions, path: Path, lay: Layout, encoding_notes,
     if changed:
         more = f" 等共 {len(changed)} 处" if len(changed) > 5 else ""
         notes.append(f"{path.name} 中有值放不进上传字段（超出宽度、含换行，或不是该类型的值：{'；'.join(changed[:5])}{more}），"
-                     "在该文件中已截短或留空；完整的原值见 校验结果.xlsx 的“数据有误记录”工作表。")
+                     f"在该文件中已截短或留空；完整的原值见 {full_values_in}。")
 
 
 def _fit_bytes(text: str, width: int, mark: str = ELLIPSIS) -> str:
@@ -357,10 +360,15 @@ def _json_default(value):
 
 
 def _write_text(path: Path, text: str) -> None:
+    _write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
+
+
+def _write_atomic(path: Path, write) -> None:
+    """``write(binary file)`` into a temporary file beside ``path``, then rename it into place."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
@@ -382,3 +390,346 @@ def write_photo_outputs(result, out_dir) -> dict[str, Path]:
     js = out / "summary.json"
     _write_text(js, json.dumps(result.to_dict(), ensure_ascii=False, indent=1, default=_json_default))
     return {"workbook": book, "summary": js}
+
+
+# ------------------------------------------------------------------------------ reconcile and compare
+
+RECONCILE_OUTPUT_NAMES = {  # key → file name
+    "results": "results.csv", "summary": "summary.json", "qualification_errors": "资格有误.dbf",
+    "not_registered": "未注册.dbf", "workbook": "核对结果.xlsx"}
+COMPARE_OUTPUT_NAMES = {"results": "results.csv", "summary": "summary.json", "workbook": "对比结果.xlsx"}
+STATE_ORDER = ("报到入学", "保留入学资格", "放弃入学资格", "取消入学资格")
+UNKNOWN_STATE = "状态未知"
+
+
+def write_results_csv(frame: pd.DataFrame, path) -> Path:
+    """``frame`` as CSV in UTF-8 with a byte-order mark (so that Excel reads it as UTF-8): a header row,
+    missing values as empty cells, booleans as true/false. Written by Arrow (two million rows in about a
+    second) under a temporary name and renamed into place."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
+
+    def write(fh):
+        fh.write(b"\xef\xbb\xbf")
+        pacsv.write_csv(table, fh, pacsv.WriteOptions(quoting_style="needed"))
+
+    _write_atomic(path, write)
+    return path
+
+
+def write_reconcile_outputs(result, admission: pd.DataFrame, registration: pd.DataFrame, out_dir, *,
+                            unmask: bool = False, sources: dict | None = None,
+                            registration_layout="chsi_registration",
+                            admission_layout="chsi_admission") -> ValidationOutputs:
+    """Write what ``xueji reconcile`` gives the clerk for ``result`` (from ``reconcile(admission,
+    registration, …)``, the same two frames):
+
+    - ``results.csv`` — ``result.results()``: one row per input record of both sides (UTF-8 with BOM);
+    - ``资格有误.dbf`` — the registration records that do not match (``qualification_errors()``) in the
+      registration upload layout plus ``JYJG`` C(254) with the reason, as the platform returns them;
+    - ``未注册.dbf`` — the admitted students not registered, in the admission layout plus ``JYJG`` (the
+      reason, with the new-student state when known);
+    - ``核对结果.xlsx`` — 汇总 (parameters, counts per side that add up), 资格有误, 未注册 (by state),
+      录取数据不一致; the records' personal columns masked unless ``unmask``;
+    - ``summary.json`` — ``result.to_dict()`` plus the inputs, output names and notes.
+
+    ``sources``: {"admission": name, "registration": name, "states": name} shown in 汇总 and summary.json.
+    The two DBF lists keep real values (they go back to the platform). Returns ``{key: Path}`` with
+    ``notes`` (Chinese sentences to show: GB18030 fallback, values cut to fit).
+    """
+    from .layouts import load_layout
+    from .reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES, STATUS_ZH
+
+    reg_res, adm_res = result.registration, result.admission
+    if len(reg_res) != len(registration) or len(adm_res) != len(admission):
+        raise ValueError(f"核对结果有 {len(adm_res)} 条录取、{len(reg_res)} 条注册记录，传入的是 {len(admission)}、"
+                         f"{len(registration)} 条：请传入核对时用的同一组 DataFrame")
+    reg_lay = load_layout(registration_layout) if isinstance(registration_layout, str) else registration_layout
+    adm_lay = load_layout(admission_layout) if isinstance(admission_layout, str) else admission_layout
+    sources = dict(sources or {})
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = ValidationOutputs({k: out / v for k, v in RECONCILE_OUTPUT_NAMES.items()})
+    notes: list[str] = []
+    encoding_notes: list[str] = []
+
+    write_results_csv(result.results(), files["results"])
+
+    book = files["workbook"].name
+    q = result.qualification_errors()
+    q_idx = q["row"].to_numpy(dtype=np.int64) - 1
+    q_reasons = _reason_texts(q, STATUS_ZH)
+    _write_jyjg_dbf(registration, q_idx, q_reasons, files["qualification_errors"], reg_lay, encoding_notes, notes,
+                    f"{book} 的“资格有误”工作表")
+    nr = result.not_registered()
+    nr_idx = nr["row"].to_numpy(dtype=np.int64) - 1
+    nr_reasons = _reason_texts(nr, STATUS_ZH)
+    _write_jyjg_dbf(admission, nr_idx, nr_reasons, files["not_registered"], adm_lay, encoding_notes, notes,
+                    f"{book} 的“未注册”工作表")
+    encoding_note = "".join(encoding_notes) or None
+    notes[:0] = encoding_notes
+    files.notes, files.encoding_note = notes, encoding_note
+
+    # ---- the workbook
+    c = result.counts
+    rows: list[tuple[str, object]] = []
+    for key, title in (("admission", "录取数据"), ("registration", "注册上报"), ("states", "新生状态名单")):
+        if sources.get(key):
+            rows.append((title, sources[key]))
+        elif key == "states":
+            rows.append((title, "未提供（未注册的考生不能按新生状态分开）"))
+    for key, title in (("year", "录取年份"), ("category", "学历类别")):
+        value = result.params.get(key)
+        rows.append((title, str(value) if value else "未指定（以文件中的 LQNF / XLLB 字段为准；没有该字段时不比对）"))
+    rows.append(("比对规则", "录取年份 + 学历类别 + 考生号 + 姓名 + 层次（学历类别 50 另加学习形式）全部一致为“一致”；"
+                          "前后空格和大小写不计，其他差异都不放过"))
+    rows += _count_rows("注册上报", c["registration"], REGISTRATION_STATUSES, STATUS_ZH)
+    rows += _count_rows("录取数据", c["admission"], ADMISSION_STATUSES, STATUS_ZH)
+    by_state = c["admission"].get("not_registered_by_state", {})
+    for state in [*STATE_ORDER, *sorted(k for k in by_state if k not in STATE_ORDER and k != "none"), "none"]:
+        if state in by_state:
+            rows.append((f"未注册按新生状态：{UNKNOWN_STATE if state == 'none' else state}", str(by_state[state])))
+    rows.append(("每条记录都有且只有一个结果", "是" if result.conserved else "否（请报告此问题）"))
+    rows.append(("编码", encoding_note or f"{files['qualification_errors'].name}、{files['not_registered'].name} 均按 GBK 编码写出"))
+    for note in notes:
+        if note not in encoding_notes:
+            rows.append(("说明", note))
+    rows.append(("个人信息", "本工作簿中记录的身份证号、电话、地址" + (
+        "未遮盖（按 --unmask 要求显示原值），请妥善保管" if unmask else "已遮盖（可用 --unmask 显示原值）")
+        + f"；{files['qualification_errors'].name}、{files['not_registered'].name} 保留原值，供改正和上传；"
+          f"{files['results'].name} 中不含身份证号"))
+    rows += [("输出文件", p.name) for p in files.values()]
+    rows += [("核对摘要" if i == 0 else "", line) for i, line in enumerate(result.summary().splitlines())]
+    summary = pd.DataFrame(rows, columns=["项目", "内容"])
+    summary["内容"] = summary["内容"].astype(str)
+
+    zh = lambda s: s.map(STATUS_ZH).fillna(s)  # noqa: E731
+    q_sheet = _sheet({"行号": q["row"], "结果": zh(q["status"]), "结果代码": q["status"], "原因": q_reasons,
+                      "建议处理": q["action"], "对应录取数据行号": _row_numbers(q["counterpart_row"]),
+                      "对应方式": q["match_by"]}, _records(registration, q_idx, reg_lay, unmask))
+    state = nr["state"].fillna(UNKNOWN_STATE)
+    order = np.lexsort((nr["row"].to_numpy(), state.map(
+        {s: i for i, s in enumerate((*STATE_ORDER, UNKNOWN_STATE))}).fillna(len(STATE_ORDER)).to_numpy()))
+    nr_sheet = _sheet({"行号": nr["row"], "新生状态": state, "原因": nr_reasons, "建议处理": nr["action"]},
+                      _records(admission, nr_idx, adm_lay, unmask)).iloc[order].reset_index(drop=True)
+    km = adm_res[adm_res["status"] == "key_mismatch"]
+    km_sheet = _sheet({"行号": km["row"], "原因": km["reasons"], "建议处理": km["action"],
+                       "对应注册上报行号": _row_numbers(km["counterpart_row"]), "对应方式": km["match_by"]},
+                      _records(admission, km["row"].to_numpy(dtype=np.int64) - 1, adm_lay, unmask))
+    sheets = {"汇总": summary}
+    sheets.update(_split("资格有误", q_sheet))
+    sheets.update(_split("未注册", nr_sheet))
+    sheets.update(_split("录取数据不一致", km_sheet))
+    write_excel(sheets, files["workbook"])
+
+    js = result.to_dict()
+    js["inputs"] = sources
+    js["outputs"] = {k: p.name for k, p in files.items()}
+    js["encoding_note"] = encoding_note
+    js["notes"] = notes
+    _write_text(files["summary"], json.dumps(js, ensure_ascii=False, indent=1, default=_json_default))
+    return files
+
+
+def write_compare_outputs(result, old: pd.DataFrame, new: pd.DataFrame, out_dir, *,
+                          changes: pd.DataFrame | None = None, unmask: bool = False, sources: dict | None = None,
+                          layout="k12_student", changes_layout="k12_changes") -> ValidationOutputs:
+    """Write what ``xueji compare`` gives the bureau for ``result`` (from ``compare(old, new, changes=…)``,
+    the same frames):
+
+    - ``results.csv`` — ``result.results()``: one row per record of both rosters (UTF-8 with BOM; the
+      ``key`` column and the reasons already masked by ``compare``);
+    - ``对比结果.xlsx`` — 汇总 (parameters, counts per side that add up), 疑似流失 (removed with no change
+      record, by school: the 控辍保学 follow-up list), 按学校, 减少, 新增, 变化, 调动, 重复, 无法对应, and
+      异动名单 when a change list was given; the records' personal columns masked unless ``unmask``;
+    - ``summary.json`` — ``result.to_dict()`` plus the inputs and output names.
+
+    ``layout`` / ``changes_layout``: the inputs' layouts (names or ``Layout``; ``None`` for none), for column
+    names and which columns are personal.
+    """
+    from .compare import CHANGE_STATUSES, KEY_ZH, NEW_STATUSES, OLD_STATUSES, STATUS_ZH, _title
+    from .layouts import load_layout
+
+    if len(result.old) != len(old) or len(result.new) != len(new):
+        raise ValueError(f"对比结果有 {len(result.old)}、{len(result.new)} 条记录，传入的名单是 {len(old)}、"
+                         f"{len(new)} 条：请传入对比时用的同一组 DataFrame")
+    lay = load_layout(layout) if isinstance(layout, str) else layout
+    ch_lay = load_layout(changes_layout) if isinstance(changes_layout, str) else changes_layout
+    sources = dict(sources or {})
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = ValidationOutputs({k: out / v for k, v in COMPARE_OUTPUT_NAMES.items()})
+    files.notes, files.encoding_note = [], None
+
+    write_results_csv(result.results(), files["results"])
+
+    ot, nt = _title(result.old_name, "old"), _title(result.new_name, "new")
+
+    def field_name(code: str) -> str:
+        if lay is not None:
+            try:
+                return lay.field(code).name
+            except KeyError:
+                pass
+        return code
+
+    def result_cols(f: pd.DataFrame, cols) -> dict:
+        make = {
+            "行号": lambda: f["row"],
+            "结果": lambda: f["status"].map(STATUS_ZH).fillna(f["status"]),
+            "有无异动记录": lambda: f["explained"].map({True: "有", False: "没有"}).astype("str").fillna(""),
+            "异动类别": lambda: f["change_type"],
+            "原因": lambda: f["reasons"],
+            "对应行号": lambda: _row_numbers(f["counterpart_row"]),
+            "对应方式": lambda: f["matched_by"].map(lambda k: KEY_ZH.get(k, k) if isinstance(k, str) else ""),
+            "变化的字段": lambda: f["changed_fields"].map(
+                lambda v: "、".join(field_name(x) for x in v.split(",") if x) if isinstance(v, str) else ""),
+        }
+        return {c: make[c]() for c in cols}
+
+    def side_sheet(side: str, f: pd.DataFrame, cols, with_side: bool = False) -> pd.DataFrame:
+        frame, title = (old, ot) if side == "old" else (new, nt)
+        data = result_cols(f, cols)
+        if with_side:
+            data = {"名单": pd.Series([title] * len(f), index=f.index, dtype="str"), **data}
+        return _sheet(data, _records(frame, f["row"].to_numpy(dtype=np.int64) - 1, lay, unmask))
+
+    def by_place(f: pd.DataFrame) -> pd.DataFrame:
+        return f.sort_values(["XXBSM", "NJ", "BJ", "row"], na_position="last", kind="stable")
+
+    o, n = result.old, result.new
+    lost_rows = result.unexplained_removals()["row"].to_numpy(dtype=np.int64)
+    lost = o.iloc[lost_rows - 1]
+    gone = ["行号", "有无异动记录", "异动类别", "原因"]
+    pair = ["行号", "结果", "原因", "对应行号", "对应方式", "变化的字段"]
+    every = ["行号", "结果", "有无异动记录", "异动类别", "原因", "对应行号", "对应方式"]
+    sheets_data = {
+        "疑似流失": side_sheet("old", lost, ["行号", "原因"]),
+        "按学校": _by_school_sheet(result, ot, nt, STATUS_ZH),
+        "减少": side_sheet("old", by_place(o[o["status"] == "removed"]), gone),
+        "新增": side_sheet("new", by_place(n[n["status"] == "added"]), gone),
+        "变化": side_sheet("old", o[o["status"] == "changed"], pair),
+        "调动": side_sheet("old", o[o["status"] == "moved"], pair[:-1] + ["有无异动记录", "异动类别", "变化的字段"]),
+        "重复": pd.concat([side_sheet("old", o[o["status"] == "duplicate_key"], every, True),
+                         side_sheet("new", n[n["status"] == "duplicate_key"], every, True)], ignore_index=True),
+        "无法对应": pd.concat([side_sheet("old", o[o["status"] == "missing_key"], every, True),
+                           side_sheet("new", n[n["status"] == "missing_key"], every, True)], ignore_index=True),
+    }
+    if result.changes is not None:
+        chg = result.changes
+        recs = (_records(changes, chg["row"].to_numpy(dtype=np.int64) - 1, ch_lay, unmask)
+                if changes is not None and len(changes) == len(chg) else pd.DataFrame(index=range(len(chg))))
+        sheets_data["异动名单"] = _sheet(
+            {"行号": chg["row"], "异动类别（标准名称）": chg["change_type"], "结果": chg["status"].map(STATUS_ZH),
+             "原因": chg["reasons"], f"{ot}行号": _row_numbers(chg["old_row"]),
+             f"{nt}行号": _row_numbers(chg["new_row"]),
+             "对应方式": chg["matched_by"].map(lambda k: KEY_ZH.get(k, k) if isinstance(k, str) else "")}, recs)
+
+    c = result.counts
+    rows: list[tuple[str, object]] = []
+    for key, title in (("old", "旧名单"), ("new", "新名单"), ("changes", "异动名单")):
+        if sources.get(key):
+            rows.append((title, sources[key]))
+        elif key == "changes":
+            rows.append((title, "未提供（减少和新增的学生无法用异动记录说明，全部列为没有异动记录）"))
+    rows.append(("对应字段", f"{KEY_ZH.get(result.key_used, result.key_used)}（{result.key_used}）；没有或对不上时依次按"
+                          "身份证件号、姓名+性别+出生日期对应"))
+    if result.fallback_matches:
+        rows.append(("按其他信息对应", f"{result.fallback_matches} 对：" + "，".join(
+            f"按{KEY_ZH.get(k, k)} {v}" for k, v in result.matched_by_counts.items() if k != result.key_used and v)))
+    rows.append(("比较的字段", "、".join(field_name(f) for f in result.fields) or "（无）"))
+    rows += _count_rows("旧名单", c["old"] | {"total": len(o)}, OLD_STATUSES, STATUS_ZH)
+    rows += _count_rows("新名单", c["new"] | {"total": len(n)}, NEW_STATUSES, STATUS_ZH)
+    if result.changes is not None:
+        rows += _count_rows("异动名单", c["changes"] | {"total": len(result.changes)}, CHANGE_STATUSES, STATUS_ZH)
+    rows.append(("疑似流失", f"{len(lost)} 人：{ot}中有、{nt}中没有，也没有转出、退学、休学等异动记录"
+                          "（见“疑似流失”工作表，按学校、年级、班级排列），请逐一核实去向"))
+    rows.append(("每条记录都有且只有一个结果", "是" if result.conserved else "否（请报告此问题）"))
+    rows.append(("个人信息", "本工作簿中记录的学籍号、身份证件号、电话、地址" + (
+        "未遮盖（按 --unmask 要求显示原值），请妥善保管" if unmask else "已遮盖（可用 --unmask 显示原值）")
+        + f"；“原因”列和 {files['results'].name} 中的学籍号、身份证件号始终遮盖"))
+    rows += [("输出文件", p.name) for p in files.values()]
+    rows += [("对比摘要" if i == 0 else "", line) for i, line in enumerate(result.summary().splitlines())]
+    summary = pd.DataFrame(rows, columns=["项目", "内容"])
+    summary["内容"] = summary["内容"].astype(str)
+
+    sheets = {"汇总": summary}
+    for name, frame in sheets_data.items():
+        sheets.update(_split(name, frame))
+    write_excel(sheets, files["workbook"])
+
+    js = result.to_dict()
+    js["inputs"] = sources
+    js["outputs"] = {k: p.name for k, p in files.items()}
+    js["notes"] = []
+    _write_text(files["summary"], json.dumps(js, ensure_ascii=False, indent=1, default=_json_default))
+    return files
+
+
+def _reason_texts(frame: pd.DataFrame, status_zh: dict) -> pd.Series:
+    """The reasons of ``frame`` (positional), the status in words where a record has none."""
+    reasons = frame["reasons"].astype("str").reset_index(drop=True)
+    fallback = frame["status"].map(status_zh).fillna(frame["status"]).astype("str").reset_index(drop=True)
+    empty = reasons.isna() | (reasons.str.strip() == "")
+    return reasons.where(~empty, fallback)
+
+
+def _write_jyjg_dbf(df, idx, reasons, path, lay: Layout, encoding_notes, notes, full_values_in) -> None:
+    """The records ``idx`` (0-based) of ``df`` in ``lay`` plus JYJG C(254) holding ``reasons``."""
+    frame = _layout_frame(df.iloc[idx], lay)
+    frame["JYJG"] = [_fit_bytes(s, JYJG_WIDTH) for s in reasons.tolist()]
+    jlay = replace(lay, fields=tuple(f for f in lay.fields if f.code != "JYJG") + (JYJG_FIELD,))
+    _write_failed_dbf(frame, idx, path, jlay, encoding_notes, notes, full_values_in=full_values_in)
+
+
+def _count_rows(title: str, counts: dict, statuses, status_zh: dict) -> list[tuple[str, str]]:
+    """汇总 rows: one per status (“注册上报：一致（matched）”), the total, and the sum written out."""
+    rows = [(f"{title}：{status_zh.get(s, s)}（{s}）", str(int(counts.get(s, 0)))) for s in statuses]
+    total = int(counts["total"])
+    added = sum(int(counts.get(s, 0)) for s in statuses)
+    rows.append((f"{title}：合计", str(total)))
+    rows.append((f"{title}：核对", " + ".join(f"{status_zh.get(s, s)} {int(counts.get(s, 0))}" for s in statuses)
+                 + f" = {added}" + ("，等于记录总数" if added == total else f"，不等于记录总数 {total}（请报告此问题）")))
+    return rows
+
+
+def _row_numbers(s: pd.Series) -> pd.Series:
+    """Row numbers with gaps as float (write_excel shows 12, not 12.0; an all-missing Int64 column trips it)."""
+    return s.astype("float64").reset_index(drop=True)
+
+
+def _records(df: pd.DataFrame | None, idx: np.ndarray, lay: Layout | None, unmask: bool) -> pd.DataFrame:
+    """The input records at ``idx`` (0-based), personal columns masked unless ``unmask``; an Excel layout's
+    columns under the template's Chinese headers."""
+    if df is None:
+        return pd.DataFrame(index=range(len(idx)))
+    sub = df.iloc[np.asarray(idx, dtype=np.int64)].reset_index(drop=True)
+    if not unmask:
+        sub = mask_frame(sub, lay)
+    if lay is not None and lay.format == "excel":
+        known = {f.code: f.name for f in lay.fields}
+        sub = sub.rename(columns={c: known.get(str(c).upper(), c) for c in sub.columns})
+    sub.columns = [str(c) for c in sub.columns]
+    return sub
+
+
+def _sheet(result_cols: dict, records: pd.DataFrame) -> pd.DataFrame:
+    """Result columns first, then the record's own columns (a record column whose name is taken: 原…)."""
+    front = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v)
+                          for k, v in result_cols.items()})
+    front.index = records.index = pd.RangeIndex(len(front))
+    taken = set(front.columns)
+    records = records.rename(columns={c: (f"原{c}" if c in taken else c) for c in records.columns})
+    return pd.concat([front, records], axis=1)
+
+
+def _by_school_sheet(result, ot: str, nt: str, status_zh: dict) -> pd.DataFrame:
+    bs = result.by_school()
+    heads = {"side": "名单", "XXBSM": "学校标识码", "XXMC": "学校名称", "total": "合计",
+             "unexplained": "其中没有异动记录的减少/新增"}
+    out = bs.rename(columns={c: heads.get(c, status_zh.get(c, c)) for c in bs.columns})
+    out["名单"] = bs["side"].map({"old": ot, "new": nt}).astype("str")
+    return out
