@@ -124,6 +124,9 @@ def _label(s: pd.Series | None, table: str) -> pd.Series | None:
 
 
 def _prepare(df: pd.DataFrame, year, category) -> pd.DataFrame:
+    """The columns the platform's match compares, for every record (cheap: strip/upper and code tables
+    over distinct values). The search keys of the counterpart search are added by ``_search_keys`` only
+    for the few records that need them."""
     n = len(df)
     out = pd.DataFrame({"row": np.arange(1, n + 1)})
     ksh = _col(df, "KSH")
@@ -131,8 +134,8 @@ def _prepare(df: pd.DataFrame, year, category) -> pd.DataFrame:
         from .errors import LayoutError
 
         raise LayoutError("缺少考生号字段 KSH，无法核对")
-    out["ksh"] = ksh.fillna("").str.strip().str.upper()
     out["ksh_raw"] = ksh.fillna("").str.strip()
+    out["ksh"] = out["ksh_raw"].str.upper()
     xm = _col(df, "XM")
     out["xm"] = xm.fillna("").str.strip() if xm is not None else ""
     out["cc"] = _label(_col(df, "CC"), "cc") if _col(df, "CC") is not None else ""
@@ -146,13 +149,26 @@ def _prepare(df: pd.DataFrame, year, category) -> pd.DataFrame:
     out["cat"] = (cat.fillna(lc.fillna("").str.strip()) if cat is not None else (str(category) if category else ""))
     if category and lc is not None:
         out["cat"] = out["cat"].where(out["cat"] != "", str(category))
-    sf = _col(df, "SFZH", "ZJHM", "SFZJH")
-    out["sfzh"] = normalized_ids(sf).fillna("") if sf is not None else ""
-    bd = _col(df, "CSRQ", "CSNY")
-    out["csrq"] = date_text(bd).fillna("") if bd is not None else ""
-    yx = _col(df, "YXDM")
-    out["yxdm"] = key_text(yx).fillna("") if yx is not None else ""
-    for c in ("ksh", "xm", "cc", "xxxs", "year", "cat", "sfzh", "csrq", "yxdm"):
+    for c in ("ksh", "ksh_raw", "xm", "cc", "xxxs", "year", "cat"):
+        out[c] = out[c].astype(STR)
+    out.attrs["source"] = df
+    return out
+
+
+def _search_keys(prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """row, ksh, xm and the normalised 身份证号, 出生日期 and 院校代码 of the given (1-based) rows."""
+    df = prep.attrs["source"]
+    idx = np.asarray(rows, dtype=np.int64) - 1
+    sub = df.iloc[idx]
+    out = pd.DataFrame({"row": np.asarray(rows, dtype=np.int64), "ksh": prep["ksh"].iloc[idx].to_numpy(),
+                        "xm": prep["xm"].iloc[idx].to_numpy()})
+    sf = _col(sub, "SFZH", "ZJHM", "SFZJH")
+    out["sfzh"] = normalized_ids(sf).fillna("").to_numpy() if sf is not None else ""
+    bd = _col(sub, "CSRQ", "CSNY")
+    out["csrq"] = date_text(bd).fillna("").to_numpy() if bd is not None else ""
+    yx = _col(sub, "YXDM")
+    out["yxdm"] = key_text(yx).fillna("").to_numpy() if yx is not None else ""
+    for c in ("ksh", "xm", "sfzh", "csrq", "yxdm"):
         out[c] = out[c].astype(STR)
     return out
 
@@ -188,9 +204,8 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
         WHERE r.ksh <> '' GROUP BY r.row""").to_arrow_table().to_pandas()
     pairs = [exact.assign(match_by="考生号")]
     paired_a = set(exact["a_row"])
-    seeking = r.loc[(~dup) & ~r["row"].isin(exact["r_row"]).to_numpy(), ["row", "ksh", "sfzh", "xm", "csrq",
-                                                                              "yxdm"]]
-    free_a = a.loc[~a["row"].isin(paired_a), ["row", "ksh", "sfzh", "xm", "csrq", "yxdm"]]
+    seeking = _search_keys(r, r["row"].to_numpy()[(~dup) & ~r["row"].isin(exact["r_row"]).to_numpy()])
+    free_a = _search_keys(a, a["row"].to_numpy()[~a["row"].isin(paired_a).to_numpy()])
     # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away.
     for how, cond in (("身份证号", "r.sfzh = a.sfzh AND r.sfzh <> ''"),
                       ("姓名+出生日期", "r.xm = a.xm AND r.csrq = a.csrq AND r.xm <> '' AND r.csrq <> ''")):
@@ -340,21 +355,38 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
                "none": "核实是否报到：已报到的补报注册数据，未报到的在平台标注新生状态"}
     adm_action[nreg] = [actions.get(k, actions["none"]) for k in state_key[nreg]]
 
-    def text(values) -> pd.Series:
-        return pd.Series(pa.array(values, type=pa.large_string(), from_pandas=True), dtype=STR)
-
     def frame(side, src, status, reasons, action, counter, how_, st):
         return pd.DataFrame({
             "side": side, "row": src["row"].to_numpy(), "KSH": src["ksh_raw"], "XM": src["xm"],
-            "status": text(status), "state": text(st), "reasons": text(reasons), "action": text(action),
-            "counterpart_row": pd.array(counter, dtype="Int64").copy(), "match_by": text(how_)})
+            "status": _text_column(status), "state": _text_column(st), "reasons": _text_column(reasons),
+            "action": _text_column(action),
+            "counterpart_row": pd.arrays.IntegerArray(np.maximum(counter, 0), counter < 0),
+            "match_by": _text_column(how_)})
 
     reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, [None] * nr)
     adm = frame("admission", a, adm_status, adm_reasons, adm_action, adm_counter, adm_how, state)
-    reg.loc[reg_counter < 0, "counterpart_row"] = pd.NA
-    adm.loc[adm_counter < 0, "counterpart_row"] = pd.NA
     params = {k: v for k, v in (("year", year), ("category", category)) if v}
     return ReconcileResult(registration=reg[RESULT_COLUMNS], admission=adm[RESULT_COLUMNS], params=params)
+
+
+def _text_column(values: np.ndarray) -> pd.Series:
+    """An object array of str/None as a pandas str column through an Arrow dictionary: statuses have a
+    few distinct values, reasons are mostly empty — neither needs a Python object per cell in Arrow."""
+    values = np.asarray(values, dtype=object)
+    missing = pd.isna(values)
+    filled = np.where(missing, "", values)
+    present = np.flatnonzero(filled.astype(bool))
+    if len(present) * 4 < len(values):  # sparse: "" everywhere else
+        codes = np.zeros(len(values), np.int32)
+        codes[present] = np.arange(1, len(present) + 1, dtype=np.int32)
+        dictionary = [""] + filled[present].tolist()
+    else:
+        codes, uniques = pd.factorize(filled)
+        codes = codes.astype(np.int32)
+        dictionary = [str(u) for u in uniques]
+    indices = pa.array(codes, type=pa.int32(), mask=missing)
+    arr = pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, type=pa.large_string()))
+    return pd.Series(arr.cast(pa.large_string()), dtype=STR)
 
 
 def _differences(a, r, pairs) -> dict[str, np.ndarray]:
