@@ -16,6 +16,7 @@ from .outputs import write_validation_outputs
 from .photos import PhotoFolderNotFound, PhotoResult, check_photos
 from .reconcile import ReconcileResult, reconcile
 from .compare import CompareResult, HandoffResult, compare, handoff
+from .stats import StatsInputError, StatsResult, higher_ed_stats, k12_stats
 
 __version__ = "0.1.0"
 
@@ -25,6 +26,7 @@ __all__ = [
     "validate", "ValidationResult", "load_rules", "write_validation_outputs",
     "check_photos", "PhotoResult", "PhotoFolderNotFound",
     "reconcile", "ReconcileResult", "compare", "CompareResult", "handoff", "HandoffResult",
+    "higher_ed_stats", "k12_stats", "StatsResult", "StatsInputError",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
     "read_dbf", "write_dbf", "inspect_dbf",
     "read_table", "write_excel",

@@ -1,0 +1,542 @@
+"""学籍统计：the standard count tables a registry office or bureau reports, as plain result objects.
+
+    >>> import xueji_lib as xj
+    >>> from xueji_lib.stats import higher_ed_stats, k12_stats
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")                       # doctest: +SKIP
+    >>> adm = xj.read_dbf("data_samples/hei/10_录取名单.dbf")                       # doctest: +SKIP
+    >>> res = higher_ed_stats(reg, admission=adm, year=2026)                       # doctest: +SKIP
+    >>> print(res.summary())                                                       # doctest: +SKIP
+    >>> res.table("按民族")                                                         # doctest: +SKIP
+
+Every table has one row per group (a Chinese label column, ``人数``, ``占比（%）``) and a last ``合计`` row
+whose count is the number of input records: nothing is dropped — an empty cell is counted as ``未填`` and a
+value the code table does not know as ``其他（原值）``. With ``previous`` (a snapshot of the same kind) each
+table gains ``上期人数`` and ``增减``. Tables hold counts only, never a name or an ID number.
+
+Counting is vectorised: each column is factorised once, every distinct value is looked up once, and the
+groups are counted over integer codes (about a second for 1,000,000 registration records).
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .codes import load_code_table, normalize_value, province_of
+from .errors import XuejiError
+from .normalize import as_text, date_text
+
+__all__ = ["StatsResult", "StatsInputError", "higher_ed_stats", "k12_stats", "AGE_BANDS"]
+
+TOTAL = "合计"
+UNFILLED = "未填"
+UNKNOWN = "无法确定"
+COUNT = "人数"
+SHARE = "占比（%）"
+PREVIOUS = "上期人数"
+CHANGE = "增减"
+OTHER_MAX = 12  # longer raw values in a coded field are not echoed (they may be data in the wrong column)
+
+# (label, lowest age, highest age) — ages in full years on the reference date
+AGE_BANDS = (("17岁及以下", None, 17), ("18岁", 18, 18), ("19岁", 19, 19), ("20岁", 20, 20),
+             ("21–25岁", 21, 25), ("26–30岁", 26, 30), ("30岁以上", 31, None))
+AGE_UNKNOWN = "无法计算"
+
+BY_KSH = "其中按考生号"
+BY_ID = "其中按身份证号"
+
+# display order for code tables whose code order is not the reading order
+_ORDER_OVERRIDE = {"xb": ["男", "女", "未知的性别", "未说明的性别"]}
+
+
+class StatsInputError(XuejiError, ValueError):
+    """The inputs cannot give the statistics asked for (e.g. a registration rate without admission data)."""
+
+
+# ------------------------------------------------------------------------------------------------ result
+
+@dataclass(frozen=True)
+class StatsResult:
+    """Statistics tables: ``tables`` (Chinese title → DataFrame, in report order), ``total`` (records
+    counted), ``notes`` (Chinese sentences: how values were derived, what could not be used), ``kind``
+    ("higher_ed" or "k12"), ``previous_total`` (records in the previous snapshot, when given) and ``params``.
+
+    Each table: label column(s), 人数, 占比（%）[, 上期人数, 增减]; the last row is 合计, whose 人数 equals
+    ``total``. 各专业注册率 has its own columns (录取人数, 注册一致, 关键字段不一致, 未注册, 注册率（%）)."""
+
+    tables: dict[str, pd.DataFrame]
+    total: int
+    notes: list[str] = field(default_factory=list)
+    kind: str = ""
+    previous_total: int | None = None
+    params: dict = field(default_factory=dict)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One table by its title (``"按专业"``)."""
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise KeyError(f"没有名为“{name}”的统计表；已有：{'、'.join(self.tables)}") from None
+
+    def summary(self) -> str:
+        title = {"higher_ed": "学籍统计（高等学校）", "k12": "学籍统计（中小学）"}.get(self.kind, "学籍统计")
+        lines = [f"{title}：共 {self.total} 条记录"]
+        if self.previous_total is not None:
+            d = self.total - self.previous_total
+            lines.append(f"上期 {self.previous_total} 条，本期{'增加' if d >= 0 else '减少'} {abs(d)} 条")
+        counted = [(k, len(t) - 1) for k, t in self.tables.items()]
+        lines.append("统计表：" + "、".join(f"{k}（{n} 组）" for k, n in counted))
+        rate = self.tables.get(RATE_TITLE)
+        if rate is not None and len(rate):
+            last = rate.iloc[-1]
+            lines.append(f"注册率：录取 {int(last['录取人数'])} 人，注册一致 {int(last['注册一致'])} 人，"
+                         f"注册率 {last['注册率（%）']:.2f}%")
+        lines += [f"说明：{n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-able: {kind, total, previous_total, params, notes, tables: {title: [row, …]}}."""
+        return {"kind": self.kind, "total": int(self.total),
+                "previous_total": None if self.previous_total is None else int(self.previous_total),
+                "params": dict(self.params), "notes": list(self.notes),
+                "tables": {k: json.loads(t.to_json(orient="records", force_ascii=False))
+                           for k, t in self.tables.items()}}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+RATE_TITLE = "各专业注册率"
+
+
+# ------------------------------------------------------------------------------------------- dimensions
+
+@dataclass
+class _Dim:
+    """One table to count: label column names, one per-record Categorical per column, a sort spec per
+    column ("count", "natural", or a list of labels in order), and optional per-record split columns."""
+
+    title: str
+    columns: list[str]
+    values: list[pd.Categorical]
+    order: list
+    split: pd.Categorical | None = None  # per-record category → one extra count column each
+    split_columns: list[str] = field(default_factory=list)
+
+
+def _col(df: pd.DataFrame, *names) -> pd.Series | None:
+    cols = {str(c).upper(): c for c in df.columns}
+    for n in names:
+        if n in cols:
+            return df[cols[n]].reset_index(drop=True)
+    return None
+
+
+def _by_distinct(values: pd.Series | None, n: int, func) -> pd.Categorical:
+    """Per-record labels: ``func`` is called once per distinct value (and once with None for missing),
+    never per record."""
+    if values is None:
+        return pd.Categorical.from_codes(np.zeros(n, np.int8), categories=[func(None)])
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    labels = [func(u) for u in uniques] + [func(None)]  # code -1 (missing) picks the last one
+    lab_codes, lab_uniques = pd.factorize(pd.Series(labels, dtype=object))
+    return pd.Categorical.from_codes(lab_codes[codes], categories=pd.Index(lab_uniques, dtype=object))
+
+
+def _plain(u) -> str:
+    s = "" if u is None else str(u).strip()
+    return s or UNFILLED
+
+
+def _other(u) -> str:
+    s = u.strip() if isinstance(u, str) else normalize_value(u)  # 1.0 → "1"
+    return f"其他（{s}）" if len(s) <= OTHER_MAX else "其他（原值过长，未显示）"
+
+
+def _coded(values: pd.Series | None, n: int, table: str) -> pd.Categorical:
+    """Labels through a code table: code, label, alias or old name → label; empty → 未填; anything
+    else → 其他（原值）."""
+    t = load_code_table(table)
+
+    def one(u):
+        if u is None:
+            return UNFILLED
+        entry, kind = t.match(u)
+        if kind == "empty":
+            return UNFILLED
+        return entry.label if entry is not None else _other(u)
+
+    return _by_distinct(values, n, one)
+
+
+def _code_order(table: str) -> list[str]:
+    return _ORDER_OVERRIDE.get(table) or load_code_table(table).labels()
+
+
+def _values_note(name: str, cat: pd.Categorical, coded: bool) -> str | None:
+    """What could not be labelled: values not in the code table (shown), empty cells."""
+    counts = pd.Series(np.bincount(cat.codes, minlength=len(cat.categories)), index=list(cat.categories))
+    other = counts[[coded and str(c).startswith("其他（") for c in counts.index]]
+    other = other[other > 0].sort_values(ascending=False)
+    empty = int(counts.get(UNFILLED, 0))
+    parts = []
+    if len(other):
+        shown = "、".join(f"{str(k)[3:-1]} {v} 条" for k, v in other.head(5).items())
+        more = f" 等 {len(other)} 种" if len(other) > 5 else ""
+        parts.append(f"{int(other.sum())} 条的值不在代码表中（{shown}{more}），列为“其他（原值）”")
+    if empty:
+        parts.append(f"{empty} 条未填")
+    return f"{name}：" + "；".join(parts) if parts else None
+
+
+def _int_dates(values: pd.Series | None, n: int) -> np.ndarray:
+    """YYYYMMDD as int64 per record; -1 where missing or not a real date."""
+    if values is None:
+        return np.full(n, -1, np.int64)
+    t = date_text(values)
+    codes, uniques = pd.factorize(t, use_na_sentinel=True)
+    vals = np.array([int(u) for u in uniques] + [-1], dtype=np.int64)
+    return vals[codes]
+
+
+# ---------------------------------------------------------------------------------------- higher ed
+
+def _province(df: pd.DataFrame, n: int) -> tuple[_Dim, str]:
+    """生源省份 per record: a 14-digit 考生号's 3rd–4th digits, else the 身份证号's first 2 digits."""
+    from .validate import normalized_ids
+
+    ksh = _col(df, "KSH")
+    sfzh = _col(df, "SFZH", "ZJHM", "SFZJH")
+    prov = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype=object)
+    is14 = np.zeros(n, bool)
+    by_ksh = np.zeros(n, bool)
+    if ksh is not None:
+        k = as_text(ksh).str.strip()
+        is14 = k.str.fullmatch(r"\d{14}").fillna(False).to_numpy(dtype=bool)
+        if is14.any():
+            p = province_of(k[is14].str.slice(2, 4))
+            by_ksh[np.flatnonzero(is14)] = p.notna().to_numpy()
+            prov[by_ksh] = p[p.notna()].to_numpy(dtype=object)
+    rest = ~by_ksh
+    by_id = np.zeros(n, bool)
+    if sfzh is not None and rest.any():
+        ids = normalized_ids(as_text(sfzh)[rest])
+        p = province_of(ids)
+        by_id[np.flatnonzero(rest)] = p.notna().to_numpy()
+        prov[by_id] = p[p.notna()].to_numpy(dtype=object)
+    label = _by_distinct(pd.Series(prov, dtype="str"), n, lambda u: UNKNOWN if u is None else str(u))
+    method = np.where(by_ksh, 0, np.where(by_id, 1, 2)).astype(np.int8)
+    split = pd.Categorical.from_codes(method, categories=[BY_KSH, BY_ID, UNKNOWN])
+    bad14 = int((is14 & ~by_ksh).sum())
+    note = (f"生源省份：{int(by_ksh.sum())} 条按 14 位考生号的第 3–4 位（生源省级代码），"
+            f"{int(by_id.sum())} 条按身份证号前 2 位（考生号不是 14 位数字"
+            + (f"，或 14 位考生号第 3–4 位不是省级代码的 {bad14} 条" if bad14 else "")
+            + f"），{int((~by_ksh & ~by_id).sum())} 条无法确定")
+    dim = _Dim("按生源省份", ["生源省份"], [label], ["count"], split, [BY_KSH, BY_ID])
+    return dim, note
+
+
+def _age(df: pd.DataFrame, n: int, year: int | None) -> tuple[_Dim, str]:
+    """入学年龄: full years at 入学日期 (RXRQ), else at 9月1日 of ``year``; birth from 出生日期, else from
+    the 身份证号."""
+    from . import ids
+    from .validate import normalized_ids
+
+    birth = _int_dates(_col(df, "CSRQ", "CSNY"), n)
+    from_csrq = birth > 0
+    sfzh = _col(df, "SFZH", "ZJHM", "SFZJH")
+    from_id = np.zeros(n, bool)
+    if sfzh is not None and (~from_csrq).any():
+        miss = np.flatnonzero(~from_csrq)
+        b = _int_dates(ids.birth_date(normalized_ids(as_text(sfzh).iloc[miss])), len(miss))
+        birth[miss] = b
+        from_id[miss] = b > 0
+    ref = _int_dates(_col(df, "RXRQ"), n)
+    by_rxrq = ref > 0
+    by_year = np.zeros(n, bool)
+    if year:
+        by_year = ~by_rxrq
+        ref = np.where(by_rxrq, ref, int(year) * 10000 + 901)
+    ok = (birth > 0) & (ref > 0) & (ref >= birth)
+    age = np.where(ok, (ref - birth) // 10000, -1)  # YYYYMMDD arithmetic gives full years
+    uppers = np.array([hi for _, _, hi in AGE_BANDS[:-1]])
+    band = np.searchsorted(uppers, age, side="left").astype(np.int8)  # age ≤ upper of band i → i
+    band[~ok] = len(AGE_BANDS)
+    labels = [b[0] for b in AGE_BANDS] + [AGE_UNKNOWN]
+    cat = pd.Categorical.from_codes(band, categories=labels)
+    ref_text = f"{int(year)} 年 9 月 1 日" if year else None
+    parts = [f"入学年龄按周岁计算：{int((ok & by_rxrq).sum())} 条以入学日期为准"]
+    if year and (ok & by_year).any():
+        parts.append(f"{int((ok & by_year).sum())} 条入学日期缺失或无效，按 {ref_text} 计算")
+    parts.append(f"出生日期取自出生日期字段 {int((ok & from_csrq).sum())} 条、取自身份证号 {int((ok & from_id).sum())} 条")
+    unknown = int((~ok).sum())
+    if unknown:
+        why = ("出生日期无效或晚于入学日期" if year else
+               "出生日期无效，或入学日期缺失、无效而又没有给出年份 year")
+        parts.append(f"{unknown} 条无法计算（{why}）")
+    return _Dim("按入学年龄", ["年龄段"], [cat], [labels]), "，".join(parts)
+
+
+# (table title, label column, field codes in order of preference, code table or None for free text, order)
+HIGHER_ED_FIELDS = (
+    ("按院系", "院系", ("FY",), None, "count"),
+    ("按专业", "专业", ("ZYMC",), None, "count"),
+    ("按层次", "层次", ("CC",), "cc", "code"),
+    ("按学习形式", "学习形式", ("XXXS",), "xxxs", "code"),
+    ("按性别", "性别", ("XB", "XBDM"), "xb", "code"),
+    ("按民族", "民族", ("MZ", "MZDM"), "mz", "count"),
+)
+K12_FIELDS = (
+    ("按性别", "性别", ("XB",), "xb", "code"),
+    ("按民族", "民族", ("MZ",), "mz", "count"),
+    ("按留守儿童", "是否留守儿童", ("SFLSET",), "lset", "code"),
+    ("按随迁子女", "是否进城务工人员随迁子女", ("SFSQZN",), "sf", "code"),
+    ("按户口性质", "户口性质", ("HKXZ",), "hkxz", "code"),
+)
+
+
+class _Collector:
+    """Dimensions and notes of one frame. A field the frame lacks: its table is left out (``keep_missing``
+    False, the current list) or counted as 未填 (True, the previous snapshot, so that its 上期人数 still add
+    up); either way the field is listed in ``missing``."""
+
+    def __init__(self, df: pd.DataFrame, keep_missing: bool):
+        self.df, self.n, self.keep = df, len(df), keep_missing
+        self.dims: list[_Dim] = []
+        self.notes: list[str] = []
+        self.missing: list[str] = []
+
+    def labels(self, col: str, names, table: str | None, title: str) -> pd.Categorical | None:
+        s = _col(self.df, *names)
+        if s is None:
+            self.missing.append(f"{col}（{'/'.join(names)}）")
+            if not self.keep:
+                self.notes.append(f"文件中没有{col}字段（{'/'.join(names)}），未生成“{title}”表")
+                return None
+            return _by_distinct(None, self.n, _plain)
+        cat = _by_distinct(s, self.n, _plain) if table is None else _coded(s, self.n, table)
+        note = _values_note(col, cat, coded=table is not None)
+        if note:
+            self.notes.append(note)
+        return cat
+
+    def fields(self, specs) -> None:
+        for title, col, names, table, order in specs:
+            cat = self.labels(col, names, table, title)
+            if cat is not None:
+                self.dims.append(_Dim(title, [col], [cat], [_code_order(table) if order == "code" else order]))
+
+
+def _higher_ed_dims(df: pd.DataFrame, year: int | None, keep_missing: bool = False) -> _Collector:
+    c = _Collector(df, keep_missing)
+    c.fields(HIGHER_ED_FIELDS)
+    for make in (lambda: _province(df, c.n), lambda: _age(df, c.n, year)):
+        d, note = make()
+        c.dims.append(d)
+        c.notes.append(note)
+    return c
+
+
+def _registration_rate(registration, admission, reconcile_result, year, category) -> tuple[pd.DataFrame, list[str]]:
+    from .reconcile import ADMISSION_STATUSES, reconcile
+
+    if admission is None:
+        raise StatsInputError("按专业统计注册率需要录取数据（admission）：核对结果中只有考生号和姓名，没有录取专业。"
+                              "请同时给出 admission=录取名单")
+    if reconcile_result is None:
+        reconcile_result = reconcile(admission, registration, year=year, category=category)
+    adm = reconcile_result.admission
+    if len(adm) != len(admission) or len(reconcile_result.registration) != len(registration):
+        raise StatsInputError(
+            f"核对结果与名单对不上：核对结果有录取 {len(adm)} 条、注册 {len(reconcile_result.registration)} 条，"
+            f"给出的录取名单 {len(admission)} 条、注册名单 {len(registration)} 条。请用同一对名单的核对结果")
+    n = len(admission)
+    zy = _col(admission, "ZYMC")
+    major = _by_distinct(None if zy is None else as_text(zy), n, _plain)
+    pos = adm["row"].to_numpy(dtype=np.int64) - 1
+    status = np.empty(n, dtype=object)
+    status[pos] = adm["status"].to_numpy(dtype=object)
+    st = pd.Categorical(status, categories=list(ADMISSION_STATUSES))
+    ct = pd.crosstab(pd.Series(major, name="专业"), pd.Series(st, name="s"), dropna=False)
+    ct = ct.reindex(columns=list(ADMISSION_STATUSES), fill_value=0)
+    out = pd.DataFrame({"专业": ct.index.astype(str), "录取人数": ct.sum(axis=1).to_numpy(dtype=np.int64),
+                        "注册一致": ct["matched"].to_numpy(dtype=np.int64),
+                        "关键字段不一致": ct["key_mismatch"].to_numpy(dtype=np.int64),
+                        "未注册": ct["not_registered"].to_numpy(dtype=np.int64)})
+    out = out[out["录取人数"] > 0]
+    out = out.assign(_u=(out["专业"] == UNFILLED).astype(int)).sort_values(
+        ["_u", "录取人数", "专业"], ascending=[True, False, True]).drop(columns="_u")
+    total = pd.DataFrame({"专业": [TOTAL], **{c: [int(out[c].sum())] for c in out.columns[1:]}})
+    out = pd.concat([out, total], ignore_index=True)
+    out["注册率（%）"] = np.where(out["录取人数"] > 0,
+                              (out["注册一致"] / out["录取人数"].where(out["录取人数"] > 0, 1) * 100).round(2), 0.0)
+    out["专业"] = out["专业"].astype("str")
+    c = reconcile_result.counts["registration"]
+    rest = c["total"] - c["matched"] - c["key_mismatch"]
+    notes = ["注册率 = 注册一致 ÷ 录取人数，按录取数据中的专业统计；注册一致指注册上报与录取数据的考生号、姓名、层次等"
+             "关键字段一致（平台的比对规则）" + (f"。注册上报中另有 {rest} 条是录取数据中没有、考生号重复或缺考生号的记录"
+                                      "（见核对结果），不计入上表" if rest else "")]
+    if zy is None:
+        notes.append("录取数据中没有专业名称字段（ZYMC），注册率只有合计")
+    return out.reset_index(drop=True), notes
+
+
+def higher_ed_stats(registration: pd.DataFrame, *, admission: pd.DataFrame | None = None,
+                    reconcile_result=None, year: int | None = None, previous: pd.DataFrame | None = None,
+                    category: str | None = None) -> StatsResult:
+    """Standard statistics of a higher-education registration list (chsi_registration, or any frame with
+    those field codes; 性别/民族 as XB/MZ or XBDM/MZDM, codes or labels).
+
+    Tables: 按院系, 按专业, 按层次, 按学习形式, 按性别, 按民族, 按生源省份, 按入学年龄; 各专业注册率 when
+    ``admission`` is given (``reconcile_result`` from ``reconcile(admission, registration)`` is reused,
+    else the reconciliation is run with ``year`` and ``category``). ``year``: 入学年龄 is taken at 9月1日 of
+    this year where 入学日期 is missing or invalid. ``previous``: an earlier snapshot of the same kind;
+    each table gains 上期人数 and 增减.
+
+    >>> res = higher_ed_stats(reg, admission=adm, year=2026)       # doctest: +SKIP
+    >>> res.table("按层次")                                          # doctest: +SKIP
+    """
+    cur = _higher_ed_dims(registration, year)
+    prev = None if previous is None else _higher_ed_dims(previous, year, keep_missing=True)
+    tables, notes = _tables(cur, prev, len(registration), None if previous is None else len(previous))
+    if admission is not None or reconcile_result is not None:
+        rate, rate_notes = _registration_rate(registration, admission, reconcile_result, year, category)
+        tables[RATE_TITLE] = rate
+        notes += rate_notes
+    if previous is not None and admission is not None:
+        notes.append("注册率不与上期比较")
+    params = {k: v for k, v in (("year", year), ("category", category)) if v}
+    return StatsResult(tables=tables, total=len(registration), notes=notes, kind="higher_ed",
+                       previous_total=None if previous is None else len(previous), params=params)
+
+
+# ---------------------------------------------------------------------------------------------- K-12
+
+def _natural(label: str):
+    """Sort key: numbers inside a label compare as numbers (2班 before 10班)."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", str(label)) if p]
+
+
+def _k12_dims(df: pd.DataFrame, keep_missing: bool = False) -> _Collector:
+    c = _Collector(df, keep_missing)
+    names = ("XXMC",) if _col(df, "XXMC") is not None or _col(df, "XXBSM") is None else ("XXBSM",)
+    school = c.labels("学校", names, None, "按学校")
+    order: list | str = "natural"
+    code = _col(df, "XXBSM")
+    if school is not None and code is not None:  # schools in the order of their 学校标识码
+        first = (pd.DataFrame({"s": school.codes, "c": as_text(code).str.strip().fillna("")})
+                 .groupby("s")["c"].min().sort_values(kind="stable"))
+        order = [school.categories[i] for i in first.index]
+    if school is not None:
+        c.dims.append(_Dim("按学校", ["学校"], [school], [order]))
+    grade = c.labels("年级", ("NJ",), "nj", "按年级")
+    if grade is not None:
+        c.dims.append(_Dim("按年级", ["年级"], [grade], [_code_order("nj")]))
+    klass = c.labels("班级", ("BJ",), None, "按班级")
+    if klass is not None and school is not None and grade is not None:
+        c.dims.append(_Dim("按班级", ["学校", "年级", "班级"], [school, grade, klass],
+                           [order, _code_order("nj"), "natural"]))
+    c.fields(K12_FIELDS)
+    return c
+
+
+def k12_stats(roster: pd.DataFrame, *, previous: pd.DataFrame | None = None) -> StatsResult:
+    """Standard statistics of a K-12 roster (k12_student layout; code columns as codes or labels).
+
+    Tables: 按学校, 按年级, 按班级 (学校+年级+班级), 按性别, 按民族, 按留守儿童, 按随迁子女, 按户口性质.
+    ``previous``: the roster of an earlier term; each table gains 上期人数 and 增减.
+
+    >>> roster = xj.read_table("data_samples/k12/学生名单_2026春.xlsx", layout="k12_student")   # doctest: +SKIP
+    >>> k12_stats(roster).table("按年级")                                                      # doctest: +SKIP
+    """
+    cur = _k12_dims(roster)
+    prev = None if previous is None else _k12_dims(previous, keep_missing=True)
+    tables, notes = _tables(cur, prev, len(roster), None if previous is None else len(previous))
+    return StatsResult(tables=tables, total=len(roster), notes=notes, kind="k12",
+                       previous_total=None if previous is None else len(previous))
+
+
+# ------------------------------------------------------------------------------------------ counting
+
+def _count(dim: _Dim) -> pd.DataFrame:
+    """Label columns (str) + 人数 (+ split columns): one row per group present."""
+    frame = pd.DataFrame({f"_{i}": v for i, v in enumerate(dim.values)})
+    keys = list(frame.columns)
+    if dim.split is not None:
+        frame["_split"] = dim.split
+        g = frame.groupby(keys + ["_split"], observed=True, sort=False).size().unstack("_split", fill_value=0)
+        g = g.reindex(columns=list(dim.split.categories), fill_value=0)
+        g.insert(0, COUNT, g.sum(axis=1))
+        g = g[[COUNT, *dim.split_columns]]
+    else:
+        g = frame.groupby(keys, observed=True, sort=False).size().rename(COUNT).to_frame()
+    out = g.reset_index()
+    out = out.rename(columns=dict(zip(keys, dim.columns)))
+    for c in dim.columns:
+        out[c] = out[c].astype(object).astype(str)
+    for c in out.columns[len(dim.columns):]:
+        out[c] = out[c].astype(np.int64)
+    return out
+
+
+def _special_rank(label: str) -> int:
+    if label in (UNFILLED, UNKNOWN, AGE_UNKNOWN):
+        return 2
+    return 1 if label.startswith("其他（") else 0
+
+
+def _sort(table: pd.DataFrame, dim: _Dim) -> pd.DataFrame:
+    keys = []
+    for col, order in zip(dim.columns, dim.order):
+        labels = table[col].tolist()
+        if order == "count":
+            counts = table[COUNT].tolist()
+            keys.append([(_special_rank(l), -c, l) for l, c in zip(labels, counts)])
+        elif order == "natural":
+            keys.append([(_special_rank(l), _natural(l)) for l in labels])
+        else:
+            pos = {l: i for i, l in enumerate(order)}
+            keys.append([(0, pos[l], "") if l in pos else (1 + _special_rank(l), 0, l) for l in labels])
+    idx = sorted(range(len(table)), key=lambda i: tuple(k[i] for k in keys))
+    return table.iloc[idx].reset_index(drop=True)
+
+
+def _tables(cur: _Collector, prev: _Collector | None, total: int, prev_total: int | None
+            ) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    notes = list(cur.notes)
+    if prev is not None:
+        notes.append("上期人数按同样的方法统计上期名单" + (
+            f"；上期名单没有{'、'.join(prev.missing)}字段，这些表的上期人数都计为“未填”" if prev.missing else ""))
+    prev_dims = {d.title: d for d in prev.dims} if prev is not None else {}
+    tables = {}
+    for dim in cur.dims:
+        t = _count(dim)
+        if prev is not None:
+            p = _count(prev_dims[dim.title])
+            p = p[[*dim.columns, COUNT]].rename(columns={COUNT: PREVIOUS})
+            t = t.merge(p, on=dim.columns, how="outer")
+            for c in t.columns[len(dim.columns):]:
+                t[c] = t[c].fillna(0).astype(np.int64)
+            t[CHANGE] = t[COUNT] - t[PREVIOUS]
+        t = _sort(t, dim)
+        t.insert(len(dim.columns) + 1, SHARE, (t[COUNT] / total * 100).round(2) if total else 0.0)
+        row = {c: "" for c in dim.columns}
+        row[dim.columns[0]] = TOTAL
+        for c in t.columns[len(dim.columns):]:
+            row[c] = t[c].sum()
+        row[SHARE] = 100.0 if total else 0.0
+        if prev is not None:
+            row[PREVIOUS], row[CHANGE] = prev_total, total - prev_total
+        t = pd.concat([t, pd.DataFrame([row])], ignore_index=True)
+        for c in dim.columns:
+            t[c] = t[c].astype("str")
+        for c in t.columns[len(dim.columns):]:
+            t[c] = t[c].astype(np.float64 if c == SHARE else np.int64)
+        tables[dim.title] = t
+    return tables, notes
