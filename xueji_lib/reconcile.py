@@ -199,9 +199,15 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
 
     # Exact 考生号 pairs (all registration rows with a 考生号, duplicates included, so that the admission
     # side of a duplicated 考生号 is still judged).
-    exact = con.sql("""
-        SELECT r.row AS r_row, min(a.row) AS a_row FROM r JOIN a USING (ksh)
-        WHERE r.ksh <> '' GROUP BY r.row""").to_arrow_table().to_pandas()
+    # The first admission record of each 考生号 (a duplicated admission 考生号 is rare: its later copies stay
+    # unpaired and are judged by the counterpart search), joined with the platform's field comparisons in
+    # the same pass, so the million exact pairs are never joined twice.
+    first_a = a.loc[~a["ksh"].duplicated().to_numpy(), DIFF_COLUMNS]
+    con.register("a1", first_a)
+    con.register("rr", r[DIFF_COLUMNS])
+    exact = con.sql(f"""
+        SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM rr AS r JOIN a1 AS a USING (ksh)
+        WHERE r.ksh <> '' ORDER BY r.row""").to_arrow_table().to_pandas()
     pairs = [exact.assign(match_by="考生号")]
     paired_a = set(exact["a_row"])
     seeking = _search_keys(r, r["row"].to_numpy()[(~dup) & ~r["row"].isin(exact["r_row"]).to_numpy()])
@@ -224,8 +230,11 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
         pairs.append(found)
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
     con.close()
-    pairs = pd.concat(pairs, ignore_index=True)
-
+    searched = pd.concat(pairs[1:], ignore_index=True) if len(pairs) > 1 else pairs[0].iloc[:0, :2]
+    if len(searched):
+        flags = _differences(a, r, searched[["a_row", "r_row"]])
+        searched = searched.assign(**{k: v for k, v in flags.items()})
+    pairs = pd.concat([pairs[0], searched], ignore_index=True)
     return _judge(a, r, pairs, r_status, states, year, category)
 
 
@@ -278,7 +287,8 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
     ai = pairs["a_row"].to_numpy() - 1
     ri = pairs["r_row"].to_numpy() - 1
     how = pairs["match_by"].to_numpy(dtype=object)
-    differs = _differences(a, r, pairs)
+    differs = {k: pairs[k].to_numpy(dtype=bool) for k in DIFF_FLAGS} if len(pairs) else {
+        k: np.zeros(0, bool) for k in DIFF_FLAGS}
     any_diff = np.logical_or.reduce(list(differs.values())) if len(pairs) else np.zeros(0, bool)
     # values only for the records a sentence is written about
     talk = np.flatnonzero(any_diff | (np.asarray(r_status, dtype=object)[ri] != ""))
@@ -389,20 +399,25 @@ def _text_column(values: np.ndarray) -> pd.Series:
     return pd.Series(arr.cast(pa.large_string()), dtype=STR)
 
 
+DIFF_COLUMNS = ["row", "ksh", "xm", "cc", "xxxs", "year", "cat"]
+DIFF_FLAGS = ("ksh", "xm", "cc", "xxxs", "year", "cat")
+# The platform's match, field by field (学习形式 only for 学历类别 50; year and category only where both
+# sides know them). True = the field differs.
+DIFF_SQL = """a.ksh <> r.ksh AS ksh, a.xm <> r.xm AS xm, a.cc <> r.cc AS cc,
+        a.cat = '50' AND a.xxxs <> r.xxxs AS xxxs,
+        a.year <> r.year AND a.year <> '' AND r.year <> '' AS year,
+        a.cat <> r.cat AND a.cat <> '' AND r.cat <> '' AS cat"""
+
+
 def _differences(a, r, pairs) -> dict[str, np.ndarray]:
-    """Per pair, which key fields differ — computed in DuckDB, fetched as narrow boolean columns."""
+    """Per pair (in the order given), which key fields differ — in DuckDB, fetched as boolean columns."""
     import duckdb
 
     con = duckdb.connect()
-    cols = ["row", "ksh", "xm", "cc", "xxxs", "year", "cat"]
-    con.register("a", a[cols])
-    con.register("r", r[cols])
+    con.register("a", a[DIFF_COLUMNS])
+    con.register("r", r[DIFF_COLUMNS])
     con.register("p", pairs[["a_row", "r_row"]].assign(i=np.arange(len(pairs))))
-    t = con.sql("""
-        SELECT a.ksh <> r.ksh AS ksh, a.xm <> r.xm AS xm, a.cc <> r.cc AS cc,
-               a.cat = '50' AND a.xxxs <> r.xxxs AS xxxs,
-               a.year <> r.year AND a.year <> '' AND r.year <> '' AS year,
-               a.cat <> r.cat AND a.cat <> '' AND r.cat <> '' AS cat
+    t = con.sql(f"""SELECT {DIFF_SQL}
         FROM p JOIN a ON a.row = p.a_row JOIN r ON r.row = p.r_row ORDER BY p.i""").to_arrow_table()
     con.close()
     return {c: t.column(c).to_numpy(zero_copy_only=False).astype(bool) for c in t.column_names}
