@@ -36,6 +36,9 @@ STATUS_ZH = {"matched": "一致", "key_mismatch": "关键字段不一致", "not_
              "duplicate_key": "考生号重复", "missing_key": "缺考生号", "not_registered": "未注册"}
 STATES = ("报到入学", "保留入学资格", "放弃入学资格", "取消入学资格")
 CATEGORY_ZH = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
+ALL_STATUSES = ("", "matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key", "not_registered")
+S = {name: code for code, name in enumerate(ALL_STATUSES)}  # status → int8 code used while judging
+HOW = ("", "考生号", "身份证号", "姓名+出生日期", "考生号相近")
 RESULT_COLUMNS = ["side", "row", "KSH", "XM", "status", "state", "reasons", "action", "counterpart_row", "match_by"]
 
 
@@ -191,11 +194,11 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
     con.register("r", r[["row", "ksh"]])
 
     # Registration side: missing and duplicated 考生号 first (every copy).
-    r_status = np.full(len(r), "", dtype=object)
+    r_status = np.zeros(len(r), np.int8)
     missing = (r["ksh"] == "").to_numpy()
-    r_status[missing] = "missing_key"
+    r_status[missing] = S["missing_key"]
     dup = (~missing) & r["ksh"].duplicated(keep=False).to_numpy()
-    r_status[dup] = "duplicate_key"
+    r_status[dup] = S["duplicate_key"]
 
     # Exact 考生号 pairs (all registration rows with a 考生号, duplicates included, so that the admission
     # side of a duplicated 考生号 is still judged).
@@ -208,7 +211,7 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
     exact = con.sql(f"""
         SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM rr AS r JOIN a1 AS a USING (ksh)
         WHERE r.ksh <> '' ORDER BY r.row""").to_arrow_table().to_pandas()
-    pairs = [exact.assign(match_by="考生号")]
+    pairs = [exact.assign(match_by="考生号", how=HOW.index("考生号"))]
     paired_a = set(exact["a_row"])
     seeking = _search_keys(r, r["row"].to_numpy()[(~dup) & ~r["row"].isin(exact["r_row"]).to_numpy()])
     free_a = _search_keys(a, a["row"].to_numpy()[~a["row"].isin(paired_a).to_numpy()])
@@ -222,12 +225,12 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
         found = con.sql(f"""
             SELECT r.row AS r_row, min(a.row) AS a_row FROM s AS r JOIN f AS a ON {cond} GROUP BY r.row""").to_arrow_table().to_pandas()
         found = _one_to_one(found)
-        pairs.append(found.assign(match_by=how))
+        pairs.append(found.assign(match_by=how, how=HOW.index(how)))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
         free_a = free_a[~free_a["row"].isin(found["a_row"])]
     if not seeking.empty and not free_a.empty:
         found = _near_ksh(con, seeking[seeking["ksh"] != ""], free_a)
-        pairs.append(found)
+        pairs.append(found.assign(how=HOW.index("考生号相近")))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
     con.close()
     searched = pd.concat(pairs[1:], ignore_index=True) if len(pairs) > 1 else pairs[0].iloc[:0, :2]
@@ -281,54 +284,54 @@ def _near_ksh(con, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------- verdict
 
 def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
-    """Statuses, reasons and actions for both sides. Works on numpy arrays and assigns each column once:
-    setting cells one by one in an Arrow-backed column copies the column every time."""
+    """Statuses, reasons and actions for both sides. Statuses are int8 codes and reasons sparse until the
+    result columns are built once through Arrow dictionaries (setting cells one by one in an Arrow-backed
+    column would copy the column every time)."""
     na, nr = len(a), len(r)
     ai = pairs["a_row"].to_numpy() - 1
     ri = pairs["r_row"].to_numpy() - 1
     how = pairs["match_by"].to_numpy(dtype=object)
-    differs = {k: pairs[k].to_numpy(dtype=bool) for k in DIFF_FLAGS} if len(pairs) else {
-        k: np.zeros(0, bool) for k in DIFF_FLAGS}
+    how_code = pairs["how"].to_numpy(dtype=np.int8)
+    differs = {k: pairs[k].to_numpy(dtype=bool) for k in DIFF_FLAGS}
     any_diff = np.logical_or.reduce(list(differs.values())) if len(pairs) else np.zeros(0, bool)
     # values only for the records a sentence is written about
-    talk = np.flatnonzero(any_diff | (np.asarray(r_status, dtype=object)[ri] != ""))
+    talk = np.flatnonzero(any_diff | (r_status[ri] != 0))
+    dup_idx = np.flatnonzero(r_status == S["duplicate_key"])
     A = _values(a, ai[talk])
-    R = _values(r, np.concatenate([ri[talk], np.flatnonzero(np.asarray(r_status, dtype=object) == "duplicate_key")]))
+    R = _values(r, np.concatenate([ri[talk], dup_idx]))
 
     # registration side: unique-key records get matched / key_mismatch; duplicate and missing keep theirs
-    reg_status = np.asarray(r_status, dtype=object).copy()
-    r_plain = reg_status[ri] == ""
-    reg_status[ri[r_plain]] = np.where(any_diff, "key_mismatch", "matched")[r_plain]
-    reg_status[reg_status == ""] = "not_admitted"
+    reg_status = r_status.copy()
+    r_plain = reg_status[ri] == 0
+    reg_status[ri[r_plain]] = np.where(any_diff, S["key_mismatch"], S["matched"])[r_plain]
+    reg_status[reg_status == 0] = S["not_admitted"]
     reg_counter = np.full(nr, -1)  # -1: no counterpart
     reg_counter[ri] = ai + 1
-    reg_how = np.full(nr, "", dtype=object)
-    reg_how[ri] = how
+    reg_how = np.zeros(nr, np.int8)
+    reg_how[ri] = how_code
 
     # admission side: matched if any registration copy matches exactly, else key_mismatch
-    best = pd.DataFrame({"a": ai, "r": ri, "ok": ~any_diff, "i": np.arange(len(pairs))}).sort_values(
-        ["a", "ok", "r"], ascending=[True, False, True]).drop_duplicates("a")
-    adm_status = np.full(na, "not_registered", dtype=object)
-    adm_status[best["a"].to_numpy()] = np.where(best["ok"], "matched", "key_mismatch")
+    order = np.lexsort((ri, any_diff, ai))  # by admission row, exact matches first, then registration row
+    first = order[np.concatenate([[True], ai[order][1:] != ai[order][:-1]])] if len(order) else order
+    adm_status = np.full(na, S["not_registered"], np.int8)
+    adm_status[ai[first]] = np.where(any_diff[first], S["key_mismatch"], S["matched"])
     adm_counter = np.full(na, -1)
-    adm_counter[best["a"].to_numpy()] = best["r"].to_numpy() + 1
-    adm_how = np.full(na, "", dtype=object)
-    adm_how[best["a"].to_numpy()] = how[best["i"].to_numpy()]
+    adm_counter[ai[first]] = ri[first] + 1
+    adm_how = np.zeros(na, np.int8)
+    adm_how[ai[first]] = how_code[first]
 
-    reg_reasons, reg_action = np.full(nr, "", dtype=object), np.full(nr, "", dtype=object)
-    adm_reasons, adm_action = np.full(na, "", dtype=object), np.full(na, "", dtype=object)
+    reg_reasons, reg_action, adm_reasons, adm_action = _Sparse(nr), _Sparse(nr), _Sparse(na), _Sparse(na)
     expl = _explain(A, R, ai, ri, how, differs)
-    dup_idx = np.flatnonzero(reg_status == "duplicate_key")
     copies_of = pd.Series(dup_idx + 1).groupby([R["ksh"][i] for i in dup_idx]).agg(list).to_dict()
     for i in np.flatnonzero(any_diff | ~r_plain):
         rr, aa = ri[i], ai[i]
         text, act = expl.get(i, ("", ""))
-        if reg_status[rr] == "duplicate_key":
+        if reg_status[rr] == S["duplicate_key"]:
             others = [x for x in copies_of[R["ksh"][rr]] if x != rr + 1]
             text = f"考生号在注册上报中重复（另见第 {'、'.join(map(str, others))} 行）；录取数据第 {aa + 1} 行" + (
                 "与本条一致" if not any_diff[i] else "：" + text)
             act = "一名考生只能上报一条记录：删除重复的记录后再上传"
-        elif reg_status[rr] == "missing_key":
+        elif reg_status[rr] == S["missing_key"]:
             rest = "；" + text if text and not text.startswith("考生号") else ""
             text = f"考生号为空；按{how[i]}找到录取数据第 {aa + 1} 行（考生号 {A['ksh_raw'][aa]}）{rest}"
             act = f"按录取数据补填考生号 {A['ksh_raw'][aa]}"
@@ -336,66 +339,80 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
                 adm_reasons[aa] = f"注册上报第 {rr + 1} 行考生号为空，按{how[i]}对应到本条{rest}"
                 adm_action[aa] = act
         reg_reasons[rr], reg_action[rr] = text, act
-        if adm_counter[aa] == rr + 1 and adm_status[aa] == "key_mismatch" and not adm_reasons[aa]:
+        if adm_counter[aa] == rr + 1 and adm_status[aa] == S["key_mismatch"] and not adm_reasons[aa]:
             adm_reasons[aa], adm_action[aa] = text, act
-    dup = reg_status[ri] == "duplicate_key"
+    dup = reg_status[ri] == S["duplicate_key"]
     for aa, copies in pd.Series(ri[dup] + 1).groupby(ai[dup]).agg(list).items():
-        if adm_status[aa] == "matched" and len(copies) > 1:
+        if adm_status[aa] == S["matched"] and len(copies) > 1:
             adm_reasons[aa] = f"与注册上报一致，但注册上报中这名考生有 {len(copies)} 条记录（第 {'、'.join(map(str, copies))} 行）"
             adm_action[aa] = "删除注册上报中重复的记录"
 
-    not_adm = reg_status == "not_admitted"
-    reg_reasons[not_adm] = ("录取数据中找不到：考生号、身份证号、姓名+出生日期都没有对应记录，"
-                            "考生号也不是任何录取考生号改一位或相邻两位颠倒")
-    reg_action[not_adm] = "核实是否为本校录取新生；确属录取但录取数据缺失的，须通过生源省级招生考试机构补报录取数据"
+    not_adm = np.flatnonzero(reg_status == S["not_admitted"])
+    reg_reasons.fill(not_adm, "录取数据中找不到：考生号、身份证号、姓名+出生日期都没有对应记录，"
+                              "考生号也不是任何录取考生号改一位或相邻两位颠倒")
+    reg_action.fill(not_adm, "核实是否为本校录取新生；确属录取但录取数据缺失的，须通过生源省级招生考试机构补报录取数据")
 
-    state = np.full(na, None, dtype=object)
-    nreg = adm_status == "not_registered"
-    if states is not None:
+    nreg = np.flatnonzero(adm_status == S["not_registered"])
+    state = _Sparse(na, missing=True)
+    known = np.full(len(nreg), None, dtype=object)
+    if states is not None and len(nreg):
         st = pd.DataFrame({"ksh": _col(states, "KSH").fillna("").str.strip().str.upper(),
                            "zt": _label(_col(states, "ZT", "XSZT", "RXZT"), "rxzt")}).drop_duplicates("ksh")
-        known = a["ksh"].map(st.set_index("ksh")["zt"]).to_numpy(dtype=object)
-        state[nreg] = known[nreg]
-    state_key = np.where(pd.isna(state), "none", state)
-    adm_reasons[nreg] = np.where(state_key[nreg] == "none", "录取后未注册，新生状态名单中也没有（状态未知）",
-                                 np.char.add("录取后未注册，新生状态：", state_key[nreg].astype(str)))
+        known = a["ksh"].iloc[nreg].map(st.set_index("ksh")["zt"]).to_numpy(dtype=object)
     actions = {"保留入学资格": "已保留入学资格，本次无需注册；保留期满按规定办理入学",
                "放弃入学资格": "已放弃入学资格，无需注册", "取消入学资格": "已取消入学资格，无需注册",
                "报到入学": "状态为报到入学但注册上报中没有这名学生：请补报注册数据",
                "none": "核实是否报到：已报到的补报注册数据，未报到的在平台标注新生状态"}
-    adm_action[nreg] = [actions.get(k, actions["none"]) for k in state_key[nreg]]
+    for value in pd.unique(pd.Series(known, dtype=object).fillna("none")):
+        sel = nreg[pd.Series(known, dtype=object).fillna("none").to_numpy() == value]
+        if value != "none":
+            state.fill(sel, value)
+        adm_reasons.fill(sel, "录取后未注册，新生状态名单中也没有（状态未知）" if value == "none"
+                         else f"录取后未注册，新生状态：{value}")
+        adm_action.fill(sel, actions.get(value, actions["none"]))
 
     def frame(side, src, status, reasons, action, counter, how_, st):
         return pd.DataFrame({
             "side": side, "row": src["row"].to_numpy(), "KSH": src["ksh_raw"], "XM": src["xm"],
-            "status": _text_column(status), "state": _text_column(st), "reasons": _text_column(reasons),
-            "action": _text_column(action),
+            "status": _coded(status, ALL_STATUSES), "state": st.column(), "reasons": reasons.column(),
+            "action": action.column(),
             "counterpart_row": pd.arrays.IntegerArray(np.maximum(counter, 0), counter < 0),
-            "match_by": _text_column(how_)})
+            "match_by": _coded(how_, HOW)})
 
-    reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, [None] * nr)
+    reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, _Sparse(nr, missing=True))
     adm = frame("admission", a, adm_status, adm_reasons, adm_action, adm_counter, adm_how, state)
     params = {k: v for k, v in (("year", year), ("category", category)) if v}
     return ReconcileResult(registration=reg[RESULT_COLUMNS], admission=adm[RESULT_COLUMNS], params=params)
 
 
-def _text_column(values: np.ndarray) -> pd.Series:
-    """An object array of str/None as a pandas str column through an Arrow dictionary: statuses have a
-    few distinct values, reasons are mostly empty — neither needs a Python object per cell in Arrow."""
-    values = np.asarray(values, dtype=object)
-    missing = pd.isna(values)
-    filled = np.where(missing, "", values)
-    present = np.flatnonzero(filled.astype(bool))
-    if len(present) * 4 < len(values):  # sparse: "" everywhere else
-        codes = np.zeros(len(values), np.int32)
-        codes[present] = np.arange(1, len(present) + 1, dtype=np.int32)
-        dictionary = [""] + filled[present].tolist()
-    else:
-        codes, uniques = pd.factorize(filled)
-        codes = codes.astype(np.int32)
-        dictionary = [str(u) for u in uniques]
-    indices = pa.array(codes, type=pa.int32(), mask=missing)
-    arr = pa.DictionaryArray.from_arrays(indices, pa.array(dictionary, type=pa.large_string()))
+class _Sparse:
+    """A text column that is mostly one value (empty, or missing): set cells cheaply, build it once."""
+
+    def __init__(self, n: int, missing: bool = False):
+        self.codes = np.zeros(n, np.int32)
+        self.texts = [""]
+        self.missing = missing
+
+    def __getitem__(self, i) -> str:
+        return self.texts[self.codes[i]]
+
+    def __setitem__(self, i, text: str):
+        self.texts.append(text)
+        self.codes[i] = len(self.texts) - 1
+
+    def fill(self, idx, text: str):
+        self.texts.append(text)
+        self.codes[idx] = len(self.texts) - 1
+
+    def column(self) -> pd.Series:
+        mask = (self.codes == 0) if self.missing else None
+        return _coded(self.codes, self.texts, mask)
+
+
+def _coded(codes: np.ndarray, texts, mask=None) -> pd.Series:
+    """codes into ``texts`` → a pandas str column, decoded by Arrow from a dictionary array."""
+    indices = pa.array(np.asarray(codes, dtype=np.int32), type=pa.int32(), mask=mask)
+    arr = pa.DictionaryArray.from_arrays(indices, pa.array(list(texts), type=pa.large_string()))
     return pd.Series(arr.cast(pa.large_string()), dtype=STR)
 
 
