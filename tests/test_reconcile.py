@@ -143,3 +143,13 @@ def test_missing_ksh_column_is_a_clear_error():
     adm, reg = pair()
     with pytest.raises(xj.LayoutError, match="KSH"):
         xj.reconcile(adm, reg.drop(columns=["KSH"]))
+
+
+def test_a_code_and_its_label_are_the_same_value():
+    adm, reg = pair()
+    adm.loc[0, "CC"] = "05"            # the cc table's code of 本科
+    adm.loc[1, "CC"] = "05"
+    reg.loc[1, "CC"] = "专科"
+    res = xj.reconcile(adm, reg)
+    assert statuses(res)[0][:2] == ["matched", "key_mismatch"]
+    assert "层次不同：录取为“05”，注册为“专科”" in res.registration.at[1, "reasons"]

@@ -141,8 +141,11 @@ def _prepare(df: pd.DataFrame, year, category) -> pd.DataFrame:
     out["ksh"] = out["ksh_raw"].str.upper()
     xm = _col(df, "XM")
     out["xm"] = xm.fillna("").str.strip() if xm is not None else ""
-    out["cc"] = _label(_col(df, "CC"), "cc") if _col(df, "CC") is not None else ""
-    out["xxxs"] = _label(_col(df, "XXXS"), "xxxs") if _col(df, "XXXS") is not None else ""
+    # 层次 and 学习形式 as written (stripped); a code and its label count as equal, which is settled by
+    # _same_labels for the few pairs whose written values differ
+    for c, code in (("cc", "CC"), ("xxxs", "XXXS")):
+        col = _col(df, code)
+        out[c] = col.fillna("").str.strip() if col is not None else ""
     ly = _col(df, "LQNF")
     out["year"] = ly.fillna("").str.strip() if ly is not None else (str(year) if year else "")
     if year and ly is not None:
@@ -238,7 +241,22 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
         flags = _differences(a, r, searched[["a_row", "r_row"]])
         searched = searched.assign(**{k: v for k, v in flags.items()})
     pairs = pd.concat([pairs[0], searched], ignore_index=True)
+    _same_labels(a, r, pairs)
     return _judge(a, r, pairs, r_status, states, year, category)
+
+
+def _same_labels(a, r, pairs) -> None:
+    """Clear the 层次/学习形式 difference flag where the two written values are a code and its label (or
+    an alias) of the same entry — only the few pairs whose written values differ are looked up."""
+    for k in ("cc", "xxxs"):
+        sel = np.flatnonzero(pairs[k].to_numpy(dtype=bool))
+        if not len(sel):
+            continue
+        av = a[k].iloc[pairs["a_row"].to_numpy()[sel] - 1].reset_index(drop=True)
+        rv = r[k].iloc[pairs["r_row"].to_numpy()[sel] - 1].reset_index(drop=True)
+        same = (_label(av, k) == _label(rv, k)).to_numpy(dtype=bool)
+        if same.any():
+            pairs.loc[sel[same], k] = False
 
 
 def _one_to_one(found: pd.DataFrame) -> pd.DataFrame:
@@ -372,17 +390,19 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
         adm_action.fill(sel, actions.get(value, actions["none"]))
 
     def frame(side, src, status, reasons, action, counter, how_, st):
-        return pd.DataFrame({
-            "side": side, "row": src["row"].to_numpy(), "KSH": src["ksh_raw"], "XM": src["xm"],
+        n = len(src)
+        return pd.DataFrame({  # built in RESULT_COLUMNS order, so no reordering copy afterwards
+            "side": _coded(np.zeros(n, np.int32), [side]), "row": src["row"].to_numpy(),
+            "KSH": src["ksh_raw"], "XM": src["xm"],
             "status": _coded(status, ALL_STATUSES), "state": st.column(), "reasons": reasons.column(),
             "action": action.column(),
             "counterpart_row": pd.arrays.IntegerArray(np.maximum(counter, 0), counter < 0),
-            "match_by": _coded(how_, HOW)})
+            "match_by": _coded(how_, HOW)}, copy=False)
 
     reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, _Sparse(nr, missing=True))
     adm = frame("admission", a, adm_status, adm_reasons, adm_action, adm_counter, adm_how, state)
     params = {k: v for k, v in (("year", year), ("category", category)) if v}
-    return ReconcileResult(registration=reg[RESULT_COLUMNS], admission=adm[RESULT_COLUMNS], params=params)
+    return ReconcileResult(registration=reg, admission=adm, params=params)
 
 
 class _Sparse:
