@@ -200,7 +200,8 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
     r_status = np.zeros(len(r), np.int8)
     missing = (r["ksh"] == "").to_numpy()
     r_status[missing] = S["missing_key"]
-    dup = (~missing) & r["ksh"].duplicated(keep=False).to_numpy()
+    repeated = con.sql("SELECT ksh FROM r WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1").to_arrow_table()
+    dup = (~missing) & r["ksh"].isin(repeated.column("ksh").to_pylist()).to_numpy()
     r_status[dup] = S["duplicate_key"]
 
     # Exact 考生号 pairs (all registration rows with a 考生号, duplicates included, so that the admission
@@ -208,16 +209,20 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
     # The first admission record of each 考生号 (a duplicated admission 考生号 is rare: its later copies stay
     # unpaired and are judged by the counterpart search), joined with the platform's field comparisons in
     # the same pass, so the million exact pairs are never joined twice.
-    first_a = a.loc[~a["ksh"].duplicated().to_numpy(), DIFF_COLUMNS]
+    a_repeats = con.sql("SELECT count(*) - count(DISTINCT ksh) FROM a").fetchall()[0][0]
+    first_a = a[DIFF_COLUMNS] if a_repeats == 0 else a.loc[~a["ksh"].duplicated().to_numpy(), DIFF_COLUMNS]
     con.register("a1", first_a)
     con.register("rr", r[DIFF_COLUMNS])
     exact = con.sql(f"""
         SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM rr AS r JOIN a1 AS a USING (ksh)
         WHERE r.ksh <> '' ORDER BY r.row""").to_arrow_table().to_pandas()
     pairs = [exact.assign(match_by="考生号", how=HOW.index("考生号"))]
-    paired_a = set(exact["a_row"])
-    seeking = _search_keys(r, r["row"].to_numpy()[(~dup) & ~r["row"].isin(exact["r_row"]).to_numpy()])
-    free_a = _search_keys(a, a["row"].to_numpy()[~a["row"].isin(paired_a).to_numpy()])
+    r_paired = np.zeros(len(r), bool)
+    r_paired[exact["r_row"].to_numpy() - 1] = True
+    a_paired = np.zeros(len(a), bool)
+    a_paired[exact["a_row"].to_numpy() - 1] = True
+    seeking = _search_keys(r, np.flatnonzero(~dup & ~r_paired) + 1)
+    free_a = _search_keys(a, np.flatnonzero(~a_paired) + 1)
     # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away.
     for how, cond in (("身份证号", "r.sfzh = a.sfzh AND r.sfzh <> ''"),
                       ("姓名+出生日期", "r.xm = a.xm AND r.csrq = a.csrq AND r.xm <> '' AND r.csrq <> ''")):
