@@ -571,7 +571,6 @@ def _decode_bad_cell(f, raw: bytes, encoding, rows, warnings) -> str:
     """A cell that does not decode: a character cut in half at the end keeps the decodable part;
     anything else is decoded with U+FFFD in place of the bad bytes. Either way it is reported."""
     try:
-        raw.decode(encoding)
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         if exc.start >= len(raw) - 3:
