@@ -17,6 +17,7 @@ from .photos import PhotoFolderNotFound, PhotoResult, check_photos
 from .reconcile import ReconcileResult, reconcile
 from .compare import CompareResult, HandoffResult, compare, handoff
 from .stats import StatsInputError, StatsResult, higher_ed_stats, k12_stats
+from .report import REPORTS, ReportRun, check_parameters, run_report
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,7 @@ __all__ = [
     "check_photos", "PhotoResult", "PhotoFolderNotFound",
     "reconcile", "ReconcileResult", "compare", "CompareResult", "handoff", "HandoffResult",
     "higher_ed_stats", "k12_stats", "StatsResult", "StatsInputError",
+    "run_report", "check_parameters", "ReportRun", "REPORTS",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
     "read_dbf", "write_dbf", "inspect_dbf",
     "read_table", "write_excel",

@@ -10,6 +10,8 @@
                                      未注册.dbf, 核对结果.xlsx
     xueji compare 2025秋.xlsx 2026春.xlsx --changes 学籍异动.xlsx
                                      roster vs roster: results.csv, summary.json, 对比结果.xlsx
+    xueji report 新生注册核对报告 -p admission 录取名单.dbf -p registration 注册上报.dbf -p year 2026
+                                     run a report notebook: reports/<name>/<stamp>-<id>/report.html, …
 
 A bad file or parameter ends in a Chinese message and a non-zero exit, never a traceback.
 """
@@ -374,6 +376,23 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from .report import run_report
+
+    params = {}
+    for key, value in args.params or []:
+        if key in params:
+            raise XuejiError(f"参数 {key} 给了两次：每个参数只能给一次")
+        params[key] = value
+    print(f"运行报告“{args.name}”……")
+    run = run_report(args.name, out_root=args.out, **params)
+    print(f"报告已生成（用时 {run.manifest.get('duration_seconds')} 秒）：{run.folder}")
+    print(f"  {run.html.name}  报告（浏览器打开，无需联网）")
+    print(f"  {run.tables.name}  报告中的全部表格")
+    print(f"  {run.notebook.name}  执行记录；manifest.json  参数、输入文件校验值、版本、用时")
+    return 0
+
+
 def _cmd_layouts(args) -> int:
     from .layouts import list_layouts
 
@@ -489,6 +508,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encoding", help="指定输入文件的编码（CSV、DBF），如 gb18030")
     p.add_argument("--unmask", action="store_true", help="对比结果.xlsx 的名单中显示学籍号、身份证件号、电话、地址原值（默认遮盖）")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("report", help="运行报告笔记本，生成离线 HTML 报告、表格工作簿和运行记录",
+                       description="运行一个报告（如 新生注册核对报告），结果写到 <输出目录>/<报告名>/<日期时间>-<编号>/："
+                                   "report.html、report.ipynb、tables.xlsx、manifest.json。参数在运行前检查。"
+                                   "退出码：0 成功；2 参数不对或运行失败（失败时保留含错误的 report.ipynb）。")
+    p.add_argument("name", help="报告名，如 新生注册核对报告")
+    p.add_argument("-p", "--param", dest="params", nargs=2, action="append", metavar=("名称", "值"),
+                   help="报告参数，可重复，如 -p admission 录取名单.dbf -p year 2026 -p school_code 00123")
+    p.add_argument("--out", default="reports", metavar="目录", help="报告的根目录，默认 reports")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

@@ -1,0 +1,194 @@
+"""Report notebooks run for real by papermill on the samples: HTML offline and without code, key figures
+equal to the library's, tables.xlsx and manifest.json written, parameters checked before anything runs,
+a failing run kept as …-failed with the error cell."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import xueji_lib as xj
+from xueji_lib.report import (REPORTS, ReportParameterError, ReportRunError, check_parameters, export_html,
+                              run_report)
+
+HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
+NAME = "新生注册核对报告"
+FILES = {"admission": HEI / "10_录取名单.dbf", "registration": HEI / "10_注册上报.dbf",
+         "states": HEI / "10_新生状态.dbf"}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reports")
+    return run_report(NAME, out_root=root, **{k: str(v) for k, v in FILES.items()}, year=2026, category="10",
+                      school_code="00123", school_name="示例大学")
+
+
+@pytest.fixture(scope="module")
+def html(run):
+    return run.html.read_text("utf-8")
+
+
+@pytest.fixture(scope="module")
+def expected():
+    adm, reg, states = (xj.read_dbf(FILES[k]) for k in ("admission", "registration", "states"))
+    return xj.reconcile(adm, reg, year=2026, category="10", states=states).counts
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.attrs = []  # (tag, attr, value) of every real element attribute
+
+    def handle_starttag(self, tag, attrs):
+        self.attrs += [(tag, k, v or "") for k, v in attrs]
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<script\b.*?</script>", "", html, flags=re.S)))
+
+
+def test_run_folder_and_files(run):
+    assert run.folder.parent.name == NAME
+    assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", run.folder.name)
+    assert {p.name for p in run.folder.iterdir()} == {"report.html", "report.ipynb", "tables.xlsx", "manifest.json"}
+    assert not [p for p in run.folder.parent.iterdir() if p.name.startswith(".")]  # the temp folder was renamed
+
+
+def test_html_has_no_code_cells(html):
+    assert not re.search(r'class="(jp-CodeMirrorEditor|jp-InputArea-editor|highlight)', html)
+    for code in ("xj.read_dbf", "rp.record_counts", "import xueji_lib", "out_dir ="):
+        assert code not in html
+    assert "新生注册核对报告" in html and "示例大学" in html and "00123" in html
+
+
+def test_html_reconcile_counts_equal_library(html, expected):
+    text = _text(html)
+    for side, title in (("registration", "注册上报"), ("admission", "录取数据")):
+        for status, zh in (("matched", "一致"), ("key_mismatch", "关键字段不一致")):
+            assert re.search(rf"{title}\s+{zh}\s+{expected[side][status]}\b", text), (side, status)
+        assert re.search(rf"{title}\s+合计\s+{expected[side]['total']}\b", text)
+    assert re.search(rf"注册上报\s+录取数据中没有\s+{expected['registration']['not_admitted']}\b", text)
+    assert re.search(rf"录取数据\s+未注册\s+{expected['admission']['not_registered']}\b", text)
+    # the 资格有误 list: every rejected registration record, ID numbers masked
+    assert "考生号第 13、14 位颠倒" in text and "姓名差一个字" in text
+    assert not re.search(r"\b\d{17}[\dXx]\b", text)
+
+
+def test_html_chart_inlined_and_offline(html):
+    assert 'class="plotly-graph-div"' in html and "Plotly.newPlot" in html
+    assert len(html) > 3_000_000  # plotly.js itself is inside the page
+    parser = _Tags()
+    parser.feed(html)
+    outside = [(t, k, v) for t, k, v in parser.attrs if k in ("src", "href") and re.match(r"(https?:)?//", v)]
+    assert outside == []
+    assert not re.search(r"""(src|href)\s*=\s*["']https?://""", html)
+    assert "cdnjs" not in html and "unpkg.com" not in html and "require.min.js" not in html
+
+
+def test_tables_xlsx(run, expected):
+    wb = openpyxl.load_workbook(run.tables, read_only=True)
+    assert {"校验汇总", "核对汇总", "资格有误", "未注册", "按专业核对结果", "按专业"} <= set(wb.sheetnames)
+    rows = list(wb["核对汇总"].iter_rows(values_only=True))
+    assert ("注册上报", "合计", expected["registration"]["total"]) in rows
+    assert ("录取数据", "未注册", expected["admission"]["not_registered"]) in rows
+    by_major = list(wb["按专业核对结果"].iter_rows(values_only=True))
+    assert by_major[0][0] == "专业" and None not in [r[0] for r in by_major]
+    assert sum(sum(r[1:]) for r in by_major[1:]) == expected["registration"]["total"]
+    assert len(list(wb["资格有误"].iter_rows())) - 1 == expected["registration"]["total"] - \
+        expected["registration"]["matched"]
+
+
+def test_manifest(run):
+    m = json.loads((run.folder / "manifest.json").read_text("utf-8"))
+    assert m["outcome"] == "succeeded" and m["report"] == NAME and m["run_id"] == run.run_id
+    assert m["parameters"]["school_code"] == "00123" and m["parameters"]["year"] == 2026
+    assert m["inputs"]["registration"]["records"] == 995 and m["inputs"]["admission"]["records"] == 1000
+    import hashlib
+    assert m["inputs"]["admission"]["sha256"] == hashlib.sha256(FILES["admission"].read_bytes()).hexdigest()
+    assert set(m["versions"]) >= {"xueji", "pandas", "papermill", "nbconvert"} and all(m["versions"].values())
+    assert Path(m["kernel_python"]).resolve() == Path(sys.executable).resolve()  # this venv's interpreter ran it
+    assert m["duration_seconds"] > 0 and m["started"] <= m["ended"]
+
+
+def test_executed_notebook_kept(run):
+    import nbformat
+
+    nb = nbformat.read(run.notebook, as_version=4)
+    assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+
+
+# ------------------------------------------------------------------------------------- parameters
+
+def test_registry_and_string_parameters_stay_strings():
+    spec = REPORTS[NAME]
+    assert spec.notebook.exists()
+    p = check_parameters(NAME, {"admission": str(FILES["admission"]), "registration": str(FILES["registration"]),
+                                "school_code": "00123", "year": "2026"})
+    assert p["school_code"] == "00123" and p["year"] == 2026 and p["states"] is None and p["category"] == "10"
+
+
+@pytest.mark.parametrize("params, words", [
+    ({"admision": "x"}, ["没有参数 admision", "admission"]),
+    ({"admission": str(FILES["admission"])}, ["缺少必需的参数 registration"]),
+    ({"admission": str(FILES["admission"]), "registration": "/no/such/注册上报.dbf"}, ["不存在", "registration"]),
+    ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "year": "二〇二六"},
+     ["year", "应为整数"]),
+    ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "school_code": 123},
+     ["school_code", "应为文字"]),
+])
+def test_parameter_errors_before_execution(tmp_path, params, words):
+    with pytest.raises(ReportParameterError) as err:
+        run_report(NAME, out_root=tmp_path, **params)
+    for w in words:
+        assert w in str(err.value)
+    assert isinstance(err.value, xj.XuejiError)
+    assert list(tmp_path.iterdir()) == []  # nothing was created, nothing ran
+
+
+def test_unknown_report(tmp_path):
+    with pytest.raises(ReportParameterError, match="没有名为“没有这个报告”的报告"):
+        run_report("没有这个报告", out_root=tmp_path)
+
+
+# ------------------------------------------------------------------------------------- failures
+
+def test_failing_run_keeps_notebook_and_no_complete_folder(tmp_path):
+    bad = tmp_path / "注册上报.dbf"
+    bad.write_text("这不是 DBF 文件", "utf-8")
+    with pytest.raises(ReportRunError) as err:
+        run_report(NAME, out_root=tmp_path / "reports", admission=str(FILES["admission"]), registration=str(bad))
+    msg = str(err.value)
+    assert "运行失败" in msg and "读入文件" in msg and str(bad) in msg and "FileFormatError" in msg
+    folders = list((tmp_path / "reports" / NAME).iterdir())
+    assert len(folders) == 1 and folders[0].name.endswith("-failed")
+    assert {p.name for p in folders[0].iterdir()} == {"report.ipynb", "manifest.json"}
+    nb = json.loads((folders[0] / "report.ipynb").read_text("utf-8"))
+    assert any(o.get("output_type") == "error" for c in nb["cells"] for o in c.get("outputs", []))
+    m = json.loads((folders[0] / "manifest.json").read_text("utf-8"))
+    assert m["outcome"] == "failed" and "读入文件" in m["error"]
+
+
+def test_cli_report_errors_exit_nonzero(tmp_path):
+    xueji = Path(sys.executable).with_name("xueji")
+    r = subprocess.run([str(xueji), "report", NAME, "--out", str(tmp_path), "-p", "admission", str(FILES["admission"]),
+                        "-p", "registration", str(tmp_path / "无.dbf")], capture_output=True, text=True)
+    assert r.returncode == 2 and "不存在" in r.stderr and "Traceback" not in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_strips_outside_hosts(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 标题")])
+    src = tmp_path / "a.ipynb"
+    nbformat.write(nb, src)
+    out = export_html(src, tmp_path / "a.html").read_text("utf-8")
+    assert "标题" in out and not re.search(r"""(src|href)\s*=\s*["']https?://""", out)

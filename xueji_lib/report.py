@@ -1,0 +1,433 @@
+"""Parameterised report notebooks, run by papermill, exported to offline HTML.
+
+    >>> from xueji_lib.report import run_report
+    >>> run = run_report("新生注册核对报告", admission="data_samples/hei/10_录取名单.dbf",
+    ...                  registration="data_samples/hei/10_注册上报.dbf", year=2026)   # doctest: +SKIP
+    >>> run.html                                                                      # doctest: +SKIP
+
+A run lands in ``reports/<name>/<YYYYMMDD-HHMMSS>-<run id>/``: report.html (no code, plotly.js inlined,
+no request to any other host), report.ipynb (the executed record), tables.xlsx and manifest.json. The
+folder is built under a temporary name and renamed into place only when the run succeeds; a failed run
+is kept as ``…-failed`` with the executed notebook (papermill's error cell) and its manifest.
+
+The helpers at the end (``validation_table``, ``status_table``, ``plotly_html``, …) are what the report
+notebooks call; they shape result objects for display and compute nothing new.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import XuejiError
+
+__all__ = ["REPORTS", "ReportSpec", "ReportParam", "ReportRun", "ReportParameterError", "ReportRunError",
+           "check_parameters", "run_report"]
+
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+COUNTS_FILE = "_counts.json"
+
+
+class ReportParameterError(XuejiError, ValueError):
+    """A report parameter is unknown, missing, of the wrong type, or names a file that cannot be read."""
+
+
+class ReportRunError(XuejiError, RuntimeError):
+    """The report notebook failed while running; ``folder`` keeps the executed notebook with the error."""
+
+    def __init__(self, message: str, folder: Path | None = None, step: str | None = None):
+        self.folder = folder
+        self.step = step
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ReportParam:
+    name: str
+    type: str  # "str", "int" or "path"
+    required: bool = False
+    default: object = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    notebook: Path
+    params: tuple[ReportParam, ...]
+    description: str = ""
+
+    def param(self, name: str) -> ReportParam | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+REPORTS: dict[str, ReportSpec] = {
+    "新生注册核对报告": ReportSpec(
+        name="新生注册核对报告",
+        notebook=NOTEBOOK_DIR / "新生注册核对报告.ipynb",
+        description="录取数据与新生注册上报核对：校验汇总、核对汇总、资格有误名单、未注册名单、按专业图表和统计表",
+        params=(
+            ReportParam("admission", "path", True, None, "录取数据文件（学信网下载的录取名单，DBF/Excel/CSV）"),
+            ReportParam("registration", "path", True, None, "新生注册上报文件（DBF/Excel/CSV）"),
+            ReportParam("states", "path", False, None, "新生状态名单（报到入学/保留/放弃/取消入学资格），可不给"),
+            ReportParam("year", "int", False, None, "录取年份，如 2026（文件中没有 LQNF 字段时用）"),
+            ReportParam("category", "str", False, "10", "学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育"),
+            ReportParam("school_code", "str", False, "", "院校代码，如 00123（按文字保留前导零）"),
+            ReportParam("school_name", "str", False, "", "院校名称，用于报告标题"),
+        ),
+    ),
+}
+
+
+# ------------------------------------------------------------------------------------------ parameters
+
+def _spec(name: str) -> ReportSpec:
+    try:
+        return REPORTS[name]
+    except KeyError:
+        raise ReportParameterError(f"没有名为“{name}”的报告；已有的报告：{'、'.join(REPORTS)}") from None
+
+
+def check_parameters(name: str, params: dict) -> dict:
+    """Check ``params`` against report ``name``'s spec; return the full parameter set (defaults filled in,
+    ints converted, paths absolute). Raises ReportParameterError with a Chinese message."""
+    spec = _spec(name)
+    unknown = [k for k in params if spec.param(k) is None]
+    if unknown:
+        known = "、".join(f"{p.name}（{p.description}）" for p in spec.params)
+        raise ReportParameterError(f"报告“{name}”没有参数 {'、'.join(unknown)}；可用的参数：{known}")
+    out = {}
+    for p in spec.params:
+        value = params.get(p.name)
+        if value is None or (isinstance(value, str) and value.strip() == "" and p.type != "str"):
+            if p.required:
+                raise ReportParameterError(f"报告“{name}”缺少必需的参数 {p.name}（{p.description}）")
+            out[p.name] = p.default
+            continue
+        out[p.name] = _convert(name, p, value)
+    return out
+
+
+def _convert(report: str, p: ReportParam, value):
+    where = f"报告“{report}”的参数 {p.name}（{p.description}）"
+    if p.type == "int":
+        if isinstance(value, bool):
+            raise ReportParameterError(f"{where}应为整数，给的是 {value!r}")
+        if isinstance(value, int):
+            return value
+        text = str(value).strip() if isinstance(value, str) else None
+        if text is None or not re.fullmatch(r"-?\d+", text):
+            raise ReportParameterError(f"{where}应为整数，给的是 {value!r}")
+        return int(text)
+    if p.type == "str":
+        if not isinstance(value, str):
+            raise ReportParameterError(f"{where}应为文字（如 \"00123\"，前导零会保留），给的是 {type(value).__name__} "
+                                       f"{value!r}：请加引号写成文字")
+        return value
+    if p.type == "path":
+        if not isinstance(value, (str, os.PathLike)):
+            raise ReportParameterError(f"{where}应为文件路径，给的是 {value!r}")
+        path = Path(value).expanduser()
+        if not path.exists():
+            raise ReportParameterError(f"{where}：文件 {path} 不存在")
+        if not path.is_file():
+            raise ReportParameterError(f"{where}：{path} 不是文件")
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise ReportParameterError(f"{where}：文件 {path} 无法读取（{exc.strerror or exc}）") from exc
+        return str(path.resolve())
+    raise ReportParameterError(f"{where}：参数类型 {p.type} 未知")  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------------------ run
+
+@dataclass(frozen=True)
+class ReportRun:
+    """A finished run: ``folder`` and its files, ``manifest`` (the dict written to manifest.json)."""
+
+    name: str
+    run_id: str
+    folder: Path
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def html(self) -> Path:
+        return self.folder / "report.html"
+
+    @property
+    def notebook(self) -> Path:
+        return self.folder / "report.ipynb"
+
+    @property
+    def tables(self) -> Path:
+        return self.folder / "tables.xlsx"
+
+
+def _sha256(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("xueji", "pandas", "papermill", "nbconvert", "plotly"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    if out.get("xueji") is None:
+        from . import __version__
+        out["xueji"] = __version__
+    return out
+
+
+def _kernel_name() -> str:
+    """The ``python3`` kernel of this interpreter's prefix; jupyter_client starts it with sys.executable."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec("python3")
+        if spec.argv and Path(spec.argv[0]).name.startswith("python") and os.sep not in spec.argv[0]:
+            return "python3"  # "python" is replaced by sys.executable when the kernel is started
+        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
+            return "python3"
+    except NoSuchKernel:
+        pass
+    # Fall back to a kernelspec of our own in this prefix, installed once.
+    from ipykernel.kernelspec import install
+
+    try:
+        KernelSpecManager().get_kernel_spec("xueji")
+    except NoSuchKernel:
+        install(kernel_name="xueji", display_name="xueji", prefix=sys.prefix)
+    return "xueji"
+
+
+def _failed_step(nb) -> tuple[int | None, str]:
+    """(cell number, step title) of the first cell with an error output; the title is the nearest heading above."""
+    title = ""
+    code_no = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s*(.+)$", cell.source, re.M)
+            if m:
+                title = m.group(1).strip()
+        elif cell.cell_type == "code":
+            code_no += 1
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                return code_no, title
+    return None, title
+
+
+def run_report(name: str, out_root="reports", **params) -> ReportRun:
+    """Check the parameters, run report ``name`` with papermill, export the HTML, write the manifest.
+
+    Raises ReportParameterError before anything runs, ReportRunError when the notebook fails (the
+    executed notebook stays in ``<out_root>/<name>/<stamp>-<id>-failed/``)."""
+    spec = _spec(name)
+    checked = check_parameters(name, params)
+    import papermill as pm
+
+    run_id = secrets.token_hex(3)
+    started = datetime.now(timezone.utc).astimezone()
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    base = Path(out_root) / name
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = base / f".{stamp}-{run_id}.tmp"
+    tmp.mkdir()
+    final = base / f"{stamp}-{run_id}"
+    t0 = time.perf_counter()
+    inputs = {p.name: {"path": checked[p.name], "sha256": _sha256(checked[p.name])}
+              for p in spec.params if p.type == "path" and checked[p.name]}
+    manifest = {"report": name, "run_id": run_id, "parameters": checked, "inputs": inputs,
+                "versions": _versions(), "started": started.isoformat(timespec="seconds")}
+    nb_path = tmp / "report.ipynb"
+    try:
+        pm.execute_notebook(str(spec.notebook), str(nb_path), parameters={**checked, "out_dir": str(tmp.resolve())},
+                            kernel_name=_kernel_name(), progress_bar=False, cwd=str(tmp),
+                            language="python")
+    except Exception as exc:  # papermill's execution error, or a kernel that died
+        folder = base / f"{stamp}-{run_id}-failed"
+        for extra in tmp.iterdir():  # keep only the executed notebook: nothing that looks like a result
+            if extra.name != "report.ipynb":
+                extra.unlink() if extra.is_file() else shutil.rmtree(extra)
+        step, title = (None, "")
+        if nb_path.exists():
+            import nbformat
+
+            step, title = _failed_step(nbformat.read(nb_path, as_version=4))
+        detail = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}".rstrip("。. ")
+        where = (f"第 {step} 个代码单元" if step else "执行") + (f"（步骤“{title}”）" if title else "")
+        message = (f"报告“{name}”运行失败：{where}出错：{detail}。"
+                   f"输入：{'、'.join(k + '=' + str(v['path']) for k, v in inputs.items())}。"
+                   f"已执行的笔记本（含错误单元）保存在 {folder / 'report.ipynb'}")
+        _finish_manifest(manifest, t0, "failed", tmp, error=message)
+        os.replace(tmp, folder)
+        raise ReportRunError(message, folder=folder, step=title or None) from None
+    try:
+        export_html(nb_path, tmp / "report.html", title=f"{name} {checked.get('school_name') or ''}".strip())
+        _finish_manifest(manifest, t0, "succeeded", tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ReportRun(name=name, run_id=run_id, folder=final, manifest=manifest)
+
+
+def _finish_manifest(manifest: dict, t0: float, outcome: str, folder: Path, error: str | None = None) -> None:
+    counts_path = folder / COUNTS_FILE
+    if counts_path.exists():
+        counts = json.loads(counts_path.read_text("utf-8"))
+        counts_path.unlink()
+        manifest["kernel_python"] = counts.pop("_python", None)
+        for key, n in counts.items():
+            if key in manifest["inputs"]:
+                manifest["inputs"][key]["records"] = n
+    ended = datetime.now(timezone.utc).astimezone()
+    manifest.update(ended=ended.isoformat(timespec="seconds"), duration_seconds=round(time.perf_counter() - t0, 2),
+                    outcome=outcome)
+    if error:
+        manifest["error"] = error
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+
+
+_OUTSIDE = re.compile(r"""<(script|link)\b[^>]*\b(?:src|href)\s*=\s*["']https?://[^"']*["'][^>]*>(?:\s*</script>)?""",
+                      re.I)
+
+_MERMAID = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?https?://[^\"']*mermaid(?:(?!</script>).)*?</script>", re.S)
+_LINK = re.compile(r"""((?:src|href)\s*=\s*["'])https?://[^"']*""", re.I)
+
+
+def export_html(nb_path, html_path, title: str = "") -> Path:
+    """The executed notebook as standalone HTML: no code cells, no prompts, no script or stylesheet from
+    another host (nbconvert's require.js / MathJax CDN tags are removed)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    if title:
+        nb.metadata["title"] = title
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    body = _OUTSIDE.sub("", body)  # require.js / MathJax from a CDN
+    body = _MERMAID.sub("", body)  # nbconvert's loader that imports mermaid from a CDN when a diagram is present
+    body = _LINK.sub(r"\1#", body)  # links inside the inlined plotly.js (logo, map attributions): never followed
+    Path(html_path).write_text(body, "utf-8")
+    return Path(html_path)
+
+
+# ------------------------------------------------------------------------------- notebook display helpers
+
+def record_counts(out_dir, **counts: int) -> None:
+    """Called by a notebook: the record count of each input (by parameter name), for the manifest."""
+    path = Path(out_dir) / COUNTS_FILE
+    old = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    new = {**old, **{k: int(v) for k, v in counts.items()}, "_python": sys.executable}
+    path.write_text(json.dumps(new), "utf-8")
+
+
+def load_input(path):
+    """A report input by its extension: DBF with read_dbf, Excel/CSV with read_table; None stays None."""
+    if not path:
+        return None
+    from .dbf import read_dbf
+    from .tables import read_table
+
+    return read_dbf(path) if str(path).lower().endswith(".dbf") else read_table(path)
+
+
+def validation_table(vres):
+    """校验汇总: one row per rule that fired, then 通过/有误/合计."""
+    import pandas as pd
+
+    from .validate import SEVERITY_ZH, load_rules
+
+    rules = load_rules()
+    br = vres.by_rule
+    rows = [{"项目": f"[{SEVERITY_ZH[r.severity]}] {r.rule}",
+             "说明": getattr(rules.get(r.rule), "message", "") or "", "记录数": int(r.records)}
+            for r in br.itertuples()]
+    rows += [{"项目": "通过校验", "说明": "", "记录数": vres.passed_count},
+             {"项目": "有误", "说明": "", "记录数": vres.failed_count},
+             {"项目": "合计", "说明": "", "记录数": vres.total}]
+    return pd.DataFrame(rows)
+
+
+def status_table(result):
+    """核对汇总: each side's status counts, ending in 合计 (which equals the side's record count)."""
+    import pandas as pd
+
+    from .reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES, STATUS_ZH
+
+    c = result.counts
+    rows = []
+    for side, title, statuses in (("registration", "注册上报", REGISTRATION_STATUSES),
+                                  ("admission", "录取数据", ADMISSION_STATUSES)):
+        rows += [{"名单": title, "结果": STATUS_ZH[s], "记录数": c[side][s]} for s in statuses]
+        rows.append({"名单": title, "结果": "合计", "记录数": c[side]["total"]})
+    return pd.DataFrame(rows)
+
+
+def qualification_error_table(result, registration):
+    """资格有误名单 (masked): 行号, 考生号, 姓名, 身份证号 (masked), 结果, 原因, 处理."""
+    import pandas as pd
+
+    from .privacy import mask_series
+    from .reconcile import STATUS_ZH
+
+    q = result.qualification_errors()
+    sfzh = registration["SFZH"].iloc[q["row"].to_numpy() - 1].to_numpy() if "SFZH" in registration else [""] * len(q)
+    return pd.DataFrame({"行号": q["row"].to_numpy(), "考生号": q["KSH"].to_numpy(), "姓名": q["XM"].to_numpy(),
+                         "身份证号": mask_series(pd.Series(sfzh, dtype="str"), "id").to_numpy(),
+                         "结果": q["status"].map(STATUS_ZH).to_numpy(), "原因": q["reasons"].to_numpy(),
+                         "处理": q["action"].to_numpy()})
+
+
+def not_registered_table(result):
+    """未注册名单 by new-student state: 新生状态, 行号, 考生号, 姓名, 原因."""
+    import pandas as pd
+
+    nr = result.not_registered()
+    out = pd.DataFrame({"新生状态": nr["state"].fillna("状态未知").to_numpy(), "行号": nr["row"].to_numpy(),
+                        "考生号": nr["KSH"].to_numpy(), "姓名": nr["XM"].to_numpy(), "原因": nr["reasons"].to_numpy()})
+    return out.sort_values(["新生状态", "行号"], kind="stable").reset_index(drop=True)
+
+
+def status_by(result, registration, column: str = "ZYMC"):
+    """Registration statuses counted per value of ``column`` (专业 by default): one row per value."""
+    import pandas as pd
+
+    from .reconcile import STATUS_ZH
+
+    reg = result.registration
+    group = registration[column].iloc[reg["row"].to_numpy() - 1].astype("str").fillna("").str.strip()
+    group = group.mask(group == "", "（空）").to_numpy()
+    table = pd.crosstab(pd.Series(group, name=column), pd.Series(reg["status"].map(STATUS_ZH).to_numpy(), name="核对结果"))
+    table.index.name = {"ZYMC": "专业", "YXMC": "院系", "XSH": "院系"}.get(column, column)
+    return table
+
+
+def plotly_html(fig):
+    """A plotly figure as HTML with plotly.js inlined (drawn in the exported HTML, offline)."""
+    from IPython.display import HTML
+
+    return HTML(fig.to_html(include_plotlyjs=True, full_html=False, config={"displaylogo": False}))
+
+
+CATEGORY_ZH = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
