@@ -24,11 +24,19 @@ bench: $(STAMP)
 samples: $(STAMP)
 	$(BIN)/xueji samples --out data_samples
 
-# The reports on the samples (for now the enrollment reconciliation report; more reports come with issue 5).
+# The three reports on the samples: enrollment reconciliation (HEI DBF), statistics (K-12 roster 2026春 against
+# 2025秋) and roster changes (2025秋 → 2026春 with the 学籍异动 list); then where the reports and the index are.
+K12 := data_samples/k12
 report: $(STAMP)
 	$(BIN)/xueji report 新生注册核对报告 -p admission data_samples/hei/10_录取名单.dbf \
 		-p registration data_samples/hei/10_注册上报.dbf -p states data_samples/hei/10_新生状态.dbf \
 		-p year 2026 -p category 10 -p school_code 19999 -p school_name 华夏示范大学
+	$(BIN)/xueji report 学籍统计报告 -p roster $(K12)/学生名单_2026春.xlsx -p previous $(K12)/学生名单_2025秋.xlsx \
+		-p kind k12 -p title 示范县教育局
+	$(BIN)/xueji report 学籍变动报告 -p old $(K12)/学生名单_2025秋.xlsx -p new $(K12)/学生名单_2026春.xlsx \
+		-p changes $(K12)/学籍异动_2026春.xlsx -p title 示范县教育局
+	@echo "报告在 $(CURDIR)/reports/（每份报告一个目录，每次运行一个子目录）"
+	@echo "报告索引：$(CURDIR)/reports/index.html"
 
 clean:
 	rm -rf $(VENV) build *.egg-info

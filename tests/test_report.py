@@ -192,3 +192,110 @@ def test_export_strips_outside_hosts(tmp_path):
     nbformat.write(nb, src)
     out = export_html(src, tmp_path / "a.html").read_text("utf-8")
     assert "标题" in out and not re.search(r"""(src|href)\s*=\s*["']https?://""", out)
+
+
+# ------------------------------------------------------------- 学籍统计报告 / 学籍变动报告 / index.html
+
+K12 = HEI.parent / "k12"
+ROSTERS = {"old": K12 / "学生名单_2025秋.xlsx", "new": K12 / "学生名单_2026春.xlsx", "changes": K12 / "学籍异动_2026春.xlsx"}
+
+
+@pytest.fixture(scope="module")
+def k12_runs(tmp_path_factory):
+    """One real run of each K-12 report into one out_root, so index.html lists both."""
+    root = tmp_path_factory.mktemp("k12reports")
+    stats = run_report("学籍统计报告", out_root=root, roster=str(ROSTERS["new"]), previous=str(ROSTERS["old"]),
+                       kind="k12", title="示范县教育局")
+    change = run_report("学籍变动报告", out_root=root, old=str(ROSTERS["old"]), new=str(ROSTERS["new"]),
+                        changes=str(ROSTERS["changes"]), title="示范县教育局")
+    return root, stats, change
+
+
+@pytest.fixture(scope="module")
+def k12_frames():
+    from xueji_lib.report import load_roster
+
+    return load_roster(ROSTERS["old"]), load_roster(ROSTERS["new"]), load_roster(ROSTERS["changes"], "k12_changes")
+
+
+def _offline(html: str) -> None:
+    parser = _Tags()
+    parser.feed(html)
+    assert [(t, k, v) for t, k, v in parser.attrs if k in ("src", "href") and re.match(r"(https?:)?//", v)] == []
+    assert not re.search(r"""(src|href)\s*=\s*["']https?://""", html)
+    assert 'class="plotly-graph-div"' in html and "Plotly.newPlot" in html and len(html) > 3_000_000
+
+
+def test_stats_report_figures_equal_library(k12_runs, k12_frames):
+    _, run, _ = k12_runs
+    old, new, _ = k12_frames
+    expected = xj.k12_stats(new, previous=old)
+    assert {p.name for p in run.folder.iterdir()} == {"report.html", "report.ipynb", "tables.xlsx", "manifest.json"}
+    html = run.html.read_text("utf-8")
+    _offline(html)
+    text = _text(html)
+    assert "学籍统计报告" in text and "示范县教育局" in text and "import xueji_lib" not in html
+    school = expected.table("按学校")
+    for r in school.itertuples(index=False):
+        assert re.search(rf"{r[0]}\s+{r.人数}\s+[\d.]+\s+{r.上期人数}\s+{r.增减}\b", text), r[0]
+    wb = openpyxl.load_workbook(run.tables, read_only=True)
+    assert list(wb.sheetnames) == list(expected.tables)
+    rows = list(wb["按年级"].iter_rows(values_only=True))
+    assert rows[-1][0] == "合计" and rows[-1][1] == expected.total == len(new)
+    m = json.loads((run.folder / "manifest.json").read_text("utf-8"))
+    assert m["outcome"] == "succeeded" and m["inputs"]["roster"]["records"] == len(new)
+    assert m["inputs"]["previous"]["records"] == len(old)
+
+
+def test_change_report_lists_unexplained_removals_per_school(k12_runs, k12_frames):
+    _, _, run = k12_runs
+    old, new, ch = k12_frames
+    res = xj.compare(old, new, changes=ch, old_name=ROSTERS["old"].stem, new_name=ROSTERS["new"].stem)
+    lost = res.unexplained_removals()
+    assert len(lost) > 0  # the samples plant 疑似流失 students
+    html = run.html.read_text("utf-8")
+    _offline(html)
+    text = _text(html)
+    c = res.counts
+    assert re.search(rf"上期名单（{ROSTERS['old'].stem}）\s+减少\s+{c['old']['removed']}\b", text)
+    assert re.search(rf"本期名单（{ROSTERS['new'].stem}）\s+新增\s+{c['new']['added']}\b", text)
+    assert f"共 {len(lost)} 名学生" in text
+    for school, n in lost.groupby("XXMC").size().items():
+        assert f"{school}（{n} 人）" in text
+    for name in lost["XM"]:
+        assert name in text
+    assert not re.search(r"\b\d{17}[\dXx]\b", text) and not re.search(r"\bG\d{17}[\dXx]\b", text)
+    wb = openpyxl.load_workbook(run.tables, read_only=True)
+    assert {"对比汇总", "按学校", "疑似流失", "变动清单", "异动名单核对"} <= set(wb.sheetnames)
+    assert len(list(wb["疑似流失"].iter_rows())) - 1 == len(lost)
+    by_school = list(wb["按学校"].iter_rows(values_only=True))
+    head = by_school[0]
+    total = by_school[-1]
+    assert total[1] == "合计" and total[head.index("其中疑似流失")] == len(lost)
+    assert total[head.index("上期人数")] == len(old) and total[head.index("本期人数")] == len(new)
+
+
+def test_index_lists_every_run(k12_runs, tmp_path):
+    root, stats, change = k12_runs
+    page = (root / "index.html").read_text("utf-8")
+    assert "报告索引" in page and "共 2 次运行" in page
+    for run in (stats, change):
+        assert f'href="{run.name}/{run.folder.name}/report.html"' in page
+        assert run.manifest["started"].replace("T", " ")[:19] in page
+    assert "roster = 学生名单_2026春.xlsx" in page and "changes = 学籍异动_2026春.xlsx" in page
+    assert page.count("成功") >= 2 and not re.search(r"""(src|href)\s*=\s*["']https?://""", page)
+    # a failed run is listed too (written at the end of every run, success or failure)
+    bad = tmp_path / "坏名单.xlsx"
+    bad.write_bytes(b"not a workbook")
+    with pytest.raises(ReportRunError):
+        run_report("学籍统计报告", out_root=tmp_path / "r", roster=str(bad))
+    page = (tmp_path / "r" / "index.html").read_text("utf-8")
+    assert "失败" in page and "report.ipynb" in page and "坏名单.xlsx" in page
+
+
+def test_new_reports_registered_and_kind_checked():
+    assert {"学籍统计报告", "学籍变动报告"} <= set(REPORTS) and all(s.notebook.exists() for s in REPORTS.values())
+    with pytest.raises(ReportParameterError, match="只能是 k12、higher_ed"):
+        check_parameters("学籍统计报告", {"roster": str(ROSTERS["new"]), "kind": "小学"})
+    with pytest.raises(ReportParameterError, match="缺少必需的参数 new"):
+        check_parameters("学籍变动报告", {"old": str(ROSTERS["old"])})

@@ -30,7 +30,7 @@ from pathlib import Path
 from .errors import XuejiError
 
 __all__ = ["REPORTS", "ReportSpec", "ReportParam", "ReportRun", "ReportParameterError", "ReportRunError",
-           "check_parameters", "run_report"]
+           "check_parameters", "run_report", "write_index"]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 COUNTS_FILE = "_counts.json"
@@ -56,6 +56,7 @@ class ReportParam:
     required: bool = False
     default: object = None
     description: str = ""
+    choices: tuple = ()  # allowed values of a "str" parameter (empty: any)
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,35 @@ REPORTS: dict[str, ReportSpec] = {
             ReportParam("category", "str", False, "10", "学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育"),
             ReportParam("school_code", "str", False, "", "院校代码，如 00123（按文字保留前导零）"),
             ReportParam("school_name", "str", False, "", "院校名称，用于报告标题"),
+        ),
+    ),
+    "学籍统计报告": ReportSpec(
+        name="学籍统计报告",
+        notebook=NOTEBOOK_DIR / "学籍统计报告.ipynb",
+        description="学籍统计：中小学按学校/年级/班级/性别/民族/留守/随迁/户口性质，高等学校按院系/专业/层次/性别/民族/"
+                    "生源省份/年龄和各专业注册率；给出上期名单时列出增减",
+        params=(
+            ReportParam("roster", "path", True, None, "本期名单（中小学学生名单 Excel/CSV，或高等学校注册上报 DBF）"),
+            ReportParam("kind", "str", False, "k12", "名单类别：k12 中小学、higher_ed 高等学校",
+                        choices=("k12", "higher_ed")),
+            ReportParam("previous", "path", False, None, "上期名单（同一类别），给出时各表列出上期人数和增减"),
+            ReportParam("admission", "path", False, None, "录取数据（仅高等学校，用于各专业注册率），可不给"),
+            ReportParam("year", "int", False, None, "年份（高等学校：录取年份，用于计算年龄）"),
+            ReportParam("category", "str", False, "10", "学历类别（仅高等学校）：10 普通本专科、50 成人本专科等"),
+            ReportParam("title", "str", False, "", "单位名称，用于报告标题"),
+        ),
+    ),
+    "学籍变动报告": ReportSpec(
+        name="学籍变动报告",
+        notebook=NOTEBOOK_DIR / "学籍变动报告.ipynb",
+        description="两期学生名单对比：新增、减少、调动、信息变化，按学校的疑似流失（没有异动记录的减少）跟进名单",
+        params=(
+            ReportParam("old", "path", True, None, "上期学生名单（Excel/CSV/DBF）"),
+            ReportParam("new", "path", True, None, "本期学生名单（Excel/CSV/DBF）"),
+            ReportParam("changes", "path", False, None, "学籍异动名单（可不给；不给时无法判断减少的原因）"),
+            ReportParam("key", "str", False, "", "对应学生的字段：XJH 学籍号或 SFZJH 身份证件号；空为自动"),
+            ReportParam("ignore", "str", False, "", "不比较的字段代码，逗号分隔，如 NJ（跨学年对比时年级都会变）"),
+            ReportParam("title", "str", False, "", "单位名称，用于报告标题"),
         ),
     ),
 }
@@ -131,6 +161,8 @@ def _convert(report: str, p: ReportParam, value):
         if not isinstance(value, str):
             raise ReportParameterError(f"{where}应为文字（如 \"00123\"，前导零会保留），给的是 {type(value).__name__} "
                                        f"{value!r}：请加引号写成文字")
+        if p.choices and value not in p.choices:
+            raise ReportParameterError(f"{where}只能是 {'、'.join(p.choices)}，给的是 {value!r}")
         return value
     if p.type == "path":
         if not isinstance(value, (str, os.PathLike)):
@@ -278,15 +310,90 @@ def run_report(name: str, out_root="reports", **params) -> ReportRun:
                    f"已执行的笔记本（含错误单元）保存在 {folder / 'report.ipynb'}")
         _finish_manifest(manifest, t0, "failed", tmp, error=message)
         os.replace(tmp, folder)
+        _index_quietly(out_root)
         raise ReportRunError(message, folder=folder, step=title or None) from None
     try:
-        export_html(nb_path, tmp / "report.html", title=f"{name} {checked.get('school_name') or ''}".strip())
+        export_html(nb_path, tmp / "report.html", title=f"{name} {checked.get('school_name') or checked.get('title') or ''}".strip())
         _finish_manifest(manifest, t0, "succeeded", tmp)
         os.replace(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        _index_quietly(out_root)
         raise
+    _index_quietly(out_root)
     return ReportRun(name=name, run_id=run_id, folder=final, manifest=manifest)
+
+
+def _index_quietly(out_root) -> None:
+    """write_index after a run; a failure to write the index is reported, never hides the run's own outcome."""
+    try:
+        write_index(out_root)
+    except Exception as exc:  # pragma: no cover - disk full, permissions
+        print(f"注意：报告索引页 {Path(out_root) / 'index.html'} 未能更新：{exc}", file=sys.stderr)
+
+
+_RUN_FOLDER = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}(?:-failed)?")
+OUTCOME_ZH = {"succeeded": "成功", "failed": "失败"}
+
+
+def write_index(out_root="reports") -> Path:
+    """``<out_root>/index.html``: a standalone Chinese page listing every run folder under ``out_root``
+    (newest first) with its date, report, parameters and outcome (from manifest.json), linking to
+    report.html (or, for a failed run, to the executed notebook). Returns the path written."""
+    from html import escape
+
+    root = Path(out_root)
+    root.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for report_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for folder in report_dir.iterdir():
+            if not folder.is_dir() or not _RUN_FOLDER.fullmatch(folder.name):
+                continue
+            mpath = folder / "manifest.json"
+            try:
+                m = json.loads(mpath.read_text("utf-8"))
+            except (OSError, ValueError):
+                m = {}
+            outcome = m.get("outcome") or ("failed" if folder.name.endswith("-failed") else "unknown")
+            runs.append((m.get("started") or folder.name, report_dir.name, folder, m, outcome))
+    runs.sort(key=lambda r: (r[0], r[2].name), reverse=True)
+    rows = []
+    for started, report, folder, m, outcome in runs:
+        rel = folder.relative_to(root).as_posix()
+        target = "report.html" if (folder / "report.html").exists() else "report.ipynb"
+        date = started.replace("T", " ")[:19] if "T" in started else started
+        params = m.get("parameters") or {}
+        shown = "<br>".join(f"{escape(str(k))} = {escape(Path(str(v)).name if k in m.get('inputs', {}) else str(v))}"
+                            for k, v in params.items() if v not in (None, ""))
+        secs = m.get("duration_seconds")
+        label = OUTCOME_ZH.get(outcome, "未知")
+        err = f'<div class="err">{escape(m["error"])}</div>' if m.get("error") else ""
+        rows.append(f'<tr class="{escape(outcome)}"><td>{escape(date)}</td><td>{escape(report)}</td>'
+                    f'<td>{shown or "（无）"}</td><td class="o">{label}{err}</td>'
+                    f'<td>{"" if secs is None else f"{secs:.1f} 秒"}</td>'
+                    f'<td><a href="{escape(rel)}/{target}">{"打开报告" if target == "report.html" else "执行记录"}</a>'
+                    f'</td></tr>')
+    body = "\n".join(rows) or '<tr><td colspan="6">还没有报告。</td></tr>'
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>报告索引</title>
+<style>
+body {{ font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding: .4em .7em; vertical-align: top; }}
+th {{ background: #f0f0f0; }} tr.failed td.o {{ color: #b00; font-weight: bold; }}
+tr.succeeded td.o {{ color: #070; }} .err {{ font-weight: normal; font-size: 85%; max-width: 40em; }}
+</style></head><body>
+<h1>报告索引</h1>
+<p>共 {len(runs)} 次运行（最新的在前）。更新时间：{datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")}</p>
+<table><thead><tr><th>运行时间</th><th>报告</th><th>参数</th><th>结果</th><th>用时</th><th>链接</th></tr></thead>
+<tbody>
+{body}
+</tbody></table></body></html>
+"""
+    out = root / "index.html"
+    tmp = root / ".index.html.tmp"
+    tmp.write_text(page, "utf-8")
+    os.replace(tmp, out)
+    return out
 
 
 def _finish_manifest(manifest: dict, t0: float, outcome: str, folder: Path, error: str | None = None) -> None:
@@ -431,3 +538,102 @@ def plotly_html(fig):
 
 
 CATEGORY_ZH = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
+
+
+# ------------------------------------------------------------------ 学籍统计报告 / 学籍变动报告 helpers
+
+def load_roster(path, layout="k12_student"):
+    """A roster input: DBF as is, Excel/CSV read with ``layout`` (中文表头 → 字段代码); None stays None."""
+    if not path:
+        return None
+    from .dbf import read_dbf
+    from .tables import read_table
+
+    return read_dbf(path) if str(path).lower().endswith(".dbf") else read_table(path, layout=layout)
+
+
+def compare_counts_table(result):
+    """对比汇总: each side's status counts, ending in 合计 (= that side's record count)."""
+    import pandas as pd
+
+    from .compare import CHANGE_STATUSES, NEW_STATUSES, OLD_STATUSES, STATUS_ZH
+
+    c = result.counts
+    rows = []
+    sides = [("old", f"上期名单（{result.old_name}）", OLD_STATUSES, len(result.old)),
+             ("new", f"本期名单（{result.new_name}）", NEW_STATUSES, len(result.new))]
+    if result.changes is not None:
+        sides.append(("changes", "异动名单", CHANGE_STATUSES, len(result.changes)))
+    for side, title, statuses, total in sides:
+        rows += [{"名单": title, "结果": STATUS_ZH[s], "记录数": int(c[side][s])} for s in statuses]
+        rows.append({"名单": title, "结果": "合计", "记录数": int(total)})
+    return pd.DataFrame(rows)
+
+
+def change_by_school_table(result):
+    """按学校的变动: one row per school: 上期人数, 本期人数, 减少 (有/无异动记录), 新增 (有/无), 调动, 信息变化."""
+    import pandas as pd
+
+    bs = result.by_school()
+    old, new = bs[bs["side"] == "old"], bs[bs["side"] == "new"]
+    keys = ["XXBSM", "XXMC"]
+    o = old.set_index(keys)
+    n = new.set_index(keys)
+    idx = o.index.union(n.index)
+    o, n = o.reindex(idx, fill_value=0), n.reindex(idx, fill_value=0)
+    out = pd.DataFrame({"上期人数": o["total"], "本期人数": n["total"], "增减": n["total"] - o["total"],
+                        "减少": o["removed"], "其中疑似流失": o["unexplained"],
+                        "新增": n["added"], "其中来源不明": n["unexplained"],
+                        "调动": o["moved"], "信息变化": o["changed"], "重复": n["duplicate_key"]}).astype(int)
+    out.index = out.index.set_names(["学校标识码", "学校"])
+    out = out.reset_index()
+    total = out.drop(columns=["学校标识码", "学校"]).sum()
+    return pd.concat([out, pd.DataFrame([{"学校标识码": "", "学校": "合计", **total.to_dict()}])], ignore_index=True)
+
+
+def removals_table(result):
+    """疑似流失名单 (控辍保学 follow-up list): 学校, 年级, 班级, 姓名, 学籍号 (masked), 上期行号, 原因."""
+    import pandas as pd
+
+    u = result.unexplained_removals()
+    return pd.DataFrame({"学校": u["XXMC"].to_numpy(), "年级": u["NJ"].to_numpy(), "班级": u["BJ"].to_numpy(),
+                         "姓名": u["XM"].to_numpy(), "学籍号（已遮盖）": u["key"].to_numpy(),
+                         "上期行号": u["row"].to_numpy(), "原因": u["reasons"].to_numpy()})
+
+
+def change_list_table(result):
+    """变动清单: every record that is not 不变 on either side (减少、新增、调动、信息变化、重复、无法对应)."""
+    import pandas as pd
+
+    from .compare import STATUS_ZH
+
+    parts = []
+    for side, title in (("old", "上期"), ("new", "本期")):
+        f = getattr(result, side)
+        f = f[f["status"] != "unchanged"]
+        if side == "new":  # moved/changed pairs are listed once, from the old side
+            f = f[~f["status"].isin(["moved", "changed"])]
+        ex = f["explained"].astype("object")
+        parts.append(pd.DataFrame({
+            "名单": title, "行号": f["row"].to_numpy(), "结果": f["status"].map(STATUS_ZH).to_numpy(),
+            "有异动记录": ex.map({True: "有", False: "无"}).fillna("").to_numpy(),
+            "异动类别": f["change_type"].astype("object").fillna("").to_numpy(),
+            "学校": f["XXMC"].to_numpy(), "年级": f["NJ"].to_numpy(), "班级": f["BJ"].to_numpy(),
+            "姓名": f["XM"].to_numpy(), "学籍号（已遮盖）": f["key"].to_numpy(),
+            "变化的字段": f["changed_fields"].astype("object").fillna("").to_numpy(),
+            "原因": f["reasons"].to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def changes_list_table(result):
+    """异动名单核对: each change record with its status and reasons (None when no change list was given)."""
+    import pandas as pd
+
+    from .compare import STATUS_ZH
+
+    ch = result.changes
+    if ch is None:
+        return None
+    return pd.DataFrame({"行号": ch["row"].to_numpy(), "异动类别": ch["change_type"].to_numpy(),
+                         "学籍号（已遮盖）": ch["key"].to_numpy(), "核对结果": ch["status"].map(STATUS_ZH).to_numpy(),
+                         "原因": ch["reasons"].to_numpy()})
