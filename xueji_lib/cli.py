@@ -12,6 +12,7 @@
                                      roster vs roster: results.csv, summary.json, 对比结果.xlsx
     xueji report 新生注册核对报告 -p admission 录取名单.dbf -p registration 注册上报.dbf -p year 2026
                                      run a report notebook: reports/<name>/<stamp>-<id>/report.html, …
+    xueji schedule 每周报表.yml        run the reports listed in a YAML file (inputs may be globs: newest file)
 
 A bad file or parameter ends in a Chinese message and a non-zero exit, never a traceback.
 """
@@ -385,12 +386,25 @@ def _cmd_report(args) -> int:
             raise XuejiError(f"参数 {key} 给了两次：每个参数只能给一次")
         params[key] = value
     print(f"运行报告“{args.name}”……")
-    run = run_report(args.name, out_root=args.out, **params)
+    run = run_report(args.name, out_root=args.out, progress=True, **params)
     print(f"报告已生成（用时 {run.manifest.get('duration_seconds')} 秒）：{run.folder}")
     print(f"  {run.html.name}  报告（浏览器打开，无需联网）")
     print(f"  {run.tables.name}  报告中的全部表格")
     print(f"  {run.notebook.name}  执行记录；manifest.json  参数、输入文件校验值、版本、用时")
     return 0
+
+
+def _cmd_schedule(args) -> int:
+    from .schedule import run_schedule
+
+    outcomes = run_schedule(args.file, echo=lambda line: print(line, flush=True), progress=True)
+    failed = [o for o in outcomes if not o.ok]
+    print(f"定时运行结束：共 {len(outcomes)} 项，成功 {len(outcomes) - len(failed)} 项，失败 {len(failed)} 项")
+    for o in outcomes:
+        print(f"  第 {o.position} 项 {o.report}：{o.label}  {o.folder or ''}".rstrip())
+        if o.error:
+            print(f"    {o.error}")
+    return 1 if failed else 0
 
 
 def _cmd_layouts(args) -> int:
@@ -518,6 +532,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="报告参数，可重复，如 -p admission 录取名单.dbf -p year 2026 -p school_code 00123")
     p.add_argument("--out", default="reports", metavar="目录", help="报告的根目录，默认 reports")
     p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("schedule", help="按 YAML 文件依次运行多个报告（可用通配符取最新的输入文件），供 cron 定时运行",
+                       description="读取 YAML 文件中的运行列表（每项 report、params，可选 out），先检查全部项，再依次运行；"
+                                   "输入文件可写通配符（如 data/*注册上报*.dbf），运行时取最新的文件；相对路径以 YAML 文件所在目录为准。"
+                                   "某项失败时继续运行其余各项。退出码：0 全部成功；1 有运行失败；2 文件有误（未运行任何报告）。")
+    p.add_argument("file", help="定时运行文件（YAML），如 每周报表.yml")
+    p.set_defaults(func=_cmd_schedule)
     return parser
 
 

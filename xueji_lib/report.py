@@ -266,12 +266,49 @@ def _failed_step(nb) -> tuple[int | None, str]:
     return None, title
 
 
-def run_report(name: str, out_root="reports", **params) -> ReportRun:
+def _step_headings(notebook: Path) -> dict:
+    """Source of each code cell → the nearest markdown heading above it (for progress lines)."""
+    import nbformat
+
+    out, title = {}, ""
+    for cell in nbformat.read(str(notebook), as_version=4).cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s*(.+)$", cell.source, re.M)
+            if m:
+                title = m.group(1).strip()
+        elif cell.cell_type == "code" and title:
+            out.setdefault(cell.source, title)
+    return out
+
+
+def _progress_hook(notebook: Path, say):
+    """An nbclient ``on_cell_start`` hook that reports each new step heading once."""
+    try:
+        headings = _step_headings(notebook)
+    except Exception:  # progress is a nicety: never let it break a run
+        return None
+    seen = []
+
+    def hook(cell=None, cell_index=None, **_):
+        title = headings.get(getattr(cell, "source", None))
+        if title and (not seen or seen[-1] != title):
+            seen.append(title)
+            say(f"  步骤：{title}")
+    return hook
+
+
+def run_report(name: str, out_root="reports", progress: bool = False, **params) -> ReportRun:
     """Check the parameters, run report ``name`` with papermill, export the HTML, write the manifest.
 
     Raises ReportParameterError before anything runs, ReportRunError when the notebook fails (the
-    executed notebook stays in ``<out_root>/<name>/<stamp>-<id>-failed/``)."""
+    executed notebook stays in ``<out_root>/<name>/<stamp>-<id>-failed/``). ``progress=True`` prints
+    a line per stage (and per notebook step) to stderr."""
+    def say(line: str) -> None:
+        if progress:
+            print(line, file=sys.stderr, flush=True)
+
     spec = _spec(name)
+    say("检查参数……")
     checked = check_parameters(name, params)
     import papermill as pm
 
@@ -289,10 +326,12 @@ def run_report(name: str, out_root="reports", **params) -> ReportRun:
     manifest = {"report": name, "run_id": run_id, "parameters": checked, "inputs": inputs,
                 "versions": _versions(), "started": started.isoformat(timespec="seconds")}
     nb_path = tmp / "report.ipynb"
+    hook = _progress_hook(spec.notebook, say) if progress else None
+    say("执行笔记本……")
     try:
         pm.execute_notebook(str(spec.notebook), str(nb_path), parameters={**checked, "out_dir": str(tmp.resolve())},
                             kernel_name=_kernel_name(), progress_bar=False, cwd=str(tmp),
-                            language="python")
+                            language="python", **({"on_cell_start": hook} if hook else {}))
     except Exception as exc:  # papermill's execution error, or a kernel that died
         folder = base / f"{stamp}-{run_id}-failed"
         for extra in tmp.iterdir():  # keep only the executed notebook: nothing that looks like a result
@@ -313,7 +352,9 @@ def run_report(name: str, out_root="reports", **params) -> ReportRun:
         _index_quietly(out_root)
         raise ReportRunError(message, folder=folder, step=title or None) from None
     try:
+        say("导出 HTML……")
         export_html(nb_path, tmp / "report.html", title=f"{name} {checked.get('school_name') or checked.get('title') or ''}".strip())
+        say("写清单……")
         _finish_manifest(manifest, t0, "succeeded", tmp)
         os.replace(tmp, final)
     except BaseException:
@@ -467,8 +508,9 @@ def validation_table(vres):
 
     rules = load_rules()
     br = vres.by_rule
+    words = {"name": "〈字段〉", "field": "〈字段代码〉", "value": "〈值〉", "detail": "〈详情〉"}
     rows = [{"项目": f"[{SEVERITY_ZH[r.severity]}] {r.rule}",
-             "说明": getattr(rules.get(r.rule), "message", "") or "", "记录数": int(r.records)}
+             "说明": rules[r.rule].message.format(**words) if r.rule in rules else "", "记录数": int(r.records)}
             for r in br.itertuples()]
     rows += [{"项目": "通过校验", "说明": "", "记录数": vres.passed_count},
              {"项目": "有误", "说明": "", "记录数": vres.failed_count},
