@@ -57,7 +57,9 @@ def _text(html: str) -> str:
 def test_run_folder_and_files(run):
     assert run.folder.parent.name == NAME
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", run.folder.name)
-    assert {p.name for p in run.folder.iterdir()} == {"report.html", "report.ipynb", "tables.xlsx", "manifest.json"}
+    assert {p.name for p in run.folder.iterdir()} == {"report.html", "report.ipynb", "tables.xlsx", "manifest.json",
+                                                     "资格有误.dbf", "未注册.dbf", "核对结果.xlsx", "results.csv",
+                                                     "summary.json"}
     assert not [p for p in run.folder.parent.iterdir() if p.name.startswith(".")]  # the temp folder was renamed
 
 
@@ -299,3 +301,15 @@ def test_new_reports_registered_and_kind_checked():
         check_parameters("学籍统计报告", {"roster": str(ROSTERS["new"]), "kind": "小学"})
     with pytest.raises(ReportParameterError, match="缺少必需的参数 new"):
         check_parameters("学籍变动报告", {"old": str(ROSTERS["old"])})
+
+
+def test_enrollment_report_writes_the_dbf_lists_and_links_them(run, html, expected):
+    from dbfread import DBF
+
+    folder = run.html.parent
+    qual = list(DBF(str(folder / "资格有误.dbf"), encoding="gb18030"))
+    unreg = list(DBF(str(folder / "未注册.dbf"), encoding="gb18030"))
+    reg = expected["registration"]
+    assert len(qual) == reg["total"] - reg["matched"] and all(r["JYJG"] for r in qual)
+    assert len(unreg) == expected["admission"]["not_registered"]
+    assert "资格有误.dbf</a>" in html and "未注册.dbf</a>" in html
