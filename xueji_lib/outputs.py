@@ -447,8 +447,8 @@ def write_reconcile_outputs(result, admission: pd.DataFrame, registration: pd.Da
     if len(reg_res) != len(registration) or len(adm_res) != len(admission):
         raise ValueError(f"核对结果有 {len(adm_res)} 条录取、{len(reg_res)} 条注册记录，传入的是 {len(admission)}、"
                          f"{len(registration)} 条：请传入核对时用的同一组 DataFrame")
-    reg_lay = load_layout(registration_layout) if isinstance(registration_layout, str) else registration_layout
-    adm_lay = load_layout(admission_layout) if isinstance(admission_layout, str) else admission_layout
+    reg_lay = load_layout(registration_layout)
+    adm_lay = load_layout(admission_layout)
     sources = dict(sources or {})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -556,8 +556,8 @@ def write_compare_outputs(result, old: pd.DataFrame, new: pd.DataFrame, out_dir,
     if len(result.old) != len(old) or len(result.new) != len(new):
         raise ValueError(f"对比结果有 {len(result.old)}、{len(result.new)} 条记录，传入的名单是 {len(old)}、"
                          f"{len(new)} 条：请传入对比时用的同一组 DataFrame")
-    lay = load_layout(layout) if isinstance(layout, str) else layout
-    ch_lay = load_layout(changes_layout) if isinstance(changes_layout, str) else changes_layout
+    lay = load_layout(layout)
+    ch_lay = load_layout(changes_layout)
     sources = dict(sources or {})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
