@@ -1,0 +1,81 @@
+"""`xueji dashboard` started as a user starts it, on a free local port with a known token, for the browser
+tests and the soak run in bench/bench.py."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+XUEJI = str(Path(sys.executable).with_name("xueji"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DashboardServer:
+    """Context manager: ``xueji dashboard --data DATA`` in its own process group; ``url(page, q=…)``."""
+
+    def __init__(self, data, log_path, *, token: str = "test-token-0123456789", notebooks=None, pool_size=None,
+                 extra_args=(), ready_timeout: float = 180.0):
+        self.data, self.log_path, self.token = Path(data), Path(log_path), token
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.args = [XUEJI, "dashboard", "--data", str(self.data), "--port", str(self.port), "--token", token,
+                     *(["--notebooks", str(notebooks)] if notebooks else []), *extra_args]
+        self.pages = [p.stem for p in Path(notebooks).glob("*.ipynb")] if notebooks else ["学生查询", "名单对比"]
+        self.ready_timeout = ready_timeout
+
+    def __enter__(self) -> "DashboardServer":
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + self.ready_timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"xueji dashboard exited with {self.proc.returncode}:\n{self.log_text()}")
+            text = self.log_text()
+            if all(f"Kernel pool of {p}.ipynb is filled" in text for p in self.pages):
+                return self
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"xueji dashboard not ready after {self.ready_timeout} s:\n{self.log_text()}")
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text("utf-8", errors="replace")
+
+    def url(self, page: str, token: bool = True, **query) -> str:
+        params = ({"token": self.token} if token else {}) | query
+        return f"{self.base}/voila/render/{quote(page)}.ipynb" + (f"?{urlencode(params)}" if params else "")
+
+    def status(self, path: str) -> int:
+        """HTTP status of GET ``path`` (no redirects followed)."""
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k):
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            return opener.open(self.base + path, timeout=30).status
+        except urllib.error.HTTPError as exc:
+            return exc.code

@@ -1,0 +1,210 @@
+"""The dashboards' catalogue of a data folder (xueji_lib.catalog) and the non-widget parts of
+xueji_lib.dashboard, on a copy of the committed samples: datasets and pairs found, search by every key,
+the student card, cache invalidation, statuses equal to the library's own results, the audit log."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from xueji_lib import compare, read_dbf, reconcile
+from xueji_lib.catalog import Catalog, load_dataset
+from xueji_lib.dashboard import AuditLog, counts_frame, offline_template, records_frame, voila_command
+from xueji_lib.errors import XuejiError
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data") / "data"
+    shutil.copytree(SAMPLES, d)
+    return d
+
+
+@pytest.fixture(scope="module")
+def cat(folder):
+    return Catalog(folder).refresh()
+
+
+def test_datasets_and_pairs(cat):
+    assert set(cat.datasets) == {
+        "hei/10_录取名单.dbf", "hei/10_新生状态.dbf", "hei/10_注册上报.dbf", "hei/50_录取名单.dbf",
+        "hei/50_注册上报.dbf", "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春.xlsx",
+        "k12/学生名单_2026春_gbk.csv", "k12/学籍异动_2026春.xlsx", "k12/新生_2026秋.xlsx", "k12/毕业生_2026.xlsx"}
+    assert cat.datasets["hei/10_注册上报.dbf"].records == 995
+    assert cat.datasets["k12/学生名单_2026春.xlsx"].term == "2026春"
+    # planted.csv has no student field: reported, not searched
+    assert [p[0] for p in cat.problems] == ["planted.csv"]
+    assert {(p.kind, p.left, p.right, p.extra) for p in cat.pairs} == {
+        ("reconcile", "hei/10_录取名单.dbf", "hei/10_注册上报.dbf", "hei/10_新生状态.dbf"),
+        ("reconcile", "hei/50_录取名单.dbf", "hei/50_注册上报.dbf", None),
+        ("compare", "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春.xlsx", "k12/学籍异动_2026春.xlsx"),
+        ("handoff", "k12/毕业生_2026.xlsx", "k12/新生_2026秋.xlsx", None)}
+
+
+def test_cached_frame_equals_the_file(cat, folder):
+    for ds in ("hei/10_注册上报.dbf", "k12/学生名单_2026春.xlsx"):
+        direct, _ = load_dataset(folder / ds)
+        cached = cat.frame(ds)
+        assert list(cached.columns) == list(direct.columns)
+        pd.testing.assert_frame_equal(cached.reset_index(drop=True), direct.reset_index(drop=True),
+                                      check_dtype=False)
+
+
+def _student(folder):
+    reg = read_dbf(folder / "hei" / "10_注册上报.dbf")
+    row = int(reg.index[reg["BH"] == "软件2601"][0])
+    return reg, row + 1, reg.iloc[row]
+
+
+@pytest.mark.parametrize("key", ["SFZH", "KSH", "XH", "XM"])
+def test_search_by_each_key(cat, folder, key):
+    _reg, row, rec = _student(folder)
+    hits, total, how = cat.search(str(rec[key]))
+    assert ("hei/10_注册上报.dbf", row) in set(zip(hits["dataset"], hits["row"]))
+    if key != "XM":  # a key finds the student in the admission and status lists too, and nothing else
+        assert set(hits["dataset"]) == {"hei/10_录取名单.dbf", "hei/10_注册上报.dbf", "hei/10_新生状态.dbf"} - (
+            {"hei/10_录取名单.dbf", "hei/10_新生状态.dbf"} if key == "XH" else set())
+    assert str(rec["SFZH"]) not in how and str(rec["XM"]) not in how
+
+
+def test_search_part_of_a_name_and_15_digit_id_and_xjh(cat, folder):
+    _reg, row, rec = _student(folder)
+    hits, total, _ = cat.search(str(rec["XM"])[:2])
+    assert total >= len(hits) >= 1 and ("hei/10_注册上报.dbf", row) in set(zip(hits["dataset"], hits["row"]))
+    roster, _ = load_dataset(folder / "k12" / "学生名单_2026春.xlsx")
+    xjh = str(roster["XJH"].iloc[0])
+    hits, _, _ = cat.search(xjh.lower())  # case and blanks do not matter
+    assert ("k12/学生名单_2026春.xlsx", 1) in set(zip(hits["dataset"], hits["row"]))
+    hits, _, _ = cat.search(xjh[1:])  # the ID number inside a G学籍号
+    assert ("k12/学生名单_2026春.xlsx", 1) in set(zip(hits["dataset"], hits["row"]))
+    assert cat.search("没有这个人")[1] == 0 and cat.search("   ")[1] == 0
+
+
+def test_card_masks_and_gathers_every_file(cat, folder):
+    _reg, row, rec = _student(folder)
+    card = cat.card("hei/10_注册上报.dbf", row)
+    files = [d for d, _ in card.records]
+    assert files[0] == "hei/10_注册上报.dbf" or "hei/10_注册上报.dbf" in files
+    assert set(files) == {"hei/10_录取名单.dbf", "hei/10_注册上报.dbf", "hei/10_新生状态.dbf"}
+    text = card.fields.to_string()
+    assert str(rec["SFZH"]) not in text and str(rec["SFZH"])[:6] + "********" in text
+    assert str(rec["XH"]) in text and "专业名称（ZYMC）" in card.fields.index
+    assert set(card.statuses["结果"]) == {"一致"}
+    assert card.photo is not None and card.photo.stem == str(rec["SFZH"])
+    full = cat.card("hei/10_注册上报.dbf", row, unmask=True)
+    assert str(rec["SFZH"]) in full.fields.to_string() and not full.masked
+
+
+def test_card_shows_findings_and_statuses_of_a_planted_problem(cat, folder):
+    planted = pd.read_csv(folder / "planted.csv", dtype=str)
+    p = planted[(planted["file"] == "hei/10_注册上报.dbf") & planted["expected"].str.startswith("validate:")
+                & (planted["expected"] != "validate:OK")].iloc[0]
+    card = cat.card("hei/10_注册上报.dbf", int(p["row"]))
+    assert p["expected"].split(":")[1] in set(card.findings["规则"])
+
+
+def test_statuses_equal_the_library(cat, folder):
+    adm, _ = load_dataset(folder / "hei" / "10_录取名单.dbf")
+    reg, _ = load_dataset(folder / "hei" / "10_注册上报.dbf")
+    st, _ = load_dataset(folder / "hei" / "10_新生状态.dbf")
+    res = reconcile(adm, reg, states=st)
+    pair = next(p for p in cat.pairs if p.right == "hei/10_注册上报.dbf")
+    mine = cat.statuses[(cat.statuses["pair"] == pair.label) & (cat.statuses["dataset"] == pair.right)]
+    assert mine.sort_values("row")["status"].tolist() == res.registration.sort_values("row")["status"].tolist()
+    old, _ = load_dataset(folder / "k12" / "学生名单_2025秋.xlsx")
+    new, _ = load_dataset(folder / "k12" / "学生名单_2026春.xlsx")
+    ch, _ = load_dataset(folder / "k12" / "学籍异动_2026春.xlsx")
+    res = compare(old, new, changes=ch)
+    frame = records_frame("compare", res, old, new)
+    counts = counts_frame(frame)
+    for side, zh in (("old", "旧名单"), ("new", "新名单")):
+        got = counts[(counts["名单"] == zh) & (counts["结果"] != "合计")].set_index("结果")["记录数"].to_dict()
+        from xueji_lib.compare import STATUS_ZH
+        want = {STATUS_ZH[s]: n for s, n in res.counts[side].items() if n}
+        assert got == want
+        total = counts[(counts["名单"] == zh) & (counts["结果"] == "合计")]["记录数"].item()
+        assert total == len(old if side == "old" else new)
+
+
+def test_a_sheet_of_no_known_layout_is_searched_by_its_headers(tmp_path):
+    from xueji_lib.ids import check_char
+
+    d = tmp_path / "data"
+    d.mkdir()
+    body = "11010519900101123"
+    id18 = body + check_char(pd.Series([body])).iloc[0]
+    (d / "教师子女名单.csv").write_text(f"序号,姓名,身份证号,备注\n1,王小明,{id18},\n2,赵六,,无证件\n", "utf-8")
+    cat = Catalog(d).refresh()
+    assert not cat.problems and cat.datasets["教师子女名单.csv"].layout is None
+    hits, _, _ = cat.search(body[:6] + body[8:17])  # the old 15-digit form of the same number
+    assert list(zip(hits["dataset"], hits["row"])) == [("教师子女名单.csv", 1)]
+    assert cat.search("小明")[1] == 1
+    card = cat.card("教师子女名单.csv", 1)
+    assert id18 not in card.fields.to_string() and "王小明" in card.fields.to_string()
+
+
+def test_cache_is_rebuilt_when_a_file_changes(tmp_path):
+    d = tmp_path / "data"
+    (d / "k12").mkdir(parents=True)
+    src = SAMPLES / "k12" / "学生名单_2026春.xlsx"
+    shutil.copy(src, d / "k12" / "a.xlsx")
+    cat = Catalog(d).refresh()
+    meta = cat.datasets["k12/a.xlsx"].cache / "meta.json"
+    stamp = meta.stat().st_mtime_ns
+    Catalog(d).refresh()  # nothing changed: not rebuilt
+    assert meta.stat().st_mtime_ns == stamp
+    shutil.copy(SAMPLES / "k12" / "毕业生_2026.xlsx", d / "k12" / "a.xlsx")
+    os.utime(d / "k12" / "a.xlsx", ns=(time.time_ns(), time.time_ns()))
+    opened = Catalog(d).open()  # a kernel opening the cache is told the file changed
+    assert any("改动过" in msg for name, msg in opened.problems if name == "k12/a.xlsx")
+    cat = Catalog(d).refresh()
+    assert cat.datasets["k12/a.xlsx"].records == 277
+    assert not cat.problems
+
+
+def test_config_file_pairs_and_bad_config(tmp_path):
+    d = tmp_path / "data"
+    shutil.copytree(SAMPLES / "k12", d / "k12")
+    (d / "xueji.yml").write_text("pairs:\n  - {kind: compare, old: k12/学生名单_2025秋.xlsx, "
+                                 "new: k12/学生名单_2026春_gbk.csv}\n", "utf-8")
+    cat = Catalog(d).refresh()
+    assert [(p.kind, p.left, p.right) for p in cat.pairs] == [
+        ("compare", "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春_gbk.csv")]
+    (d / "xueji.yml").write_text("pairs:\n  - {kind: compare, old: ../../etc/passwd, new: k12/新生_2026秋.xlsx}\n",
+                                 "utf-8")
+    with pytest.raises(XuejiError, match="不是数据目录里读得出的文件"):
+        Catalog(d).refresh()
+    with pytest.raises(XuejiError, match="不存在"):
+        Catalog(tmp_path / "nowhere")
+
+
+def test_audit_log_has_no_personal_values(tmp_path, monkeypatch):
+    monkeypatch.setenv("HTTP_X_REMOTE_USER", "zhang.clerk")
+    log = AuditLog(tmp_path / "audit.jsonl", page="学生查询")
+    log.write("search", how="按证件号、考生号、学号、学籍号查找", hits=3)
+    log.write("view", dataset="hei/10_注册上报.dbf", row=5, masked=True)
+    lines = [json.loads(x) for x in (tmp_path / "audit.jsonl").read_text("utf-8").splitlines()]
+    assert [x["action"] for x in lines] == ["search", "view"]
+    assert lines[0]["user"] == "zhang.clerk" and lines[1]["row"] == 5 and lines[0]["time"]
+
+
+def test_voila_command_is_locked_down(tmp_path):
+    argv, env = voila_command(tmp_path, port=9999, token="t0k", cache_dir=tmp_path / "c")
+    joined = " ".join(argv)
+    for flag in ("--Voila.ip=127.0.0.1", "--token=t0k", "--show_tracebacks=False", "--preheat_kernel=True",
+                 "--MappingKernelManager.cull_idle_timeout=", "--template=xueji"):
+        assert flag in joined
+    allow = [a for a in argv if a.startswith("--VoilaConfiguration.file_allowlist=")]
+    assert len(allow) == 1 and "dbf" not in allow[0] and "xlsx" not in allow[0] and "csv" not in allow[0]
+    assert env["XUEJI_DATA_DIR"] == str(tmp_path.resolve())
+    tpl = offline_template(tmp_path / "j")
+    for f in tpl.glob("*.j2"):
+        assert "cdn.jsdelivr" not in f.read_text("utf-8")
+    assert "cdn.jsdelivr" not in (tpl / "page.html").read_text("utf-8")
