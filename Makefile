@@ -1,16 +1,18 @@
-# xueji: make test | make bench | make samples | make report   (make dashboard / make lab come later)
+# xueji: make test | make bench | make samples | make report | make lab | make dashboard
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test bench samples report clean
+.PHONY: setup test bench samples report lab dashboard clean
 
-# Create .venv when it is missing and install the pinned stack; redone when the pins change.
+# Create .venv when it is missing and install the pinned stack; redone when the pins change. The Jupyter
+# kernel "xueji" (this venv's python) is registered inside the venv, where papermill and JupyterLab find it.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name xueji --display-name "Python (xueji)"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -37,6 +39,16 @@ report: $(STAMP)
 		-p changes $(K12)/学籍异动_2026春.xlsx -p title 示范县教育局
 	@echo "报告在 $(CURDIR)/reports/（每份报告一个目录，每次运行一个子目录）"
 	@echo "报告索引：$(CURDIR)/reports/index.html"
+
+# JupyterLab on 127.0.0.1 with a token, kernel "xueji", notebooks/ as the root (xueji lab --help: port, token).
+lab: $(STAMP)
+	$(BIN)/xueji lab $(LAB_ARGS)
+
+# The dashboards (学生查询, 名单对比) with Voila on 127.0.0.1 over a data folder (default: the samples); prints
+# the addresses with the access token. make dashboard DATA=/path/to/folder  (xueji dashboard --help: port, token…)
+DATA ?= data_samples
+dashboard: $(STAMP)
+	$(BIN)/xueji dashboard --data $(DATA) $(DASHBOARD_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -121,10 +121,39 @@ TASKS["report: 学籍变动报告"] = (K12_REPORT, (
     "rows = sum(i.get('records', 0) for i in run.manifest['inputs'].values())"))
 SAMPLES_HEI = ROOT / "data_samples" / "hei"
 REPORT_MIN_RECORDS = 100_000
+# Dashboards: the catalogue of a data folder holding one N-record registration DBF; five lookups (身份证号,
+# 姓名, part of a name, 考生号, 学号), each search + hit list + student card, from the Parquet cache, next
+# to what a kernel without the cache would do (read the DBF, filter with pandas).
+QUERIES = """
+import pyarrow.parquet as pq
+from xueji_lib.catalog import Catalog
+probe = Catalog({folder!r}).open().index({ds!r})
+m = probe.num_rows
+queries = [probe['id'][m // 8].as_py(), probe['name'][m // 13].as_py(), probe['name'][5].as_py()[:2],
+           probe['ksh'][5].as_py(), probe['xh'][m - m // 10].as_py()]
+"""
+TASKS.update({
+    "catalog refresh (DBF → Parquet cache)": (
+        "import shutil, pathlib\nfrom xueji_lib.catalog import Catalog\n"
+        "shutil.rmtree(pathlib.Path({folder!r}) / '.xueji_cache', ignore_errors=True)",
+        "cat = Catalog({folder!r}).refresh()\nrows = sum(d.records for d in cat.datasets.values())"),
+    "lookup ×5 (search, hits, card; cache)": (
+        QUERIES + "cat = Catalog({folder!r}).open()\ncat.load_indexes()",
+        "for q in queries:\n    hits, n, how = cat.search(q)\n    cat.describe_hits(hits)\n"
+        "    cat.card(hits.iloc[0]['dataset'], int(hits.iloc[0]['row']))\n"
+        "rows = 5 * sum(d.records for d in cat.datasets.values())"),
+    "lookup ×5 without cache (read_dbf + pandas)": (
+        QUERIES + "import xueji_lib as xj",
+        "for q in queries:\n    df = xj.read_dbf({dbf!r})\n"
+        "    hit = (df['SFZH'] == q) | (df['KSH'] == q) | (df['XH'] == q) | df['XM'].str.contains(q, regex=False)\n"
+        "    found = df[hit.fillna(False)]\nrows = 5 * len(df)"),
+})
 GROUPS = {"dbf": ("read_dbf", "dbfread→DataFrame", "validate (after read_dbf)"),
           "reconcile": ("reconcile", "DuckDB full outer join (5 keys)", "pandas outer merge (5 keys)"),
           "compare": ("compare", "DuckDB full outer join (XJH)", "pandas outer merge (XJH)"),
-          "report": (f"report: {REPORT_NAME}",)}
+          "report": (f"report: {REPORT_NAME}",),
+          "dashboard": ("catalog refresh (DBF → Parquet cache)",)}
+SOAK_LOADS, SOAK_PAUSE = 100, 4.0
 RECONCILE_TARGET_SECONDS, RECONCILE_TARGET_RATIO = 5.0, 6.0
 
 CHILD = """
@@ -193,6 +222,55 @@ def ensure_report_dbfs(n: int) -> tuple[Path, Path]:
     return adm, reg
 
 
+def dashboard_rows(n: int, repeat: int, loads: int) -> tuple[list[dict], list[str]]:
+    """Catalogue and lookup rows on an N-record folder, the soak of both dashboards on the samples, and
+    searches typed into the 学生查询 page over the N-record folder."""
+    dbf = ensure_registration_dbf(n)
+    folder = OUT / f"dashboard_{n}"
+    (folder / "hei").mkdir(parents=True, exist_ok=True)
+    link = folder / "hei" / "注册上报.dbf"
+    if not link.exists():
+        link.hardlink_to(dbf)
+    paths = {"folder": str(folder), "ds": "hei/注册上报.dbf", "dbf": str(link)}
+    rows = [measure("catalog refresh (DBF → Parquet cache)", 1, **paths),
+            measure("lookup ×5 (search, hits, card; cache)", repeat, **paths),
+            measure("lookup ×5 without cache (read_dbf + pandas)", 1, **paths)]
+    notes = [f"dashboard: a data folder with one {n:,}-record registration DBF; lookup = 身份证号, 姓名, part of "
+             "a name, 考生号, 学号 — each search + hit list + student card, from the Parquet cache a page's kernel reads"]
+    soak = ROOT / "bench" / "soak_dashboards.py"
+    samples = OUT / "dashboard_samples"
+    if not samples.exists():
+        import shutil
+
+        shutil.copytree(ROOT / "data_samples", samples)
+    for pause, count in ((SOAK_PAUSE, loads), (0.0, max(loads // 5, 5))):
+        proc = subprocess.run([sys.executable, str(soak), "--data", str(samples), "--loads", str(count),
+                               "--pause", str(pause)], capture_output=True, text=True, cwd=ROOT)
+        if proc.returncode != 0:
+            raise SystemExit(f"soak failed:\n{proc.stderr[-3000:]}")
+        for line in proc.stdout.strip().splitlines():
+            r = json.loads(line)
+            label = f"soak {r['page']}: first render, median of {r['loads']} ({'%.0f s apart' % pause if pause else 'back to back'})"
+            rows.append({"task": label, "rows": r["loads"], "seconds": r["median_s"], "peak_mb": r["peak_mb"]})
+            notes.append(f"{label}: max {r['max_s']:.1f} s, hangs {r['hangs']}, requests to other hosts "
+                         f"{r['outside_requests']}; peak MB = Voila server + kernels (target: median < 4 s, 0 hangs)")
+    link_q = ("import json; from xueji_lib.catalog import Catalog; p = Catalog({folder!r}).open().index({ds!r}); "
+              "m = p.num_rows; print(json.dumps([p['id'][m // 8].as_py(), p['name'][m // 13].as_py(), "
+              "p['name'][5].as_py()[:2], p['ksh'][5].as_py(), p['xh'][m - m // 10].as_py()]))").format(**paths)
+    queries = json.loads(subprocess.run([sys.executable, "-c", link_q], capture_output=True, text=True,
+                                        check=True, cwd=ROOT).stdout)
+    proc = subprocess.run([sys.executable, str(soak), "--data", str(folder), "--search", *queries],
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"search in page failed:\n{proc.stderr[-3000:]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    rows.append({"task": f"学生查询 page: Enter → card ({n:,} records), median of {r['queries']}", "rows": n,
+                 "seconds": r["median_s"], "peak_mb": float("nan")})
+    notes.append(f"学生查询 page over {n:,} records: typed search to the card shown, median {r['median_s']:.2f} s, "
+                 f"max {r['max_s']:.2f} s (target: under 1 s); peak MB not measured for this row")
+    return rows, notes
+
+
 def size_label(n: int) -> str:
     """1000000 → 1M, 200000 → 200k (task names)."""
     if n % 1_000_000 == 0:
@@ -226,9 +304,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3, help="runs per task (median); dbfread runs once")
-    ap.add_argument("--only", default="dbf,reconcile,compare,report",
+    ap.add_argument("--only", default="dbf,reconcile,compare,report,dashboard",
                     help="comma-separated groups to run: dbf (read_dbf, dbfread, validate), reconcile, compare, "
-                         "report (新生注册核对报告 on the samples, and on N records when --records >= 100000)")
+                         "report (新生注册核对报告 on the samples, and on N records when --records >= 100000), "
+                         "dashboard (catalogue and lookups on N records; Voila soak of both dashboards)")
+    ap.add_argument("--soak-loads", type=int, default=SOAK_LOADS, help="page loads of each dashboard in the soak")
     ap.add_argument("--json", help="also write the rows as JSON to this file")
     args = ap.parse_args(argv)
     groups = [g.strip() for g in args.only.split(",") if g.strip()]
@@ -274,6 +354,11 @@ def main(argv=None) -> int:
                      "= input records read; peak MB = the larger of the runner and the notebook kernel"
                      + ("" if n >= REPORT_MIN_RECORDS else f"; the {REPORT_MIN_RECORDS:,}+ record row needs "
                         f"--records >= {REPORT_MIN_RECORDS:,}") + ".")
+    if "dashboard" in groups:
+        rows_d, notes_d = dashboard_rows(n, args.repeat, args.soak_loads)
+        rows += rows_d
+        notes += notes_d
+        baselines[f"lookup ×5 (search, hits, card; cache)"] = "lookup ×5 without cache (read_dbf + pandas)"
     by_task = {r["task"]: r for r in rows}
 
     print(f"\nxueji bench — {n:,} records per input; median of {args.repeat} runs (dbfread: 1); each task in its "

@@ -30,7 +30,8 @@ class DashboardServer:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.args = [XUEJI, "dashboard", "--data", str(self.data), "--port", str(self.port), "--token", token,
-                     *(["--notebooks", str(notebooks)] if notebooks else []), *extra_args]
+                     *(["--notebooks", str(notebooks)] if notebooks else []),
+                     *(["--pool-size", str(pool_size)] if pool_size else []), *extra_args]
         self.pages = [p.stem for p in Path(notebooks).glob("*.ipynb")] if notebooks else ["学生查询", "名单对比"]
         self.ready_timeout = ready_timeout
 

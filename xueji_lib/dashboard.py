@@ -566,7 +566,8 @@ def voila_command(data, *, port: int = 8866, token: str, cache_dir=None, photos=
     (cache / "jupyter" / "voila.json").write_text(json.dumps(  # uploads up to 100 MB through the websocket
         {"Voila": {"tornado_settings": {"websocket_max_message_size": 100 * 1024 * 1024}}}), "utf-8")
     env["JUPYTER_PATH"] = os.pathsep.join([str(cache / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
-    argv = [sys.executable, "-m", "voila", str(Path(notebooks or DASHBOARD_DIR)), "--no-browser", "--template=xueji",
+    argv = [sys.executable, "-m", "xueji_lib.voila_main", str(Path(notebooks or DASHBOARD_DIR)), "--no-browser",
+            "--template=xueji",
             "--Voila.ip=127.0.0.1", f"--port={int(port)}", f"--token={token}",
             "--show_tracebacks=False", "--preheat_kernel=True", f"--pool_size={int(pool_size)}",
             f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
