@@ -124,21 +124,22 @@ def test_query_string_runs_the_search(env):
     page.close(run_before_unload=True)
 
 
-def _counts(page) -> dict:
-    """名单 → {结果: 记录数} from the page's counts table."""
+def _counts(page) -> list[dict]:
+    """The page's counts table: one {结果: 记录数} per list, in the order shown (each ends in 合计)."""
     rows = page.locator("h3:has-text('各结果的记录数') + table").evaluate(
         "t => [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim()))")
     out: dict = {}
     for side, status, n in rows:
         out.setdefault(side, {})[status] = int(n)
-    return out
+    return list(out.values())
 
 
-def _expected(result, sides, zh, totals) -> dict:
-    out = {}
-    for side, title in sides:
-        c = {zh[s]: int(n) for s, n in result.counts[side].items() if s in zh and isinstance(n, int) and n}
-        out[title] = {**c, "合计": totals[side]}
+def _expected(result, sides, zh, totals) -> list[dict]:
+    """The library's own counts per side (every status, zeros included) and the side's record count."""
+    out = []
+    for side in sides:
+        c = {zh[s]: int(n) for s, n in result.counts[side].items() if s in zh and isinstance(n, int)}
+        out.append({**c, "合计": totals[side]})
     return out
 
 
@@ -152,8 +153,8 @@ def test_comparison_of_a_catalogue_pair_equals_the_library(env):
     new, _ = load_dataset(data / "k12" / "学生名单_2026春.xlsx")
     ch, _ = load_dataset(data / "k12" / "学籍异动_2026春.xlsx")
     res = compare(old, new, changes=ch)
-    assert _counts(page) == _expected(res, (("old", "旧名单"), ("new", "新名单")), COMPARE_ZH,
-                                      {"old": len(old), "new": len(new)})
+    assert _counts(page) == _expected(res, ("old", "new", "changes"), COMPARE_ZH,
+                                      {"old": len(old), "new": len(new), "changes": len(ch)})
     page.locator(".js-plotly-plot .bars path").first.wait_for(state="attached", timeout=TIMEOUT)
     # filter by a status: the table shows exactly that many records
     page.locator("select").filter(has_text="全部差异").select_option(COMPARE_ZH["removed"])
@@ -182,8 +183,9 @@ def test_reconciliation_picked_in_dropdowns_equals_the_library(env):
     adm, _ = load_dataset(data / "hei" / "50_录取名单.dbf")
     reg, _ = load_dataset(data / "hei" / "50_注册上报.dbf")
     res = reconcile(adm, reg)
-    assert _counts(page) == _expected(res, (("admission", "录取数据"), ("registration", "注册上报")),
-                                      RECONCILE_ZH, {"admission": len(adm), "registration": len(reg)})
+    assert _counts(page) == _expected(res, ("registration", "admission"), RECONCILE_ZH,
+                                      {"admission": len(adm), "registration": len(reg)})
+    assert page.locator(".js-plotly-plot").count() == 2  # by status, and by 院系
     # the same file twice is refused with a message
     page.locator(".widget-dropdown", has_text="第二份").locator("select").select_option(label=label["hei/50_录取名单.dbf"])
     page.get_by_role("button", name="开始对比").click()
@@ -206,8 +208,7 @@ def test_comparison_of_two_uploaded_files(env):
     old, _ = load_dataset(SAMPLES / "k12" / "学生名单_2025秋.xlsx")
     new, _ = load_dataset(SAMPLES / "k12" / "学生名单_2026春_gbk.csv")
     res = compare(old, new)
-    assert _counts(page) == _expected(res, (("old", "旧名单"), ("new", "新名单")), COMPARE_ZH,
-                                      {"old": len(old), "new": len(new)})
+    assert _counts(page) == _expected(res, ("old", "new"), COMPARE_ZH, {"old": len(old), "new": len(new)})
     page.close(run_before_unload=True)
 
 

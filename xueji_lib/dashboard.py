@@ -179,13 +179,6 @@ def records_frame(kind: str, result, left: pd.DataFrame, right: pd.DataFrame, un
     return pd.concat(parts, ignore_index=True)
 
 
-def counts_frame(records: pd.DataFrame) -> pd.DataFrame:
-    """名单 × 结果 counts with each side's 合计 (= its record count)."""
-    ct = records.groupby(["名单", "结果"], sort=False).size().rename("记录数").reset_index()
-    totals = records.groupby("名单", sort=False).size().rename("记录数").reset_index().assign(结果="合计")
-    return pd.concat([ct, totals], ignore_index=True).sort_values("名单", kind="stable").reset_index(drop=True)
-
-
 def chart_figure(records: pd.DataFrame, kind: str):
     """Differences per 学校/院系 and 结果 (one bar per status, grouped by school), as a FigureWidget created
     with its data (a FigureWidget filled after creation showed nothing in Voila)."""
@@ -199,6 +192,15 @@ def chart_figure(records: pd.DataFrame, kind: str):
         margin=dict(l=40, r=20, t=50, b=80), xaxis_title=GROUP_ZH[kind], yaxis_title="记录数",
         font=dict(family="Noto Sans CJK SC, Microsoft YaHei, sans-serif")))
     return fig
+
+
+def figure_widget(fig):
+    """A display.chart figure as a FigureWidget created with its data (None stays None)."""
+    if fig is None:
+        return None
+    import plotly.graph_objects as go
+
+    return go.FigureWidget(data=fig.data, layout=fig.layout)
 
 
 def guess_kind(cat: Catalog, left: str, right: str) -> str:
@@ -484,8 +486,13 @@ class ComparePage:
         kind = self._kind
         left, right, extra = self._frames
         self.records = records_frame(kind, self.result, left, right, unmask=self.unmask.value)
-        self.counts_html.value = CSS + "<h3>各结果的记录数</h3>" + table_html(counts_frame(self.records))
-        self.chart_box.children = [chart_figure(self.records, kind)]
+        from .display import chart, summary_frame
+
+        self.counts_html.value = CSS + "<h3>各结果的记录数</h3>" + table_html(summary_frame(self.result))
+        charts = [figure_widget(chart(self.result))]
+        if kind == "reconcile":  # the standard chart is by status; the registry also wants it by 院系
+            charts.append(chart_figure(self.records, kind))
+        self.chart_box.children = [c for c in charts if c is not None]
         diff = self.records[~self.records["status"].isin(QUIET)]
         self.f_status.options = [("全部差异", "")] + [(s, s) for s in sorted(diff["结果"].unique())]
         self.f_group.options = [("全部", "")] + [(g, g) for g in sorted(diff["分组"].unique())]
