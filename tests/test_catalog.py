@@ -163,9 +163,12 @@ def test_cache_is_rebuilt_when_a_file_changes(tmp_path):
     os.utime(d / "k12" / "a.xlsx", ns=(time.time_ns(), time.time_ns()))
     opened = Catalog(d).open()  # a kernel opening the cache is told the file changed
     assert any("改动过" in msg for name, msg in opened.problems if name == "k12/a.xlsx")
-    cat = Catalog(d).refresh()
+    cat = Catalog(d).open(refresh=True)  # what a dashboard page's kernel does: brings it up to date
     assert cat.datasets["k12/a.xlsx"].records == 277
     assert not cat.problems
+    shutil.copy(SAMPLES / "k12" / "新生_2026秋.xlsx", d / "k12" / "b.xlsx")  # a file added while serving
+    assert set(Catalog(d).open(refresh=True).datasets) == {"k12/a.xlsx", "k12/b.xlsx"}
+    assert set(Catalog(d).open().datasets) == {"k12/a.xlsx", "k12/b.xlsx"}
 
 
 def test_config_file_pairs_and_bad_config(tmp_path):

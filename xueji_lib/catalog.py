@@ -232,10 +232,19 @@ class Catalog:
         st = path.stat()
         return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "version": CACHE_VERSION}
 
+    def current_files(self) -> dict[str, dict]:
+        """Every data file of the folder now, with its fingerprint."""
+        return {p.relative_to(self.folder).as_posix(): self._fingerprint(p) for p in self.files()}
+
     def refresh(self, progress=None) -> "Catalog":
-        """Load every file whose cache entry is missing or stale; then the pairs and their statuses."""
-        say = progress if callable(progress) else (lambda *a: None)
+        """Load every file whose cache entry is missing or stale; then the pairs and their statuses. One
+        refresh at a time per cache (a lock file), so that the command and the pages' kernels can all call it."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
+        with _Lock(self.cache_dir / ".lock"):
+            return self._refresh(progress)
+
+    def _refresh(self, progress) -> "Catalog":
+        say = progress if callable(progress) else (lambda *a: None)
         (self.cache_dir / "README.txt").write_text(
             "xueji 的缓存：数据目录中各文件的 Parquet 副本、检索索引、校验和核对结果。可以整个删除，下次启动时重建。\n",
             "utf-8")
@@ -426,24 +435,28 @@ class Catalog:
 
     def _write_catalog(self) -> None:
         info = {"folder": str(self.folder), "datasets": [d.id for d in self.datasets.values()],
-                "pairs": [p.__dict__ for p in self.pairs], "problems": self.problems}
+                "pairs": [p.__dict__ for p in self.pairs], "problems": self.problems, "files": self.current_files()}
         _write_text(self.cache_dir / "catalog.json", json.dumps(info, ensure_ascii=False, indent=1))
 
     # ------------------------------------------------------------------ reading the cache
-    def open(self) -> "Catalog":
-        """The catalogue as the last ``refresh`` left it (no file is loaded; a changed file is reported as
-        stale in ``problems`` and keeps its cached contents until the next refresh)."""
+    def open(self, refresh: bool = False) -> "Catalog":
+        """The catalogue as the last ``refresh`` left it: no file is loaded. With ``refresh=True`` (what the
+        dashboards do), files added, changed or removed since then are brought up to date first (only
+        those are read); otherwise a changed file is reported as stale in ``problems`` and keeps its cached
+        contents."""
         info_path = self.cache_dir / "catalog.json"
         if not info_path.exists():
             return self.refresh()
         info = json.loads(info_path.read_text("utf-8"))
+        if refresh and info.get("files") != self.current_files():
+            return self.refresh()
         self.datasets, self.problems = {}, [tuple(p) for p in info["problems"]]
         for rel in info["datasets"]:
             entry = self._entry(rel)
             meta = json.loads((entry / "meta.json").read_text("utf-8"))
             path = self.folder / rel
             if not path.exists() or self._fingerprint(path) != meta["fingerprint"]:
-                self.problems.append((rel, "文件在上次建立缓存后改动过（或已删除），显示的是缓存中的旧内容；重新启动看板即可更新"))
+                self.problems.append((rel, "文件在上次建立缓存后改动过（或已删除），显示的是缓存中的旧内容；重新打开页面即可更新"))
             self.datasets[rel] = self._dataset(rel, path, entry, meta)
         self.pairs = [Pair(**p) for p in info["pairs"]]
         self._build_statuses(lambda *a: None)
@@ -661,13 +674,33 @@ def _file_date(path: Path, rep) -> str:
     return time.strftime("%Y-%m-%d", time.localtime(path.stat().st_mtime))
 
 
+class _Lock:
+    """An exclusive lock on a file for the duration of a ``with`` (POSIX flock; no lock where unavailable)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        self.f = open(self.path, "a")
+        try:
+            import fcntl
+
+            fcntl.flock(self.f, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - Windows
+            pass
+        return self
+
+    def __exit__(self, *exc):
+        self.f.close()  # closing releases the lock
+
+
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp, row_group_size=65536)
     os.replace(tmp, path)
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text, "utf-8")
     os.replace(tmp, path)

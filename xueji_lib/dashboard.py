@@ -47,11 +47,13 @@ CSS = """
 
 # ---------------------------------------------------------------------------------------------- environment
 def catalog_from_environment() -> Catalog:
+    """The catalogue of the data folder ``xueji dashboard`` was started on, brought up to date when files
+    were added or changed since (a preheated kernel does this before anyone opens the page)."""
     folder = os.environ.get("XUEJI_DATA_DIR")
     if not folder:
         raise XuejiError("没有设置数据目录：请用 xueji dashboard --data 目录 启动看板")
     return Catalog(folder, os.environ.get("XUEJI_CACHE_DIR") or None,
-                   photos=os.environ.get("XUEJI_PHOTO_DIR") or None).open()
+                   photos=os.environ.get("XUEJI_PHOTO_DIR") or None).open(refresh=True)
 
 
 def wait_for_request() -> dict:
