@@ -45,13 +45,14 @@ DATA_SUFFIXES = (".dbf", ".xlsx", ".xlsm", ".csv")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 CACHE_DIRNAME = ".xueji_cache"
 CONFIG_NAME = "xueji.yml"
-CACHE_VERSION = 1  # bump when what is cached changes: every entry is rebuilt
+CACHE_VERSION = 2  # bump when what is cached changes: every entry is rebuilt
 
 # search index column → the field codes it is taken from (first one present)
 # (codes as layouts name them, then the headers of a sheet that fits no layout)
 SEARCH_FIELDS = {"name": ("XM", "姓名"), "id": ("SFZH", "SFZJH", "ZJHM", "身份证号", "身份证件号", "身份证件号码", "证件号码"),
                  "ksh": ("KSH", "考生号"), "xh": ("XH", "学号"), "xjh": ("XJH", "学籍号", "全国学籍号")}
 SEARCH_ZH = {"name": "姓名", "id": "身份证号", "ksh": "考生号", "xh": "学号", "xjh": "学籍号"}
+HIT_CONTEXT = ("XXMC", "ZYMC", "YXMC", "NJ", "BJ", "BH")  # shown in a hit list beside the keys
 KIND_ZH = {"chsi_admission": "录取名单", "chsi_registration": "注册上报", "chsi_new_student_status": "新生状态",
            "chsi_special_registration": "特殊类别注册", "k12_student": "学生名单", "k12_changes": "学籍异动",
            "chsi_graduation": "毕业生名单", "hunnu_registration": "注册名单", "hebnu_adult_graduation": "毕业生名单"}
@@ -183,7 +184,15 @@ def normalize_query(text: str) -> str:
 
 class Catalog:
     """The datasets of ``folder``, cached in ``cache_dir``. ``refresh()`` (re)builds what changed; the
-    dashboards' kernels only ``open()`` what the cache holds."""
+    dashboards' kernels only ``open()`` what the cache holds.
+
+    >>> import tempfile
+    >>> from xueji_lib.catalog import Catalog
+    >>> cat = Catalog("data_samples/hei", cache_dir=tempfile.mkdtemp()).refresh()   # default cache: <folder>/.xueji_cache
+    >>> hits, total, how = cat.search("26110105151017")                             # a 考生号
+    >>> hits[["dataset", "row"]].values.tolist()
+    [['10_录取名单.dbf', 35], ['10_新生状态.dbf', 35], ['10_注册上报.dbf', 410]]
+    """
 
     def __init__(self, folder, cache_dir=None, photos=None):
         self.folder = Path(folder).resolve()
@@ -481,20 +490,24 @@ class Catalog:
             raise XuejiError(f"没有名为 {ds!r} 的数据集")
         return self.datasets[ds]
 
-    def rows(self, ds: str, rows) -> pd.DataFrame:
-        """Records ``rows`` (1-based) of a dataset, read from the cache's row groups that hold them."""
+    def rows(self, ds: str, rows, columns=None) -> pd.DataFrame:
+        """Records ``rows`` (1-based) of a dataset (``_row`` and ``columns``, default all), read from the
+        cache's row groups that hold them."""
         rows = sorted({int(r) for r in rows})
         pf = pq.ParquetFile(self.dataset(ds).cache / "data.parquet")
+        if columns is not None:
+            have = set(pf.schema_arrow.names)
+            columns = ["_row", *[c for c in columns if c in have and c != "_row"]]
         out, start = [], 0
         for g in range(pf.num_row_groups):
             n = pf.metadata.row_group(g).num_rows
             want = [r for r in rows if start < r <= start + n]
             if want:
-                t = pf.read_row_group(g)
+                t = pf.read_row_group(g, columns=columns)
                 out.append(t.take(pa.array([r - start - 1 for r in want])))
             start += n
         if not out:
-            return pd.DataFrame(columns=["_row", *self.dataset(ds).columns])
+            return pd.DataFrame(columns=columns or ["_row", *self.dataset(ds).columns])
         return pa.concat_tables(out).to_pandas()
 
     def findings(self, ds: str) -> pd.DataFrame:
@@ -549,8 +562,10 @@ class Catalog:
         from .privacy import mask_value
 
         rows = []
+        wanted = [c for cols in SEARCH_FIELDS.values() for c in cols] + list(HIT_CONTEXT)
         for ds, group in hits.groupby("dataset", sort=False):
-            recs = self.rows(ds, group["row"]).set_index("_row")
+            cols = [c for c in self.dataset(ds).columns if str(c).upper() in wanted or c in wanted]
+            recs = self.rows(ds, group["row"], columns=cols).set_index("_row")
             for r, matched in zip(group["row"], group["matched"]):
                 rec = recs.loc[int(r)] if int(r) in recs.index else pd.Series(dtype=object)
                 get = lambda *codes: next((_text(rec[c]) for c in codes if c in rec.index and _text(rec[c])), "")
@@ -696,7 +711,7 @@ class _Lock:
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, row_group_size=65536)
+    pq.write_table(table, tmp, row_group_size=16384)  # one record = one small row group read
     os.replace(tmp, path)
 
 
