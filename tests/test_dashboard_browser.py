@@ -185,6 +185,7 @@ def test_reconciliation_picked_in_dropdowns_equals_the_library(env):
     res = reconcile(adm, reg)
     assert _counts(page) == _expected(res, ("registration", "admission"), RECONCILE_ZH,
                                       {"admission": len(adm), "registration": len(reg)})
+    page.locator(".js-plotly-plot").nth(1).wait_for(state="attached", timeout=TIMEOUT)
     assert page.locator(".js-plotly-plot").count() == 2  # by status, and by 院系
     # the same file twice is refused with a message
     page.locator(".widget-dropdown", has_text="第二份").locator("select").select_option(label=label["hei/50_录取名单.dbf"])

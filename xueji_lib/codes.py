@@ -43,6 +43,12 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class CodeEntry:
+    """One row of a code table: ``code``, ``label``, accepted ``aliases`` and ``deprecated`` (old) names.
+
+    >>> xj.load_code_table("mz").entries[0]
+    CodeEntry(code='01', label='汉族', aliases=('汉', 'HA'), deprecated=())
+    """
+
     code: str
     label: str
     aliases: tuple[str, ...] = ()
@@ -68,6 +74,17 @@ def normalize_value(value) -> str:
 
 @dataclass(frozen=True)
 class CodeTable:
+    """A code table (民族, 政治面貌, 行政区划 …): ``entries`` and where they come from (``source``,
+    ``confidence``, ``note``). ``match_kind`` / ``to_code`` / ``to_label`` work on whole columns; a value
+    may be written as the code, the label, an alias or an old (deprecated) name.
+
+    >>> mz = xj.load_code_table("mz")
+    >>> mz.match_kind(pd.Series(["汉族", "1", "毛难族", "汗族"])).tolist()
+    ['label', 'code', 'deprecated', 'unknown']
+    >>> mz.to_label(pd.Series(["01", "HA", "36"])).tolist()
+    ['汉族', '汉族', '毛南族']
+    """
+
     name: str
     title: str
     source: str
@@ -256,7 +273,12 @@ def _table_names(dirs: tuple[Path, ...]) -> set[str]:
 
 
 def load_code_table(name: "str | os.PathLike") -> CodeTable:
-    """A code table by name (``"mz"``), or by path to a ``.csv`` file."""
+    """A code table by name (``"mz"``), or by path to a ``.csv`` file.
+
+    >>> mz = xj.load_code_table("mz")
+    >>> mz.title, mz.to_code(pd.Series(["汉族", "1", "毛难族"])).tolist()
+    ('民族', ['01', '01', '36'])
+    """
     text = str(name)
     if text.endswith(".csv") or os.sep in text:
         path = Path(text)
@@ -267,7 +289,12 @@ def load_code_table(name: "str | os.PathLike") -> CodeTable:
 
 
 def list_code_tables() -> list[CodeTable]:
-    """Every code table known: the built-in ones and those in ``XUEJI_CODES_PATH``."""
+    """Every code table known: the built-in ones and those in ``XUEJI_CODES_PATH``.
+
+    >>> titles = {t.name: t.title for t in xj.list_code_tables()}
+    >>> titles["mz"], titles["zzmm"]
+    ('民族', '政治面貌')
+    """
     dirs = tuple(_code_dirs())
     return [_load(n, dirs) for n in sorted(_table_names(dirs))]
 

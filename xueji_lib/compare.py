@@ -30,6 +30,7 @@ from .errors import LayoutError
 from .layouts import Layout, load_layout
 from .normalize import STR, date_text, key_text
 from .privacy import mask_value, personal_kind, mask_series
+from .progress import Progress
 from .validate import normalized_ids
 
 __all__ = ["compare", "CompareResult", "handoff", "HandoffResult", "OLD_STATUSES", "NEW_STATUSES",
@@ -73,7 +74,17 @@ class CompareResult:
     masked), counterpart_row (the other side's row), matched_by (the key field, or the fallback used),
     changed_fields (field codes that differ, comma-separated), and the context columns XXBSM, XXMC, NJ, BJ,
     XM. ``changes`` (when a change list was given) has one row per change record: row, key, change_type,
-    status (``CHANGE_STATUSES``), old_row, new_row, matched_by, reasons."""
+    status (``CHANGE_STATUSES``), old_row, new_row, matched_by, reasons.
+
+    >>> old = xj.read_table("data_samples/k12/学生名单_2025秋.xlsx", "k12_student")
+    >>> new = xj.read_table("data_samples/k12/学生名单_2026春.xlsx", "k12_student")
+    >>> changes = xj.read_table("data_samples/k12/学籍异动_2026春.xlsx", "k12_changes")
+    >>> res = xj.compare(old, new, changes=changes, old_name="2025秋", new_name="2026春")
+    >>> res.counts["old"]
+    {'unchanged': 1427, 'changed': 3, 'moved': 2, 'removed': 10, 'duplicate_key': 0, 'missing_key': 0}
+    >>> len(res.unexplained_removals())             # 疑似流失: removed with no change record
+    5
+    """
 
     old: pd.DataFrame
     new: pd.DataFrame
@@ -210,6 +221,10 @@ class CompareResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.display)
+        from .display import to_html
+        return to_html(self, chart=False)
+
 
 @dataclass(frozen=True)
 class HandoffResult:
@@ -217,7 +232,16 @@ class HandoffResult:
     (``GRADUATE_STATUSES``), matched_by (XJH / SFZJH / XM+XB+CSRQ), counterpart_row (the intake row),
     school / school_code / grade / class (where the graduate enrolled), reasons, and the graduate's own
     XXBSM, XXMC, NJ, BJ, XM. ``intake``: one row per intake record: row, key, status (``INTAKE_STATUSES``),
-    matched_by, counterpart_row (the graduate row), reasons, XXBSM, XXMC, NJ, BJ, XM."""
+    matched_by, counterpart_row (the graduate row), reasons, XXBSM, XXMC, NJ, BJ, XM.
+
+    >>> grads = xj.read_table("data_samples/k12/毕业生_2026.xlsx", "k12_student")
+    >>> intake = xj.read_table("data_samples/k12/新生_2026秋.xlsx", "k12_student")
+    >>> res = xj.handoff(grads, intake)
+    >>> res.counts
+    {'graduates': {'enrolled': 272, 'not_enrolled': 5, 'missing_key': 0}, 'intake': {'matched': 272, 'from_elsewhere': 8}}
+    >>> res.not_enrolled()["XXMC"].tolist()
+    [...]
+    """
 
     graduates: pd.DataFrame
     intake: pd.DataFrame
@@ -290,6 +314,10 @@ class HandoffResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.display)
+        from .display import to_html
+        return to_html(self, chart=False)
 
 
 def _is(values: pd.Series, value: bool) -> pd.Series:
@@ -642,7 +670,7 @@ def _load(layout) -> Layout | None:
 
 def compare(old: pd.DataFrame, new: pd.DataFrame, key: str | None = None, changes: pd.DataFrame | None = None,
             *, old_name: str = "old", new_name: str = "new", fields=None, layout="k12_student",
-            changes_layout="k12_changes", unmask: bool = False) -> CompareResult:
+            changes_layout="k12_changes", unmask: bool = False, progress=None) -> CompareResult:
     """Compare two rosters of the same population and explain every difference.
 
     ``key``: the field that identifies a student on both sides — "XJH" (学籍号, the default when both
@@ -652,11 +680,22 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, key: str | None = None, change
     ``fields``: the fields compared (default: every column both frames have, except the key). ``layout``
     gives field names, code tables (a code and its label are the same value) and which fields are
     personal (masked in reasons unless ``unmask``). Comparing across school years, leave 年级 NJ out of
-    ``fields`` (every pupil moves up a grade) or every record is ``moved``.
+    ``fields`` (every pupil moves up a grade) or every record is ``moved``. ``progress`` (None: silent;
+    True: notebook or stderr; a callable ``(label, done, total)``) is told each stage (COMPARE_STEPS).
 
         >>> res = compare(old, new, changes=ch, old_name="2025秋", new_name="2026春")   # doctest: +SKIP
         >>> res.counts["old"]["removed"], res.unexplained_removals()                   # doctest: +SKIP
     """
+    with Progress(progress, "对比", steps=COMPARE_STEPS) as task:
+        return _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task)
+
+
+COMPARE_STEPS = ("准备名单", "匹配", "比较字段", "判定状态", "核对异动并说明")
+
+
+def _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask,
+             task: Progress) -> CompareResult:
+    task.step("准备名单")
     lay = _load(layout)
     o, n = _Roster(old, lay, old_name), _Roster(new, lay, new_name)
     key = _resolve_key(o, n, key)
@@ -673,8 +712,9 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, key: str | None = None, change
 
     con = duckdb.connect()
     try:
+        task.step("匹配")
         m = _match(con, o, n, key, id_level, flds)
-        result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask)
+        result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task)
     finally:
         con.close()
     codes, counts = np.unique(m.how, return_counts=True)
@@ -685,7 +725,9 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, key: str | None = None, change
 
 
 def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], changes, changes_layout,
-           unmask: bool) -> dict:
+           unmask: bool, task: Progress | None = None) -> dict:
+    task = task if task is not None else Progress(None, "")
+    task.step("比较字段")
     oi, ni = m.oi, m.ni
     # -- field comparison of the pairs that may differ, normalised, one vectorised comparison per field
     fb = m.how != 1
@@ -704,6 +746,7 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
     cand_status = np.where(school | klass, _C["moved"], np.where(other, _C["changed"], _C["unchanged"])).astype(np.int8)
 
     # -- one status per record
+    task.step("判定状态")
     o_status, n_status = m.o_status.copy(), m.n_status.copy()
     o_cp, n_cp = m.o_link.copy(), m.n_link.copy()
     o_how, n_how = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
@@ -727,6 +770,7 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
         n_fields[cn[differ]] = per_pair
 
     # -- the change list, and every sentence (only for the records that have one)
+    task.step("核对异动并说明")
     ch = _changes(con, o, n, key, changes, changes_layout) if changes is not None else None
     o_rec = ch["per_record"]["o"] if ch else {}
     n_rec = ch["per_record"]["n"] if ch else {}

@@ -31,6 +31,15 @@ DATE_FORMATS = {"YYYYMMDD", "YYYYMM"}
 
 @dataclass(frozen=True)
 class LayoutField:
+    """One field of a layout: ``code`` (the column name in files), Chinese ``name``, DBF ``type`` /
+    ``width`` / ``decimals``, ``required``, the code table in ``codes``, ``personal`` ("id", "phone",
+    "address": masked wherever a person reads it), other header spellings in ``aliases``, ``date`` format.
+
+    >>> f = xj.load_layout("chsi_registration").field("XM")
+    >>> f.name, f.type, f.width, f.required
+    ('姓名', 'C', 40, True)
+    """
+
     code: str  # field code = DBF field name (upper case, at most 10 characters)
     name: str  # Chinese name, as headed in Excel templates
     type: str = "C"  # DBF type written: C, N, F, D, L
@@ -46,6 +55,15 @@ class LayoutField:
 
 @dataclass(frozen=True)
 class Layout:
+    """The fields of one kind of file (``fields`` in file order), read from a ``layouts/*.yml`` data file:
+    ``name``, ``title``, ``format`` ("dbf" or "excel"), where it comes from (``source``, ``confidence``).
+    ``field(code)``, ``required`` and ``personal_fields`` answer what the checks need.
+
+    >>> lay = xj.load_layout("k12_student")
+    >>> lay.format, lay.field("SFZJH").name, lay.field("SFZJH").personal
+    ('excel', '身份证件号', 'id')
+    """
+
     name: str
     title: str
     format: str  # "dbf" or "excel"
@@ -192,12 +210,21 @@ def _load_all(dirs: tuple[Path, ...]) -> dict[str, Layout]:
 
 
 def list_layouts() -> list[Layout]:
-    """Every layout known: the built-in ones and those in ``XUEJI_LAYOUT_PATH``."""
+    """Every layout known: the built-in ones and those in ``XUEJI_LAYOUT_PATH``.
+
+    >>> "k12_student" in {lay.name for lay in xj.list_layouts()}
+    True
+    """
     return list(_load_all(tuple(_layout_dirs())).values())
 
 
 def load_layout(layout: "str | os.PathLike | Layout") -> Layout:
-    """A layout by name (``"chsi_registration"``), by path to a ``.yml`` file, or passed through."""
+    """A layout by name (``"chsi_registration"``), by path to a ``.yml`` file, or passed through.
+
+    >>> lay = xj.load_layout("chsi_registration")
+    >>> lay.title, lay.required[:3]
+    ('新生学籍注册上报（学信网）', ['KSH', 'XM', 'XB'])
+    """
     if isinstance(layout, Layout):
         return layout
     text = str(layout)
@@ -222,6 +249,12 @@ def recognize_layout(columns, *, headers: bool = False, candidates=None) -> tupl
     clearly more fields with a layout whose required fields it lacks, that layout is returned and the
     structure check names what is missing. ``LayoutError`` ("对不上") when no layout shares at least
     half of its fields with the file.
+
+    >>> lay, why = xj.recognize_layout(xj.read_dbf("data_samples/hei/10_注册上报.dbf").columns)
+    >>> lay.name
+    'chsi_registration'
+    >>> print(why)
+    文件有 21 个字段，其中 21 个属于版式 chsi_registration（新生学籍注册上报（学信网），共 21 个字段），必填字段齐全
     """
     names = [str(c).strip() for c in columns]
     rows = []

@@ -17,7 +17,11 @@ MAX_EXAMPLES = 10
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One column as the file declares it (DBF descriptor, or the header cell of a sheet)."""
+    """One column as the file declares it (DBF descriptor, or the header cell of a sheet).
+
+    >>> xj.load_report(xj.read_dbf("data_samples/hei/10_注册上报.dbf")).fields[0]
+    FieldSpec(name='KSH', type='C', length=18, decimals=0, source_name='KSH')
+    """
 
     name: str
     type: str = "C"
@@ -32,6 +36,10 @@ class LoadWarning:
 
     ``examples`` are (row, field, raw value) tuples; row is 1-based among the file's live records
     (for a sheet: the spreadsheet row number). Raw values of personal fields are masked.
+
+    >>> w = xj.load_report(xj.read_table("data_samples/k12/学生名单_2026春.xlsx", "k12_student")).warnings[0]
+    >>> w.code, w.field, w.count, w.examples[0]
+    ('EXCEL_NUMBER_DAMAGED', 'SFZJH', 1, (141, 'SFZJH', '430121********1000'))
     """
 
     code: str
@@ -48,7 +56,14 @@ class LoadWarning:
 
 @dataclass(frozen=True)
 class LoadReport:
-    """Metadata of one loaded file."""
+    """Metadata of one loaded file.
+
+    >>> rep = xj.load_report(xj.read_table("data_samples/k12/学生名单_2026春.xlsx", "k12_student"))
+    >>> print(rep.summary().splitlines()[1])
+    读入记录：1437 条
+    >>> rep.warnings_frame()[["code", "field", "row"]].values.tolist()
+    [['EXCEL_NUMBER_DAMAGED', 'SFZJH', 141]]
+    """
 
     path: str
     format: str  # "dbf", "xlsx", "csv"
@@ -98,7 +113,19 @@ class LoadReport:
                              "message": w.message})
         return pd.DataFrame(rows, columns=["code", "field", "count", "row", "value", "message"])
 
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:  # a notebook shows the summary and the warnings (xueji_lib.display)
+        from .display import to_html
+        return to_html(self, chart=False)
+
 
 def load_report(df: pd.DataFrame) -> LoadReport | None:
-    """The ``LoadReport`` a loader attached to ``df`` (None for a frame not made by a loader)."""
+    """The ``LoadReport`` a loader attached to ``df`` (None for a frame not made by a loader).
+
+    >>> rep = xj.load_report(xj.read_dbf("data_samples/hei/10_注册上报.dbf"))
+    >>> rep.records, rep.header_records, rep.deleted, rep.encoding
+    (995, 995, 0, 'gb18030')
+    """
     return df.attrs.get("load_report")

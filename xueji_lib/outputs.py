@@ -68,6 +68,14 @@ def write_validation_outputs(result, df: pd.DataFrame, out_dir, *, unmask: bool 
     ``layout_reason`` (how the layout was chosen) and ``others`` (names of the files checked for 重复学籍)
     are only shown in the 汇总 sheet. Raises ``WriteError`` when a passing record holds a value that
     cannot go into the upload file (the message names the input row and field).
+
+    >>> import tempfile
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> files = xj.write_validation_outputs(xj.validate(reg, year=2026, category="10"), reg, tempfile.mkdtemp())
+    >>> sorted(p.name for p in files.values())
+    ['summary.json', '数据有误.dbf', '校验结果.xlsx', '校验通过.dbf']
+    >>> len(xj.read_dbf(files["failed"]))                # every failing record, with its JYJG reason
+    17
     """
     lay: Layout = result.layout
     n = len(df)
@@ -380,7 +388,12 @@ def _write_atomic(path: Path, write) -> None:
 
 
 def write_photo_outputs(result, out_dir) -> dict[str, Path]:
-    """照片核对.xlsx (汇总, 问题明细, 学生, 照片文件; IDs already masked by check_photos) and summary.json."""
+    """照片核对.xlsx (汇总, 问题明细, 学生, 照片文件; IDs already masked by check_photos) and summary.json.
+
+    >>> from xueji_lib.outputs import write_photo_outputs
+    >>> res = xj.check_photos(roster, "照片")                      # doctest: +SKIP
+    >>> write_photo_outputs(res, "照片核对结果")                     # doctest: +SKIP
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = pd.DataFrame({"项目": ["核对结果"] + [""] * (len(result.summary().splitlines()) - 1),
@@ -405,7 +418,15 @@ UNKNOWN_STATE = "状态未知"
 def write_results_csv(frame: pd.DataFrame, path) -> Path:
     """``frame`` as CSV in UTF-8 with a byte-order mark (so that Excel reads it as UTF-8): a header row,
     missing values as empty cells, booleans as true/false. Written by Arrow (two million rows in about a
-    second) under a temporary name and renamed into place."""
+    second) under a temporary name and renamed into place.
+
+    >>> import os, tempfile
+    >>> from xueji_lib.outputs import write_results_csv
+    >>> path = write_results_csv(pd.DataFrame({"KSH": ["26110105151017"], "ok": [True]}),
+    ...                          os.path.join(tempfile.mkdtemp(), "results.csv"))
+    >>> path.read_text("utf-8-sig").splitlines()
+    ['"KSH","ok"', '"26110105151017",true']
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -439,6 +460,11 @@ def write_reconcile_outputs(result, admission: pd.DataFrame, registration: pd.Da
     ``sources``: {"admission": name, "registration": name, "states": name} shown in 汇总 and summary.json.
     The two DBF lists keep real values (they go back to the platform). Returns ``{key: Path}`` with
     ``notes`` (Chinese sentences to show: GB18030 fallback, values cut to fit).
+
+    >>> from xueji_lib.outputs import write_reconcile_outputs
+    >>> res = xj.reconcile(adm, reg, year=2026, category="10", states=states)            # doctest: +SKIP
+    >>> files = write_reconcile_outputs(res, adm, reg, "核对结果")                          # doctest: +SKIP
+    >>> files["qualification_errors"], files["not_registered"], files.notes               # doctest: +SKIP
     """
     from .layouts import load_layout
     from .reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES, STATUS_ZH
@@ -549,6 +575,11 @@ def write_compare_outputs(result, old: pd.DataFrame, new: pd.DataFrame, out_dir,
 
     ``layout`` / ``changes_layout``: the inputs' layouts (names or ``Layout``; ``None`` for none), for column
     names and which columns are personal.
+
+    >>> from xueji_lib.outputs import write_compare_outputs
+    >>> res = xj.compare(old, new, changes=changes)                                       # doctest: +SKIP
+    >>> files = write_compare_outputs(res, old, new, "对比结果", changes=changes)           # doctest: +SKIP
+    >>> files["workbook"]                        # 对比结果.xlsx; its sheet 疑似流失 is the follow-up list  # doctest: +SKIP
     """
     from .compare import CHANGE_STATUSES, KEY_ZH, NEW_STATUSES, OLD_STATUSES, STATUS_ZH, _title
     from .layouts import load_layout

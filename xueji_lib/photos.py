@@ -89,7 +89,14 @@ _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
 
 
 class PhotoFolderNotFound(XuejiError, FileNotFoundError):
-    """The photo folder does not exist or is not a folder."""
+    """The photo folder does not exist or is not a folder.
+
+    >>> try:
+    ...     xj.check_photos(pd.DataFrame({"SFZH": []}), "data_samples/没有这个文件夹")
+    ... except xj.PhotoFolderNotFound as exc:
+    ...     print(isinstance(exc, FileNotFoundError), exc)
+    True 照片目录 data_samples/没有这个文件夹：找不到这个文件夹，请检查路径
+    """
 
     def __init__(self, path, problem: str):
         self.path = str(path)
@@ -111,6 +118,14 @@ class PhotoResult:
     usable, format, width, height, bytes.
     Conservation: total_students = matched + students_without_photo + students_with_problem;
     total_files = files_matched + files_duplicate + files_unmatched.
+
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> two_classes = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()
+    >>> res = xj.check_photos(reg[two_classes], "data_samples/hei/photos", row_numbers=two_classes.nonzero()[0] + 1)
+    >>> res.to_dict()["files"]
+    {'total': 64, 'matched': 62, 'duplicate': 1, 'unmatched': 1, 'unusable': 4, 'subfolders': 0}
+    >>> res.missing_list["row"].tolist()           # rows of 10_注册上报.dbf without a photo
+    [151, 153]
     """
 
     folder: str
@@ -186,6 +201,10 @@ class PhotoResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.display)
+        from .display import to_html
+        return to_html(self, chart=False)
+
 
 # ------------------------------------------------------------------------------------------------ masking
 
@@ -227,6 +246,12 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
 
     Raises ``PhotoFolderNotFound`` (a ``FileNotFoundError``) for a missing folder, ``XuejiError`` for a
     missing key column or a bad pattern.
+
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> two_classes = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()   # the classes with photos
+    >>> res = xj.check_photos(reg[two_classes], "data_samples/hei/photos", row_numbers=two_classes.nonzero()[0] + 1)
+    >>> res.total_students, res.matched, res.students_without_photo, res.students_with_problem
+    (64, 57, 2, 5)
     """
     folder_path = Path(folder)
     if not folder_path.exists():

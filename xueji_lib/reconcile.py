@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from .codes import load_code_table
 from .normalize import STR, date_text, key_text
+from .progress import Progress
 from .validate import normalized_ids
 
 __all__ = ["reconcile", "ReconcileResult", "REGISTRATION_STATUSES", "ADMISSION_STATUSES"]
@@ -46,7 +47,15 @@ RESULT_COLUMNS = ["side", "row", "KSH", "XM", "status", "state", "reasons", "act
 class ReconcileResult:
     """One row per input record on each side (``registration``, ``admission``): row (1-based record
     position), KSH, XM, status, state (admission side: the new-student state when known), reasons (Chinese),
-    action (what to do), counterpart_row (the other side's row), match_by (考生号 / 身份证号 / …)."""
+    action (what to do), counterpart_row (the other side's row), match_by (考生号 / 身份证号 / …).
+
+    >>> res = xj.reconcile(xj.read_dbf("data_samples/hei/10_录取名单.dbf"), xj.read_dbf("data_samples/hei/10_注册上报.dbf"), year=2026, category="10")
+    >>> bad = res.qualification_errors()            # 资格有误: what the platform would reject
+    >>> len(bad), res.conserved
+    (9, True)
+    >>> print(bad.loc[bad["row"] == 923, "reasons"].iloc[0])
+    姓名差一个字：录取为“吴俊华”，注册为“吴俊骅”（第 3 个字）
+    """
 
     registration: pd.DataFrame
     admission: pd.DataFrame
@@ -103,6 +112,10 @@ class ReconcileResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.display)
+        from .display import to_html
+        return to_html(self, chart=False)
 
 
 # ---------------------------------------------------------------------------------------------- prepare
@@ -182,14 +195,35 @@ def _search_keys(prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------- matching
 
 def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | None = None,
-              category: str | None = None, states: pd.DataFrame | None = None) -> ReconcileResult:
+              category: str | None = None, states: pd.DataFrame | None = None, *,
+              progress=None) -> ReconcileResult:
     """Match ``registration`` against ``admission`` the way the platform does; explain every difference.
 
     ``year`` (录取年份) and ``category`` (学历类别) are used where the files have no LQNF/XLLB columns.
     ``states`` (KSH + ZT, the platform's new-student state lists) splits unregistered admissions by state.
+    ``progress`` (None: silent; True: notebook or stderr; a callable ``(label, done, total)``) is told
+    each stage (RECONCILE_STEPS).
+
+    >>> adm = xj.read_dbf("data_samples/hei/10_录取名单.dbf")
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> states = xj.read_dbf("data_samples/hei/10_新生状态.dbf")
+    >>> res = xj.reconcile(adm, reg, year=2026, category="10", states=states)
+    >>> res.counts["registration"]
+    {'total': 995, 'matched': 986, 'key_mismatch': 5, 'not_admitted': 1, 'duplicate_key': 2, 'missing_key': 1}
+    >>> res.counts["admission"]["not_registered_by_state"]
+    {'放弃入学资格': 2, '保留入学资格': 2, 'none': 2, '取消入学资格': 1}
     """
+    with Progress(progress, "核对", steps=RECONCILE_STEPS) as task:
+        return _reconcile(admission, registration, year, category, states, task)
+
+
+RECONCILE_STEPS = ("准备", "按考生号匹配", "查找对应记录", "比对字段", "判定与说明")
+
+
+def _reconcile(admission, registration, year, category, states, task: Progress) -> ReconcileResult:
     import duckdb  # imported here: importing xueji_lib stays light
 
+    task.step("准备")
     a = _prepare(admission, year, category)
     r = _prepare(registration, year, category)
     con = duckdb.connect()
@@ -197,6 +231,7 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
     con.register("r", r[["row", "ksh"]])
 
     # Registration side: missing and duplicated 考生号 first (every copy).
+    task.step("按考生号匹配")
     r_status = np.zeros(len(r), np.int8)
     missing = (r["ksh"] == "").to_numpy()
     r_status[missing] = S["missing_key"]
@@ -221,6 +256,7 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
     r_paired[exact["r_row"].to_numpy() - 1] = True
     a_paired = np.zeros(len(a), bool)
     a_paired[exact["a_row"].to_numpy() - 1] = True
+    task.step("查找对应记录")
     seeking = _search_keys(r, np.flatnonzero(~dup & ~r_paired) + 1)
     free_a = _search_keys(a, np.flatnonzero(~a_paired) + 1)
     # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away.
@@ -241,12 +277,14 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
         pairs.append(found.assign(how=HOW.index("考生号相近")))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
     con.close()
+    task.step("比对字段")
     searched = pd.concat(pairs[1:], ignore_index=True) if len(pairs) > 1 else pairs[0].iloc[:0, :2]
     if len(searched):
         flags = _differences(a, r, searched[["a_row", "r_row"]])
         searched = searched.assign(**{k: v for k, v in flags.items()})
     pairs = pd.concat([pairs[0], searched], ignore_index=True)
     _same_labels(a, r, pairs)
+    task.step("判定与说明")
     return _judge(a, r, pairs, r_status, states, year, category)
 
 

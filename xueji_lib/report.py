@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import XuejiError
+from .progress import PROGRESS_METADATA, Progress
 
 __all__ = ["REPORTS", "ReportSpec", "ReportParam", "ReportRun", "ReportParameterError", "ReportRunError",
            "check_parameters", "run_report", "write_index"]
@@ -128,7 +129,17 @@ def _spec(name: str) -> ReportSpec:
 
 def check_parameters(name: str, params: dict) -> dict:
     """Check ``params`` against report ``name``'s spec; return the full parameter set (defaults filled in,
-    ints converted, paths absolute). Raises ReportParameterError with a Chinese message."""
+    ints converted, paths absolute). Raises ReportParameterError with a Chinese message.
+
+    >>> p = xj.check_parameters("学籍统计报告", {"roster": "data_samples/k12/学生名单_2026春.xlsx"})
+    >>> p["kind"], p["previous"], p["roster"].endswith("学生名单_2026春.xlsx")
+    ('k12', None, True)
+    >>> try:
+    ...     xj.check_parameters("学籍统计报告", {"roster": "data_samples/k12/学生名单_2026春.xlsx", "kind": "大学"})
+    ... except xj.XuejiError as exc:
+    ...     print(exc)
+    报告“学籍统计报告”的参数 kind（名单类别：k12 中小学、higher_ed 高等学校）只能是 k12、higher_ed，给的是 '大学'
+    """
     spec = _spec(name)
     unknown = [k for k in params if spec.param(k) is None]
     if unknown:
@@ -185,7 +196,12 @@ def _convert(report: str, p: ReportParam, value):
 
 @dataclass(frozen=True)
 class ReportRun:
-    """A finished run: ``folder`` and its files, ``manifest`` (the dict written to manifest.json)."""
+    """A finished run: ``folder`` and its files, ``manifest`` (the dict written to manifest.json).
+
+    >>> run = xj.run_report("学籍统计报告", roster="学生名单_2026春.xlsx", kind="k12")   # doctest: +SKIP
+    >>> run.folder, run.html, run.tables, run.notebook                                    # doctest: +SKIP
+    >>> run.manifest["inputs"]["roster"]["sha256"]                                        # doctest: +SKIP
+    """
 
     name: str
     run_id: str
@@ -229,25 +245,11 @@ def _versions() -> dict:
 
 
 def _kernel_name() -> str:
-    """The ``python3`` kernel of this interpreter's prefix; jupyter_client starts it with sys.executable."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    """The ``xueji`` kernel (this interpreter), registered in this environment by ``make setup``, or here
+    when it is missing; the report notebooks name it in their metadata too."""
+    from .lab import ensure_kernelspec
 
-    try:
-        spec = KernelSpecManager().get_kernel_spec("python3")
-        if spec.argv and Path(spec.argv[0]).name.startswith("python") and os.sep not in spec.argv[0]:
-            return "python3"  # "python" is replaced by sys.executable when the kernel is started
-        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve():
-            return "python3"
-    except NoSuchKernel:
-        pass
-    # Fall back to a kernelspec of our own in this prefix, installed once.
-    from ipykernel.kernelspec import install
-
-    try:
-        KernelSpecManager().get_kernel_spec("xueji")
-    except NoSuchKernel:
-        install(kernel_name="xueji", display_name="xueji", prefix=sys.prefix)
-    return "xueji"
+    return ensure_kernelspec()
 
 
 def _failed_step(nb) -> tuple[int | None, str]:
@@ -282,7 +284,7 @@ def _step_headings(notebook: Path) -> dict:
 
 
 def _progress_hook(notebook: Path, say):
-    """An nbclient ``on_cell_start`` hook that reports each new step heading once."""
+    """An nbclient ``on_cell_start`` hook that calls ``say(title)`` for each new step heading, once."""
     try:
         headings = _step_headings(notebook)
     except Exception:  # progress is a nicety: never let it break a run
@@ -293,22 +295,41 @@ def _progress_hook(notebook: Path, say):
         title = headings.get(getattr(cell, "source", None))
         if title and (not seen or seen[-1] != title):
             seen.append(title)
-            say(f"  步骤：{title}")
+            say(title)
     return hook
 
 
-def run_report(name: str, out_root="reports", progress: bool = False, **params) -> ReportRun:
+def _step_titles(notebook: Path) -> list[str]:
+    """The step headings of a report notebook in order (the steps its progress display counts)."""
+    try:
+        return list(dict.fromkeys(_step_headings(notebook).values()))
+    except Exception:  # progress is a nicety: never let it break a run
+        return []
+
+
+def run_report(name: str, out_root="reports", progress=False, **params) -> ReportRun:
     """Check the parameters, run report ``name`` with papermill, export the HTML, write the manifest.
 
     Raises ReportParameterError before anything runs, ReportRunError when the notebook fails (the
-    executed notebook stays in ``<out_root>/<name>/<stamp>-<id>-failed/``). ``progress=True`` prints
-    a line per stage (and per notebook step) to stderr."""
-    def say(line: str) -> None:
-        if progress:
-            print(line, file=sys.stderr, flush=True)
+    executed notebook stays in ``<out_root>/<name>/<stamp>-<id>-failed/``). ``progress`` (False/None:
+    silent; True: notebook or stderr; a callable ``(label, done, total)``) is told each stage and each
+    notebook step (its headings).
 
+    >>> run = xj.run_report("学籍变动报告", old="学生名单_2025秋.xlsx", new="学生名单_2026春.xlsx",
+    ...                     changes="学籍异动_2026春.xlsx")                        # doctest: +SKIP
+    >>> run.html, run.tables, run.manifest["inputs"]                            # doctest: +SKIP
+    """
     spec = _spec(name)
-    say("检查参数……")
+    steps = ["检查参数", "启动内核", *_step_titles(spec.notebook), "导出 HTML", "写清单"] if progress else []
+    with Progress(progress or None, f"报告“{name}”", steps=steps) as task:
+        return _run_report(spec, out_root, task, params)
+
+
+def _run_report(spec: ReportSpec, out_root, task: Progress, params: dict) -> ReportRun:
+    name = spec.name
+    progress = not task.silent
+    say = task.step
+    say("检查参数")
     checked = check_parameters(name, params)
     import papermill as pm
 
@@ -327,7 +348,7 @@ def run_report(name: str, out_root="reports", progress: bool = False, **params) 
                 "versions": _versions(), "started": started.isoformat(timespec="seconds")}
     nb_path = tmp / "report.ipynb"
     hook = _progress_hook(spec.notebook, say) if progress else None
-    say("执行笔记本……")
+    say("启动内核")
     try:
         pm.execute_notebook(str(spec.notebook), str(nb_path), parameters={**checked, "out_dir": str(tmp.resolve())},
                             kernel_name=_kernel_name(), progress_bar=False, cwd=str(tmp),
@@ -352,9 +373,9 @@ def run_report(name: str, out_root="reports", progress: bool = False, **params) 
         _index_quietly(out_root)
         raise ReportRunError(message, folder=folder, step=title or None) from None
     try:
-        say("导出 HTML……")
+        say("导出 HTML")
         export_html(nb_path, tmp / "report.html", title=f"{name} {checked.get('school_name') or checked.get('title') or ''}".strip())
-        say("写清单……")
+        say("写清单")
         _finish_manifest(manifest, t0, "succeeded", tmp)
         os.replace(tmp, final)
     except BaseException:
@@ -380,7 +401,12 @@ OUTCOME_ZH = {"succeeded": "成功", "failed": "失败"}
 def write_index(out_root="reports") -> Path:
     """``<out_root>/index.html``: a standalone Chinese page listing every run folder under ``out_root``
     (newest first) with its date, report, parameters and outcome (from manifest.json), linking to
-    report.html (or, for a failed run, to the executed notebook). Returns the path written."""
+    report.html (or, for a failed run, to the executed notebook). Returns the path written.
+
+    >>> from xueji_lib.report import write_index
+    >>> write_index("reports")                       # doctest: +SKIP
+    PosixPath('reports/index.html')
+    """
     from html import escape
 
     root = Path(out_root)
@@ -470,6 +496,10 @@ def export_html(nb_path, html_path, title: str = "") -> Path:
     nb = nbformat.read(str(nb_path), as_version=4)
     if title:
         nb.metadata["title"] = title
+    for cell in nb.cells:  # progress bars shown while the report ran are not part of the report
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs
+                            if not all(o.get("metadata", {}).get(k) == v for k, v in PROGRESS_METADATA.items())]
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb)
@@ -490,47 +520,31 @@ def record_counts(out_dir, **counts: int) -> None:
     path.write_text(json.dumps(new), "utf-8")
 
 
-def load_input(path):
-    """A report input by its extension: DBF with read_dbf, Excel/CSV with read_table; None stays None."""
+def load_input(path, progress=True):
+    """A report input by its extension: DBF with read_dbf, Excel/CSV with read_table; None stays None.
+    Progress shows in the notebook while it runs (left out of the exported HTML)."""
     if not path:
         return None
     from .dbf import read_dbf
     from .tables import read_table
 
-    return read_dbf(path) if str(path).lower().endswith(".dbf") else read_table(path)
+    if str(path).lower().endswith(".dbf"):
+        return read_dbf(path, progress=progress)
+    return read_table(path, progress=progress)
 
 
 def validation_table(vres):
-    """校验汇总: one row per rule that fired, then 通过/有误/合计."""
-    import pandas as pd
+    """校验汇总: per rule, per severity, then 通过校验 + 有误 = 合计 (``display.summary_frame``)."""
+    from .display import summary_frame
 
-    from .validate import SEVERITY_ZH, load_rules
-
-    rules = load_rules()
-    br = vres.by_rule
-    words = {"name": "〈字段〉", "field": "〈字段代码〉", "value": "〈值〉", "detail": "〈详情〉"}
-    rows = [{"项目": f"[{SEVERITY_ZH[r.severity]}] {r.rule}",
-             "说明": rules[r.rule].message.format(**words) if r.rule in rules else "", "记录数": int(r.records)}
-            for r in br.itertuples()]
-    rows += [{"项目": "通过校验", "说明": "", "记录数": vres.passed_count},
-             {"项目": "有误", "说明": "", "记录数": vres.failed_count},
-             {"项目": "合计", "说明": "", "记录数": vres.total}]
-    return pd.DataFrame(rows)
+    return summary_frame(vres)
 
 
 def status_table(result):
-    """核对汇总: each side's status counts, ending in 合计 (which equals the side's record count)."""
-    import pandas as pd
+    """核对汇总: each side's status counts, ending in 合计 (= the side's record count); ``display.summary_frame``."""
+    from .display import summary_frame
 
-    from .reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES, STATUS_ZH
-
-    c = result.counts
-    rows = []
-    for side, title, statuses in (("registration", "注册上报", REGISTRATION_STATUSES),
-                                  ("admission", "录取数据", ADMISSION_STATUSES)):
-        rows += [{"名单": title, "结果": STATUS_ZH[s], "记录数": c[side][s]} for s in statuses]
-        rows.append({"名单": title, "结果": "合计", "记录数": c[side]["total"]})
-    return pd.DataFrame(rows)
+    return summary_frame(result)
 
 
 def qualification_error_table(result, registration):
@@ -584,53 +598,31 @@ CATEGORY_ZH = {"10": "普通本专科", "20": "研究生", "50": "成人本专�
 
 # ------------------------------------------------------------------ 学籍统计报告 / 学籍变动报告 helpers
 
-def load_roster(path, layout="k12_student"):
-    """A roster input: DBF as is, Excel/CSV read with ``layout`` (中文表头 → 字段代码); None stays None."""
+def load_roster(path, layout="k12_student", progress=True):
+    """A roster input: DBF as is, Excel/CSV read with ``layout`` (中文表头 → 字段代码); None stays None.
+    Progress shows in the notebook while it runs (left out of the exported HTML)."""
     if not path:
         return None
     from .dbf import read_dbf
     from .tables import read_table
 
-    return read_dbf(path) if str(path).lower().endswith(".dbf") else read_table(path, layout=layout)
+    if str(path).lower().endswith(".dbf"):
+        return read_dbf(path, progress=progress)
+    return read_table(path, layout=layout, progress=progress)
 
 
 def compare_counts_table(result):
-    """对比汇总: each side's status counts, ending in 合计 (= that side's record count)."""
-    import pandas as pd
+    """对比汇总: each side's status counts, ending in 合计 (= that side's record count); ``display.summary_frame``."""
+    from .display import summary_frame
 
-    from .compare import CHANGE_STATUSES, NEW_STATUSES, OLD_STATUSES, STATUS_ZH
-
-    c = result.counts
-    rows = []
-    sides = [("old", f"上期名单（{result.old_name}）", OLD_STATUSES, len(result.old)),
-             ("new", f"本期名单（{result.new_name}）", NEW_STATUSES, len(result.new))]
-    if result.changes is not None:
-        sides.append(("changes", "异动名单", CHANGE_STATUSES, len(result.changes)))
-    for side, title, statuses, total in sides:
-        rows += [{"名单": title, "结果": STATUS_ZH[s], "记录数": int(c[side][s])} for s in statuses]
-        rows.append({"名单": title, "结果": "合计", "记录数": int(total)})
-    return pd.DataFrame(rows)
+    return summary_frame(result)
 
 
 def change_by_school_table(result):
-    """按学校的变动: one row per school: 上期人数, 本期人数, 减少 (有/无异动记录), 新增 (有/无), 调动, 信息变化."""
-    import pandas as pd
+    """按学校的变动: one row per school, then 合计 (``display.school_frame``)."""
+    from .display import school_frame
 
-    bs = result.by_school()
-    old, new = bs[bs["side"] == "old"], bs[bs["side"] == "new"]
-    keys = ["XXBSM", "XXMC"]
-    o = old.set_index(keys)
-    n = new.set_index(keys)
-    idx = o.index.union(n.index)
-    o, n = o.reindex(idx, fill_value=0), n.reindex(idx, fill_value=0)
-    out = pd.DataFrame({"上期人数": o["total"], "本期人数": n["total"], "增减": n["total"] - o["total"],
-                        "减少": o["removed"], "其中疑似流失": o["unexplained"],
-                        "新增": n["added"], "其中来源不明": n["unexplained"],
-                        "调动": o["moved"], "信息变化": o["changed"], "重复": n["duplicate_key"]}).astype(int)
-    out.index = out.index.set_names(["学校标识码", "学校"])
-    out = out.reset_index()
-    total = out.drop(columns=["学校标识码", "学校"]).sum()
-    return pd.concat([out, pd.DataFrame([{"学校标识码": "", "学校": "合计", **total.to_dict()}])], ignore_index=True)
+    return school_frame(result)
 
 
 def removals_table(result):

@@ -134,7 +134,12 @@ def _resolve_path(value: str, base: Path, report: str, key: str) -> str:
 def run_schedule(path, echo=None, progress: bool = False) -> list[ScheduleOutcome]:
     """Check the schedule file (ScheduleError if it is invalid, before anything runs), then run each report
     in order. A failing run is recorded and the next one still runs. ``echo(str)`` gets a line as each run
-    starts and ends; ``progress=True`` passes on to run_report (stage lines on stderr)."""
+    starts and ends; ``progress=True`` passes on to run_report (stage lines on stderr).
+
+    >>> from xueji_lib.schedule import run_schedule
+    >>> for outcome in run_schedule("每周报表.yml", echo=print):          # doctest: +SKIP
+    ...     print(outcome.label, outcome.folder or outcome.error)
+    """
     from .report import run_report
 
     path = Path(path)

@@ -53,7 +53,16 @@ _ORDER_OVERRIDE = {"xb": ["男", "女", "未知的性别", "未说明的性别"]
 
 
 class StatsInputError(XuejiError, ValueError):
-    """The inputs cannot give the statistics asked for (e.g. a registration rate without admission data)."""
+    """The inputs cannot give the statistics asked for (e.g. a registration rate without admission data).
+
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> res = xj.reconcile(xj.read_dbf("data_samples/hei/10_录取名单.dbf"), reg, year=2026)
+    >>> try:
+    ...     xj.higher_ed_stats(reg, reconcile_result=res)       # a registration rate needs admission=
+    ... except xj.StatsInputError as exc:
+    ...     print(exc)
+    按专业统计注册率需要录取数据（admission）：...
+    """
 
 
 # ------------------------------------------------------------------------------------------------ result
@@ -65,7 +74,14 @@ class StatsResult:
     ("higher_ed" or "k12"), ``previous_total`` (records in the previous snapshot, when given) and ``params``.
 
     Each table: label column(s), 人数, 占比（%）[, 上期人数, 增减]; the last row is 合计, whose 人数 equals
-    ``total``. 各专业注册率 has its own columns (录取人数, 注册一致, 关键字段不一致, 未注册, 注册率（%）)."""
+    ``total``. 各专业注册率 has its own columns (录取人数, 注册一致, 关键字段不一致, 未注册, 注册率（%）).
+
+    >>> st = xj.k12_stats(xj.read_table("data_samples/k12/学生名单_2026春.xlsx", "k12_student"))
+    >>> st.total, list(st.tables)[:3]
+    (1437, ['按学校', '按年级', '按班级'])
+    >>> st.table("按性别")["人数"].tolist()          # 男, 女, 未填, 合计
+    [737, 699, 1, 1437]
+    """
 
     tables: dict[str, pd.DataFrame]
     total: int
@@ -110,6 +126,10 @@ class StatsResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.display)
+        from .display import to_html
+        return to_html(self, chart=False)
 
 
 RATE_TITLE = "各专业注册率"

@@ -32,6 +32,7 @@ from .layouts import Layout, load_layout
 from .loadinfo import load_report
 from .normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
 from .privacy import mask_value
+from .progress import Progress
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
 
@@ -65,7 +66,12 @@ class Rule:
 
 @lru_cache(maxsize=None)
 def load_rules() -> dict[str, Rule]:
-    """The rule catalogue (``xueji_lib/rules.yml``): code → Rule."""
+    """The rule catalogue (``xueji_lib/rules.yml``): code → Rule.
+
+    >>> rule = xj.load_rules()["SFZH_CHECKSUM"]
+    >>> rule.severity, rule.message
+    ('error', '{name}“{value}”校验位错误')
+    """
     data = yaml.safe_load(Path(__file__).with_name("rules.yml").read_text(encoding="utf-8"))
     return {code: Rule(code, v["severity"], v["message"], v.get("hint", "")) for code, v in data.items()}
 
@@ -73,7 +79,16 @@ def load_rules() -> dict[str, Rule]:
 @dataclass(frozen=True)
 class ValidationResult:
     """What ``validate`` found. ``findings`` has one row per (record, rule): row (1-based record position,
-    NA for structure findings), key, field, name, rule, severity, value (masked where personal), message."""
+    NA for structure findings), key, field, name, rule, severity, value (masked where personal), message.
+
+    >>> res = xj.validate(xj.read_dbf("data_samples/hei/10_注册上报.dbf"), year=2026, category="10")
+    >>> print(res.summary().splitlines()[1])
+    记录 995 条：通过 978 条，有误 17 条（978 + 17 = 995）
+    >>> res.reasons()[14]                  # record at position 14 (row 15): its JYJG text
+    '专业名称为空。该字段必填，请补填'
+    >>> res.findings.loc[res.findings["rule"] == "SFZH_CHECKSUM", ["row", "field", "value"]].values.tolist()
+    [[334, 'SFZH', '230102********6590']]
+    """
 
     source: str
     layout: Layout
@@ -156,6 +171,10 @@ class ValidationResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.display)
+        from .display import to_html
+        return to_html(self, chart=False)
 
 
 # ------------------------------------------------------------------------------------------------ engine
@@ -257,16 +276,31 @@ class _Checker:
         return out.drop(columns="_o").reset_index(drop=True)
 
 
+# Rule groups as the progress display names them.
+CHECK_ZH = {"_check_structure": "结构", "_check_required": "必填项", "_check_width": "字段长度",
+            "_check_codes": "代码值", "_check_dates": "日期", "_check_ids": "身份证号", "_check_id_type": "证件类型",
+            "_check_ksh": "考生号", "_check_names": "姓名", "_check_category": "学历类别与层次",
+            "_check_duplicates": "重复记录", "_check_k12": "中小学学籍规则", "_check_graduation": "毕业规则",
+            "_check_cross_file": "跨文件查重复学籍"}
+
+
 def validate(df: pd.DataFrame, layout=None, *, year: int | None = None, category: str | None = None,
              others: Mapping[str, pd.DataFrame] | None = None, source: str | None = None,
-             school_year: int | None = None, first_grade_age: int = 6, cutoff: str = "0831") -> ValidationResult:
+             school_year: int | None = None, first_grade_age: int = 6, cutoff: str = "0831",
+             progress=None) -> ValidationResult:
     """Check ``df`` against ``layout`` (a name, a path or a Layout; recognised from the columns when None).
 
     ``year`` (录取年份) and ``category`` (学历类别 10/20/50/70) are taken from the LQNF/XLLB columns when
     the file has them, else from these arguments, else (year) from the 入学日期. ``others`` are other
     files of the same kind (name → frame) to find the same person registered twice (重复学籍).
     K-12: ``school_year`` (the autumn year of the school year; derived from 入学年月 and 年级 when None),
-    first graders must be ``first_grade_age`` by ``cutoff`` (MMDD) of that year.
+    first graders must be ``first_grade_age`` by ``cutoff`` (MMDD) of that year. ``progress`` (None:
+    silent; True: notebook or stderr; a callable ``(label, done, total)``) is told each rule group.
+
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> res = xj.validate(reg, year=2026, category="10")
+    >>> res.total, res.passed_count, res.failed_count
+    (995, 978, 17)
     """
     from .layouts import recognize_layout
 
@@ -279,13 +313,20 @@ def validate(df: pd.DataFrame, layout=None, *, year: int | None = None, category
     params = {"year": year, "category": category, "school_year": school_year,
               "first_grade_age": first_grade_age, "cutoff": cutoff}
     ck = _Checker(df, lay, params)
-    structure_ok = _check_structure(ck, rep)
-    for check in (_check_required, _check_width, _check_codes, _check_dates, _check_ids, _check_id_type,
-                  _check_ksh, _check_names, _check_category, _check_duplicates, _check_k12, _check_graduation):
-        check(ck)
-    if others:
-        _check_cross_file(ck, others)
-    findings = ck.findings()
+    checks = [_check_structure, _check_required, _check_width, _check_codes, _check_dates, _check_ids,
+              _check_id_type, _check_ksh, _check_names, _check_category, _check_duplicates, _check_k12,
+              _check_graduation] + ([_check_cross_file] if others else [])
+    with Progress(progress, "校验", steps=[CHECK_ZH[c.__name__] for c in checks] + ["汇总"]) as task:
+        for check in checks:  # progress per rule group, never per record
+            task.step(CHECK_ZH[check.__name__])
+            if check is _check_structure:
+                structure_ok = check(ck, rep)
+            elif check is _check_cross_file:
+                check(ck, others)
+            else:
+                check(ck)
+        task.step("汇总")
+        findings = ck.findings()
     failed = np.zeros(ck.n, bool)
     err_rows = findings.loc[(findings["severity"] == "error") & findings["row"].notna(), "row"]
     failed[err_rows.astype(int).to_numpy() - 1] = True
