@@ -13,6 +13,12 @@
     xueji report 新生注册核对报告 -p admission 录取名单.dbf -p registration 注册上报.dbf -p year 2026
                                      run a report notebook: reports/<name>/<stamp>-<id>/report.html, …
     xueji schedule 每周报表.yml        run the reports listed in a YAML file (inputs may be globs: newest file)
+    xueji lab                        JupyterLab on 127.0.0.1 with a token, kernel "xueji", notebooks/ as root
+                                     (what make lab runs)
+    xueji parquet 注册上报.dbf --out 注册上报_parquet [--records-per-part N] [--workers N]
+                                     convert a large DBF once into Parquet parts (resumable), for DuckDB/Spark
+
+Long reads and checks show progress on stderr (stdout carries only the results).
 
 A bad file or parameter ends in a Chinese message and a non-zero exit, never a traceback.
 """
@@ -43,18 +49,19 @@ def _cmd_info(args) -> int:
     return 0
 
 
-def load_file(path, layout=None, encoding=None):
-    """Load a DBF, xlsx or csv by its extension (the one place the command line picks a loader)."""
+def load_file(path, layout=None, encoding=None, progress=True):
+    """Load a DBF, xlsx or csv by its extension (the one place the command line picks a loader).
+    ``progress=True``: a long read shows its progress on stderr (stdout is left to the results)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".dbf":
         from .dbf import read_dbf
 
-        return read_dbf(path, encoding=encoding)
+        return read_dbf(path, encoding=encoding, progress=progress)
     if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".txt"):
         from .tables import read_table
 
-        return read_table(path, layout=layout, encoding=encoding)
+        return read_table(path, layout=layout, encoding=encoding, progress=progress)
     raise XuejiError(f"文件 {path}：不认识的文件类型 {suffix or '（无扩展名）'}，支持 .dbf、.xlsx、.csv")
 
 
@@ -106,7 +113,8 @@ def _cmd_validate(args) -> int:
     print(f"版式：{lay.name}（{lay.title}）——{reason}")
     if others:
         print(f"对照文件（查重复学籍）：{'、'.join(f'{k}（{len(v)} 条）' for k, v in others.items())}")
-    result = validate(df, lay, year=args.year, category=args.category, others=others or None, source=str(path))
+    result = validate(df, lay, year=args.year, category=args.category, others=others or None, source=str(path),
+                      progress=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -264,7 +272,7 @@ def _cmd_reconcile(args) -> int:
     if category is None and "XLLB" not in cols:
         print("提示：没有给 --category，录取数据中也没有学历类别字段 XLLB：学历类别不参与比对。")
 
-    result = reconcile(adm, reg, year=year, category=category, states=states)
+    result = reconcile(adm, reg, year=year, category=category, states=states, progress=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -356,7 +364,7 @@ def _cmd_compare(args) -> int:
         print(f"不比较的字段：{'、'.join(sorted(ignore))}")
 
     result = compare(old, new, key=key, changes=changes, old_name=names[0], new_name=names[1], fields=fields,
-                     layout=lay.name if lay is not None else None, changes_layout="k12_changes")
+                     layout=lay.name if lay is not None else None, changes_layout="k12_changes", progress=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -407,6 +415,42 @@ def _cmd_schedule(args) -> int:
     return 1 if failed else 0
 
 
+def _cmd_dashboard(args) -> int:
+    import secrets
+    import subprocess
+
+    from .catalog import Catalog
+    from .dashboard import voila_command
+
+    cat = Catalog(args.data, args.cache, photos=args.photos)
+    print(f"整理数据目录 {cat.folder}（只读入新的或改动过的文件，缓存在 {cat.cache_dir}）……", flush=True)
+    cat.refresh(progress=lambda text: print(f"  {text}", flush=True))
+    print(f"数据目录中有 {len(cat.datasets)} 个名单，共 {sum(d.records for d in cat.datasets.values())} 条记录；"
+          f"已配对核对 {len(cat.pairs)} 组")
+    for name, problem in cat.problems:
+        print(f"  注意：{name}：{problem}")
+    token = args.token or secrets.token_hex(24)
+    argv, env = voila_command(cat.folder, port=args.port, token=token, cache_dir=cat.cache_dir, photos=args.photos,
+                              audit_log=args.audit_log, notebooks=args.notebooks, pool_size=args.pool_size)
+    base = f"http://127.0.0.1:{args.port}"
+    print("\n看板已启动，在浏览器中打开（地址中含访问令牌，请勿转发给无权查看的人）：", flush=True)
+    print(f"  首页     {base}/?token={token}")
+    print(f"  学生查询 {base}/voila/render/学生查询.ipynb?token={token}")
+    print(f"  名单对比 {base}/voila/render/名单对比.ipynb?token={token}")
+    print(f"审计日志：{env['XUEJI_AUDIT_LOG']}；按 Ctrl+C 停止。", flush=True)
+    try:
+        return subprocess.call(argv, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _cmd_lab(args) -> int:
+    from .lab import run_lab
+
+    return run_lab(port=args.port, token=args.token, root=args.root, open_browser=args.browser,
+                   allow_root=args.allow_root, echo=lambda line: print(line, flush=True))
+
+
 def _cmd_layouts(args) -> int:
     from .layouts import list_layouts
 
@@ -434,6 +478,17 @@ def _cmd_codes(args) -> int:
         return 0
     for table in sorted(list_code_tables(), key=lambda t: t.name):
         print(f"{table.name:10s} {len(table.entries):5d} 项  {table.title}")
+    return 0
+
+
+def _cmd_parquet(args) -> int:
+    from .parquet import dbf_to_parquet
+
+    if args.records_per_part < 1 or args.workers < 1:
+        raise XuejiError("--records-per-part 和 --workers 都应为正整数")
+    conv = dbf_to_parquet(args.file, args.out, records_per_part=args.records_per_part, workers=args.workers,
+                          encoding=args.encoding, resume=not args.restart, progress=True)
+    print(conv.summary())
     return 0
 
 
@@ -466,6 +521,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="结果目录，默认 ./<照片目录名>_照片核对")
     p.set_defaults(func=_cmd_photos)
 
+    p = sub.add_parser("dashboard", help="启动看板（学生查询、名单对比）：Voila，只在本机 127.0.0.1，需要访问令牌")
+    p.add_argument("--data", default="data_samples", help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认 data_samples）")
+    p.add_argument("--port", type=int, default=8866, help="端口（默认 8866）")
+    p.add_argument("--token", help="访问令牌（默认每次启动随机生成）")
+    p.add_argument("--photos", help="照片目录（默认：数据目录中名为 photos 或 照片 的文件夹）")
+    p.add_argument("--cache", help="缓存目录（默认：数据目录下的 .xueji_cache）")
+    p.add_argument("--audit-log", dest="audit_log", help="审计日志文件（默认：缓存目录下的 audit.jsonl）")
+    p.add_argument("--notebooks", help="看板笔记本所在的文件夹（默认：xueji 自带的 notebooks/dashboards）")
+    p.add_argument("--pool-size", dest="pool_size", type=int, default=1,
+                   help="每个看板预先启动好的内核数（默认 1；同时打开页面的人多时调大，每个内核约 150–350 MB）")
+    p.set_defaults(func=_cmd_dashboard)
+
     p = sub.add_parser("layouts", help="列出已知的数据版式")
     p.add_argument("-v", "--verbose", action="store_true", help="同时显示来源和文件位置")
     p.set_defaults(func=_cmd_layouts)
@@ -478,6 +545,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="data_samples", help="输出目录，默认 data_samples")
     p.add_argument("--seed", type=int, default=20261123, help="随机种子（同一种子生成完全相同的文件）")
     p.set_defaults(func=_cmd_samples)
+
+    p = sub.add_parser("parquet", help="把大的 DBF 一次转换成 Parquet 分块文件（可续转），供 DuckDB / Spark 使用",
+                       description="按记录范围分块、多进程并行，把 DBF 转换成 <输出目录>/part-00000.parquet …，"
+                                   "另写 _conversion.json 记录源文件和已完成的分块；中断后再次运行只补做缺少的分块。"
+                                   "列 _row 是记录在 read_dbf 结果中的行号。输入文件不会被修改。"
+                                   "退出码：0 转换完成；2 无法转换（文件读不了或不完整、输出目录属于另一个文件、记录数不符）。")
+    p.add_argument("file", help="要转换的 DBF 文件")
+    p.add_argument("--out", required=True, metavar="目录", help="输出目录（不存在时创建）")
+    p.add_argument("--records-per-part", dest="records_per_part", type=int, default=1_000_000, metavar="N",
+                   help="每个分块包含的记录数（按文件中的记录位置计，含已删除记录），默认 1000000")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="同时转换的进程数，默认 2")
+    p.add_argument("--encoding", help="指定编码，覆盖文件自身的代码页标记，如 gb18030")
+    p.add_argument("--restart", action="store_true",
+                   help="不续转：删除输出目录中已有的分块和 _conversion.json，从头转换（源文件变了时需要）")
+    p.set_defaults(func=_cmd_parquet)
 
     p = sub.add_parser("validate", help="上传前校验：分出校验通过 / 数据有误名单，写出校验结果工作簿",
                        description="按平台规则校验一个上报文件，写出 校验通过、数据有误（含 JYJG 原因）名单、"
@@ -539,6 +621,16 @@ def build_parser() -> argparse.ArgumentParser:
                                    "某项失败时继续运行其余各项。退出码：0 全部成功；1 有运行失败；2 文件有误（未运行任何报告）。")
     p.add_argument("file", help="定时运行文件（YAML），如 每周报表.yml")
     p.set_defaults(func=_cmd_schedule)
+
+    p = sub.add_parser("lab", help="打开 JupyterLab（只在本机 127.0.0.1，需要访问令牌），内核 Python (xueji)，根目录 notebooks/",
+                       description="注册内核 xueji（本环境的 Python，可以 import xueji_lib），然后以 notebooks/ 为根目录启动 "
+                                   "JupyterLab；打印含访问令牌的地址，有桌面时打开浏览器。make lab 运行的就是这个命令。")
+    p.add_argument("--port", type=int, help="端口（默认 8888，被占用时往后找空闲端口）")
+    p.add_argument("--token", help="访问令牌（默认：环境变量 JUPYTER_TOKEN，否则每次启动随机生成）")
+    p.add_argument("--root", help="根目录（默认 xueji 的 notebooks/）")
+    p.add_argument("--no-browser", dest="browser", action="store_false", default=None, help="不打开浏览器")
+    p.add_argument("--allow-root", action="store_true", help="允许以 root 身份运行（如容器中；一般不需要）")
+    p.set_defaults(func=_cmd_lab)
     return parser
 
 
