@@ -12,7 +12,7 @@ import pytest
 
 import xueji_lib as xj
 from xueji_lib import synth
-from tests.spark_cluster import spark_cluster  # noqa: F401  (the session fixture)
+
 
 N = 30_000
 PER_PART = 7_000

@@ -272,7 +272,7 @@ def _cmd_reconcile(args) -> int:
     if category is None and "XLLB" not in cols:
         print("提示：没有给 --category，录取数据中也没有学历类别字段 XLLB：学历类别不参与比对。")
 
-    result = reconcile(adm, reg, year=year, category=category, states=states, progress=True)
+    result = reconcile(adm, reg, year=year, category=category, states=states, progress=True, engine=args.engine)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -364,7 +364,8 @@ def _cmd_compare(args) -> int:
         print(f"不比较的字段：{'、'.join(sorted(ignore))}")
 
     result = compare(old, new, key=key, changes=changes, old_name=names[0], new_name=names[1], fields=fields,
-                     layout=lay.name if lay is not None else None, changes_layout="k12_changes", progress=True)
+                     layout=lay.name if lay is not None else None, changes_layout="k12_changes", progress=True,
+                     engine=args.engine)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -394,6 +395,10 @@ def _cmd_report(args) -> int:
             raise XuejiError(f"参数 {key} 给了两次：每个参数只能给一次")
         params[key] = value
     print(f"运行报告“{args.name}”……")
+    if args.engine:  # the report's kernel inherits it: its reconcile/compare calls run there
+        from .engine import ENGINE_ENV
+
+        os.environ[ENGINE_ENV] = args.engine
     run = run_report(args.name, out_root=args.out, progress=True, **params)
     print(f"报告已生成（用时 {run.manifest.get('duration_seconds')} 秒）：{run.folder}")
     print(f"  {run.html.name}  报告（浏览器打开，无需联网）")
@@ -588,6 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <注册上报文件名>_核对结果")
     p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
     p.add_argument("--unmask", action="store_true", help="核对结果.xlsx 中显示身份证号等原值（默认遮盖）")
+    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
+                                       "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
     p.set_defaults(func=_cmd_reconcile)
 
     p = sub.add_parser("compare", help="名单对比：两个学期（或学校与教育局）的花名册，找出新增、减少、变化、调动、重复和疑似流失",
@@ -603,6 +610,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <新名单文件名>_对比结果")
     p.add_argument("--encoding", help="指定输入文件的编码（CSV、DBF），如 gb18030")
     p.add_argument("--unmask", action="store_true", help="对比结果.xlsx 的名单中显示学籍号、身份证件号、电话、地址原值（默认遮盖）")
+    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
+                                       "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("report", help="运行报告笔记本，生成离线 HTML 报告、表格工作簿和运行记录",
@@ -613,6 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", dest="params", nargs=2, action="append", metavar=("名称", "值"),
                    help="报告参数，可重复，如 -p admission 录取名单.dbf -p year 2026 -p school_code 00123")
     p.add_argument("--out", default="reports", metavar="目录", help="报告的根目录，默认 reports")
+    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
+                                       "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("schedule", help="按 YAML 文件依次运行多个报告（可用通配符取最新的输入文件），供 cron 定时运行",

@@ -30,6 +30,7 @@ from .errors import LayoutError
 from .layouts import Layout, load_layout
 from .normalize import STR, date_text, key_text
 from .privacy import mask_value, personal_kind, mask_series
+from .engine import borrowed, connect
 from .progress import Progress
 from .validate import normalized_ids
 
@@ -489,8 +490,8 @@ def _table(idx: np.ndarray, keys: pa.Array, flag: np.ndarray | None = None) -> p
 
 def _fetch(con, sql: str) -> dict[str, np.ndarray]:
     """Run a query and fetch its (narrow) result through Arrow as numpy arrays."""
-    t = con.sql(sql).to_arrow_table()
-    return {c: t.column(c).to_numpy() for c in t.column_names}
+    t = con.sql(sql)
+    return {c: t.column(c).to_numpy(zero_copy_only=False) for c in t.column_names}
 
 
 def _keyed(idx, keys: pd.Series) -> tuple[np.ndarray, pa.Array]:
@@ -670,7 +671,7 @@ def _load(layout) -> Layout | None:
 
 def compare(old: pd.DataFrame, new: pd.DataFrame, key: str | None = None, changes: pd.DataFrame | None = None,
             *, old_name: str = "old", new_name: str = "new", fields=None, layout="k12_student",
-            changes_layout="k12_changes", unmask: bool = False, progress=None) -> CompareResult:
+            changes_layout="k12_changes", unmask: bool = False, progress=None, engine=None) -> CompareResult:
     """Compare two rosters of the same population and explain every difference.
 
     ``key``: the field that identifies a student on both sides — "XJH" (学籍号, the default when both
@@ -682,19 +683,22 @@ def compare(old: pd.DataFrame, new: pd.DataFrame, key: str | None = None, change
     personal (masked in reasons unless ``unmask``). Comparing across school years, leave 年级 NJ out of
     ``fields`` (every pupil moves up a grade) or every record is ``moved``. ``progress`` (None: silent;
     True: notebook or stderr; a callable ``(label, done, total)``) is told each stage (COMPARE_STEPS).
+    ``engine`` runs the matching queries (None/"duckdb", "spark", a master URL or a SparkSession; see
+    xueji_lib.engine): the same result on each.
 
         >>> res = compare(old, new, changes=ch, old_name="2025秋", new_name="2026春")   # doctest: +SKIP
         >>> res.counts["old"]["removed"], res.unexplained_removals()                   # doctest: +SKIP
     """
     with Progress(progress, "对比", steps=COMPARE_STEPS) as task:
-        return _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task)
+        return _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task,
+                        engine)
 
 
 COMPARE_STEPS = ("准备名单", "匹配", "比较字段", "判定状态", "核对异动并说明")
 
 
 def _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask,
-             task: Progress) -> CompareResult:
+             task: Progress, engine=None) -> CompareResult:
     task.step("准备名单")
     lay = _load(layout)
     o, n = _Roster(old, lay, old_name), _Roster(new, lay, new_name)
@@ -708,15 +712,14 @@ def _compare(old, new, key, changes, old_name, new_name, fields, layout, changes
         missing = [f for f in flds if not (o.has(f) and n.has(f))]
         if missing:
             raise LayoutError("要比较的字段不在两份名单中：" + "、".join(missing))
-    import duckdb  # here, so that importing xueji_lib stays light
-
-    con = duckdb.connect()
+    con = connect(engine)
     try:
         task.step("匹配")
         m = _match(con, o, n, key, id_level, flds)
         result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task)
     finally:
-        con.close()
+        if not borrowed(engine):
+            con.close()
     codes, counts = np.unique(m.how, return_counts=True)
     by = {m.levels[k - 1]: int(v) for k, v in zip(codes.tolist(), counts.tolist())}
     return CompareResult(old=result["old"], new=result["new"], changes=result["changes"], key_used=key,
@@ -1127,13 +1130,13 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
 
 def handoff(graduates: pd.DataFrame, intake: pd.DataFrame, key: str | None = None, *,
             graduates_name: str = "毕业生", intake_name: str = "新生", layout="k12_student",
-            unmask: bool = False) -> HandoffResult:
+            unmask: bool = False, engine=None) -> HandoffResult:
     """Graduates of one stage (小学六年级, 初三) against the intake of every school of the next stage
     (初一, 高一): who enrolled where, who enrolled nowhere, and who came from elsewhere.
 
     A graduate is looked for by 学籍号, else 身份证件号, else 姓名+性别+出生日期 (``key`` picks the first
     level: "XJH" or "SFZJH"); each level only among the records not found yet, and 姓名+性别+出生日期 only
-    where it is unique on both sides.
+    where it is unique on both sides. ``engine``: where the matching queries run (as for ``compare``).
 
         >>> res = handoff(grads, intake)                   # doctest: +SKIP
         >>> res.not_enrolled()                             # doctest: +SKIP
@@ -1155,9 +1158,7 @@ def handoff(graduates: pd.DataFrame, intake: pd.DataFrame, key: str | None = Non
         chain = chain[chain.index(k):]
     if not chain:
         raise LayoutError("毕业生和新生名单没有共同的学籍号、身份证件号，也没有姓名+性别+出生日期，无法查找")
-    import duckdb  # here, so that importing xueji_lib stays light
-
-    con = duckdb.connect()
+    con = connect(engine)
     g_hit = np.full(g.n, -1, np.int64)          # the intake record each graduate was found as (first)
     g_how = np.full(g.n, "", "<U12")
     g_all: dict[int, list[int]] = {}             # every intake record found for a graduate (duplicates)
@@ -1191,7 +1192,8 @@ def handoff(graduates: pd.DataFrame, intake: pd.DataFrame, key: str | None = Non
             first_t = np.unique(bb, return_index=True)[1]
             t_hit[bb[first_t]], t_how[bb[first_t]] = aa[first_t], level
     finally:
-        con.close()
+        if not borrowed(engine):
+            con.close()
 
     any_key = np.zeros(g.n, bool)
     for level in chain:

@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .codes import load_code_table
+from .engine import Engine, borrowed, connect
 from .normalize import STR, date_text, key_text
 from .progress import Progress
 from .validate import normalized_ids
@@ -196,13 +197,14 @@ def _search_keys(prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 
 def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | None = None,
               category: str | None = None, states: pd.DataFrame | None = None, *,
-              progress=None) -> ReconcileResult:
+              progress=None, engine=None) -> ReconcileResult:
     """Match ``registration`` against ``admission`` the way the platform does; explain every difference.
 
     ``year`` (录取年份) and ``category`` (学历类别) are used where the files have no LQNF/XLLB columns.
     ``states`` (KSH + ZT, the platform's new-student state lists) splits unregistered admissions by state.
     ``progress`` (None: silent; True: notebook or stderr; a callable ``(label, done, total)``) is told
-    each stage (RECONCILE_STEPS).
+    each stage (RECONCILE_STEPS). ``engine`` runs the matching queries: None/"duckdb" (in this process),
+    "spark", a Spark master URL or a SparkSession (xueji_lib.engine.connect); the result is the same.
 
     >>> adm = xj.read_dbf("data_samples/hei/10_录取名单.dbf")
     >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
@@ -214,19 +216,21 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
     {'放弃入学资格': 2, '保留入学资格': 2, 'none': 2, '取消入学资格': 1}
     """
     with Progress(progress, "核对", steps=RECONCILE_STEPS) as task:
-        return _reconcile(admission, registration, year, category, states, task)
+        con = connect(engine)
+        try:
+            return _reconcile(admission, registration, year, category, states, task, con)
+        finally:
+            if not borrowed(engine):
+                con.close()
 
 
 RECONCILE_STEPS = ("准备", "按考生号匹配", "查找对应记录", "比对字段", "判定与说明")
 
 
-def _reconcile(admission, registration, year, category, states, task: Progress) -> ReconcileResult:
-    import duckdb  # imported here: importing xueji_lib stays light
-
+def _reconcile(admission, registration, year, category, states, task: Progress, con: Engine) -> ReconcileResult:
     task.step("准备")
     a = _prepare(admission, year, category)
     r = _prepare(registration, year, category)
-    con = duckdb.connect()
     con.register("a", a[["row", "ksh"]])
     con.register("r", r[["row", "ksh"]])
 
@@ -235,7 +239,7 @@ def _reconcile(admission, registration, year, category, states, task: Progress) 
     r_status = np.zeros(len(r), np.int8)
     missing = (r["ksh"] == "").to_numpy()
     r_status[missing] = S["missing_key"]
-    repeated = con.sql("SELECT ksh FROM r WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1").to_arrow_table()
+    repeated = con.sql("SELECT ksh FROM r WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1")
     dup = (~missing) & r["ksh"].isin(repeated.column("ksh").to_pylist()).to_numpy()
     r_status[dup] = S["duplicate_key"]
 
@@ -244,13 +248,13 @@ def _reconcile(admission, registration, year, category, states, task: Progress) 
     # The first admission record of each 考生号 (a duplicated admission 考生号 is rare: its later copies stay
     # unpaired and are judged by the counterpart search), joined with the platform's field comparisons in
     # the same pass, so the million exact pairs are never joined twice.
-    a_repeats = con.sql("SELECT count(*) - count(DISTINCT ksh) FROM a").fetchall()[0][0]
+    a_repeats = con.scalar("SELECT count(*) - count(DISTINCT ksh) FROM a")
     first_a = a[DIFF_COLUMNS] if a_repeats == 0 else a.loc[~a["ksh"].duplicated().to_numpy(), DIFF_COLUMNS]
     con.register("a1", first_a)
     con.register("rr", r[DIFF_COLUMNS])
     exact = con.sql(f"""
         SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM rr AS r JOIN a1 AS a USING (ksh)
-        WHERE r.ksh <> '' ORDER BY r.row""").to_arrow_table().to_pandas()
+        WHERE r.ksh <> '' ORDER BY r.row""").to_pandas()
     pairs = [exact.assign(match_by="考生号", how=HOW.index("考生号"))]
     r_paired = np.zeros(len(r), bool)
     r_paired[exact["r_row"].to_numpy() - 1] = True
@@ -267,7 +271,7 @@ def _reconcile(admission, registration, year, category, states, task: Progress) 
         con.register("s", seeking)
         con.register("f", free_a)
         found = con.sql(f"""
-            SELECT r.row AS r_row, min(a.row) AS a_row FROM s AS r JOIN f AS a ON {cond} GROUP BY r.row""").to_arrow_table().to_pandas()
+            SELECT r.row AS r_row, min(a.row) AS a_row FROM s AS r JOIN f AS a ON {cond} GROUP BY r.row""").to_pandas()
         found = _one_to_one(found)
         pairs.append(found.assign(match_by=how, how=HOW.index(how)))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
@@ -276,11 +280,10 @@ def _reconcile(admission, registration, year, category, states, task: Progress) 
         found = _near_ksh(con, seeking[seeking["ksh"] != ""], free_a)
         pairs.append(found.assign(how=HOW.index("考生号相近")))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
-    con.close()
     task.step("比对字段")
     searched = pd.concat(pairs[1:], ignore_index=True) if len(pairs) > 1 else pairs[0].iloc[:0, :2]
     if len(searched):
-        flags = _differences(a, r, searched[["a_row", "r_row"]])
+        flags = _differences(con, a, r, searched[["a_row", "r_row"]])
         searched = searched.assign(**{k: v for k, v in flags.items()})
     pairs = pd.concat([pairs[0], searched], ignore_index=True)
     _same_labels(a, r, pairs)
@@ -337,7 +340,7 @@ def _near_ksh(con, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
         SELECT r.row, min(a.row), '考生号相近' FROM
           (SELECT * FROM v WHERE side = 'r' AND kind = 'sub') r JOIN (SELECT * FROM v WHERE side = 'a') a
           ON r.variant = a.variant AND left(r.variant, 2) = left(a.variant, 2) AND (r.yxdm = a.yxdm OR r.yxdm = '' OR a.yxdm = '')
-        GROUP BY r.row""").to_arrow_table().to_pandas()
+        GROUP BY r.row""").to_pandas()
     found = found.sort_values(["r_row", "a_row"]).drop_duplicates("r_row")
     return _one_to_one(found)
 
@@ -489,17 +492,15 @@ DIFF_SQL = """a.ksh <> r.ksh AS ksh, a.xm <> r.xm AS xm, a.cc <> r.cc AS cc,
         a.cat <> r.cat AND a.cat <> '' AND r.cat <> '' AS cat"""
 
 
-def _differences(a, r, pairs) -> dict[str, np.ndarray]:
-    """Per pair (in the order given), which key fields differ — in DuckDB, fetched as boolean columns."""
-    import duckdb
-
-    con = duckdb.connect()
-    con.register("a", a[DIFF_COLUMNS])
-    con.register("r", r[DIFF_COLUMNS])
-    con.register("p", pairs[["a_row", "r_row"]].assign(i=np.arange(len(pairs))))
+def _differences(con: Engine, a, r, pairs) -> dict[str, np.ndarray]:
+    """Per pair (in the order given), which key fields differ — in the engine, fetched as boolean columns."""
+    con.register("da", a[DIFF_COLUMNS])
+    con.register("dr", r[DIFF_COLUMNS])
+    con.register("dp", pairs[["a_row", "r_row"]].assign(i=np.arange(len(pairs))))
     t = con.sql(f"""SELECT {DIFF_SQL}
-        FROM p JOIN a ON a.row = p.a_row JOIN r ON r.row = p.r_row ORDER BY p.i""").to_arrow_table()
-    con.close()
+        FROM dp AS p JOIN da AS a ON a.row = p.a_row JOIN dr AS r ON r.row = p.r_row ORDER BY p.i""")
+    for name in ("da", "dr", "dp"):
+        con.unregister(name)
     return {c: t.column(c).to_numpy(zero_copy_only=False).astype(bool) for c in t.column_names}
 
 

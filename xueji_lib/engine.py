@@ -1,0 +1,190 @@
+"""Where the relational core runs: DuckDB in this process (the default) or Apache Spark.
+
+The matching, comparison and duplicate detection of ``reconcile``, ``compare`` and ``handoff`` are SQL
+queries over a few narrow tables (row numbers, normalised keys, flags); the explanations are worked out in
+Python from their narrow results. Those queries are written once, in the SQL both engines run, and sent to
+an ``Engine``: ``DuckDBEngine`` (an in-process DuckDB connection) or ``SparkEngine`` (a SparkSession: a
+standalone cluster, YARN, Kubernetes or ``local[*]``). The same code, the same statuses and counts.
+
+    >>> from xueji_lib.engine import connect
+    >>> eng = connect()                          # DuckDB
+    >>> eng.register("t", pa.table({"k": ["a", "a", "b"]}))
+    >>> eng.sql("SELECT k, count(*) AS n FROM t GROUP BY k ORDER BY k").to_pylist()
+    [{'k': 'a', 'n': 2}, {'k': 'b', 'n': 1}]
+    >>> eng.close()
+
+``connect("spark://host:7077")`` (or a SparkSession, or ``"spark"`` for the session Spark's own settings
+give, e.g. ``SPARK_MASTER``/``spark-defaults.conf``) gives a SparkEngine; ``engine=`` of ``reconcile``,
+``compare``, ``handoff`` and ``--engine`` of the command line take the same values.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import pandas as pd
+import pyarrow as pa
+
+from .errors import XuejiError
+
+SPARK_PREFIXES = ("spark://", "local", "yarn", "k8s://", "mesos://", "sc://")
+
+
+class EngineError(XuejiError):
+    """The engine could not be reached or refused a query (the message says which and why)."""
+
+
+class Engine:
+    """Tables registered by name, SQL over them, results as Arrow tables."""
+
+    name = "engine"
+
+    def register(self, name: str, data) -> None:
+        raise NotImplementedError
+
+    def unregister(self, name: str) -> None:
+        raise NotImplementedError
+
+    def sql(self, query: str) -> pa.Table:
+        raise NotImplementedError
+
+    def scalar(self, query: str):
+        t = self.sql(query)
+        return t.column(0)[0].as_py() if t.num_rows else None
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class DuckDBEngine(Engine):
+    """An in-process DuckDB connection; frames are queried in place (no copy)."""
+
+    name = "duckdb"
+
+    def __init__(self):
+        import duckdb  # here: importing xueji_lib stays light
+
+        self.con = duckdb.connect()
+
+    def register(self, name, data):
+        self.con.register(name, data)
+
+    def unregister(self, name):
+        self.con.unregister(name)
+
+    def sql(self, query):
+        return self.con.sql(query).to_arrow_table()
+
+    def close(self):
+        self.con.close()
+
+
+class SparkEngine(Engine):
+    """A SparkSession: tables are sent as Arrow and registered as temporary views (by their plain names:
+    one operation at a time per session); results come back as Arrow. Only the narrow tables of the core
+    travel (row numbers, keys, flags), never whole records."""
+
+    name = "spark"
+
+    def __init__(self, session):
+        self.spark = session
+        self.views: set[str] = set()
+
+    def register(self, name, data):
+        if not isinstance(data, pa.Table):
+            data = data.copy(deep=False)
+            data.attrs = {}  # a loaded frame's LoadReport is not for Spark
+            data = pa.Table.from_pandas(data, preserve_index=False)
+        self.spark.createDataFrame(_spark_types(data)).createOrReplaceTempView(name)
+        self.views.add(name)
+
+    def unregister(self, name):
+        if name in self.views:
+            self.views.discard(name)
+            self.spark.catalog.dropTempView(name)
+
+    def sql(self, query):
+        try:
+            return self.spark.sql(query).toArrow()
+        except Exception as exc:  # noqa: BLE001 - Spark raises its own exception classes
+            raise EngineError(f"Spark 执行查询出错：{str(exc).splitlines()[0]}") from exc
+
+    def close(self):
+        for name in list(self.views):
+            self.unregister(name)
+
+
+def _spark_types(table: pa.Table) -> pa.Table:
+    """Arrow types Spark takes: large_string → string; dictionary → its values."""
+    cols = []
+    for col in table.columns:
+        t = col.type
+        if pa.types.is_dictionary(t):
+            col, t = col.cast(t.value_type), t.value_type
+        if pa.types.is_large_string(t):
+            col = col.cast(pa.string())
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def spark_session(master: str | None = None, app_name: str = "xueji", conf: dict | None = None):
+    """A SparkSession set up the way xueji needs it: Arrow transfers on (without fallback: pandas 3 data
+    would be silently damaged otherwise), the Python workers on this interpreter, the warehouse in a
+    temporary folder. ``master`` None: Spark's own default (SPARK_MASTER / spark-defaults.conf / local[*])."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise EngineError("没有安装 pyspark，无法使用 Spark：请运行 make setup") from exc
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    if master:
+        builder = builder.master(master)
+    settings = {"spark.sql.execution.arrow.pyspark.enabled": "true",
+                "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
+                "spark.pyspark.python": sys.executable,
+                "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "xueji-spark-warehouse"),
+                "spark.sql.session.timeZone": "UTC", **(conf or {})}
+    for k, v in settings.items():
+        builder = builder.config(k, v)
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:  # noqa: BLE001
+        raise EngineError(f"无法连接 Spark（{master or '默认设置'}）：{str(exc).splitlines()[0]}") from exc
+
+
+ENGINE_ENV = "XUEJI_ENGINE"
+
+
+def connect(engine=None) -> Engine:
+    """An Engine from what a user gives: "duckdb" → DuckDB; a SparkSession → Spark on it; "spark" → Spark
+    with its own default master; a master URL ("spark://host:7077", "local[2]", "yarn", "k8s://…") →
+    Spark on that master; an Engine → itself. None: the environment variable XUEJI_ENGINE (same values;
+    how reports and dashboards are pointed at a cluster without changing them), else DuckDB."""
+    if engine is None:
+        engine = os.environ.get(ENGINE_ENV) or None
+    if engine is None or (isinstance(engine, str) and engine.lower() == "duckdb"):
+        return DuckDBEngine()
+    if isinstance(engine, Engine):
+        return engine
+    if isinstance(engine, str):
+        if engine.lower() == "spark":
+            return SparkEngine(spark_session())
+        if engine.startswith(SPARK_PREFIXES):
+            return SparkEngine(spark_session(engine))
+        raise EngineError(f"不认识的计算引擎 {engine!r}：可用 duckdb、spark，或 Spark 的 master 地址（如 spark://主机:7077）")
+    if type(engine).__name__ == "SparkSession":
+        return SparkEngine(engine)
+    raise EngineError(f"不认识的计算引擎 {engine!r}")
+
+
+def borrowed(engine) -> bool:
+    """Whether ``engine`` is a caller's Engine (so the function using it must not close it)."""
+    return isinstance(engine, Engine)
