@@ -152,7 +152,8 @@ GROUPS = {"dbf": ("read_dbf", "dbfread→DataFrame", "validate (after read_dbf)"
           "reconcile": ("reconcile", "DuckDB full outer join (5 keys)", "pandas outer merge (5 keys)"),
           "compare": ("compare", "DuckDB full outer join (XJH)", "pandas outer merge (XJH)"),
           "report": (f"report: {REPORT_NAME}",),
-          "dashboard": ("catalog refresh (DBF → Parquet cache)",)}
+          "dashboard": ("catalog refresh (DBF → Parquet cache)",),
+          "engines": ()}
 SOAK_LOADS, SOAK_PAUSE = 100, 4.0
 RECONCILE_TARGET_SECONDS, RECONCILE_TARGET_RATIO = 5.0, 6.0
 
@@ -271,6 +272,26 @@ def dashboard_rows(n: int, repeat: int, loads: int) -> tuple[list[dict], list[st
     return rows, notes
 
 
+def engine_rows(n: int) -> tuple[list[dict], list[str]]:
+    """reconcile N×N on DuckDB and on a standalone Spark cluster (master + one 2-core worker, 4 GB driver and
+    executor) in one child process (bench/spark_reconcile.py), with the statuses checked equal."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "spark_reconcile.py"), "--records", str(n),
+                           "--memory", "4g"], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"engines bench failed:\n{proc.stderr[-3000:]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    size = size_label(n)
+    jvm = sum(r["spark_jvm_peak_mb"].values())
+    rows = [{"task": f"reconcile {size}×{size} on DuckDB", "rows": r["records"], "seconds": r["duckdb_s"],
+             "peak_mb": r["duckdb_peak_mb"]},
+            {"task": f"reconcile {size}×{size} on Spark (standalone, 2 cores)", "rows": r["records"],
+             "seconds": r["spark_s"], "peak_mb": r["spark_python_peak_mb"] + jvm}]
+    notes = [f"engines: same statuses on both: {r['same_statuses']}; inputs generated in {r['generate_s']} s "
+             f"({r['inputs_mb']} MB in the Python process, counted in both peaks); Spark peak = Python process + "
+             f"JVMs {r['spark_jvm_peak_mb']}; cluster start {r['spark_start_s']} s (not in the time)"]
+    return rows, notes
+
+
 def size_label(n: int) -> str:
     """1000000 → 1M, 200000 → 200k (task names)."""
     if n % 1_000_000 == 0:
@@ -304,11 +325,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3, help="runs per task (median); dbfread runs once")
-    ap.add_argument("--only", default="dbf,reconcile,compare,report,dashboard",
+    ap.add_argument("--only", default="dbf,reconcile,compare,report,dashboard,engines",
                     help="comma-separated groups to run: dbf (read_dbf, dbfread, validate), reconcile, compare, "
                          "report (新生注册核对报告 on the samples, and on N records when --records >= 100000), "
                          "dashboard (catalogue and lookups on N records; Voila soak of both dashboards)")
     ap.add_argument("--soak-loads", type=int, default=SOAK_LOADS, help="page loads of each dashboard in the soak")
+    ap.add_argument("--engine-records", type=int, default=10_000_000,
+                    help="records per side of the DuckDB-vs-Spark reconciliation (group engines)")
     ap.add_argument("--json", help="also write the rows as JSON to this file")
     args = ap.parse_args(argv)
     groups = [g.strip() for g in args.only.split(",") if g.strip()]
@@ -359,6 +382,10 @@ def main(argv=None) -> int:
         rows += rows_d
         notes += notes_d
         baselines[f"lookup ×5 (search, hits, card; cache)"] = "lookup ×5 without cache (read_dbf + pandas)"
+    if "engines" in groups:
+        rows_e, notes_e = engine_rows(args.engine_records)
+        rows += rows_e
+        notes += notes_e
     by_task = {r["task"]: r for r in rows}
 
     print(f"\nxueji bench — {n:,} records per input; median of {args.repeat} runs (dbfread: 1); each task in its "

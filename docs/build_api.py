@@ -54,6 +54,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
         "xueji_lib.report:write_index", "xueji_lib.schedule:run_schedule"]),
     ("看板", "看板背后的数据目录：每个文件读一次存成 Parquet 缓存，建好检索索引，供学生查询和名单对比。", [
         "xueji_lib.catalog:Catalog"]),
+    ("计算引擎", "匹配、比对、查重的 SQL 在 DuckDB（默认）或 Spark 上运行，结果相同。", [
+        "xueji_lib.engine:connect", "xueji_lib.engine:spark_session"]),
     ("其他与异常", "xueji 有意抛出的错误都是 XuejiError 的子类，同时也是对应的内置异常（ValueError、FileNotFoundError），信息是中文并指明文件、行和字段。", [
         "xueji_lib:XuejiError", "xueji_lib:FileFormatError", "xueji_lib:TruncatedFileError",
         "xueji_lib:MemoFileMissing", "xueji_lib:WriteError", "xueji_lib:LayoutError",

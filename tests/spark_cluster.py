@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,14 +81,16 @@ class SparkCluster:
     procs: dict = field(default_factory=dict)        # role → Popen
     peak_rss_mb: dict = field(default_factory=dict)  # role → MB
     _sessions: list = field(default_factory=list)
+    left: list = field(default_factory=list)         # processes still alive after stopping (should be none)
 
-    def session(self, app: str = "xueji-test", **conf):
-        """A SparkSession on this cluster: driver and executor 1 GB, one core, no UI, 4 shuffle partitions."""
+    def session(self, app: str = "xueji-test", *, memory: str = MEMORY, cores: int = 1, **conf):
+        """A SparkSession on this cluster: driver and executor ``memory`` (1 GB), ``cores`` (1), no UI, 4
+        shuffle partitions; ``conf``: more Spark settings (``**{"spark.x.y": v}``)."""
         from pyspark.sql import SparkSession
 
         b = (SparkSession.builder.master(self.master_url).appName(app)
-             .config("spark.driver.memory", MEMORY).config("spark.executor.memory", MEMORY)
-             .config("spark.executor.cores", "1").config("spark.cores.max", "1")
+             .config("spark.driver.memory", memory).config("spark.executor.memory", memory)
+             .config("spark.executor.cores", str(cores)).config("spark.cores.max", str(cores))
              .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
              .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
              .config("spark.pyspark.python", sys.executable)  # executors' Python workers: this venv
@@ -229,12 +232,12 @@ def _stop(cluster: SparkCluster) -> list[str]:
     return [f"{p.pid} {' '.join(p.cmdline()[:3])}" for p in alive if p.is_running()]
 
 
-@pytest.fixture(scope="session")
-def spark_cluster(tmp_path_factory):
-    need_spark()
-    root = tmp_path_factory.mktemp("spark_cluster")
+@contextmanager
+def standalone_cluster(root: Path, *, cores: int = 1, memory: str = MEMORY):
+    """A master and one worker (``cores``, ``memory`` offered to executors) under ``root``; yields the
+    SparkCluster and stops everything at the end (the list of processes still alive is in ``cluster.left``)."""
     for d in ("logs", "work", "local", "warehouse"):
-        (root / d).mkdir()
+        (root / d).mkdir(parents=True, exist_ok=True)
     port, web, wport, wweb = (_free_port() for _ in range(4))
     cluster = SparkCluster(f"spark://127.0.0.1:{port}", f"http://127.0.0.1:{web}", root)
     env = _env(root)
@@ -246,7 +249,7 @@ def spark_cluster(tmp_path_factory):
                                    "--port", str(port), "--webui-port", str(web)], env)
         _start(cluster, "worker", ["org.apache.spark.deploy.worker.Worker", cluster.master_url,
                                    "--host", "127.0.0.1", "--port", str(wport), "--webui-port", str(wweb),
-                                   "--cores", "1", "--memory", MEMORY, "--work-dir", str(root / "work")], env)
+                                   "--cores", str(cores), "--memory", memory, "--work-dir", str(root / "work")], env)
         sampler.start()
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -265,13 +268,20 @@ def spark_cluster(tmp_path_factory):
         cluster.start_seconds = time.perf_counter() - t0
         yield cluster
     finally:
-        left = _stop(cluster)
+        cluster.left = _stop(cluster)
         stop.set()
         if sampler.is_alive():
             sampler.join(timeout=5)
-        metrics = os.environ.get("XUEJI_SPARK_METRICS")
-        if metrics:
-            Path(metrics).write_text(json.dumps(
-                {"start_seconds": round(cluster.start_seconds, 2),
-                 "peak_rss_mb": {k: round(v) for k, v in cluster.peak_rss_mb.items()}}, indent=1))
-    assert not left, f"Spark JVMs still running after the cluster was stopped: {left}"
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    need_spark()
+    with standalone_cluster(tmp_path_factory.mktemp("spark_cluster")) as cluster:
+        yield cluster
+    metrics = os.environ.get("XUEJI_SPARK_METRICS")
+    if metrics:
+        Path(metrics).write_text(json.dumps(
+            {"start_seconds": round(cluster.start_seconds, 2),
+             "peak_rss_mb": {k: round(v) for k, v in cluster.peak_rss_mb.items()}}, indent=1))
+    assert not cluster.left, f"Spark JVMs still running after the cluster was stopped: {cluster.left}"

@@ -55,12 +55,12 @@ def test_everything_public_is_listed_once_in_order():
     for needed in [("xueji_lib.catalog", "Catalog"), ("xueji_lib.progress", "Progress"),
                    ("xueji_lib.outputs", "write_reconcile_outputs"), ("xueji_lib.outputs", "write_compare_outputs"),
                    ("xueji_lib.report", "write_index"), ("xueji_lib.schedule", "run_schedule"),
-                   ("xueji_lib", "run_report"), ("xueji_lib", "check_parameters")]:
+                   ("xueji_lib", "run_report"), ("xueji_lib", "check_parameters"), ("xueji_lib.engine", "connect")]:
         assert needed in listed, needed
     # the sections come in the order a user meets them
     titles = [t for t, _, _ in build_api.SECTIONS]
     assert titles == ["读入", "版式与代码表", "校验", "核对与对比", "统计", "展示", "写出名单", "报告与定时", "看板",
-                      "其他与异常"]
+                      "计算引擎", "其他与异常"]
     text = API_MD.read_text("utf-8")
     positions = [text.index(f"\n## {t}\n") for t in titles]
     assert positions == sorted(positions)

@@ -93,16 +93,29 @@ class SparkEngine(Engine):
 
     name = "spark"
 
-    def __init__(self, session):
+    def __init__(self, session, staging: str | None = None):
         self.spark = session
         self.views: set[str] = set()
+        self.staging = staging if staging is not None else _default_staging(session)
+        self._tmp = None
 
     def register(self, name, data):
         if not isinstance(data, pa.Table):
             data = data.copy(deep=False)
             data.attrs = {}  # a loaded frame's LoadReport is not for Spark
             data = pa.Table.from_pandas(data, preserve_index=False)
-        self.spark.createDataFrame(_spark_types(data)).createOrReplaceTempView(name)
+        data = _spark_types(data)
+        if self.staging:  # through a Parquet file the executors read: the driver JVM never holds the rows
+            import pyarrow.parquet as pq
+
+            if self._tmp is None:
+                self._tmp = tempfile.mkdtemp(prefix="xueji-spark-", dir=self.staging)
+            path = os.path.join(self._tmp, f"{name}-{len(os.listdir(self._tmp))}.parquet")
+            pq.write_table(data, path, row_group_size=1 << 20)
+            frame = self.spark.read.parquet("file://" + path if "://" not in path else path)
+        else:  # a remote cluster without shared storage: the rows travel through the driver
+            frame = self.spark.createDataFrame(data)
+        frame.createOrReplaceTempView(name)
         self.views.add(name)
 
     def unregister(self, name):
@@ -117,8 +130,24 @@ class SparkEngine(Engine):
             raise EngineError(f"Spark 执行查询出错：{str(exc).splitlines()[0]}") from exc
 
     def close(self):
+        import shutil
+
         for name in list(self.views):
             self.unregister(name)
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+def _default_staging(session) -> str | None:
+    """Where registered tables are staged as Parquet for Spark to read: XUEJI_SPARK_STAGING (a folder every
+    executor sees, e.g. an NFS mount), else the temporary folder when the master runs on this machine
+    (local[*], spark://127.0.0.1 / localhost), else None (rows sent through the driver)."""
+    if os.environ.get("XUEJI_SPARK_STAGING"):
+        return os.environ["XUEJI_SPARK_STAGING"]
+    master = session.sparkContext.master
+    local = master.startswith("local") or any(h in master for h in ("//127.0.0.1:", "//localhost:"))
+    return tempfile.gettempdir() if local else None
 
 
 def _spark_types(table: pa.Table) -> pa.Table:
@@ -137,7 +166,11 @@ def _spark_types(table: pa.Table) -> pa.Table:
 def spark_session(master: str | None = None, app_name: str = "xueji", conf: dict | None = None):
     """A SparkSession set up the way xueji needs it: Arrow transfers on (without fallback: pandas 3 data
     would be silently damaged otherwise), the Python workers on this interpreter, the warehouse in a
-    temporary folder. ``master`` None: Spark's own default (SPARK_MASTER / spark-defaults.conf / local[*])."""
+    temporary folder. ``master`` None: Spark's own default (SPARK_MASTER / spark-defaults.conf / local[*]).
+
+        >>> spark = spark_session("spark://10.0.0.5:7077")                   # doctest: +SKIP
+        >>> res = xj.compare(old, new, engine=spark)                            # doctest: +SKIP
+    """
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
@@ -167,7 +200,14 @@ def connect(engine=None) -> Engine:
     """An Engine from what a user gives: "duckdb" → DuckDB; a SparkSession → Spark on it; "spark" → Spark
     with its own default master; a master URL ("spark://host:7077", "local[2]", "yarn", "k8s://…") →
     Spark on that master; an Engine → itself. None: the environment variable XUEJI_ENGINE (same values;
-    how reports and dashboards are pointed at a cluster without changing them), else DuckDB."""
+    how reports and dashboards are pointed at a cluster without changing them), else DuckDB.
+
+        >>> eng = connect("duckdb")
+        >>> eng.name
+        'duckdb'
+        >>> eng.close()
+        >>> res = xj.reconcile(adm, reg, engine="spark://10.0.0.5:7077")    # doctest: +SKIP
+    """
     if engine is None:
         engine = os.environ.get(ENGINE_ENV) or None
     if engine is None or (isinstance(engine, str) and engine.lower() == "duckdb"):
