@@ -67,6 +67,24 @@ def test_engine_choice_and_errors(spark):
         connect("oracle")
 
 
+def test_statistics_are_the_same_on_spark(spark):
+    """The statistics' counting (a GROUP BY over category codes) on the cluster: every table identical."""
+    from xueji_lib import higher_ed_stats, k12_stats
+
+    k12 = SAMPLES / "k12"
+    now, before = (read_table(k12 / f"学生名单_{t}.xlsx", "k12_student") for t in ("2026春", "2025秋"))
+    duck, spk = k12_stats(now, previous=before), k12_stats(now, previous=before, engine=spark)
+    assert list(spk.tables) == list(duck.tables)
+    for title in duck.tables:
+        pd.testing.assert_frame_equal(spk.tables[title], duck.tables[title])
+    hei = SAMPLES / "hei"
+    reg, adm = read_dbf(hei / "10_注册上报.dbf"), read_dbf(hei / "10_录取名单.dbf")
+    duck = higher_ed_stats(reg, admission=adm, year=2026, category="10")
+    spk = higher_ed_stats(reg, admission=adm, year=2026, category="10", engine=spark)
+    for title in duck.tables:
+        pd.testing.assert_frame_equal(spk.tables[title], duck.tables[title])
+
+
 def test_command_line_engine_option(spark_cluster, tmp_path):
     """`xueji reconcile --engine spark://…` (its own Spark application on the cluster) writes the same
     summary and the same 资格有误.dbf as the default engine. Runs last: the test cluster's one worker core is

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .codes import load_code_table, normalize_value, province_of
 from .errors import XuejiError
@@ -363,14 +364,15 @@ def _higher_ed_dims(df: pd.DataFrame, year: int | None, keep_missing: bool = Fal
     return c
 
 
-def _registration_rate(registration, admission, reconcile_result, year, category) -> tuple[pd.DataFrame, list[str]]:
+def _registration_rate(registration, admission, reconcile_result, year, category, engine=None
+                       ) -> tuple[pd.DataFrame, list[str]]:
     from .reconcile import ADMISSION_STATUSES, reconcile
 
     if admission is None:
         raise StatsInputError("按专业统计注册率需要录取数据（admission）：核对结果中只有考生号和姓名，没有录取专业。"
                               "请同时给出 admission=录取名单")
     if reconcile_result is None:
-        reconcile_result = reconcile(admission, registration, year=year, category=category)
+        reconcile_result = reconcile(admission, registration, year=year, category=category, engine=engine)
     adm = reconcile_result.admission
     if len(adm) != len(admission) or len(reconcile_result.registration) != len(registration):
         raise StatsInputError(
@@ -409,7 +411,7 @@ def _registration_rate(registration, admission, reconcile_result, year, category
 
 def higher_ed_stats(registration: pd.DataFrame, *, admission: pd.DataFrame | None = None,
                     reconcile_result=None, year: int | None = None, previous: pd.DataFrame | None = None,
-                    category: str | None = None) -> StatsResult:
+                    category: str | None = None, engine=None) -> StatsResult:
     """Standard statistics of a higher-education registration list (chsi_registration, or any frame with
     those field codes; 性别/民族 as XB/MZ or XBDM/MZDM, codes or labels).
 
@@ -417,16 +419,17 @@ def higher_ed_stats(registration: pd.DataFrame, *, admission: pd.DataFrame | Non
     ``admission`` is given (``reconcile_result`` from ``reconcile(admission, registration)`` is reused,
     else the reconciliation is run with ``year`` and ``category``). ``year``: 入学年龄 is taken at 9月1日 of
     this year where 入学日期 is missing or invalid. ``previous``: an earlier snapshot of the same kind;
-    each table gains 上期人数 and 增减.
+    each table gains 上期人数 and 增减. ``engine``: where the counting runs (None/"duckdb", "spark", a master
+    URL or a SparkSession; see xueji_lib.engine) — the same tables on each.
 
     >>> res = higher_ed_stats(reg, admission=adm, year=2026)       # doctest: +SKIP
     >>> res.table("按层次")                                          # doctest: +SKIP
     """
     cur = _higher_ed_dims(registration, year)
     prev = None if previous is None else _higher_ed_dims(previous, year, keep_missing=True)
-    tables, notes = _tables(cur, prev, len(registration), None if previous is None else len(previous))
+    tables, notes = _tables(cur, prev, len(registration), None if previous is None else len(previous), engine)
     if admission is not None or reconcile_result is not None:
-        rate, rate_notes = _registration_rate(registration, admission, reconcile_result, year, category)
+        rate, rate_notes = _registration_rate(registration, admission, reconcile_result, year, category, engine)
         tables[RATE_TITLE] = rate
         notes += rate_notes
     if previous is not None and admission is not None:
@@ -466,7 +469,7 @@ def _k12_dims(df: pd.DataFrame, keep_missing: bool = False) -> _Collector:
     return c
 
 
-def k12_stats(roster: pd.DataFrame, *, previous: pd.DataFrame | None = None) -> StatsResult:
+def k12_stats(roster: pd.DataFrame, *, previous: pd.DataFrame | None = None, engine=None) -> StatsResult:
     """Standard statistics of a K-12 roster (k12_student layout; code columns as codes or labels).
 
     Tables: 按学校, 按年级, 按班级 (学校+年级+班级), 按性别, 按民族, 按留守儿童, 按随迁子女, 按户口性质.
@@ -477,31 +480,50 @@ def k12_stats(roster: pd.DataFrame, *, previous: pd.DataFrame | None = None) -> 
     """
     cur = _k12_dims(roster)
     prev = None if previous is None else _k12_dims(previous, keep_missing=True)
-    tables, notes = _tables(cur, prev, len(roster), None if previous is None else len(previous))
+    tables, notes = _tables(cur, prev, len(roster), None if previous is None else len(previous), engine)
     return StatsResult(tables=tables, total=len(roster), notes=notes, kind="k12",
                        previous_total=None if previous is None else len(previous))
 
 
 # ------------------------------------------------------------------------------------------ counting
 
-def _count(dim: _Dim) -> pd.DataFrame:
-    """Label columns (str) + 人数 (+ split columns): one row per group present."""
-    frame = pd.DataFrame({f"_{i}": v for i, v in enumerate(dim.values)})
-    keys = list(frame.columns)
+def _count(dim: _Dim, con) -> pd.DataFrame:
+    """Label columns (str) + 人数 (+ split columns): one row per group present, in the order of each group's
+    first record. The counting is a GROUP BY over the categories' integer codes in the engine (DuckDB or
+    Spark: the statistics' share of the relational core); records with an unknown (NaN) label in a key
+    are not counted, as in a pandas group-by."""
+    keys = [f"k{i}" for i in range(len(dim.values))]
+    cols = {k: pa.array(np.asarray(v.codes, np.int32)) for k, v in zip(keys, dim.values)}
+    n = len(dim.values[0]) if dim.values else 0
+    cols["i"] = pa.array(np.arange(n, dtype=np.int64))
+    group = keys + (["s"] if dim.split is not None else [])
     if dim.split is not None:
-        frame["_split"] = dim.split
-        g = frame.groupby(keys + ["_split"], observed=True, sort=False).size().unstack("_split", fill_value=0)
-        g = g.reindex(columns=list(dim.split.categories), fill_value=0)
+        cols["s"] = pa.array(np.asarray(dim.split.codes, np.int32))
+    con.register("dim_t", pa.table(cols))
+    try:
+        got = con.sql(f"SELECT {', '.join(group)}, count(*) AS n, min(i) AS first FROM dim_t "
+                      f"WHERE {' AND '.join(f'{g} >= 0' for g in group)} GROUP BY {', '.join(group)}").to_pandas()
+    finally:
+        con.unregister("dim_t")
+    if dim.split is not None:
+        first = got.groupby(keys)["first"].min()
+        g = got.pivot_table(index=keys, columns="s", values="n", aggfunc="sum", fill_value=0)
+        g = g.reindex(columns=range(len(dim.split.categories)), fill_value=0)
+        g.columns = list(dim.split.categories)
+        g = g.loc[first.sort_values(kind="stable").index]
         g.insert(0, COUNT, g.sum(axis=1))
         g = g[[COUNT, *dim.split_columns]]
     else:
-        g = frame.groupby(keys, observed=True, sort=False).size().rename(COUNT).to_frame()
+        g = got.sort_values("first", kind="stable").set_index(keys)[["n"]].rename(columns={"n": COUNT})
     out = g.reset_index()
+    for k, v, name in zip(keys, dim.values, dim.columns):
+        out[k] = np.asarray(v.categories, dtype=object)[out[k].to_numpy(dtype=np.int64)]
     out = out.rename(columns=dict(zip(keys, dim.columns)))
     for c in dim.columns:
         out[c] = out[c].astype(object).astype(str)
     for c in out.columns[len(dim.columns):]:
         out[c] = out[c].astype(np.int64)
+    out.columns.name = None
     return out
 
 
@@ -527,8 +549,20 @@ def _sort(table: pd.DataFrame, dim: _Dim) -> pd.DataFrame:
     return table.iloc[idx].reset_index(drop=True)
 
 
-def _tables(cur: _Collector, prev: _Collector | None, total: int, prev_total: int | None
+def _tables(cur: _Collector, prev: _Collector | None, total: int, prev_total: int | None, engine=None
             ) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    from .engine import borrowed, connect
+
+    con = connect(engine)
+    try:
+        return _tables_on(con, cur, prev, total, prev_total)
+    finally:
+        if not borrowed(engine):
+            con.close()
+
+
+def _tables_on(con, cur: _Collector, prev: _Collector | None, total: int, prev_total: int | None
+               ) -> tuple[dict[str, pd.DataFrame], list[str]]:
     notes = list(cur.notes)
     if prev is not None:
         notes.append("上期人数按同样的方法统计上期名单" + (
@@ -536,9 +570,9 @@ def _tables(cur: _Collector, prev: _Collector | None, total: int, prev_total: in
     prev_dims = {d.title: d for d in prev.dims} if prev is not None else {}
     tables = {}
     for dim in cur.dims:
-        t = _count(dim)
+        t = _count(dim, con)
         if prev is not None:
-            p = _count(prev_dims[dim.title])
+            p = _count(prev_dims[dim.title], con)
             p = p[[*dim.columns, COUNT]].rename(columns={COUNT: PREVIOUS})
             t = t.merge(p, on=dim.columns, how="outer")
             for c in t.columns[len(dim.columns):]:
