@@ -27,7 +27,7 @@ OUT = ROOT / "docs" / "API.md"
 SECTIONS: list[tuple[str, str, list[str]]] = [
     ("读入", "读入 DBF、Excel、CSV：每个单元格按原样读成文本，读取时发现的问题写进读取报告，不丢失、不“修正”。", [
         "xueji_lib:read_dbf", "xueji_lib:read_table", "xueji_lib:load_report", "xueji_lib:LoadReport",
-        "xueji_lib:LoadWarning", "xueji_lib:FieldSpec", "xueji_lib:inspect_dbf", "xueji_lib:dbf_to_parquet",
+        "xueji_lib:LoadWarning", "xueji_lib:FieldSpec", "xueji_lib:inspect_dbf", "xueji_lib:dbf_to_parquet", "xueji_lib:read_parquet_folder",
         "xueji_lib:ParquetConversion"]),
     ("版式与代码表", "版式说明一个文件有哪些字段；代码表把 民族、政治面貌、行政区划 等代码和名称对应起来。两者都是数据文件，可以增加或替换。", [
         "xueji_lib:list_layouts", "xueji_lib:load_layout", "xueji_lib:recognize_layout", "xueji_lib:Layout",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -394,3 +395,36 @@ def test_file_level_notes_are_kept(tmp_path):
     assert ("CODEPAGE_UNSET", None) in _rows_by_warning(xj.load_report(full).warnings)
     assert _rows_by_warning(conv.warnings) == _rows_by_warning(xj.load_report(full).warnings)
     assert conv.encoding == "gb18030" and "GB18030" in conv.summary()
+
+
+def test_commands_read_a_converted_folder_like_the_dbf(tmp_path):
+    """`xueji parquet` once, then the commands take the folder where they took the DBF: same results; an
+    unfinished conversion is refused with a message."""
+    import json
+    import subprocess
+    import sys
+
+    from xueji_lib.parquet import read_parquet_folder
+
+    xueji = str(Path(sys.executable).with_name("xueji"))
+    hei = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
+    folders = {}
+    for name in ("10_录取名单", "10_注册上报"):
+        folders[name] = tmp_path / f"{name}.parquet"
+        xj.dbf_to_parquet(hei / f"{name}.dbf", folders[name], records_per_part=300, workers=1)
+    back = read_parquet_folder(folders["10_注册上报"])
+    direct = xj.read_dbf(hei / "10_注册上报.dbf")
+    assert len(back) == len(direct) and list(back.columns) == list(direct.columns)
+    assert back["KSH"].tolist() == direct["KSH"].tolist()
+    out = {}
+    for how, adm, reg in (("dbf", hei / "10_录取名单.dbf", hei / "10_注册上报.dbf"),
+                          ("parquet", folders["10_录取名单"], folders["10_注册上报"])):
+        proc = subprocess.run([xueji, "reconcile", "--admission", str(adm), "--registration", str(reg), "--year",
+                               "2026", "--category", "10", "--out", str(tmp_path / how)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        out[how] = json.loads((tmp_path / how / "summary.json").read_text("utf-8"))
+    assert out["parquet"]["registration"] == out["dbf"]["registration"]
+    assert out["parquet"]["admission"] == out["dbf"]["admission"]
+    next(folders["10_注册上报"].glob("part-00001.parquet")).unlink()
+    with pytest.raises(xj.ParquetConversionError, match="转换还没有完成"):
+        read_parquet_folder(folders["10_注册上报"])

@@ -18,7 +18,8 @@ from .reconcile import ReconcileResult, reconcile
 from .compare import CompareResult, HandoffResult, compare, handoff
 from .stats import StatsInputError, StatsResult, higher_ed_stats, k12_stats
 from .report import REPORTS, ReportRun, check_parameters, run_report
-from .parquet import ParquetConversion, ParquetConversionError, ParquetCountError, dbf_to_parquet
+from .parquet import (ParquetConversion, ParquetConversionError, ParquetCountError, dbf_to_parquet,
+                      read_parquet_folder)
 
 __version__ = "0.1.0"
 
@@ -32,7 +33,7 @@ __all__ = [
     "run_report", "check_parameters", "ReportRun", "REPORTS",
     "LoadReport", "LoadWarning", "FieldSpec", "load_report",
     "read_dbf", "write_dbf", "inspect_dbf",
-    "dbf_to_parquet", "ParquetConversion", "ParquetConversionError", "ParquetCountError",
+    "dbf_to_parquet", "read_parquet_folder", "ParquetConversion", "ParquetConversionError", "ParquetCountError",
     "read_table", "write_excel",
     "CodeEntry", "CodeTable", "load_code_table", "list_code_tables", "province_of",
 ]

@@ -54,6 +54,10 @@ def load_file(path, layout=None, encoding=None, progress=True):
     ``progress=True``: a long read shows its progress on stderr (stdout is left to the results)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if path.is_dir() and (path / "_conversion.json").is_file():  # a DBF converted by `xueji parquet`
+        from .parquet import read_parquet_folder
+
+        return read_parquet_folder(path)
     if suffix == ".dbf":
         from .dbf import read_dbf
 

@@ -50,7 +50,7 @@ from .errors import XuejiError
 from .loadinfo import MAX_EXAMPLES, LoadWarning, load_report
 
 __all__ = ["dbf_to_parquet", "ParquetConversion", "ParquetConversionError", "ParquetCountError",
-           "MANIFEST_NAME", "ROW_COLUMN"]
+           "MANIFEST_NAME", "ROW_COLUMN", "read_parquet_folder"]
 
 MANIFEST_NAME = "_conversion.json"
 ROW_COLUMN = "_row"
@@ -376,6 +376,36 @@ def _check_counts(path, out: Path, entries: list[dict], nrec: int) -> tuple[int,
     if live + deleted != nrec:
         raise ParquetCountError(path, nrec, live + deleted, f"（有效 {live} + 已删除 {deleted}）")
     return live, deleted
+
+
+def read_parquet_folder(out_dir) -> pd.DataFrame:
+    """The frame ``read_dbf`` gives for the source DBF, read back from a finished ``dbf_to_parquet`` folder
+    (the ``_row`` column dropped, rows in file order). An error when the conversion is not complete (run it
+    again: it resumes) or the source DBF has changed since.
+
+        >>> df = read_parquet_folder("全省学生名单.parquet")          # doctest: +SKIP
+    """
+    import pyarrow.parquet as pq
+
+    out = Path(out_dir)
+    manifest = _read_manifest(out)
+    if not manifest or not manifest.get("source"):
+        raise ParquetConversionError(out, "（未知）", "不是 xueji parquet 转换得到的文件夹（没有可读的 _conversion.json）")
+    parts = sorted(manifest.get("parts", []), key=lambda p: p["records"][0])
+    covered, pos = True, 0
+    for p in parts:
+        covered &= p["records"][0] == pos and (out / p["file"]).is_file()
+        pos = p["records"][1]
+    src = Path(manifest["source"]["path"])
+    if not covered or pos < manifest.get("file_records", 0):
+        raise ParquetConversionError(out, src, "转换还没有完成：请再运行一次 xueji parquet（会接着转换缺少的部分）")
+    if src.is_file():
+        st = src.stat()
+        if (st.st_size, st.st_mtime_ns) != (manifest["source"]["size"], manifest["source"]["mtime_ns"]):
+            raise ParquetConversionError(out, src, "DBF 文件在转换之后改动过：请用 xueji parquet --restart 重新转换")
+    table = pa.concat_tables([pq.read_table(out / p["file"]) for p in parts]) if parts else None
+    df = table.to_pandas() if table is not None else pd.DataFrame()
+    return df.drop(columns=[ROW_COLUMN], errors="ignore").reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------------------------------ helpers
