@@ -210,6 +210,16 @@ def test_comparison_of_two_uploaded_files(env):
     new, _ = load_dataset(SAMPLES / "k12" / "学生名单_2026春_gbk.csv")
     res = compare(old, new)
     assert _counts(page) == _expected(res, ("old", "new"), COMPARE_ZH, {"old": len(old), "new": len(new)})
+    # a damaged upload: the message names the clerk's file (not a temporary path) and says what is wrong
+    broken = env["tmp"] / "坏名单.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name=re.compile("第一份文件")).click()
+    chooser.value.set_files(str(broken))
+    page.get_by_role("button", name="开始对比").click()
+    error = page.locator(".xj-error", has_text="上传的第一份文件")
+    error.wait_for(timeout=TIMEOUT)
+    assert "坏名单.xlsx" in error.inner_text() and "xueji-upload" not in error.inner_text()
     page.close(run_before_unload=True)
 
 

@@ -4,32 +4,21 @@ recorded. Checks that nothing outside was asked for, that plotly drew the charts
 headings are on the page; saves a screenshot. .ci/run installs chromium and fonts-noto-cjk when missing."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from xueji_lib.report import run_report
 
-CHROMIUM = "/usr/bin/chromium"
+from .browser import ARGS, CHROMIUM, need_browser
+
 HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
 NAME = "新生注册核对报告"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _need_browser():
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is missing (Debian: apt-get install chromium fonts-noto-cjk; .ci/run does it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return pytest.importorskip("playwright.sync_api")
 
 
 @pytest.fixture(scope="module")
 def page_result(tmp_path_factory):
-    sync_api = _need_browser()
+    sync_api = need_browser()
     tmp = tmp_path_factory.mktemp("browser")
     run = run_report(NAME, out_root=tmp / "reports", admission=str(HEI / "10_录取名单.dbf"),
                      registration=str(HEI / "10_注册上报.dbf"), states=str(HEI / "10_新生状态.dbf"),

@@ -127,13 +127,12 @@ def load_dataset(path, encoding=None) -> tuple[pd.DataFrame, object | None]:
     through that layout so that its headers become field codes. The layout is None when none fits with
     all its required fields (a school's own sheet stays as headed, and is not checked against a layout
     it only resembles)."""
-    from .dbf import read_dbf
     from .layouts import recognize_layout
-    from .tables import read_table
+    from .tables import load_file
 
     path = Path(path)
-    is_dbf = path.suffix.lower() == ".dbf"
-    df = read_dbf(path, encoding=encoding) if is_dbf else read_table(path, encoding=encoding)
+    is_dbf = path.suffix.lower() == ".dbf" or path.is_dir()
+    df = load_file(path, encoding=encoding)
     try:
         lay = recognize_layout(df.columns, headers=not is_dbf)[0]
     except LayoutError:
@@ -141,7 +140,7 @@ def load_dataset(path, encoding=None) -> tuple[pd.DataFrame, object | None]:
     cols = {(lay.match_header(str(c)) if not is_dbf else None) or str(c).strip().upper() for c in df.columns}
     if not set(lay.required) <= cols:
         return df, None
-    return (df, lay) if is_dbf else (read_table(path, layout=lay, encoding=encoding), lay)
+    return (df, lay) if is_dbf else (load_file(path, lay, encoding=encoding), lay)
 
 
 def _term(name: str) -> str:

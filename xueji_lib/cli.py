@@ -50,23 +50,10 @@ def _cmd_info(args) -> int:
 
 
 def load_file(path, layout=None, encoding=None, progress=True):
-    """Load a DBF, xlsx or csv by its extension (the one place the command line picks a loader).
-    ``progress=True``: a long read shows its progress on stderr (stdout is left to the results)."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if path.is_dir() and (path / "_conversion.json").is_file():  # a DBF converted by `xueji parquet`
-        from .parquet import read_parquet_folder
+    """``tables.load_file`` with progress on stderr by default (stdout is left to the results)."""
+    from .tables import load_file as load
 
-        return read_parquet_folder(path)
-    if suffix == ".dbf":
-        from .dbf import read_dbf
-
-        return read_dbf(path, encoding=encoding, progress=progress)
-    if suffix in (".xlsx", ".xlsm", ".xls", ".csv", ".txt"):
-        from .tables import read_table
-
-        return read_table(path, layout=layout, encoding=encoding, progress=progress)
-    raise XuejiError(f"文件 {path}：不认识的文件类型 {suffix or '（无扩展名）'}，支持 .dbf、.xlsx、.csv")
+    return load(path, layout, encoding=encoding, progress=progress)
 
 
 CATEGORIES = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
@@ -509,6 +496,11 @@ def _cmd_samples(args) -> int:
     return 0
 
 
+def _engine_argument(p) -> None:
+    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
+                                    "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="xueji", description="学籍数据工具：读取、核对、对比学籍文件")
     sub = parser.add_subparsers(dest="command", metavar="命令")
@@ -597,8 +589,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <注册上报文件名>_核对结果")
     p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
     p.add_argument("--unmask", action="store_true", help="核对结果.xlsx 中显示身份证号等原值（默认遮盖）")
-    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
-                                       "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
+    _engine_argument(p)
     p.set_defaults(func=_cmd_reconcile)
 
     p = sub.add_parser("compare", help="名单对比：两个学期（或学校与教育局）的花名册，找出新增、减少、变化、调动、重复和疑似流失",
@@ -614,8 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <新名单文件名>_对比结果")
     p.add_argument("--encoding", help="指定输入文件的编码（CSV、DBF），如 gb18030")
     p.add_argument("--unmask", action="store_true", help="对比结果.xlsx 的名单中显示学籍号、身份证件号、电话、地址原值（默认遮盖）")
-    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
-                                       "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
+    _engine_argument(p)
     p.set_defaults(func=_cmd_compare)
 
     p = sub.add_parser("report", help="运行报告笔记本，生成离线 HTML 报告、表格工作簿和运行记录",
@@ -626,8 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", dest="params", nargs=2, action="append", metavar=("名称", "值"),
                    help="报告参数，可重复，如 -p admission 录取名单.dbf -p year 2026 -p school_code 00123")
     p.add_argument("--out", default="reports", metavar="目录", help="报告的根目录，默认 reports")
-    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
-                                       "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
+    _engine_argument(p)
     p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("schedule", help="按 YAML 文件依次运行多个报告（可用通配符取最新的输入文件），供 cron 定时运行",

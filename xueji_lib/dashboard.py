@@ -20,8 +20,9 @@ import html
 import json
 import os
 import tempfile
+import shutil
 import time
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from urllib.parse import parse_qs
 
 import pandas as pd
@@ -436,19 +437,27 @@ class ComparePage:
             self.kind.value = guess_kind(self.cat, self.left.value, self.right.value)
 
     def _inputs(self):
-        """(left frame, right frame, extra frame or None, names, year, category) from the chosen source."""
+        """(left frame, right frame, extra frame or None, names, year, category) from the chosen source.
+        Uploads are written as <temp folder>/left|right/<the file's base name> (extension whitelisted)."""
         if self.source.value == "upload":
             frames = []
-            for up, name in ((self.up_left, "第一份"), (self.up_right, "第二份")):
+            for up, name, side in ((self.up_left, "第一份", "left"), (self.up_right, "第二份", "right")):
                 if not up.value:
                     raise XuejiError(f"请先选择{name}文件")
                 item = up.value[0]
-                suffix = Path(str(item["name"])).suffix.lower()
-                if suffix not in UPLOAD_SUFFIXES:
+                base = PureWindowsPath(str(item["name"])).name  # the base name only, whatever the browser sent
+                suffix = Path(base).suffix.lower()
+                if suffix not in UPLOAD_SUFFIXES or base.startswith("."):
                     raise XuejiError(f"{name}文件的类型 {suffix or '（无扩展名）'} 不支持：只能上传 .dbf、.xlsx、.csv")
-                path = Path(self._tmp.name, f"{'left' if name == '第一份' else 'right'}{suffix}")
+                folder = Path(self._tmp.name, side)  # fixed folder per side; the clerk's file name inside it
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                path = folder / base
                 path.write_bytes(bytes(item["content"]))
-                frames.append(load_dataset(path)[0])
+                try:
+                    frames.append(load_dataset(path)[0])
+                except XuejiError as exc:  # the loader names the file, row and field: show the clerk's name
+                    raise XuejiError(f"上传的{name}文件：" + str(exc).replace(str(folder) + os.sep, "")) from exc
             names = tuple(Path(str(u.value[0]["name"])).name for u in (self.up_left, self.up_right))
             return frames[0], frames[1], None, names, None, None
         ids = [self.left.value, self.right.value, self.extra.value]

@@ -525,12 +525,9 @@ def load_input(path, progress=True):
     Progress shows in the notebook while it runs (left out of the exported HTML)."""
     if not path:
         return None
-    from .dbf import read_dbf
-    from .tables import read_table
+    from .tables import load_file
 
-    if str(path).lower().endswith(".dbf"):
-        return read_dbf(path, progress=progress)
-    return read_table(path, progress=progress)
+    return load_file(path, progress=progress)
 
 
 def validation_table(vres):
@@ -603,12 +600,9 @@ def load_roster(path, layout="k12_student", progress=True):
     Progress shows in the notebook while it runs (left out of the exported HTML)."""
     if not path:
         return None
-    from .dbf import read_dbf
-    from .tables import read_table
+    from .tables import load_file
 
-    if str(path).lower().endswith(".dbf"):
-        return read_dbf(path, progress=progress)
-    return read_table(path, layout=layout, progress=progress)
+    return load_file(path, layout, progress=progress)
 
 
 def compare_counts_table(result):

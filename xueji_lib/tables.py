@@ -49,7 +49,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import FileFormatError, WriteError
+from .errors import FileFormatError, WriteError, XuejiError
 from .layouts import Layout, load_layout, normalize_header
 from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, LoadWarning
 from .privacy import mask_value, personal_kind
@@ -903,6 +903,31 @@ def _read_text(path: Path, layout: Layout | None, encoding: str | None, data: by
     df.attrs["load_report"] = LoadReport(path=str(path), format="csv", records=len(df), fields=fields,
                                          encoding=enc, warnings=warns, extra=extra)
     return df
+
+
+def load_file(path, layout=None, *, encoding=None, progress=None) -> pd.DataFrame:
+    """Load a file by its type — the one place that picks a loader: a DBF with ``read_dbf`` (``layout`` is not
+    needed: DBF fields are codes already), a sheet or CSV with ``read_table`` through ``layout``, a folder
+    converted by ``dbf_to_parquet`` with ``read_parquet_folder``. Used by the command line, the reports and the
+    dashboards' catalogue.
+
+        >>> df = load_file("data_samples/k12/学生名单_2026春.xlsx", "k12_student")
+        >>> len(df), "XJH" in df.columns
+        (1437, True)
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.is_dir() and (path / "_conversion.json").is_file():
+        from .parquet import read_parquet_folder
+
+        return read_parquet_folder(path)
+    if suffix == ".dbf":
+        from .dbf import read_dbf
+
+        return read_dbf(path, encoding=encoding, progress=progress)
+    if suffix in XLSX_SUFFIXES or suffix in TEXT_SUFFIXES or suffix == ".xls":
+        return read_table(path, layout=layout, encoding=encoding, progress=progress)
+    raise XuejiError(f"文件 {path}：不认识的文件类型 {suffix or '（无扩展名）'}，支持 .dbf、.xlsx、.csv")
 
 
 def read_table(path, layout=None, *, sheet=None, encoding=None, progress=None) -> pd.DataFrame:
