@@ -54,7 +54,7 @@ class DashboardServer:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
+            os.killpg(self.proc.pid, signal.SIGTERM)  # Voila shuts its kernels down and exits
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:

@@ -434,6 +434,8 @@ def _cmd_dashboard(args) -> int:
     print(f"  学生查询 {base}/voila/render/学生查询.ipynb?token={token}")
     print(f"  名单对比 {base}/voila/render/名单对比.ipynb?token={token}")
     print(f"审计日志：{env['XUEJI_AUDIT_LOG']}；按 Ctrl+C 停止。", flush=True)
+    if os.name == "posix":  # become Voila: a service manager's SIGTERM (or Ctrl+C) reaches the server itself
+        os.execve(argv[0], argv, env)
     try:
         return subprocess.call(argv, env=env)
     except KeyboardInterrupt:
