@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from xueji_lib import compare, handoff, read_dbf, read_table, reconcile
+from xueji_lib import compare, dbf_to_parquet, handoff, read_dbf, read_table, reconcile
 from xueji_lib.engine import DuckDBEngine, EngineError, SparkEngine, connect
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
@@ -85,9 +85,32 @@ def test_statistics_are_the_same_on_spark(spark):
         pd.testing.assert_frame_equal(spk.tables[title], duck.tables[title])
 
 
+def test_sql_cleanup_matches_pandas_on_spark(spark):
+    from tests.test_sqlnorm import check_engine
+
+    eng = connect(spark)
+    try:
+        check_engine(eng)
+    finally:
+        eng.close()
+
+
+def test_reconcile_reads_converted_folders_on_spark(spark, tmp_path):
+    """The executors read the Parquet parts themselves and work out the keys (D and N fields, 学历类别 by
+    name, search keys with full-width and 15-digit 身份证号): the same result as DuckDB and as all-text frames."""
+    from tests.test_parquet import check_typed_pair
+
+    check_typed_pair(tmp_path, engine=spark)
+    eng = connect(spark)  # a caller's engine: the run's views are dropped and its kept tables unpersisted
+    reconcile(tmp_path / "adm_dbf.parquet", tmp_path / "reg_dbf.parquet", engine=eng)
+    assert spark.catalog.listTables() == [] and not eng.kept
+    eng.close()
+
+
 def test_command_line_engine_option(spark_cluster, tmp_path):
-    """`xueji reconcile --engine spark://…` (its own Spark application on the cluster) writes the same
-    summary and the same 资格有误.dbf as the default engine. Runs last: the test cluster's one worker core is
+    """`xueji reconcile --engine spark://…` (its own Spark application on the cluster) over folders converted
+    by `xueji parquet` writes the same counts, the same 资格有误.dbf / 未注册.dbf and results.csv as the default
+    engine over the DBFs. Runs last: the test cluster's one worker core is
     released by this module's session first, else the command's application would wait for it."""
     import json
     from pyspark.sql import SparkSession
@@ -101,14 +124,24 @@ def test_command_line_engine_option(spark_cluster, tmp_path):
 
     xueji = str(Path(sys.executable).with_name("xueji"))
     hei = SAMPLES / "hei"
-    args = ["reconcile", "--admission", str(hei / "10_录取名单.dbf"), "--registration", str(hei / "10_注册上报.dbf"),
-            "--states", str(hei / "10_新生状态.dbf"), "--year", "2026", "--category", "10"]
+    folders = {}
+    for name in ("10_录取名单", "10_注册上报"):  # the Spark run reads converted folders: the executors read the parts
+        folders[name] = tmp_path / f"{name}.parquet"
+        dbf_to_parquet(hei / f"{name}.dbf", folders[name], records_per_part=400, workers=1)
+    tail = ["--states", str(hei / "10_新生状态.dbf"), "--year", "2026", "--category", "10"]
+    runs = {"duckdb": ["--admission", str(hei / "10_录取名单.dbf"), "--registration", str(hei / "10_注册上报.dbf")],
+            "spark": ["--admission", str(folders["10_录取名单"]), "--registration", str(folders["10_注册上报"]),
+                      "--engine", spark_cluster.master_url]}
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
     out = {}
-    for name, extra in (("duckdb", []), ("spark", ["--engine", spark_cluster.master_url])):
-        proc = subprocess.run([xueji, *args, "--out", str(tmp_path / name), *extra], capture_output=True,
+    for name, args in runs.items():
+        proc = subprocess.run([xueji, "reconcile", *args, *tail, "--out", str(tmp_path / name)], capture_output=True,
                               text=True, env=env, timeout=600)
         assert proc.returncode == 0, proc.stderr[-2000:]
         out[name] = json.loads((tmp_path / name / "summary.json").read_text("utf-8"))
-    assert out["spark"] == out["duckdb"] and out["spark"]["registration"]["total"] == 995
-    assert (tmp_path / "spark" / "资格有误.dbf").read_bytes() == (tmp_path / "duckdb" / "资格有误.dbf").read_bytes()
+    assert "由计算引擎直接读取" in proc.stdout
+    for key in ("registration", "admission"):
+        assert out["spark"][key] == out["duckdb"][key]
+    assert out["spark"]["registration"]["total"] == 995
+    for name in ("资格有误.dbf", "未注册.dbf", "results.csv"):
+        assert (tmp_path / "spark" / name).read_bytes() == (tmp_path / "duckdb" / name).read_bytes(), name

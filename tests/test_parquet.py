@@ -417,14 +417,97 @@ def test_commands_read_a_converted_folder_like_the_dbf(tmp_path):
     assert len(back) == len(direct) and list(back.columns) == list(direct.columns)
     assert back["KSH"].tolist() == direct["KSH"].tolist()
     out = {}
+
+    def run(how, adm, reg):
+        return subprocess.run([xueji, "reconcile", "--admission", str(adm), "--registration", str(reg), "--year",
+                               "2026", "--category", "10", "--out", str(tmp_path / how)], capture_output=True, text=True)
+
     for how, adm, reg in (("dbf", hei / "10_录取名单.dbf", hei / "10_注册上报.dbf"),
                           ("parquet", folders["10_录取名单"], folders["10_注册上报"])):
-        proc = subprocess.run([xueji, "reconcile", "--admission", str(adm), "--registration", str(reg), "--year",
-                               "2026", "--category", "10", "--out", str(tmp_path / how)], capture_output=True, text=True)
+        proc = run(how, adm, reg)
         assert proc.returncode == 0, proc.stderr
         out[how] = json.loads((tmp_path / how / "summary.json").read_text("utf-8"))
+    # the folders are read by the engine (only the listed records come back, for the lists)
+    assert "由计算引擎直接读取），995 条记录" in proc.stdout and "录取 1000 + 注册 995 = 1995 行" in proc.stdout
     assert out["parquet"]["registration"] == out["dbf"]["registration"]
     assert out["parquet"]["admission"] == out["dbf"]["admission"]
+    for name in ("资格有误.dbf", "未注册.dbf", "results.csv"):
+        assert (tmp_path / "parquet" / name).read_bytes() == (tmp_path / "dbf" / name).read_bytes(), name
     next(folders["10_注册上报"].glob("part-00001.parquet")).unlink()
     with pytest.raises(xj.ParquetConversionError, match="转换还没有完成"):
         read_parquet_folder(folders["10_注册上报"])
+    proc = run("again", folders["10_录取名单"], folders["10_注册上报"])
+    assert proc.returncode != 0 and "转换还没有完成" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ reconcile reads a converted folder itself
+
+TYPED_FIELDS = {"KSH": ("C", 14, 0), "XM": ("C", 30, 0), "SFZH": ("C", 40, 0), "CSRQ": ("D", 8, 0),
+                "CC": ("C", 10, 0), "XXXS": ("C", 12, 0), "LQNF": ("N", 4, 0), "XLLB": ("C", 12, 0),
+                "YXDM": ("C", 10, 0)}
+
+
+def typed_reconcile_pair(folder: Path) -> dict:
+    """An admission DBF and a registration DBF whose 出生日期 is a D field and 录取年份 an N field, with the
+    search keys made awkward: one registration record without 考生号 whose 身份证号 is written in full-width
+    digits with a blank, one whose admission counterpart has an 18-digit 1990s 身份证号 written with 15
+    digits, one found by 姓名+出生日期 only, 学历类别 written as its name. Returns the DBF paths and the same
+    records as all-text frames (dates YYYYMMDD, years as digits) — the types must not change the verdict."""
+    from xueji_lib.validate import normalized_ids
+
+    adm, reg = synth.make_registration_pair(400, seed=3)
+    adm, reg = adm[list(TYPED_FIELDS)].copy(), reg[[c for c in TYPED_FIELDS if c in reg.columns]].copy()
+    reg["LQNF"], reg["XLLB"] = "2026", "10"
+    reg.loc[reg.index[::7], "XLLB"] = "普通本专科"
+    blank = reg.index[reg["KSH"].str.strip() == ""]
+    assert len(blank) == 1
+    full = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+    sf = reg.at[blank[0], "SFZH"]
+    reg.at[blank[0], "SFZH"] = sf[:6].translate(full) + " " + sf[6:]
+    matched = [i for i in reg.index if reg.at[i, "KSH"].strip() and (adm["KSH"] == reg.at[i, "KSH"]).sum() == 1]
+    fifteen, by_birth = matched[5], matched[9]
+    a15 = adm.index[adm["KSH"] == reg.at[fifteen, "KSH"]][0]
+    old15 = "110105" + "930417" + "123"
+    adm.at[a15, "SFZH"] = normalized_ids(pd.Series([old15])).iloc[0]
+    adm.at[a15, "CSRQ"] = "19930417"
+    reg.at[fifteen, "SFZH"], reg.at[fifteen, "CSRQ"], reg.at[fifteen, "KSH"] = old15, "19930417", ""
+    reg.at[by_birth, "SFZH"], reg.at[by_birth, "KSH"] = "", ""
+
+    def dbf(frame, name):
+        fields = [(c, *TYPED_FIELDS[c]) for c in frame.columns]
+        rows = [[str(v).encode("gbk") if c != "CSRQ" else str(v).encode() for c, v in zip(frame.columns, rec)]
+                for rec in frame.itertuples(index=False)]
+        path = folder / f"{name}.dbf"
+        path.write_bytes(build_dbf(fields, rows))
+        return path
+
+    return {"adm_dbf": dbf(adm, "录取"), "reg_dbf": dbf(reg, "注册"), "adm_text": adm.reset_index(drop=True),
+            "reg_text": reg.reset_index(drop=True), "fifteen": reg.index.get_loc(fifteen) + 1,
+            "by_birth": reg.index.get_loc(by_birth) + 1, "blank": reg.index.get_loc(blank[0]) + 1}
+
+
+def check_typed_pair(tmp_path: Path, engine=None) -> None:
+    """Over the converted folders (read by the engine) = over the read DBFs = over the all-text frames."""
+    pair = typed_reconcile_pair(tmp_path)
+    adm, reg = xj.read_dbf(pair["adm_dbf"]), xj.read_dbf(pair["reg_dbf"])
+    assert str(reg["CSRQ"].dtype).startswith("datetime64") and str(adm["LQNF"].dtype) in ("int64", "Int64")
+    folders = {}
+    for key in ("adm_dbf", "reg_dbf"):
+        folders[key] = tmp_path / f"{key}.parquet"
+        xj.dbf_to_parquet(pair[key], folders[key], records_per_part=150, workers=1)
+    text = xj.reconcile(pair["adm_text"], pair["reg_text"])
+    typed = xj.reconcile(adm, reg, engine=engine)
+    folder = xj.reconcile(folders["adm_dbf"], folders["reg_dbf"], engine=engine)
+    for res in (typed, folder):
+        assert res.counts == text.counts
+        pd.testing.assert_frame_equal(res.registration, text.registration)
+        pd.testing.assert_frame_equal(res.admission, text.admission)
+    by_row = text.registration.set_index("row")
+    assert by_row.at[pair["blank"], "match_by"] == "身份证号"
+    assert by_row.at[pair["fifteen"], "match_by"] == "身份证号"
+    assert by_row.at[pair["by_birth"], "match_by"] == "姓名+出生日期"
+    assert text.counts["registration"]["missing_key"] == 3
+
+
+def test_reconcile_reads_a_converted_folder_itself(tmp_path):
+    check_typed_pair(tmp_path)

@@ -153,3 +153,20 @@ def test_a_code_and_its_label_are_the_same_value():
     res = xj.reconcile(adm, reg)
     assert statuses(res)[0][:2] == ["matched", "key_mismatch"]
     assert "层次不同：录取为“05”，注册为“专科”" in res.registration.at[1, "reasons"]
+
+
+def test_a_callers_engine_is_left_as_it_was():
+    """An Engine passed in is not closed, and keeps only its own tables: the lists' tables, the kept keys and
+    the matching tables of the run are dropped (on Spark: unpersisted — tests/test_engines.py)."""
+    from xueji_lib.engine import DuckDBEngine
+
+    eng = DuckDBEngine()
+    eng.register("mine", pd.DataFrame({"k": [1]}))
+    adm = xj.read_dbf(SAMPLES / "hei" / "10_录取名单.dbf")
+    reg = xj.read_dbf(SAMPLES / "hei" / "10_注册上报.dbf")
+    res = xj.reconcile(adm, reg, year=2026, category="10", engine=eng)
+    assert res.counts["registration"]["matched"] == 986
+    left = eng.con.sql("SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() "
+                       "WHERE NOT internal").fetchall()
+    assert left == [("mine",)] and eng.scalar("SELECT count(*) FROM mine") == 1  # frames registered show as views
+    eng.close()

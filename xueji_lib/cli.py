@@ -186,17 +186,38 @@ def _refuse_overwrite(out: Path, names, inputs) -> None:
                 raise XuejiError(f"输出目录 {out} 中的结果文件 {name} 会覆盖输入文件 {path}：请用 --out 指定另一个目录")
 
 
-def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), verb: str = "核对"):
+def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), verb: str = "核对", *,
+                keep_folder: bool = False):
     """Load one input (DBF as it is; a sheet through ``layout``, so that its headers become field codes) and
-    check that it has records and the fields in ``need`` (a code, or a tuple of alternatives)."""
+    check that it has records and the fields in ``need`` (a code, or a tuple of alternatives).
+    ``keep_folder``: a folder converted by ``xueji parquet`` is checked from its Parquet footers and returned
+    as its path, for the engine to read (reconcile)."""
     from .layouts import load_layout
+    from .parquet import is_parquet_folder, parquet_shape
 
+    if keep_folder and is_parquet_folder(path):
+        records, columns = parquet_shape(path)
+        if records == 0:
+            raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。")
+        import pandas as pd
+
+        _need_fields(pd.DataFrame(columns=columns), path, what, need, verb)
+        return path
     table = path.suffix.lower() != ".dbf"
     df = load_file(path, layout=load_layout(layout) if (table and layout) else None, encoding=encoding)
     if len(df) == 0:
         raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。请确认导出时选对了名单和条件，或文件没有只导出表头。")
     _need_fields(df, path, what, need, verb)
     return df
+
+
+def _columns(data) -> list:
+    """The column names of a loaded frame or of a converted folder (from its Parquet footer)."""
+    if not isinstance(data, os.PathLike):
+        return list(data.columns)
+    from .parquet import parquet_shape
+
+    return parquet_shape(data)[1]
 
 
 FIELD_ZH = {"KSH": "考生号", "ZT": "入学状态", "XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号",
@@ -218,6 +239,11 @@ def _need_fields(df, path, what, need, verb: str = "核对") -> None:
 def _print_read(path, df, what) -> None:
     from .loadinfo import load_report
 
+    if isinstance(df, os.PathLike):  # a converted folder the engine reads
+        from .parquet import parquet_shape
+
+        print(f"{what}：{path}（xueji parquet 转换的文件夹，由计算引擎直接读取），{parquet_shape(df)[0]} 条记录")
+        return
     rep = load_report(df)
     print(f"读入{what}：{path}，{len(df)} 条记录")
     for w in (rep.warnings if rep else ()):
@@ -239,8 +265,9 @@ def _cmd_reconcile(args) -> int:
     out = Path(args.out) if args.out else Path.cwd() / f"{inputs['registration'].stem}_核对结果"
     _refuse_overwrite(out, RECONCILE_OUTPUT_NAMES.values(), inputs.values())
 
-    adm = _load_input(inputs["admission"], "录取数据", "chsi_admission", args.encoding, need=("KSH",))
-    reg = _load_input(inputs["registration"], "注册上报", "chsi_registration", args.encoding, need=("KSH",))
+    adm = _load_input(inputs["admission"], "录取数据", "chsi_admission", args.encoding, need=("KSH",), keep_folder=True)
+    reg = _load_input(inputs["registration"], "注册上报", "chsi_registration", args.encoding, need=("KSH",),
+                      keep_folder=True)
     states = None
     if args.states:
         states = _load_input(inputs["states"], "新生状态名单", "chsi_new_student_status", args.encoding,
@@ -251,13 +278,13 @@ def _cmd_reconcile(args) -> int:
         _print_read(inputs["states"], states, "新生状态名单")
     try:  # a common slip: the two files given the other way round
         pair = [load_layout("chsi_admission"), load_layout("chsi_registration")]
-        if (recognize_layout(adm.columns, candidates=pair)[0].name == "chsi_registration"
-                and recognize_layout(reg.columns, candidates=pair)[0].name == "chsi_admission"):
+        if (recognize_layout(_columns(adm), candidates=pair)[0].name == "chsi_registration"
+                and recognize_layout(_columns(reg), candidates=pair)[0].name == "chsi_admission"):
             print("注意：--admission 给的文件像注册上报，--registration 给的像录取数据，两者可能给反了；"
                   "下面仍按给定的顺序核对。", file=sys.stderr)
     except LayoutError:
         pass
-    cols = {str(c).strip().upper() for c in adm.columns}
+    cols = {str(c).strip().upper() for c in _columns(adm)}
     if year is None and "LQNF" not in cols:
         print("提示：没有给 --year，录取数据中也没有录取年份字段 LQNF：录取年份不参与比对。")
     if category is None and "XLLB" not in cols:
@@ -275,9 +302,10 @@ def _cmd_reconcile(args) -> int:
     print(result.summary())
     for note in files.notes:
         print(f"注意：{note}")
-    nq, nn = len(reg) - c["registration"]["matched"], c["admission"]["not_registered"]
+    n_adm, n_reg = c["admission"]["total"], c["registration"]["total"]
+    nq, nn = n_reg - c["registration"]["matched"], c["admission"]["not_registered"]
     print(f"\n已写出（目录 {out}）：")
-    print(f"  {files['results'].name}  每条记录一行：录取 {len(adm)} + 注册 {len(reg)} = {len(adm) + len(reg)} 行，"
+    print(f"  {files['results'].name}  每条记录一行：录取 {n_adm} + 注册 {n_reg} = {n_adm + n_reg} 行，"
           "供其他程序读取（UTF-8）")
     print(f"  {files['qualification_errors'].name}  注册上报中没有通过比对的 {nq} 条（资格有误），按上传结构，JYJG 字段为原因"
           if nq else f"  {files['qualification_errors'].name}  注册上报全部通过比对（空名单）")

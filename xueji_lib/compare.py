@@ -30,7 +30,7 @@ from .errors import LayoutError
 from .layouts import Layout, load_layout
 from .normalize import STR, date_text, key_text
 from .privacy import mask_value, personal_kind, mask_series
-from .engine import borrowed, connect
+from .engine import engine_for
 from .progress import Progress
 from .validate import normalized_ids
 
@@ -712,14 +712,10 @@ def _compare(old, new, key, changes, old_name, new_name, fields, layout, changes
         missing = [f for f in flds if not (o.has(f) and n.has(f))]
         if missing:
             raise LayoutError("要比较的字段不在两份名单中：" + "、".join(missing))
-    con = connect(engine)
-    try:
+    with engine_for(engine) as con:
         task.step("匹配")
         m = _match(con, o, n, key, id_level, flds)
         result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task)
-    finally:
-        if not borrowed(engine):
-            con.close()
     codes, counts = np.unique(m.how, return_counts=True)
     by = {m.levels[k - 1]: int(v) for k, v in zip(codes.tolist(), counts.tolist())}
     return CompareResult(old=result["old"], new=result["new"], changes=result["changes"], key_used=key,
@@ -1158,14 +1154,13 @@ def handoff(graduates: pd.DataFrame, intake: pd.DataFrame, key: str | None = Non
         chain = chain[chain.index(k):]
     if not chain:
         raise LayoutError("毕业生和新生名单没有共同的学籍号、身份证件号，也没有姓名+性别+出生日期，无法查找")
-    con = connect(engine)
     g_hit = np.full(g.n, -1, np.int64)          # the intake record each graduate was found as (first)
     g_how = np.full(g.n, "", "<U12")
     g_all: dict[int, list[int]] = {}             # every intake record found for a graduate (duplicates)
     t_hit = np.full(t.n, -1, np.int64)
     t_how = np.full(t.n, "", "<U12")
     ambiguous: dict[int, list[int]] = {}
-    try:
+    with engine_for(engine) as con:
         for level in chain:
             free_g, free_t = np.flatnonzero(g_hit < 0), np.flatnonzero(t_hit < 0)
             if not len(free_g) or not len(free_t):
@@ -1191,9 +1186,6 @@ def handoff(graduates: pd.DataFrame, intake: pd.DataFrame, key: str | None = Non
             bb, aa = b[back], a[back]
             first_t = np.unique(bb, return_index=True)[1]
             t_hit[bb[first_t]], t_how[bb[first_t]] = aa[first_t], level
-    finally:
-        if not borrowed(engine):
-            con.close()
 
     any_key = np.zeros(g.n, bool)
     for level in chain:

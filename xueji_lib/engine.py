@@ -19,6 +19,7 @@ give, e.g. ``SPARK_MASTER``/``spark-defaults.conf``) gives a SparkEngine; ``engi
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -46,12 +47,51 @@ class Engine:
     def unregister(self, name: str) -> None:
         raise NotImplementedError
 
+    def register_parquet(self, name: str, files: list[str]) -> None:
+        """A table over Parquet files the engine reads itself (nothing passes through this process)."""
+        raise NotImplementedError
+
+    def view(self, name: str, query: str) -> None:
+        """``query`` as a view ``name`` (worked out each time it is read)."""
+        raise NotImplementedError
+
+    def keep(self, name: str, query: str) -> None:
+        """The result of ``query`` kept in the engine as table ``name`` (worked out once, used many times)."""
+        raise NotImplementedError
+
+    def columns(self, name: str) -> dict[str, str]:
+        """Column name → type name (lower case, the engine's own words: varchar/string, date, bigint…)."""
+        raise NotImplementedError
+
+    def ident(self, name: str) -> str:
+        """``name`` quoted as an identifier."""
+        raise NotImplementedError
+
     def sql(self, query: str) -> pa.Table:
         raise NotImplementedError
 
     def scalar(self, query: str):
         t = self.sql(query)
         return t.column(0)[0].as_py() if t.num_rows else None
+
+    @contextlib.contextmanager
+    def scope(self):
+        """Every table registered, viewed or kept inside the ``with`` is dropped at its end (how a caller's
+        engine — a SparkSession used for several runs — is left as it was given)."""
+        before = set(self._made())
+        try:
+            yield self
+        finally:
+            for name in reversed([n for n in self._made() if n not in before]):
+                self.unregister(name)
+
+    def _made(self) -> dict:
+        if not hasattr(self, "_names"):
+            self._names = {}
+        return self._names
+
+    def _named(self, name: str) -> None:
+        self._made()[name] = None
 
     def close(self) -> None:
         pass
@@ -72,12 +112,41 @@ class DuckDBEngine(Engine):
         import duckdb  # here: importing xueji_lib stays light
 
         self.con = duckdb.connect()
+        self.made: dict[str, str] = {}  # views and tables made by register_parquet / keep
 
     def register(self, name, data):
+        self._named(name)
         self.con.register(name, data)
 
     def unregister(self, name):
-        self.con.unregister(name)
+        self._made().pop(name, None)
+        kind = self.made.pop(name, None)
+        if kind:
+            self.con.execute(f"DROP {kind} IF EXISTS {self.ident(name)}")
+        else:
+            self.con.unregister(name)
+
+    def register_parquet(self, name, files):
+        self._named(name)
+        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {self.ident(name)} AS SELECT * FROM read_parquet([{listed}])")
+        self.made[name] = "VIEW"
+
+    def view(self, name, query):
+        self._named(name)
+        self.con.execute(f"CREATE OR REPLACE TEMP VIEW {self.ident(name)} AS {query}")
+        self.made[name] = "VIEW"
+
+    def keep(self, name, query):
+        self._named(name)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.ident(name)} AS {query}")
+        self.made[name] = "TABLE"
+
+    def columns(self, name):
+        return {c: t.lower() for c, t, *_ in self.con.execute(f"DESCRIBE {self.ident(name)}").fetchall()}
+
+    def ident(self, name):
+        return '"' + name.replace('"', '""') + '"'
 
     def sql(self, query):
         return self.con.sql(query).to_arrow_table()
@@ -96,10 +165,12 @@ class SparkEngine(Engine):
     def __init__(self, session, staging: str | None = None):
         self.spark = session
         self.views: set[str] = set()
+        self.kept: dict = {}  # name → persisted DataFrame (keep)
         self.staging = staging if staging is not None else _default_staging(session)
         self._tmp = None
 
     def register(self, name, data):
+        self._named(name)
         if not isinstance(data, pa.Table):
             data = data.copy(deep=False)
             data.attrs = {}  # a loaded frame's LoadReport is not for Spark
@@ -112,22 +183,54 @@ class SparkEngine(Engine):
                 self._tmp = tempfile.mkdtemp(prefix="xueji-spark-", dir=self.staging)
             path = os.path.join(self._tmp, f"{name}-{len(os.listdir(self._tmp))}.parquet")
             pq.write_table(data, path, row_group_size=1 << 20)
-            frame = self.spark.read.parquet("file://" + path if "://" not in path else path)
+            frame = self.spark.read.parquet(_uri(path))
         else:  # a remote cluster without shared storage: the rows travel through the driver
             frame = self.spark.createDataFrame(data)
+        self._view(name, frame)
+
+    def unregister(self, name):
+        self._made().pop(name, None)
+        if name in self.views:
+            self.views.discard(name)
+            kept = self.kept.pop(name, None)
+            if kept is not None:
+                kept.unpersist()
+            self.spark.catalog.dropTempView(name)
+
+    def register_parquet(self, name, files):
+        self._named(name)
+        self._view(name, self.spark.read.parquet(*[_uri(f) for f in files]))
+
+    def view(self, name, query):
+        self._named(name)
+        self._view(name, self._run(lambda: self.spark.sql(query)))
+
+    def keep(self, name, query):
+        self._named(name)
+        from pyspark import StorageLevel
+
+        frame = self._run(lambda: self.spark.sql(query).persist(StorageLevel.MEMORY_AND_DISK))
+        self._view(name, frame)
+        self.kept[name] = frame
+
+    def columns(self, name):
+        return {f.name: f.dataType.simpleString().lower() for f in self.spark.table(name).schema.fields}
+
+    def ident(self, name):
+        return "`" + name.replace("`", "``") + "`"
+
+    def _view(self, name, frame):
         frame.createOrReplaceTempView(name)
         self.views.add(name)
 
-    def unregister(self, name):
-        if name in self.views:
-            self.views.discard(name)
-            self.spark.catalog.dropTempView(name)
-
-    def sql(self, query):
+    def _run(self, work):
         try:
-            return self.spark.sql(query).toArrow()
+            return work()
         except Exception as exc:  # noqa: BLE001 - Spark raises its own exception classes
             raise EngineError(f"Spark 执行查询出错：{str(exc).splitlines()[0]}") from exc
+
+    def sql(self, query):
+        return self._run(lambda: self.spark.sql(query).toArrow())
 
     def close(self):
         import shutil
@@ -137,6 +240,12 @@ class SparkEngine(Engine):
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+
+
+def _uri(path) -> str:
+    """A local path as the file:// URI Spark needs (its default file system may be HDFS); URIs unchanged."""
+    text = str(path)
+    return text if "://" in text else "file://" + os.path.abspath(text)
 
 
 def _default_staging(session) -> str | None:
@@ -223,6 +332,19 @@ def connect(engine=None) -> Engine:
     if type(engine).__name__ == "SparkSession":
         return SparkEngine(engine)
     raise EngineError(f"不认识的计算引擎 {engine!r}")
+
+
+@contextlib.contextmanager
+def engine_for(engine):
+    """``connect(engine)`` for one operation: an engine made here is closed at the end; a caller's Engine is
+    left with only the tables it had (``Engine.scope``)."""
+    con = connect(engine)
+    try:
+        with con.scope():
+            yield con
+    finally:
+        if not borrowed(engine):
+            con.close()
 
 
 def borrowed(engine) -> bool:

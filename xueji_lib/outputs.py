@@ -446,7 +446,8 @@ def write_reconcile_outputs(result, admission: pd.DataFrame, registration: pd.Da
                             registration_layout="chsi_registration",
                             admission_layout="chsi_admission") -> ValidationOutputs:
     """Write what ``xueji reconcile`` gives the clerk for ``result`` (from ``reconcile(admission,
-    registration, …)``, the same two frames):
+    registration, …)``, the same two frames — or folders converted by ``dbf_to_parquet``, from which only the
+    listed records are read):
 
     - ``results.csv`` — ``result.results()``: one row per input record of both sides (UTF-8 with BOM);
     - ``资格有误.dbf`` — the registration records that do not match (``qualification_errors()``) in the
@@ -470,9 +471,10 @@ def write_reconcile_outputs(result, admission: pd.DataFrame, registration: pd.Da
     from .reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES, STATUS_ZH
 
     reg_res, adm_res = result.registration, result.admission
-    if len(reg_res) != len(registration) or len(adm_res) != len(admission):
-        raise ValueError(f"核对结果有 {len(adm_res)} 条录取、{len(reg_res)} 条注册记录，传入的是 {len(admission)}、"
-                         f"{len(registration)} 条：请传入核对时用的同一组 DataFrame")
+    n_reg, n_adm = _count(registration), _count(admission)
+    if len(reg_res) != n_reg or len(adm_res) != n_adm:
+        raise ValueError(f"核对结果有 {len(adm_res)} 条录取、{len(reg_res)} 条注册记录，传入的是 {n_adm}、"
+                         f"{n_reg} 条：请传入核对时用的同一组 DataFrame")
     reg_lay = load_layout(registration_layout)
     adm_lay = load_layout(admission_layout)
     sources = dict(sources or {})
@@ -710,7 +712,7 @@ def _reason_texts(frame: pd.DataFrame, status_zh: dict) -> pd.Series:
 
 def _write_jyjg_dbf(df, idx, reasons, path, lay: Layout, encoding_notes, notes, full_values_in) -> None:
     """The records ``idx`` (0-based) of ``df`` in ``lay`` plus JYJG C(254) holding ``reasons``."""
-    frame = _layout_frame(df.iloc[idx], lay)
+    frame = _layout_frame(_rows(df, idx), lay)
     frame["JYJG"] = [_fit_bytes(s, JYJG_WIDTH) for s in reasons.tolist()]
     jlay = replace(lay, fields=tuple(f for f in lay.fields if f.code != "JYJG") + (JYJG_FIELD,))
     _write_failed_dbf(frame, idx, path, jlay, encoding_notes, notes, full_values_in=full_values_in)
@@ -732,12 +734,31 @@ def _row_numbers(s: pd.Series) -> pd.Series:
     return s.astype("float64").reset_index(drop=True)
 
 
+def _rows(source, idx) -> pd.DataFrame:
+    """The records at ``idx`` (0-based) of a frame, or of a folder converted by ``dbf_to_parquet`` (only
+    those records are read)."""
+    idx = np.asarray(idx, dtype=np.int64)
+    if isinstance(source, pd.DataFrame):
+        return source.iloc[idx]
+    from .parquet import read_parquet_rows
+
+    return read_parquet_rows(source, idx + 1)
+
+
+def _count(source) -> int:
+    if isinstance(source, pd.DataFrame):
+        return len(source)
+    from .parquet import parquet_shape
+
+    return parquet_shape(source)[0]
+
+
 def _records(df: pd.DataFrame | None, idx: np.ndarray, lay: Layout | None, unmask: bool) -> pd.DataFrame:
     """The input records at ``idx`` (0-based), personal columns masked unless ``unmask``; an Excel layout's
     columns under the template's Chinese headers."""
     if df is None:
         return pd.DataFrame(index=range(len(idx)))
-    sub = df.iloc[np.asarray(idx, dtype=np.int64)].reset_index(drop=True)
+    sub = _rows(df, idx).reset_index(drop=True)
     if not unmask:
         sub = mask_frame(sub, lay)
     if lay is not None and lay.format == "excel":

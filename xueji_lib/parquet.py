@@ -50,7 +50,8 @@ from .errors import XuejiError
 from .loadinfo import MAX_EXAMPLES, LoadWarning, load_report
 
 __all__ = ["dbf_to_parquet", "ParquetConversion", "ParquetConversionError", "ParquetCountError",
-           "MANIFEST_NAME", "ROW_COLUMN", "read_parquet_folder"]
+           "MANIFEST_NAME", "ROW_COLUMN", "read_parquet_folder", "read_parquet_rows",
+           "parquet_parts", "parquet_shape", "is_parquet_folder"]
 
 MANIFEST_NAME = "_conversion.json"
 ROW_COLUMN = "_row"
@@ -387,6 +388,15 @@ def read_parquet_folder(out_dir) -> pd.DataFrame:
     """
     import pyarrow.parquet as pq
 
+    files = parquet_parts(out_dir)
+    table = pa.concat_tables([pq.read_table(f) for f in files]) if files else None
+    df = table.to_pandas() if table is not None else pd.DataFrame()
+    return df.drop(columns=[ROW_COLUMN], errors="ignore").reset_index(drop=True)
+
+
+def parquet_parts(out_dir) -> list[Path]:
+    """The part files of a finished ``dbf_to_parquet`` folder, in record order — what an engine reads
+    (``reconcile`` given the folder). An error when the conversion is not complete or the DBF has changed."""
     out = Path(out_dir)
     manifest = _read_manifest(out)
     if not manifest or not manifest.get("source"):
@@ -403,9 +413,44 @@ def read_parquet_folder(out_dir) -> pd.DataFrame:
         st = src.stat()
         if (st.st_size, st.st_mtime_ns) != (manifest["source"]["size"], manifest["source"]["mtime_ns"]):
             raise ParquetConversionError(out, src, "DBF 文件在转换之后改动过：请用 xueji parquet --restart 重新转换")
-    table = pa.concat_tables([pq.read_table(out / p["file"]) for p in parts]) if parts else None
-    df = table.to_pandas() if table is not None else pd.DataFrame()
-    return df.drop(columns=[ROW_COLUMN], errors="ignore").reset_index(drop=True)
+    return [out / p["file"] for p in parts]
+
+
+def is_parquet_folder(path) -> bool:
+    """Whether ``path`` is a folder written by ``dbf_to_parquet`` (it has the manifest)."""
+    p = Path(path)
+    return p.is_dir() and (p / MANIFEST_NAME).is_file()
+
+
+def parquet_shape(out_dir) -> tuple[int, list[str]]:
+    """(records, column names without ``_row``) of a finished folder, from the Parquet footers only."""
+    import pyarrow.parquet as pq
+
+    files = parquet_parts(out_dir)
+    if not files:
+        return 0, []
+    names = [n for n in pq.read_schema(files[0]).names if n != ROW_COLUMN]
+    return sum(pq.read_metadata(f).num_rows for f in files), names
+
+
+def read_parquet_rows(out_dir, rows) -> pd.DataFrame:
+    """The records with the given row numbers (1-based, as in results; in the order given) from a finished
+    folder, as ``read_parquet_folder`` would give them — reading only the row groups that hold them. How the
+    lists of a reconciliation over a converted folder get their records without loading the whole file."""
+    import pyarrow.dataset as ds
+
+    wanted = np.asarray(rows, dtype=np.int64)
+    table = ds.dataset([str(f) for f in parquet_parts(out_dir)], format="parquet").to_table(
+        filter=ds.field(ROW_COLUMN).isin(pa.array(np.unique(wanted))))
+    got = table.column(ROW_COLUMN).to_numpy()
+    order = np.argsort(got)
+    pos = np.minimum(np.searchsorted(got[order], wanted), max(len(got) - 1, 0))
+    if len(wanted) and (not len(got) or (got[order][pos] != wanted).any()):
+        missing = sorted(set(wanted.tolist()) - set(got.tolist()))[:5]
+        source = (_read_manifest(Path(out_dir)) or {}).get("source", {}).get("path", "（未知）")
+        raise ParquetConversionError(out_dir, source, f"转换结果中没有第 {'、'.join(map(str, missing))} 行")
+    picked = table.take(pa.array(order[pos])) if len(wanted) else table.slice(0, 0)
+    return picked.drop_columns([ROW_COLUMN]).to_pandas()
 
 
 # ------------------------------------------------------------------------------------------------ helpers

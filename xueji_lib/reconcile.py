@@ -12,11 +12,14 @@ The verdict is the platform's: a registration record matches when 录取年份 +
 agree (学历类别 50 also 学习形式); padding and case are normalised, nothing else is forgiven. When the 考生号
 finds nothing, the counterpart is looked for by 身份证号 (15 and 18 digits alike), then 姓名+出生日期, then a
 考生号 one digit or one adjacent swap away (same year and school) — and the difference is explained.
-The joins run in DuckDB over the pandas frames; only the few records that differ are explained in Python.
+The keys are worked out and joined by the engine (DuckDB in this process by default, or Spark), over the
+frames or over folders converted by ``dbf_to_parquet``; only the few records that differ are explained in
+Python.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -24,8 +27,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from . import sqlnorm
 from .codes import load_code_table
-from .engine import Engine, borrowed, connect
+from .engine import Engine, engine_for
 from .normalize import STR, date_text, key_text
 from .progress import Progress
 from .validate import normalized_ids
@@ -140,53 +144,91 @@ def _label(s: pd.Series | None, table: str) -> pd.Series | None:
     return load_code_table(table).to_label(raw).fillna(raw)
 
 
-def _prepare(df: pd.DataFrame, year, category) -> pd.DataFrame:
-    """The columns the platform's match compares, for every record (cheap: strip/upper and code tables
-    over distinct values). The search keys of the counterpart search are added by ``_search_keys`` only
-    for the few records that need them."""
-    n = len(df)
-    out = pd.DataFrame({"row": np.arange(1, n + 1)})
-    ksh = _col(df, "KSH")
-    if ksh is None:
+# The fields the reconciliation reads: name used below → the names a list may give it (the first present wins).
+FIELDS = {"KSH": ("KSH",), "XM": ("XM",), "CC": ("CC",), "XXXS": ("XXXS",), "LQNF": ("LQNF",), "XLLB": ("XLLB",),
+          "SFZH": ("SFZH", "ZJHM", "SFZJH"), "CSRQ": ("CSRQ", "CSNY"), "YXDM": ("YXDM",)}
+PREPARED = ["row", "ksh_raw", "ksh", "xm", "cc", "xxxs", "year", "cat"]
+
+
+def _source(con: Engine, side: str, data) -> dict[str, str]:
+    """The list as engine view ``{side}_in``: ``_row`` and, under the names of FIELDS, the fields it has. A
+    frame is registered with just those columns; a folder converted by ``dbf_to_parquet`` is read by the
+    engine itself (its ``_row`` is read_dbf's row). Returns field → its text as SQL."""
+    if isinstance(data, (str, os.PathLike)):
+        from .parquet import parquet_parts
+
+        con.register_parquet(f"{side}_raw", [str(f) for f in parquet_parts(data)])
+        present = {str(c).upper(): c for c in con.columns(f"{side}_raw")}
+    else:
+        present = {str(c).upper(): c for c in data.columns}
+    chosen = {}
+    for f, names in FIELDS.items():
+        hit = next((present[n] for n in names if n in present), None)
+        if hit is not None:
+            chosen[f] = hit
+    if not isinstance(data, (str, os.PathLike)):  # only the columns used travel to the engine
+        con.register(f"{side}_raw", pd.DataFrame({"_row": np.arange(1, len(data) + 1, dtype=np.int64),
+                                                  **{f: data[c].reset_index(drop=True) for f, c in chosen.items()}}))
+        chosen = {f: f for f in chosen}
+    listed = "".join(f", {con.ident(c)} AS {f}" for f, c in chosen.items())
+    con.view(f"{side}_in", f"SELECT _row{listed} FROM {side}_raw")
+    types = con.columns(f"{side}_in")
+    return {f: sqlnorm.text(f, types[f]) for f in chosen}
+
+
+def _prepare(con: Engine, side: str, data, year, category) -> pd.DataFrame:
+    """The columns the platform's match compares, for every record, worked out by the engine where the list
+    lies and kept there as ``{side}_p``; returned as a frame in row order (what the verdict and the sentences
+    read). The search keys of the counterpart search are added by ``_search_keys`` only for the few
+    records that need them."""
+    expr = _source(con, side, data)
+    if "KSH" not in expr:
         from .errors import LayoutError
 
         raise LayoutError("缺少考生号字段 KSH，无法核对")
-    out["ksh_raw"] = ksh.fillna("").str.strip()
-    out["ksh"] = out["ksh_raw"].str.upper()
-    xm = _col(df, "XM")
-    out["xm"] = xm.fillna("").str.strip() if xm is not None else ""
-    # 层次 and 学习形式 as written (stripped); a code and its label count as equal, which is settled by
-    # _same_labels for the few pairs whose written values differ
-    for c, code in (("cc", "CC"), ("xxxs", "XXXS")):
-        col = _col(df, code)
-        out[c] = col.fillna("").str.strip() if col is not None else ""
-    ly = _col(df, "LQNF")
-    out["year"] = ly.fillna("").str.strip() if ly is not None else (str(year) if year else "")
-    if year and ly is not None:
-        out["year"] = out["year"].where(out["year"] != "", str(year))
-    lc = _col(df, "XLLB")
-    cat = load_code_table("xllb").to_code(lc.fillna("").str.strip()) if lc is not None else None
-    out["cat"] = (cat.fillna(lc.fillna("").str.strip()) if cat is not None else (str(category) if category else ""))
-    if category and lc is not None:
-        out["cat"] = out["cat"].where(out["cat"] != "", str(category))
-    for c in ("ksh", "ksh_raw", "xm", "cc", "xxxs", "year", "cat"):
+
+    def stripped(f):
+        return f"coalesce({sqlnorm.strip(expr[f])}, '')" if f in expr else "''"
+
+    year_sql = sqlnorm.literal(year if year else "")
+    cat_sql = sqlnorm.literal(category if category else "")
+    join = ""
+    if "XLLB" in expr:  # 学历类别 as its code: the few distinct values looked up in the code table once each
+        written = con.sql(f"SELECT DISTINCT {stripped('XLLB')} AS v FROM {side}_in").column("v").to_pandas()
+        codes = load_code_table("xllb").to_code(written.astype(STR))
+        con.register(f"{side}_xllb", pd.DataFrame({"v": written.astype(STR), "code": codes.astype(STR)}))
+        join = f"LEFT JOIN {side}_xllb AS m ON m.v = s.lc"
+    year_col = f"CASE WHEN s.ly = '' THEN {year_sql} ELSE s.ly END" if "LQNF" in expr else year_sql
+    cat_col = (f"CASE WHEN coalesce(m.code, s.lc) = '' THEN {cat_sql} ELSE coalesce(m.code, s.lc) END"
+               if "XLLB" in expr else cat_sql)
+    con.keep(f"{side}_p", f"""
+        SELECT s._row AS row, s.ksh_raw, upper(s.ksh_raw) AS ksh, s.xm, s.cc, s.xxxs, {year_col} AS year,
+               {cat_col} AS cat
+        FROM (SELECT _row, {stripped('KSH')} AS ksh_raw, {stripped('XM')} AS xm, {stripped('CC')} AS cc,
+                     {stripped('XXXS')} AS xxxs, {stripped('LQNF')} AS ly, {stripped('XLLB')} AS lc
+              FROM {side}_in) AS s {join}""")
+    out = con.sql(f"SELECT * FROM {side}_p ORDER BY row").to_pandas()
+    for c in PREPARED[1:]:
         out[c] = out[c].astype(STR)
-    out.attrs["source"] = df
+    out.attrs["side"] = side
     return out
 
 
-def _search_keys(prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
-    """row, ksh, xm and the normalised 身份证号, 出生日期 and 院校代码 of the given (1-based) rows."""
-    df = prep.attrs["source"]
-    idx = np.asarray(rows, dtype=np.int64) - 1
-    sub = df.iloc[idx]
-    out = pd.DataFrame({"row": np.asarray(rows, dtype=np.int64), "ksh": prep["ksh"].iloc[idx].to_numpy(),
-                        "xm": prep["xm"].iloc[idx].to_numpy()})
-    sf = _col(sub, "SFZH", "ZJHM", "SFZJH")
+def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """row, ksh, xm and the normalised 身份证号, 出生日期 and 院校代码 of the given (1-based) rows: their raw
+    values fetched from the engine, normalised here by the same functions validation uses."""
+    side = prep.attrs["side"]
+    rows = np.asarray(rows, dtype=np.int64)
+    con.register(f"{side}_rows", pd.DataFrame({"_row": rows}))
+    fetched = con.sql(f"SELECT * FROM {side}_in JOIN {side}_rows USING (_row) ORDER BY _row").to_pandas()
+    con.unregister(f"{side}_rows")
+    idx = rows - 1
+    out = pd.DataFrame({"row": rows, "ksh": prep["ksh"].iloc[idx].to_numpy(), "xm": prep["xm"].iloc[idx].to_numpy()})
+    sf = _col(fetched, "SFZH")
     out["sfzh"] = normalized_ids(sf).fillna("").to_numpy() if sf is not None else ""
-    bd = _col(sub, "CSRQ", "CSNY")
+    bd = _col(fetched, "CSRQ")
     out["csrq"] = date_text(bd).fillna("").to_numpy() if bd is not None else ""
-    yx = _col(sub, "YXDM")
+    yx = _col(fetched, "YXDM")
     out["yxdm"] = key_text(yx).fillna("").to_numpy() if yx is not None else ""
     for c in ("ksh", "xm", "sfzh", "csrq", "yxdm"):
         out[c] = out[c].astype(STR)
@@ -195,10 +237,15 @@ def _search_keys(prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------- matching
 
-def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | None = None,
+def reconcile(admission, registration, year: int | None = None,
               category: str | None = None, states: pd.DataFrame | None = None, *,
               progress=None, engine=None) -> ReconcileResult:
     """Match ``registration`` against ``admission`` the way the platform does; explain every difference.
+
+    ``admission`` and ``registration`` are frames (read_dbf, read_table) or folders converted by
+    ``dbf_to_parquet``: a folder is read by the engine itself, which works out the keys there; this process
+    receives the compared columns and, for the few records without a 考生号 counterpart, their search keys —
+    never the whole records. Rows are read_dbf's in both cases, so the result is the same.
 
     ``year`` (录取年份) and ``category`` (学历类别) are used where the files have no LQNF/XLLB columns.
     ``states`` (KSH + ZT, the platform's new-student state lists) splits unregistered admissions by state.
@@ -216,12 +263,8 @@ def reconcile(admission: pd.DataFrame, registration: pd.DataFrame, year: int | N
     {'放弃入学资格': 2, '保留入学资格': 2, 'none': 2, '取消入学资格': 1}
     """
     with Progress(progress, "核对", steps=RECONCILE_STEPS) as task:
-        con = connect(engine)
-        try:
+        with engine_for(engine) as con:
             return _reconcile(admission, registration, year, category, states, task, con)
-        finally:
-            if not borrowed(engine):
-                con.close()
 
 
 RECONCILE_STEPS = ("准备", "按考生号匹配", "查找对应记录", "比对字段", "判定与说明")
@@ -229,17 +272,15 @@ RECONCILE_STEPS = ("准备", "按考生号匹配", "查找对应记录", "比对
 
 def _reconcile(admission, registration, year, category, states, task: Progress, con: Engine) -> ReconcileResult:
     task.step("准备")
-    a = _prepare(admission, year, category)
-    r = _prepare(registration, year, category)
-    con.register("a", a[["row", "ksh"]])
-    con.register("r", r[["row", "ksh"]])
+    a = _prepare(con, "a", admission, year, category)
+    r = _prepare(con, "r", registration, year, category)
 
     # Registration side: missing and duplicated 考生号 first (every copy).
     task.step("按考生号匹配")
     r_status = np.zeros(len(r), np.int8)
     missing = (r["ksh"] == "").to_numpy()
     r_status[missing] = S["missing_key"]
-    repeated = con.sql("SELECT ksh FROM r WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1")
+    repeated = con.sql("SELECT ksh FROM r_p WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1")
     dup = (~missing) & r["ksh"].isin(repeated.column("ksh").to_pylist()).to_numpy()
     r_status[dup] = S["duplicate_key"]
 
@@ -248,12 +289,10 @@ def _reconcile(admission, registration, year, category, states, task: Progress, 
     # The first admission record of each 考生号 (a duplicated admission 考生号 is rare: its later copies stay
     # unpaired and are judged by the counterpart search), joined with the platform's field comparisons in
     # the same pass, so the million exact pairs are never joined twice.
-    a_repeats = con.scalar("SELECT count(*) - count(DISTINCT ksh) FROM a")
-    first_a = a[DIFF_COLUMNS] if a_repeats == 0 else a.loc[~a["ksh"].duplicated().to_numpy(), DIFF_COLUMNS]
-    con.register("a1", first_a)
-    con.register("rr", r[DIFF_COLUMNS])
+    a_repeats = con.scalar("SELECT count(*) - count(DISTINCT ksh) FROM a_p")
+    first_a = "a_p" if a_repeats == 0 else "(SELECT * FROM a_p WHERE row IN (SELECT min(row) FROM a_p GROUP BY ksh))"
     exact = con.sql(f"""
-        SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM rr AS r JOIN a1 AS a USING (ksh)
+        SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM r_p AS r JOIN {first_a} AS a USING (ksh)
         WHERE r.ksh <> '' ORDER BY r.row""").to_pandas()
     pairs = [exact.assign(match_by="考生号", how=HOW.index("考生号"))]
     r_paired = np.zeros(len(r), bool)
@@ -261,8 +300,8 @@ def _reconcile(admission, registration, year, category, states, task: Progress, 
     a_paired = np.zeros(len(a), bool)
     a_paired[exact["a_row"].to_numpy() - 1] = True
     task.step("查找对应记录")
-    seeking = _search_keys(r, np.flatnonzero(~dup & ~r_paired) + 1)
-    free_a = _search_keys(a, np.flatnonzero(~a_paired) + 1)
+    seeking = _search_keys(con, r, np.flatnonzero(~dup & ~r_paired) + 1)
+    free_a = _search_keys(con, a, np.flatnonzero(~a_paired) + 1)
     # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away.
     for how, cond in (("身份证号", "r.sfzh = a.sfzh AND r.sfzh <> ''"),
                       ("姓名+出生日期", "r.xm = a.xm AND r.csrq = a.csrq AND r.xm <> '' AND r.csrq <> ''")):
@@ -283,7 +322,7 @@ def _reconcile(admission, registration, year, category, states, task: Progress, 
     task.step("比对字段")
     searched = pd.concat(pairs[1:], ignore_index=True) if len(pairs) > 1 else pairs[0].iloc[:0, :2]
     if len(searched):
-        flags = _differences(con, a, r, searched[["a_row", "r_row"]])
+        flags = _differences(con, searched[["a_row", "r_row"]])
         searched = searched.assign(**{k: v for k, v in flags.items()})
     pairs = pd.concat([pairs[0], searched], ignore_index=True)
     _same_labels(a, r, pairs)
@@ -482,7 +521,6 @@ def _coded(codes: np.ndarray, texts, mask=None) -> pd.Series:
     return pd.Series(arr.cast(pa.large_string()), dtype=STR)
 
 
-DIFF_COLUMNS = ["row", "ksh", "xm", "cc", "xxxs", "year", "cat"]
 DIFF_FLAGS = ("ksh", "xm", "cc", "xxxs", "year", "cat")
 # The platform's match, field by field (学习形式 only for 学历类别 50; year and category only where both
 # sides know them). True = the field differs.
@@ -492,15 +530,12 @@ DIFF_SQL = """a.ksh <> r.ksh AS ksh, a.xm <> r.xm AS xm, a.cc <> r.cc AS cc,
         a.cat <> r.cat AND a.cat <> '' AND r.cat <> '' AS cat"""
 
 
-def _differences(con: Engine, a, r, pairs) -> dict[str, np.ndarray]:
+def _differences(con: Engine, pairs) -> dict[str, np.ndarray]:
     """Per pair (in the order given), which key fields differ — in the engine, fetched as boolean columns."""
-    con.register("da", a[DIFF_COLUMNS])
-    con.register("dr", r[DIFF_COLUMNS])
     con.register("dp", pairs[["a_row", "r_row"]].assign(i=np.arange(len(pairs))))
     t = con.sql(f"""SELECT {DIFF_SQL}
-        FROM dp AS p JOIN da AS a ON a.row = p.a_row JOIN dr AS r ON r.row = p.r_row ORDER BY p.i""")
-    for name in ("da", "dr", "dp"):
-        con.unregister(name)
+        FROM dp AS p JOIN a_p AS a ON a.row = p.a_row JOIN r_p AS r ON r.row = p.r_row ORDER BY p.i""")
+    con.unregister("dp")
     return {c: t.column(c).to_numpy(zero_copy_only=False).astype(bool) for c in t.column_names}
 
 

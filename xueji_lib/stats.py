@@ -551,14 +551,10 @@ def _sort(table: pd.DataFrame, dim: _Dim) -> pd.DataFrame:
 
 def _tables(cur: _Collector, prev: _Collector | None, total: int, prev_total: int | None, engine=None
             ) -> tuple[dict[str, pd.DataFrame], list[str]]:
-    from .engine import borrowed, connect
+    from .engine import engine_for
 
-    con = connect(engine)
-    try:
+    with engine_for(engine) as con:
         return _tables_on(con, cur, prev, total, prev_total)
-    finally:
-        if not borrowed(engine):
-            con.close()
 
 
 def _tables_on(con, cur: _Collector, prev: _Collector | None, total: int, prev_total: int | None
