@@ -107,6 +107,25 @@ def test_reconcile_reads_converted_folders_on_spark(spark, tmp_path):
     eng.close()
 
 
+def test_compare_reads_converted_folders_on_spark(spark, tmp_path):
+    """The executors read the compared fields of both rosters from the parts: the same result as the
+    sample workbooks and the DBFs on DuckDB."""
+    from tests.test_parquet import check_roster_folders
+
+    check_roster_folders(tmp_path, engine=spark)
+
+
+def test_statistics_read_converted_folders_on_spark(spark, tmp_path):
+    """The executors group the records of the folders (K-12 rosters, registration and admission lists):
+    the same tables and notes as over the frames on DuckDB; 生源省份 and 入学年龄 of awkward records as
+    worked out by hand."""
+    from tests.test_parquet import AWKWARD, awkward_folder, check_awkward, check_stats_folders
+
+    check_stats_folders(tmp_path, engine=spark)
+    check_awkward(AWKWARD, engine=spark)
+    check_awkward(awkward_folder(tmp_path), engine=spark)
+
+
 def test_command_line_engine_option(spark_cluster, tmp_path):
     """`xueji reconcile --engine spark://…` (its own Spark application on the cluster) over folders converted
     by `xueji parquet` writes the same counts, the same 资格有误.dbf / 未注册.dbf and results.csv as the default

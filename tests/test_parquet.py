@@ -511,3 +511,146 @@ def check_typed_pair(tmp_path: Path, engine=None) -> None:
 
 def test_reconcile_reads_a_converted_folder_itself(tmp_path):
     check_typed_pair(tmp_path)
+
+
+# ------------------------------------------------------------------- compare reads converted folders too
+
+def roster_dbfs(folder: Path) -> dict:
+    """The K-12 sample rosters (2025秋, 2026春) written as DBFs (出生日期 a D field), converted to folders."""
+    k12 = Path(__file__).resolve().parent.parent / "data_samples" / "k12"
+    out = {"changes": xj.read_table(k12 / "学籍异动_2026春.xlsx", "k12_changes")}
+    for term in ("2025秋", "2026春"):
+        frame = xj.read_table(k12 / f"学生名单_{term}.xlsx", "k12_student")
+        out[f"{term}_text"] = frame
+        fields = [(c, "D", 8, 0) if c == "CSRQ" else
+                  (c, "C", max(1, int(frame[c].fillna("").map(lambda v: len(str(v).encode("gbk"))).max())), 0)
+                  for c in frame.columns]
+        rows = [[("" if pd.isna(v) else str(v)).encode("gbk") for v in rec] for rec in frame.itertuples(index=False)]
+        path = folder / f"学生名单_{term}.dbf"
+        path.write_bytes(build_dbf(fields, rows))
+        out[term] = path
+        out[f"{term}_folder"] = folder / f"学生名单_{term}.parquet"
+        xj.dbf_to_parquet(path, out[f"{term}_folder"], records_per_part=500, workers=1)
+    return out
+
+
+def check_roster_folders(tmp_path: Path, engine=None) -> None:
+    """compare over the folders (the engine reads the compared fields; only keys, context columns and the
+    records that differ are read here) = over the read DBFs = over the sample workbooks."""
+    r = roster_dbfs(tmp_path)
+    text = xj.compare(r["2025秋_text"], r["2026春_text"], changes=r["changes"])
+    dbf = xj.compare(xj.read_dbf(r["2025秋"]), xj.read_dbf(r["2026春"]), changes=r["changes"])
+    folder = xj.compare(r["2025秋_folder"], r["2026春_folder"], changes=r["changes"], engine=engine)
+    for res in (dbf, folder):
+        assert res.counts == text.counts and res.matched_by_counts == text.matched_by_counts
+        for side in ("old", "new", "changes"):
+            pd.testing.assert_frame_equal(getattr(res, side), getattr(text, side), check_dtype=False)
+    # the planted differences are there, so the comparison of fields and the fallbacks did run
+    assert {"moved", "changed", "removed", "added"} <= set(text.new["status"]) | set(text.old["status"])
+
+
+def test_compare_reads_converted_folders(tmp_path):
+    check_roster_folders(tmp_path)
+
+
+def test_cli_compare_takes_converted_folders(tmp_path):
+    """`xueji compare` over two converted folders writes what it writes over the DBFs (same counts, same
+    results.csv; the lists' records read from the folders)."""
+    import json
+    import subprocess
+    import sys
+
+    xueji = str(Path(sys.executable).with_name("xueji"))
+    r = roster_dbfs(tmp_path)
+    changes = Path(__file__).resolve().parent.parent / "data_samples" / "k12" / "学籍异动_2026春.xlsx"
+    out = {}
+    for how, old, new in (("dbf", r["2025秋"], r["2026春"]), ("folder", r["2025秋_folder"], r["2026春_folder"])):
+        proc = subprocess.run([xueji, "compare", str(old), str(new), "--changes", str(changes), "--out",
+                               str(tmp_path / how)], capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        out[how] = json.loads((tmp_path / how / "summary.json").read_text("utf-8"))
+    assert "由计算引擎直接读取），1442 条记录" in proc.stdout and "旧 1442 + 新 1437 = 2879 行" in proc.stdout
+    assert out["folder"]["old"] == out["dbf"]["old"] and out["folder"]["new"] == out["dbf"]["new"]
+    assert (tmp_path / "folder" / "results.csv").read_bytes() == (tmp_path / "dbf" / "results.csv").read_bytes()
+    from openpyxl import load_workbook
+
+    sheets = {}
+    for how in ("dbf", "folder"):  # every sheet but 汇总 (which names the inputs) holds the same cells
+        wb = load_workbook(tmp_path / how / "对比结果.xlsx", read_only=True)
+        sheets[how] = {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()]
+                       for ws in wb.worksheets if ws.title != "汇总"}
+    assert sheets["folder"] == sheets["dbf"] and len(sheets["dbf"]) >= 3
+
+
+# ----------------------------------------------------------------- statistics read converted folders too
+
+def check_stats_folders(tmp_path: Path, engine=None) -> None:
+    """k12_stats and higher_ed_stats over converted folders (the engine groups the records; only distinct
+    values come back) give the tables and notes they give over the frames."""
+    (tmp_path / "k12").mkdir()
+    r = roster_dbfs(tmp_path / "k12")
+    frames = xj.k12_stats(r["2026春_text"], previous=r["2025秋_text"])
+    folders = xj.k12_stats(r["2026春_folder"], previous=r["2025秋_folder"], engine=engine)
+    assert (folders.total, folders.previous_total, folders.notes) == (frames.total, frames.previous_total, frames.notes)
+    assert list(folders.tables) == list(frames.tables)
+    for title, table in frames.tables.items():
+        pd.testing.assert_frame_equal(folders.tables[title], table, obj=title)
+    hei = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
+    folder = {}
+    for name in ("10_录取名单", "10_注册上报"):
+        folder[name] = tmp_path / f"{name}.parquet"
+        xj.dbf_to_parquet(hei / f"{name}.dbf", folder[name], records_per_part=300, workers=1)
+    reg, adm = xj.read_dbf(hei / "10_注册上报.dbf"), xj.read_dbf(hei / "10_录取名单.dbf")
+    frames = xj.higher_ed_stats(reg, admission=adm, year=2026, category="10")
+    folders = xj.higher_ed_stats(folder["10_注册上报"], admission=folder["10_录取名单"], year=2026, category="10",
+                                 engine=engine)
+    assert folders.notes == frames.notes and list(folders.tables) == list(frames.tables)
+    for title, table in frames.tables.items():
+        pd.testing.assert_frame_equal(folders.tables[title], table, obj=title)
+    assert "各专业注册率" in frames.tables and "按生源省份" in frames.tables
+
+
+def test_statistics_read_converted_folders(tmp_path):
+    check_stats_folders(tmp_path)
+
+
+AWKWARD = pd.DataFrame({
+    "KSH": ["26110101000001", "12345", "", "26990101000001", "26440101000002", "26440101000002"],
+    "SFZH": ["", "４４０１０１２００７０１０１００１Ｘ", " 110105 800101 001", "", "", ""],
+    "CSRQ": ["20080517", "", "20070231", "", "20100101", "20100101"],
+    "RXRQ": ["20260901", "", "20260901", "20260901", "20260901", "20260901"]}, dtype="str")
+
+
+def awkward_stats(data, engine=None):
+    res = xj.higher_ed_stats(data, year=2026, engine=engine)
+    prov = res.table("按生源省份").set_index("生源省份")
+    age = res.table("按入学年龄").set_index("年龄段")["人数"]
+    return res, prov, age
+
+
+def check_awkward(data, engine=None) -> None:
+    """By hand: 广东省 by 考生号 twice and by a full-width 身份证号 once; 北京市 by 考生号 and by a 15-digit
+    身份证号 written with blanks; a 14-digit 考生号 whose 3rd–4th digits are no province, without 身份证号;
+    ages from 出生日期, else (missing or 0231) from the 身份证号, at 入学日期 else 2026-09-01."""
+    res, prov, age = awkward_stats(data, engine)
+    assert prov.loc["广东省", ["人数", "其中按考生号", "其中按身份证号"]].tolist() == [3, 2, 1]
+    assert prov.loc["北京市", ["人数", "其中按考生号", "其中按身份证号"]].tolist() == [2, 1, 1]
+    assert prov.loc["无法确定", "人数"] == 1
+    assert age[["17岁及以下", "18岁", "19岁", "30岁以上", "无法计算", "合计"]].tolist() == [2, 1, 1, 1, 1, 6]
+    assert ("生源省份：3 条按 14 位考生号的第 3–4 位（生源省级代码），2 条按身份证号前 2 位（考生号不是 14 位数字，"
+            "或 14 位考生号第 3–4 位不是省级代码的 1 条），1 条无法确定") in res.notes
+    assert ("入学年龄按周岁计算：4 条以入学日期为准，1 条入学日期缺失或无效，按 2026 年 9 月 1 日 计算，"
+            "出生日期取自出生日期字段 3 条、取自身份证号 2 条，1 条无法计算（出生日期无效或晚于入学日期）") in res.notes
+
+
+def awkward_folder(tmp_path: Path) -> Path:
+    fields = [(c, "C", 40, 0) for c in AWKWARD.columns]
+    rows = [[v.encode("gbk") for v in rec] for rec in AWKWARD.itertuples(index=False)]
+    (tmp_path / "awkward.dbf").write_bytes(build_dbf(fields, rows))
+    xj.dbf_to_parquet(tmp_path / "awkward.dbf", tmp_path / "awkward.parquet", records_per_part=4, workers=1)
+    return tmp_path / "awkward.parquet"
+
+
+def test_statistics_of_awkward_dates_and_ids(tmp_path):
+    check_awkward(AWKWARD)
+    check_awkward(awkward_folder(tmp_path))

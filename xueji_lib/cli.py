@@ -196,12 +196,10 @@ def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), ve
     from .parquet import is_parquet_folder, parquet_shape
 
     if keep_folder and is_parquet_folder(path):
-        records, columns = parquet_shape(path)
+        records = parquet_shape(path)[0]
         if records == 0:
             raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。")
-        import pandas as pd
-
-        _need_fields(pd.DataFrame(columns=columns), path, what, need, verb)
+        _need_fields(_framed(path), path, what, need, verb)
         return path
     table = path.suffix.lower() != ".dbf"
     df = load_file(path, layout=load_layout(layout) if (table and layout) else None, encoding=encoding)
@@ -218,6 +216,15 @@ def _columns(data) -> list:
     from .parquet import parquet_shape
 
     return parquet_shape(data)[1]
+
+
+def _framed(data):
+    """A loaded frame, or an empty frame with a converted folder's columns (for the field checks)."""
+    if not isinstance(data, os.PathLike):
+        return data
+    import pandas as pd
+
+    return pd.DataFrame(columns=_columns(data))
 
 
 FIELD_ZH = {"KSH": "考生号", "ZT": "入学状态", "XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号",
@@ -322,6 +329,16 @@ def _load_roster(path: Path, what: str, encoding):
     template), a DBF as it is (its layout, when recognised, only names fields and marks personal ones)."""
     from .layouts import load_layout
 
+    from .parquet import is_parquet_folder, parquet_shape
+
+    if is_parquet_folder(path):  # converted by xueji parquet: the engine reads it (compare)
+        records, columns = parquet_shape(path)
+        if records == 0:
+            raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法对比。")
+        try:
+            return path, recognize_layout(columns, headers=False)[0]
+        except LayoutError:
+            return path, None
     table = path.suffix.lower() != ".dbf"
     df = load_file(path, encoding=encoding)
     if len(df) == 0:
@@ -353,7 +370,7 @@ def _cmd_compare(args) -> int:
     ids = ("SFZJH", "SFZH", "ZJHM")
     for df, path, what in ((old, inputs["old"], "旧名单"), (new, inputs["new"], "新名单")):
         need = [("XJH", *ids)] if key is None else [ids] if key in ids else [key]
-        _need_fields(df, path, what, need, "对比")
+        _need_fields(_framed(df), path, what, need, "对比")
     changes = None
     if args.changes:
         changes = _load_input(inputs["changes"], "异动名单", "k12_changes", args.encoding, need=("YDLB",),
@@ -373,13 +390,13 @@ def _cmd_compare(args) -> int:
     fields = None
     if args.ignore:
         ignore = {f.strip().upper() for item in args.ignore for f in str(item).replace("，", ",").split(",") if f.strip()}
-        common = {str(c).upper() for c in old.columns} & {str(c).upper() for c in new.columns}
+        common = {str(c).upper() for c in _columns(old)} & {str(c).upper() for c in _columns(new)}
         unknown = sorted(ignore - common)
         if unknown:
             raise XuejiError(f"--ignore 中的字段 {'、'.join(unknown)} 不在两份名单中（请写字段代码，如 NJ）")
         used = key or ("XJH" if "XJH" in common else None)
         skip = ignore | ({used} if used else set()) | (set(ids) if used in ids or used is None else set())
-        fields = [str(c).upper() for c in old.columns if str(c).upper() in common and str(c).upper() not in skip]
+        fields = [str(c).upper() for c in _columns(old) if str(c).upper() in common and str(c).upper() not in skip]
         print(f"不比较的字段：{'、'.join(sorted(ignore))}")
 
     result = compare(old, new, key=key, changes=changes, old_name=names[0], new_name=names[1], fields=fields,
@@ -396,7 +413,8 @@ def _cmd_compare(args) -> int:
     print(result.summary())
     lost = len(result.unexplained_removals())
     print(f"\n已写出（目录 {out}）：")
-    print(f"  {files['results'].name}  每条记录一行：旧 {len(old)} + 新 {len(new)} = {len(old) + len(new)} 行，"
+    n_old, n_new = len(result.old), len(result.new)
+    print(f"  {files['results'].name}  每条记录一行：旧 {n_old} + 新 {n_new} = {n_old + n_new} 行，"
           "供其他程序读取（UTF-8；学籍号、身份证件号已遮盖）")
     print(f"  {files['workbook'].name}  汇总、疑似流失（{lost} 人，按学校）、按学校、减少、新增、变化、调动、重复、无法对应"
           + ("、异动名单" if changes is not None else "")

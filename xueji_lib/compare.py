@@ -18,7 +18,9 @@ column; Python formats sentences only for the records that have something to say
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -346,16 +348,28 @@ def _title(name: str, side: str) -> str:
 class _Roster:
     """One input frame, positional (0-based) throughout. Whole columns are only converted where that is
     free (``col``) or needed for every record (the key); everything else is computed on the few positions
-    that need it (``at``, ``norm_at``, ``key_at``)."""
+    that need it (``at``, ``norm_at``, ``key_at``).
 
-    def __init__(self, df: pd.DataFrame, layout: Layout | None, name: str):
-        self.df = df
-        self.n = len(df)
+    Given a folder converted by ``dbf_to_parquet`` instead of a frame, only what is used is read: a whole
+    column when every record needs it (the key, the context columns of the result), else the records at
+    the positions asked for (all their columns, kept for later calls); the compared fields of every pair
+    are read by the engine itself (``register``)."""
+
+    def __init__(self, df, layout: Layout | None, name: str):
         self.layout = layout
         self.name = name
-        self.cols = {str(c).upper(): c for c in df.columns}
         self._col: dict[str, pd.Series] = {}
         self._key: dict[str, pd.Series] = {}
+        if isinstance(df, (str, os.PathLike)):  # a folder converted by dbf_to_parquet: nothing read yet
+            from .parquet import parquet_shape
+
+            self.df, self.folder = None, Path(df)
+            self.n, names = parquet_shape(df)
+            self._fetched = pd.DataFrame()                 # the records read so far, all their columns
+            self._slot = np.full(self.n, -1, np.int64)     # position → row of _fetched (-1: not read)
+        else:
+            self.df, self.folder, self.n, names = df, None, len(df), list(df.columns)
+        self.cols = {str(c).upper(): c for c in names}
 
     def has(self, code: str) -> bool:
         return code in self.cols
@@ -366,17 +380,55 @@ class _Roster:
         if code not in self._col:
             if not self.has(code):
                 s = pd.Series(pd.array([None] * self.n, dtype=STR))
+            elif self.folder is not None:
+                import pyarrow.parquet as pq
+                from .parquet import parquet_parts
+
+                name = self.cols[code]
+                s = _text(pa.concat_tables([pq.read_table(f, columns=[name]) for f in parquet_parts(self.folder)])
+                          .column(name).to_pandas())
             else:
-                s = self.df[self.cols[code]]
-                if pd.api.types.is_datetime64_any_dtype(s):
-                    s = s.dt.strftime("%Y%m%d")
-                s = s.astype(STR).reset_index(drop=True)
+                s = _text(self.df[self.cols[code]])
             self._col[code] = s
         return self._col[code]
 
+    def values(self, code: str, idx) -> pd.Series:
+        """The column's values (as ``col``) at positions ``idx`` only."""
+        idx = np.asarray(idx, np.int64)
+        if self.folder is None or code in self._col or not self.has(code):
+            return self.col(code).take(idx).reset_index(drop=True)
+        todo = np.unique(idx[self._slot[idx] < 0])
+        if len(todo):
+            from .parquet import read_parquet_rows
+
+            got = read_parquet_rows(self.folder, todo + 1)
+            self._slot[todo] = len(self._fetched) + np.arange(len(todo))
+            self._fetched = pd.concat([self._fetched, got], ignore_index=True) if len(self._fetched) else got
+        return _text(self._fetched[self.cols[code]].take(self._slot[idx])).reset_index(drop=True)
+
     def at(self, code: str, idx) -> pd.Series:
         """Stripped values at positions ``idx``, missing → "" (positional index 0..len(idx)-1)."""
-        return self.col(code).take(np.asarray(idx, np.int64)).reset_index(drop=True).str.strip().fillna("")
+        return self.values(code, idx).str.strip().fillna("")
+
+    def register(self, con, name: str, keys: pd.Series, flds: list[str]) -> None:
+        """Engine table ``name``: position ``i``, key ``k`` and the compared fields as written (``c0``, ``c1``
+        …, as text). A frame's columns are handed over as they are (Arrow, no copy); a converted folder's
+        are read by the engine itself and joined to the keys by row number."""
+        names = [f"c{j}" for j in range(len(flds))]
+        positions = pa.array(np.arange(self.n, dtype=np.int64))
+        if self.folder is None:
+            con.register(name, pa.table({"i": positions, "k": _arrow(keys),
+                                         **{c: _arrow(self.col(f)) for c, f in zip(names, flds)}}))
+            return
+        from . import sqlnorm
+        from .parquet import parquet_parts
+
+        con.register_parquet(f"{name}_raw", [str(f) for f in parquet_parts(self.folder)])
+        types = con.columns(f"{name}_raw")
+        con.register(f"{name}_k", pa.table({"i": positions, "k": _arrow(keys)}))
+        listed = "".join(f", {sqlnorm.text('raw.' + con.ident(self.cols[f]), types[self.cols[f]])} AS {c}"
+                         for c, f in zip(names, flds))
+        con.view(name, f"SELECT k.i, k.k{listed} FROM {name}_k AS k JOIN {name}_raw AS raw ON raw._row = k.i + 1")
 
     def lfield(self, code: str):
         if self.layout is None:
@@ -398,8 +450,7 @@ class _Roster:
 
     def _key_of(self, code: str, idx=None) -> pd.Series:
         def part(c):
-            s = self.col(c)
-            return s if idx is None else s.take(np.asarray(idx, np.int64)).reset_index(drop=True)
+            return self.col(c) if idx is None else self.values(c, idx)
         n = self.n if idx is None else len(idx)
         if code == NSB:
             if not all(self.has(c) for c in ("XM", "XB", "CSRQ")):
@@ -452,6 +503,13 @@ class _Roster:
         parts = [self.at("XXMC", idx).tolist(), load_code_table("nj").to_label(nj).fillna(nj).tolist(),
                  self.at("BJ", idx).tolist()]
         return [" ".join(p for p in t if p) or "（学校、班级空）" for t in zip(*parts)]
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """A column as pandas ``str``, values as written: dates as YYYYMMDD, numbers as their text."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        s = s.dt.strftime("%Y%m%d")
+    return s.astype(STR).reset_index(drop=True)
 
 
 def _nsb(xm: pd.Series, xb: pd.Series, csrq: pd.Series) -> pd.Series:
@@ -573,8 +631,7 @@ def _match(con, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str
     # as written are equal after normalising, so only the few other pairs are looked at field by field.
     names = [f"c{j}" for j in range(len(flds))]
     for name, r, k in (("o_v", o, ok), ("n_v", n, nk)):
-        con.register(name, pa.table({"i": pa.array(np.arange(r.n, dtype=np.int64)), "k": _arrow(k),
-                                     **{c: _arrow(r.col(f)) for c, f in zip(names, flds)}}))
+        r.register(con, name, k, flds)
     o_dup, n_dup = _duplicated(con, "o_v"), _duplicated(con, "n_v")
     o_status[o_dup], o_dup_kind[o_dup] = _C["duplicate_key"], 1
     n_status[n_dup], n_dup_kind[n_dup] = _C["duplicate_key"], 1
@@ -669,10 +726,14 @@ def _load(layout) -> Layout | None:
     return None if layout is None else load_layout(layout)
 
 
-def compare(old: pd.DataFrame, new: pd.DataFrame, key: str | None = None, changes: pd.DataFrame | None = None,
+def compare(old, new, key: str | None = None, changes: pd.DataFrame | None = None,
             *, old_name: str = "old", new_name: str = "new", fields=None, layout="k12_student",
             changes_layout="k12_changes", unmask: bool = False, progress=None, engine=None) -> CompareResult:
     """Compare two rosters of the same population and explain every difference.
+
+    ``old`` and ``new`` are frames or folders converted by ``dbf_to_parquet``: from a folder the engine
+    reads the compared fields of every record itself, and only the keys, the context columns of the result
+    (学校, 年级, 班级, 姓名) and the records that differ are read into this process. The result is the same.
 
     ``key``: the field that identifies a student on both sides — "XJH" (学籍号, the default when both
     frames have it) or an ID field ("SFZJH"/"SFZH", normalised: half-width, 15→18 digits); a record

@@ -334,6 +334,43 @@ def connect(engine=None) -> Engine:
     raise EngineError(f"不认识的计算引擎 {engine!r}")
 
 
+def register_list(con: Engine, name: str, data, fields: dict) -> dict[str, str]:
+    """A list (a frame, or a folder converted by ``dbf_to_parquet``) as engine view ``name``: ``_row``
+    (read_dbf's 1-based row) and, under the names of ``fields`` ({name: the column names it may have, the
+    first present wins; case does not matter}), the fields it has. Only those columns of a frame are handed
+    to the engine; a folder's parts are read by the engine itself. Returns {field: its type in the engine}.
+
+        >>> eng = connect()
+        >>> register_list(eng, "t", pd.DataFrame({"ksh": ["26110101000001"], "XM": ["张三"]}),
+        ...               {"KSH": ("KSH",), "XM": ("XM",), "SFZH": ("SFZH", "ZJHM")})
+        {'KSH': 'varchar', 'XM': 'varchar'}
+        >>> eng.close()
+    """
+    folder = isinstance(data, (str, os.PathLike))
+    if folder:
+        from .parquet import parquet_parts
+
+        con.register_parquet(f"{name}_raw", [str(f) for f in parquet_parts(data)])
+        present = {str(c).upper(): c for c in con.columns(f"{name}_raw")}
+    else:
+        present = {str(c).upper(): c for c in data.columns}
+    chosen = {}
+    for f, names in fields.items():
+        hit = next((present[str(n).upper()] for n in names if str(n).upper() in present), None)
+        if hit is not None:
+            chosen[f] = hit
+    if not folder:
+        import numpy as np
+
+        con.register(f"{name}_raw", pd.DataFrame({"_row": np.arange(1, len(data) + 1, dtype=np.int64),
+                                                  **{f: data[c].reset_index(drop=True) for f, c in chosen.items()}}))
+        chosen = {f: f for f in chosen}
+    listed = "".join(f", {con.ident(c)} AS {con.ident(f)}" for f, c in chosen.items())
+    con.view(name, f"SELECT _row{listed} FROM {name}_raw")
+    types = con.columns(name)
+    return {f: types[f] for f in chosen}
+
+
 @contextlib.contextmanager
 def engine_for(engine):
     """``connect(engine)`` for one operation: an engine made here is closed at the end; a caller's Engine is

@@ -565,7 +565,8 @@ def write_reconcile_outputs(result, admission: pd.DataFrame, registration: pd.Da
 def write_compare_outputs(result, old: pd.DataFrame, new: pd.DataFrame, out_dir, *,
                           changes: pd.DataFrame | None = None, unmask: bool = False, sources: dict | None = None,
                           layout="k12_student", changes_layout="k12_changes") -> ValidationOutputs:
-    """Write what ``xueji compare`` gives the bureau for ``result`` (from ``compare(old, new, changes=…)``,
+    """Write what ``xueji compare`` gives the bureau for ``result`` (from ``compare(old, new, changes=…)``;
+    ``old``/``new`` the same frames, or folders converted by ``dbf_to_parquet``,
     the same frames):
 
     - ``results.csv`` — ``result.results()``: one row per record of both rosters (UTF-8 with BOM; the
@@ -586,9 +587,10 @@ def write_compare_outputs(result, old: pd.DataFrame, new: pd.DataFrame, out_dir,
     from .compare import CHANGE_STATUSES, KEY_ZH, NEW_STATUSES, OLD_STATUSES, STATUS_ZH, _title
     from .layouts import load_layout
 
-    if len(result.old) != len(old) or len(result.new) != len(new):
-        raise ValueError(f"对比结果有 {len(result.old)}、{len(result.new)} 条记录，传入的名单是 {len(old)}、"
-                         f"{len(new)} 条：请传入对比时用的同一组 DataFrame")
+    n_old, n_new = _count(old), _count(new)
+    if len(result.old) != n_old or len(result.new) != n_new:
+        raise ValueError(f"对比结果有 {len(result.old)}、{len(result.new)} 条记录，传入的名单是 {n_old}、"
+                         f"{n_new} 条：请传入对比时用的同一组 DataFrame")
     lay = load_layout(layout)
     ch_lay = load_layout(changes_layout)
     sources = dict(sources or {})

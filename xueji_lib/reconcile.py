@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from . import sqlnorm
 from .codes import load_code_table
-from .engine import Engine, engine_for
+from .engine import Engine, engine_for, register_list
 from .normalize import STR, date_text, key_text
 from .progress import Progress
 from .validate import normalized_ids
@@ -151,29 +151,9 @@ PREPARED = ["row", "ksh_raw", "ksh", "xm", "cc", "xxxs", "year", "cat"]
 
 
 def _source(con: Engine, side: str, data) -> dict[str, str]:
-    """The list as engine view ``{side}_in``: ``_row`` and, under the names of FIELDS, the fields it has. A
-    frame is registered with just those columns; a folder converted by ``dbf_to_parquet`` is read by the
-    engine itself (its ``_row`` is read_dbf's row). Returns field → its text as SQL."""
-    if isinstance(data, (str, os.PathLike)):
-        from .parquet import parquet_parts
-
-        con.register_parquet(f"{side}_raw", [str(f) for f in parquet_parts(data)])
-        present = {str(c).upper(): c for c in con.columns(f"{side}_raw")}
-    else:
-        present = {str(c).upper(): c for c in data.columns}
-    chosen = {}
-    for f, names in FIELDS.items():
-        hit = next((present[n] for n in names if n in present), None)
-        if hit is not None:
-            chosen[f] = hit
-    if not isinstance(data, (str, os.PathLike)):  # only the columns used travel to the engine
-        con.register(f"{side}_raw", pd.DataFrame({"_row": np.arange(1, len(data) + 1, dtype=np.int64),
-                                                  **{f: data[c].reset_index(drop=True) for f, c in chosen.items()}}))
-        chosen = {f: f for f in chosen}
-    listed = "".join(f", {con.ident(c)} AS {f}" for f, c in chosen.items())
-    con.view(f"{side}_in", f"SELECT _row{listed} FROM {side}_raw")
-    types = con.columns(f"{side}_in")
-    return {f: sqlnorm.text(f, types[f]) for f in chosen}
+    """The list as engine view ``{side}_in`` (``engine.register_list``: ``_row`` and the fields of FIELDS it
+    has). Returns field → its text as SQL."""
+    return {f: sqlnorm.text(f, t) for f, t in register_list(con, f"{side}_in", data, FIELDS).items()}
 
 
 def _prepare(con: Engine, side: str, data, year, category) -> pd.DataFrame:
@@ -207,11 +187,16 @@ def _prepare(con: Engine, side: str, data, year, category) -> pd.DataFrame:
         FROM (SELECT _row, {stripped('KSH')} AS ksh_raw, {stripped('XM')} AS xm, {stripped('CC')} AS cc,
                      {stripped('XXXS')} AS xxxs, {stripped('LQNF')} AS ly, {stripped('XLLB')} AS lc
               FROM {side}_in) AS s {join}""")
-    out = con.sql(f"SELECT * FROM {side}_p ORDER BY row").to_pandas()
+    out = _sorted(con.sql(f"SELECT * FROM {side}_p"), "row").to_pandas()
     for c in PREPARED[1:]:
         out[c] = out[c].astype(STR)
     out.attrs["side"] = side
     return out
+
+
+def _sorted(table: pa.Table, column: str) -> pa.Table:
+    """A query's result in the order of ``column``, sorted here: a global ORDER BY costs Spark a shuffle."""
+    return table.sort_by(column)
 
 
 def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -220,7 +205,7 @@ def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFr
     side = prep.attrs["side"]
     rows = np.asarray(rows, dtype=np.int64)
     con.register(f"{side}_rows", pd.DataFrame({"_row": rows}))
-    fetched = con.sql(f"SELECT * FROM {side}_in JOIN {side}_rows USING (_row) ORDER BY _row").to_pandas()
+    fetched = _sorted(con.sql(f"SELECT * FROM {side}_in JOIN {side}_rows USING (_row)"), "_row").to_pandas()
     con.unregister(f"{side}_rows")
     idx = rows - 1
     out = pd.DataFrame({"row": rows, "ksh": prep["ksh"].iloc[idx].to_numpy(), "xm": prep["xm"].iloc[idx].to_numpy()})
@@ -293,7 +278,8 @@ def _reconcile(admission, registration, year, category, states, task: Progress, 
     first_a = "a_p" if a_repeats == 0 else "(SELECT * FROM a_p WHERE row IN (SELECT min(row) FROM a_p GROUP BY ksh))"
     exact = con.sql(f"""
         SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM r_p AS r JOIN {first_a} AS a USING (ksh)
-        WHERE r.ksh <> '' ORDER BY r.row""").to_pandas()
+        WHERE r.ksh <> ''""")
+    exact = _sorted(exact, "r_row").to_pandas()
     pairs = [exact.assign(match_by="考生号", how=HOW.index("考生号"))]
     r_paired = np.zeros(len(r), bool)
     r_paired[exact["r_row"].to_numpy() - 1] = True
@@ -533,8 +519,9 @@ DIFF_SQL = """a.ksh <> r.ksh AS ksh, a.xm <> r.xm AS xm, a.cc <> r.cc AS cc,
 def _differences(con: Engine, pairs) -> dict[str, np.ndarray]:
     """Per pair (in the order given), which key fields differ — in the engine, fetched as boolean columns."""
     con.register("dp", pairs[["a_row", "r_row"]].assign(i=np.arange(len(pairs))))
-    t = con.sql(f"""SELECT {DIFF_SQL}
-        FROM dp AS p JOIN a_p AS a ON a.row = p.a_row JOIN r_p AS r ON r.row = p.r_row ORDER BY p.i""")
+    t = con.sql(f"""SELECT p.i, {DIFF_SQL}
+        FROM dp AS p JOIN a_p AS a ON a.row = p.a_row JOIN r_p AS r ON r.row = p.r_row""")
+    t = _sorted(t, "i").drop_columns(["i"])
     con.unregister("dp")
     return {c: t.column(c).to_numpy(zero_copy_only=False).astype(bool) for c in t.column_names}
 

@@ -20,7 +20,10 @@ TRIMMED = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, ran
 
 
 def strip(e: str) -> str:
-    return f"regexp_replace(regexp_replace({e}, '^[{TRIMMED}]+', ''), '[{TRIMMED}]+$', '')"
+    """(The regular expressions only for values that start or end with a blank: most values do not.)"""
+    blanks = ", ".join(f"'{c}'" for c in TRIMMED)
+    return (f"CASE WHEN left({e}, 1) IN ({blanks}) OR right({e}, 1) IN ({blanks}) "
+            f"THEN regexp_replace(regexp_replace({e}, '^[{TRIMMED}]+', ''), '[{TRIMMED}]+$', '') ELSE {e} END")
 
 
 def text(e: str, type_name: str) -> str:
