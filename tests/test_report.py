@@ -313,3 +313,27 @@ def test_enrollment_report_writes_the_dbf_lists_and_links_them(run, html, expect
     assert len(qual) == reg["total"] - reg["matched"] and all(r["JYJG"] for r in qual)
     assert len(unreg) == expected["admission"]["not_registered"]
     assert "资格有误.dbf</a>" in html and "未注册.dbf</a>" in html
+
+
+def test_reports_over_converted_folders(k12_runs, tmp_path):
+    """学籍统计报告 and 学籍变动报告 given folders converted by `xueji parquet` (nothing loaded into the kernel:
+    the engine reads them) write the same tables as over the workbooks; the manifest counts the records and
+    fingerprints the folder by its _conversion.json."""
+    from tests.test_parquet import roster_dbfs
+
+    _, stats_xlsx, change_xlsx = k12_runs
+    r = roster_dbfs(tmp_path)
+    stats = run_report("学籍统计报告", out_root=tmp_path / "out", roster=str(r["2026春_folder"]),
+                       previous=str(r["2025秋_folder"]), kind="k12", title="示范县教育局")
+    change = run_report("学籍变动报告", out_root=tmp_path / "out", old=str(r["2025秋_folder"]),
+                        new=str(r["2026春_folder"]), changes=str(ROSTERS["changes"]), title="示范县教育局")
+
+    def cells(path):
+        wb = openpyxl.load_workbook(path, read_only=True)
+        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+
+    assert cells(stats.tables) == cells(stats_xlsx.tables)
+    assert cells(change.tables) == cells(change_xlsx.tables)
+    m = json.loads((stats.folder / "manifest.json").read_text("utf-8"))
+    assert m["inputs"]["roster"]["records"] == 1437 and m["inputs"]["previous"]["records"] == 1442
+    assert len(m["inputs"]["roster"]["sha256"]) == 64

@@ -181,6 +181,10 @@ def _convert(report: str, p: ReportParam, value):
         path = Path(value).expanduser()
         if not path.exists():
             raise ReportParameterError(f"{where}：文件 {path} 不存在")
+        from .parquet import is_parquet_folder
+
+        if is_parquet_folder(path):  # converted by xueji parquet: read as such (its completeness checked there)
+            return str(path.resolve())
         if not path.is_file():
             raise ReportParameterError(f"{where}：{path} 不是文件")
         try:
@@ -222,6 +226,10 @@ class ReportRun:
 
 
 def _sha256(path: str) -> str:
+    """Of the file; of a folder converted by xueji parquet, of its manifest (which records the source DBF's
+    size and time and every part's size)."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "_conversion.json")
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -596,13 +604,38 @@ CATEGORY_ZH = {"10": "普通本专科", "20": "研究生", "50": "成人本专�
 # ------------------------------------------------------------------ 学籍统计报告 / 学籍变动报告 helpers
 
 def load_roster(path, layout="k12_student", progress=True):
-    """A roster input: DBF as is, Excel/CSV read with ``layout`` (中文表头 → 字段代码); None stays None.
-    Progress shows in the notebook while it runs (left out of the exported HTML)."""
+    """A roster input: DBF as is, Excel/CSV read with ``layout`` (中文表头 → 字段代码); None stays None; a
+    folder converted by ``xueji parquet`` stays a path — compare and the statistics have the engine read it
+    (nothing is loaded into the kernel). Progress shows in the notebook while it runs (left out of the
+    exported HTML)."""
     if not path:
         return None
+    from .parquet import is_parquet_folder
     from .tables import load_file
 
+    if is_parquet_folder(path):
+        return Path(path)
     return load_file(path, layout, progress=progress)
+
+
+def count(data) -> int | None:
+    """Records of a loaded input or of a converted folder (None for None)."""
+    if data is None:
+        return None
+    if not isinstance(data, (str, os.PathLike)):
+        return len(data)
+    from .parquet import parquet_shape
+
+    return parquet_shape(data)[0]
+
+
+def columns(data) -> list:
+    """Column names of a loaded input or of a converted folder."""
+    if not isinstance(data, (str, os.PathLike)):
+        return list(data.columns)
+    from .parquet import parquet_shape
+
+    return parquet_shape(data)[1]
 
 
 def compare_counts_table(result):
