@@ -397,6 +397,8 @@ class _Roster:
         idx = np.asarray(idx, np.int64)
         if self.folder is None or code in self._col or not self.has(code):
             return self.col(code).take(idx).reset_index(drop=True)
+        if not len(idx):
+            return pd.Series(pd.array([], dtype=STR))
         todo = np.unique(idx[self._slot[idx] < 0])
         if len(todo):
             from .parquet import read_parquet_rows
