@@ -300,6 +300,27 @@ def engine_rows(n: int) -> tuple[list[dict], list[str]]:
     return rows, notes
 
 
+def folder_rows(n: int) -> tuple[list[dict], list[str]]:
+    """compare and k12_stats of two N-pupil rosters, lists loaded vs converted folders read by DuckDB
+    (bench/folders_compare_stats.py, each in its own process; the statistics tables checked equal)."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "folders_compare_stats.py"), "--records", str(n)],
+                          capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        raise SystemExit(f"folders bench failed:\n{proc.stderr[-3000:]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    size = size_label(n)
+    rows = []
+    for how, label in (("frames", "lists loaded"), ("folders", "folders read by DuckDB")):
+        rows.append({"task": f"compare {size}×{size} rosters, {label}", "rows": 2 * n,
+                     "seconds": r[how]["compare_s"], "peak_mb": r[how]["compare_peak_mb"]})
+        rows.append({"task": f"k12_stats {size} (+ previous), {label}", "rows": 2 * n,
+                     "seconds": r[how]["stats_s"], "peak_mb": r[how]["peak_mb"]})
+    notes = [f"folders: the same statistics tables both ways: {r['same_tables']}; rosters written in "
+             f"{r['make']['make_s']} s, converted in {r['make']['convert_s']} s; 'lists loaded' peaks include the "
+             "two lists read by read_dbf (not timed)"]
+    return rows, notes
+
+
 def size_label(n: int) -> str:
     """1000000 → 1M, 200000 → 200k (task names)."""
     if n % 1_000_000 == 0:
@@ -336,7 +357,9 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="dbf,reconcile,compare,report,dashboard,engines",
                     help="comma-separated groups to run: dbf (read_dbf, dbfread, validate), reconcile, compare, "
                          "report (新生注册核对报告 on the samples, and on N records when --records >= 100000), "
-                         "dashboard (catalogue and lookups on N records; Voila soak of both dashboards)")
+                         "dashboard (catalogue and lookups on N records; Voila soak of both dashboards), engines "
+                         "(DBF → Parquet; reconcile --engine-records × the same on DuckDB and Spark reading the "
+                         "folders; compare and k12_stats of N-pupil rosters, loaded vs folders)")
     ap.add_argument("--soak-loads", type=int, default=SOAK_LOADS, help="page loads of each dashboard in the soak")
     ap.add_argument("--engine-records", type=int, default=10_000_000,
                     help="records per side of the DuckDB-vs-Spark reconciliation (group engines)")
@@ -396,6 +419,11 @@ def main(argv=None) -> int:
         notes += notes_e
         for r in rows_e[2:]:  # the engines reading the folders, against the lists loaded into Python
             baselines[r["task"]] = rows_e[1]["task"]
+        rows_f, notes_f = folder_rows(n)
+        rows += rows_f
+        notes += notes_f
+        for loaded, folder in ((rows_f[0], rows_f[2]), (rows_f[1], rows_f[3])):
+            baselines[folder["task"]] = loaded["task"]
     by_task = {r["task"]: r for r in rows}
 
     print(f"\nxueji bench — {n:,} records per input; median of {args.repeat} runs (dbfread: 1); each task in its "

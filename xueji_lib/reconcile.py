@@ -19,7 +19,6 @@ Python.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 
