@@ -675,3 +675,18 @@ def awkward_folder(tmp_path: Path) -> Path:
 def test_statistics_of_awkward_dates_and_ids(tmp_path):
     check_awkward(AWKWARD)
     check_awkward(awkward_folder(tmp_path))
+
+
+def test_handoff_reads_converted_folders(tmp_path):
+    """Graduates vs the next stage's intake over converted folders: the same result as over the workbooks."""
+    k12 = Path(__file__).resolve().parent.parent / "data_samples" / "k12"
+    frames, folders = [], []
+    for name in ("毕业生_2026", "新生_2026秋"):
+        frames.append(xj.read_table(k12 / f"{name}.xlsx", "k12_student"))
+        folders.append(tmp_path / f"{name}.parquet")
+        xj.dbf_to_parquet(roster_dbf(frames[-1], tmp_path / f"{name}.dbf"), folders[-1], records_per_part=300,
+                          workers=1)
+    exp, got = xj.handoff(*frames), xj.handoff(*folders)
+    assert got.counts == exp.counts and exp.counts["graduates"]["not_enrolled"] > 0
+    pd.testing.assert_frame_equal(got.graduates, exp.graduates, check_dtype=False)
+    pd.testing.assert_frame_equal(got.intake, exp.intake, check_dtype=False)

@@ -1187,7 +1187,7 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
 
 # ------------------------------------------------------------------------------------------------ handoff
 
-def handoff(graduates: pd.DataFrame, intake: pd.DataFrame, key: str | None = None, *,
+def handoff(graduates, intake, key: str | None = None, *,
             graduates_name: str = "毕业生", intake_name: str = "新生", layout="k12_student",
             unmask: bool = False, engine=None) -> HandoffResult:
     """Graduates of one stage (小学六年级, 初三) against the intake of every school of the next stage
@@ -1196,6 +1196,7 @@ def handoff(graduates: pd.DataFrame, intake: pd.DataFrame, key: str | None = Non
     A graduate is looked for by 学籍号, else 身份证件号, else 姓名+性别+出生日期 (``key`` picks the first
     level: "XJH" or "SFZJH"); each level only among the records not found yet, and 姓名+性别+出生日期 only
     where it is unique on both sides. ``engine``: where the matching queries run (as for ``compare``).
+    Either list may be a folder converted by ``dbf_to_parquet`` (as for ``compare``).
 
         >>> res = handoff(grads, intake)                   # doctest: +SKIP
         >>> res.not_enrolled()                             # doctest: +SKIP
