@@ -101,6 +101,10 @@ def test_reconcile_reads_converted_folders_on_spark(spark, tmp_path):
     from tests.test_parquet import check_typed_pair
 
     check_typed_pair(tmp_path, engine=spark)
+    # a cluster without shared staging storage: the small tables this process hands over travel through
+    # the driver (createDataFrame) instead of staged Parquet files — the same result
+    (tmp_path / "no_staging").mkdir()
+    check_typed_pair(tmp_path / "no_staging", engine=SparkEngine(spark, staging=""))
     eng = connect(spark)  # a caller's engine: the run's views are dropped and its kept tables unpersisted
     reconcile(tmp_path / "adm_dbf.parquet", tmp_path / "reg_dbf.parquet", engine=eng)
     assert spark.catalog.listTables() == [] and not eng.kept
