@@ -337,3 +337,14 @@ def test_reports_over_converted_folders(k12_runs, tmp_path):
     m = json.loads((stats.folder / "manifest.json").read_text("utf-8"))
     assert m["inputs"]["roster"]["records"] == 1437 and m["inputs"]["previous"]["records"] == 1442
     assert len(m["inputs"]["roster"]["sha256"]) == 64
+
+
+def test_an_unfinished_converted_folder_is_a_parameter_error(tmp_path):
+    """A folder whose conversion stopped half way is refused before the notebook runs, with what to do."""
+    folder = tmp_path / "注册上报.parquet"
+    xj.dbf_to_parquet(FILES["registration"], folder, records_per_part=300, workers=1)
+    (folder / "part-00001.parquet").unlink()
+    with pytest.raises(ReportParameterError) as err:
+        run_report("学籍统计报告", out_root=tmp_path / "out", roster=str(folder), kind="higher_ed")
+    assert "roster" in str(err.value) and "转换还没有完成" in str(err.value) and "xueji parquet" in str(err.value)
+    assert not (tmp_path / "out").exists()

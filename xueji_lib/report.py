@@ -183,7 +183,13 @@ def _convert(report: str, p: ReportParam, value):
             raise ReportParameterError(f"{where}：文件 {path} 不存在")
         from .parquet import is_parquet_folder
 
-        if is_parquet_folder(path):  # converted by xueji parquet: read as such (its completeness checked there)
+        if is_parquet_folder(path):  # converted by xueji parquet: complete and up to date, or said now
+            from .parquet import ParquetConversionError, parquet_parts
+
+            try:
+                parquet_parts(path)
+            except ParquetConversionError as exc:
+                raise ReportParameterError(f"{where}：{exc}") from None
             return str(path.resolve())
         if not path.is_file():
             raise ReportParameterError(f"{where}：{path} 不是文件")
