@@ -513,6 +513,14 @@ def test_reconcile_reads_a_converted_folder_itself(tmp_path):
     check_typed_pair(tmp_path)
 
 
+def test_reconcile_names_a_folder_without_its_key_field(tmp_path):
+    path = tmp_path / "无考生号.dbf"
+    path.write_bytes(build_dbf([("XM", "C", 10, 0)], [["张三".encode("gbk")]]))
+    xj.dbf_to_parquet(path, tmp_path / "无考生号.parquet", workers=1)
+    with pytest.raises(xj.LayoutError, match=r"无考生号\.parquet：缺少考生号字段 KSH"):
+        xj.reconcile(tmp_path / "无考生号.parquet", tmp_path / "无考生号.parquet")
+
+
 # ------------------------------------------------------------------- compare reads converted folders too
 
 def roster_dbfs(folder: Path) -> dict:

@@ -26,10 +26,11 @@ def _frame() -> pd.DataFrame:
 
 
 def _expected(df: pd.DataFrame) -> pd.DataFrame:
-    """What the pandas code gives (reconcile's _col + str.strip)."""
-    from xueji_lib.reconcile import _col
+    """What the pandas code gives (normalize.written_text, str.strip)."""
+    from xueji_lib.normalize import written_text
 
-    return pd.DataFrame({"strip": df["s"].str.strip(), "d": _col(df, "D"), "n": _col(df, "N"), "f": _col(df, "F")})
+    return pd.DataFrame({"strip": df["s"].str.strip(), "d": written_text(df["d"]), "n": written_text(df["n"]),
+                         "f": written_text(df["f"])})
 
 
 def check_engine(eng) -> None:

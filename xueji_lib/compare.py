@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from .codes import load_code_table
 from .errors import LayoutError
 from .layouts import Layout, load_layout
-from .normalize import STR, date_text, key_text
+from .normalize import STR, date_text, key_text, written_text
 from .privacy import mask_value, personal_kind, mask_series
 from .engine import engine_for
 from .progress import Progress
@@ -385,10 +385,10 @@ class _Roster:
                 from .parquet import parquet_parts
 
                 name = self.cols[code]
-                s = _text(pa.concat_tables([pq.read_table(f, columns=[name]) for f in parquet_parts(self.folder)])
+                s = written_text(pa.concat_tables([pq.read_table(f, columns=[name]) for f in parquet_parts(self.folder)])
                           .column(name).to_pandas())
             else:
-                s = _text(self.df[self.cols[code]])
+                s = written_text(self.df[self.cols[code]])
             self._col[code] = s
         return self._col[code]
 
@@ -406,7 +406,7 @@ class _Roster:
             got = read_parquet_rows(self.folder, todo + 1)
             self._slot[todo] = len(self._fetched) + np.arange(len(todo))
             self._fetched = pd.concat([self._fetched, got], ignore_index=True) if len(self._fetched) else got
-        return _text(self._fetched[self.cols[code]].take(self._slot[idx])).reset_index(drop=True)
+        return written_text(self._fetched[self.cols[code]].take(self._slot[idx]))
 
     def at(self, code: str, idx) -> pd.Series:
         """Stripped values at positions ``idx``, missing → "" (positional index 0..len(idx)-1)."""
@@ -423,14 +423,12 @@ class _Roster:
                                          **{c: _arrow(self.col(f)) for c, f in zip(names, flds)}}))
             return
         from . import sqlnorm
-        from .parquet import parquet_parts
+        from .engine import register_list
 
-        con.register_parquet(f"{name}_raw", [str(f) for f in parquet_parts(self.folder)])
-        types = con.columns(f"{name}_raw")
+        types = register_list(con, f"{name}_in", self.folder, {f: (self.cols[f],) for f in flds})
         con.register(f"{name}_k", pa.table({"i": positions, "k": _arrow(keys)}))
-        listed = "".join(f", {sqlnorm.text('raw.' + con.ident(self.cols[f]), types[self.cols[f]])} AS {c}"
-                         for c, f in zip(names, flds))
-        con.view(name, f"SELECT k.i, k.k{listed} FROM {name}_k AS k JOIN {name}_raw AS raw ON raw._row = k.i + 1")
+        listed = "".join(f", {sqlnorm.text('raw.' + con.ident(f), types[f])} AS {c}" for c, f in zip(names, flds))
+        con.view(name, f"SELECT k.i, k.k{listed} FROM {name}_k AS k JOIN {name}_in AS raw ON raw._row = k.i + 1")
 
     def lfield(self, code: str):
         if self.layout is None:
@@ -505,13 +503,6 @@ class _Roster:
         parts = [self.at("XXMC", idx).tolist(), load_code_table("nj").to_label(nj).fillna(nj).tolist(),
                  self.at("BJ", idx).tolist()]
         return [" ".join(p for p in t if p) or "（学校、班级空）" for t in zip(*parts)]
-
-
-def _text(s: pd.Series) -> pd.Series:
-    """A column as pandas ``str``, values as written: dates as YYYYMMDD, numbers as their text."""
-    if pd.api.types.is_datetime64_any_dtype(s):
-        s = s.dt.strftime("%Y%m%d")
-    return s.astype(STR).reset_index(drop=True)
 
 
 def _nsb(xm: pd.Series, xb: pd.Series, csrq: pd.Series) -> pd.Series:

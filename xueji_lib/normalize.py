@@ -31,6 +31,15 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype(STR)
 
 
+def written_text(values: pd.Series) -> pd.Series:
+    """A column as the text its values were written as (pandas ``str``, positional index): dates and timestamps
+    as YYYYMMDD, numbers as their text, missing as NaN. What comparisons read before normalising (the SQL
+    counterpart is ``sqlnorm.text``)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        values = values.dt.strftime("%Y%m%d")
+    return values.astype(STR).reset_index(drop=True)
+
+
 def halfwidth(values: pd.Series) -> pd.Series:
     """Full-width ASCII (０-９, Ａ-Ｚ, ！…) and the ideographic space → half-width (only the values that have
     any are touched, each distinct one once)."""

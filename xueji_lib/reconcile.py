@@ -19,6 +19,7 @@ Python.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -29,7 +30,7 @@ import pyarrow as pa
 from . import sqlnorm
 from .codes import load_code_table
 from .engine import Engine, engine_for, register_list
-from .normalize import STR, date_text, key_text
+from .normalize import STR, date_text, key_text, written_text
 from .progress import Progress
 from .validate import normalized_ids
 
@@ -128,10 +129,7 @@ def _col(df: pd.DataFrame, *names) -> pd.Series | None:
     cols = {str(c).upper(): c for c in df.columns}
     for n in names:
         if n in cols:
-            s = df[cols[n]]
-            if pd.api.types.is_datetime64_any_dtype(s):
-                s = s.dt.strftime("%Y%m%d")
-            return s.astype(STR).reset_index(drop=True)
+            return written_text(df[cols[n]])
     return None
 
 
@@ -164,7 +162,8 @@ def _prepare(con: Engine, side: str, data, year, category) -> pd.DataFrame:
     if "KSH" not in expr:
         from .errors import LayoutError
 
-        raise LayoutError("缺少考生号字段 KSH，无法核对")
+        where = f"{data}：" if isinstance(data, (str, os.PathLike)) else ""
+        raise LayoutError(f"{where}缺少考生号字段 KSH，无法核对")
 
     def stripped(f):
         return f"coalesce({sqlnorm.strip(expr[f])}, '')" if f in expr else "''"

@@ -92,10 +92,10 @@ REPORTS: dict[str, ReportSpec] = {
         description="学籍统计：中小学按学校/年级/班级/性别/民族/留守/随迁/户口性质，高等学校按院系/专业/层次/性别/民族/"
                     "生源省份/年龄和各专业注册率；给出上期名单时列出增减",
         params=(
-            ReportParam("roster", "path", True, None, "本期名单（中小学学生名单 Excel/CSV，或高等学校注册上报 DBF）"),
+            ReportParam("roster", "path", True, None, "本期名单（中小学学生名单 Excel/CSV，或高等学校注册上报 DBF；大名单可给 xueji parquet 转换的文件夹）"),
             ReportParam("kind", "str", False, "k12", "名单类别：k12 中小学、higher_ed 高等学校",
                         choices=("k12", "higher_ed")),
-            ReportParam("previous", "path", False, None, "上期名单（同一类别），给出时各表列出上期人数和增减"),
+            ReportParam("previous", "path", False, None, "上期名单（同一类别，也可以是转换的文件夹），给出时各表列出上期人数和增减"),
             ReportParam("admission", "path", False, None, "录取数据（仅高等学校，用于各专业注册率），可不给"),
             ReportParam("year", "int", False, None, "年份（高等学校：录取年份，用于计算年龄）"),
             ReportParam("category", "str", False, "10", "学历类别（仅高等学校）：10 普通本专科、50 成人本专科等"),
@@ -107,8 +107,8 @@ REPORTS: dict[str, ReportSpec] = {
         notebook=NOTEBOOK_DIR / "学籍变动报告.ipynb",
         description="两期学生名单对比：新增、减少、调动、信息变化，按学校的疑似流失（没有异动记录的减少）跟进名单",
         params=(
-            ReportParam("old", "path", True, None, "上期学生名单（Excel/CSV/DBF）"),
-            ReportParam("new", "path", True, None, "本期学生名单（Excel/CSV/DBF）"),
+            ReportParam("old", "path", True, None, "上期学生名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）"),
+            ReportParam("new", "path", True, None, "本期学生名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）"),
             ReportParam("changes", "path", False, None, "学籍异动名单（可不给；不给时无法判断减少的原因）"),
             ReportParam("key", "str", False, "", "对应学生的字段：XJH 学籍号或 SFZJH 身份证件号；空为自动"),
             ReportParam("ignore", "str", False, "", "不比较的字段代码，逗号分隔，如 NJ（跨学年对比时年级都会变）"),

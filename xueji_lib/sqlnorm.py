@@ -2,7 +2,7 @@
 gets where it lies (a Parquet folder read by the engine) rather than in this process.
 
 - ``strip(e)``      ↔ pandas ``Series.str.strip()`` (the same Unicode blanks as Arrow's utf8_trim_whitespace)
-- ``text(e, type)`` ↔ ``reconcile._col`` (a column as text: dates and timestamps as YYYYMMDD, numbers as
+- ``text(e, type)`` ↔ ``normalize.written_text`` (a column as text: dates and timestamps as YYYYMMDD, numbers as
   their plain text)
 - ``upper`` is the engines' own; it agrees with Arrow's except for ß (Arrow ẞ, Java SS), which no key holds.
 
