@@ -30,9 +30,9 @@ def paths(n: int) -> dict:
 
 def step_make(n: int) -> dict:
     import xueji_lib as xj
-    from xueji_lib.dbf import write_dbf
-    from xueji_lib.layouts import Layout, LayoutField
-    from xueji_lib.synth import make_roster_pair
+    from xueji_lib.io.dbf import write_dbf
+    from xueji_lib.schema.layouts import Layout, LayoutField
+    from xueji_lib.samples.synth import make_roster_pair
 
     OUT.mkdir(parents=True, exist_ok=True)
     p = paths(n)

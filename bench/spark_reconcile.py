@@ -35,8 +35,8 @@ def peak_mb() -> int:
 
 
 def ensure_dbfs(n: int) -> tuple[Path, Path]:
-    from xueji_lib.dbf import write_dbf
-    from xueji_lib.synth import make_registration_pair
+    from xueji_lib.io.dbf import write_dbf
+    from xueji_lib.samples.synth import make_registration_pair
 
     OUT.mkdir(parents=True, exist_ok=True)
     adm, reg = OUT / f"report_admission_{n}.dbf", OUT / f"report_registration_{n}.dbf"

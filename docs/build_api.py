@@ -42,20 +42,20 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("统计", "标准统计表：中小学与高等学校，每张表的合计等于记录数。", [
         "xueji_lib:k12_stats", "xueji_lib:higher_ed_stats", "xueji_lib:StatsResult"]),
     ("展示", "把结果对象变成给人看的表格、图、HTML 和文字（个人信息默认遮盖），以及长时间操作的进度显示。", [
-        "xueji_lib.display:summary_frame", "xueji_lib.display:list_frames", "xueji_lib.display:chart",
-        "xueji_lib.display:to_html", "xueji_lib.display:to_text", "xueji_lib.display:school_frame",
-        "xueji_lib.progress:Progress"]),
+        "xueji_lib.reporting.display:summary_frame", "xueji_lib.reporting.display:list_frames", "xueji_lib.reporting.display:chart",
+        "xueji_lib.reporting.display:to_html", "xueji_lib.reporting.display:to_text", "xueji_lib.reporting.display:school_frame",
+        "xueji_lib.core.progress:Progress"]),
     ("写出名单", "把结果写成文件：可以直接上传的 DBF、带原因的名单、工作簿、results.csv 和 summary.json。", [
-        "xueji_lib:write_validation_outputs", "xueji_lib.outputs:write_reconcile_outputs",
-        "xueji_lib.outputs:write_compare_outputs", "xueji_lib.outputs:write_photo_outputs",
-        "xueji_lib.outputs:write_results_csv", "xueji_lib:write_dbf", "xueji_lib:write_excel"]),
+        "xueji_lib:write_validation_outputs", "xueji_lib.reporting.outputs:write_reconcile_outputs",
+        "xueji_lib.reporting.outputs:write_compare_outputs", "xueji_lib.reporting.outputs:write_photo_outputs",
+        "xueji_lib.reporting.outputs:write_results_csv", "xueji_lib:write_dbf", "xueji_lib:write_excel"]),
     ("报告与定时", "运行参数化的报告笔记本，生成离线可看的 HTML 和表格；按 YAML 清单定时运行。", [
         "xueji_lib:run_report", "xueji_lib:check_parameters", "xueji_lib:ReportRun", "xueji_lib:REPORTS",
-        "xueji_lib.report:write_index", "xueji_lib.schedule:run_schedule"]),
+        "xueji_lib.reporting.report:write_index", "xueji_lib.reporting.schedule:run_schedule"]),
     ("看板", "看板背后的数据目录：每个文件读一次存成 Parquet 缓存，建好检索索引，供学生查询和名单对比。", [
-        "xueji_lib.catalog:Catalog"]),
+        "xueji_lib.apps.catalog:Catalog"]),
     ("计算引擎", "匹配、比对、查重的 SQL 在 DuckDB（默认）或 Spark 上运行，结果相同。", [
-        "xueji_lib.engine:connect", "xueji_lib.engine:spark_session"]),
+        "xueji_lib.engine.engines:connect", "xueji_lib.engine.engines:spark_session"]),
     ("其他与异常", "xueji 有意抛出的错误都是 XuejiError 的子类，同时也是对应的内置异常（ValueError、FileNotFoundError），信息是中文并指明文件、行和字段。", [
         "xueji_lib:XuejiError", "xueji_lib:FileFormatError", "xueji_lib:TruncatedFileError",
         "xueji_lib:MemoFileMissing", "xueji_lib:WriteError", "xueji_lib:LayoutError",
@@ -63,7 +63,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
         "xueji_lib:ParquetCountError"]),
 ]
 
-ALIASES = {"xueji_lib": "xj", "xueji_lib.display": "xd"}  # how the examples name these modules
+ALIASES = {"xueji_lib": "xj", "xueji_lib.reporting.display": "xd"}  # how the examples name these modules
 
 
 @dataclass
@@ -75,7 +75,7 @@ class Entry:
 
     @property
     def name(self) -> str:
-        """The name shown: ``xj.read_dbf``, ``xd.chart``, ``xueji_lib.outputs.write_compare_outputs``."""
+        """The name shown: ``xj.read_dbf``, ``xd.chart``, ``xueji_lib.reporting.outputs.write_compare_outputs``."""
         return f"{ALIASES.get(self.module, self.module)}.{self.attr}"
 
     @property
@@ -215,7 +215,7 @@ def _anchor(title: str) -> str:
 
 
 def _reports_table() -> str:
-    from xueji_lib.report import REPORTS
+    from xueji_lib.reporting.report import REPORTS
 
     rows = ["| 报告 | 说明 | 参数（* 必填） |", "|---|---|---|"]
     for name, spec in REPORTS.items():

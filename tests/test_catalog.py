@@ -1,5 +1,5 @@
-"""The dashboards' catalogue of a data folder (xueji_lib.catalog) and the non-widget parts of
-xueji_lib.dashboard, on a copy of the committed samples: datasets and pairs found, search by every key,
+"""The dashboards' catalogue of a data folder (xueji_lib.apps.catalog) and the non-widget parts of
+xueji_lib.apps.dashboard, on a copy of the committed samples: datasets and pairs found, search by every key,
 the student card, cache invalidation, statuses equal to the library's own results, the audit log."""
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from xueji_lib import compare, read_dbf, reconcile
-from xueji_lib.catalog import Catalog, load_dataset
-from xueji_lib.dashboard import AuditLog, offline_template, records_frame, voila_command
-from xueji_lib.errors import XuejiError
+from xueji_lib.apps.catalog import Catalog, load_dataset
+from xueji_lib.apps.dashboard import AuditLog, offline_template, records_frame, voila_command
+from xueji_lib.core.errors import XuejiError
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 
@@ -133,7 +133,7 @@ def test_statuses_equal_the_library(cat, folder):
 
 
 def test_a_sheet_of_no_known_layout_is_searched_by_its_headers(tmp_path):
-    from xueji_lib.ids import check_char
+    from xueji_lib.core.ids import check_char
 
     d = tmp_path / "data"
     d.mkdir()

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.compare import (CHANGE_STATUSES, GRADUATE_STATUSES, INTAKE_STATUSES, NEW_STATUSES, OLD_STATUSES,
+from xueji_lib.matching.compare import (CHANGE_STATUSES, GRADUATE_STATUSES, INTAKE_STATUSES, NEW_STATUSES, OLD_STATUSES,
                                compare, handoff)
-from xueji_lib.ids import make_ids
-from xueji_lib.privacy import mask_id
+from xueji_lib.core.ids import make_ids
+from xueji_lib.core.privacy import mask_id
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 PLANTED = pd.read_csv(SAMPLES / "planted.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -462,7 +462,7 @@ def bench_compare(n: int = 1_000_000, seed: int = 1) -> dict:
 
     import duckdb
 
-    from xueji_lib.synth import make_roster_pair
+    from xueji_lib.samples.synth import make_roster_pair
 
     def rss_mb():
         with open("/proc/self/status") as fh:

@@ -18,16 +18,17 @@ import pandas as pd
 import pytest
 
 from xueji_lib import compare, reconcile
-from xueji_lib.catalog import Catalog, load_dataset
-from xueji_lib.compare import STATUS_ZH as COMPARE_ZH
-from xueji_lib.reconcile import STATUS_ZH as RECONCILE_ZH
+from xueji_lib.apps.catalog import Catalog, load_dataset
+from xueji_lib.reporting.kernel import DASHBOARD_DIR
+from xueji_lib.matching.compare import STATUS_ZH as COMPARE_ZH
+from xueji_lib.matching.reconcile import STATUS_ZH as RECONCILE_ZH
 
 from .browser import ARGS, CHROMIUM, need_browser, only_local
 from .dashboard_server import DashboardServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data_samples"
-DASHBOARDS = ROOT / "notebooks" / "dashboards"
+DASHBOARDS = DASHBOARD_DIR
 TIMEOUT = 60_000
 
 
@@ -43,7 +44,7 @@ def env(tmp_path_factory):
     (notebooks / "名单.csv").write_text("姓名\n张三\n", "utf-8")
     broken = nbformat.v4.new_notebook()
     broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    broken.cells = [nbformat.v4.new_code_cell("from xueji_lib.dashboard import wait_for_request\nwait_for_request()"),
+    broken.cells = [nbformat.v4.new_code_cell("from xueji_lib.apps.dashboard import wait_for_request\nwait_for_request()"),
                     nbformat.v4.new_code_cell("raise ValueError('/secret/path/名单.dbf 11010519491231002X')")]
     nbformat.write(broken, notebooks / "故障.ipynb")
     outside: list[str] = []

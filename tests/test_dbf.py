@@ -16,7 +16,7 @@ import pytest
 from dbfread import DBF
 
 import xueji_lib as xj
-import xueji_lib.dbf as xdbf
+import xueji_lib.io.dbf as xdbf
 from tests.dbfbytes import build_dbf, build_dbt4
 
 

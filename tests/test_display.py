@@ -1,4 +1,4 @@
-"""xueji_lib.display on the committed samples: for every result type the HTML shows the object's own counts
+"""xueji_lib.reporting.display on the committed samples: for every result type the HTML shows the object's own counts
 (parsed back out of the HTML table), the counts add up to the input record count, print(result) says the same
 figures, personal data is masked unless unmask=True, charts are plotly divs without plotly.js and without
 any outside host, and the result classes display themselves in a notebook (IPython's formatter)."""
@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib import display as xd
-from xueji_lib.privacy import mask_id, mask_phone
+from xueji_lib.reporting import display as xd
+from xueji_lib.core.privacy import mask_id, mask_phone
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 HEI, K12 = SAMPLES / "hei", SAMPLES / "k12"
@@ -176,7 +176,7 @@ def test_reconcile_html_counts_equal_object_and_add_up(rec, hei):
     adm, reg, _ = hei
     t = by_side(summary_from_html(rec))
     c = rec.counts
-    from xueji_lib.reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES, STATUS_ZH
+    from xueji_lib.matching.reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES, STATUS_ZH
 
     for side, title, statuses, n in (("registration", "注册上报", REGISTRATION_STATUSES, len(reg)),
                                      ("admission", "录取数据", ADMISSION_STATUSES, len(adm))):
@@ -213,7 +213,7 @@ def test_reconcile_chart_shows_the_counts(rec):
     fig = xd.chart(rec)
     assert "核对结果" in fig.layout.title.text
     c = rec.counts
-    from xueji_lib.reconcile import STATUS_ZH
+    from xueji_lib.matching.reconcile import STATUS_ZH
 
     got = {tr.name: dict(zip(tr.x, tr.y)) for tr in fig.data}
     assert got["注册上报"][STATUS_ZH["matched"]] == c["registration"]["matched"]
@@ -289,7 +289,7 @@ def test_validation_masks_id_numbers(val, hei, k12val, rosters):
 def test_compare_html_counts_equal_object_and_add_up(cmp_, rosters):
     old, new, ch = rosters[:3]
     t = by_side(summary_from_html(cmp_))
-    from xueji_lib.compare import STATUS_ZH
+    from xueji_lib.matching.compare import STATUS_ZH
 
     d = cmp_.to_dict()
     for side, title, n in (("old", "上期名单（2025秋）", len(old)), ("new", "本期名单（2026春）", len(new)),
@@ -302,7 +302,7 @@ def test_compare_html_counts_equal_object_and_add_up(cmp_, rosters):
 
 def test_compare_text_has_the_same_figures(cmp_):
     text = printed(cmp_)
-    from xueji_lib.compare import NEW_STATUSES, OLD_STATUSES, STATUS_ZH
+    from xueji_lib.matching.compare import NEW_STATUSES, OLD_STATUSES, STATUS_ZH
 
     for side, statuses in (("old", OLD_STATUSES), ("new", NEW_STATUSES)):
         n = len(getattr(cmp_, side))
@@ -470,7 +470,7 @@ def test_html_escapes_and_bad_input():
 
 
 def test_display_module_is_light_until_a_chart_is_made():
-    code = ("import sys, xueji_lib, xueji_lib.display; "
+    code = ("import sys, xueji_lib, xueji_lib.reporting.display; "
             "print(','.join(m for m in ('plotly', 'ipywidgets', 'duckdb', 'IPython') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from xueji_lib import compare, dbf_to_parquet, handoff, read_dbf, read_table, reconcile
-from xueji_lib.engine import DuckDBEngine, EngineError, SparkEngine, connect
+from xueji_lib.engine.engines import DuckDBEngine, EngineError, SparkEngine, connect
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pytest
 
-from xueji_lib.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME, NOTEBOOK_ROOT, lab_command
+from xueji_lib.apps.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME, NOTEBOOK_ROOT, lab_command
 
 ROOT = Path(__file__).resolve().parents[1]
 XUEJI = Path(sys.executable).with_name("xueji")
@@ -86,7 +86,7 @@ def test_the_command_serves_127_0_0_1_with_notebooks_as_root_and_a_token():
     argv, env = lab_command(port=8890, token="t0ken")
     assert argv[:3] == [sys.executable, "-m", "jupyterlab"]
     assert "--ip=127.0.0.1" in argv and "--port=8890" in argv and "--ServerApp.port_retries=0" in argv
-    assert f"--ServerApp.root_dir={NOTEBOOK_ROOT}" in argv and NOTEBOOK_ROOT == ROOT / "notebooks"
+    assert f"--ServerApp.root_dir={NOTEBOOK_ROOT}" in argv and NOTEBOOK_ROOT == ROOT / "xueji_lib" / "notebooks"
     assert env["JUPYTER_TOKEN"] == "t0ken" and not any("t0ken" in a for a in argv)  # not visible in ps
 
 

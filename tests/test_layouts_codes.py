@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from xueji_lib import codes as codes_mod
-from xueji_lib.codes import (CodeEntry, CodeTable, list_code_tables, load_code_table, normalize_value,
+from xueji_lib.schema import codes as codes_mod
+from xueji_lib.schema.codes import (CodeEntry, CodeTable, list_code_tables, load_code_table, normalize_value,
                              province_of)
-from xueji_lib.errors import LayoutError
-from xueji_lib.layouts import list_layouts, load_layout, normalize_header
+from xueji_lib.core.errors import LayoutError
+from xueji_lib.schema.layouts import list_layouts, load_layout, normalize_header
 
 BUILTIN_LAYOUTS = {
     "chsi_registration", "chsi_admission", "chsi_new_student_status", "chsi_special_registration",

@@ -1,4 +1,4 @@
-"""dbf_to_parquet and read_dbf(records=…) on real DBF bytes: a registration file from xueji_lib.synth written
+"""dbf_to_parquet and read_dbf(records=…) on real DBF bytes: a registration file from xueji_lib.samples.synth written
 by write_dbf (2,503 records, deleted records on both sides of every part boundary, a few damaged cells and
 deletion flags patched into the bytes so that the load warnings have rows), and small byte-built files for
 the N / D / L / F types, extra records and an empty file."""
@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib import synth
-from xueji_lib.cli import main
-from xueji_lib.parquet import MANIFEST_NAME, ROW_COLUMN
+from xueji_lib.samples import synth
+from xueji_lib.apps.cli import main
+from xueji_lib.io.parquet import MANIFEST_NAME, ROW_COLUMN
 from tests.dbfbytes import build_dbf
 
 N = 2503
@@ -251,7 +251,7 @@ def test_resume_redoes_only_the_missing_part(converted, tmp_path, full):
 
 
 def test_resume_after_a_crash_in_the_middle(reg_dbf, tmp_path, monkeypatch, full):
-    import xueji_lib.parquet as xpq
+    import xueji_lib.io.parquet as xpq
 
     real = xpq._convert_part
     calls = []
@@ -371,7 +371,7 @@ def test_errors_survive_the_trip_back_from_a_worker(reg_dbf, tmp_path):
     keeps the message (the originals take structured arguments and do not unpickle)."""
     import pickle
 
-    from xueji_lib.parquet import _convert_part_in_worker
+    from xueji_lib.io.parquet import _convert_part_in_worker
 
     cut = tmp_path / "cut.dbf"
     cut.write_bytes(reg_dbf.read_bytes()[:-1000])
@@ -404,7 +404,7 @@ def test_commands_read_a_converted_folder_like_the_dbf(tmp_path):
     import subprocess
     import sys
 
-    from xueji_lib.parquet import read_parquet_folder
+    from xueji_lib.io.parquet import read_parquet_folder
 
     xueji = str(Path(sys.executable).with_name("xueji"))
     hei = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
@@ -453,7 +453,7 @@ def typed_reconcile_pair(folder: Path) -> dict:
     digits with a blank, one whose admission counterpart has an 18-digit 1990s 身份证号 written with 15
     digits, one found by 姓名+出生日期 only, 学历类别 written as its name. Returns the DBF paths and the same
     records as all-text frames (dates YYYYMMDD, years as digits) — the types must not change the verdict."""
-    from xueji_lib.validate import normalized_ids
+    from xueji_lib.checks.validate import normalized_ids
 
     adm, reg = synth.make_registration_pair(400, seed=3)
     adm, reg = adm[list(TYPED_FIELDS)].copy(), reg[[c for c in TYPED_FIELDS if c in reg.columns]].copy()

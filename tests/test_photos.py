@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 
 import xueji_lib as xj
-from xueji_lib.errors import XuejiError
-from xueji_lib.ids import make_ids
-from xueji_lib.photos import PHOTO_RULES, PhotoFolderNotFound, check_photos, mask_ids, mask_name
-from xueji_lib.privacy import mask_id
+from xueji_lib.core.errors import XuejiError
+from xueji_lib.core.ids import make_ids
+from xueji_lib.checks.photos import PHOTO_RULES, PhotoFolderNotFound, check_photos, mask_ids, mask_name
+from xueji_lib.core.privacy import mask_id
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 PLANTED = pd.read_csv(SAMPLES / "planted.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")

@@ -1,7 +1,7 @@
 """Masking: the vectorised column masking equals the per-value one, and missing values stay missing."""
 import pandas as pd
 
-from xueji_lib.privacy import mask_frame, mask_series, mask_value
+from xueji_lib.core.privacy import mask_frame, mask_series, mask_value
 
 
 def test_mask_series_equals_mask_value_for_every_length_and_kind():

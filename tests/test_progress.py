@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib import synth
-from xueji_lib.compare import COMPARE_STEPS
-from xueji_lib.dbf import BLOCK_RECORDS
-from xueji_lib.progress import PROGRESS_METADATA, Progress, StderrSink, format_progress, resolve_sink
-from xueji_lib.reconcile import RECONCILE_STEPS
-from xueji_lib.report import load_roster, run_report
+from xueji_lib.samples import synth
+from xueji_lib.matching.compare import COMPARE_STEPS
+from xueji_lib.io.dbf import BLOCK_RECORDS
+from xueji_lib.core.progress import PROGRESS_METADATA, Progress, StderrSink, format_progress, resolve_sink
+from xueji_lib.matching.reconcile import RECONCILE_STEPS
+from xueji_lib.reporting.report import load_roster, run_report
 
 ROOT = Path(__file__).resolve().parents[1]
 HEI, K12 = ROOT / "data_samples" / "hei", ROOT / "data_samples" / "k12"
@@ -230,11 +230,11 @@ def test_cli_prints_progress_on_stderr_and_leaves_stdout_unchanged(tmp_path):
 def test_progress_true_in_a_jupyter_kernel_is_an_updating_display(big_dbf):
     from jupyter_client.manager import start_new_kernel
 
-    from xueji_lib.lab import ensure_kernelspec
+    from xueji_lib.apps.lab import ensure_kernelspec
 
     km, kc = start_new_kernel(kernel_name=ensure_kernelspec())
     try:
-        code = ("import xueji_lib as xj\nfrom xueji_lib.progress import in_jupyter\n"
+        code = ("import xueji_lib as xj\nfrom xueji_lib.core.progress import in_jupyter\n"
                 f"df = xj.read_dbf({str(big_dbf)!r}, progress=True)\nprint(in_jupyter(), len(df))")
         msg_id = kc.execute(code)
         msgs = []

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.ids import make_ids
+from xueji_lib.core.ids import make_ids
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 PLANTED = pd.read_csv(SAMPLES / "planted.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -158,7 +158,7 @@ def test_a_code_and_its_label_are_the_same_value():
 def test_a_callers_engine_is_left_as_it_was():
     """An Engine passed in is not closed, and keeps only its own tables: the lists' tables, the kept keys and
     the matching tables of the run are dropped (on Spark: unpersisted — tests/test_engines.py)."""
-    from xueji_lib.engine import DuckDBEngine
+    from xueji_lib.engine.engines import DuckDBEngine
 
     eng = DuckDBEngine()
     eng.register("mine", pd.DataFrame({"k": [1]}))

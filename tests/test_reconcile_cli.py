@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES
+from xueji_lib.matching.reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES
 
 XUEJI = Path(sys.executable).with_name("xueji")
 ROOT = Path(__file__).resolve().parents[1]
@@ -405,7 +405,7 @@ def test_compare_ignore_leaves_a_field_out(cmp, tmp_path):
 
 
 def test_readme_documents_both_commands_and_every_status():
-    from xueji_lib.compare import CHANGE_STATUSES, NEW_STATUSES, OLD_STATUSES
+    from xueji_lib.matching.compare import CHANGE_STATUSES, NEW_STATUSES, OLD_STATUSES
 
     text = (ROOT / "README.md").read_text("utf-8")
     rec = text[text.index("## 录取与注册核对（xueji reconcile）"):text.index("## 名单对比（xueji compare）")]

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.report import (REPORTS, ReportParameterError, ReportRunError, check_parameters, export_html,
+from xueji_lib.reporting.report import (REPORTS, ReportParameterError, ReportRunError, check_parameters, export_html,
                               run_report)
 
 HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
@@ -215,7 +215,7 @@ def k12_runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def k12_frames():
-    from xueji_lib.report import load_roster
+    from xueji_lib.reporting.report import load_roster
 
     return load_roster(ROSTERS["old"]), load_roster(ROSTERS["new"]), load_roster(ROSTERS["changes"], "k12_changes")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from xueji_lib.report import run_report
+from xueji_lib.reporting.report import run_report
 
 from .browser import ARGS, CHROMIUM, need_browser
 

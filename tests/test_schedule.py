@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from xueji_lib.cli import main
-from xueji_lib.schedule import ScheduleError, load_schedule, run_schedule
+from xueji_lib.apps.cli import main
+from xueji_lib.reporting.schedule import ScheduleError, load_schedule, run_schedule
 
 HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
 NAME = "新生注册核对报告"

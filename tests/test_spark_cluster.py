@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib import synth
+from xueji_lib.samples import synth
 
 
 N = 30_000

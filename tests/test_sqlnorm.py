@@ -1,4 +1,4 @@
-"""The SQL clean-up (xueji_lib.sqlnorm) gives what its pandas counterpart gives, on DuckDB and on a real
+"""The SQL clean-up (xueji_lib.engine.sqlnorm) gives what its pandas counterpart gives, on DuckDB and on a real
 Spark cluster, for awkward values: every Unicode blank pandas strips, blanks inside, full-width text,
 dates, timestamps, integers, decimals, missing values."""
 from __future__ import annotations
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xueji_lib import sqlnorm
-from xueji_lib.engine import DuckDBEngine
-from xueji_lib.normalize import STR
+from xueji_lib.engine import sqlnorm
+from xueji_lib.engine.engines import DuckDBEngine
+from xueji_lib.core.normalize import STR
 
 TEXTS = [" 12 ", "１２３ＡＢｃ", "a\u3000b", "\t x\x1c", "\u2003y\u2003", "abc\u00a0", "", None, " 110105 800101 001 ",
          "\u2028z\u3000", "x\x0by", "\x85张三\u205f", "  ", "\u3000\u3000", "李 四", "a\u200bb"]
@@ -27,7 +27,7 @@ def _frame() -> pd.DataFrame:
 
 def _expected(df: pd.DataFrame) -> pd.DataFrame:
     """What the pandas code gives (normalize.written_text, str.strip)."""
-    from xueji_lib.normalize import written_text
+    from xueji_lib.core.normalize import written_text
 
     return pd.DataFrame({"strip": df["s"].str.strip(), "d": written_text(df["d"]), "n": written_text(df["n"]),
                          "f": written_text(df["f"])})

@@ -20,10 +20,10 @@ import pytest
 from dbfread import DBF
 from PIL import Image
 
-from xueji_lib import synth
-from xueji_lib.ids import checksum_ok, to18
-from xueji_lib.codes import load_code_table
-from xueji_lib.layouts import load_layout
+from xueji_lib.samples import synth
+from xueji_lib.core.ids import checksum_ok, to18
+from xueji_lib.schema.codes import load_code_table
+from xueji_lib.schema.layouts import load_layout
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "data_samples"

@@ -14,10 +14,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xueji_lib import tables
-from xueji_lib.errors import FileFormatError, WriteError
-from xueji_lib.loadinfo import load_report
-from xueji_lib.tables import INFO_CODES, read_table, write_excel
+from xueji_lib.io import tables
+from xueji_lib.core.errors import FileFormatError, WriteError
+from xueji_lib.io.loadinfo import load_report
+from xueji_lib.io.tables import INFO_CODES, read_table, write_excel
 
 LAYOUT_YML = """\
 name: k12_test

@@ -16,8 +16,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 import xueji_lib as xj
-from xueji_lib import display as xd
-from xueji_lib.lab import KERNEL_NAME, ensure_kernelspec
+from xueji_lib.reporting import display as xd
+from xueji_lib.apps.lab import KERNEL_NAME, ensure_kernelspec
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.ids import make_ids
+from xueji_lib.core.ids import make_ids
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 PLANTED = pd.read_csv(SAMPLES / "planted.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")

@@ -4,24 +4,24 @@
     >>> df = xj.read_dbf("data_samples/hei/10_录取名单.dbf")     # doctest: +SKIP
     >>> print(xj.load_report(df).summary())                      # doctest: +SKIP
 """
-from .codes import CodeEntry, CodeTable, list_code_tables, load_code_table, province_of
-from .dbf import inspect_dbf, read_dbf, write_dbf
-from .errors import (FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError,
+from .schema.codes import CodeEntry, CodeTable, list_code_tables, load_code_table, province_of
+from .io.dbf import inspect_dbf, read_dbf, write_dbf
+from .core.errors import (FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError,
                      XuejiError)
-from .layouts import Layout, LayoutField, list_layouts, load_layout, recognize_layout
-from .tables import read_table, write_excel
-from .loadinfo import FieldSpec, LoadReport, LoadWarning, load_report
-from .validate import ValidationResult, load_rules, validate
-from .outputs import write_validation_outputs
-from .photos import PhotoFolderNotFound, PhotoResult, check_photos
-from .reconcile import ReconcileResult, reconcile
-from .compare import CompareResult, HandoffResult, compare, handoff
-from .stats import StatsInputError, StatsResult, higher_ed_stats, k12_stats
-from .report import REPORTS, ReportRun, check_parameters, run_report
-from .parquet import (ParquetConversion, ParquetConversionError, ParquetCountError, dbf_to_parquet,
+from .schema.layouts import Layout, LayoutField, list_layouts, load_layout, recognize_layout
+from .io.tables import read_table, write_excel
+from .io.loadinfo import FieldSpec, LoadReport, LoadWarning, load_report
+from .checks.validate import ValidationResult, load_rules, validate
+from .reporting.outputs import write_validation_outputs
+from .checks.photos import PhotoFolderNotFound, PhotoResult, check_photos
+from .matching.reconcile import ReconcileResult, reconcile
+from .matching.compare import CompareResult, HandoffResult, compare, handoff
+from .stats.statistics import StatsInputError, StatsResult, higher_ed_stats, k12_stats
+from .reporting.report import REPORTS, ReportRun, check_parameters, run_report
+from .io.parquet import (ParquetConversion, ParquetConversionError, ParquetCountError, dbf_to_parquet,
                       read_parquet_folder)
 
-__version__ = "0.1.0"
+from .core.version import __version__
 
 __all__ = [
     "XuejiError", "FileFormatError", "TruncatedFileError", "MemoFileMissing", "WriteError", "LayoutError",

@@ -1,0 +1,1 @@
+"""Front ends: the xueji command, the dashboards and their catalogue, JupyterLab."""

@@ -1,0 +1,706 @@
+"""The ``xueji`` command.
+
+    xueji info 注册上报.dbf          what the loader found: version, code page, counts, fields, problems
+    xueji layouts                    the layouts known (built-in and from XUEJI_LAYOUT_PATH)
+    xueji codes [NAME]               the code tables, or one table's codes and labels
+    xueji samples --out data_samples write the synthetic sample files
+    xueji validate 注册上报.dbf       pre-upload checks: 校验通过 / 数据有误 lists, 校验结果.xlsx, summary.json
+    xueji reconcile --admission 录取名单.dbf --registration 注册上报.dbf --year 2026 --category 10
+                                     admission vs registration: results.csv, summary.json, 资格有误.dbf,
+                                     未注册.dbf, 核对结果.xlsx
+    xueji compare 2025秋.xlsx 2026春.xlsx --changes 学籍异动.xlsx
+                                     roster vs roster: results.csv, summary.json, 对比结果.xlsx
+    xueji report 新生注册核对报告 -p admission 录取名单.dbf -p registration 注册上报.dbf -p year 2026
+                                     run a report notebook: reports/<name>/<stamp>-<id>/report.html, …
+    xueji schedule 每周报表.yml        run the reports listed in a YAML file (inputs may be globs: newest file)
+    xueji lab                        JupyterLab on 127.0.0.1 with a token, kernel "xueji", notebooks/ as root
+                                     (what make lab runs)
+    xueji parquet 注册上报.dbf --out 注册上报_parquet [--records-per-part N] [--workers N]
+                                     convert a large DBF once into Parquet parts (resumable), for DuckDB/Spark
+
+Long reads and checks show progress on stderr (stdout carries only the results).
+
+A bad file or parameter ends in a Chinese message and a non-zero exit, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..core.errors import LayoutError, XuejiError
+from ..schema.layouts import recognize_layout
+
+
+def _cmd_info(args) -> int:
+    from ..io.loadinfo import load_report
+    from ..core.privacy import mask_frame
+
+    df = load_file(args.file, layout=args.layout, encoding=args.encoding)
+    rep = load_report(df)
+    print(rep.summary())
+    if args.rows and len(df):
+        import pandas as pd
+
+        with pd.option_context("display.max_columns", 12, "display.width", 160):
+            print(f"\n前 {min(args.rows, len(df))} 行（个人信息已遮盖）：")
+            print(mask_frame(df.head(args.rows)).to_string())
+    return 0
+
+
+def load_file(path, layout=None, encoding=None, progress=True):
+    """``tables.load_file`` with progress on stderr by default (stdout is left to the results)."""
+    from ..io.tables import load_file as load
+
+    return load(path, layout, encoding=encoding, progress=progress)
+
+
+CATEGORIES = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
+
+
+def _cmd_validate(args) -> int:
+    from ..schema.layouts import load_layout
+    from ..io.loadinfo import load_report
+    from ..reporting.outputs import OUTPUT_NAMES, write_validation_outputs
+    from ..checks.validate import validate
+
+    path = Path(args.file)
+    if args.category is not None and str(args.category) not in CATEGORIES:
+        raise XuejiError(f"学历类别 {args.category} 不对：只能是 "
+                         + "、".join(f"{k}（{v}）" for k, v in CATEGORIES.items()))
+    if args.year is not None and not 1990 <= args.year <= 2100:
+        raise XuejiError(f"录取年份 {args.year} 不对：请写四位年份，如 2026")
+    table = path.suffix.lower() != ".dbf"
+    lay = load_layout(args.layout) if args.layout else None  # an unknown name stops here, listing the known ones
+    df = load_file(path, layout=lay if table else None, encoding=args.encoding)
+    if len(df) == 0:
+        raise XuejiError(f"文件 {path}：没有记录（0 条），没有可以校验的内容。"
+                         "请确认导出时选对了名单和条件，或文件没有只导出表头。")
+    if lay is not None:
+        reason = "按 --layout 指定"
+    else:
+        lay, reason = recognize_layout(df.columns, headers=table)
+        if table:  # read again so that the headers map to this layout's field codes
+            df = load_file(path, layout=lay, encoding=args.encoding)
+    out = Path(args.out) if args.out else Path.cwd() / f"{path.stem}_校验结果"
+    names = [OUTPUT_NAMES["passed"] + ".dbf", OUTPUT_NAMES["passed"] + ".xlsx", OUTPUT_NAMES["failed"] + ".dbf",
+             OUTPUT_NAMES["failed"] + ".xlsx", OUTPUT_NAMES["workbook"], OUTPUT_NAMES["summary"]]
+    if any((out / n).resolve() == path.resolve() for n in names):
+        raise XuejiError(f"输出目录 {out} 中的结果文件会覆盖输入文件 {path.name}：请用 --out 指定另一个目录")
+    others = {}
+    for other in args.others or []:
+        opath = Path(other)
+        if opath.resolve() == path.resolve():
+            continue
+        name = opath.name if opath.name not in others else str(opath)
+        others[name] = load_file(opath, layout=lay if opath.suffix.lower() != ".dbf" else None,
+                                 encoding=args.encoding)
+
+    rep = load_report(df)
+    print(f"读入：{path}，{len(df)} 条记录")
+    for w in (rep.warnings if rep else ()):
+        print(f"  读取提示 {w}")
+    print(f"版式：{lay.name}（{lay.title}）——{reason}")
+    if others:
+        print(f"对照文件（查重复学籍）：{'、'.join(f'{k}（{len(v)} 条）' for k, v in others.items())}")
+    result = validate(df, lay, year=args.year, category=args.category, others=others or None, source=str(path),
+                      progress=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
+    files = write_validation_outputs(result, df, out, unmask=args.unmask, layout_reason=reason,
+                                     others=list(others))
+    print()
+    print(result.summary())
+    for note in files.notes:
+        print(f"注意：{note}")
+    print(f"\n已写出（目录 {out}）：")
+    print(f"  {files['passed'].name}  " + (f"通过校验的 {result.passed_count} 条，按上传结构，可上传" if result.passed_count
+                                          else "没有通过校验的记录（空名单，不用上传）"))
+    print(f"  {files['failed'].name}  有误的 {result.failed_count} 条，"
+          + ("JYJG 字段为原因" if files['failed'].suffix == ".dbf" else "“校验结果”列为原因"))
+    print(f"  {files['workbook'].name}  汇总、按规则、按字段、问题明细（{len(result.findings)} 处）、数据有误记录"
+          + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）"))
+    print(f"  {files['summary'].name}  供脚本读取的计数")
+    if not result.structure_ok:
+        missing = result.findings.loc[result.findings["rule"] == "STRUCT_MISSING_FIELD"]
+        print(f"结构校验未通过：文件缺少必填字段 "
+              + "、".join(f"{a}（{b}）" for a, b in zip(missing["field"], missing["name"]))
+              + f"，不能按版式 {lay.name} 上传；全部 {result.total} 条记录列入 {files['failed'].name}。", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_photos(args) -> int:
+    import numpy as np
+
+    from ..reporting.outputs import write_photo_outputs
+    from ..checks.photos import check_photos
+
+    roster = load_file(args.roster, encoding=args.encoding)
+    rows = None
+    if args.where:
+        col, _, values = args.where.partition("=")
+        col = col.strip().upper()
+        if col not in roster.columns or not values:
+            raise XuejiError(f"--where {args.where} 不对：应写成 字段=值1,值2（如 BH=软件2601,软件2602），"
+                             f"名单的字段有 {', '.join(map(str, roster.columns))}")
+        mask = roster[col].astype("str").str.strip().isin([v.strip() for v in values.split(",")]).to_numpy()
+        rows = np.flatnonzero(mask) + 1
+        roster = roster[mask].reset_index(drop=True)
+    res = check_photos(roster, args.folder, key=args.key.upper(), name_pattern=args.pattern, row_numbers=rows)
+    print(res.summary())
+    out = Path(args.out) if args.out else Path.cwd() / f"{Path(args.folder).name}_照片核对"
+    files = write_photo_outputs(res, out)
+    print("已写出：" + "、".join(str(p) for p in files.values()))
+    return 0
+
+
+# ------------------------------------------------------------------------------ reconcile and compare
+
+def _year_arg(value) -> int | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not (text.isdigit() and len(text) == 4 and 1990 <= int(text) <= 2100):
+        raise XuejiError(f"录取年份 {value} 不对：请写四位年份，如 2026")
+    return int(text)
+
+
+def _category_arg(value) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text not in CATEGORIES:
+        raise XuejiError(f"学历类别 {value} 不对：只能是 " + "、".join(f"{k}（{v}）" for k, v in CATEGORIES.items()))
+    return text
+
+
+def _refuse_overwrite(out: Path, names, inputs) -> None:
+    """Stop when an output file would replace one of the inputs (the inputs are never modified)."""
+    for name in names:
+        for path in inputs:
+            if (out / name).resolve() == Path(path).resolve():
+                raise XuejiError(f"输出目录 {out} 中的结果文件 {name} 会覆盖输入文件 {path}：请用 --out 指定另一个目录")
+
+
+def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), verb: str = "核对", *,
+                keep_folder: bool = False):
+    """Load one input (DBF as it is; a sheet through ``layout``, so that its headers become field codes) and
+    check that it has records and the fields in ``need`` (a code, or a tuple of alternatives).
+    ``keep_folder``: a folder converted by ``xueji parquet`` is checked from its Parquet footers and returned
+    as its path, for the engine to read (reconcile)."""
+    from ..schema.layouts import load_layout
+    from ..io.parquet import is_parquet_folder, parquet_shape
+
+    if keep_folder and is_parquet_folder(path):
+        records = parquet_shape(path)[0]
+        if records == 0:
+            raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。")
+        _need_fields(_framed(path), path, what, need, verb)
+        return path
+    table = path.suffix.lower() != ".dbf"
+    df = load_file(path, layout=load_layout(layout) if (table and layout) else None, encoding=encoding)
+    if len(df) == 0:
+        raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。请确认导出时选对了名单和条件，或文件没有只导出表头。")
+    _need_fields(df, path, what, need, verb)
+    return df
+
+
+def _columns(data) -> list:
+    """The column names of a loaded frame or of a converted folder (from its Parquet footer)."""
+    if not isinstance(data, os.PathLike):
+        return list(data.columns)
+    from ..io.parquet import parquet_shape
+
+    return parquet_shape(data)[1]
+
+
+def _framed(data):
+    """A loaded frame, or an empty frame with a converted folder's columns (for the field checks)."""
+    if not isinstance(data, os.PathLike):
+        return data
+    import pandas as pd
+
+    return pd.DataFrame(columns=_columns(data))
+
+
+FIELD_ZH = {"KSH": "考生号", "ZT": "入学状态", "XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号",
+            "YDLB": "异动类别"}
+
+
+def _need_fields(df, path, what, need, verb: str = "核对") -> None:
+    cols = {str(c).strip().upper() for c in df.columns}
+    for item in need:
+        alts = (item,) if isinstance(item, str) else tuple(item)
+        if not any(a in cols for a in alts):
+            shown = "，".join(map(str, list(df.columns)[:15])) + ("…" if len(df.columns) > 15 else "")
+            codes = alts[0] if len(alts) == 1 else "、".join(alts[:-1]) + f" 或 {alts[-1]}"
+            name = "、".join(dict.fromkeys(FIELD_ZH.get(a, a) for a in alts))
+            raise XuejiError(f"{what}文件 {path}：没有{name}字段（{codes}），无法{verb}"
+                             f"（文件的字段：{shown}）")
+
+
+def _print_read(path, df, what) -> None:
+    from ..io.loadinfo import load_report
+
+    if isinstance(df, os.PathLike):  # a converted folder the engine reads
+        from ..io.parquet import parquet_shape
+
+        print(f"{what}：{path}（xueji parquet 转换的文件夹，由计算引擎直接读取），{parquet_shape(df)[0]} 条记录")
+        return
+    rep = load_report(df)
+    print(f"读入{what}：{path}，{len(df)} 条记录")
+    for w in (rep.warnings if rep else ()):
+        print(f"  读取提示 {w}")
+
+
+def _cmd_reconcile(args) -> int:
+    from ..schema.layouts import load_layout
+    from ..reporting.outputs import RECONCILE_OUTPUT_NAMES, write_reconcile_outputs
+    from ..matching.reconcile import reconcile
+
+    if not args.admission or not args.registration:
+        raise XuejiError("请用 --admission 给出录取数据文件、--registration 给出注册上报文件，例如："
+                         "xueji reconcile --admission 录取名单.dbf --registration 注册上报.dbf --year 2026 --category 10")
+    year, category = _year_arg(args.year), _category_arg(args.category)
+    inputs = {"admission": Path(args.admission), "registration": Path(args.registration)}
+    if args.states:
+        inputs["states"] = Path(args.states)
+    out = Path(args.out) if args.out else Path.cwd() / f"{inputs['registration'].stem}_核对结果"
+    _refuse_overwrite(out, RECONCILE_OUTPUT_NAMES.values(), inputs.values())
+
+    adm = _load_input(inputs["admission"], "录取数据", "chsi_admission", args.encoding, need=("KSH",), keep_folder=True)
+    reg = _load_input(inputs["registration"], "注册上报", "chsi_registration", args.encoding, need=("KSH",),
+                      keep_folder=True)
+    states = None
+    if args.states:
+        states = _load_input(inputs["states"], "新生状态名单", "chsi_new_student_status", args.encoding,
+                             need=("KSH", ("ZT", "XSZT", "RXZT")))
+    _print_read(inputs["admission"], adm, "录取数据")
+    _print_read(inputs["registration"], reg, "注册上报")
+    if states is not None:
+        _print_read(inputs["states"], states, "新生状态名单")
+    try:  # a common slip: the two files given the other way round
+        pair = [load_layout("chsi_admission"), load_layout("chsi_registration")]
+        if (recognize_layout(_columns(adm), candidates=pair)[0].name == "chsi_registration"
+                and recognize_layout(_columns(reg), candidates=pair)[0].name == "chsi_admission"):
+            print("注意：--admission 给的文件像注册上报，--registration 给的像录取数据，两者可能给反了；"
+                  "下面仍按给定的顺序核对。", file=sys.stderr)
+    except LayoutError:
+        pass
+    cols = {str(c).strip().upper() for c in _columns(adm)}
+    if year is None and "LQNF" not in cols:
+        print("提示：没有给 --year，录取数据中也没有录取年份字段 LQNF：录取年份不参与比对。")
+    if category is None and "XLLB" not in cols:
+        print("提示：没有给 --category，录取数据中也没有学历类别字段 XLLB：学历类别不参与比对。")
+
+    result = reconcile(adm, reg, year=year, category=category, states=states, progress=True, engine=args.engine)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
+    files = write_reconcile_outputs(result, adm, reg, out, unmask=args.unmask,
+                                    sources={k: str(p) for k, p in inputs.items()})
+    c = result.counts
+    print()
+    print(result.summary())
+    for note in files.notes:
+        print(f"注意：{note}")
+    n_adm, n_reg = c["admission"]["total"], c["registration"]["total"]
+    nq, nn = n_reg - c["registration"]["matched"], c["admission"]["not_registered"]
+    print(f"\n已写出（目录 {out}）：")
+    print(f"  {files['results'].name}  每条记录一行：录取 {n_adm} + 注册 {n_reg} = {n_adm + n_reg} 行，"
+          "供其他程序读取（UTF-8）")
+    print(f"  {files['qualification_errors'].name}  注册上报中没有通过比对的 {nq} 条（资格有误），按上传结构，JYJG 字段为原因"
+          if nq else f"  {files['qualification_errors'].name}  注册上报全部通过比对（空名单）")
+    print(f"  {files['not_registered'].name}  录取后未注册的 {nn} 条，JYJG 字段为原因（含新生状态）"
+          if nn else f"  {files['not_registered'].name}  录取的考生都已注册（空名单）")
+    print(f"  {files['workbook'].name}  汇总、资格有误、未注册（按新生状态）、录取数据不一致"
+          + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）"))
+    print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    return 0
+
+
+def _load_roster(path: Path, what: str, encoding):
+    """A roster and its layout: a sheet's headers recognised as validate does (falling back to the K-12
+    template), a DBF as it is (its layout, when recognised, only names fields and marks personal ones)."""
+    from ..schema.layouts import load_layout
+
+    from ..io.parquet import is_parquet_folder, parquet_shape
+
+    if is_parquet_folder(path):  # converted by xueji parquet: the engine reads it (compare)
+        records, columns = parquet_shape(path)
+        if records == 0:
+            raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法对比。")
+        try:
+            return path, recognize_layout(columns, headers=False)[0]
+        except LayoutError:
+            return path, None
+    table = path.suffix.lower() != ".dbf"
+    df = load_file(path, encoding=encoding)
+    if len(df) == 0:
+        raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法对比。请确认导出时选对了名单，或文件没有只导出表头。")
+    try:
+        lay, _ = recognize_layout(df.columns, headers=table)
+    except LayoutError:
+        lay = load_layout("k12_student") if table else None
+    if table:  # read again so that the headers map to this layout's field codes
+        df = load_file(path, layout=lay, encoding=encoding)
+    return df, lay
+
+
+def _cmd_compare(args) -> int:
+    from ..matching.compare import compare
+    from ..reporting.outputs import COMPARE_OUTPUT_NAMES, write_compare_outputs
+
+    key = str(args.key).strip().upper() if args.key else None
+    if key is not None and key not in ("XJH", "SFZJH", "SFZH"):
+        raise XuejiError(f"--key {args.key} 不对：只能是 XJH（学籍号）或 SFZJH（身份证件号）")
+    inputs = {"old": Path(args.old), "new": Path(args.new)}
+    if args.changes:
+        inputs["changes"] = Path(args.changes)
+    out = Path(args.out) if args.out else Path.cwd() / f"{inputs['new'].stem}_对比结果"
+    _refuse_overwrite(out, COMPARE_OUTPUT_NAMES.values(), inputs.values())
+
+    old, old_lay = _load_roster(inputs["old"], "旧名单", args.encoding)
+    new, new_lay = _load_roster(inputs["new"], "新名单", args.encoding)
+    ids = ("SFZJH", "SFZH", "ZJHM")
+    for df, path, what in ((old, inputs["old"], "旧名单"), (new, inputs["new"], "新名单")):
+        need = [("XJH", *ids)] if key is None else [ids] if key in ids else [key]
+        _need_fields(_framed(df), path, what, need, "对比")
+    changes = None
+    if args.changes:
+        changes = _load_input(inputs["changes"], "异动名单", "k12_changes", args.encoding, need=("YDLB",),
+                              verb="对比")
+    lay = old_lay or new_lay
+    _print_read(inputs["old"], old, "旧名单")
+    _print_read(inputs["new"], new, "新名单")
+    if changes is not None:
+        _print_read(inputs["changes"], changes, "异动名单")
+    if old_lay is not None and new_lay is not None and old_lay.name != new_lay.name:
+        print(f"注意：旧名单像版式 {old_lay.name}，新名单像版式 {new_lay.name}；按 {old_lay.name} 对比两者共有的字段。",
+              file=sys.stderr)
+    names = [inputs["old"].stem, inputs["new"].stem]
+    if names[0] == names[1]:
+        names = [str(inputs["old"].with_suffix("")), str(inputs["new"].with_suffix(""))]
+
+    fields = None
+    if args.ignore:
+        ignore = {f.strip().upper() for item in args.ignore for f in str(item).replace("，", ",").split(",") if f.strip()}
+        common = {str(c).upper() for c in _columns(old)} & {str(c).upper() for c in _columns(new)}
+        unknown = sorted(ignore - common)
+        if unknown:
+            raise XuejiError(f"--ignore 中的字段 {'、'.join(unknown)} 不在两份名单中（请写字段代码，如 NJ）")
+        used = key or ("XJH" if "XJH" in common else None)
+        skip = ignore | ({used} if used else set()) | (set(ids) if used in ids or used is None else set())
+        fields = [str(c).upper() for c in _columns(old) if str(c).upper() in common and str(c).upper() not in skip]
+        print(f"不比较的字段：{'、'.join(sorted(ignore))}")
+
+    result = compare(old, new, key=key, changes=changes, old_name=names[0], new_name=names[1], fields=fields,
+                     layout=lay.name if lay is not None else None, changes_layout="k12_changes", progress=True,
+                     engine=args.engine)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
+    files = write_compare_outputs(result, old, new, out, changes=changes, unmask=args.unmask,
+                                  sources={k: str(p) for k, p in inputs.items()},
+                                  layout=lay, changes_layout="k12_changes")
+    print()
+    print(result.summary())
+    lost = len(result.unexplained_removals())
+    print(f"\n已写出（目录 {out}）：")
+    n_old, n_new = len(result.old), len(result.new)
+    print(f"  {files['results'].name}  每条记录一行：旧 {n_old} + 新 {n_new} = {n_old + n_new} 行，"
+          "供其他程序读取（UTF-8；学籍号、身份证件号已遮盖）")
+    print(f"  {files['workbook'].name}  汇总、疑似流失（{lost} 人，按学校）、按学校、减少、新增、变化、调动、重复、无法对应"
+          + ("、异动名单" if changes is not None else "")
+          + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）"))
+    print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from ..reporting.report import run_report
+
+    params = {}
+    for key, value in args.params or []:
+        if key in params:
+            raise XuejiError(f"参数 {key} 给了两次：每个参数只能给一次")
+        params[key] = value
+    print(f"运行报告“{args.name}”……")
+    if args.engine:  # the report's kernel inherits it: its reconcile/compare calls run there
+        from ..engine.engines import ENGINE_ENV
+
+        os.environ[ENGINE_ENV] = args.engine
+    run = run_report(args.name, out_root=args.out, progress=True, **params)
+    print(f"报告已生成（用时 {run.manifest.get('duration_seconds')} 秒）：{run.folder}")
+    print(f"  {run.html.name}  报告（浏览器打开，无需联网）")
+    print(f"  {run.tables.name}  报告中的全部表格")
+    print(f"  {run.notebook.name}  执行记录；manifest.json  参数、输入文件校验值、版本、用时")
+    return 0
+
+
+def _cmd_schedule(args) -> int:
+    from ..reporting.schedule import run_schedule
+
+    outcomes = run_schedule(args.file, echo=lambda line: print(line, flush=True), progress=True)
+    failed = [o for o in outcomes if not o.ok]
+    print(f"定时运行结束：共 {len(outcomes)} 项，成功 {len(outcomes) - len(failed)} 项，失败 {len(failed)} 项")
+    for o in outcomes:
+        print(f"  第 {o.position} 项 {o.report}：{o.label}  {o.folder or ''}".rstrip())
+        if o.error:
+            print(f"    {o.error}")
+    return 1 if failed else 0
+
+
+def _cmd_dashboard(args) -> int:
+    import secrets
+    import subprocess
+
+    from .catalog import Catalog
+    from .dashboard import voila_command
+
+    cat = Catalog(args.data, args.cache, photos=args.photos)
+    print(f"整理数据目录 {cat.folder}（只读入新的或改动过的文件，缓存在 {cat.cache_dir}）……", flush=True)
+    cat.refresh(progress=lambda text: print(f"  {text}", flush=True))
+    print(f"数据目录中有 {len(cat.datasets)} 个名单，共 {sum(d.records for d in cat.datasets.values())} 条记录；"
+          f"已配对核对 {len(cat.pairs)} 组")
+    for name, problem in cat.problems:
+        print(f"  注意：{name}：{problem}")
+    token = args.token or secrets.token_hex(24)
+    argv, env = voila_command(cat.folder, port=args.port, token=token, cache_dir=cat.cache_dir, photos=args.photos,
+                              audit_log=args.audit_log, notebooks=args.notebooks, pool_size=args.pool_size)
+    base = f"http://127.0.0.1:{args.port}"
+    print("\n看板已启动，在浏览器中打开（地址中含访问令牌，请勿转发给无权查看的人）：", flush=True)
+    print(f"  首页     {base}/?token={token}")
+    print(f"  学生查询 {base}/voila/render/学生查询.ipynb?token={token}")
+    print(f"  名单对比 {base}/voila/render/名单对比.ipynb?token={token}")
+    print(f"审计日志：{env['XUEJI_AUDIT_LOG']}；按 Ctrl+C 停止。", flush=True)
+    if os.name == "posix":  # become Voila: a service manager's SIGTERM (or Ctrl+C) reaches the server itself
+        os.execve(argv[0], argv, env)
+    try:
+        return subprocess.call(argv, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def _cmd_lab(args) -> int:
+    from .lab import run_lab
+
+    return run_lab(port=args.port, token=args.token, root=args.root, open_browser=args.browser,
+                   allow_root=args.allow_root, echo=lambda line: print(line, flush=True))
+
+
+def _cmd_layouts(args) -> int:
+    from ..schema.layouts import list_layouts
+
+    for lay in sorted(list_layouts(), key=lambda x: x.name):
+        req = len(lay.required)
+        print(f"{lay.name:28s} {lay.format:5s} {len(lay.fields):3d} 个字段（必填 {req}）  {lay.title}")
+        if args.verbose:
+            print(f"{'':28s} 来源：{lay.source}；可信度：{lay.confidence}；文件：{lay.path}")
+    return 0
+
+
+def _cmd_codes(args) -> int:
+    from ..schema.codes import list_code_tables, load_code_table
+
+    if args.name:
+        table = load_code_table(args.name)
+        print(f"{table.name} {table.title}（来源：{table.source}；可信度：{table.confidence}）")
+        for e in table.entries:
+            extra = ""
+            if e.aliases:
+                extra += "  别名：" + "、".join(e.aliases)
+            if e.deprecated:
+                extra += "  旧称：" + "、".join(e.deprecated)
+            print(f"  {e.code:8s} {e.label}{extra}")
+        return 0
+    for table in sorted(list_code_tables(), key=lambda t: t.name):
+        print(f"{table.name:10s} {len(table.entries):5d} 项  {table.title}")
+    return 0
+
+
+def _cmd_parquet(args) -> int:
+    from ..io.parquet import dbf_to_parquet
+
+    if args.records_per_part < 1 or args.workers < 1:
+        raise XuejiError("--records-per-part 和 --workers 都应为正整数")
+    conv = dbf_to_parquet(args.file, args.out, records_per_part=args.records_per_part, workers=args.workers,
+                          encoding=args.encoding, resume=not args.restart, progress=True)
+    print(conv.summary())
+    return 0
+
+
+def _cmd_samples(args) -> int:
+    from ..samples.synth import write_samples
+
+    out = write_samples(args.out, seed=args.seed)
+    print(f"样例文件已写入 {out}；预置问题清单见 {Path(out) / 'planted.csv'}")
+    return 0
+
+
+def _engine_argument(p) -> None:
+    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
+                                    "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="xueji", description="学籍数据工具：读取、核对、对比学籍文件")
+    sub = parser.add_subparsers(dest="command", metavar="命令")
+
+    p = sub.add_parser("info", help="读取一个 DBF/Excel/CSV 文件，报告版本、编码、记录数、字段和读取问题")
+    p.add_argument("file", help="要读取的文件")
+    p.add_argument("--layout", help="Excel/CSV 按哪个版式对应表头（见 xueji layouts）")
+    p.add_argument("--encoding", help="指定编码，覆盖文件自身的代码页标记，如 gb18030")
+    p.add_argument("--rows", type=int, default=5, help="显示前几行（个人信息遮盖），默认 5")
+    p.set_defaults(func=_cmd_info)
+
+    p = sub.add_parser("photos", help="图像校对：按名单核对照片目录（缺照片、对不上的照片、重复、格式与尺寸）")
+    p.add_argument("roster", help="学生名单（DBF/Excel/CSV）")
+    p.add_argument("folder", help="照片目录")
+    p.add_argument("--key", default="SFZH", help="照片文件名对应名单中的哪个字段，默认 SFZH（身份证号）")
+    p.add_argument("--pattern", default="{key}", help="文件名格式，默认 {key}（即 身份证号.jpg）")
+    p.add_argument("--where", help="只核对名单中的一部分，如 BH=软件2601,软件2602")
+    p.add_argument("--encoding", help="名单的编码（覆盖文件自身的标记）")
+    p.add_argument("--out", help="结果目录，默认 ./<照片目录名>_照片核对")
+    p.set_defaults(func=_cmd_photos)
+
+    p = sub.add_parser("dashboard", help="启动看板（学生查询、名单对比）：Voila，只在本机 127.0.0.1，需要访问令牌")
+    p.add_argument("--data", default="data_samples", help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认 data_samples）")
+    p.add_argument("--port", type=int, default=8866, help="端口（默认 8866）")
+    p.add_argument("--token", help="访问令牌（默认每次启动随机生成）")
+    p.add_argument("--photos", help="照片目录（默认：数据目录中名为 photos 或 照片 的文件夹）")
+    p.add_argument("--cache", help="缓存目录（默认：数据目录下的 .xueji_cache）")
+    p.add_argument("--audit-log", dest="audit_log", help="审计日志文件（默认：缓存目录下的 audit.jsonl）")
+    p.add_argument("--notebooks", help="看板笔记本所在的文件夹（默认：xueji 自带的 notebooks/dashboards）")
+    p.add_argument("--pool-size", dest="pool_size", type=int, default=1,
+                   help="每个看板预先启动好的内核数（默认 1；同时打开页面的人多时调大，每个内核约 150–350 MB）")
+    p.set_defaults(func=_cmd_dashboard)
+
+    p = sub.add_parser("layouts", help="列出已知的数据版式")
+    p.add_argument("-v", "--verbose", action="store_true", help="同时显示来源和文件位置")
+    p.set_defaults(func=_cmd_layouts)
+
+    p = sub.add_parser("codes", help="列出代码表，或显示一个代码表的内容")
+    p.add_argument("name", nargs="?", help="代码表名，如 mz（民族）")
+    p.set_defaults(func=_cmd_codes)
+
+    p = sub.add_parser("samples", help="生成合成样例数据（不含真实个人信息）")
+    p.add_argument("--out", default="data_samples", help="输出目录，默认 data_samples")
+    p.add_argument("--seed", type=int, default=20261123, help="随机种子（同一种子生成完全相同的文件）")
+    p.set_defaults(func=_cmd_samples)
+
+    p = sub.add_parser("parquet", help="把大的 DBF 一次转换成 Parquet 分块文件（可续转），供 DuckDB / Spark 使用",
+                       description="按记录范围分块、多进程并行，把 DBF 转换成 <输出目录>/part-00000.parquet …，"
+                                   "另写 _conversion.json 记录源文件和已完成的分块；中断后再次运行只补做缺少的分块。"
+                                   "列 _row 是记录在 read_dbf 结果中的行号。输入文件不会被修改。"
+                                   "退出码：0 转换完成；2 无法转换（文件读不了或不完整、输出目录属于另一个文件、记录数不符）。")
+    p.add_argument("file", help="要转换的 DBF 文件")
+    p.add_argument("--out", required=True, metavar="目录", help="输出目录（不存在时创建）")
+    p.add_argument("--records-per-part", dest="records_per_part", type=int, default=1_000_000, metavar="N",
+                   help="每个分块包含的记录数（按文件中的记录位置计，含已删除记录），默认 1000000")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="同时转换的进程数，默认 2")
+    p.add_argument("--encoding", help="指定编码，覆盖文件自身的代码页标记，如 gb18030")
+    p.add_argument("--restart", action="store_true",
+                   help="不续转：删除输出目录中已有的分块和 _conversion.json，从头转换（源文件变了时需要）")
+    p.set_defaults(func=_cmd_parquet)
+
+    p = sub.add_parser("validate", help="上传前校验：分出校验通过 / 数据有误名单，写出校验结果工作簿",
+                       description="按平台规则校验一个上报文件，写出 校验通过、数据有误（含 JYJG 原因）名单、"
+                                   "校验结果.xlsx 和 summary.json。输入文件不会被修改。")
+    p.add_argument("file", help="要校验的 DBF/Excel/CSV 文件")
+    p.add_argument("--layout", help="版式名（见 xueji layouts）；不给时按文件的字段自动识别")
+    p.add_argument("--year", type=int, help="录取年份，如 2026（文件中没有 LQNF 字段时用）")
+    p.add_argument("--category", help="学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育")
+    p.add_argument("--others", nargs="+", action="extend", metavar="文件",
+                   help="同类的其他文件（如其他学校的名单），用来查重复学籍")
+    p.add_argument("--out", help="输出目录，默认为当前目录下的 <文件名>_校验结果")
+    p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
+    p.add_argument("--unmask", action="store_true", help="校验结果.xlsx 的“数据有误记录”中显示身份证号等原值")
+    p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("reconcile", help="录取数据与注册上报核对：资格有误、未注册名单，每条差异说明原因",
+                       description="按平台的规则（录取年份+学历类别+考生号+姓名+层次，成人本专科另加学习形式）核对注册上报与"
+                                   "录取数据，写出 results.csv、summary.json、资格有误.dbf、未注册.dbf 和 核对结果.xlsx。"
+                                   "输入文件不会被修改。退出码：0 核对已完成；2 无法核对（文件读不了、没有记录、缺考生号字段、参数不对）。")
+    p.add_argument("--admission", metavar="文件", help="录取数据（学信网下载的教育部录取名单，DBF/Excel/CSV）")
+    p.add_argument("--registration", metavar="文件", help="新生注册上报文件（DBF/Excel/CSV）")
+    p.add_argument("--year", metavar="年份", help="录取年份，如 2026（文件中没有 LQNF 字段时用）")
+    p.add_argument("--category", metavar="类别", help="学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育"
+                                                    "（文件中没有 XLLB 字段时用）")
+    p.add_argument("--states", metavar="文件", help="新生状态名单（报到入学/保留/放弃/取消入学资格），用来把未注册的考生按状态分开")
+    p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <注册上报文件名>_核对结果")
+    p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
+    p.add_argument("--unmask", action="store_true", help="核对结果.xlsx 中显示身份证号等原值（默认遮盖）")
+    _engine_argument(p)
+    p.set_defaults(func=_cmd_reconcile)
+
+    p = sub.add_parser("compare", help="名单对比：两个学期（或学校与教育局）的花名册，找出新增、减少、变化、调动、重复和疑似流失",
+                       description="对比两份学生名单，用学籍异动名单说明减少和新增，写出 results.csv、summary.json 和 "
+                                   "对比结果.xlsx（疑似流失名单按学校排列）。输入文件不会被修改。"
+                                   "退出码：0 对比已完成；2 无法对比（文件读不了、没有记录、缺学籍号/身份证件号字段、参数不对）。")
+    p.add_argument("old", help="旧名单（如上学期的花名册，Excel/CSV/DBF）")
+    p.add_argument("new", help="新名单（如本学期的花名册）")
+    p.add_argument("--changes", metavar="文件", help="这段时间的学籍异动名单（转入、转出、休学、复学、退学、死亡……）")
+    p.add_argument("--key", metavar="字段", help="按哪个字段对应学生：XJH（学籍号，两份名单都有时默认）或 SFZJH（身份证件号）")
+    p.add_argument("--ignore", action="append", metavar="字段",
+                   help="不比较的字段代码，逗号分隔，如 NJ 或 NJ,BJ（跨学年对比时每个学生的年级都会变，不忽略就全部算作调动）")
+    p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <新名单文件名>_对比结果")
+    p.add_argument("--encoding", help="指定输入文件的编码（CSV、DBF），如 gb18030")
+    p.add_argument("--unmask", action="store_true", help="对比结果.xlsx 的名单中显示学籍号、身份证件号、电话、地址原值（默认遮盖）")
+    _engine_argument(p)
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("report", help="运行报告笔记本，生成离线 HTML 报告、表格工作簿和运行记录",
+                       description="运行一个报告（如 新生注册核对报告），结果写到 <输出目录>/<报告名>/<日期时间>-<编号>/："
+                                   "report.html、report.ipynb、tables.xlsx、manifest.json。参数在运行前检查。"
+                                   "退出码：0 成功；2 参数不对或运行失败（失败时保留含错误的 report.ipynb）。")
+    p.add_argument("name", help="报告名，如 新生注册核对报告")
+    p.add_argument("-p", "--param", dest="params", nargs=2, action="append", metavar=("名称", "值"),
+                   help="报告参数，可重复，如 -p admission 录取名单.dbf -p year 2026 -p school_code 00123")
+    p.add_argument("--out", default="reports", metavar="目录", help="报告的根目录，默认 reports")
+    _engine_argument(p)
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser("schedule", help="按 YAML 文件依次运行多个报告（可用通配符取最新的输入文件），供 cron 定时运行",
+                       description="读取 YAML 文件中的运行列表（每项 report、params，可选 out），先检查全部项，再依次运行；"
+                                   "输入文件可写通配符（如 data/*注册上报*.dbf），运行时取最新的文件；相对路径以 YAML 文件所在目录为准。"
+                                   "某项失败时继续运行其余各项。退出码：0 全部成功；1 有运行失败；2 文件有误（未运行任何报告）。")
+    p.add_argument("file", help="定时运行文件（YAML），如 每周报表.yml")
+    p.set_defaults(func=_cmd_schedule)
+
+    p = sub.add_parser("lab", help="打开 JupyterLab（只在本机 127.0.0.1，需要访问令牌），内核 Python (xueji)，根目录 notebooks/",
+                       description="注册内核 xueji（本环境的 Python，可以 import xueji_lib），然后以 notebooks/ 为根目录启动 "
+                                   "JupyterLab；打印含访问令牌的地址，有桌面时打开浏览器。make lab 运行的就是这个命令。")
+    p.add_argument("--port", type=int, help="端口（默认 8888，被占用时往后找空闲端口）")
+    p.add_argument("--token", help="访问令牌（默认：环境变量 JUPYTER_TOKEN，否则每次启动随机生成）")
+    p.add_argument("--root", help="根目录（默认 xueji 的 notebooks/）")
+    p.add_argument("--no-browser", dest="browser", action="store_false", default=None, help="不打开浏览器")
+    p.add_argument("--allow-root", action="store_true", help="允许以 root 身份运行（如容器中；一般不需要）")
+    p.set_defaults(func=_cmd_lab)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except (XuejiError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into head and closed early
+        sys.stdout = open(os.devnull, "w")
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,597 @@
+"""The Voila dashboards: 学生查询 (lookup) and 名单对比 (comparison), and what they share.
+
+The notebooks in ``notebooks/dashboards/`` only call ``LookupPage.from_environment()`` /
+``ComparePage.from_environment()`` and display the page. Everything a page shows is computed by the
+library (catalog, compare, reconcile, display); this module turns it into widgets and keeps the audit log.
+
+Safety: a page user can set any widget value, so a widget value is never evaluated, never used as a path
+and never put into a query. Datasets are chosen from the catalogue (a whitelist: dropdown values are
+catalogue ids, checked against it again on use); uploaded files are written under fixed names in a private
+temporary folder. Personal fields are masked unless the user ticks 显示完整个人信息, which is logged.
+
+Configuration comes from the environment set by ``xueji dashboard`` (the one way they are started):
+XUEJI_DATA_DIR, XUEJI_CACHE_DIR, XUEJI_PHOTO_DIR, XUEJI_AUDIT_LOG.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import os
+import tempfile
+import shutil
+import time
+from pathlib import Path, PureWindowsPath
+from urllib.parse import parse_qs
+
+import pandas as pd
+
+from .catalog import Catalog, Pair, PAIR_ZH, load_dataset
+from ..core.errors import XuejiError
+from ..reporting.kernel import DASHBOARD_DIR
+
+MAX_HITS = 200
+MAX_TABLE_ROWS = 500
+UPLOAD_SUFFIXES = (".dbf", ".xlsx", ".xlsm", ".csv")
+CSS = """
+<style>
+.xj-table { border-collapse: collapse; font-size: 13px; margin: 4px 0 10px 0; }
+.xj-table th, .xj-table td { border: 1px solid #ccd; padding: 2px 8px; text-align: left; vertical-align: top; }
+.xj-table th { background: #eef2f7; }
+.xj-note { color: #555; font-size: 13px; }
+.xj-error { color: #b00020; font-weight: bold; }
+.xj-card h3 { margin: 8px 0 4px 0; }
+.xj-count { font-size: 20px; font-weight: bold; }
+</style>
+"""
+
+
+# ---------------------------------------------------------------------------------------------- environment
+def catalog_from_environment() -> Catalog:
+    """The catalogue of the data folder ``xueji dashboard`` was started on, brought up to date when files
+    were added or changed since (a preheated kernel does this before anyone opens the page)."""
+    folder = os.environ.get("XUEJI_DATA_DIR")
+    if not folder:
+        raise XuejiError("没有设置数据目录：请用 xueji dashboard --data 目录 启动看板")
+    return Catalog(folder, os.environ.get("XUEJI_CACHE_DIR") or None,
+                   photos=os.environ.get("XUEJI_PHOTO_DIR") or None).open(refresh=True)
+
+
+def wait_for_request() -> dict:
+    """With Voila's preheated kernels the page's request (query string, headers) arrives only when a user
+    opens the page: wait for it, then return the query parameters (first value of each)."""
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        from voila.utils import wait_for_request as _wait
+
+        _wait()
+    qs = parse_qs(os.environ.get("QUERY_STRING", ""), keep_blank_values=False)
+    return {k: v[0] for k, v in qs.items() if v}
+
+
+class AuditLog:
+    """One JSON line per action: when, who (the X-Remote-User header a reverse proxy sets, else 令牌用户:
+    the shared token is all the server knows), from where, which page, what — never a personal value
+    (no search text, no name, no ID number: the kind of search, the hit count, the dataset and row)."""
+
+    def __init__(self, path=None, page: str = ""):
+        self.path = Path(path or os.environ.get("XUEJI_AUDIT_LOG") or Path(tempfile.gettempdir(), "xueji-audit.jsonl"))
+        self.page = page
+
+    def who(self) -> dict:
+        return {"user": os.environ.get("HTTP_X_REMOTE_USER") or "令牌用户",
+                "client": os.environ.get("HTTP_X_FORWARDED_FOR") or os.environ.get("HTTP_X_REAL_IP") or "",
+                "session": (os.environ.get("VOILA_KERNEL_ID") or "")[:8]}
+
+    def write(self, action: str, **details) -> dict:
+        entry = {"time": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), **self.who(),
+                 "page": self.page, "action": action, **details}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return entry
+
+
+# ---------------------------------------------------------------------------------------------- HTML pieces
+def table_html(df: pd.DataFrame, index: bool = False, limit: int | None = None) -> str:
+    """A frame as an escaped HTML table (values from files are never trusted as HTML)."""
+    shown = df.head(limit) if limit else df
+    out = shown.to_html(index=index, escape=True, classes="xj-table", border=0, na_rep="")
+    if limit and len(df) > limit:
+        out += f'<div class="xj-note">共 {len(df)} 行，只显示前 {limit} 行；完整名单请下载工作簿。</div>'
+    return out
+
+
+def note_html(text: str, error: bool = False) -> str:
+    return f'<div class="{"xj-error" if error else "xj-note"}">{html.escape(text)}</div>'
+
+
+def photo_html(path: Path | None) -> str:
+    if path is None:
+        return note_html("照片目录中没有这名学生的照片")
+    mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f'<img class="xj-photo" alt="照片 {html.escape(path.name[-8:])}" src="data:{mime};base64,{data}" '
+            'style="max-width:132px;max-height:176px;border:1px solid #ccd">')
+
+
+def datasets_frame(cat: Catalog) -> pd.DataFrame:
+    return pd.DataFrame([{"文件": d.id, "名单": d.kind, "版式": d.layout or "", "记录数": d.records,
+                          "学期/日期": d.term or d.date, "校验发现": d.findings,
+                          "读取提示": "；".join(d.warnings)} for d in cat.datasets.values()],
+                        columns=["文件", "名单", "版式", "记录数", "学期/日期", "校验发现", "读取提示"])
+
+
+def catalog_html(cat: Catalog) -> str:
+    parts = [f'<div class="xj-note">数据目录：{html.escape(str(cat.folder))}，{len(cat.datasets)} 个名单，'
+             f'共 {sum(d.records for d in cat.datasets.values())} 条记录</div>', table_html(datasets_frame(cat))]
+    if cat.pairs:
+        parts.append('<div class="xj-note">已配对核对：' + "；".join(html.escape(p.label) for p in cat.pairs) + "</div>")
+    for name, problem in cat.problems:
+        parts.append(note_html(f"{name}：{problem}", error=True))
+    return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------- comparison data
+GROUP_FIELDS = {"reconcile": ("FY", "XSH", "YXMC", "ZYMC"), "compare": ("XXMC",), "handoff": ("XXMC",)}
+GROUP_ZH = {"reconcile": "院系/专业", "compare": "学校", "handoff": "学校"}
+SIDE_ZH = {"reconcile": ("录取数据", "注册上报"), "compare": ("旧名单", "新名单"), "handoff": ("毕业生", "新生")}
+QUIET = {"matched", "unchanged", "enrolled"}
+
+
+def result_sides(kind: str, result) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if kind == "reconcile":
+        return result.admission, result.registration
+    if kind == "handoff":
+        return result.graduates, result.intake
+    return result.old, result.new
+
+
+def status_zh(kind: str) -> dict:
+    from ..matching.compare import STATUS_ZH as C
+    from ..matching.reconcile import STATUS_ZH as R
+
+    return R if kind == "reconcile" else C
+
+
+def records_frame(kind: str, result, left: pd.DataFrame, right: pd.DataFrame, unmask: bool = False) -> pd.DataFrame:
+    """Every input record of both sides, one row each: 名单, 行号, 分组 (学校 or 院系), 姓名, 证件号 (masked),
+    结果, status, 说明, 变化字段 — what the comparison page counts, charts, filters and lists."""
+    from ..core.privacy import mask_series
+
+    zh = status_zh(kind)
+    parts = []
+    for (frame, src), side in zip(((result_sides(kind, result)[0], left), (result_sides(kind, result)[1], right)),
+                                  SIDE_ZH[kind]):
+        idx = frame["row"].astype("int64").to_numpy() - 1
+        cols = {str(c).upper(): c for c in src.columns}
+        gcol = next((cols[c] for c in GROUP_FIELDS[kind] if c in cols), None)
+        group = (src[gcol].astype("str").iloc[idx].fillna("").str.strip().replace("", "（空）").to_numpy()
+                 if gcol is not None else ["（未填）"] * len(idx))
+        idcol = next((cols[c] for c in ("SFZH", "SFZJH", "ZJHM") if c in cols), None)
+        ids = src[idcol].astype("str").iloc[idx].reset_index(drop=True) if idcol else pd.Series([""] * len(idx), dtype="str")
+        ncol = cols.get("XM")
+        names = src[ncol].astype("str").iloc[idx].to_numpy() if ncol is not None else [""] * len(idx)
+        parts.append(pd.DataFrame({
+            "名单": side, "行号": idx + 1, "分组": group, "姓名": names,
+            "证件号": (ids if unmask else mask_series(ids, "id")).to_numpy(),
+            "status": frame["status"].astype("str").to_numpy(),
+            "结果": frame["status"].map(zh).astype("str").to_numpy(),
+            "说明": frame["reasons"].astype("str").fillna("").to_numpy(),
+            "变化字段": (frame["changed_fields"].astype("str").fillna("").to_numpy()
+                     if "changed_fields" in frame else [""] * len(idx))}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def chart_figure(records: pd.DataFrame, kind: str):
+    """Differences per 学校/院系 and 结果 (one bar per status, grouped by school), as a FigureWidget created
+    with its data (a FigureWidget filled after creation showed nothing in Voila)."""
+    import plotly.graph_objects as go
+
+    diff = records[~records["status"].isin(QUIET)]
+    ct = diff.groupby(["分组", "结果"]).size().unstack(fill_value=0) if len(diff) else pd.DataFrame()
+    bars = [go.Bar(name=str(c), x=[str(x) for x in ct.index], y=[int(v) for v in ct[c]]) for c in ct.columns]
+    fig = go.FigureWidget(data=bars, layout=go.Layout(
+        barmode="stack", title=f"各{GROUP_ZH[kind]}的差异（不含一致/不变的记录）", height=360,
+        margin=dict(l=40, r=20, t=50, b=80), xaxis_title=GROUP_ZH[kind], yaxis_title="记录数",
+        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, sans-serif")))
+    return fig
+
+
+def figure_widget(fig):
+    """A display.chart figure as a FigureWidget created with its data (None stays None)."""
+    if fig is None:
+        return None
+    import plotly.graph_objects as go
+
+    return go.FigureWidget(data=fig.data, layout=fig.layout)
+
+
+def guess_kind(cat: Catalog, left: str, right: str) -> str:
+    a, b = cat.dataset(left).layout, cat.dataset(right).layout
+    if (a, b) == ("chsi_admission", "chsi_registration"):
+        return "reconcile"
+    if a == "k12_student" and b == "k12_student" and "毕业" in left and "新生" in right:
+        return "handoff"
+    return "compare"
+
+
+def run_comparison(kind: str, left: pd.DataFrame, right: pd.DataFrame, extra: pd.DataFrame | None = None,
+                   names=("旧名单", "新名单"), year=None, category=None):
+    """The library's result for two frames: reconcile, compare or handoff (the same calls as the CLI)."""
+    from ..matching.compare import compare, handoff
+    from ..matching.reconcile import reconcile
+
+    if kind == "reconcile":
+        return reconcile(left, right, year=year, category=category, states=extra)
+    if kind == "handoff":
+        return handoff(left, right, graduates_name=names[0], intake_name=names[1])
+    return compare(left, right, changes=extra, old_name=names[0], new_name=names[1])
+
+
+def workbook_bytes(kind: str, result, left, right, extra=None, unmask: bool = False) -> tuple[str, bytes]:
+    """The workbook ``xueji reconcile`` / ``xueji compare`` writes for this result, as (file name, bytes)."""
+    from ..reporting.outputs import write_compare_outputs, write_reconcile_outputs
+
+    with tempfile.TemporaryDirectory(prefix="xueji-dl-") as tmp:
+        if kind == "reconcile":
+            files = write_reconcile_outputs(result, left, right, tmp, unmask=unmask)
+        elif kind == "compare":
+            files = write_compare_outputs(result, left, right, tmp, changes=extra, unmask=unmask)
+        else:
+            from ..io.tables import write_excel
+
+            path = Path(tmp, "去向核对.xlsx")
+            write_excel({"毕业生": result.graduates, "新生": result.intake}, path)
+            return path.name, path.read_bytes()
+        path = Path(files["workbook"])
+        return path.name, path.read_bytes()
+
+
+def download_html(name: str, data: bytes) -> str:
+    b64 = base64.b64encode(data).decode("ascii")
+    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return (f'<a class="xj-download" download="{html.escape(name)}" href="data:{mime};base64,{b64}">'
+            f'下载 {html.escape(name)}（{len(data) // 1024 + 1} KB）</a>')
+
+
+# ---------------------------------------------------------------------------------------------- pages
+def _widgets():
+    import ipywidgets as w
+
+    return w
+
+
+class LookupPage:
+    """学生查询: search box, hits, one student's card."""
+
+    def __init__(self, cat: Catalog, audit: AuditLog | None = None):
+        w = _widgets()
+        self.cat = cat
+        self.audit = audit or AuditLog(page="学生查询")
+        cat.load_indexes()
+        self.query = w.Text(placeholder="姓名（可只输入一部分）、身份证号、考生号、学号或学籍号",
+                            layout=w.Layout(width="420px"), continuous_update=False)
+        self.button = w.Button(description="查询", button_style="primary")
+        self.unmask = w.Checkbox(value=False, description="显示完整个人信息（记入审计日志）", indent=False)
+        self.status = w.HTML()
+        self.hits_html = w.HTML()
+        self.pick = w.Dropdown(description="查看", options=[], layout=w.Layout(width="640px"))
+        self.card_html = w.HTML()
+        self.hits = pd.DataFrame()
+        self.button.on_click(lambda _b: self.search(self.query.value))
+        self.query.observe(lambda ch: self.search(ch["new"]), names="value")
+        self.pick.observe(lambda ch: self.show_card(), names="value")
+        self.unmask.observe(self._toggle_mask, names="value")
+        self.catalog_box = w.Accordion(children=[w.HTML(CSS + catalog_html(cat))], titles=("数据目录中的名单",))
+        self.catalog_box.selected_index = None
+        self.view = w.VBox([w.HTML(CSS + "<h2>学生查询</h2>"), self.catalog_box,
+                            w.HBox([self.query, self.button]), self.unmask, self.status, self.hits_html,
+                            self.pick, self.card_html])
+
+    @classmethod
+    def from_environment(cls) -> "LookupPage":
+        return cls(catalog_from_environment())
+
+    def start(self, params: dict) -> "LookupPage":
+        """Run the search in the page's query string (``?q=…``)."""
+        q = params.get("q", "")
+        if q:
+            self.query.value = q  # observed: runs the search
+        return self
+
+    def search(self, text: str) -> None:
+        t0 = time.perf_counter()
+        try:
+            hits, total, how = self.cat.search(text, limit=MAX_HITS)
+        except XuejiError as exc:
+            self.status.value = note_html(str(exc), error=True)
+            return
+        self.hits = hits
+        seconds = time.perf_counter() - t0
+        if text.strip():
+            self.audit.write("search", how=how, hits=int(total))
+        shown = f"，只显示前 {len(hits)} 条，请输入更完整的信息" if total > len(hits) else ""
+        self.status.value = note_html(f"{how}：找到 {total} 条记录{shown}（用时 {seconds:.2f} 秒）"
+                                      if text.strip() else how)
+        self._render_hits()
+
+    def _render_hits(self) -> None:
+        desc = self.cat.describe_hits(self.hits, unmask=self.unmask.value) if len(self.hits) else pd.DataFrame()
+        self.hits_html.value = table_html(desc) if len(desc) else ""
+        options = [(f"{r.姓名 or '（无姓名）'} · {r.文件} 第{r.行号}行 · 匹配{r.匹配}", i) for i, r in enumerate(desc.itertuples())]
+        self.pick.options = options
+        self.pick.value = 0 if options else None
+        if not options:
+            self.card_html.value = ""
+
+    def _toggle_mask(self, change) -> None:
+        self.audit.write("unmask" if change["new"] else "mask")
+        self._render_hits()
+        self.show_card()
+
+    def show_card(self) -> None:
+        i = self.pick.value
+        if i is None or not (0 <= int(i) < len(self.hits)):
+            self.card_html.value = ""
+            return
+        ds, row = self.hits.iloc[int(i)]["dataset"], int(self.hits.iloc[int(i)]["row"])
+        card = self.cat.card(ds, row, unmask=self.unmask.value)
+        self.audit.write("view", dataset=ds, row=row, records=len(card.records), masked=card.masked)
+        self.card_html.value = card_html(card)
+
+
+def card_html(card) -> str:
+    heads = "、".join(f"{d} 第{r}行" for d, r in card.records)
+    parts = [CSS, '<div class="xj-card">', f"<h3>学生卡片：出现在 {len(card.records)} 个名单中</h3>",
+             note_html(heads + ("（个人信息已遮盖）" if card.masked else "（个人信息未遮盖）")),
+             '<div style="display:flex;gap:16px;align-items:flex-start">',
+             f"<div>{photo_html(card.photo)}</div>", f"<div>{table_html(card.fields, index=True)}</div></div>",
+             "<h3>核对与对比结果</h3>",
+             table_html(card.statuses) if len(card.statuses) else note_html("这些名单没有参与核对或对比"),
+             "<h3>校验发现</h3>",
+             table_html(card.findings) if len(card.findings) else note_html("校验没有发现问题"), "</div>"]
+    return "".join(parts)
+
+
+class ComparePage:
+    """名单对比: two datasets from the catalogue (or two uploaded files) → counts, chart, filters, table,
+    workbook download."""
+
+    def __init__(self, cat: Catalog, audit: AuditLog | None = None):
+        w = _widgets()
+        self.cat = cat
+        self.audit = audit or AuditLog(page="名单对比")
+        self._tmp = tempfile.TemporaryDirectory(prefix="xueji-upload-")
+        choices = [(d.label, d.id) for d in cat.datasets.values()]
+        self.source = w.ToggleButtons(options=[("数据目录中的名单", "catalog"), ("上传两个文件", "upload")])
+        self.preset = w.Dropdown(description="已配对", options=[("（自己选择）", None)] + [(p.label, i) for i, p in enumerate(cat.pairs)],
+                                 layout=w.Layout(width="720px"))
+        self.left = w.Dropdown(description="第一份", options=choices, layout=w.Layout(width="720px"))
+        self.right = w.Dropdown(description="第二份", options=choices, layout=w.Layout(width="720px"))
+        self.extra = w.Dropdown(description="附加名单", options=[("（无）", None)] + choices,
+                                layout=w.Layout(width="720px"))
+        self.kind = w.Dropdown(description="方式", options=[(v, k) for k, v in PAIR_ZH.items()],
+                               layout=w.Layout(width="320px"))
+        self.up_left = w.FileUpload(description="第一份文件", accept=",".join(UPLOAD_SUFFIXES), multiple=False)
+        self.up_right = w.FileUpload(description="第二份文件", accept=",".join(UPLOAD_SUFFIXES), multiple=False)
+        self.run_button = w.Button(description="开始对比", button_style="primary")
+        self.unmask = w.Checkbox(value=False, description="显示完整个人信息（记入审计日志）", indent=False)
+        self.message = w.HTML()
+        self.counts_html = w.HTML()
+        self.chart_box = w.VBox()
+        self.f_status = w.Dropdown(description="结果", options=[("全部差异", "")])
+        self.f_group = w.Dropdown(description="学校/院系", options=[("全部", "")])
+        self.f_field = w.Dropdown(description="变化字段", options=[("全部", "")])
+        self.table_html = w.HTML()
+        self.download = w.HTML()
+        self.records = pd.DataFrame()
+        self._pick_box = w.VBox([self.preset, self.left, self.right, self.extra])
+        self._upload_box = w.VBox([w.HTML(note_html("上传的文件只在本次页面中使用，关闭页面即删除；单个文件不超过 100 MB，"
+                                                    "更大的文件请放进数据目录。")), self.up_left, self.up_right])
+        self._upload_box.layout.display = "none"
+        self.source.observe(self._switch_source, names="value")
+        self.preset.observe(self._apply_preset, names="value")
+        for dd in (self.left, self.right):
+            dd.observe(lambda ch: self._guess(), names="value")
+        self.run_button.on_click(lambda _b: self.run())
+        for f in (self.f_status, self.f_group, self.f_field):
+            f.observe(lambda ch: self._render_table(), names="value")
+        self.unmask.observe(self._toggle_mask, names="value")
+        self.catalog_box = w.Accordion(children=[w.HTML(CSS + catalog_html(cat))], titles=("数据目录中的名单",))
+        self.catalog_box.selected_index = None
+        self.view = w.VBox([w.HTML(CSS + "<h2>名单对比</h2>"), self.catalog_box, self.source, self._pick_box,
+                            self._upload_box, w.HBox([self.kind, self.run_button]), self.unmask, self.message,
+                            self.counts_html, self.chart_box, w.HBox([self.f_status, self.f_group, self.f_field]),
+                            self.table_html, self.download])
+        if cat.pairs:
+            self.preset.value = 0
+
+    @classmethod
+    def from_environment(cls) -> "ComparePage":
+        return cls(catalog_from_environment())
+
+    def start(self, params: dict) -> "ComparePage":
+        """``?pair=N`` picks the catalogue's N-th pair (1-based) and runs it."""
+        p = params.get("pair", "")
+        if p.isdigit() and 1 <= int(p) <= len(self.cat.pairs):
+            self.preset.value = int(p) - 1
+            self.run()
+        return self
+
+    def _switch_source(self, change) -> None:
+        up = change["new"] == "upload"
+        self._upload_box.layout.display = "" if up else "none"
+        self._pick_box.layout.display = "none" if up else ""
+
+    def _apply_preset(self, change) -> None:
+        i = change["new"]
+        if i is None or not (0 <= int(i) < len(self.cat.pairs)):
+            return
+        pair = self.cat.pairs[int(i)]
+        self.left.value, self.right.value = pair.left, pair.right
+        self.extra.value = pair.extra
+        self.kind.value = pair.kind
+
+    def _guess(self) -> None:
+        if self.left.value in self.cat.datasets and self.right.value in self.cat.datasets:
+            self.kind.value = guess_kind(self.cat, self.left.value, self.right.value)
+
+    def _inputs(self):
+        """(left frame, right frame, extra frame or None, names, year, category) from the chosen source.
+        Uploads are written as <temp folder>/left|right/<the file's base name> (extension whitelisted)."""
+        if self.source.value == "upload":
+            frames = []
+            for up, name, side in ((self.up_left, "第一份", "left"), (self.up_right, "第二份", "right")):
+                if not up.value:
+                    raise XuejiError(f"请先选择{name}文件")
+                item = up.value[0]
+                base = PureWindowsPath(str(item["name"])).name  # the base name only, whatever the browser sent
+                suffix = Path(base).suffix.lower()
+                if suffix not in UPLOAD_SUFFIXES or base.startswith("."):
+                    raise XuejiError(f"{name}文件的类型 {suffix or '（无扩展名）'} 不支持：只能上传 .dbf、.xlsx、.csv")
+                folder = Path(self._tmp.name, side)  # fixed folder per side; the clerk's file name inside it
+                shutil.rmtree(folder, ignore_errors=True)
+                folder.mkdir()
+                path = folder / base
+                path.write_bytes(bytes(item["content"]))
+                try:
+                    frames.append(load_dataset(path)[0])
+                except XuejiError as exc:  # the loader names the file, row and field: show the clerk's name
+                    raise XuejiError(f"上传的{name}文件：" + str(exc).replace(str(folder) + os.sep, "")) from exc
+            names = tuple(Path(str(u.value[0]["name"])).name for u in (self.up_left, self.up_right))
+            return frames[0], frames[1], None, names, None, None
+        ids = [self.left.value, self.right.value, self.extra.value]
+        for v in ids:
+            if v is not None and v not in self.cat.datasets:  # a value set from outside the whitelist
+                raise XuejiError("所选名单不在数据目录中")
+        if ids[0] is None or ids[1] is None:
+            raise XuejiError("请选择两份名单")
+        if ids[0] == ids[1]:
+            raise XuejiError("两份名单是同一个文件，请选择不同的名单")
+        pair = next((p for p in self.cat.pairs if (p.left, p.right, p.extra) == tuple(ids)), None)
+        extra = self.cat.frame(ids[2]) if ids[2] else None
+        return (self.cat.frame(ids[0]), self.cat.frame(ids[1]), extra, (ids[0], ids[1]),
+                pair.year if pair else None, pair.category if pair else None)
+
+    def run(self) -> None:
+        self.message.value = note_html("正在对比……")
+        kind = self.kind.value
+        try:
+            left, right, extra, names, year, category = self._inputs()
+            self.result = run_comparison(kind, left, right, extra, names, year, category)
+            self._frames = (left, right, extra)
+        except XuejiError as exc:
+            self.message.value = note_html(str(exc), error=True)
+            return
+        except Exception as exc:  # noqa: BLE001 - the page must say something a clerk can act on
+            self.message.value = note_html(f"对比没有完成：{type(exc).__name__}。请检查两份文件是否选对了"
+                                           f"（{PAIR_ZH[kind]}需要相应的名单）。", error=True)
+            return
+        self._kind = kind
+        self.audit.write("compare", kind=kind, source=self.source.value,
+                         datasets=list(names) if self.source.value == "catalog" else ["上传文件", "上传文件"])
+        self.message.value = note_html(f"{PAIR_ZH[kind]}：{names[0]} → {names[1]}")
+        self._render_all()
+
+    def _render_all(self) -> None:
+        kind = self._kind
+        left, right, extra = self._frames
+        self.records = records_frame(kind, self.result, left, right, unmask=self.unmask.value)
+        from ..reporting.display import chart, summary_frame
+
+        self.counts_html.value = CSS + "<h3>各结果的记录数</h3>" + table_html(summary_frame(self.result))
+        charts = [figure_widget(chart(self.result))]
+        if kind == "reconcile":  # the standard chart is by status; the registry also wants it by 院系
+            charts.append(chart_figure(self.records, kind))
+        self.chart_box.children = [c for c in charts if c is not None]
+        diff = self.records[~self.records["status"].isin(QUIET)]
+        self.f_status.options = [("全部差异", "")] + [(s, s) for s in sorted(diff["结果"].unique())]
+        self.f_group.options = [("全部", "")] + [(g, g) for g in sorted(diff["分组"].unique())]
+        fields = sorted({f for v in diff["变化字段"] for f in str(v).split(",") if f})
+        self.f_field.options = [("全部", "")] + [(f, f) for f in fields]
+        self._render_table()
+        name, data = workbook_bytes(kind, self.result, left, right, extra, unmask=self.unmask.value)
+        self.download.value = download_html(name, data)
+
+    def _render_table(self) -> None:
+        if self.records.empty:
+            self.table_html.value = ""
+            return
+        d = self.records[~self.records["status"].isin(QUIET)]
+        if self.f_status.value:
+            d = d[d["结果"] == self.f_status.value]
+        if self.f_group.value:
+            d = d[d["分组"] == self.f_group.value]
+        if self.f_field.value:
+            d = d[d["变化字段"].str.split(",").map(lambda xs: self.f_field.value in xs)]
+        self.table_html.value = (f"<h3>差异记录：{len(d)} 条</h3>"
+                                 + table_html(d.drop(columns="status"), limit=MAX_TABLE_ROWS))
+
+    def _toggle_mask(self, change) -> None:
+        self.audit.write("unmask" if change["new"] else "mask")
+        if not self.records.empty:
+            self._render_all()
+
+
+# ---------------------------------------------------------------------------------------------- serving
+IMAGE_ALLOWLIST = r".*\.(png|jpg|jpeg|gif|svg|ico)"
+
+
+OUTSIDE_LINK = "https://cdn.jsdelivr.net/"
+# template file → how many <link> tags to an outside host it has (Voila 0.5.13)
+OUTSIDE_LINKS = {("lab", "index.html.j2"): 2, ("base", "page.html"): 1}
+
+
+def offline_template(root: Path) -> Path:
+    """A Voila template "xueji" under ``root`` (a Jupyter data path): Voila's lab template (page and tree
+    pages included) without its <link> tags to Font Awesome on cdn.jsdelivr.net (Voila's own bundle already
+    carries Font Awesome), so that a page asks nothing of any outside host. Made from the installed
+    templates, so it follows their version; an error when they no longer have exactly what is removed."""
+    from jupyter_core.paths import jupyter_path
+
+    out = root / "voila" / "templates" / "xueji"
+    out.mkdir(parents=True, exist_ok=True)
+    for (template, name), count in OUTSIDE_LINKS.items():
+        src = next((Path(p, template, name) for p in jupyter_path("voila", "templates")
+                    if Path(p, template, name).exists() and root not in Path(p).parents), None)
+        if src is None:
+            raise XuejiError(f"找不到 Voila 的模板 {template}/{name}：请先运行 make setup 安装看板所需的软件")
+        lines = src.read_text("utf-8").splitlines(keepends=True)
+        kept = [ln for ln in lines if OUTSIDE_LINK not in ln]
+        if len(lines) - len(kept) != count:
+            raise XuejiError(f"Voila 的模板 {src} 与预期不同（应有 {count} 处 {OUTSIDE_LINK} 链接）："
+                             "请检查看板是否仍会访问外部网站")
+        (out / name).write_text("".join(kept), "utf-8")
+    (out / "conf.json").write_text(json.dumps({"base_template": "lab"}), "utf-8")
+    return out
+
+
+def voila_command(data, *, port: int = 8866, token: str, cache_dir=None, photos=None, audit_log=None,
+                  notebooks=None, pool_size: int = 1, cull_idle_seconds: int = 1800) -> tuple[list[str], dict]:
+    """The Voila command line and environment of ``xueji dashboard``: 127.0.0.1 only, token required,
+    tracebacks hidden, idle kernels culled, preheated kernels, only images served as static files, the
+    request headers of an authenticating reverse proxy (X-Remote-User, X-Forwarded-For) passed to the
+    audit log, uploads up to 100 MB."""
+    import sys
+
+    data = Path(data).resolve()
+    cache = Path(cache_dir).resolve() if cache_dir else data / ".xueji_cache"
+    env = {**os.environ, "XUEJI_DATA_DIR": str(data), "XUEJI_CACHE_DIR": str(cache),
+           "XUEJI_PHOTO_DIR": str(Path(photos).resolve()) if photos else "",
+           "XUEJI_AUDIT_LOG": str(Path(audit_log).resolve() if audit_log else cache / "audit.jsonl")}
+    offline_template(cache / "jupyter")
+    (cache / "jupyter" / "voila.json").write_text(json.dumps(  # uploads up to 100 MB through the websocket
+        {"Voila": {"tornado_settings": {"websocket_max_message_size": 100 * 1024 * 1024}}}), "utf-8")
+    env["JUPYTER_PATH"] = os.pathsep.join([str(cache / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
+    argv = [sys.executable, "-m", "xueji_lib.apps.voila_main", str(Path(notebooks or DASHBOARD_DIR)), "--no-browser",
+            "--template=xueji",
+            "--Voila.ip=127.0.0.1", f"--port={int(port)}", f"--token={token}",
+            "--show_tracebacks=False", "--preheat_kernel=True", f"--pool_size={int(pool_size)}",
+            f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
+            "--MappingKernelManager.cull_interval=60",
+            f"--VoilaConfiguration.file_allowlist={IMAGE_ALLOWLIST}",
+            *[f"--VoilaConfiguration.http_header_envs={h}" for h in ("X-Remote-User", "X-Forwarded-For", "X-Real-IP")],
+            f"--Voila.config_file_paths={cache / 'jupyter'}",
+            "--theme=light"]
+    return argv, env

@@ -1,0 +1,742 @@
+"""Photos (图像校对): a folder of student photos checked against a roster.
+
+    >>> import xueji_lib as xj
+    >>> from xueji_lib.checks.photos import check_photos
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")                       # doctest: +SKIP
+    >>> mask = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()                    # doctest: +SKIP
+    >>> res = check_photos(reg[mask], "data_samples/hei/photos",
+    ...                    row_numbers=np.flatnonzero(mask) + 1)   # rows as in the file  # doctest: +SKIP
+    >>> print(res.summary())                                                        # doctest: +SKIP
+    >>> res.findings            # one row per (student or file, rule), each with a Chinese message  # doctest: +SKIP
+
+Every photo is matched to a student by the key in its file name (``key`` = roster column, 身份证号 by
+default; 考生号 ``KSH`` or 学号 ``XH`` work the same; ``name_pattern`` allows a fixed prefix/suffix around
+the key, e.g. ``"{key}_照片"``). Matching ignores the case of the extension (``.JPG`` is fine), blanks,
+full-width digits and the case of letters (a trailing ``x`` matches ``X``), and a Windows copy suffix
+(``" - 副本"``, ``" - Copy"``, ``" (2)"``); a file matched only thanks to that tolerance is reported
+(``PHOTO_NAME_NONSTANDARD``), never renamed. Then each photo matched to a student is opened — its header
+only (``PIL.Image.open`` is lazy), plus a look at the JPEG end marker; a file whose end marker is missing
+is decoded to tell a truncated file from one with a harmless trailer (``decode=True`` decodes every file).
+
+Every student ends in exactly one of: matched (exactly one usable photo), missing (no photo, or no key to
+match one by), problem (a photo that is unusable, or more than one photo). Every file in the folder ends
+in exactly one of: matched (the photo of a roster key), duplicate (a further photo for a key that already
+has one), unmatched (its name is no key on the roster). Sub-folders are not entered; each is reported
+(``PHOTO_SUBFOLDER``). A file is usable when no error-level rule fired on it.
+
+The folder is listed once (``os.scandir``); only files whose name matches a student are opened. The roster
+side is vectorised: a 1,000,000-row roster costs a few column operations, not a loop over students.
+
+ID numbers (and any 15–18 digit run in a file name) are masked (``110105********002X``) in every finding,
+in the ``students``/``files`` frames and in the summary.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import XuejiError
+from ..core.normalize import STR, as_text, key_text
+from ..core.privacy import mask_id, mask_value, personal_kind, mask_series
+
+__all__ = ["check_photos", "PhotoResult", "PhotoFolderNotFound", "PHOTO_RULES", "FINDING_COLUMNS"]
+
+FINDING_COLUMNS = ["row", "key", "field", "rule", "severity", "value", "message", "file"]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+KB = 1024
+
+# code → (severity, short Chinese description). The full message of each finding is built in
+# ``_file_message``/``_student_messages`` and always names the file and the student.
+PHOTO_RULES: dict[str, tuple[str, str]] = {
+    "PHOTO_MISSING": ("error", "学生没有照片"),
+    "PHOTO_NO_KEY": ("error", "名单中学生的对应字段为空，无法对应照片"),
+    "PHOTO_DUPLICATE": ("error", "同一学生有多个照片文件"),
+    "PHOTO_UNMATCHED": ("warning", "照片文件名对应不到名单中的任何学生"),
+    "PHOTO_BAD_NAME": ("warning", "文件名不是学生的号码，无法对应"),
+    "PHOTO_NAME_NONSTANDARD": ("warning", "文件名不规范（小写 x、空格、全角、“副本”等），已容错对应"),
+    "PHOTO_KEY_REPEATED": ("warning", "名单中几名学生的号码相同，照片同时对应他们"),
+    "PHOTO_EMPTY": ("error", "照片文件是空的（0 字节）"),
+    "PHOTO_UNREADABLE": ("error", "照片无法读取（不是图片、已损坏或被截断）"),
+    "PHOTO_NOT_JPEG": ("error", "扩展名是 .jpg，内容却不是 JPG"),
+    "PHOTO_BAD_EXTENSION": ("error", "照片不是 JPG 文件（扩展名不对）"),
+    "PHOTO_TOO_SMALL": ("error", "照片像素尺寸小于下限"),
+    "PHOTO_TOO_LARGE": ("error", "照片像素尺寸超过上限"),
+    "PHOTO_FILE_TOO_LARGE": ("error", "照片文件大小超过上限"),
+    "PHOTO_FILE_TOO_SMALL": ("warning", "照片文件过小，可能压缩过度、不清晰"),
+    "PHOTO_ASPECT": ("warning", "照片高宽比不像证件照"),
+    "PHOTO_COLOR_MODE": ("warning", "照片不是 RGB 彩色"),
+    "PHOTO_SUBFOLDER": ("info", "照片目录中的子文件夹未检查"),
+}
+
+KEY_LABELS = {"SFZH": "身份证号", "SFZJH": "身份证件号", "ZJHM": "证件号码", "KSH": "考生号", "XH": "学号",
+              "XJH": "学籍号"}
+MODE_ZH = {"L": "灰度（黑白照片）", "1": "二值（黑白）", "CMYK": " CMYK（印刷用，部分系统和浏览器无法正常显示）",
+           "P": "调色板", "LA": "带透明通道的灰度", "RGBA": " RGBA（带透明通道）", "I": " 16 位灰度",
+           "I;16": " 16 位灰度"}
+# A copy suffix Windows, macOS or a person adds: " - 副本", " - 副本 (2)", " - Copy", " (1)", "（2）", "_副本".
+_COPY_SUFFIX = re.compile(r"(?:\s*[-_—]?\s*(?:副本|复制|拷贝|copy)(?:\s*[(（]\d+[)）])?|\s*[(（]\d+[)）])\s*$",
+                          re.IGNORECASE)
+_ID_RUN = re.compile(r"\d{14,17}[\dXx]")  # 15–18 characters: an ID number (or any long number) in a name
+_ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
+
+
+class PhotoFolderNotFound(XuejiError, FileNotFoundError):
+    """The photo folder does not exist or is not a folder.
+
+    >>> try:
+    ...     xj.check_photos(pd.DataFrame({"SFZH": []}), "data_samples/没有这个文件夹")
+    ... except xj.PhotoFolderNotFound as exc:
+    ...     print(isinstance(exc, FileNotFoundError), exc)
+    True 照片目录 data_samples/没有这个文件夹：找不到这个文件夹，请检查路径
+    """
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        super().__init__(f"照片目录 {self.path}：{problem}")
+
+
+# ------------------------------------------------------------------------------------------------ result
+
+@dataclass(frozen=True)
+class PhotoResult:
+    """What ``check_photos`` found.
+
+    ``findings``: one row per (student or file, rule): row (the student's roster row, 1-based; NA for a
+    file that matches nobody), key (masked when it is an ID), field ("照片"), rule, severity, value (the
+    photo file name, IDs masked), message (Chinese: what is wrong and how to fix it), file (photo file
+    name, masked; "" for a student without one).
+    ``students``: one row per roster student: row, key (masked), status (matched/missing/problem), file.
+    ``files``: one row per file in the folder: file (masked), status (matched/duplicate/unmatched), row,
+    usable, format, width, height, bytes.
+    Conservation: total_students = matched + students_without_photo + students_with_problem;
+    total_files = files_matched + files_duplicate + files_unmatched.
+
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> two_classes = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()
+    >>> res = xj.check_photos(reg[two_classes], "data_samples/hei/photos", row_numbers=two_classes.nonzero()[0] + 1)
+    >>> res.to_dict()["files"]
+    {'total': 64, 'matched': 62, 'duplicate': 1, 'unmatched': 1, 'unusable': 4, 'subfolders': 0}
+    >>> res.missing_list["row"].tolist()           # rows of 10_注册上报.dbf without a photo
+    [151, 153]
+    """
+
+    folder: str
+    key: str
+    findings: pd.DataFrame
+    students: pd.DataFrame = field(repr=False)
+    files: pd.DataFrame = field(repr=False)
+    total_students: int
+    total_files: int
+    matched: int
+    students_without_photo: int
+    students_with_problem: int
+    files_matched: int
+    files_duplicate: int
+    files_unmatched: int
+    files_unusable: int
+    subfolders: int
+    params: dict = field(default_factory=dict)
+
+    @property
+    def by_rule(self) -> pd.DataFrame:
+        """rule, severity, count — one row per rule that fired, errors first."""
+        f = self.findings
+        if f.empty:
+            return pd.DataFrame({"rule": pd.Series(dtype=STR), "severity": pd.Series(dtype=STR),
+                                 "count": pd.Series(dtype="int64")})
+        out = f.groupby(["rule", "severity"], sort=False).size().rename("count").reset_index()
+        out["_o"] = out["severity"].map(SEVERITY_ORDER)
+        return out.sort_values(["_o", "count", "rule"], ascending=[True, False, True]).drop(
+            columns="_o").reset_index(drop=True)
+
+    @property
+    def missing_list(self) -> pd.DataFrame:
+        """The students without a photo (rows of ``students``): the list to collect photos for."""
+        return self.students[self.students["status"] == "missing"].reset_index(drop=True)
+
+    def summary(self) -> str:
+        label = KEY_LABELS.get(self.key, self.key)
+        lines = [
+            f"照片核对：照片目录 {self.folder}，按{label}对应名单（文件名 {self.params.get('pattern_text', '')}）",
+            f"学生 {self.total_students} 名 = 照片合格 {self.matched} + 没有照片 {self.students_without_photo}"
+            f" + 照片有问题 {self.students_with_problem}",
+            f"照片文件 {self.total_files} 个 = 对应到学生 {self.files_matched} + 同一学生的多余照片 "
+            f"{self.files_duplicate} + 对应不到学生 {self.files_unmatched}"
+            f"（对应到学生的文件中不可用 {self.files_unusable} 个）",
+        ]
+        if self.subfolders:
+            lines.append(f"子文件夹 {self.subfolders} 个未检查（不算在照片文件内）")
+        br = self.by_rule
+        if br.empty:
+            lines.append("没有发现问题。")
+        else:
+            lines.append(f"发现问题 {len(self.findings)} 处：")
+            for r in br.itertuples():
+                lines.append(f"  [{SEVERITY_ZH[r.severity]}] {r.rule} {PHOTO_RULES[r.rule][1]}：{r.count} 处")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "folder": self.folder, "key": self.key,
+            "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params.items()},
+            "students": {"total": self.total_students, "matched": self.matched,
+                         "without_photo": self.students_without_photo, "with_problem": self.students_with_problem},
+            "files": {"total": self.total_files, "matched": self.files_matched, "duplicate": self.files_duplicate,
+                      "unmatched": self.files_unmatched, "unusable": self.files_unusable,
+                      "subfolders": self.subfolders},
+            "rules": {r.rule: {"severity": r.severity, "count": int(r.count)} for r in self.by_rule.itertuples()},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.reporting.display)
+        from ..reporting.display import to_html
+        return to_html(self, chart=False)
+
+
+# ------------------------------------------------------------------------------------------------ masking
+
+def mask_ids(values: pd.Series) -> pd.Series:
+    """``privacy.mask_id`` over a column; missing → ""."""
+    return mask_series(as_text(values).fillna(""), "id").fillna("")
+
+
+def mask_name(name: str) -> str:
+    """A file or folder name with every 15–18 character ID-like run masked."""
+    return _ID_RUN.sub(lambda m: mask_id(m.group(0)), name)
+
+
+# ------------------------------------------------------------------------------------------------ engine
+
+def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_pattern: str = "{key}",
+                 extensions=(".jpg", ".jpeg"), min_size: tuple[int, int] | None = (240, 320),
+                 max_size: tuple[int, int] | None = (640, 800), min_bytes: int | None = 2 * KB,
+                 max_bytes: int | None = 100 * KB, aspect: tuple[float, float] | None = (1.1, 1.6),
+                 decode: bool = False, row_numbers=None, name_field: str | None = "XM") -> PhotoResult:
+    """Check the photo ``folder`` against ``roster`` (one row per student).
+
+    ``key``: the roster column the file names carry (``SFZH`` 身份证号 by default; ``KSH``, ``XH``… work).
+    ``name_pattern``: the file name without extension, ``{key}`` standing for the key (``"{key}_照片"``).
+    ``extensions``: the accepted extensions, any case (default JPG: ``.jpg``, ``.jpeg``).
+
+    Limits — every one is configurable and ``None`` switches it off. The defaults are common practice
+    for a 2-inch ID photo (358×441 pixels, ~10 KB), not official platform figures, which our sources
+    do not give: ``min_size`` / ``max_size`` (width, height) in pixels (240×320 … 640×800),
+    ``min_bytes`` / ``max_bytes`` file size (2 KB … 100 KB; too small is a warning, too large an error),
+    ``aspect`` height/width of a portrait photo (1.1 … 1.6, warning).
+
+    ``decode``: fully decode every image (slower; catches damage in the middle of a file). Without it a
+    JPEG is decoded only when its end marker is missing.
+    ``row_numbers``: the row to report for each roster row (same length as ``roster``); by default the
+    position in the frame passed + 1. A caller who filtered a roster passes the original positions,
+    e.g. ``np.flatnonzero(mask) + 1``.
+    ``name_field``: a roster column with the student's name, used in messages when present.
+
+    Raises ``PhotoFolderNotFound`` (a ``FileNotFoundError``) for a missing folder, ``XuejiError`` for a
+    missing key column or a bad pattern.
+
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> two_classes = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()   # the classes with photos
+    >>> res = xj.check_photos(reg[two_classes], "data_samples/hei/photos", row_numbers=two_classes.nonzero()[0] + 1)
+    >>> res.total_students, res.matched, res.students_without_photo, res.students_with_problem
+    (64, 57, 2, 5)
+    """
+    folder_path = Path(folder)
+    if not folder_path.exists():
+        raise PhotoFolderNotFound(folder, "找不到这个文件夹，请检查路径")
+    if not folder_path.is_dir():
+        raise PhotoFolderNotFound(folder, "这是一个文件，不是文件夹；请给出存放照片的文件夹")
+    cols = {str(c).upper(): c for c in roster.columns}
+    if key not in roster.columns and str(key).upper() not in cols:
+        raise XuejiError(f"名单中没有字段 {key}，无法按它对应照片。名单的字段有：{', '.join(map(str, roster.columns))}")
+    key_col = key if key in roster.columns else cols[str(key).upper()]
+    key_code = str(key).upper()
+    if name_pattern.count("{key}") != 1:
+        raise XuejiError(f"照片文件名格式“{name_pattern}”必须恰好含有一个 {{key}}（代表{KEY_LABELS.get(key_code, key_code)}）")
+    exts = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
+    n = len(roster)
+    if row_numbers is None:
+        rows = np.arange(1, n + 1, dtype=np.int64)
+    else:
+        rows = np.asarray(row_numbers, dtype=np.int64)
+        if len(rows) != n:
+            raise XuejiError(f"row_numbers 有 {len(rows)} 个，名单有 {n} 行，两者必须一样多")
+    label = KEY_LABELS.get(key_code, key_code)
+    kind = personal_kind(key_code)
+    pattern_text = name_pattern.replace("{key}", label) + exts[0]
+    params = {"key": key_code, "name_pattern": name_pattern, "extensions": exts, "min_size": min_size,
+              "max_size": max_size, "min_bytes": min_bytes, "max_bytes": max_bytes, "aspect": aspect,
+              "decode": decode, "pattern_text": pattern_text}
+
+    # -- roster side (vectorised) ------------------------------------------------------------------------
+    raw = as_text(roster[key_col]).reset_index(drop=True)
+    norm = key_text(raw)                                   # half-width, no blanks, upper case; "" → NaN
+    shown_key = _mask_col(raw.fillna("").str.strip(), kind)
+    if name_field and (name_field in roster.columns or str(name_field).upper() in cols):
+        ncol = name_field if name_field in roster.columns else cols[str(name_field).upper()]
+        person = as_text(roster[ncol]).reset_index(drop=True).fillna("").str.strip()
+    else:
+        person = pd.Series("", index=raw.index, dtype=STR)
+    person = person.where(person != "", "学生")
+
+    # -- the folder: listed once -----------------------------------------------------------------------
+    names, sizes, subdirs = [], [], []
+    with os.scandir(folder_path) as it:
+        for entry in it:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append(entry.name)
+                continue
+            try:
+                size = entry.stat().st_size
+            except OSError:
+                size = -1                                   # a broken link: opening it will fail
+            names.append(entry.name)
+            sizes.append(size)
+    order = sorted(range(len(names)), key=lambda i: names[i])
+    names = [names[i] for i in order]
+    sizes = [sizes[i] for i in order]
+    nf = len(names)
+
+    # -- file name → key --------------------------------------------------------------------------------
+    rx = re.compile(re.escape(name_pattern).replace(re.escape("{key}"), "(?P<key>.+?)"), re.IGNORECASE)
+    fexts, key_a, key_b = [], [], []
+    for name in names:
+        stem, ext = os.path.splitext(name)
+        if not stem:                                        # ".DS_Store": all extension
+            stem, ext = name, ""
+        fexts.append(ext)
+        m = rx.fullmatch(stem)
+        key_a.append(m.group("key") if m else None)
+        stripped = stem
+        for _ in range(3):
+            s2 = _COPY_SUFFIX.sub("", stripped)
+            if s2 == stripped:
+                break
+            stripped = s2
+        mb = rx.fullmatch(stripped) if stripped != stem and stripped else None
+        key_b.append(mb.group("key") if mb else None)
+    ka = pd.Series(key_a, dtype=STR)
+    kb = pd.Series(key_b, dtype=STR)
+    na, nb = key_text(ka), key_text(kb)
+    # the roster keys that some file name could be: one pass over the roster against a small set
+    candidates = pd.concat([na, nb]).dropna().unique()
+    cand_pos = np.flatnonzero(norm.isin(candidates).to_numpy())
+    known = set(norm.iloc[cand_pos].tolist())
+    in_a = np.array([isinstance(k, str) and k in known for k in na.tolist()], dtype=bool)
+    in_b = np.array([isinstance(k, str) and k in known for k in nb.tolist()], dtype=bool) & ~in_a
+    fkey_raw = ka.where(in_a, kb.where(in_b, ka.where(ka.notna(), kb)))
+    fkey = na.where(in_a, nb.where(in_b, na.where(na.notna(), nb)))
+    copy_used = in_b
+    matched_file = in_a | in_b
+
+    files = pd.DataFrame({
+        "name": pd.Series(names, dtype=STR), "ext": pd.Series([e.lower() for e in fexts], dtype=STR),
+        "bytes": np.asarray(sizes, dtype=np.int64), "key_raw": fkey_raw, "nkey": fkey,
+        "matched": matched_file, "copy": copy_used,
+    })
+    files["bad_ext"] = ~files["ext"].isin(exts).to_numpy()
+    respelled = (files["key_raw"].fillna("") != files["nkey"].fillna("")).to_numpy()   # x, blanks, full-width
+    files["nonstandard"] = files["matched"] & (files["copy"] | respelled)
+    # the name as shown: the key part masked like the key column (for a name that is a key), any other
+    # ID-like run masked too; names that are no key at all (Thumbs.db) get the second treatment only
+    files["shown"] = [_shown_name(nm, kr if isinstance(kr, str) and ok else None, kind)
+                      for nm, kr, ok in zip(names, fkey_raw.tolist(), matched_file.tolist())]
+    files["shown_key"] = [(_mask_one(k, kind) if isinstance(k, str) else "") for k in fkey.tolist()]
+
+    # -- which roster rows each matched key belongs to ------------------------------------------------------
+    fk = set(files.loc[files["matched"], "nkey"].tolist())
+    pos = cand_pos[np.array([k in fk for k in norm.iloc[cand_pos].tolist()], dtype=bool)] \
+        if len(cand_pos) else cand_pos                      # roster positions with a photo
+    pos_keys = norm.iloc[pos]
+    rows_of_key = pd.Series(pos, index=pos_keys.to_numpy()).groupby(level=0).agg(list).to_dict() if len(pos) else {}
+
+    # primary file per key: exact name first, then the allowed extension, then by name
+    mf = files[files["matched"]].copy()
+    mf["_rank"] = mf["copy"].astype(int) * 4 + mf["nonstandard"].astype(int) * 2 + mf["bad_ext"].astype(int)
+    mf = mf.sort_values(["nkey", "_rank", "name"], kind="stable")
+    mf["dup"] = mf.duplicated("nkey")
+    files["status"] = "unmatched"
+    files.loc[mf.index[~mf["dup"].to_numpy()], "status"] = "matched"
+    files.loc[mf.index[mf["dup"].to_numpy()], "status"] = "duplicate"
+    files_of_key: dict[str, list[int]] = {}
+    for i, k in zip(mf.index, mf["nkey"]):          # primary first
+        files_of_key.setdefault(k, []).append(i)
+
+    # -- open the matched files (header only) -------------------------------------------------------------
+    info = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in mf.index:
+            info[i] = _inspect(folder_path / names[i], int(files.at[i, "bytes"]), decode)
+
+    # -- findings per file -----------------------------------------------------------------------------
+    recs: list[tuple] = []  # (roster position or -1, rule, file index (-2: a sub-folder), message[, value])
+    unusable = np.zeros(nf, bool)
+    for i in mf.index:
+        f = files.loc[i]
+        meta = info[i]
+        rlist = rows_of_key.get(f["nkey"], [])
+        problems = _file_problems(f, meta, exts, min_size, max_size, min_bytes, max_bytes, aspect)
+        if any(PHOTO_RULES[r][0] == "error" for r, _ in problems):
+            unusable[i] = True
+        if f["status"] == "duplicate":
+            others = [files.at[j, "shown"] for j in files_of_key[f["nkey"]] if j != i]
+            problems.insert(0, ("PHOTO_DUPLICATE", "、".join(others)))
+        elif f["nonstandard"]:
+            problems.append(("PHOTO_NAME_NONSTANDARD", _nonstandard_detail(f, name_pattern, label, kind)))
+        if len(rlist) > 1 and f["status"] == "matched":
+            problems.append(("PHOTO_KEY_REPEATED", "、".join(str(rows[p]) for p in rlist)))
+        for p in rlist:
+            student = f"名单第 {rows[p]} 行 {person.iat[p]}，{label} {shown_key.iat[p]}"
+            for rule, detail in problems:
+                recs.append((p, rule, i, _file_message(rule, f["shown"], student, detail, meta, params, label,
+                                                       pattern_text)))
+    shapes = None
+    for i in np.flatnonzero(~files["matched"].to_numpy()):
+        f = files.loc[i]
+        nk = f["nkey"] if isinstance(f["nkey"], str) else ""
+        looks = bool(nk) and kind == "id" and bool(_ID_SHAPE.fullmatch(nk))
+        if nk and not looks:
+            if shapes is None:   # the shapes of the roster's keys: 9 = digit, A = letter
+                shapes = set(_shape(norm.dropna().drop_duplicates()).unique())
+            looks = _shape(pd.Series([nk], dtype=STR)).iat[0] in shapes
+        if looks:
+            files.at[i, "shown"] = _shown_name(names[i], f["key_raw"] if isinstance(f["key_raw"], str) else None, kind)
+            f = files.loc[i]
+            note = ""
+            if kind == "id" and len(nk) == 18 and _ID_SHAPE.fullmatch(nk):
+                from ..core.ids import checksum_ok
+                if not bool(checksum_ok(pd.Series([nk])).iat[0]):
+                    note = "（文件名中的号码校验位不对，很可能录错了一位）"
+            msg = (f"照片 {f['shown']} 的文件名是{label} {f['shown_key']}，但名单中没有这个{label}{note}。"
+                   f"请核对文件名是否录错、这名学生是否应在名单中；与本次核对无关的照片请移出照片目录")
+            recs.append((-1, "PHOTO_UNMATCHED", i, msg))
+        else:
+            msg = (f"文件 {f['shown']} 的文件名不是{label}，无法对应到学生。照片应命名为“{pattern_text}”；"
+                   f"不是照片的文件请移出照片目录")
+            recs.append((-1, "PHOTO_BAD_NAME", i, msg))
+    for d in sorted(subdirs):
+        recs.append((-1, "PHOTO_SUBFOLDER", -2, f"照片目录中的子文件夹 {mask_name(d)} 没有检查（只检查照片目录本身中的文件）。"
+                     f"如果里面有照片，请移到照片目录中", mask_name(d)))
+
+    # -- students (vectorised) ---------------------------------------------------------------------------
+    STATUS = np.array(["matched", "missing", "problem"], dtype=object)
+    status = np.ones(n, np.int8)                               # 1 = missing
+    student_file_pos = np.full(n, -1, np.int64)                # index into files of the student's photo
+    for k, plist in rows_of_key.items():
+        fl = files_of_key.get(k, [])
+        ok = len(fl) == 1 and not unusable[fl[0]]
+        status[plist] = 0 if ok else 2
+        student_file_pos[plist] = fl[0]                        # the primary file
+    no_key = norm.isna().to_numpy()
+    student_parts = []
+    idx = np.flatnonzero((status == 1) & ~no_key)
+    if len(idx):
+        sk = shown_key.iloc[idx].reset_index(drop=True)
+        expected = _expected_names(norm.iloc[idx].reset_index(drop=True), name_pattern, exts[0], kind)
+        rr = _int_text(rows[idx])
+        nm = person.iloc[idx].reset_index(drop=True)
+        msg = _join("名单第 ", rr, " 行 ", nm, f"（{label} ", sk, "）没有照片：照片目录中找不到 ", expected,
+                    f"。请补交照片，按“{pattern_text}”命名后放入照片目录")
+        student_parts.append(_part(rows[idx], sk, "PHOTO_MISSING", expected, msg, ""))
+    idx = np.flatnonzero(no_key)
+    if len(idx):
+        msg = _join("名单第 ", _int_text(rows[idx]), " 行 ", person.iloc[idx].reset_index(drop=True),
+                    f" 的{label}为空，无法对应照片。请先在名单中补填{label}")
+        student_parts.append(_part(rows[idx], "", "PHOTO_NO_KEY", "", msg, ""))
+
+    # -- findings frame ------------------------------------------------------------------------------------
+    fr_rows, fr_key, fr_rule, fr_value, fr_msg = [], [], [], [], []
+    for rec in recs:
+        p, rule, i, msg = rec[:4]
+        fr_rows.append(rows[p] if p >= 0 else -1)
+        if p >= 0:
+            fr_key.append(shown_key.iat[p])
+        elif i >= 0 and rule == "PHOTO_UNMATCHED":
+            fr_key.append(files.at[i, "shown_key"])
+        else:
+            fr_key.append("")
+        fr_rule.append(rule)
+        fr_value.append(files.at[i, "shown"] if i >= 0 else rec[4])
+        fr_msg.append(msg)
+    fv = pd.Series(fr_value, dtype=STR)
+    parts = [_part(np.asarray(fr_rows, np.int64), pd.Series(fr_key, dtype=STR), pd.Series(fr_rule, dtype=STR),
+                   fv, pd.Series(fr_msg, dtype=STR), fv)] + student_parts
+    findings = pd.concat(parts, ignore_index=True)
+    # order: by row (files matching nobody last), errors first, then file and rule — integer sort keys
+    rule_codes, rule_names = pd.factorize(findings["rule"])
+    sev_of_rule = np.array([SEVERITY_ORDER[PHOTO_RULES[r][0]] for r in rule_names], np.int8)
+    sev = sev_of_rule[rule_codes]
+    file_codes, _ = pd.factorize(findings["file"], sort=True)
+    row_arr = findings["row"].to_numpy()
+    order = np.lexsort((rule_codes, file_codes, sev, np.where(row_arr < 0, np.iinfo(np.int64).max, row_arr)))
+    findings = findings.take(order).reset_index(drop=True)
+    sev_names = np.array(["error", "warning", "info"], dtype=object)
+    findings["severity"] = pd.Series(pd.Categorical.from_codes(sev[order], sev_names)).astype(STR)
+    findings["field"] = pd.Series(["照片"], dtype=STR).iloc[np.zeros(len(findings), np.int64)].reset_index(drop=True)
+    rows_i = findings["row"].to_numpy()
+    findings["row"] = pd.arrays.IntegerArray(np.where(rows_i < 0, 0, rows_i).astype(np.int64), rows_i < 0)
+    findings = findings[FINDING_COLUMNS]
+
+    # -- frames and counts ---------------------------------------------------------------------------------
+    file_shown = files["shown"].astype(STR)
+    sf = pd.Series("", index=range(n), dtype=STR)
+    has = student_file_pos >= 0
+    if has.any():
+        sf[has] = file_shown.iloc[student_file_pos[has]].to_numpy()
+    students = pd.DataFrame({"row": rows, "key": shown_key,
+                             "status": pd.Series(pd.Categorical.from_codes(status, STATUS)).astype(STR),
+                             "file": sf})
+    file_row = np.full(nf, -1, np.int64)
+    for k, plist in rows_of_key.items():
+        for j in files_of_key.get(k, []):
+            file_row[j] = rows[plist[0]]
+    files_out = pd.DataFrame({
+        "file": file_shown, "status": files["status"].astype(STR),
+        "row": pd.arrays.IntegerArray(np.where(file_row >= 0, file_row, 0), file_row < 0),
+        "usable": files["status"].isin(["matched", "duplicate"]).to_numpy() & ~unusable,
+        "format": pd.Series([info.get(i, {}).get("format") or "" for i in range(nf)], dtype=STR),
+        "width": pd.array([info.get(i, {}).get("width") for i in range(nf)], dtype="Int64"),
+        "height": pd.array([info.get(i, {}).get("height") for i in range(nf)], dtype="Int64"),
+        "bytes": files["bytes"].to_numpy(),
+    })
+    return PhotoResult(
+        folder=str(folder), key=key_code, findings=findings, students=students, files=files_out,
+        total_students=n, total_files=nf, matched=int((status == 0).sum()),
+        students_without_photo=int((status == 1).sum()), students_with_problem=int((status == 2).sum()),
+        files_matched=int((files["status"] == "matched").sum()),
+        files_duplicate=int((files["status"] == "duplicate").sum()),
+        files_unmatched=int((files["status"] == "unmatched").sum()),
+        files_unusable=int((unusable & (files["status"] == "matched").to_numpy()).sum()),
+        subfolders=len(subdirs), params=params)
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+def _join(*parts) -> pd.Series:
+    """Element-wise concatenation of str Series and literal texts in one Arrow pass."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrs = []
+    for p in parts:
+        if isinstance(p, pd.Series):
+            a = pa.array(p.array)
+            if isinstance(a, pa.ChunkedArray):
+                a = a.combine_chunks()
+            arrs.append(a.cast(pa.large_string()))
+        else:
+            arrs.append(pa.scalar(str(p), pa.large_string()))
+    return pd.Series(pc.binary_join_element_wise(*arrs, pa.scalar("", pa.large_string())), dtype=STR)
+
+
+def _int_text(values: np.ndarray) -> pd.Series:
+    import pyarrow as pa
+
+    return pd.Series(pa.array(np.asarray(values, np.int64)).cast(pa.string()), dtype=STR)
+
+
+def _part(rows, key, rule, value, message, file) -> pd.DataFrame:
+    """A block of findings (row −1 = no student) with ``str`` columns; scalars are broadcast."""
+    n = len(rows)
+
+    def col(v):
+        if isinstance(v, pd.Series):
+            return v.reset_index(drop=True).astype(STR)
+        return pd.Series([v], dtype=STR).iloc[np.zeros(n, np.int64)].reset_index(drop=True)
+
+    return pd.DataFrame({"row": np.asarray(rows, np.int64), "key": col(key), "rule": col(rule), "value": col(value),
+                         "message": col(message), "file": col(file)})
+
+
+def _mask_one(value: str, kind) -> str:
+    return mask_value(kind, value) if kind else str(value)
+
+
+def _mask_col(values: pd.Series, kind) -> pd.Series:
+    return mask_ids(values) if kind == "id" else mask_series(values, kind)
+
+
+def _shown_name(name: str, key_raw: str | None, kind) -> str:
+    """``name`` with the key masked as in the key column and any other ID-like run masked."""
+    if key_raw and kind:
+        at = name.find(key_raw)
+        if at < 0:
+            at = name.lower().find(key_raw.lower())
+        if at >= 0:
+            return mask_name(name[:at]) + _mask_one(key_raw, kind) + mask_name(name[at + len(key_raw):])
+    return mask_name(name)
+
+
+def _expected_names(keys: pd.Series, pattern: str, ext: str, kind) -> pd.Series:
+    pre, post = pattern.split("{key}")
+    masked = _mask_col(keys, kind)
+    return (pre + masked + post + ext).astype(STR)
+
+
+def _shape(values: pd.Series) -> pd.Series:
+    return values.str.replace(r"\d", "9", regex=True).str.replace(r"[A-Z]", "A", regex=True)
+
+
+def _nonstandard_detail(f, pattern: str, label: str, kind) -> str:
+    raw, canon = f["key_raw"], f["nkey"]
+    why = []
+    if f["copy"]:
+        why.append("文件名后面多了“副本”或序号")
+    if isinstance(raw, str) and raw != canon:
+        if raw.upper() == canon and raw != raw.upper():
+            why.append(f"{label}中的字母是小写（如末位 x 应为大写 X）")
+        else:
+            why.append(f"{label}中有空格或全角字符")
+    should = pattern.replace("{key}", _mask_one(canon, kind)) + f["ext"]
+    return "；".join(why) + f"。已按这名学生核对；请改名为 {should}"
+
+
+def _inspect(path: Path, size: int, decode: bool) -> dict:
+    """Format, size and mode from the header; ``complete`` False when the JPEG is cut off."""
+    from PIL import Image
+
+    out = {"format": None, "width": None, "height": None, "mode": None, "error": None, "complete": True,
+           "size": size}
+    if size == 0:
+        return out
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+            if len(head) >= 12 and head[4:8] == b"ftyp":
+                brand = head[8:12].decode("latin-1").strip().lower()
+                out["format"] = "HEIC" if brand.startswith(("hei", "hev", "mif", "msf")) else "MP4/HEIF"
+                return out
+            fh.seek(max(0, size - 64))
+            tail = fh.read()
+            fh.seek(0)
+            im = Image.open(fh)
+            out.update(format=im.format, width=im.width, height=im.height, mode=im.mode)
+            if im.format == "JPEG":
+                ends = tail.rstrip(b"\x00\r\n\t ").endswith(b"\xff\xd9")
+                if decode or not ends:
+                    try:
+                        im.load()
+                    except Exception as exc:      # truncated or corrupt scan data
+                        out["complete"] = False
+                        out["error"] = str(exc)
+            elif decode:
+                try:
+                    im.load()
+                except Exception as exc:
+                    out["complete"] = False
+                    out["error"] = str(exc)
+    except Exception as exc:                        # not an image at all, or not readable
+        out["error"] = str(exc)
+        out["format"] = out["format"] if out["width"] else None
+    return out
+
+
+def _file_problems(f, meta, exts, min_size, max_size, min_bytes, max_bytes, aspect) -> list[tuple[str, object]]:
+    """(rule, detail) for one matched file's content and size."""
+    size = int(f["bytes"])
+    if size == 0:
+        return [("PHOTO_EMPTY", None)]
+    if f["bad_ext"]:
+        return [("PHOTO_BAD_EXTENSION", meta.get("format"))]
+    fmt = meta.get("format")
+    if fmt is None or meta.get("width") is None:
+        return [("PHOTO_UNREADABLE", "unidentified")]
+    if fmt != "JPEG":
+        return [("PHOTO_NOT_JPEG", fmt)] + _dimension_problems(meta, min_size, max_size, aspect)
+    if not meta.get("complete", True):
+        return [("PHOTO_UNREADABLE", "truncated")]
+    out = _dimension_problems(meta, min_size, max_size, aspect)
+    if max_bytes is not None and size > max_bytes:
+        out.append(("PHOTO_FILE_TOO_LARGE", None))
+    if min_bytes is not None and size < min_bytes:
+        out.append(("PHOTO_FILE_TOO_SMALL", None))
+    if meta.get("mode") not in (None, "RGB"):
+        out.append(("PHOTO_COLOR_MODE", meta.get("mode")))
+    return out
+
+
+def _dimension_problems(meta, min_size, max_size, aspect) -> list[tuple[str, object]]:
+    w, h = meta.get("width"), meta.get("height")
+    if w is None or h is None:
+        return []
+    out = []
+    if min_size is not None and (w < min_size[0] or h < min_size[1]):
+        out.append(("PHOTO_TOO_SMALL", None))
+    if max_size is not None and (w > max_size[0] or h > max_size[1]):
+        out.append(("PHOTO_TOO_LARGE", None))
+    if aspect is not None and w > 0 and not (aspect[0] <= h / w <= aspect[1]):
+        out.append(("PHOTO_ASPECT", None))
+    return out
+
+
+def _kb(nbytes: int) -> str:
+    return f"{nbytes // KB}" if nbytes % KB == 0 else f"{nbytes / KB:.1f}"
+
+
+def _file_message(rule: str, shown: str, student: str, detail, meta: dict, params: dict, label: str,
+                  pattern_text: str) -> str:
+    w, h, size = meta.get("width"), meta.get("height"), meta.get("size", 0)
+    who = f"照片 {shown}（{student}）"
+    if rule == "PHOTO_DUPLICATE":
+        return (f"{who}与 {detail} 是同一名学生的照片，一名学生只能有一张照片。"
+                f"请确认哪一张是本人的照片，把多余的文件删除或移出照片目录")
+    if rule == "PHOTO_NAME_NONSTANDARD":
+        return f"{who}的文件名不规范：{detail}"
+    if rule == "PHOTO_KEY_REPEATED":
+        return (f"{who}同时对应名单第 {detail} 行（这几行的{label}相同）。"
+                f"请先按校验结果处理名单中的重复记录")
+    if rule == "PHOTO_EMPTY":
+        return f"{who}是空文件（0 字节）。请重新拷贝或重新导出这张照片"
+    if rule == "PHOTO_UNREADABLE":
+        if detail == "truncated":
+            return (f"{who}不完整：JPG 文件缺少结尾，无法读出完整图像（可能在拷贝或下载时被截断）。"
+                    f"请重新拷贝或重新导出这张照片")
+        return (f"{who}无法作为图片打开（不是图片文件，或文件已损坏）。"
+                f"请重新拷贝或重新导出这张照片，照片须为 JPG 格式")
+    if rule == "PHOTO_NOT_JPEG":
+        ext = os.path.splitext(shown)[1] or "（无）"
+        return (f"{who}的扩展名是 {ext}，内容却是 {detail} 格式的图片。"
+                f"请用图片软件“另存为”JPG 格式（只改扩展名不行）")
+    if rule == "PHOTO_BAD_EXTENSION":
+        ext = os.path.splitext(shown)[1] or "（无）"
+        content = f"（内容是 {detail} 图片）" if detail else ""
+        return (f"{who}的扩展名是 {ext}{content}，照片须为 JPG 格式（{'、'.join(params['extensions'])}）。"
+                f"请另存为 JPG 格式")
+    if rule == "PHOTO_TOO_SMALL":
+        mw, mh = params["min_size"]
+        return (f"{who}只有 {w}×{h} 像素（宽×高），小于要求的至少 {mw}×{mh} 像素。"
+                f"请用清晰的原始照片重新导出，不要用缩略图")
+    if rule == "PHOTO_TOO_LARGE":
+        mw, mh = params["max_size"]
+        return f"{who}为 {w}×{h} 像素（宽×高），超过上限 {mw}×{mh} 像素。请按要求缩小尺寸后另存为 JPG"
+    if rule == "PHOTO_FILE_TOO_LARGE":
+        return (f"{who}文件大小 {_kb(size)} KB，超过上限 {_kb(params['max_bytes'])} KB。"
+                f"请降低 JPG 保存质量或缩小尺寸后重新保存")
+    if rule == "PHOTO_FILE_TOO_SMALL":
+        return (f"{who}文件只有 {_kb(size)} KB，低于 {_kb(params['min_bytes'])} KB，可能压缩过度、不清晰。"
+                f"请检查照片是否清晰，必要时用原始照片重新导出")
+    if rule == "PHOTO_ASPECT":
+        lo, hi = params["aspect"]
+        return (f"{who}为 {w}×{h} 像素，高宽比 {h / w:.2f}，不在 {lo}–{hi} 之间，不像竖版证件照。"
+                f"请检查照片是否横放、旋转或裁剪不当")
+    if rule == "PHOTO_COLOR_MODE":
+        return (f"{who}的颜色模式是{MODE_ZH.get(detail, detail)}，证件照应为 RGB 彩色。"
+                f"请用图片软件另存为 RGB 彩色 JPG")
+    raise KeyError(rule)

@@ -1,0 +1,742 @@
+"""Pre-upload checks: every rule the platform and the national K-12 system apply, with a Chinese reason.
+
+    >>> import xueji_lib as xj
+    >>> df = xj.read_dbf("data_samples/hei/10_注册上报.dbf")                      # doctest: +SKIP
+    >>> res = xj.validate(df, "chsi_registration", year=2026, category="10")     # doctest: +SKIP
+    >>> print(res.summary())                                                     # doctest: +SKIP
+    >>> res.findings.head()          # one row per (record, rule)                # doctest: +SKIP
+
+Structure first (missing required fields: the file cannot pass), then row rules. Each finding has a
+stable rule code (``xueji_lib/schema/data/rules.yml``), a severity (error: the platform would reject the record;
+warning: suspicious; info) and a message naming the field and the value (masked where personal) with a
+hint how to fix it. Records with an error fail; passed + failed = total, always. Every rule is a
+vectorised operation over whole columns; only the findings themselves are formatted one by one.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
+import yaml
+
+from ..core import ids
+from ..schema.codes import load_code_table, province_of
+from ..schema.layouts import Layout, load_layout
+from ..io.loadinfo import load_report
+from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
+from ..core.privacy import mask_value
+from ..core.progress import Progress
+from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules
+
+__all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
+
+FINDING_COLUMNS = ["row", "key", "field", "name", "rule", "severity", "value", "message"]
+ID_FIELDS = ("SFZH", "SFZJH", "ZJHM")
+SEX_FIELDS = ("XB", "XBDM")
+HMT_PREFIXES = {"81", "82", "83"}  # 港澳台居民居住证 810000/820000/830000
+CATEGORY_FORMS = {"10": {"普通全日制"}, "20": {"普通全日制", "非全日制"}, "50": {"函授", "业余", "脱产"},
+                  "70": {"网络教育", "开放教育"}}
+CATEGORY_LEVELS = {
+    "10": {"本科", "专科", "专科起点本科", "第二学士学位"},
+    "20": {"博士研究生", "硕士研究生"},
+    "50": {"本科", "专科", "专科起点本科", "高中起点本科", "高中起点专科"},
+    "70": {"本科", "专科", "专科起点本科", "高中起点本科", "高中起点专科"},
+}
+ENTRY_AGE = {"10": (14, 40), "20": (18, 65), "50": (16, 75), "70": (16, 75)}
+ZSBH_LEVEL = {"博士研究生": "01", "硕士研究生": "02", "第二学士学位": "04", "本科": "05", "专科起点本科": "05",
+              "高中起点本科": "05", "专科": "06", "高中起点专科": "06"}
+ZSBH_TYPES = {"10": "1", "20": "1", "50": "5", "70": "7"}
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What ``validate`` found. ``findings`` has one row per (record, rule): row (1-based record position,
+    NA for structure findings), key, field, name, rule, severity, value (masked where personal), message.
+
+    >>> res = xj.validate(xj.read_dbf("data_samples/hei/10_注册上报.dbf"), year=2026, category="10")
+    >>> print(res.summary().splitlines()[1])
+    记录 995 条：通过 978 条，有误 17 条（978 + 17 = 995）
+    >>> res.reasons()[14]                  # record at position 14 (row 15): its JYJG text
+    '专业名称为空。该字段必填，请补填'
+    >>> res.findings.loc[res.findings["rule"] == "SFZH_CHECKSUM", ["row", "field", "value"]].values.tolist()
+    [[334, 'SFZH', '230102********6590']]
+    """
+
+    source: str
+    layout: Layout
+    total: int
+    findings: pd.DataFrame
+    failed: np.ndarray  # bool per record: has at least one error (or the structure check failed)
+    structure_ok: bool
+    params: dict = field(default_factory=dict)
+
+    @property
+    def failed_count(self) -> int:
+        return int(self.failed.sum())
+
+    @property
+    def passed_count(self) -> int:
+        return self.total - self.failed_count
+
+    @property
+    def by_rule(self) -> pd.DataFrame:
+        """rule, severity, findings, records — one row per rule that fired."""
+        f = self.findings
+        if f.empty:
+            return pd.DataFrame(columns=["rule", "severity", "findings", "records"])
+        out = f.groupby(["rule", "severity"], sort=False).agg(findings=("rule", "size"),
+                                                              records=("row", "nunique")).reset_index()
+        out["order"] = out["severity"].map(SEVERITY_ORDER)
+        return out.sort_values(["order", "findings"], ascending=[True, False]).drop(columns="order").reset_index(
+            drop=True)
+
+    @property
+    def by_field(self) -> pd.DataFrame:
+        """field, name, errors, warnings, infos."""
+        f = self.findings
+        if f.empty:
+            return pd.DataFrame(columns=["field", "name", "error", "warning", "info"])
+        out = pd.crosstab([f["field"], f["name"]], f["severity"]).reindex(columns=["error", "warning", "info"],
+                                                                          fill_value=0)
+        return out.reset_index().sort_values(["error", "warning"], ascending=False).reset_index(drop=True)
+
+    def reasons(self, severities=("error",)) -> pd.Series:
+        """Per failed record (index = 0-based record position): its messages joined by '；' — the JYJG text."""
+        f = self.findings[self.findings["severity"].isin(severities) & self.findings["row"].notna()]
+        joined = f.groupby(f["row"].astype(int) - 1, sort=True)["message"].agg("；".join)
+        idx = np.flatnonzero(self.failed)
+        out = joined.reindex(idx)
+        if not self.structure_ok:
+            missing = "；".join(self.findings.loc[self.findings["rule"] == "STRUCT_MISSING_FIELD", "message"])
+            out = out.fillna("").map(lambda s: f"{missing}；{s}" if s else missing)
+        return out.fillna("")
+
+    def summary(self) -> str:
+        lines = [f"校验：{self.source}（版式 {self.layout.name}：{self.layout.title}）",
+                 f"记录 {self.total} 条：通过 {self.passed_count} 条，有误 {self.failed_count} 条"
+                 f"（{self.passed_count} + {self.failed_count} = {self.total}）"]
+        if not self.structure_ok:
+            missing = self.findings.loc[self.findings["rule"] == "STRUCT_MISSING_FIELD", "field"].tolist()
+            lines.append(f"结构校验未通过：缺少必填字段 {'、'.join(missing)}，整个文件不能上传。")
+        br = self.by_rule
+        if br.empty:
+            lines.append("没有发现问题。")
+        else:
+            for r in br.itertuples():
+                scope = "整个文件" if r.rule.startswith("STRUCT_") else f"涉及 {r.records} 条记录"
+                lines.append(f"  [{SEVERITY_ZH[r.severity]}] {r.rule}：{r.findings} 处，{scope}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        br = self.by_rule
+        return {
+            "source": self.source, "layout": self.layout.name, "params": self.params,
+            "total": self.total, "passed": self.passed_count, "failed": self.failed_count,
+            "structure_ok": self.structure_ok,
+            "findings": {s: int((self.findings["severity"] == s).sum()) for s in SEVERITY_ORDER},
+            "rules": {r.rule: {"severity": r.severity, "findings": int(r.findings), "records": int(r.records)}
+                      for r in br.itertuples()},
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.reporting.display)
+        from ..reporting.display import to_html
+        return to_html(self, chart=False)
+
+
+# ------------------------------------------------------------------------------------------------ engine
+
+class _Checker:
+    """Holds the frame, its layout and the findings collected so far."""
+
+    def __init__(self, df: pd.DataFrame, layout: Layout, params: dict):
+        self.df = df
+        self.layout = layout
+        self.params = params
+        self.n = len(df)
+        self.cols = {str(c).upper(): c for c in df.columns}
+        self.parts: list[pd.DataFrame] = []
+        self._text: dict[str, pd.Series] = {}
+        self.key_field = next((k for k in ("KSH", "XJH", "XH") if k in self.cols), None)
+        self.damaged_ids = np.zeros(self.n, bool)
+
+    # -- access ---------------------------------------------------------------------------------------
+    def has(self, code: str) -> bool:
+        return code in self.cols
+
+    def text(self, code: str) -> pd.Series:
+        """The column as str with missing → "" (values as written, not stripped)."""
+        if code not in self._text:
+            s = self.df[self.cols[code]]
+            if pd.api.types.is_datetime64_any_dtype(s):
+                s = s.dt.strftime("%Y%m%d")
+            self._text[code] = s.astype(STR).fillna("").reset_index(drop=True)
+        return self._text[code]
+
+    def name(self, code: str) -> str:
+        try:
+            return self.layout.field(code).name
+        except KeyError:
+            return code
+
+    def personal(self, code: str):
+        try:
+            kind = self.layout.field(code).personal
+        except KeyError:
+            kind = None
+        from ..core.privacy import DEFAULT_PERSONAL
+
+        return kind or DEFAULT_PERSONAL.get(code)
+
+    # -- recording ------------------------------------------------------------------------------------
+    def add(self, rule: str, mask_or_idx, code: str | None, detail=None, value=None):
+        idx = np.flatnonzero(mask_or_idx) if np.asarray(mask_or_idx).dtype == bool else np.asarray(mask_or_idx)
+        if len(idx) == 0:
+            return
+        if value is None:
+            value = self.text(code) if code and self.has(code) else ""
+        value, detail = self._pick(value, idx), self._pick(detail, idx)
+        self.parts.append(pd.DataFrame({"idx": idx, "rule": rule, "field": code or "", "val": list(value),
+                                        "det": list(detail)}))
+
+    def _pick(self, values, idx) -> list:
+        """Values at ``idx`` from a full-length Series/array, or a scalar/short list as given."""
+        if values is None or np.isscalar(values):
+            return [values if values is not None else ""] * len(idx)
+        if isinstance(values, pd.Series):
+            return values.iloc[idx].tolist() if len(values) == self.n else values.tolist()
+        values = np.asarray(values, dtype=object)
+        return list(values[idx]) if len(values) == self.n else list(values)
+
+    def add_structure(self, rule: str, code: str, detail=""):
+        self.parts.append(pd.DataFrame({"idx": [-1], "rule": [rule], "field": [code], "val": [""],
+                                        "det": [detail]}))
+
+    def findings(self) -> pd.DataFrame:
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series(dtype="str" if c != "row" else "Int64") for c in FINDING_COLUMNS})
+        raw = pd.concat(self.parts, ignore_index=True)
+        rules = load_rules()
+        keys = self.text(self.key_field) if self.key_field else None
+        key_kind = self.personal(self.key_field) if self.key_field else None
+        rows, out_keys, names, sev, values, messages = [], [], [], [], [], []
+        for r in raw.itertuples(index=False):
+            rule = rules[r.rule]
+            kind = self.personal(r.field) if r.field else None
+            shown = mask_value(kind, r.val) if kind else str(r.val)
+            name = self.name(r.field) if r.field else ""
+            detail = "" if r.det is None else str(r.det)
+            msg = rule.message.format(name=name, field=r.field, value=shown, detail=detail)
+            hint = rule.hint.format(name=name, field=r.field, value=shown, detail=detail)
+            rows.append(r.idx + 1 if r.idx >= 0 else pd.NA)
+            out_keys.append(mask_value(key_kind, keys.iat[r.idx]) if keys is not None and r.idx >= 0 else "")
+            names.append(name)
+            sev.append(rule.severity)
+            values.append(shown)
+            messages.append(f"{msg}。{hint}" if hint else msg)
+        out = pd.DataFrame({"row": pd.array(rows, dtype="Int64"), "key": pd.array(out_keys, dtype=STR),
+                            "field": raw["field"].astype(STR), "name": pd.array(names, dtype=STR),
+                            "rule": raw["rule"].astype(STR), "severity": pd.array(sev, dtype=STR),
+                            "value": pd.array(values, dtype=STR), "message": pd.array(messages, dtype=STR)})
+        order = out["severity"].map(SEVERITY_ORDER)
+        out = out.assign(_o=order).sort_values(["row", "_o"], na_position="first", kind="stable")
+        return out.drop(columns="_o").reset_index(drop=True)
+
+
+# Rule groups as the progress display names them.
+CHECK_ZH = {"_check_structure": "结构", "_check_required": "必填项", "_check_width": "字段长度",
+            "_check_codes": "代码值", "_check_dates": "日期", "_check_ids": "身份证号", "_check_id_type": "证件类型",
+            "_check_ksh": "考生号", "_check_names": "姓名", "_check_category": "学历类别与层次",
+            "_check_duplicates": "重复记录", "_check_k12": "中小学学籍规则", "_check_graduation": "毕业规则",
+            "_check_cross_file": "跨文件查重复学籍"}
+
+
+def validate(df: pd.DataFrame, layout=None, *, year: int | None = None, category: str | None = None,
+             others: Mapping[str, pd.DataFrame] | None = None, source: str | None = None,
+             school_year: int | None = None, first_grade_age: int = 6, cutoff: str = "0831",
+             progress=None) -> ValidationResult:
+    """Check ``df`` against ``layout`` (a name, a path or a Layout; recognised from the columns when None).
+
+    ``year`` (录取年份) and ``category`` (学历类别 10/20/50/70) are taken from the LQNF/XLLB columns when
+    the file has them, else from these arguments, else (year) from the 入学日期. ``others`` are other
+    files of the same kind (name → frame) to find the same person registered twice (重复学籍).
+    K-12: ``school_year`` (the autumn year of the school year; derived from 入学年月 and 年级 when None),
+    first graders must be ``first_grade_age`` by ``cutoff`` (MMDD) of that year. ``progress`` (None:
+    silent; True: notebook or stderr; a callable ``(label, done, total)``) is told each rule group.
+
+    >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    >>> res = xj.validate(reg, year=2026, category="10")
+    >>> res.total, res.passed_count, res.failed_count
+    (995, 978, 17)
+    """
+    from ..schema.layouts import recognize_layout
+
+    if layout is None:
+        lay, _reason = recognize_layout(df.columns)
+    else:
+        lay = load_layout(layout)
+    rep = load_report(df)
+    src = source or (rep.path if rep else "（内存中的数据）")
+    params = {"year": year, "category": category, "school_year": school_year,
+              "first_grade_age": first_grade_age, "cutoff": cutoff}
+    ck = _Checker(df, lay, params)
+    checks = [_check_structure, _check_required, _check_width, _check_codes, _check_dates, _check_ids,
+              _check_id_type, _check_ksh, _check_names, _check_category, _check_duplicates, _check_k12,
+              _check_graduation] + ([_check_cross_file] if others else [])
+    with Progress(progress, "校验", steps=[CHECK_ZH[c.__name__] for c in checks] + ["汇总"]) as task:
+        for check in checks:  # progress per rule group, never per record
+            task.step(CHECK_ZH[check.__name__])
+            if check is _check_structure:
+                structure_ok = check(ck, rep)
+            elif check is _check_cross_file:
+                check(ck, others)
+            else:
+                check(ck)
+        task.step("汇总")
+        findings = ck.findings()
+    failed = np.zeros(ck.n, bool)
+    err_rows = findings.loc[(findings["severity"] == "error") & findings["row"].notna(), "row"]
+    failed[err_rows.astype(int).to_numpy() - 1] = True
+    if not structure_ok:
+        failed[:] = True
+    return ValidationResult(source=str(src), layout=lay, total=ck.n, findings=findings, failed=failed,
+                            structure_ok=structure_ok, params={k: v for k, v in ck.params.items() if v is not None})
+
+
+# ------------------------------------------------------------------------------------------------- rules
+
+def _empty(s: pd.Series) -> np.ndarray:
+    return (s.str.strip() == "").to_numpy()
+
+
+def _check_structure(ck: _Checker, rep) -> bool:
+    ok = True
+    for f in ck.layout.fields:
+        if f.required and not ck.has(f.code):
+            ck.add_structure("STRUCT_MISSING_FIELD", f.code)
+            ok = False
+    known = set(ck.layout.codes)
+    for code in ck.cols:
+        if code not in known:
+            ck.add_structure("STRUCT_EXTRA_FIELD", code)
+    if rep is not None and rep.format == "dbf":
+        for spec in rep.fields:
+            if spec.name in known and ck.layout.field(spec.name).type == "C" and spec.type not in ("C", "V"):
+                ck.add_structure("STRUCT_FIELD_TYPE", spec.name, {"N": "数值", "D": "日期", "L": "逻辑",
+                                                                  "F": "浮点"}.get(spec.type, spec.type))
+    return ok
+
+
+def _check_required(ck: _Checker):
+    for f in ck.layout.fields:
+        if f.required and ck.has(f.code):
+            ck.add("REQUIRED_EMPTY", _empty(ck.text(f.code)), f.code)
+
+
+def _check_width(ck: _Checker):
+    """Values longer in GBK bytes than the upload field (only for DBF upload layouts)."""
+    if ck.layout.format != "dbf":
+        return
+    for f in ck.layout.fields:
+        if f.type != "C" or not ck.has(f.code):
+            continue
+        s = ck.text(f.code)
+        ck.add("FIELD_CONTROL_CHAR", s.str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy(), f.code)
+        utf8 = np.asarray(pa.compute.binary_length(pa.array(s.array)).fill_null(0))
+        cand = np.flatnonzero(utf8 > f.width)  # GBK/GB18030 never takes more bytes than UTF-8
+        if not len(cand):
+            continue
+        values = s.iloc[cand]
+        size = {v: len(v.encode("gb18030")) for v in pd.unique(values)}  # each distinct value once
+        lengths = values.map(size).to_numpy()
+        over = lengths > f.width
+        ck.add("FIELD_TOO_LONG", cand[over], f.code, detail=lengths[over])
+
+
+def _check_codes(ck: _Checker):
+    for f in ck.layout.fields:
+        if not f.codes or not ck.has(f.code):
+            continue
+        s = ck.text(f.code)
+        table = load_code_table(f.codes)
+        kind = table.match_kind(s).to_numpy()
+        unknown = kind == "unknown"
+        if f.code in ("MZ",):  # 港澳台生填写户籍所在区域
+            unknown &= ~s.str.strip().isin(["香港", "澳门", "台湾"]).to_numpy()
+        ck.add("CODE_INVALID", unknown, f.code, detail=f.codes)
+        dep = np.flatnonzero(kind == "deprecated")
+        if len(dep):
+            ck.add("CODE_DEPRECATED", dep, f.code, detail=table.to_label(s.iloc[dep]).to_numpy(dtype=object))
+
+
+def _check_dates(ck: _Checker):
+    for f in ck.layout.fields:
+        if not f.date or not ck.has(f.code):
+            continue
+        s = ck.text(f.code).str.strip()
+        present = (s != "").to_numpy()
+        if f.date == "YYYYMM":
+            norm = date_text(s + "01")
+            ok_form = s.str.fullmatch(r"\d{6}").to_numpy()
+            valid = norm.notna().to_numpy()
+        else:
+            norm = date_text(s)
+            ok_form = s.str.fullmatch(r"\d{8}").to_numpy()
+            valid = norm.notna().to_numpy()
+        ck.add("DATE_INVALID", present & ~valid, f.code)
+        ck.add("DATE_FORMAT", present & valid & ~ok_form, f.code, detail=f.date)
+
+
+def _id_field(ck: _Checker) -> str | None:
+    return next((c for c in ID_FIELDS if ck.has(c)), None)
+
+
+def _id_applies(ck: _Checker) -> np.ndarray:
+    """Rows whose ID field holds a 居民身份证 number (K-12: 证件类型 1 or not given)."""
+    if not ck.has("SFZJLX"):
+        return np.ones(ck.n, bool)
+    t = load_code_table("sfzjlx").to_code(ck.text("SFZJLX"))
+    return (t.isna() | (t == "1")).to_numpy()
+
+
+def normalized_ids(s: pd.Series) -> pd.Series:
+    """ID numbers as compared: half-width, no blanks, upper-case X, 15 digits converted to 18."""
+    return ids.to18(key_text(s))
+
+
+def _check_ids(ck: _Checker):
+    code = _id_field(ck)
+    if not code:
+        return
+    raw = ck.text(code)
+    applies = _id_applies(ck) & ~_empty(raw)
+    if ck.has("SFZJLX"):  # type 居民身份证 but nothing like an ID number: SFZJLX_MISMATCH says it once
+        compact = no_spaces(halfwidth(raw)).str.upper()
+        applies &= compact.str.fullmatch(r"\d{15}|\d{17}[\dX]|\d(\.\d+)?E\+?\d+").to_numpy()
+    damaged = applies & _excel_damaged(ck, code, raw)
+    ck.add("SFZH_EXCEL_DAMAGED", damaged, code)
+    ck.damaged_ids = damaged
+    applies &= ~damaged  # what Excel destroyed cannot be checked further
+    ck.add("SFZH_FULLWIDTH", applies & halfwidth(raw).ne(raw).to_numpy(), code)
+    ck.add("SFZH_SPACE", applies & raw.str.contains(r"\s", regex=True).to_numpy(), code)
+    n = no_spaces(halfwidth(raw))
+    ck.add("SFZH_LOWER_X", applies & n.str.fullmatch(r"\d{17}x").to_numpy(), code)
+    n = n.str.upper()
+    is15 = n.str.fullmatch(r"\d{15}").to_numpy()
+    if (applies & is15).any():
+        idx = np.flatnonzero(applies & is15)
+        ck.add("SFZH_15", idx, code, detail=[mask_value("id", v) for v in ids.to18(n.iloc[idx])])
+    length = n.str.len().to_numpy()
+    ck.add("SFZH_LENGTH", applies & ~is15 & (length != 18), code, detail=length)
+    shaped = n.str.fullmatch(r"\d{17}[\dX]").to_numpy()
+    ck.add("SFZH_CHARS", applies & (length == 18) & ~shaped, code)
+    good_shape = applies & shaped
+    check_ok = ids.checksum_ok(n).to_numpy()
+    expected = ids.check_char(n.str.slice(0, 17))
+    ck.add("SFZH_CHECKSUM", good_shape & ~check_ok, code, detail=expected)
+    birth = ids.birth_date(n)
+    birth_ok = date_text(birth).notna().to_numpy()
+    ck.add("SFZH_BIRTH_INVALID", good_shape & ~birth_ok, code, detail=birth)
+    prefix = n.str.slice(0, 2)
+    known = province_of(n).notna().to_numpy() | prefix.isin(HMT_PREFIXES).to_numpy()
+    ck.add("SFZH_AREA_UNKNOWN", good_shape & ~known, code, detail=prefix)
+    if ck.has("CSRQ"):
+        csrq = date_text(ck.text("CSRQ"))
+        mism = good_shape & birth_ok & csrq.notna().to_numpy() & (birth != csrq).fillna(False).to_numpy()
+        idx = np.flatnonzero(mism)
+        detail = ("号码中为 " + birth.iloc[idx] + "，出生日期字段为 " + csrq.iloc[idx]).tolist()
+        ck.add("SFZH_BIRTH_MISMATCH", idx, code, detail=detail)
+    sex_field = next((c for c in SEX_FIELDS if ck.has(c)), None)
+    if sex_field:
+        xb = load_code_table("xb").to_code(ck.text(sex_field))
+        id_sex = ids.sex_code(n)
+        mism = good_shape & xb.isin(["1", "2"]).to_numpy() & (xb != id_sex).fillna(False).to_numpy()
+        idx = np.flatnonzero(mism)
+        word = id_sex.iloc[idx].map({"1": "男", "2": "女"}).fillna("")
+        detail = ("号码表示" + word + "，性别字段为“" + ck.text(sex_field).iloc[idx] + "”").tolist()
+        ck.add("SFZH_SEX_MISMATCH", idx, code, detail=detail)
+
+
+def _excel_damaged(ck: _Checker, code: str, raw: pd.Series) -> np.ndarray:
+    """ID numbers an Excel number cell destroyed: scientific notation, or (when the loader reported number
+    damage in this column) 16–18 digits with at most 15 significant ones and a wrong check digit."""
+    n = raw.str.strip().str.upper()
+    sci = n.str.fullmatch(r"\d(\.\d+)?E\+?\d+").to_numpy()
+    rep = load_report(ck.df)
+    flagged = rep is not None and any(w.code == "EXCEL_NUMBER_DAMAGED" and w.field == code for w in rep.warnings)
+    if not flagged:
+        return sci
+    digits = n.str.fullmatch(r"\d{16,18}").to_numpy()
+    significant = n.str.rstrip("0").str.len().to_numpy() <= 15
+    return sci | (digits & significant & ~ids.checksum_ok(n).to_numpy())
+
+
+def _check_id_type(ck: _Checker):
+    """K-12: 身份证件类型 consistent with the number given."""
+    code = _id_field(ck)
+    if not code or not ck.has("SFZJLX"):
+        return
+    table = load_code_table("sfzjlx")
+    t = table.to_code(ck.text("SFZJLX"))
+    n = no_spaces(halfwidth(ck.text(code))).str.upper()
+    present = (n != "").to_numpy() & ~_excel_damaged(ck, code, ck.text(code))
+    id_shaped = n.str.fullmatch(r"\d{17}[\dX]|\d{15}").to_numpy()
+    mainland = id_shaped & ids.checksum_ok(n).to_numpy() & ~n.str.slice(0, 2).isin(HMT_PREFIXES).to_numpy()
+    bad = present & (((t == "1").to_numpy() & ~id_shaped) |
+                     (t.isin(["6", "7", "8", "9", "A"]).to_numpy() & mainland))
+    ck.add("SFZJLX_MISMATCH", bad, code, detail=table.to_label(ck.text("SFZJLX")).fillna(""))
+
+
+def _record_years(ck: _Checker) -> pd.Series:
+    """录取年份 per record: LQNF column, else the year argument, else the year of 入学日期."""
+    if ck.has("LQNF"):
+        y = int_or_na(ck.text("LQNF")).astype("float64")
+        if ck.params.get("year"):
+            y = y.fillna(ck.params["year"])
+        return y
+    if ck.params.get("year"):
+        return pd.Series(float(ck.params["year"]), index=range(ck.n))
+    if ck.has("RXRQ"):
+        return int_or_na(date_text(ck.text("RXRQ")).str.slice(0, 4)).astype("float64")
+    return pd.Series(np.nan, index=range(ck.n))
+
+
+def _check_ksh(ck: _Checker):
+    if not ck.has("KSH") or ck.layout.category == "k12":
+        return
+    k = key_text(ck.text("KSH")).fillna("")
+    present = (k != "").to_numpy()
+    fmt_ok = k.str.fullmatch(r"[0-9A-Z]{1,18}").to_numpy()
+    ck.add("KSH_FORMAT", present & ~fmt_ok, "KSH")
+    is14 = k.str.fullmatch(r"\d{14}").to_numpy()
+    ck.add("KSH_SPECIAL", present & fmt_ok & ~is14, "KSH")
+    years = _record_years(ck)
+    yy = int_or_na(k.str.slice(0, 2)).astype("float64")
+    diff = ((years % 100) - yy).abs()
+    ck.add("KSH_YEAR", is14 & (diff > 1).fillna(False).to_numpy(), "KSH",
+           detail=years.fillna(0).astype(int).astype(str))
+    prov = province_of(k.str.slice(2, 4) + "0000").notna().to_numpy()
+    ck.add("KSH_PROVINCE", is14 & ~prov, "KSH", detail=k.str.slice(2, 4))
+
+
+_NAME_OK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\ue000-\uf8ff·?？]+"
+
+
+def _check_names(ck: _Checker):
+    if not ck.has("XM"):
+        return
+    raw = ck.text("XM")
+    s = raw.str.strip()
+    present = (s != "").to_numpy()
+    ck.add("XM_SPACE", present & s.str.contains(r"\s", regex=True).to_numpy(), "XM")
+    compact = no_spaces(s)
+    odd_dots = compact.str.contains("[•・．.]", regex=True).to_numpy()
+    fullwidth = compact.str.contains("[\uff01-\uff5e]", regex=True).to_numpy()
+    ck.add("XM_FULLWIDTH", present & odd_dots & ~fullwidth, "XM")
+    bad = present & ~compact.str.replace("[•・．.]", "", regex=True).str.fullmatch(_NAME_OK).fillna(False).to_numpy()
+    ck.add("XM_INVALID_CHAR", bad, "XM")
+    ck.add("XM_PLACEHOLDER", present & compact.str.contains("[?？]", regex=True).to_numpy(), "XM")
+    length = compact.str.replace("·", "").str.len().to_numpy()
+    ck.add("XM_LENGTH", present & ~bad & ((length < 2) | (length > 15)), "XM", detail=length)
+
+
+def _record_categories(ck: _Checker) -> pd.Series:
+    if ck.has("XLLB"):
+        c = load_code_table("xllb").to_code(ck.text("XLLB"))
+        if ck.params.get("category"):
+            c = c.fillna(str(ck.params["category"]))
+        return c
+    return pd.Series(str(ck.params["category"]) if ck.params.get("category") else None, index=range(ck.n),
+                     dtype=STR)
+
+
+def _check_category(ck: _Checker):
+    if ck.layout.category != "higher_ed":
+        return
+    cat = _record_categories(ck)
+    if cat.isna().all():
+        return
+    cat_word = cat.map({"10": "10（普通本专科）", "20": "20（研究生）", "50": "50（成人本专科）",
+                        "70": "70（网络教育）"}).fillna("")
+    if ck.has("XXXS"):
+        form = load_code_table("xxxs").to_label(ck.text("XXXS"))
+        bad = np.zeros(ck.n, bool)
+        for c, allowed in CATEGORY_FORMS.items():
+            bad |= ((cat == c) & form.notna() & ~form.isin(allowed)).to_numpy()
+        ck.add("XXXS_CATEGORY", bad, "XXXS", detail=cat_word)
+    if ck.has("CC"):
+        level = load_code_table("cc").to_label(ck.text("CC"))
+        bad = np.zeros(ck.n, bool)
+        for c, allowed in CATEGORY_LEVELS.items():
+            bad |= ((cat == c) & level.notna() & ~level.isin(allowed)).to_numpy()
+        ck.add("CC_CATEGORY", bad, "CC", detail=cat_word)
+    if ck.has("CSRQ"):
+        birth = pd.to_datetime(date_text(ck.text("CSRQ")), format="%Y%m%d", errors="coerce")
+        if ck.has("RXRQ"):
+            entry = pd.to_datetime(date_text(ck.text("RXRQ")), format="%Y%m%d", errors="coerce")
+        else:
+            entry = pd.to_datetime(_record_years(ck).astype("Int64").astype(STR) + "0901", format="%Y%m%d",
+                                   errors="coerce")
+        age = ((entry - birth).dt.days / 365.25).to_numpy()
+        bad = np.zeros(ck.n, bool)
+        for c, (lo, hi) in ENTRY_AGE.items():
+            bad |= (cat == c).to_numpy() & ((age < lo) | (age > hi))
+        ck.add("AGE_IMPLAUSIBLE", bad, "CSRQ", detail=np.floor(np.nan_to_num(age)).astype(int))
+        if ck.has("RXRQ"):
+            years = _record_years(ck) if (ck.has("LQNF") or ck.params.get("year")) else None
+            if years is not None:
+                ry = entry.dt.year
+                bad = (entry.notna() & years.notna() & ((ry - years).abs() > 1)).to_numpy()
+                ck.add("RXRQ_YEAR", bad, "RXRQ", detail=years.fillna(0).astype(int).astype(str))
+
+
+def _related_rows(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose key occurs more than once, and for each the other rows with that key."""
+    dup = keys.notna().to_numpy() & keys.duplicated(keep=False).to_numpy()
+    idx = np.flatnonzero(dup)
+    if not len(idx):
+        return idx, np.array([], dtype=object)
+    groups = pd.Series(idx + 1).groupby(keys.iloc[idx].to_numpy()).agg(list)
+    lookup = keys.iloc[idx].map(groups).to_numpy()
+    detail = np.array([("与第 " + "、".join(str(r) for r in rows if r != i + 1) + " 行相同")
+                       for i, rows in zip(idx, lookup)], dtype=object)
+    return idx, detail
+
+
+def _check_duplicates(ck: _Checker):
+    code = _id_field(ck)
+    if ck.has("KSH") and ck.layout.category != "k12":
+        idx, detail = _related_rows(key_text(ck.text("KSH")))
+        ck.add("KSH_DUPLICATE", idx, "KSH", detail=detail)
+    if code:
+        idx, detail = _related_rows(normalized_ids(ck.text(code)))
+        ck.add("SFZH_DUPLICATE", idx, code, detail=detail)
+    if ck.has("XH"):
+        idx, detail = _related_rows(key_text(ck.text("XH")))
+        ck.add("XH_DUPLICATE", idx, "XH", detail=detail)
+    if ck.has("XJH"):
+        idx, detail = _related_rows(key_text(ck.text("XJH")))
+        ck.add("XJH_DUPLICATE", idx, "XJH", detail=detail)
+    if ck.layout.category == "k12" and code and all(ck.has(c) for c in ("XM", "XB", "CSRQ")):
+        no_id = _empty(ck.text(code))
+        key = (key_text(ck.text("XM")) + "|" + load_code_table("xb").to_code(ck.text("XB")).fillna("?") + "|"
+               + date_text(ck.text("CSRQ")).fillna(key_text(ck.text("CSRQ")).fillna("")))
+        key = key.where(no_id)
+        idx, detail = _related_rows(key)
+        ck.add("DUP_NAME_SEX_BIRTH", idx, "XM", detail=detail)
+
+
+_GRADE_INDEX = {f"1{i}": i for i in range(1, 7)} | {f"2{i}": 6 + i for i in range(1, 4)} | {
+    f"3{i}": 9 + i for i in range(1, 4)}
+
+
+def _check_k12(ck: _Checker):
+    if ck.layout.category != "k12":
+        return
+    code = _id_field(ck)
+    if ck.has("XJH"):
+        x = key_text(ck.text("XJH")).fillna("")
+        present = (x != "").to_numpy()
+        shaped = x.str.fullmatch(r"[GJL]\d{17}[\dX]").to_numpy()
+        ck.add("XJH_FORMAT", present & ~shaped, "XJH")
+        body = x.str.slice(1)
+        if code:
+            idn = normalized_ids(ck.text(code)).fillna("")
+            comparable = idn.str.fullmatch(r"\d{17}[\dX]").to_numpy()  # else SFZJLX/SFZH rules speak
+            g = shaped & x.str.startswith("G").to_numpy() & comparable & (body != idn).to_numpy()
+            g &= ~ck.damaged_ids
+            ck.add("XJH_G_MISMATCH", g, "XJH")
+        j = shaped & x.str.startswith("J").to_numpy() & ~ids.checksum_ok(body).to_numpy()
+        ck.add("XJH_J_CHECKSUM", j, "XJH")
+    if not (ck.has("NJ") and ck.has("CSRQ")):
+        return
+    grade = load_code_table("nj").to_code(ck.text("NJ")).map(_GRADE_INDEX)
+    birth = pd.to_datetime(date_text(ck.text("CSRQ")), format="%Y%m%d", errors="coerce")
+    year = ck.params.get("school_year")
+    if not year and ck.has("RXNY"):
+        # 入学年月 is the entry into the current stage (小学/初中/高中): school year = entry + years in stage
+        entry_year = int_or_na(ck.text("RXNY").str.strip().str.slice(0, 4))
+        in_stage = load_code_table("nj").to_code(ck.text("NJ")).str.slice(1, 2).astype("Float64")
+        guess = (entry_year + in_stage - 1).dropna()
+        year = int(guess.mode().iloc[0]) if len(guess) else None
+        ck.params["school_year"] = year
+    if not year:
+        return
+    cutoff = pd.Timestamp(f"{year}{ck.params['cutoff']}")
+    had_birthday = (birth.dt.month < cutoff.month) | ((birth.dt.month == cutoff.month) & (birth.dt.day <= cutoff.day))
+    years_old = (cutoff.year - birth.dt.year - (~had_birthday).astype(int)).astype("Float64")
+    min_age = ck.params["first_grade_age"]
+    under = ((grade == 1) & (years_old < min_age)).fillna(False).to_numpy()
+    ck.add("AGE_GRADE_UNDER", under, "CSRQ", detail=f"{year} 年 {cutoff.month} 月 {cutoff.day} 日")
+    off = ((years_old - (grade + min_age - 1)).abs() > 3).fillna(False).to_numpy() & ~under
+    ck.add("AGE_GRADE_IMPLAUSIBLE", off, "CSRQ", detail=years_old.fillna(0).astype(int).to_numpy())
+
+
+def _check_graduation(ck: _Checker):
+    if not ck.has("ZSBH"):
+        return
+    z = key_text(ck.text("ZSBH")).fillna("")
+    present = (z != "").to_numpy()
+    shaped = z.str.fullmatch(r"\d{18}").to_numpy()
+    ck.add("ZSBH_FORMAT", present & ~shaped, "ZSBH")
+    if ck.has("YXDM"):
+        yx = key_text(ck.text("YXDM")).fillna("")
+        ck.add("ZSBH_SCHOOL", shaped & (z.str.slice(0, 5) != yx).to_numpy() & (yx != "").to_numpy(), "ZSBH",
+               detail=yx)
+    t = z.str.slice(5, 6)
+    cat = _record_categories(ck)
+    expected_t = cat.map(ZSBH_TYPES)
+    bad_t = shaped & (~t.isin(["1", "5", "6", "7"]).to_numpy() |
+                      (expected_t.notna() & (t != expected_t)).fillna(False).to_numpy())
+    ck.add("ZSBH_TYPE", bad_t, "ZSBH", detail=("为 " + t + "，应为 " + expected_t.fillna("1/5/6/7")).to_numpy(
+        dtype=object))
+    if ck.has("BYRQ"):
+        by = date_text(ck.text("BYRQ")).str.slice(0, 4)
+        ck.add("ZSBH_YEAR", shaped & by.notna().to_numpy() & (z.str.slice(6, 10) != by).fillna(False).to_numpy(),
+               "ZSBH", detail=by.fillna(""))
+    if ck.has("CC"):
+        level = load_code_table("cc").to_label(ck.text("CC"))
+        want = level.map(ZSBH_LEVEL)
+        ck.add("ZSBH_LEVEL", shaped & want.notna().to_numpy() & (z.str.slice(10, 12) != want).fillna(False).to_numpy(),
+               "ZSBH", detail=ck.text("CC"))
+    idx, detail = _related_rows(z.where(z != ""))
+    ck.add("ZSBH_DUPLICATE", idx, "ZSBH", detail=detail)
+    if ck.has("BYJL"):
+        yiye = load_code_table("byjl").to_label(ck.text("BYJL")) == "肄业"
+        ck.add("BYJL_YIYE", yiye.fillna(False).to_numpy(), "BYJL")
+
+
+def _check_cross_file(ck: _Checker, others: Mapping[str, pd.DataFrame]):
+    code = _id_field(ck)
+    keys = {}
+    if code:
+        keys[code] = normalized_ids(ck.text(code))
+    if ck.has("XJH"):
+        keys["XJH"] = key_text(ck.text("XJH"))
+    for fcode, mine in keys.items():
+        hits = pd.Series([""] * ck.n, dtype=object)
+        for name, other in others.items():
+            ocols = {str(c).upper(): c for c in other.columns}
+            ocode = fcode if fcode in ocols else next((c for c in ID_FIELDS if c in ocols), None) if fcode != "XJH" else None
+            if not ocode or ocode not in ocols:
+                continue
+            theirs = other[ocols[ocode]].astype(STR).fillna("")
+            theirs = normalized_ids(theirs) if fcode != "XJH" else key_text(theirs)
+            pos = pd.Series(np.arange(1, len(theirs) + 1)).groupby(theirs.to_numpy()).first()
+            found = mine.map(pos)
+            where = found.notna().to_numpy()
+            hits[where] = hits[where] + [f"「{name}」第 {int(r)} 行；" for r in found[where]]
+        hit = hits.str.len().to_numpy() > 0
+        ck.add("CROSS_FILE_DUPLICATE", hit, fcode, detail="本文件和 " + hits.str.rstrip("；"))

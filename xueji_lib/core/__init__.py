@@ -1,0 +1,1 @@
+"""The lowest layer: errors, text normalisation, ID arithmetic, masking, progress, atomic files."""

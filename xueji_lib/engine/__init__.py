@@ -1,0 +1,1 @@
+"""Where the relational core runs: DuckDB or Spark, and SQL both engines read alike."""

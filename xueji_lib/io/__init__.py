@@ -1,0 +1,1 @@
+"""Reading and writing files: DBF, spreadsheets, converted Parquet folders, load reports."""

@@ -1,0 +1,1 @@
+"""One list against another: admission vs registration, roster snapshots, graduates vs intake."""

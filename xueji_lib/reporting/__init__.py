@@ -1,0 +1,1 @@
+"""Rendering results (HTML, text, charts), output files, the papermill runner, the schedule."""

@@ -1,0 +1,706 @@
+"""Parameterised report notebooks, run by papermill, exported to offline HTML.
+
+    >>> from xueji_lib.reporting.report import run_report
+    >>> run = run_report("新生注册核对报告", admission="data_samples/hei/10_录取名单.dbf",
+    ...                  registration="data_samples/hei/10_注册上报.dbf", year=2026)   # doctest: +SKIP
+    >>> run.html                                                                      # doctest: +SKIP
+
+A run lands in ``reports/<name>/<YYYYMMDD-HHMMSS>-<run id>/``: report.html (no code, plotly.js inlined,
+no request to any other host), report.ipynb (the executed record), tables.xlsx and manifest.json. The
+folder is built under a temporary name and renamed into place only when the run succeeds; a failed run
+is kept as ``…-failed`` with the executed notebook (papermill's error cell) and its manifest.
+
+The helpers at the end (``validation_table``, ``status_table``, ``plotly_html``, …) are what the report
+notebooks call; they shape result objects for display and compute nothing new.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..core.errors import XuejiError
+from ..core.progress import PROGRESS_METADATA, Progress
+from .kernel import NOTEBOOK_DIR
+
+__all__ = ["REPORTS", "ReportSpec", "ReportParam", "ReportRun", "ReportParameterError", "ReportRunError",
+           "check_parameters", "run_report", "write_index"]
+
+COUNTS_FILE = "_counts.json"
+
+
+class ReportParameterError(XuejiError, ValueError):
+    """A report parameter is unknown, missing, of the wrong type, or names a file that cannot be read."""
+
+
+class ReportRunError(XuejiError, RuntimeError):
+    """The report notebook failed while running; ``folder`` keeps the executed notebook with the error."""
+
+    def __init__(self, message: str, folder: Path | None = None, step: str | None = None):
+        self.folder = folder
+        self.step = step
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class ReportParam:
+    name: str
+    type: str  # "str", "int" or "path"
+    required: bool = False
+    default: object = None
+    description: str = ""
+    choices: tuple = ()  # allowed values of a "str" parameter (empty: any)
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    name: str
+    notebook: Path
+    params: tuple[ReportParam, ...]
+    description: str = ""
+
+    def param(self, name: str) -> ReportParam | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+REPORTS: dict[str, ReportSpec] = {
+    "新生注册核对报告": ReportSpec(
+        name="新生注册核对报告",
+        notebook=NOTEBOOK_DIR / "新生注册核对报告.ipynb",
+        description="录取数据与新生注册上报核对：校验汇总、核对汇总、资格有误名单、未注册名单、按专业图表和统计表",
+        params=(
+            ReportParam("admission", "path", True, None, "录取数据文件（学信网下载的录取名单，DBF/Excel/CSV）"),
+            ReportParam("registration", "path", True, None, "新生注册上报文件（DBF/Excel/CSV）"),
+            ReportParam("states", "path", False, None, "新生状态名单（报到入学/保留/放弃/取消入学资格），可不给"),
+            ReportParam("year", "int", False, None, "录取年份，如 2026（文件中没有 LQNF 字段时用）"),
+            ReportParam("category", "str", False, "10", "学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育"),
+            ReportParam("school_code", "str", False, "", "院校代码，如 00123（按文字保留前导零）"),
+            ReportParam("school_name", "str", False, "", "院校名称，用于报告标题"),
+        ),
+    ),
+    "学籍统计报告": ReportSpec(
+        name="学籍统计报告",
+        notebook=NOTEBOOK_DIR / "学籍统计报告.ipynb",
+        description="学籍统计：中小学按学校/年级/班级/性别/民族/留守/随迁/户口性质，高等学校按院系/专业/层次/性别/民族/"
+                    "生源省份/年龄和各专业注册率；给出上期名单时列出增减",
+        params=(
+            ReportParam("roster", "path", True, None, "本期名单（中小学学生名单 Excel/CSV，或高等学校注册上报 DBF；大名单可给 xueji parquet 转换的文件夹）"),
+            ReportParam("kind", "str", False, "k12", "名单类别：k12 中小学、higher_ed 高等学校",
+                        choices=("k12", "higher_ed")),
+            ReportParam("previous", "path", False, None, "上期名单（同一类别，也可以是转换的文件夹），给出时各表列出上期人数和增减"),
+            ReportParam("admission", "path", False, None, "录取数据（仅高等学校，用于各专业注册率），可不给"),
+            ReportParam("year", "int", False, None, "年份（高等学校：录取年份，用于计算年龄）"),
+            ReportParam("category", "str", False, "10", "学历类别（仅高等学校）：10 普通本专科、50 成人本专科等"),
+            ReportParam("title", "str", False, "", "单位名称，用于报告标题"),
+        ),
+    ),
+    "学籍变动报告": ReportSpec(
+        name="学籍变动报告",
+        notebook=NOTEBOOK_DIR / "学籍变动报告.ipynb",
+        description="两期学生名单对比：新增、减少、调动、信息变化，按学校的疑似流失（没有异动记录的减少）跟进名单",
+        params=(
+            ReportParam("old", "path", True, None, "上期学生名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）"),
+            ReportParam("new", "path", True, None, "本期学生名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）"),
+            ReportParam("changes", "path", False, None, "学籍异动名单（可不给；不给时无法判断减少的原因）"),
+            ReportParam("key", "str", False, "", "对应学生的字段：XJH 学籍号或 SFZJH 身份证件号；空为自动"),
+            ReportParam("ignore", "str", False, "", "不比较的字段代码，逗号分隔，如 NJ（跨学年对比时年级都会变）"),
+            ReportParam("title", "str", False, "", "单位名称，用于报告标题"),
+        ),
+    ),
+}
+
+
+# ------------------------------------------------------------------------------------------ parameters
+
+def _spec(name: str) -> ReportSpec:
+    try:
+        return REPORTS[name]
+    except KeyError:
+        raise ReportParameterError(f"没有名为“{name}”的报告；已有的报告：{'、'.join(REPORTS)}") from None
+
+
+def check_parameters(name: str, params: dict) -> dict:
+    """Check ``params`` against report ``name``'s spec; return the full parameter set (defaults filled in,
+    ints converted, paths absolute). Raises ReportParameterError with a Chinese message.
+
+    >>> p = xj.check_parameters("学籍统计报告", {"roster": "data_samples/k12/学生名单_2026春.xlsx"})
+    >>> p["kind"], p["previous"], p["roster"].endswith("学生名单_2026春.xlsx")
+    ('k12', None, True)
+    >>> try:
+    ...     xj.check_parameters("学籍统计报告", {"roster": "data_samples/k12/学生名单_2026春.xlsx", "kind": "大学"})
+    ... except xj.XuejiError as exc:
+    ...     print(exc)
+    报告“学籍统计报告”的参数 kind（名单类别：k12 中小学、higher_ed 高等学校）只能是 k12、higher_ed，给的是 '大学'
+    """
+    spec = _spec(name)
+    unknown = [k for k in params if spec.param(k) is None]
+    if unknown:
+        known = "、".join(f"{p.name}（{p.description}）" for p in spec.params)
+        raise ReportParameterError(f"报告“{name}”没有参数 {'、'.join(unknown)}；可用的参数：{known}")
+    out = {}
+    for p in spec.params:
+        value = params.get(p.name)
+        if value is None or (isinstance(value, str) and value.strip() == "" and p.type != "str"):
+            if p.required:
+                raise ReportParameterError(f"报告“{name}”缺少必需的参数 {p.name}（{p.description}）")
+            out[p.name] = p.default
+            continue
+        out[p.name] = _convert(name, p, value)
+    return out
+
+
+def _convert(report: str, p: ReportParam, value):
+    where = f"报告“{report}”的参数 {p.name}（{p.description}）"
+    if p.type == "int":
+        if isinstance(value, bool):
+            raise ReportParameterError(f"{where}应为整数，给的是 {value!r}")
+        if isinstance(value, int):
+            return value
+        text = str(value).strip() if isinstance(value, str) else None
+        if text is None or not re.fullmatch(r"-?\d+", text):
+            raise ReportParameterError(f"{where}应为整数，给的是 {value!r}")
+        return int(text)
+    if p.type == "str":
+        if not isinstance(value, str):
+            raise ReportParameterError(f"{where}应为文字（如 \"00123\"，前导零会保留），给的是 {type(value).__name__} "
+                                       f"{value!r}：请加引号写成文字")
+        if p.choices and value not in p.choices:
+            raise ReportParameterError(f"{where}只能是 {'、'.join(p.choices)}，给的是 {value!r}")
+        return value
+    if p.type == "path":
+        if not isinstance(value, (str, os.PathLike)):
+            raise ReportParameterError(f"{where}应为文件路径，给的是 {value!r}")
+        path = Path(value).expanduser()
+        if not path.exists():
+            raise ReportParameterError(f"{where}：文件 {path} 不存在")
+        from ..io.parquet import is_parquet_folder
+
+        if is_parquet_folder(path):  # converted by xueji parquet: complete and up to date, or said now
+            from ..io.parquet import ParquetConversionError, parquet_parts
+
+            try:
+                parquet_parts(path)
+            except ParquetConversionError as exc:
+                raise ReportParameterError(f"{where}：{exc}") from None
+            return str(path.resolve())
+        if not path.is_file():
+            raise ReportParameterError(f"{where}：{path} 不是文件")
+        try:
+            with open(path, "rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise ReportParameterError(f"{where}：文件 {path} 无法读取（{exc.strerror or exc}）") from exc
+        return str(path.resolve())
+    raise ReportParameterError(f"{where}：参数类型 {p.type} 未知")  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------------------ run
+
+@dataclass(frozen=True)
+class ReportRun:
+    """A finished run: ``folder`` and its files, ``manifest`` (the dict written to manifest.json).
+
+    >>> run = xj.run_report("学籍统计报告", roster="学生名单_2026春.xlsx", kind="k12")   # doctest: +SKIP
+    >>> run.folder, run.html, run.tables, run.notebook                                    # doctest: +SKIP
+    >>> run.manifest["inputs"]["roster"]["sha256"]                                        # doctest: +SKIP
+    """
+
+    name: str
+    run_id: str
+    folder: Path
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def html(self) -> Path:
+        return self.folder / "report.html"
+
+    @property
+    def notebook(self) -> Path:
+        return self.folder / "report.ipynb"
+
+    @property
+    def tables(self) -> Path:
+        return self.folder / "tables.xlsx"
+
+
+def _sha256(path: str) -> str:
+    """Of the file; of a folder converted by xueji parquet, of its manifest (which records the source DBF's
+    size and time and every part's size)."""
+    if os.path.isdir(path):
+        path = os.path.join(path, "_conversion.json")
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("xueji", "pandas", "papermill", "nbconvert", "plotly"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = None
+    if out.get("xueji") is None:
+        from ..core.version import __version__
+        out["xueji"] = __version__
+    return out
+
+
+def _kernel_name() -> str:
+    """The ``xueji`` kernel (this interpreter), registered in this environment by ``make setup``, or here
+    when it is missing; the report notebooks name it in their metadata too."""
+    from .kernel import ensure_kernelspec
+
+    return ensure_kernelspec()
+
+
+def _failed_step(nb) -> tuple[int | None, str]:
+    """(cell number, step title) of the first cell with an error output; the title is the nearest heading above."""
+    title = ""
+    code_no = 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s*(.+)$", cell.source, re.M)
+            if m:
+                title = m.group(1).strip()
+        elif cell.cell_type == "code":
+            code_no += 1
+            if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+                return code_no, title
+    return None, title
+
+
+def _step_headings(notebook: Path) -> dict:
+    """Source of each code cell → the nearest markdown heading above it (for progress lines)."""
+    import nbformat
+
+    out, title = {}, ""
+    for cell in nbformat.read(str(notebook), as_version=4).cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s*(.+)$", cell.source, re.M)
+            if m:
+                title = m.group(1).strip()
+        elif cell.cell_type == "code" and title:
+            out.setdefault(cell.source, title)
+    return out
+
+
+def _progress_hook(notebook: Path, say):
+    """An nbclient ``on_cell_start`` hook that calls ``say(title)`` for each new step heading, once."""
+    try:
+        headings = _step_headings(notebook)
+    except Exception:  # progress is a nicety: never let it break a run
+        return None
+    seen = []
+
+    def hook(cell=None, cell_index=None, **_):
+        title = headings.get(getattr(cell, "source", None))
+        if title and (not seen or seen[-1] != title):
+            seen.append(title)
+            say(title)
+    return hook
+
+
+def _step_titles(notebook: Path) -> list[str]:
+    """The step headings of a report notebook in order (the steps its progress display counts)."""
+    try:
+        return list(dict.fromkeys(_step_headings(notebook).values()))
+    except Exception:  # progress is a nicety: never let it break a run
+        return []
+
+
+def run_report(name: str, out_root="reports", progress=False, **params) -> ReportRun:
+    """Check the parameters, run report ``name`` with papermill, export the HTML, write the manifest.
+
+    Raises ReportParameterError before anything runs, ReportRunError when the notebook fails (the
+    executed notebook stays in ``<out_root>/<name>/<stamp>-<id>-failed/``). ``progress`` (False/None:
+    silent; True: notebook or stderr; a callable ``(label, done, total)``) is told each stage and each
+    notebook step (its headings).
+
+    >>> run = xj.run_report("学籍变动报告", old="学生名单_2025秋.xlsx", new="学生名单_2026春.xlsx",
+    ...                     changes="学籍异动_2026春.xlsx")                        # doctest: +SKIP
+    >>> run.html, run.tables, run.manifest["inputs"]                            # doctest: +SKIP
+    """
+    spec = _spec(name)
+    steps = ["检查参数", "启动内核", *_step_titles(spec.notebook), "导出 HTML", "写清单"] if progress else []
+    with Progress(progress or None, f"报告“{name}”", steps=steps) as task:
+        return _run_report(spec, out_root, task, params)
+
+
+def _run_report(spec: ReportSpec, out_root, task: Progress, params: dict) -> ReportRun:
+    name = spec.name
+    progress = not task.silent
+    say = task.step
+    say("检查参数")
+    checked = check_parameters(name, params)
+    import papermill as pm
+
+    run_id = secrets.token_hex(3)
+    started = datetime.now(timezone.utc).astimezone()
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    base = Path(out_root) / name
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = base / f".{stamp}-{run_id}.tmp"
+    tmp.mkdir()
+    final = base / f"{stamp}-{run_id}"
+    t0 = time.perf_counter()
+    inputs = {p.name: {"path": checked[p.name], "sha256": _sha256(checked[p.name])}
+              for p in spec.params if p.type == "path" and checked[p.name]}
+    manifest = {"report": name, "run_id": run_id, "parameters": checked, "inputs": inputs,
+                "versions": _versions(), "started": started.isoformat(timespec="seconds")}
+    nb_path = tmp / "report.ipynb"
+    hook = _progress_hook(spec.notebook, say) if progress else None
+    say("启动内核")
+    try:
+        pm.execute_notebook(str(spec.notebook), str(nb_path), parameters={**checked, "out_dir": str(tmp.resolve())},
+                            kernel_name=_kernel_name(), progress_bar=False, cwd=str(tmp),
+                            language="python", **({"on_cell_start": hook} if hook else {}))
+    except Exception as exc:  # papermill's execution error, or a kernel that died
+        folder = base / f"{stamp}-{run_id}-failed"
+        for extra in tmp.iterdir():  # keep only the executed notebook: nothing that looks like a result
+            if extra.name != "report.ipynb":
+                extra.unlink() if extra.is_file() else shutil.rmtree(extra)
+        step, title = (None, "")
+        if nb_path.exists():
+            import nbformat
+
+            step, title = _failed_step(nbformat.read(nb_path, as_version=4))
+        detail = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}".rstrip("。. ")
+        where = (f"第 {step} 个代码单元" if step else "执行") + (f"（步骤“{title}”）" if title else "")
+        message = (f"报告“{name}”运行失败：{where}出错：{detail}。"
+                   f"输入：{'、'.join(k + '=' + str(v['path']) for k, v in inputs.items())}。"
+                   f"已执行的笔记本（含错误单元）保存在 {folder / 'report.ipynb'}")
+        _finish_manifest(manifest, t0, "failed", tmp, error=message)
+        os.replace(tmp, folder)
+        _index_quietly(out_root)
+        raise ReportRunError(message, folder=folder, step=title or None) from None
+    try:
+        say("导出 HTML")
+        export_html(nb_path, tmp / "report.html", title=f"{name} {checked.get('school_name') or checked.get('title') or ''}".strip())
+        say("写清单")
+        _finish_manifest(manifest, t0, "succeeded", tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _index_quietly(out_root)
+        raise
+    _index_quietly(out_root)
+    return ReportRun(name=name, run_id=run_id, folder=final, manifest=manifest)
+
+
+def _index_quietly(out_root) -> None:
+    """write_index after a run; a failure to write the index is reported, never hides the run's own outcome."""
+    try:
+        write_index(out_root)
+    except Exception as exc:  # pragma: no cover - disk full, permissions
+        print(f"注意：报告索引页 {Path(out_root) / 'index.html'} 未能更新：{exc}", file=sys.stderr)
+
+
+_RUN_FOLDER = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}(?:-failed)?")
+OUTCOME_ZH = {"succeeded": "成功", "failed": "失败"}
+
+
+def write_index(out_root="reports") -> Path:
+    """``<out_root>/index.html``: a standalone Chinese page listing every run folder under ``out_root``
+    (newest first) with its date, report, parameters and outcome (from manifest.json), linking to
+    report.html (or, for a failed run, to the executed notebook). Returns the path written.
+
+    >>> from xueji_lib.reporting.report import write_index
+    >>> write_index("reports")                       # doctest: +SKIP
+    PosixPath('reports/index.html')
+    """
+    from html import escape
+
+    root = Path(out_root)
+    root.mkdir(parents=True, exist_ok=True)
+    runs = []
+    for report_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for folder in report_dir.iterdir():
+            if not folder.is_dir() or not _RUN_FOLDER.fullmatch(folder.name):
+                continue
+            mpath = folder / "manifest.json"
+            try:
+                m = json.loads(mpath.read_text("utf-8"))
+            except (OSError, ValueError):
+                m = {}
+            outcome = m.get("outcome") or ("failed" if folder.name.endswith("-failed") else "unknown")
+            runs.append((m.get("started") or folder.name, report_dir.name, folder, m, outcome))
+    runs.sort(key=lambda r: (r[0], r[2].name), reverse=True)
+    rows = []
+    for started, report, folder, m, outcome in runs:
+        rel = folder.relative_to(root).as_posix()
+        target = "report.html" if (folder / "report.html").exists() else "report.ipynb"
+        date = started.replace("T", " ")[:19] if "T" in started else started
+        params = m.get("parameters") or {}
+        shown = "<br>".join(f"{escape(str(k))} = {escape(Path(str(v)).name if k in m.get('inputs', {}) else str(v))}"
+                            for k, v in params.items() if v not in (None, ""))
+        secs = m.get("duration_seconds")
+        label = OUTCOME_ZH.get(outcome, "未知")
+        err = f'<div class="err">{escape(m["error"])}</div>' if m.get("error") else ""
+        rows.append(f'<tr class="{escape(outcome)}"><td>{escape(date)}</td><td>{escape(report)}</td>'
+                    f'<td>{shown or "（无）"}</td><td class="o">{label}{err}</td>'
+                    f'<td>{"" if secs is None else f"{secs:.1f} 秒"}</td>'
+                    f'<td><a href="{escape(rel)}/{target}">{"打开报告" if target == "report.html" else "执行记录"}</a>'
+                    f'</td></tr>')
+    body = "\n".join(rows) or '<tr><td colspan="6">还没有报告。</td></tr>'
+    page = f"""<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>报告索引</title>
+<style>
+body {{ font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding: .4em .7em; vertical-align: top; }}
+th {{ background: #f0f0f0; }} tr.failed td.o {{ color: #b00; font-weight: bold; }}
+tr.succeeded td.o {{ color: #070; }} .err {{ font-weight: normal; font-size: 85%; max-width: 40em; }}
+</style></head><body>
+<h1>报告索引</h1>
+<p>共 {len(runs)} 次运行（最新的在前）。更新时间：{datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")}</p>
+<table><thead><tr><th>运行时间</th><th>报告</th><th>参数</th><th>结果</th><th>用时</th><th>链接</th></tr></thead>
+<tbody>
+{body}
+</tbody></table></body></html>
+"""
+    out = root / "index.html"
+    tmp = root / ".index.html.tmp"
+    tmp.write_text(page, "utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+def _finish_manifest(manifest: dict, t0: float, outcome: str, folder: Path, error: str | None = None) -> None:
+    counts_path = folder / COUNTS_FILE
+    if counts_path.exists():
+        counts = json.loads(counts_path.read_text("utf-8"))
+        counts_path.unlink()
+        manifest["kernel_python"] = counts.pop("_python", None)
+        for key, n in counts.items():
+            if key in manifest["inputs"]:
+                manifest["inputs"][key]["records"] = n
+    ended = datetime.now(timezone.utc).astimezone()
+    manifest.update(ended=ended.isoformat(timespec="seconds"), duration_seconds=round(time.perf_counter() - t0, 2),
+                    outcome=outcome)
+    if error:
+        manifest["error"] = error
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
+
+
+_OUTSIDE = re.compile(r"""<(script|link)\b[^>]*\b(?:src|href)\s*=\s*["']https?://[^"']*["'][^>]*>(?:\s*</script>)?""",
+                      re.I)
+
+_MERMAID = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?https?://[^\"']*mermaid(?:(?!</script>).)*?</script>", re.S)
+_LINK = re.compile(r"""((?:src|href)\s*=\s*["'])https?://[^"']*""", re.I)
+
+
+def export_html(nb_path, html_path, title: str = "") -> Path:
+    """The executed notebook as standalone HTML: no code cells, no prompts, no script or stylesheet from
+    another host (nbconvert's require.js / MathJax CDN tags are removed)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    if title:
+        nb.metadata["title"] = title
+    for cell in nb.cells:  # progress bars shown while the report ran are not part of the report
+        if cell.get("outputs"):
+            cell.outputs = [o for o in cell.outputs
+                            if not all(o.get("metadata", {}).get(k) == v for k, v in PROGRESS_METADATA.items())]
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb)
+    body = _OUTSIDE.sub("", body)  # require.js / MathJax from a CDN
+    body = _MERMAID.sub("", body)  # nbconvert's loader that imports mermaid from a CDN when a diagram is present
+    body = _LINK.sub(r"\1#", body)  # links inside the inlined plotly.js (logo, map attributions): never followed
+    Path(html_path).write_text(body, "utf-8")
+    return Path(html_path)
+
+
+# ------------------------------------------------------------------------------- notebook display helpers
+
+def record_counts(out_dir, **counts: int) -> None:
+    """Called by a notebook: the record count of each input (by parameter name), for the manifest."""
+    path = Path(out_dir) / COUNTS_FILE
+    old = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    new = {**old, **{k: int(v) for k, v in counts.items()}, "_python": sys.executable}
+    path.write_text(json.dumps(new), "utf-8")
+
+
+def load_input(path, progress=True):
+    """A report input by its extension: DBF with read_dbf, Excel/CSV with read_table; None stays None.
+    Progress shows in the notebook while it runs (left out of the exported HTML)."""
+    if not path:
+        return None
+    from ..io.tables import load_file
+
+    return load_file(path, progress=progress)
+
+
+def validation_table(vres):
+    """校验汇总: per rule, per severity, then 通过校验 + 有误 = 合计 (``display.summary_frame``)."""
+    from .display import summary_frame
+
+    return summary_frame(vres)
+
+
+def status_table(result):
+    """核对汇总: each side's status counts, ending in 合计 (= the side's record count); ``display.summary_frame``."""
+    from .display import summary_frame
+
+    return summary_frame(result)
+
+
+def qualification_error_table(result, registration):
+    """资格有误名单 (masked): 行号, 考生号, 姓名, 身份证号 (masked), 结果, 原因, 处理."""
+    import pandas as pd
+
+    from ..core.privacy import mask_series
+    from ..matching.reconcile import STATUS_ZH
+
+    q = result.qualification_errors()
+    sfzh = registration["SFZH"].iloc[q["row"].to_numpy() - 1].to_numpy() if "SFZH" in registration else [""] * len(q)
+    return pd.DataFrame({"行号": q["row"].to_numpy(), "考生号": q["KSH"].to_numpy(), "姓名": q["XM"].to_numpy(),
+                         "身份证号": mask_series(pd.Series(sfzh, dtype="str"), "id").to_numpy(),
+                         "结果": q["status"].map(STATUS_ZH).to_numpy(), "原因": q["reasons"].to_numpy(),
+                         "处理": q["action"].to_numpy()})
+
+
+def not_registered_table(result):
+    """未注册名单 by new-student state: 新生状态, 行号, 考生号, 姓名, 原因."""
+    import pandas as pd
+
+    nr = result.not_registered()
+    out = pd.DataFrame({"新生状态": nr["state"].fillna("状态未知").to_numpy(), "行号": nr["row"].to_numpy(),
+                        "考生号": nr["KSH"].to_numpy(), "姓名": nr["XM"].to_numpy(), "原因": nr["reasons"].to_numpy()})
+    return out.sort_values(["新生状态", "行号"], kind="stable").reset_index(drop=True)
+
+
+def status_by(result, registration, column: str = "ZYMC"):
+    """Registration statuses counted per value of ``column`` (专业 by default): one row per value."""
+    import pandas as pd
+
+    from ..matching.reconcile import STATUS_ZH
+
+    reg = result.registration
+    group = registration[column].iloc[reg["row"].to_numpy() - 1].astype("str").fillna("").str.strip()
+    group = group.mask(group == "", "（空）").to_numpy()
+    table = pd.crosstab(pd.Series(group, name=column), pd.Series(reg["status"].map(STATUS_ZH).to_numpy(), name="核对结果"))
+    table.index.name = {"ZYMC": "专业", "YXMC": "院系", "XSH": "院系"}.get(column, column)
+    return table
+
+
+def plotly_html(fig):
+    """A plotly figure as HTML with plotly.js inlined (drawn in the exported HTML, offline)."""
+    from IPython.display import HTML
+
+    return HTML(fig.to_html(include_plotlyjs=True, full_html=False, config={"displaylogo": False}))
+
+
+CATEGORY_ZH = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
+
+
+# ------------------------------------------------------------------ 学籍统计报告 / 学籍变动报告 helpers
+
+def load_roster(path, layout="k12_student", progress=True):
+    """A roster input: DBF as is, Excel/CSV read with ``layout`` (中文表头 → 字段代码); None stays None; a
+    folder converted by ``xueji parquet`` stays a path — compare and the statistics have the engine read it
+    (nothing is loaded into the kernel). Progress shows in the notebook while it runs (left out of the
+    exported HTML)."""
+    if not path:
+        return None
+    from ..io.parquet import is_parquet_folder
+    from ..io.tables import load_file
+
+    if is_parquet_folder(path):
+        return Path(path)
+    return load_file(path, layout, progress=progress)
+
+
+def count(data) -> int | None:
+    """Records of a loaded input or of a converted folder (None for None)."""
+    if data is None:
+        return None
+    if not isinstance(data, (str, os.PathLike)):
+        return len(data)
+    from ..io.parquet import parquet_shape
+
+    return parquet_shape(data)[0]
+
+
+def columns(data) -> list:
+    """Column names of a loaded input or of a converted folder."""
+    if not isinstance(data, (str, os.PathLike)):
+        return list(data.columns)
+    from ..io.parquet import parquet_shape
+
+    return parquet_shape(data)[1]
+
+
+def compare_counts_table(result):
+    """对比汇总: each side's status counts, ending in 合计 (= that side's record count); ``display.summary_frame``."""
+    from .display import summary_frame
+
+    return summary_frame(result)
+
+
+def change_by_school_table(result):
+    """按学校的变动: one row per school, then 合计 (``display.school_frame``)."""
+    from .display import school_frame
+
+    return school_frame(result)
+
+
+def removals_table(result):
+    """疑似流失名单 (控辍保学 follow-up list): 学校, 年级, 班级, 姓名, 学籍号 (masked), 上期行号, 原因."""
+    import pandas as pd
+
+    u = result.unexplained_removals()
+    return pd.DataFrame({"学校": u["XXMC"].to_numpy(), "年级": u["NJ"].to_numpy(), "班级": u["BJ"].to_numpy(),
+                         "姓名": u["XM"].to_numpy(), "学籍号（已遮盖）": u["key"].to_numpy(),
+                         "上期行号": u["row"].to_numpy(), "原因": u["reasons"].to_numpy()})
+
+
+def change_list_table(result):
+    """变动清单: every record that is not 不变 on either side (减少、新增、调动、信息变化、重复、无法对应)."""
+    import pandas as pd
+
+    from ..matching.compare import STATUS_ZH
+
+    parts = []
+    for side, title in (("old", "上期"), ("new", "本期")):
+        f = getattr(result, side)
+        f = f[f["status"] != "unchanged"]
+        if side == "new":  # moved/changed pairs are listed once, from the old side
+            f = f[~f["status"].isin(["moved", "changed"])]
+        ex = f["explained"].astype("object")
+        parts.append(pd.DataFrame({
+            "名单": title, "行号": f["row"].to_numpy(), "结果": f["status"].map(STATUS_ZH).to_numpy(),
+            "有异动记录": ex.map({True: "有", False: "无"}).fillna("").to_numpy(),
+            "异动类别": f["change_type"].astype("object").fillna("").to_numpy(),
+            "学校": f["XXMC"].to_numpy(), "年级": f["NJ"].to_numpy(), "班级": f["BJ"].to_numpy(),
+            "姓名": f["XM"].to_numpy(), "学籍号（已遮盖）": f["key"].to_numpy(),
+            "变化的字段": f["changed_fields"].astype("object").fillna("").to_numpy(),
+            "原因": f["reasons"].to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def changes_list_table(result):
+    """异动名单核对: each change record with its status and reasons (None when no change list was given)."""
+    import pandas as pd
+
+    from ..matching.compare import STATUS_ZH
+
+    ch = result.changes
+    if ch is None:
+        return None
+    return pd.DataFrame({"行号": ch["row"].to_numpy(), "异动类别": ch["change_type"].to_numpy(),
+                         "学籍号（已遮盖）": ch["key"].to_numpy(), "核对结果": ch["status"].map(STATUS_ZH).to_numpy(),
+                         "原因": ch["reasons"].to_numpy()})

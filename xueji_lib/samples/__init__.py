@@ -1,0 +1,1 @@
+"""The deterministic synthetic data generator (samples and benchmarks)."""

@@ -1,0 +1,1 @@
+"""Layouts, code tables and rules: data files and the objects that read them."""
