@@ -1,24 +1,38 @@
-# xueji: make test | make bench | make samples | make report | make lab | make dashboard
+# xueji: make test | make test-fast | make lint | make bench | make samples | make report | make lab | make dashboard
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test bench samples report lab dashboard clean
+.PHONY: setup test test-fast lint bench samples report lab dashboard clean
 
-# Create .venv when it is missing and install the pinned stack; redone when the pins change. The Jupyter
-# kernel "xueji" (this venv's python) is registered inside the venv, where papermill and JupyterLab find it.
+# Create .venv when it is missing and install the pinned stack: the library with every extra, and the dev tools
+# (pyproject.toml); redone when the pins change. The Jupyter kernel "xueji" (this venv's python) is registered
+# inside the venv, where papermill and JupyterLab find it.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[all,dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name xueji --display-name "Python (xueji)"
 	touch $(STAMP)
 
 setup: $(STAMP)
 
-test: $(STAMP)
+# The whole suite, after the lint: what CI runs (.ci/run).
+test: lint
 	$(BIN)/python -m pytest -q
+
+# The edit-test loop: everything but the slow groups (pytest markers in pyproject.toml: real browsers, Spark,
+# real Jupyter kernels — papermill, nbclient, Voila, JupyterLab).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not browser and not spark and not notebook"
+
+# ruff (lint rules and formatting, [tool.ruff] in pyproject.toml) and the layer contracts (lint-imports,
+# [tool.importlinter]: each layer imports only from the layers below it, no import circles).
+lint: $(STAMP)
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench.py
@@ -51,4 +65,4 @@ dashboard: $(STAMP)
 	$(BIN)/xueji dashboard --data $(DATA) $(DASHBOARD_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist *.egg-info .ruff_cache .import_linter_cache .grimp_cache

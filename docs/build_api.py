@@ -44,7 +44,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ("展示", "把结果对象变成给人看的表格、图、HTML 和文字（个人信息默认遮盖），以及长时间操作的进度显示。", [
         "xueji_lib.reporting.display:summary_frame", "xueji_lib.reporting.display:list_frames", "xueji_lib.reporting.display:chart",
         "xueji_lib.reporting.display:to_html", "xueji_lib.reporting.display:to_text", "xueji_lib.reporting.display:school_frame",
-        "xueji_lib.core.progress:Progress"]),
+        "xueji_lib.core.progress:Progress", "xueji_lib.core.result:Result", "xueji_lib.core.result:ResultList",
+        "xueji_lib.core.result:Column"]),
     ("写出名单", "把结果写成文件：可以直接上传的 DBF、带原因的名单、工作簿、results.csv 和 summary.json。", [
         "xueji_lib:write_validation_outputs", "xueji_lib.reporting.outputs:write_reconcile_outputs",
         "xueji_lib.reporting.outputs:write_compare_outputs", "xueji_lib.reporting.outputs:write_photo_outputs",

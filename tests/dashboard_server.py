@@ -22,14 +22,16 @@ def free_port() -> int:
 
 
 class DashboardServer:
-    """Context manager: ``xueji dashboard --data DATA`` in its own process group; ``url(page, q=…)``."""
+    """Context manager: ``xueji dashboard --data DATA`` in its own process group; ``url(page, q=…)``.
+    ``xueji``, ``env``, ``cwd``: another installation's command (tests/test_wheel.py), its environment, folder."""
 
     def __init__(self, data, log_path, *, token: str = "test-token-0123456789", notebooks=None, pool_size=None,
-                 extra_args=(), ready_timeout: float = 180.0):
+                 extra_args=(), ready_timeout: float = 180.0, xueji: str = XUEJI, env=None, cwd=None):
         self.data, self.log_path, self.token = Path(data), Path(log_path), token
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.args = [XUEJI, "dashboard", "--data", str(self.data), "--port", str(self.port), "--token", token,
+        self.env, self.cwd = env, cwd
+        self.args = [str(xueji), "dashboard", "--data", str(self.data), "--port", str(self.port), "--token", token,
                      *(["--notebooks", str(notebooks)] if notebooks else []),
                      *(["--pool-size", str(pool_size)] if pool_size else []), *extra_args]
         self.pages = [p.stem for p in Path(notebooks).glob("*.ipynb")] if notebooks else ["学生查询", "名单对比"]
@@ -37,7 +39,8 @@ class DashboardServer:
 
     def __enter__(self) -> "DashboardServer":
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+                                     env=self.env, cwd=self.cwd)
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

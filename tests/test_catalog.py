@@ -132,6 +132,28 @@ def test_statuses_equal_the_library(cat, folder):
     assert len(ids) > 1000 and not frame["证件号"].isin(ids).any()  # masked
 
 
+def test_one_dispatch_for_a_pair_of_lists(cat):
+    """Catalog.run_pair and the 名单对比 page both run a pair through matching.pairs.run_pair: each kind gives
+    the library's own result for the same lists; an unknown kind is an error, not a silent compare."""
+    from xueji_lib import handoff
+    from xueji_lib.matching.pairs import PAIR_KINDS, run_pair
+
+    assert {p.kind for p in cat.pairs} == set(PAIR_KINDS)
+    for pair in cat.pairs:
+        left, right = cat.frame(pair.left), cat.frame(pair.right)
+        extra = cat.frame(pair.extra) if pair.extra else None
+        if pair.kind == "reconcile":
+            want = reconcile(left, right, year=pair.year, category=pair.category, states=extra)
+        elif pair.kind == "compare":
+            want = compare(left, right, changes=extra, old_name=pair.left, new_name=pair.right)
+        else:
+            want = handoff(left, right, graduates_name=pair.left, intake_name=pair.right)
+        got = cat.run_pair(pair)
+        assert type(got) is type(want) and got.counts == want.counts and got.summary() == want.summary()
+    with pytest.raises(XuejiError, match="不认识的对比方式 'merge'"):
+        run_pair("merge", left, right)
+
+
 def test_a_sheet_of_no_known_layout_is_searched_by_its_headers(tmp_path):
     from xueji_lib.core.ids import check_char
 

@@ -51,3 +51,43 @@ def test_layouts_and_codes():
     assert res.returncode == 0 and "毛难族" in res.stdout and "汉族" in res.stdout
     res = run("codes", "no_such_table")
     assert res.returncode == 2 and "no_such_table" in res.stderr and "Traceback" not in res.stderr
+
+
+ROOT = Path(__file__).resolve().parent.parent
+K12_ROSTER = ROOT / "data_samples" / "k12" / "学生名单_2026春.xlsx"
+HEI = ROOT / "data_samples" / "hei"
+
+
+@pytest.mark.parametrize("extra, missing, args", [
+    ("reports", "papermill", ["report", "学籍统计报告", "-p", "roster", K12_ROSTER, "-p", "kind", "k12"]),
+    ("reports", "nbconvert", ["schedule", "每周报表.yml"]),
+    ("lab", "jupyterlab", ["lab", "--no-browser"]),
+    ("dashboard", "voila", ["dashboard", "--data", "{tmp}"]),
+    ("spark", "pyspark", ["reconcile", "--admission", HEI / "10_录取名单.dbf", "--registration",
+                          HEI / "10_注册上报.dbf", "--year", "2026", "--category", "10", "--engine", "spark"]),
+    ("spark", "pyspark", ["compare", K12_ROSTER, K12_ROSTER, "--engine", "spark://127.0.0.1:7077"]),
+    ("spark", "pyspark", ["report", "学籍统计报告", "-p", "roster", K12_ROSTER, "--engine", "local[2]"]),
+])
+def test_a_command_whose_extra_is_missing_names_it(tmp_path, extra, missing, args):
+    """Installed without an extra (its module cannot be imported), the command says in one Chinese line which
+    extra to install, exits 2, prints no traceback and reads or writes nothing first."""
+    code = ("import sys; sys.modules[sys.argv[1]] = None  # as if not installed: import and find_spec fail\n"
+            "from xueji_lib.apps.cli import main; sys.exit(main(sys.argv[2:]))")
+    args = [str(a).replace("{tmp}", str(tmp_path)) for a in args]
+    res = subprocess.run([sys.executable, "-c", code, missing, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 2, res.stderr
+    assert res.stdout == "" and "Traceback" not in res.stderr
+    assert res.stderr.splitlines() == [res.stderr.strip()]  # one line
+    assert res.stderr.startswith(f"错误：缺少可选组件 {extra}") and f"没有安装 {missing}" in res.stderr
+    assert res.stderr.strip().endswith(f'请先安装：pip install "xueji_lib[{extra}]"')
+    assert list(tmp_path.iterdir()) == []  # no output folder, no cache
+
+
+def test_the_duckdb_engine_needs_no_extra(tmp_path):
+    """--engine duckdb (the default, in the core) runs without pyspark."""
+    code = ("import sys; sys.modules['pyspark'] = None\n"
+            "from xueji_lib.apps.cli import main; sys.exit(main(sys.argv[1:]))")
+    res = subprocess.run([sys.executable, "-c", code, "compare", K12_ROSTER, K12_ROSTER, "--engine", "duckdb",
+                          "--out", tmp_path / "out"], capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "out" / "summary.json").is_file()

@@ -452,6 +452,30 @@ def test_fields_limit_what_is_compared():
     assert status(r.new, 1) == "unchanged" and status(r.new, 2) == "moved" and r.fields == ("XM", "BJ")
 
 
+def test_compared_fields_is_the_default_less_ignore_and_never_the_key():
+    """One rule for compare's default, xueji compare --ignore and the 学籍变动报告's ignore: leaving NJ out keeps
+    the ID-fallback pairs exactly as the default has them (a blank 学籍号 is no change; a different one is the
+    key that changed, listed once) — the report once compared XJH as a field and listed XJH,XJH."""
+    from xueji_lib.matching.compare import compared_fields
+
+    old = roster()
+    new = roster(XJH={0: "", 1: "L4301212016021500013"}, NJ={i: "14" for i in range(6)})
+    cols = list(old.columns)
+    assert list(compare(old, new).fields) == compared_fields(cols, cols)
+    fields = compared_fields(cols, [c.lower() for c in cols], ignore=["nj，", "BJ"])
+    assert fields == ["XXBSM", "XXMC", "XM", "XB", "CSRQ", "SFZJH", "MZ", "LXDH"]
+    o = compare(old, new, fields=fields).old.set_index("row")
+    assert o.loc[1, "status"] == "unchanged" and o.loc[1, "matched_by"] == "SFZJH"
+    assert o.loc[2, "status"] == "changed" and o.loc[2, "changed_fields"] == "XJH"
+    assert (o.loc[3:, "status"] == "unchanged").all()
+    by_id = compared_fields(cols, cols, key="sfzjh", ignore="NJ")  # the ID key: the ID column is not a field
+    assert "SFZJH" not in by_id and "XJH" in by_id and "NJ" not in by_id
+    with pytest.raises(xj.LayoutError, match="参数 ignore 中的字段 NOSUCH 不在两份名单中"):
+        compared_fields(cols, cols, ignore="NJ,NOSUCH", ignore_name="参数 ignore")
+    with pytest.raises(xj.LayoutError, match="没有共同的学籍号"):
+        compared_fields(["XM", "NJ"], ["XM", "NJ"], ignore="NJ")
+
+
 # ------------------------------------------------------------------------------------------- benchmark
 
 def bench_compare(n: int = 1_000_000, seed: int = 1) -> dict:

@@ -26,6 +26,8 @@ from xueji_lib.matching.reconcile import STATUS_ZH as RECONCILE_ZH
 from .browser import ARGS, CHROMIUM, need_browser, only_local
 from .dashboard_server import DashboardServer
 
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]  # Chromium, and Voila's kernels
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data_samples"
 DASHBOARDS = DASHBOARD_DIR

@@ -258,10 +258,10 @@ def test_validation_text_has_the_same_figures(val):
 
 def test_validation_lists_and_chart(val):
     lists = xd.list_frames(val, rows=5)
-    assert lists["有误记录"].attrs["total"] == val.failed_count
-    assert lists["问题清单"].attrs["total"] == len(val.findings) and len(lists["问题清单"]) == 5
-    assert {"行号", "考生号", "规则", "严重程度", "说明"} <= set(lists["问题清单"].columns)
-    assert set(lists["问题清单"]["严重程度"]) <= {"错误", "警告", "提示"}
+    assert lists["数据有误记录"].attrs["total"] == val.failed_count
+    assert lists["问题明细"].attrs["total"] == len(val.findings) and len(lists["问题明细"]) == 5
+    assert {"行号", "关键字段", "规则代码", "级别", "说明"} <= set(lists["问题明细"].columns)
+    assert set(lists["问题明细"]["级别"]) <= {"错误", "警告", "提示"}
     fig = xd.chart(val)
     top = dict(zip(fig.data[0].y, fig.data[0].x))  # the error trace
     assert top["SFZH_DUPLICATE（错误）"] == val.to_dict()["rules"]["SFZH_DUPLICATE"]["findings"]
@@ -280,8 +280,8 @@ def test_validation_masks_id_numbers(val, hei, k12val, rosters):
     kids = id_values(new["SFZJH"], new["XJH"])
     html = xd.to_html(k12val, rows=100_000)
     assert shown_ids(html, kids) == []
-    first = xd.list_frames(k12val, rows=100_000)["问题清单"]
-    assert first["学籍号"].str.contains(r"\*{5}").all()
+    first = xd.list_frames(k12val, rows=100_000)["问题明细"]
+    assert first["关键字段"].str.contains(r"\*{5}").all()
 
 
 # ------------------------------------------------------------------------------------ compare / handoff
@@ -320,7 +320,7 @@ def test_compare_lists_chart_and_school_frame(cmp_):
     assert set(lists["疑似流失"]["年级"]) <= {"小学一年级", "小学二年级", "小学三年级", "小学四年级", "小学五年级",
                                            "小学六年级", "初中一年级", "初中二年级", "初中三年级", "高中一年级",
                                            "高中二年级", "高中三年级"}
-    assert lists["异动名单核对"].attrs["total"] == len(cmp_.changes)
+    assert lists["异动名单"].attrs["total"] == len(cmp_.changes)
     schools = xd.school_frame(cmp_)
     assert schools.iloc[-1]["学校"] == "合计" and schools.iloc[-1]["其中疑似流失"] == len(lost)
     assert schools.iloc[-1]["上期人数"] == len(cmp_.old) and schools.iloc[-1]["本期人数"] == len(cmp_.new)

@@ -11,6 +11,8 @@ import pytest
 from xueji_lib import compare, dbf_to_parquet, handoff, read_dbf, read_table, reconcile
 from xueji_lib.engine.engines import DuckDBEngine, EngineError, SparkEngine, connect
 
+pytestmark = pytest.mark.spark  # a Spark cluster on 127.0.0.1
+
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 
 

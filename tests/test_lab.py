@@ -21,6 +21,8 @@ import pytest
 
 from xueji_lib.apps.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME, NOTEBOOK_ROOT, lab_command
 
+pytestmark = pytest.mark.notebook  # JupyterLab and its kernels
+
 ROOT = Path(__file__).resolve().parents[1]
 XUEJI = Path(sys.executable).with_name("xueji")
 

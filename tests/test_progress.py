@@ -125,6 +125,7 @@ def test_a_failing_operation_ends_its_display_as_failed():
     assert ended == [False]
 
 
+@pytest.mark.notebook  # papermill
 def test_run_report_steps_and_notebook_progress_left_out_of_the_html(tmp_path):
     rec = Recorder()
     run = run_report("新生注册核对报告", out_root=tmp_path, progress=rec,
@@ -227,6 +228,7 @@ def test_cli_prints_progress_on_stderr_and_leaves_stdout_unchanged(tmp_path):
 
 # -------------------------------------------------------------------------------------- a Jupyter kernel
 
+@pytest.mark.notebook  # a real kernel
 def test_progress_true_in_a_jupyter_kernel_is_an_updating_display(big_dbf):
     from jupyter_client.manager import start_new_kernel
 

@@ -17,6 +17,8 @@ import xueji_lib as xj
 from xueji_lib.reporting.report import (REPORTS, ReportParameterError, ReportRunError, check_parameters, export_html,
                               run_report)
 
+pytestmark = pytest.mark.notebook  # papermill runs the report notebooks on a real kernel
+
 HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
 NAME = "新生注册核对报告"
 FILES = {"admission": HEI / "10_录取名单.dbf", "registration": HEI / "10_注册上报.dbf",
@@ -145,6 +147,11 @@ def test_registry_and_string_parameters_stay_strings():
      ["year", "应为整数"]),
     ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "school_code": 123},
      ["school_code", "应为文字"]),
+    # the same checks as xueji validate / xueji reconcile --year --category (schema.params)
+    ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "year": "26"},
+     ["参数 year", "录取年份 26 不对", "四位年份"]),
+    ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "category": "30"},
+     ["参数 category", "学历类别 30 不对", "10（普通本专科）", "70（网络教育）"]),
 ])
 def test_parameter_errors_before_execution(tmp_path, params, words):
     with pytest.raises(ReportParameterError) as err:
@@ -268,7 +275,7 @@ def test_change_report_lists_unexplained_removals_per_school(k12_runs, k12_frame
         assert name in text
     assert not re.search(r"\b\d{17}[\dXx]\b", text) and not re.search(r"\bG\d{17}[\dXx]\b", text)
     wb = openpyxl.load_workbook(run.tables, read_only=True)
-    assert {"对比汇总", "按学校", "疑似流失", "变动清单", "异动名单核对"} <= set(wb.sheetnames)
+    assert {"对比汇总", "按学校", "疑似流失", "变动清单", "异动名单"} <= set(wb.sheetnames)
     assert len(list(wb["疑似流失"].iter_rows())) - 1 == len(lost)
     by_school = list(wb["按学校"].iter_rows(values_only=True))
     head = by_school[0]
@@ -299,6 +306,10 @@ def test_new_reports_registered_and_kind_checked():
     assert {"学籍统计报告", "学籍变动报告"} <= set(REPORTS) and all(s.notebook.exists() for s in REPORTS.values())
     with pytest.raises(ReportParameterError, match="只能是 k12、higher_ed"):
         check_parameters("学籍统计报告", {"roster": str(ROSTERS["new"]), "kind": "小学"})
+    with pytest.raises(ReportParameterError, match="学历类别 99 不对"):
+        check_parameters("学籍统计报告", {"roster": str(ROSTERS["new"]), "kind": "higher_ed", "category": "99"})
+    p = check_parameters("学籍统计报告", {"roster": str(ROSTERS["new"]), "year": "2026", "category": " 50 "})
+    assert p["year"] == 2026 and p["category"] == "50"
     with pytest.raises(ReportParameterError, match="缺少必需的参数 new"):
         check_parameters("学籍变动报告", {"old": str(ROSTERS["old"])})
 
@@ -348,3 +359,41 @@ def test_an_unfinished_converted_folder_is_a_parameter_error(tmp_path):
         run_report("学籍统计报告", out_root=tmp_path / "out", roster=str(folder), kind="higher_ed")
     assert "roster" in str(err.value) and "转换还没有完成" in str(err.value) and "xueji parquet" in str(err.value)
     assert not (tmp_path / "out").exists()
+
+
+def _id_matched_terms(folder: Path) -> tuple[Path, Path]:
+    """Two terms of a small roster (20 pupils of the sample) whose pairs are found by 身份证件号, not 学籍号:
+    the first pupil had no 学籍号 last term, the second one's 学籍号 differs; every pupil moved up a grade."""
+    old = xj.read_table(ROSTERS["old"], "k12_student").head(20).reset_index(drop=True)
+    new = old.copy()
+    new["NJ"] = (old["NJ"].astype(int) + 1).astype(str)
+    old.loc[0, "XJH"] = ""
+    new.loc[1, "XJH"] = "G" + "1" * 18
+    paths = folder / "学生名单_2025秋.xlsx", folder / "学生名单_2026春.xlsx"
+    xj.write_excel({"学生": old}, paths[0])
+    xj.write_excel({"学生": new}, paths[1])
+    return paths
+
+
+def test_change_report_never_compares_the_key_as_a_field(tmp_path):
+    """学籍变动报告 with ignore=NJ on rosters whose pairs match by 身份证件号: the 学籍号 is the key, never a
+    compared field. A pupil without a 学籍号 last term is 不变 (the report listed 学籍号 as changed); a pupil
+    whose 学籍号 differs is listed once with the key that changed (the report listed XJH,XJH) — exactly what
+    xueji compare --ignore NJ writes for the same files (one rule: matching.compare.compared_fields)."""
+    old, new = _id_matched_terms(tmp_path)
+    run = run_report("学籍变动报告", out_root=tmp_path / "reports", old=str(old), new=str(new), ignore="NJ")
+    wb = openpyxl.load_workbook(run.tables, read_only=True)
+    rows = list(wb["变动清单"].iter_rows(values_only=True))
+    head, listed = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
+    assert "变化的字段" in head
+    assert [(r["名单"], r["行号"], r["结果"], r["变化的字段"]) for r in listed] == [("上期", 2, "信息变化", "学籍号")]
+    cli = subprocess.run([str(Path(sys.executable).with_name("xueji")), "compare", str(old), str(new), "--ignore", "NJ",
+                          "--out", str(tmp_path / "cli")], capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    import pandas as pd
+
+    got = pd.read_csv(tmp_path / "cli" / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    changed = got[got["changed_fields"] != ""]
+    assert sorted(zip(changed["side"], changed["row"], changed["changed_fields"])) == [("new", "2", "XJH"),
+                                                                                      ("old", "2", "XJH")]
+    assert set(got["status"]) == {"unchanged", "changed"}

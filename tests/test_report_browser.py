@@ -12,6 +12,8 @@ from xueji_lib.reporting.report import run_report
 
 from .browser import ARGS, CHROMIUM, need_browser
 
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]  # Chromium, and reports run by papermill
+
 HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
 NAME = "新生注册核对报告"
 

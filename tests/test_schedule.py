@@ -12,6 +12,8 @@ import pytest
 from xueji_lib.apps.cli import main
 from xueji_lib.reporting.schedule import ScheduleError, load_schedule, run_schedule
 
+pytestmark = pytest.mark.notebook  # each scheduled run is a report run by papermill
+
 HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
 NAME = "新生注册核对报告"
 

@@ -14,6 +14,8 @@ import xueji_lib as xj
 from xueji_lib.samples import synth
 
 
+pytestmark = pytest.mark.spark  # a Spark cluster on 127.0.0.1
+
 N = 30_000
 PER_PART = 7_000
 

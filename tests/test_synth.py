@@ -107,12 +107,12 @@ def fresh(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def files(fresh):
-    hei = {f: read_dbf_plain(fresh / f) for f in (synth.F_A10, synth.F_R10, synth.F_S10, synth.F_A50, synth.F_R50)}
+    hei = {f: read_dbf_plain(fresh / f) for f in (synth.FILE_ADMISSION_10, synth.FILE_REGISTRATION_10, synth.FILE_STATES_10, synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50)}
     k12, types = {}, {}
-    for f in (synth.F_OLD, synth.F_NEW, synth.F_GRAD, synth.F_IN):
+    for f in (synth.FILE_ROSTER_OLD, synth.FILE_ROSTER_NEW, synth.FILE_GRADUATES, synth.FILE_INTAKE):
         k12[f], types[f] = read_xlsx_plain(fresh / f, "k12_student")
-    k12[synth.F_CH], types[synth.F_CH] = read_xlsx_plain(fresh / synth.F_CH, "k12_changes")
-    k12[synth.F_CSV] = read_csv_plain(fresh / synth.F_CSV, "k12_student")
+    k12[synth.FILE_CHANGES], types[synth.FILE_CHANGES] = read_xlsx_plain(fresh / synth.FILE_CHANGES, "k12_changes")
+    k12[synth.FILE_ROSTER_CSV] = read_csv_plain(fresh / synth.FILE_ROSTER_CSV, "k12_student")
     return {**hei, **k12}, types
 
 
@@ -238,8 +238,8 @@ def test_sample_size_and_counts(fresh, files):
     frames, _ = files
     total = sum(p.stat().st_size for p in fresh.rglob("*") if p.is_file())
     assert total < 3_100_000
-    assert len(frames[synth.F_A10]) == 1000 and len(frames[synth.F_A50]) == 400
-    assert 1300 <= len(frames[synth.F_OLD]) <= 1700 and 1300 <= len(frames[synth.F_NEW]) <= 1700
+    assert len(frames[synth.FILE_ADMISSION_10]) == 1000 and len(frames[synth.FILE_ADMISSION_50]) == 400
+    assert 1300 <= len(frames[synth.FILE_ROSTER_OLD]) <= 1700 and 1300 <= len(frames[synth.FILE_ROSTER_NEW]) <= 1700
     photos = list((fresh / synth.PHOTO_DIR).iterdir())
     assert 50 <= len(photos) <= 80
     readme = (fresh / "README.md").read_text(encoding="utf-8")
@@ -250,7 +250,7 @@ def test_sample_size_and_counts(fresh, files):
 
 
 def test_dbf_headers(fresh):
-    for f in (synth.F_A10, synth.F_R10, synth.F_S10, synth.F_A50, synth.F_R50):
+    for f in (synth.FILE_ADMISSION_10, synth.FILE_REGISTRATION_10, synth.FILE_STATES_10, synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50):
         head = (fresh / f).read_bytes()[:32]
         assert head[0] == 0x03 and head[29] == 0x4D and head[1:4] == bytes([126, 11, 23])
 
@@ -304,7 +304,7 @@ def _counterpart(frames, file, i, other):
 
 def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one branch per problem kind
     frames, types = files
-    A, R, S = synth.F_A10, synth.F_R10, synth.F_S10
+    A, R, S = synth.FILE_ADMISSION_10, synth.FILE_REGISTRATION_10, synth.FILE_STATES_10
     for r in planted.itertuples():
         code, f = r.problem_code, r.file
         if r.row == "":
@@ -338,7 +338,7 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
             assert (df["SFZH"] == row["SFZH"]).sum() == 2 and (df["KSH"] == row["KSH"]).sum() == 1
         elif code in ("name_typo", "name_placeholder", "ksh_adjacent_swap", "cc_mismatch", "xxxs_mismatch",
                       "missing_ksh", "name_latin_letter") and r.expected.startswith("reconcile:"):
-            a_file, r_file = (A, R) if "10_" in f else (synth.F_A50, synth.F_R50)
+            a_file, r_file = (A, R) if "10_" in f else (synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50)
             if f == a_file:
                 ia, ir = i, _counterpart(frames, a_file, i, r_file)
             else:
@@ -372,7 +372,7 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
             assert not ((adm["XM"] == row["XM"]) & (adm["CSRQ"] == row["CSRQ"])).any()
             assert not any(near(row["KSH"], k) for k in adm["KSH"])
         elif code == "not_registered":
-            reg = frames[R] if "10_" in f else frames[synth.F_R50]
+            reg = frames[R] if "10_" in f else frames[synth.FILE_REGISTRATION_50]
             assert row["KSH"] not in set(reg["KSH"]) and row["SFZH"] not in set(reg["SFZH"])
             state = r.expected.split("/", 1)[1] if "/" in r.expected else None
             if state:
@@ -396,7 +396,7 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
         elif code == "id_15_digit":
             v = row["SFZH"]
             assert re.fullmatch(r"\d{15}", v)
-            a = frames[synth.F_A50]
+            a = frames[synth.FILE_ADMISSION_50]
             assert (a.loc[a["KSH"] == row["KSH"], "SFZH"] == to18(pd.Series([v])).iloc[0]).all()
         elif code == "xjh_g_mismatch":
             assert row["XJH"].startswith("G") and id_valid(row["SFZJH"]) and row["XJH"][1:] != row["SFZJH"]
@@ -421,17 +421,17 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
         elif code == "name_digit":
             assert re.search(r"\d", row["XM"])
         elif code in ("dropout_unexplained", "removed_explained"):
-            assert f == synth.F_OLD and row["XJH"] not in set(frames[synth.F_NEW]["XJH"])
-            ch = frames[synth.F_CH]
+            assert f == synth.FILE_ROSTER_OLD and row["XJH"] not in set(frames[synth.FILE_ROSTER_NEW]["XJH"])
+            ch = frames[synth.FILE_CHANGES]
             kinds = ch.loc[ch["XJH"] == row["XJH"], "YDLB"].tolist()
             assert kinds == ([] if code == "dropout_unexplained" else [r.expected.split("/")[1]])
         elif code in ("added_explained", "added_unexplained"):
-            assert row["XJH"] not in set(frames[synth.F_OLD]["XJH"])
-            ch = frames[synth.F_CH]
+            assert row["XJH"] not in set(frames[synth.FILE_ROSTER_OLD]["XJH"])
+            ch = frames[synth.FILE_CHANGES]
             kinds = ch.loc[ch["XJH"] == row["XJH"], "YDLB"].tolist()
             assert kinds == ([] if code == "added_unexplained" else [r.expected.split("/")[1]])
         elif code in ("class_change", "school_change", "field_changed"):
-            old = frames[synth.F_OLD]
+            old = frames[synth.FILE_ROSTER_OLD]
             o = old[old["XJH"] == row["XJH"]]
             assert len(o) == 1
             o = o.iloc[0]
@@ -440,12 +440,12 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
                 assert diff == ["BJ"]
             elif code == "school_change":
                 assert {"XXBSM", "XXMC"} <= set(diff) <= {"XXBSM", "XXMC", "BJ"}
-                ch = frames[synth.F_CH]
+                ch = frames[synth.FILE_CHANGES]
                 assert sorted(ch.loc[ch["XJH"] == row["XJH"], "YDLB"]) == ["转入", "转出"]
             else:
                 assert diff == [r.field]
         elif code == "excel_damaged_id":
-            if f == synth.F_CSV:
+            if f == synth.FILE_ROSTER_CSV:
                 assert re.fullmatch(r"\d\.\d{5}E\+17", row["SFZJH"])
             else:
                 assert types[f].get((i + 1, "SFZJH")) in (int, float)
@@ -454,7 +454,7 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
             same = df[df["XJH"] == row["XJH"]]
             assert len(same) == 2 and same["XXBSM"].nunique() == 2
         elif code == "graduate_not_enrolled":
-            assert row["XJH"] not in set(frames[synth.F_IN]["XJH"])
+            assert row["XJH"] not in set(frames[synth.FILE_INTAKE]["XJH"])
         elif code == "photo_missing":
             assert not (fresh / synth.PHOTO_DIR / f"{row['SFZH']}.jpg").exists()
         else:
@@ -463,7 +463,7 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
 
 def test_photo_problems(fresh, files, planted):
     frames, _ = files
-    reg = frames[synth.F_R10]
+    reg = frames[synth.FILE_REGISTRATION_10]
     roster = reg[reg["BH"].isin(synth.PHOTO_CLASSES)]
     folder = fresh / synth.PHOTO_DIR
     listed = {r.file.split("/")[-1]: r for r in planted.itertuples() if r.file.startswith(synth.PHOTO_DIR + "/")}
@@ -471,7 +471,7 @@ def test_photo_problems(fresh, files, planted):
         r = listed.get(p.name)
         stem = p.stem.replace(" - 副本", "")
         if r is not None and r.problem_code == "photo_unmatched":
-            assert id_valid(stem) and stem not in set(frames[synth.F_A10]["SFZH"]) | set(reg["SFZH"])
+            assert id_valid(stem) and stem not in set(frames[synth.FILE_ADMISSION_10]["SFZH"]) | set(reg["SFZH"])
             continue
         assert stem in set(roster["SFZH"]), p.name
         data = p.read_bytes()
@@ -524,7 +524,7 @@ def _check_person(df, id_col, sex_col, male="男"):
 def test_clean_higher_education_records(files, planted):
     frames, _ = files
     mz = load_code_table("mz")
-    for a_file, r_file, cat in ((synth.F_A10, synth.F_R10, "10"), (synth.F_A50, synth.F_R50, "50")):
+    for a_file, r_file, cat in ((synth.FILE_ADMISSION_10, synth.FILE_REGISTRATION_10, "10"), (synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50, "50")):
         adm, reg = _clean(frames, planted, a_file), _clean(frames, planted, r_file)
         _check_person(adm, "SFZH", "XBDM", male="1")
         _check_person(reg, "SFZH", "XB")
@@ -550,14 +550,14 @@ def test_clean_higher_education_records(files, planted):
         lo, hi = (17, 22) if cat == "10" else (18, 45)
         assert age.between(lo, hi).all()
     # names never collide by accident: all people of the university are distinct
-    everyone = pd.concat([frames[synth.F_A10], frames[synth.F_A50]])
+    everyone = pd.concat([frames[synth.FILE_ADMISSION_10], frames[synth.FILE_ADMISSION_50]])
     assert everyone["XM"].is_unique and everyone["SFZH"].is_unique
 
 
 def test_clean_k12_records(files, planted):
     frames, _ = files
     labels = {"男": "1", "女": "2"}
-    for f in (synth.F_OLD, synth.F_NEW, synth.F_GRAD, synth.F_IN, synth.F_CSV):
+    for f in (synth.FILE_ROSTER_OLD, synth.FILE_ROSTER_NEW, synth.FILE_GRADUATES, synth.FILE_INTAKE, synth.FILE_ROSTER_CSV):
         df = _clean(frames, planted, f)
         with_id = df[df["SFZJLX"] == "1"].copy()
         with_id["XB"] = with_id["XB"].replace(labels)
@@ -580,17 +580,17 @@ def test_clean_k12_records(files, planted):
 
 def test_clean_k12_compare(files, planted):
     frames, _ = files
-    old, new = _clean(frames, planted, synth.F_OLD), _clean(frames, planted, synth.F_NEW)
-    assert set(old["XJH"]) <= set(frames[synth.F_NEW]["XJH"])       # every clean old pupil is still there …
+    old, new = _clean(frames, planted, synth.FILE_ROSTER_OLD), _clean(frames, planted, synth.FILE_ROSTER_NEW)
+    assert set(old["XJH"]) <= set(frames[synth.FILE_ROSTER_NEW]["XJH"])       # every clean old pupil is still there …
     m = old.merge(new, on="XJH", suffixes=("_o", "_n"))
     assert len(m) >= len(old) - 10
     for c in old.columns:
         if c != "XJH":
             assert (m[f"{c}_o"] == m[f"{c}_n"]).all(), c   # … unchanged
-    grads = _clean(frames, planted, synth.F_GRAD)
-    assert set(grads["XJH"]) <= set(frames[synth.F_IN]["XJH"])
-    assert set(frames[synth.F_GRAD]["NJ"]) == {"16", "23"}
-    assert set(frames[synth.F_IN]["NJ"]) == {"21", "31"}
+    grads = _clean(frames, planted, synth.FILE_GRADUATES)
+    assert set(grads["XJH"]) <= set(frames[synth.FILE_INTAKE]["XJH"])
+    assert set(frames[synth.FILE_GRADUATES]["NJ"]) == {"16", "23"}
+    assert set(frames[synth.FILE_INTAKE]["NJ"]) == {"21", "31"}
 
 
 def test_every_validate_code_has_a_legend(planted):

@@ -1,7 +1,7 @@
-"""notebooks/导览.ipynb, the guided tour, run top to bottom with a real kernel the way JupyterLab runs it
-(working directory notebooks/): no cell errors, the figures the library computes for the same files are in
-the outputs, no personal value from the samples appears in any output, the lists go to a temporary folder
-and nothing is written into data_samples/."""
+"""xueji_lib/notebooks/导览.ipynb, the guided tour, run top to bottom with a real kernel the way JupyterLab runs
+it (working directory: the notebooks' folder): no cell errors, the figures the library computes for the same
+files (``sample_folder()``: the checkout's data_samples/) are in the outputs, no personal value from the samples
+appears in any output, the lists go to a temporary folder and nothing is written into data_samples/."""
 from __future__ import annotations
 
 import html
@@ -17,10 +17,14 @@ from nbclient.exceptions import CellExecutionError
 
 import xueji_lib as xj
 from xueji_lib.reporting import display as xd
-from xueji_lib.apps.lab import KERNEL_NAME, ensure_kernelspec
+from xueji_lib.apps.lab import KERNEL_NAME, NOTEBOOK_ROOT, ensure_kernelspec
+from xueji_lib.samples import sample_folder
+from xueji_lib.samples.folder import SAMPLES_ENV
+
+pytestmark = pytest.mark.notebook  # real kernels
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOKS = NOTEBOOK_ROOT  # xueji_lib/notebooks, package data
 TOUR = NOTEBOOKS / "导览.ipynb"
 SAMPLES = ROOT / "data_samples"
 HEI, K12 = SAMPLES / "hei", SAMPLES / "k12"
@@ -83,10 +87,12 @@ def text(run):
 
 @pytest.fixture(scope="module")
 def expected():
-    """The same computations as the tour, by the library, from notebooks/ (so source paths read the same)."""
+    """The same computations as the tour, by the library, on the files sample_folder() gives (the checkout's
+    data_samples/, as the tour's paths), from the notebooks' folder."""
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(NOTEBOOKS)
-        s = Path("..") / "data_samples"
+        s = sample_folder()
+        assert s == SAMPLES
         reg = xj.read_dbf(s / "hei" / "10_注册上报.dbf")
         adm = xj.read_dbf(s / "hei" / "10_录取名单.dbf")
         states = xj.read_dbf(s / "hei" / "10_新生状态.dbf")
@@ -129,6 +135,7 @@ def test_committed_notebook_is_clean_and_uses_the_xueji_kernel():
     # short code cells that only call the library
     assert max(len(c.source.splitlines()) for c in code) <= 15
     assert "data_samples" in code[0].source and "找不到样例数据" in code[0].source
+    assert "SAMPLES = sample_folder()" in code[0].source
 
 
 def test_no_cell_errored(run):
@@ -237,14 +244,28 @@ def test_lists_written_to_a_temporary_folder_not_into_the_samples(run, text):
     assert "JYJG" in failed.columns and len(failed) == int(re.search(r"有误 (\d+) 条", text).group(1))
 
 
-def test_missing_samples_fail_with_a_chinese_message(tmp_path):
-    """Opened somewhere the samples are not (a copy of the notebook elsewhere), the first code cell says why."""
+def _first_cell():
     nb = nbformat.read(TOUR, as_version=4)
     first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     nb.cells = nb.cells[:first + 1]
+    return nb
+
+
+def test_opened_elsewhere_the_samples_are_found(tmp_path):
+    """A copy of the notebook opened in another folder finds the same samples (no relative path)."""
     elsewhere = tmp_path / "notebooks"
     elsewhere.mkdir()
+    nb = _execute(_first_cell(), elsewhere)
+    printed = "".join(o.get("text", "") for o in _outputs(nb) if o.output_type == "stream")
+    assert printed.strip() == f"样例数据： {SAMPLES}"
+
+
+def test_missing_samples_fail_with_a_chinese_message(tmp_path, monkeypatch):
+    """Pointed (XUEJI_SAMPLES) at a folder the samples are not in, the first code cell says why."""
+    elsewhere = tmp_path / "notebooks"
+    elsewhere.mkdir()
+    monkeypatch.setenv(SAMPLES_ENV, str(elsewhere))
     with pytest.raises(CellExecutionError) as info:
-        _execute(nb, elsewhere)
+        _execute(_first_cell(), elsewhere)
     assert "FileNotFoundError" in str(info.value) and "找不到样例数据" in str(info.value)
     assert "make samples" in str(info.value)

@@ -23,6 +23,19 @@ from .io.parquet import (ParquetConversion, ParquetConversionError, ParquetCount
 
 from .core.version import __version__
 
+# Short names for the modules a notebook reaches for (``from xueji_lib import display as xd``, ``xj.ids``),
+# imported on first use so that ``import xueji_lib`` stays light.
+_MODULES = {"display": ".reporting.display", "ids": ".core.ids", "normalize": ".core.normalize",
+            "synth": ".samples.synth", "privacy": ".core.privacy"}
+
+
+def __getattr__(name: str):
+    if name in _MODULES:
+        import importlib
+
+        return importlib.import_module(_MODULES[name], __name__)
+    raise AttributeError(f"module 'xueji_lib' has no attribute {name!r}")
+
 __all__ = [
     "XuejiError", "FileFormatError", "TruncatedFileError", "MemoFileMissing", "WriteError", "LayoutError",
     "Layout", "LayoutField", "list_layouts", "load_layout", "recognize_layout",

@@ -39,7 +39,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..core.errors import LayoutError, XuejiError
+from ..core.errors import XuejiError
+from ..core.files import atomic_path, write_atomic_text
+from ..core.ids import ID_NUMBER_FIELDS
+from ..matching.pairs import PAIR_ROLES, PAIR_ZH
 
 DATA_SUFFIXES = (".dbf", ".xlsx", ".xlsm", ".csv")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -49,16 +52,13 @@ CACHE_VERSION = 2  # bump when what is cached changes: every entry is rebuilt
 
 # search index column → the field codes it is taken from (first one present)
 # (codes as layouts name them, then the headers of a sheet that fits no layout)
-SEARCH_FIELDS = {"name": ("XM", "姓名"), "id": ("SFZH", "SFZJH", "ZJHM", "身份证号", "身份证件号", "身份证件号码", "证件号码"),
+SEARCH_FIELDS = {"name": ("XM", "姓名"), "id": (*ID_NUMBER_FIELDS, "身份证号", "身份证件号", "身份证件号码", "证件号码"),
                  "ksh": ("KSH", "考生号"), "xh": ("XH", "学号"), "xjh": ("XJH", "学籍号", "全国学籍号")}
 SEARCH_ZH = {"name": "姓名", "id": "身份证号", "ksh": "考生号", "xh": "学号", "xjh": "学籍号"}
 HIT_CONTEXT = ("XXMC", "ZYMC", "YXMC", "NJ", "BJ", "BH")  # shown in a hit list beside the keys
 KIND_ZH = {"chsi_admission": "录取名单", "chsi_registration": "注册上报", "chsi_new_student_status": "新生状态",
            "chsi_special_registration": "特殊类别注册", "k12_student": "学生名单", "k12_changes": "学籍异动",
            "chsi_graduation": "毕业生名单", "hunnu_registration": "注册名单", "hebnu_adult_graduation": "毕业生名单"}
-PAIR_ROLES = {"reconcile": ("admission", "registration", "states"), "compare": ("old", "new", "changes"),
-              "handoff": ("graduates", "intake", None)}
-PAIR_ZH = {"reconcile": "录取↔注册核对", "compare": "名单对比", "handoff": "毕业生↔新生去向"}
 TERM_RE = re.compile(r"(20\d\d)\s*(?:年)?\s*(春|秋)")
 
 
@@ -127,20 +127,10 @@ def load_dataset(path, encoding=None) -> tuple[pd.DataFrame, object | None]:
     through that layout so that its headers become field codes. The layout is None when none fits with
     all its required fields (a school's own sheet stays as headed, and is not checked against a layout
     it only resembles)."""
-    from ..schema.layouts import recognize_layout
-    from ..io.tables import load_file
+    from ..io.loading import load_list
 
-    path = Path(path)
-    is_dbf = path.suffix.lower() == ".dbf" or path.is_dir()
-    df = load_file(path, encoding=encoding)
-    try:
-        lay = recognize_layout(df.columns, headers=not is_dbf)[0]
-    except LayoutError:
-        return df, None
-    cols = {(lay.match_header(str(c)) if not is_dbf else None) or str(c).strip().upper() for c in df.columns}
-    if not set(lay.required) <= cols:
-        return df, None
-    return (df, lay) if is_dbf else (load_file(path, lay, encoding=encoding), lay)
+    df, lay, _ = load_list(path, encoding=encoding, complete=True)
+    return df, lay
 
 
 def _term(name: str) -> str:
@@ -307,7 +297,7 @@ class Catalog:
                 "warnings": warnings, "findings": int(len(findings)),
                 "searchable": any(c in {str(x).upper() for x in df.columns}
                                   for codes in SEARCH_FIELDS.values() for c in codes)}
-        _write_text(entry / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1))
+        write_atomic_text(entry / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1))
         return meta
 
     def _dataset(self, rel, path, entry, meta) -> Dataset:
@@ -406,16 +396,11 @@ class Catalog:
 
     def run_pair(self, pair: Pair):
         """The library's result for a pair, computed from the cached frames (the numbers a dashboard shows)."""
-        from ..matching.compare import compare, handoff
-        from ..matching.reconcile import reconcile
+        from ..matching.pairs import run_pair
 
-        left, right = self.frame(pair.left), self.frame(pair.right)
-        extra = self.frame(pair.extra) if pair.extra else None
-        if pair.kind == "reconcile":
-            return reconcile(left, right, year=pair.year, category=pair.category, states=extra)
-        if pair.kind == "handoff":
-            return handoff(left, right, graduates_name=pair.left, intake_name=pair.right)
-        return compare(left, right, changes=extra, old_name=pair.left, new_name=pair.right)
+        return run_pair(pair.kind, self.frame(pair.left), self.frame(pair.right),
+                        self.frame(pair.extra) if pair.extra else None, names=(pair.left, pair.right),
+                        year=pair.year, category=pair.category)
 
     def _pair_statuses(self, pair: Pair) -> pd.DataFrame:
         from ..matching.compare import STATUS_ZH as COMPARE_ZH
@@ -444,7 +429,7 @@ class Catalog:
     def _write_catalog(self) -> None:
         info = {"folder": str(self.folder), "datasets": [d.id for d in self.datasets.values()],
                 "pairs": [p.__dict__ for p in self.pairs], "problems": self.problems, "files": self.current_files()}
-        _write_text(self.cache_dir / "catalog.json", json.dumps(info, ensure_ascii=False, indent=1))
+        write_atomic_text(self.cache_dir / "catalog.json", json.dumps(info, ensure_ascii=False, indent=1))
 
     # ------------------------------------------------------------------ reading the cache
     def open(self, refresh: bool = False) -> "Catalog":
@@ -568,7 +553,7 @@ class Catalog:
             for r, matched in zip(group["row"], group["matched"]):
                 rec = recs.loc[int(r)] if int(r) in recs.index else pd.Series(dtype=object)
                 get = lambda *codes: next((_text(rec[c]) for c in codes if c in rec.index and _text(rec[c])), "")
-                sfzh = get("SFZH", "SFZJH", "ZJHM")
+                sfzh = get(*ID_NUMBER_FIELDS)
                 xjh = get("XJH")
                 rows.append({"文件": ds, "行号": int(r), "姓名": get("XM"),
                              "身份证号": sfzh if unmask else mask_value("id", sfzh),
@@ -709,12 +694,5 @@ class _Lock:
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    pq.write_table(table, tmp, row_group_size=16384)  # one record = one small row group read
-    os.replace(tmp, path)
-
-
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, row_group_size=16384)  # one record = one small row group read

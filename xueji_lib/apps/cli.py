@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import LayoutError, XuejiError
+from ..core.extras import require_extra
 from ..schema.layouts import recognize_layout
 
 
@@ -56,33 +57,24 @@ def load_file(path, layout=None, encoding=None, progress=True):
     return load(path, layout, encoding=encoding, progress=progress)
 
 
-CATEGORIES = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
-
-
 def _cmd_validate(args) -> int:
-    from ..schema.layouts import load_layout
     from ..io.loadinfo import load_report
+    from ..io.loading import load_list
+    from ..schema.params import check_category, check_year
     from ..reporting.outputs import OUTPUT_NAMES, write_validation_outputs
     from ..checks.validate import validate
 
     path = Path(args.file)
-    if args.category is not None and str(args.category) not in CATEGORIES:
-        raise XuejiError(f"学历类别 {args.category} 不对：只能是 "
-                         + "、".join(f"{k}（{v}）" for k, v in CATEGORIES.items()))
-    if args.year is not None and not 1990 <= args.year <= 2100:
-        raise XuejiError(f"录取年份 {args.year} 不对：请写四位年份，如 2026")
-    table = path.suffix.lower() != ".dbf"
-    lay = load_layout(args.layout) if args.layout else None  # an unknown name stops here, listing the known ones
-    df = load_file(path, layout=lay if table else None, encoding=args.encoding)
+    category, year = check_category(args.category), check_year(args.year)
+    # an unknown --layout name stops here, listing the known ones
+    df, lay, reason = load_list(path, args.layout, encoding=args.encoding, progress=True)
     if len(df) == 0:
         raise XuejiError(f"文件 {path}：没有记录（0 条），没有可以校验的内容。"
                          "请确认导出时选对了名单和条件，或文件没有只导出表头。")
-    if lay is not None:
+    if lay is None:
+        raise LayoutError(reason)
+    if args.layout:
         reason = "按 --layout 指定"
-    else:
-        lay, reason = recognize_layout(df.columns, headers=table)
-        if table:  # read again so that the headers map to this layout's field codes
-            df = load_file(path, layout=lay, encoding=args.encoding)
     out = Path(args.out) if args.out else Path.cwd() / f"{path.stem}_校验结果"
     names = [OUTPUT_NAMES["passed"] + ".dbf", OUTPUT_NAMES["passed"] + ".xlsx", OUTPUT_NAMES["failed"] + ".dbf",
              OUTPUT_NAMES["failed"] + ".xlsx", OUTPUT_NAMES["workbook"], OUTPUT_NAMES["summary"]]
@@ -94,8 +86,7 @@ def _cmd_validate(args) -> int:
         if opath.resolve() == path.resolve():
             continue
         name = opath.name if opath.name not in others else str(opath)
-        others[name] = load_file(opath, layout=lay if opath.suffix.lower() != ".dbf" else None,
-                                 encoding=args.encoding)
+        others[name] = load_list(opath, lay, encoding=args.encoding, progress=True).data
 
     rep = load_report(df)
     print(f"读入：{path}，{len(df)} 条记录")
@@ -104,7 +95,7 @@ def _cmd_validate(args) -> int:
     print(f"版式：{lay.name}（{lay.title}）——{reason}")
     if others:
         print(f"对照文件（查重复学籍）：{'、'.join(f'{k}（{len(v)} 条）' for k, v in others.items())}")
-    result = validate(df, lay, year=args.year, category=args.category, others=others or None, source=str(path),
+    result = validate(df, lay, year=year, category=category, others=others or None, source=str(path),
                       progress=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -160,24 +151,6 @@ def _cmd_photos(args) -> int:
 
 # ------------------------------------------------------------------------------ reconcile and compare
 
-def _year_arg(value) -> int | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not (text.isdigit() and len(text) == 4 and 1990 <= int(text) <= 2100):
-        raise XuejiError(f"录取年份 {value} 不对：请写四位年份，如 2026")
-    return int(text)
-
-
-def _category_arg(value) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    if text not in CATEGORIES:
-        raise XuejiError(f"学历类别 {value} 不对：只能是 " + "、".join(f"{k}（{v}）" for k, v in CATEGORIES.items()))
-    return text
-
-
 def _refuse_overwrite(out: Path, names, inputs) -> None:
     """Stop when an output file would replace one of the inputs (the inputs are never modified)."""
     for name in names:
@@ -192,17 +165,17 @@ def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), ve
     check that it has records and the fields in ``need`` (a code, or a tuple of alternatives).
     ``keep_folder``: a folder converted by ``xueji parquet`` is checked from its Parquet footers and returned
     as its path, for the engine to read (reconcile)."""
-    from ..schema.layouts import load_layout
-    from ..io.parquet import is_parquet_folder, parquet_shape
+    from ..io.loading import load_list
+    from ..io.parquet import is_parquet_folder
+    from ..io.source import ListSource
 
     if keep_folder and is_parquet_folder(path):
-        records = parquet_shape(path)[0]
-        if records == 0:
+        src = ListSource.of(path)
+        if src.count == 0:
             raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。")
-        _need_fields(_framed(path), path, what, need, verb)
+        _need_fields(src, path, what, need, verb)
         return path
-    table = path.suffix.lower() != ".dbf"
-    df = load_file(path, layout=load_layout(layout) if (table and layout) else None, encoding=encoding)
+    df = load_list(path, layout, encoding=encoding, progress=True).data
     if len(df) == 0:
         raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。请确认导出时选对了名单和条件，或文件没有只导出表头。")
     _need_fields(df, path, what, need, verb)
@@ -211,20 +184,9 @@ def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), ve
 
 def _columns(data) -> list:
     """The column names of a loaded frame or of a converted folder (from its Parquet footer)."""
-    if not isinstance(data, os.PathLike):
-        return list(data.columns)
-    from ..io.parquet import parquet_shape
+    from ..io.source import ListSource
 
-    return parquet_shape(data)[1]
-
-
-def _framed(data):
-    """A loaded frame, or an empty frame with a converted folder's columns (for the field checks)."""
-    if not isinstance(data, os.PathLike):
-        return data
-    import pandas as pd
-
-    return pd.DataFrame(columns=_columns(data))
+    return ListSource.of(data).columns
 
 
 FIELD_ZH = {"KSH": "考生号", "ZT": "入学状态", "XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号",
@@ -232,6 +194,7 @@ FIELD_ZH = {"KSH": "考生号", "ZT": "入学状态", "XJH": "学籍号", "SFZJH
 
 
 def _need_fields(df, path, what, need, verb: str = "核对") -> None:
+    """``df``: a frame or an ``io.source.ListSource`` (only its ``columns`` are read)."""
     cols = {str(c).strip().upper() for c in df.columns}
     for item in need:
         alts = (item,) if isinstance(item, str) else tuple(item)
@@ -245,11 +208,11 @@ def _need_fields(df, path, what, need, verb: str = "核对") -> None:
 
 def _print_read(path, df, what) -> None:
     from ..io.loadinfo import load_report
+    from ..io.source import ListSource
 
-    if isinstance(df, os.PathLike):  # a converted folder the engine reads
-        from ..io.parquet import parquet_shape
-
-        print(f"{what}：{path}（xueji parquet 转换的文件夹，由计算引擎直接读取），{parquet_shape(df)[0]} 条记录")
+    src = ListSource.of(df)
+    if src.is_folder:  # a converted folder the engine reads
+        print(f"{what}：{path}（xueji parquet 转换的文件夹，由计算引擎直接读取），{src.count} 条记录")
         return
     rep = load_report(df)
     print(f"读入{what}：{path}，{len(df)} 条记录")
@@ -259,13 +222,15 @@ def _print_read(path, df, what) -> None:
 
 def _cmd_reconcile(args) -> int:
     from ..schema.layouts import load_layout
+    from ..schema.params import check_category, check_year
     from ..reporting.outputs import RECONCILE_OUTPUT_NAMES, write_reconcile_outputs
     from ..matching.reconcile import reconcile
 
+    _engine_extra(args.engine)
     if not args.admission or not args.registration:
         raise XuejiError("请用 --admission 给出录取数据文件、--registration 给出注册上报文件，例如："
                          "xueji reconcile --admission 录取名单.dbf --registration 注册上报.dbf --year 2026 --category 10")
-    year, category = _year_arg(args.year), _category_arg(args.category)
+    year, category = check_year(args.year), check_category(args.category)
     inputs = {"admission": Path(args.admission), "registration": Path(args.registration)}
     if args.states:
         inputs["states"] = Path(args.states)
@@ -327,35 +292,24 @@ def _cmd_reconcile(args) -> int:
 def _load_roster(path: Path, what: str, encoding):
     """A roster and its layout: a sheet's headers recognised as validate does (falling back to the K-12
     template), a DBF as it is (its layout, when recognised, only names fields and marks personal ones)."""
-    from ..schema.layouts import load_layout
+    from ..io.loading import load_list
+    from ..io.source import ListSource
 
-    from ..io.parquet import is_parquet_folder, parquet_shape
-
-    if is_parquet_folder(path):  # converted by xueji parquet: the engine reads it (compare)
-        records, columns = parquet_shape(path)
-        if records == 0:
-            raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法对比。")
-        try:
-            return path, recognize_layout(columns, headers=False)[0]
-        except LayoutError:
-            return path, None
-    table = path.suffix.lower() != ".dbf"
-    df = load_file(path, encoding=encoding)
-    if len(df) == 0:
-        raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法对比。请确认导出时选对了名单，或文件没有只导出表头。")
-    try:
-        lay, _ = recognize_layout(df.columns, headers=table)
-    except LayoutError:
-        lay = load_layout("k12_student") if table else None
-    if table:  # read again so that the headers map to this layout's field codes
-        df = load_file(path, layout=lay, encoding=encoding)
-    return df, lay
+    # a folder converted by xueji parquet stays a folder: the engine reads it (compare)
+    data, lay, _ = load_list(path, encoding=encoding, fallback="k12_student", keep_folder=True, progress=True)
+    src = ListSource.of(data)
+    if src.count == 0:
+        raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法对比。"
+                         + ("" if src.is_folder else "请确认导出时选对了名单，或文件没有只导出表头。"))
+    return data, lay
 
 
 def _cmd_compare(args) -> int:
-    from ..matching.compare import compare
+    from ..io.source import ListSource
+    from ..matching.compare import ID_FIELDS, compare, compared_fields, field_codes
     from ..reporting.outputs import COMPARE_OUTPUT_NAMES, write_compare_outputs
 
+    _engine_extra(args.engine)
     key = str(args.key).strip().upper() if args.key else None
     if key is not None and key not in ("XJH", "SFZJH", "SFZH"):
         raise XuejiError(f"--key {args.key} 不对：只能是 XJH（学籍号）或 SFZJH（身份证件号）")
@@ -367,10 +321,10 @@ def _cmd_compare(args) -> int:
 
     old, old_lay = _load_roster(inputs["old"], "旧名单", args.encoding)
     new, new_lay = _load_roster(inputs["new"], "新名单", args.encoding)
-    ids = ("SFZJH", "SFZH", "ZJHM")
+    ids = ID_FIELDS  # the ID-number fields, SFZJH first
     for df, path, what in ((old, inputs["old"], "旧名单"), (new, inputs["new"], "新名单")):
         need = [("XJH", *ids)] if key is None else [ids] if key in ids else [key]
-        _need_fields(_framed(df), path, what, need, "对比")
+        _need_fields(ListSource.of(df), path, what, need, "对比")
     changes = None
     if args.changes:
         changes = _load_input(inputs["changes"], "异动名单", "k12_changes", args.encoding, need=("YDLB",),
@@ -388,16 +342,9 @@ def _cmd_compare(args) -> int:
         names = [str(inputs["old"].with_suffix("")), str(inputs["new"].with_suffix(""))]
 
     fields = None
-    if args.ignore:
-        ignore = {f.strip().upper() for item in args.ignore for f in str(item).replace("，", ",").split(",") if f.strip()}
-        common = {str(c).upper() for c in _columns(old)} & {str(c).upper() for c in _columns(new)}
-        unknown = sorted(ignore - common)
-        if unknown:
-            raise XuejiError(f"--ignore 中的字段 {'、'.join(unknown)} 不在两份名单中（请写字段代码，如 NJ）")
-        used = key or ("XJH" if "XJH" in common else None)
-        skip = ignore | ({used} if used else set()) | (set(ids) if used in ids or used is None else set())
-        fields = [str(c).upper() for c in _columns(old) if str(c).upper() in common and str(c).upper() not in skip]
-        print(f"不比较的字段：{'、'.join(sorted(ignore))}")
+    if args.ignore:  # the fields compare compares by default, less these (never the key: compared_fields)
+        fields = compared_fields(_columns(old), _columns(new), key=key, ignore=args.ignore, ignore_name="--ignore")
+        print(f"不比较的字段：{'、'.join(sorted(field_codes(args.ignore)))}")
 
     result = compare(old, new, key=key, changes=changes, old_name=names[0], new_name=names[1], fields=fields,
                      layout=lay.name if lay is not None else None, changes_layout="k12_changes", progress=True,
@@ -426,6 +373,8 @@ def _cmd_compare(args) -> int:
 def _cmd_report(args) -> int:
     from ..reporting.report import run_report
 
+    require_extra("reports")  # before anything is printed or read
+    _engine_extra(args.engine)
     params = {}
     for key, value in args.params or []:
         if key in params:
@@ -464,6 +413,7 @@ def _cmd_dashboard(args) -> int:
     from .catalog import Catalog
     from .dashboard import voila_command
 
+    require_extra("dashboard")  # before the data folder is read
     cat = Catalog(args.data, args.cache, photos=args.photos)
     print(f"整理数据目录 {cat.folder}（只读入新的或改动过的文件，缓存在 {cat.cache_dir}）……", flush=True)
     cat.refresh(progress=lambda text: print(f"  {text}", flush=True))
@@ -542,6 +492,14 @@ def _cmd_samples(args) -> int:
     out = write_samples(args.out, seed=args.seed)
     print(f"样例文件已写入 {out}；预置问题清单见 {Path(out) / 'planted.csv'}")
     return 0
+
+
+def _engine_extra(engine: str | None) -> None:
+    """A Spark engine named on the command line needs the spark extra: say so before anything is read."""
+    from ..engine.engines import SPARK_PREFIXES
+
+    if engine and (engine.lower() == "spark" or engine.startswith(SPARK_PREFIXES)):
+        require_extra("spark")
 
 
 def _engine_argument(p) -> None:

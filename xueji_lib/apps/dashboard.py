@@ -29,6 +29,8 @@ import pandas as pd
 
 from .catalog import Catalog, Pair, PAIR_ZH, load_dataset
 from ..core.errors import XuejiError
+from ..matching.pairs import run_pair
+from ..core.extras import require_extra
 from ..reporting.kernel import DASHBOARD_DIR
 
 MAX_HITS = 200
@@ -135,52 +137,18 @@ def catalog_html(cat: Catalog) -> str:
 # ---------------------------------------------------------------------------------------------- comparison data
 GROUP_FIELDS = {"reconcile": ("FY", "XSH", "YXMC", "ZYMC"), "compare": ("XXMC",), "handoff": ("XXMC",)}
 GROUP_ZH = {"reconcile": "院系/专业", "compare": "学校", "handoff": "学校"}
-SIDE_ZH = {"reconcile": ("录取数据", "注册上报"), "compare": ("旧名单", "新名单"), "handoff": ("毕业生", "新生")}
 QUIET = {"matched", "unchanged", "enrolled"}
 
 
-def result_sides(kind: str, result) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if kind == "reconcile":
-        return result.admission, result.registration
-    if kind == "handoff":
-        return result.graduates, result.intake
-    return result.old, result.new
-
-
-def status_zh(kind: str) -> dict:
-    from ..matching.compare import STATUS_ZH as C
-    from ..matching.reconcile import STATUS_ZH as R
-
-    return R if kind == "reconcile" else C
-
-
 def records_frame(kind: str, result, left: pd.DataFrame, right: pd.DataFrame, unmask: bool = False) -> pd.DataFrame:
-    """Every input record of both sides, one row each: 名单, 行号, 分组 (学校 or 院系), 姓名, 证件号 (masked),
-    结果, status, 说明, 变化字段 — what the comparison page counts, charts, filters and lists."""
-    from ..core.privacy import mask_series
+    """Every input record of both sides, one row each: the result's declared list 全部记录 (名单, 行号, 分组
+    (学校 or 院系), 姓名, 证件号 (masked), status, 结果, 说明, 变化字段) — what the comparison page counts, charts,
+    filters and lists. ``left``/``right``: the two inputs (the records the rows point to)."""
+    from dataclasses import replace
 
-    zh = status_zh(kind)
-    parts = []
-    for (frame, src), side in zip(((result_sides(kind, result)[0], left), (result_sides(kind, result)[1], right)),
-                                  SIDE_ZH[kind]):
-        idx = frame["row"].astype("int64").to_numpy() - 1
-        cols = {str(c).upper(): c for c in src.columns}
-        gcol = next((cols[c] for c in GROUP_FIELDS[kind] if c in cols), None)
-        group = (src[gcol].astype("str").iloc[idx].fillna("").str.strip().replace("", "（空）").to_numpy()
-                 if gcol is not None else ["（未填）"] * len(idx))
-        idcol = next((cols[c] for c in ("SFZH", "SFZJH", "ZJHM") if c in cols), None)
-        ids = src[idcol].astype("str").iloc[idx].reset_index(drop=True) if idcol else pd.Series([""] * len(idx), dtype="str")
-        ncol = cols.get("XM")
-        names = src[ncol].astype("str").iloc[idx].to_numpy() if ncol is not None else [""] * len(idx)
-        parts.append(pd.DataFrame({
-            "名单": side, "行号": idx + 1, "分组": group, "姓名": names,
-            "证件号": (ids if unmask else mask_series(ids, "id")).to_numpy(),
-            "status": frame["status"].astype("str").to_numpy(),
-            "结果": frame["status"].map(zh).astype("str").to_numpy(),
-            "说明": frame["reasons"].astype("str").fillna("").to_numpy(),
-            "变化字段": (frame["changed_fields"].astype("str").fillna("").to_numpy()
-                     if "changed_fields" in frame else [""] * len(idx))}))
-    return pd.concat(parts, ignore_index=True)
+    sides = {"reconcile": ("admission", "registration"), "handoff": ("graduates", "intake")}.get(kind, ("old", "new"))
+    res = replace(result, inputs={**result.inputs, sides[0]: left, sides[1]: right})
+    return res.list("全部记录").frame(unmask=unmask)
 
 
 def chart_figure(records: pd.DataFrame, kind: str):
@@ -214,19 +182,6 @@ def guess_kind(cat: Catalog, left: str, right: str) -> str:
     if a == "k12_student" and b == "k12_student" and "毕业" in left and "新生" in right:
         return "handoff"
     return "compare"
-
-
-def run_comparison(kind: str, left: pd.DataFrame, right: pd.DataFrame, extra: pd.DataFrame | None = None,
-                   names=("旧名单", "新名单"), year=None, category=None):
-    """The library's result for two frames: reconcile, compare or handoff (the same calls as the CLI)."""
-    from ..matching.compare import compare, handoff
-    from ..matching.reconcile import reconcile
-
-    if kind == "reconcile":
-        return reconcile(left, right, year=year, category=category, states=extra)
-    if kind == "handoff":
-        return handoff(left, right, graduates_name=names[0], intake_name=names[1])
-    return compare(left, right, changes=extra, old_name=names[0], new_name=names[1])
 
 
 def workbook_bytes(kind: str, result, left, right, extra=None, unmask: bool = False) -> tuple[str, bytes]:
@@ -479,7 +434,7 @@ class ComparePage:
         kind = self.kind.value
         try:
             left, right, extra, names, year, category = self._inputs()
-            self.result = run_comparison(kind, left, right, extra, names, year, category)
+            self.result = run_pair(kind, left, right, extra, names=names, year=year, category=category)
             self._frames = (left, right, extra)
         except XuejiError as exc:
             self.message.value = note_html(str(exc), error=True)
@@ -575,6 +530,7 @@ def voila_command(data, *, port: int = 8866, token: str, cache_dir=None, photos=
     audit log, uploads up to 100 MB."""
     import sys
 
+    require_extra("dashboard")
     data = Path(data).resolve()
     cache = Path(cache_dir).resolve() if cache_dir else data / ".xueji_cache"
     env = {**os.environ, "XUEJI_DATA_DIR": str(data), "XUEJI_CACHE_DIR": str(cache),

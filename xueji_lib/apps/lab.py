@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import XuejiError
+from ..core.extras import require_extra
 from ..reporting.kernel import KERNEL_DISPLAY_NAME, KERNEL_NAME, NOTEBOOK_DIR, ensure_kernelspec, kernelspec_ok
 
 __all__ = ["KERNEL_NAME", "KERNEL_DISPLAY_NAME", "NOTEBOOK_ROOT", "ensure_kernelspec", "kernelspec_ok",
@@ -74,6 +75,7 @@ def run_lab(port: int | None = None, token: str | None = None, root=None, open_b
     """Register the kernel when needed, print the address, then run JupyterLab (on POSIX the process
     becomes the server, so Ctrl+C and signals reach Jupyter directly). Returns Jupyter's exit code
     (Windows only; elsewhere it does not return)."""
+    require_extra("lab")
     root = Path(root) if root is not None else NOTEBOOK_ROOT
     if not root.is_dir():
         raise XuejiError(f"笔记本目录 {root} 不存在：请在 xueji 源代码目录中运行 make lab，或用 --root 指定笔记本所在的文件夹")

@@ -45,12 +45,13 @@ import pandas as pd
 from ..core.errors import XuejiError
 from ..core.normalize import STR, as_text, key_text
 from ..core.privacy import mask_id, mask_value, personal_kind, mask_series
+from ..core.ids import ID_NUMBER_FIELDS
+from ..core.result import ChartSpec, Column, OutputFiles, Result, ResultList, sides_frame, summary_sheet, words
+from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH
 
 __all__ = ["check_photos", "PhotoResult", "PhotoFolderNotFound", "PHOTO_RULES", "FINDING_COLUMNS"]
 
 FINDING_COLUMNS = ["row", "key", "field", "rule", "severity", "value", "message", "file"]
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
-SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 KB = 1024
 
 # code → (severity, short Chinese description). The full message of each finding is built in
@@ -106,7 +107,7 @@ class PhotoFolderNotFound(XuejiError, FileNotFoundError):
 # ------------------------------------------------------------------------------------------------ result
 
 @dataclass(frozen=True)
-class PhotoResult:
+class PhotoResult(Result):
     """What ``check_photos`` found.
 
     ``findings``: one row per (student or file, rule): row (the student's roster row, 1-based; NA for a
@@ -195,15 +196,84 @@ class PhotoResult:
             "rules": {r.rule: {"severity": r.severity, "count": int(r.count)} for r in self.by_rule.itertuples()},
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+    @property
+    def counts(self) -> dict:
+        return {"students": {"total": self.total_students, "matched": self.matched,
+                             "without_photo": self.students_without_photo,
+                             "with_problem": self.students_with_problem},
+                "files": {"total": self.total_files, "matched": self.files_matched,
+                          "duplicate": self.files_duplicate, "unmatched": self.files_unmatched}}
 
-    def __str__(self) -> str:
-        return self.summary()
+    @property
+    def conserved(self) -> bool:
+        c = self.counts
+        return all(v["total"] == sum(n for k, n in v.items() if k != "total") for v in c.values())
 
-    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.reporting.display)
-        from ..reporting.display import to_html
-        return to_html(self, chart=False)
+    # ------------------------------------------------------------------------------ what the result lists
+    def summary_frame(self) -> pd.DataFrame:
+        """名单 | 结果 | 数量: students and photo files, each ending in 合计, then the other counts."""
+        d = self.to_dict()
+        s, f = d["students"], d["files"]
+        zh = {"matched": "照片合格", "without_photo": "没有照片", "with_problem": "照片有问题",
+              "files_matched": "对应到学生", "duplicate": "同一学生的多余照片", "unmatched": "对应不到学生"}
+        files = {"files_matched": f["matched"], "duplicate": f["duplicate"], "unmatched": f["unmatched"],
+                 "total": f["total"]}
+        out = sides_frame([("学生", s, ("matched", "without_photo", "with_problem")),
+                           ("照片文件", files, ("files_matched", "duplicate", "unmatched"))], zh, "数量")
+        extra = [{"名单": "其他", "结果": "对应到学生但不可用的文件", "数量": int(f["unusable"])}]
+        if f["subfolders"]:
+            extra.append({"名单": "其他", "结果": "子文件夹（未检查）", "数量": int(f["subfolders"])})
+        return pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
+
+    def lists(self) -> list[ResultList]:
+        """问题明细 (one row per problem), 没有照片的学生 (the list to collect photos for), 对应不到学生的照片, and
+        the workbook's 学生 (every roster student) and 照片文件 (every file in the folder)."""
+        label = KEY_LABELS.get(self.key, self.key)
+        kind = personal_kind(self.key) or ("id" if self.key in ID_NUMBER_FIELDS else None)
+        key = Column("key", label, personal=kind)
+        sev = words(SEVERITY_ZH)
+        student = words({"matched": "照片合格", "missing": "没有照片", "problem": "照片有问题"})
+        file_status = words({"matched": "对应到学生", "duplicate": "同一学生的多余照片", "unmatched": "对应不到学生"})
+        f = self.files
+        file_cols = (Column("file", "照片文件"), Column("status", "结果", read=file_status), Column("row", "行号"),
+                     Column("usable", "可用", read=lambda s: s.map({True: "是", False: "否"}).astype("str")),
+                     Column("format", "格式"), Column("width", "宽（像素）"), Column("height", "高（像素）"),
+                     Column("bytes", "字节"))
+        return [
+            ResultList("问题明细", self.findings, (
+                Column("row", "行号"), key, Column("rule", "规则代码"), Column("severity", "级别", read=sev),
+                Column("file", "照片文件"), Column("message", "说明")), unit="处"),
+            ResultList("没有照片的学生", self.missing_list, (Column("row", "行号"), key)),
+            ResultList("对应不到学生的照片", f[f["status"] == "unmatched"],
+                       tuple(c for c in file_cols if c.source not in ("status", "row", "usable"))),
+            ResultList("学生", self.students, (Column("row", "行号"), key, Column("status", "结果", read=student),
+                                              Column("file", "照片文件")), shown=False),
+            ResultList("照片文件", f, file_cols, shown=False),
+        ]
+
+    def chart_spec(self) -> ChartSpec | None:
+        """Problems per rule, stacked by severity."""
+        br = self.by_rule
+        if br.empty:
+            return None
+        labels = [f"{PHOTO_RULES.get(r.rule, ('', r.rule))[1]}（{r.rule}）" for r in br.itertuples()]
+        series = {SEVERITY_ZH[s]: [int(r.count) if r.severity == s else 0 for r in br.itertuples()]
+                  for s in SEVERITY_ZH if (br["severity"] == s).any()}
+        return ChartSpec("照片核对发现的问题（按规则）", labels, series, horizontal=True, barmode="stack",
+                         category_title="规则", value_title="处数", legend="严重程度")
+
+    def save(self, folder) -> OutputFiles:
+        """照片核对.xlsx (汇总 and every declared list; IDs already masked by check_photos) and summary.json."""
+        from ..io.lists import write_json, write_lists_workbook
+
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        files = OutputFiles({"workbook": out / "照片核对.xlsx", "summary": out / "summary.json"})
+        lines = self.summary().splitlines()
+        summary = summary_sheet([("核对结果" if i == 0 else "", line) for i, line in enumerate(lines)])
+        write_lists_workbook(summary, self.lists(), {}, files["workbook"], unmask=False)
+        write_json(files["summary"], self.to_dict())
+        return files
 
 
 # ------------------------------------------------------------------------------------------------ masking

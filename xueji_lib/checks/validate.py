@@ -33,12 +33,12 @@ from ..io.loadinfo import load_report
 from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
 from ..core.privacy import mask_value
 from ..core.progress import Progress
-from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules
+from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, words
+from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, template_text
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
 
 FINDING_COLUMNS = ["row", "key", "field", "name", "rule", "severity", "value", "message"]
-ID_FIELDS = ("SFZH", "SFZJH", "ZJHM")
 SEX_FIELDS = ("XB", "XBDM")
 HMT_PREFIXES = {"81", "82", "83"}  # 港澳台居民居住证 810000/820000/830000
 CATEGORY_FORMS = {"10": {"普通全日制"}, "20": {"普通全日制", "非全日制"}, "50": {"函授", "业余", "脱产"},
@@ -56,7 +56,7 @@ ZSBH_TYPES = {"10": "1", "20": "1", "50": "5", "70": "7"}
 
 
 @dataclass(frozen=True)
-class ValidationResult:
+class ValidationResult(Result):
     """What ``validate`` found. ``findings`` has one row per (record, rule): row (1-based record position,
     NA for structure findings), key, field, name, rule, severity, value (masked where personal), message.
 
@@ -76,6 +76,15 @@ class ValidationResult:
     failed: np.ndarray  # bool per record: has at least one error (or the structure check failed)
     structure_ok: bool
     params: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict, repr=False, compare=False)  # {"data": the frame validated}
+
+    @property
+    def counts(self) -> dict:
+        return {"total": self.total, "passed": self.passed_count, "failed": self.failed_count}
+
+    @property
+    def conserved(self) -> bool:
+        return self.passed_count + self.failed_count == self.total
 
     @property
     def failed_count(self) -> int:
@@ -145,15 +154,93 @@ class ValidationResult:
                       for r in br.itertuples()},
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+    # ------------------------------------------------------------------------------ what the result lists
+    def summary_frame(self) -> pd.DataFrame:
+        """项目 | 说明 | 记录数 | 处数: per rule, per severity, then 通过校验 + 有误 = 合计."""
+        d = self.to_dict()
+        rules = load_rules()
+        rows = []
+        for code, r in d["rules"].items():
+            text = template_text(rules[code].message) if code in rules else ""
+            if code.startswith("STRUCT_"):
+                text += "（整个文件）"
+            rows.append({"项目": f"[{SEVERITY_ZH[r['severity']]}] {code}", "说明": text, "记录数": r["records"],
+                         "处数": r["findings"]})
+        f = self.findings
+        for sev, n in d["findings"].items():
+            records = f.loc[f["severity"] == sev, "row"].dropna().nunique()
+            rows.append({"项目": f"含{SEVERITY_ZH[sev]}的记录", "说明": "按严重程度（一条记录可能有几种问题）",
+                         "记录数": int(records), "处数": int(n)})
+        # findings on passing records, and on failing records plus those about the whole file (no row)
+        on_rows = f["row"].notna().to_numpy()
+        rows_idx = f.loc[on_rows, "row"].astype("int64").to_numpy() - 1
+        on_passed = int((~self.failed[rows_idx]).sum()) if len(rows_idx) else 0
+        all_findings = sum(d["findings"].values())
+        rows += [{"项目": "通过校验", "说明": "可以上传（可能有警告、提示）", "记录数": d["passed"], "处数": on_passed},
+                 {"项目": "有误", "说明": "有错误，不能上传", "记录数": d["failed"], "处数": all_findings - on_passed},
+                 {"项目": TOTAL, "说明": "", "记录数": d["total"], "处数": all_findings}]
+        out = pd.DataFrame(rows, columns=["项目", "说明", "记录数", "处数"])
+        return out.astype({"记录数": "int64", "处数": "int64"})
 
-    def __str__(self) -> str:
-        return self.summary()
+    def lists(self) -> list[ResultList]:
+        """按规则, 按字段 (workbook tables), 问题明细 (one row per finding), 数据有误记录 (failing records with
+        their JYJG text; also ``数据有误.dbf``) and 校验通过 (the upload file only)."""
+        rules = load_rules()
+        sev = words(SEVERITY_ZH)
+        f = self.findings
+        br, bf = self.by_rule, self.by_field
+        example = f.drop_duplicates("rule").set_index("rule")["message"] if len(f) else pd.Series(dtype=str)
+        by_rule = pd.DataFrame({
+            "rule": br["rule"].astype(str), "severity": br["severity"], "findings": br["findings"].astype(int),
+            "records": br["records"].astype(int),
+            "message": [template_text(rules[r].message) if r in rules else "" for r in br["rule"]],
+            "hint": [template_text(rules[r].hint) if r in rules else "" for r in br["rule"]],
+            "example": [example.get(r, "") for r in br["rule"]]})
+        by_field = pd.DataFrame({"field": bf["field"].astype(str), "name": bf["name"].astype(str),
+                                 "error": bf["error"].astype(int), "warning": bf["warning"].astype(int),
+                                 "info": bf["info"].astype(int)})
+        failed = np.flatnonzero(self.failed)
+        passed = np.flatnonzero(~self.failed)
+        reasons = self.reasons().reindex(failed).fillna("")
+        reasons = reasons.where(reasons.str.strip() != "", "未通过校验（原因见校验结果.xlsx）")
+        bad = pd.DataFrame({"row": failed + 1, "reason_text": reasons.to_numpy()})
+        data = self.inputs.get("data")
+        return [
+            ResultList("按规则", by_rule, (
+                Column("rule", "规则代码"), Column("severity", "级别", read=sev), Column("findings", "处数"),
+                Column("records", "涉及记录数"), Column("message", "规则说明"), Column("hint", "改正方法"),
+                Column("example", "示例")), shown=False),
+            ResultList("按字段", by_field, (
+                Column("field", "字段代码"), Column("name", "字段名称"), Column("error", "错误"),
+                Column("warning", "警告"), Column("info", "提示")), shown=False),
+            ResultList("问题明细", f, (
+                Column("row", "行号", kind="row"), Column("key", "关键字段"), Column("field", "字段代码"),
+                Column("name", "字段名称"), Column("rule", "规则代码"), Column("severity", "级别", read=sev),
+                Column("value", "值", personal="field:field"), Column("message", "说明")), unit="处"),
+            ResultList("数据有误记录", bad, (Column("row", "行号"), Column("reason_text", "校验结果", after=True)),
+                       records="data", source=data, upload=Upload("failed", "data", reasons="reason_text")),
+            ResultList("校验通过", pd.DataFrame({"row": passed + 1}), (Column("row", "行号"),), records="data",
+                       source=data, shown=False, in_workbook=False, upload=Upload("passed", "data")),
+        ]
 
-    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.reporting.display)
-        from ..reporting.display import to_html
-        return to_html(self, chart=False)
+    def chart_spec(self) -> ChartSpec | None:
+        """Findings per rule (the 15 most frequent), stacked by severity."""
+        br = self.by_rule
+        if br.empty:
+            return None
+        top = br.sort_values("findings", ascending=False, kind="stable").head(15)
+        labels = [f"{r.rule}（{SEVERITY_ZH[r.severity]}）" for r in top.itertuples()]
+        series = {SEVERITY_ZH[s]: [int(r.findings) if r.severity == s else 0 for r in top.itertuples()]
+                  for s in SEVERITY_ZH if (top["severity"] == s).any()}
+        more = f"，共 {len(br)} 条规则，显示处数最多的 15 条" if len(br) > 15 else ""
+        return ChartSpec(f"校验发现的问题（按规则{more}）", labels, series, horizontal=True, barmode="stack",
+                         category_title="规则", value_title="处数", legend="严重程度")
+
+    def save(self, folder, *, unmask: bool = False, layout_reason: str = "", others=()) -> OutputFiles:
+        """The lists to upload and to fix, the workbook and ``summary.json`` (``write_validation_outputs``)."""
+        from .validation_files import save_validation
+
+        return save_validation(self, folder, unmask=unmask, layout_reason=layout_reason, others=others)
 
 
 # ------------------------------------------------------------------------------------------------ engine
@@ -312,7 +399,8 @@ def validate(df: pd.DataFrame, layout=None, *, year: int | None = None, category
     if not structure_ok:
         failed[:] = True
     return ValidationResult(source=str(src), layout=lay, total=ck.n, findings=findings, failed=failed,
-                            structure_ok=structure_ok, params={k: v for k, v in ck.params.items() if v is not None})
+                            structure_ok=structure_ok, params={k: v for k, v in ck.params.items() if v is not None},
+                            inputs={"data": df})
 
 
 # ------------------------------------------------------------------------------------------------- rules
@@ -400,7 +488,7 @@ def _check_dates(ck: _Checker):
 
 
 def _id_field(ck: _Checker) -> str | None:
-    return next((c for c in ID_FIELDS if ck.has(c)), None)
+    return next((c for c in ids.ID_NUMBER_FIELDS if ck.has(c)), None)
 
 
 def _id_applies(ck: _Checker) -> np.ndarray:
@@ -568,8 +656,8 @@ def _check_category(ck: _Checker):
     cat = _record_categories(ck)
     if cat.isna().all():
         return
-    cat_word = cat.map({"10": "10（普通本专科）", "20": "20（研究生）", "50": "50（成人本专科）",
-                        "70": "70（网络教育）"}).fillna("")
+    labels = load_code_table("xllb").labels_by_code()
+    cat_word = cat.map({c: f"{c}（{label}）" for c, label in labels.items()}).fillna("")
     if ck.has("XXXS"):
         form = load_code_table("xxxs").to_label(ck.text("XXXS"))
         bad = np.zeros(ck.n, bool)
@@ -729,7 +817,7 @@ def _check_cross_file(ck: _Checker, others: Mapping[str, pd.DataFrame]):
         hits = pd.Series([""] * ck.n, dtype=object)
         for name, other in others.items():
             ocols = {str(c).upper(): c for c in other.columns}
-            ocode = fcode if fcode in ocols else next((c for c in ID_FIELDS if c in ocols), None) if fcode != "XJH" else None
+            ocode = fcode if fcode in ocols else next((c for c in ids.ID_NUMBER_FIELDS if c in ocols), None) if fcode != "XJH" else None
             if not ocode or ocode not in ocols:
                 continue
             theirs = other[ocols[ocode]].astype(STR).fillna("")

@@ -22,6 +22,10 @@ WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], np.int
 CHECK_TEXT = "10X98765432"  # the check character for S mod 11 = 0, 1, 2, …
 CHECK_CHARS = np.frombuffer(CHECK_TEXT.encode("ascii"), np.uint8)
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)
+# The fields that hold a person's ID number (身份证号 / 身份证件号) in the layouts: SFZH in the 学信网 files,
+# SFZJH in the K-12 rosters, ZJHM (证件号码) an older name the 学信网 layouts accept for SFZH. In this order
+# where a list has more than one and any will do; compare looks for SFZJH first (``compare.ID_FIELDS``).
+ID_NUMBER_FIELDS = ("SFZH", "SFZJH", "ZJHM")
 
 
 def fixed_width_bytes(values: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:

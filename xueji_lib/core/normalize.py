@@ -31,6 +31,18 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype(STR)
 
 
+def decode_codes(codes: np.ndarray, texts, mask: np.ndarray | None = None) -> pd.Series:
+    """Integer codes into ``texts`` as a pandas ``str`` column (``mask``: True = missing), decoded by Arrow
+    from a dictionary array — no Python object per row.
+
+    >>> decode_codes(np.array([1, 0, 1]), ["", "一致"], mask=np.array([False, True, False])).tolist()
+    ['一致', nan, '一致']
+    """
+    indices = pa.array(np.asarray(codes, dtype=np.int32), type=pa.int32(), mask=mask)
+    arr = pa.DictionaryArray.from_arrays(indices, pa.array(list(texts), type=pa.large_string()))
+    return pd.Series(arr.cast(pa.large_string()), dtype=STR)
+
+
 def written_text(values: pd.Series) -> pd.Series:
     """A column as the text its values were written as (pandas ``str``, positional index): dates and timestamps
     as YYYYMMDD, numbers as their text, missing as NaN. What comparisons read before normalising (the SQL

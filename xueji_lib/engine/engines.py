@@ -28,6 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..core.errors import XuejiError
+from ..core.extras import install_hint
 
 SPARK_PREFIXES = ("spark://", "local", "yarn", "k8s://", "mesos://", "sc://")
 
@@ -283,7 +284,7 @@ def spark_session(master: str | None = None, app_name: str = "xueji", conf: dict
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:
-        raise EngineError("没有安装 pyspark，无法使用 Spark：请运行 make setup") from exc
+        raise EngineError(f"没有安装 pyspark，无法使用 Spark：请先安装：{install_hint('spark')}") from exc
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
@@ -335,7 +336,8 @@ def connect(engine=None) -> Engine:
 
 
 def register_list(con: Engine, name: str, data, fields: dict) -> dict[str, str]:
-    """A list (a frame, or a folder converted by ``dbf_to_parquet``) as engine view ``name``: ``_row``
+    """A list (a frame, a folder converted by ``dbf_to_parquet``, or either as an ``io.source.ListSource``)
+    as engine view ``name``: ``_row``
     (read_dbf's 1-based row) and, under the names of ``fields`` ({name: the column names it may have, the
     first present wins; case does not matter}), the fields it has. Only those columns of a frame are handed
     to the engine; a folder's parts are read by the engine itself. Returns {field: its type in the engine}.
@@ -346,24 +348,24 @@ def register_list(con: Engine, name: str, data, fields: dict) -> dict[str, str]:
         {'KSH': 'varchar', 'XM': 'varchar'}
         >>> eng.close()
     """
-    folder = isinstance(data, (str, os.PathLike))
-    if folder:
-        from ..io.parquet import parquet_parts
+    from ..io.source import ListSource
 
-        con.register_parquet(f"{name}_raw", [str(f) for f in parquet_parts(data)])
+    src = ListSource.of(data)
+    if src.is_folder:
+        con.register_parquet(f"{name}_raw", [str(f) for f in src.parts])
         present = {str(c).upper(): c for c in con.columns(f"{name}_raw")}
     else:
-        present = {str(c).upper(): c for c in data.columns}
+        present = {str(c).upper(): c for c in src.columns}
     chosen = {}
     for f, names in fields.items():
         hit = next((present[str(n).upper()] for n in names if str(n).upper() in present), None)
         if hit is not None:
             chosen[f] = hit
-    if not folder:
+    if not src.is_folder:
         import numpy as np
 
-        con.register(f"{name}_raw", pd.DataFrame({"_row": np.arange(1, len(data) + 1, dtype=np.int64),
-                                                  **{f: data[c].reset_index(drop=True) for f, c in chosen.items()}}))
+        con.register(f"{name}_raw", pd.DataFrame({"_row": np.arange(1, src.count + 1, dtype=np.int64),
+                                                  **{f: src.column(c) for f, c in chosen.items()}}))
         chosen = {f: f for f in chosen}
     listed = "".join(f", {con.ident(c)} AS {con.ident(f)}" for f, c in chosen.items())
     con.view(name, f"SELECT _row{listed} FROM {name}_raw")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import struct
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,8 +34,9 @@ import pandas as pd
 import pyarrow as pa
 
 from ..core.errors import FileFormatError, MemoFileMissing, TruncatedFileError, WriteError
-from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, LoadWarning
-from ..core.privacy import mask_value, personal_kind
+from ..core.files import write_atomic
+from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, WarningTally
+from ..core.privacy import mask_value
 from ..core.progress import Progress
 
 __all__ = ["read_dbf", "write_dbf", "inspect_dbf", "DbfHeader"]
@@ -221,34 +221,6 @@ def _parse_dbase2(path, head, size) -> DbfHeader:
 
 # ------------------------------------------------------------------------------------------------ reading
 
-class _Warnings:
-    """Collects per-(code, field) counts and a few examples; examples of personal fields are masked."""
-
-    def __init__(self):
-        self._items: dict[tuple[str, str | None], list] = {}
-
-    def add(self, code: str, field: str | None, message: str, rows, values):
-        key = (code, field)
-        item = self._items.setdefault(key, [message, 0, []])
-        rows = list(rows)
-        item[1] += len(rows)
-        kind = personal_kind(field) if field else None
-        for r, v in zip(rows, values):
-            if len(item[2]) >= MAX_EXAMPLES:
-                break
-            item[2].append((int(r), field or "", mask_value(kind, v) if kind else str(v)))
-
-    def merge(self, other: "_Warnings"):
-        for key, (msg, count, ex) in other._items.items():
-            item = self._items.setdefault(key, [msg, 0, []])
-            item[1] += count
-            item[2].extend(ex[:MAX_EXAMPLES - len(item[2])])
-
-    def result(self) -> tuple[LoadWarning, ...]:
-        return tuple(LoadWarning(code, msg, field, count, tuple(ex))
-                     for (code, field), (msg, count, ex) in self._items.items())
-
-
 def read_dbf(path, encoding: str | None = None, *, columns=None, include_deleted: bool = False,
              progress=None, records=None) -> pd.DataFrame:
     """Read a DBF into a DataFrame; column names upper-case; deleted records left out.
@@ -269,7 +241,7 @@ def read_dbf(path, encoding: str | None = None, *, columns=None, include_deleted
     """
     path = Path(path)
     header = inspect_dbf(path)
-    warnings = _Warnings()
+    warnings = WarningTally()
     fields = list(header.fields)
     if columns is not None:
         wanted = [str(c).upper() for c in columns]
@@ -326,7 +298,7 @@ def read_dbf(path, encoding: str | None = None, *, columns=None, include_deleted
         rows = mm[base + b0 * rlen: base + b1 * rlen].reshape(b1 - b0, rlen)[keep_all[b0:b1]]
         # 1-based position among the live records (what the user sees as the row number)
         rownums = np.arange(kept_before[b0] + 1, kept_before[b0] + 1 + len(rows))
-        local = _Warnings()
+        local = WarningTally()
         cols = [_decode_column(f, rows[:, f.offset:f.offset + f.length], rownums, encoding, header, memo,
                                local, states[f.name]) for f in fields]
         return cols, local
@@ -989,28 +961,16 @@ def write_dbf(df: pd.DataFrame, path, layout, *, encoding: str = "gbk", deleted=
         item[16] = f.width
         item[17] = f.decimals if f.type in "NF" else 0
         desc += item
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(head)
-            fh.write(desc)
-            fh.write(b"\r")
-            fh.write(records.tobytes())
-            fh.write(b"\x1a")
-        _publish(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    def write(fh):
+        fh.write(head)
+        fh.write(desc)
+        fh.write(b"\r")
+        fh.write(records.tobytes())
+        fh.write(b"\x1a")
+
+    write_atomic(path, write)
     return path
-
-
-def _publish(tmp: str, path: Path) -> None:
-    """Give the temporary file the permissions a normal new file gets, then rename it into place."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
 
 
 def _problem(problems, rows, field, values, reason, kind=None):

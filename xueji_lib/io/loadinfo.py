@@ -12,6 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.privacy import mask_value, personal_kind
+from ..core.result import Column, Result, ResultList
+
 MAX_EXAMPLES = 10
 
 
@@ -54,8 +57,54 @@ class LoadWarning:
         return f"[{self.code}] {self.message}，共 {self.count} 处{more}"
 
 
+class WarningTally:
+    """What a reader collects while it reads, turned into ``LoadWarning`` entries at the end: per (code, place)
+    a message, a count and the first ``MAX_EXAMPLES`` examples. ``place`` is a field name (DBF), or a column
+    number while a sheet's columns have no names yet (``add_one``; the reader names and masks them at the end).
+    Used by ``read_dbf``, ``read_table`` and the Parquet conversion (which adds its parts' counts up)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, Any], list] = {}  # (code, place) → [message, count, examples]
+
+    def add(self, code: str, field: str | None, message: str, rows, values) -> None:
+        """Occurrences in ``field`` (None: the file as a whole) at ``rows`` with ``values``; examples are
+        (row, field, value), the values of personal fields masked."""
+        item = self.items.setdefault((code, field), [message, 0, []])
+        rows = list(rows)
+        item[1] += len(rows)
+        kind = personal_kind(field) if field else None
+        for r, v in zip(rows, values, strict=False):  # values: often only the first few
+            if len(item[2]) >= MAX_EXAMPLES:
+                break
+            item[2].append((int(r), field or "", mask_value(kind, v) if kind else str(v)))
+
+    def add_one(self, code: str, place, row: int, value) -> None:
+        """One occurrence; (row, value) kept as an example while there are fewer than ``MAX_EXAMPLES``."""
+        item = self.items.get((code, place))
+        if item is None:
+            item = self.items[(code, place)] = ["", 0, []]
+        item[1] += 1
+        if len(item[2]) < MAX_EXAMPLES:
+            item[2].append((row, value))
+
+    def add_counted(self, code: str, field: str | None, message: str, count: int, examples) -> None:
+        """``count`` occurrences at once, with their examples (the first ones kept)."""
+        item = self.items.setdefault((code, field), [message, 0, []])
+        item[1] += count
+        item[2].extend(examples[:MAX_EXAMPLES - len(item[2])])
+
+    def merge(self, other: WarningTally) -> None:
+        """Add ``other``'s counts and examples (a later stretch of the same file) to these."""
+        for (code, place), (message, count, examples) in other.items.items():
+            self.add_counted(code, place, message, count, examples)
+
+    def result(self) -> tuple[LoadWarning, ...]:
+        """The warnings, in the order their (code, field) first occurred."""
+        return tuple(LoadWarning(code, message, place, count, tuple(examples))
+                     for (code, place), (message, count, examples) in self.items.items())
+
 @dataclass(frozen=True)
-class LoadReport:
+class LoadReport(Result):
     """Metadata of one loaded file.
 
     >>> rep = xj.load_report(xj.read_table("data_samples/k12/学生名单_2026春.xlsx", "k12_student"))
@@ -113,12 +162,39 @@ class LoadReport:
                              "message": w.message})
         return pd.DataFrame(rows, columns=["code", "field", "count", "row", "value", "message"])
 
-    def __str__(self) -> str:
-        return self.summary()
+    # ------------------------------------------------------------------------------ what the report lists
+    @property
+    def counts(self) -> dict:
+        return {"total": self.records, "header_records": self.header_records, "deleted": self.deleted,
+                "warnings": sum(w.count for w in self.warnings)}
 
-    def _repr_html_(self) -> str:  # a notebook shows the summary and the warnings (xueji_lib.reporting.display)
-        from ..reporting.display import to_html
-        return to_html(self, chart=False)
+    @property
+    def params(self) -> dict:
+        return {"path": self.path, "format": self.format, "encoding": self.encoding}
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "format": self.format, "records": self.records, "encoding": self.encoding,
+                "header_records": self.header_records, "deleted": self.deleted,
+                "fields": [f.name for f in self.fields],
+                "warnings": [{"code": w.code, "field": w.field, "count": w.count, "message": w.message}
+                             for w in self.warnings]}
+
+    def summary_frame(self) -> pd.DataFrame:
+        """项目 | 数量: records read, the header's count and deleted records (DBF), fields, warnings."""
+        rows = [{"项目": "读入记录", "数量": self.records}]
+        if self.header_records is not None:
+            rows += [{"项目": "文件头记录数", "数量": self.header_records},
+                     {"项目": "已删除（未读入）", "数量": self.deleted}]
+        rows += [{"项目": "字段", "数量": len(self.fields)},
+                 {"项目": "读取提示（类）", "数量": len(self.warnings)},
+                 {"项目": "读取提示（处）", "数量": sum(w.count for w in self.warnings)}]
+        return pd.DataFrame(rows, columns=["项目", "数量"]).astype({"数量": "int64"})
+
+    def lists(self) -> list[ResultList]:
+        """读取提示: one row per example of every warning (the value masked by its field)."""
+        return [ResultList("读取提示", self.warnings_frame(), (
+            Column("code", "代码"), Column("field", "字段"), Column("count", "处数"), Column("row", "行号"),
+            Column("value", "值（例）", personal="field:field"), Column("message", "说明")))]
 
 
 def load_report(df: pd.DataFrame) -> LoadReport | None:

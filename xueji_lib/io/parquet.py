@@ -33,8 +33,6 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
-import tempfile
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -45,9 +43,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .dbf import _publish, inspect_dbf, read_dbf
+from .dbf import inspect_dbf, read_dbf
 from ..core.errors import XuejiError
-from .loadinfo import MAX_EXAMPLES, LoadWarning, load_report
+from ..core.files import atomic_path, write_atomic_text
+from .loadinfo import LoadWarning, WarningTally, load_report
 
 __all__ = ["dbf_to_parquet", "ParquetConversion", "ParquetConversionError", "ParquetCountError",
            "MANIFEST_NAME", "ROW_COLUMN", "read_parquet_folder", "read_parquet_rows",
@@ -318,15 +317,8 @@ def _convert_part(job: dict) -> dict:
     df.attrs.clear()
     df = _shape(df, job["dtypes"])
     table = pa.Table.from_pandas(df, schema=job["schema"], preserve_index=False)
-    fd, tmp = tempfile.mkstemp(prefix=f".{job['name']}.", suffix=".tmp", dir=out)
-    os.close(fd)
-    try:
+    with atomic_path(out / job["name"]) as tmp:  # .part-….tmp until written, then renamed into place
         pq.write_table(table, tmp, compression="zstd", coerce_timestamps="ms")
-        _publish(tmp, out / job["name"])  # the permissions of a normal new file, then the rename
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     return {"file": job["name"], "records": [job["start"], job["stop"]], "live": len(df), "deleted": rep.deleted,
             "size": (out / job["name"]).stat().st_size, "warnings": [_warning_dict(w) for w in rep.warnings]}
 
@@ -474,15 +466,7 @@ def _read_manifest(out: Path) -> dict | None:
 
 
 def _write_json(target: Path, data: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".json-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-        _publish(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomic_text(target, json.dumps(data, ensure_ascii=False, indent=1), suffix=".json-tmp")
 
 
 def _clear(out: Path) -> None:
@@ -498,11 +482,9 @@ def _warning_dict(w: LoadWarning) -> dict:
 
 def _merge_warnings(per_part: list[list[dict]]) -> tuple[LoadWarning, ...]:
     """The parts' warnings as one read of the whole file reports them: counts added, examples in row order."""
-    merged: dict[tuple, list] = {}
+    tally = WarningTally()
     for warnings in per_part:
         for w in warnings:
-            item = merged.setdefault((w["code"], w["field"]), [w["message"], 0, []])
-            item[1] += w["count"]
-            item[2].extend(tuple(e) for e in w["examples"][:MAX_EXAMPLES - len(item[2])])
-    return tuple(LoadWarning(code, msg, fld, count, tuple((int(r), f, v) for r, f, v in ex))
-                 for (code, fld), (msg, count, ex) in merged.items())
+            tally.add_counted(w["code"], w["field"], w["message"], w["count"],
+                              [(int(r), f, v) for r, f, v in w["examples"]])
+    return tally.result()

@@ -33,9 +33,7 @@ import datetime as _dt
 import html
 import io
 import math
-import os
 import re
-import uuid
 import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
@@ -50,8 +48,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.errors import FileFormatError, WriteError, XuejiError
+from ..core.files import atomic_path
 from ..schema.layouts import Layout, load_layout, normalize_header
-from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, LoadWarning
+from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, LoadWarning, WarningTally
 from ..core.privacy import mask_value, personal_kind
 from ..core.progress import Progress
 
@@ -71,21 +70,6 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 # ----------------------------------------------------------------------------------------- cell text
-
-class _Warnings:
-    """Per-(code, column) counts and the first examples (spreadsheet row, raw text)."""
-
-    def __init__(self):
-        self.items: dict[tuple[str, int], list] = {}
-
-    def add(self, code: str, col: int, row: int, value: str) -> None:
-        item = self.items.get((code, col))
-        if item is None:
-            item = self.items[(code, col)] = [0, []]
-        item[0] += 1
-        if len(item[1]) < MAX_EXAMPLES:
-            item[1].append((row, value))
-
 
 def _date_text(value, datefmt: str | None) -> str:
     """A datetime/date/time/timedelta as text: layout format, else YYYY-MM-DD[ HH:MM:SS]."""
@@ -587,7 +571,7 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
     codes = [matcher.code(t) for t in header_texts]
     datefmts = [layout.field(c).date if (layout is not None and c) else None for c in codes]
 
-    warnings = _Warnings()
+    warnings = WarningTally()
     data: list[list[str]] = []  # rows of text, turned into Arrow arrays every CHUNK_ROWS rows
     pieces: list[tuple[int, list]] = []
     source_rows: list[int] = []
@@ -596,7 +580,7 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
     trailing_blank = 0  # rows after the last record that hold only spaces
     last = header_row
     width = hwidth
-    wadd = warnings.add
+    wadd = warnings.add_one
     for row_no, cells in chain(raw[raw_index + 1:], rows):
         vals = [""] * width
         filled = False
@@ -687,7 +671,7 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
         final.append(name)
 
     # value warnings, named and masked
-    for (code, j), (count, examples) in warnings.items.items():
+    for (code, j), (_, count, examples) in warnings.items.items():
         name = final[j] if j < len(final) and final[j] else f"列{j + 1}"
         header = _clean_header(sources[j]) if j < len(sources) else ""
         label = header if (not header or header == name) else f"{header}（{name}）"
@@ -1150,9 +1134,9 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path, *, text_columns=None) 
 
     if not path.parent.is_dir():
         raise FileNotFoundError(f"无法写入 {path}：文件夹 {path.parent} 不存在")
-    tmp = path.with_name(f".~{path.stem}.{uuid.uuid4().hex[:8]}.xlsx")
     total_cells = sum(n * len(cols) for _, n, cols in plans)
-    try:
+    busy = f"无法写入 {path}：文件可能正被 Excel 或 WPS 打开，请关闭后重试"
+    with atomic_path(path, prefix=f".~{path.stem}.", suffix=".xlsx", busy_message=busy) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
                                             "strings_to_urls": False, "nan_inf_to_errors": False,
                                             "constant_memory": total_cells > _CONSTANT_MEMORY_CELLS})
@@ -1220,15 +1204,4 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path, *, text_columns=None) 
                         else:
                             ws.write_string(r, j, _value_text(v), text_fmt)
         wb.close()
-        try:
-            os.replace(tmp, path)
-        except PermissionError as exc:
-            raise PermissionError(f"无法写入 {path}：文件可能正被 Excel 或 WPS 打开，请关闭后重试") from exc
-    except BaseException:
-        if tmp.exists():
-            try:
-                tmp.unlink()
-            except OSError:
-                pass
-        raise
     return path

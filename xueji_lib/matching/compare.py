@@ -18,8 +18,8 @@ column; Python formats sentences only for the records that have something to say
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +30,18 @@ import pyarrow.compute as pc
 from ..schema.codes import load_code_table
 from ..core.errors import LayoutError
 from ..schema.layouts import Layout, load_layout
-from ..core.normalize import STR, date_text, key_text, written_text
-from ..core.privacy import mask_value, personal_kind, mask_series
+from ..core.ids import ID_NUMBER_FIELDS
+from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
+from ..core.privacy import MASKERS, mask_id, mask_phone, mask_series, mask_value, personal_kind
+from ..core.result import (TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, count_rows,
+                           every_record_list, sides_frame, summary_sheet, words)
+from ..io.lists import count_of, write_json, write_lists_workbook, write_results_csv
 from ..engine.engines import engine_for
+from ..io.source import ListSource
 from ..core.progress import Progress
 from ..checks.validate import normalized_ids
 
-__all__ = ["compare", "CompareResult", "handoff", "HandoffResult", "OLD_STATUSES", "NEW_STATUSES",
+__all__ = ["compare", "compared_fields", "field_codes", "CompareResult", "handoff", "HandoffResult", "OLD_STATUSES", "NEW_STATUSES",
            "CHANGE_STATUSES", "GRADUATE_STATUSES", "INTAKE_STATUSES"]
 
 OLD_STATUSES = ("unchanged", "changed", "moved", "removed", "duplicate_key", "missing_key")
@@ -50,19 +55,22 @@ STATUS_ZH = {"unchanged": "不变", "changed": "信息变化", "moved": "调动"
              "enrolled": "已升学", "not_enrolled": "未找到", "matched": "来自毕业生",
              "from_elsewhere": "来自其他地方"}
 
-ID_FIELDS = ("SFZJH", "SFZH", "ZJHM")
+# The ID-number fields, SFZJH (the K-12 rosters' name) first: a roster's SFZJH is the one read when it has more
+# than one, and ID_FIELDS[0] names the ID level of matching (matched_by, KEY_ZH).
+ID_FIELDS = ("SFZJH", *(f for f in ID_NUMBER_FIELDS if f != "SFZJH"))
 SCHOOL_FIELDS = ("XXBSM", "XXMC")
 CLASS_FIELDS = ("NJ", "BJ")
 CONTEXT = ("XXBSM", "XXMC", "NJ", "BJ", "XM")
-NSB = "XM+XB+CSRQ"                       # the fallback identity: 姓名 + 性别 (code) + 出生日期 (YYYYMMDD)
-KEY_ZH = {"XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号", "ZJHM": "证件号码", NSB: "姓名+性别+出生日期"}
+NAME_SEX_BIRTH = "XM+XB+CSRQ"            # the fallback identity: 姓名 + 性别 (code) + 出生日期 (YYYYMMDD)
+KEY_ZH = {"XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号", "ZJHM": "证件号码", NAME_SEX_BIRTH: "姓名+性别+出生日期"}
 # 学籍异动 types (labels of the xjyd_k12 table) that explain a record leaving, arriving, or changing class
 REMOVAL_TYPES = ("转出", "退学", "死亡", "毕业", "结业", "休学", "开除", "辍学")
 ADDITION_TYPES = ("转入", "复学", "招生", "导入")
 CLASS_TYPES = ("调班", "升级", "留级")
 # statuses while computing: small integer codes (0 = not decided yet), names only in the output
-_CODES = ("", "unchanged", "changed", "moved", "removed", "added", "duplicate_key", "missing_key")
-_C = {name: np.int8(i) for i, name in enumerate(_CODES)}
+_WORKING_STATUSES = ("", "unchanged", "changed", "moved", "removed", "added", "duplicate_key", "missing_key")
+_STATUS_CODE = {name: np.int8(i) for i, name in enumerate(_WORKING_STATUSES)}
+COMPARE_OUTPUT_NAMES = {"results": "results.csv", "summary": "summary.json", "workbook": "对比结果.xlsx"}
 RESULT_COLUMNS = ["side", "row", "key", "status", "explained", "change_type", "reasons", "counterpart_row",
                   "matched_by", "changed_fields", *CONTEXT]
 
@@ -70,7 +78,7 @@ RESULT_COLUMNS = ["side", "row", "key", "status", "explained", "change_type", "r
 # ------------------------------------------------------------------------------------------------ results
 
 @dataclass(frozen=True)
-class CompareResult:
+class CompareResult(Result):
     """What ``compare`` found. ``old`` and ``new`` have one row per input record (RESULT_COLUMNS): side,
     row (1-based position in that input), key (masked), status, explained (removed/added/moved records:
     True/False; else NA), change_type (the 异动类别 that explains it), reasons (Chinese, personal values
@@ -98,6 +106,10 @@ class CompareResult:
     new_name: str = "new"
     fields: tuple[str, ...] = ()
     matched_by_counts: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    # the lists compared ({"old", "new", "changes"}: frames or converted folders) and their layouts
+    # ({"layout", "changes_layout"}), so that the result can list their records and save its files
+    inputs: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def counts(self) -> dict:
@@ -218,19 +230,191 @@ class CompareResult:
         out["conserved"] = self.conserved
         return out
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+    # ------------------------------------------------------------------------------ what the result lists
+    def summary_frame(self) -> pd.DataFrame:
+        """名单 | 结果 | 记录数: each side's statuses (and the change list's) ending in 合计 = its record count."""
+        d = self.to_dict()
+        sides = [(_side_title("上期名单", self.old_name, "old"), d["old"], OLD_STATUSES),
+                 (_side_title("本期名单", self.new_name, "new"), d["new"], NEW_STATUSES)]
+        if "changes" in d:
+            sides.append(("异动名单", d["changes"], CHANGE_STATUSES))
+        return sides_frame(sides, STATUS_ZH)
 
-    def __str__(self) -> str:
-        return self.summary()
+    def school_frame(self) -> pd.DataFrame:
+        """按学校的变动: one row per school (学校标识码, 学校): 上期人数, 本期人数, 增减, 减少, 其中疑似流失, 新增,
+        其中来源不明, 调动, 信息变化, 重复; last row 合计 (上期/本期人数 = the record counts)."""
+        bs = self.by_school()
+        old, new = bs[bs["side"] == "old"], bs[bs["side"] == "new"]
+        keys = ["XXBSM", "XXMC"]
+        o, n = old.set_index(keys), new.set_index(keys)
+        idx = o.index.union(n.index)
+        o, n = o.reindex(idx, fill_value=0), n.reindex(idx, fill_value=0)
+        out = pd.DataFrame({"上期人数": o["total"], "本期人数": n["total"], "增减": n["total"] - o["total"],
+                            "减少": o["removed"], "其中疑似流失": o["unexplained"],
+                            "新增": n["added"], "其中来源不明": n["unexplained"],
+                            "调动": o["moved"], "信息变化": o["changed"], "重复": n["duplicate_key"]}).astype(int)
+        out.index = out.index.set_names(["学校标识码", "学校"])
+        out = out.reset_index()
+        total = out.drop(columns=["学校标识码", "学校"]).sum()
+        return pd.concat([out, pd.DataFrame([{"学校标识码": "", "学校": TOTAL, **total.to_dict()}])],
+                         ignore_index=True)
 
-    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.reporting.display)
-        from ..reporting.display import to_html
-        return to_html(self, chart=False)
+    def lists(self) -> list[ResultList]:
+        """疑似流失 (removed with no change record: the 控辍保学 follow-up list, by school, grade, class), 变动清单
+        (every record that is not 不变, for reading; the workbook splits it into 减少, 新增, 变化, 调动, 重复,
+        无法对应), 按学校 and, when a change list was given, 异动名单."""
+        lay = _load(self.inputs.get("layout", "k12_student"))
+        ot, nt = _title(self.old_name, "old"), _title(self.new_name, "new")
+        src = {"old": self.inputs.get("old"), "new": self.inputs.get("new")}
+        masker = sentence_masker(lay)
+        key_kind = "id" if self.key_used in ID_FIELDS else personal_kind(self.key_used)
+
+        def field_names(v):
+            if not isinstance(v, str):
+                return ""
+            return "、".join(_field_name(lay, x) for x in v.split(",") if x)
+
+        status = Column("status", "结果", read=words(STATUS_ZH))
+        explained = Column("explained", "有无异动记录",
+                           read=lambda s: s.map({True: "有", False: "没有"}).astype("str").fillna(""))
+        reasons = Column("reasons", "原因", kind="sentence")
+        other = Column("counterpart_row", "对应行号", kind="row")
+        how = Column("matched_by", "对应方式", read=lambda s: s.map(lambda k: KEY_ZH.get(k, k) if isinstance(k, str) else ""))
+        changed = Column("changed_fields", "变化的字段", read=lambda s: s.map(field_names))
+        ctype = Column("change_type", "异动类别")
+        place = (Column("XXBSM", "学校标识码", full=False), Column("XXMC", "学校", full=False),
+                 Column("NJ", "年级", read=grade_words, full=False), Column("BJ", "班级", full=False),
+                 Column("XM", "姓名", full=False),
+                 Column("key", KEY_ZH.get(self.key_used, self.key_used), personal=key_kind, full=False))
+        row = Column("row", "行号")
+        o, n = self.old, self.new
+
+        def by_place(f: pd.DataFrame) -> pd.DataFrame:
+            return f.sort_values(["XXBSM", "NJ", "BJ", "row"], na_position="last", kind="stable")
+
+        def both(status_name: str) -> pd.DataFrame:
+            return pd.concat([o[o["status"] == status_name], n[n["status"] == status_name]], ignore_index=True)
+
+        lost = o.iloc[self.unexplained_removals()["row"].to_numpy(dtype=np.int64) - 1]
+        every = (row, status, explained, ctype, reasons, other, how)
+        side = Column("side", "名单", read=lambda s: s.map({"old": ot, "new": nt}).astype("str"))
+
+        def kw(records="old", **extra):
+            return dict(records=records, source=src if records == "side" else src[records], mask_sentences=masker,
+                        **extra)
+
+        changed_rows = pd.concat([o[o["status"] != "unchanged"],  # moved/changed pairs once, from the old side
+                                  n[~n["status"].isin(["unchanged", "moved", "changed"])]], ignore_index=True)
+        term = Column("side", "名单", read=lambda s: s.map({"old": "上期", "new": "本期"}).astype("str"))
+        lists = [
+            ResultList("疑似流失", lost, (row, *place, reasons), **kw()),
+            ResultList("变动清单", changed_rows, (term, row, status, explained, ctype, *place[1:], changed, reasons),
+                       in_workbook=False, **kw("side")),
+            ResultList("按学校", self._school_sheet(ot, nt), tuple(
+                Column(c, c) for c in self._school_sheet(ot, nt).columns), shown=False),
+            ResultList("减少", by_place(o[o["status"] == "removed"]), (row, *place, explained, ctype, reasons), **kw(shown=False)),
+            ResultList("新增", by_place(n[n["status"] == "added"]), (row, *place, explained, ctype, reasons),
+                       **kw("new", shown=False)),
+            ResultList("变化", o[o["status"] == "changed"], (row, *place, status, reasons, other, how, changed), **kw(shown=False)),
+            ResultList("调动", o[o["status"] == "moved"],
+                       (row, *place, status, reasons, other, how, explained, ctype, changed), **kw(shown=False)),
+            ResultList("重复", both("duplicate_key"), (side, *every), **kw("side", shown=False)),
+            ResultList("无法对应", both("missing_key"), (side, *every), **kw("side", shown=False)),
+        ]
+        if self.changes is not None:
+            chg = self.changes
+            ch_src = self.inputs.get("changes")
+            if ch_src is not None and count_of(ch_src) != len(chg):
+                ch_src = None
+            lists.append(ResultList("异动名单", chg, (
+                row, Column("change_type", "异动类别（标准名称）"), Column("status", "结果", read=words(STATUS_ZH)),
+                Column("key", KEY_ZH.get(self.key_used, self.key_used), personal=key_kind, full=False), reasons,
+                Column("old_row", f"{ot}行号", kind="row"), Column("new_row", f"{nt}行号", kind="row"), how),
+                records="changes", source=ch_src, mask_sentences=masker))
+        lists.append(every_record_list([("old", "旧名单", o, src["old"]), ("new", "新名单", n, src["new"])], STATUS_ZH,
+                                       "XXMC"))
+        return lists
+
+    def _school_sheet(self, ot: str, nt: str) -> pd.DataFrame:
+        bs = self.by_school()
+        heads = {"side": "名单", "XXBSM": "学校标识码", "XXMC": "学校名称", "total": "合计",
+                 "unexplained": "其中没有异动记录的减少/新增"}
+        out = bs.rename(columns={c: heads.get(c, STATUS_ZH.get(c, c)) for c in bs.columns})
+        out["名单"] = bs["side"].map({"old": ot, "new": nt}).astype("str")
+        return out
+
+    def chart_spec(self) -> ChartSpec:
+        """Changes per school: 减少, 其中疑似流失, 新增, 调动."""
+        schools = self.school_frame().iloc[:-1]
+        return ChartSpec("各校学籍变动", schools["学校"].astype("str").tolist(),
+                         {c: schools[c].astype(int).tolist() for c in ("减少", "其中疑似流失", "新增", "调动")},
+                         category_title="学校", value_title="人数", legend="")
+
+    def save(self, folder, *, unmask: bool = False, sources: dict | None = None) -> OutputFiles:
+        """Write what ``xueji compare`` gives the bureau into ``folder``:
+
+        - ``results.csv`` — ``results()``: one row per record of both rosters (UTF-8 with BOM; the ``key`` column
+          and the reasons already masked by ``compare``);
+        - ``对比结果.xlsx`` — 汇总 (parameters, counts per side that add up) and every list of ``lists()``
+          (疑似流失 first: the 控辍保学 follow-up list, by school), the records' own columns after the declared
+          ones, personal columns masked unless ``unmask``;
+        - ``summary.json`` — ``to_dict()`` plus the inputs and output names.
+        """
+        o_src, n_src = self.inputs.get("old"), self.inputs.get("new")
+        n_old, n_new = count_of(o_src), count_of(n_src)
+        if len(self.old) != n_old or len(self.new) != n_new:
+            raise ValueError(f"对比结果有 {len(self.old)}、{len(self.new)} 条记录，传入的名单是 {n_old}、"
+                             f"{n_new} 条：请传入对比时用的同一组 DataFrame")
+        lay = _load(self.inputs.get("layout", "k12_student"))
+        ch_lay = _load(self.inputs.get("changes_layout", "k12_changes"))
+        sources = dict(sources or {})
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        files = OutputFiles({k: out / v for k, v in COMPARE_OUTPUT_NAMES.items()})
+        write_results_csv(self.results(), files["results"])
+        lists = self.lists()
+        write_lists_workbook(self._summary_sheet(files, unmask, sources, lay), lists,
+                             {"old": lay, "new": lay, "side": lay, "changes": ch_lay}, files["workbook"], unmask)
+        js = self.to_dict()
+        js["inputs"] = sources
+        js["outputs"] = {k: p.name for k, p in files.items()}
+        js["notes"] = []
+        write_json(files["summary"], js)
+        return files
+
+    def _summary_sheet(self, files, unmask: bool, sources: dict, lay) -> pd.DataFrame:
+        c = self.counts
+        ot, nt = _title(self.old_name, "old"), _title(self.new_name, "new")
+        rows: list[tuple[str, object]] = []
+        for key, title in (("old", "旧名单"), ("new", "新名单"), ("changes", "异动名单")):
+            if sources.get(key):
+                rows.append((title, sources[key]))
+            elif key == "changes":
+                rows.append((title, "未提供（减少和新增的学生无法用异动记录说明，全部列为没有异动记录）"))
+        rows.append(("对应字段", f"{KEY_ZH.get(self.key_used, self.key_used)}（{self.key_used}）；没有或对不上时依次按"
+                              "身份证件号、姓名+性别+出生日期对应"))
+        if self.fallback_matches:
+            rows.append(("按其他信息对应", f"{self.fallback_matches} 对：" + "，".join(
+                f"按{KEY_ZH.get(k, k)} {v}" for k, v in self.matched_by_counts.items() if k != self.key_used and v)))
+        rows.append(("比较的字段", "、".join(_field_name(lay, f) for f in self.fields) or "（无）"))
+        rows += count_rows("旧名单", c["old"] | {"total": len(self.old)}, OLD_STATUSES, STATUS_ZH)
+        rows += count_rows("新名单", c["new"] | {"total": len(self.new)}, NEW_STATUSES, STATUS_ZH)
+        if self.changes is not None:
+            rows += count_rows("异动名单", c["changes"] | {"total": len(self.changes)}, CHANGE_STATUSES, STATUS_ZH)
+        lost = len(self.unexplained_removals())
+        rows.append(("疑似流失", f"{lost} 人：{ot}中有、{nt}中没有，也没有转出、退学、休学等异动记录"
+                              "（见“疑似流失”工作表，按学校、年级、班级排列），请逐一核实去向"))
+        rows.append(("每条记录都有且只有一个结果", "是" if self.conserved else "否（请报告此问题）"))
+        rows.append(("个人信息", "本工作簿中记录的学籍号、身份证件号、电话、地址" + (
+            "未遮盖（按 --unmask 要求显示原值），请妥善保管" if unmask else "已遮盖（可用 --unmask 显示原值）")
+            + f"；“原因”列和 {files['results'].name} 中的学籍号、身份证件号始终遮盖"))
+        rows += [("输出文件", p.name) for p in files.values()]
+        rows += [("对比摘要" if i == 0 else "", line) for i, line in enumerate(self.summary().splitlines())]
+        return summary_sheet(rows)
 
 
 @dataclass(frozen=True)
-class HandoffResult:
+class HandoffResult(Result):
     """What ``handoff`` found. ``graduates``: one row per graduate: row, key (masked), status
     (``GRADUATE_STATUSES``), matched_by (XJH / SFZJH / XM+XB+CSRQ), counterpart_row (the intake row),
     school / school_code / grade / class (where the graduate enrolled), reasons, and the graduate's own
@@ -251,6 +435,8 @@ class HandoffResult:
     levels: tuple[str, ...] = ()
     graduates_name: str = "毕业生"
     intake_name: str = "新生"
+    params: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict, repr=False, compare=False)  # {"graduates", "intake", "layout"}
 
     @property
     def counts(self) -> dict:
@@ -312,15 +498,86 @@ class HandoffResult:
                                            self.not_enrolled().groupby("XXMC").size().items()},
                 "conserved": self.conserved}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+    # ------------------------------------------------------------------------------ what the result lists
+    def summary_frame(self) -> pd.DataFrame:
+        """名单 | 结果 | 记录数: graduates and intake, each ending in 合计 = its record count."""
+        d = self.to_dict()
+        return sides_frame([(_side_title("毕业生名单", self.graduates_name, "毕业生"), d["graduates"], GRADUATE_STATUSES),
+                            (_side_title("新生名单", self.intake_name, "新生"), d["intake"], INTAKE_STATUSES)],
+                           STATUS_ZH)
 
-    def __str__(self) -> str:
-        return self.summary()
+    def lists(self) -> list[ResultList]:
+        """未找到的毕业生 (by graduating school, grade, class) and 来自其他地方的新生."""
+        first = self.levels[0] if self.levels else "XJH"
+        lay = _load(self.inputs.get("layout", "k12_student"))
+        key = Column("key", KEY_ZH.get(first, first), personal="id" if first in ID_FIELDS else personal_kind(first))
+        place = (Column("XXBSM", "学校标识码"), Column("XXMC", "学校"), Column("NJ", "年级", read=grade_words),
+                 Column("BJ", "班级"), Column("XM", "姓名"))
+        reasons = Column("reasons", "原因", kind="sentence")
+        t = self.intake
+        masker = sentence_masker(lay)
+        return [
+            ResultList("未找到的毕业生", self.not_enrolled(), (
+                *place, key, Column("row", "毕业生行号"), Column("status", "结果", read=words(STATUS_ZH)), reasons),
+                records="graduates", source=self.inputs.get("graduates"), mask_sentences=masker),
+            ResultList("来自其他地方的新生", t[t["status"] == "from_elsewhere"], (
+                Column("row", "新生行号"), *place, key, reasons),
+                records="intake", source=self.inputs.get("intake"), mask_sentences=masker),
+            every_record_list([("graduates", "毕业生", self.graduates, self.inputs.get("graduates")),
+                               ("intake", "新生", self.intake, self.inputs.get("intake"))], STATUS_ZH, "XXMC"),
+        ]
 
-    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.reporting.display)
-        from ..reporting.display import to_html
-        return to_html(self, chart=False)
+    def chart_spec(self) -> ChartSpec | None:
+        """Graduates per graduating school and result, stacked."""
+        bs = self.by_school()
+        if bs.empty:
+            return None
+        return ChartSpec("毕业生升学情况（按毕业学校）", bs["XXMC"].astype("str").tolist(),
+                         {STATUS_ZH[s]: bs[s].astype(int).tolist() for s in GRADUATE_STATUSES}, barmode="stack",
+                         category_title="毕业学校", value_title="人数", legend="结果")
+
+
+def _side_title(title: str, name: str, default: str) -> str:
+    """上期名单 / 上期名单（2025秋）: a side's title, with the name given when there is one."""
+    return title if name in ("", default) else f"{title}（{name}）"
+
+
+def _field_name(lay: Layout | None, code: str) -> str:
+    """A field's Chinese name from the layout, else its code."""
+    if lay is not None:
+        try:
+            return lay.field(code).name
+        except KeyError:
+            pass
+    return code
+
+
+def grade_words(s: pd.Series) -> pd.Series:
+    """年级 codes (11, 21, 31 …) as words (一年级 …) by the nj code table; other values as they are."""
+    t = s.astype("str")
+    return load_code_table("nj").to_label(t).fillna(t).astype("str")
+
+
+_ID_TOKEN = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9])")
+_PHONE_TOKEN = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+
+
+def sentence_masker(lay: Layout | None):
+    """Masking for the sentences of a result computed with ``unmask=True``: ID-shaped numbers, mobile numbers,
+    and the values after a personal field's name (名称：旧值 → 新值). Idempotent on masked text."""
+    names = {lay.field(c).name: k for c, k in lay.personal_fields().items()} if lay is not None else {}
+    fields = [(re.compile(rf"({re.escape(n)})：(.+?) → (.+?)(?=（内容不同|[；;]|$)"), MASKERS[k])
+              for n, k in names.items() if k in MASKERS]
+
+    def one(text):
+        if not isinstance(text, str) or not text:
+            return text
+        for pattern, m in fields:
+            text = pattern.sub(lambda g: f"{g.group(1)}：{m(g.group(2))} → {m(g.group(3))}", text)
+        text = _ID_TOKEN.sub(lambda g: mask_id(g.group(0)), text)
+        return _PHONE_TOKEN.sub(lambda g: mask_phone(g.group(0)), text)
+
+    return lambda s: s.map(one).astype("str")
 
 
 def _is(values: pd.Series, value: bool) -> pd.Series:
@@ -346,29 +603,25 @@ def _title(name: str, side: str) -> str:
 # ------------------------------------------------------------------------------------------------ rosters
 
 class _Roster:
-    """One input frame, positional (0-based) throughout. Whole columns are only converted where that is
-    free (``col``) or needed for every record (the key); everything else is computed on the few positions
-    that need it (``at``, ``norm_at``, ``key_at``).
+    """One input list (an ``io.source.ListSource``), positional (0-based) throughout. Whole columns are only
+    converted where that is free (``col``) or needed for every record (the key); everything else is
+    computed on the few positions that need it (``at``, ``norm_at``, ``key_at``).
 
-    Given a folder converted by ``dbf_to_parquet`` instead of a frame, only what is used is read: a whole
-    column when every record needs it (the key, the context columns of the result), else the records at
-    the positions asked for (all their columns, kept for later calls); the compared fields of every pair
-    are read by the engine itself (``register``)."""
+    When the list is a folder converted by ``dbf_to_parquet``, only what is used is read: a whole column
+    when every record needs it (the key, the context columns of the result), else the records at the
+    positions asked for (all their columns, kept for later calls); the compared fields of every pair are
+    read by the engine itself (``register``)."""
 
-    def __init__(self, df, layout: Layout | None, name: str):
+    def __init__(self, src: ListSource, layout: Layout | None, name: str):
         self.layout = layout
         self.name = name
+        self.src = src
         self._col: dict[str, pd.Series] = {}
         self._key: dict[str, pd.Series] = {}
-        if isinstance(df, (str, os.PathLike)):  # a folder converted by dbf_to_parquet: nothing read yet
-            from ..io.parquet import parquet_shape
-
-            self.df, self.folder = None, Path(df)
-            self.n, names = parquet_shape(df)
+        self.n, names = src.count, src.columns    # a folder: from its Parquet footers, nothing else read yet
+        if src.is_folder:
             self._fetched = pd.DataFrame()                 # the records read so far, all their columns
             self._slot = np.full(self.n, -1, np.int64)     # position → row of _fetched (-1: not read)
-        else:
-            self.df, self.folder, self.n, names = df, None, len(df), list(df.columns)
         self.cols = {str(c).upper(): c for c in names}
 
     def has(self, code: str) -> bool:
@@ -380,30 +633,21 @@ class _Roster:
         if code not in self._col:
             if not self.has(code):
                 s = pd.Series(pd.array([None] * self.n, dtype=STR))
-            elif self.folder is not None:
-                import pyarrow.parquet as pq
-                from ..io.parquet import parquet_parts
-
-                name = self.cols[code]
-                s = written_text(pa.concat_tables([pq.read_table(f, columns=[name]) for f in parquet_parts(self.folder)])
-                          .column(name).to_pandas())
-            else:
-                s = written_text(self.df[self.cols[code]])
+            else:  # a folder: only this column is read
+                s = written_text(self.src.column(self.cols[code]))
             self._col[code] = s
         return self._col[code]
 
     def values(self, code: str, idx) -> pd.Series:
         """The column's values (as ``col``) at positions ``idx`` only."""
         idx = np.asarray(idx, np.int64)
-        if self.folder is None or code in self._col or not self.has(code):
+        if not self.src.is_folder or code in self._col or not self.has(code):
             return self.col(code).take(idx).reset_index(drop=True)
         if not len(idx):
             return pd.Series(pd.array([], dtype=STR))
         todo = np.unique(idx[self._slot[idx] < 0])
         if len(todo):
-            from ..io.parquet import read_parquet_rows
-
-            got = read_parquet_rows(self.folder, todo + 1)
+            got = self.src.rows(todo)
             self._slot[todo] = len(self._fetched) + np.arange(len(todo))
             self._fetched = pd.concat([self._fetched, got], ignore_index=True) if len(self._fetched) else got
         return written_text(self._fetched[self.cols[code]].take(self._slot[idx]))
@@ -418,14 +662,14 @@ class _Roster:
         are read by the engine itself and joined to the keys by row number."""
         names = [f"c{j}" for j in range(len(flds))]
         positions = pa.array(np.arange(self.n, dtype=np.int64))
-        if self.folder is None:
+        if not self.src.is_folder:
             con.register(name, pa.table({"i": positions, "k": _arrow(keys),
                                          **{c: _arrow(self.col(f)) for c, f in zip(names, flds)}}))
             return
         from ..engine import sqlnorm
         from ..engine.engines import register_list
 
-        types = register_list(con, f"{name}_in", self.folder, {f: (self.cols[f],) for f in flds})
+        types = register_list(con, f"{name}_in", self.src, {f: (self.cols[f],) for f in flds})
         con.register(f"{name}_k", pa.table({"i": positions, "k": _arrow(keys)}))
         listed = "".join(f", {sqlnorm.text('raw.' + con.ident(f), types[f])} AS {c}" for c, f in zip(names, flds))
         con.view(name, f"SELECT k.i, k.k{listed} FROM {name}_k AS k JOIN {name}_in AS raw ON raw._row = k.i + 1")
@@ -452,7 +696,7 @@ class _Roster:
         def part(c):
             return self.col(c) if idx is None else self.values(c, idx)
         n = self.n if idx is None else len(idx)
-        if code == NSB:
+        if code == NAME_SEX_BIRTH:
             if not all(self.has(c) for c in ("XM", "XB", "CSRQ")):
                 return pd.Series(pd.array([None] * n, dtype=STR))
             return _nsb(part("XM"), part("XB"), part("CSRQ"))
@@ -588,7 +832,7 @@ class _Match:
     how: np.ndarray                # per pair: 1-based index into ``levels`` of the key that matched it
     levels: list                   # [key, ID, 姓名+性别+出生日期]
     check: np.ndarray              # per pair: values may differ (False: equal as written in every field)
-    o_status: np.ndarray           # per record a ``_C`` code: 0 / duplicate_key / missing_key, before comparison
+    o_status: np.ndarray           # per record a ``_STATUS_CODE`` code: 0 / duplicate_key / missing_key, before comparison
     n_status: np.ndarray
     o_dup_kind: np.ndarray         # per record: 0 / 1 the key / 2 the fallback identity is duplicated
     n_dup_kind: np.ndarray
@@ -613,7 +857,7 @@ def _best_copy(single: _Roster, copies: _Roster, si: np.ndarray, ci: np.ndarray)
 
 def _match(con, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str]) -> _Match:
     ok, nk = o.key(key), n.key(key)
-    levels = [key, ID_FIELDS[0], NSB]
+    levels = [key, ID_FIELDS[0], NAME_SEX_BIRTH]
     o_status, n_status = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
     o_dup_kind, n_dup_kind = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
     o_link, n_link = np.full(o.n, -1, np.int64), np.full(n.n, -1, np.int64)
@@ -626,14 +870,14 @@ def _match(con, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str
     for name, r, k in (("o_v", o, ok), ("n_v", n, nk)):
         r.register(con, name, k, flds)
     o_dup, n_dup = _duplicated(con, "o_v"), _duplicated(con, "n_v")
-    o_status[o_dup], o_dup_kind[o_dup] = _C["duplicate_key"], 1
-    n_status[n_dup], n_dup_kind[n_dup] = _C["duplicate_key"], 1
+    o_status[o_dup], o_dup_kind[o_dup] = _STATUS_CODE["duplicate_key"], 1
+    n_status[n_dup], n_dup_kind[n_dup] = _STATUS_CODE["duplicate_key"], 1
     differ = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in names) or "FALSE"
     got = _fetch(con, f"SELECT o.i AS li, n.i AS ri, ({differ}) AS d FROM o_v o JOIN n_v n ON o.k = n.k")
     con.unregister("o_v")
     con.unregister("n_v")
     li, ri, d = got["li"].astype(np.int64), got["ri"].astype(np.int64), got["d"].astype(bool)
-    od, nd = o_status[li] == _C["duplicate_key"], n_status[ri] == _C["duplicate_key"]
+    od, nd = o_status[li] == _STATUS_CODE["duplicate_key"], n_status[ri] == _STATUS_CODE["duplicate_key"]
     plain = ~od & ~nd
     pairs_o, pairs_n, pairs_how, check = [li[plain]], [ri[plain]], [np.full(int(plain.sum()), 1, np.int8)], [d[plain]]
     # one side duplicated, the other single: the single record is compared with its most similar copy;
@@ -658,28 +902,28 @@ def _match(con, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str
     for side, r, keyless, status, kind in (("o", o, o_keyless, o_status, o_dup_kind),
                                            ("n", n, n_keyless, n_status, n_dup_kind)):
         idx = np.flatnonzero(keyless)
-        ident = r.key_at(NSB, idx)
+        ident = r.key_at(NAME_SEX_BIRTH, idx)
         if id_level:
             ident = ("ID:" + r.key_at(ID_FIELDS[0], idx)).fillna("NSB:" + ident)
         fid[side] = dict(zip(idx.tolist(), ident.tolist()))
-        status[idx[ident.isna().to_numpy()]] = _C["missing_key"]
+        status[idx[ident.isna().to_numpy()]] = _STATUS_CODE["missing_key"]
         ii, kk = _keyed(idx, ident)
         if len(ii):
             con.register("f_t", _table(ii, kk))
             dup = _duplicated(con, "f_t")
             con.unregister("f_t")
-            status[dup], kind[dup] = _C["duplicate_key"], 2
+            status[dup], kind[dup] = _STATUS_CODE["duplicate_key"], 2
 
     # 3. fallback levels over what is still free: the ID (when the key is not the ID), then 姓名+性别+出生日期
     # (only where at least one of the two has no key); a level matches only identities unique on both sides
-    for level in ([ID_FIELDS[0]] if id_level else []) + [NSB]:
+    for level in ([ID_FIELDS[0]] if id_level else []) + [NAME_SEX_BIRTH]:
         free_o = np.flatnonzero((o_status == 0) & ~matched_o)
         free_n = np.flatnonzero((n_status == 0) & ~matched_n)
         if not len(free_o) or not len(free_n):
             break
         io, ko = _keyed(free_o, o.key_at(level, free_o))
         in_, kn = _keyed(free_n, n.key_at(level, free_n))
-        if level == NSB:
+        if level == NAME_SEX_BIRTH:
             a, b = _join(con, io, ko, in_, kn, unique=True, lflag=o_keyless[io], rflag=n_keyless[in_])
         else:
             a, b = _join(con, io, ko, in_, kn, unique=True)
@@ -697,22 +941,74 @@ def _match(con, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str
 # ------------------------------------------------------------------------------------------------ compare
 
 def _resolve_key(o: _Roster, n: _Roster, key: str | None) -> str:
+    return _key_code(o.cols, n.cols, key)
+
+
+def _id_field(cols) -> str | None:
+    """The ID column of a list with these (upper-case) column names: the first of ``ID_FIELDS`` it has."""
+    return next((c for c in ID_FIELDS if c in cols), None)
+
+
+def _key_code(old_cols, new_cols, key: str | None) -> str:
+    """The field two lists with these (upper-case) column names are matched by: ``key`` checked, or by
+    default XJH when both have it, else their ID field."""
+    oid, nid = _id_field(old_cols), _id_field(new_cols)
     if key is None:
-        if o.has("XJH") and n.has("XJH"):
+        if "XJH" in old_cols and "XJH" in new_cols:
             return "XJH"
-        if o.id_field() and n.id_field():
-            return o.id_field() if o.id_field() == n.id_field() else ID_FIELDS[0]
+        if oid and nid:
+            return oid if oid == nid else ID_FIELDS[0]
         raise LayoutError("两份名单没有共同的学籍号（XJH）或身份证件号（SFZJH/SFZH）字段，无法对应；"
                           "请用 key= 指定用来对应的字段")
     key = str(key).upper()
     if key in ID_FIELDS:
-        if not (o.id_field() and n.id_field()):
-            raise LayoutError(f"按身份证件号对应，但{'旧' if not o.id_field() else '新'}名单没有身份证件号字段")
+        if not (oid and nid):
+            raise LayoutError(f"按身份证件号对应，但{'旧' if not oid else '新'}名单没有身份证件号字段")
         return key
-    for r, side in ((o, "旧"), (n, "新")):
-        if not r.has(key):
+    for cols, side in ((old_cols, "旧"), (new_cols, "新")):
+        if key not in cols:
             raise LayoutError(f"{side}名单没有字段 {key}，不能按它对应")
     return key
+
+
+def field_codes(values) -> list[str]:
+    """Field codes written by a person — "NJ,BJ" (a full-width ，too), or several such texts — upper-cased,
+    each once, in the order given. None → [].
+
+        >>> field_codes("nj，BJ"), field_codes(["NJ", "BJ,XM"]), field_codes(None)
+        (['NJ', 'BJ'], ['NJ', 'BJ', 'XM'], [])
+    """
+    if values is None:
+        return []
+    items = [values] if isinstance(values, str) else list(values)
+    return list(dict.fromkeys(f.strip().upper() for item in items
+                              for f in str(item).replace("，", ",").split(",") if f.strip()))
+
+
+def compared_fields(old_columns, new_columns, *, key: str | None = None, ignore=(),
+                    ignore_name: str = "ignore") -> list[str]:
+    """The fields ``compare`` compares two lists with these columns by: every column both have (codes,
+    upper-case, in the old list's order) except the key the records are matched by (``key``, or XJH when
+    both have it, else the ID field) — with an ID key, each side's ID column — and except ``ignore``
+    (field codes as ``field_codes`` reads them). The one rule behind ``compare``'s default, ``xueji
+    compare --ignore`` and the 学籍变动报告's ``ignore`` parameter: the key is never compared as a field
+    (a pair found by a fallback whose keys both exist but differ lists the key once, as the key that
+    changed). A code in ``ignore`` that is not in both lists raises ``LayoutError`` naming ``ignore_name``.
+
+        >>> compared_fields(["XJH", "XM", "NJ", "BJ"], ["XJH", "XM", "NJ", "BJ"], ignore="NJ")
+        ['XM', 'BJ']
+        >>> compared_fields(["XJH", "SFZJH", "XM"], ["XJH", "SFZJH", "XM"], key="SFZJH")
+        ['XJH', 'XM']
+    """
+    old_cols = list(dict.fromkeys(str(c).upper() for c in old_columns))
+    new_cols = {str(c).upper() for c in new_columns}
+    skip = set(field_codes(ignore))
+    unknown = sorted(skip - (set(old_cols) & new_cols))
+    if unknown:
+        raise LayoutError(f"{ignore_name} 中的字段 {'、'.join(unknown)} 不在两份名单中（请写字段代码，如 NJ）")
+    key = _key_code(old_cols, new_cols, key)
+    key_cols = {key} | ({_id_field(old_cols), _id_field(new_cols)} if key in ID_FIELDS else set())
+    return [c for c in old_cols if c in new_cols and c not in key_cols and c not in skip]
 
 
 def _load(layout) -> Layout | None:
@@ -743,24 +1039,27 @@ def compare(old, new, key: str | None = None, changes: pd.DataFrame | None = Non
         >>> res = compare(old, new, changes=ch, old_name="2025秋", new_name="2026春")   # doctest: +SKIP
         >>> res.counts["old"]["removed"], res.unexplained_removals()                   # doctest: +SKIP
     """
+    old, new = ListSource.of(old), ListSource.of(new)
+    changes = None if changes is None else ListSource.of(changes)
     with Progress(progress, "对比", steps=COMPARE_STEPS) as task:
-        return _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task,
-                        engine)
+        res = _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task,
+                       engine)
+    return replace(res, inputs={"old": old, "new": new, "changes": changes, "layout": layout,
+                                "changes_layout": changes_layout})
 
 
 COMPARE_STEPS = ("准备名单", "匹配", "比较字段", "判定状态", "核对异动并说明")
 
 
-def _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask,
-             task: Progress, engine=None) -> CompareResult:
+def _compare(old: ListSource, new: ListSource, key, changes: ListSource | None, old_name, new_name, fields, layout,
+             changes_layout, unmask, task: Progress, engine=None) -> CompareResult:
     task.step("准备名单")
     lay = _load(layout)
     o, n = _Roster(old, lay, old_name), _Roster(new, lay, new_name)
     key = _resolve_key(o, n, key)
     id_level = key not in ID_FIELDS and bool(o.id_field() and n.id_field())
-    key_cols = {key} | ({o.id_field(), n.id_field()} if key in ID_FIELDS else set())
     if fields is None:
-        flds = [c for c in o.cols if c in n.cols and c not in key_cols]
+        flds = compared_fields(o.cols, n.cols, key=key)
     else:
         flds = list(dict.fromkeys(str(f).upper() for f in fields))
         missing = [f for f in flds if not (o.has(f) and n.has(f))]
@@ -796,7 +1095,7 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
     school = diff[:, [col[f] for f in SCHOOL_FIELDS if f in col]].any(axis=1)
     klass = diff[:, [col[f] for f in CLASS_FIELDS if f in col]].any(axis=1)
     other = key_diff | diff[:, [j for f, j in col.items() if f not in SCHOOL_FIELDS + CLASS_FIELDS]].any(axis=1)
-    cand_status = np.where(school | klass, _C["moved"], np.where(other, _C["changed"], _C["unchanged"])).astype(np.int8)
+    cand_status = np.where(school | klass, _STATUS_CODE["moved"], np.where(other, _STATUS_CODE["changed"], _STATUS_CODE["unchanged"])).astype(np.int8)
 
     # -- one status per record
     task.step("判定状态")
@@ -804,15 +1103,15 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
     o_cp, n_cp = m.o_link.copy(), m.n_link.copy()
     o_how, n_how = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
     o_plain, n_plain = o_status[oi] == 0, n_status[ni] == 0
-    o_status[oi[o_plain]] = _C["unchanged"]
-    n_status[ni[n_plain]] = _C["unchanged"]
+    o_status[oi[o_plain]] = _STATUS_CODE["unchanged"]
+    n_status[ni[n_plain]] = _STATUS_CODE["unchanged"]
     for side_status, idx in ((o_status, co), (n_status, cn)):
-        plain = side_status[idx] == _C["unchanged"]
+        plain = side_status[idx] == _STATUS_CODE["unchanged"]
         side_status[idx[plain]] = cand_status[plain]
     o_cp[oi], n_cp[ni] = ni, oi
     o_how[oi], n_how[ni] = m.how, m.how
-    o_status[o_status == 0] = _C["removed"]
-    n_status[n_status == 0] = _C["added"]
+    o_status[o_status == 0] = _STATUS_CODE["removed"]
+    n_status[n_status == 0] = _STATUS_CODE["added"]
 
     o_fields, n_fields = np.full(o.n, None, object), np.full(n.n, None, object)
     differ = np.flatnonzero(diff.any(axis=1) | key_diff)
@@ -837,7 +1136,7 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
     for status, recs, expl, typ, reason, want, other_t, what in (
             (o_status, o_rec, o_expl, o_type, o_reason, REMOVAL_TYPES, nt, "removed"),
             (n_status, n_rec, n_expl, n_type, n_reason, ADDITION_TYPES, ot, "added")):
-        idx = np.flatnonzero(status == _C[what])
+        idx = np.flatnonzero(status == _STATUS_CODE[what])
         if ch is None:
             for i in idx:
                 reason[i] = (f"{other_t}中没有这名学生" if what == "removed" else f"{other_t}中原来没有这名学生") + \
@@ -862,14 +1161,14 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
                 reason[i] += "（异动名单中只有" + "；".join(c["text"] for c in rec) + "，不能解释这一变化）"
 
     # pairs that differ: one sentence for both sides; moves explained by 转出+转入 (or 调班 / 升级 / 留级)
-    rows = np.flatnonzero(cand_status != _C["unchanged"])
+    rows = np.flatnonzero(cand_status != _STATUS_CODE["unchanged"])
     texts = _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask)
     for p in rows.tolist():          # p: index among the candidate pairs
         a, b = int(co[p]), int(cn[p])
         text, expl, typ = texts[p], -1, None
         if fb[cand[p]]:
             text = _how_text(o, n, a, b, m.levels[m.how[cand[p]] - 1], key, unmask) + "；" + text
-        if cand_status[p] == _C["moved"] and ch is not None:
+        if cand_status[p] == _STATUS_CODE["moved"] and ch is not None:
             rec = list({c["row"]: c for c in o_rec.get(a, []) + n_rec.get(b, [])}.values())
             types = {c["type"] for c in rec}
             if school[p]:
@@ -895,24 +1194,24 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
             if status[i] == cand_status[p]:
                 reason[i], ex[i], ty[i] = text, expl, typ
     # pairs found by a fallback and otherwise unchanged still say how they were found
-    for p in np.flatnonzero(fb[cand] & (cand_status == _C["unchanged"])).tolist():
+    for p in np.flatnonzero(fb[cand] & (cand_status == _STATUS_CODE["unchanged"])).tolist():
         a, b = int(co[p]), int(cn[p])
         text = _how_text(o, n, a, b, m.levels[m.how[cand[p]] - 1], key, unmask) + "，信息无变化"
         for i, status, reason in ((a, o_status, o_reason), (b, n_status, n_reason)):
-            if status[i] == _C["unchanged"]:
+            if status[i] == _STATUS_CODE["unchanged"]:
                 reason[i] = text
 
     _dup_reasons(o, n, m, key, o_status, n_status, o_reason, n_reason, o_cp, n_cp, o_rec, n_rec, unmask)
     for status, reason in ((o_status, o_reason), (n_status, n_reason)):
-        reason[status == _C["missing_key"]] = (f"没有{KEY_ZH.get(key, key)}，身份证件号、姓名、性别、出生日期也不全，"
+        reason[status == _STATUS_CODE["missing_key"]] = (f"没有{KEY_ZH.get(key, key)}，身份证件号、姓名、性别、出生日期也不全，"
                                            "无法与另一份名单对应：请补全后再比对")
 
     # change records about students whose record shows no such difference: say so where they are
     if ch is not None:
         for recs, status, reason in ((o_rec, o_status, o_reason), (n_rec, n_status, n_reason)):
             for i, rec in recs.items():
-                if status[i] in (_C["unchanged"], _C["changed"]) or (
-                        status[i] == _C["moved"] and not any(c["row"] in explained_changes for c in rec)):
+                if status[i] in (_STATUS_CODE["unchanged"], _STATUS_CODE["changed"]) or (
+                        status[i] == _STATUS_CODE["moved"] and not any(c["row"] in explained_changes for c in rec)):
                     note = "异动名单" + "；".join(c["text"] for c in rec) + "，但两份名单中都有这名学生：请核实"
                     reason[i] = f"{reason[i]}；{note}" if reason[i] else note
 
@@ -983,7 +1282,7 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
     for r, other, status, reason, cp, recs, dkind, fid, side in (
             (o, n, o_status, o_reason, o_cp, o_rec, m.o_dup_kind, m.fid_o, "old"),
             (n, o, n_status, n_reason, n_cp, n_rec, m.n_dup_kind, m.fid_n, "new")):
-        idx = np.flatnonzero(status == _C["duplicate_key"])
+        idx = np.flatnonzero(status == _STATUS_CODE["duplicate_key"])
         if not len(idx):
             continue
         title = _title(r.name, side)
@@ -1035,15 +1334,15 @@ def _frame(side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, 
            unmask) -> pd.DataFrame:
     kind = "id" if key in ID_FIELDS else r.personal(key)
     out = pd.DataFrame({
-        "side": _coded(np.ones(r.n, np.int8), ["", side]),
+        "side": _categorical_text(np.ones(r.n, np.int8), ["", side]),
         "row": np.arange(1, r.n + 1, dtype=np.int64),
         "key": _mask_keys(r.key(key), kind, unmask),
-        "status": _coded(status, _CODES),
+        "status": _categorical_text(status, _WORKING_STATUSES),
         "explained": pd.arrays.BooleanArray(expl == 1, expl < 0),
         "change_type": _sparse(typ, None),
         "reasons": _sparse(reason, ""),
         "counterpart_row": pd.arrays.IntegerArray(np.where(cp >= 0, cp + 1, 0), cp < 0),
-        "matched_by": _coded(how, ["", *levels]),
+        "matched_by": _categorical_text(how, ["", *levels]),
         "changed_fields": _sparse(fields, ""),
     })
     for c in CONTEXT:
@@ -1051,7 +1350,7 @@ def _frame(side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, 
     return out[RESULT_COLUMNS]
 
 
-def _coded(values: np.ndarray, categories) -> pd.Series:
+def _categorical_text(values: np.ndarray, categories) -> pd.Series:
     """A numpy array holding a few known values ("" = missing) — or their integer codes into
     ``categories``, code 0 = missing — as a pandas ``str`` column, through an Arrow dictionary array
     (no Python object per row)."""
@@ -1067,8 +1366,7 @@ def _coded(values: np.ndarray, categories) -> pd.Series:
         for c in np.unique(values[unknown]).tolist():    # never expected; kept visible rather than lost
             categories.append(c)
             codes[values == c] = len(categories) - 1
-    arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(categories, pa.large_string()))
-    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=STR))
+    return decode_codes(codes, categories, mask=codes < 0)
 
 
 def _sparse(values: np.ndarray, fill: str | None) -> pd.Series:
@@ -1077,14 +1375,12 @@ def _sparse(values: np.ndarray, fill: str | None) -> pd.Series:
     nz = np.flatnonzero(~pd.isna(values))
     codes = np.zeros(len(values), np.int32)
     codes[nz] = np.arange(1, len(nz) + 1, dtype=np.int32)
-    dictionary = pa.array([fill or ""] + [str(v) for v in values[nz]], pa.large_string())
-    arr = pa.DictionaryArray.from_arrays(pa.array(codes, mask=(codes == 0) if fill is None else None), dictionary)
-    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype=STR))
+    return decode_codes(codes, [fill or ""] + [str(v) for v in values[nz]], mask=(codes == 0) if fill is None else None)
 
 
 # ------------------------------------------------------------------------------------------- change list
 
-def _changes(con, o: _Roster, n: _Roster, key: str, changes: pd.DataFrame, changes_layout) -> dict:
+def _changes(con, o: _Roster, n: _Roster, key: str, changes: ListSource, changes_layout) -> dict:
     """Match each change record to the students it is about (every record of either roster with that
     identity): by the key, else the ID, else 姓名+性别+出生日期. Returns per roster record the change
     records about it (row, type, sentence), and per change record the roster records it matched."""
@@ -1094,8 +1390,8 @@ def _changes(con, o: _Roster, n: _Roster, key: str, changes: pd.DataFrame, chang
     every = np.arange(c.n)
     raw_type = c.at("YDLB", every)
     ctype = load_code_table("xjyd_k12").to_label(raw_type).fillna(raw_type)
-    levels = [lv for lv in dict.fromkeys([key, ID_FIELDS[0], NSB])
-              if lv == NSB or (c.id_field() is not None if lv in ID_FIELDS else c.has(lv))]
+    levels = [lv for lv in dict.fromkeys([key, ID_FIELDS[0], NAME_SEX_BIRTH])
+              if lv == NAME_SEX_BIRTH or (c.id_field() is not None if lv in ID_FIELDS else c.has(lv))]
     found_c, found_side, found_i, found_how = [], [], [], []
     free = np.ones(c.n, bool)
     for level in levels:
@@ -1149,8 +1445,8 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
         where, dup = [], False
         for rows_, title, st in ((old_row, ot, o_status), (new_row, nt, n_status)):
             if rows_[i] >= 0:
-                where.append(f"{title}第 {rows_[i] + 1} 行（{STATUS_ZH[_CODES[st[rows_[i]]]]}）")
-                dup |= st[rows_[i]] == _C["duplicate_key"]
+                where.append(f"{title}第 {rows_[i] + 1} 行（{STATUS_ZH[_WORKING_STATUSES[st[rows_[i]]]]}）")
+                dup |= st[rows_[i]] == _STATUS_CODE["duplicate_key"]
         found = f"按{KEY_ZH.get(str(how[i]), str(how[i]))}对应到" + "，".join(where)
         if status[i] == "explains":
             reasons.append(f"{found}，说明了这一变化")
@@ -1165,10 +1461,10 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
         "row": np.arange(1, c.n + 1, dtype=np.int64),
         "key": _mask_keys(c.key(key), kind, unmask),
         "change_type": ch["types"].astype(STR),
-        "status": _coded(status, CHANGE_STATUSES),
+        "status": _categorical_text(status, CHANGE_STATUSES),
         "old_row": pd.arrays.IntegerArray(np.where(old_row >= 0, old_row + 1, 0), old_row < 0),
         "new_row": pd.arrays.IntegerArray(np.where(new_row >= 0, new_row + 1, 0), new_row < 0),
-        "matched_by": _coded(how, list(dict.fromkeys([key, ID_FIELDS[0], NSB]))),
+        "matched_by": _categorical_text(how, list(dict.fromkeys([key, ID_FIELDS[0], NAME_SEX_BIRTH]))),
         "reasons": pd.Series(pd.array(reasons, dtype=STR)),
         "XXMC": c.col("XXMC"),
         "XM": c.col("XM"),
@@ -1192,6 +1488,7 @@ def handoff(graduates, intake, key: str | None = None, *,
         >>> res = handoff(grads, intake)                   # doctest: +SKIP
         >>> res.not_enrolled()                             # doctest: +SKIP
     """
+    graduates, intake = ListSource.of(graduates), ListSource.of(intake)
     lay = _load(layout)
     g, t = _Roster(graduates, lay, graduates_name), _Roster(intake, lay, intake_name)
     chain = []
@@ -1200,7 +1497,7 @@ def handoff(graduates, intake, key: str | None = None, *,
     if g.id_field() and t.id_field():
         chain.append(ID_FIELDS[0])
     if all(g.has(c) and t.has(c) for c in ("XM", "XB", "CSRQ")):
-        chain.append(NSB)
+        chain.append(NAME_SEX_BIRTH)
     if key is not None:
         k = str(key).upper()
         k = ID_FIELDS[0] if k in ID_FIELDS else k
@@ -1222,7 +1519,7 @@ def handoff(graduates, intake, key: str | None = None, *,
                 break
             gi, gk = _keyed(free_g, g.key_at(level, free_g))
             ti, tk = _keyed(free_t, t.key_at(level, free_t))
-            if level == NSB:     # not an identifier: only where it is unique on both sides
+            if level == NAME_SEX_BIRTH:     # not an identifier: only where it is unique on both sides
                 a, b = _join(con, gi, gk, ti, tk, unique=True)
                 x, y = _join(con, gi, gk, ti, tk, unique=False)
                 found = set(a.tolist())
@@ -1283,8 +1580,8 @@ def handoff(graduates, intake, key: str | None = None, *,
     gframe = pd.DataFrame({
         "row": np.arange(1, g.n + 1, dtype=np.int64),
         "key": _mask_keys(g.key(chain[0]), kind, unmask),
-        "status": _coded(g_status, GRADUATE_STATUSES),
-        "matched_by": _coded(g_how, chain),
+        "status": _categorical_text(g_status, GRADUATE_STATUSES),
+        "matched_by": _categorical_text(g_how, chain),
         "counterpart_row": pd.arrays.IntegerArray(np.where(g_hit >= 0, g_hit + 1, 0), g_hit < 0),
         **dest_cols,
         "reasons": _sparse(g_reason, ""),
@@ -1294,12 +1591,13 @@ def handoff(graduates, intake, key: str | None = None, *,
     tframe = pd.DataFrame({
         "row": np.arange(1, t.n + 1, dtype=np.int64),
         "key": _mask_keys(t.key(chain[0]), kind, unmask),
-        "status": _coded(t_status, INTAKE_STATUSES),
-        "matched_by": _coded(t_how, chain),
+        "status": _categorical_text(t_status, INTAKE_STATUSES),
+        "matched_by": _categorical_text(t_how, chain),
         "counterpart_row": pd.arrays.IntegerArray(np.where(t_hit >= 0, t_hit + 1, 0), t_hit < 0),
         "reasons": _sparse(t_reason, ""),
     })
     for c in CONTEXT:
         tframe[c] = t.col(c)
     return HandoffResult(graduates=gframe, intake=tframe, levels=tuple(chain), graduates_name=graduates_name,
-                         intake_name=intake_name)
+                         intake_name=intake_name,
+                         inputs={"graduates": graduates, "intake": intake, "layout": layout})

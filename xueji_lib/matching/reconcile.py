@@ -19,9 +19,9 @@ Python.
 from __future__ import annotations
 
 import json
-import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -30,9 +30,13 @@ import pyarrow as pa
 from ..engine import sqlnorm
 from ..schema.codes import load_code_table
 from ..engine.engines import Engine, engine_for, register_list
-from ..core.normalize import STR, date_text, key_text, written_text
+from ..io.source import ListSource
+from ..core.ids import ID_NUMBER_FIELDS
+from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
 from ..core.progress import Progress
 from ..checks.validate import normalized_ids
+from ..core.result import (ChartSpec, Column, OutputFiles, Result, ResultList, Upload, count_rows,
+                           every_record_list, reason_texts, sides_frame, summary_sheet, words)
 
 __all__ = ["reconcile", "ReconcileResult", "REGISTRATION_STATUSES", "ADMISSION_STATUSES"]
 
@@ -40,16 +44,20 @@ REGISTRATION_STATUSES = ("matched", "key_mismatch", "not_admitted", "duplicate_k
 ADMISSION_STATUSES = ("matched", "key_mismatch", "not_registered")
 STATUS_ZH = {"matched": "一致", "key_mismatch": "关键字段不一致", "not_admitted": "录取数据中没有",
              "duplicate_key": "考生号重复", "missing_key": "缺考生号", "not_registered": "未注册"}
-STATES = ("报到入学", "保留入学资格", "放弃入学资格", "取消入学资格")
-CATEGORY_ZH = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
+STATES = ("报到入学", "保留入学资格", "放弃入学资格", "取消入学资格")  # the platform's new-student states, in this order
+UNKNOWN_STATE = "状态未知"
 ALL_STATUSES = ("", "matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key", "not_registered")
-S = {name: code for code, name in enumerate(ALL_STATUSES)}  # status → int8 code used while judging
-HOW = ("", "考生号", "身份证号", "姓名+出生日期", "考生号相近")
+STATUS_CODE = {name: code for code, name in enumerate(ALL_STATUSES)}  # status → int8 code used while judging
+# how a pair was found (match_by); the position is the code used while judging
+MATCH_BY = ("", "考生号", "身份证号", "姓名+出生日期", "考生号相近")
+RECONCILE_OUTPUT_NAMES = {  # key → file name, in the order the files are listed
+    "results": "results.csv", "summary": "summary.json", "qualification_errors": "资格有误.dbf",
+    "not_registered": "未注册.dbf", "workbook": "核对结果.xlsx"}
 RESULT_COLUMNS = ["side", "row", "KSH", "XM", "status", "state", "reasons", "action", "counterpart_row", "match_by"]
 
 
 @dataclass(frozen=True)
-class ReconcileResult:
+class ReconcileResult(Result):
     """One row per input record on each side (``registration``, ``admission``): row (1-based record
     position), KSH, XM, status, state (admission side: the new-student state when known), reasons (Chinese),
     action (what to do), counterpart_row (the other side's row), match_by (考生号 / 身份证号 / …).
@@ -65,6 +73,9 @@ class ReconcileResult:
     registration: pd.DataFrame
     admission: pd.DataFrame
     params: dict = field(default_factory=dict)
+    # the lists compared ({"admission": …, "registration": …, "states": …}: frames or converted folders), so
+    # that the result can list their records and save its files
+    inputs: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def counts(self) -> dict:
@@ -105,22 +116,138 @@ class ReconcileResult:
         by_state = c["admission"]["not_registered_by_state"]
         if by_state:
             lines.append("未注册按新生状态：" + "，".join(
-                f"{'状态未知' if k == 'none' else k} {v}" for k, v in by_state.items()))
+                f"{UNKNOWN_STATE if k == 'none' else k} {v}" for k, v in by_state.items()))
         lines.append("每条记录都有且只有一个结果：" + ("是" if self.conserved else "否（请报告此问题）"))
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         return {"params": self.params, **self.counts, "conserved": self.conserved}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+    # ------------------------------------------------------------------------------ what the result lists
+    def summary_frame(self) -> pd.DataFrame:
+        """名单 | 结果 | 记录数: each side's statuses ending in 合计 = its record count."""
+        c = self.counts
+        return sides_frame([("注册上报", c["registration"], REGISTRATION_STATUSES),
+                            ("录取数据", c["admission"], ADMISSION_STATUSES)], STATUS_ZH)
 
-    def __str__(self) -> str:
-        return self.summary()
+    def lists(self) -> list[ResultList]:
+        """资格有误 (the registration records the platform would reject; also ``资格有误.dbf``), 未注册 (admitted,
+        not registered, by new-student state; also ``未注册.dbf``) and 录取数据不一致 (workbook only)."""
+        status = words(STATUS_ZH)
+        q = self.qualification_errors()
+        q = q.assign(reason_text=reason_texts(q, STATUS_ZH).to_numpy())
+        nr = self.not_registered()
+        nr = nr.assign(reason_text=reason_texts(nr, STATUS_ZH).to_numpy(),
+                       state_text=nr["state"].fillna(UNKNOWN_STATE).to_numpy())
+        order = {s: i for i, s in enumerate((*STATES, UNKNOWN_STATE))}
+        rank = nr["state_text"].map(order).fillna(len(STATES)).to_numpy()
+        nr_sorted = nr.iloc[np.lexsort((nr["row"].to_numpy(), rank))]
+        km = self.admission[self.admission["status"] == "key_mismatch"]
+        place = (Column("KSH", "考生号", full=False), Column("XM", "姓名", full=False))
+        return [
+            ResultList("资格有误", q, (
+                Column("row", "行号"), *place, Column("status", "结果", read=status),
+                Column("status", "结果代码", brief=False), Column("reason_text", "原因"), Column("action", "建议处理"),
+                Column("counterpart_row", "对应录取数据行号", kind="row"), Column("match_by", "对应方式")),
+                records="registration", source=self.inputs.get("registration"),
+                upload=Upload("qualification_errors", "registration", reasons="reason_text")),
+            ResultList("未注册", nr_sorted, (
+                Column("row", "行号"), *place, Column("state_text", "新生状态"), Column("reason_text", "原因"),
+                Column("action", "建议处理")),
+                records="admission", source=self.inputs.get("admission"),
+                upload=Upload("not_registered", "admission", reasons="reason_text", rows=nr)),
+            ResultList("录取数据不一致", km, (
+                Column("row", "行号"), *place, Column("reasons", "原因"), Column("action", "建议处理"),
+                Column("counterpart_row", "对应注册上报行号", kind="row"), Column("match_by", "对应方式")),
+                records="admission", source=self.inputs.get("admission"), shown=False),
+            every_record_list([("admission", "录取数据", self.admission, self.inputs.get("admission")),
+                               ("registration", "注册上报", self.registration, self.inputs.get("registration"))],
+                              STATUS_ZH, "FY|XSH|YXMC|ZYMC"),
+        ]
 
-    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.reporting.display)
-        from ..reporting.display import to_html
-        return to_html(self, chart=False)
+    def chart_spec(self) -> ChartSpec:
+        c = self.counts
+        order = list(dict.fromkeys(STATUS_ZH[s] for s in (*REGISTRATION_STATUSES, *ADMISSION_STATUSES)))
+        series = {}
+        for side, title, statuses in (("registration", "注册上报", REGISTRATION_STATUSES),
+                                      ("admission", "录取数据", ADMISSION_STATUSES)):
+            by = {STATUS_ZH[s]: c[side][s] for s in statuses}
+            series[title] = [int(by.get(r, 0)) for r in order]
+        return ChartSpec("核对结果：各结果的记录数（注册上报、录取数据）", order, series, category_title="核对结果")
+
+    def save(self, folder, *, unmask: bool = False, sources: dict | None = None,
+             layouts: dict | None = None) -> OutputFiles:
+        """Write what ``xueji reconcile`` gives the clerk into ``folder``:
+
+        - ``results.csv`` — ``results()``: one row per input record of both sides (UTF-8 with BOM);
+        - ``资格有误.dbf`` / ``未注册.dbf`` — the two lists' records in their input layout plus ``JYJG`` C(254)
+          holding the reason, as the platform returns them (record order of the input);
+        - ``核对结果.xlsx`` — 汇总 (parameters, counts per side that add up) and every list of ``lists()``, the
+          records' own columns after the declared ones, personal columns masked unless ``unmask``;
+        - ``summary.json`` — ``to_dict()`` plus the inputs, output names and notes.
+
+        ``sources``: {"admission": name, "registration": name, "states": name} shown in 汇总 and summary.json;
+        ``layouts``: the layouts of ``admission`` / ``registration`` (default chsi_admission / chsi_registration).
+        Returns ``{key: Path}`` with ``notes`` (Chinese sentences to show: GB18030 fallback, values cut to fit).
+        """
+        from ..io.lists import count_of, write_json, write_lists_workbook, write_results_csv, write_uploads
+        from ..schema.layouts import load_layout
+
+        reg_src, adm_src = self.inputs.get("registration"), self.inputs.get("admission")
+        n_reg, n_adm = count_of(reg_src), count_of(adm_src)
+        if len(self.registration) != n_reg or len(self.admission) != n_adm:
+            raise ValueError(f"核对结果有 {len(self.admission)} 条录取、{len(self.registration)} 条注册记录，传入的是 "
+                             f"{n_adm}、{n_reg} 条：请传入核对时用的同一组 DataFrame")
+        lays = {"registration": "chsi_registration", "admission": "chsi_admission", **(layouts or {})}
+        lays = {k: load_layout(v) for k, v in lays.items()}
+        sources = dict(sources or {})
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        files = OutputFiles({k: out / v for k, v in RECONCILE_OUTPUT_NAMES.items()})
+        write_results_csv(self.results(), files["results"])
+        lists = self.lists()
+        write_uploads(lists, files, lays, workbook=files["workbook"].name)
+        write_lists_workbook(self._summary_sheet(files, unmask, sources), lists, lays, files["workbook"], unmask)
+        js = self.to_dict()
+        js["inputs"] = sources
+        js["outputs"] = {k: p.name for k, p in files.items()}
+        js["encoding_note"] = files.encoding_note
+        js["notes"] = files.notes
+        write_json(files["summary"], js)
+        return files
+
+    def _summary_sheet(self, files: OutputFiles, unmask: bool, sources: dict) -> pd.DataFrame:
+        """核对结果.xlsx's 汇总: inputs, parameters, the rule, counts per side that add up, notes, files."""
+        c = self.counts
+        rows: list[tuple[str, object]] = []
+        for key, title in (("admission", "录取数据"), ("registration", "注册上报"), ("states", "新生状态名单")):
+            if sources.get(key):
+                rows.append((title, sources[key]))
+            elif key == "states":
+                rows.append((title, "未提供（未注册的考生不能按新生状态分开）"))
+        for key, title in (("year", "录取年份"), ("category", "学历类别")):
+            value = self.params.get(key)
+            rows.append((title, str(value) if value else "未指定（以文件中的 LQNF / XLLB 字段为准；没有该字段时不比对）"))
+        rows.append(("比对规则", "录取年份 + 学历类别 + 考生号 + 姓名 + 层次（学历类别 50 另加学习形式）全部一致为“一致”；"
+                              "前后空格和大小写不计，其他差异都不放过"))
+        rows += count_rows("注册上报", c["registration"], REGISTRATION_STATUSES, STATUS_ZH)
+        rows += count_rows("录取数据", c["admission"], ADMISSION_STATUSES, STATUS_ZH)
+        by_state = c["admission"].get("not_registered_by_state", {})
+        for state in [*STATES, *sorted(k for k in by_state if k not in STATES and k != "none"), "none"]:
+            if state in by_state:
+                rows.append((f"未注册按新生状态：{UNKNOWN_STATE if state == 'none' else state}", str(by_state[state])))
+        rows.append(("每条记录都有且只有一个结果", "是" if self.conserved else "否（请报告此问题）"))
+        q, nr = files["qualification_errors"].name, files["not_registered"].name
+        rows.append(("编码", files.encoding_note or f"{q}、{nr} 均按 GBK 编码写出"))
+        for note in files.notes:
+            if note not in files.encoding_notes:
+                rows.append(("说明", note))
+        rows.append(("个人信息", "本工作簿中记录的身份证号、电话、地址" + (
+            "未遮盖（按 --unmask 要求显示原值），请妥善保管" if unmask else "已遮盖（可用 --unmask 显示原值）")
+            + f"；{q}、{nr} 保留原值，供改正和上传；{files['results'].name} 中不含身份证号"))
+        rows += [("输出文件", p.name) for p in files.values()]
+        rows += [("核对摘要" if i == 0 else "", line) for i, line in enumerate(self.summary().splitlines())]
+        return summary_sheet(rows)
 
 
 # ---------------------------------------------------------------------------------------------- prepare
@@ -143,17 +270,17 @@ def _label(s: pd.Series | None, table: str) -> pd.Series | None:
 
 # The fields the reconciliation reads: name used below → the names a list may give it (the first present wins).
 FIELDS = {"KSH": ("KSH",), "XM": ("XM",), "CC": ("CC",), "XXXS": ("XXXS",), "LQNF": ("LQNF",), "XLLB": ("XLLB",),
-          "SFZH": ("SFZH", "ZJHM", "SFZJH"), "CSRQ": ("CSRQ", "CSNY"), "YXDM": ("YXDM",)}
+          "SFZH": ID_NUMBER_FIELDS, "CSRQ": ("CSRQ", "CSNY"), "YXDM": ("YXDM",)}
 PREPARED = ["row", "ksh_raw", "ksh", "xm", "cc", "xxxs", "year", "cat"]
 
 
-def _source(con: Engine, side: str, data) -> dict[str, str]:
+def _source(con: Engine, side: str, data: ListSource) -> dict[str, str]:
     """The list as engine view ``{side}_in`` (``engine.register_list``: ``_row`` and the fields of FIELDS it
     has). Returns field → its text as SQL."""
     return {f: sqlnorm.text(f, t) for f, t in register_list(con, f"{side}_in", data, FIELDS).items()}
 
 
-def _prepare(con: Engine, side: str, data, year, category) -> pd.DataFrame:
+def _prepare(con: Engine, side: str, data: ListSource, year, category) -> pd.DataFrame:
     """The columns the platform's match compares, for every record, worked out by the engine where the list
     lies and kept there as ``{side}_p``; returned as a frame in row order (what the verdict and the sentences
     read). The search keys of the counterpart search are added by ``_search_keys`` only for the few
@@ -162,7 +289,7 @@ def _prepare(con: Engine, side: str, data, year, category) -> pd.DataFrame:
     if "KSH" not in expr:
         from ..core.errors import LayoutError
 
-        where = f"{data}：" if isinstance(data, (str, os.PathLike)) else ""
+        where = f"{data.name}：" if data.name else ""
         raise LayoutError(f"{where}缺少考生号字段 KSH，无法核对")
 
     def stripped(f):
@@ -245,15 +372,18 @@ def reconcile(admission, registration, year: int | None = None,
     >>> res.counts["admission"]["not_registered_by_state"]
     {'放弃入学资格': 2, '保留入学资格': 2, 'none': 2, '取消入学资格': 1}
     """
+    admission, registration = ListSource.of(admission), ListSource.of(registration)
     with Progress(progress, "核对", steps=RECONCILE_STEPS) as task:
         with engine_for(engine) as con:
-            return _reconcile(admission, registration, year, category, states, task, con)
+            res = _reconcile(admission, registration, year, category, states, task, con)
+    return replace(res, inputs={"admission": admission, "registration": registration, "states": states})
 
 
 RECONCILE_STEPS = ("准备", "按考生号匹配", "查找对应记录", "比对字段", "判定与说明")
 
 
-def _reconcile(admission, registration, year, category, states, task: Progress, con: Engine) -> ReconcileResult:
+def _reconcile(admission: ListSource, registration: ListSource, year, category, states, task: Progress,
+               con: Engine) -> ReconcileResult:
     task.step("准备")
     a = _prepare(con, "a", admission, year, category)
     r = _prepare(con, "r", registration, year, category)
@@ -262,10 +392,10 @@ def _reconcile(admission, registration, year, category, states, task: Progress, 
     task.step("按考生号匹配")
     r_status = np.zeros(len(r), np.int8)
     missing = (r["ksh"] == "").to_numpy()
-    r_status[missing] = S["missing_key"]
+    r_status[missing] = STATUS_CODE["missing_key"]
     repeated = con.sql("SELECT ksh FROM r_p WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1")
     dup = (~missing) & r["ksh"].isin(repeated.column("ksh").to_pylist()).to_numpy()
-    r_status[dup] = S["duplicate_key"]
+    r_status[dup] = STATUS_CODE["duplicate_key"]
 
     # Exact 考生号 pairs (all registration rows with a 考生号, duplicates included, so that the admission
     # side of a duplicated 考生号 is still judged).
@@ -278,7 +408,7 @@ def _reconcile(admission, registration, year, category, states, task: Progress, 
         SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM r_p AS r JOIN {first_a} AS a USING (ksh)
         WHERE r.ksh <> ''""")
     exact = _sorted(exact, "r_row").to_pandas()
-    pairs = [exact.assign(match_by="考生号", how=HOW.index("考生号"))]
+    pairs = [exact.assign(match_by="考生号", how=MATCH_BY.index("考生号"))]
     r_paired = np.zeros(len(r), bool)
     r_paired[exact["r_row"].to_numpy() - 1] = True
     a_paired = np.zeros(len(a), bool)
@@ -296,12 +426,12 @@ def _reconcile(admission, registration, year, category, states, task: Progress, 
         found = con.sql(f"""
             SELECT r.row AS r_row, min(a.row) AS a_row FROM s AS r JOIN f AS a ON {cond} GROUP BY r.row""").to_pandas()
         found = _one_to_one(found)
-        pairs.append(found.assign(match_by=how, how=HOW.index(how)))
+        pairs.append(found.assign(match_by=how, how=MATCH_BY.index(how)))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
         free_a = free_a[~free_a["row"].isin(found["a_row"])]
     if not seeking.empty and not free_a.empty:
         found = _near_ksh(con, seeking[seeking["ksh"] != ""], free_a)
-        pairs.append(found.assign(how=HOW.index("考生号相近")))
+        pairs.append(found.assign(how=MATCH_BY.index("考生号相近")))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
     task.step("比对字段")
     searched = pd.concat(pairs[1:], ignore_index=True) if len(pairs) > 1 else pairs[0].iloc[:0, :2]
@@ -383,15 +513,15 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
     any_diff = np.logical_or.reduce(list(differs.values())) if len(pairs) else np.zeros(0, bool)
     # values only for the records a sentence is written about
     talk = np.flatnonzero(any_diff | (r_status[ri] != 0))
-    dup_idx = np.flatnonzero(r_status == S["duplicate_key"])
-    A = _values(a, ai[talk])
-    R = _values(r, np.concatenate([ri[talk], dup_idx]))
+    dup_idx = np.flatnonzero(r_status == STATUS_CODE["duplicate_key"])
+    adm_values = _values(a, ai[talk])
+    reg_values = _values(r, np.concatenate([ri[talk], dup_idx]))
 
     # registration side: unique-key records get matched / key_mismatch; duplicate and missing keep theirs
     reg_status = r_status.copy()
     r_plain = reg_status[ri] == 0
-    reg_status[ri[r_plain]] = np.where(any_diff, S["key_mismatch"], S["matched"])[r_plain]
-    reg_status[reg_status == 0] = S["not_admitted"]
+    reg_status[ri[r_plain]] = np.where(any_diff, STATUS_CODE["key_mismatch"], STATUS_CODE["matched"])[r_plain]
+    reg_status[reg_status == 0] = STATUS_CODE["not_admitted"]
     reg_counter = np.full(nr, -1)  # -1: no counterpart
     reg_counter[ri] = ai + 1
     reg_how = np.zeros(nr, np.int8)
@@ -400,46 +530,46 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
     # admission side: matched if any registration copy matches exactly, else key_mismatch
     order = np.lexsort((ri, any_diff, ai))  # by admission row, exact matches first, then registration row
     first = order[np.concatenate([[True], ai[order][1:] != ai[order][:-1]])] if len(order) else order
-    adm_status = np.full(na, S["not_registered"], np.int8)
-    adm_status[ai[first]] = np.where(any_diff[first], S["key_mismatch"], S["matched"])
+    adm_status = np.full(na, STATUS_CODE["not_registered"], np.int8)
+    adm_status[ai[first]] = np.where(any_diff[first], STATUS_CODE["key_mismatch"], STATUS_CODE["matched"])
     adm_counter = np.full(na, -1)
     adm_counter[ai[first]] = ri[first] + 1
     adm_how = np.zeros(na, np.int8)
     adm_how[ai[first]] = how_code[first]
 
     reg_reasons, reg_action, adm_reasons, adm_action = _Sparse(nr), _Sparse(nr), _Sparse(na), _Sparse(na)
-    expl = _explain(A, R, ai, ri, how, differs)
-    copies_of = pd.Series(dup_idx + 1).groupby([R["ksh"][i] for i in dup_idx]).agg(list).to_dict()
+    expl = _explain(adm_values, reg_values, ai, ri, how, differs)
+    copies_of = pd.Series(dup_idx + 1).groupby([reg_values["ksh"][i] for i in dup_idx]).agg(list).to_dict()
     for i in np.flatnonzero(any_diff | ~r_plain):
         rr, aa = ri[i], ai[i]
         text, act = expl.get(i, ("", ""))
-        if reg_status[rr] == S["duplicate_key"]:
-            others = [x for x in copies_of[R["ksh"][rr]] if x != rr + 1]
+        if reg_status[rr] == STATUS_CODE["duplicate_key"]:
+            others = [x for x in copies_of[reg_values["ksh"][rr]] if x != rr + 1]
             text = f"考生号在注册上报中重复（另见第 {'、'.join(map(str, others))} 行）；录取数据第 {aa + 1} 行" + (
                 "与本条一致" if not any_diff[i] else "：" + text)
             act = "一名考生只能上报一条记录：删除重复的记录后再上传"
-        elif reg_status[rr] == S["missing_key"]:
+        elif reg_status[rr] == STATUS_CODE["missing_key"]:
             rest = "；" + text if text and not text.startswith("考生号") else ""
-            text = f"考生号为空；按{how[i]}找到录取数据第 {aa + 1} 行（考生号 {A['ksh_raw'][aa]}）{rest}"
-            act = f"按录取数据补填考生号 {A['ksh_raw'][aa]}"
+            text = f"考生号为空；按{how[i]}找到录取数据第 {aa + 1} 行（考生号 {adm_values['ksh_raw'][aa]}）{rest}"
+            act = f"按录取数据补填考生号 {adm_values['ksh_raw'][aa]}"
             if adm_counter[aa] == rr + 1:
                 adm_reasons[aa] = f"注册上报第 {rr + 1} 行考生号为空，按{how[i]}对应到本条{rest}"
                 adm_action[aa] = act
         reg_reasons[rr], reg_action[rr] = text, act
-        if adm_counter[aa] == rr + 1 and adm_status[aa] == S["key_mismatch"] and not adm_reasons[aa]:
+        if adm_counter[aa] == rr + 1 and adm_status[aa] == STATUS_CODE["key_mismatch"] and not adm_reasons[aa]:
             adm_reasons[aa], adm_action[aa] = text, act
-    dup = reg_status[ri] == S["duplicate_key"]
+    dup = reg_status[ri] == STATUS_CODE["duplicate_key"]
     for aa, copies in pd.Series(ri[dup] + 1).groupby(ai[dup]).agg(list).items():
-        if adm_status[aa] == S["matched"] and len(copies) > 1:
+        if adm_status[aa] == STATUS_CODE["matched"] and len(copies) > 1:
             adm_reasons[aa] = f"与注册上报一致，但注册上报中这名考生有 {len(copies)} 条记录（第 {'、'.join(map(str, copies))} 行）"
             adm_action[aa] = "删除注册上报中重复的记录"
 
-    not_adm = np.flatnonzero(reg_status == S["not_admitted"])
+    not_adm = np.flatnonzero(reg_status == STATUS_CODE["not_admitted"])
     reg_reasons.fill(not_adm, "录取数据中找不到：考生号、身份证号、姓名+出生日期都没有对应记录，"
                               "考生号也不是任何录取考生号改一位或相邻两位颠倒")
     reg_action.fill(not_adm, "核实是否为本校录取新生；确属录取但录取数据缺失的，须通过生源省级招生考试机构补报录取数据")
 
-    nreg = np.flatnonzero(adm_status == S["not_registered"])
+    nreg = np.flatnonzero(adm_status == STATUS_CODE["not_registered"])
     state = _Sparse(na, missing=True)
     known = np.full(len(nreg), None, dtype=object)
     if states is not None and len(nreg):
@@ -461,12 +591,12 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
     def frame(side, src, status, reasons, action, counter, how_, st):
         n = len(src)
         return pd.DataFrame({  # built in RESULT_COLUMNS order, so no reordering copy afterwards
-            "side": _coded(np.zeros(n, np.int32), [side]), "row": src["row"].to_numpy(),
+            "side": decode_codes(np.zeros(n, np.int32), [side]), "row": src["row"].to_numpy(),
             "KSH": src["ksh_raw"], "XM": src["xm"],
-            "status": _coded(status, ALL_STATUSES), "state": st.column(), "reasons": reasons.column(),
+            "status": decode_codes(status, ALL_STATUSES), "state": st.column(), "reasons": reasons.column(),
             "action": action.column(),
             "counterpart_row": pd.arrays.IntegerArray(np.maximum(counter, 0), counter < 0),
-            "match_by": _coded(how_, HOW)}, copy=False)
+            "match_by": decode_codes(how_, MATCH_BY)}, copy=False)
 
     reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, _Sparse(nr, missing=True))
     adm = frame("admission", a, adm_status, adm_reasons, adm_action, adm_counter, adm_how, state)
@@ -495,14 +625,7 @@ class _Sparse:
 
     def column(self) -> pd.Series:
         mask = (self.codes == 0) if self.missing else None
-        return _coded(self.codes, self.texts, mask)
-
-
-def _coded(codes: np.ndarray, texts, mask=None) -> pd.Series:
-    """codes into ``texts`` → a pandas str column, decoded by Arrow from a dictionary array."""
-    indices = pa.array(np.asarray(codes, dtype=np.int32), type=pa.int32(), mask=mask)
-    arr = pa.DictionaryArray.from_arrays(indices, pa.array(list(texts), type=pa.large_string()))
-    return pd.Series(arr.cast(pa.large_string()), dtype=STR)
+        return decode_codes(self.codes, self.texts, mask)
 
 
 DIFF_FLAGS = ("ksh", "xm", "cc", "xxxs", "year", "cat")
@@ -531,30 +654,31 @@ def _values(df: pd.DataFrame, idx: np.ndarray) -> dict[str, dict]:
     return {c: dict(zip(idx.tolist(), df[c].iloc[idx].tolist())) for c in cols}
 
 
-def _explain(A, R, ai, ri, how, differs) -> dict[int, tuple[str, str]]:
+def _explain(adm_values, reg_values, ai, ri, how, differs) -> dict[int, tuple[str, str]]:
     """Chinese sentences for every pair that differs: each differing field with both values, and an action."""
     out = {}
     rows = np.flatnonzero(np.logical_or.reduce(list(differs.values()))) if len(ai) else []
     for i in rows:
         aa, rr = ai[i], ri[i]
         parts, acts = [], []
-        if differs["ksh"][i] and R["ksh"][rr]:
-            parts.append(_ksh_sentence(A["ksh_raw"][aa], R["ksh_raw"][rr], how[i]))
+        if differs["ksh"][i] and reg_values["ksh"][rr]:
+            parts.append(_ksh_sentence(adm_values["ksh_raw"][aa], reg_values["ksh_raw"][rr], how[i]))
             acts.append("按录取数据改正注册上报的考生号")
         if differs["xm"][i]:
-            text, act = _name_sentence(A["xm"][aa], R["xm"][rr])
+            text, act = _name_sentence(adm_values["xm"][aa], reg_values["xm"][rr])
             parts.append(text)
             acts.append(act)
         for k, title in (("cc", "层次"), ("xxxs", "学习形式")):
             if differs[k][i]:
-                parts.append(f"{title}不同：录取为“{A[k][aa]}”，注册为“{R[k][rr]}”")
+                parts.append(f"{title}不同：录取为“{adm_values[k][aa]}”，注册为“{reg_values[k][rr]}”")
                 acts.append(f"{title}以录取数据为准；确需变更的须报省级教育行政部门审批")
         if differs["year"][i]:
-            parts.append(f"录取年份不同：录取数据为 {A['year'][aa]}，注册为 {R['year'][rr]}")
+            parts.append(f"录取年份不同：录取数据为 {adm_values['year'][aa]}，注册为 {reg_values['year'][rr]}")
             acts.append("核对录取年份")
         if differs["cat"][i]:
-            ca, cr = A["cat"][aa], R["cat"][rr]
-            parts.append(f"学历类别不同：录取为 {ca}（{CATEGORY_ZH.get(ca, '')}），注册为 {cr}（{CATEGORY_ZH.get(cr, '')}）")
+            ca, cr = adm_values["cat"][aa], reg_values["cat"][rr]
+            labels = load_code_table("xllb").labels_by_code()
+            parts.append(f"学历类别不同：录取为 {ca}（{labels.get(ca, '')}），注册为 {cr}（{labels.get(cr, '')}）")
             acts.append("在对应学历类别下上报")
         out[i] = ("；".join(parts), "；".join(dict.fromkeys(acts)))
     return out

@@ -23,12 +23,16 @@ import secrets
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from ..core.errors import XuejiError
+from ..core.files import write_atomic_text
+from ..core.extras import require_extra
 from ..core.progress import PROGRESS_METADATA, Progress
+from ..schema.params import check_category, check_year
 from .kernel import NOTEBOOK_DIR
 
 __all__ = ["REPORTS", "ReportSpec", "ReportParam", "ReportRun", "ReportParameterError", "ReportRunError",
@@ -58,6 +62,7 @@ class ReportParam:
     default: object = None
     description: str = ""
     choices: tuple = ()  # allowed values of a "str" parameter (empty: any)
+    check: Callable | None = None  # the library's check of the value (schema.params), as the CLI applies it
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,10 @@ REPORTS: dict[str, ReportSpec] = {
             ReportParam("admission", "path", True, None, "录取数据文件（学信网下载的录取名单，DBF/Excel/CSV）"),
             ReportParam("registration", "path", True, None, "新生注册上报文件（DBF/Excel/CSV）"),
             ReportParam("states", "path", False, None, "新生状态名单（报到入学/保留/放弃/取消入学资格），可不给"),
-            ReportParam("year", "int", False, None, "录取年份，如 2026（文件中没有 LQNF 字段时用）"),
-            ReportParam("category", "str", False, "10", "学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育"),
+            ReportParam("year", "int", False, None, "录取年份，如 2026（文件中没有 LQNF 字段时用）",
+                        check=check_year),
+            ReportParam("category", "str", False, "10", "学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育",
+                        check=check_category),
             ReportParam("school_code", "str", False, "", "院校代码，如 00123（按文字保留前导零）"),
             ReportParam("school_name", "str", False, "", "院校名称，用于报告标题"),
         ),
@@ -97,8 +104,9 @@ REPORTS: dict[str, ReportSpec] = {
                         choices=("k12", "higher_ed")),
             ReportParam("previous", "path", False, None, "上期名单（同一类别，也可以是转换的文件夹），给出时各表列出上期人数和增减"),
             ReportParam("admission", "path", False, None, "录取数据（仅高等学校，用于各专业注册率），可不给"),
-            ReportParam("year", "int", False, None, "年份（高等学校：录取年份，用于计算年龄）"),
-            ReportParam("category", "str", False, "10", "学历类别（仅高等学校）：10 普通本专科、50 成人本专科等"),
+            ReportParam("year", "int", False, None, "年份（高等学校：录取年份，用于计算年龄）", check=check_year),
+            ReportParam("category", "str", False, "10", "学历类别（仅高等学校）：10 普通本专科、50 成人本专科等",
+                        check=check_category),
             ReportParam("title", "str", False, "", "单位名称，用于报告标题"),
         ),
     ),
@@ -154,6 +162,11 @@ def check_parameters(name: str, params: dict) -> dict:
             out[p.name] = p.default
             continue
         out[p.name] = _convert(name, p, value)
+        if p.check is not None:  # the same check as the command line's (录取年份, 学历类别)
+            try:
+                out[p.name] = p.check(out[p.name])
+            except XuejiError as exc:
+                raise ReportParameterError(f"报告“{name}”的参数 {p.name}：{exc}") from None
     return out
 
 
@@ -333,6 +346,7 @@ def run_report(name: str, out_root="reports", progress=False, **params) -> Repor
     ...                     changes="学籍异动_2026春.xlsx")                        # doctest: +SKIP
     >>> run.html, run.tables, run.manifest["inputs"]                            # doctest: +SKIP
     """
+    require_extra("reports")  # papermill, nbconvert, the kernel: pip install "xueji_lib[reports]"
     spec = _spec(name)
     steps = ["检查参数", "启动内核", *_step_titles(spec.notebook), "导出 HTML", "写清单"] if progress else []
     with Progress(progress or None, f"报告“{name}”", steps=steps) as task:
@@ -470,11 +484,7 @@ tr.succeeded td.o {{ color: #070; }} .err {{ font-weight: normal; font-size: 85%
 {body}
 </tbody></table></body></html>
 """
-    out = root / "index.html"
-    tmp = root / ".index.html.tmp"
-    tmp.write_text(page, "utf-8")
-    os.replace(tmp, out)
-    return out
+    return write_atomic_text(root / "index.html", page)
 
 
 def _finish_manifest(manifest: dict, t0: float, outcome: str, folder: Path, error: str | None = None) -> None:
@@ -544,45 +554,6 @@ def load_input(path, progress=True):
     return load_file(path, progress=progress)
 
 
-def validation_table(vres):
-    """校验汇总: per rule, per severity, then 通过校验 + 有误 = 合计 (``display.summary_frame``)."""
-    from .display import summary_frame
-
-    return summary_frame(vres)
-
-
-def status_table(result):
-    """核对汇总: each side's status counts, ending in 合计 (= the side's record count); ``display.summary_frame``."""
-    from .display import summary_frame
-
-    return summary_frame(result)
-
-
-def qualification_error_table(result, registration):
-    """资格有误名单 (masked): 行号, 考生号, 姓名, 身份证号 (masked), 结果, 原因, 处理."""
-    import pandas as pd
-
-    from ..core.privacy import mask_series
-    from ..matching.reconcile import STATUS_ZH
-
-    q = result.qualification_errors()
-    sfzh = registration["SFZH"].iloc[q["row"].to_numpy() - 1].to_numpy() if "SFZH" in registration else [""] * len(q)
-    return pd.DataFrame({"行号": q["row"].to_numpy(), "考生号": q["KSH"].to_numpy(), "姓名": q["XM"].to_numpy(),
-                         "身份证号": mask_series(pd.Series(sfzh, dtype="str"), "id").to_numpy(),
-                         "结果": q["status"].map(STATUS_ZH).to_numpy(), "原因": q["reasons"].to_numpy(),
-                         "处理": q["action"].to_numpy()})
-
-
-def not_registered_table(result):
-    """未注册名单 by new-student state: 新生状态, 行号, 考生号, 姓名, 原因."""
-    import pandas as pd
-
-    nr = result.not_registered()
-    out = pd.DataFrame({"新生状态": nr["state"].fillna("状态未知").to_numpy(), "行号": nr["row"].to_numpy(),
-                        "考生号": nr["KSH"].to_numpy(), "姓名": nr["XM"].to_numpy(), "原因": nr["reasons"].to_numpy()})
-    return out.sort_values(["新生状态", "行号"], kind="stable").reset_index(drop=True)
-
-
 def status_by(result, registration, column: str = "ZYMC"):
     """Registration statuses counted per value of ``column`` (专业 by default): one row per value."""
     import pandas as pd
@@ -602,9 +573,6 @@ def plotly_html(fig):
     from IPython.display import HTML
 
     return HTML(fig.to_html(include_plotlyjs=True, full_html=False, config={"displaylogo": False}))
-
-
-CATEGORY_ZH = {"10": "普通本专科", "20": "研究生", "50": "成人本专科", "70": "网络教育"}
 
 
 # ------------------------------------------------------------------ 学籍统计报告 / 学籍变动报告 helpers
@@ -628,79 +596,15 @@ def count(data) -> int | None:
     """Records of a loaded input or of a converted folder (None for None)."""
     if data is None:
         return None
-    if not isinstance(data, (str, os.PathLike)):
-        return len(data)
-    from ..io.parquet import parquet_shape
+    from ..io.source import ListSource
 
-    return parquet_shape(data)[0]
+    return ListSource.of(data).count
 
 
 def columns(data) -> list:
     """Column names of a loaded input or of a converted folder."""
-    if not isinstance(data, (str, os.PathLike)):
-        return list(data.columns)
-    from ..io.parquet import parquet_shape
+    from ..io.source import ListSource
 
-    return parquet_shape(data)[1]
+    return ListSource.of(data).columns
 
 
-def compare_counts_table(result):
-    """对比汇总: each side's status counts, ending in 合计 (= that side's record count); ``display.summary_frame``."""
-    from .display import summary_frame
-
-    return summary_frame(result)
-
-
-def change_by_school_table(result):
-    """按学校的变动: one row per school, then 合计 (``display.school_frame``)."""
-    from .display import school_frame
-
-    return school_frame(result)
-
-
-def removals_table(result):
-    """疑似流失名单 (控辍保学 follow-up list): 学校, 年级, 班级, 姓名, 学籍号 (masked), 上期行号, 原因."""
-    import pandas as pd
-
-    u = result.unexplained_removals()
-    return pd.DataFrame({"学校": u["XXMC"].to_numpy(), "年级": u["NJ"].to_numpy(), "班级": u["BJ"].to_numpy(),
-                         "姓名": u["XM"].to_numpy(), "学籍号（已遮盖）": u["key"].to_numpy(),
-                         "上期行号": u["row"].to_numpy(), "原因": u["reasons"].to_numpy()})
-
-
-def change_list_table(result):
-    """变动清单: every record that is not 不变 on either side (减少、新增、调动、信息变化、重复、无法对应)."""
-    import pandas as pd
-
-    from ..matching.compare import STATUS_ZH
-
-    parts = []
-    for side, title in (("old", "上期"), ("new", "本期")):
-        f = getattr(result, side)
-        f = f[f["status"] != "unchanged"]
-        if side == "new":  # moved/changed pairs are listed once, from the old side
-            f = f[~f["status"].isin(["moved", "changed"])]
-        ex = f["explained"].astype("object")
-        parts.append(pd.DataFrame({
-            "名单": title, "行号": f["row"].to_numpy(), "结果": f["status"].map(STATUS_ZH).to_numpy(),
-            "有异动记录": ex.map({True: "有", False: "无"}).fillna("").to_numpy(),
-            "异动类别": f["change_type"].astype("object").fillna("").to_numpy(),
-            "学校": f["XXMC"].to_numpy(), "年级": f["NJ"].to_numpy(), "班级": f["BJ"].to_numpy(),
-            "姓名": f["XM"].to_numpy(), "学籍号（已遮盖）": f["key"].to_numpy(),
-            "变化的字段": f["changed_fields"].astype("object").fillna("").to_numpy(),
-            "原因": f["reasons"].to_numpy()}))
-    return pd.concat(parts, ignore_index=True)
-
-
-def changes_list_table(result):
-    """异动名单核对: each change record with its status and reasons (None when no change list was given)."""
-    import pandas as pd
-
-    from ..matching.compare import STATUS_ZH
-
-    ch = result.changes
-    if ch is None:
-        return None
-    return pd.DataFrame({"行号": ch["row"].to_numpy(), "异动类别": ch["change_type"].to_numpy(),
-                         "学籍号（已遮盖）": ch["key"].to_numpy(), "核对结果": ch["status"].map(STATUS_ZH).to_numpy(),
-                         "原因": ch["reasons"].to_numpy()})

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import XuejiError
+from ..core.extras import require_extra
 from .report import REPORTS, ReportParameterError, _convert
 
 __all__ = ["ScheduleError", "ScheduleRun", "ScheduleOutcome", "load_schedule", "run_schedule"]
@@ -142,6 +143,7 @@ def run_schedule(path, echo=None, progress: bool = False) -> list[ScheduleOutcom
     """
     from .report import run_report
 
+    require_extra("reports")  # before anything runs, not once per report
     path = Path(path)
     runs = load_schedule(path)
     base = path.resolve().parent

@@ -33,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.files import atomic_path, write_atomic
 from ..core.ids import CHECK_TEXT, check_bytes, digit_matrix, make_ids
 
 __all__ = [
@@ -80,7 +81,6 @@ AREAS: tuple[tuple[int, str], ...] = (
     (610103, "陕西省西安市碑林区"), (610113, "陕西省西安市雁塔区"), (620102, "甘肃省兰州市城关区"),
     (640104, "宁夏回族自治区银川市兴庆区"), (650102, "新疆维吾尔自治区乌鲁木齐市天山区"),
 )
-AREA_NAME = dict(AREAS)
 # 港澳台居民居住证: 18-digit numbers with these address codes (DOMAIN.md §5.2)
 HMT_AREAS = {810000: "香港", 820000: "澳门", 830000: "台湾"}
 # The K-12 sample county: a fictional "示范县" borrowing the real code of 长沙县 so that IDs validate.
@@ -233,23 +233,6 @@ def _cat(*parts) -> pa.Array:
 
 def _str(arr) -> pd.Series:
     return pd.Series(arr, dtype="str")
-
-
-def _matrix(strings, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Strings → ((n, width) uint8 matrix, ok mask): rows whose value is not exactly ``width`` ASCII
-    bytes are zero in the matrix and False in the mask."""
-    arr = pa.array(pd.Series(strings, dtype="str").fillna(""), pa.large_string())
-    n = len(arr)
-    lengths = pc.binary_length(arr).to_numpy(zero_copy_only=False)
-    ok = lengths == width
-    out = np.zeros((n, width), np.uint8)
-    if ok.any():
-        good = arr.filter(pa.array(ok))
-        offsets = np.frombuffer(good.buffers()[1], np.int64)[good.offset:good.offset + len(good) + 1]
-        data = np.frombuffer(good.buffers()[2], np.uint8)[offsets[0]:offsets[-1]]
-        out[ok] = data.reshape(-1, width)
-    ok &= (out < 128).all(axis=1)
-    return out, ok
 
 
 def _days(year, month=None, day=None) -> np.ndarray:
@@ -690,8 +673,12 @@ class HeiSample:
     keys: dict[str, str] = field(default_factory=dict)
 
 
-F_A10, F_R10, F_S10 = "hei/10_录取名单.dbf", "hei/10_注册上报.dbf", "hei/10_新生状态.dbf"
-F_A50, F_R50 = "hei/50_录取名单.dbf", "hei/50_注册上报.dbf"
+# the sample files (paths under the output folder)
+FILE_ADMISSION_10 = "hei/10_录取名单.dbf"      # 学历类别 10: 录取数据, 注册上报, 新生状态
+FILE_REGISTRATION_10 = "hei/10_注册上报.dbf"
+FILE_STATES_10 = "hei/10_新生状态.dbf"
+FILE_ADMISSION_50 = "hei/50_录取名单.dbf"      # 学历类别 50 (成人本专科)
+FILE_REGISTRATION_50 = "hei/50_注册上报.dbf"
 PHOTO_CLASSES = ("软件2601", "软件2602")
 
 
@@ -768,7 +755,7 @@ def make_hei(seed: int = SAMPLE_SEED, n_students: int = 1000, n_adult: int = 400
     adm50 = _admission_view(rec50)
     reg50 = _registration_view(rec50)
     plant = _Planted()
-    A, R = F_A10, F_R10
+    A, R = FILE_ADMISSION_10, FILE_REGISTRATION_10
 
     photo_rids = rec10.index[rec10["BH"].isin(PHOTO_CLASSES)].tolist()
     special_rids = rec10.index[rec10["KIND"] != "normal"].tolist()
@@ -981,7 +968,7 @@ def make_hei(seed: int = SAMPLE_SEED, n_students: int = 1000, n_adult: int = 400
         plant.add(R, r, "KSH", "special_ksh", "reconcile:matched", f"{what}学生，录取与注册一致")
 
     # -- category 50 ---------------------------------------------------------------------------
-    A5, R5 = F_A50, F_R50
+    A5, R5 = FILE_ADMISSION_50, FILE_REGISTRATION_50
     vic50 = _Victims(rng, rec50.index.to_numpy())
     v = old_adult + 100_000 - n10 - 1
     vic50.exclude([v])
@@ -1018,10 +1005,10 @@ def make_hei(seed: int = SAMPLE_SEED, n_students: int = 1000, n_adult: int = 400
 
     photo = reg10.loc[reg10.index.isin(photo_rids), ["KSH", "SFZH", "XM", "BH"]].copy()
     photo["ROW"] = [reg10.index.get_loc(r) + 1 for r in photo.index]
-    files = {A: adm10, R: reg10, F_S10: st, A5: adm50, R5: reg50}
-    layouts = {A: "chsi_admission", R: "chsi_registration", F_S10: "chsi_new_student_status",
+    files = {A: adm10, R: reg10, FILE_STATES_10: st, A5: adm50, R5: reg50}
+    layouts = {A: "chsi_admission", R: "chsi_registration", FILE_STATES_10: "chsi_new_student_status",
                A5: "chsi_admission", R5: "chsi_registration"}
-    enc = {A: "gbk", R: "gb18030", F_S10: "gbk", A5: "gbk", R5: "gbk"}
+    enc = {A: "gbk", R: "gb18030", FILE_STATES_10: "gbk", A5: "gbk", R5: "gbk"}
     keys = {f: "KSH" for f in files}
     return HeiSample(files=files, layouts=layouts, encodings=enc, planted=plant, photo_roster=photo, keys=keys)
 
@@ -1030,9 +1017,12 @@ def make_hei(seed: int = SAMPLE_SEED, n_students: int = 1000, n_adult: int = 400
 # K-12 samples: a county's rosters for two terms, changes, graduates and the next stage's intake
 # ---------------------------------------------------------------------------------------------------
 
-F_OLD, F_NEW = "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春.xlsx"
-F_CH, F_GRAD, F_IN = "k12/学籍异动_2026春.xlsx", "k12/毕业生_2026.xlsx", "k12/新生_2026秋.xlsx"
-F_CSV = "k12/学生名单_2026春_gbk.csv"
+FILE_ROSTER_OLD = "k12/学生名单_2025秋.xlsx"    # the K-12 rosters of two terms
+FILE_ROSTER_NEW = "k12/学生名单_2026春.xlsx"
+FILE_CHANGES = "k12/学籍异动_2026春.xlsx"       # 学籍异动 of the new term
+FILE_GRADUATES = "k12/毕业生_2026.xlsx"
+FILE_INTAKE = "k12/新生_2026秋.xlsx"
+FILE_ROSTER_CSV = "k12/学生名单_2026春_gbk.csv"  # part of the new roster as a GBK CSV
 K12_FIELDS = ("XXBSM", "XXMC", "XJH", "XM", "XB", "CSRQ", "CSDXZQ", "JG", "MZ", "GJ", "SFZJLX", "SFZJH",
               "GATQW", "ZZMM", "JKZK", "XMPY", "CYM", "SFZYXQ", "HKSZDXZQH", "HKXZ", "TC", "XJFH", "BNXH",
               "NJ", "BJ", "RXNY", "RXFS", "JDFS", "XSLY", "XZZ", "TXDZ", "JTDZ", "LXDH", "YZBM", "DZXX",
@@ -1338,7 +1328,7 @@ def make_k12(seed: int = SAMPLE_SEED, class_size: tuple[int, int] = (31, 37)) ->
 
     removed_unexpl = [vic.take() for _ in range(5)]
     for r in removed_unexpl:
-        plant.add(F_OLD, r, "XJH", "dropout_unexplained", "compare:removed_unexplained",
+        plant.add(FILE_ROSTER_OLD, r, "XJH", "dropout_unexplained", "compare:removed_unexplained",
                   "2026春 名单中没有这名学生，也没有任何异动记录（疑似流失，控辍保学名单）")
     outside = {"小学": "湖北省武汉市武昌区某小学", "初中": "广东省广州市天河区某中学", "高中": "江西省南昌市某中学"}
     explained = [("转出", "小学", "随父母工作调动"), ("转出", "初中", "随父母外出务工"), ("退学", "高中", "本人及家长申请退学"),
@@ -1348,14 +1338,15 @@ def make_k12(seed: int = SAMPLE_SEED, class_size: tuple[int, int] = (31, 37)) ->
         v = vic.take(lambda r: stage is None or K12_SCHOOLS[sidx(r, old)][2] == stage)
         removed_expl.append(v)
         changes.append((v, sidx(v, old), what, next(dates), outside[stage] if what == "转出" else "", why))
-        plant.add(F_OLD, v, "XJH", "removed_explained", f"compare:removed_explained/{what}",
+        plant.add(FILE_ROSTER_OLD, v, "XJH", "removed_explained", f"compare:removed_explained/{what}",
                   f"2026春 名单中没有这名学生，异动名单有“{what}”记录（{why}）")
     new = new.drop(index=removed_unexpl + removed_expl)
 
     # class change within a 初中 (two classes per grade)
     v = vic.take(lambda r: K12_SCHOOLS[sidx(r, old)][3] == 2 and old.at[r, "BJ"] == "1班")
     new.at[v, "BJ"] = "2班"
-    plant.add(F_NEW, v, "BJ", "class_change", "compare:moved", "同校调班：1班 → 2班（调班不是学籍异动，没有异动记录）")
+    plant.add(FILE_ROSTER_NEW, v, "BJ", "class_change", "compare:moved",
+              "同校调班：1班 → 2班（调班不是学籍异动，没有异动记录）")
     # school change inside the county, with both change records
     v = vic.take(lambda r: K12_SCHOOLS[sidx(r, old)][2] == "小学")
     s_old = sidx(v, old)
@@ -1365,28 +1356,28 @@ def make_k12(seed: int = SAMPLE_SEED, class_size: tuple[int, int] = (31, 37)) ->
     d = next(dates)
     changes.append((v, s_old, "转出", d, K12_SCHOOLS[s_new][1], "家庭搬迁"))
     changes.append((v, s_new, "转入", d, K12_SCHOOLS[s_old][1], "家庭搬迁"))
-    plant.add(F_NEW, v, "XXBSM", "school_change", "compare:moved",
+    plant.add(FILE_ROSTER_NEW, v, "XXBSM", "school_change", "compare:moved",
               f"县内转学：{K12_SCHOOLS[s_old][1]} → {K12_SCHOOLS[s_new][1]}，异动名单有转出和转入两条记录")
     # changed fields
     v = vic.take()
     new.at[v, "JTDZ"] = _str(_address(rng, 1)).iloc[0]
-    plant.add(F_NEW, v, "JTDZ", "field_changed", "compare:changed",
+    plant.add(FILE_ROSTER_NEW, v, "JTDZ", "field_changed", "compare:changed",
               f"家庭地址变化：“{old.at[v, 'JTDZ']}” → “{new.at[v, 'JTDZ']}”")
     v = vic.take()
     new.at[v, "LXDH"] = _str(_phones(rng, 1)).iloc[0]
-    plant.add(F_NEW, v, "LXDH", "field_changed", "compare:changed", "联系电话变化")
+    plant.add(FILE_ROSTER_NEW, v, "LXDH", "field_changed", "compare:changed", "联系电话变化")
     # Excel-damaged ID number (stored as a number cell: 15 significant digits kept, the rest zeros)
     v = vic.take(lambda r: not old.at[r, "SFZJH"].endswith("X") and K12_SCHOOLS[sidx(r, old)][2] == "小学")
     sf = old.at[v, "SFZJH"]
     damaged_number = float(int(sf[:15]) * 1000)
     new.at[v, "SFZJH"] = sf[:15] + "000"
-    plant.add(F_NEW, v, "SFZJH", "excel_damaged_id", "read:EXCEL_NUMBER_DAMAGED",
+    plant.add(FILE_ROSTER_NEW, v, "SFZJH", "excel_damaged_id", "read:EXCEL_NUMBER_DAMAGED",
               f"身份证件号被 Excel 存成数值 {damaged_number:.14E}（只保留 15 位有效数字，后 3 位变成 000），"
               "原号码已无法从文件恢复")
-    plant.add(F_NEW, v, "SFZJH", "excel_damaged_id", "compare:changed",
+    plant.add(FILE_ROSTER_NEW, v, "SFZJH", "excel_damaged_id", "compare:changed",
               "身份证件号与 2025秋 不同（被 Excel 损坏）；按学籍号仍能对上同一学生")
     damaged_rid = v
-    plant.add(F_CSV, v, "SFZJH", "excel_damaged_id", "read:EXCEL_NUMBER_DAMAGED",
+    plant.add(FILE_ROSTER_CSV, v, "SFZJH", "excel_damaged_id", "read:EXCEL_NUMBER_DAMAGED",
               f"身份证件号被 Excel 另存为 CSV 时写成科学计数法“{damaged_number:.5E}”，原号码已丢失")
     # 重复学籍: the same pupil also entered by a second school (转入 recorded there, no 转出 at the first)
     v = vic.take(lambda r: K12_SCHOOLS[sidx(r, old)][2] == "小学")
@@ -1400,11 +1391,11 @@ def make_k12(seed: int = SAMPLE_SEED, class_size: tuple[int, int] = (31, 37)) ->
     dup.at[dup_rid, "BNXH"] = "40"
     changes.append((dup_rid, s_b, "转入", next(dates), K12_SCHOOLS[s_a][1], "随父母迁入"))
     for r, o in ((v, dup_rid), (dup_rid, v)):
-        txt = (lambda o: lambda rowof: f"同一学生同时在两所学校有学籍（另一条在第 {rowof(F_NEW, o)} 行）："
+        txt = (lambda o: lambda rowof: f"同一学生同时在两所学校有学籍（另一条在第 {rowof(FILE_ROSTER_NEW, o)} 行）："
                                       f"{K12_SCHOOLS[s_b][1]} 登记了转入，{K12_SCHOOLS[s_a][1]} 没有转出")(o)
-        for f in (F_NEW, F_CSV):
+        for f in (FILE_ROSTER_NEW, FILE_ROSTER_CSV):
             plant.add(f, r, "SFZJH", "duplicate_enrolment", "validate:SFZH_DUPLICATE", txt)
-        plant.add(F_NEW, r, "XJH", "duplicate_enrolment", "compare:duplicate_key", txt)
+        plant.add(FILE_ROSTER_NEW, r, "XJH", "duplicate_enrolment", "compare:duplicate_key", txt)
 
     # additions: 复学, two 转入 from outside the county, one pupil added without any record
     extra = base.iloc[n_roster:].copy()
@@ -1423,17 +1414,18 @@ def make_k12(seed: int = SAMPLE_SEED, class_size: tuple[int, int] = (31, 37)) ->
         extra_rows.append(row[list(K12_FIELDS)])
         if what:
             changes.append((rid, s, what, next(dates), outside[stage] if what == "转入" else "", why))
-            plant.add(F_NEW, rid, "XJH", "added_explained", f"compare:added_explained/{what}",
+            plant.add(FILE_ROSTER_NEW, rid, "XJH", "added_explained", f"compare:added_explained/{what}",
                       f"2025秋 名单中没有，2026春 新出现；异动名单有“{what}”记录（{why}）")
         else:
-            plant.add(F_NEW, rid, "XJH", "added_unexplained", "compare:added_unexplained",
+            plant.add(FILE_ROSTER_NEW, rid, "XJH", "added_unexplained", "compare:added_unexplained",
                       "2025秋 名单中没有，2026春 新出现，却没有任何异动记录")
     new = pd.concat([new, dup] + extra_rows)
 
     # validation problems go into both terms' rosters (and the CSV copy)
     primary = {s[0] for s in K12_SCHOOLS if s[2] == "小学"}
     for r, fld, problem, expected, desc in both:
-        for f in (F_OLD, F_NEW, F_CSV) if old.at[r, "XXBSM"] in primary else (F_OLD, F_NEW):
+        for f in ((FILE_ROSTER_OLD, FILE_ROSTER_NEW, FILE_ROSTER_CSV) if old.at[r, "XXBSM"] in primary
+                  else (FILE_ROSTER_OLD, FILE_ROSTER_NEW)):
             d = (lambda desc, f: (lambda rowof: desc(rowof, f)))(desc, f) if callable(desc) else desc
             plant.add(f, r, fld, problem, expected, d)
 
@@ -1457,7 +1449,7 @@ def make_k12(seed: int = SAMPLE_SEED, class_size: tuple[int, int] = (31, 37)) ->
               [gvic.take(lambda r: grad.at[r, "NJ"] == "23") for _ in range(2)]
     for r in nowhere:
         stage = "小升初" if grad.at[r, "NJ"] == "16" else "初升高"
-        plant.add(F_GRAD, r, "XJH", "graduate_not_enrolled", "handoff:not_enrolled",
+        plant.add(FILE_GRADUATES, r, "XJH", "graduate_not_enrolled", "handoff:not_enrolled",
                   f"{stage}：毕业后在全县下一学段新生名单中都找不到（按学籍号、身份证件号、姓名+性别+出生日期）")
     go = grad.drop(index=nowhere)
     to_school = {0: 4, 1: 4, 2: 5, 3: 5}
@@ -1483,11 +1475,12 @@ def make_k12(seed: int = SAMPLE_SEED, class_size: tuple[int, int] = (31, 37)) ->
     intake = _apply_labels(intake.sort_values(order_cols, kind="stable"))
 
     csv_frame = new[new["XXBSM"].isin([s[0] for s in K12_SCHOOLS if s[2] == "小学"])].copy()
-    files = {F_OLD: old, F_NEW: new, F_CH: ch, F_GRAD: grad, F_IN: intake, F_CSV: csv_frame}
-    layouts = {F_OLD: "k12_student", F_NEW: "k12_student", F_CH: "k12_changes", F_GRAD: "k12_student",
-               F_IN: "k12_student", F_CSV: "k12_student"}
-    numeric = {F_NEW: {(damaged_rid, "SFZJH"): damaged_number},
-               F_CSV: {(damaged_rid, "SFZJH"): f"{damaged_number:.5E}".replace("E+", "E+")}}
+    files = {FILE_ROSTER_OLD: old, FILE_ROSTER_NEW: new, FILE_CHANGES: ch, FILE_GRADUATES: grad, FILE_INTAKE: intake,
+             FILE_ROSTER_CSV: csv_frame}
+    layouts = {FILE_ROSTER_OLD: "k12_student", FILE_ROSTER_NEW: "k12_student", FILE_CHANGES: "k12_changes",
+               FILE_GRADUATES: "k12_student", FILE_INTAKE: "k12_student", FILE_ROSTER_CSV: "k12_student"}
+    numeric = {FILE_ROSTER_NEW: {(damaged_rid, "SFZJH"): damaged_number},
+               FILE_ROSTER_CSV: {(damaged_rid, "SFZJH"): f"{damaged_number:.5E}".replace("E+", "E+")}}
     keys = {f: "XJH" for f in files}
     return K12Sample(files=files, layouts=layouts, planted=plant, numeric_cells=numeric, keys=keys)
 
@@ -1538,7 +1531,7 @@ def _jpeg_bytes(im, quality: int = 75) -> bytes:
     return buf.getvalue()
 
 
-def make_photos(out_dir, roster: pd.DataFrame, seed: int = SAMPLE_SEED, *, roster_file: str = F_R10,
+def make_photos(out_dir, roster: pd.DataFrame, seed: int = SAMPLE_SEED, *, roster_file: str = FILE_REGISTRATION_10,
                 taken_ids=(), photo_dir: str = PHOTO_DIR) -> pd.DataFrame:
     """Write a photo folder for ``roster`` (columns KSH, SFZH, ROW = row in ``roster_file``) into
     ``out_dir/photo_dir`` and return the planted problems (columns of planted.csv).
@@ -1751,27 +1744,27 @@ def write_registration_dbf(n: int, path, seed: int = 1, *, deleted_rate: float =
     deleted = np.random.default_rng([seed, 102]).random(n) < deleted_rate
     if n <= chunk:
         return write_dbf(frame, path, "chsi_registration", encoding="gbk", deleted=deleted, date=DBF_DATE)
-    tmp = path.with_name(f".{path.name}.tmp")
     part = path.with_name(f".{path.name}.part")
+
+    def write(out):
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            write_dbf(frame.iloc[start:stop], part, "chsi_registration", encoding="gbk",
+                      deleted=deleted[start:stop], date=DBF_DATE)
+            data = part.read_bytes()
+            hlen = struct.unpack_from("<H", data, 8)[0]
+            if start == 0:
+                head = bytearray(data[:hlen])
+                struct.pack_into("<L", head, 4, n)
+                out.write(head)
+            out.write(data[hlen:-1])           # records, without the 0x1A end-of-file mark
+        out.write(b"\x1a")
+
     try:
-        with open(tmp, "wb") as out:
-            for start in range(0, n, chunk):
-                stop = min(n, start + chunk)
-                write_dbf(frame.iloc[start:stop], part, "chsi_registration", encoding="gbk",
-                          deleted=deleted[start:stop], date=DBF_DATE)
-                data = part.read_bytes()
-                hlen = struct.unpack_from("<H", data, 8)[0]
-                if start == 0:
-                    head = bytearray(data[:hlen])
-                    struct.pack_into("<L", head, 4, n)
-                    out.write(head)
-                out.write(data[hlen:-1])           # records, without the 0x1A end-of-file mark
-            out.write(b"\x1a")
-        os.replace(tmp, path)
+        write_atomic(path, write)
     finally:
-        for p in (tmp, part):
-            if p.exists():
-                p.unlink()
+        if part.exists():
+            part.unlink()
     return path
 
 
@@ -1838,32 +1831,45 @@ def make_roster_pair(n: int, seed: int = 1, change_rate: float = 0.03) -> tuple[
 # Writing the committed samples
 # ---------------------------------------------------------------------------------------------------
 
-FILE_ORDER = (F_A10, F_R10, F_S10, F_A50, F_R50, PHOTO_DIR, F_OLD, F_NEW, F_CSV, F_CH, F_GRAD, F_IN)
-SHEET_NAMES = {F_OLD: "学生基础信息", F_NEW: "学生基础信息", F_GRAD: "毕业生", F_IN: "新生", F_CH: "学籍异动"}
+FILE_ORDER = (FILE_ADMISSION_10, FILE_REGISTRATION_10, FILE_STATES_10, FILE_ADMISSION_50, FILE_REGISTRATION_50,
+              PHOTO_DIR, FILE_ROSTER_OLD, FILE_ROSTER_NEW, FILE_ROSTER_CSV, FILE_CHANGES, FILE_GRADUATES, FILE_INTAKE)
+SHEET_NAMES = {FILE_ROSTER_OLD: "学生基础信息", FILE_ROSTER_NEW: "学生基础信息", FILE_GRADUATES: "毕业生",
+               FILE_INTAKE: "新生", FILE_CHANGES: "学籍异动"}
 FILE_NOTES = {
-    F_A10: "学历类别 10（普通本专科）教育部录取数据：{school}（虚构，院校代码 {code}）{year} 年录取的新生，"
-           "含 5 名特殊类别（普通专升本 3 名、五年一贯制 2 名，考生号由学校编制）。代码值：XBDM 1/2、MZDM 两位、ZZMMDM 两位；"
-           "层次、学习形式为文字。",
-    F_R10: "学历类别 10 新生学籍注册上报（学信网上传结构，文本值：男/女、汉族、共青团员…），按学号排序，"
-           "末尾追加了 2 条（重复录入 1 条、录取数据中没有的 1 条）。含生僻字“䶮”，因此用 GB18030 编码写入"
-           "（代码页标记仍为 0x4D）。",
-    F_S10: "学历类别 10 新生入学状态名单：报到入学 / 保留入学资格 / 放弃入学资格 / 取消入学资格；"
-           "有 2 名未注册的新生不在名单中（状态未知）。",
-    F_A50: "学历类别 50（成人本专科）录取数据：专科起点本科、高中起点本科、高中起点专科；学习形式 函授/业余/脱产。"
-           "成人高考考生号第 9 位：5 专升本、4 高起本/高起专（本样例的约定）。",
-    F_R50: "学历类别 50 注册上报（学信网上传结构）。",
+    FILE_ADMISSION_10:
+        "学历类别 10（普通本专科）教育部录取数据：{school}（虚构，院校代码 {code}）{year} 年录取的新生，"
+        "含 5 名特殊类别（普通专升本 3 名、五年一贯制 2 名，考生号由学校编制）。代码值：XBDM 1/2、MZDM 两位、ZZMMDM 两位；"
+        "层次、学习形式为文字。",
+    FILE_REGISTRATION_10:
+        "学历类别 10 新生学籍注册上报（学信网上传结构，文本值：男/女、汉族、共青团员…），按学号排序，"
+        "末尾追加了 2 条（重复录入 1 条、录取数据中没有的 1 条）。含生僻字“䶮”，因此用 GB18030 编码写入"
+        "（代码页标记仍为 0x4D）。",
+    FILE_STATES_10:
+        "学历类别 10 新生入学状态名单：报到入学 / 保留入学资格 / 放弃入学资格 / 取消入学资格；"
+        "有 2 名未注册的新生不在名单中（状态未知）。",
+    FILE_ADMISSION_50:
+        "学历类别 50（成人本专科）录取数据：专科起点本科、高中起点本科、高中起点专科；学习形式 函授/业余/脱产。"
+        "成人高考考生号第 9 位：5 专升本、4 高起本/高起专（本样例的约定）。",
+    FILE_REGISTRATION_50:
+        "学历类别 50 注册上报（学信网上传结构）。",
     PHOTO_DIR: "照片目录（图像校对）：只有 10_注册上报.dbf 中班号 {classes} 两个班的 {members} 名学生有照片，"
                "按身份证号命名（<身份证号>.jpg，358×441 像素，约 10 KB）。核对照片时请用这两个班的名单。",
-    F_OLD: "示范县（虚构县名，行政区划代码借用真实的 430121）8 所学校（小学 4、初中 2、高中 2）2025 年秋季学期学生名单，"
-           "全国中小学生学籍系统导入模板的表头。示范县第二高级中学 的 性别、民族 填的是汉字（男/女、汉族），其余学校填代码。",
-    F_NEW: "同一县 2026 年春季学期学生名单：与 2025秋 比较有流失、转出、转入、调班、字段变化、重复学籍；"
-           "有一个身份证件号单元格被 Excel 存成了数值。",
-    F_CSV: "2026春 学生名单中 4 所小学部分的 CSV 副本（GBK 编码、逗号分隔、CRLF 换行，表头同模板），"
-           "被 Excel 损坏的身份证件号在这里是科学计数法文本。",
-    F_CH: "2026 年春季学期学籍异动名单（转出、转入、退学、死亡、休学、复学），异动类别填汉字。",
-    F_GRAD: "2026 届毕业生：2026春 名单中的小学六年级和初三学生。",
-    F_IN: "2026 年秋季下一学段新生：全县初中的初一新生和高中的高一新生（含县外来的新生），"
-          "用来核对小升初、初升高的去向。",
+    FILE_ROSTER_OLD:
+        "示范县（虚构县名，行政区划代码借用真实的 430121）8 所学校（小学 4、初中 2、高中 2）2025 年秋季学期学生名单，"
+        "全国中小学生学籍系统导入模板的表头。示范县第二高级中学 的 性别、民族 填的是汉字（男/女、汉族），其余学校填代码。",
+    FILE_ROSTER_NEW:
+        "同一县 2026 年春季学期学生名单：与 2025秋 比较有流失、转出、转入、调班、字段变化、重复学籍；"
+        "有一个身份证件号单元格被 Excel 存成了数值。",
+    FILE_ROSTER_CSV:
+        "2026春 学生名单中 4 所小学部分的 CSV 副本（GBK 编码、逗号分隔、CRLF 换行，表头同模板），"
+        "被 Excel 损坏的身份证件号在这里是科学计数法文本。",
+    FILE_CHANGES:
+        "2026 年春季学期学籍异动名单（转出、转入、退学、死亡、休学、复学），异动类别填汉字。",
+    FILE_GRADUATES:
+        "2026 届毕业生：2026春 名单中的小学六年级和初三学生。",
+    FILE_INTAKE:
+        "2026 年秋季下一学段新生：全县初中的初一新生和高中的高一新生（含县外来的新生），"
+        "用来核对小升初、初升高的去向。",
 }
 
 
@@ -1876,28 +1882,27 @@ def _write_xlsx(path: Path, frame: pd.DataFrame, layout: str, sheet: str, numeri
     cols = list(frame.columns)
     headers = [lay.field(c).name for c in cols]
     numeric = {(frame.index.get_loc(rid) + 1, cols.index(fld)): v for (rid, fld), v in (numeric or {}).items()}
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_numbers": False,
-                                        "strings_to_formulas": False, "strings_to_urls": False})
-    wb.set_properties({"title": path.stem, "author": "xueji 合成样例", "created": XLSX_DATE,
-                       "comments": "合成数据：人物均为虚构"})
-    text = wb.add_format({"num_format": "@"})
-    head = wb.add_format({"bold": True, "num_format": "@", "bg_color": "#DDEBF7", "border": 1})
-    general = wb.add_format({})
-    ws = wb.add_worksheet(sheet)
-    for j, h in enumerate(headers):
-        ws.set_column(j, j, max(8, min(30, 2 * len(h) + 2)), text)
-        ws.write_string(0, j, h, head)
-    for i, row in enumerate(frame.to_numpy(dtype=object), start=1):
-        for j, v in enumerate(row):
-            if (i, j) in numeric:
-                ws.write_number(i, j, numeric[(i, j)], general)
-            elif v is not None and v == v and v != "":
-                ws.write_string(i, j, str(v), text)
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, len(frame), len(cols) - 1)
-    wb.close()
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_numbers": False,
+                                            "strings_to_formulas": False, "strings_to_urls": False})
+        wb.set_properties({"title": path.stem, "author": "xueji 合成样例", "created": XLSX_DATE,
+                           "comments": "合成数据：人物均为虚构"})
+        text = wb.add_format({"num_format": "@"})
+        head = wb.add_format({"bold": True, "num_format": "@", "bg_color": "#DDEBF7", "border": 1})
+        general = wb.add_format({})
+        ws = wb.add_worksheet(sheet)
+        for j, h in enumerate(headers):
+            ws.set_column(j, j, max(8, min(30, 2 * len(h) + 2)), text)
+            ws.write_string(0, j, h, head)
+        for i, row in enumerate(frame.to_numpy(dtype=object), start=1):
+            for j, v in enumerate(row):
+                if (i, j) in numeric:
+                    ws.write_number(i, j, numeric[(i, j)], general)
+                elif v is not None and v == v and v != "":
+                    ws.write_string(i, j, str(v), text)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, len(frame), len(cols) - 1)
+        wb.close()
 
 
 def _write_csv(path: Path, frame: pd.DataFrame, layout: str, texts: dict | None = None,
@@ -1912,9 +1917,7 @@ def _write_csv(path: Path, frame: pd.DataFrame, layout: str, texts: dict | None 
     w.writerow([lay.field(c).name for c in cols])
     for i, row in enumerate(frame.to_numpy(dtype=object)):
         w.writerow([texts.get((i, j), "" if v is None or v != v else v) for j, v in enumerate(row)])
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(buf.getvalue().encode(encoding))
-    os.replace(tmp, path)
+    write_atomic(path, lambda fh: fh.write(buf.getvalue().encode(encoding)))
 
 
 def _write_planted(path: Path, planted: pd.DataFrame) -> None:

@@ -153,6 +153,10 @@ class CodeTable:
     def codes(self) -> list[str]:
         return [e.code for e in self.entries]
 
+    def labels_by_code(self) -> dict[str, str]:
+        """code → label, in the table's order (``load_code_table("xllb").labels_by_code()["10"]`` → 普通本专科)."""
+        return {e.code: e.label for e in self.entries}
+
 
 def _build_index(entries: tuple[CodeEntry, ...]):
     """Normalised key → (entry, kind), or None where the key is ambiguous.

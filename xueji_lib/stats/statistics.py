@@ -31,12 +31,14 @@ import pyarrow as pa
 from ..engine import sqlnorm
 from ..schema.codes import load_code_table, normalize_value, province_of
 from ..core.errors import XuejiError
+from ..core.result import TOTAL, ChartSpec, Column, Result, ResultList
+from ..core.ids import ID_NUMBER_FIELDS
 from ..engine.engines import engine_for, register_list
+from ..io.source import ListSource
 from ..core.normalize import as_text, date_text
 
 __all__ = ["StatsResult", "StatsInputError", "higher_ed_stats", "k12_stats", "AGE_BANDS"]
 
-TOTAL = "合计"
 UNFILLED = "未填"
 UNKNOWN = "无法确定"
 COUNT = "人数"
@@ -73,7 +75,7 @@ class StatsInputError(XuejiError, ValueError):
 # ------------------------------------------------------------------------------------------------ result
 
 @dataclass(frozen=True)
-class StatsResult:
+class StatsResult(Result):
     """Statistics tables: ``tables`` (Chinese title → DataFrame, in report order), ``total`` (records
     counted), ``notes`` (Chinese sentences: how values were derived, what could not be used), ``kind``
     ("higher_ed" or "k12"), ``previous_total`` (records in the previous snapshot, when given) and ``params``.
@@ -126,15 +128,55 @@ class StatsResult:
                 "tables": {k: json.loads(t.to_json(orient="records", force_ascii=False))
                            for k, t in self.tables.items()}}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+    @property
+    def counts(self) -> dict:
+        """total (records counted), previous_total, and each table's 合计."""
+        return {"total": int(self.total), "previous_total": self.previous_total,
+                **{k: int(t.iloc[-1][COUNT]) for k, t in self.tables.items() if k != RATE_TITLE and len(t)}}
 
-    def __str__(self) -> str:
-        return self.summary()
+    @property
+    def conserved(self) -> bool:
+        """Every table's 合计 equals the records counted."""
+        return all(int(t.iloc[-1][COUNT]) == int(self.total) for k, t in self.tables.items()
+                   if k != RATE_TITLE and len(t))
 
-    def _repr_html_(self) -> str:  # a notebook shows the summary and lists (xueji_lib.reporting.display)
-        from ..reporting.display import to_html
-        return to_html(self, chart=False)
+    # ------------------------------------------------------------------------------ what the result lists
+    def summary_frame(self) -> pd.DataFrame:
+        """项目 | 数值 | 说明: the record count, each table's 合计, the registration rate."""
+        d = self.to_dict()
+        rows = [{"项目": "记录数", "数值": d["total"], "说明": "本期名单；每张统计表的合计都等于它"}]
+        if d["previous_total"] is not None:
+            rows += [{"项目": "上期记录数", "数值": d["previous_total"], "说明": "上期名单"},
+                     {"项目": "增减", "数值": d["total"] - d["previous_total"], "说明": "本期 − 上期"}]
+        for title, table in d["tables"].items():
+            if title == RATE_TITLE or not table:
+                continue
+            rows.append({"项目": f"{title}：{TOTAL}", "数值": int(table[-1][COUNT]), "说明": f"{len(table) - 1} 组"})
+        rate = d["tables"].get(RATE_TITLE)
+        if rate:
+            last = rate[-1]
+            rows += [{"项目": f"{RATE_TITLE}：录取人数", "数值": int(last["录取人数"]), "说明": f"{len(rate) - 1} 个专业"},
+                     {"项目": f"{RATE_TITLE}：注册一致", "数值": int(last["注册一致"]), "说明": ""},
+                     {"项目": f"{RATE_TITLE}：注册率（%）", "数值": float(last["注册率（%）"]), "说明": "注册一致 ÷ 录取人数"}]
+        return pd.DataFrame({"项目": [r["项目"] for r in rows],
+                             "数值": pd.Series([r["数值"] for r in rows], dtype=object),
+                             "说明": [r["说明"] for r in rows]})
+
+    def lists(self) -> list[ResultList]:
+        """Every statistics table, as it is (counts only: no personal value)."""
+        return [ResultList(title, table, tuple(Column(c, c, personal="") for c in table.columns), unit="行")
+                for title, table in self.tables.items()]
+
+    def chart_spec(self) -> ChartSpec | None:
+        """学生人数 of the first table (and the previous term's, when given)."""
+        if not self.tables:
+            return None
+        first = next(iter(self.tables))
+        table = self.tables[first].iloc[:-1]
+        label = table.columns[0]
+        return ChartSpec(f"学生人数（{first}）", table[label].astype("str").tolist(),
+                         {c: table[c].astype(int).tolist() for c in (COUNT, "上期人数") if c in table},
+                         category_title=str(label), value_title="人数", legend="")
 
 
 RATE_TITLE = "各专业注册率"
@@ -169,20 +211,19 @@ def _col(df: pd.DataFrame, *names) -> pd.Series | None:
 # every field the statistics read (the engine is given only these columns of a frame)
 _FIELDS = ("FY", "ZYMC", "CC", "XXXS", "XB", "XBDM", "MZ", "MZDM", "KSH", "SFZH", "ZJHM", "SFZJH", "CSRQ", "CSNY",
            "RXRQ", "XXMC", "XXBSM", "NJ", "BJ", "SFLSET", "SFSQZN", "HKXZ")
-_ID_NAMES = ("SFZH", "ZJHM", "SFZJH")
 
 
 class _Source:
-    """The list being counted, registered in the engine (``engine.register_list``): a frame, or a folder
-    converted by ``dbf_to_parquet`` that the engine reads itself. ``groups`` has the engine group the
-    records by the columns asked for, so that only their distinct combinations come to this process —
-    each with ``w`` (its records) and ``first`` (the position of its first record) — and every label is
-    worked out once per distinct value."""
+    """The list being counted (an ``io.source.ListSource``), registered in the engine
+    (``engine.register_list``): a frame, or a folder converted by ``dbf_to_parquet`` that the engine reads
+    itself. ``groups`` has the engine group the records by the columns asked for, so that only their
+    distinct combinations come to this process — each with ``w`` (its records) and ``first`` (the position
+    of its first record) — and every label is worked out once per distinct value."""
 
-    def __init__(self, con, name: str, data):
+    def __init__(self, con, name: str, data: ListSource):
         self.con, self.view = con, name
         self.types = register_list(con, name, data, {f: (f,) for f in _FIELDS})
-        self.n = int(con.scalar(f"SELECT count(*) FROM {name}"))
+        self.n = data.count  # the records the view holds (a folder: from its Parquet footers)
 
     def has(self, code: str) -> bool:
         return code in self.types
@@ -238,7 +279,7 @@ def _other(u) -> str:
     return f"其他（{s}）" if len(s) <= OTHER_MAX else "其他（原值过长，未显示）"
 
 
-def _coded(values: pd.Series | None, n: int, table: str) -> pd.Categorical:
+def _table_labels(values: pd.Series | None, n: int, table: str) -> pd.Categorical:
     """Labels through a code table: code, label, alias or old name → label; empty → 未填; anything
     else → 其他（原值）."""
     t = load_code_table(table)
@@ -297,7 +338,7 @@ def _province(src: _Source) -> tuple[_Dim, str]:
     if src.has("KSH"):
         k = sqlnorm.strip(sqlnorm.text("KSH", src.types["KSH"]))
         exprs["ksh_p"] = f"CASE WHEN length({k}) = 14 AND translate({k}, '0123456789', '') = '' THEN substr({k}, 3, 2) END"
-    id_name = src.name(*_ID_NAMES)
+    id_name = src.name(*ID_NUMBER_FIELDS)
     if id_name:
         e = sqlnorm.text(id_name, src.types[id_name])
         for ch in "\t\n\x0c\r \u3000":  # the blanks normalized_ids drops (after making U+3000 a space)
@@ -337,7 +378,7 @@ def _age(src: _Source, year: int | None) -> tuple[_Dim, str]:
     from ..core import ids
     from ..checks.validate import normalized_ids
 
-    birth_name, id_name = src.name("CSRQ", "CSNY"), src.name(*_ID_NAMES)
+    birth_name, id_name = src.name("CSRQ", "CSNY"), src.name(*ID_NUMBER_FIELDS)
     g = src.groups([birth_name, "RXRQ"])
     birth = _int_dates(g[birth_name] if birth_name else None, len(g))
     from_id = np.zeros(len(g), bool)
@@ -416,7 +457,7 @@ class _Collector:
                 return None
             return _by_distinct(None, len(g), _plain)
         s = g[code]
-        cat = _by_distinct(s, len(g), _plain) if table is None else _coded(s, len(g), table)
+        cat = _by_distinct(s, len(g), _plain) if table is None else _table_labels(s, len(g), table)
         note = _values_note(col, cat, table is not None, g["w"].to_numpy())
         if note:
             self.notes.append(note)
@@ -506,6 +547,9 @@ def higher_ed_stats(registration, *, admission=None, reconcile_result=None, year
     >>> res = higher_ed_stats(reg, admission=adm, year=2026)       # doctest: +SKIP
     >>> res.table("按层次")                                          # doctest: +SKIP
     """
+    registration = ListSource.of(registration)
+    admission = None if admission is None else ListSource.of(admission)
+    previous = None if previous is None else ListSource.of(previous)
     with engine_for(engine) as con:
         cur = _higher_ed_dims(_Source(con, "stats_now", registration), year)
         prev = None if previous is None else _higher_ed_dims(_Source(con, "stats_before", previous), year,
@@ -565,6 +609,8 @@ def k12_stats(roster, *, previous=None, engine=None) -> StatsResult:
     >>> roster = xj.read_table("data_samples/k12/学生名单_2026春.xlsx", layout="k12_student")   # doctest: +SKIP
     >>> k12_stats(roster).table("按年级")                                                      # doctest: +SKIP
     """
+    roster = ListSource.of(roster)
+    previous = None if previous is None else ListSource.of(previous)
     with engine_for(engine) as con:
         cur = _k12_dims(_Source(con, "stats_now", roster))
         prev = None if previous is None else _k12_dims(_Source(con, "stats_before", previous), keep_missing=True)

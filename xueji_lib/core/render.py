@@ -1,0 +1,93 @@
+"""A result as HTML, from what it declares (``summary()``, ``summary_frame()``, ``lists()``): the one HTML
+renderer, used by a result's ``_repr_html_`` in a notebook and by ``reporting.display.to_html`` (which adds the
+chart). It knows no result class: every result reads the same way. Every value is escaped; nothing refers
+to another host.
+
+    >>> from xueji_lib.core.render import table_html
+    >>> table_html(pd.DataFrame({"结果": ["一致", "合计"], "记录数": [3, 3]})).count("<tr")
+    3
+"""
+from __future__ import annotations
+
+import html as _html
+
+import pandas as pd
+
+from .labels import TOTAL
+
+__all__ = ["STYLE", "table_html", "result_html", "count_sentence"]
+
+STYLE = """<style>
+.xueji-result table.xueji-table { border-collapse: collapse; margin: .3em 0 1em; font-size: 90%; }
+.xueji-result table.xueji-table th, .xueji-result table.xueji-table td { border: 1px solid #ccc;
+  padding: .2em .55em; text-align: left; vertical-align: top; white-space: nowrap; }
+.xueji-result table.xueji-table td.num { text-align: right; }
+.xueji-result table.xueji-table td.long { white-space: normal; min-width: 18em; }
+.xueji-result table.xueji-table th { background: #f3f3f3; }
+.xueji-result table.xueji-table tr.xueji-total td { font-weight: bold; }
+.xueji-result .xueji-count, .xueji-result .xueji-chart-note { color: #555; margin: .2em 0; }
+.xueji-result ul.xueji-lines { margin: .2em 0 .8em; padding-left: 1.4em; }
+</style>"""
+
+
+def _cell(v) -> tuple[str, str]:
+    """(text, css class) of one cell: numbers right-aligned, missing empty, long text allowed to wrap."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return "", ""
+    if isinstance(v, bool):
+        return ("是" if v else "否"), ""
+    if isinstance(v, (int, float)) or hasattr(v, "dtype"):
+        if isinstance(v, float) or getattr(getattr(v, "dtype", None), "kind", "") == "f":
+            return f"{float(v):.2f}", "num"
+        return str(v), "num"
+    text = str(v)
+    return text, ("long" if len(text) > 24 else "")
+
+
+def table_html(df: pd.DataFrame) -> str:
+    """The frame as a plain HTML table (escaped; no index); rows whose first labels hold 合计 in bold."""
+    head = "".join(f"<th>{_html.escape(str(c))}</th>" for c in df.columns)
+    body = []
+    for row in df.itertuples(index=False, name=None):
+        cells = [_cell(v) for v in row]
+        total = any(t == TOTAL for t, _ in cells[:3])
+        tds = "".join(f'<td class="{c}">{_html.escape(t)}</td>' if c else f"<td>{_html.escape(t)}</td>"
+                      for t, c in cells)
+        body.append(f'<tr class="xueji-total">{tds}</tr>' if total else f"<tr>{tds}</tr>")
+    return (f'<table class="xueji-table"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body)
+            + "\n</tbody></table>")
+
+
+def count_sentence(total: int, shown: int, unit: str = "条") -> str:
+    """共 N 条 / 共 N 条，全部列出 / 共 N 条，下表为前 n 条。"""
+    if total == 0 or not shown:
+        return f"共 {total} {unit}。"
+    if total <= shown:
+        return f"共 {total} {unit}，全部列出。"
+    return f"共 {total} {unit}，下表为前 {shown} {unit}。"
+
+
+def result_html(result, rows: int = 10, unmask: bool = False, chart_html: str = "") -> str:
+    """A self-contained HTML fragment: the title (the summary's first line), the summary table, the other
+    summary lines, the first ``rows`` rows of each list shown in short views (with how many the list has), and
+    ``chart_html`` when given. Personal values masked unless ``unmask``."""
+    lines = result.summary().splitlines()
+    parts = ['<div class="xueji-result">', STYLE]
+    if lines:
+        parts.append(f'<h4 class="xueji-title">{_html.escape(lines[0])}</h4>')
+    parts.append(table_html(result.summary_frame()))
+    if len(lines) > 1:
+        parts.append('<ul class="xueji-lines">' + "".join(f"<li>{_html.escape(x.strip())}</li>" for x in lines[1:]
+                                                          if x.strip()) + "</ul>")
+    for lst in result.lists():
+        if not lst.shown:
+            continue
+        frame = lst.frame(rows, unmask=unmask)
+        count = count_sentence(lst.total, len(frame), lst.unit)
+        parts.append(f'<h5 class="xueji-list">{_html.escape(lst.title)}</h5><p class="xueji-count">{count}</p>')
+        if len(frame):
+            parts.append(table_html(frame))
+    if chart_html:
+        parts.append(chart_html)
+    parts.append("</div>")
+    return "\n".join(parts)
