@@ -5,6 +5,7 @@ bench/out/ (all C fields, GB18030) and converted. Prints one JSON line.
 
     .venv/bin/python bench/folders_compare_stats.py --records 1000000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,14 +26,16 @@ def peak_mb() -> int:
 
 
 def paths(n: int) -> dict:
-    return {side: OUT / f"roster_{side}_{n}.dbf" for side in ("old", "new")} | {"changes": OUT / f"roster_changes_{n}.parquet"}
+    return {side: OUT / f"roster_{side}_{n}.dbf" for side in ("old", "new")} | {
+        "changes": OUT / f"roster_changes_{n}.parquet"
+    }
 
 
 def step_make(n: int) -> dict:
     import xueji_lib as xj
     from xueji_lib.io.dbf import write_dbf
-    from xueji_lib.schema.layouts import Layout, LayoutField
     from xueji_lib.samples.synth import make_roster_pair
+    from xueji_lib.schema.layouts import Layout, LayoutField
 
     OUT.mkdir(parents=True, exist_ok=True)
     p = paths(n)
@@ -40,10 +43,21 @@ def step_make(n: int) -> dict:
     if not all(x.exists() for x in p.values()):
         old, new, changes = make_roster_pair(n, seed=1)
         for side, frame in (("old", old), ("new", new)):
-            fields = tuple(LayoutField(code=c, name=c, type="C", width=max(
-                1, int(frame[c].fillna("").astype(str).str.encode("gb18030").str.len().max()))) for c in frame.columns)
-            write_dbf(frame, p[side], Layout(name="bench_roster", title="bench", format="dbf", fields=fields),
-                      encoding="gb18030")
+            fields = tuple(
+                LayoutField(
+                    code=c,
+                    name=c,
+                    type="C",
+                    width=max(1, int(frame[c].fillna("").astype(str).str.encode("gb18030").str.len().max())),
+                )
+                for c in frame.columns
+            )
+            write_dbf(
+                frame,
+                p[side],
+                Layout(name="bench_roster", title="bench", format="dbf", fields=fields),
+                encoding="gb18030",
+            )
         changes.to_parquet(p["changes"])
     made = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -70,8 +84,13 @@ def step_run(n: int, how: str) -> dict:
     t0 = time.perf_counter()
     st = xj.k12_stats(new, previous=old)
     stats_s = time.perf_counter() - t0
-    return {"compare_s": round(compare_s, 2), "compare_peak_mb": compare_mb, "stats_s": round(stats_s, 2),
-            "peak_mb": peak_mb(), "tables": {k: t["人数"].tolist() for k, t in st.tables.items()}}
+    return {
+        "compare_s": round(compare_s, 2),
+        "compare_peak_mb": compare_mb,
+        "stats_s": round(stats_s, 2),
+        "peak_mb": peak_mb(),
+        "tables": {k: t["人数"].tolist() for k, t in st.tables.items()},
+    }
 
 
 def main(argv=None) -> int:
@@ -85,8 +104,12 @@ def main(argv=None) -> int:
         return 0
     results = {}
     for step in ("make", "frames", "folders"):
-        proc = subprocess.run([sys.executable, __file__, "--step", step, "--records", str(args.records)],
-                              capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--step", step, "--records", str(args.records)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"step {step} failed")

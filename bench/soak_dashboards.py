@@ -8,6 +8,7 @@ line per dashboard.
 
     .venv/bin/python bench/soak_dashboards.py --data data_samples --loads 100
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ class TreeMemory(threading.Thread):
             self.stop.wait(0.5)
 
 
-def soak(data: Path, loads: int, timeout: float, pause: float = 0.0, pool_size: int = 1,
-         pages=("学生查询", "名单对比")) -> list[dict]:
+def soak(
+    data: Path, loads: int, timeout: float, pause: float = 0.0, pool_size: int = 1, pages=("学生查询", "名单对比")
+) -> list[dict]:
     from playwright.sync_api import sync_playwright
 
     out = []
@@ -63,8 +65,14 @@ def soak(data: Path, loads: int, timeout: float, pause: float = 0.0, pool_size: 
                     times, hangs = [], 0
                     for _ in range(loads):
                         page = ctx.new_page()
-                        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(server.base)
-                                   or r.request.url.startswith("data:") else (outside.append(r.request.url), r.abort()))
+                        page.route(
+                            "**/*",
+                            lambda r: (
+                                r.continue_()
+                                if r.request.url.startswith(server.base) or r.request.url.startswith("data:")
+                                else (outside.append(r.request.url), r.abort())
+                            ),
+                        )
                         t0 = time.perf_counter()
                         try:
                             page.goto(server.url(name), timeout=timeout * 1000)
@@ -74,10 +82,20 @@ def soak(data: Path, loads: int, timeout: float, pause: float = 0.0, pool_size: 
                             hangs += 1
                         page.close(run_before_unload=True)  # as a user closing the tab: Voila shuts the kernel down
                         time.sleep(pause)
-                    out.append({"page": name, "loads": loads, "rendered": len(times), "hangs": hangs,
-                                "median_s": statistics.median(times) if times else None,
-                                "max_s": max(times) if times else None, "peak_mb": mem.peak / 2**20,
-                                "outside_requests": len(outside), "pause_s": pause, "pool_size": pool_size})
+                    out.append(
+                        {
+                            "page": name,
+                            "loads": loads,
+                            "rendered": len(times),
+                            "hangs": hangs,
+                            "median_s": statistics.median(times) if times else None,
+                            "max_s": max(times) if times else None,
+                            "peak_mb": mem.peak / 2**20,
+                            "outside_requests": len(outside),
+                            "pause_s": pause,
+                            "pool_size": pool_size,
+                        }
+                    )
                 browser.close()
             mem.stop.set()
     return out
@@ -116,7 +134,9 @@ def main(argv=None) -> int:
     ap.add_argument("--loads", type=int, default=100)
     ap.add_argument("--timeout", type=float, default=60.0)
     ap.add_argument("--pause", type=float, default=0.0, help="seconds between a page's close and the next load")
-    ap.add_argument("--pool-size", type=int, default=1, help="preheated kernels per dashboard (xueji dashboard --pool-size)")
+    ap.add_argument(
+        "--pool-size", type=int, default=1, help="preheated kernels per dashboard (xueji dashboard --pool-size)"
+    )
     ap.add_argument("--search", nargs="*", help="instead of the soak: time these searches in the 学生查询 page")
     args = ap.parse_args(argv)
     if args.search:

@@ -14,6 +14,7 @@ line. (Writing the DBFs the first time is a step of its own: 10M+10M records tak
 
     .venv/bin/python bench/spark_reconcile.py --records 10000000 --memory 4g
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,10 +61,12 @@ def step_convert(args) -> dict:
     t0 = time.perf_counter()
     for src in (adm, reg):
         dbf_to_parquet(src, folder(src), workers=args.cores, resume=False)
-    return {"convert_s": round(time.perf_counter() - t0, 1),
-            "dbf_mb": round((adm.stat().st_size + reg.stat().st_size) / 1e6),
-            "parquet_mb": round(sum(f.stat().st_size for s in (adm, reg) for f in folder(s).glob("part-*")) / 1e6),
-            "convert_peak_mb": peak_mb()}
+    return {
+        "convert_s": round(time.perf_counter() - t0, 1),
+        "dbf_mb": round((adm.stat().st_size + reg.stat().st_size) / 1e6),
+        "parquet_mb": round(sum(f.stat().st_size for s in (adm, reg) for f in folder(s).glob("part-*")) / 1e6),
+        "convert_peak_mb": peak_mb(),
+    }
 
 
 def folder(src: Path) -> Path:
@@ -73,8 +76,9 @@ def folder(src: Path) -> Path:
 def statuses(res):
     import numpy as np
 
-    return np.concatenate([res.registration["status"].to_numpy(dtype=object),
-                           res.admission["status"].to_numpy(dtype=object)])
+    return np.concatenate(
+        [res.registration["status"].to_numpy(dtype=object), res.admission["status"].to_numpy(dtype=object)]
+    )
 
 
 def save_and_compare(res, name: str) -> bool:
@@ -100,8 +104,13 @@ def step_frames(args) -> dict:
     load = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = reconcile(a, r, year=2026, category="10")
-    return {"load_s": round(load, 1), "seconds": round(time.perf_counter() - t0, 2), "peak_mb": peak_mb(),
-            "same": save_and_compare(res, "frames"), "records": len(a) + len(r)}
+    return {
+        "load_s": round(load, 1),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "peak_mb": peak_mb(),
+        "same": save_and_compare(res, "frames"),
+        "records": len(a) + len(r),
+    }
 
 
 def step_duckdb(args) -> dict:
@@ -110,7 +119,11 @@ def step_duckdb(args) -> dict:
     adm, reg = ensure_dbfs(args.records)
     t0 = time.perf_counter()
     res = reconcile(folder(adm), folder(reg), year=2026, category="10")
-    return {"seconds": round(time.perf_counter() - t0, 2), "peak_mb": peak_mb(), "same": save_and_compare(res, "duckdb")}
+    return {
+        "seconds": round(time.perf_counter() - t0, 2),
+        "peak_mb": peak_mb(),
+        "same": save_and_compare(res, "duckdb"),
+    }
 
 
 def step_spark(args) -> dict:
@@ -121,9 +134,12 @@ def step_spark(args) -> dict:
     out = {}
     with tempfile.TemporaryDirectory(prefix="xueji-spark-bench-") as tmp:
         with standalone_cluster(Path(tmp), cores=args.cores, memory=args.memory) as cluster:
-            spark = cluster.session("xueji-bench", memory=args.memory, cores=args.cores,
-                                    **{"spark.sql.shuffle.partitions": str(4 * args.cores),
-                                       "spark.driver.maxResultSize": "4g"})
+            spark = cluster.session(
+                "xueji-bench",
+                memory=args.memory,
+                cores=args.cores,
+                **{"spark.sql.shuffle.partitions": str(4 * args.cores), "spark.driver.maxResultSize": "4g"},
+            )
             t0 = time.perf_counter()
             res = reconcile(folder(adm), folder(reg), year=2026, category="10", engine=spark)
             out["seconds"] = round(time.perf_counter() - t0, 2)
@@ -154,9 +170,25 @@ def main(argv=None) -> int:
         return 0
     results, start = {}, time.time()
     for name in STEPS:
-        proc = subprocess.run([sys.executable, __file__, "--step", name, "--records", str(args.records), "--memory",
-                               args.memory, "--cores", str(args.cores), "--start", str(start)],
-                              capture_output=True, text=True, cwd=ROOT)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--step",
+                name,
+                "--records",
+                str(args.records),
+                "--memory",
+                args.memory,
+                "--cores",
+                str(args.cores),
+                "--start",
+                str(start),
+            ],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"step {name} failed")

@@ -11,6 +11,7 @@ meets them. Each entry: its signature, the first paragraph of its docstring, and
 intros are Chinese; API text is the docstrings'. tests/test_api_docs.py checks that docs/API.md is up to
 date, that every entry has a docstring and an example, and runs the examples not marked ``+SKIP``.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -25,43 +26,133 @@ OUT = ROOT / "docs" / "API.md"
 
 # (section title, one-line intro, entries); an entry is "module:attribute" ("xueji_lib:read_dbf").
 SECTIONS: list[tuple[str, str, list[str]]] = [
-    ("读入", "读入 DBF、Excel、CSV：每个单元格按原样读成文本，读取时发现的问题写进读取报告，不丢失、不“修正”。", [
-        "xueji_lib:read_dbf", "xueji_lib:read_table", "xueji_lib:load_report", "xueji_lib:LoadReport",
-        "xueji_lib:LoadWarning", "xueji_lib:FieldSpec", "xueji_lib:inspect_dbf", "xueji_lib:dbf_to_parquet", "xueji_lib:read_parquet_folder",
-        "xueji_lib:ParquetConversion"]),
-    ("版式与代码表", "版式说明一个文件有哪些字段；代码表把 民族、政治面貌、行政区划 等代码和名称对应起来。两者都是数据文件，可以增加或替换。", [
-        "xueji_lib:list_layouts", "xueji_lib:load_layout", "xueji_lib:recognize_layout", "xueji_lib:Layout",
-        "xueji_lib:LayoutField", "xueji_lib:list_code_tables", "xueji_lib:load_code_table", "xueji_lib:CodeTable",
-        "xueji_lib:CodeEntry", "xueji_lib:province_of"]),
-    ("校验", "上报前按平台的规则检查一份名单；照片目录按名单核对。", [
-        "xueji_lib:validate", "xueji_lib:ValidationResult", "xueji_lib:load_rules", "xueji_lib:check_photos",
-        "xueji_lib:PhotoResult"]),
-    ("核对与对比", "两份名单之间：录取与注册核对、两期名单对比、毕业生与下一学段新生的去向核对。", [
-        "xueji_lib:reconcile", "xueji_lib:ReconcileResult", "xueji_lib:compare", "xueji_lib:CompareResult",
-        "xueji_lib:handoff", "xueji_lib:HandoffResult"]),
-    ("统计", "标准统计表：中小学与高等学校，每张表的合计等于记录数。", [
-        "xueji_lib:k12_stats", "xueji_lib:higher_ed_stats", "xueji_lib:StatsResult"]),
-    ("展示", "把结果对象变成给人看的表格、图、HTML 和文字（个人信息默认遮盖），以及长时间操作的进度显示。", [
-        "xueji_lib.reporting.display:summary_frame", "xueji_lib.reporting.display:list_frames", "xueji_lib.reporting.display:chart",
-        "xueji_lib.reporting.display:to_html", "xueji_lib.reporting.display:to_text", "xueji_lib.reporting.display:school_frame",
-        "xueji_lib.core.progress:Progress", "xueji_lib.core.result:Result", "xueji_lib.core.result:ResultList",
-        "xueji_lib.core.result:Column"]),
-    ("写出名单", "把结果写成文件：可以直接上传的 DBF、带原因的名单、工作簿、results.csv 和 summary.json。", [
-        "xueji_lib:write_validation_outputs", "xueji_lib.reporting.outputs:write_reconcile_outputs",
-        "xueji_lib.reporting.outputs:write_compare_outputs", "xueji_lib.reporting.outputs:write_photo_outputs",
-        "xueji_lib.reporting.outputs:write_results_csv", "xueji_lib:write_dbf", "xueji_lib:write_excel"]),
-    ("报告与定时", "运行参数化的报告笔记本，生成离线可看的 HTML 和表格；按 YAML 清单定时运行。", [
-        "xueji_lib:run_report", "xueji_lib:check_parameters", "xueji_lib:ReportRun", "xueji_lib:REPORTS",
-        "xueji_lib.reporting.report:write_index", "xueji_lib.reporting.schedule:run_schedule"]),
-    ("看板", "看板背后的数据目录：每个文件读一次存成 Parquet 缓存，建好检索索引，供学生查询和名单对比。", [
-        "xueji_lib.apps.catalog:Catalog"]),
-    ("计算引擎", "匹配、比对、查重的 SQL 在 DuckDB（默认）或 Spark 上运行，结果相同。", [
-        "xueji_lib.engine.engines:connect", "xueji_lib.engine.engines:spark_session"]),
-    ("其他与异常", "xueji 有意抛出的错误都是 XuejiError 的子类，同时也是对应的内置异常（ValueError、FileNotFoundError），信息是中文并指明文件、行和字段。", [
-        "xueji_lib:XuejiError", "xueji_lib:FileFormatError", "xueji_lib:TruncatedFileError",
-        "xueji_lib:MemoFileMissing", "xueji_lib:WriteError", "xueji_lib:LayoutError",
-        "xueji_lib:PhotoFolderNotFound", "xueji_lib:StatsInputError", "xueji_lib:ParquetConversionError",
-        "xueji_lib:ParquetCountError"]),
+    (
+        "读入",
+        "读入 DBF、Excel、CSV：每个单元格按原样读成文本，读取时发现的问题写进读取报告，不丢失、不“修正”。",
+        [
+            "xueji_lib:read_dbf",
+            "xueji_lib:read_table",
+            "xueji_lib:load_report",
+            "xueji_lib:LoadReport",
+            "xueji_lib:LoadWarning",
+            "xueji_lib:FieldSpec",
+            "xueji_lib:inspect_dbf",
+            "xueji_lib:dbf_to_parquet",
+            "xueji_lib:read_parquet_folder",
+            "xueji_lib:ParquetConversion",
+        ],
+    ),
+    (
+        "版式与代码表",
+        "版式说明一个文件有哪些字段；代码表把 民族、政治面貌、行政区划 等代码和名称对应起来。两者都是数据文件，可以增加或替换。",
+        [
+            "xueji_lib:list_layouts",
+            "xueji_lib:load_layout",
+            "xueji_lib:recognize_layout",
+            "xueji_lib:Layout",
+            "xueji_lib:LayoutField",
+            "xueji_lib:list_code_tables",
+            "xueji_lib:load_code_table",
+            "xueji_lib:CodeTable",
+            "xueji_lib:CodeEntry",
+            "xueji_lib:province_of",
+        ],
+    ),
+    (
+        "校验",
+        "上报前按平台的规则检查一份名单；照片目录按名单核对。",
+        [
+            "xueji_lib:validate",
+            "xueji_lib:ValidationResult",
+            "xueji_lib:load_rules",
+            "xueji_lib:check_photos",
+            "xueji_lib:PhotoResult",
+        ],
+    ),
+    (
+        "核对与对比",
+        "两份名单之间：录取与注册核对、两期名单对比、毕业生与下一学段新生的去向核对。",
+        [
+            "xueji_lib:reconcile",
+            "xueji_lib:ReconcileResult",
+            "xueji_lib:compare",
+            "xueji_lib:CompareResult",
+            "xueji_lib:handoff",
+            "xueji_lib:HandoffResult",
+        ],
+    ),
+    (
+        "统计",
+        "标准统计表：中小学与高等学校，每张表的合计等于记录数。",
+        ["xueji_lib:k12_stats", "xueji_lib:higher_ed_stats", "xueji_lib:StatsResult"],
+    ),
+    (
+        "展示",
+        "把结果对象变成给人看的表格、图、HTML 和文字（个人信息默认遮盖），以及长时间操作的进度显示。",
+        [
+            "xueji_lib.reporting.display:summary_frame",
+            "xueji_lib.reporting.display:list_frames",
+            "xueji_lib.reporting.display:chart",
+            "xueji_lib.reporting.display:to_html",
+            "xueji_lib.reporting.display:to_text",
+            "xueji_lib.reporting.display:school_frame",
+            "xueji_lib.core.progress:Progress",
+            "xueji_lib.core.result:Result",
+            "xueji_lib.core.result:ResultList",
+            "xueji_lib.core.result:Column",
+        ],
+    ),
+    (
+        "写出名单",
+        "把结果写成文件：可以直接上传的 DBF、带原因的名单、工作簿、results.csv 和 summary.json。",
+        [
+            "xueji_lib:write_validation_outputs",
+            "xueji_lib.reporting.outputs:write_reconcile_outputs",
+            "xueji_lib.reporting.outputs:write_compare_outputs",
+            "xueji_lib.reporting.outputs:write_photo_outputs",
+            "xueji_lib.reporting.outputs:write_results_csv",
+            "xueji_lib:write_dbf",
+            "xueji_lib:write_excel",
+        ],
+    ),
+    (
+        "报告与定时",
+        "运行参数化的报告笔记本，生成离线可看的 HTML 和表格；按 YAML 清单定时运行。",
+        [
+            "xueji_lib:run_report",
+            "xueji_lib:check_parameters",
+            "xueji_lib:ReportRun",
+            "xueji_lib:REPORTS",
+            "xueji_lib.reporting.report:write_index",
+            "xueji_lib.reporting.schedule:run_schedule",
+        ],
+    ),
+    (
+        "看板",
+        "看板背后的数据目录：每个文件读一次存成 Parquet 缓存，建好检索索引，供学生查询和名单对比。",
+        ["xueji_lib.apps.catalog:Catalog"],
+    ),
+    (
+        "计算引擎",
+        "匹配、比对、查重的 SQL 在 DuckDB（默认）或 Spark 上运行，结果相同。",
+        ["xueji_lib.engine.engines:connect", "xueji_lib.engine.engines:spark_session"],
+    ),
+    (
+        "其他与异常",
+        "xueji 有意抛出的错误都是 XuejiError 的子类，同时也是对应的内置异常（ValueError、FileNotFoundError），信息是中文并指明文件、行和字段。",
+        [
+            "xueji_lib:XuejiError",
+            "xueji_lib:FileFormatError",
+            "xueji_lib:TruncatedFileError",
+            "xueji_lib:MemoFileMissing",
+            "xueji_lib:WriteError",
+            "xueji_lib:LayoutError",
+            "xueji_lib:PhotoFolderNotFound",
+            "xueji_lib:StatsInputError",
+            "xueji_lib:ParquetConversionError",
+            "xueji_lib:ParquetCountError",
+        ],
+    ),
 ]
 
 ALIASES = {"xueji_lib": "xj", "xueji_lib.reporting.display": "xd"}  # how the examples name these modules
@@ -95,6 +186,7 @@ def entries() -> list[Entry]:
 
 
 # --------------------------------------------------------------------------------------------- docstrings
+
 
 def own_doc(obj) -> str:
     """The object's own docstring, cleaned; "" for none (a dataclass's generated ``Name(field, …)`` text and a
@@ -157,6 +249,7 @@ def example(doc: str) -> str:
 
 # --------------------------------------------------------------------------------------------- signatures
 
+
 class _Text:
     """An annotation kept as the source wrote it (``pd.DataFrame``, not ``'pd.DataFrame'``)."""
 
@@ -170,6 +263,7 @@ class _Text:
 def _plain(sig: inspect.Signature) -> inspect.Signature:
     def ann(a):
         return _Text(a) if isinstance(a, str) else a
+
     params = [p.replace(annotation=ann(p.annotation)) for p in sig.parameters.values()]
     return sig.replace(parameters=params, return_annotation=ann(sig.return_annotation))
 
@@ -211,6 +305,7 @@ def members(cls: type) -> list[tuple[str, str]]:
 
 # ------------------------------------------------------------------------------------------------ render
 
+
 def _anchor(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
@@ -228,8 +323,12 @@ def _reports_table() -> str:
 def render_entry(e: Entry) -> str:
     parts = [f"### `{e.name}`", ""]
     if not e.documented:  # REPORTS
-        parts += [f"`dict`：报告名 → `ReportSpec`（笔记本、说明、参数）。`run_report(名称, …)` 按名称查找。", "",
-                  _reports_table(), ""]
+        parts += [
+            "`dict`：报告名 → `ReportSpec`（笔记本、说明、参数）。`run_report(名称, …)` 按名称查找。",
+            "",
+            _reports_table(),
+            "",
+        ]
         return "\n".join(parts)
     doc = own_doc(e.obj)
     parts += ["```python", signature(e.obj, e.name), "```", "", first_paragraph(doc), ""]

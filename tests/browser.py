@@ -1,6 +1,7 @@
 """The real browser of the browser tests: Debian's chromium driven by Playwright (``executable_path``;
 `playwright install` cannot download anything here). Under CI (CI=true, set by .ci/run) a missing browser
 fails the test instead of skipping it."""
+
 from __future__ import annotations
 
 import os
@@ -8,8 +9,16 @@ import os
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def need_browser():
@@ -35,5 +44,11 @@ def only_local(page, allowed_prefixes: tuple[str, ...], outside: list[str]) -> N
             r.abort()
 
     page.route("**/*", route)
-    page.on("websocket", lambda ws: None if ws.url.startswith(
-        tuple(p.replace("http", "ws", 1) for p in allowed_prefixes)) else outside.append(ws.url))
+    page.on(
+        "websocket",
+        lambda ws: (
+            None
+            if ws.url.startswith(tuple(p.replace("http", "ws", 1) for p in allowed_prefixes))
+            else outside.append(ws.url)
+        ),
+    )

@@ -1,5 +1,6 @@
 """`xueji dashboard` started as a user starts it, on a free local port with a known token, for the browser
 tests and the soak run in bench/bench.py."""
+
 from __future__ import annotations
 
 import os
@@ -25,22 +26,45 @@ class DashboardServer:
     """Context manager: ``xueji dashboard --data DATA`` in its own process group; ``url(page, q=…)``.
     ``xueji``, ``env``, ``cwd``: another installation's command (tests/test_wheel.py), its environment, folder."""
 
-    def __init__(self, data, log_path, *, token: str = "test-token-0123456789", notebooks=None, pool_size=None,
-                 extra_args=(), ready_timeout: float = 180.0, xueji: str = XUEJI, env=None, cwd=None):
+    def __init__(
+        self,
+        data,
+        log_path,
+        *,
+        token: str = "test-token-0123456789",
+        notebooks=None,
+        pool_size=None,
+        extra_args=(),
+        ready_timeout: float = 180.0,
+        xueji: str = XUEJI,
+        env=None,
+        cwd=None,
+    ):
         self.data, self.log_path, self.token = Path(data), Path(log_path), token
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env, self.cwd = env, cwd
-        self.args = [str(xueji), "dashboard", "--data", str(self.data), "--port", str(self.port), "--token", token,
-                     *(["--notebooks", str(notebooks)] if notebooks else []),
-                     *(["--pool-size", str(pool_size)] if pool_size else []), *extra_args]
+        self.args = [
+            str(xueji),
+            "dashboard",
+            "--data",
+            str(self.data),
+            "--port",
+            str(self.port),
+            "--token",
+            token,
+            *(["--notebooks", str(notebooks)] if notebooks else []),
+            *(["--pool-size", str(pool_size)] if pool_size else []),
+            *extra_args,
+        ]
         self.pages = [p.stem for p in Path(notebooks).glob("*.ipynb")] if notebooks else ["学生查询", "名单对比"]
         self.ready_timeout = ready_timeout
 
-    def __enter__(self) -> "DashboardServer":
+    def __enter__(self) -> DashboardServer:
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-                                     env=self.env, cwd=self.cwd)
+        self.proc = subprocess.Popen(
+            self.args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True, env=self.env, cwd=self.cwd
+        )
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -74,6 +98,7 @@ class DashboardServer:
 
     def status(self, path: str) -> int:
         """HTTP status of GET ``path`` (no redirects followed)."""
+
         class NoRedirect(urllib.request.HTTPRedirectHandler):
             def redirect_request(self, *a, **k):
                 return None

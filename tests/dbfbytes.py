@@ -3,13 +3,25 @@
 Follows the header layout of DOMAIN.md §6.1: 32-byte header, 32-byte field descriptors, 0x0D,
 (Visual FoxPro: a 263-byte backlink), records with a deletion flag, 0x1A.
 """
+
 from __future__ import annotations
 
 import struct
 
 
-def build_dbf(fields, rows, *, version=0x03, ldid=0x4D, deleted=(), header_records=None, flags=None,
-              backlink=False, eof=True, date=(126, 11, 23)) -> bytes:
+def build_dbf(
+    fields,
+    rows,
+    *,
+    version=0x03,
+    ldid=0x4D,
+    deleted=(),
+    header_records=None,
+    flags=None,
+    backlink=False,
+    eof=True,
+    date=(126, 11, 23),
+) -> bytes:
     """fields: [(name, type, length, decimals)]; rows: lists of raw ``bytes`` per field (padded here).
 
     ``flags`` overrides the deletion-flag byte per row; ``header_records`` overrides the count.
@@ -24,7 +36,7 @@ def build_dbf(fields, rows, *, version=0x03, ldid=0x4D, deleted=(), header_recor
     for name, ftype, length, dec in fields:
         d = bytearray(32)
         nb = name.encode("gb18030") if isinstance(name, str) else name
-        d[:len(nb)] = nb
+        d[: len(nb)] = nb
         d[11] = ord(ftype)
         d[16] = length & 0xFF
         d[17] = (length >> 8) if (ftype == "C" and length > 255) else dec
@@ -37,7 +49,7 @@ def build_dbf(fields, rows, *, version=0x03, ldid=0x4D, deleted=(), header_recor
         if flags is not None and flags[i] is not None:
             flag = bytes([flags[i]])
         out += flag
-        for (name, ftype, length, dec), value in zip(fields, row):
+        for (_name, ftype, length, _dec), value in zip(fields, row):
             if ftype in "NFM":
                 out += value.rjust(length)[:length]
             else:

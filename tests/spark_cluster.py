@@ -16,6 +16,7 @@ JVM the worker started — and fails if any of those processes is still alive. W
 Without java or pyspark the tests are skipped with the reason — except under CI (``CI=true``, set by
 .ci/run), where they fail, as tests/test_report_browser.py does for chromium.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,7 @@ from pathlib import Path
 import pytest
 
 START_TIMEOUT = 90  # seconds for the master to list the worker as ALIVE
-MEMORY = "1g"       # the worker offers 1 GB to executors; the driver and the executor get 1 GB each
+MEMORY = "1g"  # the worker offers 1 GB to executors; the driver and the executor get 1 GB each
 DAEMON_MEMORY = "512m"
 
 
@@ -78,25 +79,32 @@ class SparkCluster:
     web_url: str
     root: Path
     start_seconds: float = 0.0
-    procs: dict = field(default_factory=dict)        # role → Popen
+    procs: dict = field(default_factory=dict)  # role → Popen
     peak_rss_mb: dict = field(default_factory=dict)  # role → MB
     _sessions: list = field(default_factory=list)
-    left: list = field(default_factory=list)         # processes still alive after stopping (should be none)
+    left: list = field(default_factory=list)  # processes still alive after stopping (should be none)
 
     def session(self, app: str = "xueji-test", *, memory: str = MEMORY, cores: int = 1, **conf):
         """A SparkSession on this cluster: driver and executor ``memory`` (1 GB), ``cores`` (1), no UI, 4
         shuffle partitions; ``conf``: more Spark settings (``**{"spark.x.y": v}``)."""
         from pyspark.sql import SparkSession
 
-        b = (SparkSession.builder.master(self.master_url).appName(app)
-             .config("spark.driver.memory", memory).config("spark.executor.memory", memory)
-             .config("spark.executor.cores", str(cores)).config("spark.cores.max", str(cores))
-             .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
-             .config("spark.pyspark.python", sys.executable)  # executors' Python workers: this venv
-             .config("spark.sql.warehouse.dir", str(self.root / "warehouse"))
-             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-             .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false"))
+        b = (
+            SparkSession.builder.master(self.master_url)
+            .appName(app)
+            .config("spark.driver.memory", memory)
+            .config("spark.executor.memory", memory)
+            .config("spark.executor.cores", str(cores))
+            .config("spark.cores.max", str(cores))
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.ui.enabled", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.pyspark.python", sys.executable)  # executors' Python workers: this venv
+            .config("spark.sql.warehouse.dir", str(self.root / "warehouse"))
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.execution.arrow.pyspark.fallback.enabled", "false")
+        )
         for k, v in conf.items():
             b = b.config(k, v)
         # the driver JVM is launched here and takes these from the environment (only for the launch)
@@ -128,10 +136,16 @@ class SparkCluster:
 
 def _env(root: Path) -> dict:
     env = dict(os.environ)
-    env.update(SPARK_HOME=str(spark_home()), SPARK_LOCAL_IP="127.0.0.1", SPARK_LOG_DIR=str(root / "logs"),
-               SPARK_WORKER_DIR=str(root / "work"), SPARK_LOCAL_DIRS=str(root / "local"),
-               SPARK_DAEMON_MEMORY=DAEMON_MEMORY, PYSPARK_PYTHON=sys.executable,
-               PYSPARK_DRIVER_PYTHON=sys.executable)
+    env.update(
+        SPARK_HOME=str(spark_home()),
+        SPARK_LOCAL_IP="127.0.0.1",
+        SPARK_LOG_DIR=str(root / "logs"),
+        SPARK_WORKER_DIR=str(root / "work"),
+        SPARK_LOCAL_DIRS=str(root / "local"),
+        SPARK_DAEMON_MEMORY=DAEMON_MEMORY,
+        PYSPARK_PYTHON=sys.executable,
+        PYSPARK_DRIVER_PYTHON=sys.executable,
+    )
     env.pop("SPARK_CONF_DIR", None)
     return env
 
@@ -140,8 +154,14 @@ def _start(cluster: SparkCluster, role: str, args: list[str], env: dict) -> subp
     log = open(cluster.root / "logs" / f"{role}.log", "wb")
     # spark-class execs the JVM, so the Popen pid is the JVM's; its own session so that stopping it can
     # take the executors it started along (the process group of a process started here).
-    proc = subprocess.Popen([str(spark_home() / "bin" / "spark-class"), *args], stdout=log,
-                            stderr=subprocess.STDOUT, env=env, cwd=cluster.root, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(spark_home() / "bin" / "spark-class"), *args],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=cluster.root,
+        start_new_session=True,
+    )
     log.close()
     cluster.procs[role] = proc
     return proc
@@ -245,11 +265,41 @@ def standalone_cluster(root: Path, *, cores: int = 1, memory: str = MEMORY):
     sampler = threading.Thread(target=_sample_rss, args=(cluster, stop), daemon=True)
     t0 = time.perf_counter()
     try:
-        _start(cluster, "master", ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-                                   "--port", str(port), "--webui-port", str(web)], env)
-        _start(cluster, "worker", ["org.apache.spark.deploy.worker.Worker", cluster.master_url,
-                                   "--host", "127.0.0.1", "--port", str(wport), "--webui-port", str(wweb),
-                                   "--cores", str(cores), "--memory", memory, "--work-dir", str(root / "work")], env)
+        _start(
+            cluster,
+            "master",
+            [
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webui-port",
+                str(web),
+            ],
+            env,
+        )
+        _start(
+            cluster,
+            "worker",
+            [
+                "org.apache.spark.deploy.worker.Worker",
+                cluster.master_url,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(wport),
+                "--webui-port",
+                str(wweb),
+                "--cores",
+                str(cores),
+                "--memory",
+                memory,
+                "--work-dir",
+                str(root / "work"),
+            ],
+            env,
+        )
         sampler.start()
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -281,7 +331,13 @@ def spark_cluster(tmp_path_factory):
         yield cluster
     metrics = os.environ.get("XUEJI_SPARK_METRICS")
     if metrics:
-        Path(metrics).write_text(json.dumps(
-            {"start_seconds": round(cluster.start_seconds, 2),
-             "peak_rss_mb": {k: round(v) for k, v in cluster.peak_rss_mb.items()}}, indent=1))
+        Path(metrics).write_text(
+            json.dumps(
+                {
+                    "start_seconds": round(cluster.start_seconds, 2),
+                    "peak_rss_mb": {k: round(v) for k, v in cluster.peak_rss_mb.items()},
+                },
+                indent=1,
+            )
+        )
     assert not cluster.left, f"Spark JVMs still running after the cluster was stopped: {cluster.left}"

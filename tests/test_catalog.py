@@ -1,6 +1,7 @@
 """The dashboards' catalogue of a data folder (xueji_lib.apps.catalog) and the non-widget parts of
 xueji_lib.apps.dashboard, on a copy of the committed samples: datasets and pairs found, search by every key,
 the student card, cache invalidation, statuses equal to the library's own results, the audit log."""
+
 from __future__ import annotations
 
 import json
@@ -34,9 +35,18 @@ def cat(folder):
 
 def test_datasets_and_pairs(cat):
     assert set(cat.datasets) == {
-        "hei/10_录取名单.dbf", "hei/10_新生状态.dbf", "hei/10_注册上报.dbf", "hei/50_录取名单.dbf",
-        "hei/50_注册上报.dbf", "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春.xlsx",
-        "k12/学生名单_2026春_gbk.csv", "k12/学籍异动_2026春.xlsx", "k12/新生_2026秋.xlsx", "k12/毕业生_2026.xlsx"}
+        "hei/10_录取名单.dbf",
+        "hei/10_新生状态.dbf",
+        "hei/10_注册上报.dbf",
+        "hei/50_录取名单.dbf",
+        "hei/50_注册上报.dbf",
+        "k12/学生名单_2025秋.xlsx",
+        "k12/学生名单_2026春.xlsx",
+        "k12/学生名单_2026春_gbk.csv",
+        "k12/学籍异动_2026春.xlsx",
+        "k12/新生_2026秋.xlsx",
+        "k12/毕业生_2026.xlsx",
+    }
     assert cat.datasets["hei/10_注册上报.dbf"].records == 995
     assert cat.datasets["k12/学生名单_2026春.xlsx"].term == "2026春"
     # planted.csv has no student field: reported, not searched
@@ -45,7 +55,8 @@ def test_datasets_and_pairs(cat):
         ("reconcile", "hei/10_录取名单.dbf", "hei/10_注册上报.dbf", "hei/10_新生状态.dbf"),
         ("reconcile", "hei/50_录取名单.dbf", "hei/50_注册上报.dbf", None),
         ("compare", "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春.xlsx", "k12/学籍异动_2026春.xlsx"),
-        ("handoff", "k12/毕业生_2026.xlsx", "k12/新生_2026秋.xlsx", None)}
+        ("handoff", "k12/毕业生_2026.xlsx", "k12/新生_2026秋.xlsx", None),
+    }
 
 
 def test_cached_frame_equals_the_file(cat, folder):
@@ -53,8 +64,7 @@ def test_cached_frame_equals_the_file(cat, folder):
         direct, _ = load_dataset(folder / ds)
         cached = cat.frame(ds)
         assert list(cached.columns) == list(direct.columns)
-        pd.testing.assert_frame_equal(cached.reset_index(drop=True), direct.reset_index(drop=True),
-                                      check_dtype=False)
+        pd.testing.assert_frame_equal(cached.reset_index(drop=True), direct.reset_index(drop=True), check_dtype=False)
 
 
 def _student(folder):
@@ -70,7 +80,8 @@ def test_search_by_each_key(cat, folder, key):
     assert ("hei/10_注册上报.dbf", row) in set(zip(hits["dataset"], hits["row"]))
     if key != "XM":  # a key finds the student in the admission and status lists too, and nothing else
         assert set(hits["dataset"]) == {"hei/10_录取名单.dbf", "hei/10_注册上报.dbf", "hei/10_新生状态.dbf"} - (
-            {"hei/10_录取名单.dbf", "hei/10_新生状态.dbf"} if key == "XH" else set())
+            {"hei/10_录取名单.dbf", "hei/10_新生状态.dbf"} if key == "XH" else set()
+        )
     assert str(rec["SFZH"]) not in how and str(rec["XM"]) not in how
 
 
@@ -104,8 +115,11 @@ def test_card_masks_and_gathers_every_file(cat, folder):
 
 def test_card_shows_findings_and_statuses_of_a_planted_problem(cat, folder):
     planted = pd.read_csv(folder / "planted.csv", dtype=str)
-    p = planted[(planted["file"] == "hei/10_注册上报.dbf") & planted["expected"].str.startswith("validate:")
-                & (planted["expected"] != "validate:OK")].iloc[0]
+    p = planted[
+        (planted["file"] == "hei/10_注册上报.dbf")
+        & planted["expected"].str.startswith("validate:")
+        & (planted["expected"] != "validate:OK")
+    ].iloc[0]
     card = cat.card("hei/10_注册上报.dbf", int(p["row"]))
     assert p["expected"].split(":")[1] in set(card.findings["规则"])
 
@@ -196,13 +210,16 @@ def test_cache_is_rebuilt_when_a_file_changes(tmp_path):
 def test_config_file_pairs_and_bad_config(tmp_path):
     d = tmp_path / "data"
     shutil.copytree(SAMPLES / "k12", d / "k12")
-    (d / "xueji.yml").write_text("pairs:\n  - {kind: compare, old: k12/学生名单_2025秋.xlsx, "
-                                 "new: k12/学生名单_2026春_gbk.csv}\n", "utf-8")
+    (d / "xueji.yml").write_text(
+        "pairs:\n  - {kind: compare, old: k12/学生名单_2025秋.xlsx, new: k12/学生名单_2026春_gbk.csv}\n", "utf-8"
+    )
     cat = Catalog(d).refresh()
     assert [(p.kind, p.left, p.right) for p in cat.pairs] == [
-        ("compare", "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春_gbk.csv")]
-    (d / "xueji.yml").write_text("pairs:\n  - {kind: compare, old: ../../etc/passwd, new: k12/新生_2026秋.xlsx}\n",
-                                 "utf-8")
+        ("compare", "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春_gbk.csv")
+    ]
+    (d / "xueji.yml").write_text(
+        "pairs:\n  - {kind: compare, old: ../../etc/passwd, new: k12/新生_2026秋.xlsx}\n", "utf-8"
+    )
     with pytest.raises(XuejiError, match="不是数据目录里读得出的文件"):
         Catalog(d).refresh()
     with pytest.raises(XuejiError, match="不存在"):
@@ -222,8 +239,14 @@ def test_audit_log_has_no_personal_values(tmp_path, monkeypatch):
 def test_voila_command_is_locked_down(tmp_path):
     argv, env = voila_command(tmp_path, port=9999, token="t0k", cache_dir=tmp_path / "c")
     joined = " ".join(argv)
-    for flag in ("--Voila.ip=127.0.0.1", "--token=t0k", "--show_tracebacks=False", "--preheat_kernel=True",
-                 "--MappingKernelManager.cull_idle_timeout=", "--template=xueji"):
+    for flag in (
+        "--Voila.ip=127.0.0.1",
+        "--token=t0k",
+        "--show_tracebacks=False",
+        "--preheat_kernel=True",
+        "--MappingKernelManager.cull_idle_timeout=",
+        "--template=xueji",
+    ):
         assert flag in joined
     allow = [a for a in argv if a.startswith("--VoilaConfiguration.file_allowlist=")]
     assert len(allow) == 1 and "dbf" not in allow[0] and "xlsx" not in allow[0] and "csv" not in allow[0]

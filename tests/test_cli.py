@@ -1,4 +1,5 @@
 """The `xueji` command as a user runs it: real processes, real files, Chinese messages, exit codes."""
+
 from __future__ import annotations
 
 import subprocess
@@ -20,10 +21,21 @@ def run(*args):
 
 @pytest.fixture()
 def upload(tmp_path):
-    df = pd.DataFrame({"KSH": ["26430101110001", "26430101110002"], "XM": ["张三", "李四"], "XB": ["男", "女"],
-                       "CSRQ": ["20080517", "20080101"], "SFZH": ["430102200805170012", "430102200801010020"],
-                       "MZ": ["汉族", "汉族"], "ZYMC": ["法学", "法学"], "CC": ["本科", "本科"], "XZ": ["4", "4"],
-                       "XXXS": ["普通全日制"] * 2, "RXRQ": ["20260901"] * 2})
+    df = pd.DataFrame(
+        {
+            "KSH": ["26430101110001", "26430101110002"],
+            "XM": ["张三", "李四"],
+            "XB": ["男", "女"],
+            "CSRQ": ["20080517", "20080101"],
+            "SFZH": ["430102200805170012", "430102200801010020"],
+            "MZ": ["汉族", "汉族"],
+            "ZYMC": ["法学", "法学"],
+            "CC": ["本科", "本科"],
+            "XZ": ["4", "4"],
+            "XXXS": ["普通全日制"] * 2,
+            "RXRQ": ["20260901"] * 2,
+        }
+    )
     return xj.write_dbf(df, tmp_path / "注册上报.dbf", "chsi_registration")
 
 
@@ -37,8 +49,11 @@ def test_info_reports_and_masks(upload):
 def test_info_on_bad_files_gives_chinese_message_and_no_traceback(tmp_path):
     cut = tmp_path / "cut.dbf"
     cut.write_bytes(build_dbf([("XM", "C", 8, 0)], [[b"a"]], header_records=3))
-    for path, expect in [(cut, "文件不完整"), (tmp_path / "none.dbf", "找不到文件"),
-                         (tmp_path / "x.doc", "不认识的文件类型")]:
+    for path, expect in [
+        (cut, "文件不完整"),
+        (tmp_path / "none.dbf", "找不到文件"),
+        (tmp_path / "x.doc", "不认识的文件类型"),
+    ]:
         res = run("info", path)
         assert res.returncode == 2
         assert expect in res.stderr and "Traceback" not in res.stderr
@@ -58,21 +73,41 @@ K12_ROSTER = ROOT / "data_samples" / "k12" / "学生名单_2026春.xlsx"
 HEI = ROOT / "data_samples" / "hei"
 
 
-@pytest.mark.parametrize("extra, missing, args", [
-    ("reports", "papermill", ["report", "学籍统计报告", "-p", "roster", K12_ROSTER, "-p", "kind", "k12"]),
-    ("reports", "nbconvert", ["schedule", "每周报表.yml"]),
-    ("lab", "jupyterlab", ["lab", "--no-browser"]),
-    ("dashboard", "voila", ["dashboard", "--data", "{tmp}"]),
-    ("spark", "pyspark", ["reconcile", "--admission", HEI / "10_录取名单.dbf", "--registration",
-                          HEI / "10_注册上报.dbf", "--year", "2026", "--category", "10", "--engine", "spark"]),
-    ("spark", "pyspark", ["compare", K12_ROSTER, K12_ROSTER, "--engine", "spark://127.0.0.1:7077"]),
-    ("spark", "pyspark", ["report", "学籍统计报告", "-p", "roster", K12_ROSTER, "--engine", "local[2]"]),
-])
+@pytest.mark.parametrize(
+    "extra, missing, args",
+    [
+        ("reports", "papermill", ["report", "学籍统计报告", "-p", "roster", K12_ROSTER, "-p", "kind", "k12"]),
+        ("reports", "nbconvert", ["schedule", "每周报表.yml"]),
+        ("lab", "jupyterlab", ["lab", "--no-browser"]),
+        ("dashboard", "voila", ["dashboard", "--data", "{tmp}"]),
+        (
+            "spark",
+            "pyspark",
+            [
+                "reconcile",
+                "--admission",
+                HEI / "10_录取名单.dbf",
+                "--registration",
+                HEI / "10_注册上报.dbf",
+                "--year",
+                "2026",
+                "--category",
+                "10",
+                "--engine",
+                "spark",
+            ],
+        ),
+        ("spark", "pyspark", ["compare", K12_ROSTER, K12_ROSTER, "--engine", "spark://127.0.0.1:7077"]),
+        ("spark", "pyspark", ["report", "学籍统计报告", "-p", "roster", K12_ROSTER, "--engine", "local[2]"]),
+    ],
+)
 def test_a_command_whose_extra_is_missing_names_it(tmp_path, extra, missing, args):
     """Installed without an extra (its module cannot be imported), the command says in one Chinese line which
     extra to install, exits 2, prints no traceback and reads or writes nothing first."""
-    code = ("import sys; sys.modules[sys.argv[1]] = None  # as if not installed: import and find_spec fail\n"
-            "from xueji_lib.apps.cli import main; sys.exit(main(sys.argv[2:]))")
+    code = (
+        "import sys; sys.modules[sys.argv[1]] = None  # as if not installed: import and find_spec fail\n"
+        "from xueji_lib.apps.cli import main; sys.exit(main(sys.argv[2:]))"
+    )
     args = [str(a).replace("{tmp}", str(tmp_path)) for a in args]
     res = subprocess.run([sys.executable, "-c", code, missing, *args], capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 2, res.stderr
@@ -85,9 +120,25 @@ def test_a_command_whose_extra_is_missing_names_it(tmp_path, extra, missing, arg
 
 def test_the_duckdb_engine_needs_no_extra(tmp_path):
     """--engine duckdb (the default, in the core) runs without pyspark."""
-    code = ("import sys; sys.modules['pyspark'] = None\n"
-            "from xueji_lib.apps.cli import main; sys.exit(main(sys.argv[1:]))")
-    res = subprocess.run([sys.executable, "-c", code, "compare", K12_ROSTER, K12_ROSTER, "--engine", "duckdb",
-                          "--out", tmp_path / "out"], capture_output=True, text=True, cwd=tmp_path)
+    code = (
+        "import sys; sys.modules['pyspark'] = None\nfrom xueji_lib.apps.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            "compare",
+            K12_ROSTER,
+            K12_ROSTER,
+            "--engine",
+            "duckdb",
+            "--out",
+            tmp_path / "out",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "out" / "summary.json").is_file()

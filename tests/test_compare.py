@@ -3,6 +3,7 @@ every other record is unchanged, every record is accounted for; plus small frame
 
 ``bench_compare`` times compare on two 1,000,000-pupil rosters; it is not a test (run
 ``.venv/bin/python -m tests.test_compare``)."""
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,17 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.matching.compare import (CHANGE_STATUSES, GRADUATE_STATUSES, INTAKE_STATUSES, NEW_STATUSES, OLD_STATUSES,
-                               compare, handoff)
 from xueji_lib.core.ids import make_ids
 from xueji_lib.core.privacy import mask_id
+from xueji_lib.matching.compare import (
+    CHANGE_STATUSES,
+    GRADUATE_STATUSES,
+    INTAKE_STATUSES,
+    NEW_STATUSES,
+    OLD_STATUSES,
+    compare,
+    handoff,
+)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 PLANTED = pd.read_csv(SAMPLES / "planted.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -53,6 +61,7 @@ def planted(prefix):
 
 # ------------------------------------------------------------------------------------ committed samples
 
+
 def test_every_planted_comparison_problem_has_its_status(res):
     expected = planted("compare")
     assert len(expected) == 21
@@ -74,14 +83,19 @@ def test_every_planted_comparison_problem_has_its_status(res):
 
 def test_every_other_record_is_unchanged(res):
     expected = planted("compare")
-    listed = {side: {row: what for (f, row), (what, _) in expected.items() if f == file}
-              for side, file in (("old", F_OLD), ("new", F_NEW))}
+    listed = {
+        side: {row: what for (f, row), (what, _) in expected.items() if f == file}
+        for side, file in (("old", F_OLD), ("new", F_NEW))
+    }
     for side, other in (("old", "new"), ("new", "old")):
         frame = getattr(res, side)
         rest = frame[~frame["row"].isin(list(listed[side]))]
         # a planted change or move shows on both records of the pair (planted.csv lists the new one)
         pair_status = rest["counterpart_row"].map(
-            lambda r: listed[other].get(r) if pd.notna(r) and listed[other].get(r) in ("changed", "moved") else None)
+            lambda r, other=other: (
+                listed[other].get(r) if pd.notna(r) and listed[other].get(r) in ("changed", "moved") else None
+            )
+        )
         assert (rest.loc[pair_status.notna(), "status"] == pair_status.dropna()).all()
         plain = rest[pair_status.isna()]
         assert (plain["status"] == "unchanged").all(), plain[plain.status != "unchanged"][["row", "status", "reasons"]]
@@ -128,7 +142,7 @@ def test_moves_changes_and_their_reasons(res):
     assert flag(new.loc[95, "explained"]) is True and new.loc[95, "change_type"] == "转出+转入"
     assert "转学：示范县青松小学" in new.loc[95, "reasons"] and "→ 示范县第一小学" in new.loc[95, "reasons"]
     assert "1班 → 示范县第二初级中学 初中二年级 2班" in new.loc[1147, "reasons"]
-    assert pd.isna(new.loc[1147, "explained"])          # 调班 needs no change record
+    assert pd.isna(new.loc[1147, "explained"])  # 调班 needs no change record
     assert new.loc[86, "changed_fields"] == "LXDH" and "联系电话" in new.loc[86, "reasons"]
     assert new.loc[731, "changed_fields"] == "JTDZ" and "家庭地址" in new.loc[731, "reasons"]
     assert new.loc[140, "changed_fields"] == "SFZJH" and "430121********1000" in new.loc[140, "reasons"]
@@ -169,11 +183,16 @@ def test_no_id_number_shown_in_full(res, samples):
         for col in ("SFZJH", "XJH"):
             ids |= {v.strip()[-18:] for v in samples[f][col].dropna() if ID_RE.search(v)}
     ids = {v for v in ids if len(v) >= 15}
-    text = "\n".join([res.summary(), res.to_json()] + [
-        " ".join(frame[c].fillna("").astype(str)) for frame in (res.old, res.new, res.changes)
-        for c in ("key", "reasons")])
+    text = "\n".join(
+        [res.summary(), res.to_json()]
+        + [
+            " ".join(frame[c].fillna("").astype(str))
+            for frame in (res.old, res.new, res.changes)
+            for c in ("key", "reasons")
+        ]
+    )
     assert ids and not [v for v in ids if v in text]
-    assert re.search(r"1[3-9]\d{9}", text) is None           # phone numbers
+    assert re.search(r"1[3-9]\d{9}", text) is None  # phone numbers
     # the test can fail: unmasked results show them
     raw = compare(samples[F_OLD], samples[F_NEW], changes=samples[F_CH], unmask=True)
     assert any(v in " ".join(raw.new["key"].fillna("")) for v in ids)
@@ -199,8 +218,11 @@ def test_handoff_intake_accounted_for(hand, samples):
     assert (t.status == "from_elsewhere").sum() == 8 and (t.status == "matched").sum() == 272
     assert hand.conserved
     c = hand.to_dict()
-    assert c["graduates"]["total"] == c["graduates"]["enrolled"] + c["graduates"]["not_enrolled"] + \
-        c["graduates"]["missing_key"] == 277
+    assert (
+        c["graduates"]["total"]
+        == c["graduates"]["enrolled"] + c["graduates"]["not_enrolled"] + c["graduates"]["missing_key"]
+        == 277
+    )
     assert "毕业生 277 人 = 已升学 272 + 未找到 5" in hand.summary()
     by = hand.by_school()
     assert by["graduates"].sum() == 277 and by["not_enrolled"].sum() == 5
@@ -209,15 +231,27 @@ def test_handoff_intake_accounted_for(hand, samples):
 
 # ----------------------------------------------------------------------------------------- small frames
 
+
 def roster(n=6, school=("2143012901", "示范县第一小学"), **overrides) -> pd.DataFrame:
     """Pupils with valid IDs, G 学籍号, codes for 性别/民族/年级."""
     births = [f"2016{m:02d}15" for m in range(1, n + 1)]
-    ids = make_ids(np.full(n, 430121), births, np.arange(1, n + 1) * 2 + 1)      # odd sequence: male
-    df = pd.DataFrame({
-        "XXBSM": [school[0]] * n, "XXMC": [school[1]] * n, "XJH": ["G" + v for v in ids],
-        "XM": [f"张{c}" for c in "一二三四五六七八九十"[:n]], "XB": ["1"] * n, "CSRQ": births,
-        "SFZJH": ids.tolist(), "MZ": ["01"] * n, "NJ": ["13"] * n, "BJ": ["1班"] * n,
-        "LXDH": [f"1390000{i:04d}" for i in range(n)]}, dtype="str")
+    ids = make_ids(np.full(n, 430121), births, np.arange(1, n + 1) * 2 + 1)  # odd sequence: male
+    df = pd.DataFrame(
+        {
+            "XXBSM": [school[0]] * n,
+            "XXMC": [school[1]] * n,
+            "XJH": ["G" + v for v in ids],
+            "XM": [f"张{c}" for c in "一二三四五六七八九十"[:n]],
+            "XB": ["1"] * n,
+            "CSRQ": births,
+            "SFZJH": ids.tolist(),
+            "MZ": ["01"] * n,
+            "NJ": ["13"] * n,
+            "BJ": ["1班"] * n,
+            "LXDH": [f"1390000{i:04d}" for i in range(n)],
+        },
+        dtype="str",
+    )
     for col, values in overrides.items():
         for i, v in values.items():
             df.loc[i, col] = v
@@ -250,7 +284,11 @@ def test_fallback_to_name_sex_birth_without_key():
     r = compare(old, new)
     assert r.key_used == "XJH" and r.fallback_matches == 2 and r.matched_by_counts == {"XJH": 4, "XM+XB+CSRQ": 2}
     o = r.old.set_index("row")
-    assert o.loc[2, "status"] == "unchanged" and o.loc[2, "matched_by"] == "XM+XB+CSRQ" and o.loc[2, "counterpart_row"] == 2
+    assert (
+        o.loc[2, "status"] == "unchanged"
+        and o.loc[2, "matched_by"] == "XM+XB+CSRQ"
+        and o.loc[2, "counterpart_row"] == 2
+    )
     assert "按姓名+性别+出生日期对应" in o.loc[2, "reasons"] and "旧名单中没有学籍号" in o.loc[2, "reasons"]
     assert status(r.new, 4) == "unchanged" and "新名单中没有学籍号" in r.new.set_index("row").loc[4, "reasons"]
     assert "按其他信息对应的 2 对" in r.summary()
@@ -260,13 +298,13 @@ def test_fallback_to_name_sex_birth_without_key():
 
 def test_fallback_never_pairs_two_different_keys_by_name():
     old = roster().drop(columns="SFZJH")
-    new = roster(XJH={2: "G430121201603150000"}).drop(columns="SFZJH")   # same name/sex/birth, other key
+    new = roster(XJH={2: "G430121201603150000"}).drop(columns="SFZJH")  # same name/sex/birth, other key
     r = compare(old, new)
     assert status(r.old, 3) == "removed" and status(r.new, 3) == "added" and r.fallback_matches == 0
 
 
 def test_id_fallback_when_the_key_is_missing_or_changed():
-    new = roster(XJH={0: "", 1: "L4301212016021500013"})           # blank; temporary → other number
+    new = roster(XJH={0: "", 1: "L4301212016021500013"})  # blank; temporary → other number
     old = roster()
     r = compare(old, new)
     o = r.old.set_index("row")
@@ -278,10 +316,10 @@ def test_id_fallback_when_the_key_is_missing_or_changed():
 
 
 def test_key_is_the_id_when_there_is_no_xjh_and_15_digits_equal_18():
-    eighteen = make_ids([430121], ["19800315"], [5])[0]               # 15-digit numbers are all 19xx births
+    eighteen = make_ids([430121], ["19800315"], [5])[0]  # 15-digit numbers are all 19xx births
     old = roster(SFZJH={2: eighteen}, CSRQ={2: "19800315"}).drop(columns="XJH")
     new = old.copy()
-    new.loc[2, "SFZJH"] = eighteen[:6] + eighteen[8:17]                 # the old 15-digit form
+    new.loc[2, "SFZJH"] = eighteen[:6] + eighteen[8:17]  # the old 15-digit form
     r = compare(old, new)
     assert r.key_used == "SFZJH" and status(r.new, 3) == "unchanged" and (r.old.status == "unchanged").all()
     assert r.new.set_index("row").loc[3, "key"] == mask_id(eighteen)
@@ -330,10 +368,12 @@ def test_blank_and_padding_are_not_changes():
 def test_change_record_found_by_id_when_xjh_is_absent():
     old = roster()
     new = roster().drop(index=[1, 2]).reset_index(drop=True)
-    ch = changes_frame([
-        {"XJH": "", "SFZJH": old.loc[1, "SFZJH"], "XM": "张二", "YDLB": "转出", "YDRQ": "20251201"},
-        {"XJH": "", "SFZJH": "", "XM": "张三", "XB": "1", "CSRQ": old.loc[2, "CSRQ"], "YDLB": "24"},  # 退学 as code
-    ])
+    ch = changes_frame(
+        [
+            {"XJH": "", "SFZJH": old.loc[1, "SFZJH"], "XM": "张二", "YDLB": "转出", "YDRQ": "20251201"},
+            {"XJH": "", "SFZJH": "", "XM": "张三", "XB": "1", "CSRQ": old.loc[2, "CSRQ"], "YDLB": "24"},  # 退学 as code
+        ]
+    )
     r = compare(old, new, changes=ch)
     o = r.old.set_index("row")
     assert o.loc[2, "status"] == "removed" and flag(o.loc[2, "explained"]) is True and o.loc[2, "change_type"] == "转出"
@@ -343,7 +383,7 @@ def test_change_record_found_by_id_when_xjh_is_absent():
     assert (c["status"] == "explains").all() and c.loc[1, "old_row"] == 2
     # the same removals without the change list: unexplained
     bare = compare(old, new, changes=changes_frame([]))
-    assert (bare.old.set_index("row").loc[[2, 3], "explained"] == False).all()   # noqa: E712
+    assert (bare.old.set_index("row").loc[[2, 3], "explained"] == False).all()  # noqa: E712
     assert len(bare.unexplained_removals()) == 2
 
 
@@ -371,24 +411,34 @@ def test_school_move_explained_by_transfer_pair_only():
     new.loc[1, ["XXBSM", "XXMC"]] = ["2143012902", "示范县第二小学"]
     new.loc[1, "LXDH"] = "13911112222"
     old = roster()
-    ch = changes_frame([{"XJH": old.loc[0, "XJH"], "YDLB": "转出"}, {"XJH": old.loc[0, "XJH"], "YDLB": "转入"},
-                        {"XJH": old.loc[1, "XJH"], "YDLB": "转入"}])
+    ch = changes_frame(
+        [
+            {"XJH": old.loc[0, "XJH"], "YDLB": "转出"},
+            {"XJH": old.loc[0, "XJH"], "YDLB": "转入"},
+            {"XJH": old.loc[1, "XJH"], "YDLB": "转入"},
+        ]
+    )
     r = compare(old, new, changes=ch)
     n = r.new.set_index("row")
-    assert n.loc[1, "status"] == "moved" and flag(n.loc[1, "explained"]) is True and n.loc[1, "change_type"] == "转出+转入"
+    assert (
+        n.loc[1, "status"] == "moved" and flag(n.loc[1, "explained"]) is True and n.loc[1, "change_type"] == "转出+转入"
+    )
     assert n.loc[2, "status"] == "moved" and flag(n.loc[2, "explained"]) is False and "转出记录" in n.loc[2, "reasons"]
     assert "其他变化：联系电话" in n.loc[2, "reasons"] and n.loc[2, "changed_fields"] == "XXBSM,XXMC,LXDH"
 
 
 def test_duplicate_key_in_old_and_best_copy_in_new():
-    old = pd.concat([roster(), roster().iloc[[2]].assign(XXBSM="2143012903", XXMC="示范县星河小学")],
-                    ignore_index=True)
+    old = pd.concat([roster(), roster().iloc[[2]].assign(XXBSM="2143012903", XXMC="示范县星河小学")], ignore_index=True)
     r = compare(old, roster())
     o = r.old.set_index("row")
     assert o.loc[3, "status"] == o.loc[7, "status"] == "duplicate_key"
-    assert "示范县星河小学" in o.loc[3, "reasons"] and "第 3 行" in o.loc[7, "reasons"] and "第 7 行" in o.loc[3, "reasons"]
+    assert (
+        "示范县星河小学" in o.loc[3, "reasons"]
+        and "第 3 行" in o.loc[7, "reasons"]
+        and "第 7 行" in o.loc[3, "reasons"]
+    )
     n = r.new.set_index("row")
-    assert n.loc[3, "status"] == "unchanged" and n.loc[3, "counterpart_row"] == 3   # the copy in its own school
+    assert n.loc[3, "status"] == "unchanged" and n.loc[3, "counterpart_row"] == 3  # the copy in its own school
     assert "第 3、7 行" in n.loc[3, "reasons"] and r.conserved
 
 
@@ -396,28 +446,39 @@ def test_masking_in_reasons_and_summary():
     old = roster()
     new = roster(SFZJH={0: make_ids([430121], ["20160115"], [99])[0]}, LXDH={1: "13812345678"})
     r = compare(old, new)
-    text = " ".join([r.summary(), r.to_json(), " ".join(r.old.reasons), " ".join(r.new.reasons),
-                     " ".join(r.old.key), " ".join(r.new.key)])
+    text = " ".join(
+        [
+            r.summary(),
+            r.to_json(),
+            " ".join(r.old.reasons),
+            " ".join(r.new.reasons),
+            " ".join(r.old.key),
+            " ".join(r.new.key),
+        ]
+    )
     for v in list(old.SFZJH) + list(new.SFZJH) + list(old.XJH) + ["13812345678", "13900000001"]:
         assert v not in text and v[-17:] not in text
     assert "138****5678" in text and mask_id(new.loc[0, "SFZJH"]) in text
-    shown = compare(old, new, unmask=True)                       # the option shows them: the check can fail
+    shown = compare(old, new, unmask=True)  # the option shows them: the check can fail
     assert "13812345678" in " ".join(shown.new.reasons) and old.XJH[0] in " ".join(shown.old.key)
 
 
 def test_handoff_levels_and_buckets():
     grads = roster(NJ={i: "16" for i in range(6)})
     intake = roster(school=("2143012905", "示范县第一初级中学"), NJ={i: "21" for i in range(6)})
-    intake.loc[0, "XJH"] = "G430121999999999999"                    # other 学籍号, same ID → by ID
-    intake.loc[1, ["XJH", "SFZJH"]] = ["", ""]                      # only name+sex+birth
-    intake = intake.drop(index=[2]).reset_index(drop=True)          # row 3 enrolled nowhere
-    grads.loc[4, ["XJH", "SFZJH", "XM"]] = ["", "", ""]             # nothing to look for
-    extra = roster(n=1, XJH={0: "G430121201901010011"}, SFZJH={0: "430121201901010011"}, XM={0: "李四"},
-                   CSRQ={0: "20190101"})
+    intake.loc[0, "XJH"] = "G430121999999999999"  # other 学籍号, same ID → by ID
+    intake.loc[1, ["XJH", "SFZJH"]] = ["", ""]  # only name+sex+birth
+    intake = intake.drop(index=[2]).reset_index(drop=True)  # row 3 enrolled nowhere
+    grads.loc[4, ["XJH", "SFZJH", "XM"]] = ["", "", ""]  # nothing to look for
+    extra = roster(
+        n=1, XJH={0: "G430121201901010011"}, SFZJH={0: "430121201901010011"}, XM={0: "李四"}, CSRQ={0: "20190101"}
+    )
     intake = pd.concat([intake, extra], ignore_index=True)
     h = handoff(grads, intake)
     g = h.graduates.set_index("row")
-    assert g.loc[1, "matched_by"] == "SFZJH" and g.loc[2, "matched_by"] == "XM+XB+CSRQ" and g.loc[4, "matched_by"] == "XJH"
+    assert (
+        g.loc[1, "matched_by"] == "SFZJH" and g.loc[2, "matched_by"] == "XM+XB+CSRQ" and g.loc[4, "matched_by"] == "XJH"
+    )
     assert g.loc[3, "status"] == "not_enrolled" and g.loc[5, "status"] == "missing_key"
     assert g.loc[1, "school"] == "示范县第一初级中学" and g.loc[1, "grade"] == "21"
     t = h.intake.set_index("row")
@@ -478,6 +539,7 @@ def test_compared_fields_is_the_default_less_ignore_and_never_the_key():
 
 # ------------------------------------------------------------------------------------------- benchmark
 
+
 def bench_compare(n: int = 1_000_000, seed: int = 1) -> dict:
     """Seconds and peak memory of compare() on two n-pupil rosters (synth.make_roster_pair), next to a bare
     DuckDB full outer join on 学籍号 over the same frames. Not a test (not collected: no test_ prefix)."""
@@ -508,8 +570,14 @@ def bench_compare(n: int = 1_000_000, seed: int = 1) -> dict:
     t0 = time.perf_counter()
     con.sql("SELECT o.XJH AS a, n.XJH AS b FROM o FULL OUTER JOIN n ON o.XJH = n.XJH").to_arrow_table()
     join = time.perf_counter() - t0
-    return {"records": n, "seconds": round(seconds, 2), "rss_before_mb": round(before), "peak_mb": round(peak),
-            "duckdb_join_seconds": round(join, 2), "ratio_to_join": round(seconds / join, 1)}
+    return {
+        "records": n,
+        "seconds": round(seconds, 2),
+        "rss_before_mb": round(before),
+        "peak_mb": round(peak),
+        "duckdb_join_seconds": round(join, 2),
+        "ratio_to_join": round(seconds / join, 1),
+    }
 
 
 if __name__ == "__main__":

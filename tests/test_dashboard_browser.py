@@ -5,6 +5,7 @@ student card (fields of every file, statuses, findings, photo, masking), the que
 comparison page's counts against the library's own results (catalogue pairs, dropdowns and uploads), the
 workbook download, the audit log and the server log (no personal value), token and static-file rules, and
 that a failing page shows no traceback."""
+
 from __future__ import annotations
 
 import json
@@ -14,14 +15,13 @@ from pathlib import Path
 
 import nbformat
 import openpyxl
-import pandas as pd
 import pytest
 
 from xueji_lib import compare, reconcile
 from xueji_lib.apps.catalog import Catalog, load_dataset
-from xueji_lib.reporting.kernel import DASHBOARD_DIR
 from xueji_lib.matching.compare import STATUS_ZH as COMPARE_ZH
 from xueji_lib.matching.reconcile import STATUS_ZH as RECONCILE_ZH
+from xueji_lib.reporting.kernel import DASHBOARD_DIR
 
 from .browser import ARGS, CHROMIUM, need_browser, only_local
 from .dashboard_server import DashboardServer
@@ -46,8 +46,10 @@ def env(tmp_path_factory):
     (notebooks / "名单.csv").write_text("姓名\n张三\n", "utf-8")
     broken = nbformat.v4.new_notebook()
     broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    broken.cells = [nbformat.v4.new_code_cell("from xueji_lib.apps.dashboard import wait_for_request\nwait_for_request()"),
-                    nbformat.v4.new_code_cell("raise ValueError('/secret/path/名单.dbf 11010519491231002X')")]
+    broken.cells = [
+        nbformat.v4.new_code_cell("from xueji_lib.apps.dashboard import wait_for_request\nwait_for_request()"),
+        nbformat.v4.new_code_cell("raise ValueError('/secret/path/名单.dbf 11010519491231002X')"),
+    ]
     nbformat.write(broken, notebooks / "故障.ipynb")
     outside: list[str] = []
     with DashboardServer(data, tmp / "server.log", notebooks=notebooks) as server:
@@ -130,7 +132,8 @@ def test_query_string_runs_the_search(env):
 def _counts(page) -> list[dict]:
     """The page's counts table: one {结果: 记录数} per list, in the order shown (each ends in 合计)."""
     rows = page.locator("h3:has-text('各结果的记录数') + table").evaluate(
-        "t => [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim()))")
+        "t => [...t.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.innerText.trim()))"
+    )
     out: dict = {}
     for side, status, n in rows:
         out.setdefault(side, {})[status] = int(n)
@@ -156,8 +159,9 @@ def test_comparison_of_a_catalogue_pair_equals_the_library(env):
     new, _ = load_dataset(data / "k12" / "学生名单_2026春.xlsx")
     ch, _ = load_dataset(data / "k12" / "学籍异动_2026春.xlsx")
     res = compare(old, new, changes=ch)
-    assert _counts(page) == _expected(res, ("old", "new", "changes"), COMPARE_ZH,
-                                      {"old": len(old), "new": len(new), "changes": len(ch)})
+    assert _counts(page) == _expected(
+        res, ("old", "new", "changes"), COMPARE_ZH, {"old": len(old), "new": len(new), "changes": len(ch)}
+    )
     page.locator(".js-plotly-plot .bars path").first.wait_for(state="attached", timeout=TIMEOUT)
     # filter by a status: the table shows exactly that many records
     page.locator("select").filter(has_text="全部差异").select_option(COMPARE_ZH["removed"])
@@ -178,20 +182,27 @@ def test_reconciliation_picked_in_dropdowns_equals_the_library(env):
     label = {d: ds.label for d, ds in Catalog(data).open().datasets.items()}
     page = _page(env, "名单对比")
     page.locator("select").filter(has_text="（自己选择）").select_option("（自己选择）")
-    page.locator(".widget-dropdown", has_text="第一份").locator("select").select_option(label=label["hei/50_录取名单.dbf"])
-    page.locator(".widget-dropdown", has_text="第二份").locator("select").select_option(label=label["hei/50_注册上报.dbf"])
+    page.locator(".widget-dropdown", has_text="第一份").locator("select").select_option(
+        label=label["hei/50_录取名单.dbf"]
+    )
+    page.locator(".widget-dropdown", has_text="第二份").locator("select").select_option(
+        label=label["hei/50_注册上报.dbf"]
+    )
     page.locator(".widget-dropdown", has_text="方式").locator("select").select_option(label="录取↔注册核对")
     page.get_by_role("button", name="开始对比").click()
     page.get_by_text("各结果的记录数").wait_for(timeout=TIMEOUT)
     adm, _ = load_dataset(data / "hei" / "50_录取名单.dbf")
     reg, _ = load_dataset(data / "hei" / "50_注册上报.dbf")
     res = reconcile(adm, reg)
-    assert _counts(page) == _expected(res, ("registration", "admission"), RECONCILE_ZH,
-                                      {"admission": len(adm), "registration": len(reg)})
+    assert _counts(page) == _expected(
+        res, ("registration", "admission"), RECONCILE_ZH, {"admission": len(adm), "registration": len(reg)}
+    )
     page.locator(".js-plotly-plot").nth(1).wait_for(state="attached", timeout=TIMEOUT)
     assert page.locator(".js-plotly-plot").count() == 2  # by status, and by 院系
     # the same file twice is refused with a message
-    page.locator(".widget-dropdown", has_text="第二份").locator("select").select_option(label=label["hei/50_录取名单.dbf"])
+    page.locator(".widget-dropdown", has_text="第二份").locator("select").select_option(
+        label=label["hei/50_录取名单.dbf"]
+    )
     page.get_by_role("button", name="开始对比").click()
     page.get_by_text("两份名单是同一个文件").wait_for(timeout=TIMEOUT)
     page.close(run_before_unload=True)
@@ -200,8 +211,10 @@ def test_reconciliation_picked_in_dropdowns_equals_the_library(env):
 def test_comparison_of_two_uploaded_files(env):
     page = _page(env, "名单对比")
     page.get_by_role("button", name="上传两个文件").click()
-    for button, path in (("第一份文件", SAMPLES / "k12" / "学生名单_2025秋.xlsx"),
-                         ("第二份文件", SAMPLES / "k12" / "学生名单_2026春_gbk.csv")):
+    for button, path in (
+        ("第一份文件", SAMPLES / "k12" / "学生名单_2025秋.xlsx"),
+        ("第二份文件", SAMPLES / "k12" / "学生名单_2026春_gbk.csv"),
+    ):
         with page.expect_file_chooser() as chooser:
             page.get_by_role("button", name=re.compile(button)).click()
         chooser.value.set_files(str(path))

@@ -1,6 +1,7 @@
 """read_dbf / write_dbf on real DBF bytes: files written by an independent writer (the `dbf` package),
 files built byte by byte for the variants and the damage real systems produce, and round trips.
 Every value is compared with what dbfread returns wherever dbfread can read the file."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,8 @@ import xueji_lib as xj
 import xueji_lib.io.dbf as xdbf
 from tests.dbfbytes import build_dbf, build_dbt4
 
-
 # --------------------------------------------------------------------------------------------- helpers
+
 
 def _norm(v):
     """One comparable form for a cell from dbfread or from our DataFrame."""
@@ -61,7 +62,8 @@ def assert_equals_dbfread(path, df=None, encoding="gb18030"):
             assert ours == theirs, (i, c, ours, theirs)
             if theirs is not None and not isinstance(theirs, decimal.Decimal):
                 assert type(ours) in (type(theirs), int, float) and (
-                    isinstance(ours, type(theirs)) or {type(ours), type(theirs)} <= {int, float}), (c, ours, theirs)
+                    isinstance(ours, type(theirs)) or {type(ours), type(theirs)} <= {int, float}
+                ), (c, ours, theirs)
 
 
 def warning(df, code, field=None):
@@ -76,19 +78,25 @@ NAMES = ["张三", "李四", "欧阳·娜娜", "王堃", "赵喆", "陈赟", "�
 @pytest.fixture()
 def registration_frame():
     n = 40
-    return pd.DataFrame({
-        "KSH": [f"2643010111{i:04d}" for i in range(n)],
-        "XM": [NAMES[i % len(NAMES)] for i in range(n)],
-        "XB": ["男" if i % 2 else "女" for i in range(n)],
-        "CSRQ": ["20080517"] * n,
-        "SFZH": [f"43010220080517{i:04d}" for i in range(n)],
-        "MZ": ["汉族" if i % 5 else "土家族" for i in range(n)],
-        "ZYMC": ["计算机科学与技术", "法学", "临床医学", "汉语言文学"] * (n // 4),
-        "CC": ["本科"] * n, "XZ": ["4"] * n, "XXXS": ["普通全日制"] * n, "RXRQ": ["20260901"] * n,
-    })
+    return pd.DataFrame(
+        {
+            "KSH": [f"2643010111{i:04d}" for i in range(n)],
+            "XM": [NAMES[i % len(NAMES)] for i in range(n)],
+            "XB": ["男" if i % 2 else "女" for i in range(n)],
+            "CSRQ": ["20080517"] * n,
+            "SFZH": [f"43010220080517{i:04d}" for i in range(n)],
+            "MZ": ["汉族" if i % 5 else "土家族" for i in range(n)],
+            "ZYMC": ["计算机科学与技术", "法学", "临床医学", "汉语言文学"] * (n // 4),
+            "CC": ["本科"] * n,
+            "XZ": ["4"] * n,
+            "XXXS": ["普通全日制"] * n,
+            "RXRQ": ["20260901"] * n,
+        }
+    )
 
 
 # ------------------------------------------------------------------------------------- our own writer
+
 
 def test_write_then_read_equals_dbfread_across_block_boundaries(tmp_path, registration_frame, monkeypatch):
     path = tmp_path / "注册上报.dbf"
@@ -160,7 +168,8 @@ def test_write_rejects_unknown_columns_and_missing_required(tmp_path, registrati
 
 def test_write_numeric_date_logical_fields(tmp_path):
     layout = tmp_path / "typed.yml"
-    layout.write_text("""
+    layout.write_text(
+        """
 name: typed
 title: 类型测试
 format: dbf
@@ -169,10 +178,17 @@ fields:
   - {code: SCORE, name: 成绩, type: N, width: 7, decimals: 2}
   - {code: BIRTH, name: 出生日期, type: D}
   - {code: OK, name: 是否, type: L}
-""", encoding="utf-8")
-    frame = pd.DataFrame({"ID": pd.array([430102200805170012, None, 7], dtype="Int64"),
-                          "SCORE": [612.5, 0, None], "BIRTH": ["20080517", "", "20240229"],
-                          "OK": [True, False, None]})
+""",
+        encoding="utf-8",
+    )
+    frame = pd.DataFrame(
+        {
+            "ID": pd.array([430102200805170012, None, 7], dtype="Int64"),
+            "SCORE": [612.5, 0, None],
+            "BIRTH": ["20080517", "", "20240229"],
+            "OK": [True, False, None],
+        }
+    )
     path = xj.write_dbf(frame, tmp_path / "typed.dbf", layout)
     df = xj.read_dbf(path)
     assert df["ID"].tolist()[0] == 430102200805170012 and df["ID"].isna().tolist() == [False, True, False]
@@ -187,6 +203,7 @@ fields:
 
 # ------------------------------------------------------------------ variants from an independent writer
 
+
 def _dbfpkg_table(path, spec, dbf_type, rows):
     t = dbfpkg.Table(str(path), spec, dbf_type=dbf_type, codepage="cp936")
     t.open(dbfpkg.READ_WRITE)
@@ -196,12 +213,23 @@ def _dbfpkg_table(path, spec, dbf_type, rows):
     return path
 
 
-@pytest.mark.parametrize("dbf_type,version,memo_ext", [("db3", 0x83, ".dbt"), ("fp", 0xF5, ".fpt"),
-                                                        ("vfp", 0x30, ".fpt"), ("clp", 0x83, ".dbt")])
+@pytest.mark.parametrize(
+    "dbf_type,version,memo_ext",
+    [("db3", 0x83, ".dbt"), ("fp", 0xF5, ".fpt"), ("vfp", 0x30, ".fpt"), ("clp", 0x83, ".dbt")],
+)
 def test_variants_with_memo_equal_dbfread(tmp_path, dbf_type, version, memo_ext):
     spec = "XM C(20); NL N(3,0); CJ N(7,2); CSRQ D; HG L; BZ M"
-    rows = [dict(xm=NAMES[i % 10], nl=17 + i % 5, cj=500 + i / 4, csrq=dt.date(2008, 1 + i % 12, 1 + i % 28),
-                 hg=bool(i % 2), bz=("第%d条备注：" % i) + "学籍异动说明" * (i % 7)) for i in range(30)]
+    rows = [
+        dict(
+            xm=NAMES[i % 10],
+            nl=17 + i % 5,
+            cj=500 + i / 4,
+            csrq=dt.date(2008, 1 + i % 12, 1 + i % 28),
+            hg=bool(i % 2),
+            bz=f"第{i}条备注：" + "学籍异动说明" * (i % 7),
+        )
+        for i in range(30)
+    ]
     rows.append({})  # an all-blank record
     path = _dbfpkg_table(tmp_path / f"t_{dbf_type}.dbf", spec, dbf_type, rows)
     assert (tmp_path / f"t_{dbf_type}{memo_ext}").exists()
@@ -215,8 +243,19 @@ def test_variants_with_memo_equal_dbfread(tmp_path, dbf_type, version, memo_ext)
 
 def test_visual_foxpro_binary_types_equal_dbfread(tmp_path):
     spec = "XM C(10); I1 I; B1 B; Y1 Y; T1 T; F1 F(10,3); G1 G; BZ M"
-    rows = [dict(xm="张三", i1=-5, b1=3.25, y1=decimal.Decimal("12.3456"), t1=dt.datetime(2026, 1, 2, 3, 4, 5),
-                 f1=2.5, g1=b"\x00\x01bin", bz="备注"), {}]
+    rows = [
+        dict(
+            xm="张三",
+            i1=-5,
+            b1=3.25,
+            y1=decimal.Decimal("12.3456"),
+            t1=dt.datetime(2026, 1, 2, 3, 4, 5),
+            f1=2.5,
+            g1=b"\x00\x01bin",
+            bz="备注",
+        ),
+        {},
+    ]
     path = _dbfpkg_table(tmp_path / "vfp.dbf", spec, "vfp", rows)
     raw = path.read_bytes()
     assert raw[0] == 0x30 and struct.unpack_from("<H", raw, 8)[0] == 32 + 32 * 8 + 1 + 263  # backlink
@@ -229,6 +268,7 @@ def test_visual_foxpro_binary_types_equal_dbfread(tmp_path):
 
 
 # ------------------------------------------------------------------------------ byte-built variants
+
 
 def test_unset_codepage_with_chinese_is_read_as_gb18030(tmp_path):
     raw = build_dbf([("XM", "C", 12, 0)], [["张三".encode("gbk")], ["刘䶮".encode("gb18030")]], ldid=0x00)
@@ -253,8 +293,7 @@ def test_explicit_encoding_overrides_the_codepage_byte(tmp_path):
 
 def test_western_codepage_on_chinese_text_is_flagged(tmp_path):
     path = tmp_path / "cp1252.dbf"
-    path.write_bytes(build_dbf([("XM", "C", 10, 0)], [["张三丰".encode("gbk")], ["李四".encode("gbk")]],
-                               ldid=0x03))
+    path.write_bytes(build_dbf([("XM", "C", 10, 0)], [["张三丰".encode("gbk")], ["李四".encode("gbk")]], ldid=0x03))
     df = xj.read_dbf(path)
     assert warning(df, "CODEPAGE_SUSPECT")
     assert xj.read_dbf(path, encoding="gb18030")["XM"].tolist() == ["张三丰", "李四"]
@@ -264,8 +303,12 @@ def test_character_cut_in_half_keeps_decodable_part(tmp_path):
     # "张三丰" is 6 bytes in GBK; a 5-byte field written by a byte-truncating system keeps half of 丰
     cut = "张三丰".encode("gbk")[:5]
     path = tmp_path / "cut.dbf"
-    path.write_bytes(build_dbf([("XM", "C", 5, 0), ("SFZH", "C", 18, 0)],
-                               [["李四".encode("gbk"), b"110105194912310021"], [cut, b"11010519491231002X"]]))
+    path.write_bytes(
+        build_dbf(
+            [("XM", "C", 5, 0), ("SFZH", "C", 18, 0)],
+            [["李四".encode("gbk"), b"110105194912310021"], [cut, b"11010519491231002X"]],
+        )
+    )
     df = xj.read_dbf(path)
     assert df["XM"].tolist() == ["李四", "张三"]
     w = warning(df, "TRUNCATED_CHAR", "XM")
@@ -283,10 +326,12 @@ def test_undecodable_bytes_in_personal_field_are_reported_masked(tmp_path):
 
 def test_invalid_dates_numbers_logicals_become_missing_and_are_reported(tmp_path):
     fields = [("CSRQ", "D", 8, 0), ("NL", "N", 3, 0), ("CJ", "N", 6, 1), ("HG", "L", 1, 0)]
-    rows = [[b"20080517", b"18", b"612.5", b"T"],
-            [b"20080231", b"1a", b"******", b"x"],
-            [b"        ", b"   ", b"      ", b"?"],
-            [b"00000000", b"-3", b"12,5", b"n"]]
+    rows = [
+        [b"20080517", b"18", b"612.5", b"T"],
+        [b"20080231", b"1a", b"******", b"x"],
+        [b"        ", b"   ", b"      ", b"?"],
+        [b"00000000", b"-3", b"12,5", b"n"],
+    ]
     path = tmp_path / "bad.dbf"
     path.write_bytes(build_dbf(fields, rows))
     df = xj.read_dbf(path)
@@ -314,12 +359,15 @@ def test_truncated_file_names_expected_and_present_counts(tmp_path):
     assert (exc.value.expected, exc.value.present) == (5, 3)
 
 
-@pytest.mark.parametrize("content,expect", [
-    (b"", "只有 0 字节"),
-    (b"PK\x03\x04" + bytes(60), "首字节 0x50"),
-    ("学号,姓名\n1,张三\n".encode("gbk") * 3, "首字节"),
-    (b"\x03" + bytes(31) + b"\r", "文件头长度"),
-])
+@pytest.mark.parametrize(
+    "content,expect",
+    [
+        (b"", "只有 0 字节"),
+        (b"PK\x03\x04" + bytes(60), "首字节 0x50"),
+        ("学号,姓名\n1,张三\n".encode("gbk") * 3, "首字节"),
+        (b"\x03" + bytes(31) + b"\r", "文件头长度"),
+    ],
+)
 def test_not_a_dbf(tmp_path, content, expect):
     path = tmp_path / "名单.dbf"
     path.write_bytes(content)
@@ -345,9 +393,13 @@ def test_missing_file_and_missing_memo(tmp_path):
 def test_dbase4_memo(tmp_path):
     memos = ["第一条备注".encode("gbk"), ("很长的备注" * 200).encode("gbk")]
     path = tmp_path / "d4.dbf"
-    path.write_bytes(build_dbf([("XM", "C", 10, 0), ("BZ", "M", 10, 0)],
-                               [["张三".encode("gbk"), b"1"], ["李四".encode("gbk"), b"2"],
-                                ["王五".encode("gbk"), b""]], version=0x8B))
+    path.write_bytes(
+        build_dbf(
+            [("XM", "C", 10, 0), ("BZ", "M", 10, 0)],
+            [["张三".encode("gbk"), b"1"], ["李四".encode("gbk"), b"2"], ["王五".encode("gbk"), b""]],
+            version=0x8B,
+        )
+    )
     dbt, blocks = build_dbt4(memos)
     assert blocks == [1, 2]
     (tmp_path / "d4.dbt").write_bytes(dbt)
@@ -368,8 +420,13 @@ def test_long_character_field_uses_decimal_byte(tmp_path):
 
 def test_extra_records_beyond_header_count_are_read_and_reported(tmp_path):
     path = tmp_path / "extra.dbf"
-    path.write_bytes(build_dbf([("XM", "C", 8, 0)], [["张三".encode("gbk")], ["李四".encode("gbk")],
-                                                     ["王五".encode("gbk")]], header_records=1))
+    path.write_bytes(
+        build_dbf(
+            [("XM", "C", 8, 0)],
+            [["张三".encode("gbk")], ["李四".encode("gbk")], ["王五".encode("gbk")]],
+            header_records=1,
+        )
+    )
     df = xj.read_dbf(path)
     assert df["XM"].tolist() == ["张三", "李四", "王五"]
     assert warning(df, "EXTRA_RECORDS").count == 2
@@ -389,8 +446,12 @@ def test_deleted_and_odd_flags(tmp_path):
 
 def test_field_names_upper_case_duplicates_and_column_subset(tmp_path):
     path = tmp_path / "names.dbf"
-    path.write_bytes(build_dbf([("xm", "C", 8, 0), ("Xm", "C", 8, 0), ("姓名", "C", 8, 0)],
-                               [["张三".encode("gbk"), b"a", "李四".encode("gbk")]]))
+    path.write_bytes(
+        build_dbf(
+            [("xm", "C", 8, 0), ("Xm", "C", 8, 0), ("姓名", "C", 8, 0)],
+            [["张三".encode("gbk"), b"a", "李四".encode("gbk")]],
+        )
+    )
     df = xj.read_dbf(path)
     assert list(df.columns) == ["XM", "XM_2", "姓名"]
     assert warning(df, "DUPLICATE_FIELD_NAME", "XM")
@@ -408,7 +469,7 @@ def test_dbase2_foxbase_header(tmp_path):
     desc = bytearray()
     for name, t, ln in [(b"XM", b"C", 8), (b"NL", b"N", 3)]:
         d = bytearray(16)
-        d[:len(name)] = name
+        d[: len(name)] = name
         d[11] = t[0]
         d[12] = ln
         desc += d
@@ -430,7 +491,8 @@ def test_empty_table_keeps_its_columns(tmp_path, registration_frame):
 
 
 def test_report_summary_is_chinese_and_complete(tmp_path, registration_frame):
-    path = xj.write_dbf(registration_frame, tmp_path / "a.dbf", "chsi_registration",
-                       deleted=[i == 0 for i in range(40)])
+    path = xj.write_dbf(
+        registration_frame, tmp_path / "a.dbf", "chsi_registration", deleted=[i == 0 for i in range(40)]
+    )
     text = xj.load_report(xj.read_dbf(path)).summary()
     assert "读入记录：39 条" in text and "已删除 1 条" in text and "0x4D" in text and "gb18030" in text

@@ -2,6 +2,7 @@
 (parsed back out of the HTML table), the counts add up to the input record count, print(result) says the same
 figures, personal data is masked unless unmask=True, charts are plotly divs without plotly.js and without
 any outside host, and the result classes display themselves in a notebook (IPython's formatter)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,14 +18,15 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.reporting import display as xd
 from xueji_lib.core.privacy import mask_id, mask_phone
+from xueji_lib.reporting import display as xd
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 HEI, K12 = SAMPLES / "hei", SAMPLES / "k12"
 
 
 # ------------------------------------------------------------------------------------------- fixtures
+
 
 @pytest.fixture(scope="module")
 def hei():
@@ -104,6 +106,7 @@ def photos(hei):
 
 # -------------------------------------------------------------------------------------------- helpers
 
+
 class _Tables(HTMLParser):
     """Every <table> of an HTML text as a list of rows of cell texts (header row included)."""
 
@@ -172,14 +175,17 @@ def shown_ids(text: str, ids: set[str]) -> list[str]:
 
 # ------------------------------------------------------------------------------------------ reconcile
 
+
 def test_reconcile_html_counts_equal_object_and_add_up(rec, hei):
     adm, reg, _ = hei
     t = by_side(summary_from_html(rec))
     c = rec.counts
     from xueji_lib.matching.reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES, STATUS_ZH
 
-    for side, title, statuses, n in (("registration", "注册上报", REGISTRATION_STATUSES, len(reg)),
-                                     ("admission", "录取数据", ADMISSION_STATUSES, len(adm))):
+    for side, title, statuses, n in (
+        ("registration", "注册上报", REGISTRATION_STATUSES, len(reg)),
+        ("admission", "录取数据", ADMISSION_STATUSES, len(adm)),
+    ):
         assert {STATUS_ZH[s]: c[side][s] for s in statuses} == {k: v for k, v in t[title].items() if k != "合计"}
         assert t[title]["合计"] == c[side]["total"] == n == sum(c[side][s] for s in statuses)
     assert c["registration"]["matched"] < len(reg)  # the samples plant differences: the check is not vacuous
@@ -229,6 +235,7 @@ def test_reconcile_html_holds_no_id_number(rec, hei):
 
 
 # ----------------------------------------------------------------------------------------- validation
+
 
 def test_validation_html_counts_equal_object_and_add_up(val, hei):
     reg = hei[1]
@@ -286,14 +293,18 @@ def test_validation_masks_id_numbers(val, hei, k12val, rosters):
 
 # ------------------------------------------------------------------------------------ compare / handoff
 
+
 def test_compare_html_counts_equal_object_and_add_up(cmp_, rosters):
     old, new, ch = rosters[:3]
     t = by_side(summary_from_html(cmp_))
     from xueji_lib.matching.compare import STATUS_ZH
 
     d = cmp_.to_dict()
-    for side, title, n in (("old", "上期名单（2025秋）", len(old)), ("new", "本期名单（2026春）", len(new)),
-                           ("changes", "异动名单", len(ch))):
+    for side, title, n in (
+        ("old", "上期名单（2025秋）", len(old)),
+        ("new", "本期名单（2026春）", len(new)),
+        ("changes", "异动名单", len(ch)),
+    ):
         expected = {STATUS_ZH[s]: v for s, v in cmp_.counts[side].items()}
         assert {k: v for k, v in t[title].items() if k != "合计"} == expected
         assert t[title]["合计"] == d[side]["total"] == n == sum(expected.values())
@@ -317,9 +328,20 @@ def test_compare_lists_chart_and_school_frame(cmp_):
     lost = cmp_.unexplained_removals()
     assert lists["疑似流失"].attrs["total"] == len(lost) > 0
     assert lists["疑似流失"]["姓名"].tolist() == lost["XM"].head(10).tolist()
-    assert set(lists["疑似流失"]["年级"]) <= {"小学一年级", "小学二年级", "小学三年级", "小学四年级", "小学五年级",
-                                           "小学六年级", "初中一年级", "初中二年级", "初中三年级", "高中一年级",
-                                           "高中二年级", "高中三年级"}
+    assert set(lists["疑似流失"]["年级"]) <= {
+        "小学一年级",
+        "小学二年级",
+        "小学三年级",
+        "小学四年级",
+        "小学五年级",
+        "小学六年级",
+        "初中一年级",
+        "初中二年级",
+        "初中三年级",
+        "高中一年级",
+        "高中二年级",
+        "高中三年级",
+    }
     assert lists["异动名单"].attrs["total"] == len(cmp_.changes)
     schools = xd.school_frame(cmp_)
     assert schools.iloc[-1]["学校"] == "合计" and schools.iloc[-1]["其中疑似流失"] == len(lost)
@@ -358,10 +380,14 @@ def test_handoff_counts_text_and_masking(hand, hand_raw, rosters):
     c = hand.counts
     assert t["毕业生名单"]["合计"] == len(grad) == sum(c["graduates"].values())
     assert t["新生名单"]["合计"] == len(intake) == sum(c["intake"].values())
-    assert t["毕业生名单"]["已升学"] == c["graduates"]["enrolled"] and t["毕业生名单"]["未找到"] == c["graduates"]["not_enrolled"]
+    assert (
+        t["毕业生名单"]["已升学"] == c["graduates"]["enrolled"]
+        and t["毕业生名单"]["未找到"] == c["graduates"]["not_enrolled"]
+    )
     text = printed(hand)
-    assert (f"毕业生 {len(grad)} 人 = 已升学 {c['graduates']['enrolled']} + 未找到 {c['graduates']['not_enrolled']}"
-            in text)
+    assert (
+        f"毕业生 {len(grad)} 人 = 已升学 {c['graduates']['enrolled']} + 未找到 {c['graduates']['not_enrolled']}" in text
+    )
     ids = id_values(grad["SFZJH"], grad["XJH"], intake["SFZJH"], intake["XJH"])
     assert shown_ids(xd.to_html(hand_raw, rows=100_000), ids) == []
     assert shown_ids(xd.to_html(hand_raw, rows=100_000, unmask=True), ids)
@@ -369,6 +395,7 @@ def test_handoff_counts_text_and_masking(hand, hand_raw, rosters):
 
 
 # ----------------------------------------------------------------------------------- stats / photos / load
+
 
 def test_stats_html_counts_equal_object_and_add_up(stats, k12stats, hei, rosters):
     for res, n in ((stats, len(hei[1])), (k12stats, len(rosters[1]))):
@@ -407,8 +434,7 @@ def test_photo_counts_text_and_masking(photos, hei):
     assert t["学生"]["照片合格"] + t["学生"]["没有照片"] + t["学生"]["照片有问题"] == n
     assert t["照片文件"]["合计"] == d["files"]["total"] == sum(v for k, v in t["照片文件"].items() if k != "合计")
     text = printed(res)
-    assert (f"学生 {n} 名 = 照片合格 {d['students']['matched']} + 没有照片 {d['students']['without_photo']}"
-            in text)
+    assert f"学生 {n} 名 = 照片合格 {d['students']['matched']} + 没有照片 {d['students']['without_photo']}" in text
     ids = id_values(hei[1]["SFZH"])
     html = xd.to_html(res, rows=100_000)
     assert shown_ids(html, ids) == []
@@ -427,6 +453,7 @@ def test_load_report(hei):
 
 
 # ------------------------------------------------------------------------------- HTML, charts, notebooks
+
 
 @pytest.fixture(scope="module")
 def all_results(rec, val, cmp_, hand, stats, k12stats, photos, hei):
@@ -461,8 +488,11 @@ def test_repr_html_is_the_notebook_display(all_results):
 
 
 def test_html_escapes_and_bad_input():
-    bad = xj.reconcile(pd.DataFrame({"KSH": ["26110101000001"], "XM": ["<b>张三</b>"]}),
-                       pd.DataFrame({"KSH": ["26110101000002"], "XM": ["<script>x</script>"]}), year=2026)
+    bad = xj.reconcile(
+        pd.DataFrame({"KSH": ["26110101000001"], "XM": ["<b>张三</b>"]}),
+        pd.DataFrame({"KSH": ["26110101000002"], "XM": ["<script>x</script>"]}),
+        year=2026,
+    )
     html = xd.to_html(bad)
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
     with pytest.raises(TypeError, match="只认识 xueji_lib 的结果对象"):
@@ -470,7 +500,9 @@ def test_html_escapes_and_bad_input():
 
 
 def test_display_module_is_light_until_a_chart_is_made():
-    code = ("import sys, xueji_lib, xueji_lib.reporting.display; "
-            "print(','.join(m for m in ('plotly', 'ipywidgets', 'duckdb', 'IPython') if m in sys.modules))")
+    code = (
+        "import sys, xueji_lib, xueji_lib.reporting.display; "
+        "print(','.join(m for m in ('plotly', 'ipywidgets', 'duckdb', 'IPython') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""

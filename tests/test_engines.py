@@ -1,6 +1,7 @@
 """The relational core on DuckDB and on a real Spark cluster (a standalone master and one worker started as
 separate processes by the ``spark_cluster`` fixture): the same sample reconciliation, comparison and
 hand-off give the same result, record by record — every status, reason, counterpart and count."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,14 +41,20 @@ def test_reconcile_is_the_same_on_spark(spark):
 
 def test_compare_and_handoff_are_the_same_on_spark(spark):
     k12 = SAMPLES / "k12"
-    old, new = read_table(k12 / "学生名单_2025秋.xlsx", "k12_student"), read_table(k12 / "学生名单_2026春.xlsx", "k12_student")
+    old, new = (
+        read_table(k12 / "学生名单_2025秋.xlsx", "k12_student"),
+        read_table(k12 / "学生名单_2026春.xlsx", "k12_student"),
+    )
     ch = read_table(k12 / "学籍异动_2026春.xlsx", "k12_changes")
     duck = compare(old, new, changes=ch)
     spk = compare(old, new, changes=ch, engine=spark)
     assert spk.counts == duck.counts and spk.matched_by_counts == duck.matched_by_counts
     for side in ("old", "new", "changes"):
         _same(getattr(spk, side), getattr(duck, side))
-    grads, intake = read_table(k12 / "毕业生_2026.xlsx", "k12_student"), read_table(k12 / "新生_2026秋.xlsx", "k12_student")
+    grads, intake = (
+        read_table(k12 / "毕业生_2026.xlsx", "k12_student"),
+        read_table(k12 / "新生_2026秋.xlsx", "k12_student"),
+    )
     d, s = handoff(grads, intake), handoff(grads, intake, engine=spark)
     assert s.counts == d.counts
     _same(s.graduates, d.graduates)
@@ -60,7 +67,9 @@ def test_engine_choice_and_errors(spark):
     assert isinstance(eng, SparkEngine)
     eng.register("t", pd.DataFrame({"k": ["a", "a", "b"]}))
     assert eng.sql("SELECT k, count(*) AS n FROM t GROUP BY k ORDER BY k").to_pylist() == [
-        {"k": "a", "n": 2}, {"k": "b", "n": 1}]
+        {"k": "a", "n": 2},
+        {"k": "b", "n": 1},
+    ]
     with pytest.raises(EngineError, match="Spark 执行查询出错"):
         eng.sql("SELECT nope FROM t")
     eng.close()
@@ -138,6 +147,7 @@ def test_command_line_engine_option(spark_cluster, tmp_path):
     engine over the DBFs. Runs last: the test cluster's one worker core is
     released by this module's session first, else the command's application would wait for it."""
     import json
+
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -154,14 +164,27 @@ def test_command_line_engine_option(spark_cluster, tmp_path):
         folders[name] = tmp_path / f"{name}.parquet"
         dbf_to_parquet(hei / f"{name}.dbf", folders[name], records_per_part=400, workers=1)
     tail = ["--states", str(hei / "10_新生状态.dbf"), "--year", "2026", "--category", "10"]
-    runs = {"duckdb": ["--admission", str(hei / "10_录取名单.dbf"), "--registration", str(hei / "10_注册上报.dbf")],
-            "spark": ["--admission", str(folders["10_录取名单"]), "--registration", str(folders["10_注册上报"]),
-                      "--engine", spark_cluster.master_url]}
+    runs = {
+        "duckdb": ["--admission", str(hei / "10_录取名单.dbf"), "--registration", str(hei / "10_注册上报.dbf")],
+        "spark": [
+            "--admission",
+            str(folders["10_录取名单"]),
+            "--registration",
+            str(folders["10_注册上报"]),
+            "--engine",
+            spark_cluster.master_url,
+        ],
+    }
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}
     out = {}
     for name, args in runs.items():
-        proc = subprocess.run([xueji, "reconcile", *args, *tail, "--out", str(tmp_path / name)], capture_output=True,
-                              text=True, env=env, timeout=600)
+        proc = subprocess.run(
+            [xueji, "reconcile", *args, *tail, "--out", str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         out[name] = json.loads((tmp_path / name / "summary.json").read_text("utf-8"))
     assert "由计算引擎直接读取" in proc.stdout

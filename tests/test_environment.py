@@ -1,6 +1,7 @@
 """The set-up promises: pyproject.toml, environment.yml and requirements.lock pin the same versions; the core
 dependencies are what the library imports, the rest come with an extra (reports, dashboard, lab, spark) or
 with dev; and importing the library stays light (no widgets, plotting, Jupyter or Spark at import time)."""
+
 from __future__ import annotations
 
 import ast
@@ -98,7 +99,6 @@ def test_lock_file_agrees_with_the_pins():
             lock[_norm(m.group(1))] = m.group(2)
     for name, version in pyproject_pins().items():
         assert lock.get(name) == version, f"requirements.lock has {name}=={lock.get(name)}, pyproject {version}"
-
 
 
 def _lock() -> dict[str, str]:
@@ -207,10 +207,12 @@ def test_the_core_dependencies_are_what_the_library_imports():
 
 
 def test_import_is_light():
-    code = ("import sys, xueji_lib; heavy = ('ipywidgets', 'anywidget', 'plotly', 'jupyter_server', 'jupyter_client', "
-            "'jupyter_core', 'jupyterlab', 'voila', 'papermill', 'nbconvert', 'nbformat', 'nbclient', 'ipykernel', "
-            "'duckdb', 'openpyxl', 'IPython', 'pyspark', 'py4j', 'ibis'); "
-            "print(','.join(m for m in heavy if m in sys.modules))")
+    code = (
+        "import sys, xueji_lib; heavy = ('ipywidgets', 'anywidget', 'plotly', 'jupyter_server', 'jupyter_client', "
+        "'jupyter_core', 'jupyterlab', 'voila', 'papermill', 'nbconvert', 'nbformat', 'nbclient', 'ipykernel', "
+        "'duckdb', 'openpyxl', 'IPython', 'pyspark', 'py4j', 'ibis'); "
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
 

@@ -1,4 +1,5 @@
 """core.files: the one atomic writer — whole file or nothing, a new file's permissions, no temporary left."""
+
 from __future__ import annotations
 
 import os

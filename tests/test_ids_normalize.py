@@ -1,11 +1,11 @@
 """ID-number arithmetic and value normalisation, checked against an independent per-value implementation."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from xueji_lib.core import ids
-from xueji_lib.core import normalize
+from xueji_lib.core import ids, normalize
 
 W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
@@ -23,8 +23,19 @@ def test_check_char_matches_reference_on_random_prefixes():
 
 def test_checksum_ok_and_what_fails():
     good = "11010519491231002X"
-    s = pd.Series([good, good.lower(), good[:17] + "1", "１１０１０５１９４９１２３１００２Ｘ", good + " ", None, "",
-                   "110105491231002"], index=range(10, 18))
+    s = pd.Series(
+        [
+            good,
+            good.lower(),
+            good[:17] + "1",
+            "１１０１０５１９４９１２３１００２Ｘ",
+            good + " ",
+            None,
+            "",
+            "110105491231002",
+        ],
+        index=range(10, 18),
+    )
     assert ids.checksum_ok(s).tolist() == [True, False, False, False, False, False, False, False]
     assert ids.checksum_ok(s).index.tolist() == list(range(10, 18))
 
@@ -48,7 +59,10 @@ def test_normalise_values():
     assert normalize.key_text(pd.Series([" 26430101 110001 ", "", "ａｂ"])).tolist()[0] == "26430101110001"
     assert normalize.key_text(pd.Series(["", "ａｂ"])).tolist()[1] == "AB"
     assert pd.isna(normalize.key_text(pd.Series([""]))[0])
-    got = normalize.date_text(pd.Series(["20080517", "2008-5-7", "2008/05/17", "2008.05.17", "2008年5月17日",
-                                         "20080231", "2008", "abc", None]))
+    got = normalize.date_text(
+        pd.Series(
+            ["20080517", "2008-5-7", "2008/05/17", "2008.05.17", "2008年5月17日", "20080231", "2008", "abc", None]
+        )
+    )
     assert got.tolist()[:5] == ["20080517", "20080507", "20080517", "20080517", "20080517"]
     assert got[5:].isna().all()

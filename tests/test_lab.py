@@ -1,6 +1,7 @@
 """`xueji lab` (what `make lab` runs) for real: JupyterLab on 127.0.0.1 with a token, the `xueji` kernel
 registered, notebooks/ as the root, requests without the token refused, a kernel from the `xueji` spec
 that imports xueji_lib, and a clean stop."""
+
 from __future__ import annotations
 
 import http.client
@@ -50,15 +51,26 @@ def _request(port, method, path, token=None, body=None):
 def lab(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("lab")
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_TOKEN": token,  # what `JUPYTER_TOKEN=… make lab` passes on
-           # keep the user's Jupyter settings, workspaces and runtime files out of the test (and vice versa)
-           "JUPYTER_CONFIG_DIR": str(tmp / "config"), "JUPYTER_DATA_DIR": str(tmp / "data"),
-           "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
-           "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings")}
+    env = {
+        **os.environ,
+        "JUPYTER_TOKEN": token,  # what `JUPYTER_TOKEN=… make lab` passes on
+        # keep the user's Jupyter settings, workspaces and runtime files out of the test (and vice versa)
+        "JUPYTER_CONFIG_DIR": str(tmp / "config"),
+        "JUPYTER_DATA_DIR": str(tmp / "data"),
+        "JUPYTER_RUNTIME_DIR": str(tmp / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(tmp / "workspaces"),
+        "JUPYTERLAB_SETTINGS_DIR": str(tmp / "settings"),
+    }
     log = open(tmp / "lab.log", "w+")
     root = ["--allow-root"] if os.geteuid() == 0 else []  # CI containers run as root
-    proc = subprocess.Popen([str(XUEJI), "lab", "--port", str(port), "--no-browser", *root], cwd=tmp, env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(XUEJI), "lab", "--port", str(port), "--no-browser", *root],
+        cwd=tmp,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     state = {"port": port, "token": token, "proc": proc, "log": tmp / "lab.log"}
     try:
         deadline = time.monotonic() + 120
@@ -135,17 +147,37 @@ def test_a_kernel_from_the_xueji_spec_imports_xueji_lib(lab):
     status, _, body = _request(port, "POST", "/api/kernels", token, {"name": KERNEL_NAME})
     assert status == 201, body
     kernel_id = json.loads(body)["id"]
-    ws = websocket.create_connection(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels",
-                                     header=[f"Authorization: token {token}"], timeout=60)
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels", header=[f"Authorization: token {token}"], timeout=60
+    )
     try:
         msg_id, session = uuid.uuid4().hex, uuid.uuid4().hex
         code = "import os, sys, xueji_lib\nprint(xueji_lib.__file__)\nprint(sys.executable)\nprint(os.getcwd())"
-        ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "username": "test", "session": session, "msg_type": "execute_request",
-                       "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True}}))
+        ws.send(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "test",
+                        "session": session,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         out, reply = "", None
         deadline = time.monotonic() + 90
         while reply is None and time.monotonic() < deadline:

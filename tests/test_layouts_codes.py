@@ -1,6 +1,7 @@
 """Layouts (YAML) and code tables (CSV): every built-in one loads and is sane; look-ups match by code,
 label, alias and deprecated name; the vectorised helpers keep NA and blanks apart; user folders in
 XUEJI_LAYOUT_PATH / XUEJI_CODES_PATH extend and override the built-ins; malformed files are named."""
+
 from __future__ import annotations
 
 import re
@@ -10,19 +11,49 @@ import pandas as pd
 import pytest
 import yaml
 
-from xueji_lib.schema import codes as codes_mod
-from xueji_lib.schema.codes import (CodeEntry, CodeTable, list_code_tables, load_code_table, normalize_value,
-                             province_of)
 from xueji_lib.core.errors import LayoutError
+from xueji_lib.schema import codes as codes_mod
+from xueji_lib.schema.codes import CodeEntry, CodeTable, list_code_tables, load_code_table, normalize_value, province_of
 from xueji_lib.schema.layouts import list_layouts, load_layout, normalize_header
 
 BUILTIN_LAYOUTS = {
-    "chsi_registration", "chsi_admission", "chsi_new_student_status", "chsi_special_registration",
-    "hunnu_registration", "hebnu_adult_graduation", "chsi_graduation", "k12_student", "k12_changes",
+    "chsi_registration",
+    "chsi_admission",
+    "chsi_new_student_status",
+    "chsi_special_registration",
+    "hunnu_registration",
+    "hebnu_adult_graduation",
+    "chsi_graduation",
+    "k12_student",
+    "k12_changes",
 }
 BUILTIN_TABLES = {
-    "xb", "mz", "zzmm", "xzqh", "gatqw", "sfzjlx", "jkzk", "hkxz", "hklb", "rxfs", "jdfs", "xsly", "lset",
-    "sf", "sbjd", "xx", "xllb", "cc", "ccdm_lq", "xxxs", "xz", "rxzt", "byjl", "xjyd_gx", "xjyd_k12", "nj",
+    "xb",
+    "mz",
+    "zzmm",
+    "xzqh",
+    "gatqw",
+    "sfzjlx",
+    "jkzk",
+    "hkxz",
+    "hklb",
+    "rxfs",
+    "jdfs",
+    "xsly",
+    "lset",
+    "sf",
+    "sbjd",
+    "xx",
+    "xllb",
+    "cc",
+    "ccdm_lq",
+    "xxxs",
+    "xz",
+    "rxzt",
+    "byjl",
+    "xjyd_gx",
+    "xjyd_k12",
+    "nj",
 }
 # Tables whose labels may repeat (documented in tables.yml): such labels match nothing.
 AMBIGUOUS_LABELS_OK = {"xzqh"}
@@ -35,6 +66,7 @@ def _no_user_dirs(monkeypatch):
 
 
 # -- layouts -------------------------------------------------------------------------------------------
+
 
 def test_every_builtin_layout_loads():
     names = {lay.name for lay in list_layouts()}
@@ -68,7 +100,9 @@ def test_layout_header_spellings_are_unambiguous(name):
     owner: dict[str, str] = {}
     for f in lay.fields:
         for spelling in {normalize_header(s) for s in (f.code, f.name, *f.aliases)}:
-            assert owner.setdefault(spelling, f.code) == f.code, f"{name}: {spelling} 同时指向 {owner[spelling]} 和 {f.code}"
+            assert owner.setdefault(spelling, f.code) == f.code, (
+                f"{name}: {spelling} 同时指向 {owner[spelling]} 和 {f.code}"
+            )
 
 
 def test_every_code_table_named_by_a_layout_exists():
@@ -80,17 +114,39 @@ def test_every_code_table_named_by_a_layout_exists():
 
 def test_special_registration_is_layout_a_as_published():
     lay = load_layout("chsi_special_registration")
-    published = [("YXMC", 18, True), ("YXDM", 5, True), ("KSH", 18, True), ("XH", 15, False),
-                 ("XM", 24, True), ("XB", 2, True), ("CSRQ", 8, True), ("SFZH", 18, True), ("MZ", 10, True),
-                 ("ZYMC", 30, True), ("FY", 24, False), ("XSH", 24, False), ("BH", 24, False),
-                 ("CC", 20, True), ("XXXS", 10, True), ("XZ", 3, True), ("RXRQ", 8, True), ("BZ", 40, False)]
+    published = [
+        ("YXMC", 18, True),
+        ("YXDM", 5, True),
+        ("KSH", 18, True),
+        ("XH", 15, False),
+        ("XM", 24, True),
+        ("XB", 2, True),
+        ("CSRQ", 8, True),
+        ("SFZH", 18, True),
+        ("MZ", 10, True),
+        ("ZYMC", 30, True),
+        ("FY", 24, False),
+        ("XSH", 24, False),
+        ("BH", 24, False),
+        ("CC", 20, True),
+        ("XXXS", 10, True),
+        ("XZ", 3, True),
+        ("RXRQ", 8, True),
+        ("BZ", 40, False),
+    ]
     assert [(f.code, f.width, f.required) for f in lay.fields] == published
     assert all(f.type == "C" for f in lay.fields)
 
 
 def test_other_published_widths():
     hunnu = load_layout("hunnu_registration")
-    assert [(f.code, f.width) for f in hunnu.fields][:5] == [("KSH", 18), ("XH", 15), ("XM", 40), ("XB", 2), ("CSRQ", 8)]
+    assert [(f.code, f.width) for f in hunnu.fields][:5] == [
+        ("KSH", 18),
+        ("XH", 15),
+        ("XM", 40),
+        ("XB", 2),
+        ("CSRQ", 8),
+    ]
     assert hunnu.field("CC").width == 12 and hunnu.required == ["KSH"]
     hebnu = load_layout("hebnu_adult_graduation")
     assert hebnu.field("XM").width == 8 and hebnu.field("KSH").width == 16 and hebnu.field("XXXS").width == 4
@@ -122,6 +178,7 @@ def test_admission_and_k12_specifics():
 
 
 # -- code tables: files --------------------------------------------------------------------------------
+
 
 def test_builtin_tables_match_index():
     index = yaml.safe_load((codes_mod.BUILTIN_DIR / "tables.yml").read_text(encoding="utf-8"))
@@ -156,6 +213,7 @@ def test_codes_stay_text():
 
 
 # -- code tables: look-ups -----------------------------------------------------------------------------
+
 
 def test_lookup_by_code_label_alias_deprecated():
     mz = load_code_table("mz")
@@ -226,11 +284,25 @@ def test_xzqh_and_province_of():
 
 def test_vectorised_match_kind_to_code_to_label():
     mz = load_code_table("mz")
-    s = pd.Series(["汉族", "1", None, "", "  ", "毛难族", "HA", "火星族", "汉族", pd.NA],
-                  index=list("abcdefghij"), name="MZ", dtype="object")
+    s = pd.Series(
+        ["汉族", "1", None, "", "  ", "毛难族", "HA", "火星族", "汉族", pd.NA],
+        index=list("abcdefghij"),
+        name="MZ",
+        dtype="object",
+    )
     kinds = mz.match_kind(s)
-    assert kinds.tolist() == ["label", "code", "empty", "empty", "empty", "deprecated", "alias", "unknown",
-                              "label", "empty"]
+    assert kinds.tolist() == [
+        "label",
+        "code",
+        "empty",
+        "empty",
+        "empty",
+        "deprecated",
+        "alias",
+        "unknown",
+        "label",
+        "empty",
+    ]
     assert kinds.index.tolist() == list("abcdefghij") and kinds.name == "MZ"
     assert pd.api.types.is_string_dtype(kinds.dtype)
     code = mz.to_code(s)
@@ -263,13 +335,18 @@ def test_vectorised_helpers_look_up_each_distinct_value_once(monkeypatch):
 
 # -- user folders --------------------------------------------------------------------------------------
 
+
 def test_user_layout_extends_and_overrides(tmp_path, monkeypatch):
     (tmp_path / "mine.yml").write_text(
         "name: school_roster\ntitle: 本校花名册\nformat: excel\ncategory: k12\n"
-        "fields:\n  - {code: XM, name: 姓名, width: 40, required: true}\n", encoding="utf-8")
+        "fields:\n  - {code: XM, name: 姓名, width: 40, required: true}\n",
+        encoding="utf-8",
+    )
     (tmp_path / "reg.yml").write_text(
         "name: chsi_registration\ntitle: 本省改过的注册结构\nformat: dbf\n"
-        "fields:\n  - {code: KSH, name: 考生号, width: 14, required: true}\n", encoding="utf-8")
+        "fields:\n  - {code: KSH, name: 考生号, width: 14, required: true}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("XUEJI_LAYOUT_PATH", str(tmp_path))
     names = {lay.name for lay in list_layouts()}
     assert "school_roster" in names and BUILTIN_LAYOUTS <= names
@@ -283,10 +360,12 @@ def test_user_layout_extends_and_overrides(tmp_path, monkeypatch):
 
 def test_user_code_table_extends_and_overrides(tmp_path, monkeypatch):
     (tmp_path / "xb.csv").write_text("code,label,aliases\n1,男,M\n2,女,F\n", encoding="utf-8-sig")
-    (tmp_path / "kslb.csv").write_text("code,label,aliases,deprecated\n01,城市应届,,\n02,农村应届,,\n",
-                                       encoding="utf-8")
+    (tmp_path / "kslb.csv").write_text(
+        "code,label,aliases,deprecated\n01,城市应届,,\n02,农村应届,,\n", encoding="utf-8"
+    )
     (tmp_path / "tables.yml").write_text(
-        "kslb:\n  title: 考生类别\n  source: 本省招办\n  confidence: C\n", encoding="utf-8")
+        "kslb:\n  title: 考生类别\n  source: 本省招办\n  confidence: C\n", encoding="utf-8"
+    )
     monkeypatch.setenv("XUEJI_CODES_PATH", str(tmp_path))
     xb = load_code_table("xb")
     assert xb.codes() == ["1", "2"] and xb.lookup("M").code == "1"
@@ -306,14 +385,17 @@ def test_user_code_table_extends_and_overrides(tmp_path, monkeypatch):
 GOOD_FIELD = "  - {code: XM, name: 姓名, width: 40}\n"
 
 
-@pytest.mark.parametrize("bad_field, field_code", [
-    ("  - {code: XB, name: 性别, type: Q, width: 2}\n", "XB"),            # bad type
-    ("  - {code: BZ, name: 备注, type: C, width: 300}\n", "BZ"),          # width too big
-    ("  - {code: XM, name: 姓名重复, width: 10}\n", "XM"),                 # duplicate code
-    ("  - {code: ABCDEFGHIJK, name: 太长, width: 10}\n", "ABCDEFGHIJK"),  # code > 10 characters
-    ("  - {code: CSRQ, name: 出生日期, width: 8, date: DDMMYYYY}\n", "CSRQ"),
-    ("  - {code: SFZH, name: 身份证号, width: 18, personal: secret}\n", "SFZH"),
-])
+@pytest.mark.parametrize(
+    "bad_field, field_code",
+    [
+        ("  - {code: XB, name: 性别, type: Q, width: 2}\n", "XB"),  # bad type
+        ("  - {code: BZ, name: 备注, type: C, width: 300}\n", "BZ"),  # width too big
+        ("  - {code: XM, name: 姓名重复, width: 10}\n", "XM"),  # duplicate code
+        ("  - {code: ABCDEFGHIJK, name: 太长, width: 10}\n", "ABCDEFGHIJK"),  # code > 10 characters
+        ("  - {code: CSRQ, name: 出生日期, width: 8, date: DDMMYYYY}\n", "CSRQ"),
+        ("  - {code: SFZH, name: 身份证号, width: 18, personal: secret}\n", "SFZH"),
+    ],
+)
 def test_malformed_layout_names_file_and_field(tmp_path, monkeypatch, bad_field, field_code):
     path = tmp_path / "broken.yml"
     path.write_text(f"name: broken\ntitle: 坏版式\nformat: dbf\nfields:\n{GOOD_FIELD}{bad_field}", encoding="utf-8")
@@ -325,13 +407,16 @@ def test_malformed_layout_names_file_and_field(tmp_path, monkeypatch, bad_field,
         list_layouts()
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("code,label\n01,甲\n01,乙\n", "第 3 行"),             # duplicate code
-    ("代码,名称\n01,甲\n", "表头"),                          # bad header
-    ("code,label\n01,\n", "第 2 行"),                        # empty label
-    ("code,label,aliases\n01,甲,a,b\n", "第 2 行"),          # too many columns
-    ("code,label\n", "没有任何代码"),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("code,label\n01,甲\n01,乙\n", "第 3 行"),  # duplicate code
+        ("代码,名称\n01,甲\n", "表头"),  # bad header
+        ("code,label\n01,\n", "第 2 行"),  # empty label
+        ("code,label,aliases\n01,甲,a,b\n", "第 2 行"),  # too many columns
+        ("code,label\n", "没有任何代码"),
+    ],
+)
 def test_malformed_code_table_names_file(tmp_path, monkeypatch, text, expected):
     path = tmp_path / "bad.csv"
     path.write_text(text, encoding="utf-8")

@@ -1,5 +1,6 @@
 """io.loading.load_list: the one function that loads a list and finds its layout, for the command line
 (validate, compare, reconcile), the dashboards' catalogue and uploads."""
+
 from __future__ import annotations
 
 from pathlib import Path

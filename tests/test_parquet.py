@@ -2,6 +2,7 @@
 by write_dbf (2,503 records, deleted records on both sides of every part boundary, a few damaged cells and
 deletion flags patched into the bytes so that the load warnings have rows), and small byte-built files for
 the N / D / L / F types, extra records and an empty file."""
+
 from __future__ import annotations
 
 import json
@@ -14,18 +15,18 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.samples import synth
+from tests.dbfbytes import build_dbf
 from xueji_lib.apps.cli import main
 from xueji_lib.io.parquet import MANIFEST_NAME, ROW_COLUMN
-from tests.dbfbytes import build_dbf
+from xueji_lib.samples import synth
 
 N = 2503
 PER_PART = 1000
 # deleted records on both sides of the boundaries 1000 and 2000, the first and the last record
 DELETED = {0, 3, 998, 999, 1000, 1001, 1500, 1999, 2000, 2001, 2250, 2502}
 ODD_FLAG = {1002: 0x00, 2003: ord("?")}  # neither ' ' nor '*': read as live, reported (ODD_RECORD_FLAG)
-HALF_CHAR = (997, 1003, 2004)            # XM ends in half a GBK character (TRUNCATED_CHAR)
-UNDECODABLE = (1998,)                    # XM holds a byte sequence GB18030 cannot decode (UNDECODABLE_TEXT)
+HALF_CHAR = (997, 1003, 2004)  # XM ends in half a GBK character (TRUNCATED_CHAR)
+UNDECODABLE = (1998,)  # XM holds a byte sequence GB18030 cannot decode (UNDECODABLE_TEXT)
 
 
 def _field(path, name):
@@ -51,10 +52,10 @@ def reg_dbf(tmp_path_factory):
         data[at(rec)] = flag
     for rec in HALF_CHAR:
         cell = "王小".encode("gbk") + b"\xb5"  # 王小 + the first byte of a character
-        data[at(rec, xm.offset):at(rec, xm.offset) + xm.length] = cell.ljust(xm.length, b" ")
+        data[at(rec, xm.offset) : at(rec, xm.offset) + xm.length] = cell.ljust(xm.length, b" ")
     for rec in UNDECODABLE:
         cell = b"\x81\x20\xd5\xc5"  # a lead byte followed by a space, then 张
-        data[at(rec, xm.offset):at(rec, xm.offset) + xm.length] = cell.ljust(xm.length, b" ")
+        data[at(rec, xm.offset) : at(rec, xm.offset) + xm.length] = cell.ljust(xm.length, b" ")
     path.write_bytes(bytes(data))
     return path
 
@@ -78,6 +79,7 @@ def _expected_frame(full_df):
 
 # --------------------------------------------------------------------------------- read_dbf(records=…)
 
+
 def test_the_damage_is_there(full):
     """The fixture is what the other tests think it is: 12 deleted, and warnings with rows."""
     rep = xj.load_report(full)
@@ -88,14 +90,16 @@ def test_the_damage_is_there(full):
     assert got[("UNDECODABLE_TEXT", "XM")][0] == 1
 
 
-@pytest.mark.parametrize("start,stop", [(0, 1000), (1000, 2000), (2000, N), (997, 1004), (999, 1001),
-                                         (1, 2), (0, N), (2502, N), (1500, 1500), (0, 0)])
+@pytest.mark.parametrize(
+    "start,stop",
+    [(0, 1000), (1000, 2000), (2000, N), (997, 1004), (999, 1001), (1, 2), (0, N), (2502, N), (1500, 1500), (0, 0)],
+)
 def test_range_read_numbers_rows_like_the_full_read(reg_dbf, full, start, stop):
     part = xj.read_dbf(reg_dbf, records=(start, stop))
     live_before = start - len([d for d in DELETED if d < start])
     live = (stop - start) - len([d for d in DELETED if start <= d < stop])
     assert list(part.index) == list(range(live_before, live_before + live))
-    pd.testing.assert_frame_equal(part, full.iloc[live_before:live_before + live])
+    pd.testing.assert_frame_equal(part, full.iloc[live_before : live_before + live])
     rep = xj.load_report(part)
     assert rep.records == live and rep.deleted == (stop - start) - live
     assert rep.header_records == N and rep.extra["records"] == (start, stop) and rep.extra["file_records"] == N
@@ -122,6 +126,7 @@ def test_range_read_rejects_a_bad_range(reg_dbf):
 
 
 # ------------------------------------------------------------------------------------------ conversion
+
 
 @pytest.fixture(scope="module")
 def converted(reg_dbf, tmp_path_factory):
@@ -152,9 +157,14 @@ def test_conversion_counts_manifest_and_warnings(converted, reg_dbf, full):
     assert conv.records + conv.deleted == N and conv.written == 3 and conv.reused == 0
     m = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
     st = reg_dbf.stat()
-    assert m["source"] == {"path": str(reg_dbf.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                           "header_records": N, "header_length": xj.inspect_dbf(reg_dbf).header_length,
-                           "record_length": xj.inspect_dbf(reg_dbf).record_length}
+    assert m["source"] == {
+        "path": str(reg_dbf.resolve()),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "header_records": N,
+        "header_length": xj.inspect_dbf(reg_dbf).header_length,
+        "record_length": xj.inspect_dbf(reg_dbf).record_length,
+    }
     assert [p["records"] for p in m["parts"]] == [[0, 1000], [1000, 2000], [2000, N]]
     assert [p["deleted"] for p in m["parts"]] == [4, 4, 4]
     assert [p["size"] for p in m["parts"]] == [(out / p["file"]).stat().st_size for p in m["parts"]]
@@ -171,15 +181,31 @@ def test_conversion_counts_manifest_and_warnings(converted, reg_dbf, full):
 def test_types_of_number_date_and_logical_fields(tmp_path):
     """An N field's type depends on every value (read_dbf: a blank anywhere → Int64, a decimal point →
     float64): each part gets the whole file's type, though its own records alone would give another."""
-    fields = [("XM", "C", 10, 0), ("NL", "N", 3, 0), ("JE", "N", 8, 2), ("K", "N", 4, 0), ("CSRQ", "D", 8, 0),
-              ("ZX", "L", 1, 0), ("F", "F", 8, 2)]
+    fields = [
+        ("XM", "C", 10, 0),
+        ("NL", "N", 3, 0),
+        ("JE", "N", 8, 2),
+        ("K", "N", 4, 0),
+        ("CSRQ", "D", 8, 0),
+        ("ZX", "L", 1, 0),
+        ("F", "F", 8, 2),
+    ]
     rows = []
     for i in range(25):
-        nl = b"" if i == 17 else str(i + 10).encode()          # one blank, in the second part
-        je = b"12.50" if i == 21 else str(i).encode()          # one decimal, in the third part
+        nl = b"" if i == 17 else str(i + 10).encode()  # one blank, in the second part
+        je = b"12.50" if i == 21 else str(i).encode()  # one decimal, in the third part
         d = b"20081331" if i == 12 else b"2008%02d%02d" % (i % 12 + 1, i % 28 + 1)  # one invalid date
-        rows.append(["张三".encode("gbk"), nl, je, str(i).encode(), d, b"TF?"[i % 3:i % 3 + 1],
-                     b"" if i == 3 else b"%d.25" % i])
+        rows.append(
+            [
+                "张三".encode("gbk"),
+                nl,
+                je,
+                str(i).encode(),
+                d,
+                b"TF?"[i % 3 : i % 3 + 1],
+                b"" if i == 3 else b"%d.25" % i,
+            ]
+        )
     path = tmp_path / "typed.dbf"
     path.write_bytes(build_dbf(fields, rows, deleted={4, 10, 11}))
     full = xj.read_dbf(path)
@@ -219,6 +245,7 @@ def test_extra_records_and_an_empty_file(tmp_path):
 
 
 # -------------------------------------------------------------------------------------- resume / errors
+
 
 def _copy_tree(src, dst):
     shutil.copytree(src, dst)
@@ -278,8 +305,11 @@ def test_resume_after_a_crash_in_the_middle(reg_dbf, tmp_path, monkeypatch, full
 def test_another_records_per_part_replaces_the_parts(converted, tmp_path, full):
     out = _copy_tree(converted[1], tmp_path / "copy")
     conv = xj.dbf_to_parquet(converted[0].source, out, records_per_part=2000, workers=1)
-    assert len(conv.parts) == 2 and conv.written == 2 and sorted(p.name for p in out.glob("*.parquet")) == [
-        "part-00000.parquet", "part-00001.parquet"]
+    assert (
+        len(conv.parts) == 2
+        and conv.written == 2
+        and sorted(p.name for p in out.glob("*.parquet")) == ["part-00000.parquet", "part-00001.parquet"]
+    )
     pd.testing.assert_frame_equal(pd.read_parquet(out), _expected_frame(full))
 
 
@@ -340,6 +370,7 @@ def test_count_check_catches_parts_that_do_not_add_up(converted, tmp_path):
 
 # ------------------------------------------------------------------------------------------------- CLI
 
+
 def test_cli_parquet(reg_dbf, tmp_path, capsys, full):
     out = tmp_path / "cli_out"
     code = main(["parquet", str(reg_dbf), "--out", str(out), "--records-per-part", "1000", "--workers", "2"])
@@ -375,8 +406,16 @@ def test_errors_survive_the_trip_back_from_a_worker(reg_dbf, tmp_path):
 
     cut = tmp_path / "cut.dbf"
     cut.write_bytes(reg_dbf.read_bytes()[:-1000])
-    job = dict(path=str(cut), encoding=None, start=0, stop=10, out_dir=str(tmp_path), name="part-00000.parquet",
-               dtypes={}, schema=None)
+    job = dict(
+        path=str(cut),
+        encoding=None,
+        start=0,
+        stop=10,
+        out_dir=str(tmp_path),
+        name="part-00000.parquet",
+        dtypes={},
+        schema=None,
+    )
     with pytest.raises(xj.ParquetConversionError) as err:
         _convert_part_in_worker(job)
     back = pickle.loads(pickle.dumps(err.value))
@@ -419,11 +458,29 @@ def test_commands_read_a_converted_folder_like_the_dbf(tmp_path):
     out = {}
 
     def run(how, adm, reg):
-        return subprocess.run([xueji, "reconcile", "--admission", str(adm), "--registration", str(reg), "--year",
-                               "2026", "--category", "10", "--out", str(tmp_path / how)], capture_output=True, text=True)
+        return subprocess.run(
+            [
+                xueji,
+                "reconcile",
+                "--admission",
+                str(adm),
+                "--registration",
+                str(reg),
+                "--year",
+                "2026",
+                "--category",
+                "10",
+                "--out",
+                str(tmp_path / how),
+            ],
+            capture_output=True,
+            text=True,
+        )
 
-    for how, adm, reg in (("dbf", hei / "10_录取名单.dbf", hei / "10_注册上报.dbf"),
-                          ("parquet", folders["10_录取名单"], folders["10_注册上报"])):
+    for how, adm, reg in (
+        ("dbf", hei / "10_录取名单.dbf", hei / "10_注册上报.dbf"),
+        ("parquet", folders["10_录取名单"], folders["10_注册上报"]),
+    ):
         proc = run(how, adm, reg)
         assert proc.returncode == 0, proc.stderr
         out[how] = json.loads((tmp_path / how / "summary.json").read_text("utf-8"))
@@ -442,9 +499,17 @@ def test_commands_read_a_converted_folder_like_the_dbf(tmp_path):
 
 # ------------------------------------------------------------------ reconcile reads a converted folder itself
 
-TYPED_FIELDS = {"KSH": ("C", 14, 0), "XM": ("C", 30, 0), "SFZH": ("C", 40, 0), "CSRQ": ("D", 8, 0),
-                "CC": ("C", 10, 0), "XXXS": ("C", 12, 0), "LQNF": ("N", 4, 0), "XLLB": ("C", 12, 0),
-                "YXDM": ("C", 10, 0)}
+TYPED_FIELDS = {
+    "KSH": ("C", 14, 0),
+    "XM": ("C", 30, 0),
+    "SFZH": ("C", 40, 0),
+    "CSRQ": ("D", 8, 0),
+    "CC": ("C", 10, 0),
+    "XXXS": ("C", 12, 0),
+    "LQNF": ("N", 4, 0),
+    "XLLB": ("C", 12, 0),
+    "YXDM": ("C", 10, 0),
+}
 
 
 def typed_reconcile_pair(folder: Path) -> dict:
@@ -475,15 +540,23 @@ def typed_reconcile_pair(folder: Path) -> dict:
 
     def dbf(frame, name):
         fields = [(c, *TYPED_FIELDS[c]) for c in frame.columns]
-        rows = [[str(v).encode("gbk") if c != "CSRQ" else str(v).encode() for c, v in zip(frame.columns, rec)]
-                for rec in frame.itertuples(index=False)]
+        rows = [
+            [str(v).encode("gbk") if c != "CSRQ" else str(v).encode() for c, v in zip(frame.columns, rec)]
+            for rec in frame.itertuples(index=False)
+        ]
         path = folder / f"{name}.dbf"
         path.write_bytes(build_dbf(fields, rows))
         return path
 
-    return {"adm_dbf": dbf(adm, "录取"), "reg_dbf": dbf(reg, "注册"), "adm_text": adm.reset_index(drop=True),
-            "reg_text": reg.reset_index(drop=True), "fifteen": reg.index.get_loc(fifteen) + 1,
-            "by_birth": reg.index.get_loc(by_birth) + 1, "blank": reg.index.get_loc(blank[0]) + 1}
+    return {
+        "adm_dbf": dbf(adm, "录取"),
+        "reg_dbf": dbf(reg, "注册"),
+        "adm_text": adm.reset_index(drop=True),
+        "reg_text": reg.reset_index(drop=True),
+        "fifteen": reg.index.get_loc(fifteen) + 1,
+        "by_birth": reg.index.get_loc(by_birth) + 1,
+        "blank": reg.index.get_loc(blank[0]) + 1,
+    }
 
 
 def check_typed_pair(tmp_path: Path, engine=None) -> None:
@@ -523,6 +596,7 @@ def test_reconcile_names_a_folder_without_its_key_field(tmp_path):
 
 # ------------------------------------------------------------------- compare reads converted folders too
 
+
 def roster_dbfs(folder: Path) -> dict:
     """The K-12 sample rosters (2025秋, 2026春) written as DBFs (出生日期 a D field), converted to folders."""
     k12 = Path(__file__).resolve().parent.parent / "data_samples" / "k12"
@@ -538,9 +612,12 @@ def roster_dbfs(folder: Path) -> dict:
 
 def roster_dbf(frame: pd.DataFrame, path: Path) -> Path:
     """``frame`` (all text) as a DBF: C fields as wide as their longest value, 出生日期 a D field."""
-    fields = [(c, "D", 8, 0) if c == "CSRQ" else
-              (c, "C", max(1, int(frame[c].fillna("").map(lambda v: len(str(v).encode("gbk"))).max())), 0)
-              for c in frame.columns]
+    fields = [
+        (c, "D", 8, 0)
+        if c == "CSRQ"
+        else (c, "C", max(1, int(frame[c].fillna("").map(lambda v: len(str(v).encode("gbk"))).max())), 0)
+        for c in frame.columns
+    ]
     rows = [[("" if pd.isna(v) else str(v)).encode("gbk") for v in rec] for rec in frame.itertuples(index=False)]
     path.write_bytes(build_dbf(fields, rows))
     return path
@@ -570,8 +647,10 @@ def test_compare_folders_where_every_record_has_its_key(tmp_path):
     fallbacks, which then have nothing to look up): the same result."""
     k12 = Path(__file__).resolve().parent.parent / "data_samples" / "k12"
     frames = [xj.read_table(k12 / f"学生名单_{t}.xlsx", "k12_student") for t in ("2025秋", "2026春")]
-    frames = [f[(f["XJH"].fillna("").str.strip() != "") & ~f["XJH"].duplicated(keep=False)].reset_index(drop=True)
-              for f in frames]
+    frames = [
+        f[(f["XJH"].fillna("").str.strip() != "") & ~f["XJH"].duplicated(keep=False)].reset_index(drop=True)
+        for f in frames
+    ]
     folders = []
     for i, f in enumerate(frames):
         folders.append(tmp_path / f"{i}.parquet")
@@ -594,8 +673,11 @@ def test_cli_compare_takes_converted_folders(tmp_path):
     changes = Path(__file__).resolve().parent.parent / "data_samples" / "k12" / "学籍异动_2026春.xlsx"
     out = {}
     for how, old, new in (("dbf", r["2025秋"], r["2026春"]), ("folder", r["2025秋_folder"], r["2026春_folder"])):
-        proc = subprocess.run([xueji, "compare", str(old), str(new), "--changes", str(changes), "--out",
-                               str(tmp_path / how)], capture_output=True, text=True)
+        proc = subprocess.run(
+            [xueji, "compare", str(old), str(new), "--changes", str(changes), "--out", str(tmp_path / how)],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         out[how] = json.loads((tmp_path / how / "summary.json").read_text("utf-8"))
     assert "由计算引擎直接读取），1442 条记录" in proc.stdout and "旧 1442 + 新 1437 = 2879 行" in proc.stdout
@@ -606,12 +688,16 @@ def test_cli_compare_takes_converted_folders(tmp_path):
     sheets = {}
     for how in ("dbf", "folder"):  # every sheet but 汇总 (which names the inputs) holds the same cells
         wb = load_workbook(tmp_path / how / "对比结果.xlsx", read_only=True)
-        sheets[how] = {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()]
-                       for ws in wb.worksheets if ws.title != "汇总"}
+        sheets[how] = {
+            ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()]
+            for ws in wb.worksheets
+            if ws.title != "汇总"
+        }
     assert sheets["folder"] == sheets["dbf"] and len(sheets["dbf"]) >= 3
 
 
 # ----------------------------------------------------------------- statistics read converted folders too
+
 
 def check_stats_folders(tmp_path: Path, engine=None) -> None:
     """k12_stats and higher_ed_stats over converted folders (the engine groups the records; only distinct
@@ -631,8 +717,9 @@ def check_stats_folders(tmp_path: Path, engine=None) -> None:
         xj.dbf_to_parquet(hei / f"{name}.dbf", folder[name], records_per_part=300, workers=1)
     reg, adm = xj.read_dbf(hei / "10_注册上报.dbf"), xj.read_dbf(hei / "10_录取名单.dbf")
     frames = xj.higher_ed_stats(reg, admission=adm, year=2026, category="10")
-    folders = xj.higher_ed_stats(folder["10_注册上报"], admission=folder["10_录取名单"], year=2026, category="10",
-                                 engine=engine)
+    folders = xj.higher_ed_stats(
+        folder["10_注册上报"], admission=folder["10_录取名单"], year=2026, category="10", engine=engine
+    )
     assert folders.notes == frames.notes and list(folders.tables) == list(frames.tables)
     for title, table in frames.tables.items():
         pd.testing.assert_frame_equal(folders.tables[title], table, obj=title)
@@ -643,11 +730,15 @@ def test_statistics_read_converted_folders(tmp_path):
     check_stats_folders(tmp_path)
 
 
-AWKWARD = pd.DataFrame({
-    "KSH": ["26110101000001", "12345", "", "26990101000001", "26440101000002", "26440101000002"],
-    "SFZH": ["", "４４０１０１２００７０１０１００１Ｘ", " 110105 800101 001", "", "", ""],
-    "CSRQ": ["20080517", "", "20070231", "", "20100101", "20100101"],
-    "RXRQ": ["20260901", "", "20260901", "20260901", "20260901", "20260901"]}, dtype="str")
+AWKWARD = pd.DataFrame(
+    {
+        "KSH": ["26110101000001", "12345", "", "26990101000001", "26440101000002", "26440101000002"],
+        "SFZH": ["", "４４０１０１２００７０１０１００１Ｘ", " 110105 800101 001", "", "", ""],
+        "CSRQ": ["20080517", "", "20070231", "", "20100101", "20100101"],
+        "RXRQ": ["20260901", "", "20260901", "20260901", "20260901", "20260901"],
+    },
+    dtype="str",
+)
 
 
 def awkward_stats(data, engine=None):
@@ -666,10 +757,14 @@ def check_awkward(data, engine=None) -> None:
     assert prov.loc["北京市", ["人数", "其中按考生号", "其中按身份证号"]].tolist() == [2, 1, 1]
     assert prov.loc["无法确定", "人数"] == 1
     assert age[["17岁及以下", "18岁", "19岁", "30岁以上", "无法计算", "合计"]].tolist() == [2, 1, 1, 1, 1, 6]
-    assert ("生源省份：3 条按 14 位考生号的第 3–4 位（生源省级代码），2 条按身份证号前 2 位（考生号不是 14 位数字，"
-            "或 14 位考生号第 3–4 位不是省级代码的 1 条），1 条无法确定") in res.notes
-    assert ("入学年龄按周岁计算：4 条以入学日期为准，1 条入学日期缺失或无效，按 2026 年 9 月 1 日 计算，"
-            "出生日期取自出生日期字段 3 条、取自身份证号 2 条，1 条无法计算（出生日期无效或晚于入学日期）") in res.notes
+    assert (
+        "生源省份：3 条按 14 位考生号的第 3–4 位（生源省级代码），2 条按身份证号前 2 位（考生号不是 14 位数字，"
+        "或 14 位考生号第 3–4 位不是省级代码的 1 条），1 条无法确定"
+    ) in res.notes
+    assert (
+        "入学年龄按周岁计算：4 条以入学日期为准，1 条入学日期缺失或无效，按 2026 年 9 月 1 日 计算，"
+        "出生日期取自出生日期字段 3 条、取自身份证号 2 条，1 条无法计算（出生日期无效或晚于入学日期）"
+    ) in res.notes
 
 
 def awkward_folder(tmp_path: Path) -> Path:
@@ -692,8 +787,9 @@ def test_handoff_reads_converted_folders(tmp_path):
     for name in ("毕业生_2026", "新生_2026秋"):
         frames.append(xj.read_table(k12 / f"{name}.xlsx", "k12_student"))
         folders.append(tmp_path / f"{name}.parquet")
-        xj.dbf_to_parquet(roster_dbf(frames[-1], tmp_path / f"{name}.dbf"), folders[-1], records_per_part=300,
-                          workers=1)
+        xj.dbf_to_parquet(
+            roster_dbf(frames[-1], tmp_path / f"{name}.dbf"), folders[-1], records_per_part=300, workers=1
+        )
     exp, got = xj.handoff(*frames), xj.handoff(*folders)
     assert got.counts == exp.counts and exp.counts["graduates"]["not_enrolled"] > 0
     pd.testing.assert_frame_equal(got.graduates, exp.graduates, check_dtype=False)

@@ -1,5 +1,6 @@
 """check_photos(): every planted photo problem of data_samples is found, nothing on the clean photos, the
 counts add up, IDs never shown in full; and each rule on small folders built with PIL in tmp_path."""
+
 from __future__ import annotations
 
 import json
@@ -12,9 +13,9 @@ import pytest
 from PIL import Image
 
 import xueji_lib as xj
+from xueji_lib.checks.photos import PHOTO_RULES, PhotoFolderNotFound, check_photos, mask_ids, mask_name
 from xueji_lib.core.errors import XuejiError
 from xueji_lib.core.ids import make_ids
-from xueji_lib.checks.photos import PHOTO_RULES, PhotoFolderNotFound, check_photos, mask_ids, mask_name
 from xueji_lib.core.privacy import mask_id
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
@@ -26,8 +27,13 @@ ID_RE = re.compile(r"\d{17}[\dXx]|\d{15}")
 
 def all_text(res) -> str:
     """Everything a person could read from a result."""
-    parts = [res.summary(), res.to_json(), res.findings.astype(str).to_csv(), res.students.astype(str).to_csv(),
-             res.files.astype(str).to_csv()]
+    parts = [
+        res.summary(),
+        res.to_json(),
+        res.findings.astype(str).to_csv(),
+        res.students.astype(str).to_csv(),
+        res.files.astype(str).to_csv(),
+    ]
     return "\n".join(parts)
 
 
@@ -39,6 +45,7 @@ def assert_no_full_id(res, ids):
 
 
 # --------------------------------------------------------------------------------------- committed samples
+
 
 @pytest.fixture(scope="module")
 def sample():
@@ -55,22 +62,22 @@ def test_planted_photo_problems_found_with_their_codes(sample):
     row_of_ksh = {k: i + 1 for i, k in enumerate(reg["KSH"])}
     for r in PHOTO_ROWS.itertuples():
         code = r.expected.split(":", 1)[1]
-        if r.row:                                   # a student without a photo: found by roster row
+        if r.row:  # a student without a photo: found by roster row
             hit = f[(f["row"] == int(r.row)) & (f["rule"] == code)]
             assert len(hit) == 1, (r.row, code)
             assert hit["file"].iat[0] == ""
             continue
         shown = mask_name(Path(r.file).name)
         mine = f[f["file"] == shown]
-        if code == "OK":                            # upper-case .JPG: nothing at all
+        if code == "OK":  # upper-case .JPG: nothing at all
             assert mine.empty, mine
             student = res.students[res.students["row"] == row_of_ksh[r.key]]
             assert student["status"].tolist() == ["matched"]
             continue
         assert set(mine["rule"]) == {code}, (r.file, mine[["rule", "message"]].to_dict("records"))
-        if r.key:                                   # the photo of a student: reported at the student's row
+        if r.key:  # the photo of a student: reported at the student's row
             assert mine["row"].tolist() == [row_of_ksh[r.key]]
-        else:                                       # a photo of nobody
+        else:  # a photo of nobody
             assert mine["row"].isna().all()
 
 
@@ -79,13 +86,15 @@ def test_nothing_reported_on_clean_students_and_photos(sample):
     f = res.findings
     row_of_ksh = {k: i + 1 for i, k in enumerate(reg["KSH"])}
     planted_rows = {int(r.row) for r in PHOTO_ROWS.itertuples() if r.row}
-    planted_rows |= {row_of_ksh[r.key] for r in PHOTO_ROWS.itertuples()
-                     if not r.row and r.key and r.expected != "photo:OK"}
+    planted_rows |= {
+        row_of_ksh[r.key] for r in PHOTO_ROWS.itertuples() if not r.row and r.key and r.expected != "photo:OK"
+    }
     assert set(f["row"].dropna().astype(int)) == planted_rows
-    planted_files = {mask_name(Path(r.file).name) for r in PHOTO_ROWS.itertuples()
-                     if not r.row and r.expected != "photo:OK"}
+    planted_files = {
+        mask_name(Path(r.file).name) for r in PHOTO_ROWS.itertuples() if not r.row and r.expected != "photo:OK"
+    }
     assert set(f.loc[f["file"] != "", "file"]) == planted_files
-    assert len(f) == len(PHOTO_ROWS) - 1           # one finding per planted problem, none for the .JPG
+    assert len(f) == len(PHOTO_ROWS) - 1  # one finding per planted problem, none for the .JPG
     assert (f["field"] == "照片").all()
     assert set(f["severity"]) <= {"error", "warning", "info"}
     assert all(PHOTO_RULES[r][0] == s for r, s in zip(f["rule"], f["severity"]))
@@ -99,7 +108,7 @@ def test_sample_counts_add_up(sample):
     assert res.matched + res.students_without_photo + res.students_with_problem == res.total_students
     assert (res.files_matched, res.files_duplicate, res.files_unmatched) == (62, 1, 1)
     assert res.files_matched + res.files_duplicate + res.files_unmatched == res.total_files
-    assert res.files_unusable == 4                  # PNG, too small, too large a file, truncated
+    assert res.files_unusable == 4  # PNG, too small, too large a file, truncated
     summary = res.summary()
     assert "学生 64 名 = 照片合格 57 + 没有照片 2 + 照片有问题 5" in summary
     assert "照片文件 64 个 = 对应到学生 62 + 同一学生的多余照片 1 + 对应不到学生 1" in summary
@@ -110,7 +119,10 @@ def test_sample_counts_add_up(sample):
     assert list(br.columns) == ["rule", "severity", "count"] and br["count"].sum() == len(res.findings)
     assert res.students["status"].value_counts().to_dict() == {"matched": 57, "problem": 5, "missing": 2}
     assert list(res.files["status"].value_counts().sort_index().items()) == [
-        ("duplicate", 1), ("matched", 62), ("unmatched", 1)]
+        ("duplicate", 1),
+        ("matched", 62),
+        ("unmatched", 1),
+    ]
 
 
 def test_sample_messages_name_file_and_student_and_mask_ids(sample):
@@ -139,10 +151,17 @@ def test_row_defaults_to_position_in_the_frame_passed(sample):
 
 # ------------------------------------------------------------------------------------------- tmp folders
 
+
 def roster(n=6, seq0=1):
     ids = make_ids(np.full(n, 430102), np.full(n, 20080517), np.arange(seq0, seq0 + n) * 2 + 1)
-    return pd.DataFrame({"KSH": [f"264301021{i:05d}" for i in range(n)], "XH": [f"2026{i:04d}" for i in range(n)],
-                         "XM": [f"学生{i}" for i in range(n)], "SFZH": ids.tolist()})
+    return pd.DataFrame(
+        {
+            "KSH": [f"264301021{i:05d}" for i in range(n)],
+            "XH": [f"2026{i:04d}" for i in range(n)],
+            "XM": [f"学生{i}" for i in range(n)],
+            "SFZH": ids.tolist(),
+        }
+    )
 
 
 def photo(path, size=(358, 441), mode="RGB", fmt="JPEG", **kw):
@@ -182,12 +201,12 @@ def test_key_xh_with_pattern(tmp_path):
     df = roster(3)
     photo(tmp_path / f"{df.XH[0]}_照片.jpg")
     photo(tmp_path / f"{df.XH[1]}_照片.JPG")
-    photo(tmp_path / f"{df.SFZH[2]}.jpg")          # named by ID number: no XH at all
+    photo(tmp_path / f"{df.SFZH[2]}.jpg")  # named by ID number: no XH at all
     res = check_photos(df, tmp_path, key="XH", name_pattern="{key}_照片")
     assert res.matched == 2 and res.students_without_photo == 1
     assert rules_of(res, row=3) == ["PHOTO_MISSING"]
     miss = res.findings[res.findings["rule"] == "PHOTO_MISSING"].iloc[0]
-    assert miss["key"] == df.XH[2] and miss["value"] == f"{df.XH[2]}_照片.jpg"   # 学号 is not masked
+    assert miss["key"] == df.XH[2] and miss["value"] == f"{df.XH[2]}_照片.jpg"  # 学号 is not masked
     assert "学号" in miss["message"]
     assert rules_of(res, file=f"{df.SFZH[2]}.jpg") == ["PHOTO_BAD_NAME"]
     assert_no_full_id(res, df.SFZH.tolist())
@@ -200,7 +219,7 @@ def test_key_xh_with_pattern(tmp_path):
 def test_key_ksh_unmatched_by_shape(tmp_path):
     df = roster(2)
     photo(tmp_path / f"{df.KSH[0]}.jpg")
-    photo(tmp_path / "26430102199999.jpg")          # a 考生号 of nobody: same shape → unmatched
+    photo(tmp_path / "26430102199999.jpg")  # a 考生号 of nobody: same shape → unmatched
     photo(tmp_path / "说明.jpg")
     res = check_photos(df, tmp_path, key="KSH")
     assert rules_of(res, file="26430102199999.jpg") == ["PHOTO_UNMATCHED"]
@@ -213,15 +232,15 @@ def test_size_limits_are_configurable(tmp_path):
     noisy(tmp_path / f"{df.SFZH[0]}.jpg", size=(120, 147), quality=90)
     photo(tmp_path / f"{df.SFZH[1]}.jpg", size=(900, 1200))
     noisy(tmp_path / f"{df.SFZH[2]}.jpg")
-    photo(tmp_path / f"{df.SFZH[3]}.jpg", size=(441, 358))      # landscape
+    photo(tmp_path / f"{df.SFZH[3]}.jpg", size=(441, 358))  # landscape
     res = check_photos(df, tmp_path)
     assert rules_of(res, row=1) == ["PHOTO_TOO_SMALL"]
     assert rules_of(res, row=2) == ["PHOTO_TOO_LARGE"]
     assert rules_of(res, row=3) == ["PHOTO_FILE_TOO_LARGE"]
     assert rules_of(res, row=4) == ["PHOTO_ASPECT"]
-    assert res.matched == 1 and res.students_with_problem == 3       # a warning leaves the photo usable
+    assert res.matched == 1 and res.students_with_problem == 3  # a warning leaves the photo usable
     assert "120×147" in res.findings.loc[res.findings["row"] == 1, "message"].iat[0]
-    loose = check_photos(df, tmp_path, min_size=(100, 100), max_size=None, max_bytes=10 ** 6, aspect=None)
+    loose = check_photos(df, tmp_path, min_size=(100, 100), max_size=None, max_bytes=10**6, aspect=None)
     assert loose.findings.empty and loose.matched == 4
     strict = check_photos(df, tmp_path, min_size=(400, 500), min_bytes=50 * 1024, max_bytes=None)
     assert "PHOTO_TOO_SMALL" in rules_of(strict, row=4)
@@ -235,10 +254,10 @@ def test_broken_files(tmp_path):
     (tmp_path / f"{df.SFZH[1]}.jpg").write_text("这不是图片", encoding="utf-8")
     good = photo(tmp_path / "x.tmp").read_bytes()
     (tmp_path / "x.tmp").unlink()
-    (tmp_path / f"{df.SFZH[2]}.jpg").write_bytes(good[: len(good) // 2])          # truncated
+    (tmp_path / f"{df.SFZH[2]}.jpg").write_bytes(good[: len(good) // 2])  # truncated
     (tmp_path / f"{df.SFZH[3]}.jpg").write_bytes(good + b"\x00" * 10 + b"trailer")  # harmless trailer
-    photo(tmp_path / f"{df.SFZH[4]}.jpg", fmt="PNG")                            # PNG named .jpg
-    photo(tmp_path / f"{df.SFZH[5]}.png", fmt="PNG")                            # PNG named .png
+    photo(tmp_path / f"{df.SFZH[4]}.jpg", fmt="PNG")  # PNG named .jpg
+    photo(tmp_path / f"{df.SFZH[5]}.png", fmt="PNG")  # PNG named .png
     res = check_photos(df, tmp_path)
     assert rules_of(res, row=1) == ["PHOTO_EMPTY"]
     assert rules_of(res, row=2) == ["PHOTO_UNREADABLE"]
@@ -250,7 +269,13 @@ def test_broken_files(tmp_path):
     assert rules_of(res, row=6) == ["PHOTO_BAD_EXTENSION"]
     assert res.matched == 1 and res.students_with_problem == 5 and res.files_unusable == 5
     assert res.students.set_index("row")["status"].to_dict() == {
-        1: "problem", 2: "problem", 3: "problem", 4: "matched", 5: "problem", 6: "problem"}
+        1: "problem",
+        2: "problem",
+        3: "problem",
+        4: "matched",
+        5: "problem",
+        6: "problem",
+    }
     assert check_photos(df, tmp_path, decode=True).findings.equals(res.findings)
 
 
@@ -260,7 +285,7 @@ def test_colour_mode(tmp_path):
     photo(tmp_path / f"{df.SFZH[1]}.jpg", mode="CMYK")
     res = check_photos(df, tmp_path)
     assert rules_of(res) == ["PHOTO_COLOR_MODE", "PHOTO_COLOR_MODE"]
-    assert res.matched == 2                        # a warning: the photo is still usable
+    assert res.matched == 2  # a warning: the photo is still usable
 
 
 def test_lower_case_x_and_other_tolerances_reported_not_fixed(tmp_path):
@@ -269,13 +294,13 @@ def test_lower_case_x_and_other_tolerances_reported_not_fixed(tmp_path):
     assert len(x_rows) >= 2
     a, b = x_rows[:2]
     lower = df.SFZH[a][:17] + "x"
-    photo(tmp_path / f"{lower}.jpg")                                   # roster X, file x
-    df.loc[b, "SFZH"] = df.SFZH[b][:17] + "x"                          # roster x, file X: a roster matter
+    photo(tmp_path / f"{lower}.jpg")  # roster X, file x
+    df.loc[b, "SFZH"] = df.SFZH[b][:17] + "x"  # roster x, file X: a roster matter
     photo(tmp_path / f"{df.SFZH[b][:17]}X.jpg")
     others = [i for i in range(12) if i not in (a, b)]
-    photo(tmp_path / f"{df.SFZH[others[0]]} - 副本.jpg")               # only a copy
+    photo(tmp_path / f"{df.SFZH[others[0]]} - 副本.jpg")  # only a copy
     photo(tmp_path / f"{df.SFZH[others[1]]}.jpg")
-    photo(tmp_path / f"{df.SFZH[others[1]]} (1).jpg")                 # a second photo
+    photo(tmp_path / f"{df.SFZH[others[1]]} (1).jpg")  # a second photo
     res = check_photos(df, tmp_path)
     assert (tmp_path / f"{lower}.jpg").exists() and not (tmp_path / f"{df.SFZH[a]}.jpg").exists()
     assert rules_of(res, row=a + 1) == ["PHOTO_NAME_NONSTANDARD"]
@@ -297,7 +322,7 @@ def test_subfolder_ignored_and_reported(tmp_path):
     sub = tmp_path / "补交"
     sub.mkdir()
     photo(sub / f"{df.SFZH[1]}.jpg")
-    (tmp_path / f"{df.SFZH[2]}").mkdir()           # a folder named like a photo
+    (tmp_path / f"{df.SFZH[2]}").mkdir()  # a folder named like a photo
     res = check_photos(df, tmp_path)
     assert res.total_files == 1 and res.subfolders == 2
     assert rules_of(res, row=2) == ["PHOTO_MISSING"] and rules_of(res, row=3) == ["PHOTO_MISSING"]
@@ -343,8 +368,19 @@ def test_empty_inputs(tmp_path):
 
 
 def test_mask_ids_matches_mask_id():
-    values = pd.Series(["11010519491231002X", "110105491231002", "E14383828", "12345", "", None,
-                        "G430121201801308397", " 430102200805170037"], dtype="str")
+    values = pd.Series(
+        [
+            "11010519491231002X",
+            "110105491231002",
+            "E14383828",
+            "12345",
+            "",
+            None,
+            "G430121201801308397",
+            " 430102200805170037",
+        ],
+        dtype="str",
+    )
     assert mask_ids(values).tolist() == [mask_id(v) if v else "" for v in values.fillna("")]
     assert mask_name("430102200805170037 - 副本.jpg") == "430102********0037 - 副本.jpg"
 
@@ -361,8 +397,8 @@ def test_large_roster(tmp_path):
     src.unlink()
     for i in picked:
         (tmp_path / f"{ids[i]}.jpg").write_bytes(data)
-    good = make_ids([430102], [19900101], [999]).iat[0]        # not on the roster (sequences < 200)
-    wrong = good[:17] + ("0" if good[17] != "0" else "1")     # and a wrong check digit
+    good = make_ids([430102], [19900101], [999]).iat[0]  # not on the roster (sequences < 200)
+    wrong = good[:17] + ("0" if good[17] != "0" else "1")  # and a wrong check digit
     (tmp_path / f"{wrong}.jpg").write_bytes(data)
     res = check_photos(df, tmp_path)
     assert res.total_students == n and res.total_files == 101
@@ -386,13 +422,27 @@ def test_photos_command_writes_workbook_and_summary(tmp_path):
     import sys
 
     xueji = Path(sys.executable).with_name("xueji")
-    res = subprocess.run([str(xueji), "photos", str(SAMPLES / "hei" / "10_注册上报.dbf"), str(SAMPLES / "hei" / "photos"),
-                          "--where", "BH=软件2601,软件2602", "--out", str(tmp_path / "out")],
-                         capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            str(xueji),
+            "photos",
+            str(SAMPLES / "hei" / "10_注册上报.dbf"),
+            str(SAMPLES / "hei" / "photos"),
+            "--where",
+            "BH=软件2601,软件2602",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
     assert "学生 64 名 = 照片合格 57 + 没有照片 2 + 照片有问题 5" in res.stdout
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
     assert summary["students"]["total"] == 64 and (tmp_path / "out" / "照片核对.xlsx").exists()
-    bad = subprocess.run([str(xueji), "photos", str(SAMPLES / "hei" / "10_注册上报.dbf"), str(tmp_path / "nope")],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [str(xueji), "photos", str(SAMPLES / "hei" / "10_注册上报.dbf"), str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "nope" in bad.stderr

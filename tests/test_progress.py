@@ -1,6 +1,7 @@
 """Progress of long operations: what a callback receives from read_dbf (per block), read_table, validate,
 reconcile, compare and run_report; the stderr display (terminal and log); the command line (progress on
 stderr, stdout unchanged); and a real Jupyter kernel, where progress=True is an in-place display."""
+
 from __future__ import annotations
 
 import io
@@ -16,12 +17,12 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.samples import synth
-from xueji_lib.matching.compare import COMPARE_STEPS
-from xueji_lib.io.dbf import BLOCK_RECORDS
 from xueji_lib.core.progress import PROGRESS_METADATA, Progress, StderrSink, format_progress, resolve_sink
+from xueji_lib.io.dbf import BLOCK_RECORDS
+from xueji_lib.matching.compare import COMPARE_STEPS
 from xueji_lib.matching.reconcile import RECONCILE_STEPS
 from xueji_lib.reporting.report import load_roster, run_report
+from xueji_lib.samples import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 HEI, K12 = ROOT / "data_samples" / "hei", ROOT / "data_samples" / "k12"
@@ -57,6 +58,7 @@ def assert_monotone_to_total(rec: Recorder, total: int):
 
 # ------------------------------------------------------------------------------------------- the library
 
+
 def test_read_dbf_reports_each_block_up_to_the_record_count(big_dbf):
     rec = Recorder()
     df = xj.read_dbf(big_dbf, progress=rec)
@@ -68,13 +70,16 @@ def test_read_dbf_reports_each_block_up_to_the_record_count(big_dbf):
     assert_monotone_to_total(rec, N)
     blocks = -(-N // BLOCK_RECORDS)
     assert len(rec.events) <= blocks + 2  # per block, never per row
-    assert rec.done[1:blocks + 1] == [min(N, (i + 1) * BLOCK_RECORDS) for i in range(blocks)]
+    assert rec.done[1 : blocks + 1] == [min(N, (i + 1) * BLOCK_RECORDS) for i in range(blocks)]
     assert rec.threads == {threading.get_ident()}  # reported on the caller's thread, not the two readers'
     pd.testing.assert_frame_equal(df, xj.read_dbf(big_dbf))  # the same frame as a silent read
 
 
 def test_read_table_xlsx_and_csv_report_rows_up_to_the_end():
-    for path, layout in ((K12 / "学生名单_2025秋.xlsx", "k12_student"), (K12 / "学生名单_2026春_gbk.csv", "k12_student")):
+    for path, layout in (
+        (K12 / "学生名单_2025秋.xlsx", "k12_student"),
+        (K12 / "学生名单_2026春_gbk.csv", "k12_student"),
+    ):
         rec = Recorder()
         df = xj.read_table(path, layout, progress=rec)
         assert len(df) > 800
@@ -120,7 +125,7 @@ def test_a_failing_operation_ends_its_display_as_failed():
             ended.append(ok)
 
     reg = xj.read_dbf(HEI / "10_注册上报.dbf")
-    with pytest.raises(Exception):
+    with pytest.raises(xj.XuejiError):
         xj.reconcile(reg.drop(columns=["KSH"]), reg, progress=Sink(io.StringIO(), tty=False, delay=0))
     assert ended == [False]
 
@@ -128,8 +133,14 @@ def test_a_failing_operation_ends_its_display_as_failed():
 @pytest.mark.notebook  # papermill
 def test_run_report_steps_and_notebook_progress_left_out_of_the_html(tmp_path):
     rec = Recorder()
-    run = run_report("新生注册核对报告", out_root=tmp_path, progress=rec,
-                     admission=str(HEI / "10_录取名单.dbf"), registration=str(HEI / "10_注册上报.dbf"), year=2026)
+    run = run_report(
+        "新生注册核对报告",
+        out_root=tmp_path,
+        progress=rec,
+        admission=str(HEI / "10_录取名单.dbf"),
+        registration=str(HEI / "10_注册上报.dbf"),
+        year=2026,
+    )
     labels = [label for label, _, _ in rec.events]
     assert labels[0] == "报告“新生注册核对报告”：检查参数" and labels[-1] == "报告“新生注册核对报告”：完成"
     assert "报告“新生注册核对报告”：读入文件" in labels  # a notebook step (its heading)
@@ -145,6 +156,7 @@ def test_run_report_steps_and_notebook_progress_left_out_of_the_html(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------- the displays
+
 
 def test_none_false_and_off_are_silent(monkeypatch):
     assert resolve_sink(None) is None and resolve_sink(False) is None
@@ -201,14 +213,27 @@ def test_format():
 
 # ----------------------------------------------------------------------------------------- command line
 
+
 def _cli(*args, env=None, cwd=None):
-    return subprocess.run([str(XUEJI), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [str(XUEJI), *map(str, args)], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}
+    )
 
 
 def test_cli_prints_progress_on_stderr_and_leaves_stdout_unchanged(tmp_path):
-    args = ["reconcile", "--admission", HEI / "10_录取名单.dbf", "--registration", HEI / "10_注册上报.dbf",
-            "--year", "2026", "--category", "10", "--out", tmp_path / "out"]
+    args = [
+        "reconcile",
+        "--admission",
+        HEI / "10_录取名单.dbf",
+        "--registration",
+        HEI / "10_注册上报.dbf",
+        "--year",
+        "2026",
+        "--category",
+        "10",
+        "--out",
+        tmp_path / "out",
+    ]
     shown = _cli(*args, env={"XUEJI_PROGRESS_DELAY": "0"})
     quiet = _cli(*args, env={"XUEJI_PROGRESS": "0"})
     assert shown.returncode == quiet.returncode == 0, shown.stderr
@@ -216,8 +241,9 @@ def test_cli_prints_progress_on_stderr_and_leaves_stdout_unchanged(tmp_path):
     lines = shown.stderr.splitlines()
     assert any(line.startswith("读取 10_录取名单.dbf：1,000/1,000（100%），用时") for line in lines), shown.stderr
     assert any(line.startswith("读取 10_注册上报.dbf：") for line in lines)
-    assert [line for line in lines if line.startswith("核对：")][:len(RECONCILE_STEPS)] == [
-        f"核对：{s}（{i}/{len(RECONCILE_STEPS)}）" for i, s in enumerate(RECONCILE_STEPS)]
+    assert [line for line in lines if line.startswith("核对：")][: len(RECONCILE_STEPS)] == [
+        f"核对：{s}（{i}/{len(RECONCILE_STEPS)}）" for i, s in enumerate(RECONCILE_STEPS)
+    ]
     assert any(line.startswith("核对：完成") for line in lines)
     assert "\r" not in shown.stderr  # not a terminal: whole lines, readable in a log
     assert quiet.stderr == ""
@@ -228,6 +254,7 @@ def test_cli_prints_progress_on_stderr_and_leaves_stdout_unchanged(tmp_path):
 
 # -------------------------------------------------------------------------------------- a Jupyter kernel
 
+
 @pytest.mark.notebook  # a real kernel
 def test_progress_true_in_a_jupyter_kernel_is_an_updating_display(big_dbf):
     from jupyter_client.manager import start_new_kernel
@@ -236,8 +263,10 @@ def test_progress_true_in_a_jupyter_kernel_is_an_updating_display(big_dbf):
 
     km, kc = start_new_kernel(kernel_name=ensure_kernelspec())
     try:
-        code = ("import xueji_lib as xj\nfrom xueji_lib.core.progress import in_jupyter\n"
-                f"df = xj.read_dbf({str(big_dbf)!r}, progress=True)\nprint(in_jupyter(), len(df))")
+        code = (
+            "import xueji_lib as xj\nfrom xueji_lib.core.progress import in_jupyter\n"
+            f"df = xj.read_dbf({str(big_dbf)!r}, progress=True)\nprint(in_jupyter(), len(df))"
+        )
         msg_id = kc.execute(code)
         msgs = []
         while True:

@@ -1,5 +1,6 @@
 """reconcile(): the platform's match on the samples (every planted status, clean records matched, every record
 accounted for) and each explanation on small frames."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,8 +27,10 @@ def sample(request):
 
 def test_every_planted_status_and_clean_records_matched(sample):
     c, adm, reg, res = sample
-    for side, frame, fname in (("admission", res.admission, f"hei/{c}_录取名单.dbf"),
-                               ("registration", res.registration, f"hei/{c}_注册上报.dbf")):
+    for side, frame, fname in (
+        ("admission", res.admission, f"hei/{c}_录取名单.dbf"),
+        ("registration", res.registration, f"hei/{c}_注册上报.dbf"),
+    ):
         planted = PLANTED[(PLANTED.file == fname) & PLANTED.expected.str.startswith("reconcile:")]
         got = frame.set_index("row")
         for p in planted.itertuples():
@@ -35,7 +38,8 @@ def test_every_planted_status_and_clean_records_matched(sample):
             assert got.at[int(p.row), "status"] == status, (side, p.row, p.problem_code)
             if state:
                 assert got.at[int(p.row), "state"] == (state if state != "none" else None) or (
-                    state == "none" and pd.isna(got.at[int(p.row), "state"])), (side, p.row)
+                    state == "none" and pd.isna(got.at[int(p.row), "state"])
+                ), (side, p.row)
         listed = set(planted.row.astype(int)) | set(PLANTED.loc[PLANTED.file == fname, "row"].astype(int))
         clean = frame[~frame["row"].isin(listed)]
         assert (clean["status"] == "matched").all(), clean[clean.status != "matched"].head()
@@ -65,11 +69,32 @@ def test_explanations_on_the_samples(sample):
 
 def pair(n=5):
     ids = make_ids(np.full(n, 430102), np.full(n, 20080517), np.arange(1, n + 1) * 2 + 1)
-    adm = pd.DataFrame({"KSH": [f"2643010211{i:04d}" for i in range(n)], "XM": ["张三", "李四", "王五", "赵六", "钱七"][:n],
-                        "XBDM": ["1"] * n, "CSRQ": ["20080517"] * n, "SFZH": ids.tolist(), "YXDM": ["19999"] * n,
-                        "CC": ["本科"] * n, "XXXS": ["普通全日制"] * n, "LQNF": ["2026"] * n, "XLLB": ["10"] * n})
-    reg = pd.DataFrame({"KSH": adm.KSH, "XM": adm.XM, "XB": ["男"] * n, "CSRQ": adm.CSRQ, "SFZH": adm.SFZH,
-                        "YXDM": adm.YXDM, "CC": adm.CC, "XXXS": adm.XXXS})
+    adm = pd.DataFrame(
+        {
+            "KSH": [f"2643010211{i:04d}" for i in range(n)],
+            "XM": ["张三", "李四", "王五", "赵六", "钱七"][:n],
+            "XBDM": ["1"] * n,
+            "CSRQ": ["20080517"] * n,
+            "SFZH": ids.tolist(),
+            "YXDM": ["19999"] * n,
+            "CC": ["本科"] * n,
+            "XXXS": ["普通全日制"] * n,
+            "LQNF": ["2026"] * n,
+            "XLLB": ["10"] * n,
+        }
+    )
+    reg = pd.DataFrame(
+        {
+            "KSH": adm.KSH,
+            "XM": adm.XM,
+            "XB": ["男"] * n,
+            "CSRQ": adm.CSRQ,
+            "SFZH": adm.SFZH,
+            "YXDM": adm.YXDM,
+            "CC": adm.CC,
+            "XXXS": adm.XXXS,
+        }
+    )
     return adm, reg
 
 
@@ -94,13 +119,16 @@ def test_counterpart_by_15_digit_id_then_name_and_birth_then_near_ksh():
     full = make_ids([430102], ["19900517"], [3])[0]  # 15-digit numbers belong to people born in the 1900s
     adm.loc[0, ["SFZH", "CSRQ"]] = [full, "19900517"]
     reg.loc[0, ["KSH", "SFZH", "CSRQ"]] = ["26430102119999", full[:6] + full[8:17], "19900518"]  # 15-digit form
-    reg.loc[1, ["KSH", "SFZH"]] = ["26430102118888", ""]                       # found by 姓名+出生日期
-    reg.loc[2, ["KSH", "SFZH"]] = ["26430102110092", ""]                       # one digit away (…0002)
+    reg.loc[1, ["KSH", "SFZH"]] = ["26430102118888", ""]  # found by 姓名+出生日期
+    reg.loc[2, ["KSH", "SFZH"]] = ["26430102110092", ""]  # one digit away (…0002)
     reg.loc[2, "XM"] = "王武"
     res = xj.reconcile(adm, reg)
     r = res.registration
     assert r["status"].tolist()[:3] == ["key_mismatch"] * 3 and r["match_by"].tolist()[:3] == [
-        "身份证号", "姓名+出生日期", "考生号相近"]
+        "身份证号",
+        "姓名+出生日期",
+        "考生号相近",
+    ]
     assert "考生号第 13 位不同" in r.at[2, "reasons"] and "姓名差一个字" in r.at[2, "reasons"]
     assert r["counterpart_row"].tolist()[:3] == [1, 2, 3]
     assert res.admission["status"].tolist()[:3] == ["key_mismatch"] * 3
@@ -147,7 +175,7 @@ def test_missing_ksh_column_is_a_clear_error():
 
 def test_a_code_and_its_label_are_the_same_value():
     adm, reg = pair()
-    adm.loc[0, "CC"] = "05"            # the cc table's code of 本科
+    adm.loc[0, "CC"] = "05"  # the cc table's code of 本科
     adm.loc[1, "CC"] = "05"
     reg.loc[1, "CC"] = "专科"
     res = xj.reconcile(adm, reg)
@@ -166,7 +194,8 @@ def test_a_callers_engine_is_left_as_it_was():
     reg = xj.read_dbf(SAMPLES / "hei" / "10_注册上报.dbf")
     res = xj.reconcile(adm, reg, year=2026, category="10", engine=eng)
     assert res.counts["registration"]["matched"] == 986
-    left = eng.con.sql("SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() "
-                       "WHERE NOT internal").fetchall()
+    left = eng.con.sql(
+        "SELECT table_name FROM duckdb_tables() UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal"
+    ).fetchall()
     assert left == [("mine",)] and eng.scalar("SELECT count(*) FROM mine") == 1  # frames registered show as views
     eng.close()

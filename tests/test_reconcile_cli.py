@@ -1,5 +1,6 @@
 """`xueji reconcile` and `xueji compare` as a clerk runs them, and as another tool reads them: real processes,
 the committed samples, results.csv / summary.json as a contract, the DBF lists, the workbooks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -93,12 +94,25 @@ def planted(file: str, kind: str) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------- reconcile
 
+
 @pytest.fixture(scope="module")
 def rec(tmp_path_factory):
     work = tmp_path_factory.mktemp("reconcile")
     before = {p: sha256(p) for p in (ADM10, REG10, STATES10)}
-    res = run("reconcile", "--admission", ADM10, "--registration", REG10, "--year", "2026", "--category", "10",
-              "--states", STATES10, cwd=work)  # default --out: ./<registration stem>_核对结果
+    res = run(
+        "reconcile",
+        "--admission",
+        ADM10,
+        "--registration",
+        REG10,
+        "--year",
+        "2026",
+        "--category",
+        "10",
+        "--states",
+        STATES10,
+        cwd=work,
+    )  # default --out: ./<registration stem>_核对结果
     out = work / "10_注册上报_核对结果"
     adm, reg, states = xj.read_dbf(ADM10), xj.read_dbf(REG10), xj.read_dbf(STATES10)
     lib = xj.reconcile(adm, reg, year=2026, category="10", states=states)
@@ -110,7 +124,8 @@ def test_reconcile_runs_and_writes_the_five_outputs(rec):
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr + res.stdout
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["results.csv", "summary.json", "资格有误.dbf", "未注册.dbf", "核对结果.xlsx"])
+        ["results.csv", "summary.json", "资格有误.dbf", "未注册.dbf", "核对结果.xlsx"]
+    )
     assert "每条记录都有且只有一个结果：是" in res.stdout
     assert "注册上报 995 条 = 一致 986" in res.stdout
 
@@ -163,8 +178,9 @@ def test_reconcile_summary_json_counts(rec):
     for side in ("registration", "admission"):
         assert js[side] == json.loads(json.dumps(want[side]))
     assert js["registration"]["total"] == len(rec["reg"]) and js["admission"]["total"] == len(rec["adm"])
-    assert js["registration"]["total"] == sum(js["registration"][s] for s in
-                                              ("matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key"))
+    assert js["registration"]["total"] == sum(
+        js["registration"][s] for s in ("matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key")
+    )
     assert js["admission"]["total"] == sum(js["admission"][s] for s in ("matched", "key_mismatch", "not_registered"))
     assert js["conserved"] is True
     assert js["outputs"]["qualification_errors"] == "资格有误.dbf" and js["outputs"]["not_registered"] == "未注册.dbf"
@@ -213,12 +229,20 @@ def test_reconcile_workbook_sheets_and_summary_adds_up(rec):
     for title, n, statuses in (("注册上报", len(rec["reg"]), 5), ("录取数据", len(rec["adm"]), 3)):
         counts, total = summary_counts(sheets["汇总"], title)
         assert len(counts) == statuses and total == n and sum(counts.values()) == n
-        assert counts == {k: v for k, v in rec["lib"].counts[
-            "registration" if title == "注册上报" else "admission"].items() if k in counts}
+        assert counts == {
+            k: v
+            for k, v in rec["lib"].counts["registration" if title == "注册上报" else "admission"].items()
+            if k in counts
+        }
     text = "\n".join(str(v) for row in sheets["汇总"] for v in row if v is not None)
     assert "2026" in text and "每条记录都有且只有一个结果" in text
     q = as_dicts(sheets["资格有误"])
-    assert len(q) == 9 and {r["结果代码"] for r in q} == {"key_mismatch", "not_admitted", "duplicate_key", "missing_key"}
+    assert len(q) == 9 and {r["结果代码"] for r in q} == {
+        "key_mismatch",
+        "not_admitted",
+        "duplicate_key",
+        "missing_key",
+    }
     nr = as_dicts(sheets["未注册"])
     assert len(nr) == 7
     order = ["报到入学", "保留入学资格", "放弃入学资格", "取消入学资格", "状态未知"]
@@ -234,8 +258,19 @@ def test_reconcile_inputs_are_not_modified(rec):
 
 
 def test_reconcile_category_50(tmp_path):
-    res = run("reconcile", "--admission", ADM50, "--registration", REG50, "--category", "50", "--year", "2026",
-              "--out", tmp_path / "out")
+    res = run(
+        "reconcile",
+        "--admission",
+        ADM50,
+        "--registration",
+        REG50,
+        "--category",
+        "50",
+        "--year",
+        "2026",
+        "--out",
+        tmp_path / "out",
+    )
     assert res.returncode == 0, res.stderr
     got = read_results(tmp_path / "out" / "results.csv").set_index(["side", "row"])
     for file, side in (("hei/50_录取名单.dbf", "admission"), ("hei/50_注册上报.dbf", "registration")):
@@ -244,6 +279,7 @@ def test_reconcile_category_50(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------- compare
+
 
 @pytest.fixture(scope="module")
 def cmp(tmp_path_factory):
@@ -289,8 +325,12 @@ def test_compare_planted_problems_in_results_csv(cmp):
         for p in planted(file, "compare").itertuples():
             what, _, typ = p.want.partition("/")
             r = got.loc[(side, str(p.row))]
-            status = {"removed_explained": "removed", "removed_unexplained": "removed", "added_explained": "added",
-                      "added_unexplained": "added"}.get(what, what)
+            status = {
+                "removed_explained": "removed",
+                "removed_unexplained": "removed",
+                "added_explained": "added",
+                "added_unexplained": "added",
+            }.get(what, what)
             assert r["status"] == status, (file, p.row, p.want, r["reasons"])
             if what.endswith("_explained"):
                 assert r["explained"] == "true" and r["change_type"] == typ
@@ -312,7 +352,18 @@ def test_compare_summary_json_counts(cmp):
 def test_compare_workbook_lists_unexplained_removals_by_school(cmp):
     lib = cmp["lib"]
     sheets = workbook_cells(cmp["out"] / "对比结果.xlsx")
-    assert list(sheets) == ["汇总", "疑似流失", "按学校", "减少", "新增", "变化", "调动", "重复", "无法对应", "异动名单"]
+    assert list(sheets) == [
+        "汇总",
+        "疑似流失",
+        "按学校",
+        "减少",
+        "新增",
+        "变化",
+        "调动",
+        "重复",
+        "无法对应",
+        "异动名单",
+    ]
     lost = as_dicts(sheets["疑似流失"])
     ur = lib.unexplained_removals()
     assert len(lost) == len(ur) == 5
@@ -348,8 +399,9 @@ def test_compare_inputs_are_not_modified(cmp):
 
 # ------------------------------------------------------------------------------------------ bad inputs
 
+
 def _bad_inputs(tmp: Path) -> dict[str, tuple[list, str]]:
-    (tmp / "not_a.dbf").write_bytes("这不是 DBF 文件\n".encode("utf-8") * 20)
+    (tmp / "not_a.dbf").write_bytes("这不是 DBF 文件\n".encode() * 20)
     (tmp / "header_only.csv").write_text("KSH,XM\n", encoding="utf-8")
     (tmp / "no_key.csv").write_text("XM,XB,CSRQ\n张三,1,20150101\n", encoding="utf-8")
     rec = ["reconcile", "--admission", ADM10, "--registration", REG10]
@@ -408,9 +460,9 @@ def test_readme_documents_both_commands_and_every_status():
     from xueji_lib.matching.compare import CHANGE_STATUSES, NEW_STATUSES, OLD_STATUSES
 
     text = (ROOT / "README.md").read_text("utf-8")
-    rec = text[text.index("## 录取与注册核对（xueji reconcile）"):text.index("## 名单对比（xueji compare）")]
-    com = text[text.index("## 名单对比（xueji compare）"):]
-    com = com[:com.index("\n## ", 5)]
+    rec = text[text.index("## 录取与注册核对（xueji reconcile）") : text.index("## 名单对比（xueji compare）")]
+    com = text[text.index("## 名单对比（xueji compare）") :]
+    com = com[: com.index("\n## ", 5)]
     assert "xueji reconcile --admission" in rec and "results.csv" in rec and "资格有误.dbf" in rec
     assert "xueji compare" in com and "疑似流失" in com and "对比结果.xlsx" in com
     for code in REGISTRATION_STATUSES + ADMISSION_STATUSES:

@@ -1,6 +1,7 @@
 """Report notebooks run for real by papermill on the samples: HTML offline and without code, key figures
 equal to the library's, tables.xlsx and manifest.json written, parameters checked before anything runs,
 a failing run kept as …-failed with the error cell."""
+
 from __future__ import annotations
 
 import json
@@ -14,22 +15,38 @@ import openpyxl
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.reporting.report import (REPORTS, ReportParameterError, ReportRunError, check_parameters, export_html,
-                              run_report)
+from xueji_lib.reporting.report import (
+    REPORTS,
+    ReportParameterError,
+    ReportRunError,
+    check_parameters,
+    export_html,
+    run_report,
+)
 
 pytestmark = pytest.mark.notebook  # papermill runs the report notebooks on a real kernel
 
 HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
 NAME = "新生注册核对报告"
-FILES = {"admission": HEI / "10_录取名单.dbf", "registration": HEI / "10_注册上报.dbf",
-         "states": HEI / "10_新生状态.dbf"}
+FILES = {
+    "admission": HEI / "10_录取名单.dbf",
+    "registration": HEI / "10_注册上报.dbf",
+    "states": HEI / "10_新生状态.dbf",
+}
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("reports")
-    return run_report(NAME, out_root=root, **{k: str(v) for k, v in FILES.items()}, year=2026, category="10",
-                      school_code="00123", school_name="示例大学")
+    return run_report(
+        NAME,
+        out_root=root,
+        **{k: str(v) for k, v in FILES.items()},
+        year=2026,
+        category="10",
+        school_code="00123",
+        school_name="示例大学",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,9 +76,17 @@ def _text(html: str) -> str:
 def test_run_folder_and_files(run):
     assert run.folder.parent.name == NAME
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{6}", run.folder.name)
-    assert {p.name for p in run.folder.iterdir()} == {"report.html", "report.ipynb", "tables.xlsx", "manifest.json",
-                                                     "资格有误.dbf", "未注册.dbf", "核对结果.xlsx", "results.csv",
-                                                     "summary.json"}
+    assert {p.name for p in run.folder.iterdir()} == {
+        "report.html",
+        "report.ipynb",
+        "tables.xlsx",
+        "manifest.json",
+        "资格有误.dbf",
+        "未注册.dbf",
+        "核对结果.xlsx",
+        "results.csv",
+        "summary.json",
+    }
     assert not [p for p in run.folder.parent.iterdir() if p.name.startswith(".")]  # the temp folder was renamed
 
 
@@ -105,8 +130,10 @@ def test_tables_xlsx(run, expected):
     by_major = list(wb["按专业核对结果"].iter_rows(values_only=True))
     assert by_major[0][0] == "专业" and None not in [r[0] for r in by_major]
     assert sum(sum(r[1:]) for r in by_major[1:]) == expected["registration"]["total"]
-    assert len(list(wb["资格有误"].iter_rows())) - 1 == expected["registration"]["total"] - \
-        expected["registration"]["matched"]
+    assert (
+        len(list(wb["资格有误"].iter_rows())) - 1
+        == expected["registration"]["total"] - expected["registration"]["matched"]
+    )
 
 
 def test_manifest(run):
@@ -115,6 +142,7 @@ def test_manifest(run):
     assert m["parameters"]["school_code"] == "00123" and m["parameters"]["year"] == 2026
     assert m["inputs"]["registration"]["records"] == 995 and m["inputs"]["admission"]["records"] == 1000
     import hashlib
+
     assert m["inputs"]["admission"]["sha256"] == hashlib.sha256(FILES["admission"].read_bytes()).hexdigest()
     assert set(m["versions"]) >= {"xueji", "pandas", "papermill", "nbconvert"} and all(m["versions"].values())
     assert Path(m["kernel_python"]).resolve() == Path(sys.executable).resolve()  # this venv's interpreter ran it
@@ -131,28 +159,47 @@ def test_executed_notebook_kept(run):
 
 # ------------------------------------------------------------------------------------- parameters
 
+
 def test_registry_and_string_parameters_stay_strings():
     spec = REPORTS[NAME]
     assert spec.notebook.exists()
-    p = check_parameters(NAME, {"admission": str(FILES["admission"]), "registration": str(FILES["registration"]),
-                                "school_code": "00123", "year": "2026"})
+    p = check_parameters(
+        NAME,
+        {
+            "admission": str(FILES["admission"]),
+            "registration": str(FILES["registration"]),
+            "school_code": "00123",
+            "year": "2026",
+        },
+    )
     assert p["school_code"] == "00123" and p["year"] == 2026 and p["states"] is None and p["category"] == "10"
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"admision": "x"}, ["没有参数 admision", "admission"]),
-    ({"admission": str(FILES["admission"])}, ["缺少必需的参数 registration"]),
-    ({"admission": str(FILES["admission"]), "registration": "/no/such/注册上报.dbf"}, ["不存在", "registration"]),
-    ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "year": "二〇二六"},
-     ["year", "应为整数"]),
-    ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "school_code": 123},
-     ["school_code", "应为文字"]),
-    # the same checks as xueji validate / xueji reconcile --year --category (schema.params)
-    ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "year": "26"},
-     ["参数 year", "录取年份 26 不对", "四位年份"]),
-    ({"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "category": "30"},
-     ["参数 category", "学历类别 30 不对", "10（普通本专科）", "70（网络教育）"]),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        ({"admision": "x"}, ["没有参数 admision", "admission"]),
+        ({"admission": str(FILES["admission"])}, ["缺少必需的参数 registration"]),
+        ({"admission": str(FILES["admission"]), "registration": "/no/such/注册上报.dbf"}, ["不存在", "registration"]),
+        (
+            {"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "year": "二〇二六"},
+            ["year", "应为整数"],
+        ),
+        (
+            {"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "school_code": 123},
+            ["school_code", "应为文字"],
+        ),
+        # the same checks as xueji validate / xueji reconcile --year --category (schema.params)
+        (
+            {"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "year": "26"},
+            ["参数 year", "录取年份 26 不对", "四位年份"],
+        ),
+        (
+            {"admission": str(FILES["admission"]), "registration": str(FILES["registration"]), "category": "30"},
+            ["参数 category", "学历类别 30 不对", "10（普通本专科）", "70（网络教育）"],
+        ),
+    ],
+)
 def test_parameter_errors_before_execution(tmp_path, params, words):
     with pytest.raises(ReportParameterError) as err:
         run_report(NAME, out_root=tmp_path, **params)
@@ -168,6 +215,7 @@ def test_unknown_report(tmp_path):
 
 
 # ------------------------------------------------------------------------------------- failures
+
 
 def test_failing_run_keeps_notebook_and_no_complete_folder(tmp_path):
     bad = tmp_path / "注册上报.dbf"
@@ -187,8 +235,23 @@ def test_failing_run_keeps_notebook_and_no_complete_folder(tmp_path):
 
 def test_cli_report_errors_exit_nonzero(tmp_path):
     xueji = Path(sys.executable).with_name("xueji")
-    r = subprocess.run([str(xueji), "report", NAME, "--out", str(tmp_path), "-p", "admission", str(FILES["admission"]),
-                        "-p", "registration", str(tmp_path / "无.dbf")], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            str(xueji),
+            "report",
+            NAME,
+            "--out",
+            str(tmp_path),
+            "-p",
+            "admission",
+            str(FILES["admission"]),
+            "-p",
+            "registration",
+            str(tmp_path / "无.dbf"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2 and "不存在" in r.stderr and "Traceback" not in r.stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -206,17 +269,33 @@ def test_export_strips_outside_hosts(tmp_path):
 # ------------------------------------------------------------- 学籍统计报告 / 学籍变动报告 / index.html
 
 K12 = HEI.parent / "k12"
-ROSTERS = {"old": K12 / "学生名单_2025秋.xlsx", "new": K12 / "学生名单_2026春.xlsx", "changes": K12 / "学籍异动_2026春.xlsx"}
+ROSTERS = {
+    "old": K12 / "学生名单_2025秋.xlsx",
+    "new": K12 / "学生名单_2026春.xlsx",
+    "changes": K12 / "学籍异动_2026春.xlsx",
+}
 
 
 @pytest.fixture(scope="module")
 def k12_runs(tmp_path_factory):
     """One real run of each K-12 report into one out_root, so index.html lists both."""
     root = tmp_path_factory.mktemp("k12reports")
-    stats = run_report("学籍统计报告", out_root=root, roster=str(ROSTERS["new"]), previous=str(ROSTERS["old"]),
-                       kind="k12", title="示范县教育局")
-    change = run_report("学籍变动报告", out_root=root, old=str(ROSTERS["old"]), new=str(ROSTERS["new"]),
-                        changes=str(ROSTERS["changes"]), title="示范县教育局")
+    stats = run_report(
+        "学籍统计报告",
+        out_root=root,
+        roster=str(ROSTERS["new"]),
+        previous=str(ROSTERS["old"]),
+        kind="k12",
+        title="示范县教育局",
+    )
+    change = run_report(
+        "学籍变动报告",
+        out_root=root,
+        old=str(ROSTERS["old"]),
+        new=str(ROSTERS["new"]),
+        changes=str(ROSTERS["changes"]),
+        title="示范县教育局",
+    )
     return root, stats, change
 
 
@@ -334,10 +413,22 @@ def test_reports_over_converted_folders(k12_runs, tmp_path):
 
     _, stats_xlsx, change_xlsx = k12_runs
     r = roster_dbfs(tmp_path)
-    stats = run_report("学籍统计报告", out_root=tmp_path / "out", roster=str(r["2026春_folder"]),
-                       previous=str(r["2025秋_folder"]), kind="k12", title="示范县教育局")
-    change = run_report("学籍变动报告", out_root=tmp_path / "out", old=str(r["2025秋_folder"]),
-                        new=str(r["2026春_folder"]), changes=str(ROSTERS["changes"]), title="示范县教育局")
+    stats = run_report(
+        "学籍统计报告",
+        out_root=tmp_path / "out",
+        roster=str(r["2026春_folder"]),
+        previous=str(r["2025秋_folder"]),
+        kind="k12",
+        title="示范县教育局",
+    )
+    change = run_report(
+        "学籍变动报告",
+        out_root=tmp_path / "out",
+        old=str(r["2025秋_folder"]),
+        new=str(r["2026春_folder"]),
+        changes=str(ROSTERS["changes"]),
+        title="示范县教育局",
+    )
 
     def cells(path):
         wb = openpyxl.load_workbook(path, read_only=True)
@@ -387,13 +478,27 @@ def test_change_report_never_compares_the_key_as_a_field(tmp_path):
     head, listed = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
     assert "变化的字段" in head
     assert [(r["名单"], r["行号"], r["结果"], r["变化的字段"]) for r in listed] == [("上期", 2, "信息变化", "学籍号")]
-    cli = subprocess.run([str(Path(sys.executable).with_name("xueji")), "compare", str(old), str(new), "--ignore", "NJ",
-                          "--out", str(tmp_path / "cli")], capture_output=True, text=True)
+    cli = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("xueji")),
+            "compare",
+            str(old),
+            str(new),
+            "--ignore",
+            "NJ",
+            "--out",
+            str(tmp_path / "cli"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert cli.returncode == 0, cli.stderr
     import pandas as pd
 
     got = pd.read_csv(tmp_path / "cli" / "results.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     changed = got[got["changed_fields"] != ""]
-    assert sorted(zip(changed["side"], changed["row"], changed["changed_fields"])) == [("new", "2", "XJH"),
-                                                                                      ("old", "2", "XJH")]
+    assert sorted(zip(changed["side"], changed["row"], changed["changed_fields"])) == [
+        ("new", "2", "XJH"),
+        ("old", "2", "XJH"),
+    ]
     assert set(got["status"]) == {"unchanged", "changed"}

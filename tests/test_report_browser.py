@@ -2,6 +2,7 @@
 `playwright install` cannot download anything here), every request to anything but file:// aborted and
 recorded. Checks that nothing outside was asked for, that plotly drew the charts and that the Chinese
 headings are on the page; saves a screenshot. .ci/run installs chromium and fonts-noto-cjk when missing."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,9 +23,17 @@ NAME = "新生注册核对报告"
 def page_result(tmp_path_factory):
     sync_api = need_browser()
     tmp = tmp_path_factory.mktemp("browser")
-    run = run_report(NAME, out_root=tmp / "reports", admission=str(HEI / "10_录取名单.dbf"),
-                     registration=str(HEI / "10_注册上报.dbf"), states=str(HEI / "10_新生状态.dbf"),
-                     year=2026, category="10", school_code="19999", school_name="华夏示范大学")
+    run = run_report(
+        NAME,
+        out_root=tmp / "reports",
+        admission=str(HEI / "10_录取名单.dbf"),
+        registration=str(HEI / "10_注册上报.dbf"),
+        states=str(HEI / "10_新生状态.dbf"),
+        year=2026,
+        category="10",
+        school_code="19999",
+        school_name="华夏示范大学",
+    )
     html = run.folder / "report.html"
     outside: list[str] = []
 

@@ -1,6 +1,7 @@
 """One result base, each list declared once: every result object has the same surface (summary, counts with a
 total, conserved, params, to_dict/JSON, summary_frame, lists, chart data, _repr_html_), and the notebook view, the
 workbook, the upload DBF and the dashboard table of a list all come from its one declaration (``lists()``)."""
+
 from __future__ import annotations
 
 import ast
@@ -21,13 +22,16 @@ HEI, K12 = ROOT / "data_samples" / "hei", ROOT / "data_samples" / "k12"
 
 @pytest.fixture(scope="module")
 def frames():
-    return {"adm": xj.read_dbf(HEI / "10_录取名单.dbf"), "reg": xj.read_dbf(HEI / "10_注册上报.dbf"),
-            "states": xj.read_dbf(HEI / "10_新生状态.dbf"),
-            "old": xj.read_table(K12 / "学生名单_2025秋.xlsx", "k12_student"),
-            "new": xj.read_table(K12 / "学生名单_2026春.xlsx", "k12_student"),
-            "changes": xj.read_table(K12 / "学籍异动_2026春.xlsx", "k12_changes"),
-            "grads": xj.read_table(K12 / "毕业生_2026.xlsx", "k12_student"),
-            "intake": xj.read_table(K12 / "新生_2026秋.xlsx", "k12_student")}
+    return {
+        "adm": xj.read_dbf(HEI / "10_录取名单.dbf"),
+        "reg": xj.read_dbf(HEI / "10_注册上报.dbf"),
+        "states": xj.read_dbf(HEI / "10_新生状态.dbf"),
+        "old": xj.read_table(K12 / "学生名单_2025秋.xlsx", "k12_student"),
+        "new": xj.read_table(K12 / "学生名单_2026春.xlsx", "k12_student"),
+        "changes": xj.read_table(K12 / "学籍异动_2026春.xlsx", "k12_changes"),
+        "grads": xj.read_table(K12 / "毕业生_2026.xlsx", "k12_student"),
+        "intake": xj.read_table(K12 / "新生_2026秋.xlsx", "k12_student"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +54,11 @@ def test_every_result_has_the_same_surface(results):
         assert res.summary() == str(res) and res.summary().strip(), name
         json.loads(res.to_json())  # JSON-able
         d = res.to_dict()
-        assert "total" in res.counts or all("total" in v for v in res.counts.values() if isinstance(v, dict)) or \
-            all("total" in d[side] for side in res.counts), name  # compare/handoff: per side in to_dict()
+        assert (
+            "total" in res.counts
+            or all("total" in v for v in res.counts.values() if isinstance(v, dict))
+            or all("total" in d[side] for side in res.counts)
+        ), name  # compare/handoff: per side in to_dict()
         assert res.conserved is True, name
         assert isinstance(res.params, dict), name
         assert len(res.summary_frame()), name
@@ -73,8 +80,15 @@ def test_display_renders_the_declarations_and_knows_no_result_class(results):
         assert xd.summary_frame(res).equals(res.summary_frame())
     source = (ROOT / "xueji_lib" / "reporting" / "display.py").read_text(encoding="utf-8")
     names = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)}
-    assert not names & {"ReconcileResult", "ValidationResult", "CompareResult", "HandoffResult", "StatsResult",
-                        "PhotoResult", "LoadReport"}
+    assert not names & {
+        "ReconcileResult",
+        "ValidationResult",
+        "CompareResult",
+        "HandoffResult",
+        "StatsResult",
+        "PhotoResult",
+        "LoadReport",
+    }
     with pytest.raises(TypeError):
         xd.to_html(object())
 
@@ -82,15 +96,18 @@ def test_display_renders_the_declarations_and_knows_no_result_class(results):
 def test_qualification_errors_declared_once_workbook_dbf_and_dashboard_render_it(results, frames, tmp_path):
     res = results["reconcile"]
     lst = res.list("资格有误")
-    assert lst.total == len(res.qualification_errors()) == res.counts["registration"]["total"] - \
-        res.counts["registration"]["matched"]
+    assert (
+        lst.total
+        == len(res.qualification_errors())
+        == res.counts["registration"]["total"] - res.counts["registration"]["matched"]
+    )
     files = res.save(tmp_path / "out")
     # the workbook: the declared columns (workbook view) first, then the registration records' own columns
     wb = openpyxl.load_workbook(files["workbook"], read_only=True)
     rows = list(wb["资格有误"].iter_rows(values_only=True))
     declared = list(lst.frame(brief=False).columns)
-    assert list(rows[0][:len(declared)]) == declared
-    assert list(rows[0][len(declared):len(declared) + 3]) == list(frames["reg"].columns[:3])
+    assert list(rows[0][: len(declared)]) == declared
+    assert list(rows[0][len(declared) : len(declared) + 3]) == list(frames["reg"].columns[:3])
     assert len(rows) - 1 == lst.total
     assert [r[0] for r in rows[1:]] == lst.rows["row"].tolist()
     # the upload DBF: the same records, with their reasons in JYJG

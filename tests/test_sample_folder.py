@@ -1,6 +1,7 @@
 """sample_folder(), where the tour finds the sample files: the checkout's data_samples/; installed with pip, a
 copy written once into the user's cache folder, equal to data_samples/ file for file; a folder named by
 XUEJI_SAMPLES is used as it is and never written; each failure is a FileNotFoundError saying what to do."""
+
 from __future__ import annotations
 
 from pathlib import Path

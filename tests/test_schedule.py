@@ -1,5 +1,6 @@
 """``xueji schedule``: a YAML list of report runs, globs resolved to the newest file at run time, the whole
 file checked before anything runs, a failing run reported while the others still run."""
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,8 @@ def _runs(root: Path) -> list[Path]:
 def test_schedule_runs_in_order_newest_glob_and_failure_does_not_stop_others(tmp_path, capsys):
     _data(tmp_path)
     yml = tmp_path / "每周报表.yml"
-    yml.write_text(f"""
+    yml.write_text(
+        f"""
 - report: {NAME}
   params:
     admission: data/*录取名单*.dbf
@@ -52,7 +54,9 @@ def test_schedule_runs_in_order_newest_glob_and_failure_does_not_stop_others(tmp
   params:
     admission: data/10_录取名单.dbf
     registration: data/b_注册上报.dbf
-""", "utf-8")
+""",
+        "utf-8",
+    )
     code = main(["schedule", str(yml)])
     out = capsys.readouterr().out
     assert code != 0
@@ -76,14 +80,17 @@ def test_schedule_runs_in_order_newest_glob_and_failure_does_not_stop_others(tmp
 def test_yaml_errors_are_chinese_and_nothing_runs(tmp_path, capsys):
     _data(tmp_path)
     bad = tmp_path / "bad.yml"
-    bad.write_text(f"""
+    bad.write_text(
+        f"""
 - report: {NAME}
   params: {{admission: data/10_录取名单.dbf, registration: data/a_注册上报.dbf}}
 - report: 不存在的报告
   params: {{}}
 - report: {NAME}
   params: {{admission: data/10_录取名单.dbf, colour: red, school_code: 123}}
-""", "utf-8")
+""",
+        "utf-8",
+    )
     with pytest.raises(ScheduleError) as err:
         run_schedule(bad)
     msg = str(err.value)

@@ -2,6 +2,7 @@
 question the same way (count, columns, records at positions, whole columns, the whole list), the folder
 reading only what is asked; the operations that take lists take a ListSource as they take a frame or a
 folder. Fixture: a synthetic registration file with deleted records on both sides of part boundaries."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -153,8 +154,9 @@ def test_operations_take_a_list_source_like_a_frame_or_a_folder():
     pd.testing.assert_frame_equal(got.registration, exp.registration)
     pd.testing.assert_frame_equal(got.admission, exp.admission)
     exp = xj.higher_ed_stats(reg, admission=adm, year=2026, category="10")
-    got = xj.higher_ed_stats(ListSource.of(reg), admission=ListSource.of(adm), year=2026, category="10",
-                             previous=ListSource.of(reg))
+    got = xj.higher_ed_stats(
+        ListSource.of(reg), admission=ListSource.of(adm), year=2026, category="10", previous=ListSource.of(reg)
+    )
     assert got.total == exp.total and "各专业注册率" in got.tables
     pd.testing.assert_frame_equal(got.table("各专业注册率"), exp.table("各专业注册率"))
     old, new, changes = synth.make_roster_pair(300, seed=2, change_rate=0.1)

@@ -2,6 +2,7 @@
 the Parquet folder dbf_to_parquet wrote from a synthetic registration DBF: its count and a group-by equal
 pandas' on read_dbf of the same file, ``_row`` included; and ibis runs one join + group-by expression on that
 cluster and on DuckDB with the same Arrow result. Skipped without java or pyspark, failed under CI=true."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,6 @@ import pytest
 
 import xueji_lib as xj
 from xueji_lib.samples import synth
-
 
 pytestmark = pytest.mark.spark  # a Spark cluster on 127.0.0.1
 
@@ -42,14 +42,23 @@ def test_cluster_reads_the_parquet_folder(spark_cluster, converted):
     assert spark.sparkContext.master == spark_cluster.master_url
     sdf = spark.read.parquet(conv.out_dir)
     assert sdf.count() == len(df) == conv.records
-    got = (sdf.groupBy("CC", "XB", "MZ")
-           .agg(F.count(F.lit(1)).alias("n"), F.sum("_row").alias("rows"), F.min("_row").alias("first"),
-                F.sum(F.when(F.col("BZ") == "", 1).otherwise(0)).alias("blank_bz"))
-           .toPandas().sort_values(["CC", "XB", "MZ"], ignore_index=True))
-    exp = (df.assign(blank=(df["BZ"] == "").astype("int64"))
-           .groupby(["CC", "XB", "MZ"], as_index=False)
-           .agg(n=("_row", "size"), rows=("_row", "sum"), first=("_row", "min"), blank_bz=("blank", "sum"))
-           .sort_values(["CC", "XB", "MZ"], ignore_index=True))
+    got = (
+        sdf.groupBy("CC", "XB", "MZ")
+        .agg(
+            F.count(F.lit(1)).alias("n"),
+            F.sum("_row").alias("rows"),
+            F.min("_row").alias("first"),
+            F.sum(F.when(F.col("BZ") == "", 1).otherwise(0)).alias("blank_bz"),
+        )
+        .toPandas()
+        .sort_values(["CC", "XB", "MZ"], ignore_index=True)
+    )
+    exp = (
+        df.assign(blank=(df["BZ"] == "").astype("int64"))
+        .groupby(["CC", "XB", "MZ"], as_index=False)
+        .agg(n=("_row", "size"), rows=("_row", "sum"), first=("_row", "min"), blank_bz=("blank", "sum"))
+        .sort_values(["CC", "XB", "MZ"], ignore_index=True)
+    )
     assert len(got) > 10
     pd.testing.assert_frame_equal(got, exp, check_dtype=False)
     assert got["n"].sum() == len(df) and got["rows"].sum() == len(df) * (len(df) + 1) // 2
@@ -77,8 +86,11 @@ def test_ibis_same_expression_on_duckdb_and_on_the_cluster(spark_cluster, conver
     def run(con):
         t = con.read_parquet(f"{conv.out_dir}/*.parquet" if con.name == "duckdb" else conv.out_dir)
         lv = con.create_table("levels", levels, overwrite=True)
-        e = (t.join(lv, "CC").group_by(["CCDM", "XB"])
-             .aggregate(n=t._row.count(), rows=t._row.sum(), names=t.XM.nunique()))
+        e = (
+            t.join(lv, "CC")
+            .group_by(["CCDM", "XB"])
+            .aggregate(n=t._row.count(), rows=t._row.sum(), names=t.XM.nunique())
+        )
         return e.order_by(["CCDM", "XB"]).to_pyarrow()
 
     spark = spark_cluster.session("xueji-parquet")

@@ -1,7 +1,9 @@
 """stats: the 学籍统计 tables on the committed samples (totals conserved, counts equal independent
 value_counts, registration rate equal to the reconciliation) and each derivation on hand-made rows."""
+
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -11,9 +13,9 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.schema.codes import load_code_table
 from xueji_lib.core.ids import make_ids
-from xueji_lib.stats.statistics import (AGE_BANDS, StatsInputError, StatsResult, higher_ed_stats, k12_stats)
+from xueji_lib.schema.codes import load_code_table
+from xueji_lib.stats.statistics import AGE_BANDS, StatsInputError, StatsResult, higher_ed_stats, k12_stats
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 LABEL_VALUE = {"人数", "占比（%）", "上期人数", "增减", "其中按考生号", "其中按身份证号"}
@@ -61,14 +63,32 @@ def plain(values: pd.Series) -> pd.Series:
 
 # ------------------------------------------------------------------------------------------ samples
 
+
 def test_every_total_equals_record_count(hei, k12):
     adm, reg, _, res = hei
     now, before, kres = k12
     assert res.total == len(reg) == 995 and kres.total == len(now) == 1437 and kres.previous_total == len(before)
-    assert list(res.tables) == ["按院系", "按专业", "按层次", "按学习形式", "按性别", "按民族", "按生源省份",
-                                "按入学年龄", "各专业注册率"]
-    assert list(kres.tables) == ["按学校", "按年级", "按班级", "按性别", "按民族", "按留守儿童", "按随迁子女",
-                                 "按户口性质"]
+    assert list(res.tables) == [
+        "按院系",
+        "按专业",
+        "按层次",
+        "按学习形式",
+        "按性别",
+        "按民族",
+        "按生源省份",
+        "按入学年龄",
+        "各专业注册率",
+    ]
+    assert list(kres.tables) == [
+        "按学校",
+        "按年级",
+        "按班级",
+        "按性别",
+        "按民族",
+        "按留守儿童",
+        "按随迁子女",
+        "按户口性质",
+    ]
     for r, n in ((res, len(reg)), (kres, len(now))):
         for name, t in r.tables.items():
             if name == "各专业注册率":
@@ -87,8 +107,12 @@ def test_every_total_equals_record_count(hei, k12):
 def test_higher_ed_counts_equal_value_counts(hei):
     _, reg, _, res = hei
     expect = {
-        "按院系": plain(reg["FY"]), "按专业": plain(reg["ZYMC"]), "按层次": coded(reg["CC"], "cc"),
-        "按学习形式": coded(reg["XXXS"], "xxxs"), "按性别": coded(reg["XB"], "xb"), "按民族": coded(reg["MZ"], "mz"),
+        "按院系": plain(reg["FY"]),
+        "按专业": plain(reg["ZYMC"]),
+        "按层次": coded(reg["CC"], "cc"),
+        "按学习形式": coded(reg["XXXS"], "xxxs"),
+        "按性别": coded(reg["XB"], "xb"),
+        "按民族": coded(reg["MZ"], "mz"),
     }
     for name, labels in expect.items():
         assert counts_of(res.table(name)) == labels.value_counts().to_dict(), name
@@ -152,9 +176,13 @@ def test_registration_rate_needs_admission(hei):
 def test_k12_counts_equal_value_counts(k12):
     now, _, res = k12
     expect = {
-        "按学校": plain(now["XXMC"]), "按年级": coded(now["NJ"], "nj"), "按性别": coded(now["XB"], "xb"),
-        "按民族": coded(now["MZ"], "mz"), "按留守儿童": coded(now["SFLSET"], "lset"),
-        "按随迁子女": coded(now["SFSQZN"], "sf"), "按户口性质": coded(now["HKXZ"], "hkxz"),
+        "按学校": plain(now["XXMC"]),
+        "按年级": coded(now["NJ"], "nj"),
+        "按性别": coded(now["XB"], "xb"),
+        "按民族": coded(now["MZ"], "mz"),
+        "按留守儿童": coded(now["SFLSET"], "lset"),
+        "按随迁子女": coded(now["SFSQZN"], "sf"),
+        "按户口性质": coded(now["HKXZ"], "hkxz"),
     }
     for name, labels in expect.items():
         assert counts_of(res.table(name)) == labels.value_counts().to_dict(), name
@@ -188,8 +216,12 @@ def test_no_personal_data_in_any_table(hei, k12):
     adm, reg, _, res = hei
     now, before, kres = k12
     personal = set()
-    for df, cols in ((reg, ["KSH", "XH", "XM", "SFZH", "CSRQ"]), (adm, ["KSH", "XM", "SFZH"]),
-                     (now, ["XJH", "XM", "SFZJH", "LXDH", "XZZ", "CY1XM"]), (before, ["XJH", "XM", "SFZJH"])):
+    for df, cols in (
+        (reg, ["KSH", "XH", "XM", "SFZH", "CSRQ"]),
+        (adm, ["KSH", "XM", "SFZH"]),
+        (now, ["XJH", "XM", "SFZJH", "LXDH", "XZZ", "CY1XM"]),
+        (before, ["XJH", "XM", "SFZJH"]),
+    ):
         for c in cols:
             personal |= set(df[c].dropna().astype(str).str.strip()) - {""}
     assert len(personal) > 3000
@@ -205,14 +237,16 @@ def test_no_personal_data_in_any_table(hei, k12):
 def test_result_object(hei):
     _, _, _, res = hei
     assert isinstance(res, StatsResult)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         res.total = 1  # frozen
     d = res.to_dict()
     back = json.loads(json.dumps(d, ensure_ascii=False))
     assert back["total"] == 995 and list(back["tables"]) == list(res.tables)
-    assert back["tables"]["按性别"] == [{"性别": "男", "人数": 528, "占比（%）": 53.07},
-                                      {"性别": "女", "人数": 467, "占比（%）": 46.93},
-                                      {"性别": "合计", "人数": 995, "占比（%）": 100.0}]
+    assert back["tables"]["按性别"] == [
+        {"性别": "男", "人数": 528, "占比（%）": 53.07},
+        {"性别": "女", "人数": 467, "占比（%）": 46.93},
+        {"性别": "合计", "人数": 995, "占比（%）": 100.0},
+    ]
     with pytest.raises(KeyError, match="按专业"):
         res.table("按星座")
     s = res.summary()
@@ -220,6 +254,7 @@ def test_result_object(hei):
 
 
 # --------------------------------------------------------------------------------------- hand-made
+
 
 def frame(**cols) -> pd.DataFrame:
     n = max(len(v) for v in cols.values())
@@ -231,40 +266,69 @@ def test_province_from_ksh_or_id():
     gd = make_ids([440106], ["20080101"], [12])[0]
     js = make_ids([320102], ["20080101"], [13])[0]
     df = frame(
-        KSH=["26430102123456",      # 14 digits: 湖南 (43), the ID (北京) is not used
-             "199992026020000107",  # special 18-character KSH → ID: 广东
-             "26990102123456",      # 14 digits but 99 is no province → ID: 江苏
-             "",                    # empty → ID, 15 digits (converted): 北京
-             "ABC",                 # nothing usable
-             "2643010212345",       # 13 digits → ID: 北京
-             "261100000000000001",  # 18 digits (school-made), 3rd–4th "11" is not read → ID: 广东
-             "2643A102123456"],     # 14 characters, not all digits → ID: 江苏
+        KSH=[
+            "26430102123456",  # 14 digits: 湖南 (43), the ID (北京) is not used
+            "199992026020000107",  # special 18-character KSH → ID: 广东
+            "26990102123456",  # 14 digits but 99 is no province → ID: 江苏
+            "",  # empty → ID, 15 digits (converted): 北京
+            "ABC",  # nothing usable
+            "2643010212345",  # 13 digits → ID: 北京
+            "261100000000000001",  # 18 digits (school-made), 3rd–4th "11" is not read → ID: 广东
+            "2643A102123456",
+        ],  # 14 characters, not all digits → ID: 江苏
         SFZH=[bj, gd, js, "110105080101111", "", bj, gd, js],
-        XB=["男"], MZ=["汉族"], CSRQ=["20080101"], RXRQ=["20260901"], ZYMC=["英语"], FY=["外国语学院"],
-        CC=["本科"], XXXS=["普通全日制"])
+        XB=["男"],
+        MZ=["汉族"],
+        CSRQ=["20080101"],
+        RXRQ=["20260901"],
+        ZYMC=["英语"],
+        FY=["外国语学院"],
+        CC=["本科"],
+        XXXS=["普通全日制"],
+    )
     t = higher_ed_stats(df).table("按生源省份")
     got = t.set_index("生源省份")[["人数", "其中按考生号", "其中按身份证号"]].T.to_dict("list")
-    assert got == {"北京市": [2, 0, 2], "湖南省": [1, 1, 0], "广东省": [2, 0, 2], "江苏省": [2, 0, 2],
-                   "无法确定": [1, 0, 0], "合计": [8, 1, 6]}
+    assert got == {
+        "北京市": [2, 0, 2],
+        "湖南省": [1, 1, 0],
+        "广东省": [2, 0, 2],
+        "江苏省": [2, 0, 2],
+        "无法确定": [1, 0, 0],
+        "合计": [8, 1, 6],
+    }
     assert list(t["生源省份"])[-2:] == ["无法确定", "合计"]
 
 
 def test_age_bands():
-    cases = [("20090902", "17岁及以下"),   # 16
-             ("20080902", "17岁及以下"),   # 17 (birthday the next day)
-             ("20080901", "18岁"),         # 18 on the day
-             ("20070901", "19岁"), ("20060101", "20岁"), ("20010901", "21–25岁"), ("20000901", "26–30岁"),
-             ("19960902", "26–30岁"),      # 29
-             ("19950901", "30岁以上"),      # 31
-             ("2008-03-15", "18岁"),       # other date spellings are read
-             ("20080231", "无法计算"),      # not a date, no ID
-             ("20270101", "无法计算")]      # born after 入学日期
+    cases = [
+        ("20090902", "17岁及以下"),  # 16
+        ("20080902", "17岁及以下"),  # 17 (birthday the next day)
+        ("20080901", "18岁"),  # 18 on the day
+        ("20070901", "19岁"),
+        ("20060101", "20岁"),
+        ("20010901", "21–25岁"),
+        ("20000901", "26–30岁"),
+        ("19960902", "26–30岁"),  # 29
+        ("19950901", "30岁以上"),  # 31
+        ("2008-03-15", "18岁"),  # other date spellings are read
+        ("20080231", "无法计算"),  # not a date, no ID
+        ("20270101", "无法计算"),
+    ]  # born after 入学日期
     df = frame(CSRQ=[c for c, _ in cases], RXRQ=["20260901"], KSH=["26430102123456"], XB=["男"])
     got = higher_ed_stats(df).table("按入学年龄")
     expect = pd.Series([b for _, b in cases]).value_counts().to_dict()
     assert counts_of(got) == expect
-    assert list(got["年龄段"]) == ["17岁及以下", "18岁", "19岁", "20岁", "21–25岁", "26–30岁", "30岁以上",
-                                   "无法计算", "合计"]
+    assert list(got["年龄段"]) == [
+        "17岁及以下",
+        "18岁",
+        "19岁",
+        "20岁",
+        "21–25岁",
+        "26–30岁",
+        "30岁以上",
+        "无法计算",
+        "合计",
+    ]
     # birth from the ID when 出生日期 is empty; reference 9月1日 of year when 入学日期 is missing or invalid
     idn = make_ids([430102], ["20080315"], [11])[0]
     df = frame(CSRQ=["", "20080902", "20080902"], SFZH=[idn, "", ""], RXRQ=["20260901", "", "20260931"])
@@ -276,10 +340,22 @@ def test_age_bands():
 
 
 def test_higher_ed_previous_snapshot():
-    now = frame(FY=["文学院", "文学院", "理学院"], XB=["1", "女", "男"], MZ=["01", "汉族", "回"],
-                KSH=["26430102123456"], CSRQ=["20080101"], RXRQ=["20260901"])
-    before = frame(FY=["文学院", "工学院", "工学院", "理学院"], XB=["男", "男", "2", ""], MZ=["01"],
-                   KSH=["25430102123456"], CSRQ=["20070101"], RXRQ=["20250901"])
+    now = frame(
+        FY=["文学院", "文学院", "理学院"],
+        XB=["1", "女", "男"],
+        MZ=["01", "汉族", "回"],
+        KSH=["26430102123456"],
+        CSRQ=["20080101"],
+        RXRQ=["20260901"],
+    )
+    before = frame(
+        FY=["文学院", "工学院", "工学院", "理学院"],
+        XB=["男", "男", "2", ""],
+        MZ=["01"],
+        KSH=["25430102123456"],
+        CSRQ=["20070101"],
+        RXRQ=["20250901"],
+    )
     res = higher_ed_stats(now, previous=before)
     fy = res.table("按院系").set_index("院系")[["人数", "上期人数", "增减"]].T.to_dict("list")
     assert fy == {"文学院": [2, 1, 1], "理学院": [1, 1, 0], "工学院": [0, 2, -2], "合计": [3, 4, -1]}
@@ -291,8 +367,14 @@ def test_higher_ed_previous_snapshot():
 
 
 def test_k12_unknown_and_missing_columns():
-    df = frame(XXMC=["甲校", "甲校", ""], NJ=["一年级", "11", "七"], BJ=["2班", "10班", "1班"],
-               XB=["1", "男性", "x"], SFLSET=["0"], HKXZ=["农业", "2", ""])
+    df = frame(
+        XXMC=["甲校", "甲校", ""],
+        NJ=["一年级", "11", "七"],
+        BJ=["2班", "10班", "1班"],
+        XB=["1", "男性", "x"],
+        SFLSET=["0"],
+        HKXZ=["农业", "2", ""],
+    )
     res = k12_stats(df)
     assert counts_of(res.table("按年级")) == {"小学一年级": 2, "其他（七）": 1}
     assert counts_of(res.table("按性别")) == {"男": 2, "其他（x）": 1}
@@ -307,14 +389,23 @@ def test_k12_unknown_and_missing_columns():
     res = k12_stats(now, previous=df.iloc[:2])
     t = res.table("按随迁子女")
     assert t[["是否进城务工人员随迁子女", "人数", "上期人数", "增减"]].to_numpy().tolist() == [
-        ["是", 1, 0, 1], ["否", 2, 0, 2], ["未填", 0, 2, -2], ["合计", 3, 2, 1]]
+        ["是", 1, 0, 1],
+        ["否", 2, 0, 2],
+        ["未填", 0, 2, -2],
+        ["合计", 3, 2, 1],
+    ]
     assert any("上期名单没有" in n and "SFSQZN" in n for n in res.notes)
 
 
 def test_numeric_codes_and_aliases():
     """Codes read as numbers (Int64, float) and the admission list's XBDM/MZDM columns."""
-    df = pd.DataFrame({"XBDM": pd.array([1, 2, None, 2], dtype="Int64"), "MZDM": [1.0, 3.0, np.nan, 77.0],
-                       "KSH": ["26430102123456"] * 4})
+    df = pd.DataFrame(
+        {
+            "XBDM": pd.array([1, 2, None, 2], dtype="Int64"),
+            "MZDM": [1.0, 3.0, np.nan, 77.0],
+            "KSH": ["26430102123456"] * 4,
+        }
+    )
     res = higher_ed_stats(df)
     assert counts_of(res.table("按性别")) == {"男": 1, "女": 2, "未填": 1}
     assert counts_of(res.table("按民族")) == {"汉族": 1, "回族": 1, "未填": 1, "其他（77）": 1}
@@ -324,13 +415,32 @@ def test_registration_rate_hand_made():
     """Admitted, matched, key-mismatched and unregistered per 专业 — an empty 专业 is kept as 未填."""
     ids = make_ids([430102] * 6, ["20080101"] * 6, [11, 12, 13, 14, 15, 16])
     ksh = [f"2643010212345{i}" for i in range(6)]
-    adm = frame(KSH=ksh, XM=["甲", "乙", "丙", "丁", "戊", "己"], SFZH=list(ids), CC=["本科"], XBDM=["1"],
-                ZYMC=["英语", "英语", "英语", "数学", "数学", ""], LQNF=["2026"], XLLB=["10"], YXDM=["19999"])
-    reg = frame(KSH=ksh[:2] + ksh[3:5] + ["26430102999999"], XM=["甲", "乙", "丁", "戊", "庚"],
-                CC=["本科", "专科", "本科", "本科", "本科"], SFZH=list(ids[:2]) + list(ids[3:5]) + [""],
-                ZYMC=["英语"], XB=["男"])
+    adm = frame(
+        KSH=ksh,
+        XM=["甲", "乙", "丙", "丁", "戊", "己"],
+        SFZH=list(ids),
+        CC=["本科"],
+        XBDM=["1"],
+        ZYMC=["英语", "英语", "英语", "数学", "数学", ""],
+        LQNF=["2026"],
+        XLLB=["10"],
+        YXDM=["19999"],
+    )
+    reg = frame(
+        KSH=ksh[:2] + ksh[3:5] + ["26430102999999"],
+        XM=["甲", "乙", "丁", "戊", "庚"],
+        CC=["本科", "专科", "本科", "本科", "本科"],
+        SFZH=list(ids[:2]) + list(ids[3:5]) + [""],
+        ZYMC=["英语"],
+        XB=["男"],
+    )
     rec = xj.reconcile(adm, reg, year=2026, category="10")
     t = higher_ed_stats(reg, admission=adm, reconcile_result=rec).table("各专业注册率")
-    assert t.to_dict("list") == {"专业": ["英语", "数学", "未填", "合计"], "录取人数": [3, 2, 1, 6],
-                                 "注册一致": [1, 2, 0, 3], "关键字段不一致": [1, 0, 0, 1], "未注册": [1, 0, 1, 2],
-                                 "注册率（%）": [33.33, 100.0, 0.0, 50.0]}
+    assert t.to_dict("list") == {
+        "专业": ["英语", "数学", "未填", "合计"],
+        "录取人数": [3, 2, 1, 6],
+        "注册一致": [1, 2, 0, 3],
+        "关键字段不一致": [1, 0, 0, 1],
+        "未注册": [1, 0, 1, 2],
+        "注册率（%）": [33.33, 100.0, 0.0, 50.0],
+    }

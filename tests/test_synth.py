@@ -5,6 +5,7 @@ check digit recomputed, the files read with dbfread / openpyxl / csv, not with x
 the records *not* listed are checked to be clean, so that a later validator or reconciler that finds
 something else has found a real bug, not an accident of the samples.
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,15 +14,14 @@ import filecmp
 import re
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 from dbfread import DBF
 from PIL import Image
 
-from xueji_lib.samples import synth
 from xueji_lib.core.ids import checksum_ok, to18
+from xueji_lib.samples import synth
 from xueji_lib.schema.codes import load_code_table
 from xueji_lib.schema.layouts import load_layout
 
@@ -31,6 +31,7 @@ W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
 # -- independent helpers ------------------------------------------------------------------------------
+
 
 def check_char(first17: str) -> str:
     return "10X98765432"[sum(int(c) * w for c, w in zip(first17, W)) % 11]
@@ -98,6 +99,7 @@ def read_csv_plain(path: Path, layout: str) -> pd.DataFrame:
 
 # -- fixtures ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("samples")
@@ -107,7 +109,16 @@ def fresh(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def files(fresh):
-    hei = {f: read_dbf_plain(fresh / f) for f in (synth.FILE_ADMISSION_10, synth.FILE_REGISTRATION_10, synth.FILE_STATES_10, synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50)}
+    hei = {
+        f: read_dbf_plain(fresh / f)
+        for f in (
+            synth.FILE_ADMISSION_10,
+            synth.FILE_REGISTRATION_10,
+            synth.FILE_STATES_10,
+            synth.FILE_ADMISSION_50,
+            synth.FILE_REGISTRATION_50,
+        )
+    }
     k12, types = {}, {}
     for f in (synth.FILE_ROSTER_OLD, synth.FILE_ROSTER_NEW, synth.FILE_GRADUATES, synth.FILE_INTAKE):
         k12[f], types[f] = read_xlsx_plain(fresh / f, "k12_student")
@@ -124,6 +135,7 @@ def planted(fresh) -> pd.DataFrame:
 
 
 # -- basic functions ----------------------------------------------------------------------------------
+
 
 def test_embedded_reference_data_is_real():
     for code, _ in synth.AREAS:
@@ -182,8 +194,9 @@ def test_registration_pair_counts():
     assert (reg["KSH"] == "").sum() == p["missing_key"]
     dup = reg.loc[reg["KSH"] != "", "KSH"].duplicated().sum()
     assert dup == p["duplicate_key"]
-    m = adm.merge(reg[reg["KSH"] != ""].drop_duplicates("KSH"), on="KSH", how="outer", indicator=True,
-                  suffixes=("_a", "_r"))
+    m = adm.merge(
+        reg[reg["KSH"] != ""].drop_duplicates("KSH"), on="KSH", how="outer", indicator=True, suffixes=("_a", "_r")
+    )
     assert (m["_merge"] == "right_only").sum() == p["not_admitted"] + p["ksh_swap"]
     both = m[m["_merge"] == "both"]
     assert (both["XM_a"] != both["XM_r"]).sum() == p["name_typo"] + p["name_placeholder"]
@@ -198,7 +211,7 @@ def test_registration_dbf_chunked_is_identical(tmp_path):
     table = DBF(str(a), encoding="gbk", load=True)
     assert len(table.records) + len(table.deleted) == 3000
     assert 0 < len(table.deleted) < 60
-    assert a.read_bytes()[1:4] == bytes([126, 11, 23])          # fixed header date 2026-11-23
+    assert a.read_bytes()[1:4] == bytes([126, 11, 23])  # fixed header date 2026-11-23
 
 
 def test_roster_pair_counts():
@@ -214,6 +227,7 @@ def test_roster_pair_counts():
 
 # -- the committed samples ---------------------------------------------------------------------------
 
+
 def _tree(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
@@ -228,10 +242,13 @@ def test_deterministic(fresh, tmp_path):
 def test_committed_samples_equal_generator(fresh):
     assert COMMITTED.is_dir(), "data_samples/ 不存在：运行 xueji samples --out data_samples"
     committed = [p for p in _tree(COMMITTED) if not p.startswith(".")]
-    assert committed == _tree(fresh), "data_samples/ 的文件清单与生成器不一致：重新运行 xueji samples --out data_samples"
+    assert committed == _tree(fresh), (
+        "data_samples/ 的文件清单与生成器不一致：重新运行 xueji samples --out data_samples"
+    )
     for rel in committed:
-        assert filecmp.cmp(COMMITTED / rel, fresh / rel, shallow=False), \
+        assert filecmp.cmp(COMMITTED / rel, fresh / rel, shallow=False), (
             f"{rel} 与生成器输出不同：重新运行 xueji samples --out data_samples"
+        )
 
 
 def test_sample_size_and_counts(fresh, files):
@@ -250,7 +267,13 @@ def test_sample_size_and_counts(fresh, files):
 
 
 def test_dbf_headers(fresh):
-    for f in (synth.FILE_ADMISSION_10, synth.FILE_REGISTRATION_10, synth.FILE_STATES_10, synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50):
+    for f in (
+        synth.FILE_ADMISSION_10,
+        synth.FILE_REGISTRATION_10,
+        synth.FILE_STATES_10,
+        synth.FILE_ADMISSION_50,
+        synth.FILE_REGISTRATION_50,
+    ):
         head = (fresh / f).read_bytes()[:32]
         assert head[0] == 0x03 and head[29] == 0x4D and head[1:4] == bytes([126, 11, 23])
 
@@ -271,27 +294,72 @@ def test_planted_rows_exist_with_their_key(files, planted):
 
 REQUIRED_CODES = {
     # every kind of problem the validation / reconciliation / comparison issues must find
-    "id_bad_check_digit", "id_birth_mismatch", "id_sex_mismatch", "id_invalid_birth_date", "id_unknown_area",
-    "id_lowercase_x", "id_fullwidth", "id_inner_space", "id_trailing_space", "id_15_digit",
-    "id_hmt_residence_permit", "duplicate_ksh", "duplicate_sfzh", "name_typo", "name_placeholder",
-    "ksh_adjacent_swap", "cc_mismatch", "xxxs_mismatch", "not_admitted", "not_registered", "missing_ksh",
-    "special_ksh", "name_latin_letter", "name_digit", "required_empty", "mz_invalid", "mz_old_name",
-    "xjh_g_mismatch", "xjh_j_bad_check", "duplicate_enrolment", "dup_name_sex_birth", "under_age_grade1",
-    "id_type_mismatch", "dropout_unexplained", "removed_explained", "added_explained", "class_change",
-    "school_change", "field_changed", "excel_damaged_id", "graduate_not_enrolled", "photo_missing",
-    "photo_unmatched", "photo_duplicate", "photo_png_renamed", "photo_too_small", "photo_file_too_large",
+    "id_bad_check_digit",
+    "id_birth_mismatch",
+    "id_sex_mismatch",
+    "id_invalid_birth_date",
+    "id_unknown_area",
+    "id_lowercase_x",
+    "id_fullwidth",
+    "id_inner_space",
+    "id_trailing_space",
+    "id_15_digit",
+    "id_hmt_residence_permit",
+    "duplicate_ksh",
+    "duplicate_sfzh",
+    "name_typo",
+    "name_placeholder",
+    "ksh_adjacent_swap",
+    "cc_mismatch",
+    "xxxs_mismatch",
+    "not_admitted",
+    "not_registered",
+    "missing_ksh",
+    "special_ksh",
+    "name_latin_letter",
+    "name_digit",
+    "required_empty",
+    "mz_invalid",
+    "mz_old_name",
+    "xjh_g_mismatch",
+    "xjh_j_bad_check",
+    "duplicate_enrolment",
+    "dup_name_sex_birth",
+    "under_age_grade1",
+    "id_type_mismatch",
+    "dropout_unexplained",
+    "removed_explained",
+    "added_explained",
+    "class_change",
+    "school_change",
+    "field_changed",
+    "excel_damaged_id",
+    "graduate_not_enrolled",
+    "photo_missing",
+    "photo_unmatched",
+    "photo_duplicate",
+    "photo_png_renamed",
+    "photo_too_small",
+    "photo_file_too_large",
 }
 
 
 def test_every_required_problem_is_planted(planted):
     assert REQUIRED_CODES <= set(planted["problem_code"])
     states = set(planted.loc[planted["problem_code"] == "not_registered", "expected"])
-    assert {"reconcile:not_registered/保留入学资格", "reconcile:not_registered/放弃入学资格",
-            "reconcile:not_registered/取消入学资格", "reconcile:not_registered/none"} <= states
+    assert {
+        "reconcile:not_registered/保留入学资格",
+        "reconcile:not_registered/放弃入学资格",
+        "reconcile:not_registered/取消入学资格",
+        "reconcile:not_registered/none",
+    } <= states
     assert (planted["problem_code"] == "dropout_unexplained").sum() >= 3
     explained = set(planted.loc[planted["problem_code"] == "removed_explained", "expected"])
-    assert {"compare:removed_explained/转出", "compare:removed_explained/退学",
-            "compare:removed_explained/死亡"} <= explained
+    assert {
+        "compare:removed_explained/转出",
+        "compare:removed_explained/退学",
+        "compare:removed_explained/死亡",
+    } <= explained
 
 
 def _counterpart(frames, file, i, other):
@@ -336,8 +404,15 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
             assert (frames[A]["KSH"] == row["KSH"]).sum() == 1
         elif code == "duplicate_sfzh":
             assert (df["SFZH"] == row["SFZH"]).sum() == 2 and (df["KSH"] == row["KSH"]).sum() == 1
-        elif code in ("name_typo", "name_placeholder", "ksh_adjacent_swap", "cc_mismatch", "xxxs_mismatch",
-                      "missing_ksh", "name_latin_letter") and r.expected.startswith("reconcile:"):
+        elif code in (
+            "name_typo",
+            "name_placeholder",
+            "ksh_adjacent_swap",
+            "cc_mismatch",
+            "xxxs_mismatch",
+            "missing_ksh",
+            "name_latin_letter",
+        ) and r.expected.startswith("reconcile:"):
             a_file, r_file = (A, R) if "10_" in f else (synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50)
             if f == a_file:
                 ia, ir = i, _counterpart(frames, a_file, i, r_file)
@@ -449,7 +524,7 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
                 assert re.fullmatch(r"\d\.\d{5}E\+17", row["SFZJH"])
             else:
                 assert types[f].get((i + 1, "SFZJH")) in (int, float)
-                assert float(row["SFZJH"]) == float(row["XJH"][1:16] + "000")   # 15 significant digits kept
+                assert float(row["SFZJH"]) == float(row["XJH"][1:16] + "000")  # 15 significant digits kept
         elif code == "duplicate_enrolment":
             same = df[df["XJH"] == row["XJH"]]
             assert len(same) == 2 and same["XXBSM"].nunique() == 2
@@ -506,6 +581,7 @@ def test_photo_problems(fresh, files, planted):
 
 # -- clean records are clean -------------------------------------------------------------------------
 
+
 def _clean(frames, planted, f):
     rows = {int(x) - 1 for x in planted.loc[(planted["file"] == f) & (planted["row"] != ""), "row"]}
     df = frames[f]
@@ -524,7 +600,10 @@ def _check_person(df, id_col, sex_col, male="男"):
 def test_clean_higher_education_records(files, planted):
     frames, _ = files
     mz = load_code_table("mz")
-    for a_file, r_file, cat in ((synth.FILE_ADMISSION_10, synth.FILE_REGISTRATION_10, "10"), (synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50, "50")):
+    for a_file, r_file, cat in (
+        (synth.FILE_ADMISSION_10, synth.FILE_REGISTRATION_10, "10"),
+        (synth.FILE_ADMISSION_50, synth.FILE_REGISTRATION_50, "50"),
+    ):
         adm, reg = _clean(frames, planted, a_file), _clean(frames, planted, r_file)
         _check_person(adm, "SFZH", "XBDM", male="1")
         _check_person(reg, "SFZH", "XB")
@@ -557,7 +636,13 @@ def test_clean_higher_education_records(files, planted):
 def test_clean_k12_records(files, planted):
     frames, _ = files
     labels = {"男": "1", "女": "2"}
-    for f in (synth.FILE_ROSTER_OLD, synth.FILE_ROSTER_NEW, synth.FILE_GRADUATES, synth.FILE_INTAKE, synth.FILE_ROSTER_CSV):
+    for f in (
+        synth.FILE_ROSTER_OLD,
+        synth.FILE_ROSTER_NEW,
+        synth.FILE_GRADUATES,
+        synth.FILE_INTAKE,
+        synth.FILE_ROSTER_CSV,
+    ):
         df = _clean(frames, planted, f)
         with_id = df[df["SFZJLX"] == "1"].copy()
         with_id["XB"] = with_id["XB"].replace(labels)
@@ -573,7 +658,7 @@ def test_clean_k12_records(files, planted):
         assert not no_id.duplicated(["XM", "XB", "CSRQ"]).any()
         assert (df.loc[df["SFZJH"] == "", "SFZJLX"] == "Z").all()
         first = df[df["NJ"] == "11"]
-        assert (first["CSRQ"] <= "20190831").all()        # 6 by 31 August 2025
+        assert (first["CSRQ"] <= "20190831").all()  # 6 by 31 August 2025
         for col in load_layout("k12_student").required:
             assert (df[col] != "").all(), (f, col)
 
@@ -581,12 +666,12 @@ def test_clean_k12_records(files, planted):
 def test_clean_k12_compare(files, planted):
     frames, _ = files
     old, new = _clean(frames, planted, synth.FILE_ROSTER_OLD), _clean(frames, planted, synth.FILE_ROSTER_NEW)
-    assert set(old["XJH"]) <= set(frames[synth.FILE_ROSTER_NEW]["XJH"])       # every clean old pupil is still there …
+    assert set(old["XJH"]) <= set(frames[synth.FILE_ROSTER_NEW]["XJH"])  # every clean old pupil is still there …
     m = old.merge(new, on="XJH", suffixes=("_o", "_n"))
     assert len(m) >= len(old) - 10
     for c in old.columns:
         if c != "XJH":
-            assert (m[f"{c}_o"] == m[f"{c}_n"]).all(), c   # … unchanged
+            assert (m[f"{c}_o"] == m[f"{c}_n"]).all(), c  # … unchanged
     grads = _clean(frames, planted, synth.FILE_GRADUATES)
     assert set(grads["XJH"]) <= set(frames[synth.FILE_INTAKE]["XJH"])
     assert set(frames[synth.FILE_GRADUATES]["NJ"]) == {"16", "23"}

@@ -3,6 +3,7 @@ the user typed, Excel's damage is reported (never repaired) with masked examples
 rows, headers map to field codes, the right sheet and header row are found, broken files raise
 Chinese errors naming the file; write_excel keeps IDs as text and round-trips through read_table.
 All personal values are synthetic."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from xueji_lib.io import tables
 from xueji_lib.core.errors import FileFormatError, WriteError
+from xueji_lib.io import tables
 from xueji_lib.io.loadinfo import load_report
 from xueji_lib.io.tables import INFO_CODES, read_table, write_excel
 
@@ -37,7 +38,7 @@ fields:
 """
 
 # Synthetic IDs (valid shape, not real people).
-ID_DAMAGED = 110105201203050000      # what Excel keeps of an 18-digit ID typed into a number cell
+ID_DAMAGED = 110105201203050000  # what Excel keeps of an 18-digit ID typed into a number cell
 ID_DAMAGED_2 = 110105201201010000
 ID_TEXT = "11010520120101002X"
 
@@ -62,7 +63,18 @@ def make_roster(path: Path) -> Path:
     ws = wb.create_sheet("学生信息")
     ws["A1"] = "某某区第一小学 2024 学年学生名单"
     ws.merge_cells("A1:J1")
-    headers = ["姓名★", "性别★", "出生日期★", "身份证件号", "入学年月★", "学籍辅号", "联系电话★", "家庭成员", None, "备注"]
+    headers = [
+        "姓名★",
+        "性别★",
+        "出生日期★",
+        "身份证件号",
+        "入学年月★",
+        "学籍辅号",
+        "联系电话★",
+        "家庭成员",
+        None,
+        "备注",
+    ]
     for j, h in enumerate(headers, start=1):
         if h is not None:
             ws.cell(row=3, column=j, value=h)
@@ -127,6 +139,7 @@ def warning(rep, code, field=None):
 
 
 # -- xlsx: values ----------------------------------------------------------------------------------------
+
 
 def test_xlsx_with_layout_gives_exact_text(roster, layout_path):
     df = read_table(roster, layout_path)
@@ -212,8 +225,9 @@ def test_scanner_reads_every_cell_form(tmp_path, monkeypatch):
         xml = z.read("xl/worksheets/sheet1.xml").decode()
     date_s = re.search(r'<c r="C2" s="(\d+)"', xml).group(1)
     zero_s = re.search(r'<c r="D2" s="(\d+)"', xml).group(1)
-    head = "".join(f'<c r="{c}1" t="inlineStr"><is><t>{h}</t></is></c>'
-                   for c, h in zip("ABCD", ["姓名", "备注", "日期", "编号"]))
+    head = "".join(
+        f'<c r="{c}1" t="inlineStr"><is><t>{h}</t></is></c>' for c, h in zip("ABCD", ["姓名", "备注", "日期", "编号"])
+    )
     rows = (
         f'<row r="1">{head}</row>'
         '<row r="2"><c t="inlineStr" r="A2"><is><r><t>张</t></r>'
@@ -365,7 +379,7 @@ def test_full_long_number_written_by_a_program_is_kept_and_flagged(tmp_path):
 CSV_TEXT = (
     "某某中学学生名单,,,\r\n"
     "姓名,身份证件号,出生日期,学籍辅号\r\n"
-    "张三,'11010520120101002X,20120101,=\"00123\"\r\n"
+    '张三,\'11010520120101002X,20120101,="00123"\r\n'
     "李四,1.10105E+17,2012/1/2,00456\r\n"
     ",,,\r\n"
     "王五,110105201201030013,2012-01-03,\r\n"
@@ -392,7 +406,7 @@ def test_csv_gbk(tmp_path, layout_path):
 
 def test_csv_utf8_bom_tab_and_encoding_override(tmp_path):
     p = tmp_path / "名单.csv"
-    p.write_bytes(b"\xef\xbb\xbf" + "姓名,性别\n张三,男\n".encode("utf-8"))
+    p.write_bytes(b"\xef\xbb\xbf" + "姓名,性别\n张三,男\n".encode())
     df = read_table(p)
     assert list(df.columns) == ["姓名", "性别"]  # no BOM glued to the first header
     assert load_report(df).encoding == "utf-8-sig"
@@ -409,6 +423,7 @@ def test_csv_utf8_bom_tab_and_encoding_override(tmp_path):
 
 
 # -- errors --------------------------------------------------------------------------------------------
+
 
 def test_errors_name_the_file(tmp_path, layout_path):
     with pytest.raises(FileNotFoundError, match="找不到文件"):
@@ -436,7 +451,7 @@ def test_errors_name_the_file(tmp_path, layout_path):
         read_table(xls)
     assert "旧.xls" in str(exc.value) and ".xls" in str(exc.value)
     html_xls = tmp_path / "网页.xls"
-    html_xls.write_bytes("<html><table><tr><td>姓名</td></tr></table></html>".encode("utf-8"))
+    html_xls.write_bytes("<html><table><tr><td>姓名</td></tr></table></html>".encode())
     with pytest.raises(FileFormatError, match="网页"):
         read_table(html_xls)
     wb = openpyxl.Workbook()
@@ -481,16 +496,19 @@ def test_xlsx_saved_under_xls_name_is_read(tmp_path):
 
 # -- write_excel -----------------------------------------------------------------------------------------
 
+
 def sample_frames():
-    students = pd.DataFrame({
-        "身份证件号": pd.array([ID_TEXT, "110105201201030013", None], dtype="str"),
-        "学号": pd.array(["00123", "00456", "00789"], dtype="str"),
-        "联系电话": pd.array(["13800001111", "", "13900002222"], dtype="str"),
-        "姓名": pd.array(["张三", "李四", "=SUM(A1:A2)"], dtype="str"),
-        "年龄": [12, 13, 14],
-        "身高": [150.5, float("nan"), 160.0],
-        "入学日期": pd.to_datetime(["2018-09-01", None, "2019-09-01"]),
-    })
+    students = pd.DataFrame(
+        {
+            "身份证件号": pd.array([ID_TEXT, "110105201201030013", None], dtype="str"),
+            "学号": pd.array(["00123", "00456", "00789"], dtype="str"),
+            "联系电话": pd.array(["13800001111", "", "13900002222"], dtype="str"),
+            "姓名": pd.array(["张三", "李四", "=SUM(A1:A2)"], dtype="str"),
+            "年龄": [12, 13, 14],
+            "身高": [150.5, float("nan"), 160.0],
+            "入学日期": pd.to_datetime(["2018-09-01", None, "2019-09-01"]),
+        }
+    )
     empty = pd.DataFrame({"问题": pd.array([], dtype="str"), "行号": pd.array([], dtype="int64")})
     return {"学生名单": students, "问题清单": empty}
 

@@ -2,6 +2,7 @@
 it (working directory: the notebooks' folder): no cell errors, the figures the library computes for the same
 files (``sample_folder()``: the checkout's data_samples/) are in the outputs, no personal value from the samples
 appears in any output, the lists go to a temporary folder and nothing is written into data_samples/."""
+
 from __future__ import annotations
 
 import html
@@ -16,8 +17,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 import xueji_lib as xj
-from xueji_lib.reporting import display as xd
 from xueji_lib.apps.lab import KERNEL_NAME, NOTEBOOK_ROOT, ensure_kernelspec
+from xueji_lib.reporting import display as xd
 from xueji_lib.samples import sample_folder
 from xueji_lib.samples.folder import SAMPLES_ENV
 
@@ -31,13 +32,13 @@ HEI, K12 = SAMPLES / "hei", SAMPLES / "k12"
 
 
 def _listing(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*"))}
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
 
 
 def _execute(nb, cwd: Path):
-    NotebookClient(nb, kernel_name=ensure_kernelspec(), timeout=300,
-                   resources={"metadata": {"path": str(cwd)}}).execute()
+    NotebookClient(
+        nb, kernel_name=ensure_kernelspec(), timeout=300, resources={"metadata": {"path": str(cwd)}}
+    ).execute()
     return nb
 
 
@@ -103,7 +104,8 @@ def expected():
         intake = xj.read_table(s / "k12" / "新生_2026秋.xlsx", "k12_student")
         res = xj.reconcile(adm, reg, year=2026, category="10", states=states)
         return {
-            "reg": reg, "roster": roster,
+            "reg": reg,
+            "roster": roster,
             "load": [xj.load_report(reg), xj.load_report(roster)],
             "vres": xj.validate(reg, year=2026, category="10"),
             "kres": xj.validate(roster),
@@ -117,6 +119,7 @@ def expected():
 
 # ------------------------------------------------------------------------------------------- the notebook
 
+
 def test_committed_notebook_is_clean_and_uses_the_xueji_kernel():
     nb = nbformat.read(TOUR, as_version=4)
     nbformat.validate(nb)
@@ -126,8 +129,9 @@ def test_committed_notebook_is_clean_and_uses_the_xueji_kernel():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(not c.outputs and c.execution_count is None for c in code)  # no outputs committed
     # every step is explained: a markdown cell before each code cell's step, headings in order
-    headings = [m.group(1) for c in nb.cells if c.cell_type == "markdown"
-                for m in re.finditer(r"^## (.+)$", c.source, re.M)]
+    headings = [
+        m.group(1) for c in nb.cells if c.cell_type == "markdown" for m in re.finditer(r"^## (.+)$", c.source, re.M)
+    ]
     steps = [h for h in headings if h.startswith("第")]
     assert [h[:3] for h in steps] == ["第一步", "第二步", "第三步", "第四步", "第五步", "第六步"]
     last = nb.cells[-1]
@@ -171,10 +175,14 @@ def test_key_figures_equal_the_library(text, expected):
     assert f"通过 {v.passed_count} 条，有误 {v.failed_count} 条" in flat and v.total == len(expected["reg"])
     c = expected["res"].counts
     reg, adm = c["registration"], c["admission"]
-    assert (f"注册上报 {reg['total']} 条 = 一致 {reg['matched']} + 关键字段不一致 {reg['key_mismatch']} + "
-            f"录取数据中没有 {reg['not_admitted']} + 考生号重复 {reg['duplicate_key']} + 缺考生号 {reg['missing_key']}") in flat
-    assert (f"录取数据 {adm['total']} 条 = 一致 {adm['matched']} + 关键字段不一致 {adm['key_mismatch']} + "
-            f"未注册 {adm['not_registered']}") in flat
+    assert (
+        f"注册上报 {reg['total']} 条 = 一致 {reg['matched']} + 关键字段不一致 {reg['key_mismatch']} + "
+        f"录取数据中没有 {reg['not_admitted']} + 考生号重复 {reg['duplicate_key']} + 缺考生号 {reg['missing_key']}"
+    ) in flat
+    assert (
+        f"录取数据 {adm['total']} 条 = 一致 {adm['matched']} + 关键字段不一致 {adm['key_mismatch']} + "
+        f"未注册 {adm['not_registered']}"
+    ) in flat
     # the reconcile summary table: each row 名单 结果 记录数
     for _, row in xd.summary_frame(expected["res"]).iterrows():
         assert f"{row['名单']} {row['结果']} {row['记录数']}" in flat
@@ -182,8 +190,10 @@ def test_key_figures_equal_the_library(text, expected):
     for reason in v.reasons():
         assert _flat(reason) in flat, reason
     # the two statistics tables shown: their 合计 rows
-    for name, st, cols in (("按学校", expected["kstats"], ["人数"]),
-                           ("各专业注册率", expected["hstats"], ["录取人数", "注册一致", "关键字段不一致", "未注册"])):
+    for name, st, cols in (
+        ("按学校", expected["kstats"], ["人数"]),
+        ("各专业注册率", expected["hstats"], ["录取人数", "注册一致", "关键字段不一致", "未注册"]),
+    ):
         total = st.table(name).iloc[-1]
         assert "合计 " + " ".join(str(int(total[c])) for c in cols) in flat, name
 
@@ -203,8 +213,10 @@ def test_personal_data_masked_in_every_output(text):
     home address from any sample roster the tour reads appears anywhere in the outputs."""
     ids, phones, addresses = set(), set(), set()
     frames = [xj.read_dbf(HEI / n) for n in ("10_注册上报.dbf", "10_录取名单.dbf", "10_新生状态.dbf")]
-    frames += [xj.read_table(K12 / n, "k12_student")
-               for n in ("学生名单_2026春.xlsx", "学生名单_2025秋.xlsx", "毕业生_2026.xlsx", "新生_2026秋.xlsx")]
+    frames += [
+        xj.read_table(K12 / n, "k12_student")
+        for n in ("学生名单_2026春.xlsx", "学生名单_2025秋.xlsx", "毕业生_2026.xlsx", "新生_2026秋.xlsx")
+    ]
     frames.append(xj.read_table(K12 / "学籍异动_2026春.xlsx", "k12_changes"))
     for df in frames:
         for col in df.columns:
@@ -234,8 +246,16 @@ def test_lists_written_to_a_temporary_folder_not_into_the_samples(run, text):
     assert len(made) == 1, list(run["tmp"].iterdir())
     out = made[0]
     written = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
-    assert {"校验结果/校验通过.dbf", "校验结果/数据有误.dbf", "校验结果/校验结果.xlsx", "核对结果/资格有误.dbf",
-            "核对结果/未注册.dbf", "核对结果/核对结果.xlsx", "对比结果/对比结果.xlsx", "对比结果/results.csv"} <= written
+    assert {
+        "校验结果/校验通过.dbf",
+        "校验结果/数据有误.dbf",
+        "校验结果/校验结果.xlsx",
+        "核对结果/资格有误.dbf",
+        "核对结果/未注册.dbf",
+        "核对结果/核对结果.xlsx",
+        "对比结果/对比结果.xlsx",
+        "对比结果/results.csv",
+    } <= written
     for rel in written:  # the listing cell shows each file written
         assert Path(rel).name in text
     assert str(out) in text
@@ -247,7 +267,7 @@ def test_lists_written_to_a_temporary_folder_not_into_the_samples(run, text):
 def _first_cell():
     nb = nbformat.read(TOUR, as_version=4)
     first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    nb.cells = nb.cells[:first + 1]
+    nb.cells = nb.cells[: first + 1]
     return nb
 
 

@@ -1,5 +1,6 @@
 """validate(): every planted problem of data_samples is found at its row, nothing on clean records, and each
 rule on planted good and bad values."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,10 @@ from xueji_lib.core.ids import make_ids
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 PLANTED = pd.read_csv(SAMPLES / "planted.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
 PARAMS = {"hei/10_注册上报.dbf": dict(category="10", year=2026), "hei/50_注册上报.dbf": dict(category="50", year=2026)}
-FILES = sorted({f for f, e in zip(PLANTED.file, PLANTED.expected) if e.startswith("validate:")}
-               | {"k12/毕业生_2026.xlsx", "k12/新生_2026秋.xlsx", "hei/50_录取名单.dbf"})
+FILES = sorted(
+    {f for f, e in zip(PLANTED.file, PLANTED.expected) if e.startswith("validate:")}
+    | {"k12/毕业生_2026.xlsx", "k12/新生_2026秋.xlsx", "hei/50_录取名单.dbf"}
+)
 ID_RE = re.compile(r"\d{17}[\dXx]|\d{15}")
 
 
@@ -31,8 +34,11 @@ def test_planted_problems_found_and_clean_records_clean(rel):
     rows = res.findings[res.findings["row"].notna()]
     got = set(zip(rows["row"].astype(int), rows["rule"]))
     mine = PLANTED[PLANTED.file == rel]
-    expected = {(int(r.row), r.expected.split(":", 1)[1]) for r in mine.itertuples()
-                if r.expected.startswith("validate:") and r.expected != "validate:OK"}
+    expected = {
+        (int(r.row), r.expected.split(":", 1)[1])
+        for r in mine.itertuples()
+        if r.expected.startswith("validate:") and r.expected != "validate:OK"
+    }
     assert expected <= got, f"not found: {sorted(expected - got)}"
     listed = set(mine.row.astype(int))
     assert {x for x in got if x[0] not in listed} == set(), "findings on records with nothing planted"
@@ -48,13 +54,25 @@ def test_planted_problems_found_and_clean_records_clean(rel):
 
 # ----------------------------------------------------------------------------------------- small frames
 
+
 def registration(n=6, **overrides):
     ids = make_ids(np.full(n, 430102), np.full(n, 20080517), np.arange(1, n + 1) * 2 + 1)  # odd: male
-    df = pd.DataFrame({
-        "KSH": [f"2643010211{i:04d}" for i in range(n)], "XH": [f"2026{i:04d}" for i in range(n)],
-        "XM": ["张三"] * n, "XB": ["男"] * n, "CSRQ": ["20080517"] * n, "SFZH": ids.tolist(),
-        "MZ": ["汉族"] * n, "ZYMC": ["法学"] * n, "CC": ["本科"] * n, "XZ": ["4"] * n,
-        "XXXS": ["普通全日制"] * n, "RXRQ": ["20260901"] * n})
+    df = pd.DataFrame(
+        {
+            "KSH": [f"2643010211{i:04d}" for i in range(n)],
+            "XH": [f"2026{i:04d}" for i in range(n)],
+            "XM": ["张三"] * n,
+            "XB": ["男"] * n,
+            "CSRQ": ["20080517"] * n,
+            "SFZH": ids.tolist(),
+            "MZ": ["汉族"] * n,
+            "ZYMC": ["法学"] * n,
+            "CC": ["本科"] * n,
+            "XZ": ["4"] * n,
+            "XXXS": ["普通全日制"] * n,
+            "RXRQ": ["20260901"] * n,
+        }
+    )
     for col, values in overrides.items():
         for i, v in values.items():
             df.loc[i, col] = v
@@ -71,14 +89,17 @@ def test_clean_frame_passes_everything():
     assert res.findings.empty and res.passed_count == 6 and res.failed.sum() == 0
 
 
-@pytest.mark.parametrize("value,rule", [
-    ("43010220080517003", "SFZH_LENGTH"),
-    ("4301022008051700A1", "SFZH_CHARS"),
-    ("430102200802300031", "SFZH_BIRTH_INVALID"),
-    ("990102200805170038", "SFZH_AREA_UNKNOWN"),
-    ("430102 20080517003", "SFZH_SPACE"),
-    ("４３０１０２２００８０５１７００３", "SFZH_FULLWIDTH"),
-])
+@pytest.mark.parametrize(
+    "value,rule",
+    [
+        ("43010220080517003", "SFZH_LENGTH"),
+        ("4301022008051700A1", "SFZH_CHARS"),
+        ("430102200802300031", "SFZH_BIRTH_INVALID"),
+        ("990102200805170038", "SFZH_AREA_UNKNOWN"),
+        ("430102 20080517003", "SFZH_SPACE"),
+        ("４３０１０２２００８０５１７００３", "SFZH_FULLWIDTH"),
+    ],
+)
 def test_id_rules(value, rule):
     res = xj.validate(registration(SFZH={2: value}), "chsi_registration", year=2026, category="10")
     assert rule in rules_at(res, 3)
@@ -88,8 +109,9 @@ def test_id_rules(value, rule):
 
 def test_id_checksum_names_the_right_check_character_and_lower_x():
     good = make_ids([110105], ["19491231"], [2])[0]  # ends in X; 7th from the end is 2 → female
-    df = registration(SFZH={0: good[:17] + "5", 1: good[:17] + "x"}, CSRQ={0: "19491231", 1: "19491231"},
-                      XB={0: "女", 1: "女"})
+    df = registration(
+        SFZH={0: good[:17] + "5", 1: good[:17] + "x"}, CSRQ={0: "19491231", 1: "19491231"}, XB={0: "女", 1: "女"}
+    )
     res = xj.validate(df, "chsi_registration", year=2026, category="10")
     msg = res.findings.loc[res.findings.rule == "SFZH_CHECKSUM", "message"].iloc[0]
     assert "末位应为 X" in msg and "11010519491231002" not in msg
@@ -97,8 +119,7 @@ def test_id_checksum_names_the_right_check_character_and_lower_x():
 
 
 def test_id_agrees_with_birth_date_and_sex():
-    res = xj.validate(registration(CSRQ={1: "20080518"}, XB={2: "女"}), "chsi_registration", year=2026,
-                      category="10")
+    res = xj.validate(registration(CSRQ={1: "20080518"}, XB={2: "女"}), "chsi_registration", year=2026, category="10")
     assert "SFZH_BIRTH_MISMATCH" in rules_at(res, 2) and "SFZH_SEX_MISMATCH" in rules_at(res, 3)
     msg = res.findings.loc[res.findings.rule == "SFZH_SEX_MISMATCH", "message"].iloc[0]
     assert "号码表示男" in msg and "“女”" in msg
@@ -113,8 +134,12 @@ def test_15_digit_id_is_reported_with_its_18_digit_form_masked():
 
 def test_hong_kong_macau_taiwan_residence_permits_are_valid():
     hmt = make_ids([810000, 820000, 830000], ["20080517"] * 3, [3, 5, 7])
-    res = xj.validate(registration(SFZH={0: hmt[0], 1: hmt[1], 2: hmt[2]}, MZ={0: "香港"}), "chsi_registration",
-                      year=2026, category="10")
+    res = xj.validate(
+        registration(SFZH={0: hmt[0], 1: hmt[1], 2: hmt[2]}, MZ={0: "香港"}),
+        "chsi_registration",
+        year=2026,
+        category="10",
+    )
     assert res.findings.empty
 
 
@@ -129,8 +154,15 @@ def test_duplicates_point_at_each_other_and_fail_every_copy():
 
 
 def test_ksh_rules():
-    df = registration(KSH={0: "2543010211000X", 1: "ZSB2026000001", 2: "24990102110000", 3: "2643010211000%",
-                           4: "1234567890123456789"})
+    df = registration(
+        KSH={
+            0: "2543010211000X",
+            1: "ZSB2026000001",
+            2: "24990102110000",
+            3: "2643010211000%",
+            4: "1234567890123456789",
+        }
+    )
     res = xj.validate(df, "chsi_registration", year=2026, category="10")
     assert "KSH_SPECIAL" in rules_at(res, 1) and "KSH_SPECIAL" in rules_at(res, 2)
     assert {"KSH_YEAR", "KSH_PROVINCE"} <= rules_at(res, 3)
@@ -140,8 +172,17 @@ def test_ksh_rules():
     assert not res.failed[1]  # a special-category number is not an error
 
 
-@pytest.mark.parametrize("name,rule", [("张 三", "XM_SPACE"), ("张三2", "XM_INVALID_CHAR"), ("Zhang三", "XM_INVALID_CHAR"),
-                                       ("刘?", "XM_PLACEHOLDER"), ("阿依古丽•买买提", "XM_FULLWIDTH"), ("张", "XM_LENGTH")])
+@pytest.mark.parametrize(
+    "name,rule",
+    [
+        ("张 三", "XM_SPACE"),
+        ("张三2", "XM_INVALID_CHAR"),
+        ("Zhang三", "XM_INVALID_CHAR"),
+        ("刘?", "XM_PLACEHOLDER"),
+        ("阿依古丽•买买提", "XM_FULLWIDTH"),
+        ("张", "XM_LENGTH"),
+    ],
+)
 def test_name_rules(name, rule):
     res = xj.validate(registration(XM={3: name}), "chsi_registration", year=2026, category="10")
     assert rule in rules_at(res, 4)
@@ -153,8 +194,13 @@ def test_minority_and_rare_character_names_are_fine():
 
 
 def test_codes_dates_and_category():
-    df = registration(MZ={0: "汗族", 1: "毛难族", 2: "01"}, XZ={3: "4年"}, RXRQ={4: "20260931", 5: "2026-09-01"},
-                      XXXS={2: "函授"}, CC={1: "硕士研究生"})
+    df = registration(
+        MZ={0: "汗族", 1: "毛难族", 2: "01"},
+        XZ={3: "4年"},
+        RXRQ={4: "20260931", 5: "2026-09-01"},
+        XXXS={2: "函授"},
+        CC={1: "硕士研究生"},
+    )
     res = xj.validate(df, "chsi_registration", year=2026, category="10")
     assert rules_at(res, 1) == {"CODE_INVALID"} and "CODE_DEPRECATED" in rules_at(res, 2)
     assert "毛南族" in res.findings.loc[res.findings.rule == "CODE_DEPRECATED", "message"].iloc[0]
@@ -165,9 +211,18 @@ def test_codes_dates_and_category():
 
 
 def test_category_from_the_xllb_column_of_an_admission_list():
-    adm = pd.DataFrame({"KSH": ["26430102110001", "26430102110002"], "XM": ["张三", "李四"], "XBDM": ["1", "2"],
-                        "YXDM": ["19999"] * 2, "CC": ["本科", "本科"], "XXXS": ["函授", "函授"],
-                        "LQNF": ["2026", "2026"], "XLLB": ["10", "50"]})
+    adm = pd.DataFrame(
+        {
+            "KSH": ["26430102110001", "26430102110002"],
+            "XM": ["张三", "李四"],
+            "XBDM": ["1", "2"],
+            "YXDM": ["19999"] * 2,
+            "CC": ["本科", "本科"],
+            "XXXS": ["函授", "函授"],
+            "LQNF": ["2026", "2026"],
+            "XLLB": ["10", "50"],
+        }
+    )
     res = xj.validate(adm, "chsi_admission")
     assert rules_at(res, 1) == {"XXXS_CATEGORY"} and rules_at(res, 2) == set()
 
@@ -196,9 +251,21 @@ def test_cross_file_duplicate_names_the_other_file():
 
 def k12(n=4):
     ids = make_ids(np.full(n, 430121), np.full(n, 20190501), np.arange(1, n + 1) * 2 + 1)
-    return pd.DataFrame({"XXBSM": ["1143000001"] * n, "XJH": ("G" + ids).tolist(), "XM": ["王五"] * n,
-                         "XB": ["1"] * n, "CSRQ": ["20190501"] * n, "SFZJLX": ["1"] * n, "SFZJH": ids.tolist(),
-                         "MZ": ["01"] * n, "NJ": ["11"] * n, "BJ": ["1"] * n, "RXNY": ["202509"] * n})
+    return pd.DataFrame(
+        {
+            "XXBSM": ["1143000001"] * n,
+            "XJH": ("G" + ids).tolist(),
+            "XM": ["王五"] * n,
+            "XB": ["1"] * n,
+            "CSRQ": ["20190501"] * n,
+            "SFZJLX": ["1"] * n,
+            "SFZJH": ids.tolist(),
+            "MZ": ["01"] * n,
+            "NJ": ["11"] * n,
+            "BJ": ["1"] * n,
+            "RXNY": ["202509"] * n,
+        }
+    )
 
 
 def test_k12_first_grade_age_is_configurable():
@@ -214,6 +281,7 @@ def test_k12_first_grade_age_is_configurable():
     def under_rows(**kw):
         f = xj.validate(df, "k12_student", **kw).findings
         return f.loc[f.rule == "AGE_GRADE_UNDER", "row"].tolist()
+
     assert under_rows(first_grade_age=7) == [1, 2, 3, 4]
     assert under_rows(cutoff="0930") == []
     assert under_rows(school_year=2026) == []
@@ -241,9 +309,20 @@ def test_k12_name_sex_birth_duplicates_only_among_students_without_id():
 
 
 def test_graduation_certificate_numbers():
-    df = registration(5).assign(YXDM="19999", BYRQ="20300630", BYJL="毕业", XZXM="李校长", XLLB="10",
-                                ZSBH=["199991203005000001", "199991203005000001", "199981203005000003",
-                                      "199995203005000004", "199991203006000005"])
+    df = registration(5).assign(
+        YXDM="19999",
+        BYRQ="20300630",
+        BYJL="毕业",
+        XZXM="李校长",
+        XLLB="10",
+        ZSBH=[
+            "199991203005000001",
+            "199991203005000001",
+            "199981203005000003",
+            "199995203005000004",
+            "199991203006000005",
+        ],
+    )
     df.loc[4, "BYJL"] = "肄业"
     res = xj.validate(df, "chsi_graduation")
     assert rules_at(res, 1) == rules_at(res, 2) == {"ZSBH_DUPLICATE"}
@@ -253,8 +332,15 @@ def test_graduation_certificate_numbers():
 
 
 def test_layout_recognition():
-    for name in ("chsi_registration", "chsi_special_registration", "hunnu_registration", "hebnu_adult_graduation",
-                 "chsi_admission", "k12_student", "chsi_graduation"):
+    for name in (
+        "chsi_registration",
+        "chsi_special_registration",
+        "hunnu_registration",
+        "hebnu_adult_graduation",
+        "chsi_admission",
+        "k12_student",
+        "chsi_graduation",
+    ):
         lay = xj.load_layout(name)
         assert xj.recognize_layout(lay.codes)[0].name == name
     with pytest.raises(xj.LayoutError, match="对不上"):

@@ -1,4 +1,5 @@
 """`xueji validate` as a clerk runs it: real processes, real files, the lists, the workbook, summary.json."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +11,6 @@ import sys
 from pathlib import Path
 
 import dbfread
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -67,13 +67,23 @@ def fitting_rows(df: pd.DataFrame, layout, n: int) -> pd.DataFrame:
     keep = ~res.failed
     for f in lay.fields:
         if f.code in df.columns:
-            enc = df[f.code].fillna("").map(lambda v: len(v.encode("gbk", "replace")) if
-                                            all(ord(c) < 0x3400 or 0x4E00 <= ord(c) <= 0x9FFF for c in v) else 999)
+            enc = (
+                df[f.code]
+                .fillna("")
+                .map(
+                    lambda v: (
+                        len(v.encode("gbk", "replace"))
+                        if all(ord(c) < 0x3400 or 0x4E00 <= ord(c) <= 0x9FFF for c in v)
+                        else 999
+                    )
+                )
+            )
             keep &= (enc <= f.width).to_numpy()
     return df[keep].head(n).reset_index(drop=True)
 
 
 # ------------------------------------------------------------------------- the registration sample
+
 
 @pytest.fixture(scope="module")
 def reg10(tmp_path_factory):
@@ -81,17 +91,27 @@ def reg10(tmp_path_factory):
     before = sha256(REG10)
     res = run("validate", REG10, "--category", "10", "--year", "2026", cwd=work)  # default --out: ./<stem>_校验结果
     out = work / "10_注册上报_校验结果"
-    return {"res": res, "out": out, "before": before, "summary": json.loads((out / "summary.json").read_text("utf-8"))
-            if (out / "summary.json").exists() else None}
+    return {
+        "res": res,
+        "out": out,
+        "before": before,
+        "summary": json.loads((out / "summary.json").read_text("utf-8")) if (out / "summary.json").exists() else None,
+    }
 
 
 def test_sample_outputs_exist_and_every_record_is_in_exactly_one_list(reg10):
     res, out, summary = reg10["res"], reg10["out"], reg10["summary"]
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted(["校验通过.dbf", "数据有误.dbf", "校验结果.xlsx", "summary.json"])
-    assert summary["outputs"] == {"passed": "校验通过.dbf", "failed": "数据有误.dbf", "workbook": "校验结果.xlsx",
-                                  "summary": "summary.json"}
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["校验通过.dbf", "数据有误.dbf", "校验结果.xlsx", "summary.json"]
+    )
+    assert summary["outputs"] == {
+        "passed": "校验通过.dbf",
+        "failed": "数据有误.dbf",
+        "workbook": "校验结果.xlsx",
+        "summary": "summary.json",
+    }
     src = xj.read_dbf(REG10)
     _, passed = read_dbf_records(out / "校验通过.dbf")
     _, failed = read_dbf_records(out / "数据有误.dbf")
@@ -162,8 +182,11 @@ def test_input_file_is_not_modified(reg10):
 
 # ------------------------------------------------------------------------- layout recognition
 
-@pytest.mark.parametrize("layout, sample", [("chsi_special_registration", REG10), ("hunnu_registration", REG10),
-                                            ("hebnu_adult_graduation", REG50)])
+
+@pytest.mark.parametrize(
+    "layout, sample",
+    [("chsi_special_registration", REG10), ("hunnu_registration", REG10), ("hebnu_adult_graduation", REG50)],
+)
 def test_published_layouts_are_recognised_and_pass_the_structure_check(tmp_path, layout, sample):
     lay = xj.load_layout(layout)
     src = xj.read_dbf(sample)
@@ -226,8 +249,11 @@ def test_random_fields_do_not_fit_any_layout(tmp_path):
 
 
 def test_empty_file_not_a_dbf_and_unknown_layout(tmp_path):
-    empty = xj.write_dbf(pd.DataFrame({c: pd.Series([], dtype="str") for c in xj.load_layout("chsi_registration").codes}),
-                         tmp_path / "空.dbf", "chsi_registration")
+    empty = xj.write_dbf(
+        pd.DataFrame({c: pd.Series([], dtype="str") for c in xj.load_layout("chsi_registration").codes}),
+        tmp_path / "空.dbf",
+        "chsi_registration",
+    )
     res = run("validate", empty, "--out", tmp_path / "out1")
     assert res.returncode == 2 and "没有记录（0 条）" in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "out1").exists()
@@ -244,6 +270,7 @@ def test_empty_file_not_a_dbf_and_unknown_layout(tmp_path):
 
 # ------------------------------------------------------------------------- reasons, extras, unmask, others
 
+
 def test_long_reasons_cut_extra_columns_kept_in_workbook_and_unmask(tmp_path):
     src = xj.read_dbf(REG10)
     rows = fitting_rows(src, "chsi_registration", 4)
@@ -253,12 +280,16 @@ def test_long_reasons_cut_extra_columns_kept_in_workbook_and_unmask(tmp_path):
     rows.loc[0, "SFZH"] = real_id[:-1] + ("0" if real_id[-1] != "0" else "1")
     bad_id = rows.loc[0, "SFZH"]
     lay = xj.load_layout("chsi_registration")
-    wide = dataclasses.replace(lay, name="wide", fields=tuple(dataclasses.replace(f, width=80) if f.code == "XM"
-                                                              else f for f in lay.fields)
-                               + (xj.LayoutField("BJDM", "班级代码", "C", 10),))
+    wide = dataclasses.replace(
+        lay,
+        name="wide",
+        fields=tuple(dataclasses.replace(f, width=80) if f.code == "XM" else f for f in lay.fields)
+        + (xj.LayoutField("BJDM", "班级代码", "C", 10),),
+    )
     path = xj.write_dbf(rows.assign(BJDM=["B01", "B02", "B03", "B04"]), tmp_path / "多错.dbf", wide)
-    res = run("validate", path, "--layout", "chsi_registration", "--year", "2026", "--out", tmp_path / "out",
-              "--unmask")
+    res = run(
+        "validate", path, "--layout", "chsi_registration", "--year", "2026", "--out", tmp_path / "out", "--unmask"
+    )
     assert res.returncode == 0, res.stderr
     out = tmp_path / "out"
     fields, failed = read_dbf_records(out / "数据有误.dbf")
@@ -296,14 +327,16 @@ def test_others_find_the_same_student_registered_in_another_file(tmp_path):
 
 # ------------------------------------------------------------------------- K-12 (Excel layout)
 
+
 def test_k12_sheet_is_recognised_and_gets_excel_lists(tmp_path):
     before = sha256(K12)
     res = run("validate", K12, "--out", tmp_path / "out")
     assert res.returncode == 0, res.stderr
     assert "版式：k12_student" in res.stdout
     out = tmp_path / "out"
-    assert sorted(p.name for p in out.iterdir()) == sorted(["校验通过.xlsx", "数据有误.xlsx", "校验结果.xlsx",
-                                                             "summary.json"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["校验通过.xlsx", "数据有误.xlsx", "校验结果.xlsx", "summary.json"]
+    )
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     assert summary["layout"] == "k12_student" and summary["structure_ok"] is True
     passed = xj.read_table(out / "校验通过.xlsx", layout="k12_student")

@@ -7,6 +7,7 @@ Nothing is downloaded: the wheel is built with .venv's build backend (setuptools
 environment sees the dependencies through a .pth file naming .venv's site-packages (``.pth`` files inside
 that directory are not processed, so the checkout's editable install does not leak in), and the Jupyter data
 files pip would have put into its share/ (Voila's templates, the widgets' lab extensions) are linked there."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,25 @@ pytestmark = [pytest.mark.notebook]  # a real kernel (papermill) and a Voila ser
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data_samples"
-HEAVY = ("jupyter", "jupyterlab", "jupyter-server", "jupyter-client", "notebook", "voila", "papermill", "nbconvert",
-         "nbclient", "ipykernel", "ipython", "ipywidgets", "anywidget", "plotly", "pyspark", "py4j", "ibis-framework")
+HEAVY = (
+    "jupyter",
+    "jupyterlab",
+    "jupyter-server",
+    "jupyter-client",
+    "notebook",
+    "voila",
+    "papermill",
+    "nbconvert",
+    "nbclient",
+    "ipykernel",
+    "ipython",
+    "ipywidgets",
+    "anywidget",
+    "plotly",
+    "pyspark",
+    "py4j",
+    "ibis-framework",
+)
 
 
 def _norm(name: str) -> str:
@@ -51,10 +69,26 @@ def wheel(tmp_path_factory) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    shutil.copytree(ROOT / "xueji_lib", src / "xueji_lib",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-          "-w", tmp / "dist", src])
+    shutil.copytree(
+        ROOT / "xueji_lib",
+        src / "xueji_lib",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"),
+    )
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            tmp / "dist",
+            src,
+        ]
+    )
     (built,) = (tmp / "dist").glob("xueji_lib-*.whl")
     return built
 
@@ -64,13 +98,26 @@ def test_the_wheel_holds_the_code_notebooks_layouts_codes_and_rules(wheel):
     pkg = ROOT / "xueji_lib"
     code = {str(p.relative_to(ROOT)) for p in pkg.rglob("*.py") if "__pycache__" not in p.parts}
     assert code <= names, sorted(code - names)
-    patterns = ("notebooks/*.ipynb", "notebooks/*.md", "notebooks/dashboards/*.ipynb", "schema/data/rules.yml",
-                "schema/data/layouts/*.yml", "schema/data/codes/*.csv", "schema/data/codes/*.yml")
+    patterns = (
+        "notebooks/*.ipynb",
+        "notebooks/*.md",
+        "notebooks/dashboards/*.ipynb",
+        "schema/data/rules.yml",
+        "schema/data/layouts/*.yml",
+        "schema/data/codes/*.csv",
+        "schema/data/codes/*.yml",
+    )
     data = {str(p.relative_to(ROOT)) for pattern in patterns for p in pkg.glob(pattern)}
-    assert {"xueji_lib/notebooks/学籍统计报告.ipynb", "xueji_lib/notebooks/导览.ipynb",
-            "xueji_lib/notebooks/dashboards/学生查询.ipynb", "xueji_lib/notebooks/dashboards/名单对比.ipynb",
-            "xueji_lib/schema/data/rules.yml", "xueji_lib/schema/data/layouts/k12_student.yml",
-            "xueji_lib/schema/data/codes/mz.csv", "xueji_lib/schema/data/codes/tables.yml"} <= data
+    assert {
+        "xueji_lib/notebooks/学籍统计报告.ipynb",
+        "xueji_lib/notebooks/导览.ipynb",
+        "xueji_lib/notebooks/dashboards/学生查询.ipynb",
+        "xueji_lib/notebooks/dashboards/名单对比.ipynb",
+        "xueji_lib/schema/data/rules.yml",
+        "xueji_lib/schema/data/layouts/k12_student.yml",
+        "xueji_lib/schema/data/codes/mz.csv",
+        "xueji_lib/schema/data/codes/tables.yml",
+    } <= data
     packaged = {n for n in names if n.startswith("xueji_lib/")}
     assert packaged == code | data  # nothing else (no caches, no stray files)
     entry = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
@@ -83,8 +130,11 @@ def test_the_metadata_pulls_no_jupyter_or_spark_without_an_extra(wheel):
     plain, by_extra = set(), {}
     for spec in meta.get_all("Requires-Dist"):
         req = Requirement(spec)
-        extras = [e for e in ("reports", "dashboard", "lab", "spark", "all", "dev")
-                  if req.marker and req.marker.evaluate({"extra": e})]
+        extras = [
+            e
+            for e in ("reports", "dashboard", "lab", "spark", "all", "dev")
+            if req.marker and req.marker.evaluate({"extra": e})
+        ]
         if req.marker is None or not extras:
             plain.add(_norm(req.name))
         for e in extras:
@@ -118,11 +168,22 @@ def venv(wheel, tmp_path_factory) -> dict:
     outside.mkdir()
     drop = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "JUPYTER_PATH", "XUEJI_ENGINE", "XUEJI_SAMPLES", "JUPYTER_TOKEN")
     env = {k: v for k, v in os.environ.items() if k not in drop}
-    env.update(PATH=f"{env_dir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}", XDG_CACHE_HOME=str(tmp / "cache"),
-               JUPYTER_CONFIG_DIR=str(tmp / "jupyter" / "config"), JUPYTER_DATA_DIR=str(tmp / "jupyter" / "data"),
-               JUPYTER_RUNTIME_DIR=str(tmp / "jupyter" / "runtime"))
-    return {"dir": env_dir, "python": python, "xueji": env_dir / "bin" / "xueji", "purelib": purelib, "env": env,
-            "cwd": outside, "tmp": tmp}
+    env.update(
+        PATH=f"{env_dir / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        XDG_CACHE_HOME=str(tmp / "cache"),
+        JUPYTER_CONFIG_DIR=str(tmp / "jupyter" / "config"),
+        JUPYTER_DATA_DIR=str(tmp / "jupyter" / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "jupyter" / "runtime"),
+    )
+    return {
+        "dir": env_dir,
+        "python": python,
+        "xueji": env_dir / "bin" / "xueji",
+        "purelib": purelib,
+        "env": env,
+        "cwd": outside,
+        "tmp": tmp,
+    }
 
 
 def _in(venv, code: str) -> str:
@@ -130,8 +191,13 @@ def _in(venv, code: str) -> str:
 
 
 def test_the_fresh_environment_runs_the_installed_package(venv):
-    where = json.loads(_in(venv, "import json, xueji_lib; from xueji_lib.reporting.kernel import NOTEBOOK_DIR; "
-                                 "print(json.dumps([xueji_lib.__file__, str(NOTEBOOK_DIR)]))"))
+    where = json.loads(
+        _in(
+            venv,
+            "import json, xueji_lib; from xueji_lib.reporting.kernel import NOTEBOOK_DIR; "
+            "print(json.dumps([xueji_lib.__file__, str(NOTEBOOK_DIR)]))",
+        )
+    )
     assert Path(where[0]).is_relative_to(venv["purelib"]), where
     assert Path(where[1]) == venv["purelib"] / "xueji_lib" / "notebooks"
     assert not Path(where[0]).is_relative_to(ROOT)
@@ -143,8 +209,23 @@ def test_the_fresh_environment_runs_the_installed_package(venv):
 
 def test_a_report_from_the_fresh_install(venv):
     out = venv["tmp"] / "reports"
-    res = _run([venv["xueji"], "report", "学籍统计报告", "-p", "roster", SAMPLES / "k12" / "学生名单_2026春.xlsx",
-                "-p", "kind", "k12", "--out", out], env=venv["env"], cwd=venv["cwd"])
+    res = _run(
+        [
+            venv["xueji"],
+            "report",
+            "学籍统计报告",
+            "-p",
+            "roster",
+            SAMPLES / "k12" / "学生名单_2026春.xlsx",
+            "-p",
+            "kind",
+            "k12",
+            "--out",
+            out,
+        ],
+        env=venv["env"],
+        cwd=venv["cwd"],
+    )
     assert "报告已生成" in res.stdout
     (run,) = [p for p in (out / "学籍统计报告").iterdir() if p.is_dir()]
     assert (run / "report.html").stat().st_size > 10_000 and (run / "tables.xlsx").stat().st_size > 0
@@ -159,12 +240,13 @@ def test_a_report_from_the_fresh_install(venv):
 def test_the_dashboard_from_the_fresh_install(venv):
     data = venv["tmp"] / "data"
     shutil.copytree(SAMPLES, data)
-    with DashboardServer(data, venv["tmp"] / "dashboard.log", xueji=venv["xueji"], env=venv["env"],
-                         cwd=venv["cwd"]) as server:
+    with DashboardServer(
+        data, venv["tmp"] / "dashboard.log", xueji=venv["xueji"], env=venv["env"], cwd=venv["cwd"]
+    ) as server:
         for page in ("学生查询", "名单对比"):
-            path = server.url(page)[len(server.base):]
+            path = server.url(page)[len(server.base) :]
             assert server.status(path) == 200, server.log_text()[-3000:]
-            assert server.status(server.url(page, token=False)[len(server.base):]) != 200
+            assert server.status(server.url(page, token=False)[len(server.base) :]) != 200
         # the server is the fresh environment's interpreter (xueji dashboard became Voila in its process)
         cmdline = Path(f"/proc/{server.proc.pid}/cmdline").read_bytes().split(b"\0")
         assert Path(os.fsdecode(cmdline[0])) == venv["python"] and b"xueji_lib.apps.voila_main" in cmdline

@@ -23,6 +23,7 @@ e.g. 2025秋, 2026春) whose 学籍号 mostly overlap, with a 学籍异动 list 
     >>> cat = Catalog("data_samples").refresh()          # doctest: +SKIP
     >>> cat.search("11010519491231002X")                  # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,7 +31,7 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,13 +53,26 @@ CACHE_VERSION = 2  # bump when what is cached changes: every entry is rebuilt
 
 # search index column → the field codes it is taken from (first one present)
 # (codes as layouts name them, then the headers of a sheet that fits no layout)
-SEARCH_FIELDS = {"name": ("XM", "姓名"), "id": (*ID_NUMBER_FIELDS, "身份证号", "身份证件号", "身份证件号码", "证件号码"),
-                 "ksh": ("KSH", "考生号"), "xh": ("XH", "学号"), "xjh": ("XJH", "学籍号", "全国学籍号")}
+SEARCH_FIELDS = {
+    "name": ("XM", "姓名"),
+    "id": (*ID_NUMBER_FIELDS, "身份证号", "身份证件号", "身份证件号码", "证件号码"),
+    "ksh": ("KSH", "考生号"),
+    "xh": ("XH", "学号"),
+    "xjh": ("XJH", "学籍号", "全国学籍号"),
+}
 SEARCH_ZH = {"name": "姓名", "id": "身份证号", "ksh": "考生号", "xh": "学号", "xjh": "学籍号"}
 HIT_CONTEXT = ("XXMC", "ZYMC", "YXMC", "NJ", "BJ", "BH")  # shown in a hit list beside the keys
-KIND_ZH = {"chsi_admission": "录取名单", "chsi_registration": "注册上报", "chsi_new_student_status": "新生状态",
-           "chsi_special_registration": "特殊类别注册", "k12_student": "学生名单", "k12_changes": "学籍异动",
-           "chsi_graduation": "毕业生名单", "hunnu_registration": "注册名单", "hebnu_adult_graduation": "毕业生名单"}
+KIND_ZH = {
+    "chsi_admission": "录取名单",
+    "chsi_registration": "注册上报",
+    "chsi_new_student_status": "新生状态",
+    "chsi_special_registration": "特殊类别注册",
+    "k12_student": "学生名单",
+    "k12_changes": "学籍异动",
+    "chsi_graduation": "毕业生名单",
+    "hunnu_registration": "注册名单",
+    "hebnu_adult_graduation": "毕业生名单",
+}
 TERM_RE = re.compile(r"(20\d\d)\s*(?:年)?\s*(春|秋)")
 
 
@@ -148,7 +162,7 @@ def _term_order(ds: Dataset) -> tuple:
 def key_index(df: pd.DataFrame) -> pa.Table:
     """The search index of a frame: ``_row`` and the normalised keys (``SEARCH_FIELDS``), missing as null."""
     from ..core.ids import to18
-    from ..core.normalize import key_text, no_spaces, halfwidth
+    from ..core.normalize import halfwidth, key_text, no_spaces
 
     cols = {str(c).upper(): c for c in df.columns}
     out = {"_row": pa.array(np.arange(1, len(df) + 1, dtype=np.int64))}
@@ -210,7 +224,9 @@ class Catalog:
         except Exception as exc:  # noqa: BLE001 - any YAML problem is the user's file
             raise XuejiError(f"数据目录的配置文件 {path} 读不了：{exc}") from exc
         if not isinstance(cfg, dict):
-            raise XuejiError(f"数据目录的配置文件 {path}：应当是 pairs:、photos: 这样的键值，而不是 {type(cfg).__name__}")
+            raise XuejiError(
+                f"数据目录的配置文件 {path}：应当是 pairs:、photos: 这样的键值，而不是 {type(cfg).__name__}"
+            )
         return cfg
 
     def files(self) -> list[Path]:
@@ -218,8 +234,11 @@ class Catalog:
         out = []
         for root, dirs, names in os.walk(self.folder):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != self.cache_dir)
-            out += [Path(root, n) for n in sorted(names)
-                    if n.lower().endswith(DATA_SUFFIXES) and not n.startswith((".", "~$"))]
+            out += [
+                Path(root, n)
+                for n in sorted(names)
+                if n.lower().endswith(DATA_SUFFIXES) and not n.startswith((".", "~$"))
+            ]
         return out
 
     def _entry(self, rel: str) -> Path:
@@ -234,18 +253,19 @@ class Catalog:
         """Every data file of the folder now, with its fingerprint."""
         return {p.relative_to(self.folder).as_posix(): self._fingerprint(p) for p in self.files()}
 
-    def refresh(self, progress=None) -> "Catalog":
+    def refresh(self, progress=None) -> Catalog:
         """Load every file whose cache entry is missing or stale; then the pairs and their statuses. One
         refresh at a time per cache (a lock file), so that the command and the pages' kernels can all call it."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         with _Lock(self.cache_dir / ".lock"):
             return self._refresh(progress)
 
-    def _refresh(self, progress) -> "Catalog":
+    def _refresh(self, progress) -> Catalog:
         say = progress if callable(progress) else (lambda *a: None)
         (self.cache_dir / "README.txt").write_text(
             "xueji 的缓存：数据目录中各文件的 Parquet 副本、检索索引、校验和核对结果。可以整个删除，下次启动时重建。\n",
-            "utf-8")
+            "utf-8",
+        )
         self.datasets, self.problems = {}, []
         for path in self.files():
             rel = path.relative_to(self.folder).as_posix()
@@ -258,7 +278,9 @@ class Catalog:
                     say(f"读入 {rel}")
                     meta = self._build_entry(path, rel, entry, fp)
                 if not meta["searchable"]:
-                    self.problems.append((rel, "没有姓名、身份证号、考生号、学号或学籍号字段，不是学生名单，不参与查询和对比"))
+                    self.problems.append(
+                        (rel, "没有姓名、身份证号、考生号、学号或学籍号字段，不是学生名单，不参与查询和对比")
+                    )
                     continue
                 self.datasets[rel] = self._dataset(rel, path, entry, meta)
             except (XuejiError, OSError, ValueError) as exc:
@@ -292,18 +314,35 @@ class Catalog:
                 warnings.append(f"校验没有完成：{exc}")
         findings = findings.astype({"row": "Int64"}).astype({c: "str" for c in findings.columns if c != "row"})
         _write_parquet(pa.Table.from_pandas(findings, preserve_index=False), entry / "findings.parquet")
-        meta = {"fingerprint": fp, "file": rel, "layout": lay.name if lay is not None else None,
-                "records": len(df), "date": _file_date(path, rep), "columns": [str(c) for c in df.columns],
-                "warnings": warnings, "findings": int(len(findings)),
-                "searchable": any(c in {str(x).upper() for x in df.columns}
-                                  for codes in SEARCH_FIELDS.values() for c in codes)}
+        meta = {
+            "fingerprint": fp,
+            "file": rel,
+            "layout": lay.name if lay is not None else None,
+            "records": len(df),
+            "date": _file_date(path, rep),
+            "columns": [str(c) for c in df.columns],
+            "warnings": warnings,
+            "findings": int(len(findings)),
+            "searchable": any(
+                c in {str(x).upper() for x in df.columns} for codes in SEARCH_FIELDS.values() for c in codes
+            ),
+        }
         write_atomic_text(entry / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1))
         return meta
 
     def _dataset(self, rel, path, entry, meta) -> Dataset:
-        return Dataset(id=rel, path=path, layout=meta["layout"], records=meta["records"], date=meta["date"],
-                       term=_term(Path(rel).stem), columns=tuple(meta["columns"]), cache=entry,
-                       warnings=tuple(meta["warnings"]), findings=meta["findings"])
+        return Dataset(
+            id=rel,
+            path=path,
+            layout=meta["layout"],
+            records=meta["records"],
+            date=meta["date"],
+            term=_term(Path(rel).stem),
+            columns=tuple(meta["columns"]),
+            cache=entry,
+            warnings=tuple(meta["warnings"]),
+            findings=meta["findings"],
+        )
 
     # ------------------------------------------------------------------ pairs
     def _find_pairs(self) -> list[Pair]:
@@ -313,7 +352,9 @@ class Catalog:
 
     def _configured_pair(self, p) -> Pair:
         if not isinstance(p, dict) or p.get("kind") not in PAIR_ROLES:
-            raise XuejiError(f"{self.folder / CONFIG_NAME}：pairs 中的 {p!r} 不对，kind 应为 reconcile、compare 或 handoff")
+            raise XuejiError(
+                f"{self.folder / CONFIG_NAME}：pairs 中的 {p!r} 不对，kind 应为 reconcile、compare 或 handoff"
+            )
         names = PAIR_ROLES[p["kind"]]
         files = [p.get(n) if n else None for n in names]
         for n, f in zip(names, files):
@@ -322,8 +363,14 @@ class Catalog:
         if not files[0] or not files[1]:
             raise XuejiError(f"{self.folder / CONFIG_NAME}：pairs 中的 {p!r} 缺少 {names[0]} 或 {names[1]}")
         year = p.get("year")
-        return Pair(p["kind"], files[0], files[1], files[2], int(year) if year else None,
-                    str(p["category"]) if p.get("category") else None)
+        return Pair(
+            p["kind"],
+            files[0],
+            files[1],
+            files[2],
+            int(year) if year else None,
+            str(p["category"]) if p.get("category") else None,
+        )
 
     def _keys(self, ds: str, name: str) -> pa.Array:
         return pc.drop_null(self.index(ds)[name]).combine_chunks()
@@ -344,8 +391,14 @@ class Catalog:
             if not scored or scored[0][0] * 2 < reg.records:
                 continue
             adm = scored[0][1]
-            states = sorted(((self._overlap(s.id, adm, "ksh"), s.id) for s in self._of("chsi_new_student_status")
-                             if s.path.parent == reg.path.parent), reverse=True)
+            states = sorted(
+                (
+                    (self._overlap(s.id, adm, "ksh"), s.id)
+                    for s in self._of("chsi_new_student_status")
+                    if s.path.parent == reg.path.parent
+                ),
+                reverse=True,
+            )
             pairs.append(Pair("reconcile", adm, reg.id, states[0][1] if states and states[0][0] else None))
         return pairs
 
@@ -364,8 +417,11 @@ class Catalog:
                     continue  # two copies of one term (e.g. a school's part of the county roster)
                 if self._overlap(old.id, new.id, "xjh") * 2 < max(old.records, new.records):
                     continue
-                changes = [c for c in self._of("k12_changes") if c.path.parent == folder
-                           and (not c.term or not new.term or c.term == new.term)]
+                changes = [
+                    c
+                    for c in self._of("k12_changes")
+                    if c.path.parent == folder and (not c.term or not new.term or c.term == new.term)
+                ]
                 pairs.append(Pair("compare", old.id, new.id, changes[0].id if changes else None))
             for g in graduates:
                 for i in intakes:
@@ -376,10 +432,21 @@ class Catalog:
         parts = []
         for pair in self.pairs:
             names = [pair.left, pair.right] + ([pair.extra] if pair.extra else [])
-            stamp = hashlib.sha1(json.dumps([pair.id, pair.extra, pair.year, pair.category,
-                                             [self.datasets[n].cache.name for n in names],
-                                             [json.loads((self.datasets[n].cache / "meta.json").read_text("utf-8"))
-                                              ["fingerprint"] for n in names]]).encode()).hexdigest()[:16]
+            stamp = hashlib.sha1(
+                json.dumps(
+                    [
+                        pair.id,
+                        pair.extra,
+                        pair.year,
+                        pair.category,
+                        [self.datasets[n].cache.name for n in names],
+                        [
+                            json.loads((self.datasets[n].cache / "meta.json").read_text("utf-8"))["fingerprint"]
+                            for n in names
+                        ],
+                    ]
+                ).encode()
+            ).hexdigest()[:16]
             path = self.cache_dir / "pairs" / f"{stamp}.parquet"
             if not path.exists():
                 say(f"核对 {pair.label}")
@@ -398,9 +465,15 @@ class Catalog:
         """The library's result for a pair, computed from the cached frames (the numbers a dashboard shows)."""
         from ..matching.pairs import run_pair
 
-        return run_pair(pair.kind, self.frame(pair.left), self.frame(pair.right),
-                        self.frame(pair.extra) if pair.extra else None, names=(pair.left, pair.right),
-                        year=pair.year, category=pair.category)
+        return run_pair(
+            pair.kind,
+            self.frame(pair.left),
+            self.frame(pair.right),
+            self.frame(pair.extra) if pair.extra else None,
+            names=(pair.left, pair.right),
+            year=pair.year,
+            category=pair.category,
+        )
 
     def _pair_statuses(self, pair: Pair) -> pd.DataFrame:
         from ..matching.compare import STATUS_ZH as COMPARE_ZH
@@ -418,21 +491,34 @@ class Catalog:
             zh, other_col = COMPARE_ZH, "counterpart_row"
         out = []
         for ds, frame, other in sides:
-            out.append(pd.DataFrame({
-                "dataset": ds, "row": frame["row"].astype("int64").to_numpy(), "pair": pair.label,
-                "status": frame["status"].astype("str").to_numpy(),
-                "status_zh": frame["status"].map(zh).astype("str").to_numpy(),
-                "reasons": frame["reasons"].astype("str").fillna("").to_numpy(), "other": other,
-                "other_row": pd.array(frame[other_col], dtype="Int64")}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        "dataset": ds,
+                        "row": frame["row"].astype("int64").to_numpy(),
+                        "pair": pair.label,
+                        "status": frame["status"].astype("str").to_numpy(),
+                        "status_zh": frame["status"].map(zh).astype("str").to_numpy(),
+                        "reasons": frame["reasons"].astype("str").fillna("").to_numpy(),
+                        "other": other,
+                        "other_row": pd.array(frame[other_col], dtype="Int64"),
+                    }
+                )
+            )
         return pd.concat(out, ignore_index=True)
 
     def _write_catalog(self) -> None:
-        info = {"folder": str(self.folder), "datasets": [d.id for d in self.datasets.values()],
-                "pairs": [p.__dict__ for p in self.pairs], "problems": self.problems, "files": self.current_files()}
+        info = {
+            "folder": str(self.folder),
+            "datasets": [d.id for d in self.datasets.values()],
+            "pairs": [p.__dict__ for p in self.pairs],
+            "problems": self.problems,
+            "files": self.current_files(),
+        }
         write_atomic_text(self.cache_dir / "catalog.json", json.dumps(info, ensure_ascii=False, indent=1))
 
     # ------------------------------------------------------------------ reading the cache
-    def open(self, refresh: bool = False) -> "Catalog":
+    def open(self, refresh: bool = False) -> Catalog:
         """The catalogue as the last ``refresh`` left it: no file is loaded. With ``refresh=True`` (what the
         dashboards do), files added, changed or removed since then are brought up to date first (only
         those are read); otherwise a changed file is reported as stale in ``problems`` and keeps its cached
@@ -449,7 +535,9 @@ class Catalog:
             meta = json.loads((entry / "meta.json").read_text("utf-8"))
             path = self.folder / rel
             if not path.exists() or self._fingerprint(path) != meta["fingerprint"]:
-                self.problems.append((rel, "文件在上次建立缓存后改动过（或已删除），显示的是缓存中的旧内容；重新打开页面即可更新"))
+                self.problems.append(
+                    (rel, "文件在上次建立缓存后改动过（或已删除），显示的是缓存中的旧内容；重新打开页面即可更新")
+                )
             self.datasets[rel] = self._dataset(rel, path, entry, meta)
         self.pairs = [Pair(**p) for p in info["pairs"]]
         self._build_statuses(lambda *a: None)
@@ -521,8 +609,12 @@ class Catalog:
             how = "按证件号、考生号、学号、学籍号查找"
             for ds in self.datasets:
                 t = self.index(ds)
-                tests = {"id": pc.equal(t["id"], q18), "ksh": pc.equal(t["ksh"], q), "xh": pc.equal(t["xh"], q),
-                         "xjh": pc.or_kleene(pc.equal(t["xjh"], q), pc.equal(t["xjh"], "G" + q18))}
+                tests = {
+                    "id": pc.equal(t["id"], q18),
+                    "ksh": pc.equal(t["ksh"], q),
+                    "xh": pc.equal(t["xh"], q),
+                    "xjh": pc.or_kleene(pc.equal(t["xjh"], q), pc.equal(t["xjh"], "G" + q18)),
+                }
                 for name, hit in tests.items():
                     rows = np.flatnonzero(hit.fill_null(False).to_numpy(zero_copy_only=False))
                     if len(rows):
@@ -552,18 +644,30 @@ class Catalog:
             recs = self.rows(ds, group["row"], columns=cols).set_index("_row")
             for r, matched in zip(group["row"], group["matched"]):
                 rec = recs.loc[int(r)] if int(r) in recs.index else pd.Series(dtype=object)
-                get = lambda *codes: next((_text(rec[c]) for c in codes if c in rec.index and _text(rec[c])), "")
+
+                def get(*codes, rec=rec):
+                    return next((_text(rec[c]) for c in codes if c in rec.index and _text(rec[c])), "")
+
                 sfzh = get(*ID_NUMBER_FIELDS)
                 xjh = get("XJH")
-                rows.append({"文件": ds, "行号": int(r), "姓名": get("XM"),
-                             "身份证号": sfzh if unmask else mask_value("id", sfzh),
-                             "考生号": get("KSH"), "学号": get("XH"),
-                             "学籍号": xjh if unmask else mask_value("id", xjh),
-                             "学校/专业": get("XXMC", "ZYMC", "YXMC"), "年级/班级": " ".join(
-                                 v for v in (get("NJ"), get("BJ", "BH")) if v),
-                             "匹配": matched})
-        return pd.DataFrame(rows, columns=["文件", "行号", "姓名", "身份证号", "考生号", "学号", "学籍号", "学校/专业",
-                                           "年级/班级", "匹配"])
+                rows.append(
+                    {
+                        "文件": ds,
+                        "行号": int(r),
+                        "姓名": get("XM"),
+                        "身份证号": sfzh if unmask else mask_value("id", sfzh),
+                        "考生号": get("KSH"),
+                        "学号": get("XH"),
+                        "学籍号": xjh if unmask else mask_value("id", xjh),
+                        "学校/专业": get("XXMC", "ZYMC", "YXMC"),
+                        "年级/班级": " ".join(v for v in (get("NJ"), get("BJ", "BH")) if v),
+                        "匹配": matched,
+                    }
+                )
+        return pd.DataFrame(
+            rows,
+            columns=["文件", "行号", "姓名", "身份证号", "考生号", "学号", "学籍号", "学校/专业", "年级/班级", "匹配"],
+        )
 
     # ------------------------------------------------------------------ one student
     def same_person(self, ds: str, row: int) -> list[tuple[str, int]]:
@@ -589,8 +693,8 @@ class Catalog:
         return found
 
     def card(self, ds: str, row: int, unmask: bool = False) -> StudentCard:
-        from ..schema.layouts import load_layout
         from ..core.privacy import mask_value, personal_kind
+        from ..schema.layouts import load_layout
 
         records = self.same_person(ds, row)
         order = sorted(records, key=lambda r: (self.datasets[r[0]].term or "", self.datasets[r[0]].date, r[0]))
@@ -613,17 +717,36 @@ class Catalog:
         table.index.name = "字段"
         find = [self.findings(d).loc[lambda f, r=r: f["row"] == r].assign(文件=d) for d, r in order]
         find = pd.concat(find, ignore_index=True) if find else pd.DataFrame()
-        findings = pd.DataFrame({"文件": find.get("文件", []), "行号": find.get("row", []),
-                                 "字段": find.get("name", []), "规则": find.get("rule", []),
-                                 "说明": find.get("message", [])})
+        findings = pd.DataFrame(
+            {
+                "文件": find.get("文件", []),
+                "行号": find.get("row", []),
+                "字段": find.get("name", []),
+                "规则": find.get("rule", []),
+                "说明": find.get("message", []),
+            }
+        )
         st = self.statuses
         want = pd.MultiIndex.from_tuples(order, names=["dataset", "row"])
         sel = st[pd.MultiIndex.from_arrays([st["dataset"], st["row"]]).isin(want)]
-        statuses = pd.DataFrame({"文件": sel["dataset"], "行号": sel["row"], "核对/对比": sel["pair"],
-                                 "结果": sel["status_zh"], "说明": sel["reasons"],
-                                 "对方": [f"{o} 第{r}行" if pd.notna(r) else "" for o, r in zip(sel["other"], sel["other_row"])]})
-        return StudentCard(records=order, fields=table, findings=findings.reset_index(drop=True),
-                           statuses=statuses.reset_index(drop=True), photo=self.photo(order), masked=not unmask)
+        statuses = pd.DataFrame(
+            {
+                "文件": sel["dataset"],
+                "行号": sel["row"],
+                "核对/对比": sel["pair"],
+                "结果": sel["status_zh"],
+                "说明": sel["reasons"],
+                "对方": [f"{o} 第{r}行" if pd.notna(r) else "" for o, r in zip(sel["other"], sel["other_row"])],
+            }
+        )
+        return StudentCard(
+            records=order,
+            fields=table,
+            findings=findings.reset_index(drop=True),
+            statuses=statuses.reset_index(drop=True),
+            photo=self.photo(order),
+            masked=not unmask,
+        )
 
     # ------------------------------------------------------------------ photos
     def photo_folders(self) -> list[Path]:
@@ -631,8 +754,11 @@ class Catalog:
             return [Path(self._photos_arg)]
         if self.config.get("photos"):
             return [self.folder / str(self.config["photos"])]
-        return sorted(p for p in self.folder.rglob("*") if p.is_dir() and p.name.lower() in ("photos", "照片")
-                      and CACHE_DIRNAME not in p.parts)
+        return sorted(
+            p
+            for p in self.folder.rglob("*")
+            if p.is_dir() and p.name.lower() in ("photos", "照片") and CACHE_DIRNAME not in p.parts
+        )
 
     def photo(self, records) -> Path | None:
         """The photo of a student whose records are ``records``: a file named by their 身份证号, 考生号, 学号
@@ -654,8 +780,9 @@ class Catalog:
 
 
 def _empty_hits() -> pd.DataFrame:
-    return pd.DataFrame({"dataset": pd.Series(dtype="str"), "row": pd.Series(dtype="int64"),
-                         "matched": pd.Series(dtype="str")})
+    return pd.DataFrame(
+        {"dataset": pd.Series(dtype="str"), "row": pd.Series(dtype="int64"), "matched": pd.Series(dtype="str")}
+    )
 
 
 def _text(v) -> str:

@@ -22,6 +22,7 @@ Long reads and checks show progress on stderr (stdout carries only the results).
 
 A bad file or parameter ends in a Chinese message and a non-zero exit, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,8 @@ from ..schema.layouts import recognize_layout
 
 
 def _cmd_info(args) -> int:
-    from ..io.loadinfo import load_report
     from ..core.privacy import mask_frame
+    from ..io.loadinfo import load_report
 
     df = load_file(args.file, layout=args.layout, encoding=args.encoding)
     rep = load_report(df)
@@ -58,26 +59,33 @@ def load_file(path, layout=None, encoding=None, progress=True):
 
 
 def _cmd_validate(args) -> int:
+    from ..checks.validate import validate
     from ..io.loadinfo import load_report
     from ..io.loading import load_list
-    from ..schema.params import check_category, check_year
     from ..reporting.outputs import OUTPUT_NAMES, write_validation_outputs
-    from ..checks.validate import validate
+    from ..schema.params import check_category, check_year
 
     path = Path(args.file)
     category, year = check_category(args.category), check_year(args.year)
     # an unknown --layout name stops here, listing the known ones
     df, lay, reason = load_list(path, args.layout, encoding=args.encoding, progress=True)
     if len(df) == 0:
-        raise XuejiError(f"文件 {path}：没有记录（0 条），没有可以校验的内容。"
-                         "请确认导出时选对了名单和条件，或文件没有只导出表头。")
+        raise XuejiError(
+            f"文件 {path}：没有记录（0 条），没有可以校验的内容。请确认导出时选对了名单和条件，或文件没有只导出表头。"
+        )
     if lay is None:
         raise LayoutError(reason)
     if args.layout:
         reason = "按 --layout 指定"
     out = Path(args.out) if args.out else Path.cwd() / f"{path.stem}_校验结果"
-    names = [OUTPUT_NAMES["passed"] + ".dbf", OUTPUT_NAMES["passed"] + ".xlsx", OUTPUT_NAMES["failed"] + ".dbf",
-             OUTPUT_NAMES["failed"] + ".xlsx", OUTPUT_NAMES["workbook"], OUTPUT_NAMES["summary"]]
+    names = [
+        OUTPUT_NAMES["passed"] + ".dbf",
+        OUTPUT_NAMES["passed"] + ".xlsx",
+        OUTPUT_NAMES["failed"] + ".dbf",
+        OUTPUT_NAMES["failed"] + ".xlsx",
+        OUTPUT_NAMES["workbook"],
+        OUTPUT_NAMES["summary"],
+    ]
     if any((out / n).resolve() == path.resolve() for n in names):
         raise XuejiError(f"输出目录 {out} 中的结果文件会覆盖输入文件 {path.name}：请用 --out 指定另一个目录")
     others = {}
@@ -90,36 +98,47 @@ def _cmd_validate(args) -> int:
 
     rep = load_report(df)
     print(f"读入：{path}，{len(df)} 条记录")
-    for w in (rep.warnings if rep else ()):
+    for w in rep.warnings if rep else ():
         print(f"  读取提示 {w}")
     print(f"版式：{lay.name}（{lay.title}）——{reason}")
     if others:
         print(f"对照文件（查重复学籍）：{'、'.join(f'{k}（{len(v)} 条）' for k, v in others.items())}")
-    result = validate(df, lay, year=year, category=category, others=others or None, source=str(path),
-                      progress=True)
+    result = validate(df, lay, year=year, category=category, others=others or None, source=str(path), progress=True)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
-    files = write_validation_outputs(result, df, out, unmask=args.unmask, layout_reason=reason,
-                                     others=list(others))
+    files = write_validation_outputs(result, df, out, unmask=args.unmask, layout_reason=reason, others=list(others))
     print()
     print(result.summary())
     for note in files.notes:
         print(f"注意：{note}")
     print(f"\n已写出（目录 {out}）：")
-    print(f"  {files['passed'].name}  " + (f"通过校验的 {result.passed_count} 条，按上传结构，可上传" if result.passed_count
-                                          else "没有通过校验的记录（空名单，不用上传）"))
-    print(f"  {files['failed'].name}  有误的 {result.failed_count} 条，"
-          + ("JYJG 字段为原因" if files['failed'].suffix == ".dbf" else "“校验结果”列为原因"))
-    print(f"  {files['workbook'].name}  汇总、按规则、按字段、问题明细（{len(result.findings)} 处）、数据有误记录"
-          + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）"))
+    print(
+        f"  {files['passed'].name}  "
+        + (
+            f"通过校验的 {result.passed_count} 条，按上传结构，可上传"
+            if result.passed_count
+            else "没有通过校验的记录（空名单，不用上传）"
+        )
+    )
+    print(
+        f"  {files['failed'].name}  有误的 {result.failed_count} 条，"
+        + ("JYJG 字段为原因" if files["failed"].suffix == ".dbf" else "“校验结果”列为原因")
+    )
+    print(
+        f"  {files['workbook'].name}  汇总、按规则、按字段、问题明细（{len(result.findings)} 处）、数据有误记录"
+        + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）")
+    )
     print(f"  {files['summary'].name}  供脚本读取的计数")
     if not result.structure_ok:
         missing = result.findings.loc[result.findings["rule"] == "STRUCT_MISSING_FIELD"]
-        print(f"结构校验未通过：文件缺少必填字段 "
-              + "、".join(f"{a}（{b}）" for a, b in zip(missing["field"], missing["name"]))
-              + f"，不能按版式 {lay.name} 上传；全部 {result.total} 条记录列入 {files['failed'].name}。", file=sys.stderr)
+        print(
+            "结构校验未通过：文件缺少必填字段 "
+            + "、".join(f"{a}（{b}）" for a, b in zip(missing["field"], missing["name"]))
+            + f"，不能按版式 {lay.name} 上传；全部 {result.total} 条记录列入 {files['failed'].name}。",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -127,8 +146,8 @@ def _cmd_validate(args) -> int:
 def _cmd_photos(args) -> int:
     import numpy as np
 
-    from ..reporting.outputs import write_photo_outputs
     from ..checks.photos import check_photos
+    from ..reporting.outputs import write_photo_outputs
 
     roster = load_file(args.roster, encoding=args.encoding)
     rows = None
@@ -136,8 +155,10 @@ def _cmd_photos(args) -> int:
         col, _, values = args.where.partition("=")
         col = col.strip().upper()
         if col not in roster.columns or not values:
-            raise XuejiError(f"--where {args.where} 不对：应写成 字段=值1,值2（如 BH=软件2601,软件2602），"
-                             f"名单的字段有 {', '.join(map(str, roster.columns))}")
+            raise XuejiError(
+                f"--where {args.where} 不对：应写成 字段=值1,值2（如 BH=软件2601,软件2602），"
+                f"名单的字段有 {', '.join(map(str, roster.columns))}"
+            )
         mask = roster[col].astype("str").str.strip().isin([v.strip() for v in values.split(",")]).to_numpy()
         rows = np.flatnonzero(mask) + 1
         roster = roster[mask].reset_index(drop=True)
@@ -151,6 +172,7 @@ def _cmd_photos(args) -> int:
 
 # ------------------------------------------------------------------------------ reconcile and compare
 
+
 def _refuse_overwrite(out: Path, names, inputs) -> None:
     """Stop when an output file would replace one of the inputs (the inputs are never modified)."""
     for name in names:
@@ -159,8 +181,9 @@ def _refuse_overwrite(out: Path, names, inputs) -> None:
                 raise XuejiError(f"输出目录 {out} 中的结果文件 {name} 会覆盖输入文件 {path}：请用 --out 指定另一个目录")
 
 
-def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), verb: str = "核对", *,
-                keep_folder: bool = False):
+def _load_input(
+    path: Path, what: str, layout: str | None, encoding, need=(), verb: str = "核对", *, keep_folder: bool = False
+):
     """Load one input (DBF as it is; a sheet through ``layout``, so that its headers become field codes) and
     check that it has records and the fields in ``need`` (a code, or a tuple of alternatives).
     ``keep_folder``: a folder converted by ``xueji parquet`` is checked from its Parquet footers and returned
@@ -177,7 +200,9 @@ def _load_input(path: Path, what: str, layout: str | None, encoding, need=(), ve
         return path
     df = load_list(path, layout, encoding=encoding, progress=True).data
     if len(df) == 0:
-        raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法{verb}。请确认导出时选对了名单和条件，或文件没有只导出表头。")
+        raise XuejiError(
+            f"{what}文件 {path}：没有记录（0 条），无法{verb}。请确认导出时选对了名单和条件，或文件没有只导出表头。"
+        )
     _need_fields(df, path, what, need, verb)
     return df
 
@@ -189,8 +214,14 @@ def _columns(data) -> list:
     return ListSource.of(data).columns
 
 
-FIELD_ZH = {"KSH": "考生号", "ZT": "入学状态", "XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号",
-            "YDLB": "异动类别"}
+FIELD_ZH = {
+    "KSH": "考生号",
+    "ZT": "入学状态",
+    "XJH": "学籍号",
+    "SFZJH": "身份证件号",
+    "SFZH": "身份证号",
+    "YDLB": "异动类别",
+}
 
 
 def _need_fields(df, path, what, need, verb: str = "核对") -> None:
@@ -202,8 +233,7 @@ def _need_fields(df, path, what, need, verb: str = "核对") -> None:
             shown = "，".join(map(str, list(df.columns)[:15])) + ("…" if len(df.columns) > 15 else "")
             codes = alts[0] if len(alts) == 1 else "、".join(alts[:-1]) + f" 或 {alts[-1]}"
             name = "、".join(dict.fromkeys(FIELD_ZH.get(a, a) for a in alts))
-            raise XuejiError(f"{what}文件 {path}：没有{name}字段（{codes}），无法{verb}"
-                             f"（文件的字段：{shown}）")
+            raise XuejiError(f"{what}文件 {path}：没有{name}字段（{codes}），无法{verb}（文件的字段：{shown}）")
 
 
 def _print_read(path, df, what) -> None:
@@ -216,20 +246,22 @@ def _print_read(path, df, what) -> None:
         return
     rep = load_report(df)
     print(f"读入{what}：{path}，{len(df)} 条记录")
-    for w in (rep.warnings if rep else ()):
+    for w in rep.warnings if rep else ():
         print(f"  读取提示 {w}")
 
 
 def _cmd_reconcile(args) -> int:
+    from ..matching.reconcile import reconcile
+    from ..reporting.outputs import RECONCILE_OUTPUT_NAMES, write_reconcile_outputs
     from ..schema.layouts import load_layout
     from ..schema.params import check_category, check_year
-    from ..reporting.outputs import RECONCILE_OUTPUT_NAMES, write_reconcile_outputs
-    from ..matching.reconcile import reconcile
 
     _engine_extra(args.engine)
     if not args.admission or not args.registration:
-        raise XuejiError("请用 --admission 给出录取数据文件、--registration 给出注册上报文件，例如："
-                         "xueji reconcile --admission 录取名单.dbf --registration 注册上报.dbf --year 2026 --category 10")
+        raise XuejiError(
+            "请用 --admission 给出录取数据文件、--registration 给出注册上报文件，例如："
+            "xueji reconcile --admission 录取名单.dbf --registration 注册上报.dbf --year 2026 --category 10"
+        )
     year, category = check_year(args.year), check_category(args.category)
     inputs = {"admission": Path(args.admission), "registration": Path(args.registration)}
     if args.states:
@@ -238,22 +270,33 @@ def _cmd_reconcile(args) -> int:
     _refuse_overwrite(out, RECONCILE_OUTPUT_NAMES.values(), inputs.values())
 
     adm = _load_input(inputs["admission"], "录取数据", "chsi_admission", args.encoding, need=("KSH",), keep_folder=True)
-    reg = _load_input(inputs["registration"], "注册上报", "chsi_registration", args.encoding, need=("KSH",),
-                      keep_folder=True)
+    reg = _load_input(
+        inputs["registration"], "注册上报", "chsi_registration", args.encoding, need=("KSH",), keep_folder=True
+    )
     states = None
     if args.states:
-        states = _load_input(inputs["states"], "新生状态名单", "chsi_new_student_status", args.encoding,
-                             need=("KSH", ("ZT", "XSZT", "RXZT")))
+        states = _load_input(
+            inputs["states"],
+            "新生状态名单",
+            "chsi_new_student_status",
+            args.encoding,
+            need=("KSH", ("ZT", "XSZT", "RXZT")),
+        )
     _print_read(inputs["admission"], adm, "录取数据")
     _print_read(inputs["registration"], reg, "注册上报")
     if states is not None:
         _print_read(inputs["states"], states, "新生状态名单")
     try:  # a common slip: the two files given the other way round
         pair = [load_layout("chsi_admission"), load_layout("chsi_registration")]
-        if (recognize_layout(_columns(adm), candidates=pair)[0].name == "chsi_registration"
-                and recognize_layout(_columns(reg), candidates=pair)[0].name == "chsi_admission"):
-            print("注意：--admission 给的文件像注册上报，--registration 给的像录取数据，两者可能给反了；"
-                  "下面仍按给定的顺序核对。", file=sys.stderr)
+        if (
+            recognize_layout(_columns(adm), candidates=pair)[0].name == "chsi_registration"
+            and recognize_layout(_columns(reg), candidates=pair)[0].name == "chsi_admission"
+        ):
+            print(
+                "注意：--admission 给的文件像注册上报，--registration 给的像录取数据，两者可能给反了；"
+                "下面仍按给定的顺序核对。",
+                file=sys.stderr,
+            )
     except LayoutError:
         pass
     cols = {str(c).strip().upper() for c in _columns(adm)}
@@ -267,8 +310,9 @@ def _cmd_reconcile(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
-    files = write_reconcile_outputs(result, adm, reg, out, unmask=args.unmask,
-                                    sources={k: str(p) for k, p in inputs.items()})
+    files = write_reconcile_outputs(
+        result, adm, reg, out, unmask=args.unmask, sources={k: str(p) for k, p in inputs.items()}
+    )
     c = result.counts
     print()
     print(result.summary())
@@ -277,14 +321,24 @@ def _cmd_reconcile(args) -> int:
     n_adm, n_reg = c["admission"]["total"], c["registration"]["total"]
     nq, nn = n_reg - c["registration"]["matched"], c["admission"]["not_registered"]
     print(f"\n已写出（目录 {out}）：")
-    print(f"  {files['results'].name}  每条记录一行：录取 {n_adm} + 注册 {n_reg} = {n_adm + n_reg} 行，"
-          "供其他程序读取（UTF-8）")
-    print(f"  {files['qualification_errors'].name}  注册上报中没有通过比对的 {nq} 条（资格有误），按上传结构，JYJG 字段为原因"
-          if nq else f"  {files['qualification_errors'].name}  注册上报全部通过比对（空名单）")
-    print(f"  {files['not_registered'].name}  录取后未注册的 {nn} 条，JYJG 字段为原因（含新生状态）"
-          if nn else f"  {files['not_registered'].name}  录取的考生都已注册（空名单）")
-    print(f"  {files['workbook'].name}  汇总、资格有误、未注册（按新生状态）、录取数据不一致"
-          + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）"))
+    print(
+        f"  {files['results'].name}  每条记录一行：录取 {n_adm} + 注册 {n_reg} = {n_adm + n_reg} 行，"
+        "供其他程序读取（UTF-8）"
+    )
+    print(
+        f"  {files['qualification_errors'].name}  注册上报中没有通过比对的 {nq} 条（资格有误），按上传结构，JYJG 字段为原因"
+        if nq
+        else f"  {files['qualification_errors'].name}  注册上报全部通过比对（空名单）"
+    )
+    print(
+        f"  {files['not_registered'].name}  录取后未注册的 {nn} 条，JYJG 字段为原因（含新生状态）"
+        if nn
+        else f"  {files['not_registered'].name}  录取的考生都已注册（空名单）"
+    )
+    print(
+        f"  {files['workbook'].name}  汇总、资格有误、未注册（按新生状态）、录取数据不一致"
+        + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）")
+    )
     print(f"  {files['summary'].name}  各项计数，供脚本读取")
     return 0
 
@@ -299,8 +353,10 @@ def _load_roster(path: Path, what: str, encoding):
     data, lay, _ = load_list(path, encoding=encoding, fallback="k12_student", keep_folder=True, progress=True)
     src = ListSource.of(data)
     if src.count == 0:
-        raise XuejiError(f"{what}文件 {path}：没有记录（0 条），无法对比。"
-                         + ("" if src.is_folder else "请确认导出时选对了名单，或文件没有只导出表头。"))
+        raise XuejiError(
+            f"{what}文件 {path}：没有记录（0 条），无法对比。"
+            + ("" if src.is_folder else "请确认导出时选对了名单，或文件没有只导出表头。")
+        )
     return data, lay
 
 
@@ -327,16 +383,17 @@ def _cmd_compare(args) -> int:
         _need_fields(ListSource.of(df), path, what, need, "对比")
     changes = None
     if args.changes:
-        changes = _load_input(inputs["changes"], "异动名单", "k12_changes", args.encoding, need=("YDLB",),
-                              verb="对比")
+        changes = _load_input(inputs["changes"], "异动名单", "k12_changes", args.encoding, need=("YDLB",), verb="对比")
     lay = old_lay or new_lay
     _print_read(inputs["old"], old, "旧名单")
     _print_read(inputs["new"], new, "新名单")
     if changes is not None:
         _print_read(inputs["changes"], changes, "异动名单")
     if old_lay is not None and new_lay is not None and old_lay.name != new_lay.name:
-        print(f"注意：旧名单像版式 {old_lay.name}，新名单像版式 {new_lay.name}；按 {old_lay.name} 对比两者共有的字段。",
-              file=sys.stderr)
+        print(
+            f"注意：旧名单像版式 {old_lay.name}，新名单像版式 {new_lay.name}；按 {old_lay.name} 对比两者共有的字段。",
+            file=sys.stderr,
+        )
     names = [inputs["old"].stem, inputs["new"].stem]
     if names[0] == names[1]:
         names = [str(inputs["old"].with_suffix("")), str(inputs["new"].with_suffix(""))]
@@ -346,26 +403,48 @@ def _cmd_compare(args) -> int:
         fields = compared_fields(_columns(old), _columns(new), key=key, ignore=args.ignore, ignore_name="--ignore")
         print(f"不比较的字段：{'、'.join(sorted(field_codes(args.ignore)))}")
 
-    result = compare(old, new, key=key, changes=changes, old_name=names[0], new_name=names[1], fields=fields,
-                     layout=lay.name if lay is not None else None, changes_layout="k12_changes", progress=True,
-                     engine=args.engine)
+    result = compare(
+        old,
+        new,
+        key=key,
+        changes=changes,
+        old_name=names[0],
+        new_name=names[1],
+        fields=fields,
+        layout=lay.name if lay is not None else None,
+        changes_layout="k12_changes",
+        progress=True,
+        engine=args.engine,
+    )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
-    files = write_compare_outputs(result, old, new, out, changes=changes, unmask=args.unmask,
-                                  sources={k: str(p) for k, p in inputs.items()},
-                                  layout=lay, changes_layout="k12_changes")
+    files = write_compare_outputs(
+        result,
+        old,
+        new,
+        out,
+        changes=changes,
+        unmask=args.unmask,
+        sources={k: str(p) for k, p in inputs.items()},
+        layout=lay,
+        changes_layout="k12_changes",
+    )
     print()
     print(result.summary())
     lost = len(result.unexplained_removals())
     print(f"\n已写出（目录 {out}）：")
     n_old, n_new = len(result.old), len(result.new)
-    print(f"  {files['results'].name}  每条记录一行：旧 {n_old} + 新 {n_new} = {n_old + n_new} 行，"
-          "供其他程序读取（UTF-8；学籍号、身份证件号已遮盖）")
-    print(f"  {files['workbook'].name}  汇总、疑似流失（{lost} 人，按学校）、按学校、减少、新增、变化、调动、重复、无法对应"
-          + ("、异动名单" if changes is not None else "")
-          + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）"))
+    print(
+        f"  {files['results'].name}  每条记录一行：旧 {n_old} + 新 {n_new} = {n_old + n_new} 行，"
+        "供其他程序读取（UTF-8；学籍号、身份证件号已遮盖）"
+    )
+    print(
+        f"  {files['workbook'].name}  汇总、疑似流失（{lost} 人，按学校）、按学校、减少、新增、变化、调动、重复、无法对应"
+        + ("、异动名单" if changes is not None else "")
+        + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）")
+    )
     print(f"  {files['summary'].name}  各项计数，供脚本读取")
     return 0
 
@@ -417,13 +496,23 @@ def _cmd_dashboard(args) -> int:
     cat = Catalog(args.data, args.cache, photos=args.photos)
     print(f"整理数据目录 {cat.folder}（只读入新的或改动过的文件，缓存在 {cat.cache_dir}）……", flush=True)
     cat.refresh(progress=lambda text: print(f"  {text}", flush=True))
-    print(f"数据目录中有 {len(cat.datasets)} 个名单，共 {sum(d.records for d in cat.datasets.values())} 条记录；"
-          f"已配对核对 {len(cat.pairs)} 组")
+    print(
+        f"数据目录中有 {len(cat.datasets)} 个名单，共 {sum(d.records for d in cat.datasets.values())} 条记录；"
+        f"已配对核对 {len(cat.pairs)} 组"
+    )
     for name, problem in cat.problems:
         print(f"  注意：{name}：{problem}")
     token = args.token or secrets.token_hex(24)
-    argv, env = voila_command(cat.folder, port=args.port, token=token, cache_dir=cat.cache_dir, photos=args.photos,
-                              audit_log=args.audit_log, notebooks=args.notebooks, pool_size=args.pool_size)
+    argv, env = voila_command(
+        cat.folder,
+        port=args.port,
+        token=token,
+        cache_dir=cat.cache_dir,
+        photos=args.photos,
+        audit_log=args.audit_log,
+        notebooks=args.notebooks,
+        pool_size=args.pool_size,
+    )
     base = f"http://127.0.0.1:{args.port}"
     print("\n看板已启动，在浏览器中打开（地址中含访问令牌，请勿转发给无权查看的人）：", flush=True)
     print(f"  首页     {base}/?token={token}")
@@ -441,8 +530,14 @@ def _cmd_dashboard(args) -> int:
 def _cmd_lab(args) -> int:
     from .lab import run_lab
 
-    return run_lab(port=args.port, token=args.token, root=args.root, open_browser=args.browser,
-                   allow_root=args.allow_root, echo=lambda line: print(line, flush=True))
+    return run_lab(
+        port=args.port,
+        token=args.token,
+        root=args.root,
+        open_browser=args.browser,
+        allow_root=args.allow_root,
+        echo=lambda line: print(line, flush=True),
+    )
 
 
 def _cmd_layouts(args) -> int:
@@ -480,8 +575,15 @@ def _cmd_parquet(args) -> int:
 
     if args.records_per_part < 1 or args.workers < 1:
         raise XuejiError("--records-per-part 和 --workers 都应为正整数")
-    conv = dbf_to_parquet(args.file, args.out, records_per_part=args.records_per_part, workers=args.workers,
-                          encoding=args.encoding, resume=not args.restart, progress=True)
+    conv = dbf_to_parquet(
+        args.file,
+        args.out,
+        records_per_part=args.records_per_part,
+        workers=args.workers,
+        encoding=args.encoding,
+        resume=not args.restart,
+        progress=True,
+    )
     print(conv.summary())
     return 0
 
@@ -503,8 +605,11 @@ def _engine_extra(engine: str | None) -> None:
 
 
 def _engine_argument(p) -> None:
-    p.add_argument("--engine", help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
-                                    "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定")
+    p.add_argument(
+        "--engine",
+        help="计算引擎：duckdb（默认，本机）、spark（Spark 的默认设置），或 Spark 的 master 地址，"
+        "如 spark://主机:7077、yarn；也可用环境变量 XUEJI_ENGINE 指定",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -529,15 +634,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_photos)
 
     p = sub.add_parser("dashboard", help="启动看板（学生查询、名单对比）：Voila，只在本机 127.0.0.1，需要访问令牌")
-    p.add_argument("--data", default="data_samples", help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认 data_samples）")
+    p.add_argument(
+        "--data", default="data_samples", help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认 data_samples）"
+    )
     p.add_argument("--port", type=int, default=8866, help="端口（默认 8866）")
     p.add_argument("--token", help="访问令牌（默认每次启动随机生成）")
     p.add_argument("--photos", help="照片目录（默认：数据目录中名为 photos 或 照片 的文件夹）")
     p.add_argument("--cache", help="缓存目录（默认：数据目录下的 .xueji_cache）")
     p.add_argument("--audit-log", dest="audit_log", help="审计日志文件（默认：缓存目录下的 audit.jsonl）")
     p.add_argument("--notebooks", help="看板笔记本所在的文件夹（默认：xueji 自带的 notebooks/dashboards）")
-    p.add_argument("--pool-size", dest="pool_size", type=int, default=1,
-                   help="每个看板预先启动好的内核数（默认 1；同时打开页面的人多时调大，每个内核约 150–350 MB）")
+    p.add_argument(
+        "--pool-size",
+        dest="pool_size",
+        type=int,
+        default=1,
+        help="每个看板预先启动好的内核数（默认 1；同时打开页面的人多时调大，每个内核约 150–350 MB）",
+    )
     p.set_defaults(func=_cmd_dashboard)
 
     p = sub.add_parser("layouts", help="列出已知的数据版式")
@@ -553,88 +665,143 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=20261123, help="随机种子（同一种子生成完全相同的文件）")
     p.set_defaults(func=_cmd_samples)
 
-    p = sub.add_parser("parquet", help="把大的 DBF 一次转换成 Parquet 分块文件（可续转），供 DuckDB / Spark 使用",
-                       description="按记录范围分块、多进程并行，把 DBF 转换成 <输出目录>/part-00000.parquet …，"
-                                   "另写 _conversion.json 记录源文件和已完成的分块；中断后再次运行只补做缺少的分块。"
-                                   "列 _row 是记录在 read_dbf 结果中的行号。输入文件不会被修改。"
-                                   "退出码：0 转换完成；2 无法转换（文件读不了或不完整、输出目录属于另一个文件、记录数不符）。")
+    p = sub.add_parser(
+        "parquet",
+        help="把大的 DBF 一次转换成 Parquet 分块文件（可续转），供 DuckDB / Spark 使用",
+        description="按记录范围分块、多进程并行，把 DBF 转换成 <输出目录>/part-00000.parquet …，"
+        "另写 _conversion.json 记录源文件和已完成的分块；中断后再次运行只补做缺少的分块。"
+        "列 _row 是记录在 read_dbf 结果中的行号。输入文件不会被修改。"
+        "退出码：0 转换完成；2 无法转换（文件读不了或不完整、输出目录属于另一个文件、记录数不符）。",
+    )
     p.add_argument("file", help="要转换的 DBF 文件")
     p.add_argument("--out", required=True, metavar="目录", help="输出目录（不存在时创建）")
-    p.add_argument("--records-per-part", dest="records_per_part", type=int, default=1_000_000, metavar="N",
-                   help="每个分块包含的记录数（按文件中的记录位置计，含已删除记录），默认 1000000")
+    p.add_argument(
+        "--records-per-part",
+        dest="records_per_part",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="每个分块包含的记录数（按文件中的记录位置计，含已删除记录），默认 1000000",
+    )
     p.add_argument("--workers", type=int, default=2, metavar="N", help="同时转换的进程数，默认 2")
     p.add_argument("--encoding", help="指定编码，覆盖文件自身的代码页标记，如 gb18030")
-    p.add_argument("--restart", action="store_true",
-                   help="不续转：删除输出目录中已有的分块和 _conversion.json，从头转换（源文件变了时需要）")
+    p.add_argument(
+        "--restart",
+        action="store_true",
+        help="不续转：删除输出目录中已有的分块和 _conversion.json，从头转换（源文件变了时需要）",
+    )
     p.set_defaults(func=_cmd_parquet)
 
-    p = sub.add_parser("validate", help="上传前校验：分出校验通过 / 数据有误名单，写出校验结果工作簿",
-                       description="按平台规则校验一个上报文件，写出 校验通过、数据有误（含 JYJG 原因）名单、"
-                                   "校验结果.xlsx 和 summary.json。输入文件不会被修改。")
+    p = sub.add_parser(
+        "validate",
+        help="上传前校验：分出校验通过 / 数据有误名单，写出校验结果工作簿",
+        description="按平台规则校验一个上报文件，写出 校验通过、数据有误（含 JYJG 原因）名单、"
+        "校验结果.xlsx 和 summary.json。输入文件不会被修改。",
+    )
     p.add_argument("file", help="要校验的 DBF/Excel/CSV 文件")
     p.add_argument("--layout", help="版式名（见 xueji layouts）；不给时按文件的字段自动识别")
     p.add_argument("--year", type=int, help="录取年份，如 2026（文件中没有 LQNF 字段时用）")
     p.add_argument("--category", help="学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育")
-    p.add_argument("--others", nargs="+", action="extend", metavar="文件",
-                   help="同类的其他文件（如其他学校的名单），用来查重复学籍")
+    p.add_argument(
+        "--others",
+        nargs="+",
+        action="extend",
+        metavar="文件",
+        help="同类的其他文件（如其他学校的名单），用来查重复学籍",
+    )
     p.add_argument("--out", help="输出目录，默认为当前目录下的 <文件名>_校验结果")
     p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
     p.add_argument("--unmask", action="store_true", help="校验结果.xlsx 的“数据有误记录”中显示身份证号等原值")
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("reconcile", help="录取数据与注册上报核对：资格有误、未注册名单，每条差异说明原因",
-                       description="按平台的规则（录取年份+学历类别+考生号+姓名+层次，成人本专科另加学习形式）核对注册上报与"
-                                   "录取数据，写出 results.csv、summary.json、资格有误.dbf、未注册.dbf 和 核对结果.xlsx。"
-                                   "输入文件不会被修改。退出码：0 核对已完成；2 无法核对（文件读不了、没有记录、缺考生号字段、参数不对）。")
+    p = sub.add_parser(
+        "reconcile",
+        help="录取数据与注册上报核对：资格有误、未注册名单，每条差异说明原因",
+        description="按平台的规则（录取年份+学历类别+考生号+姓名+层次，成人本专科另加学习形式）核对注册上报与"
+        "录取数据，写出 results.csv、summary.json、资格有误.dbf、未注册.dbf 和 核对结果.xlsx。"
+        "输入文件不会被修改。退出码：0 核对已完成；2 无法核对（文件读不了、没有记录、缺考生号字段、参数不对）。",
+    )
     p.add_argument("--admission", metavar="文件", help="录取数据（学信网下载的教育部录取名单，DBF/Excel/CSV）")
     p.add_argument("--registration", metavar="文件", help="新生注册上报文件（DBF/Excel/CSV）")
     p.add_argument("--year", metavar="年份", help="录取年份，如 2026（文件中没有 LQNF 字段时用）")
-    p.add_argument("--category", metavar="类别", help="学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育"
-                                                    "（文件中没有 XLLB 字段时用）")
-    p.add_argument("--states", metavar="文件", help="新生状态名单（报到入学/保留/放弃/取消入学资格），用来把未注册的考生按状态分开")
+    p.add_argument(
+        "--category",
+        metavar="类别",
+        help="学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育（文件中没有 XLLB 字段时用）",
+    )
+    p.add_argument(
+        "--states", metavar="文件", help="新生状态名单（报到入学/保留/放弃/取消入学资格），用来把未注册的考生按状态分开"
+    )
     p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <注册上报文件名>_核对结果")
     p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
     p.add_argument("--unmask", action="store_true", help="核对结果.xlsx 中显示身份证号等原值（默认遮盖）")
     _engine_argument(p)
     p.set_defaults(func=_cmd_reconcile)
 
-    p = sub.add_parser("compare", help="名单对比：两个学期（或学校与教育局）的花名册，找出新增、减少、变化、调动、重复和疑似流失",
-                       description="对比两份学生名单，用学籍异动名单说明减少和新增，写出 results.csv、summary.json 和 "
-                                   "对比结果.xlsx（疑似流失名单按学校排列）。输入文件不会被修改。"
-                                   "退出码：0 对比已完成；2 无法对比（文件读不了、没有记录、缺学籍号/身份证件号字段、参数不对）。")
+    p = sub.add_parser(
+        "compare",
+        help="名单对比：两个学期（或学校与教育局）的花名册，找出新增、减少、变化、调动、重复和疑似流失",
+        description="对比两份学生名单，用学籍异动名单说明减少和新增，写出 results.csv、summary.json 和 "
+        "对比结果.xlsx（疑似流失名单按学校排列）。输入文件不会被修改。"
+        "退出码：0 对比已完成；2 无法对比（文件读不了、没有记录、缺学籍号/身份证件号字段、参数不对）。",
+    )
     p.add_argument("old", help="旧名单（如上学期的花名册，Excel/CSV/DBF）")
     p.add_argument("new", help="新名单（如本学期的花名册）")
     p.add_argument("--changes", metavar="文件", help="这段时间的学籍异动名单（转入、转出、休学、复学、退学、死亡……）")
-    p.add_argument("--key", metavar="字段", help="按哪个字段对应学生：XJH（学籍号，两份名单都有时默认）或 SFZJH（身份证件号）")
-    p.add_argument("--ignore", action="append", metavar="字段",
-                   help="不比较的字段代码，逗号分隔，如 NJ 或 NJ,BJ（跨学年对比时每个学生的年级都会变，不忽略就全部算作调动）")
+    p.add_argument(
+        "--key", metavar="字段", help="按哪个字段对应学生：XJH（学籍号，两份名单都有时默认）或 SFZJH（身份证件号）"
+    )
+    p.add_argument(
+        "--ignore",
+        action="append",
+        metavar="字段",
+        help="不比较的字段代码，逗号分隔，如 NJ 或 NJ,BJ（跨学年对比时每个学生的年级都会变，不忽略就全部算作调动）",
+    )
     p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <新名单文件名>_对比结果")
     p.add_argument("--encoding", help="指定输入文件的编码（CSV、DBF），如 gb18030")
-    p.add_argument("--unmask", action="store_true", help="对比结果.xlsx 的名单中显示学籍号、身份证件号、电话、地址原值（默认遮盖）")
+    p.add_argument(
+        "--unmask", action="store_true", help="对比结果.xlsx 的名单中显示学籍号、身份证件号、电话、地址原值（默认遮盖）"
+    )
     _engine_argument(p)
     p.set_defaults(func=_cmd_compare)
 
-    p = sub.add_parser("report", help="运行报告笔记本，生成离线 HTML 报告、表格工作簿和运行记录",
-                       description="运行一个报告（如 新生注册核对报告），结果写到 <输出目录>/<报告名>/<日期时间>-<编号>/："
-                                   "report.html、report.ipynb、tables.xlsx、manifest.json。参数在运行前检查。"
-                                   "退出码：0 成功；2 参数不对或运行失败（失败时保留含错误的 report.ipynb）。")
+    p = sub.add_parser(
+        "report",
+        help="运行报告笔记本，生成离线 HTML 报告、表格工作簿和运行记录",
+        description="运行一个报告（如 新生注册核对报告），结果写到 <输出目录>/<报告名>/<日期时间>-<编号>/："
+        "report.html、report.ipynb、tables.xlsx、manifest.json。参数在运行前检查。"
+        "退出码：0 成功；2 参数不对或运行失败（失败时保留含错误的 report.ipynb）。",
+    )
     p.add_argument("name", help="报告名，如 新生注册核对报告")
-    p.add_argument("-p", "--param", dest="params", nargs=2, action="append", metavar=("名称", "值"),
-                   help="报告参数，可重复，如 -p admission 录取名单.dbf -p year 2026 -p school_code 00123")
+    p.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        nargs=2,
+        action="append",
+        metavar=("名称", "值"),
+        help="报告参数，可重复，如 -p admission 录取名单.dbf -p year 2026 -p school_code 00123",
+    )
     p.add_argument("--out", default="reports", metavar="目录", help="报告的根目录，默认 reports")
     _engine_argument(p)
     p.set_defaults(func=_cmd_report)
 
-    p = sub.add_parser("schedule", help="按 YAML 文件依次运行多个报告（可用通配符取最新的输入文件），供 cron 定时运行",
-                       description="读取 YAML 文件中的运行列表（每项 report、params，可选 out），先检查全部项，再依次运行；"
-                                   "输入文件可写通配符（如 data/*注册上报*.dbf），运行时取最新的文件；相对路径以 YAML 文件所在目录为准。"
-                                   "某项失败时继续运行其余各项。退出码：0 全部成功；1 有运行失败；2 文件有误（未运行任何报告）。")
+    p = sub.add_parser(
+        "schedule",
+        help="按 YAML 文件依次运行多个报告（可用通配符取最新的输入文件），供 cron 定时运行",
+        description="读取 YAML 文件中的运行列表（每项 report、params，可选 out），先检查全部项，再依次运行；"
+        "输入文件可写通配符（如 data/*注册上报*.dbf），运行时取最新的文件；相对路径以 YAML 文件所在目录为准。"
+        "某项失败时继续运行其余各项。退出码：0 全部成功；1 有运行失败；2 文件有误（未运行任何报告）。",
+    )
     p.add_argument("file", help="定时运行文件（YAML），如 每周报表.yml")
     p.set_defaults(func=_cmd_schedule)
 
-    p = sub.add_parser("lab", help="打开 JupyterLab（只在本机 127.0.0.1，需要访问令牌），内核 Python (xueji)，根目录 notebooks/",
-                       description="注册内核 xueji（本环境的 Python，可以 import xueji_lib），然后以 notebooks/ 为根目录启动 "
-                                   "JupyterLab；打印含访问令牌的地址，有桌面时打开浏览器。make lab 运行的就是这个命令。")
+    p = sub.add_parser(
+        "lab",
+        help="打开 JupyterLab（只在本机 127.0.0.1，需要访问令牌），内核 Python (xueji)，根目录 notebooks/",
+        description="注册内核 xueji（本环境的 Python，可以 import xueji_lib），然后以 notebooks/ 为根目录启动 "
+        "JupyterLab；打印含访问令牌的地址，有桌面时打开浏览器。make lab 运行的就是这个命令。",
+    )
     p.add_argument("--port", type=int, help="端口（默认 8888，被占用时往后找空闲端口）")
     p.add_argument("--token", help="访问令牌（默认：环境变量 JUPYTER_TOKEN，否则每次启动随机生成）")
     p.add_argument("--root", help="根目录（默认 xueji 的 notebooks/）")

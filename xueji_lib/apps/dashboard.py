@@ -12,6 +12,7 @@ temporary folder. Personal fields are masked unless the user ticks 显示完整�
 Configuration comes from the environment set by ``xueji dashboard`` (the one way they are started):
 XUEJI_DATA_DIR, XUEJI_CACHE_DIR, XUEJI_PHOTO_DIR, XUEJI_AUDIT_LOG.
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,19 +20,19 @@ import datetime as _dt
 import html
 import json
 import os
-import tempfile
 import shutil
+import tempfile
 import time
 from pathlib import Path, PureWindowsPath
 from urllib.parse import parse_qs
 
 import pandas as pd
 
-from .catalog import Catalog, Pair, PAIR_ZH, load_dataset
 from ..core.errors import XuejiError
-from ..matching.pairs import run_pair
 from ..core.extras import require_extra
+from ..matching.pairs import run_pair
 from ..reporting.kernel import DASHBOARD_DIR
+from .catalog import PAIR_ZH, Catalog, load_dataset
 
 MAX_HITS = 200
 MAX_TABLE_ROWS = 500
@@ -56,8 +57,9 @@ def catalog_from_environment() -> Catalog:
     folder = os.environ.get("XUEJI_DATA_DIR")
     if not folder:
         raise XuejiError("没有设置数据目录：请用 xueji dashboard --data 目录 启动看板")
-    return Catalog(folder, os.environ.get("XUEJI_CACHE_DIR") or None,
-                   photos=os.environ.get("XUEJI_PHOTO_DIR") or None).open(refresh=True)
+    return Catalog(
+        folder, os.environ.get("XUEJI_CACHE_DIR") or None, photos=os.environ.get("XUEJI_PHOTO_DIR") or None
+    ).open(refresh=True)
 
 
 def wait_for_request() -> dict:
@@ -81,13 +83,20 @@ class AuditLog:
         self.page = page
 
     def who(self) -> dict:
-        return {"user": os.environ.get("HTTP_X_REMOTE_USER") or "令牌用户",
-                "client": os.environ.get("HTTP_X_FORWARDED_FOR") or os.environ.get("HTTP_X_REAL_IP") or "",
-                "session": (os.environ.get("VOILA_KERNEL_ID") or "")[:8]}
+        return {
+            "user": os.environ.get("HTTP_X_REMOTE_USER") or "令牌用户",
+            "client": os.environ.get("HTTP_X_FORWARDED_FOR") or os.environ.get("HTTP_X_REAL_IP") or "",
+            "session": (os.environ.get("VOILA_KERNEL_ID") or "")[:8],
+        }
 
     def write(self, action: str, **details) -> dict:
-        entry = {"time": _dt.datetime.now().astimezone().isoformat(timespec="seconds"), **self.who(),
-                 "page": self.page, "action": action, **details}
+        entry = {
+            "time": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            **self.who(),
+            "page": self.page,
+            "action": action,
+            **details,
+        }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="utf-8") as f:
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
@@ -113,22 +122,40 @@ def photo_html(path: Path | None) -> str:
         return note_html("照片目录中没有这名学生的照片")
     mime = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (f'<img class="xj-photo" alt="照片 {html.escape(path.name[-8:])}" src="data:{mime};base64,{data}" '
-            'style="max-width:132px;max-height:176px;border:1px solid #ccd">')
+    return (
+        f'<img class="xj-photo" alt="照片 {html.escape(path.name[-8:])}" src="data:{mime};base64,{data}" '
+        'style="max-width:132px;max-height:176px;border:1px solid #ccd">'
+    )
 
 
 def datasets_frame(cat: Catalog) -> pd.DataFrame:
-    return pd.DataFrame([{"文件": d.id, "名单": d.kind, "版式": d.layout or "", "记录数": d.records,
-                          "学期/日期": d.term or d.date, "校验发现": d.findings,
-                          "读取提示": "；".join(d.warnings)} for d in cat.datasets.values()],
-                        columns=["文件", "名单", "版式", "记录数", "学期/日期", "校验发现", "读取提示"])
+    return pd.DataFrame(
+        [
+            {
+                "文件": d.id,
+                "名单": d.kind,
+                "版式": d.layout or "",
+                "记录数": d.records,
+                "学期/日期": d.term or d.date,
+                "校验发现": d.findings,
+                "读取提示": "；".join(d.warnings),
+            }
+            for d in cat.datasets.values()
+        ],
+        columns=["文件", "名单", "版式", "记录数", "学期/日期", "校验发现", "读取提示"],
+    )
 
 
 def catalog_html(cat: Catalog) -> str:
-    parts = [f'<div class="xj-note">数据目录：{html.escape(str(cat.folder))}，{len(cat.datasets)} 个名单，'
-             f'共 {sum(d.records for d in cat.datasets.values())} 条记录</div>', table_html(datasets_frame(cat))]
+    parts = [
+        f'<div class="xj-note">数据目录：{html.escape(str(cat.folder))}，{len(cat.datasets)} 个名单，'
+        f"共 {sum(d.records for d in cat.datasets.values())} 条记录</div>",
+        table_html(datasets_frame(cat)),
+    ]
     if cat.pairs:
-        parts.append('<div class="xj-note">已配对核对：' + "；".join(html.escape(p.label) for p in cat.pairs) + "</div>")
+        parts.append(
+            '<div class="xj-note">已配对核对：' + "；".join(html.escape(p.label) for p in cat.pairs) + "</div>"
+        )
     for name, problem in cat.problems:
         parts.append(note_html(f"{name}：{problem}", error=True))
     return "".join(parts)
@@ -159,10 +186,18 @@ def chart_figure(records: pd.DataFrame, kind: str):
     diff = records[~records["status"].isin(QUIET)]
     ct = diff.groupby(["分组", "结果"]).size().unstack(fill_value=0) if len(diff) else pd.DataFrame()
     bars = [go.Bar(name=str(c), x=[str(x) for x in ct.index], y=[int(v) for v in ct[c]]) for c in ct.columns]
-    fig = go.FigureWidget(data=bars, layout=go.Layout(
-        barmode="stack", title=f"各{GROUP_ZH[kind]}的差异（不含一致/不变的记录）", height=360,
-        margin=dict(l=40, r=20, t=50, b=80), xaxis_title=GROUP_ZH[kind], yaxis_title="记录数",
-        font=dict(family="Noto Sans CJK SC, Microsoft YaHei, sans-serif")))
+    fig = go.FigureWidget(
+        data=bars,
+        layout=go.Layout(
+            barmode="stack",
+            title=f"各{GROUP_ZH[kind]}的差异（不含一致/不变的记录）",
+            height=360,
+            margin=dict(l=40, r=20, t=50, b=80),
+            xaxis_title=GROUP_ZH[kind],
+            yaxis_title="记录数",
+            font=dict(family="Noto Sans CJK SC, Microsoft YaHei, sans-serif"),
+        ),
+    )
     return fig
 
 
@@ -206,8 +241,10 @@ def workbook_bytes(kind: str, result, left, right, extra=None, unmask: bool = Fa
 def download_html(name: str, data: bytes) -> str:
     b64 = base64.b64encode(data).decode("ascii")
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return (f'<a class="xj-download" download="{html.escape(name)}" href="data:{mime};base64,{b64}">'
-            f'下载 {html.escape(name)}（{len(data) // 1024 + 1} KB）</a>')
+    return (
+        f'<a class="xj-download" download="{html.escape(name)}" href="data:{mime};base64,{b64}">'
+        f"下载 {html.escape(name)}（{len(data) // 1024 + 1} KB）</a>"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- pages
@@ -225,8 +262,11 @@ class LookupPage:
         self.cat = cat
         self.audit = audit or AuditLog(page="学生查询")
         cat.load_indexes()
-        self.query = w.Text(placeholder="姓名（可只输入一部分）、身份证号、考生号、学号或学籍号",
-                            layout=w.Layout(width="420px"), continuous_update=False)
+        self.query = w.Text(
+            placeholder="姓名（可只输入一部分）、身份证号、考生号、学号或学籍号",
+            layout=w.Layout(width="420px"),
+            continuous_update=False,
+        )
         self.button = w.Button(description="查询", button_style="primary")
         self.unmask = w.Checkbox(value=False, description="显示完整个人信息（记入审计日志）", indent=False)
         self.status = w.HTML()
@@ -240,15 +280,24 @@ class LookupPage:
         self.unmask.observe(self._toggle_mask, names="value")
         self.catalog_box = w.Accordion(children=[w.HTML(CSS + catalog_html(cat))], titles=("数据目录中的名单",))
         self.catalog_box.selected_index = None
-        self.view = w.VBox([w.HTML(CSS + "<h2>学生查询</h2>"), self.catalog_box,
-                            w.HBox([self.query, self.button]), self.unmask, self.status, self.hits_html,
-                            self.pick, self.card_html])
+        self.view = w.VBox(
+            [
+                w.HTML(CSS + "<h2>学生查询</h2>"),
+                self.catalog_box,
+                w.HBox([self.query, self.button]),
+                self.unmask,
+                self.status,
+                self.hits_html,
+                self.pick,
+                self.card_html,
+            ]
+        )
 
     @classmethod
-    def from_environment(cls) -> "LookupPage":
+    def from_environment(cls) -> LookupPage:
         return cls(catalog_from_environment())
 
-    def start(self, params: dict) -> "LookupPage":
+    def start(self, params: dict) -> LookupPage:
         """Run the search in the page's query string (``?q=…``)."""
         q = params.get("q", "")
         if q:
@@ -267,14 +316,18 @@ class LookupPage:
         if text.strip():
             self.audit.write("search", how=how, hits=int(total))
         shown = f"，只显示前 {len(hits)} 条，请输入更完整的信息" if total > len(hits) else ""
-        self.status.value = note_html(f"{how}：找到 {total} 条记录{shown}（用时 {seconds:.2f} 秒）"
-                                      if text.strip() else how)
+        self.status.value = note_html(
+            f"{how}：找到 {total} 条记录{shown}（用时 {seconds:.2f} 秒）" if text.strip() else how
+        )
         self._render_hits()
 
     def _render_hits(self) -> None:
         desc = self.cat.describe_hits(self.hits, unmask=self.unmask.value) if len(self.hits) else pd.DataFrame()
         self.hits_html.value = table_html(desc) if len(desc) else ""
-        options = [(f"{r.姓名 or '（无姓名）'} · {r.文件} 第{r.行号}行 · 匹配{r.匹配}", i) for i, r in enumerate(desc.itertuples())]
+        options = [
+            (f"{r.姓名 or '（无姓名）'} · {r.文件} 第{r.行号}行 · 匹配{r.匹配}", i)
+            for i, r in enumerate(desc.itertuples())
+        ]
         self.pick.options = options
         self.pick.value = 0 if options else None
         if not options:
@@ -298,14 +351,20 @@ class LookupPage:
 
 def card_html(card) -> str:
     heads = "、".join(f"{d} 第{r}行" for d, r in card.records)
-    parts = [CSS, '<div class="xj-card">', f"<h3>学生卡片：出现在 {len(card.records)} 个名单中</h3>",
-             note_html(heads + ("（个人信息已遮盖）" if card.masked else "（个人信息未遮盖）")),
-             '<div style="display:flex;gap:16px;align-items:flex-start">',
-             f"<div>{photo_html(card.photo)}</div>", f"<div>{table_html(card.fields, index=True)}</div></div>",
-             "<h3>核对与对比结果</h3>",
-             table_html(card.statuses) if len(card.statuses) else note_html("这些名单没有参与核对或对比"),
-             "<h3>校验发现</h3>",
-             table_html(card.findings) if len(card.findings) else note_html("校验没有发现问题"), "</div>"]
+    parts = [
+        CSS,
+        '<div class="xj-card">',
+        f"<h3>学生卡片：出现在 {len(card.records)} 个名单中</h3>",
+        note_html(heads + ("（个人信息已遮盖）" if card.masked else "（个人信息未遮盖）")),
+        '<div style="display:flex;gap:16px;align-items:flex-start">',
+        f"<div>{photo_html(card.photo)}</div>",
+        f"<div>{table_html(card.fields, index=True)}</div></div>",
+        "<h3>核对与对比结果</h3>",
+        table_html(card.statuses) if len(card.statuses) else note_html("这些名单没有参与核对或对比"),
+        "<h3>校验发现</h3>",
+        table_html(card.findings) if len(card.findings) else note_html("校验没有发现问题"),
+        "</div>",
+    ]
     return "".join(parts)
 
 
@@ -320,14 +379,19 @@ class ComparePage:
         self._tmp = tempfile.TemporaryDirectory(prefix="xueji-upload-")
         choices = [(d.label, d.id) for d in cat.datasets.values()]
         self.source = w.ToggleButtons(options=[("数据目录中的名单", "catalog"), ("上传两个文件", "upload")])
-        self.preset = w.Dropdown(description="已配对", options=[("（自己选择）", None)] + [(p.label, i) for i, p in enumerate(cat.pairs)],
-                                 layout=w.Layout(width="720px"))
+        self.preset = w.Dropdown(
+            description="已配对",
+            options=[("（自己选择）", None)] + [(p.label, i) for i, p in enumerate(cat.pairs)],
+            layout=w.Layout(width="720px"),
+        )
         self.left = w.Dropdown(description="第一份", options=choices, layout=w.Layout(width="720px"))
         self.right = w.Dropdown(description="第二份", options=choices, layout=w.Layout(width="720px"))
-        self.extra = w.Dropdown(description="附加名单", options=[("（无）", None)] + choices,
-                                layout=w.Layout(width="720px"))
-        self.kind = w.Dropdown(description="方式", options=[(v, k) for k, v in PAIR_ZH.items()],
-                               layout=w.Layout(width="320px"))
+        self.extra = w.Dropdown(
+            description="附加名单", options=[("（无）", None)] + choices, layout=w.Layout(width="720px")
+        )
+        self.kind = w.Dropdown(
+            description="方式", options=[(v, k) for k, v in PAIR_ZH.items()], layout=w.Layout(width="320px")
+        )
         self.up_left = w.FileUpload(description="第一份文件", accept=",".join(UPLOAD_SUFFIXES), multiple=False)
         self.up_right = w.FileUpload(description="第二份文件", accept=",".join(UPLOAD_SUFFIXES), multiple=False)
         self.run_button = w.Button(description="开始对比", button_style="primary")
@@ -342,8 +406,18 @@ class ComparePage:
         self.download = w.HTML()
         self.records = pd.DataFrame()
         self._pick_box = w.VBox([self.preset, self.left, self.right, self.extra])
-        self._upload_box = w.VBox([w.HTML(note_html("上传的文件只在本次页面中使用，关闭页面即删除；单个文件不超过 100 MB，"
-                                                    "更大的文件请放进数据目录。")), self.up_left, self.up_right])
+        self._upload_box = w.VBox(
+            [
+                w.HTML(
+                    note_html(
+                        "上传的文件只在本次页面中使用，关闭页面即删除；单个文件不超过 100 MB，"
+                        "更大的文件请放进数据目录。"
+                    )
+                ),
+                self.up_left,
+                self.up_right,
+            ]
+        )
         self._upload_box.layout.display = "none"
         self.source.observe(self._switch_source, names="value")
         self.preset.observe(self._apply_preset, names="value")
@@ -355,18 +429,31 @@ class ComparePage:
         self.unmask.observe(self._toggle_mask, names="value")
         self.catalog_box = w.Accordion(children=[w.HTML(CSS + catalog_html(cat))], titles=("数据目录中的名单",))
         self.catalog_box.selected_index = None
-        self.view = w.VBox([w.HTML(CSS + "<h2>名单对比</h2>"), self.catalog_box, self.source, self._pick_box,
-                            self._upload_box, w.HBox([self.kind, self.run_button]), self.unmask, self.message,
-                            self.counts_html, self.chart_box, w.HBox([self.f_status, self.f_group, self.f_field]),
-                            self.table_html, self.download])
+        self.view = w.VBox(
+            [
+                w.HTML(CSS + "<h2>名单对比</h2>"),
+                self.catalog_box,
+                self.source,
+                self._pick_box,
+                self._upload_box,
+                w.HBox([self.kind, self.run_button]),
+                self.unmask,
+                self.message,
+                self.counts_html,
+                self.chart_box,
+                w.HBox([self.f_status, self.f_group, self.f_field]),
+                self.table_html,
+                self.download,
+            ]
+        )
         if cat.pairs:
             self.preset.value = 0
 
     @classmethod
-    def from_environment(cls) -> "ComparePage":
+    def from_environment(cls) -> ComparePage:
         return cls(catalog_from_environment())
 
-    def start(self, params: dict) -> "ComparePage":
+    def start(self, params: dict) -> ComparePage:
         """``?pair=N`` picks the catalogue's N-th pair (1-based) and runs it."""
         p = params.get("pair", "")
         if p.isdigit() and 1 <= int(p) <= len(self.cat.pairs):
@@ -426,8 +513,14 @@ class ComparePage:
             raise XuejiError("两份名单是同一个文件，请选择不同的名单")
         pair = next((p for p in self.cat.pairs if (p.left, p.right, p.extra) == tuple(ids)), None)
         extra = self.cat.frame(ids[2]) if ids[2] else None
-        return (self.cat.frame(ids[0]), self.cat.frame(ids[1]), extra, (ids[0], ids[1]),
-                pair.year if pair else None, pair.category if pair else None)
+        return (
+            self.cat.frame(ids[0]),
+            self.cat.frame(ids[1]),
+            extra,
+            (ids[0], ids[1]),
+            pair.year if pair else None,
+            pair.category if pair else None,
+        )
 
     def run(self) -> None:
         self.message.value = note_html("正在对比……")
@@ -440,12 +533,18 @@ class ComparePage:
             self.message.value = note_html(str(exc), error=True)
             return
         except Exception as exc:  # noqa: BLE001 - the page must say something a clerk can act on
-            self.message.value = note_html(f"对比没有完成：{type(exc).__name__}。请检查两份文件是否选对了"
-                                           f"（{PAIR_ZH[kind]}需要相应的名单）。", error=True)
+            self.message.value = note_html(
+                f"对比没有完成：{type(exc).__name__}。请检查两份文件是否选对了（{PAIR_ZH[kind]}需要相应的名单）。",
+                error=True,
+            )
             return
         self._kind = kind
-        self.audit.write("compare", kind=kind, source=self.source.value,
-                         datasets=list(names) if self.source.value == "catalog" else ["上传文件", "上传文件"])
+        self.audit.write(
+            "compare",
+            kind=kind,
+            source=self.source.value,
+            datasets=list(names) if self.source.value == "catalog" else ["上传文件", "上传文件"],
+        )
         self.message.value = note_html(f"{PAIR_ZH[kind]}：{names[0]} → {names[1]}")
         self._render_all()
 
@@ -480,8 +579,9 @@ class ComparePage:
             d = d[d["分组"] == self.f_group.value]
         if self.f_field.value:
             d = d[d["变化字段"].str.split(",").map(lambda xs: self.f_field.value in xs)]
-        self.table_html.value = (f"<h3>差异记录：{len(d)} 条</h3>"
-                                 + table_html(d.drop(columns="status"), limit=MAX_TABLE_ROWS))
+        self.table_html.value = f"<h3>差异记录：{len(d)} 条</h3>" + table_html(
+            d.drop(columns="status"), limit=MAX_TABLE_ROWS
+        )
 
     def _toggle_mask(self, change) -> None:
         self.audit.write("unmask" if change["new"] else "mask")
@@ -508,22 +608,39 @@ def offline_template(root: Path) -> Path:
     out = root / "voila" / "templates" / "xueji"
     out.mkdir(parents=True, exist_ok=True)
     for (template, name), count in OUTSIDE_LINKS.items():
-        src = next((Path(p, template, name) for p in jupyter_path("voila", "templates")
-                    if Path(p, template, name).exists() and root not in Path(p).parents), None)
+        src = next(
+            (
+                Path(p, template, name)
+                for p in jupyter_path("voila", "templates")
+                if Path(p, template, name).exists() and root not in Path(p).parents
+            ),
+            None,
+        )
         if src is None:
             raise XuejiError(f"找不到 Voila 的模板 {template}/{name}：请先运行 make setup 安装看板所需的软件")
         lines = src.read_text("utf-8").splitlines(keepends=True)
         kept = [ln for ln in lines if OUTSIDE_LINK not in ln]
         if len(lines) - len(kept) != count:
-            raise XuejiError(f"Voila 的模板 {src} 与预期不同（应有 {count} 处 {OUTSIDE_LINK} 链接）："
-                             "请检查看板是否仍会访问外部网站")
+            raise XuejiError(
+                f"Voila 的模板 {src} 与预期不同（应有 {count} 处 {OUTSIDE_LINK} 链接）：请检查看板是否仍会访问外部网站"
+            )
         (out / name).write_text("".join(kept), "utf-8")
     (out / "conf.json").write_text(json.dumps({"base_template": "lab"}), "utf-8")
     return out
 
 
-def voila_command(data, *, port: int = 8866, token: str, cache_dir=None, photos=None, audit_log=None,
-                  notebooks=None, pool_size: int = 1, cull_idle_seconds: int = 1800) -> tuple[list[str], dict]:
+def voila_command(
+    data,
+    *,
+    port: int = 8866,
+    token: str,
+    cache_dir=None,
+    photos=None,
+    audit_log=None,
+    notebooks=None,
+    pool_size: int = 1,
+    cull_idle_seconds: int = 1800,
+) -> tuple[list[str], dict]:
     """The Voila command line and environment of ``xueji dashboard``: 127.0.0.1 only, token required,
     tracebacks hidden, idle kernels culled, preheated kernels, only images served as static files, the
     request headers of an authenticating reverse proxy (X-Remote-User, X-Forwarded-For) passed to the
@@ -533,21 +650,39 @@ def voila_command(data, *, port: int = 8866, token: str, cache_dir=None, photos=
     require_extra("dashboard")
     data = Path(data).resolve()
     cache = Path(cache_dir).resolve() if cache_dir else data / ".xueji_cache"
-    env = {**os.environ, "XUEJI_DATA_DIR": str(data), "XUEJI_CACHE_DIR": str(cache),
-           "XUEJI_PHOTO_DIR": str(Path(photos).resolve()) if photos else "",
-           "XUEJI_AUDIT_LOG": str(Path(audit_log).resolve() if audit_log else cache / "audit.jsonl")}
+    env = {
+        **os.environ,
+        "XUEJI_DATA_DIR": str(data),
+        "XUEJI_CACHE_DIR": str(cache),
+        "XUEJI_PHOTO_DIR": str(Path(photos).resolve()) if photos else "",
+        "XUEJI_AUDIT_LOG": str(Path(audit_log).resolve() if audit_log else cache / "audit.jsonl"),
+    }
     offline_template(cache / "jupyter")
-    (cache / "jupyter" / "voila.json").write_text(json.dumps(  # uploads up to 100 MB through the websocket
-        {"Voila": {"tornado_settings": {"websocket_max_message_size": 100 * 1024 * 1024}}}), "utf-8")
+    (cache / "jupyter" / "voila.json").write_text(
+        json.dumps(  # uploads up to 100 MB through the websocket
+            {"Voila": {"tornado_settings": {"websocket_max_message_size": 100 * 1024 * 1024}}}
+        ),
+        "utf-8",
+    )
     env["JUPYTER_PATH"] = os.pathsep.join([str(cache / "jupyter"), *filter(None, [os.environ.get("JUPYTER_PATH")])])
-    argv = [sys.executable, "-m", "xueji_lib.apps.voila_main", str(Path(notebooks or DASHBOARD_DIR)), "--no-browser",
-            "--template=xueji",
-            "--Voila.ip=127.0.0.1", f"--port={int(port)}", f"--token={token}",
-            "--show_tracebacks=False", "--preheat_kernel=True", f"--pool_size={int(pool_size)}",
-            f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
-            "--MappingKernelManager.cull_interval=60",
-            f"--VoilaConfiguration.file_allowlist={IMAGE_ALLOWLIST}",
-            *[f"--VoilaConfiguration.http_header_envs={h}" for h in ("X-Remote-User", "X-Forwarded-For", "X-Real-IP")],
-            f"--Voila.config_file_paths={cache / 'jupyter'}",
-            "--theme=light"]
+    argv = [
+        sys.executable,
+        "-m",
+        "xueji_lib.apps.voila_main",
+        str(Path(notebooks or DASHBOARD_DIR)),
+        "--no-browser",
+        "--template=xueji",
+        "--Voila.ip=127.0.0.1",
+        f"--port={int(port)}",
+        f"--token={token}",
+        "--show_tracebacks=False",
+        "--preheat_kernel=True",
+        f"--pool_size={int(pool_size)}",
+        f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
+        "--MappingKernelManager.cull_interval=60",
+        f"--VoilaConfiguration.file_allowlist={IMAGE_ALLOWLIST}",
+        *[f"--VoilaConfiguration.http_header_envs={h}" for h in ("X-Remote-User", "X-Forwarded-For", "X-Real-IP")],
+        f"--Voila.config_file_paths={cache / 'jupyter'}",
+        "--theme=light",
+    ]
     return argv, env

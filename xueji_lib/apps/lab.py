@@ -14,6 +14,7 @@ stops it, as Jupyter's own command does).
     'xueji'
     >>> argv, env = lab_command(port=8890, token="t0ken")          # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,16 @@ from ..core.errors import XuejiError
 from ..core.extras import require_extra
 from ..reporting.kernel import KERNEL_DISPLAY_NAME, KERNEL_NAME, NOTEBOOK_DIR, ensure_kernelspec, kernelspec_ok
 
-__all__ = ["KERNEL_NAME", "KERNEL_DISPLAY_NAME", "NOTEBOOK_ROOT", "ensure_kernelspec", "kernelspec_ok",
-           "lab_command", "free_port", "run_lab"]
+__all__ = [
+    "KERNEL_NAME",
+    "KERNEL_DISPLAY_NAME",
+    "NOTEBOOK_ROOT",
+    "ensure_kernelspec",
+    "kernelspec_ok",
+    "lab_command",
+    "free_port",
+    "run_lab",
+]
 
 NOTEBOOK_ROOT = NOTEBOOK_DIR
 
@@ -54,15 +63,23 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def lab_command(port: int, token: str, root=None, open_browser: bool = False,
-                allow_root: bool = False) -> tuple[list[str], dict]:
+def lab_command(
+    port: int, token: str, root=None, open_browser: bool = False, allow_root: bool = False
+) -> tuple[list[str], dict]:
     """(argv, environment) that start JupyterLab on 127.0.0.1:``port`` with ``root`` (default notebooks/)
     as the root folder and ``token`` required. The token travels in the environment (``JUPYTER_TOKEN``),
     not on the command line where other users of the machine could read it."""
     root = Path(root) if root is not None else NOTEBOOK_ROOT
-    argv = [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={int(port)}",
-            "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root.resolve()}",
-            "--ServerApp.open_browser=" + ("True" if open_browser else "False")]
+    argv = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--ip=127.0.0.1",
+        f"--port={int(port)}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={root.resolve()}",
+        "--ServerApp.open_browser=" + ("True" if open_browser else "False"),
+    ]
     if allow_root:
         argv.append("--allow-root")
     env = {**os.environ, "JUPYTER_TOKEN": token}
@@ -70,18 +87,28 @@ def lab_command(port: int, token: str, root=None, open_browser: bool = False,
     return argv, env
 
 
-def run_lab(port: int | None = None, token: str | None = None, root=None, open_browser: bool | None = None,
-            allow_root: bool = False, echo=print) -> int:
+def run_lab(
+    port: int | None = None,
+    token: str | None = None,
+    root=None,
+    open_browser: bool | None = None,
+    allow_root: bool = False,
+    echo=print,
+) -> int:
     """Register the kernel when needed, print the address, then run JupyterLab (on POSIX the process
     becomes the server, so Ctrl+C and signals reach Jupyter directly). Returns Jupyter's exit code
     (Windows only; elsewhere it does not return)."""
     require_extra("lab")
     root = Path(root) if root is not None else NOTEBOOK_ROOT
     if not root.is_dir():
-        raise XuejiError(f"笔记本目录 {root} 不存在：请在 xueji 源代码目录中运行 make lab，或用 --root 指定笔记本所在的文件夹")
+        raise XuejiError(
+            f"笔记本目录 {root} 不存在：请在 xueji 源代码目录中运行 make lab，或用 --root 指定笔记本所在的文件夹"
+        )
     if getattr(os, "geteuid", lambda: 1)() == 0 and not allow_root:
-        raise XuejiError("正以 root 身份运行：JupyterLab 默认拒绝以 root 运行（笔记本中的代码将拥有 root 权限）。"
-                         "请换普通用户运行；确需以 root 运行（如容器中）时加 --allow-root（make lab LAB_ARGS=--allow-root）")
+        raise XuejiError(
+            "正以 root 身份运行：JupyterLab 默认拒绝以 root 运行（笔记本中的代码将拥有 root 权限）。"
+            "请换普通用户运行；确需以 root 运行（如容器中）时加 --allow-root（make lab LAB_ARGS=--allow-root）"
+        )
     kernel = ensure_kernelspec()
     token = token or os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
     port = free_port() if port is None else int(port)
@@ -89,8 +116,10 @@ def run_lab(port: int | None = None, token: str | None = None, root=None, open_b
     argv, env = lab_command(port, token, root, opening, allow_root)
     echo(f"JupyterLab 在 http://127.0.0.1:{port}/lab?token={token}")
     echo("  （地址中含访问令牌，请勿转发；只在本机 127.0.0.1 可访问）")
-    echo(f"  笔记本目录：{root.resolve()}；内核：{KERNEL_DISPLAY_NAME if kernel == KERNEL_NAME else kernel}"
-         f"（{sys.executable}）")
+    echo(
+        f"  笔记本目录：{root.resolve()}；内核：{KERNEL_DISPLAY_NAME if kernel == KERNEL_NAME else kernel}"
+        f"（{sys.executable}）"
+    )
     echo("  " + ("正在打开浏览器……" if opening else "请在浏览器中打开上面的地址。") + "按 Ctrl+C 停止。")
     sys.stdout.flush()
     sys.stderr.flush()

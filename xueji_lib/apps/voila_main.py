@@ -6,6 +6,7 @@ that carries the ``_xsrf`` cookie — but the page handler never sets that cooki
 kernel (150–350 MB) running until the idle cull. Here the page handler reads ``xsrf_token`` (which sets
 the cookie) before rendering; XSRF protection itself stays on. Everything else is Voila unchanged.
 """
+
 from __future__ import annotations
 
 import inspect

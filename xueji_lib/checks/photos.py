@@ -30,9 +30,9 @@ side is vectorised: a 1,000,000-row roster costs a few column operations, not a 
 ID numbers (and any 15–18 digit run in a file name) are masked (``110105********002X``) in every finding,
 in the ``students``/``files`` frames and in the summary.
 """
+
 from __future__ import annotations
 
-import json
 import os
 import re
 import warnings
@@ -43,9 +43,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import XuejiError
-from ..core.normalize import STR, as_text, key_text
-from ..core.privacy import mask_id, mask_value, personal_kind, mask_series
 from ..core.ids import ID_NUMBER_FIELDS
+from ..core.normalize import STR, as_text, key_text
+from ..core.privacy import mask_id, mask_series, mask_value, personal_kind
 from ..core.result import ChartSpec, Column, OutputFiles, Result, ResultList, sides_frame, summary_sheet, words
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH
 
@@ -77,14 +77,28 @@ PHOTO_RULES: dict[str, tuple[str, str]] = {
     "PHOTO_SUBFOLDER": ("info", "照片目录中的子文件夹未检查"),
 }
 
-KEY_LABELS = {"SFZH": "身份证号", "SFZJH": "身份证件号", "ZJHM": "证件号码", "KSH": "考生号", "XH": "学号",
-              "XJH": "学籍号"}
-MODE_ZH = {"L": "灰度（黑白照片）", "1": "二值（黑白）", "CMYK": " CMYK（印刷用，部分系统和浏览器无法正常显示）",
-           "P": "调色板", "LA": "带透明通道的灰度", "RGBA": " RGBA（带透明通道）", "I": " 16 位灰度",
-           "I;16": " 16 位灰度"}
+KEY_LABELS = {
+    "SFZH": "身份证号",
+    "SFZJH": "身份证件号",
+    "ZJHM": "证件号码",
+    "KSH": "考生号",
+    "XH": "学号",
+    "XJH": "学籍号",
+}
+MODE_ZH = {
+    "L": "灰度（黑白照片）",
+    "1": "二值（黑白）",
+    "CMYK": " CMYK（印刷用，部分系统和浏览器无法正常显示）",
+    "P": "调色板",
+    "LA": "带透明通道的灰度",
+    "RGBA": " RGBA（带透明通道）",
+    "I": " 16 位灰度",
+    "I;16": " 16 位灰度",
+}
 # A copy suffix Windows, macOS or a person adds: " - 副本", " - 副本 (2)", " - Copy", " (1)", "（2）", "_副本".
-_COPY_SUFFIX = re.compile(r"(?:\s*[-_—]?\s*(?:副本|复制|拷贝|copy)(?:\s*[(（]\d+[)）])?|\s*[(（]\d+[)）])\s*$",
-                          re.IGNORECASE)
+_COPY_SUFFIX = re.compile(
+    r"(?:\s*[-_—]?\s*(?:副本|复制|拷贝|copy)(?:\s*[(（]\d+[)）])?|\s*[(（]\d+[)）])\s*$", re.IGNORECASE
+)
 _ID_RUN = re.compile(r"\d{14,17}[\dXx]")  # 15–18 characters: an ID number (or any long number) in a name
 _ID_SHAPE = re.compile(r"\d{17}[\dX]|\d{15}")
 
@@ -105,6 +119,7 @@ class PhotoFolderNotFound(XuejiError, FileNotFoundError):
 
 
 # ------------------------------------------------------------------------------------------------ result
+
 
 @dataclass(frozen=True)
 class PhotoResult(Result):
@@ -151,12 +166,16 @@ class PhotoResult(Result):
         """rule, severity, count — one row per rule that fired, errors first."""
         f = self.findings
         if f.empty:
-            return pd.DataFrame({"rule": pd.Series(dtype=STR), "severity": pd.Series(dtype=STR),
-                                 "count": pd.Series(dtype="int64")})
+            return pd.DataFrame(
+                {"rule": pd.Series(dtype=STR), "severity": pd.Series(dtype=STR), "count": pd.Series(dtype="int64")}
+            )
         out = f.groupby(["rule", "severity"], sort=False).size().rename("count").reset_index()
         out["_o"] = out["severity"].map(SEVERITY_ORDER)
-        return out.sort_values(["_o", "count", "rule"], ascending=[True, False, True]).drop(
-            columns="_o").reset_index(drop=True)
+        return (
+            out.sort_values(["_o", "count", "rule"], ascending=[True, False, True])
+            .drop(columns="_o")
+            .reset_index(drop=True)
+        )
 
     @property
     def missing_list(self) -> pd.DataFrame:
@@ -186,23 +205,42 @@ class PhotoResult(Result):
 
     def to_dict(self) -> dict:
         return {
-            "folder": self.folder, "key": self.key,
+            "folder": self.folder,
+            "key": self.key,
             "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params.items()},
-            "students": {"total": self.total_students, "matched": self.matched,
-                         "without_photo": self.students_without_photo, "with_problem": self.students_with_problem},
-            "files": {"total": self.total_files, "matched": self.files_matched, "duplicate": self.files_duplicate,
-                      "unmatched": self.files_unmatched, "unusable": self.files_unusable,
-                      "subfolders": self.subfolders},
+            "students": {
+                "total": self.total_students,
+                "matched": self.matched,
+                "without_photo": self.students_without_photo,
+                "with_problem": self.students_with_problem,
+            },
+            "files": {
+                "total": self.total_files,
+                "matched": self.files_matched,
+                "duplicate": self.files_duplicate,
+                "unmatched": self.files_unmatched,
+                "unusable": self.files_unusable,
+                "subfolders": self.subfolders,
+            },
             "rules": {r.rule: {"severity": r.severity, "count": int(r.count)} for r in self.by_rule.itertuples()},
         }
 
     @property
     def counts(self) -> dict:
-        return {"students": {"total": self.total_students, "matched": self.matched,
-                             "without_photo": self.students_without_photo,
-                             "with_problem": self.students_with_problem},
-                "files": {"total": self.total_files, "matched": self.files_matched,
-                          "duplicate": self.files_duplicate, "unmatched": self.files_unmatched}}
+        return {
+            "students": {
+                "total": self.total_students,
+                "matched": self.matched,
+                "without_photo": self.students_without_photo,
+                "with_problem": self.students_with_problem,
+            },
+            "files": {
+                "total": self.total_files,
+                "matched": self.files_matched,
+                "duplicate": self.files_duplicate,
+                "unmatched": self.files_unmatched,
+            },
+        }
 
     @property
     def conserved(self) -> bool:
@@ -214,12 +252,28 @@ class PhotoResult(Result):
         """名单 | 结果 | 数量: students and photo files, each ending in 合计, then the other counts."""
         d = self.to_dict()
         s, f = d["students"], d["files"]
-        zh = {"matched": "照片合格", "without_photo": "没有照片", "with_problem": "照片有问题",
-              "files_matched": "对应到学生", "duplicate": "同一学生的多余照片", "unmatched": "对应不到学生"}
-        files = {"files_matched": f["matched"], "duplicate": f["duplicate"], "unmatched": f["unmatched"],
-                 "total": f["total"]}
-        out = sides_frame([("学生", s, ("matched", "without_photo", "with_problem")),
-                           ("照片文件", files, ("files_matched", "duplicate", "unmatched"))], zh, "数量")
+        zh = {
+            "matched": "照片合格",
+            "without_photo": "没有照片",
+            "with_problem": "照片有问题",
+            "files_matched": "对应到学生",
+            "duplicate": "同一学生的多余照片",
+            "unmatched": "对应不到学生",
+        }
+        files = {
+            "files_matched": f["matched"],
+            "duplicate": f["duplicate"],
+            "unmatched": f["unmatched"],
+            "total": f["total"],
+        }
+        out = sides_frame(
+            [
+                ("学生", s, ("matched", "without_photo", "with_problem")),
+                ("照片文件", files, ("files_matched", "duplicate", "unmatched")),
+            ],
+            zh,
+            "数量",
+        )
         extra = [{"名单": "其他", "结果": "对应到学生但不可用的文件", "数量": int(f["unusable"])}]
         if f["subfolders"]:
             extra.append({"名单": "其他", "结果": "子文件夹（未检查）", "数量": int(f["subfolders"])})
@@ -235,19 +289,42 @@ class PhotoResult(Result):
         student = words({"matched": "照片合格", "missing": "没有照片", "problem": "照片有问题"})
         file_status = words({"matched": "对应到学生", "duplicate": "同一学生的多余照片", "unmatched": "对应不到学生"})
         f = self.files
-        file_cols = (Column("file", "照片文件"), Column("status", "结果", read=file_status), Column("row", "行号"),
-                     Column("usable", "可用", read=lambda s: s.map({True: "是", False: "否"}).astype("str")),
-                     Column("format", "格式"), Column("width", "宽（像素）"), Column("height", "高（像素）"),
-                     Column("bytes", "字节"))
+        file_cols = (
+            Column("file", "照片文件"),
+            Column("status", "结果", read=file_status),
+            Column("row", "行号"),
+            Column("usable", "可用", read=lambda s: s.map({True: "是", False: "否"}).astype("str")),
+            Column("format", "格式"),
+            Column("width", "宽（像素）"),
+            Column("height", "高（像素）"),
+            Column("bytes", "字节"),
+        )
         return [
-            ResultList("问题明细", self.findings, (
-                Column("row", "行号"), key, Column("rule", "规则代码"), Column("severity", "级别", read=sev),
-                Column("file", "照片文件"), Column("message", "说明")), unit="处"),
+            ResultList(
+                "问题明细",
+                self.findings,
+                (
+                    Column("row", "行号"),
+                    key,
+                    Column("rule", "规则代码"),
+                    Column("severity", "级别", read=sev),
+                    Column("file", "照片文件"),
+                    Column("message", "说明"),
+                ),
+                unit="处",
+            ),
             ResultList("没有照片的学生", self.missing_list, (Column("row", "行号"), key)),
-            ResultList("对应不到学生的照片", f[f["status"] == "unmatched"],
-                       tuple(c for c in file_cols if c.source not in ("status", "row", "usable"))),
-            ResultList("学生", self.students, (Column("row", "行号"), key, Column("status", "结果", read=student),
-                                              Column("file", "照片文件")), shown=False),
+            ResultList(
+                "对应不到学生的照片",
+                f[f["status"] == "unmatched"],
+                tuple(c for c in file_cols if c.source not in ("status", "row", "usable")),
+            ),
+            ResultList(
+                "学生",
+                self.students,
+                (Column("row", "行号"), key, Column("status", "结果", read=student), Column("file", "照片文件")),
+                shown=False,
+            ),
             ResultList("照片文件", f, file_cols, shown=False),
         ]
 
@@ -257,10 +334,21 @@ class PhotoResult(Result):
         if br.empty:
             return None
         labels = [f"{PHOTO_RULES.get(r.rule, ('', r.rule))[1]}（{r.rule}）" for r in br.itertuples()]
-        series = {SEVERITY_ZH[s]: [int(r.count) if r.severity == s else 0 for r in br.itertuples()]
-                  for s in SEVERITY_ZH if (br["severity"] == s).any()}
-        return ChartSpec("照片核对发现的问题（按规则）", labels, series, horizontal=True, barmode="stack",
-                         category_title="规则", value_title="处数", legend="严重程度")
+        series = {
+            SEVERITY_ZH[s]: [int(r.count) if r.severity == s else 0 for r in br.itertuples()]
+            for s in SEVERITY_ZH
+            if (br["severity"] == s).any()
+        }
+        return ChartSpec(
+            "照片核对发现的问题（按规则）",
+            labels,
+            series,
+            horizontal=True,
+            barmode="stack",
+            category_title="规则",
+            value_title="处数",
+            legend="严重程度",
+        )
 
     def save(self, folder) -> OutputFiles:
         """照片核对.xlsx (汇总 and every declared list; IDs already masked by check_photos) and summary.json."""
@@ -278,6 +366,7 @@ class PhotoResult(Result):
 
 # ------------------------------------------------------------------------------------------------ masking
 
+
 def mask_ids(values: pd.Series) -> pd.Series:
     """``privacy.mask_id`` over a column; missing → ""."""
     return mask_series(as_text(values).fillna(""), "id").fillna("")
@@ -290,11 +379,23 @@ def mask_name(name: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ engine
 
-def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_pattern: str = "{key}",
-                 extensions=(".jpg", ".jpeg"), min_size: tuple[int, int] | None = (240, 320),
-                 max_size: tuple[int, int] | None = (640, 800), min_bytes: int | None = 2 * KB,
-                 max_bytes: int | None = 100 * KB, aspect: tuple[float, float] | None = (1.1, 1.6),
-                 decode: bool = False, row_numbers=None, name_field: str | None = "XM") -> PhotoResult:
+
+def check_photos(
+    roster: pd.DataFrame,
+    folder,
+    *,
+    key: str = "SFZH",
+    name_pattern: str = "{key}",
+    extensions=(".jpg", ".jpeg"),
+    min_size: tuple[int, int] | None = (240, 320),
+    max_size: tuple[int, int] | None = (640, 800),
+    min_bytes: int | None = 2 * KB,
+    max_bytes: int | None = 100 * KB,
+    aspect: tuple[float, float] | None = (1.1, 1.6),
+    decode: bool = False,
+    row_numbers=None,
+    name_field: str | None = "XM",
+) -> PhotoResult:
     """Check the photo ``folder`` against ``roster`` (one row per student).
 
     ``key``: the roster column the file names carry (``SFZH`` 身份证号 by default; ``KSH``, ``XH``… work).
@@ -334,7 +435,9 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
     key_col = key if key in roster.columns else cols[str(key).upper()]
     key_code = str(key).upper()
     if name_pattern.count("{key}") != 1:
-        raise XuejiError(f"照片文件名格式“{name_pattern}”必须恰好含有一个 {{key}}（代表{KEY_LABELS.get(key_code, key_code)}）")
+        raise XuejiError(
+            f"照片文件名格式“{name_pattern}”必须恰好含有一个 {{key}}（代表{KEY_LABELS.get(key_code, key_code)}）"
+        )
     exts = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
     n = len(roster)
     if row_numbers is None:
@@ -346,13 +449,22 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
     label = KEY_LABELS.get(key_code, key_code)
     kind = personal_kind(key_code)
     pattern_text = name_pattern.replace("{key}", label) + exts[0]
-    params = {"key": key_code, "name_pattern": name_pattern, "extensions": exts, "min_size": min_size,
-              "max_size": max_size, "min_bytes": min_bytes, "max_bytes": max_bytes, "aspect": aspect,
-              "decode": decode, "pattern_text": pattern_text}
+    params = {
+        "key": key_code,
+        "name_pattern": name_pattern,
+        "extensions": exts,
+        "min_size": min_size,
+        "max_size": max_size,
+        "min_bytes": min_bytes,
+        "max_bytes": max_bytes,
+        "aspect": aspect,
+        "decode": decode,
+        "pattern_text": pattern_text,
+    }
 
     # -- roster side (vectorised) ------------------------------------------------------------------------
     raw = as_text(roster[key_col]).reset_index(drop=True)
-    norm = key_text(raw)                                   # half-width, no blanks, upper case; "" → NaN
+    norm = key_text(raw)  # half-width, no blanks, upper case; "" → NaN
     shown_key = _mask_col(raw.fillna("").str.strip(), kind)
     if name_field and (name_field in roster.columns or str(name_field).upper() in cols):
         ncol = name_field if name_field in roster.columns else cols[str(name_field).upper()]
@@ -375,7 +487,7 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
             try:
                 size = entry.stat().st_size
             except OSError:
-                size = -1                                   # a broken link: opening it will fail
+                size = -1  # a broken link: opening it will fail
             names.append(entry.name)
             sizes.append(size)
     order = sorted(range(len(names)), key=lambda i: names[i])
@@ -388,7 +500,7 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
     fexts, key_a, key_b = [], [], []
     for name in names:
         stem, ext = os.path.splitext(name)
-        if not stem:                                        # ".DS_Store": all extension
+        if not stem:  # ".DS_Store": all extension
             stem, ext = name, ""
         fexts.append(ext)
         m = rx.fullmatch(stem)
@@ -415,24 +527,33 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
     copy_used = in_b
     matched_file = in_a | in_b
 
-    files = pd.DataFrame({
-        "name": pd.Series(names, dtype=STR), "ext": pd.Series([e.lower() for e in fexts], dtype=STR),
-        "bytes": np.asarray(sizes, dtype=np.int64), "key_raw": fkey_raw, "nkey": fkey,
-        "matched": matched_file, "copy": copy_used,
-    })
+    files = pd.DataFrame(
+        {
+            "name": pd.Series(names, dtype=STR),
+            "ext": pd.Series([e.lower() for e in fexts], dtype=STR),
+            "bytes": np.asarray(sizes, dtype=np.int64),
+            "key_raw": fkey_raw,
+            "nkey": fkey,
+            "matched": matched_file,
+            "copy": copy_used,
+        }
+    )
     files["bad_ext"] = ~files["ext"].isin(exts).to_numpy()
-    respelled = (files["key_raw"].fillna("") != files["nkey"].fillna("")).to_numpy()   # x, blanks, full-width
+    respelled = (files["key_raw"].fillna("") != files["nkey"].fillna("")).to_numpy()  # x, blanks, full-width
     files["nonstandard"] = files["matched"] & (files["copy"] | respelled)
     # the name as shown: the key part masked like the key column (for a name that is a key), any other
     # ID-like run masked too; names that are no key at all (Thumbs.db) get the second treatment only
-    files["shown"] = [_shown_name(nm, kr if isinstance(kr, str) and ok else None, kind)
-                      for nm, kr, ok in zip(names, fkey_raw.tolist(), matched_file.tolist())]
+    files["shown"] = [
+        _shown_name(nm, kr if isinstance(kr, str) and ok else None, kind)
+        for nm, kr, ok in zip(names, fkey_raw.tolist(), matched_file.tolist())
+    ]
     files["shown_key"] = [(_mask_one(k, kind) if isinstance(k, str) else "") for k in fkey.tolist()]
 
     # -- which roster rows each matched key belongs to ------------------------------------------------------
     fk = set(files.loc[files["matched"], "nkey"].tolist())
-    pos = cand_pos[np.array([k in fk for k in norm.iloc[cand_pos].tolist()], dtype=bool)] \
-        if len(cand_pos) else cand_pos                      # roster positions with a photo
+    pos = (
+        cand_pos[np.array([k in fk for k in norm.iloc[cand_pos].tolist()], dtype=bool)] if len(cand_pos) else cand_pos
+    )  # roster positions with a photo
     pos_keys = norm.iloc[pos]
     rows_of_key = pd.Series(pos, index=pos_keys.to_numpy()).groupby(level=0).agg(list).to_dict() if len(pos) else {}
 
@@ -445,7 +566,7 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
     files.loc[mf.index[~mf["dup"].to_numpy()], "status"] = "matched"
     files.loc[mf.index[mf["dup"].to_numpy()], "status"] = "duplicate"
     files_of_key: dict[str, list[int]] = {}
-    for i, k in zip(mf.index, mf["nkey"]):          # primary first
+    for i, k in zip(mf.index, mf["nkey"]):  # primary first
         files_of_key.setdefault(k, []).append(i)
 
     # -- open the matched files (header only) -------------------------------------------------------------
@@ -475,15 +596,16 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
         for p in rlist:
             student = f"名单第 {rows[p]} 行 {person.iat[p]}，{label} {shown_key.iat[p]}"
             for rule, detail in problems:
-                recs.append((p, rule, i, _file_message(rule, f["shown"], student, detail, meta, params, label,
-                                                       pattern_text)))
+                recs.append(
+                    (p, rule, i, _file_message(rule, f["shown"], student, detail, meta, params, label, pattern_text))
+                )
     shapes = None
     for i in np.flatnonzero(~files["matched"].to_numpy()):
         f = files.loc[i]
         nk = f["nkey"] if isinstance(f["nkey"], str) else ""
         looks = bool(nk) and kind == "id" and bool(_ID_SHAPE.fullmatch(nk))
         if nk and not looks:
-            if shapes is None:   # the shapes of the roster's keys: 9 = digit, A = letter
+            if shapes is None:  # the shapes of the roster's keys: 9 = digit, A = letter
                 shapes = set(_shape(norm.dropna().drop_duplicates()).unique())
             looks = _shape(pd.Series([nk], dtype=STR)).iat[0] in shapes
         if looks:
@@ -492,28 +614,41 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
             note = ""
             if kind == "id" and len(nk) == 18 and _ID_SHAPE.fullmatch(nk):
                 from ..core.ids import checksum_ok
+
                 if not bool(checksum_ok(pd.Series([nk])).iat[0]):
                     note = "（文件名中的号码校验位不对，很可能录错了一位）"
-            msg = (f"照片 {f['shown']} 的文件名是{label} {f['shown_key']}，但名单中没有这个{label}{note}。"
-                   f"请核对文件名是否录错、这名学生是否应在名单中；与本次核对无关的照片请移出照片目录")
+            msg = (
+                f"照片 {f['shown']} 的文件名是{label} {f['shown_key']}，但名单中没有这个{label}{note}。"
+                f"请核对文件名是否录错、这名学生是否应在名单中；与本次核对无关的照片请移出照片目录"
+            )
             recs.append((-1, "PHOTO_UNMATCHED", i, msg))
         else:
-            msg = (f"文件 {f['shown']} 的文件名不是{label}，无法对应到学生。照片应命名为“{pattern_text}”；"
-                   f"不是照片的文件请移出照片目录")
+            msg = (
+                f"文件 {f['shown']} 的文件名不是{label}，无法对应到学生。照片应命名为“{pattern_text}”；"
+                f"不是照片的文件请移出照片目录"
+            )
             recs.append((-1, "PHOTO_BAD_NAME", i, msg))
     for d in sorted(subdirs):
-        recs.append((-1, "PHOTO_SUBFOLDER", -2, f"照片目录中的子文件夹 {mask_name(d)} 没有检查（只检查照片目录本身中的文件）。"
-                     f"如果里面有照片，请移到照片目录中", mask_name(d)))
+        recs.append(
+            (
+                -1,
+                "PHOTO_SUBFOLDER",
+                -2,
+                f"照片目录中的子文件夹 {mask_name(d)} 没有检查（只检查照片目录本身中的文件）。"
+                f"如果里面有照片，请移到照片目录中",
+                mask_name(d),
+            )
+        )
 
     # -- students (vectorised) ---------------------------------------------------------------------------
     STATUS = np.array(["matched", "missing", "problem"], dtype=object)
-    status = np.ones(n, np.int8)                               # 1 = missing
-    student_file_pos = np.full(n, -1, np.int64)                # index into files of the student's photo
+    status = np.ones(n, np.int8)  # 1 = missing
+    student_file_pos = np.full(n, -1, np.int64)  # index into files of the student's photo
     for k, plist in rows_of_key.items():
         fl = files_of_key.get(k, [])
         ok = len(fl) == 1 and not unusable[fl[0]]
         status[plist] = 0 if ok else 2
-        student_file_pos[plist] = fl[0]                        # the primary file
+        student_file_pos[plist] = fl[0]  # the primary file
     no_key = norm.isna().to_numpy()
     student_parts = []
     idx = np.flatnonzero((status == 1) & ~no_key)
@@ -522,13 +657,27 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
         expected = _expected_names(norm.iloc[idx].reset_index(drop=True), name_pattern, exts[0], kind)
         rr = _int_text(rows[idx])
         nm = person.iloc[idx].reset_index(drop=True)
-        msg = _join("名单第 ", rr, " 行 ", nm, f"（{label} ", sk, "）没有照片：照片目录中找不到 ", expected,
-                    f"。请补交照片，按“{pattern_text}”命名后放入照片目录")
+        msg = _join(
+            "名单第 ",
+            rr,
+            " 行 ",
+            nm,
+            f"（{label} ",
+            sk,
+            "）没有照片：照片目录中找不到 ",
+            expected,
+            f"。请补交照片，按“{pattern_text}”命名后放入照片目录",
+        )
         student_parts.append(_part(rows[idx], sk, "PHOTO_MISSING", expected, msg, ""))
     idx = np.flatnonzero(no_key)
     if len(idx):
-        msg = _join("名单第 ", _int_text(rows[idx]), " 行 ", person.iloc[idx].reset_index(drop=True),
-                    f" 的{label}为空，无法对应照片。请先在名单中补填{label}")
+        msg = _join(
+            "名单第 ",
+            _int_text(rows[idx]),
+            " 行 ",
+            person.iloc[idx].reset_index(drop=True),
+            f" 的{label}为空，无法对应照片。请先在名单中补填{label}",
+        )
         student_parts.append(_part(rows[idx], "", "PHOTO_NO_KEY", "", msg, ""))
 
     # -- findings frame ------------------------------------------------------------------------------------
@@ -546,8 +695,16 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
         fr_value.append(files.at[i, "shown"] if i >= 0 else rec[4])
         fr_msg.append(msg)
     fv = pd.Series(fr_value, dtype=STR)
-    parts = [_part(np.asarray(fr_rows, np.int64), pd.Series(fr_key, dtype=STR), pd.Series(fr_rule, dtype=STR),
-                   fv, pd.Series(fr_msg, dtype=STR), fv)] + student_parts
+    parts = [
+        _part(
+            np.asarray(fr_rows, np.int64),
+            pd.Series(fr_key, dtype=STR),
+            pd.Series(fr_rule, dtype=STR),
+            fv,
+            pd.Series(fr_msg, dtype=STR),
+            fv,
+        )
+    ] + student_parts
     findings = pd.concat(parts, ignore_index=True)
     # order: by row (files matching nobody last), errors first, then file and rule — integer sort keys
     rule_codes, rule_names = pd.factorize(findings["rule"])
@@ -570,34 +727,52 @@ def check_photos(roster: pd.DataFrame, folder, *, key: str = "SFZH", name_patter
     has = student_file_pos >= 0
     if has.any():
         sf[has] = file_shown.iloc[student_file_pos[has]].to_numpy()
-    students = pd.DataFrame({"row": rows, "key": shown_key,
-                             "status": pd.Series(pd.Categorical.from_codes(status, STATUS)).astype(STR),
-                             "file": sf})
+    students = pd.DataFrame(
+        {
+            "row": rows,
+            "key": shown_key,
+            "status": pd.Series(pd.Categorical.from_codes(status, STATUS)).astype(STR),
+            "file": sf,
+        }
+    )
     file_row = np.full(nf, -1, np.int64)
     for k, plist in rows_of_key.items():
         for j in files_of_key.get(k, []):
             file_row[j] = rows[plist[0]]
-    files_out = pd.DataFrame({
-        "file": file_shown, "status": files["status"].astype(STR),
-        "row": pd.arrays.IntegerArray(np.where(file_row >= 0, file_row, 0), file_row < 0),
-        "usable": files["status"].isin(["matched", "duplicate"]).to_numpy() & ~unusable,
-        "format": pd.Series([info.get(i, {}).get("format") or "" for i in range(nf)], dtype=STR),
-        "width": pd.array([info.get(i, {}).get("width") for i in range(nf)], dtype="Int64"),
-        "height": pd.array([info.get(i, {}).get("height") for i in range(nf)], dtype="Int64"),
-        "bytes": files["bytes"].to_numpy(),
-    })
+    files_out = pd.DataFrame(
+        {
+            "file": file_shown,
+            "status": files["status"].astype(STR),
+            "row": pd.arrays.IntegerArray(np.where(file_row >= 0, file_row, 0), file_row < 0),
+            "usable": files["status"].isin(["matched", "duplicate"]).to_numpy() & ~unusable,
+            "format": pd.Series([info.get(i, {}).get("format") or "" for i in range(nf)], dtype=STR),
+            "width": pd.array([info.get(i, {}).get("width") for i in range(nf)], dtype="Int64"),
+            "height": pd.array([info.get(i, {}).get("height") for i in range(nf)], dtype="Int64"),
+            "bytes": files["bytes"].to_numpy(),
+        }
+    )
     return PhotoResult(
-        folder=str(folder), key=key_code, findings=findings, students=students, files=files_out,
-        total_students=n, total_files=nf, matched=int((status == 0).sum()),
-        students_without_photo=int((status == 1).sum()), students_with_problem=int((status == 2).sum()),
+        folder=str(folder),
+        key=key_code,
+        findings=findings,
+        students=students,
+        files=files_out,
+        total_students=n,
+        total_files=nf,
+        matched=int((status == 0).sum()),
+        students_without_photo=int((status == 1).sum()),
+        students_with_problem=int((status == 2).sum()),
         files_matched=int((files["status"] == "matched").sum()),
         files_duplicate=int((files["status"] == "duplicate").sum()),
         files_unmatched=int((files["status"] == "unmatched").sum()),
         files_unusable=int((unusable & (files["status"] == "matched").to_numpy()).sum()),
-        subfolders=len(subdirs), params=params)
+        subfolders=len(subdirs),
+        params=params,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+
 
 def _join(*parts) -> pd.Series:
     """Element-wise concatenation of str Series and literal texts in one Arrow pass."""
@@ -631,8 +806,16 @@ def _part(rows, key, rule, value, message, file) -> pd.DataFrame:
             return v.reset_index(drop=True).astype(STR)
         return pd.Series([v], dtype=STR).iloc[np.zeros(n, np.int64)].reset_index(drop=True)
 
-    return pd.DataFrame({"row": np.asarray(rows, np.int64), "key": col(key), "rule": col(rule), "value": col(value),
-                         "message": col(message), "file": col(file)})
+    return pd.DataFrame(
+        {
+            "row": np.asarray(rows, np.int64),
+            "key": col(key),
+            "rule": col(rule),
+            "value": col(value),
+            "message": col(message),
+            "file": col(file),
+        }
+    )
 
 
 def _mask_one(value: str, kind) -> str:
@@ -650,7 +833,7 @@ def _shown_name(name: str, key_raw: str | None, kind) -> str:
         if at < 0:
             at = name.lower().find(key_raw.lower())
         if at >= 0:
-            return mask_name(name[:at]) + _mask_one(key_raw, kind) + mask_name(name[at + len(key_raw):])
+            return mask_name(name[:at]) + _mask_one(key_raw, kind) + mask_name(name[at + len(key_raw) :])
     return mask_name(name)
 
 
@@ -682,8 +865,7 @@ def _inspect(path: Path, size: int, decode: bool) -> dict:
     """Format, size and mode from the header; ``complete`` False when the JPEG is cut off."""
     from PIL import Image
 
-    out = {"format": None, "width": None, "height": None, "mode": None, "error": None, "complete": True,
-           "size": size}
+    out = {"format": None, "width": None, "height": None, "mode": None, "error": None, "complete": True, "size": size}
     if size == 0:
         return out
     try:
@@ -703,7 +885,7 @@ def _inspect(path: Path, size: int, decode: bool) -> dict:
                 if decode or not ends:
                     try:
                         im.load()
-                    except Exception as exc:      # truncated or corrupt scan data
+                    except Exception as exc:  # truncated or corrupt scan data
                         out["complete"] = False
                         out["error"] = str(exc)
             elif decode:
@@ -712,7 +894,7 @@ def _inspect(path: Path, size: int, decode: bool) -> dict:
                 except Exception as exc:
                     out["complete"] = False
                     out["error"] = str(exc)
-    except Exception as exc:                        # not an image at all, or not readable
+    except Exception as exc:  # not an image at all, or not readable
         out["error"] = str(exc)
         out["format"] = out["format"] if out["width"] else None
     return out
@@ -760,53 +942,62 @@ def _kb(nbytes: int) -> str:
     return f"{nbytes // KB}" if nbytes % KB == 0 else f"{nbytes / KB:.1f}"
 
 
-def _file_message(rule: str, shown: str, student: str, detail, meta: dict, params: dict, label: str,
-                  pattern_text: str) -> str:
+def _file_message(
+    rule: str, shown: str, student: str, detail, meta: dict, params: dict, label: str, pattern_text: str
+) -> str:
     w, h, size = meta.get("width"), meta.get("height"), meta.get("size", 0)
     who = f"照片 {shown}（{student}）"
     if rule == "PHOTO_DUPLICATE":
-        return (f"{who}与 {detail} 是同一名学生的照片，一名学生只能有一张照片。"
-                f"请确认哪一张是本人的照片，把多余的文件删除或移出照片目录")
+        return (
+            f"{who}与 {detail} 是同一名学生的照片，一名学生只能有一张照片。"
+            f"请确认哪一张是本人的照片，把多余的文件删除或移出照片目录"
+        )
     if rule == "PHOTO_NAME_NONSTANDARD":
         return f"{who}的文件名不规范：{detail}"
     if rule == "PHOTO_KEY_REPEATED":
-        return (f"{who}同时对应名单第 {detail} 行（这几行的{label}相同）。"
-                f"请先按校验结果处理名单中的重复记录")
+        return f"{who}同时对应名单第 {detail} 行（这几行的{label}相同）。请先按校验结果处理名单中的重复记录"
     if rule == "PHOTO_EMPTY":
         return f"{who}是空文件（0 字节）。请重新拷贝或重新导出这张照片"
     if rule == "PHOTO_UNREADABLE":
         if detail == "truncated":
-            return (f"{who}不完整：JPG 文件缺少结尾，无法读出完整图像（可能在拷贝或下载时被截断）。"
-                    f"请重新拷贝或重新导出这张照片")
-        return (f"{who}无法作为图片打开（不是图片文件，或文件已损坏）。"
-                f"请重新拷贝或重新导出这张照片，照片须为 JPG 格式")
+            return (
+                f"{who}不完整：JPG 文件缺少结尾，无法读出完整图像（可能在拷贝或下载时被截断）。"
+                f"请重新拷贝或重新导出这张照片"
+            )
+        return f"{who}无法作为图片打开（不是图片文件，或文件已损坏）。请重新拷贝或重新导出这张照片，照片须为 JPG 格式"
     if rule == "PHOTO_NOT_JPEG":
         ext = os.path.splitext(shown)[1] or "（无）"
-        return (f"{who}的扩展名是 {ext}，内容却是 {detail} 格式的图片。"
-                f"请用图片软件“另存为”JPG 格式（只改扩展名不行）")
+        return f"{who}的扩展名是 {ext}，内容却是 {detail} 格式的图片。请用图片软件“另存为”JPG 格式（只改扩展名不行）"
     if rule == "PHOTO_BAD_EXTENSION":
         ext = os.path.splitext(shown)[1] or "（无）"
         content = f"（内容是 {detail} 图片）" if detail else ""
-        return (f"{who}的扩展名是 {ext}{content}，照片须为 JPG 格式（{'、'.join(params['extensions'])}）。"
-                f"请另存为 JPG 格式")
+        return (
+            f"{who}的扩展名是 {ext}{content}，照片须为 JPG 格式（{'、'.join(params['extensions'])}）。请另存为 JPG 格式"
+        )
     if rule == "PHOTO_TOO_SMALL":
         mw, mh = params["min_size"]
-        return (f"{who}只有 {w}×{h} 像素（宽×高），小于要求的至少 {mw}×{mh} 像素。"
-                f"请用清晰的原始照片重新导出，不要用缩略图")
+        return (
+            f"{who}只有 {w}×{h} 像素（宽×高），小于要求的至少 {mw}×{mh} 像素。请用清晰的原始照片重新导出，不要用缩略图"
+        )
     if rule == "PHOTO_TOO_LARGE":
         mw, mh = params["max_size"]
         return f"{who}为 {w}×{h} 像素（宽×高），超过上限 {mw}×{mh} 像素。请按要求缩小尺寸后另存为 JPG"
     if rule == "PHOTO_FILE_TOO_LARGE":
-        return (f"{who}文件大小 {_kb(size)} KB，超过上限 {_kb(params['max_bytes'])} KB。"
-                f"请降低 JPG 保存质量或缩小尺寸后重新保存")
+        return (
+            f"{who}文件大小 {_kb(size)} KB，超过上限 {_kb(params['max_bytes'])} KB。"
+            f"请降低 JPG 保存质量或缩小尺寸后重新保存"
+        )
     if rule == "PHOTO_FILE_TOO_SMALL":
-        return (f"{who}文件只有 {_kb(size)} KB，低于 {_kb(params['min_bytes'])} KB，可能压缩过度、不清晰。"
-                f"请检查照片是否清晰，必要时用原始照片重新导出")
+        return (
+            f"{who}文件只有 {_kb(size)} KB，低于 {_kb(params['min_bytes'])} KB，可能压缩过度、不清晰。"
+            f"请检查照片是否清晰，必要时用原始照片重新导出"
+        )
     if rule == "PHOTO_ASPECT":
         lo, hi = params["aspect"]
-        return (f"{who}为 {w}×{h} 像素，高宽比 {h / w:.2f}，不在 {lo}–{hi} 之间，不像竖版证件照。"
-                f"请检查照片是否横放、旋转或裁剪不当")
+        return (
+            f"{who}为 {w}×{h} 像素，高宽比 {h / w:.2f}，不在 {lo}–{hi} 之间，不像竖版证件照。"
+            f"请检查照片是否横放、旋转或裁剪不当"
+        )
     if rule == "PHOTO_COLOR_MODE":
-        return (f"{who}的颜色模式是{MODE_ZH.get(detail, detail)}，证件照应为 RGB 彩色。"
-                f"请用图片软件另存为 RGB 彩色 JPG")
+        return f"{who}的颜色模式是{MODE_ZH.get(detail, detail)}，证件照应为 RGB 彩色。请用图片软件另存为 RGB 彩色 JPG"
     raise KeyError(rule)

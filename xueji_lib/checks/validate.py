@@ -12,28 +12,25 @@ warning: suspicious; info) and a message naming the field and the value (masked 
 hint how to fix it. Records with an error fail; passed + failed = total, always. Every rule is a
 vectorised operation over whole columns; only the findings themselves are formatted one by one.
 """
+
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
-import yaml
 
 from ..core import ids
-from ..schema.codes import load_code_table, province_of
-from ..schema.layouts import Layout, load_layout
-from ..io.loadinfo import load_report
 from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
 from ..core.privacy import mask_value
 from ..core.progress import Progress
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, words
+from ..io.loadinfo import load_report
+from ..schema.codes import load_code_table, province_of
+from ..schema.layouts import Layout, load_layout
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, template_text
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
@@ -41,8 +38,12 @@ __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMN
 FINDING_COLUMNS = ["row", "key", "field", "name", "rule", "severity", "value", "message"]
 SEX_FIELDS = ("XB", "XBDM")
 HMT_PREFIXES = {"81", "82", "83"}  # 港澳台居民居住证 810000/820000/830000
-CATEGORY_FORMS = {"10": {"普通全日制"}, "20": {"普通全日制", "非全日制"}, "50": {"函授", "业余", "脱产"},
-                  "70": {"网络教育", "开放教育"}}
+CATEGORY_FORMS = {
+    "10": {"普通全日制"},
+    "20": {"普通全日制", "非全日制"},
+    "50": {"函授", "业余", "脱产"},
+    "70": {"网络教育", "开放教育"},
+}
 CATEGORY_LEVELS = {
     "10": {"本科", "专科", "专科起点本科", "第二学士学位"},
     "20": {"博士研究生", "硕士研究生"},
@@ -50,8 +51,16 @@ CATEGORY_LEVELS = {
     "70": {"本科", "专科", "专科起点本科", "高中起点本科", "高中起点专科"},
 }
 ENTRY_AGE = {"10": (14, 40), "20": (18, 65), "50": (16, 75), "70": (16, 75)}
-ZSBH_LEVEL = {"博士研究生": "01", "硕士研究生": "02", "第二学士学位": "04", "本科": "05", "专科起点本科": "05",
-              "高中起点本科": "05", "专科": "06", "高中起点专科": "06"}
+ZSBH_LEVEL = {
+    "博士研究生": "01",
+    "硕士研究生": "02",
+    "第二学士学位": "04",
+    "本科": "05",
+    "专科起点本科": "05",
+    "高中起点本科": "05",
+    "专科": "06",
+    "高中起点专科": "06",
+}
 ZSBH_TYPES = {"10": "1", "20": "1", "50": "5", "70": "7"}
 
 
@@ -100,11 +109,15 @@ class ValidationResult(Result):
         f = self.findings
         if f.empty:
             return pd.DataFrame(columns=["rule", "severity", "findings", "records"])
-        out = f.groupby(["rule", "severity"], sort=False).agg(findings=("rule", "size"),
-                                                              records=("row", "nunique")).reset_index()
+        out = (
+            f.groupby(["rule", "severity"], sort=False)
+            .agg(findings=("rule", "size"), records=("row", "nunique"))
+            .reset_index()
+        )
         out["order"] = out["severity"].map(SEVERITY_ORDER)
-        return out.sort_values(["order", "findings"], ascending=[True, False]).drop(columns="order").reset_index(
-            drop=True)
+        return (
+            out.sort_values(["order", "findings"], ascending=[True, False]).drop(columns="order").reset_index(drop=True)
+        )
 
     @property
     def by_field(self) -> pd.DataFrame:
@@ -112,8 +125,9 @@ class ValidationResult(Result):
         f = self.findings
         if f.empty:
             return pd.DataFrame(columns=["field", "name", "error", "warning", "info"])
-        out = pd.crosstab([f["field"], f["name"]], f["severity"]).reindex(columns=["error", "warning", "info"],
-                                                                          fill_value=0)
+        out = pd.crosstab([f["field"], f["name"]], f["severity"]).reindex(
+            columns=["error", "warning", "info"], fill_value=0
+        )
         return out.reset_index().sort_values(["error", "warning"], ascending=False).reset_index(drop=True)
 
     def reasons(self, severities=("error",)) -> pd.Series:
@@ -128,9 +142,11 @@ class ValidationResult(Result):
         return out.fillna("")
 
     def summary(self) -> str:
-        lines = [f"校验：{self.source}（版式 {self.layout.name}：{self.layout.title}）",
-                 f"记录 {self.total} 条：通过 {self.passed_count} 条，有误 {self.failed_count} 条"
-                 f"（{self.passed_count} + {self.failed_count} = {self.total}）"]
+        lines = [
+            f"校验：{self.source}（版式 {self.layout.name}：{self.layout.title}）",
+            f"记录 {self.total} 条：通过 {self.passed_count} 条，有误 {self.failed_count} 条"
+            f"（{self.passed_count} + {self.failed_count} = {self.total}）",
+        ]
         if not self.structure_ok:
             missing = self.findings.loc[self.findings["rule"] == "STRUCT_MISSING_FIELD", "field"].tolist()
             lines.append(f"结构校验未通过：缺少必填字段 {'、'.join(missing)}，整个文件不能上传。")
@@ -146,12 +162,18 @@ class ValidationResult(Result):
     def to_dict(self) -> dict:
         br = self.by_rule
         return {
-            "source": self.source, "layout": self.layout.name, "params": self.params,
-            "total": self.total, "passed": self.passed_count, "failed": self.failed_count,
+            "source": self.source,
+            "layout": self.layout.name,
+            "params": self.params,
+            "total": self.total,
+            "passed": self.passed_count,
+            "failed": self.failed_count,
             "structure_ok": self.structure_ok,
             "findings": {s: int((self.findings["severity"] == s).sum()) for s in SEVERITY_ORDER},
-            "rules": {r.rule: {"severity": r.severity, "findings": int(r.findings), "records": int(r.records)}
-                      for r in br.itertuples()},
+            "rules": {
+                r.rule: {"severity": r.severity, "findings": int(r.findings), "records": int(r.records)}
+                for r in br.itertuples()
+            },
         }
 
     # ------------------------------------------------------------------------------ what the result lists
@@ -164,21 +186,35 @@ class ValidationResult(Result):
             text = template_text(rules[code].message) if code in rules else ""
             if code.startswith("STRUCT_"):
                 text += "（整个文件）"
-            rows.append({"项目": f"[{SEVERITY_ZH[r['severity']]}] {code}", "说明": text, "记录数": r["records"],
-                         "处数": r["findings"]})
+            rows.append(
+                {
+                    "项目": f"[{SEVERITY_ZH[r['severity']]}] {code}",
+                    "说明": text,
+                    "记录数": r["records"],
+                    "处数": r["findings"],
+                }
+            )
         f = self.findings
         for sev, n in d["findings"].items():
             records = f.loc[f["severity"] == sev, "row"].dropna().nunique()
-            rows.append({"项目": f"含{SEVERITY_ZH[sev]}的记录", "说明": "按严重程度（一条记录可能有几种问题）",
-                         "记录数": int(records), "处数": int(n)})
+            rows.append(
+                {
+                    "项目": f"含{SEVERITY_ZH[sev]}的记录",
+                    "说明": "按严重程度（一条记录可能有几种问题）",
+                    "记录数": int(records),
+                    "处数": int(n),
+                }
+            )
         # findings on passing records, and on failing records plus those about the whole file (no row)
         on_rows = f["row"].notna().to_numpy()
         rows_idx = f.loc[on_rows, "row"].astype("int64").to_numpy() - 1
         on_passed = int((~self.failed[rows_idx]).sum()) if len(rows_idx) else 0
         all_findings = sum(d["findings"].values())
-        rows += [{"项目": "通过校验", "说明": "可以上传（可能有警告、提示）", "记录数": d["passed"], "处数": on_passed},
-                 {"项目": "有误", "说明": "有错误，不能上传", "记录数": d["failed"], "处数": all_findings - on_passed},
-                 {"项目": TOTAL, "说明": "", "记录数": d["total"], "处数": all_findings}]
+        rows += [
+            {"项目": "通过校验", "说明": "可以上传（可能有警告、提示）", "记录数": d["passed"], "处数": on_passed},
+            {"项目": "有误", "说明": "有错误，不能上传", "记录数": d["failed"], "处数": all_findings - on_passed},
+            {"项目": TOTAL, "说明": "", "记录数": d["total"], "处数": all_findings},
+        ]
         out = pd.DataFrame(rows, columns=["项目", "说明", "记录数", "处数"])
         return out.astype({"记录数": "int64", "处数": "int64"})
 
@@ -190,15 +226,26 @@ class ValidationResult(Result):
         f = self.findings
         br, bf = self.by_rule, self.by_field
         example = f.drop_duplicates("rule").set_index("rule")["message"] if len(f) else pd.Series(dtype=str)
-        by_rule = pd.DataFrame({
-            "rule": br["rule"].astype(str), "severity": br["severity"], "findings": br["findings"].astype(int),
-            "records": br["records"].astype(int),
-            "message": [template_text(rules[r].message) if r in rules else "" for r in br["rule"]],
-            "hint": [template_text(rules[r].hint) if r in rules else "" for r in br["rule"]],
-            "example": [example.get(r, "") for r in br["rule"]]})
-        by_field = pd.DataFrame({"field": bf["field"].astype(str), "name": bf["name"].astype(str),
-                                 "error": bf["error"].astype(int), "warning": bf["warning"].astype(int),
-                                 "info": bf["info"].astype(int)})
+        by_rule = pd.DataFrame(
+            {
+                "rule": br["rule"].astype(str),
+                "severity": br["severity"],
+                "findings": br["findings"].astype(int),
+                "records": br["records"].astype(int),
+                "message": [template_text(rules[r].message) if r in rules else "" for r in br["rule"]],
+                "hint": [template_text(rules[r].hint) if r in rules else "" for r in br["rule"]],
+                "example": [example.get(r, "") for r in br["rule"]],
+            }
+        )
+        by_field = pd.DataFrame(
+            {
+                "field": bf["field"].astype(str),
+                "name": bf["name"].astype(str),
+                "error": bf["error"].astype(int),
+                "warning": bf["warning"].astype(int),
+                "info": bf["info"].astype(int),
+            }
+        )
         failed = np.flatnonzero(self.failed)
         passed = np.flatnonzero(~self.failed)
         reasons = self.reasons().reindex(failed).fillna("")
@@ -206,21 +253,65 @@ class ValidationResult(Result):
         bad = pd.DataFrame({"row": failed + 1, "reason_text": reasons.to_numpy()})
         data = self.inputs.get("data")
         return [
-            ResultList("按规则", by_rule, (
-                Column("rule", "规则代码"), Column("severity", "级别", read=sev), Column("findings", "处数"),
-                Column("records", "涉及记录数"), Column("message", "规则说明"), Column("hint", "改正方法"),
-                Column("example", "示例")), shown=False),
-            ResultList("按字段", by_field, (
-                Column("field", "字段代码"), Column("name", "字段名称"), Column("error", "错误"),
-                Column("warning", "警告"), Column("info", "提示")), shown=False),
-            ResultList("问题明细", f, (
-                Column("row", "行号", kind="row"), Column("key", "关键字段"), Column("field", "字段代码"),
-                Column("name", "字段名称"), Column("rule", "规则代码"), Column("severity", "级别", read=sev),
-                Column("value", "值", personal="field:field"), Column("message", "说明")), unit="处"),
-            ResultList("数据有误记录", bad, (Column("row", "行号"), Column("reason_text", "校验结果", after=True)),
-                       records="data", source=data, upload=Upload("failed", "data", reasons="reason_text")),
-            ResultList("校验通过", pd.DataFrame({"row": passed + 1}), (Column("row", "行号"),), records="data",
-                       source=data, shown=False, in_workbook=False, upload=Upload("passed", "data")),
+            ResultList(
+                "按规则",
+                by_rule,
+                (
+                    Column("rule", "规则代码"),
+                    Column("severity", "级别", read=sev),
+                    Column("findings", "处数"),
+                    Column("records", "涉及记录数"),
+                    Column("message", "规则说明"),
+                    Column("hint", "改正方法"),
+                    Column("example", "示例"),
+                ),
+                shown=False,
+            ),
+            ResultList(
+                "按字段",
+                by_field,
+                (
+                    Column("field", "字段代码"),
+                    Column("name", "字段名称"),
+                    Column("error", "错误"),
+                    Column("warning", "警告"),
+                    Column("info", "提示"),
+                ),
+                shown=False,
+            ),
+            ResultList(
+                "问题明细",
+                f,
+                (
+                    Column("row", "行号", kind="row"),
+                    Column("key", "关键字段"),
+                    Column("field", "字段代码"),
+                    Column("name", "字段名称"),
+                    Column("rule", "规则代码"),
+                    Column("severity", "级别", read=sev),
+                    Column("value", "值", personal="field:field"),
+                    Column("message", "说明"),
+                ),
+                unit="处",
+            ),
+            ResultList(
+                "数据有误记录",
+                bad,
+                (Column("row", "行号"), Column("reason_text", "校验结果", after=True)),
+                records="data",
+                source=data,
+                upload=Upload("failed", "data", reasons="reason_text"),
+            ),
+            ResultList(
+                "校验通过",
+                pd.DataFrame({"row": passed + 1}),
+                (Column("row", "行号"),),
+                records="data",
+                source=data,
+                shown=False,
+                in_workbook=False,
+                upload=Upload("passed", "data"),
+            ),
         ]
 
     def chart_spec(self) -> ChartSpec | None:
@@ -230,11 +321,22 @@ class ValidationResult(Result):
             return None
         top = br.sort_values("findings", ascending=False, kind="stable").head(15)
         labels = [f"{r.rule}（{SEVERITY_ZH[r.severity]}）" for r in top.itertuples()]
-        series = {SEVERITY_ZH[s]: [int(r.findings) if r.severity == s else 0 for r in top.itertuples()]
-                  for s in SEVERITY_ZH if (top["severity"] == s).any()}
+        series = {
+            SEVERITY_ZH[s]: [int(r.findings) if r.severity == s else 0 for r in top.itertuples()]
+            for s in SEVERITY_ZH
+            if (top["severity"] == s).any()
+        }
         more = f"，共 {len(br)} 条规则，显示处数最多的 15 条" if len(br) > 15 else ""
-        return ChartSpec(f"校验发现的问题（按规则{more}）", labels, series, horizontal=True, barmode="stack",
-                         category_title="规则", value_title="处数", legend="严重程度")
+        return ChartSpec(
+            f"校验发现的问题（按规则{more}）",
+            labels,
+            series,
+            horizontal=True,
+            barmode="stack",
+            category_title="规则",
+            value_title="处数",
+            legend="严重程度",
+        )
 
     def save(self, folder, *, unmask: bool = False, layout_reason: str = "", others=()) -> OutputFiles:
         """The lists to upload and to fix, the workbook and ``summary.json`` (``write_validation_outputs``)."""
@@ -244,6 +346,7 @@ class ValidationResult(Result):
 
 
 # ------------------------------------------------------------------------------------------------ engine
+
 
 class _Checker:
     """Holds the frame, its layout and the findings collected so far."""
@@ -295,8 +398,9 @@ class _Checker:
         if value is None:
             value = self.text(code) if code and self.has(code) else ""
         value, detail = self._pick(value, idx), self._pick(detail, idx)
-        self.parts.append(pd.DataFrame({"idx": idx, "rule": rule, "field": code or "", "val": list(value),
-                                        "det": list(detail)}))
+        self.parts.append(
+            pd.DataFrame({"idx": idx, "rule": rule, "field": code or "", "val": list(value), "det": list(detail)})
+        )
 
     def _pick(self, values, idx) -> list:
         """Values at ``idx`` from a full-length Series/array, or a scalar/short list as given."""
@@ -308,8 +412,7 @@ class _Checker:
         return list(values[idx]) if len(values) == self.n else list(values)
 
     def add_structure(self, rule: str, code: str, detail=""):
-        self.parts.append(pd.DataFrame({"idx": [-1], "rule": [rule], "field": [code], "val": [""],
-                                        "det": [detail]}))
+        self.parts.append(pd.DataFrame({"idx": [-1], "rule": [rule], "field": [code], "val": [""], "det": [detail]}))
 
     def findings(self) -> pd.DataFrame:
         if not self.parts:
@@ -333,27 +436,55 @@ class _Checker:
             sev.append(rule.severity)
             values.append(shown)
             messages.append(f"{msg}。{hint}" if hint else msg)
-        out = pd.DataFrame({"row": pd.array(rows, dtype="Int64"), "key": pd.array(out_keys, dtype=STR),
-                            "field": raw["field"].astype(STR), "name": pd.array(names, dtype=STR),
-                            "rule": raw["rule"].astype(STR), "severity": pd.array(sev, dtype=STR),
-                            "value": pd.array(values, dtype=STR), "message": pd.array(messages, dtype=STR)})
+        out = pd.DataFrame(
+            {
+                "row": pd.array(rows, dtype="Int64"),
+                "key": pd.array(out_keys, dtype=STR),
+                "field": raw["field"].astype(STR),
+                "name": pd.array(names, dtype=STR),
+                "rule": raw["rule"].astype(STR),
+                "severity": pd.array(sev, dtype=STR),
+                "value": pd.array(values, dtype=STR),
+                "message": pd.array(messages, dtype=STR),
+            }
+        )
         order = out["severity"].map(SEVERITY_ORDER)
         out = out.assign(_o=order).sort_values(["row", "_o"], na_position="first", kind="stable")
         return out.drop(columns="_o").reset_index(drop=True)
 
 
 # Rule groups as the progress display names them.
-CHECK_ZH = {"_check_structure": "结构", "_check_required": "必填项", "_check_width": "字段长度",
-            "_check_codes": "代码值", "_check_dates": "日期", "_check_ids": "身份证号", "_check_id_type": "证件类型",
-            "_check_ksh": "考生号", "_check_names": "姓名", "_check_category": "学历类别与层次",
-            "_check_duplicates": "重复记录", "_check_k12": "中小学学籍规则", "_check_graduation": "毕业规则",
-            "_check_cross_file": "跨文件查重复学籍"}
+CHECK_ZH = {
+    "_check_structure": "结构",
+    "_check_required": "必填项",
+    "_check_width": "字段长度",
+    "_check_codes": "代码值",
+    "_check_dates": "日期",
+    "_check_ids": "身份证号",
+    "_check_id_type": "证件类型",
+    "_check_ksh": "考生号",
+    "_check_names": "姓名",
+    "_check_category": "学历类别与层次",
+    "_check_duplicates": "重复记录",
+    "_check_k12": "中小学学籍规则",
+    "_check_graduation": "毕业规则",
+    "_check_cross_file": "跨文件查重复学籍",
+}
 
 
-def validate(df: pd.DataFrame, layout=None, *, year: int | None = None, category: str | None = None,
-             others: Mapping[str, pd.DataFrame] | None = None, source: str | None = None,
-             school_year: int | None = None, first_grade_age: int = 6, cutoff: str = "0831",
-             progress=None) -> ValidationResult:
+def validate(
+    df: pd.DataFrame,
+    layout=None,
+    *,
+    year: int | None = None,
+    category: str | None = None,
+    others: Mapping[str, pd.DataFrame] | None = None,
+    source: str | None = None,
+    school_year: int | None = None,
+    first_grade_age: int = 6,
+    cutoff: str = "0831",
+    progress=None,
+) -> ValidationResult:
     """Check ``df`` against ``layout`` (a name, a path or a Layout; recognised from the columns when None).
 
     ``year`` (录取年份) and ``category`` (学历类别 10/20/50/70) are taken from the LQNF/XLLB columns when
@@ -376,12 +507,29 @@ def validate(df: pd.DataFrame, layout=None, *, year: int | None = None, category
         lay = load_layout(layout)
     rep = load_report(df)
     src = source or (rep.path if rep else "（内存中的数据）")
-    params = {"year": year, "category": category, "school_year": school_year,
-              "first_grade_age": first_grade_age, "cutoff": cutoff}
+    params = {
+        "year": year,
+        "category": category,
+        "school_year": school_year,
+        "first_grade_age": first_grade_age,
+        "cutoff": cutoff,
+    }
     ck = _Checker(df, lay, params)
-    checks = [_check_structure, _check_required, _check_width, _check_codes, _check_dates, _check_ids,
-              _check_id_type, _check_ksh, _check_names, _check_category, _check_duplicates, _check_k12,
-              _check_graduation] + ([_check_cross_file] if others else [])
+    checks = [
+        _check_structure,
+        _check_required,
+        _check_width,
+        _check_codes,
+        _check_dates,
+        _check_ids,
+        _check_id_type,
+        _check_ksh,
+        _check_names,
+        _check_category,
+        _check_duplicates,
+        _check_k12,
+        _check_graduation,
+    ] + ([_check_cross_file] if others else [])
     with Progress(progress, "校验", steps=[CHECK_ZH[c.__name__] for c in checks] + ["汇总"]) as task:
         for check in checks:  # progress per rule group, never per record
             task.step(CHECK_ZH[check.__name__])
@@ -398,12 +546,20 @@ def validate(df: pd.DataFrame, layout=None, *, year: int | None = None, category
     failed[err_rows.astype(int).to_numpy() - 1] = True
     if not structure_ok:
         failed[:] = True
-    return ValidationResult(source=str(src), layout=lay, total=ck.n, findings=findings, failed=failed,
-                            structure_ok=structure_ok, params={k: v for k, v in ck.params.items() if v is not None},
-                            inputs={"data": df})
+    return ValidationResult(
+        source=str(src),
+        layout=lay,
+        total=ck.n,
+        findings=findings,
+        failed=failed,
+        structure_ok=structure_ok,
+        params={k: v for k, v in ck.params.items() if v is not None},
+        inputs={"data": df},
+    )
 
 
 # ------------------------------------------------------------------------------------------------- rules
+
 
 def _empty(s: pd.Series) -> np.ndarray:
     return (s.str.strip() == "").to_numpy()
@@ -422,8 +578,11 @@ def _check_structure(ck: _Checker, rep) -> bool:
     if rep is not None and rep.format == "dbf":
         for spec in rep.fields:
             if spec.name in known and ck.layout.field(spec.name).type == "C" and spec.type not in ("C", "V"):
-                ck.add_structure("STRUCT_FIELD_TYPE", spec.name, {"N": "数值", "D": "日期", "L": "逻辑",
-                                                                  "F": "浮点"}.get(spec.type, spec.type))
+                ck.add_structure(
+                    "STRUCT_FIELD_TYPE",
+                    spec.name,
+                    {"N": "数值", "D": "日期", "L": "逻辑", "F": "浮点"}.get(spec.type, spec.type),
+                )
     return ok
 
 
@@ -582,8 +741,7 @@ def _check_id_type(ck: _Checker):
     present = (n != "").to_numpy() & ~_excel_damaged(ck, code, ck.text(code))
     id_shaped = n.str.fullmatch(r"\d{17}[\dX]|\d{15}").to_numpy()
     mainland = id_shaped & ids.checksum_ok(n).to_numpy() & ~n.str.slice(0, 2).isin(HMT_PREFIXES).to_numpy()
-    bad = present & (((t == "1").to_numpy() & ~id_shaped) |
-                     (t.isin(["6", "7", "8", "9", "A"]).to_numpy() & mainland))
+    bad = present & (((t == "1").to_numpy() & ~id_shaped) | (t.isin(["6", "7", "8", "9", "A"]).to_numpy() & mainland))
     ck.add("SFZJLX_MISMATCH", bad, code, detail=table.to_label(ck.text("SFZJLX")).fillna(""))
 
 
@@ -613,8 +771,9 @@ def _check_ksh(ck: _Checker):
     years = _record_years(ck)
     yy = int_or_na(k.str.slice(0, 2)).astype("float64")
     diff = ((years % 100) - yy).abs()
-    ck.add("KSH_YEAR", is14 & (diff > 1).fillna(False).to_numpy(), "KSH",
-           detail=years.fillna(0).astype(int).astype(str))
+    ck.add(
+        "KSH_YEAR", is14 & (diff > 1).fillna(False).to_numpy(), "KSH", detail=years.fillna(0).astype(int).astype(str)
+    )
     prov = province_of(k.str.slice(2, 4) + "0000").notna().to_numpy()
     ck.add("KSH_PROVINCE", is14 & ~prov, "KSH", detail=k.str.slice(2, 4))
 
@@ -646,8 +805,7 @@ def _record_categories(ck: _Checker) -> pd.Series:
         if ck.params.get("category"):
             c = c.fillna(str(ck.params["category"]))
         return c
-    return pd.Series(str(ck.params["category"]) if ck.params.get("category") else None, index=range(ck.n),
-                     dtype=STR)
+    return pd.Series(str(ck.params["category"]) if ck.params.get("category") else None, index=range(ck.n), dtype=STR)
 
 
 def _check_category(ck: _Checker):
@@ -675,8 +833,9 @@ def _check_category(ck: _Checker):
         if ck.has("RXRQ"):
             entry = pd.to_datetime(date_text(ck.text("RXRQ")), format="%Y%m%d", errors="coerce")
         else:
-            entry = pd.to_datetime(_record_years(ck).astype("Int64").astype(STR) + "0901", format="%Y%m%d",
-                                   errors="coerce")
+            entry = pd.to_datetime(
+                _record_years(ck).astype("Int64").astype(STR) + "0901", format="%Y%m%d", errors="coerce"
+            )
         age = ((entry - birth).dt.days / 365.25).to_numpy()
         bad = np.zeros(ck.n, bool)
         for c, (lo, hi) in ENTRY_AGE.items():
@@ -698,8 +857,10 @@ def _related_rows(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return idx, np.array([], dtype=object)
     groups = pd.Series(idx + 1).groupby(keys.iloc[idx].to_numpy()).agg(list)
     lookup = keys.iloc[idx].map(groups).to_numpy()
-    detail = np.array([("与第 " + "、".join(str(r) for r in rows if r != i + 1) + " 行相同")
-                       for i, rows in zip(idx, lookup)], dtype=object)
+    detail = np.array(
+        [("与第 " + "、".join(str(r) for r in rows if r != i + 1) + " 行相同") for i, rows in zip(idx, lookup)],
+        dtype=object,
+    )
     return idx, detail
 
 
@@ -719,15 +880,21 @@ def _check_duplicates(ck: _Checker):
         ck.add("XJH_DUPLICATE", idx, "XJH", detail=detail)
     if ck.layout.category == "k12" and code and all(ck.has(c) for c in ("XM", "XB", "CSRQ")):
         no_id = _empty(ck.text(code))
-        key = (key_text(ck.text("XM")) + "|" + load_code_table("xb").to_code(ck.text("XB")).fillna("?") + "|"
-               + date_text(ck.text("CSRQ")).fillna(key_text(ck.text("CSRQ")).fillna("")))
+        key = (
+            key_text(ck.text("XM"))
+            + "|"
+            + load_code_table("xb").to_code(ck.text("XB")).fillna("?")
+            + "|"
+            + date_text(ck.text("CSRQ")).fillna(key_text(ck.text("CSRQ")).fillna(""))
+        )
         key = key.where(no_id)
         idx, detail = _related_rows(key)
         ck.add("DUP_NAME_SEX_BIRTH", idx, "XM", detail=detail)
 
 
-_GRADE_INDEX = {f"1{i}": i for i in range(1, 7)} | {f"2{i}": 6 + i for i in range(1, 4)} | {
-    f"3{i}": 9 + i for i in range(1, 4)}
+_GRADE_INDEX = (
+    {f"1{i}": i for i in range(1, 7)} | {f"2{i}": 6 + i for i in range(1, 4)} | {f"3{i}": 9 + i for i in range(1, 4)}
+)
 
 
 def _check_k12(ck: _Checker):
@@ -781,24 +948,33 @@ def _check_graduation(ck: _Checker):
     ck.add("ZSBH_FORMAT", present & ~shaped, "ZSBH")
     if ck.has("YXDM"):
         yx = key_text(ck.text("YXDM")).fillna("")
-        ck.add("ZSBH_SCHOOL", shaped & (z.str.slice(0, 5) != yx).to_numpy() & (yx != "").to_numpy(), "ZSBH",
-               detail=yx)
+        ck.add("ZSBH_SCHOOL", shaped & (z.str.slice(0, 5) != yx).to_numpy() & (yx != "").to_numpy(), "ZSBH", detail=yx)
     t = z.str.slice(5, 6)
     cat = _record_categories(ck)
     expected_t = cat.map(ZSBH_TYPES)
-    bad_t = shaped & (~t.isin(["1", "5", "6", "7"]).to_numpy() |
-                      (expected_t.notna() & (t != expected_t)).fillna(False).to_numpy())
-    ck.add("ZSBH_TYPE", bad_t, "ZSBH", detail=("为 " + t + "，应为 " + expected_t.fillna("1/5/6/7")).to_numpy(
-        dtype=object))
+    bad_t = shaped & (
+        ~t.isin(["1", "5", "6", "7"]).to_numpy() | (expected_t.notna() & (t != expected_t)).fillna(False).to_numpy()
+    )
+    ck.add(
+        "ZSBH_TYPE", bad_t, "ZSBH", detail=("为 " + t + "，应为 " + expected_t.fillna("1/5/6/7")).to_numpy(dtype=object)
+    )
     if ck.has("BYRQ"):
         by = date_text(ck.text("BYRQ")).str.slice(0, 4)
-        ck.add("ZSBH_YEAR", shaped & by.notna().to_numpy() & (z.str.slice(6, 10) != by).fillna(False).to_numpy(),
-               "ZSBH", detail=by.fillna(""))
+        ck.add(
+            "ZSBH_YEAR",
+            shaped & by.notna().to_numpy() & (z.str.slice(6, 10) != by).fillna(False).to_numpy(),
+            "ZSBH",
+            detail=by.fillna(""),
+        )
     if ck.has("CC"):
         level = load_code_table("cc").to_label(ck.text("CC"))
         want = level.map(ZSBH_LEVEL)
-        ck.add("ZSBH_LEVEL", shaped & want.notna().to_numpy() & (z.str.slice(10, 12) != want).fillna(False).to_numpy(),
-               "ZSBH", detail=ck.text("CC"))
+        ck.add(
+            "ZSBH_LEVEL",
+            shaped & want.notna().to_numpy() & (z.str.slice(10, 12) != want).fillna(False).to_numpy(),
+            "ZSBH",
+            detail=ck.text("CC"),
+        )
     idx, detail = _related_rows(z.where(z != ""))
     ck.add("ZSBH_DUPLICATE", idx, "ZSBH", detail=detail)
     if ck.has("BYJL"):
@@ -817,7 +993,13 @@ def _check_cross_file(ck: _Checker, others: Mapping[str, pd.DataFrame]):
         hits = pd.Series([""] * ck.n, dtype=object)
         for name, other in others.items():
             ocols = {str(c).upper(): c for c in other.columns}
-            ocode = fcode if fcode in ocols else next((c for c in ids.ID_NUMBER_FIELDS if c in ocols), None) if fcode != "XJH" else None
+            ocode = (
+                fcode
+                if fcode in ocols
+                else next((c for c in ids.ID_NUMBER_FIELDS if c in ocols), None)
+                if fcode != "XJH"
+                else None
+            )
             if not ocode or ocode not in ocols:
                 continue
             theirs = other[ocols[ocode]].astype(STR).fillna("")

@@ -12,6 +12,7 @@
 Every input record is in exactly one of the two lists. The upload lists keep real values (they go back to the
 platform); in the workbook personal data is masked unless ``unmask``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,21 +22,40 @@ from pathlib import Path
 import numpy as np
 
 from ..core.result import OutputFiles, summary_sheet
-from ..io.lists import (JYJG_FIELD, JYJG_WIDTH, fit_bytes, free_name, layout_frame, write_failed_dbf, write_json,
-                        write_lists_workbook, write_passed_dbf)
+from ..io.lists import (
+    JYJG_FIELD,
+    JYJG_WIDTH,
+    fit_bytes,
+    free_name,
+    layout_frame,
+    write_failed_dbf,
+    write_json,
+    write_lists_workbook,
+    write_passed_dbf,
+)
 from ..io.tables import write_excel
 from ..schema.rules import SEVERITY_ZH
 
 __all__ = ["save_validation", "OUTPUT_NAMES", "PARAM_ZH"]
 
 OUTPUT_NAMES = {  # key → file name (stem for the two lists, whose suffix follows the layout's format)
-    "passed": "校验通过", "failed": "数据有误", "workbook": "校验结果.xlsx", "summary": "summary.json"}
-PARAM_ZH = {"year": "录取年份", "category": "学历类别", "school_year": "学年（秋季学期所在年份）",
-            "first_grade_age": "一年级入学最低年龄", "cutoff": "年龄计算截止日（月日）"}
+    "passed": "校验通过",
+    "failed": "数据有误",
+    "workbook": "校验结果.xlsx",
+    "summary": "summary.json",
+}
+PARAM_ZH = {
+    "year": "录取年份",
+    "category": "学历类别",
+    "school_year": "学年（秋季学期所在年份）",
+    "first_grade_age": "一年级入学最低年龄",
+    "cutoff": "年龄计算截止日（月日）",
+}
 
 
-def save_validation(result, folder, *, unmask: bool = False, layout_reason: str = "",
-                    others: Sequence[str] = ()) -> OutputFiles:
+def save_validation(
+    result, folder, *, unmask: bool = False, layout_reason: str = "", others: Sequence[str] = ()
+) -> OutputFiles:
     """Write the lists, the workbook and ``summary.json`` of ``result`` into ``folder`` (see the module)."""
     df = result.inputs.get("data")
     lay = result.layout
@@ -57,9 +77,14 @@ def save_validation(result, folder, *, unmask: bool = False, layout_reason: str 
     full = layout_frame(df, lay)
     excel = lay.format == "excel"
     suffix = ".xlsx" if excel else ".dbf"
-    files = OutputFiles({
-        "passed": out / (OUTPUT_NAMES["passed"] + suffix), "failed": out / (OUTPUT_NAMES["failed"] + suffix),
-        "workbook": out / OUTPUT_NAMES["workbook"], "summary": out / OUTPUT_NAMES["summary"]})
+    files = OutputFiles(
+        {
+            "passed": out / (OUTPUT_NAMES["passed"] + suffix),
+            "failed": out / (OUTPUT_NAMES["failed"] + suffix),
+            "workbook": out / OUTPUT_NAMES["workbook"],
+            "summary": out / OUTPUT_NAMES["summary"],
+        }
+    )
     passed = full.iloc[pass_idx].reset_index(drop=True)
     failing = full.iloc[fail_idx].reset_index(drop=True)
     if excel:
@@ -100,22 +125,45 @@ def _summary_sheet(result, unmask, layout_reason, others, files: OutputFiles):
     if others:
         rows.append(("对照文件（重复学籍）", "、".join(map(str, others))))
     rows += [
-        ("记录总数", result.total), ("校验通过", result.passed_count), ("数据有误", result.failed_count),
-        ("核对", f"通过 {result.passed_count} + 有误 {result.failed_count} = 总数 {result.total}："
-                 f"每条记录恰好在 {files['passed'].name} 或 {files['failed'].name} 中出现一次"),
-        ("结构校验", "通过" if result.structure_ok else
-         "未通过：缺少必填字段 " + "、".join(f"{a}（{b}）" for a, b in missing.itertuples(index=False))
-         + "，整个文件不能上传，全部记录列入数据有误"),
+        ("记录总数", result.total),
+        ("校验通过", result.passed_count),
+        ("数据有误", result.failed_count),
+        (
+            "核对",
+            f"通过 {result.passed_count} + 有误 {result.failed_count} = 总数 {result.total}："
+            f"每条记录恰好在 {files['passed'].name} 或 {files['failed'].name} 中出现一次",
+        ),
+        (
+            "结构校验",
+            "通过"
+            if result.structure_ok
+            else "未通过：缺少必填字段 "
+            + "、".join(f"{a}（{b}）" for a, b in missing.itertuples(index=False))
+            + "，整个文件不能上传，全部记录列入数据有误",
+        ),
         ("问题处数", f"错误 {counts['error']} 处，警告 {counts['warning']} 处，提示 {counts['info']} 处"),
-        ("编码", "两个名单均为 Excel 工作簿" if lay.format == "excel" else
-         files.encoding_note or "两个名单均按 GBK 编码写出"),
+        (
+            "编码",
+            "两个名单均为 Excel 工作簿"
+            if lay.format == "excel"
+            else files.encoding_note or "两个名单均按 GBK 编码写出",
+        ),
     ]
     for note in files.notes:
         if note != files.encoding_note:
             rows.append(("说明", note))
-    rows.append(("个人信息", "本工作簿中身份证号、电话、地址" + ("未遮盖（按 --unmask 要求显示原值），请妥善保管"
-                                                  if unmask else "已遮盖（“问题明细”始终遮盖；“数据有误记录”可用 --unmask 显示原值）")
-                 + f"；{files['passed'].name}、{files['failed'].name} 保留原值，供上传和改正"))
+    rows.append(
+        (
+            "个人信息",
+            "本工作簿中身份证号、电话、地址"
+            + (
+                "未遮盖（按 --unmask 要求显示原值），请妥善保管"
+                if unmask
+                else "已遮盖（“问题明细”始终遮盖；“数据有误记录”可用 --unmask 显示原值）"
+            )
+            + f"；{files['passed'].name}、{files['failed'].name} 保留原值，供上传和改正",
+        )
+    )
     rows += [("输出文件", f"{p.name}") for p in files.values()]
     rows += [("校验摘要" if i == 0 else "", line) for i, line in enumerate(result.summary().splitlines())]
     return summary_sheet(rows)

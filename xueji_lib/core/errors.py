@@ -4,6 +4,7 @@ Subclasses also derive from the matching built-in (as dbfread's ``DBFNotFound(IO
 generic ``except ValueError`` or ``except OSError`` still catches them. Messages are in Chinese, for
 the registry clerk who reads them, and always name the file (and the row/field where there is one).
 """
+
 from __future__ import annotations
 
 

@@ -13,6 +13,7 @@ modules, so it costs nothing where they are installed.
     Traceback (most recent call last):
     MissingExtraError: 缺少可选组件 spark（Spark 计算引擎）：没有安装 pyspark。请先安装：pip install "xueji_lib[spark]"
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -38,8 +39,10 @@ class MissingExtraError(XuejiError, ImportError):
     def __init__(self, extra: str, modules: list[str]):
         self.extra = extra
         self.modules = list(modules)
-        super().__init__(f"缺少可选组件 {extra}（{EXTRAS[extra][0]}）：没有安装 {'、'.join(self.modules)}。"
-                         f"请先安装：{install_hint(extra)}")
+        super().__init__(
+            f"缺少可选组件 {extra}（{EXTRAS[extra][0]}）：没有安装 {'、'.join(self.modules)}。"
+            f"请先安装：{install_hint(extra)}"
+        )
 
 
 def install_hint(extra: str) -> str:

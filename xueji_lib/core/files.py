@@ -9,6 +9,7 @@ exception, KeyboardInterrupt included, the temporary file is removed and the exc
     >>> path.read_text("utf-8"), [p.name for p in path.parent.iterdir()]
     ('张三', ['名单.txt'])
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -31,8 +32,9 @@ def publish(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, *, prefix: str | None = None, suffix: str = ".tmp",
-                busy_message: str | None = None) -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike, *, prefix: str | None = None, suffix: str = ".tmp", busy_message: str | None = None
+) -> Iterator[Path]:
     """A temporary file beside ``path`` (``.{name}.<random>{suffix}``, or ``{prefix}<random>{suffix}``; created
     empty) for a writer that takes a file name (xlsxwriter, pyarrow). When the block ends without an error
     the file is published to ``path`` (``publish``); on any exception it is removed.
@@ -44,8 +46,7 @@ def atomic_path(path: str | os.PathLike, *, prefix: str | None = None, suffix: s
         ...     pq.write_table(table, tmp)
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}." if prefix is None else prefix, suffix=suffix,
-                               dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}." if prefix is None else prefix, suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -70,8 +71,9 @@ def write_atomic(path: str | os.PathLike, write: Callable[[BinaryIO], object], *
     return path
 
 
-def write_atomic_text(path: str | os.PathLike, text: str, encoding: str = "utf-8", *, newline: str | None = None,
-                      suffix: str = ".tmp") -> Path:
+def write_atomic_text(
+    path: str | os.PathLike, text: str, encoding: str = "utf-8", *, newline: str | None = None, suffix: str = ".tmp"
+) -> Path:
     """``text`` written as ``Path.write_text`` writes it (``newline=None``: each "\\n" becomes the platform's line
     ending; ``newline=""`` writes it as is), atomically (``atomic_path``). Returns ``path``."""
     path = Path(path)

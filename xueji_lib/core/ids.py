@@ -12,6 +12,7 @@ Check character: S = Σ a_i·W_i over the first 17 digits with W = 7 9 10 5 8 4 
 check = "10X98765432"[S mod 11] (DOMAIN.md §5.1, verified on the standard's example). A 15-digit number
 (GB 11643-1989) becomes 18 digits by inserting "19" after the 6-digit address and appending the check.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,7 +45,7 @@ def fixed_width_bytes(values: pd.Series, width: int) -> tuple[np.ndarray, np.nda
         return mask, np.zeros((0, width), np.uint8)
     _, offs, data = sub.buffers()
     offsets = np.frombuffer(offs, np.int64, len(sub) + 1, sub.offset * 8)
-    raw = np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]]
+    raw = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
     return mask, raw.reshape(len(sub), width)
 
 
@@ -91,7 +92,7 @@ def to18(ids: pd.Series) -> pd.Series:
     idx = np.flatnonzero(mask)[ok]
     out = s.copy()
     if len(idx):
-        out.iloc[idx] = [converted[i * 18:(i + 1) * 18].decode("ascii") for i in range(len(idx))]
+        out.iloc[idx] = [converted[i * 18 : (i + 1) * 18].decode("ascii") for i in range(len(idx))]
     return out
 
 
@@ -102,7 +103,7 @@ def birth_date(ids: pd.Series) -> pd.Series:
 
 
 def sex_code(ids: pd.Series) -> pd.Series:
-    """"1" (odd 17th digit, male) or "2" (even, female) for 18-digit numbers; NA otherwise."""
+    """ "1" (odd 17th digit, male) or "2" (even, female) for 18-digit numbers; NA otherwise."""
     s = ids.astype(_STR)
     d = s.str.slice(16, 17).where(s.str.len() == 18)
     odd = d.isin(["1", "3", "5", "7", "9"])
@@ -127,10 +128,14 @@ def make_ids(area, birth, seq) -> pd.Series:
     >>> make_ids([110105], ["19491231"], [2]).tolist()
     ['11010519491231002X']
     """
+
     def ints(values):
         arr = np.asarray(values)
-        return arr.astype(np.int64) if np.issubdtype(arr.dtype, np.integer) else (
-            pd.Series(values).astype("str").astype(np.int64).to_numpy())
+        return (
+            arr.astype(np.int64)
+            if np.issubdtype(arr.dtype, np.integer)
+            else (pd.Series(values).astype("str").astype(np.int64).to_numpy())
+        )
 
     area, birth, seq = ints(area), ints(birth), ints(seq)
     m = np.empty((len(area), 18), np.uint8)

@@ -9,6 +9,7 @@ would be; reconciliation compares normalised keys and still shows both raw value
     >>> date_text(pd.Series(["2008-05-17", "2008年5月7日", "20080517", "2008/13/01", ""])).tolist()
     ['20080517', '20080507', '20080517', nan, nan]
 """
+
 from __future__ import annotations
 
 import datetime as _dt

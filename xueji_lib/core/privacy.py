@@ -7,19 +7,45 @@ Masked by default; unmasking is always an explicit option of the caller. Never l
     >>> mask_phone("13812345678")
     '138****5678'
 """
+
 from __future__ import annotations
 
 import pandas as pd
 
 # Field codes that hold personal data in any layout, used when no layout is at hand.
 DEFAULT_PERSONAL = {
-    "SFZH": "id", "ZJHM": "id", "XJH": "id", "SFZJH": "id", "CY1SFZJH": "id", "CY2SFZJH": "id",
-    "LXDH": "phone", "SJHM": "phone", "CY1LXDH": "phone", "CY2LXDH": "phone",
-    "JTDZ": "address", "TXDZ": "address", "XZZ": "address", "CY1XZZ": "address", "CY2XZZ": "address",
+    "SFZH": "id",
+    "ZJHM": "id",
+    "XJH": "id",
+    "SFZJH": "id",
+    "CY1SFZJH": "id",
+    "CY2SFZJH": "id",
+    "LXDH": "phone",
+    "SJHM": "phone",
+    "CY1LXDH": "phone",
+    "CY2LXDH": "phone",
+    "JTDZ": "address",
+    "TXDZ": "address",
+    "XZZ": "address",
+    "CY1XZZ": "address",
+    "CY2XZZ": "address",
     # the same fields headed in Chinese, in a sheet that fits no layout
-    "身份证号": "id", "身份证件号": "id", "身份证件号码": "id", "证件号码": "id", "学籍号": "id", "全国学籍号": "id",
-    "联系电话": "phone", "电话": "phone", "手机": "phone", "手机号": "phone", "手机号码": "phone",
-    "家庭地址": "address", "家庭住址": "address", "现住址": "address", "通信地址": "address", "通讯地址": "address",
+    "身份证号": "id",
+    "身份证件号": "id",
+    "身份证件号码": "id",
+    "证件号码": "id",
+    "学籍号": "id",
+    "全国学籍号": "id",
+    "联系电话": "phone",
+    "电话": "phone",
+    "手机": "phone",
+    "手机号": "phone",
+    "手机号码": "phone",
+    "家庭地址": "address",
+    "家庭住址": "address",
+    "现住址": "address",
+    "通信地址": "address",
+    "通讯地址": "address",
     "地址": "address",
 }
 

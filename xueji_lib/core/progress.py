@@ -35,6 +35,7 @@ Inside a library function:
     task = Progress(progress, "核对", steps=("准备", "匹配", "解释"))
     task.step("准备"); …; task.step("匹配"); …; task.finish()    # (核对：准备, 0, 3) … (核对：完成, 3, 3)
 """
+
 from __future__ import annotations
 
 import html
@@ -43,12 +44,21 @@ import sys
 import threading
 import time
 import unicodedata
-from typing import Callable, Iterable, Optional, Union
+from collections.abc import Callable, Iterable
 
-__all__ = ["Progress", "ProgressArg", "Sink", "StderrSink", "NotebookSink", "resolve_sink", "in_jupyter",
-           "format_progress", "PROGRESS_METADATA"]
+__all__ = [
+    "Progress",
+    "ProgressArg",
+    "Sink",
+    "StderrSink",
+    "NotebookSink",
+    "resolve_sink",
+    "in_jupyter",
+    "format_progress",
+    "PROGRESS_METADATA",
+]
 
-ProgressArg = Union[None, bool, str, Callable[[str, int, Optional[int]], object]]
+ProgressArg = None | bool | str | Callable[[str, int, int | None], object]
 
 #: Metadata on every notebook progress output, so that exports (report.html) can leave them out.
 PROGRESS_METADATA = {"xueji_progress": True}
@@ -83,7 +93,7 @@ def resolve_sink(progress: ProgressArg):
             return NotebookSink()
         if choice == "stderr":
             return StderrSink()
-        raise ValueError(f"progress={progress!r}：只能是 None、True、\"notebook\"、\"stderr\" 或一个函数")
+        raise ValueError(f'progress={progress!r}：只能是 None、True、"notebook"、"stderr" 或一个函数')
     if callable(progress):
         return progress
     raise TypeError(f"progress 应为 None、True 或一个函数 (label, done, total)，给的是 {type(progress).__name__}")
@@ -128,8 +138,7 @@ class StderrSink(Sink):
     completes, and within a step at most one line every ``interval`` seconds and 10 %. Nothing at all
     for an operation that ends within ``delay`` seconds."""
 
-    def __init__(self, stream=None, *, tty: bool | None = None, delay: float | None = None,
-                 interval: float = 5.0):
+    def __init__(self, stream=None, *, tty: bool | None = None, delay: float | None = None, interval: float = 5.0):
         self._stream = stream
         self._tty = tty
         self.delay = _delay_default() if delay is None else delay
@@ -186,8 +195,7 @@ class StderrSink(Sink):
             return
         final = total is not None and done >= total
         if self.tty:
-            if label == self._last_label and (done == self._last_done
-                                              or (not final and now - self._last_t < 0.1)):
+            if label == self._last_label and (done == self._last_done or (not final and now - self._last_t < 0.1)):
                 return
             line = format_progress(label, done, total)
             if total:
@@ -197,8 +205,11 @@ class StderrSink(Sink):
         else:
             new_step = label != self._last_label
             completed = final and done != self._last_done
-            due = (now - self._last_t >= self.interval and done != self._last_done
-                   and (total is None or self._last_done is None or done - self._last_done >= total / 10))
+            due = (
+                now - self._last_t >= self.interval
+                and done != self._last_done
+                and (total is None or self._last_done is None or done - self._last_done >= total / 10)
+            )
             if not (new_step or completed or due):
                 return
             self._write(format_progress(label, done, total, elapsed if final else None) + "\n")
@@ -236,12 +247,15 @@ class NotebookSink(Sink):
             bar = '<progress style="width:16em;vertical-align:middle"></progress>'
         else:
             value, top = (done, total) if total > 0 else (1, 1)
-            bar = (f'<progress value="{min(value, top)}" max="{top}" '
-                   f'style="width:16em;vertical-align:middle"></progress>')
+            bar = (
+                f'<progress value="{min(value, top)}" max="{top}" style="width:16em;vertical-align:middle"></progress>'
+            )
         colour = "#b00" if failed else "inherit"
-        return {"text/plain": text,
-                "text/html": f'<div class="xueji-progress" style="font-size:90%;color:{colour}">{bar} '
-                             f'<span>{html.escape(text)}</span></div>'}
+        return {
+            "text/plain": text,
+            "text/html": f'<div class="xueji-progress" style="font-size:90%;color:{colour}">{bar} '
+            f"<span>{html.escape(text)}</span></div>",
+        }
 
     def _show(self, bundle: dict) -> None:
         try:
@@ -260,8 +274,9 @@ class NotebookSink(Sink):
         now = time.monotonic()
         if self._handle is None:
             self._start = now
-        elif (label == self._last[0] and now - self._last_t < self.interval
-              and not (total is not None and done >= total)):
+        elif (
+            label == self._last[0] and now - self._last_t < self.interval and not (total is not None and done >= total)
+        ):
             self._last = (label, done, total)
             return
         self._last = (label, done, total)
@@ -295,8 +310,9 @@ class Progress:
 
     __slots__ = ("label", "total", "done", "steps", "_sink", "_lock", "_closed", "_current")
 
-    def __init__(self, progress: ProgressArg, label: str, total: int | None = None, *,
-                 steps: Iterable[str] | None = None):
+    def __init__(
+        self, progress: ProgressArg, label: str, total: int | None = None, *, steps: Iterable[str] | None = None
+    ):
         self._sink = resolve_sink(progress)
         self.label = label
         self.steps = tuple(steps) if steps is not None else None
@@ -363,7 +379,7 @@ class Progress:
         if end is not None:
             end(ok)
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -7,6 +7,7 @@ to another host.
     >>> table_html(pd.DataFrame({"结果": ["一致", "合计"], "记录数": [3, 3]})).count("<tr")
     3
 """
+
 from __future__ import annotations
 
 import html as _html
@@ -51,11 +52,13 @@ def table_html(df: pd.DataFrame) -> str:
     for row in df.itertuples(index=False, name=None):
         cells = [_cell(v) for v in row]
         total = any(t == TOTAL for t, _ in cells[:3])
-        tds = "".join(f'<td class="{c}">{_html.escape(t)}</td>' if c else f"<td>{_html.escape(t)}</td>"
-                      for t, c in cells)
+        tds = "".join(
+            f'<td class="{c}">{_html.escape(t)}</td>' if c else f"<td>{_html.escape(t)}</td>" for t, c in cells
+        )
         body.append(f'<tr class="xueji-total">{tds}</tr>' if total else f"<tr>{tds}</tr>")
-    return (f'<table class="xueji-table"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body)
-            + "\n</tbody></table>")
+    return (
+        f'<table class="xueji-table"><thead><tr>{head}</tr></thead>\n<tbody>\n' + "\n".join(body) + "\n</tbody></table>"
+    )
 
 
 def count_sentence(total: int, shown: int, unit: str = "条") -> str:
@@ -77,8 +80,11 @@ def result_html(result, rows: int = 10, unmask: bool = False, chart_html: str = 
         parts.append(f'<h4 class="xueji-title">{_html.escape(lines[0])}</h4>')
     parts.append(table_html(result.summary_frame()))
     if len(lines) > 1:
-        parts.append('<ul class="xueji-lines">' + "".join(f"<li>{_html.escape(x.strip())}</li>" for x in lines[1:]
-                                                          if x.strip()) + "</ul>")
+        parts.append(
+            '<ul class="xueji-lines">'
+            + "".join(f"<li>{_html.escape(x.strip())}</li>" for x in lines[1:] if x.strip())
+            + "</ul>"
+        )
     for lst in result.lists():
         if not lst.shown:
             continue

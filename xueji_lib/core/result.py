@@ -22,11 +22,12 @@ Every result (validation, photos, reconcile, compare, handoff, statistics, a loa
     >>> res.lists()[0].frame(rows=2).columns.tolist()
     ['行号', '考生号', '姓名', '结果', '原因', '建议处理', '对应录取数据行号', '对应方式']
 """
+
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,10 +37,25 @@ from .ids import ID_NUMBER_FIELDS
 from .labels import TOTAL
 from .privacy import mask_series, personal_kind
 
-__all__ = ["Result", "ResultList", "Column", "Upload", "ChartSpec", "OutputFiles", "TOTAL", "json_default", "words",
-           "yes_no", "fill", "sides_frame", "count_rows", "reason_texts", "summary_sheet", "mask_by_field",
-           "every_record_list"]
-
+__all__ = [
+    "Result",
+    "ResultList",
+    "Column",
+    "Upload",
+    "ChartSpec",
+    "OutputFiles",
+    "TOTAL",
+    "json_default",
+    "words",
+    "yes_no",
+    "fill",
+    "sides_frame",
+    "count_rows",
+    "reason_texts",
+    "summary_sheet",
+    "mask_by_field",
+    "every_record_list",
+]
 
 
 def json_default(value: Any) -> Any:
@@ -50,6 +66,7 @@ def json_default(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------------------- value readers
+
 
 def words(mapping: Mapping[str, str]) -> Callable[[pd.Series], pd.Series]:
     """Codes → words (status codes → 一致, 未注册 …); a value without words stays as it is."""
@@ -135,7 +152,7 @@ class ResultList:
     shown: bool = True
     mask_sentences: Callable[[pd.Series], pd.Series] | None = None
     unit: str = "条"
-    source: Any = None          # the input list ``records`` names (a frame or a converted folder), when known
+    source: Any = None  # the input list ``records`` names (a frame or a converted folder), when known
     upload: Upload | None = None
     in_workbook: bool = True
 
@@ -176,8 +193,7 @@ class ResultList:
         for name, src in sources.items():
             if src is None or not len(head):
                 continue
-            sel = (np.ones(len(head), bool) if name is None
-                   else (head[self.records] == name).to_numpy(dtype=bool))
+            sel = np.ones(len(head), bool) if name is None else (head[self.records] == name).to_numpy(dtype=bool)
             if not sel.any():
                 continue
             idx = head.loc[sel, "row"].to_numpy(dtype=np.int64) - 1
@@ -221,15 +237,25 @@ def every_record_list(sides, status_zh: Mapping[str, str], group_fields: str) ->
             f = f.assign(changed_fields="")
         frames.append(f)
     rows = pd.concat(frames, ignore_index=True)
-    return ResultList("全部记录", rows, (
-        Column("side_title", "名单"), Column("row", "行号"),
-        Column(group_fields, "分组", record=True, missing="（空）", personal=""),
-        Column("XM", "姓名", record=True, personal=""),
-        Column(ID_FIELD_CHOICES, "证件号", record=True, personal="id"),
-        Column("status", "status", personal=""), Column("status", "结果", read=words(status_zh)),
-        Column("reasons", "说明", read=lambda s: s.astype("str").fillna(""), kind="sentence"),
-        Column("changed_fields", "变化字段", read=lambda s: s.astype("str").fillna(""), personal="")),
-        records="side", source={name: src for name, _t, _f, src in sides}, shown=False, in_workbook=False)
+    return ResultList(
+        "全部记录",
+        rows,
+        (
+            Column("side_title", "名单"),
+            Column("row", "行号"),
+            Column(group_fields, "分组", record=True, missing="（空）", personal=""),
+            Column("XM", "姓名", record=True, personal=""),
+            Column(ID_FIELD_CHOICES, "证件号", record=True, personal="id"),
+            Column("status", "status", personal=""),
+            Column("status", "结果", read=words(status_zh)),
+            Column("reasons", "说明", read=lambda s: s.astype("str").fillna(""), kind="sentence"),
+            Column("changed_fields", "变化字段", read=lambda s: s.astype("str").fillna(""), personal=""),
+        ),
+        records="side",
+        source={name: src for name, _t, _f, src in sides},
+        shown=False,
+        in_workbook=False,
+    )
 
 
 def mask_by_field(values: pd.Series, fields: pd.Series) -> pd.Series:
@@ -259,8 +285,14 @@ def count_rows(title: str, counts: dict, statuses, status_zh: Mapping[str, str])
     total = int(counts["total"])
     added = sum(int(counts.get(s, 0)) for s in statuses)
     rows.append((f"{title}：合计", str(total)))
-    rows.append((f"{title}：核对", " + ".join(f"{status_zh.get(s, s)} {int(counts.get(s, 0))}" for s in statuses)
-                 + f" = {added}" + ("，等于记录总数" if added == total else f"，不等于记录总数 {total}（请报告此问题）")))
+    rows.append(
+        (
+            f"{title}：核对",
+            " + ".join(f"{status_zh.get(s, s)} {int(counts.get(s, 0))}" for s in statuses)
+            + f" = {added}"
+            + ("，等于记录总数" if added == total else f"，不等于记录总数 {total}（请报告此问题）"),
+        )
+    )
     return rows
 
 

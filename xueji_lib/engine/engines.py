@@ -17,6 +17,7 @@ standalone cluster, YARN, Kubernetes or ``local[*]``). The same code, the same s
 give, e.g. ``SPARK_MASTER``/``spark-defaults.conf``) gives a SparkEngine; ``engine=`` of ``reconcile``,
 ``compare``, ``handoff`` and ``--engine`` of the command line take the same values.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -290,11 +291,14 @@ def spark_session(master: str | None = None, app_name: str = "xueji", conf: dict
     builder = SparkSession.builder.appName(app_name)
     if master:
         builder = builder.master(master)
-    settings = {"spark.sql.execution.arrow.pyspark.enabled": "true",
-                "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
-                "spark.pyspark.python": sys.executable,
-                "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "xueji-spark-warehouse"),
-                "spark.sql.session.timeZone": "UTC", **(conf or {})}
+    settings = {
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.execution.arrow.pyspark.fallback.enabled": "false",
+        "spark.pyspark.python": sys.executable,
+        "spark.sql.warehouse.dir": os.path.join(tempfile.gettempdir(), "xueji-spark-warehouse"),
+        "spark.sql.session.timeZone": "UTC",
+        **(conf or {}),
+    }
     for k, v in settings.items():
         builder = builder.config(k, v)
     try:
@@ -329,7 +333,9 @@ def connect(engine=None) -> Engine:
             return SparkEngine(spark_session())
         if engine.startswith(SPARK_PREFIXES):
             return SparkEngine(spark_session(engine))
-        raise EngineError(f"不认识的计算引擎 {engine!r}：可用 duckdb、spark，或 Spark 的 master 地址（如 spark://主机:7077）")
+        raise EngineError(
+            f"不认识的计算引擎 {engine!r}：可用 duckdb、spark，或 Spark 的 master 地址（如 spark://主机:7077）"
+        )
     if type(engine).__name__ == "SparkSession":
         return SparkEngine(engine)
     raise EngineError(f"不认识的计算引擎 {engine!r}")
@@ -364,8 +370,12 @@ def register_list(con: Engine, name: str, data, fields: dict) -> dict[str, str]:
     if not src.is_folder:
         import numpy as np
 
-        con.register(f"{name}_raw", pd.DataFrame({"_row": np.arange(1, src.count + 1, dtype=np.int64),
-                                                  **{f: src.column(c) for f, c in chosen.items()}}))
+        con.register(
+            f"{name}_raw",
+            pd.DataFrame(
+                {"_row": np.arange(1, src.count + 1, dtype=np.int64), **{f: src.column(c) for f, c in chosen.items()}}
+            ),
+        )
         chosen = {f: f for f in chosen}
     listed = "".join(f", {con.ident(c)} AS {con.ident(f)}" for f, c in chosen.items())
     con.view(name, f"SELECT _row{listed} FROM {name}_raw")

@@ -12,18 +12,24 @@ engines. Only functions with the same name, arguments and meaning in DuckDB and 
 so that the two parsers read them alike. What needs more than that (code tables, dates typed in many
 forms, 身份证号 15→18) is done in Python on the few values or records that need it.
 """
+
 from __future__ import annotations
 
 # The characters Arrow's utf8_trim_whitespace (pandas' str.strip) removes.
-TRIMMED = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
+TRIMMED = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
     + "\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def strip(e: str) -> str:
     """(The regular expressions only for values that start or end with a blank: most values do not.)"""
     blanks = ", ".join(f"'{c}'" for c in TRIMMED)
-    return (f"CASE WHEN left({e}, 1) IN ({blanks}) OR right({e}, 1) IN ({blanks}) "
-            f"THEN regexp_replace(regexp_replace({e}, '^[{TRIMMED}]+', ''), '[{TRIMMED}]+$', '') ELSE {e} END")
+    return (
+        f"CASE WHEN left({e}, 1) IN ({blanks}) OR right({e}, 1) IN ({blanks}) "
+        f"THEN regexp_replace(regexp_replace({e}, '^[{TRIMMED}]+', ''), '[{TRIMMED}]+$', '') ELSE {e} END"
+    )
 
 
 def text(e: str, type_name: str) -> str:

@@ -19,6 +19,7 @@ float64; F, B (Visual FoxPro), O → float64; I, + → int64; D → datetime64[s
 L → boolean; Y → Decimal (exact currency, as dbfread); M → str (binary memos as bytes); G, P, Q, W →
 bytes. The Visual FoxPro system field ``_NullFlags`` is not returned.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -35,9 +36,9 @@ import pyarrow as pa
 
 from ..core.errors import FileFormatError, MemoFileMissing, TruncatedFileError, WriteError
 from ..core.files import write_atomic
-from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, WarningTally
 from ..core.privacy import mask_value
 from ..core.progress import Progress
+from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, WarningTally
 
 __all__ = ["read_dbf", "write_dbf", "inspect_dbf", "DbfHeader"]
 
@@ -65,16 +66,66 @@ VFP_VERSIONS = {0x30, 0x31, 0x32}
 # Language driver ID (header byte 29) → Python codec. Chinese GBK tags decode as gb18030, the superset,
 # so rare name characters (䶮 …) survive. From dbfread's table (after Ethan Furman's dbf).
 CODEPAGES = {
-    0x01: "cp437", 0x02: "cp850", 0x03: "cp1252", 0x04: "mac_roman", 0x08: "cp865", 0x09: "cp437",
-    0x0A: "cp850", 0x0B: "cp437", 0x0D: "cp437", 0x0E: "cp850", 0x0F: "cp437", 0x10: "cp850",
-    0x11: "cp437", 0x12: "cp850", 0x13: "cp932", 0x14: "cp850", 0x15: "cp437", 0x16: "cp850",
-    0x17: "cp865", 0x18: "cp437", 0x19: "cp437", 0x1A: "cp850", 0x1B: "cp437", 0x1C: "cp863",
-    0x1D: "cp850", 0x1F: "cp852", 0x22: "cp852", 0x23: "cp852", 0x24: "cp860", 0x25: "cp850",
-    0x26: "cp866", 0x37: "cp850", 0x40: "cp852", 0x4D: "gb18030", 0x4E: "cp949", 0x4F: "cp950",
-    0x50: "cp874", 0x57: "cp1252", 0x58: "cp1252", 0x59: "cp1252", 0x64: "cp852", 0x65: "cp866",
-    0x66: "cp865", 0x67: "cp861", 0x6A: "cp737", 0x6B: "cp857", 0x78: "cp950", 0x79: "cp949",
-    0x7A: "gb18030", 0x7B: "cp932", 0x7C: "cp874", 0x7D: "cp1255", 0x7E: "cp1256", 0x96: "mac_cyrillic",
-    0x97: "mac_latin2", 0x98: "mac_greek", 0xC8: "cp1250", 0xC9: "cp1251", 0xCA: "cp1254", 0xCB: "cp1253",
+    0x01: "cp437",
+    0x02: "cp850",
+    0x03: "cp1252",
+    0x04: "mac_roman",
+    0x08: "cp865",
+    0x09: "cp437",
+    0x0A: "cp850",
+    0x0B: "cp437",
+    0x0D: "cp437",
+    0x0E: "cp850",
+    0x0F: "cp437",
+    0x10: "cp850",
+    0x11: "cp437",
+    0x12: "cp850",
+    0x13: "cp932",
+    0x14: "cp850",
+    0x15: "cp437",
+    0x16: "cp850",
+    0x17: "cp865",
+    0x18: "cp437",
+    0x19: "cp437",
+    0x1A: "cp850",
+    0x1B: "cp437",
+    0x1C: "cp863",
+    0x1D: "cp850",
+    0x1F: "cp852",
+    0x22: "cp852",
+    0x23: "cp852",
+    0x24: "cp860",
+    0x25: "cp850",
+    0x26: "cp866",
+    0x37: "cp850",
+    0x40: "cp852",
+    0x4D: "gb18030",
+    0x4E: "cp949",
+    0x4F: "cp950",
+    0x50: "cp874",
+    0x57: "cp1252",
+    0x58: "cp1252",
+    0x59: "cp1252",
+    0x64: "cp852",
+    0x65: "cp866",
+    0x66: "cp865",
+    0x67: "cp861",
+    0x6A: "cp737",
+    0x6B: "cp857",
+    0x78: "cp950",
+    0x79: "cp949",
+    0x7A: "gb18030",
+    0x7B: "cp932",
+    0x7C: "cp874",
+    0x7D: "cp1255",
+    0x7E: "cp1256",
+    0x96: "mac_cyrillic",
+    0x97: "mac_latin2",
+    0x98: "mac_greek",
+    0xC8: "cp1250",
+    0xC9: "cp1251",
+    0xCA: "cp1254",
+    0xCB: "cp1253",
 }
 GBK_LDID = 0x4D
 BLOCK_RECORDS = 16384
@@ -116,6 +167,7 @@ class DbfHeader:
 
 # ----------------------------------------------------------------------------------------------- header
 
+
 def inspect_dbf(path) -> DbfHeader:
     """Parse the header and field descriptors of a DBF; raises ``FileFormatError`` if it is not one.
 
@@ -138,8 +190,10 @@ def _parse_header(path: Path, head: bytes, size: int) -> DbfHeader:
     version = head[0]
     if version not in VERSION_NAMES:
         raise FileFormatError(
-            path, f"不是 DBF 文件：首字节 0x{version:02X} 不是已知的 DBF 版本号"
-            "（可能是 Excel、压缩包或其他格式，改了扩展名）。")
+            path,
+            f"不是 DBF 文件：首字节 0x{version:02X} 不是已知的 DBF 版本号"
+            "（可能是 Excel、压缩包或其他格式，改了扩展名）。",
+        )
     nrec, hlen, rlen = struct.unpack_from("<LHH", head, 4)
     try:
         return _parse_standard(path, head, size, version, nrec, hlen, rlen)
@@ -163,7 +217,7 @@ def _parse_standard(path, head, size, version, nrec, hlen, rlen) -> DbfHeader:
     raw_fields = []
     pos = 32
     while pos + 32 <= hlen and head[pos] not in (0x0D, 0x0A):
-        raw_fields.append(head[pos:pos + 32])
+        raw_fields.append(head[pos : pos + 32])
         pos += 32
     if pos + 32 > hlen and pos < hlen and head[pos] not in (0x0D, 0x0A):
         raise FileFormatError(path, "字段描述区没有结束标记（0x0D），文件头已损坏。")
@@ -185,8 +239,7 @@ def _parse_standard(path, head, size, version, nrec, hlen, rlen) -> DbfHeader:
     elif sum(lengths_long) + 1 <= rlen:
         lengths = lengths_long
     else:
-        raise FileFormatError(
-            path, f"字段宽度之和 {sum(lengths_plain)} 超过记录长度 {rlen - 1}，文件头已损坏。")
+        raise FileFormatError(path, f"字段宽度之和 {sum(lengths_plain)} 超过记录长度 {rlen - 1}，文件头已损坏。")
     fields, system = [], []
     offset = 1
     enc_names = CODEPAGES.get(ldid, "gb18030")
@@ -199,16 +252,17 @@ def _parse_standard(path, head, size, version, nrec, hlen, rlen) -> DbfHeader:
         f = _Field(src.upper(), src, ftype, offset, length, 0 if ftype == "C" else dec, flags)
         offset += length
         (system if ftype == "0" or src.upper() == "_NULLFLAGS" else fields).append(f)
-    return DbfHeader(str(path), version, last_update, nrec, hlen, rlen, ldid, tuple(fields),
-                     tuple(system), size, "standard")
+    return DbfHeader(
+        str(path), version, last_update, nrec, hlen, rlen, ldid, tuple(fields), tuple(system), size, "standard"
+    )
 
 
 def _parse_dbase2(path, head, size) -> DbfHeader:
-    nrec, = struct.unpack_from("<H", head, 1)
-    rlen, = struct.unpack_from("<H", head, 6)
+    (nrec,) = struct.unpack_from("<H", head, 1)
+    (rlen,) = struct.unpack_from("<H", head, 6)
     fields, pos, offset = [], 8, 1
     while pos + 16 <= min(len(head), 8 + 32 * 16) and head[pos] != 0x0D:
-        raw = head[pos:pos + 16]
+        raw = head[pos : pos + 16]
         src = raw[:11].split(b"\0", 1)[0].decode("gb18030", errors="replace").strip()
         fields.append(_Field(src.upper(), src, chr(raw[11]), offset, raw[12], raw[15], 0))
         offset += raw[12]
@@ -221,8 +275,10 @@ def _parse_dbase2(path, head, size) -> DbfHeader:
 
 # ------------------------------------------------------------------------------------------------ reading
 
-def read_dbf(path, encoding: str | None = None, *, columns=None, include_deleted: bool = False,
-             progress=None, records=None) -> pd.DataFrame:
+
+def read_dbf(
+    path, encoding: str | None = None, *, columns=None, include_deleted: bool = False, progress=None, records=None
+) -> pd.DataFrame:
     """Read a DBF into a DataFrame; column names upper-case; deleted records left out.
 
     ``encoding`` overrides the code-page byte (which otherwise decides; an unset byte on a file with
@@ -247,8 +303,9 @@ def read_dbf(path, encoding: str | None = None, *, columns=None, include_deleted
         wanted = [str(c).upper() for c in columns]
         unknown = [c for c in wanted if c not in {f.name for f in fields}]
         if unknown:
-            raise FileFormatError(path, f"没有字段 {', '.join(unknown)}；文件的字段为 "
-                                        f"{', '.join(f.name for f in fields)}")
+            raise FileFormatError(
+                path, f"没有字段 {', '.join(unknown)}；文件的字段为 {', '.join(f.name for f in fields)}"
+            )
         fields = [f for f in fields if f.name in wanted]
     fields = _dedupe_names(fields, warnings)
 
@@ -268,9 +325,13 @@ def read_dbf(path, encoding: str | None = None, *, columns=None, include_deleted
     r0, r1 = _record_range(path, records, nrec + extra)
     if extra and min(r1, nrec + extra) > max(r0, nrec):  # the extra records (or some of them) are read
         lo, k = max(r0, nrec), min(r1 - max(r0, nrec), extra, MAX_EXAMPLES)
-        warnings.add("EXTRA_RECORDS", None,
-                     f"文件头记录数为 {nrec}，但文件中还有 {extra} 条完整记录（文件头未更新），已一并读入",
-                     range(lo + 1, lo + 1 + k), [""] * k)
+        warnings.add(
+            "EXTRA_RECORDS",
+            None,
+            f"文件头记录数为 {nrec}，但文件中还有 {extra} 条完整记录（文件头未更新），已一并读入",
+            range(lo + 1, lo + 1 + k),
+            [""] * k,
+        )
     nrec += extra
 
     encoding, enc_note = _choose_encoding(header, mm, start, rlen, nrec, fields, encoding)
@@ -281,26 +342,38 @@ def read_dbf(path, encoding: str | None = None, *, columns=None, include_deleted
     states: dict[str, dict] = {f.name: {} for f in fields}
     # Records r0..r1 from here on (the whole file unless ``records``); rows are numbered as in the full
     # read, so the rows before r0 are counted from their deletion flags alone.
-    before = r0 if include_deleted or not r0 else r0 - int(np.count_nonzero(
-        mm[start:start + r0 * rlen].reshape(r0, rlen)[:, 0] == 0x2A))
+    before = (
+        r0
+        if include_deleted or not r0
+        else r0 - int(np.count_nonzero(mm[start : start + r0 * rlen].reshape(r0, rlen)[:, 0] == 0x2A))
+    )
     base, nrec_file, nrec = start + r0 * rlen, nrec, r1 - r0
-    flags = np.array(mm[base:base + nrec * rlen].reshape(nrec, rlen)[:, 0]) if nrec else np.zeros(0, np.uint8)
+    flags = np.array(mm[base : base + nrec * rlen].reshape(nrec, rlen)[:, 0]) if nrec else np.zeros(0, np.uint8)
     deleted = flags == 0x2A
     keep_all = np.ones(nrec, bool) if include_deleted else ~deleted
     kept_before = np.concatenate([[before], np.cumsum(keep_all) + before])
     odd = np.flatnonzero((flags != 0x20) & ~deleted)
     if len(odd):
-        warnings.add("ODD_RECORD_FLAG", None, "记录的删除标记既不是空格也不是 *，按未删除记录读入",
-                     kept_before[odd] + 1, [f"0x{flags[i]:02X}" for i in odd[:MAX_EXAMPLES]])
+        warnings.add(
+            "ODD_RECORD_FLAG",
+            None,
+            "记录的删除标记既不是空格也不是 *，按未删除记录读入",
+            kept_before[odd] + 1,
+            [f"0x{flags[i]:02X}" for i in odd[:MAX_EXAMPLES]],
+        )
 
     def read_block(b0: int):
         b1 = min(nrec, b0 + BLOCK_RECORDS)
-        rows = mm[base + b0 * rlen: base + b1 * rlen].reshape(b1 - b0, rlen)[keep_all[b0:b1]]
+        rows = mm[base + b0 * rlen : base + b1 * rlen].reshape(b1 - b0, rlen)[keep_all[b0:b1]]  # noqa: F821 (blocks are read before `del mm`)
         # 1-based position among the live records (what the user sees as the row number)
         rownums = np.arange(kept_before[b0] + 1, kept_before[b0] + 1 + len(rows))
         local = WarningTally()
-        cols = [_decode_column(f, rows[:, f.offset:f.offset + f.length], rownums, encoding, header, memo,
-                               local, states[f.name]) for f in fields]
+        cols = [
+            _decode_column(
+                f, rows[:, f.offset : f.offset + f.length], rownums, encoding, header, memo, local, states[f.name]
+            )
+            for f in fields
+        ]
         return cols, local
 
     starts = list(range(0, nrec, BLOCK_RECORDS)) or [0]  # an empty block gives empty typed columns
@@ -339,13 +412,24 @@ def read_dbf(path, encoding: str | None = None, *, columns=None, include_deleted
     elif before:
         df.index = pd.RangeIndex(before, kept_so_far)
     df.attrs["load_report"] = LoadReport(
-        path=str(path), format="dbf", records=len(df),
+        path=str(path),
+        format="dbf",
+        records=len(df),
         fields=tuple(FieldSpec(f.name, f.type, f.length, f.decimals, f.source_name) for f in fields),
-        encoding=encoding, warnings=warnings.result(), version=header.version,
-        version_name=header.version_name, codepage=header.codepage, header_records=header.records,
-        deleted=deleted_total if not include_deleted else 0, last_update=header.last_update,
-        extra={"odd_flags": odd_flags, "layout": header.layout, "include_deleted": include_deleted,
-               **({} if records is None else {"records": (r0, r1), "file_records": nrec_file})},
+        encoding=encoding,
+        warnings=warnings.result(),
+        version=header.version,
+        version_name=header.version_name,
+        codepage=header.codepage,
+        header_records=header.records,
+        deleted=deleted_total if not include_deleted else 0,
+        last_update=header.last_update,
+        extra={
+            "odd_flags": odd_flags,
+            "layout": header.layout,
+            "include_deleted": include_deleted,
+            **({} if records is None else {"records": (r0, r1), "file_records": nrec_file}),
+        },
     )
     del mm
     return df
@@ -359,8 +443,7 @@ def _dedupe_names(fields, warnings):
         if name in seen:
             seen[name] += 1
             new = f"{name}_{seen[name]}"
-            warnings.add("DUPLICATE_FIELD_NAME", name, f"字段名 {name} 重复，第 {seen[name]} 个改名为 {new}",
-                         [], [])
+            warnings.add("DUPLICATE_FIELD_NAME", name, f"字段名 {name} 重复，第 {seen[name]} 个改名为 {new}", [], [])
             f = _Field(new, f.source_name, f.type, f.offset, f.length, f.decimals, f.flags)
         else:
             seen[name] = 1
@@ -404,9 +487,11 @@ def _choose_encoding(header, mm, start, rlen, nrec, fields, requested):
         # A Western code page on a file whose text is GBK is a common export mistake: say so, not "fix".
         sample = _sample_high_bytes(mm, start, rlen, nrec, text_fields)
         if sample and _looks_like_gbk(sample):
-            return enc, ("CODEPAGE_SUSPECT",
-                         f"文件标明代码页 0x{ldid:02X}（{enc}），但文字内容像 GBK 中文；如显示乱码，请用 "
-                         "encoding='gb18030' 重新读取")
+            return enc, (
+                "CODEPAGE_SUSPECT",
+                f"文件标明代码页 0x{ldid:02X}（{enc}），但文字内容像 GBK 中文；如显示乱码，请用 "
+                "encoding='gb18030' 重新读取",
+            )
         return enc, None
     sample = _sample_high_bytes(mm, start, rlen, nrec, text_fields) if text_fields else b""
     if ldid == 0:
@@ -420,12 +505,12 @@ def _sample_high_bytes(mm, start, rlen, nrec, text_fields, limit=20000) -> bytes
     n = min(nrec, limit)
     if n == 0:
         return b""
-    block = mm[start:start + n * rlen].reshape(n, rlen)
+    block = mm[start : start + n * rlen].reshape(n, rlen)
     chunks = []
     for f in text_fields:
         if f.type == "M":
             continue
-        cells = block[:, f.offset:f.offset + f.length]
+        cells = block[:, f.offset : f.offset + f.length]
         rows = np.flatnonzero((cells >= 0x80).any(axis=1))[:200]
         chunks.extend(bytes(cells[r]).rstrip(b" \0") for r in rows)
     return b"\n".join(chunks)
@@ -441,6 +526,7 @@ def _looks_like_gbk(sample: bytes) -> bool:
 
 
 # ----------------------------------------------------------------------------------------- column decoders
+
 
 def _decode_column(f: _Field, cells: np.ndarray, rownums, encoding, header, memo, warnings, state):
     t = f.type
@@ -503,7 +589,7 @@ def _decode_text(f, cells, rownums, encoding, warnings, state) -> pa.Array:
             ulen = _trailing_lengths(uniq)
             values = []
             for u in range(len(first)):
-                raw = bytes(uniq[u, :ulen[u]])
+                raw = bytes(uniq[u, : ulen[u]])
                 try:
                     values.append(raw.decode(encoding))
                 except UnicodeDecodeError:
@@ -578,11 +664,11 @@ def _decode_text_cells(f, cells, lengths, rownums, encoding, warnings) -> pa.Arr
     """Per-cell decode, used only for a block with undecodable bytes (or newlines inside cells)."""
     out = []
     for i in range(len(cells)):
-        raw = bytes(cells[i, :lengths[i]])
+        raw = bytes(cells[i, : lengths[i]])
         try:
             out.append(raw.decode(encoding))
         except UnicodeDecodeError:
-            out.append(_decode_bad_cell(f, raw, encoding, rownums[i:i + 1], warnings))
+            out.append(_decode_bad_cell(f, raw, encoding, rownums[i : i + 1], warnings))
     return pa.array(out, pa.large_string())
 
 
@@ -594,16 +680,25 @@ def _decode_bad_cell(f, raw: bytes, encoding, rows, warnings) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(raw) - 3:
             try:
-                value = raw[:exc.start].decode(encoding)
-                warnings.add("TRUNCATED_CHAR", f.name,
-                             f"字段 {f.name} 末尾有被截断的半个汉字（原系统按字节截断），已保留可解码的部分",
-                             rows, [value] * len(rows))
+                value = raw[: exc.start].decode(encoding)
+                warnings.add(
+                    "TRUNCATED_CHAR",
+                    f.name,
+                    f"字段 {f.name} 末尾有被截断的半个汉字（原系统按字节截断），已保留可解码的部分",
+                    rows,
+                    [value] * len(rows),
+                )
                 return value
             except UnicodeDecodeError:
                 pass
     value = raw.decode(encoding, errors="replace")
-    warnings.add("UNDECODABLE_TEXT", f.name, f"字段 {f.name} 含有按 {encoding} 无法解码的字节，已用 \ufffd 代替",
-                 rows, [raw.hex(" ")] * len(rows))
+    warnings.add(
+        "UNDECODABLE_TEXT",
+        f.name,
+        f"字段 {f.name} 含有按 {encoding} 无法解码的字节，已用 \ufffd 代替",
+        rows,
+        [raw.hex(" ")] * len(rows),
+    )
     return value
 
 
@@ -666,8 +761,13 @@ def _decode_number(f, cells, rownums, warnings, allow_int):
             ints_ok = False
         values.append(v)
     if over_rows:
-        warnings.add("NUMBER_OVERFLOW", f.name,
-                     f"数值字段 {f.name} 为 ***（原系统写入时数值超出字段宽度），按空值读入", over_rows, over_vals)
+        warnings.add(
+            "NUMBER_OVERFLOW",
+            f.name,
+            f"数值字段 {f.name} 为 ***（原系统写入时数值超出字段宽度），按空值读入",
+            over_rows,
+            over_vals,
+        )
     if bad_rows:
         warnings.add("INVALID_NUMBER", f.name, f"数值字段 {f.name} 的内容不是数字，按空值读入", bad_rows, bad_vals)
     if ints_ok:
@@ -689,7 +789,7 @@ def _decode_date(f, cells, rownums, warnings):
     c = np.ascontiguousarray(cells[:, :8])
     blank = ((c == 0x20) | (c == 0x00) | (c == ord("0"))).all(axis=1)
     digits = ((c >= 0x30) & (c <= 0x39)).all(axis=1)
-    d = (c.astype(np.int64) - 0x30)
+    d = c.astype(np.int64) - 0x30
     y = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     m = d[:, 4] * 10 + d[:, 5]
     day = d[:, 6] * 10 + d[:, 7]
@@ -697,15 +797,21 @@ def _decode_date(f, cells, rownums, warnings):
     mdays = np.where((m == 2) & leap, 29, _DAYS[np.clip(m - 1, 0, 11)])
     ok = digits & (y >= 1) & (m >= 1) & (m <= 12) & (day >= 1) & (day <= mdays) & ~blank
     if ok.any():
-        iso = np.char.add(np.char.add(np.char.zfill(y[ok].astype("U4"), 4), "-"),
-                          np.char.add(np.char.add(np.char.zfill(m[ok].astype("U2"), 2), "-"),
-                                      np.char.zfill(day[ok].astype("U2"), 2)))
+        iso = np.char.add(
+            np.char.add(np.char.zfill(y[ok].astype("U4"), 4), "-"),
+            np.char.add(np.char.add(np.char.zfill(m[ok].astype("U2"), 2), "-"), np.char.zfill(day[ok].astype("U2"), 2)),
+        )
         out[ok] = iso.astype("datetime64[D]").astype("datetime64[s]")
     bad = ~ok & ~blank
     if bad.any():
         idx = np.flatnonzero(bad)
-        warnings.add("INVALID_DATE", f.name, f"日期字段 {f.name} 不是有效日期，按空值读入", rownums[idx],
-                     [bytes(c[i]).decode("latin-1") for i in idx[:MAX_EXAMPLES]])
+        warnings.add(
+            "INVALID_DATE",
+            f.name,
+            f"日期字段 {f.name} 不是有效日期，按空值读入",
+            rownums[idx],
+            [bytes(c[i]).decode("latin-1") for i in idx[:MAX_EXAMPLES]],
+        )
     return out
 
 
@@ -720,8 +826,13 @@ def _decode_datetime(f, cells, rownums, warnings):
     bad = ~ok & ~blank
     if bad.any():
         idx = np.flatnonzero(bad)
-        warnings.add("INVALID_DATETIME", f.name, f"日期时间字段 {f.name} 的值无效，按空值读入", rownums[idx],
-                     [bytes(c[i]).hex(" ") for i in idx[:MAX_EXAMPLES]])
+        warnings.add(
+            "INVALID_DATETIME",
+            f.name,
+            f"日期时间字段 {f.name} 的值无效，按空值读入",
+            rownums[idx],
+            [bytes(c[i]).hex(" ") for i in idx[:MAX_EXAMPLES]],
+        )
     return out
 
 
@@ -739,12 +850,18 @@ def _decode_logical(f, cells, rownums, warnings):
     bad = ~(true | false | null)
     if bad.any():
         idx = np.flatnonzero(bad)
-        warnings.add("INVALID_LOGICAL", f.name, f"逻辑字段 {f.name} 的值不是 T/F/Y/N/?，按空值读入", rownums[idx],
-                     [chr(b[i]) for i in idx[:MAX_EXAMPLES]])
+        warnings.add(
+            "INVALID_LOGICAL",
+            f.name,
+            f"逻辑字段 {f.name} 的值不是 T/F/Y/N/?，按空值读入",
+            rownums[idx],
+            [chr(b[i]) for i in idx[:MAX_EXAMPLES]],
+        )
     return pd.arrays.BooleanArray(true, null | bad)
 
 
 # ------------------------------------------------------------------------------------------------- memos
+
 
 class _Memo:
     def __init__(self, path: Path, kind: str, block_size: int):
@@ -853,12 +970,22 @@ def _decode_memo(f, cells, rownums, encoding, memo, warnings):
         else:
             out[i] = bytes(data)
     if missing_rows:
-        warnings.add("MEMO_OUT_OF_RANGE", f.name, f"备注字段 {f.name} 指向备注文件之外的位置，按空值读入",
-                     missing_rows, missing_vals)
+        warnings.add(
+            "MEMO_OUT_OF_RANGE",
+            f.name,
+            f"备注字段 {f.name} 指向备注文件之外的位置，按空值读入",
+            missing_rows,
+            missing_vals,
+        )
     if bad_idx.any():
         bi = np.flatnonzero(bad_idx)
-        warnings.add("INVALID_MEMO_POINTER", f.name, f"备注字段 {f.name} 的块号不是数字，按空值读入", rownums[bi],
-                     [bytes(c[i]).decode("latin-1") for i in bi[:MAX_EXAMPLES]])
+        warnings.add(
+            "INVALID_MEMO_POINTER",
+            f.name,
+            f"备注字段 {f.name} 的块号不是数字，按空值读入",
+            rownums[bi],
+            [bytes(c[i]).decode("latin-1") for i in bi[:MAX_EXAMPLES]],
+        )
     return out
 
 
@@ -884,8 +1011,10 @@ def _concat(f: _Field, chunks: list):
 
 # ------------------------------------------------------------------------------------------------ writing
 
-def write_dbf(df: pd.DataFrame, path, layout, *, encoding: str = "gbk", deleted=None,
-              date: _dt.date | None = None) -> Path:
+
+def write_dbf(
+    df: pd.DataFrame, path, layout, *, encoding: str = "gbk", deleted=None, date: _dt.date | None = None
+) -> Path:
     """Write ``df`` as a dBase III DBF (code page 0x4D, GBK text) with the fields of ``layout``.
 
     Columns are matched to the layout's field codes (case-insensitive). A layout field missing from
@@ -929,7 +1058,7 @@ def write_dbf(df: pd.DataFrame, path, layout, *, encoding: str = "gbk", deleted=
     for f in lay.fields:
         if f.code in cols:
             col = df[cols[f.code]]
-            region = records[:, offset:offset + f.width]
+            region = records[:, offset : offset + f.width]
             if f.type == "C":
                 _encode_text(col, f, region, encoding, problems)
             elif f.type in "NF":
@@ -941,7 +1070,8 @@ def write_dbf(df: pd.DataFrame, path, layout, *, encoding: str = "gbk", deleted=
         offset += f.width
     if problems:
         frame = pd.DataFrame(problems, columns=["row", "field", "value", "reason"]).sort_values(
-            ["row", "field"], kind="stable", ignore_index=True)
+            ["row", "field"], kind="stable", ignore_index=True
+        )
         shown = "；".join(f"第 {r.row} 行 {r.field}：{r.reason}" for r in frame.head(5).itertuples())
         more = f" 等共 {len(frame)} 处" if len(frame) > 5 else f"，共 {len(frame)} 处"
         raise WriteError(path, frame, f"{shown}{more}。请先改正这些值再写入。")
@@ -949,14 +1079,15 @@ def write_dbf(df: pd.DataFrame, path, layout, *, encoding: str = "gbk", deleted=
     hlen = 32 + 32 * nf + 1
     d = date or _dt.date.today()
     head = bytearray(32)
-    struct.pack_into("<BBBBLHH", head, 0, 0x03, d.year % 100 if d.year < 2000 else d.year - 1900, d.month,
-                     d.day, n, hlen, rlen)
+    struct.pack_into(
+        "<BBBBLHH", head, 0, 0x03, d.year % 100 if d.year < 2000 else d.year - 1900, d.month, d.day, n, hlen, rlen
+    )
     head[29] = GBK_LDID
     desc = bytearray()
     for f in lay.fields:
         item = bytearray(32)
         name = f.code.encode("ascii")
-        item[:len(name)] = name
+        item[: len(name)] = name
         item[11] = ord(f.type)
         item[16] = f.width
         item[17] = f.decimals if f.type in "NF" else 0
@@ -975,9 +1106,14 @@ def write_dbf(df: pd.DataFrame, path, layout, *, encoding: str = "gbk", deleted=
 
 def _problem(problems, rows, field, values, reason, kind=None):
     for r, v in zip(rows, values):
-        problems.append({"row": int(r) + 1, "field": field,
-                         "value": mask_value(kind, v) if kind else ("" if v is None else str(v)),
-                         "reason": reason(v) if callable(reason) else reason})
+        problems.append(
+            {
+                "row": int(r) + 1,
+                "field": field,
+                "value": mask_value(kind, v) if kind else ("" if v is None else str(v)),
+                "reason": reason(v) if callable(reason) else reason,
+            }
+        )
 
 
 def _as_text_list(col: pd.Series) -> list[str]:
@@ -1008,14 +1144,28 @@ def _encode_text(col, f, region, encoding, problems):
                 bad_rows.append(i)
                 bad_vals.append(v)
                 b = b""
-                problems.append({"row": i + 1, "field": f.code,
-                                 "value": mask_value(kind, v) if kind else v,
-                                 "reason": f"字符“{v[exc.start:exc.end]}”无法用 {encoding} 编码"
-                                           + ("（生僻字可用 encoding='gb18030' 写入，或按平台要求处理）"
-                                              if encoding.lower() in ("gbk", "cp936", "gb2312") else "")})
+                problems.append(
+                    {
+                        "row": i + 1,
+                        "field": f.code,
+                        "value": mask_value(kind, v) if kind else v,
+                        "reason": f"字符“{v[exc.start : exc.end]}”无法用 {encoding} 编码"
+                        + (
+                            "（生僻字可用 encoding='gb18030' 写入，或按平台要求处理）"
+                            if encoding.lower() in ("gbk", "cp936", "gb2312")
+                            else ""
+                        ),
+                    }
+                )
             if "\n" in v or "\r" in v:
-                problems.append({"row": i + 1, "field": f.code, "value": mask_value(kind, v) if kind else v,
-                                 "reason": "值中含有换行符"})
+                problems.append(
+                    {
+                        "row": i + 1,
+                        "field": f.code,
+                        "value": mask_value(kind, v) if kind else v,
+                        "reason": "值中含有换行符",
+                    }
+                )
                 b = b""
             encoded.append(b)
         lengths = np.fromiter((len(b) for b in encoded), np.int64, n)
@@ -1030,9 +1180,14 @@ def _encode_text(col, f, region, encoding, problems):
     if too_long.any():
         idx = np.flatnonzero(too_long)
         for i in idx:
-            problems.append({"row": int(i) + 1, "field": f.code,
-                             "value": mask_value(kind, values[i]) if kind else values[i],
-                             "reason": f"长度 {int(lengths[i])} 字节，超出字段宽度 {f.width} 字节（一个汉字占 2 字节）"})
+            problems.append(
+                {
+                    "row": int(i) + 1,
+                    "field": f.code,
+                    "value": mask_value(kind, values[i]) if kind else values[i],
+                    "reason": f"长度 {int(lengths[i])} 字节，超出字段宽度 {f.width} 字节（一个汉字占 2 字节）",
+                }
+            )
         return
     region[np.arange(f.width) < lengths[:, None]] = data
 
@@ -1054,8 +1209,9 @@ def _encode_number(col, f, region, problems):
     for i, t in enumerate(texts):
         b = t.encode("ascii").rjust(f.width)
         if len(b) > f.width:
-            problems.append({"row": i + 1, "field": f.code, "value": t,
-                             "reason": f"数值位数 {len(t)} 超出字段宽度 {f.width}"})
+            problems.append(
+                {"row": i + 1, "field": f.code, "value": t, "reason": f"数值位数 {len(t)} 超出字段宽度 {f.width}"}
+            )
             continue
         region[i, :] = np.frombuffer(b, np.uint8)
 

@@ -6,6 +6,7 @@ results CSV and the JSON summary. Used by every result's ``save``; nothing here 
     >>> fit_bytes("专业名称为空。该字段必填，请补填", 12)
     '专业名称为…'
 """
+
 from __future__ import annotations
 
 import json
@@ -24,10 +25,31 @@ from .dbf import write_dbf
 from .source import ListSource
 from .tables import write_excel
 
-__all__ = ["JYJG_WIDTH", "JYJG_FIELD", "SHEET_ROWS", "layout_frame", "fit_bytes", "write_passed_dbf",
-           "write_failed_dbf", "write_jyjg_dbf", "free_name", "split_sheets", "write_text", "write_json",
-           "write_atomic", "write_results_csv", "row_numbers", "rows_of", "count_of",
-           "records_frame", "sheet", "write_workbook", "write_uploads", "write_lists_workbook", "list_sheet"]
+__all__ = [
+    "JYJG_WIDTH",
+    "JYJG_FIELD",
+    "SHEET_ROWS",
+    "layout_frame",
+    "fit_bytes",
+    "write_passed_dbf",
+    "write_failed_dbf",
+    "write_jyjg_dbf",
+    "free_name",
+    "split_sheets",
+    "write_text",
+    "write_json",
+    "write_atomic",
+    "write_results_csv",
+    "row_numbers",
+    "rows_of",
+    "count_of",
+    "records_frame",
+    "sheet",
+    "write_workbook",
+    "write_uploads",
+    "write_lists_workbook",
+    "list_sheet",
+]
 
 JYJG_WIDTH = 254
 JYJG_FIELD = LayoutField("JYJG", "校验结果", "C", JYJG_WIDTH)
@@ -68,8 +90,9 @@ def _as_upload_text(s: pd.Series, f: LayoutField) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.dt.strftime("%Y%m" if f.date == "YYYYMM" else "%Y%m%d").astype("str")
     if pd.api.types.is_float_dtype(s):
-        return s.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v))))\
-            .astype("str")
+        return s.map(lambda v: "" if pd.isna(v) else (str(int(v)) if float(v).is_integer() else repr(float(v)))).astype(
+            "str"
+        )
     if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
         return s.astype("str").fillna("")
     return s
@@ -110,9 +133,11 @@ def _encoding_for(frame, lay, positions, file_name, notes) -> str:
         return "gbk"
     where = "；".join(f"第 {r} 行 {name} 中的“{chars}”" for r, name, chars in bad[:5])
     more = f" 等共 {len(bad)} 处" if len(bad) > 5 else ""
-    notes.append(f"{file_name} 中有 GBK 无法表示的字符（{where}{more}，行号为输入文件中的记录序号），"
-                 "因此整个文件按 GB18030 编码写出（代码页标记仍为 GBK）。平台可能不接受 GB18030，"
-                 "上传前请向平台确认，或按平台要求处理这些生僻字。")
+    notes.append(
+        f"{file_name} 中有 GBK 无法表示的字符（{where}{more}，行号为输入文件中的记录序号），"
+        "因此整个文件按 GB18030 编码写出（代码页标记仍为 GBK）。平台可能不接受 GB18030，"
+        "上传前请向平台确认，或按平台要求处理这些生僻字。"
+    )
     return "gb18030"
 
 
@@ -125,12 +150,20 @@ def write_passed_dbf(frame, positions, path: Path, lay: Layout, notes) -> None:
         if len(probs) and probs["row"].notna().all():
             probs["row"] = [int(positions[int(r) - 1]) + 1 for r in probs["row"]]
         shown = "；".join(f"第 {r.row} 行 {r.field}：{r.reason}" for r in probs.head(5).itertuples())
-        raise WriteError(path, probs, f"通过校验的记录中有无法写入上传文件的值（{shown or exc}）。"
-                                      "请改正后重新校验。") from exc
+        raise WriteError(
+            path, probs, f"通过校验的记录中有无法写入上传文件的值（{shown or exc}）。请改正后重新校验。"
+        ) from exc
 
 
-def write_failed_dbf(frame, positions, path: Path, lay: Layout, encoding_notes, notes,
-                      full_values_in: str = "校验结果.xlsx 的“数据有误记录”工作表") -> None:
+def write_failed_dbf(
+    frame,
+    positions,
+    path: Path,
+    lay: Layout,
+    encoding_notes,
+    notes,
+    full_values_in: str = "校验结果.xlsx 的“数据有误记录”工作表",
+) -> None:
     """The failing records with JYJG. Values that cannot go into their field (too long: the platform
     would cut them; not a date or number for a typed field) are cut or left blank here, and a note says
     so — the workbook holds them whole."""
@@ -165,8 +198,10 @@ def write_failed_dbf(frame, positions, path: Path, lay: Layout, encoding_notes, 
                 changed.append(f"第 {int(positions[int(r.row) - 1]) + 1} 行 {lay.field(r.field).name}")
     if changed:
         more = f" 等共 {len(changed)} 处" if len(changed) > 5 else ""
-        notes.append(f"{path.name} 中有值放不进上传字段（超出宽度、含换行，或不是该类型的值：{'；'.join(changed[:5])}{more}），"
-                     f"在该文件中已截短或留空；完整的原值见 {full_values_in}。")
+        notes.append(
+            f"{path.name} 中有值放不进上传字段（超出宽度、含换行，或不是该类型的值：{'；'.join(changed[:5])}{more}），"
+            f"在该文件中已截短或留空；完整的原值见 {full_values_in}。"
+        )
 
 
 def fit_bytes(text: str, width: int, mark: str = ELLIPSIS) -> str:
@@ -193,8 +228,10 @@ def split_sheets(name: str, frame: pd.DataFrame) -> dict:
     """One sheet, or several (名称、名称2、…) when the rows exceed what one Excel sheet holds."""
     if len(frame) <= SHEET_ROWS:
         return {name: frame}
-    return {(name if i == 0 else f"{name}{i + 1}"): frame.iloc[s:s + SHEET_ROWS].reset_index(drop=True)
-            for i, s in enumerate(range(0, len(frame), SHEET_ROWS))}
+    return {
+        (name if i == 0 else f"{name}{i + 1}"): frame.iloc[s : s + SHEET_ROWS].reset_index(drop=True)
+        for i, s in enumerate(range(0, len(frame), SHEET_ROWS))
+    }
 
 
 def write_text(path: Path, text: str) -> None:
@@ -269,8 +306,9 @@ def records_frame(df: pd.DataFrame | None, idx: np.ndarray, lay: Layout | None, 
 
 def sheet(result_cols: dict, records: pd.DataFrame) -> pd.DataFrame:
     """Result columns first, then the record's own columns (a record column whose name is taken: 原…)."""
-    front = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v)
-                          for k, v in result_cols.items()})
+    front = pd.DataFrame(
+        {k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v) for k, v in result_cols.items()}
+    )
     front.index = records.index = pd.RangeIndex(len(front))
     taken = set(front.columns)
     records = records.rename(columns={c: (f"原{c}" if c in taken else c) for c in records.columns})
@@ -288,8 +326,16 @@ def write_uploads(lists: list[ResultList], files: OutputFiles, layouts: dict, wo
         rows = lst.rows if up.rows is None else up.rows
         idx = rows["row"].to_numpy(dtype=np.int64) - 1
         reasons = pd.Series(rows[up.reasons].to_numpy(), dtype="str")
-        write_jyjg_dbf(lst.source, idx, reasons, files[up.key], layouts[up.source], files.encoding_notes,
-                       files.notes, f"{workbook} 的“{lst.title}”工作表")
+        write_jyjg_dbf(
+            lst.source,
+            idx,
+            reasons,
+            files[up.key],
+            layouts[up.source],
+            files.encoding_notes,
+            files.notes,
+            f"{workbook} 的“{lst.title}”工作表",
+        )
     files.encoding_note = "".join(files.encoding_notes) or None
     files.notes[:0] = files.encoding_notes
 
@@ -317,8 +363,9 @@ def list_sheet(lst: ResultList, layout: Layout | None, unmask: bool) -> pd.DataF
     return out
 
 
-def write_lists_workbook(summary: pd.DataFrame, lists: list[ResultList], layouts: dict, path: Path,
-                         unmask: bool) -> Path:
+def write_lists_workbook(
+    summary: pd.DataFrame, lists: list[ResultList], layouts: dict, path: Path, unmask: bool
+) -> Path:
     """汇总 then one sheet per declared list (``in_workbook``), in declaration order; ``layouts`` maps each
     list's ``records`` to the layout of those records."""
     sheets = {"汇总": summary}

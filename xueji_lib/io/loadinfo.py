@@ -5,6 +5,7 @@ returns it. Problems that did not stop the read (an invalid date, a half charact
 field, an ID number Excel already destroyed) are ``LoadWarning`` entries with counts and examples that
 name the field and the record, so nothing is lost without a trace.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ class WarningTally:
         """``count`` occurrences at once, with their examples (the first ones kept)."""
         item = self.items.setdefault((code, field), [message, 0, []])
         item[1] += count
-        item[2].extend(examples[:MAX_EXAMPLES - len(item[2])])
+        item[2].extend(examples[: MAX_EXAMPLES - len(item[2])])
 
     def merge(self, other: WarningTally) -> None:
         """Add ``other``'s counts and examples (a later stretch of the same file) to these."""
@@ -100,8 +101,11 @@ class WarningTally:
 
     def result(self) -> tuple[LoadWarning, ...]:
         """The warnings, in the order their (code, field) first occurred."""
-        return tuple(LoadWarning(code, message, place, count, tuple(examples))
-                     for (code, place), (message, count, examples) in self.items.items())
+        return tuple(
+            LoadWarning(code, message, place, count, tuple(examples))
+            for (code, place), (message, count, examples) in self.items.items()
+        )
+
 
 @dataclass(frozen=True)
 class LoadReport(Result):
@@ -144,8 +148,12 @@ class LoadReport(Result):
         if self.header_records is not None:
             counts += f"（文件头记录数 {self.header_records}，已删除 {self.deleted} 条未读入）"
         lines.append(counts)
-        lines.append(f"字段：{len(self.fields)} 个（" + "，".join(f.name for f in self.fields[:12])
-                     + ("…" if len(self.fields) > 12 else "") + "）")
+        lines.append(
+            f"字段：{len(self.fields)} 个（"
+            + "，".join(f.name for f in self.fields[:12])
+            + ("…" if len(self.fields) > 12 else "")
+            + "）"
+        )
         if self.warnings:
             lines.append(f"提示 {len(self.warnings)} 类：")
             lines.extend("  - " + str(w) for w in self.warnings)
@@ -158,43 +166,68 @@ class LoadReport(Result):
         rows = []
         for w in self.warnings:
             for r, f, v in w.examples or ((None, w.field, None),):
-                rows.append({"code": w.code, "field": f, "count": w.count, "row": r, "value": v,
-                             "message": w.message})
+                rows.append({"code": w.code, "field": f, "count": w.count, "row": r, "value": v, "message": w.message})
         return pd.DataFrame(rows, columns=["code", "field", "count", "row", "value", "message"])
 
     # ------------------------------------------------------------------------------ what the report lists
     @property
     def counts(self) -> dict:
-        return {"total": self.records, "header_records": self.header_records, "deleted": self.deleted,
-                "warnings": sum(w.count for w in self.warnings)}
+        return {
+            "total": self.records,
+            "header_records": self.header_records,
+            "deleted": self.deleted,
+            "warnings": sum(w.count for w in self.warnings),
+        }
 
     @property
     def params(self) -> dict:
         return {"path": self.path, "format": self.format, "encoding": self.encoding}
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "format": self.format, "records": self.records, "encoding": self.encoding,
-                "header_records": self.header_records, "deleted": self.deleted,
-                "fields": [f.name for f in self.fields],
-                "warnings": [{"code": w.code, "field": w.field, "count": w.count, "message": w.message}
-                             for w in self.warnings]}
+        return {
+            "path": self.path,
+            "format": self.format,
+            "records": self.records,
+            "encoding": self.encoding,
+            "header_records": self.header_records,
+            "deleted": self.deleted,
+            "fields": [f.name for f in self.fields],
+            "warnings": [
+                {"code": w.code, "field": w.field, "count": w.count, "message": w.message} for w in self.warnings
+            ],
+        }
 
     def summary_frame(self) -> pd.DataFrame:
         """项目 | 数量: records read, the header's count and deleted records (DBF), fields, warnings."""
         rows = [{"项目": "读入记录", "数量": self.records}]
         if self.header_records is not None:
-            rows += [{"项目": "文件头记录数", "数量": self.header_records},
-                     {"项目": "已删除（未读入）", "数量": self.deleted}]
-        rows += [{"项目": "字段", "数量": len(self.fields)},
-                 {"项目": "读取提示（类）", "数量": len(self.warnings)},
-                 {"项目": "读取提示（处）", "数量": sum(w.count for w in self.warnings)}]
+            rows += [
+                {"项目": "文件头记录数", "数量": self.header_records},
+                {"项目": "已删除（未读入）", "数量": self.deleted},
+            ]
+        rows += [
+            {"项目": "字段", "数量": len(self.fields)},
+            {"项目": "读取提示（类）", "数量": len(self.warnings)},
+            {"项目": "读取提示（处）", "数量": sum(w.count for w in self.warnings)},
+        ]
         return pd.DataFrame(rows, columns=["项目", "数量"]).astype({"数量": "int64"})
 
     def lists(self) -> list[ResultList]:
         """读取提示: one row per example of every warning (the value masked by its field)."""
-        return [ResultList("读取提示", self.warnings_frame(), (
-            Column("code", "代码"), Column("field", "字段"), Column("count", "处数"), Column("row", "行号"),
-            Column("value", "值（例）", personal="field:field"), Column("message", "说明")))]
+        return [
+            ResultList(
+                "读取提示",
+                self.warnings_frame(),
+                (
+                    Column("code", "代码"),
+                    Column("field", "字段"),
+                    Column("count", "处数"),
+                    Column("row", "行号"),
+                    Column("value", "值（例）", personal="field:field"),
+                    Column("message", "说明"),
+                ),
+            )
+        ]
 
 
 def load_report(df: pd.DataFrame) -> LoadReport | None:

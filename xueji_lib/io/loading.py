@@ -8,6 +8,7 @@ and the reports load a list with.
     >>> why.endswith("属于版式 k12_student（全国中小学生学籍 学生基础信息（导入模板），共 59 个字段），必填字段齐全")
     True
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,8 +36,9 @@ class LoadedList(NamedTuple):
     reason: str
 
 
-def load_list(path, layout=None, *, encoding=None, fallback=None, complete: bool = False,
-              keep_folder: bool = False, progress=None) -> LoadedList:
+def load_list(
+    path, layout=None, *, encoding=None, fallback=None, complete: bool = False, keep_folder: bool = False, progress=None
+) -> LoadedList:
     """Load a list — a DBF, a sheet or CSV, or a folder converted by ``xueji parquet`` — and find its layout.
 
     ``layout`` given (a name, a ``.yml`` path or a ``Layout``): used as it is; a sheet is read through it.
@@ -60,8 +62,9 @@ def load_list(path, layout=None, *, encoding=None, fallback=None, complete: bool
         lay = load_layout(layout)
         if keep_folder and folder:
             return LoadedList(path, lay, GIVEN_LAYOUT)
-        return LoadedList(load_file(path, lay if sheet else None, encoding=encoding, progress=progress), lay,
-                          GIVEN_LAYOUT)
+        return LoadedList(
+            load_file(path, lay if sheet else None, encoding=encoding, progress=progress), lay, GIVEN_LAYOUT
+        )
     if keep_folder and folder:
         data, columns = path, parquet_shape(path)[1]
     else:

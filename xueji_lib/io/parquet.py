@@ -29,6 +29,7 @@ datetime64[s]); memo and other object columns are stored as string / binary / de
 (int64, Int64, float64 or Float64) depends on all of its values, so for a file with N fields their
 columns are first read over the whole file, once, and every part gets that type.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,22 +44,34 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .dbf import inspect_dbf, read_dbf
 from ..core.errors import XuejiError
 from ..core.files import atomic_path, write_atomic_text
+from .dbf import inspect_dbf, read_dbf
 from .loadinfo import LoadWarning, WarningTally, load_report
 
-__all__ = ["dbf_to_parquet", "ParquetConversion", "ParquetConversionError", "ParquetCountError",
-           "MANIFEST_NAME", "ROW_COLUMN", "read_parquet_folder", "read_parquet_rows",
-           "parquet_parts", "parquet_shape", "is_parquet_folder"]
+__all__ = [
+    "dbf_to_parquet",
+    "ParquetConversion",
+    "ParquetConversionError",
+    "ParquetCountError",
+    "MANIFEST_NAME",
+    "ROW_COLUMN",
+    "read_parquet_folder",
+    "read_parquet_rows",
+    "parquet_parts",
+    "parquet_shape",
+    "is_parquet_folder",
+]
 
 MANIFEST_NAME = "_conversion.json"
 ROW_COLUMN = "_row"
 PART_NAME = "part-{:05d}.parquet"
 MANIFEST_FORMAT = 1
-_BROKEN = ("转换进程意外退出（可能是内存不足：可减小 records_per_part 或 workers；在 Python 脚本中调用时，"
-           "须放在 if __name__ == \"__main__\": 之下，因为工作进程会重新导入该脚本）。已完成的部分已记录，"
-           "再次运行会接着转换。")
+_BROKEN = (
+    "转换进程意外退出（可能是内存不足：可减小 records_per_part 或 workers；在 Python 脚本中调用时，"
+    '须放在 if __name__ == "__main__": 之下，因为工作进程会重新导入该脚本）。已完成的部分已记录，'
+    "再次运行会接着转换。"
+)
 _OBJECT_TYPES = {"Y": pa.decimal128(20, 4), "M": pa.large_string()}  # anything else that is object: bytes
 
 
@@ -99,15 +112,18 @@ class ParquetCountError(XuejiError, ValueError):
         self.expected = expected
         self.got = got
         self.detail = detail
-        super().__init__(f"文件 {self.path}：转换结果的记录数不符：文件共有 {expected} 条记录，"
-                         f"各部分合计 {got} 条（有效 + 已删除）{detail}。转换结果不完整，请用 resume=False"
-                         "（命令行 --restart）重新转换。")
+        super().__init__(
+            f"文件 {self.path}：转换结果的记录数不符：文件共有 {expected} 条记录，"
+            f"各部分合计 {got} 条（有效 + 已删除）{detail}。转换结果不完整，请用 resume=False"
+            "（命令行 --restart）重新转换。"
+        )
 
     def __reduce__(self):
         return type(self), (self.path, self.expected, self.got, self.detail)
 
 
 # ------------------------------------------------------------------------------------------------ result
+
 
 @dataclass(frozen=True)
 class ParquetConversion:
@@ -140,7 +156,8 @@ class ParquetConversion:
     def summary(self) -> str:
         total = self.header_records + self.extra_records
         head = f"文件头记录数 {self.header_records}" + (
-            f" + 文件头之后的 {self.extra_records} 条" if self.extra_records else "")
+            f" + 文件头之后的 {self.extra_records} 条" if self.extra_records else ""
+        )
         lines = [
             f"DBF 转 Parquet：{self.source}",
             f"输出目录：{self.out_dir}（{len(self.parts)} 个部分，每部分 {self.records_per_part} 条记录，"
@@ -159,10 +176,17 @@ class ParquetConversion:
 
     def to_dict(self) -> dict:
         return {
-            "source": self.source, "out_dir": self.out_dir, "parts": list(self.parts),
-            "records": self.records, "deleted": self.deleted, "header_records": self.header_records,
-            "extra_records": self.extra_records, "records_per_part": self.records_per_part,
-            "written": self.written, "reused": self.reused, "encoding": self.encoding,
+            "source": self.source,
+            "out_dir": self.out_dir,
+            "parts": list(self.parts),
+            "records": self.records,
+            "deleted": self.deleted,
+            "header_records": self.header_records,
+            "extra_records": self.extra_records,
+            "records_per_part": self.records_per_part,
+            "written": self.written,
+            "reused": self.reused,
+            "encoding": self.encoding,
             "seconds": round(self.seconds, 3),
             "warnings": [_warning_dict(w) for w in self.warnings],
         }
@@ -170,8 +194,17 @@ class ParquetConversion:
 
 # ------------------------------------------------------------------------------------------------ convert
 
-def dbf_to_parquet(path, out_dir, *, records_per_part: int = 1_000_000, workers: int = 2,
-                   encoding: str | None = None, resume: bool = True, progress=None) -> ParquetConversion:
+
+def dbf_to_parquet(
+    path,
+    out_dir,
+    *,
+    records_per_part: int = 1_000_000,
+    workers: int = 2,
+    encoding: str | None = None,
+    resume: bool = True,
+    progress=None,
+) -> ParquetConversion:
     """Convert the DBF ``path`` into ``out_dir/part-00000.parquet`` … (``records_per_part`` records of the
     file per part, deleted ones counted) with ``workers`` processes; see the module docstring.
 
@@ -211,12 +244,18 @@ def dbf_to_parquet(path, out_dir, *, records_per_part: int = 1_000_000, workers:
     elif manifest is not None and manifest.get("source") != source:
         old = (manifest.get("source") or {}).get("path", "?")
         raise ParquetConversionError(
-            out, path, f"目录中已有由 {old} 转换的结果（_conversion.json 记录的文件路径、大小、修改时间或记录数"
-                       "与本次的源文件不同）。请换一个输出目录，或用 resume=False（命令行 --restart）替换其中的结果。")
+            out,
+            path,
+            f"目录中已有由 {old} 转换的结果（_conversion.json 记录的文件路径、大小、修改时间或记录数"
+            "与本次的源文件不同）。请换一个输出目录，或用 resume=False（命令行 --restart）替换其中的结果。",
+        )
     elif manifest is None and any(out.glob("part-*.parquet")):
         raise ParquetConversionError(
-            out, path, "目录中已有 part-*.parquet 文件，但没有 _conversion.json，不知道它们来自哪个文件。"
-                       "请换一个输出目录，或用 resume=False（命令行 --restart）替换。")
+            out,
+            path,
+            "目录中已有 part-*.parquet 文件，但没有 _conversion.json，不知道它们来自哪个文件。"
+            "请换一个输出目录，或用 resume=False（命令行 --restart）替换。",
+        )
     for tmp in out.glob(".part-*.tmp"):  # left by an interrupted run
         tmp.unlink()
 
@@ -231,16 +270,26 @@ def dbf_to_parquet(path, out_dir, *, records_per_part: int = 1_000_000, workers:
         dtypes = manifest["dtypes"]
     else:
         dtypes = _number_dtypes(path, enc, header)
-    earlier = {p["file"]: p for p in (manifest or {}).get("parts", [])
-               if manifest.get("encoding") == enc and manifest.get("dtypes") == dtypes}
+    earlier = {
+        p["file"]: p
+        for p in (manifest or {}).get("parts", [])
+        if manifest.get("encoding") == enc and manifest.get("dtypes") == dtypes
+    }
     done: dict[str, dict] = {}
     for i, r0, r1 in plan:
         name = PART_NAME.format(i)
         p = earlier.get(name)
         if p and p.get("records") == [r0, r1] and (out / name).is_file() and (out / name).stat().st_size == p["size"]:
             done[name] = p
-    state = {"format": MANIFEST_FORMAT, "source": source, "encoding": enc, "records_per_part": records_per_part,
-             "file_records": nrec, "dtypes": dtypes, "parts": []}
+    state = {
+        "format": MANIFEST_FORMAT,
+        "source": source,
+        "encoding": enc,
+        "records_per_part": records_per_part,
+        "file_records": nrec,
+        "dtypes": dtypes,
+        "parts": [],
+    }
 
     def save():
         state["parts"] = [done[n] for n in sorted(done)]
@@ -250,8 +299,19 @@ def dbf_to_parquet(path, out_dir, *, records_per_part: int = 1_000_000, workers:
     schema = _schema(probe, dtypes, header)
     todo = [(i, r0, r1) for i, r0, r1 in plan if PART_NAME.format(i) not in done]
     # the caller's encoding, not the one chosen: each read chooses it the same way and says so (code page notes)
-    jobs = [dict(path=str(path), encoding=encoding, start=r0, stop=r1, out_dir=str(out), name=PART_NAME.format(i),
-                 dtypes=dtypes, schema=schema) for i, r0, r1 in todo]
+    jobs = [
+        dict(
+            path=str(path),
+            encoding=encoding,
+            start=r0,
+            stop=r1,
+            out_dir=str(out),
+            name=PART_NAME.format(i),
+            dtypes=dtypes,
+            schema=schema,
+        )
+        for i, r0, r1 in todo
+    ]
     task = Progress(progress, f"转换 {path.name}", total=nrec)
     task.update(sum(p["records"][1] - p["records"][0] for p in done.values()))
     try:
@@ -285,16 +345,29 @@ def dbf_to_parquet(path, out_dir, *, records_per_part: int = 1_000_000, workers:
         task.close()
 
     if _fingerprint(path, inspect_dbf(path)) != source:
-        raise ParquetConversionError(out, path, "源文件在转换过程中被修改了（大小或修改时间变了），转换结果作废，"
-                                                "请在文件不再变化时用 resume=False（命令行 --restart）重新转换。")
+        raise ParquetConversionError(
+            out,
+            path,
+            "源文件在转换过程中被修改了（大小或修改时间变了），转换结果作废，"
+            "请在文件不再变化时用 resume=False（命令行 --restart）重新转换。",
+        )
     entries = [done[PART_NAME.format(i)] for i, _, _ in plan]
     records, deleted = _check_counts(path, out, entries, nrec)
     return ParquetConversion(
-        source=str(path), out_dir=str(out), parts=tuple(str(out / e["file"]) for e in entries),
-        records=records, deleted=deleted, header_records=header.records, seconds=time.perf_counter() - t0,
-        extra_records=nrec - header.records, records_per_part=records_per_part, written=len(jobs),
-        reused=len(plan) - len(jobs), encoding=enc,
-        warnings=_merge_warnings([e.get("warnings", []) for e in entries]))
+        source=str(path),
+        out_dir=str(out),
+        parts=tuple(str(out / e["file"]) for e in entries),
+        records=records,
+        deleted=deleted,
+        header_records=header.records,
+        seconds=time.perf_counter() - t0,
+        extra_records=nrec - header.records,
+        records_per_part=records_per_part,
+        written=len(jobs),
+        reused=len(plan) - len(jobs),
+        encoding=enc,
+        warnings=_merge_warnings([e.get("warnings", []) for e in entries]),
+    )
 
 
 def _convert_part_in_worker(job: dict) -> dict:
@@ -303,8 +376,9 @@ def _convert_part_in_worker(job: dict) -> dict:
     try:
         return _convert_part(job)
     except XuejiError as exc:
-        raise ParquetConversionError(job["out_dir"], job["path"],
-                                     f"转换记录 {job['start']}–{job['stop']} 时出错：{exc}") from None
+        raise ParquetConversionError(
+            job["out_dir"], job["path"], f"转换记录 {job['start']}–{job['stop']} 时出错：{exc}"
+        ) from None
 
 
 def _convert_part(job: dict) -> dict:
@@ -319,8 +393,14 @@ def _convert_part(job: dict) -> dict:
     table = pa.Table.from_pandas(df, schema=job["schema"], preserve_index=False)
     with atomic_path(out / job["name"]) as tmp:  # .part-….tmp until written, then renamed into place
         pq.write_table(table, tmp, compression="zstd", coerce_timestamps="ms")
-    return {"file": job["name"], "records": [job["start"], job["stop"]], "live": len(df), "deleted": rep.deleted,
-            "size": (out / job["name"]).stat().st_size, "warnings": [_warning_dict(w) for w in rep.warnings]}
+    return {
+        "file": job["name"],
+        "records": [job["start"], job["stop"]],
+        "live": len(df),
+        "deleted": rep.deleted,
+        "size": (out / job["name"]).stat().st_size,
+        "warnings": [_warning_dict(w) for w in rep.warnings],
+    }
 
 
 def _shape(df: pd.DataFrame, dtypes: dict) -> pd.DataFrame:
@@ -362,8 +442,12 @@ def _check_counts(path, out: Path, entries: list[dict], nrec: int) -> tuple[int,
     for e in entries:
         rows = pq.read_metadata(out / e["file"]).num_rows
         if rows != e["live"]:
-            raise ParquetCountError(path, nrec, live + deleted + rows + e["deleted"],
-                                    f"（{e['file']} 中有 {rows} 行，_conversion.json 记为 {e['live']} 条有效记录）")
+            raise ParquetCountError(
+                path,
+                nrec,
+                live + deleted + rows + e["deleted"],
+                f"（{e['file']} 中有 {rows} 行，_conversion.json 记为 {e['live']} 条有效记录）",
+            )
         live += rows
         deleted += e["deleted"]
     if live + deleted != nrec:
@@ -392,7 +476,9 @@ def parquet_parts(out_dir) -> list[Path]:
     out = Path(out_dir)
     manifest = _read_manifest(out)
     if not manifest or not manifest.get("source"):
-        raise ParquetConversionError(out, "（未知）", "不是 xueji parquet 转换得到的文件夹（没有可读的 _conversion.json）")
+        raise ParquetConversionError(
+            out, "（未知）", "不是 xueji parquet 转换得到的文件夹（没有可读的 _conversion.json）"
+        )
     parts = sorted(manifest.get("parts", []), key=lambda p: p["records"][0])
     covered, pos = True, 0
     for p in parts:
@@ -433,7 +519,8 @@ def read_parquet_rows(out_dir, rows) -> pd.DataFrame:
 
     wanted = np.asarray(rows, dtype=np.int64)
     table = ds.dataset([str(f) for f in parquet_parts(out_dir)], format="parquet").to_table(
-        filter=ds.field(ROW_COLUMN).isin(pa.array(np.unique(wanted))))
+        filter=ds.field(ROW_COLUMN).isin(pa.array(np.unique(wanted)))
+    )
     got = table.column(ROW_COLUMN).to_numpy()
     order = np.argsort(got)
     pos = np.minimum(np.searchsorted(got[order], wanted), max(len(got) - 1, 0))
@@ -447,11 +534,17 @@ def read_parquet_rows(out_dir, rows) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------------------ helpers
 
+
 def _fingerprint(path: Path, header) -> dict:
     st = path.stat()
-    return {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-            "header_records": header.records, "header_length": header.header_length,
-            "record_length": header.record_length}
+    return {
+        "path": str(path.resolve()),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "header_records": header.records,
+        "header_length": header.header_length,
+        "record_length": header.record_length,
+    }
 
 
 def _read_manifest(out: Path) -> dict | None:
@@ -476,8 +569,13 @@ def _clear(out: Path) -> None:
 
 
 def _warning_dict(w: LoadWarning) -> dict:
-    return {"code": w.code, "message": w.message, "field": w.field, "count": w.count,
-            "examples": [list(e) for e in w.examples]}
+    return {
+        "code": w.code,
+        "message": w.message,
+        "field": w.field,
+        "count": w.count,
+        "examples": [list(e) for e in w.examples],
+    }
 
 
 def _merge_warnings(per_part: list[list[dict]]) -> tuple[LoadWarning, ...]:
@@ -485,6 +583,7 @@ def _merge_warnings(per_part: list[list[dict]]) -> tuple[LoadWarning, ...]:
     tally = WarningTally()
     for warnings in per_part:
         for w in warnings:
-            tally.add_counted(w["code"], w["field"], w["message"], w["count"],
-                              [(int(r), f, v) for r, f, v in w["examples"]])
+            tally.add_counted(
+                w["code"], w["field"], w["message"], w["count"], [(int(r), f, v) for r, f, v in w["examples"]]
+            )
     return tally.result()

@@ -20,6 +20,7 @@ that hold them, and its part files for an engine that reads them itself.
 Positions are 0-based record positions in both (the ``row`` of a result minus one); rows, columns and
 frames come back with a positional index (0, 1, 2 …) either way.
 """
+
 from __future__ import annotations
 
 import os

@@ -26,6 +26,7 @@ against 55 s through openpyxl's cells. A sheet the scanner
 does not understand (namespace prefixes, a non-UTF-8 XML) is read through openpyxl's read-only API,
 with the same results.
 """
+
 from __future__ import annotations
 
 import csv
@@ -49,17 +50,16 @@ import pyarrow.compute as pc
 
 from ..core.errors import FileFormatError, WriteError, XuejiError
 from ..core.files import atomic_path
-from ..schema.layouts import Layout, load_layout, normalize_header
-from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, LoadWarning, WarningTally
 from ..core.privacy import mask_value, personal_kind
 from ..core.progress import Progress
+from ..schema.layouts import Layout, load_layout
+from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, LoadWarning, WarningTally
 
 __all__ = ["read_table", "write_excel", "INFO_CODES"]
 
 HEADER_SCAN_ROWS = 10
 CHUNK_ROWS = 50_000  # rows held as Python strings before they go into Arrow arrays
-INFO_CODES = frozenset({"EXCEL_SERIAL_DATE", "LEADING_APOSTROPHE", "FORMULA_TEXT", "NUMBER_FORMAT_ZEROS",
-                        "BLANK_ROWS"})
+INFO_CODES = frozenset({"EXCEL_SERIAL_DATE", "LEADING_APOSTROPHE", "FORMULA_TEXT", "NUMBER_FORMAT_ZEROS", "BLANK_ROWS"})
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
 SERIAL_MIN, SERIAL_MAX = 20000, 80000  # 1954-10-03 … 2119-01-10: plausible Excel date serials
@@ -70,6 +70,7 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 # ----------------------------------------------------------------------------------------- cell text
+
 
 def _date_text(value, datefmt: str | None) -> str:
     """A datetime/date/time/timedelta as text: layout format, else YYYY-MM-DD[ HH:MM:SS]."""
@@ -95,6 +96,7 @@ def _date_text(value, datefmt: str | None) -> str:
 
 def _serial_to_date(x: float, epoch: _dt.datetime) -> _dt.datetime:
     from openpyxl.utils.datetime import from_excel
+
     return from_excel(x, epoch)
 
 
@@ -123,7 +125,7 @@ def _number_text(x, zeros: int, datefmt: str | None, epoch) -> tuple[str, str | 
         if zeros and x >= 0 and len(text) < zeros:
             return text.zfill(zeros), "NUMBER_FORMAT_ZEROS"
         return text, None
-    text = "%.15g" % x  # Excel keeps and shows at most 15 significant digits
+    text = f"{x:.15g}"  # Excel keeps and shows at most 15 significant digits
     if "e" in text:
         mant, exp = text.split("e")
         text = f"{mant}E{exp[0]}{exp[1:]}" if exp[0] in "+-" else f"{mant}E+{exp}"
@@ -171,6 +173,7 @@ def _cell_text(value, kind: str, zeros: int, datefmt: str | None, epoch) -> tupl
 
 # --------------------------------------------------------------------------------------- xlsx access
 
+
 def _zero_pad_width(number_format: str | None) -> int:
     """'000000' → 6 (a custom format that shows leading zeros); anything else → 0."""
     if number_format and number_format.strip('"') and set(number_format) == {"0"}:
@@ -182,10 +185,12 @@ def _zero_pad_width(number_format: str | None) -> int:
 # write (groups 1-5), any other cell (6-7), a row start (8-9), the end of the data.
 _TOKEN = re.compile(
     r'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?'
-    r'(?:/>|>(?:<v>([^<]*)</v>|<is><t>([^<]*)</t></is>)</c>)'
+    r"(?:/>|>(?:<v>([^<]*)</v>|<is><t>([^<]*)</t></is>)</c>)"
     r"|<c\b([^>]*?)(?:/>|>(.*?)</c>)"
     r"|<row\b([^>]*?)(/?)>"
-    r"|</sheetData>", re.S)
+    r"|</sheetData>",
+    re.S,
+)
 _ANY_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
 _ROW_NUM = re.compile(r'\br="(\d+)"')
 _V = re.compile(r"<v(?:\s[^>]*)?>([^<]*)</v>")
@@ -236,8 +241,11 @@ def _iter_fast(wb, ws) -> Iterator[tuple[int, list]]:
         if z is None:
             try:
                 fid = cell_styles[style_id].numFmtId
-                fmt = (BUILTIN_FORMATS.get(fid) if fid < BUILTIN_FORMATS_MAX_SIZE
-                       else custom_formats[fid - BUILTIN_FORMATS_MAX_SIZE])
+                fmt = (
+                    BUILTIN_FORMATS.get(fid)
+                    if fid < BUILTIN_FORMATS_MAX_SIZE
+                    else custom_formats[fid - BUILTIN_FORMATS_MAX_SIZE]
+                )
             except (IndexError, AttributeError):
                 fmt = None
             z = zero_cache[style_id] = _zero_pad_width(fmt)
@@ -412,11 +420,16 @@ def _open_workbook(path: Path):
     with open(path, "rb") as fh:
         magic = fh.read(8)
     if magic.startswith(_OLE2):
-        raise FileFormatError(path, "文件设置了打开密码，或实际是旧版 Excel 97-2003（.xls）格式。"
-                                    "请在 Excel 或 WPS 中打开，取消密码后另存为 .xlsx 工作簿再读取。")
+        raise FileFormatError(
+            path,
+            "文件设置了打开密码，或实际是旧版 Excel 97-2003（.xls）格式。"
+            "请在 Excel 或 WPS 中打开，取消密码后另存为 .xlsx 工作簿再读取。",
+        )
     if not magic.startswith(b"PK"):
-        raise FileFormatError(path, "不是有效的 .xlsx 工作簿（不是 zip 格式），文件可能已损坏或下载不完整。"
-                                    "请用 Excel 打开确认后另存为 .xlsx。")
+        raise FileFormatError(
+            path,
+            "不是有效的 .xlsx 工作簿（不是 zip 格式），文件可能已损坏或下载不完整。请用 Excel 打开确认后另存为 .xlsx。",
+        )
     fh = open(path, "rb")  # a file object: openpyxl would refuse an .xlsx saved under an .xls name
     try:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True, keep_links=False)
@@ -426,11 +439,15 @@ def _open_workbook(path: Path):
         fh.close()
         if isinstance(exc, PermissionError):
             raise
-        raise FileFormatError(path, f"无法作为 .xlsx 工作簿打开（{type(exc).__name__}），文件可能已损坏或下载不完整。"
-                                    "请用 Excel 打开确认后另存为 .xlsx。") from exc
+        raise FileFormatError(
+            path,
+            f"无法作为 .xlsx 工作簿打开（{type(exc).__name__}），文件可能已损坏或下载不完整。"
+            "请用 Excel 打开确认后另存为 .xlsx。",
+        ) from exc
 
 
 # ------------------------------------------------------------------------------------ header finding
+
 
 def _clean_header(text: str) -> str:
     """Header cell → column name when the layout does not know it: marks and extra blanks removed."""
@@ -501,6 +518,7 @@ def _scan_rows(rows: Iterator, epoch) -> tuple[list, list]:
 
 # ------------------------------------------------------------------------------------------ assembly
 
+
 def _guess_kind(name: str, header: str, layout: Layout | None, value: str) -> str | None:
     kind = personal_kind(name, layout)
     if kind:
@@ -520,12 +538,12 @@ def _guess_kind(name: str, header: str, layout: Layout | None, value: str) -> st
 
 _MESSAGES = {
     "EXCEL_NUMBER_DAMAGED": "{label} 已被 Excel 存成数字（或显示成科学计数法），只保留了 15 位有效数字，后几位已经丢失，"
-                            "请从原始资料重新录入（第 {rows} 行）",
+    "请从原始资料重新录入（第 {rows} 行）",
     "LONG_NUMBER_CELL": "{label} 存成了数字单元格；文件里的长数字目前还完整，但用 Excel 打开再保存就会只剩 15 位有效数字，"
-                        "请把该列设为文本格式（第 {rows} 行）",
+    "请把该列设为文本格式（第 {rows} 行）",
     "EXCEL_SERIAL_DATE": "{label} 中有 Excel 日期序号（如 40057），已按日期换算成 {fmt} 格式，请核对（第 {rows} 行）",
     "LEADING_APOSTROPHE": "{label} 中的值带有导出时加的前导撇号 '，已去掉（第 {rows} 行）",
-    "FORMULA_TEXT": "{label} 中的值写成了 =\"…\" 形式（导出时为保留文本所加），已取出引号内的内容（第 {rows} 行）",
+    "FORMULA_TEXT": '{label} 中的值写成了 ="…" 形式（导出时为保留文本所加），已取出引号内的内容（第 {rows} 行）',
     "NUMBER_FORMAT_ZEROS": "{label} 是数字单元格，按单元格格式显示前导零，已按显示补足（第 {rows} 行）",
     "EXCEL_ERROR_VALUE": "{label} 中有 Excel 错误值（如 #N/A、#VALUE!），公式出错，内容不可用，请核对（第 {rows} 行）",
     "FORMULA_NO_VALUE": "{label} 中有公式但文件没有保存计算结果，读出为空；请用 Excel 打开并保存后再读取（第 {rows} 行）",
@@ -533,7 +551,7 @@ _MESSAGES = {
 
 
 def _rows_phrase(rows: list[int], count: int) -> str:
-    """"4、7、8" or "4、5、6、7、8 等" (the first five spreadsheet rows)."""
+    """ "4、7、8" or "4、5、6、7、8 等" (the first five spreadsheet rows)."""
     return "、".join(map(str, rows[:5])) + (" 等" if count > 5 else "")
 
 
@@ -557,11 +575,15 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
         first = "、".join(t for t in scan[0][2] if t.strip())[:80]
         if layout is not None:
             expect = "、".join(f.name for f in layout.fields[:8])
-            raise FileFormatError(path, f"{where}前 {HEADER_SCAN_ROWS} 行中找不到与版式“{layout.title}”相符的表头行"
-                                        f"（至少要有 2 个列名相符，例如 {expect}）。第 {scan[0][1]} 行是：{first}。"
-                                        "请确认文件和版式是否选对。")
-        raise FileFormatError(path, f"{where}前 {HEADER_SCAN_ROWS} 行中找不到表头行（至少 2 个文字列名）。"
-                                    f"第 {scan[0][1]} 行是：{first}")
+            raise FileFormatError(
+                path,
+                f"{where}前 {HEADER_SCAN_ROWS} 行中找不到与版式“{layout.title}”相符的表头行"
+                f"（至少要有 2 个列名相符，例如 {expect}）。第 {scan[0][1]} 行是：{first}。"
+                "请确认文件和版式是否选对。",
+            )
+        raise FileFormatError(
+            path, f"{where}前 {HEADER_SCAN_ROWS} 行中找不到表头行（至少 2 个文字列名）。第 {scan[0][1]} 行是：{first}"
+        )
     h = found[0]
     raw_index, header_row, header_texts = scan[h]
     title_rows = [{"row": r, "text": " ".join(t for t in texts if t.strip())[:100]} for _, r, texts in scan[:h]]
@@ -581,7 +603,7 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
     last = header_row
     width = hwidth
     wadd = warnings.add_one
-    for row_no, cells in chain(raw[raw_index + 1:], rows):
+    for row_no, cells in chain(raw[raw_index + 1 :], rows):
         vals = [""] * width
         filled = False
         for col, value, kind, zeros in cells:
@@ -643,11 +665,18 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
         sources.append(text)
     if blank_named:
         from openpyxl.utils import get_column_letter
+
         desc = "、".join(f"第 {get_column_letter(j + 1)} 列" for j, _ in blank_named)
-        out_warn.append(LoadWarning(
-            "BLANK_HEADER", f"第 {header_row} 行（表头）{desc} 的列名是空的（可能是合并单元格），但下面有数据，"
-                            "已按位置命名为 " + "、".join(n for _, n in blank_named),
-            None, len(blank_named), tuple((header_row, n, "") for _, n in blank_named)))
+        out_warn.append(
+            LoadWarning(
+                "BLANK_HEADER",
+                f"第 {header_row} 行（表头）{desc} 的列名是空的（可能是合并单元格），但下面有数据，"
+                "已按位置命名为 " + "、".join(n for _, n in blank_named),
+                None,
+                len(blank_named),
+                tuple((header_row, n, "") for _, n in blank_named),
+            )
+        )
     seen: dict[str, int] = {}
     final: list[str | None] = []
     for j, name in enumerate(names):
@@ -660,12 +689,18 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
                 k += 1
             new = f"{name}_{k}"
             from openpyxl.utils import get_column_letter
+
             first_j = seen[name]
-            out_warn.append(LoadWarning(
-                "DUPLICATE_HEADER",
-                f"第 {header_row} 行（表头）第 {get_column_letter(first_j + 1)} 列“{sources[first_j] or name}”和"
-                f"第 {get_column_letter(j + 1)} 列“{sources[j] or name}”对应同一列名 {name}，后者已改名为 {new}，请核对",
-                new, 1, ((header_row, new, sources[j]),)))
+            out_warn.append(
+                LoadWarning(
+                    "DUPLICATE_HEADER",
+                    f"第 {header_row} 行（表头）第 {get_column_letter(first_j + 1)} 列“{sources[first_j] or name}”和"
+                    f"第 {get_column_letter(j + 1)} 列“{sources[j] or name}”对应同一列名 {name}，后者已改名为 {new}，请核对",
+                    new,
+                    1,
+                    ((header_row, new, sources[j]),),
+                )
+            )
             name = new
         seen[name] = j
         final.append(name)
@@ -685,9 +720,15 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
         out_warn.append(LoadWarning(code, msg, name, count, tuple(ex)))
     if middle_blank:
         ex = blank_examples[:MAX_EXAMPLES]
-        out_warn.append(LoadWarning(
-            "BLANK_ROWS", f"表中夹有 {middle_blank} 个空行，已跳过（第 {_rows_phrase(ex, middle_blank)} 行）",
-            None, middle_blank, tuple((r, "", "") for r in ex)))
+        out_warn.append(
+            LoadWarning(
+                "BLANK_ROWS",
+                f"表中夹有 {middle_blank} 个空行，已跳过（第 {_rows_phrase(ex, middle_blank)} 行）",
+                None,
+                middle_blank,
+                tuple((r, "", "") for r in ex),
+            )
+        )
 
     frame = {}
     fields = []
@@ -712,12 +753,14 @@ def _assemble(rows: Iterator[tuple[int, list]], layout: Layout | None, path: Pat
     if layout is not None:
         extra["layout"] = layout.name
         extra["missing_fields"] = [c for c in layout.codes if c not in mapped]
-        extra["unmatched_columns"] = [n for n, c in zip(final, codes + [None] * (width - hwidth))
-                                      if n is not None and not c]
+        extra["unmatched_columns"] = [
+            n for n, c in zip(final, codes + [None] * (width - hwidth)) if n is not None and not c
+        ]
     return df, tuple(fields), tuple(out_warn), extra
 
 
 # ------------------------------------------------------------------------------------------ readers
+
 
 def _counted(rows: Iterator[tuple[int, list]], task: Progress, total: int | None):
     """``rows`` passed through, telling ``task`` the row number reached every 4,096 rows (never per row);
@@ -747,8 +790,9 @@ def _read_xlsx(path: Path, layout: Layout | None, sheet, task: Progress | None =
             if isinstance(sheet, Integral) and not isinstance(sheet, bool):
                 sheet = int(sheet)
                 if not 0 <= sheet < len(names):
-                    raise FileFormatError(path, f"没有第 {sheet} 个工作表（从 0 数起），工作簿中共有 {len(names)} 个："
-                                                + "、".join(names))
+                    raise FileFormatError(
+                        path, f"没有第 {sheet} 个工作表（从 0 数起），工作簿中共有 {len(names)} 个：" + "、".join(names)
+                    )
                 chosen = names[sheet]
             else:
                 chosen = str(sheet)
@@ -761,9 +805,12 @@ def _read_xlsx(path: Path, layout: Layout | None, sheet, task: Progress | None =
             chosen, how = _choose_sheet(wb, sheets, layout, epoch)
             if chosen is None and sheets and layout is not None:
                 expect = "、".join(f.name for f in layout.fields[:8])
-                raise FileFormatError(path, f"工作簿的工作表（{'、'.join(names)}）前 {HEADER_SCAN_ROWS} 行中都找不到与版式"
-                                            f"“{layout.title}”相符的表头行（至少要有 2 个列名相符，例如 {expect}）。"
-                                            "请确认文件和版式是否选对。")
+                raise FileFormatError(
+                    path,
+                    f"工作簿的工作表（{'、'.join(names)}）前 {HEADER_SCAN_ROWS} 行中都找不到与版式"
+                    f"“{layout.title}”相符的表头行（至少要有 2 个列名相符，例如 {expect}）。"
+                    "请确认文件和版式是否选对。",
+                )
             if chosen is None:
                 raise FileFormatError(path, "工作簿中没有可读取的工作表")
         ws = sheets[chosen]
@@ -776,14 +823,17 @@ def _read_xlsx(path: Path, layout: Layout | None, sheet, task: Progress | None =
         except FileFormatError:
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
-            raise FileFormatError(path, f"工作表“{chosen}”的内容已损坏，无法读取（{type(exc).__name__}）。"
-                                        "请用 Excel 打开确认后另存为 .xlsx。") from exc
+            raise FileFormatError(
+                path,
+                f"工作表“{chosen}”的内容已损坏，无法读取（{type(exc).__name__}）。请用 Excel 打开确认后另存为 .xlsx。",
+            ) from exc
         extra = {"sheet": chosen, "sheets": names, "sheet_choice": how, **extra, **info}
     finally:
         wb.close()
         wb._xueji_file.close()
-    df.attrs["load_report"] = LoadReport(path=str(path), format="xlsx", records=len(df), fields=fields,
-                                         encoding=None, warnings=warns, extra=extra)
+    df.attrs["load_report"] = LoadReport(
+        path=str(path), format="xlsx", records=len(df), fields=fields, encoding=None, warnings=warns, extra=extra
+    )
     return df
 
 
@@ -826,19 +876,25 @@ def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
         try:
             return data.decode(encoding), name
         except UnicodeDecodeError as exc:
-            raise FileFormatError(path, f"按指定的编码 {encoding} 解码失败（第 {exc.start} 字节附近），"
-                                        "请换一种编码，或不指定编码让程序自动识别") from None
+            raise FileFormatError(
+                path,
+                f"按指定的编码 {encoding} 解码失败（第 {exc.start} 字节附近），"
+                "请换一种编码，或不指定编码让程序自动识别",
+            ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
-            raise FileFormatError(path, f"文件以 UTF-8 标记开头，但第 {exc.start + 3} 字节附近不是有效的 UTF-8，"
-                                        "文件可能已损坏") from None
+            raise FileFormatError(
+                path, f"文件以 UTF-8 标记开头，但第 {exc.start + 3} 字节附近不是有效的 UTF-8，文件可能已损坏"
+            ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError as exc:
-            raise FileFormatError(path, f"文件以 UTF-16 标记开头，但第 {exc.start} 字节附近无法解码，文件可能已损坏") from None
+            raise FileFormatError(
+                path, f"文件以 UTF-16 标记开头，但第 {exc.start} 字节附近无法解码，文件可能已损坏"
+            ) from None
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -846,22 +902,29 @@ def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:
-        raise FileFormatError(path, f"既不是 UTF-8 也不是 GBK/GB18030 编码（第 {exc.start} 字节附近无法解码），"
-                                    "请用 encoding= 指定编码") from None
+        raise FileFormatError(
+            path, f"既不是 UTF-8 也不是 GBK/GB18030 编码（第 {exc.start} 字节附近无法解码），请用 encoding= 指定编码"
+        ) from None
 
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
     lines = [ln for ln in text[:65536].splitlines()[:20] if ln.strip()][:10]
     best, best_n = ("\t" if suffix in (".txt", ".tsv") else ","), 0
-    for cand in ((",", "\t", ";", "|") if suffix not in (".txt", ".tsv") else ("\t", ",", ";", "|")):
+    for cand in (",", "\t", ";", "|") if suffix not in (".txt", ".tsv") else ("\t", ",", ";", "|"):
         n = sum(ln.count(cand) for ln in lines)
         if n > best_n:
             best, best_n = cand, n
     return best
 
 
-def _read_text(path: Path, layout: Layout | None, encoding: str | None, data: bytes, note: str | None = None,
-               task: Progress | None = None):
+def _read_text(
+    path: Path,
+    layout: Layout | None,
+    encoding: str | None,
+    data: bytes,
+    note: str | None = None,
+    task: Progress | None = None,
+):
     if not data:
         raise FileFormatError(path, "文件是空的（0 字节）")
     text, enc = _decode(data, encoding, path)
@@ -884,8 +947,9 @@ def _read_text(path: Path, layout: Layout | None, encoding: str | None, data: by
     extra = {"delimiter": delimiter, **extra}
     if note:
         extra["note"] = note
-    df.attrs["load_report"] = LoadReport(path=str(path), format="csv", records=len(df), fields=fields,
-                                         encoding=enc, warnings=warns, extra=extra)
+    df.attrs["load_report"] = LoadReport(
+        path=str(path), format="csv", records=len(df), fields=fields, encoding=enc, warnings=warns, extra=extra
+    )
     return df
 
 
@@ -949,15 +1013,29 @@ def read_table(path, layout=None, *, sheet=None, encoding=None, progress=None) -
             if data.startswith(b"PK"):  # an .xlsx saved under an .xls name
                 return _read_xlsx(path, lay, sheet, task)
             if data.startswith(_OLE2):
-                raise FileFormatError(path, "这是旧版 Excel 97-2003 工作簿（.xls），无法直接读取。"
-                                            "请用 Excel 或 WPS 打开，另存为“Excel 工作簿（*.xlsx）”后再读取。")
+                raise FileFormatError(
+                    path,
+                    "这是旧版 Excel 97-2003 工作簿（.xls），无法直接读取。"
+                    "请用 Excel 或 WPS 打开，另存为“Excel 工作簿（*.xlsx）”后再读取。",
+                )
             head = data[:2048].lstrip(b"\xef\xbb\xbf \r\n\t").lower()
             if head.startswith((b"<", b"\xff\xfe<", b"\xfe\xff\x00<")):
-                raise FileFormatError(path, "扩展名是 .xls，但内容实际是网页（HTML/XML）表格，不是 Excel 工作簿。"
-                                            "请用 Excel 或 WPS 打开，另存为“Excel 工作簿（*.xlsx）”后再读取。")
-            return _read_text(path, lay, encoding, data, task=task,
-                              note="扩展名是 .xls，但内容实际是文本表格，已按 CSV/制表符文本读取")
-        raise FileFormatError(path, f"不支持的文件类型 {path.suffix or '（无扩展名）'}：可读取 .xlsx、.xlsm、.csv、.txt")
+                raise FileFormatError(
+                    path,
+                    "扩展名是 .xls，但内容实际是网页（HTML/XML）表格，不是 Excel 工作簿。"
+                    "请用 Excel 或 WPS 打开，另存为“Excel 工作簿（*.xlsx）”后再读取。",
+                )
+            return _read_text(
+                path,
+                lay,
+                encoding,
+                data,
+                task=task,
+                note="扩展名是 .xls，但内容实际是文本表格，已按 CSV/制表符文本读取",
+            )
+        raise FileFormatError(
+            path, f"不支持的文件类型 {path.suffix or '（无扩展名）'}：可读取 .xlsx、.xlsm、.csv、.txt"
+        )
     except PermissionError as exc:
         raise PermissionError(f"没有权限读取文件 {path}（文件可能正被其他程序占用）") from exc
     finally:
@@ -998,9 +1076,14 @@ def _text_columns_for(text_columns, sheet: str, df: pd.DataFrame, path: Path) ->
         cols = [cols] if isinstance(cols, str) else list(cols)
         missing = [c for c in cols if c not in df.columns]
         if missing:
-            raise WriteError(path, pd.DataFrame([{"row": None, "field": c, "value": "", "reason": "列不存在"}
-                                                 for c in missing], columns=["row", "field", "value", "reason"]),
-                             f"工作表“{sheet}”中没有 text_columns 指定的列 {'、'.join(map(str, missing))}")
+            raise WriteError(
+                path,
+                pd.DataFrame(
+                    [{"row": None, "field": c, "value": "", "reason": "列不存在"} for c in missing],
+                    columns=["row", "field", "value", "reason"],
+                ),
+                f"工作表“{sheet}”中没有 text_columns 指定的列 {'、'.join(map(str, missing))}",
+            )
         return set(cols)
     cols = [text_columns] if isinstance(text_columns, str) else list(text_columns)
     return {c for c in cols if c in df.columns}
@@ -1032,7 +1115,7 @@ def _column_plan(s: pd.Series, as_text: bool):
         if as_text:
             return "textobj", vals
         return ("datetime" if has_time else "date"), vals
-    if pd.api.types.is_string_dtype(dtype) and not dtype == object:
+    if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
         return "str", s.astype(object).where(s.notna(), None).tolist()
     return ("textobj" if as_text else "obj"), s.astype(object).tolist()
 
@@ -1045,7 +1128,7 @@ def _value_text(v) -> str:
     if isinstance(v, (int,)) or (isinstance(v, float) and v.is_integer()):
         return str(int(v))
     if isinstance(v, float):
-        return "%.15g" % v
+        return f"{v:.15g}"
     if isinstance(v, (_dt.datetime, _dt.date, _dt.time)):
         return _date_text(v, None)
     return str(v)
@@ -1079,8 +1162,11 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path, *, text_columns=None) 
     path = Path(path)
     problems = []
     if path.suffix.lower() != ".xlsx":
-        raise WriteError(path, pd.DataFrame(columns=["row", "field", "value", "reason"]),
-                         f"只能写 .xlsx 文件，{path.name} 的扩展名不对")
+        raise WriteError(
+            path,
+            pd.DataFrame(columns=["row", "field", "value", "reason"]),
+            f"只能写 .xlsx 文件，{path.name} 的扩展名不对",
+        )
     if not isinstance(sheets, Mapping) or not sheets:
         raise WriteError(path, pd.DataFrame(columns=["row", "field", "value", "reason"]), "没有要写入的工作表")
     seen = set()
@@ -1098,20 +1184,31 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path, *, text_columns=None) 
             problems.append({"row": None, "field": str(name), "value": str(name), "reason": problem})
         seen.add(str(name).lower())
     if problems:
-        raise WriteError(path, pd.DataFrame(problems, columns=["row", "field", "value", "reason"]),
-                         "；".join(p["reason"] for p in problems))
+        raise WriteError(
+            path,
+            pd.DataFrame(problems, columns=["row", "field", "value", "reason"]),
+            "；".join(p["reason"] for p in problems),
+        )
     if text_columns is not None and not isinstance(text_columns, Mapping):
         cols = [text_columns] if isinstance(text_columns, str) else list(text_columns)
         absent = [c for c in cols if not any(c in df.columns for df in sheets.values())]
         if absent:
-            raise WriteError(path, pd.DataFrame([{"row": None, "field": str(c), "value": "", "reason": "列不存在"}
-                                                 for c in absent], columns=["row", "field", "value", "reason"]),
-                             f"text_columns 指定的列 {'、'.join(map(str, absent))} 在任何工作表中都不存在")
+            raise WriteError(
+                path,
+                pd.DataFrame(
+                    [{"row": None, "field": str(c), "value": "", "reason": "列不存在"} for c in absent],
+                    columns=["row", "field", "value", "reason"],
+                ),
+                f"text_columns 指定的列 {'、'.join(map(str, absent))} 在任何工作表中都不存在",
+            )
     if isinstance(text_columns, Mapping):
         unknown = [s for s in text_columns if s not in sheets]
         if unknown:
-            raise WriteError(path, pd.DataFrame(columns=["row", "field", "value", "reason"]),
-                             f"text_columns 指定的工作表 {'、'.join(map(str, unknown))} 不在要写入的工作表中")
+            raise WriteError(
+                path,
+                pd.DataFrame(columns=["row", "field", "value", "reason"]),
+                f"text_columns 指定的工作表 {'、'.join(map(str, unknown))} 不在要写入的工作表中",
+            )
 
     plans = []
     for name, df in sheets.items():
@@ -1123,23 +1220,39 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path, *, text_columns=None) 
             if kind in ("str", "obj", "textobj"):
                 for i, v in enumerate(vals):
                     if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
-                        problems.append({"row": i + 2, "field": header, "value": v[:20] + "…",
-                                         "reason": f"工作表“{name}”第 {i + 2} 行“{header}”有 {len(v)} 个字符，"
-                                                   f"超过 Excel 单元格上限 {MAX_CELL_CHARS}"})
+                        problems.append(
+                            {
+                                "row": i + 2,
+                                "field": header,
+                                "value": v[:20] + "…",
+                                "reason": f"工作表“{name}”第 {i + 2} 行“{header}”有 {len(v)} 个字符，"
+                                f"超过 Excel 单元格上限 {MAX_CELL_CHARS}",
+                            }
+                        )
             cols.append((header, kind, vals))
         plans.append((name, len(df), cols))
     if problems:
-        raise WriteError(path, pd.DataFrame(problems, columns=["row", "field", "value", "reason"]),
-                         f"{len(problems)} 个单元格超长，例如：{problems[0]['reason']}")
+        raise WriteError(
+            path,
+            pd.DataFrame(problems, columns=["row", "field", "value", "reason"]),
+            f"{len(problems)} 个单元格超长，例如：{problems[0]['reason']}",
+        )
 
     if not path.parent.is_dir():
         raise FileNotFoundError(f"无法写入 {path}：文件夹 {path.parent} 不存在")
     total_cells = sum(n * len(cols) for _, n, cols in plans)
     busy = f"无法写入 {path}：文件可能正被 Excel 或 WPS 打开，请关闭后重试"
     with atomic_path(path, prefix=f".~{path.stem}.", suffix=".xlsx", busy_message=busy) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                            "strings_to_urls": False, "nan_inf_to_errors": False,
-                                            "constant_memory": total_cells > _CONSTANT_MEMORY_CELLS})
+        wb = xlsxwriter.Workbook(
+            str(tmp),
+            {
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "nan_inf_to_errors": False,
+                "constant_memory": total_cells > _CONSTANT_MEMORY_CELLS,
+            },
+        )
         bold = wb.add_format({"bold": True})
         text_fmt = wb.add_format({"num_format": "@"})
         date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
@@ -1158,7 +1271,7 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path, *, text_columns=None) 
             for j, (header, _, _) in enumerate(cols):
                 ws.write_string(0, j, header, bold)
             writers = []
-            for header, kind, vals in cols:
+            for _header, kind, vals in cols:
                 writers.append((kind, vals))
             for i in range(nrows):
                 r = i + 1

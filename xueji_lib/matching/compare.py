@@ -15,9 +15,9 @@ Records are matched on the normalised 学籍号 (or 身份证件号); a record w
 The joins run in DuckDB over Arrow arrays of the keys; field comparison is one vectorised operation per
 column; Python formats sentences only for the records that have something to say.
 """
+
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,33 +27,66 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..schema.codes import load_code_table
+from ..checks.validate import normalized_ids
 from ..core.errors import LayoutError
-from ..schema.layouts import Layout, load_layout
 from ..core.ids import ID_NUMBER_FIELDS
 from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
 from ..core.privacy import MASKERS, mask_id, mask_phone, mask_series, mask_value, personal_kind
-from ..core.result import (TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, count_rows,
-                           every_record_list, sides_frame, summary_sheet, words)
-from ..io.lists import count_of, write_json, write_lists_workbook, write_results_csv
-from ..engine.engines import engine_for
-from ..io.source import ListSource
 from ..core.progress import Progress
-from ..checks.validate import normalized_ids
+from ..core.result import (
+    TOTAL,
+    ChartSpec,
+    Column,
+    OutputFiles,
+    Result,
+    ResultList,
+    count_rows,
+    every_record_list,
+    sides_frame,
+    summary_sheet,
+    words,
+)
+from ..engine.engines import engine_for
+from ..io.lists import count_of, write_json, write_lists_workbook, write_results_csv
+from ..io.source import ListSource
+from ..schema.codes import load_code_table
+from ..schema.layouts import Layout, load_layout
 
-__all__ = ["compare", "compared_fields", "field_codes", "CompareResult", "handoff", "HandoffResult", "OLD_STATUSES", "NEW_STATUSES",
-           "CHANGE_STATUSES", "GRADUATE_STATUSES", "INTAKE_STATUSES"]
+__all__ = [
+    "compare",
+    "compared_fields",
+    "field_codes",
+    "CompareResult",
+    "handoff",
+    "HandoffResult",
+    "OLD_STATUSES",
+    "NEW_STATUSES",
+    "CHANGE_STATUSES",
+    "GRADUATE_STATUSES",
+    "INTAKE_STATUSES",
+]
 
 OLD_STATUSES = ("unchanged", "changed", "moved", "removed", "duplicate_key", "missing_key")
 NEW_STATUSES = ("unchanged", "changed", "moved", "added", "duplicate_key", "missing_key")
 CHANGE_STATUSES = ("explains", "no_difference", "not_found")
 GRADUATE_STATUSES = ("enrolled", "not_enrolled", "missing_key")
 INTAKE_STATUSES = ("matched", "from_elsewhere")
-STATUS_ZH = {"unchanged": "不变", "changed": "信息变化", "moved": "调动", "removed": "减少", "added": "新增",
-             "duplicate_key": "重复", "missing_key": "无法对应", "explains": "解释了名单差异",
-             "no_difference": "学生在名单中但无相应差异", "not_found": "两份名单中都找不到学生",
-             "enrolled": "已升学", "not_enrolled": "未找到", "matched": "来自毕业生",
-             "from_elsewhere": "来自其他地方"}
+STATUS_ZH = {
+    "unchanged": "不变",
+    "changed": "信息变化",
+    "moved": "调动",
+    "removed": "减少",
+    "added": "新增",
+    "duplicate_key": "重复",
+    "missing_key": "无法对应",
+    "explains": "解释了名单差异",
+    "no_difference": "学生在名单中但无相应差异",
+    "not_found": "两份名单中都找不到学生",
+    "enrolled": "已升学",
+    "not_enrolled": "未找到",
+    "matched": "来自毕业生",
+    "from_elsewhere": "来自其他地方",
+}
 
 # The ID-number fields, SFZJH (the K-12 rosters' name) first: a roster's SFZJH is the one read when it has more
 # than one, and ID_FIELDS[0] names the ID level of matching (matched_by, KEY_ZH).
@@ -61,8 +94,14 @@ ID_FIELDS = ("SFZJH", *(f for f in ID_NUMBER_FIELDS if f != "SFZJH"))
 SCHOOL_FIELDS = ("XXBSM", "XXMC")
 CLASS_FIELDS = ("NJ", "BJ")
 CONTEXT = ("XXBSM", "XXMC", "NJ", "BJ", "XM")
-NAME_SEX_BIRTH = "XM+XB+CSRQ"            # the fallback identity: 姓名 + 性别 (code) + 出生日期 (YYYYMMDD)
-KEY_ZH = {"XJH": "学籍号", "SFZJH": "身份证件号", "SFZH": "身份证号", "ZJHM": "证件号码", NAME_SEX_BIRTH: "姓名+性别+出生日期"}
+NAME_SEX_BIRTH = "XM+XB+CSRQ"  # the fallback identity: 姓名 + 性别 (code) + 出生日期 (YYYYMMDD)
+KEY_ZH = {
+    "XJH": "学籍号",
+    "SFZJH": "身份证件号",
+    "SFZH": "身份证号",
+    "ZJHM": "证件号码",
+    NAME_SEX_BIRTH: "姓名+性别+出生日期",
+}
 # 学籍异动 types (labels of the xjyd_k12 table) that explain a record leaving, arriving, or changing class
 REMOVAL_TYPES = ("转出", "退学", "死亡", "毕业", "结业", "休学", "开除", "辍学")
 ADDITION_TYPES = ("转入", "复学", "招生", "导入")
@@ -71,11 +110,23 @@ CLASS_TYPES = ("调班", "升级", "留级")
 _WORKING_STATUSES = ("", "unchanged", "changed", "moved", "removed", "added", "duplicate_key", "missing_key")
 _STATUS_CODE = {name: np.int8(i) for i, name in enumerate(_WORKING_STATUSES)}
 COMPARE_OUTPUT_NAMES = {"results": "results.csv", "summary": "summary.json", "workbook": "对比结果.xlsx"}
-RESULT_COLUMNS = ["side", "row", "key", "status", "explained", "change_type", "reasons", "counterpart_row",
-                  "matched_by", "changed_fields", *CONTEXT]
+RESULT_COLUMNS = [
+    "side",
+    "row",
+    "key",
+    "status",
+    "explained",
+    "change_type",
+    "reasons",
+    "counterpart_row",
+    "matched_by",
+    "changed_fields",
+    *CONTEXT,
+]
 
 
 # ------------------------------------------------------------------------------------------------ results
+
 
 @dataclass(frozen=True)
 class CompareResult(Result):
@@ -165,8 +216,10 @@ class CompareResult(Result):
         lines = [f"名单对比：{on} → {nn}，按{how}（{self.key_used}）对应"]
         fb = {k: v for k, v in self.matched_by_counts.items() if k != self.key_used}
         if self.fallback_matches:
-            lines.append(f"没有{how}或{how}对不上、按其他信息对应的 {self.fallback_matches} 对："
-                         + "，".join(f"按{KEY_ZH.get(k, k)} {v}" for k, v in fb.items() if v))
+            lines.append(
+                f"没有{how}或{how}对不上、按其他信息对应的 {self.fallback_matches} 对："
+                + "，".join(f"按{KEY_ZH.get(k, k)} {v}" for k, v in fb.items() if v)
+            )
         else:
             others = "姓名+性别+出生日期" if self.key_used in ID_FIELDS else "身份证件号、姓名+性别+出生日期"
             lines.append(f"全部按{how}对应，没有用到其他信息（{others}）")
@@ -176,8 +229,9 @@ class CompareResult(Result):
             label = title if name in ("old", "new") else f"{title}（{name}）"
             lines.append(f"{label} {len(getattr(self, side))} 条 = {parts}")
         for side, status, what, none_text in (
-                ("old", "removed", "减少", "没有异动记录 {n} 条（疑似流失，见控辍保学名单 unexplained_removals）"),
-                ("new", "added", "新增", "没有异动记录 {n} 条（请核实来源）")):
+            ("old", "removed", "减少", "没有异动记录 {n} 条（疑似流失，见控辍保学名单 unexplained_removals）"),
+            ("new", "added", "新增", "没有异动记录 {n} 条（请核实来源）"),
+        ):
             f = getattr(self, side)
             sel = f[f["status"] == status]
             if sel.empty:
@@ -196,34 +250,49 @@ class CompareResult(Result):
         if len(moved):
             school = moved["changed_fields"].str.contains(r"(?:^|,)(?:XXBSM|XXMC)(?:,|$)", regex=True)
             ex = _is(moved["explained"], True)
-            lines.append(f"调动 {len(moved)} 人：转学 {int(school.sum())}（其中有转出、转入记录 "
-                         f"{int((school & ex).sum())}），同校调班或年级变化 {int((~school).sum())}")
+            lines.append(
+                f"调动 {len(moved)} 人：转学 {int(school.sum())}（其中有转出、转入记录 "
+                f"{int((school & ex).sum())}），同校调班或年级变化 {int((~school).sum())}"
+            )
         for side in ("old", "new"):
             f = getattr(self, side)
             d = f[f["status"] == "duplicate_key"]
             if len(d):
                 people = d["key"].nunique(dropna=False)
-                lines.append(f"重复：{_title(getattr(self, side + '_name'), side)}有 {len(d)} 条记录属于 {people} "
-                             "名学生（同一学生出现多次，例如同时在两所学校有学籍）")
+                lines.append(
+                    f"重复：{_title(getattr(self, side + '_name'), side)}有 {len(d)} 条记录属于 {people} "
+                    "名学生（同一学生出现多次，例如同时在两所学校有学籍）"
+                )
         if self.changes is not None:
             cc = c["changes"]
-            lines.append(f"异动名单 {len(self.changes)} 条 = " + " + ".join(
-                f"{STATUS_ZH[s]} {cc[s]}" for s in CHANGE_STATUSES))
-        lines.append("每条记录都有且只有一个结果（各项相加等于记录数）：" + ("是" if self.conserved else "否（请报告此问题）"))
+            lines.append(
+                f"异动名单 {len(self.changes)} 条 = " + " + ".join(f"{STATUS_ZH[s]} {cc[s]}" for s in CHANGE_STATUSES)
+            )
+        lines.append(
+            "每条记录都有且只有一个结果（各项相加等于记录数）：" + ("是" if self.conserved else "否（请报告此问题）")
+        )
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        out = {"key_used": self.key_used, "fallback_matches": int(self.fallback_matches),
-               "matched_by": {k: int(v) for k, v in self.matched_by_counts.items()},
-               "fields": list(self.fields)}
+        out = {
+            "key_used": self.key_used,
+            "fallback_matches": int(self.fallback_matches),
+            "matched_by": {k: int(v) for k, v in self.matched_by_counts.items()},
+            "fields": list(self.fields),
+        }
         c = self.counts
         for side in ("old", "new"):
             f = getattr(self, side)
             ex = f["explained"]
             types = f.loc[_is(ex, True), "change_type"].value_counts()
-            out[side] = {"name": getattr(self, side + "_name"), "total": len(f), **c[side],
-                         "explained": int(_is(ex, True).sum()), "unexplained": int(_is(ex, False).sum()),
-                         "explained_by_type": {str(k): int(v) for k, v in types.items()}}
+            out[side] = {
+                "name": getattr(self, side + "_name"),
+                "total": len(f),
+                **c[side],
+                "explained": int(_is(ex, True).sum()),
+                "unexplained": int(_is(ex, False).sum()),
+                "explained_by_type": {str(k): int(v) for k, v in types.items()},
+            }
         out["old"]["unexplained_removals"] = len(self.unexplained_removals())
         if self.changes is not None:
             out["changes"] = {"total": len(self.changes), **c["changes"]}
@@ -234,8 +303,10 @@ class CompareResult(Result):
     def summary_frame(self) -> pd.DataFrame:
         """名单 | 结果 | 记录数: each side's statuses (and the change list's) ending in 合计 = its record count."""
         d = self.to_dict()
-        sides = [(_side_title("上期名单", self.old_name, "old"), d["old"], OLD_STATUSES),
-                 (_side_title("本期名单", self.new_name, "new"), d["new"], NEW_STATUSES)]
+        sides = [
+            (_side_title("上期名单", self.old_name, "old"), d["old"], OLD_STATUSES),
+            (_side_title("本期名单", self.new_name, "new"), d["new"], NEW_STATUSES),
+        ]
         if "changes" in d:
             sides.append(("异动名单", d["changes"], CHANGE_STATUSES))
         return sides_frame(sides, STATUS_ZH)
@@ -249,15 +320,24 @@ class CompareResult(Result):
         o, n = old.set_index(keys), new.set_index(keys)
         idx = o.index.union(n.index)
         o, n = o.reindex(idx, fill_value=0), n.reindex(idx, fill_value=0)
-        out = pd.DataFrame({"上期人数": o["total"], "本期人数": n["total"], "增减": n["total"] - o["total"],
-                            "减少": o["removed"], "其中疑似流失": o["unexplained"],
-                            "新增": n["added"], "其中来源不明": n["unexplained"],
-                            "调动": o["moved"], "信息变化": o["changed"], "重复": n["duplicate_key"]}).astype(int)
+        out = pd.DataFrame(
+            {
+                "上期人数": o["total"],
+                "本期人数": n["total"],
+                "增减": n["total"] - o["total"],
+                "减少": o["removed"],
+                "其中疑似流失": o["unexplained"],
+                "新增": n["added"],
+                "其中来源不明": n["unexplained"],
+                "调动": o["moved"],
+                "信息变化": o["changed"],
+                "重复": n["duplicate_key"],
+            }
+        ).astype(int)
         out.index = out.index.set_names(["学校标识码", "学校"])
         out = out.reset_index()
         total = out.drop(columns=["学校标识码", "学校"]).sum()
-        return pd.concat([out, pd.DataFrame([{"学校标识码": "", "学校": TOTAL, **total.to_dict()}])],
-                         ignore_index=True)
+        return pd.concat([out, pd.DataFrame([{"学校标识码": "", "学校": TOTAL, **total.to_dict()}])], ignore_index=True)
 
     def lists(self) -> list[ResultList]:
         """疑似流失 (removed with no change record: the 控辍保学 follow-up list, by school, grade, class), 变动清单
@@ -275,17 +355,24 @@ class CompareResult(Result):
             return "、".join(_field_name(lay, x) for x in v.split(",") if x)
 
         status = Column("status", "结果", read=words(STATUS_ZH))
-        explained = Column("explained", "有无异动记录",
-                           read=lambda s: s.map({True: "有", False: "没有"}).astype("str").fillna(""))
+        explained = Column(
+            "explained", "有无异动记录", read=lambda s: s.map({True: "有", False: "没有"}).astype("str").fillna("")
+        )
         reasons = Column("reasons", "原因", kind="sentence")
         other = Column("counterpart_row", "对应行号", kind="row")
-        how = Column("matched_by", "对应方式", read=lambda s: s.map(lambda k: KEY_ZH.get(k, k) if isinstance(k, str) else ""))
+        how = Column(
+            "matched_by", "对应方式", read=lambda s: s.map(lambda k: KEY_ZH.get(k, k) if isinstance(k, str) else "")
+        )
         changed = Column("changed_fields", "变化的字段", read=lambda s: s.map(field_names))
         ctype = Column("change_type", "异动类别")
-        place = (Column("XXBSM", "学校标识码", full=False), Column("XXMC", "学校", full=False),
-                 Column("NJ", "年级", read=grade_words, full=False), Column("BJ", "班级", full=False),
-                 Column("XM", "姓名", full=False),
-                 Column("key", KEY_ZH.get(self.key_used, self.key_used), personal=key_kind, full=False))
+        place = (
+            Column("XXBSM", "学校标识码", full=False),
+            Column("XXMC", "学校", full=False),
+            Column("NJ", "年级", read=grade_words, full=False),
+            Column("BJ", "班级", full=False),
+            Column("XM", "姓名", full=False),
+            Column("key", KEY_ZH.get(self.key_used, self.key_used), personal=key_kind, full=False),
+        )
         row = Column("row", "行号")
         o, n = self.old, self.new
 
@@ -300,24 +387,57 @@ class CompareResult(Result):
         side = Column("side", "名单", read=lambda s: s.map({"old": ot, "new": nt}).astype("str"))
 
         def kw(records="old", **extra):
-            return dict(records=records, source=src if records == "side" else src[records], mask_sentences=masker,
-                        **extra)
+            return dict(
+                records=records, source=src if records == "side" else src[records], mask_sentences=masker, **extra
+            )
 
-        changed_rows = pd.concat([o[o["status"] != "unchanged"],  # moved/changed pairs once, from the old side
-                                  n[~n["status"].isin(["unchanged", "moved", "changed"])]], ignore_index=True)
+        changed_rows = pd.concat(
+            [
+                o[o["status"] != "unchanged"],  # moved/changed pairs once, from the old side
+                n[~n["status"].isin(["unchanged", "moved", "changed"])],
+            ],
+            ignore_index=True,
+        )
         term = Column("side", "名单", read=lambda s: s.map({"old": "上期", "new": "本期"}).astype("str"))
         lists = [
             ResultList("疑似流失", lost, (row, *place, reasons), **kw()),
-            ResultList("变动清单", changed_rows, (term, row, status, explained, ctype, *place[1:], changed, reasons),
-                       in_workbook=False, **kw("side")),
-            ResultList("按学校", self._school_sheet(ot, nt), tuple(
-                Column(c, c) for c in self._school_sheet(ot, nt).columns), shown=False),
-            ResultList("减少", by_place(o[o["status"] == "removed"]), (row, *place, explained, ctype, reasons), **kw(shown=False)),
-            ResultList("新增", by_place(n[n["status"] == "added"]), (row, *place, explained, ctype, reasons),
-                       **kw("new", shown=False)),
-            ResultList("变化", o[o["status"] == "changed"], (row, *place, status, reasons, other, how, changed), **kw(shown=False)),
-            ResultList("调动", o[o["status"] == "moved"],
-                       (row, *place, status, reasons, other, how, explained, ctype, changed), **kw(shown=False)),
+            ResultList(
+                "变动清单",
+                changed_rows,
+                (term, row, status, explained, ctype, *place[1:], changed, reasons),
+                in_workbook=False,
+                **kw("side"),
+            ),
+            ResultList(
+                "按学校",
+                self._school_sheet(ot, nt),
+                tuple(Column(c, c) for c in self._school_sheet(ot, nt).columns),
+                shown=False,
+            ),
+            ResultList(
+                "减少",
+                by_place(o[o["status"] == "removed"]),
+                (row, *place, explained, ctype, reasons),
+                **kw(shown=False),
+            ),
+            ResultList(
+                "新增",
+                by_place(n[n["status"] == "added"]),
+                (row, *place, explained, ctype, reasons),
+                **kw("new", shown=False),
+            ),
+            ResultList(
+                "变化",
+                o[o["status"] == "changed"],
+                (row, *place, status, reasons, other, how, changed),
+                **kw(shown=False),
+            ),
+            ResultList(
+                "调动",
+                o[o["status"] == "moved"],
+                (row, *place, status, reasons, other, how, explained, ctype, changed),
+                **kw(shown=False),
+            ),
             ResultList("重复", both("duplicate_key"), (side, *every), **kw("side", shown=False)),
             ResultList("无法对应", both("missing_key"), (side, *every), **kw("side", shown=False)),
         ]
@@ -326,19 +446,39 @@ class CompareResult(Result):
             ch_src = self.inputs.get("changes")
             if ch_src is not None and count_of(ch_src) != len(chg):
                 ch_src = None
-            lists.append(ResultList("异动名单", chg, (
-                row, Column("change_type", "异动类别（标准名称）"), Column("status", "结果", read=words(STATUS_ZH)),
-                Column("key", KEY_ZH.get(self.key_used, self.key_used), personal=key_kind, full=False), reasons,
-                Column("old_row", f"{ot}行号", kind="row"), Column("new_row", f"{nt}行号", kind="row"), how),
-                records="changes", source=ch_src, mask_sentences=masker))
-        lists.append(every_record_list([("old", "旧名单", o, src["old"]), ("new", "新名单", n, src["new"])], STATUS_ZH,
-                                       "XXMC"))
+            lists.append(
+                ResultList(
+                    "异动名单",
+                    chg,
+                    (
+                        row,
+                        Column("change_type", "异动类别（标准名称）"),
+                        Column("status", "结果", read=words(STATUS_ZH)),
+                        Column("key", KEY_ZH.get(self.key_used, self.key_used), personal=key_kind, full=False),
+                        reasons,
+                        Column("old_row", f"{ot}行号", kind="row"),
+                        Column("new_row", f"{nt}行号", kind="row"),
+                        how,
+                    ),
+                    records="changes",
+                    source=ch_src,
+                    mask_sentences=masker,
+                )
+            )
+        lists.append(
+            every_record_list([("old", "旧名单", o, src["old"]), ("new", "新名单", n, src["new"])], STATUS_ZH, "XXMC")
+        )
         return lists
 
     def _school_sheet(self, ot: str, nt: str) -> pd.DataFrame:
         bs = self.by_school()
-        heads = {"side": "名单", "XXBSM": "学校标识码", "XXMC": "学校名称", "total": "合计",
-                 "unexplained": "其中没有异动记录的减少/新增"}
+        heads = {
+            "side": "名单",
+            "XXBSM": "学校标识码",
+            "XXMC": "学校名称",
+            "total": "合计",
+            "unexplained": "其中没有异动记录的减少/新增",
+        }
         out = bs.rename(columns={c: heads.get(c, STATUS_ZH.get(c, c)) for c in bs.columns})
         out["名单"] = bs["side"].map({"old": ot, "new": nt}).astype("str")
         return out
@@ -346,9 +486,14 @@ class CompareResult(Result):
     def chart_spec(self) -> ChartSpec:
         """Changes per school: 减少, 其中疑似流失, 新增, 调动."""
         schools = self.school_frame().iloc[:-1]
-        return ChartSpec("各校学籍变动", schools["学校"].astype("str").tolist(),
-                         {c: schools[c].astype(int).tolist() for c in ("减少", "其中疑似流失", "新增", "调动")},
-                         category_title="学校", value_title="人数", legend="")
+        return ChartSpec(
+            "各校学籍变动",
+            schools["学校"].astype("str").tolist(),
+            {c: schools[c].astype(int).tolist() for c in ("减少", "其中疑似流失", "新增", "调动")},
+            category_title="学校",
+            value_title="人数",
+            legend="",
+        )
 
     def save(self, folder, *, unmask: bool = False, sources: dict | None = None) -> OutputFiles:
         """Write what ``xueji compare`` gives the bureau into ``folder``:
@@ -363,8 +508,10 @@ class CompareResult(Result):
         o_src, n_src = self.inputs.get("old"), self.inputs.get("new")
         n_old, n_new = count_of(o_src), count_of(n_src)
         if len(self.old) != n_old or len(self.new) != n_new:
-            raise ValueError(f"对比结果有 {len(self.old)}、{len(self.new)} 条记录，传入的名单是 {n_old}、"
-                             f"{n_new} 条：请传入对比时用的同一组 DataFrame")
+            raise ValueError(
+                f"对比结果有 {len(self.old)}、{len(self.new)} 条记录，传入的名单是 {n_old}、"
+                f"{n_new} 条：请传入对比时用的同一组 DataFrame"
+            )
         lay = _load(self.inputs.get("layout", "k12_student"))
         ch_lay = _load(self.inputs.get("changes_layout", "k12_changes"))
         sources = dict(sources or {})
@@ -373,8 +520,13 @@ class CompareResult(Result):
         files = OutputFiles({k: out / v for k, v in COMPARE_OUTPUT_NAMES.items()})
         write_results_csv(self.results(), files["results"])
         lists = self.lists()
-        write_lists_workbook(self._summary_sheet(files, unmask, sources, lay), lists,
-                             {"old": lay, "new": lay, "side": lay, "changes": ch_lay}, files["workbook"], unmask)
+        write_lists_workbook(
+            self._summary_sheet(files, unmask, sources, lay),
+            lists,
+            {"old": lay, "new": lay, "side": lay, "changes": ch_lay},
+            files["workbook"],
+            unmask,
+        )
         js = self.to_dict()
         js["inputs"] = sources
         js["outputs"] = {k: p.name for k, p in files.items()}
@@ -391,23 +543,47 @@ class CompareResult(Result):
                 rows.append((title, sources[key]))
             elif key == "changes":
                 rows.append((title, "未提供（减少和新增的学生无法用异动记录说明，全部列为没有异动记录）"))
-        rows.append(("对应字段", f"{KEY_ZH.get(self.key_used, self.key_used)}（{self.key_used}）；没有或对不上时依次按"
-                              "身份证件号、姓名+性别+出生日期对应"))
+        rows.append(
+            (
+                "对应字段",
+                f"{KEY_ZH.get(self.key_used, self.key_used)}（{self.key_used}）；没有或对不上时依次按"
+                "身份证件号、姓名+性别+出生日期对应",
+            )
+        )
         if self.fallback_matches:
-            rows.append(("按其他信息对应", f"{self.fallback_matches} 对：" + "，".join(
-                f"按{KEY_ZH.get(k, k)} {v}" for k, v in self.matched_by_counts.items() if k != self.key_used and v)))
+            rows.append(
+                (
+                    "按其他信息对应",
+                    f"{self.fallback_matches} 对："
+                    + "，".join(
+                        f"按{KEY_ZH.get(k, k)} {v}"
+                        for k, v in self.matched_by_counts.items()
+                        if k != self.key_used and v
+                    ),
+                )
+            )
         rows.append(("比较的字段", "、".join(_field_name(lay, f) for f in self.fields) or "（无）"))
         rows += count_rows("旧名单", c["old"] | {"total": len(self.old)}, OLD_STATUSES, STATUS_ZH)
         rows += count_rows("新名单", c["new"] | {"total": len(self.new)}, NEW_STATUSES, STATUS_ZH)
         if self.changes is not None:
             rows += count_rows("异动名单", c["changes"] | {"total": len(self.changes)}, CHANGE_STATUSES, STATUS_ZH)
         lost = len(self.unexplained_removals())
-        rows.append(("疑似流失", f"{lost} 人：{ot}中有、{nt}中没有，也没有转出、退学、休学等异动记录"
-                              "（见“疑似流失”工作表，按学校、年级、班级排列），请逐一核实去向"))
+        rows.append(
+            (
+                "疑似流失",
+                f"{lost} 人：{ot}中有、{nt}中没有，也没有转出、退学、休学等异动记录"
+                "（见“疑似流失”工作表，按学校、年级、班级排列），请逐一核实去向",
+            )
+        )
         rows.append(("每条记录都有且只有一个结果", "是" if self.conserved else "否（请报告此问题）"))
-        rows.append(("个人信息", "本工作簿中记录的学籍号、身份证件号、电话、地址" + (
-            "未遮盖（按 --unmask 要求显示原值），请妥善保管" if unmask else "已遮盖（可用 --unmask 显示原值）")
-            + f"；“原因”列和 {files['results'].name} 中的学籍号、身份证件号始终遮盖"))
+        rows.append(
+            (
+                "个人信息",
+                "本工作簿中记录的学籍号、身份证件号、电话、地址"
+                + ("未遮盖（按 --unmask 要求显示原值），请妥善保管" if unmask else "已遮盖（可用 --unmask 显示原值）")
+                + f"；“原因”列和 {files['results'].name} 中的学籍号、身份证件号始终遮盖",
+            )
+        )
         rows += [("输出文件", p.name) for p in files.values()]
         rows += [("对比摘要" if i == 0 else "", line) for i, line in enumerate(self.summary().splitlines())]
         return summary_sheet(rows)
@@ -440,8 +616,10 @@ class HandoffResult(Result):
 
     @property
     def counts(self) -> dict:
-        return {"graduates": _status_counts(self.graduates, GRADUATE_STATUSES),
-                "intake": _status_counts(self.intake, INTAKE_STATUSES)}
+        return {
+            "graduates": _status_counts(self.graduates, GRADUATE_STATUSES),
+            "intake": _status_counts(self.intake, INTAKE_STATUSES),
+        }
 
     @property
     def conserved(self) -> bool:
@@ -458,8 +636,7 @@ class HandoffResult(Result):
     def by_school(self) -> pd.DataFrame:
         """Per graduating school: graduates, enrolled, not_enrolled, missing_key."""
         g = self.graduates.fillna({"XXBSM": "", "XXMC": ""})
-        ct = pd.crosstab([g["XXBSM"], g["XXMC"]], g["status"]).reindex(columns=list(GRADUATE_STATUSES),
-                                                                       fill_value=0)
+        ct = pd.crosstab([g["XXBSM"], g["XXMC"]], g["status"]).reindex(columns=list(GRADUATE_STATUSES), fill_value=0)
         ct.insert(0, "graduates", ct.sum(axis=1))
         return ct.reset_index()
 
@@ -474,57 +651,93 @@ class HandoffResult(Result):
         c = self.counts
         g, i = c["graduates"], c["intake"]
         by = self.graduates.loc[self.graduates["status"] == "enrolled", "matched_by"].value_counts()
-        lines = [f"升学去向核对：{self.graduates_name} → {self.intake_name}（按" +
-                 "、".join(KEY_ZH.get(k, k) for k in self.levels) + " 依次查找）",
-                 f"毕业生 {len(self.graduates)} 人 = " + " + ".join(f"{STATUS_ZH[s]} {g[s]}" for s in GRADUATE_STATUSES)]
+        lines = [
+            f"升学去向核对：{self.graduates_name} → {self.intake_name}（按"
+            + "、".join(KEY_ZH.get(k, k) for k in self.levels)
+            + " 依次查找）",
+            f"毕业生 {len(self.graduates)} 人 = " + " + ".join(f"{STATUS_ZH[s]} {g[s]}" for s in GRADUATE_STATUSES),
+        ]
         if len(by):
             lines.append("已升学的按 " + "，".join(f"{KEY_ZH.get(k, k)} {v}" for k, v in by.items()) + " 找到")
         lines.append(f"新生 {len(self.intake)} 人 = " + " + ".join(f"{STATUS_ZH[s]} {i[s]}" for s in INTAKE_STATUSES))
         ne = self.not_enrolled()
         if len(ne):
-            lines.append("未找到的毕业生（按毕业学校）：" + "，".join(
-                f"{k} {v}" for k, v in ne.groupby("XXMC", sort=False).size().items()))
-        lines.append("每条记录都有且只有一个结果（各项相加等于记录数）：" + ("是" if self.conserved else "否（请报告此问题）"))
+            lines.append(
+                "未找到的毕业生（按毕业学校）："
+                + "，".join(f"{k} {v}" for k, v in ne.groupby("XXMC", sort=False).size().items())
+            )
+        lines.append(
+            "每条记录都有且只有一个结果（各项相加等于记录数）：" + ("是" if self.conserved else "否（请报告此问题）")
+        )
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         c = self.counts
         by = self.graduates.loc[self.graduates["status"] == "enrolled", "matched_by"].value_counts()
-        return {"levels": list(self.levels),
-                "graduates": {"total": len(self.graduates), **c["graduates"],
-                              "matched_by": {str(k): int(v) for k, v in by.items()}},
-                "intake": {"total": len(self.intake), **c["intake"]},
-                "not_enrolled_by_school": {str(k): int(v) for k, v in
-                                           self.not_enrolled().groupby("XXMC").size().items()},
-                "conserved": self.conserved}
+        return {
+            "levels": list(self.levels),
+            "graduates": {
+                "total": len(self.graduates),
+                **c["graduates"],
+                "matched_by": {str(k): int(v) for k, v in by.items()},
+            },
+            "intake": {"total": len(self.intake), **c["intake"]},
+            "not_enrolled_by_school": {str(k): int(v) for k, v in self.not_enrolled().groupby("XXMC").size().items()},
+            "conserved": self.conserved,
+        }
 
     # ------------------------------------------------------------------------------ what the result lists
     def summary_frame(self) -> pd.DataFrame:
         """名单 | 结果 | 记录数: graduates and intake, each ending in 合计 = its record count."""
         d = self.to_dict()
-        return sides_frame([(_side_title("毕业生名单", self.graduates_name, "毕业生"), d["graduates"], GRADUATE_STATUSES),
-                            (_side_title("新生名单", self.intake_name, "新生"), d["intake"], INTAKE_STATUSES)],
-                           STATUS_ZH)
+        return sides_frame(
+            [
+                (_side_title("毕业生名单", self.graduates_name, "毕业生"), d["graduates"], GRADUATE_STATUSES),
+                (_side_title("新生名单", self.intake_name, "新生"), d["intake"], INTAKE_STATUSES),
+            ],
+            STATUS_ZH,
+        )
 
     def lists(self) -> list[ResultList]:
         """未找到的毕业生 (by graduating school, grade, class) and 来自其他地方的新生."""
         first = self.levels[0] if self.levels else "XJH"
         lay = _load(self.inputs.get("layout", "k12_student"))
         key = Column("key", KEY_ZH.get(first, first), personal="id" if first in ID_FIELDS else personal_kind(first))
-        place = (Column("XXBSM", "学校标识码"), Column("XXMC", "学校"), Column("NJ", "年级", read=grade_words),
-                 Column("BJ", "班级"), Column("XM", "姓名"))
+        place = (
+            Column("XXBSM", "学校标识码"),
+            Column("XXMC", "学校"),
+            Column("NJ", "年级", read=grade_words),
+            Column("BJ", "班级"),
+            Column("XM", "姓名"),
+        )
         reasons = Column("reasons", "原因", kind="sentence")
         t = self.intake
         masker = sentence_masker(lay)
         return [
-            ResultList("未找到的毕业生", self.not_enrolled(), (
-                *place, key, Column("row", "毕业生行号"), Column("status", "结果", read=words(STATUS_ZH)), reasons),
-                records="graduates", source=self.inputs.get("graduates"), mask_sentences=masker),
-            ResultList("来自其他地方的新生", t[t["status"] == "from_elsewhere"], (
-                Column("row", "新生行号"), *place, key, reasons),
-                records="intake", source=self.inputs.get("intake"), mask_sentences=masker),
-            every_record_list([("graduates", "毕业生", self.graduates, self.inputs.get("graduates")),
-                               ("intake", "新生", self.intake, self.inputs.get("intake"))], STATUS_ZH, "XXMC"),
+            ResultList(
+                "未找到的毕业生",
+                self.not_enrolled(),
+                (*place, key, Column("row", "毕业生行号"), Column("status", "结果", read=words(STATUS_ZH)), reasons),
+                records="graduates",
+                source=self.inputs.get("graduates"),
+                mask_sentences=masker,
+            ),
+            ResultList(
+                "来自其他地方的新生",
+                t[t["status"] == "from_elsewhere"],
+                (Column("row", "新生行号"), *place, key, reasons),
+                records="intake",
+                source=self.inputs.get("intake"),
+                mask_sentences=masker,
+            ),
+            every_record_list(
+                [
+                    ("graduates", "毕业生", self.graduates, self.inputs.get("graduates")),
+                    ("intake", "新生", self.intake, self.inputs.get("intake")),
+                ],
+                STATUS_ZH,
+                "XXMC",
+            ),
         ]
 
     def chart_spec(self) -> ChartSpec | None:
@@ -532,9 +745,15 @@ class HandoffResult(Result):
         bs = self.by_school()
         if bs.empty:
             return None
-        return ChartSpec("毕业生升学情况（按毕业学校）", bs["XXMC"].astype("str").tolist(),
-                         {STATUS_ZH[s]: bs[s].astype(int).tolist() for s in GRADUATE_STATUSES}, barmode="stack",
-                         category_title="毕业学校", value_title="人数", legend="结果")
+        return ChartSpec(
+            "毕业生升学情况（按毕业学校）",
+            bs["XXMC"].astype("str").tolist(),
+            {STATUS_ZH[s]: bs[s].astype(int).tolist() for s in GRADUATE_STATUSES},
+            barmode="stack",
+            category_title="毕业学校",
+            value_title="人数",
+            legend="结果",
+        )
 
 
 def _side_title(title: str, name: str, default: str) -> str:
@@ -566,14 +785,17 @@ def sentence_masker(lay: Layout | None):
     """Masking for the sentences of a result computed with ``unmask=True``: ID-shaped numbers, mobile numbers,
     and the values after a personal field's name (名称：旧值 → 新值). Idempotent on masked text."""
     names = {lay.field(c).name: k for c, k in lay.personal_fields().items()} if lay is not None else {}
-    fields = [(re.compile(rf"({re.escape(n)})：(.+?) → (.+?)(?=（内容不同|[；;]|$)"), MASKERS[k])
-              for n, k in names.items() if k in MASKERS]
+    fields = [
+        (re.compile(rf"({re.escape(n)})：(.+?) → (.+?)(?=（内容不同|[；;]|$)"), MASKERS[k])
+        for n, k in names.items()
+        if k in MASKERS
+    ]
 
     def one(text):
         if not isinstance(text, str) or not text:
             return text
         for pattern, m in fields:
-            text = pattern.sub(lambda g: f"{g.group(1)}：{m(g.group(2))} → {m(g.group(3))}", text)
+            text = pattern.sub(lambda g, m=m: f"{g.group(1)}：{m(g.group(2))} → {m(g.group(3))}", text)
         text = _ID_TOKEN.sub(lambda g: mask_id(g.group(0)), text)
         return _PHONE_TOKEN.sub(lambda g: mask_phone(g.group(0)), text)
 
@@ -602,6 +824,7 @@ def _title(name: str, side: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ rosters
 
+
 class _Roster:
     """One input list (an ``io.source.ListSource``), positional (0-based) throughout. Whole columns are only
     converted where that is free (``col``) or needed for every record (the key); everything else is
@@ -618,10 +841,10 @@ class _Roster:
         self.src = src
         self._col: dict[str, pd.Series] = {}
         self._key: dict[str, pd.Series] = {}
-        self.n, names = src.count, src.columns    # a folder: from its Parquet footers, nothing else read yet
+        self.n, names = src.count, src.columns  # a folder: from its Parquet footers, nothing else read yet
         if src.is_folder:
-            self._fetched = pd.DataFrame()                 # the records read so far, all their columns
-            self._slot = np.full(self.n, -1, np.int64)     # position → row of _fetched (-1: not read)
+            self._fetched = pd.DataFrame()  # the records read so far, all their columns
+            self._slot = np.full(self.n, -1, np.int64)  # position → row of _fetched (-1: not read)
         self.cols = {str(c).upper(): c for c in names}
 
     def has(self, code: str) -> bool:
@@ -663,8 +886,10 @@ class _Roster:
         names = [f"c{j}" for j in range(len(flds))]
         positions = pa.array(np.arange(self.n, dtype=np.int64))
         if not self.src.is_folder:
-            con.register(name, pa.table({"i": positions, "k": _arrow(keys),
-                                         **{c: _arrow(self.col(f)) for c, f in zip(names, flds)}}))
+            con.register(
+                name,
+                pa.table({"i": positions, "k": _arrow(keys), **{c: _arrow(self.col(f)) for c, f in zip(names, flds)}}),
+            )
             return
         from ..engine import sqlnorm
         from ..engine.engines import register_list
@@ -695,6 +920,7 @@ class _Roster:
     def _key_of(self, code: str, idx=None) -> pd.Series:
         def part(c):
             return self.col(c) if idx is None else self.values(c, idx)
+
         n = self.n if idx is None else len(idx)
         if code == NAME_SEX_BIRTH:
             if not all(self.has(c) for c in ("XM", "XB", "CSRQ")):
@@ -744,8 +970,11 @@ class _Roster:
         if not len(idx):
             return []
         nj = self.at("NJ", idx)
-        parts = [self.at("XXMC", idx).tolist(), load_code_table("nj").to_label(nj).fillna(nj).tolist(),
-                 self.at("BJ", idx).tolist()]
+        parts = [
+            self.at("XXMC", idx).tolist(),
+            load_code_table("nj").to_label(nj).fillna(nj).tolist(),
+            self.at("BJ", idx).tolist(),
+        ]
         return [" ".join(p for p in t if p) or "（学校、班级空）" for t in zip(*parts)]
 
 
@@ -775,6 +1004,7 @@ def _mask_keys(s: pd.Series, kind: str | None, unmask: bool) -> pd.Series:
 
 
 # ---------------------------------------------------------------------------------------------- matching
+
 
 def _table(idx: np.ndarray, keys: pa.Array, flag: np.ndarray | None = None) -> pa.Table:
     cols = {"i": pa.array(np.asarray(idx, np.int64)), "k": keys}
@@ -806,8 +1036,10 @@ def _join(con, li, lk, ri, rk, *, unique: bool, lflag=None, rflag=None) -> tuple
     flags = lflag is not None
     if unique:
         pick = "any_value(i) AS i" + (", any_value(f) AS f" if flags else "")
-        sql = (f"SELECT l.i AS li, r.i AS ri FROM (SELECT k, {pick} FROM l_t GROUP BY k HAVING count(*) = 1) l "
-               f"JOIN (SELECT k, {pick} FROM r_t GROUP BY k HAVING count(*) = 1) r ON l.k = r.k")
+        sql = (
+            f"SELECT l.i AS li, r.i AS ri FROM (SELECT k, {pick} FROM l_t GROUP BY k HAVING count(*) = 1) l "
+            f"JOIN (SELECT k, {pick} FROM r_t GROUP BY k HAVING count(*) = 1) r ON l.k = r.k"
+        )
         if flags:
             sql += " WHERE l.f OR r.f"
     else:
@@ -820,25 +1052,27 @@ def _join(con, li, lk, ri, rk, *, unique: bool, lflag=None, rflag=None) -> tuple
 
 def _duplicated(con, table: str) -> np.ndarray:
     """Positions in a registered table (i, k) whose key occurs more than once."""
-    got = _fetch(con, f"SELECT i FROM {table} WHERE k IN "
-                      f"(SELECT k FROM {table} WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1)")
+    got = _fetch(
+        con,
+        f"SELECT i FROM {table} WHERE k IN (SELECT k FROM {table} WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1)",
+    )
     return got["i"].astype(np.int64)
 
 
 @dataclass
 class _Match:
-    oi: np.ndarray                 # pairs (old position, new position) whose records are compared
+    oi: np.ndarray  # pairs (old position, new position) whose records are compared
     ni: np.ndarray
-    how: np.ndarray                # per pair: 1-based index into ``levels`` of the key that matched it
-    levels: list                   # [key, ID, 姓名+性别+出生日期]
-    check: np.ndarray              # per pair: values may differ (False: equal as written in every field)
-    o_status: np.ndarray           # per record a ``_STATUS_CODE`` code: 0 / duplicate_key / missing_key, before comparison
+    how: np.ndarray  # per pair: 1-based index into ``levels`` of the key that matched it
+    levels: list  # [key, ID, 姓名+性别+出生日期]
+    check: np.ndarray  # per pair: values may differ (False: equal as written in every field)
+    o_status: np.ndarray  # per record a ``_STATUS_CODE`` code: 0 / duplicate_key / missing_key, before comparison
     n_status: np.ndarray
-    o_dup_kind: np.ndarray         # per record: 0 / 1 the key / 2 the fallback identity is duplicated
+    o_dup_kind: np.ndarray  # per record: 0 / 1 the key / 2 the fallback identity is duplicated
     n_dup_kind: np.ndarray
-    o_link: np.ndarray             # the single counterpart of a record whose key is duplicated (-1: none)
+    o_link: np.ndarray  # the single counterpart of a record whose key is duplicated (-1: none)
     n_link: np.ndarray
-    fid_o: dict                    # position → fallback identity, for records without the key
+    fid_o: dict  # position → fallback identity, for records without the key
     fid_n: dict
 
 
@@ -849,8 +1083,7 @@ def _best_copy(single: _Roster, copies: _Roster, si: np.ndarray, ci: np.ndarray)
     for w, code in ((4, "XXBSM"), (4, "XXMC"), (2, "NJ"), (1, "BJ")):
         same = single.norm_at(code, si).to_numpy(dtype=object) == copies.norm_at(code, ci).to_numpy(dtype=object)
         score += w * same.astype(np.int64)
-    d = pd.DataFrame({"s": si, "c": ci, "score": score}).sort_values(["s", "score", "c"],
-                                                                     ascending=[True, False, True])
+    d = pd.DataFrame({"s": si, "c": ci, "score": score}).sort_values(["s", "score", "c"], ascending=[True, False, True])
     d = d.drop_duplicates("s")
     return d["s"].to_numpy(), d["c"].to_numpy()
 
@@ -883,7 +1116,9 @@ def _match(con, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str
     # one side duplicated, the other single: the single record is compared with its most similar copy;
     # every copy points back to the single record
     for single_dup, s_idx, c_idx, s_r, c_r, c_link, flip in (
-            (~od & nd, li, ri, o, n, n_link, False), (od & ~nd, ri, li, n, o, o_link, True)):
+        (~od & nd, li, ri, o, n, n_link, False),
+        (od & ~nd, ri, li, n, o, o_link, True),
+    ):
         if single_dup.any():
             s_all, c_all = s_idx[single_dup], c_idx[single_dup]
             c_link[c_all] = s_all
@@ -899,8 +1134,10 @@ def _match(con, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str
     # 2. records without the key: their fallback identity (the ID when there is an ID column besides the
     # key, else 姓名+性别+出生日期); none → missing_key; the same identity twice on a side → duplicate_key
     fid = {}
-    for side, r, keyless, status, kind in (("o", o, o_keyless, o_status, o_dup_kind),
-                                           ("n", n, n_keyless, n_status, n_dup_kind)):
+    for side, r, keyless, status, kind in (
+        ("o", o, o_keyless, o_status, o_dup_kind),
+        ("n", n, n_keyless, n_status, n_dup_kind),
+    ):
         idx = np.flatnonzero(keyless)
         ident = r.key_at(NAME_SEX_BIRTH, idx)
         if id_level:
@@ -932,13 +1169,25 @@ def _match(con, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str
         pairs_o.append(a), pairs_n.append(b), pairs_how.append(np.full(len(a), levels.index(level) + 1, np.int8))
         check.append(np.ones(len(a), bool))
 
-    return _Match(oi=np.concatenate(pairs_o).astype(np.int64), ni=np.concatenate(pairs_n).astype(np.int64),
-                  how=np.concatenate(pairs_how), levels=levels, check=np.concatenate(check), o_status=o_status,
-                  n_status=n_status, o_dup_kind=o_dup_kind, n_dup_kind=n_dup_kind, o_link=o_link,
-                  n_link=n_link, fid_o=fid["o"], fid_n=fid["n"])
+    return _Match(
+        oi=np.concatenate(pairs_o).astype(np.int64),
+        ni=np.concatenate(pairs_n).astype(np.int64),
+        how=np.concatenate(pairs_how),
+        levels=levels,
+        check=np.concatenate(check),
+        o_status=o_status,
+        n_status=n_status,
+        o_dup_kind=o_dup_kind,
+        n_dup_kind=n_dup_kind,
+        o_link=o_link,
+        n_link=n_link,
+        fid_o=fid["o"],
+        fid_n=fid["n"],
+    )
 
 
 # ------------------------------------------------------------------------------------------------ compare
+
 
 def _resolve_key(o: _Roster, n: _Roster, key: str | None) -> str:
     return _key_code(o.cols, n.cols, key)
@@ -958,8 +1207,9 @@ def _key_code(old_cols, new_cols, key: str | None) -> str:
             return "XJH"
         if oid and nid:
             return oid if oid == nid else ID_FIELDS[0]
-        raise LayoutError("两份名单没有共同的学籍号（XJH）或身份证件号（SFZJH/SFZH）字段，无法对应；"
-                          "请用 key= 指定用来对应的字段")
+        raise LayoutError(
+            "两份名单没有共同的学籍号（XJH）或身份证件号（SFZJH/SFZH）字段，无法对应；请用 key= 指定用来对应的字段"
+        )
     key = str(key).upper()
     if key in ID_FIELDS:
         if not (oid and nid):
@@ -981,12 +1231,14 @@ def field_codes(values) -> list[str]:
     if values is None:
         return []
     items = [values] if isinstance(values, str) else list(values)
-    return list(dict.fromkeys(f.strip().upper() for item in items
-                              for f in str(item).replace("，", ",").split(",") if f.strip()))
+    return list(
+        dict.fromkeys(f.strip().upper() for item in items for f in str(item).replace("，", ",").split(",") if f.strip())
+    )
 
 
-def compared_fields(old_columns, new_columns, *, key: str | None = None, ignore=(),
-                    ignore_name: str = "ignore") -> list[str]:
+def compared_fields(
+    old_columns, new_columns, *, key: str | None = None, ignore=(), ignore_name: str = "ignore"
+) -> list[str]:
     """The fields ``compare`` compares two lists with these columns by: every column both have (codes,
     upper-case, in the old list's order) except the key the records are matched by (``key``, or XJH when
     both have it, else the ID field) — with an ID key, each side's ID column — and except ``ignore``
@@ -1015,9 +1267,21 @@ def _load(layout) -> Layout | None:
     return None if layout is None else load_layout(layout)
 
 
-def compare(old, new, key: str | None = None, changes: pd.DataFrame | None = None,
-            *, old_name: str = "old", new_name: str = "new", fields=None, layout="k12_student",
-            changes_layout="k12_changes", unmask: bool = False, progress=None, engine=None) -> CompareResult:
+def compare(
+    old,
+    new,
+    key: str | None = None,
+    changes: pd.DataFrame | None = None,
+    *,
+    old_name: str = "old",
+    new_name: str = "new",
+    fields=None,
+    layout="k12_student",
+    changes_layout="k12_changes",
+    unmask: bool = False,
+    progress=None,
+    engine=None,
+) -> CompareResult:
     """Compare two rosters of the same population and explain every difference.
 
     ``old`` and ``new`` are frames or folders converted by ``dbf_to_parquet``: from a folder the engine
@@ -1042,17 +1306,29 @@ def compare(old, new, key: str | None = None, changes: pd.DataFrame | None = Non
     old, new = ListSource.of(old), ListSource.of(new)
     changes = None if changes is None else ListSource.of(changes)
     with Progress(progress, "对比", steps=COMPARE_STEPS) as task:
-        res = _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task,
-                       engine)
-    return replace(res, inputs={"old": old, "new": new, "changes": changes, "layout": layout,
-                                "changes_layout": changes_layout})
+        res = _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task, engine)
+    return replace(
+        res, inputs={"old": old, "new": new, "changes": changes, "layout": layout, "changes_layout": changes_layout}
+    )
 
 
 COMPARE_STEPS = ("准备名单", "匹配", "比较字段", "判定状态", "核对异动并说明")
 
 
-def _compare(old: ListSource, new: ListSource, key, changes: ListSource | None, old_name, new_name, fields, layout,
-             changes_layout, unmask, task: Progress, engine=None) -> CompareResult:
+def _compare(
+    old: ListSource,
+    new: ListSource,
+    key,
+    changes: ListSource | None,
+    old_name,
+    new_name,
+    fields,
+    layout,
+    changes_layout,
+    unmask,
+    task: Progress,
+    engine=None,
+) -> CompareResult:
     task.step("准备名单")
     lay = _load(layout)
     o, n = _Roster(old, lay, old_name), _Roster(new, lay, new_name)
@@ -1071,13 +1347,31 @@ def _compare(old: ListSource, new: ListSource, key, changes: ListSource | None, 
         result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task)
     codes, counts = np.unique(m.how, return_counts=True)
     by = {m.levels[k - 1]: int(v) for k, v in zip(codes.tolist(), counts.tolist())}
-    return CompareResult(old=result["old"], new=result["new"], changes=result["changes"], key_used=key,
-                         fallback_matches=sum(v for k, v in by.items() if k != key),
-                         old_name=old_name, new_name=new_name, fields=tuple(flds), matched_by_counts=by)
+    return CompareResult(
+        old=result["old"],
+        new=result["new"],
+        changes=result["changes"],
+        key_used=key,
+        fallback_matches=sum(v for k, v in by.items() if k != key),
+        old_name=old_name,
+        new_name=new_name,
+        fields=tuple(flds),
+        matched_by_counts=by,
+    )
 
 
-def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], changes, changes_layout,
-           unmask: bool, task: Progress | None = None) -> dict:
+def _judge(
+    con,
+    o: _Roster,
+    n: _Roster,
+    m: _Match,
+    key: str,
+    flds: list[str],
+    changes,
+    changes_layout,
+    unmask: bool,
+    task: Progress | None = None,
+) -> dict:
     task = task if task is not None else Progress(None, "")
     task.step("比较字段")
     oi, ni = m.oi, m.ni
@@ -1095,7 +1389,9 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
     school = diff[:, [col[f] for f in SCHOOL_FIELDS if f in col]].any(axis=1)
     klass = diff[:, [col[f] for f in CLASS_FIELDS if f in col]].any(axis=1)
     other = key_diff | diff[:, [j for f, j in col.items() if f not in SCHOOL_FIELDS + CLASS_FIELDS]].any(axis=1)
-    cand_status = np.where(school | klass, _STATUS_CODE["moved"], np.where(other, _STATUS_CODE["changed"], _STATUS_CODE["unchanged"])).astype(np.int8)
+    cand_status = np.where(
+        school | klass, _STATUS_CODE["moved"], np.where(other, _STATUS_CODE["changed"], _STATUS_CODE["unchanged"])
+    ).astype(np.int8)
 
     # -- one status per record
     task.step("判定状态")
@@ -1126,7 +1422,7 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
     ch = _changes(con, o, n, key, changes, changes_layout) if changes is not None else None
     o_rec = ch["per_record"]["o"] if ch else {}
     n_rec = ch["per_record"]["n"] if ch else {}
-    o_expl, n_expl = np.full(o.n, -1, np.int8), np.full(n.n, -1, np.int8)     # -1 NA, 0 False, 1 True
+    o_expl, n_expl = np.full(o.n, -1, np.int8), np.full(n.n, -1, np.int8)  # -1 NA, 0 False, 1 True
     o_type, n_type = np.full(o.n, None, object), np.full(n.n, None, object)
     o_reason, n_reason = np.full(o.n, None, object), np.full(n.n, None, object)
     ot, nt = _title(o.name, "old"), _title(n.name, "new")
@@ -1134,13 +1430,15 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
 
     # removed / added: explained by a change record of the right direction
     for status, recs, expl, typ, reason, want, other_t, what in (
-            (o_status, o_rec, o_expl, o_type, o_reason, REMOVAL_TYPES, nt, "removed"),
-            (n_status, n_rec, n_expl, n_type, n_reason, ADDITION_TYPES, ot, "added")):
+        (o_status, o_rec, o_expl, o_type, o_reason, REMOVAL_TYPES, nt, "removed"),
+        (n_status, n_rec, n_expl, n_type, n_reason, ADDITION_TYPES, ot, "added"),
+    ):
         idx = np.flatnonzero(status == _STATUS_CODE[what])
         if ch is None:
             for i in idx:
-                reason[i] = (f"{other_t}中没有这名学生" if what == "removed" else f"{other_t}中原来没有这名学生") + \
-                            "（没有提供异动名单，无法核对原因）"
+                reason[i] = (
+                    f"{other_t}中没有这名学生" if what == "removed" else f"{other_t}中原来没有这名学生"
+                ) + "（没有提供异动名单，无法核对原因）"
             continue
         expl[idx] = 0
         for i in idx.tolist():
@@ -1150,11 +1448,15 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
                 expl[i] = 1
                 typ[i] = "、".join(dict.fromkeys(c["type"] for c in fit))
                 explained_changes.update(c["row"] for c in fit)
-                reason[i] = (f"{other_t}中没有这名学生" if what == "removed" else f"{other_t}中原来没有这名学生") + \
-                    "；异动名单" + "；".join(c["text"] for c in fit)
+                reason[i] = (
+                    (f"{other_t}中没有这名学生" if what == "removed" else f"{other_t}中原来没有这名学生")
+                    + "；异动名单"
+                    + "；".join(c["text"] for c in fit)
+                )
             elif what == "removed":
-                reason[i] = (f"{other_t}中没有这名学生，异动名单中也没有转出、退学、休学等记录：疑似流失，"
-                             "请核实去向（控辍保学）")
+                reason[i] = (
+                    f"{other_t}中没有这名学生，异动名单中也没有转出、退学、休学等记录：疑似流失，请核实去向（控辍保学）"
+                )
             else:
                 reason[i] = f"{other_t}中原来没有这名学生，异动名单中也没有转入、复学、招生等记录：请核实来源"
             if rec and not fit:
@@ -1163,7 +1465,7 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
     # pairs that differ: one sentence for both sides; moves explained by 转出+转入 (or 调班 / 升级 / 留级)
     rows = np.flatnonzero(cand_status != _STATUS_CODE["unchanged"])
     texts = _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask)
-    for p in rows.tolist():          # p: index among the candidate pairs
+    for p in rows.tolist():  # p: index among the candidate pairs
         a, b = int(co[p]), int(cn[p])
         text, expl, typ = texts[p], -1, None
         if fb[cand[p]]:
@@ -1189,8 +1491,10 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
                     expl, typ = 1, "、".join(dict.fromkeys(c["type"] for c in fit))
                     text += "；异动名单" + "；".join(c["text"] for c in fit)
                     explained_changes.update(c["row"] for c in fit)
-        for i, status, reason, ex, ty in ((a, o_status, o_reason, o_expl, o_type),
-                                          (b, n_status, n_reason, n_expl, n_type)):
+        for i, status, reason, ex, ty in (
+            (a, o_status, o_reason, o_expl, o_type),
+            (b, n_status, n_reason, n_expl, n_type),
+        ):
             if status[i] == cand_status[p]:
                 reason[i], ex[i], ty[i] = text, expl, typ
     # pairs found by a fallback and otherwise unchanged still say how they were found
@@ -1203,15 +1507,17 @@ def _judge(con, o: _Roster, n: _Roster, m: _Match, key: str, flds: list[str], ch
 
     _dup_reasons(o, n, m, key, o_status, n_status, o_reason, n_reason, o_cp, n_cp, o_rec, n_rec, unmask)
     for status, reason in ((o_status, o_reason), (n_status, n_reason)):
-        reason[status == _STATUS_CODE["missing_key"]] = (f"没有{KEY_ZH.get(key, key)}，身份证件号、姓名、性别、出生日期也不全，"
-                                           "无法与另一份名单对应：请补全后再比对")
+        reason[status == _STATUS_CODE["missing_key"]] = (
+            f"没有{KEY_ZH.get(key, key)}，身份证件号、姓名、性别、出生日期也不全，无法与另一份名单对应：请补全后再比对"
+        )
 
     # change records about students whose record shows no such difference: say so where they are
     if ch is not None:
         for recs, status, reason in ((o_rec, o_status, o_reason), (n_rec, n_status, n_reason)):
             for i, rec in recs.items():
                 if status[i] in (_STATUS_CODE["unchanged"], _STATUS_CODE["changed"]) or (
-                        status[i] == _STATUS_CODE["moved"] and not any(c["row"] in explained_changes for c in rec)):
+                    status[i] == _STATUS_CODE["moved"] and not any(c["row"] in explained_changes for c in rec)
+                ):
                     note = "异动名单" + "；".join(c["text"] for c in rec) + "，但两份名单中都有这名学生：请核实"
                     reason[i] = f"{reason[i]}；{note}" if reason[i] else note
 
@@ -1225,7 +1531,6 @@ def _how_text(o: _Roster, n: _Roster, a: int, b: int, how: str, key: str, unmask
     """How a pair found by a fallback was found: 旧名单中没有学籍号，按姓名+性别+出生日期对应."""
     kz = KEY_ZH.get(key, key)
     ka, kb = o.key(key).iat[a], n.key(key).iat[b]  # the whole key column is at hand
-    kind = None if unmask else ("id" if key in ID_FIELDS else o.personal(key))
     if pd.isna(ka) and pd.isna(kb):
         lead = f"两份名单都没有{kz}"
     elif pd.isna(ka):
@@ -1280,15 +1585,19 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
     records about the student; the single record facing copies on the other side says so."""
     kz = KEY_ZH.get(key, key)
     for r, other, status, reason, cp, recs, dkind, fid, side in (
-            (o, n, o_status, o_reason, o_cp, o_rec, m.o_dup_kind, m.fid_o, "old"),
-            (n, o, n_status, n_reason, n_cp, n_rec, m.n_dup_kind, m.fid_n, "new")):
+        (o, n, o_status, o_reason, o_cp, o_rec, m.o_dup_kind, m.fid_o, "old"),
+        (n, o, n_status, n_reason, n_cp, n_rec, m.n_dup_kind, m.fid_n, "new"),
+    ):
         idx = np.flatnonzero(status == _STATUS_CODE["duplicate_key"])
         if not len(idx):
             continue
         title = _title(r.name, side)
         other_title = _title(other.name, "new" if side == "old" else "old")
-        ident = np.where(dkind[idx] == 1, r.key_at(key, idx).to_numpy(dtype=object),
-                         np.array([fid.get(int(i)) for i in idx], dtype=object))
+        ident = np.where(
+            dkind[idx] == 1,
+            r.key_at(key, idx).to_numpy(dtype=object),
+            np.array([fid.get(int(i)) for i in idx], dtype=object),
+        )
         groups = pd.Series(idx).groupby(pd.Series(ident, dtype=object), sort=False).agg(list)
         kind = None if unmask else ("id" if key in ID_FIELDS else r.personal(key))
         where_all = dict(zip(idx.tolist(), r.where(idx)))
@@ -1302,8 +1611,11 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
             else:
                 what = "身份证件号" if str(ident_value).startswith("ID:") else "姓名+性别+出生日期"
                 head = f"没有{kz}，{what}相同的记录在{title}中有 {len(members)} 条：{listing}"
-            head += (f"；同一学生同时在 {len(schools)} 所学校有学籍（重复学籍），须核实后注销多余的学籍"
-                     if len(schools) > 1 else "；同一学生重复录入，须删除多余的记录")
+            head += (
+                f"；同一学生同时在 {len(schools)} 所学校有学籍（重复学籍），须核实后注销多余的学籍"
+                if len(schools) > 1
+                else "；同一学生重复录入，须删除多余的记录"
+            )
             counterpart = sorted({int(cp[i]) for i in members if cp[i] >= 0})
             if counterpart:
                 head += f"；{other_title}中是第 {'、'.join(str(c + 1) for c in counterpart)} 行"
@@ -1318,33 +1630,38 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
             for i in members:
                 reason[i] = head
     # the single record whose key has several copies on the other side
-    for r, other, reason, link, cp, side in ((o, n, o_reason, m.n_link, o_cp, "old"),
-                                             (n, o, n_reason, m.o_link, n_cp, "new")):
+    for _r, other, reason, link, cp, side in (
+        (o, n, o_reason, m.n_link, o_cp, "old"),
+        (n, o, n_reason, m.o_link, n_cp, "new"),
+    ):
         has = np.flatnonzero(link >= 0)
         if not len(has):
             continue
         other_title = _title(other.name, "new" if side == "old" else "old")
         for s, members in pd.Series(has).groupby(link[has]).agg(list).items():
-            note = (f"{other_title}中同一{kz}有 {len(members)} 条记录（第 {'、'.join(str(i + 1) for i in members)} "
-                    f"行，重复）；本条与第 {cp[s] + 1} 行比较")
+            note = (
+                f"{other_title}中同一{kz}有 {len(members)} 条记录（第 {'、'.join(str(i + 1) for i in members)} "
+                f"行，重复）；本条与第 {cp[s] + 1} 行比较"
+            )
             reason[s] = f"{note}：{reason[s]}" if reason[s] else f"{note}，信息无变化"
 
 
-def _frame(side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, levels, fields,
-           unmask) -> pd.DataFrame:
+def _frame(side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, levels, fields, unmask) -> pd.DataFrame:
     kind = "id" if key in ID_FIELDS else r.personal(key)
-    out = pd.DataFrame({
-        "side": _categorical_text(np.ones(r.n, np.int8), ["", side]),
-        "row": np.arange(1, r.n + 1, dtype=np.int64),
-        "key": _mask_keys(r.key(key), kind, unmask),
-        "status": _categorical_text(status, _WORKING_STATUSES),
-        "explained": pd.arrays.BooleanArray(expl == 1, expl < 0),
-        "change_type": _sparse(typ, None),
-        "reasons": _sparse(reason, ""),
-        "counterpart_row": pd.arrays.IntegerArray(np.where(cp >= 0, cp + 1, 0), cp < 0),
-        "matched_by": _categorical_text(how, ["", *levels]),
-        "changed_fields": _sparse(fields, ""),
-    })
+    out = pd.DataFrame(
+        {
+            "side": _categorical_text(np.ones(r.n, np.int8), ["", side]),
+            "row": np.arange(1, r.n + 1, dtype=np.int64),
+            "key": _mask_keys(r.key(key), kind, unmask),
+            "status": _categorical_text(status, _WORKING_STATUSES),
+            "explained": pd.arrays.BooleanArray(expl == 1, expl < 0),
+            "change_type": _sparse(typ, None),
+            "reasons": _sparse(reason, ""),
+            "counterpart_row": pd.arrays.IntegerArray(np.where(cp >= 0, cp + 1, 0), cp < 0),
+            "matched_by": _categorical_text(how, ["", *levels]),
+            "changed_fields": _sparse(fields, ""),
+        }
+    )
     for c in CONTEXT:
         out[c] = r.col(c)
     return out[RESULT_COLUMNS]
@@ -1363,7 +1680,7 @@ def _categorical_text(values: np.ndarray, categories) -> pd.Series:
         for k, c in enumerate(categories):
             codes[values == c] = k
         unknown = (codes < 0) & (values != "")
-        for c in np.unique(values[unknown]).tolist():    # never expected; kept visible rather than lost
+        for c in np.unique(values[unknown]).tolist():  # never expected; kept visible rather than lost
             categories.append(c)
             codes[values == c] = len(categories) - 1
     return decode_codes(codes, categories, mask=codes < 0)
@@ -1380,6 +1697,7 @@ def _sparse(values: np.ndarray, fill: str | None) -> pd.Series:
 
 # ------------------------------------------------------------------------------------------- change list
 
+
 def _changes(con, o: _Roster, n: _Roster, key: str, changes: ListSource, changes_layout) -> dict:
     """Match each change record to the students it is about (every record of either roster with that
     identity): by the key, else the ID, else 姓名+性别+出生日期. Returns per roster record the change
@@ -1390,8 +1708,11 @@ def _changes(con, o: _Roster, n: _Roster, key: str, changes: ListSource, changes
     every = np.arange(c.n)
     raw_type = c.at("YDLB", every)
     ctype = load_code_table("xjyd_k12").to_label(raw_type).fillna(raw_type)
-    levels = [lv for lv in dict.fromkeys([key, ID_FIELDS[0], NAME_SEX_BIRTH])
-              if lv == NAME_SEX_BIRTH or (c.id_field() is not None if lv in ID_FIELDS else c.has(lv))]
+    levels = [
+        lv
+        for lv in dict.fromkeys([key, ID_FIELDS[0], NAME_SEX_BIRTH])
+        if lv == NAME_SEX_BIRTH or (c.id_field() is not None if lv in ID_FIELDS else c.has(lv))
+    ]
     found_c, found_side, found_i, found_how = [], [], [], []
     free = np.ones(c.n, bool)
     for level in levels:
@@ -1415,10 +1736,22 @@ def _changes(con, o: _Roster, n: _Roster, key: str, changes: ListSource, changes
     types = ctype.take(used).tolist()
     texts = {}
     for k, ci in enumerate(used.tolist()):
-        bits = [x for x in (date[k], school[k], f"对方学校 {other[k]}" if other[k] else "",
-                            f"原因 {why[k]}" if why[k] else "") if x]
-        texts[ci] = {"row": ci, "type": types[k], "date": date[k],
-                     "text": f"第 {ci + 1} 行：{types[k]}" + (f"（{'，'.join(bits)}）" if bits else "")}
+        bits = [
+            x
+            for x in (
+                date[k],
+                school[k],
+                f"对方学校 {other[k]}" if other[k] else "",
+                f"原因 {why[k]}" if why[k] else "",
+            )
+            if x
+        ]
+        texts[ci] = {
+            "row": ci,
+            "type": types[k],
+            "date": date[k],
+            "text": f"第 {ci + 1} 行：{types[k]}" + (f"（{'，'.join(bits)}）" if bits else ""),
+        }
     per: dict[str, dict[int, list]] = {"o": {}, "n": {}}
     for k in np.lexsort((fc, fi)).tolist():
         per[str(fs[k])].setdefault(int(fi[k]), []).append(texts[int(fc[k])])
@@ -1434,14 +1767,17 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
     fc, fs, fi, fh = ch["fc"], ch["fs"], ch["fi"], ch["fh"]
     old_row, new_row = np.full(c.n, -1, np.int64), np.full(c.n, -1, np.int64)
     how = np.full(c.n, "", "<U12")
-    for k in np.lexsort((fi, fc))[::-1].tolist():      # the first (lowest) record per change record and side
+    for k in np.lexsort((fi, fc))[::-1].tolist():  # the first (lowest) record per change record and side
         (old_row if fs[k] == "o" else new_row)[fc[k]] = fi[k]
         how[fc[k]] = fh[k]
-    status = np.where(np.isin(np.arange(c.n), list(explained)), "explains",
-                      np.where((old_row >= 0) | (new_row >= 0), "no_difference", "not_found"))
+    status = np.where(
+        np.isin(np.arange(c.n), list(explained)),
+        "explains",
+        np.where((old_row >= 0) | (new_row >= 0), "no_difference", "not_found"),
+    )
     ot, nt = _title(o.name, "old"), _title(n.name, "new")
     reasons = []
-    for i in range(c.n):      # a change list is short: one sentence per record
+    for i in range(c.n):  # a change list is short: one sentence per record
         where, dup = [], False
         for rows_, title, st in ((old_row, ot, o_status), (new_row, nt, n_status)):
             if rows_[i] >= 0:
@@ -1457,26 +1793,37 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
         else:
             reasons.append("两份名单中都找不到这名学生（学籍号、身份证件号、姓名+性别+出生日期都对不上）")
     kind = None if unmask else ("id" if key in ID_FIELDS else c.personal(key))
-    out = pd.DataFrame({
-        "row": np.arange(1, c.n + 1, dtype=np.int64),
-        "key": _mask_keys(c.key(key), kind, unmask),
-        "change_type": ch["types"].astype(STR),
-        "status": _categorical_text(status, CHANGE_STATUSES),
-        "old_row": pd.arrays.IntegerArray(np.where(old_row >= 0, old_row + 1, 0), old_row < 0),
-        "new_row": pd.arrays.IntegerArray(np.where(new_row >= 0, new_row + 1, 0), new_row < 0),
-        "matched_by": _categorical_text(how, list(dict.fromkeys([key, ID_FIELDS[0], NAME_SEX_BIRTH]))),
-        "reasons": pd.Series(pd.array(reasons, dtype=STR)),
-        "XXMC": c.col("XXMC"),
-        "XM": c.col("XM"),
-    })
+    out = pd.DataFrame(
+        {
+            "row": np.arange(1, c.n + 1, dtype=np.int64),
+            "key": _mask_keys(c.key(key), kind, unmask),
+            "change_type": ch["types"].astype(STR),
+            "status": _categorical_text(status, CHANGE_STATUSES),
+            "old_row": pd.arrays.IntegerArray(np.where(old_row >= 0, old_row + 1, 0), old_row < 0),
+            "new_row": pd.arrays.IntegerArray(np.where(new_row >= 0, new_row + 1, 0), new_row < 0),
+            "matched_by": _categorical_text(how, list(dict.fromkeys([key, ID_FIELDS[0], NAME_SEX_BIRTH]))),
+            "reasons": pd.Series(pd.array(reasons, dtype=STR)),
+            "XXMC": c.col("XXMC"),
+            "XM": c.col("XM"),
+        }
+    )
     return out
 
 
 # ------------------------------------------------------------------------------------------------ handoff
 
-def handoff(graduates, intake, key: str | None = None, *,
-            graduates_name: str = "毕业生", intake_name: str = "新生", layout="k12_student",
-            unmask: bool = False, engine=None) -> HandoffResult:
+
+def handoff(
+    graduates,
+    intake,
+    key: str | None = None,
+    *,
+    graduates_name: str = "毕业生",
+    intake_name: str = "新生",
+    layout="k12_student",
+    unmask: bool = False,
+    engine=None,
+) -> HandoffResult:
     """Graduates of one stage (小学六年级, 初三) against the intake of every school of the next stage
     (初一, 高一): who enrolled where, who enrolled nowhere, and who came from elsewhere.
 
@@ -1503,12 +1850,12 @@ def handoff(graduates, intake, key: str | None = None, *,
         k = ID_FIELDS[0] if k in ID_FIELDS else k
         if k not in chain:
             raise LayoutError(f"两份名单不都有字段 {key}，不能按它查找")
-        chain = chain[chain.index(k):]
+        chain = chain[chain.index(k) :]
     if not chain:
         raise LayoutError("毕业生和新生名单没有共同的学籍号、身份证件号，也没有姓名+性别+出生日期，无法查找")
-    g_hit = np.full(g.n, -1, np.int64)          # the intake record each graduate was found as (first)
+    g_hit = np.full(g.n, -1, np.int64)  # the intake record each graduate was found as (first)
     g_how = np.full(g.n, "", "<U12")
-    g_all: dict[int, list[int]] = {}             # every intake record found for a graduate (duplicates)
+    g_all: dict[int, list[int]] = {}  # every intake record found for a graduate (duplicates)
     t_hit = np.full(t.n, -1, np.int64)
     t_how = np.full(t.n, "", "<U12")
     ambiguous: dict[int, list[int]] = {}
@@ -1519,7 +1866,7 @@ def handoff(graduates, intake, key: str | None = None, *,
                 break
             gi, gk = _keyed(free_g, g.key_at(level, free_g))
             ti, tk = _keyed(free_t, t.key_at(level, free_t))
-            if level == NAME_SEX_BIRTH:     # not an identifier: only where it is unique on both sides
+            if level == NAME_SEX_BIRTH:  # not an identifier: only where it is unique on both sides
                 a, b = _join(con, gi, gk, ti, tk, unique=True)
                 x, y = _join(con, gi, gk, ti, tk, unique=False)
                 found = set(a.tolist())
@@ -1554,14 +1901,18 @@ def handoff(graduates, intake, key: str | None = None, *,
         others = [v for v in g_all.get(i, []) if v != g_hit[i]]
         text = f"升入 {dest[k]}（{tt}第 {g_hit[i] + 1} 行，按{KEY_ZH.get(str(g_how[i]), str(g_how[i]))}找到）"
         if others:
-            text += "；同时出现在" + "、".join(f"{tt}第 {v + 1} 行（{w}）" for v, w in
-                                            zip(others, t.where(np.array(others)))) + "：疑似重复学籍，请核实"
+            text += (
+                "；同时出现在"
+                + "、".join(f"{tt}第 {v + 1} 行（{w}）" for v, w in zip(others, t.where(np.array(others))))
+                + "：疑似重复学籍，请核实"
+            )
         g_reason[i] = text
     for i in np.flatnonzero(g_status == "not_enrolled").tolist():
         text = f"在{tt}中找不到（{levels_zh}都没有对应记录）：请核实去向（外地就读、未升学等，控辍保学）"
         if i in ambiguous:
-            text += ("；姓名+性别+出生日期与" + "、".join(f"第 {v + 1} 行" for v in ambiguous[i])
-                     + "相同，无法确定是哪一位")
+            text += (
+                "；姓名+性别+出生日期与" + "、".join(f"第 {v + 1} 行" for v in ambiguous[i]) + "相同，无法确定是哪一位"
+            )
         g_reason[i] = text
     g_reason[g_status == "missing_key"] = f"没有{levels_zh}，无法查找：请补全后再核对"
     t_reason = np.full(t.n, None, object)
@@ -1577,27 +1928,36 @@ def handoff(graduates, intake, key: str | None = None, *,
         values = np.full(g.n, None, object)
         values[hit] = t.at(code, g_hit[hit]).to_numpy(dtype=object)
         dest_cols[col] = _sparse(values, None)
-    gframe = pd.DataFrame({
-        "row": np.arange(1, g.n + 1, dtype=np.int64),
-        "key": _mask_keys(g.key(chain[0]), kind, unmask),
-        "status": _categorical_text(g_status, GRADUATE_STATUSES),
-        "matched_by": _categorical_text(g_how, chain),
-        "counterpart_row": pd.arrays.IntegerArray(np.where(g_hit >= 0, g_hit + 1, 0), g_hit < 0),
-        **dest_cols,
-        "reasons": _sparse(g_reason, ""),
-    })
+    gframe = pd.DataFrame(
+        {
+            "row": np.arange(1, g.n + 1, dtype=np.int64),
+            "key": _mask_keys(g.key(chain[0]), kind, unmask),
+            "status": _categorical_text(g_status, GRADUATE_STATUSES),
+            "matched_by": _categorical_text(g_how, chain),
+            "counterpart_row": pd.arrays.IntegerArray(np.where(g_hit >= 0, g_hit + 1, 0), g_hit < 0),
+            **dest_cols,
+            "reasons": _sparse(g_reason, ""),
+        }
+    )
     for c in CONTEXT:
         gframe[c] = g.col(c)
-    tframe = pd.DataFrame({
-        "row": np.arange(1, t.n + 1, dtype=np.int64),
-        "key": _mask_keys(t.key(chain[0]), kind, unmask),
-        "status": _categorical_text(t_status, INTAKE_STATUSES),
-        "matched_by": _categorical_text(t_how, chain),
-        "counterpart_row": pd.arrays.IntegerArray(np.where(t_hit >= 0, t_hit + 1, 0), t_hit < 0),
-        "reasons": _sparse(t_reason, ""),
-    })
+    tframe = pd.DataFrame(
+        {
+            "row": np.arange(1, t.n + 1, dtype=np.int64),
+            "key": _mask_keys(t.key(chain[0]), kind, unmask),
+            "status": _categorical_text(t_status, INTAKE_STATUSES),
+            "matched_by": _categorical_text(t_how, chain),
+            "counterpart_row": pd.arrays.IntegerArray(np.where(t_hit >= 0, t_hit + 1, 0), t_hit < 0),
+            "reasons": _sparse(t_reason, ""),
+        }
+    )
     for c in CONTEXT:
         tframe[c] = t.col(c)
-    return HandoffResult(graduates=gframe, intake=tframe, levels=tuple(chain), graduates_name=graduates_name,
-                         intake_name=intake_name,
-                         inputs={"graduates": graduates, "intake": intake, "layout": layout})
+    return HandoffResult(
+        graduates=gframe,
+        intake=tframe,
+        levels=tuple(chain),
+        graduates_name=graduates_name,
+        intake_name=intake_name,
+        inputs={"graduates": graduates, "intake": intake, "layout": layout},
+    )

@@ -7,6 +7,7 @@ graduates ↔ the next stage's intake → ``handoff``.
     ('reconcile', 'compare', 'handoff')
     >>> res = run_pair("compare", old, new, changes, names=("2025秋", "2026春"))   # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 from ..core.errors import XuejiError
@@ -15,13 +16,24 @@ __all__ = ["PAIR_KINDS", "PAIR_ROLES", "PAIR_ZH", "run_pair"]
 
 PAIR_KINDS = ("reconcile", "compare", "handoff")
 # what the left, right and extra list of a pair are, per kind (the keys of a pair in xueji.yml)
-PAIR_ROLES = {"reconcile": ("admission", "registration", "states"), "compare": ("old", "new", "changes"),
-              "handoff": ("graduates", "intake", None)}
+PAIR_ROLES = {
+    "reconcile": ("admission", "registration", "states"),
+    "compare": ("old", "new", "changes"),
+    "handoff": ("graduates", "intake", None),
+}
 PAIR_ZH = {"reconcile": "录取↔注册核对", "compare": "名单对比", "handoff": "毕业生↔新生去向"}
 
 
-def run_pair(kind: str, left, right, extra=None, *, names: tuple[str, str] | None = None,
-             year: int | None = None, category: str | None = None):
+def run_pair(
+    kind: str,
+    left,
+    right,
+    extra=None,
+    *,
+    names: tuple[str, str] | None = None,
+    year: int | None = None,
+    category: str | None = None,
+):
     """The library's result for a pair of lists of ``kind`` (one of ``PAIR_KINDS``; ``PAIR_ROLES`` says what
     ``left``, ``right`` and ``extra`` are): ``reconcile(left, right, year=…, category=…, states=extra)``,
     ``compare(left, right, changes=extra)`` or ``handoff(left, right)`` (which takes no third list: ``extra``

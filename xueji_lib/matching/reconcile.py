@@ -16,9 +16,9 @@ The keys are worked out and joined by the engine (DuckDB in this process by defa
 frames or over folders converted by ``dbf_to_parquet``; only the few records that differ are explained in
 Python.
 """
+
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,32 +27,59 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..engine import sqlnorm
-from ..schema.codes import load_code_table
-from ..engine.engines import Engine, engine_for, register_list
-from ..io.source import ListSource
+from ..checks.validate import normalized_ids
 from ..core.ids import ID_NUMBER_FIELDS
 from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
 from ..core.progress import Progress
-from ..checks.validate import normalized_ids
-from ..core.result import (ChartSpec, Column, OutputFiles, Result, ResultList, Upload, count_rows,
-                           every_record_list, reason_texts, sides_frame, summary_sheet, words)
+from ..core.result import (
+    ChartSpec,
+    Column,
+    OutputFiles,
+    Result,
+    ResultList,
+    Upload,
+    count_rows,
+    every_record_list,
+    reason_texts,
+    sides_frame,
+    summary_sheet,
+    words,
+)
+from ..engine import sqlnorm
+from ..engine.engines import Engine, engine_for, register_list
+from ..io.source import ListSource
+from ..schema.codes import load_code_table
 
 __all__ = ["reconcile", "ReconcileResult", "REGISTRATION_STATUSES", "ADMISSION_STATUSES"]
 
 REGISTRATION_STATUSES = ("matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key")
 ADMISSION_STATUSES = ("matched", "key_mismatch", "not_registered")
-STATUS_ZH = {"matched": "一致", "key_mismatch": "关键字段不一致", "not_admitted": "录取数据中没有",
-             "duplicate_key": "考生号重复", "missing_key": "缺考生号", "not_registered": "未注册"}
-STATES = ("报到入学", "保留入学资格", "放弃入学资格", "取消入学资格")  # the platform's new-student states, in this order
+STATUS_ZH = {
+    "matched": "一致",
+    "key_mismatch": "关键字段不一致",
+    "not_admitted": "录取数据中没有",
+    "duplicate_key": "考生号重复",
+    "missing_key": "缺考生号",
+    "not_registered": "未注册",
+}
+STATES = (
+    "报到入学",
+    "保留入学资格",
+    "放弃入学资格",
+    "取消入学资格",
+)  # the platform's new-student states, in this order
 UNKNOWN_STATE = "状态未知"
 ALL_STATUSES = ("", "matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key", "not_registered")
 STATUS_CODE = {name: code for code, name in enumerate(ALL_STATUSES)}  # status → int8 code used while judging
 # how a pair was found (match_by); the position is the code used while judging
 MATCH_BY = ("", "考生号", "身份证号", "姓名+出生日期", "考生号相近")
 RECONCILE_OUTPUT_NAMES = {  # key → file name, in the order the files are listed
-    "results": "results.csv", "summary": "summary.json", "qualification_errors": "资格有误.dbf",
-    "not_registered": "未注册.dbf", "workbook": "核对结果.xlsx"}
+    "results": "results.csv",
+    "summary": "summary.json",
+    "qualification_errors": "资格有误.dbf",
+    "not_registered": "未注册.dbf",
+    "workbook": "核对结果.xlsx",
+}
 RESULT_COLUMNS = ["side", "row", "KSH", "XM", "status", "state", "reasons", "action", "counterpart_row", "match_by"]
 
 
@@ -80,20 +107,25 @@ class ReconcileResult(Result):
     @property
     def counts(self) -> dict:
         out = {}
-        for side, frame, statuses in (("registration", self.registration, REGISTRATION_STATUSES),
-                                      ("admission", self.admission, ADMISSION_STATUSES)):
+        for side, frame, statuses in (
+            ("registration", self.registration, REGISTRATION_STATUSES),
+            ("admission", self.admission, ADMISSION_STATUSES),
+        ):
             vc = frame["status"].value_counts()
             out[side] = {"total": len(frame), **{s: int(vc.get(s, 0)) for s in statuses}}
         nr = self.admission[self.admission["status"] == "not_registered"]
         out["admission"]["not_registered_by_state"] = {
-            s: int(v) for s, v in nr["state"].fillna("none").value_counts().items()}
+            s: int(v) for s, v in nr["state"].fillna("none").value_counts().items()
+        }
         return out
 
     @property
     def conserved(self) -> bool:
         c = self.counts
-        return all(c[s]["total"] == sum(v for k, v in c[s].items() if k in st)
-                   for s, st in (("registration", REGISTRATION_STATUSES), ("admission", ADMISSION_STATUSES)))
+        return all(
+            c[s]["total"] == sum(v for k, v in c[s].items() if k in st)
+            for s, st in (("registration", REGISTRATION_STATUSES), ("admission", ADMISSION_STATUSES))
+        )
 
     def results(self) -> pd.DataFrame:
         """Both sides in one frame (the command line's results.csv)."""
@@ -109,14 +141,18 @@ class ReconcileResult(Result):
     def summary(self) -> str:
         c = self.counts
         lines = ["录取数据与注册上报核对" + (f"（录取年份 {self.params['year']}）" if self.params.get("year") else "")]
-        for side, title, statuses in (("registration", "注册上报", REGISTRATION_STATUSES),
-                                      ("admission", "录取数据", ADMISSION_STATUSES)):
+        for side, title, statuses in (
+            ("registration", "注册上报", REGISTRATION_STATUSES),
+            ("admission", "录取数据", ADMISSION_STATUSES),
+        ):
             parts = " + ".join(f"{STATUS_ZH[s]} {c[side][s]}" for s in statuses)
             lines.append(f"{title} {c[side]['total']} 条 = {parts}")
         by_state = c["admission"]["not_registered_by_state"]
         if by_state:
-            lines.append("未注册按新生状态：" + "，".join(
-                f"{UNKNOWN_STATE if k == 'none' else k} {v}" for k, v in by_state.items()))
+            lines.append(
+                "未注册按新生状态："
+                + "，".join(f"{UNKNOWN_STATE if k == 'none' else k} {v}" for k, v in by_state.items())
+            )
         lines.append("每条记录都有且只有一个结果：" + ("是" if self.conserved else "否（请报告此问题）"))
         return "\n".join(lines)
 
@@ -127,8 +163,10 @@ class ReconcileResult(Result):
     def summary_frame(self) -> pd.DataFrame:
         """名单 | 结果 | 记录数: each side's statuses ending in 合计 = its record count."""
         c = self.counts
-        return sides_frame([("注册上报", c["registration"], REGISTRATION_STATUSES),
-                            ("录取数据", c["admission"], ADMISSION_STATUSES)], STATUS_ZH)
+        return sides_frame(
+            [("注册上报", c["registration"], REGISTRATION_STATUSES), ("录取数据", c["admission"], ADMISSION_STATUSES)],
+            STATUS_ZH,
+        )
 
     def lists(self) -> list[ResultList]:
         """资格有误 (the registration records the platform would reject; also ``资格有误.dbf``), 未注册 (admitted,
@@ -137,46 +175,86 @@ class ReconcileResult(Result):
         q = self.qualification_errors()
         q = q.assign(reason_text=reason_texts(q, STATUS_ZH).to_numpy())
         nr = self.not_registered()
-        nr = nr.assign(reason_text=reason_texts(nr, STATUS_ZH).to_numpy(),
-                       state_text=nr["state"].fillna(UNKNOWN_STATE).to_numpy())
+        nr = nr.assign(
+            reason_text=reason_texts(nr, STATUS_ZH).to_numpy(), state_text=nr["state"].fillna(UNKNOWN_STATE).to_numpy()
+        )
         order = {s: i for i, s in enumerate((*STATES, UNKNOWN_STATE))}
         rank = nr["state_text"].map(order).fillna(len(STATES)).to_numpy()
         nr_sorted = nr.iloc[np.lexsort((nr["row"].to_numpy(), rank))]
         km = self.admission[self.admission["status"] == "key_mismatch"]
         place = (Column("KSH", "考生号", full=False), Column("XM", "姓名", full=False))
         return [
-            ResultList("资格有误", q, (
-                Column("row", "行号"), *place, Column("status", "结果", read=status),
-                Column("status", "结果代码", brief=False), Column("reason_text", "原因"), Column("action", "建议处理"),
-                Column("counterpart_row", "对应录取数据行号", kind="row"), Column("match_by", "对应方式")),
-                records="registration", source=self.inputs.get("registration"),
-                upload=Upload("qualification_errors", "registration", reasons="reason_text")),
-            ResultList("未注册", nr_sorted, (
-                Column("row", "行号"), *place, Column("state_text", "新生状态"), Column("reason_text", "原因"),
-                Column("action", "建议处理")),
-                records="admission", source=self.inputs.get("admission"),
-                upload=Upload("not_registered", "admission", reasons="reason_text", rows=nr)),
-            ResultList("录取数据不一致", km, (
-                Column("row", "行号"), *place, Column("reasons", "原因"), Column("action", "建议处理"),
-                Column("counterpart_row", "对应注册上报行号", kind="row"), Column("match_by", "对应方式")),
-                records="admission", source=self.inputs.get("admission"), shown=False),
-            every_record_list([("admission", "录取数据", self.admission, self.inputs.get("admission")),
-                               ("registration", "注册上报", self.registration, self.inputs.get("registration"))],
-                              STATUS_ZH, "FY|XSH|YXMC|ZYMC"),
+            ResultList(
+                "资格有误",
+                q,
+                (
+                    Column("row", "行号"),
+                    *place,
+                    Column("status", "结果", read=status),
+                    Column("status", "结果代码", brief=False),
+                    Column("reason_text", "原因"),
+                    Column("action", "建议处理"),
+                    Column("counterpart_row", "对应录取数据行号", kind="row"),
+                    Column("match_by", "对应方式"),
+                ),
+                records="registration",
+                source=self.inputs.get("registration"),
+                upload=Upload("qualification_errors", "registration", reasons="reason_text"),
+            ),
+            ResultList(
+                "未注册",
+                nr_sorted,
+                (
+                    Column("row", "行号"),
+                    *place,
+                    Column("state_text", "新生状态"),
+                    Column("reason_text", "原因"),
+                    Column("action", "建议处理"),
+                ),
+                records="admission",
+                source=self.inputs.get("admission"),
+                upload=Upload("not_registered", "admission", reasons="reason_text", rows=nr),
+            ),
+            ResultList(
+                "录取数据不一致",
+                km,
+                (
+                    Column("row", "行号"),
+                    *place,
+                    Column("reasons", "原因"),
+                    Column("action", "建议处理"),
+                    Column("counterpart_row", "对应注册上报行号", kind="row"),
+                    Column("match_by", "对应方式"),
+                ),
+                records="admission",
+                source=self.inputs.get("admission"),
+                shown=False,
+            ),
+            every_record_list(
+                [
+                    ("admission", "录取数据", self.admission, self.inputs.get("admission")),
+                    ("registration", "注册上报", self.registration, self.inputs.get("registration")),
+                ],
+                STATUS_ZH,
+                "FY|XSH|YXMC|ZYMC",
+            ),
         ]
 
     def chart_spec(self) -> ChartSpec:
         c = self.counts
         order = list(dict.fromkeys(STATUS_ZH[s] for s in (*REGISTRATION_STATUSES, *ADMISSION_STATUSES)))
         series = {}
-        for side, title, statuses in (("registration", "注册上报", REGISTRATION_STATUSES),
-                                      ("admission", "录取数据", ADMISSION_STATUSES)):
+        for side, title, statuses in (
+            ("registration", "注册上报", REGISTRATION_STATUSES),
+            ("admission", "录取数据", ADMISSION_STATUSES),
+        ):
             by = {STATUS_ZH[s]: c[side][s] for s in statuses}
             series[title] = [int(by.get(r, 0)) for r in order]
         return ChartSpec("核对结果：各结果的记录数（注册上报、录取数据）", order, series, category_title="核对结果")
 
-    def save(self, folder, *, unmask: bool = False, sources: dict | None = None,
-             layouts: dict | None = None) -> OutputFiles:
+    def save(
+        self, folder, *, unmask: bool = False, sources: dict | None = None, layouts: dict | None = None
+    ) -> OutputFiles:
         """Write what ``xueji reconcile`` gives the clerk into ``folder``:
 
         - ``results.csv`` — ``results()``: one row per input record of both sides (UTF-8 with BOM);
@@ -196,8 +274,10 @@ class ReconcileResult(Result):
         reg_src, adm_src = self.inputs.get("registration"), self.inputs.get("admission")
         n_reg, n_adm = count_of(reg_src), count_of(adm_src)
         if len(self.registration) != n_reg or len(self.admission) != n_adm:
-            raise ValueError(f"核对结果有 {len(self.admission)} 条录取、{len(self.registration)} 条注册记录，传入的是 "
-                             f"{n_adm}、{n_reg} 条：请传入核对时用的同一组 DataFrame")
+            raise ValueError(
+                f"核对结果有 {len(self.admission)} 条录取、{len(self.registration)} 条注册记录，传入的是 "
+                f"{n_adm}、{n_reg} 条：请传入核对时用的同一组 DataFrame"
+            )
         lays = {"registration": "chsi_registration", "admission": "chsi_admission", **(layouts or {})}
         lays = {k: load_layout(v) for k, v in lays.items()}
         sources = dict(sources or {})
@@ -227,9 +307,16 @@ class ReconcileResult(Result):
                 rows.append((title, "未提供（未注册的考生不能按新生状态分开）"))
         for key, title in (("year", "录取年份"), ("category", "学历类别")):
             value = self.params.get(key)
-            rows.append((title, str(value) if value else "未指定（以文件中的 LQNF / XLLB 字段为准；没有该字段时不比对）"))
-        rows.append(("比对规则", "录取年份 + 学历类别 + 考生号 + 姓名 + 层次（学历类别 50 另加学习形式）全部一致为“一致”；"
-                              "前后空格和大小写不计，其他差异都不放过"))
+            rows.append(
+                (title, str(value) if value else "未指定（以文件中的 LQNF / XLLB 字段为准；没有该字段时不比对）")
+            )
+        rows.append(
+            (
+                "比对规则",
+                "录取年份 + 学历类别 + 考生号 + 姓名 + 层次（学历类别 50 另加学习形式）全部一致为“一致”；"
+                "前后空格和大小写不计，其他差异都不放过",
+            )
+        )
         rows += count_rows("注册上报", c["registration"], REGISTRATION_STATUSES, STATUS_ZH)
         rows += count_rows("录取数据", c["admission"], ADMISSION_STATUSES, STATUS_ZH)
         by_state = c["admission"].get("not_registered_by_state", {})
@@ -242,15 +329,21 @@ class ReconcileResult(Result):
         for note in files.notes:
             if note not in files.encoding_notes:
                 rows.append(("说明", note))
-        rows.append(("个人信息", "本工作簿中记录的身份证号、电话、地址" + (
-            "未遮盖（按 --unmask 要求显示原值），请妥善保管" if unmask else "已遮盖（可用 --unmask 显示原值）")
-            + f"；{q}、{nr} 保留原值，供改正和上传；{files['results'].name} 中不含身份证号"))
+        rows.append(
+            (
+                "个人信息",
+                "本工作簿中记录的身份证号、电话、地址"
+                + ("未遮盖（按 --unmask 要求显示原值），请妥善保管" if unmask else "已遮盖（可用 --unmask 显示原值）")
+                + f"；{q}、{nr} 保留原值，供改正和上传；{files['results'].name} 中不含身份证号",
+            )
+        )
         rows += [("输出文件", p.name) for p in files.values()]
         rows += [("核对摘要" if i == 0 else "", line) for i, line in enumerate(self.summary().splitlines())]
         return summary_sheet(rows)
 
 
 # ---------------------------------------------------------------------------------------------- prepare
+
 
 def _col(df: pd.DataFrame, *names) -> pd.Series | None:
     cols = {str(c).upper(): c for c in df.columns}
@@ -269,8 +362,17 @@ def _label(s: pd.Series | None, table: str) -> pd.Series | None:
 
 
 # The fields the reconciliation reads: name used below → the names a list may give it (the first present wins).
-FIELDS = {"KSH": ("KSH",), "XM": ("XM",), "CC": ("CC",), "XXXS": ("XXXS",), "LQNF": ("LQNF",), "XLLB": ("XLLB",),
-          "SFZH": ID_NUMBER_FIELDS, "CSRQ": ("CSRQ", "CSNY"), "YXDM": ("YXDM",)}
+FIELDS = {
+    "KSH": ("KSH",),
+    "XM": ("XM",),
+    "CC": ("CC",),
+    "XXXS": ("XXXS",),
+    "LQNF": ("LQNF",),
+    "XLLB": ("XLLB",),
+    "SFZH": ID_NUMBER_FIELDS,
+    "CSRQ": ("CSRQ", "CSNY"),
+    "YXDM": ("YXDM",),
+}
 PREPARED = ["row", "ksh_raw", "ksh", "xm", "cc", "xxxs", "year", "cat"]
 
 
@@ -304,14 +406,20 @@ def _prepare(con: Engine, side: str, data: ListSource, year, category) -> pd.Dat
         con.register(f"{side}_xllb", pd.DataFrame({"v": written.astype(STR), "code": codes.astype(STR)}))
         join = f"LEFT JOIN {side}_xllb AS m ON m.v = s.lc"
     year_col = f"CASE WHEN s.ly = '' THEN {year_sql} ELSE s.ly END" if "LQNF" in expr else year_sql
-    cat_col = (f"CASE WHEN coalesce(m.code, s.lc) = '' THEN {cat_sql} ELSE coalesce(m.code, s.lc) END"
-               if "XLLB" in expr else cat_sql)
-    con.keep(f"{side}_p", f"""
+    cat_col = (
+        f"CASE WHEN coalesce(m.code, s.lc) = '' THEN {cat_sql} ELSE coalesce(m.code, s.lc) END"
+        if "XLLB" in expr
+        else cat_sql
+    )
+    con.keep(
+        f"{side}_p",
+        f"""
         SELECT s._row AS row, s.ksh_raw, upper(s.ksh_raw) AS ksh, s.xm, s.cc, s.xxxs, {year_col} AS year,
                {cat_col} AS cat
-        FROM (SELECT _row, {stripped('KSH')} AS ksh_raw, {stripped('XM')} AS xm, {stripped('CC')} AS cc,
-                     {stripped('XXXS')} AS xxxs, {stripped('LQNF')} AS ly, {stripped('XLLB')} AS lc
-              FROM {side}_in) AS s {join}""")
+        FROM (SELECT _row, {stripped("KSH")} AS ksh_raw, {stripped("XM")} AS xm, {stripped("CC")} AS cc,
+                     {stripped("XXXS")} AS xxxs, {stripped("LQNF")} AS ly, {stripped("XLLB")} AS lc
+              FROM {side}_in) AS s {join}""",
+    )
     out = _sorted(con.sql(f"SELECT * FROM {side}_p"), "row").to_pandas()
     for c in PREPARED[1:]:
         out[c] = out[c].astype(STR)
@@ -347,9 +455,17 @@ def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFr
 
 # --------------------------------------------------------------------------------------------- matching
 
-def reconcile(admission, registration, year: int | None = None,
-              category: str | None = None, states: pd.DataFrame | None = None, *,
-              progress=None, engine=None) -> ReconcileResult:
+
+def reconcile(
+    admission,
+    registration,
+    year: int | None = None,
+    category: str | None = None,
+    states: pd.DataFrame | None = None,
+    *,
+    progress=None,
+    engine=None,
+) -> ReconcileResult:
     """Match ``registration`` against ``admission`` the way the platform does; explain every difference.
 
     ``admission`` and ``registration`` are frames (read_dbf, read_table) or folders converted by
@@ -382,8 +498,9 @@ def reconcile(admission, registration, year: int | None = None,
 RECONCILE_STEPS = ("准备", "按考生号匹配", "查找对应记录", "比对字段", "判定与说明")
 
 
-def _reconcile(admission: ListSource, registration: ListSource, year, category, states, task: Progress,
-               con: Engine) -> ReconcileResult:
+def _reconcile(
+    admission: ListSource, registration: ListSource, year, category, states, task: Progress, con: Engine
+) -> ReconcileResult:
     task.step("准备")
     a = _prepare(con, "a", admission, year, category)
     r = _prepare(con, "r", registration, year, category)
@@ -417,8 +534,10 @@ def _reconcile(admission: ListSource, registration: ListSource, year, category, 
     seeking = _search_keys(con, r, np.flatnonzero(~dup & ~r_paired) + 1)
     free_a = _search_keys(con, a, np.flatnonzero(~a_paired) + 1)
     # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away.
-    for how, cond in (("身份证号", "r.sfzh = a.sfzh AND r.sfzh <> ''"),
-                      ("姓名+出生日期", "r.xm = a.xm AND r.csrq = a.csrq AND r.xm <> '' AND r.csrq <> ''")):
+    for how, cond in (
+        ("身份证号", "r.sfzh = a.sfzh AND r.sfzh <> ''"),
+        ("姓名+出生日期", "r.xm = a.xm AND r.csrq = a.csrq AND r.xm <> '' AND r.csrq <> ''"),
+    ):
         if seeking.empty or free_a.empty:
             break
         con.register("s", seeking)
@@ -472,15 +591,34 @@ def _near_ksh(con, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
     for df, side in ((seeking, "r"), (free_a, "a")):
         k = df["ksh"].to_numpy(dtype=object)
         for i in range(max((len(x) for x in k), default=0)):
-            masked = pd.Series([x[:i] + "_" + x[i + 1:] if len(x) > i else None for x in k])
-            rows.append(pd.DataFrame({"side": side, "row": df["row"].to_numpy(), "variant": masked,
-                                      "kind": "sub", "yxdm": df["yxdm"].to_numpy()}))
+            masked = pd.Series([x[:i] + "_" + x[i + 1 :] if len(x) > i else None for x in k])
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "side": side,
+                        "row": df["row"].to_numpy(),
+                        "variant": masked,
+                        "kind": "sub",
+                        "yxdm": df["yxdm"].to_numpy(),
+                    }
+                )
+            )
         if side == "r":
             for i in range(max((len(x) for x in k), default=0) - 1):
-                swapped = pd.Series([x[:i] + x[i + 1] + x[i] + x[i + 2:] if len(x) > i + 1 and x[i] != x[i + 1]
-                                     else None for x in k])
-                rows.append(pd.DataFrame({"side": side, "row": df["row"].to_numpy(), "variant": swapped,
-                                          "kind": "swap", "yxdm": df["yxdm"].to_numpy()}))
+                swapped = pd.Series(
+                    [x[:i] + x[i + 1] + x[i] + x[i + 2 :] if len(x) > i + 1 and x[i] != x[i + 1] else None for x in k]
+                )
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "side": side,
+                            "row": df["row"].to_numpy(),
+                            "variant": swapped,
+                            "kind": "swap",
+                            "yxdm": df["yxdm"].to_numpy(),
+                        }
+                    )
+                )
     v = pd.concat(rows, ignore_index=True).dropna(subset=["variant"])
     con.register("v", v)
     con.register("fa", free_a[["row", "ksh", "yxdm"]])
@@ -499,6 +637,7 @@ def _near_ksh(con, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------------------- verdict
+
 
 def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
     """Statuses, reasons and actions for both sides. Statuses are int8 codes and reasons sparse until the
@@ -546,7 +685,8 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
         if reg_status[rr] == STATUS_CODE["duplicate_key"]:
             others = [x for x in copies_of[reg_values["ksh"][rr]] if x != rr + 1]
             text = f"考生号在注册上报中重复（另见第 {'、'.join(map(str, others))} 行）；录取数据第 {aa + 1} 行" + (
-                "与本条一致" if not any_diff[i] else "：" + text)
+                "与本条一致" if not any_diff[i] else "：" + text
+            )
             act = "一名考生只能上报一条记录：删除重复的记录后再上传"
         elif reg_status[rr] == STATUS_CODE["missing_key"]:
             rest = "；" + text if text and not text.startswith("考生号") else ""
@@ -561,42 +701,64 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
     dup = reg_status[ri] == STATUS_CODE["duplicate_key"]
     for aa, copies in pd.Series(ri[dup] + 1).groupby(ai[dup]).agg(list).items():
         if adm_status[aa] == STATUS_CODE["matched"] and len(copies) > 1:
-            adm_reasons[aa] = f"与注册上报一致，但注册上报中这名考生有 {len(copies)} 条记录（第 {'、'.join(map(str, copies))} 行）"
+            adm_reasons[aa] = (
+                f"与注册上报一致，但注册上报中这名考生有 {len(copies)} 条记录（第 {'、'.join(map(str, copies))} 行）"
+            )
             adm_action[aa] = "删除注册上报中重复的记录"
 
     not_adm = np.flatnonzero(reg_status == STATUS_CODE["not_admitted"])
-    reg_reasons.fill(not_adm, "录取数据中找不到：考生号、身份证号、姓名+出生日期都没有对应记录，"
-                              "考生号也不是任何录取考生号改一位或相邻两位颠倒")
+    reg_reasons.fill(
+        not_adm,
+        "录取数据中找不到：考生号、身份证号、姓名+出生日期都没有对应记录，"
+        "考生号也不是任何录取考生号改一位或相邻两位颠倒",
+    )
     reg_action.fill(not_adm, "核实是否为本校录取新生；确属录取但录取数据缺失的，须通过生源省级招生考试机构补报录取数据")
 
     nreg = np.flatnonzero(adm_status == STATUS_CODE["not_registered"])
     state = _Sparse(na, missing=True)
     known = np.full(len(nreg), None, dtype=object)
     if states is not None and len(nreg):
-        st = pd.DataFrame({"ksh": _col(states, "KSH").fillna("").str.strip().str.upper(),
-                           "zt": _label(_col(states, "ZT", "XSZT", "RXZT"), "rxzt")}).drop_duplicates("ksh")
+        st = pd.DataFrame(
+            {
+                "ksh": _col(states, "KSH").fillna("").str.strip().str.upper(),
+                "zt": _label(_col(states, "ZT", "XSZT", "RXZT"), "rxzt"),
+            }
+        ).drop_duplicates("ksh")
         known = a["ksh"].iloc[nreg].map(st.set_index("ksh")["zt"]).to_numpy(dtype=object)
-    actions = {"保留入学资格": "已保留入学资格，本次无需注册；保留期满按规定办理入学",
-               "放弃入学资格": "已放弃入学资格，无需注册", "取消入学资格": "已取消入学资格，无需注册",
-               "报到入学": "状态为报到入学但注册上报中没有这名学生：请补报注册数据",
-               "none": "核实是否报到：已报到的补报注册数据，未报到的在平台标注新生状态"}
+    actions = {
+        "保留入学资格": "已保留入学资格，本次无需注册；保留期满按规定办理入学",
+        "放弃入学资格": "已放弃入学资格，无需注册",
+        "取消入学资格": "已取消入学资格，无需注册",
+        "报到入学": "状态为报到入学但注册上报中没有这名学生：请补报注册数据",
+        "none": "核实是否报到：已报到的补报注册数据，未报到的在平台标注新生状态",
+    }
     for value in pd.unique(pd.Series(known, dtype=object).fillna("none")):
         sel = nreg[pd.Series(known, dtype=object).fillna("none").to_numpy() == value]
         if value != "none":
             state.fill(sel, value)
-        adm_reasons.fill(sel, "录取后未注册，新生状态名单中也没有（状态未知）" if value == "none"
-                         else f"录取后未注册，新生状态：{value}")
+        adm_reasons.fill(
+            sel,
+            "录取后未注册，新生状态名单中也没有（状态未知）" if value == "none" else f"录取后未注册，新生状态：{value}",
+        )
         adm_action.fill(sel, actions.get(value, actions["none"]))
 
     def frame(side, src, status, reasons, action, counter, how_, st):
         n = len(src)
-        return pd.DataFrame({  # built in RESULT_COLUMNS order, so no reordering copy afterwards
-            "side": decode_codes(np.zeros(n, np.int32), [side]), "row": src["row"].to_numpy(),
-            "KSH": src["ksh_raw"], "XM": src["xm"],
-            "status": decode_codes(status, ALL_STATUSES), "state": st.column(), "reasons": reasons.column(),
-            "action": action.column(),
-            "counterpart_row": pd.arrays.IntegerArray(np.maximum(counter, 0), counter < 0),
-            "match_by": decode_codes(how_, MATCH_BY)}, copy=False)
+        return pd.DataFrame(
+            {  # built in RESULT_COLUMNS order, so no reordering copy afterwards
+                "side": decode_codes(np.zeros(n, np.int32), [side]),
+                "row": src["row"].to_numpy(),
+                "KSH": src["ksh_raw"],
+                "XM": src["xm"],
+                "status": decode_codes(status, ALL_STATUSES),
+                "state": st.column(),
+                "reasons": reasons.column(),
+                "action": action.column(),
+                "counterpart_row": pd.arrays.IntegerArray(np.maximum(counter, 0), counter < 0),
+                "match_by": decode_codes(how_, MATCH_BY),
+            },
+            copy=False,
+        )
 
     reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, _Sparse(nr, missing=True))
     adm = frame("admission", a, adm_status, adm_reasons, adm_action, adm_counter, adm_how, state)
@@ -698,13 +860,19 @@ def _name_sentence(na: str, nr: str) -> tuple[str, str]:
     if "?" in na or "？" in na:
         pattern = re.escape(na).replace(r"\?\?", ".").replace(r"\?", ".").replace("？", ".")
         if re.fullmatch(pattern, nr):
-            return (f"录取数据姓名“{na}”中的 ? 是录取系统字库缺字的占位符，注册为“{nr}”，按通配可以对上，"
-                    "但平台严格比对不会通过",
-                    "生僻字姓名：请联系生源省级招生考试机构或按学信网要求核对、更正录取数据中的姓名")
+            return (
+                f"录取数据姓名“{na}”中的 ? 是录取系统字库缺字的占位符，注册为“{nr}”，按通配可以对上，"
+                "但平台严格比对不会通过",
+                "生僻字姓名：请联系生源省级招生考试机构或按学信网要求核对、更正录取数据中的姓名",
+            )
     if len(na) == len(nr):
         diff = [j for j in range(len(na)) if na[j] != nr[j]]
         if len(diff) == 1:
-            return (f"姓名差一个字：录取为“{na}”，注册为“{nr}”（第 {diff[0] + 1} 个字）",
-                    "以身份证和录取通知书为准：注册数据录错的改正注册数据，录取数据有误的须由省级招办更正")
-    return (f"姓名不同：录取为“{na}”，注册为“{nr}”",
-            "以身份证和录取通知书为准：注册数据录错的改正注册数据，录取数据有误的须由省级招办更正")
+            return (
+                f"姓名差一个字：录取为“{na}”，注册为“{nr}”（第 {diff[0] + 1} 个字）",
+                "以身份证和录取通知书为准：注册数据录错的改正注册数据，录取数据有误的须由省级招办更正",
+            )
+    return (
+        f"姓名不同：录取为“{na}”，注册为“{nr}”",
+        "以身份证和录取通知书为准：注册数据录错的改正注册数据，录取数据有误的须由省级招办更正",
+    )

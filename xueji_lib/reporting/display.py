@@ -61,9 +61,11 @@ CHART_HEIGHT = 450
 
 def _result(result) -> Result:
     if not isinstance(result, Result):
-        raise TypeError(f"不能显示 {type(result).__name__}：display 只认识 xueji_lib 的结果对象"
-                        "（ValidationResult、ReconcileResult、CompareResult、HandoffResult、StatsResult、PhotoResult、"
-                        "LoadReport）")
+        raise TypeError(
+            f"不能显示 {type(result).__name__}：display 只认识 xueji_lib 的结果对象"
+            "（ValidationResult、ReconcileResult、CompareResult、HandoffResult、StatsResult、PhotoResult、"
+            "LoadReport）"
+        )
     return result
 
 
@@ -129,13 +131,19 @@ def figure(spec: ChartSpec):
     for name, values in spec.series.items():
         values = [int(v) for v in values]
         if spec.horizontal:
-            fig.add_trace(go.Bar(y=list(spec.categories), x=values, name=name, orientation="h", text=values,
-                                 textposition="auto"))
+            fig.add_trace(
+                go.Bar(y=list(spec.categories), x=values, name=name, orientation="h", text=values, textposition="auto")
+            )
         else:
             fig.add_trace(go.Bar(x=list(spec.categories), y=values, name=name, text=values, textposition="auto"))
-    fig.update_layout(title=spec.title, barmode=spec.barmode, legend_title_text=spec.legend, height=CHART_HEIGHT,
-                      xaxis_title=spec.category_title if not spec.horizontal else spec.value_title,
-                      yaxis_title=spec.value_title if not spec.horizontal else spec.category_title)
+    fig.update_layout(
+        title=spec.title,
+        barmode=spec.barmode,
+        legend_title_text=spec.legend,
+        height=CHART_HEIGHT,
+        xaxis_title=spec.category_title if not spec.horizontal else spec.value_title,
+        yaxis_title=spec.value_title if not spec.horizontal else spec.category_title,
+    )
     if spec.horizontal:
         fig.update_yaxes(autorange="reversed")
     return fig

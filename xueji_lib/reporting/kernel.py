@@ -5,6 +5,7 @@ interpreter, registered in this environment where papermill and JupyterLab find 
     >>> sorted(p.name for p in NOTEBOOK_DIR.glob("*报告.ipynb"))[:1]
     ['学籍变动报告.ipynb']
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-__all__ = ["KERNEL_NAME", "KERNEL_DISPLAY_NAME", "NOTEBOOK_DIR", "DASHBOARD_DIR", "ensure_kernelspec",
-           "kernelspec_ok"]
+__all__ = ["KERNEL_NAME", "KERNEL_DISPLAY_NAME", "NOTEBOOK_DIR", "DASHBOARD_DIR", "ensure_kernelspec", "kernelspec_ok"]
 
 # package data: the report notebooks and notebooks/dashboards/ (the Voila pages) install with the package
 NOTEBOOK_DIR = Path(str(files("xueji_lib") / "notebooks"))
@@ -27,8 +27,11 @@ def _same_environment(executable: str) -> bool:
     running interpreter) or an interpreter in this environment's bin directory (symlinks not followed:
     every venv's python resolves to the same base interpreter)."""
     if os.sep not in executable and "/" not in executable:
-        return Path(executable).name in {"python", f"python{sys.version_info[0]}",
-                                         f"python{sys.version_info[0]}.{sys.version_info[1]}"}
+        return Path(executable).name in {
+            "python",
+            f"python{sys.version_info[0]}",
+            f"python{sys.version_info[0]}.{sys.version_info[1]}",
+        }
     return Path(os.path.abspath(executable)).parent == Path(os.path.abspath(sys.executable)).parent
 
 

@@ -12,11 +12,11 @@ so the workbook, the report and the dashboard show the same columns under the sa
 ``write_*_outputs(result, inputs…, folder)`` take the input lists explicitly (for a result computed before
 it held them); ``result.save(folder)`` is the same call.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 
@@ -26,15 +26,25 @@ from ..io.lists import JYJG_WIDTH, write_results_csv
 from ..matching.compare import COMPARE_OUTPUT_NAMES
 from ..matching.reconcile import RECONCILE_OUTPUT_NAMES
 
-__all__ = ["write_validation_outputs", "ValidationOutputs", "OUTPUT_NAMES", "JYJG_WIDTH",
-           "write_reconcile_outputs", "write_compare_outputs", "write_photo_outputs", "write_results_csv",
-           "RECONCILE_OUTPUT_NAMES", "COMPARE_OUTPUT_NAMES"]
+__all__ = [
+    "write_validation_outputs",
+    "ValidationOutputs",
+    "OUTPUT_NAMES",
+    "JYJG_WIDTH",
+    "write_reconcile_outputs",
+    "write_compare_outputs",
+    "write_photo_outputs",
+    "write_results_csv",
+    "RECONCILE_OUTPUT_NAMES",
+    "COMPARE_OUTPUT_NAMES",
+]
 
 ValidationOutputs = OutputFiles  # ``{key: Path}`` plus ``notes`` and ``encoding_note`` (the older name)
 
 
-def write_validation_outputs(result, df: pd.DataFrame, out_dir, *, unmask: bool = False,
-                             layout_reason: str = "", others: Sequence[str] = ()) -> OutputFiles:
+def write_validation_outputs(
+    result, df: pd.DataFrame, out_dir, *, unmask: bool = False, layout_reason: str = "", others: Sequence[str] = ()
+) -> OutputFiles:
     """Write the lists, the workbook and ``summary.json`` for ``result`` (from ``validate(df, …)``).
 
     ``layout_reason`` (how the layout was chosen) and ``others`` (names of the files checked for 重复学籍)
@@ -49,8 +59,9 @@ def write_validation_outputs(result, df: pd.DataFrame, out_dir, *, unmask: bool 
     >>> len(xj.read_dbf(files["failed"]))                # every failing record, with its JYJG reason
     17
     """
-    return replace(result, inputs={**result.inputs, "data": df}).save(out_dir, unmask=unmask,
-                                                                      layout_reason=layout_reason, others=others)
+    return replace(result, inputs={**result.inputs, "data": df}).save(
+        out_dir, unmask=unmask, layout_reason=layout_reason, others=others
+    )
 
 
 def write_photo_outputs(result, out_dir) -> OutputFiles:
@@ -63,10 +74,17 @@ def write_photo_outputs(result, out_dir) -> OutputFiles:
     return result.save(out_dir)
 
 
-def write_reconcile_outputs(result, admission: pd.DataFrame, registration: pd.DataFrame, out_dir, *,
-                            unmask: bool = False, sources: dict | None = None,
-                            registration_layout="chsi_registration",
-                            admission_layout="chsi_admission") -> OutputFiles:
+def write_reconcile_outputs(
+    result,
+    admission: pd.DataFrame,
+    registration: pd.DataFrame,
+    out_dir,
+    *,
+    unmask: bool = False,
+    sources: dict | None = None,
+    registration_layout="chsi_registration",
+    admission_layout="chsi_admission",
+) -> OutputFiles:
     """Write what ``xueji reconcile`` gives the clerk for ``result`` (from ``reconcile(admission,
     registration, …)``, the same two frames — or folders converted by ``dbf_to_parquet``, from which only the
     listed records are read):
@@ -90,13 +108,26 @@ def write_reconcile_outputs(result, admission: pd.DataFrame, registration: pd.Da
     >>> files["qualification_errors"], files["not_registered"], files.notes               # doctest: +SKIP
     """
     res = replace(result, inputs={**result.inputs, "admission": admission, "registration": registration})
-    return res.save(out_dir, unmask=unmask, sources=sources,
-                    layouts={"registration": registration_layout, "admission": admission_layout})
+    return res.save(
+        out_dir,
+        unmask=unmask,
+        sources=sources,
+        layouts={"registration": registration_layout, "admission": admission_layout},
+    )
 
 
-def write_compare_outputs(result, old: pd.DataFrame, new: pd.DataFrame, out_dir, *,
-                          changes: pd.DataFrame | None = None, unmask: bool = False, sources: dict | None = None,
-                          layout="k12_student", changes_layout="k12_changes") -> OutputFiles:
+def write_compare_outputs(
+    result,
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    out_dir,
+    *,
+    changes: pd.DataFrame | None = None,
+    unmask: bool = False,
+    sources: dict | None = None,
+    layout="k12_student",
+    changes_layout="k12_changes",
+) -> OutputFiles:
     """Write what ``xueji compare`` gives the bureau for ``result`` (from ``compare(old, new, changes=…)``;
     ``old``/``new`` the same frames, or folders converted by ``dbf_to_parquet``,
     the same frames):
@@ -116,7 +147,15 @@ def write_compare_outputs(result, old: pd.DataFrame, new: pd.DataFrame, out_dir,
     >>> files = write_compare_outputs(res, old, new, "对比结果", changes=changes)           # doctest: +SKIP
     >>> files["workbook"]                        # 对比结果.xlsx; its sheet 疑似流失 is the follow-up list  # doctest: +SKIP
     """
-    res = replace(result, inputs={**result.inputs, "old": old, "new": new, "changes": changes, "layout": layout,
-                                  "changes_layout": changes_layout})
+    res = replace(
+        result,
+        inputs={
+            **result.inputs,
+            "old": old,
+            "new": new,
+            "changes": changes,
+            "layout": layout,
+            "changes_layout": changes_layout,
+        },
+    )
     return res.save(out_dir, unmask=unmask, sources=sources)
-

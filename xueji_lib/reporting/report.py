@@ -13,6 +13,7 @@ is kept as ``…-failed`` with the executed notebook (papermill's error cell) an
 The helpers at the end (``validation_table``, ``status_table``, ``plotly_html``, …) are what the report
 notebooks call; they shape result objects for display and compute nothing new.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,18 +26,27 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..core.errors import XuejiError
-from ..core.files import write_atomic_text
 from ..core.extras import require_extra
+from ..core.files import write_atomic_text
 from ..core.progress import PROGRESS_METADATA, Progress
 from ..schema.params import check_category, check_year
 from .kernel import NOTEBOOK_DIR
 
-__all__ = ["REPORTS", "ReportSpec", "ReportParam", "ReportRun", "ReportParameterError", "ReportRunError",
-           "check_parameters", "run_report", "write_index"]
+__all__ = [
+    "REPORTS",
+    "ReportSpec",
+    "ReportParam",
+    "ReportRun",
+    "ReportParameterError",
+    "ReportRunError",
+    "check_parameters",
+    "run_report",
+    "write_index",
+]
 
 COUNTS_FILE = "_counts.json"
 
@@ -85,10 +95,15 @@ REPORTS: dict[str, ReportSpec] = {
             ReportParam("admission", "path", True, None, "录取数据文件（学信网下载的录取名单，DBF/Excel/CSV）"),
             ReportParam("registration", "path", True, None, "新生注册上报文件（DBF/Excel/CSV）"),
             ReportParam("states", "path", False, None, "新生状态名单（报到入学/保留/放弃/取消入学资格），可不给"),
-            ReportParam("year", "int", False, None, "录取年份，如 2026（文件中没有 LQNF 字段时用）",
-                        check=check_year),
-            ReportParam("category", "str", False, "10", "学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育",
-                        check=check_category),
+            ReportParam("year", "int", False, None, "录取年份，如 2026（文件中没有 LQNF 字段时用）", check=check_year),
+            ReportParam(
+                "category",
+                "str",
+                False,
+                "10",
+                "学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育",
+                check=check_category,
+            ),
             ReportParam("school_code", "str", False, "", "院校代码，如 00123（按文字保留前导零）"),
             ReportParam("school_name", "str", False, "", "院校名称，用于报告标题"),
         ),
@@ -97,16 +112,35 @@ REPORTS: dict[str, ReportSpec] = {
         name="学籍统计报告",
         notebook=NOTEBOOK_DIR / "学籍统计报告.ipynb",
         description="学籍统计：中小学按学校/年级/班级/性别/民族/留守/随迁/户口性质，高等学校按院系/专业/层次/性别/民族/"
-                    "生源省份/年龄和各专业注册率；给出上期名单时列出增减",
+        "生源省份/年龄和各专业注册率；给出上期名单时列出增减",
         params=(
-            ReportParam("roster", "path", True, None, "本期名单（中小学学生名单 Excel/CSV，或高等学校注册上报 DBF；大名单可给 xueji parquet 转换的文件夹）"),
-            ReportParam("kind", "str", False, "k12", "名单类别：k12 中小学、higher_ed 高等学校",
-                        choices=("k12", "higher_ed")),
-            ReportParam("previous", "path", False, None, "上期名单（同一类别，也可以是转换的文件夹），给出时各表列出上期人数和增减"),
+            ReportParam(
+                "roster",
+                "path",
+                True,
+                None,
+                "本期名单（中小学学生名单 Excel/CSV，或高等学校注册上报 DBF；大名单可给 xueji parquet 转换的文件夹）",
+            ),
+            ReportParam(
+                "kind", "str", False, "k12", "名单类别：k12 中小学、higher_ed 高等学校", choices=("k12", "higher_ed")
+            ),
+            ReportParam(
+                "previous",
+                "path",
+                False,
+                None,
+                "上期名单（同一类别，也可以是转换的文件夹），给出时各表列出上期人数和增减",
+            ),
             ReportParam("admission", "path", False, None, "录取数据（仅高等学校，用于各专业注册率），可不给"),
             ReportParam("year", "int", False, None, "年份（高等学校：录取年份，用于计算年龄）", check=check_year),
-            ReportParam("category", "str", False, "10", "学历类别（仅高等学校）：10 普通本专科、50 成人本专科等",
-                        check=check_category),
+            ReportParam(
+                "category",
+                "str",
+                False,
+                "10",
+                "学历类别（仅高等学校）：10 普通本专科、50 成人本专科等",
+                check=check_category,
+            ),
             ReportParam("title", "str", False, "", "单位名称，用于报告标题"),
         ),
     ),
@@ -127,6 +161,7 @@ REPORTS: dict[str, ReportSpec] = {
 
 
 # ------------------------------------------------------------------------------------------ parameters
+
 
 def _spec(name: str) -> ReportSpec:
     try:
@@ -183,8 +218,10 @@ def _convert(report: str, p: ReportParam, value):
         return int(text)
     if p.type == "str":
         if not isinstance(value, str):
-            raise ReportParameterError(f"{where}应为文字（如 \"00123\"，前导零会保留），给的是 {type(value).__name__} "
-                                       f"{value!r}：请加引号写成文字")
+            raise ReportParameterError(
+                f'{where}应为文字（如 "00123"，前导零会保留），给的是 {type(value).__name__} '
+                f"{value!r}：请加引号写成文字"
+            )
         if p.choices and value not in p.choices:
             raise ReportParameterError(f"{where}只能是 {'、'.join(p.choices)}，给的是 {value!r}")
         return value
@@ -216,6 +253,7 @@ def _convert(report: str, p: ReportParam, value):
 
 
 # ------------------------------------------------------------------------------------------------ run
+
 
 @dataclass(frozen=True)
 class ReportRun:
@@ -267,6 +305,7 @@ def _versions() -> dict:
             out[pkg] = None
     if out.get("xueji") is None:
         from ..core.version import __version__
+
         out["xueji"] = __version__
     return out
 
@@ -323,6 +362,7 @@ def _progress_hook(notebook: Path, say):
         if title and (not seen or seen[-1] != title):
             seen.append(title)
             say(title)
+
     return hook
 
 
@@ -362,7 +402,7 @@ def _run_report(spec: ReportSpec, out_root, task: Progress, params: dict) -> Rep
     import papermill as pm
 
     run_id = secrets.token_hex(3)
-    started = datetime.now(timezone.utc).astimezone()
+    started = datetime.now(UTC).astimezone()
     stamp = started.strftime("%Y%m%d-%H%M%S")
     base = Path(out_root) / name
     base.mkdir(parents=True, exist_ok=True)
@@ -370,17 +410,33 @@ def _run_report(spec: ReportSpec, out_root, task: Progress, params: dict) -> Rep
     tmp.mkdir()
     final = base / f"{stamp}-{run_id}"
     t0 = time.perf_counter()
-    inputs = {p.name: {"path": checked[p.name], "sha256": _sha256(checked[p.name])}
-              for p in spec.params if p.type == "path" and checked[p.name]}
-    manifest = {"report": name, "run_id": run_id, "parameters": checked, "inputs": inputs,
-                "versions": _versions(), "started": started.isoformat(timespec="seconds")}
+    inputs = {
+        p.name: {"path": checked[p.name], "sha256": _sha256(checked[p.name])}
+        for p in spec.params
+        if p.type == "path" and checked[p.name]
+    }
+    manifest = {
+        "report": name,
+        "run_id": run_id,
+        "parameters": checked,
+        "inputs": inputs,
+        "versions": _versions(),
+        "started": started.isoformat(timespec="seconds"),
+    }
     nb_path = tmp / "report.ipynb"
     hook = _progress_hook(spec.notebook, say) if progress else None
     say("启动内核")
     try:
-        pm.execute_notebook(str(spec.notebook), str(nb_path), parameters={**checked, "out_dir": str(tmp.resolve())},
-                            kernel_name=_kernel_name(), progress_bar=False, cwd=str(tmp),
-                            language="python", **({"on_cell_start": hook} if hook else {}))
+        pm.execute_notebook(
+            str(spec.notebook),
+            str(nb_path),
+            parameters={**checked, "out_dir": str(tmp.resolve())},
+            kernel_name=_kernel_name(),
+            progress_bar=False,
+            cwd=str(tmp),
+            language="python",
+            **({"on_cell_start": hook} if hook else {}),
+        )
     except Exception as exc:  # papermill's execution error, or a kernel that died
         folder = base / f"{stamp}-{run_id}-failed"
         for extra in tmp.iterdir():  # keep only the executed notebook: nothing that looks like a result
@@ -393,16 +449,22 @@ def _run_report(spec: ReportSpec, out_root, task: Progress, params: dict) -> Rep
             step, title = _failed_step(nbformat.read(nb_path, as_version=4))
         detail = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}".rstrip("。. ")
         where = (f"第 {step} 个代码单元" if step else "执行") + (f"（步骤“{title}”）" if title else "")
-        message = (f"报告“{name}”运行失败：{where}出错：{detail}。"
-                   f"输入：{'、'.join(k + '=' + str(v['path']) for k, v in inputs.items())}。"
-                   f"已执行的笔记本（含错误单元）保存在 {folder / 'report.ipynb'}")
+        message = (
+            f"报告“{name}”运行失败：{where}出错：{detail}。"
+            f"输入：{'、'.join(k + '=' + str(v['path']) for k, v in inputs.items())}。"
+            f"已执行的笔记本（含错误单元）保存在 {folder / 'report.ipynb'}"
+        )
         _finish_manifest(manifest, t0, "failed", tmp, error=message)
         os.replace(tmp, folder)
         _index_quietly(out_root)
         raise ReportRunError(message, folder=folder, step=title or None) from None
     try:
         say("导出 HTML")
-        export_html(nb_path, tmp / "report.html", title=f"{name} {checked.get('school_name') or checked.get('title') or ''}".strip())
+        export_html(
+            nb_path,
+            tmp / "report.html",
+            title=f"{name} {checked.get('school_name') or checked.get('title') or ''}".strip(),
+        )
         say("写清单")
         _finish_manifest(manifest, t0, "succeeded", tmp)
         os.replace(tmp, final)
@@ -458,16 +520,21 @@ def write_index(out_root="reports") -> Path:
         target = "report.html" if (folder / "report.html").exists() else "report.ipynb"
         date = started.replace("T", " ")[:19] if "T" in started else started
         params = m.get("parameters") or {}
-        shown = "<br>".join(f"{escape(str(k))} = {escape(Path(str(v)).name if k in m.get('inputs', {}) else str(v))}"
-                            for k, v in params.items() if v not in (None, ""))
+        shown = "<br>".join(
+            f"{escape(str(k))} = {escape(Path(str(v)).name if k in m.get('inputs', {}) else str(v))}"
+            for k, v in params.items()
+            if v not in (None, "")
+        )
         secs = m.get("duration_seconds")
         label = OUTCOME_ZH.get(outcome, "未知")
         err = f'<div class="err">{escape(m["error"])}</div>' if m.get("error") else ""
-        rows.append(f'<tr class="{escape(outcome)}"><td>{escape(date)}</td><td>{escape(report)}</td>'
-                    f'<td>{shown or "（无）"}</td><td class="o">{label}{err}</td>'
-                    f'<td>{"" if secs is None else f"{secs:.1f} 秒"}</td>'
-                    f'<td><a href="{escape(rel)}/{target}">{"打开报告" if target == "report.html" else "执行记录"}</a>'
-                    f'</td></tr>')
+        rows.append(
+            f'<tr class="{escape(outcome)}"><td>{escape(date)}</td><td>{escape(report)}</td>'
+            f'<td>{shown or "（无）"}</td><td class="o">{label}{err}</td>'
+            f"<td>{'' if secs is None else f'{secs:.1f} 秒'}</td>"
+            f'<td><a href="{escape(rel)}/{target}">{"打开报告" if target == "report.html" else "执行记录"}</a>'
+            f"</td></tr>"
+        )
     body = "\n".join(rows) or '<tr><td colspan="6">还没有报告。</td></tr>'
     page = f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>报告索引</title>
@@ -496,16 +563,18 @@ def _finish_manifest(manifest: dict, t0: float, outcome: str, folder: Path, erro
         for key, n in counts.items():
             if key in manifest["inputs"]:
                 manifest["inputs"][key]["records"] = n
-    ended = datetime.now(timezone.utc).astimezone()
-    manifest.update(ended=ended.isoformat(timespec="seconds"), duration_seconds=round(time.perf_counter() - t0, 2),
-                    outcome=outcome)
+    ended = datetime.now(UTC).astimezone()
+    manifest.update(
+        ended=ended.isoformat(timespec="seconds"), duration_seconds=round(time.perf_counter() - t0, 2), outcome=outcome
+    )
     if error:
         manifest["error"] = error
     (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
 
 
-_OUTSIDE = re.compile(r"""<(script|link)\b[^>]*\b(?:src|href)\s*=\s*["']https?://[^"']*["'][^>]*>(?:\s*</script>)?""",
-                      re.I)
+_OUTSIDE = re.compile(
+    r"""<(script|link)\b[^>]*\b(?:src|href)\s*=\s*["']https?://[^"']*["'][^>]*>(?:\s*</script>)?""", re.I
+)
 
 _MERMAID = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?https?://[^\"']*mermaid(?:(?!</script>).)*?</script>", re.S)
 _LINK = re.compile(r"""((?:src|href)\s*=\s*["'])https?://[^"']*""", re.I)
@@ -522,10 +591,14 @@ def export_html(nb_path, html_path, title: str = "") -> Path:
         nb.metadata["title"] = title
     for cell in nb.cells:  # progress bars shown while the report ran are not part of the report
         if cell.get("outputs"):
-            cell.outputs = [o for o in cell.outputs
-                            if not all(o.get("metadata", {}).get(k) == v for k, v in PROGRESS_METADATA.items())]
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not all(o.get("metadata", {}).get(k) == v for k, v in PROGRESS_METADATA.items())
+            ]
+    exporter = HTMLExporter(
+        template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     body, _ = exporter.from_notebook_node(nb)
     body = _OUTSIDE.sub("", body)  # require.js / MathJax from a CDN
     body = _MERMAID.sub("", body)  # nbconvert's loader that imports mermaid from a CDN when a diagram is present
@@ -535,6 +608,7 @@ def export_html(nb_path, html_path, title: str = "") -> Path:
 
 
 # ------------------------------------------------------------------------------- notebook display helpers
+
 
 def record_counts(out_dir, **counts: int) -> None:
     """Called by a notebook: the record count of each input (by parameter name), for the manifest."""
@@ -563,7 +637,9 @@ def status_by(result, registration, column: str = "ZYMC"):
     reg = result.registration
     group = registration[column].iloc[reg["row"].to_numpy() - 1].astype("str").fillna("").str.strip()
     group = group.mask(group == "", "（空）").to_numpy()
-    table = pd.crosstab(pd.Series(group, name=column), pd.Series(reg["status"].map(STATUS_ZH).to_numpy(), name="核对结果"))
+    table = pd.crosstab(
+        pd.Series(group, name=column), pd.Series(reg["status"].map(STATUS_ZH).to_numpy(), name="核对结果")
+    )
     table.index.name = {"ZYMC": "专业", "YXMC": "院系", "XSH": "院系"}.get(column, column)
     return table
 
@@ -576,6 +652,7 @@ def plotly_html(fig):
 
 
 # ------------------------------------------------------------------ 学籍统计报告 / 学籍变动报告 helpers
+
 
 def load_roster(path, layout="k12_student", progress=True):
     """A roster input: DBF as is, Excel/CSV read with ``layout`` (中文表头 → 字段代码); None stays None; a
@@ -606,5 +683,3 @@ def columns(data) -> list:
     from ..io.source import ListSource
 
     return ListSource.of(data).columns
-
-

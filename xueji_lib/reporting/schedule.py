@@ -12,6 +12,7 @@ Relative paths and globs are resolved against the YAML file's folder, globs at r
 is checked (report names, parameter names, required parameters, value types) before anything runs; then
 the runs execute in order, a failing run is reported and the others still run.
 """
+
 from __future__ import annotations
 
 import glob
@@ -70,8 +71,10 @@ def load_schedule(path) -> list[ScheduleRun]:
     except yaml.YAMLError as exc:
         raise ScheduleError(f"定时运行文件 {path} 不是有效的 YAML：{exc}") from None
     if not isinstance(data, list) or not data:
-        raise ScheduleError(f"定时运行文件 {path} 应为一个运行列表（每项以“- report: 报告名”开头），"
-                            f"读到的是 {'空文件' if data is None else type(data).__name__}")
+        raise ScheduleError(
+            f"定时运行文件 {path} 应为一个运行列表（每项以“- report: 报告名”开头），"
+            f"读到的是 {'空文件' if data is None else type(data).__name__}"
+        )
     base = path.resolve().parent
     problems, runs = [], []
     for i, item in enumerate(data, 1):
@@ -84,8 +87,11 @@ def load_schedule(path) -> list[ScheduleRun]:
             problems.append(f"{where}有未知的键 {'、'.join(map(str, extra))}（可用：report、out、params）")
         name = item.get("report")
         if name not in REPORTS:
-            problems.append(f"{where}：没有名为“{name}”的报告；已有的报告：{'、'.join(REPORTS)}"
-                            if name else f"{where}缺少 report（报告名）")
+            problems.append(
+                f"{where}：没有名为“{name}”的报告；已有的报告：{'、'.join(REPORTS)}"
+                if name
+                else f"{where}缺少 report（报告名）"
+            )
             continue
         params = item.get("params") or {}
         if not isinstance(params, dict):
@@ -95,7 +101,9 @@ def load_schedule(path) -> list[ScheduleRun]:
         for key, value in params.items():
             p = spec.param(key)
             if p is None:
-                problems.append(f"{where}（{name}）：没有参数 {key}；可用的参数：{'、'.join(q.name for q in spec.params)}")
+                problems.append(
+                    f"{where}（{name}）：没有参数 {key}；可用的参数：{'、'.join(q.name for q in spec.params)}"
+                )
             elif value is None:
                 continue
             elif p.type == "path":
@@ -115,8 +123,9 @@ def load_schedule(path) -> list[ScheduleRun]:
             continue
         runs.append(ScheduleRun(position=i, report=name, params=dict(params), out=base / Path(out).expanduser()))
     if problems:
-        raise ScheduleError(f"定时运行文件 {path} 有 {len(problems)} 处问题，未运行任何报告：\n  "
-                            + "\n  ".join(problems))
+        raise ScheduleError(
+            f"定时运行文件 {path} 有 {len(problems)} 处问题，未运行任何报告：\n  " + "\n  ".join(problems)
+        )
     return runs
 
 
@@ -160,11 +169,13 @@ def run_schedule(path, echo=None, progress: bool = False) -> list[ScheduleOutcom
             outcomes.append(ScheduleOutcome(run.position, run.report, True, folder=result.folder, params=resolved))
         except XuejiError as exc:
             folder = getattr(exc, "folder", None)
-            outcomes.append(ScheduleOutcome(run.position, run.report, False, folder=folder, error=str(exc),
-                                            params=resolved))
+            outcomes.append(
+                ScheduleOutcome(run.position, run.report, False, folder=folder, error=str(exc), params=resolved)
+            )
         except Exception as exc:  # an unexpected failure of one run never stops the others
-            outcomes.append(ScheduleOutcome(run.position, run.report, False,
-                                            error=f"{type(exc).__name__}: {exc}", params=resolved))
+            outcomes.append(
+                ScheduleOutcome(run.position, run.report, False, error=f"{type(exc).__name__}: {exc}", params=resolved)
+            )
         if echo:
             o = outcomes[-1]
             echo(f"[{o.position}/{len(runs)}] {o.label}：{o.folder or o.error}")

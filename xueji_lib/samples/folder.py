@@ -6,6 +6,7 @@ a copy written once into this user's cache folder (``write_samples`` is determin
     >>> sorted(p.name for p in (folder / "hei").glob("10_*.dbf"))
     ['10_录取名单.dbf', '10_新生状态.dbf', '10_注册上报.dbf']
 """
+
 from __future__ import annotations
 
 import os
@@ -59,9 +60,11 @@ def sample_folder() -> Path:
     if named:
         folder = Path(named).expanduser().resolve()
         if not _complete(folder):
-            raise FileNotFoundError(f"找不到样例数据 {folder}（环境变量 {SAMPLES_ENV} 指定的文件夹）：请用 "
-                                    f"xueji samples --out {folder} 生成样例文件（源代码目录中用 make samples），"
-                                    f"或取消 {SAMPLES_ENV}")
+            raise FileNotFoundError(
+                f"找不到样例数据 {folder}（环境变量 {SAMPLES_ENV} 指定的文件夹）：请用 "
+                f"xueji samples --out {folder} 生成样例文件（源代码目录中用 make samples），"
+                f"或取消 {SAMPLES_ENV}"
+            )
         return folder
     checkout = checkout_samples()
     if checkout is not None:
@@ -83,9 +86,11 @@ def _write_once(folder: Path) -> None:
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     except OSError as exc:
-        raise FileNotFoundError(f"找不到样例数据，也无法在 {folder.parent} 中生成（{exc.strerror}）："
-                                f"请设置环境变量 {SAMPLES_ENV} 指向一个文件夹，"
-                                f"并用 xueji samples --out 该文件夹 生成样例文件") from exc
+        raise FileNotFoundError(
+            f"找不到样例数据，也无法在 {folder.parent} 中生成（{exc.strerror}）："
+            f"请设置环境变量 {SAMPLES_ENV} 指向一个文件夹，"
+            f"并用 xueji samples --out 该文件夹 生成样例文件"
+        ) from exc
     try:
         write_samples(tmp)
         if folder.is_dir() and not _complete(folder):  # left half-written by an interrupted run

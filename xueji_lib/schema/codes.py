@@ -17,13 +17,14 @@ label, an alias, or a deprecated name (毛难族 → 36, accepted, to be warned 
     >>> mz.to_code(pd.Series(["汉族", "１", None, "火星族"])).tolist()
     ['01', '01', nan, nan]
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +200,7 @@ def _build_index(entries: tuple[CodeEntry, ...]):
 
 # -- files ---------------------------------------------------------------------------------------------
 
+
 def _code_dirs() -> list[Path]:
     dirs = [BUILTIN_DIR]
     for part in os.environ.get("XUEJI_CODES_PATH", "").split(os.pathsep):
@@ -219,8 +221,10 @@ def _parse_csv(path: Path, name: str, meta: dict) -> CodeTable:
     rows = list(csv.reader(io.StringIO(text)))
     header = [h.strip().lower() for h in rows[0]] if rows else []
     if header[:2] != ["code", "label"] or not set(header) <= set(COLUMNS) or len(set(header)) != len(header):
-        raise LayoutError(f"代码表文件 {path} 表头不对：第一行须为 code,label,aliases,deprecated"
-                          f"（aliases、deprecated 可省略），实际为 {','.join(header) or '空'}")
+        raise LayoutError(
+            f"代码表文件 {path} 表头不对：第一行须为 code,label,aliases,deprecated"
+            f"（aliases、deprecated 可省略），实际为 {','.join(header) or '空'}"
+        )
     entries, seen = [], set()
     for lineno, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -238,13 +242,17 @@ def _parse_csv(path: Path, name: str, meta: dict) -> CodeTable:
     if not entries:
         raise LayoutError(f"代码表文件 {path} 没有任何代码")
     return CodeTable(
-        name=name, title=str(meta.get("title") or name), source=str(meta.get("source") or path),
-        confidence=str(meta.get("confidence") or ""), entries=tuple(entries),
-        note=str(meta.get("note") or ""), path=str(path),
+        name=name,
+        title=str(meta.get("title") or name),
+        source=str(meta.get("source") or path),
+        confidence=str(meta.get("confidence") or ""),
+        entries=tuple(entries),
+        note=str(meta.get("note") or ""),
+        path=str(path),
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read_index(path: Path) -> dict[str, dict]:
     if not path.is_file():
         return {}
@@ -257,13 +265,15 @@ def _read_index(path: Path) -> dict[str, dict]:
     return {str(k): v for k, v in data.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(name: str, dirs: tuple[Path, ...]) -> CodeTable:
     found = [d for d in dirs if (d / f"{name}.csv").is_file()]
     if not found:
         known = sorted(_table_names(dirs))
-        raise LayoutError(f"没有名为 {name} 的代码表（找不到 {name}.csv，已查找 {', '.join(map(str, dirs))}）。"
-                          f"已知代码表：{', '.join(known)}")
+        raise LayoutError(
+            f"没有名为 {name} 的代码表（找不到 {name}.csv，已查找 {', '.join(map(str, dirs))}）。"
+            f"已知代码表：{', '.join(known)}"
+        )
     home = found[-1]  # later folders (the user's) replace built-ins of the same name
     meta = _read_index(home / INDEX_FILE).get(name)
     if meta is None:  # a user table without its own description: keep the built-in title only
@@ -276,7 +286,7 @@ def _table_names(dirs: tuple[Path, ...]) -> set[str]:
     return {p.stem for d in dirs if d.is_dir() for p in d.glob("*.csv")}
 
 
-def load_code_table(name: "str | os.PathLike") -> CodeTable:
+def load_code_table(name: str | os.PathLike) -> CodeTable:
     """A code table by name (``"mz"``), or by path to a ``.csv`` file.
 
     >>> mz = xj.load_code_table("mz")
@@ -317,6 +327,8 @@ def province_of(values: pd.Series) -> pd.Series:
     out = []
     for u in uniques:
         prefix = normalize_value(u)[:2]
-        entry = table._index.get(prefix + "0000") if prefix.isascii() and prefix.isdigit() and len(prefix) == 2 else None
+        entry = (
+            table._index.get(prefix + "0000") if prefix.isascii() and prefix.isdigit() and len(prefix) == 2 else None
+        )
         out.append(entry[0].label if entry and entry[1] == "code" else None)
     return CodeTable._spread(s, idx, out, None)

@@ -11,12 +11,13 @@ of a built-in one replaces it. ``load_layout`` also takes a path to a ``.yml`` f
     >>> lay.field("KSH").width
     18
 """
+
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 import re
-from functools import cached_property, lru_cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
@@ -181,23 +182,37 @@ def _parse_layout(path: Path) -> Layout:
         aliases = raw.get("aliases") or []
         if isinstance(aliases, str):
             aliases = [aliases]
-        fields.append(LayoutField(
-            code=code, name=str(raw.get("name", code)), type=ftype, width=width,
-            decimals=int(raw.get("decimals", 0) or 0), required=bool(raw.get("required", False)),
-            codes=raw.get("codes") or None, personal=raw.get("personal") or None,
-            aliases=tuple(str(a) for a in aliases), date=raw.get("date") or None, note=str(raw.get("note", "") or ""),
-        ))
+        fields.append(
+            LayoutField(
+                code=code,
+                name=str(raw.get("name", code)),
+                type=ftype,
+                width=width,
+                decimals=int(raw.get("decimals", 0) or 0),
+                required=bool(raw.get("required", False)),
+                codes=raw.get("codes") or None,
+                personal=raw.get("personal") or None,
+                aliases=tuple(str(a) for a in aliases),
+                date=raw.get("date") or None,
+                note=str(raw.get("note", "") or ""),
+            )
+        )
     known = {"name", "title", "format", "category", "description", "source", "confidence", "fields"}
     return Layout(
-        name=str(data.get("name") or path.stem), title=str(data.get("title") or path.stem),
-        format=str(data.get("format", "dbf")), fields=tuple(fields),
-        category=str(data.get("category", "") or ""), description=str(data.get("description", "") or ""),
-        source=str(data.get("source", "") or ""), confidence=str(data.get("confidence", "") or ""),
-        path=str(path), extra={k: v for k, v in data.items() if k not in known},
+        name=str(data.get("name") or path.stem),
+        title=str(data.get("title") or path.stem),
+        format=str(data.get("format", "dbf")),
+        fields=tuple(fields),
+        category=str(data.get("category", "") or ""),
+        description=str(data.get("description", "") or ""),
+        source=str(data.get("source", "") or ""),
+        confidence=str(data.get("confidence", "") or ""),
+        path=str(path),
+        extra={k: v for k, v in data.items() if k not in known},
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_all(dirs: tuple[Path, ...]) -> dict[str, Layout]:
     out: dict[str, Layout] = {}
     for d in dirs:
@@ -218,7 +233,7 @@ def list_layouts() -> list[Layout]:
     return list(_load_all(tuple(_layout_dirs())).values())
 
 
-def load_layout(layout: "str | os.PathLike | Layout") -> Layout:
+def load_layout(layout: str | os.PathLike | Layout) -> Layout:
     """A layout by name (``"chsi_registration"``), by path to a ``.yml`` file, or passed through.
 
     >>> lay = xj.load_layout("chsi_registration")
@@ -264,28 +279,51 @@ def recognize_layout(columns, *, headers: bool = False, candidates=None) -> tupl
         common = len(cols & codes)
         missing = [c for c in lay.required if c not in cols]
         half = bool(codes) and common * 2 >= len(codes)
-        rows.append({"lay": lay, "cols": cols, "common": common, "missing": missing,
-                     "ok": not missing and (bool(lay.required) or half), "half": half})
+        rows.append(
+            {
+                "lay": lay,
+                "cols": cols,
+                "common": common,
+                "missing": missing,
+                "ok": not missing and (bool(lay.required) or half),
+                "half": half,
+            }
+        )
     if not rows:
         raise LayoutError("没有可用的版式")
     fitting = [r for r in rows if r["ok"]]
     closest = max(rows, key=lambda r: (r["common"], -len(r["missing"]), r["common"] / max(len(r["lay"].fields), 1)))
     if fitting:
-        best = max(fitting, key=lambda r: (r["common"] / max(len(r["lay"].fields), 1),
-                                           r["common"] / max(len(r["cols"]), 1), -len(r["lay"].fields)))
+        best = max(
+            fitting,
+            key=lambda r: (
+                r["common"] / max(len(r["lay"].fields), 1),
+                r["common"] / max(len(r["cols"]), 1),
+                -len(r["lay"].fields),
+            ),
+        )
         if not (closest["missing"] and closest["half"] and closest["common"] > best["common"]):
             lay = best["lay"]
-            return lay, (f"文件有 {len(best['cols'])} 个字段，其中 {best['common']} 个属于版式 {lay.name}"
-                         f"（{lay.title}，共 {len(lay.fields)} 个字段）"
-                         + ("，必填字段齐全" if lay.required else "；该版式没有必填字段，按共有字段的多少认定"))
+            return lay, (
+                f"文件有 {len(best['cols'])} 个字段，其中 {best['common']} 个属于版式 {lay.name}"
+                f"（{lay.title}，共 {len(lay.fields)} 个字段）"
+                + ("，必填字段齐全" if lay.required else "；该版式没有必填字段，按共有字段的多少认定")
+            )
     elif not closest["half"]:
         shown = "，".join(sorted(names)[:15]) + ("…" if len(names) > 15 else "")
         lay = closest["lay"]
-        near = (f"最接近的是 {lay.name}（{lay.title}），也只有 {closest['common']} 个字段相同"
-                if closest["common"] else "没有一个字段相同")
-        raise LayoutError(f"文件的字段（{shown}）与已知版式都对不上：{near}。"
-                          "请用 --layout 指定版式（xueji layouts 可列出已知版式），或在 XUEJI_LAYOUT_PATH 中添加一个版式文件。")
+        near = (
+            f"最接近的是 {lay.name}（{lay.title}），也只有 {closest['common']} 个字段相同"
+            if closest["common"]
+            else "没有一个字段相同"
+        )
+        raise LayoutError(
+            f"文件的字段（{shown}）与已知版式都对不上：{near}。"
+            "请用 --layout 指定版式（xueji layouts 可列出已知版式），或在 XUEJI_LAYOUT_PATH 中添加一个版式文件。"
+        )
     lay = closest["lay"]
     missing = "、".join(f"{c}（{lay.field(c).name}）" for c in closest["missing"])
-    return lay, (f"文件有 {len(closest['cols'])} 个字段，与版式 {lay.name}（{lay.title}）共有 {closest['common']} 个"
-                 f"（共 {len(lay.fields)} 个字段），在已知版式中最接近，但缺少它的必填字段 {missing}")
+    return lay, (
+        f"文件有 {len(closest['cols'])} 个字段，与版式 {lay.name}（{lay.title}）共有 {closest['common']} 个"
+        f"（共 {len(lay.fields)} 个字段），在已知版式中最接近，但缺少它的必填字段 {missing}"
+    )

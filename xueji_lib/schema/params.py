@@ -7,6 +7,7 @@
     >>> check_year(None) is None and check_category(None) is None    # not given: taken from the files
     True
 """
+
 from __future__ import annotations
 
 from ..core.errors import XuejiError
@@ -55,6 +56,7 @@ def check_category(value) -> str | None:
     table = load_code_table("xllb")
     text = str(value).strip()
     if text not in table.codes():
-        raise ParameterValueError(f"学历类别 {value} 不对：只能是 "
-                                  + "、".join(f"{e.code}（{e.label}）" for e in table.entries))
+        raise ParameterValueError(
+            f"学历类别 {value} 不对：只能是 " + "、".join(f"{e.code}（{e.label}）" for e in table.entries)
+        )
     return text

@@ -6,10 +6,11 @@
     >>> rule.severity, SEVERITY_ZH[rule.severity]
     ('error', '错误')
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -29,7 +30,7 @@ class Rule:
     hint: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_rules() -> dict[str, Rule]:
     """The rule catalogue (``xueji_lib/schema/data/rules.yml``): code → Rule.
 
@@ -43,5 +44,9 @@ def load_rules() -> dict[str, Rule]:
 
 def template_text(text: str) -> str:
     """A rule's message or hint with its placeholders as readable words (〈字段〉, 〈值〉 …)."""
-    return (text.replace("{name}", "〈字段〉").replace("{field}", "〈字段代码〉").replace("{value}", "〈值〉")
-            .replace("{detail}", "〈详情〉"))
+    return (
+        text.replace("{name}", "〈字段〉")
+        .replace("{field}", "〈字段代码〉")
+        .replace("{value}", "〈值〉")
+        .replace("{detail}", "〈详情〉")
+    )

@@ -18,6 +18,7 @@ over a frame, or over a folder converted by ``dbf_to_parquet`` that it reads its
 distinct values come back; each is labelled once (code tables, dates, ID prefixes) and the labelled groups
 are added up in the engine again (about half a second for 1,000,000 registration records).
 """
+
 from __future__ import annotations
 
 import json
@@ -28,14 +29,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..engine import sqlnorm
-from ..schema.codes import load_code_table, normalize_value, province_of
 from ..core.errors import XuejiError
-from ..core.result import TOTAL, ChartSpec, Column, Result, ResultList
 from ..core.ids import ID_NUMBER_FIELDS
+from ..core.normalize import as_text, date_text
+from ..core.result import TOTAL, ChartSpec, Column, Result, ResultList
+from ..engine import sqlnorm
 from ..engine.engines import engine_for, register_list
 from ..io.source import ListSource
-from ..core.normalize import as_text, date_text
+from ..schema.codes import load_code_table, normalize_value, province_of
 
 __all__ = ["StatsResult", "StatsInputError", "higher_ed_stats", "k12_stats", "AGE_BANDS"]
 
@@ -48,8 +49,15 @@ CHANGE = "增减"
 OTHER_MAX = 12  # longer raw values in a coded field are not echoed (they may be data in the wrong column)
 
 # (label, lowest age, highest age) — ages in full years on the reference date
-AGE_BANDS = (("17岁及以下", None, 17), ("18岁", 18, 18), ("19岁", 19, 19), ("20岁", 20, 20),
-             ("21–25岁", 21, 25), ("26–30岁", 26, 30), ("30岁以上", 31, None))
+AGE_BANDS = (
+    ("17岁及以下", None, 17),
+    ("18岁", 18, 18),
+    ("19岁", 19, 19),
+    ("20岁", 20, 20),
+    ("21–25岁", 21, 25),
+    ("26–30岁", 26, 30),
+    ("30岁以上", 31, None),
+)
 AGE_UNKNOWN = "无法计算"
 
 BY_KSH = "其中按考生号"
@@ -73,6 +81,7 @@ class StatsInputError(XuejiError, ValueError):
 
 
 # ------------------------------------------------------------------------------------------------ result
+
 
 @dataclass(frozen=True)
 class StatsResult(Result):
@@ -115,30 +124,39 @@ class StatsResult(Result):
         rate = self.tables.get(RATE_TITLE)
         if rate is not None and len(rate):
             last = rate.iloc[-1]
-            lines.append(f"注册率：录取 {int(last['录取人数'])} 人，注册一致 {int(last['注册一致'])} 人，"
-                         f"注册率 {last['注册率（%）']:.2f}%")
+            lines.append(
+                f"注册率：录取 {int(last['录取人数'])} 人，注册一致 {int(last['注册一致'])} 人，"
+                f"注册率 {last['注册率（%）']:.2f}%"
+            )
         lines += [f"说明：{n}" for n in self.notes]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
         """JSON-able: {kind, total, previous_total, params, notes, tables: {title: [row, …]}}."""
-        return {"kind": self.kind, "total": int(self.total),
-                "previous_total": None if self.previous_total is None else int(self.previous_total),
-                "params": dict(self.params), "notes": list(self.notes),
-                "tables": {k: json.loads(t.to_json(orient="records", force_ascii=False))
-                           for k, t in self.tables.items()}}
+        return {
+            "kind": self.kind,
+            "total": int(self.total),
+            "previous_total": None if self.previous_total is None else int(self.previous_total),
+            "params": dict(self.params),
+            "notes": list(self.notes),
+            "tables": {k: json.loads(t.to_json(orient="records", force_ascii=False)) for k, t in self.tables.items()},
+        }
 
     @property
     def counts(self) -> dict:
         """total (records counted), previous_total, and each table's 合计."""
-        return {"total": int(self.total), "previous_total": self.previous_total,
-                **{k: int(t.iloc[-1][COUNT]) for k, t in self.tables.items() if k != RATE_TITLE and len(t)}}
+        return {
+            "total": int(self.total),
+            "previous_total": self.previous_total,
+            **{k: int(t.iloc[-1][COUNT]) for k, t in self.tables.items() if k != RATE_TITLE and len(t)},
+        }
 
     @property
     def conserved(self) -> bool:
         """Every table's 合计 equals the records counted."""
-        return all(int(t.iloc[-1][COUNT]) == int(self.total) for k, t in self.tables.items()
-                   if k != RATE_TITLE and len(t))
+        return all(
+            int(t.iloc[-1][COUNT]) == int(self.total) for k, t in self.tables.items() if k != RATE_TITLE and len(t)
+        )
 
     # ------------------------------------------------------------------------------ what the result lists
     def summary_frame(self) -> pd.DataFrame:
@@ -146,8 +164,10 @@ class StatsResult(Result):
         d = self.to_dict()
         rows = [{"项目": "记录数", "数值": d["total"], "说明": "本期名单；每张统计表的合计都等于它"}]
         if d["previous_total"] is not None:
-            rows += [{"项目": "上期记录数", "数值": d["previous_total"], "说明": "上期名单"},
-                     {"项目": "增减", "数值": d["total"] - d["previous_total"], "说明": "本期 − 上期"}]
+            rows += [
+                {"项目": "上期记录数", "数值": d["previous_total"], "说明": "上期名单"},
+                {"项目": "增减", "数值": d["total"] - d["previous_total"], "说明": "本期 − 上期"},
+            ]
         for title, table in d["tables"].items():
             if title == RATE_TITLE or not table:
                 continue
@@ -155,17 +175,29 @@ class StatsResult(Result):
         rate = d["tables"].get(RATE_TITLE)
         if rate:
             last = rate[-1]
-            rows += [{"项目": f"{RATE_TITLE}：录取人数", "数值": int(last["录取人数"]), "说明": f"{len(rate) - 1} 个专业"},
-                     {"项目": f"{RATE_TITLE}：注册一致", "数值": int(last["注册一致"]), "说明": ""},
-                     {"项目": f"{RATE_TITLE}：注册率（%）", "数值": float(last["注册率（%）"]), "说明": "注册一致 ÷ 录取人数"}]
-        return pd.DataFrame({"项目": [r["项目"] for r in rows],
-                             "数值": pd.Series([r["数值"] for r in rows], dtype=object),
-                             "说明": [r["说明"] for r in rows]})
+            rows += [
+                {"项目": f"{RATE_TITLE}：录取人数", "数值": int(last["录取人数"]), "说明": f"{len(rate) - 1} 个专业"},
+                {"项目": f"{RATE_TITLE}：注册一致", "数值": int(last["注册一致"]), "说明": ""},
+                {
+                    "项目": f"{RATE_TITLE}：注册率（%）",
+                    "数值": float(last["注册率（%）"]),
+                    "说明": "注册一致 ÷ 录取人数",
+                },
+            ]
+        return pd.DataFrame(
+            {
+                "项目": [r["项目"] for r in rows],
+                "数值": pd.Series([r["数值"] for r in rows], dtype=object),
+                "说明": [r["说明"] for r in rows],
+            }
+        )
 
     def lists(self) -> list[ResultList]:
         """Every statistics table, as it is (counts only: no personal value)."""
-        return [ResultList(title, table, tuple(Column(c, c, personal="") for c in table.columns), unit="行")
-                for title, table in self.tables.items()]
+        return [
+            ResultList(title, table, tuple(Column(c, c, personal="") for c in table.columns), unit="行")
+            for title, table in self.tables.items()
+        ]
 
     def chart_spec(self) -> ChartSpec | None:
         """学生人数 of the first table (and the previous term's, when given)."""
@@ -174,15 +206,21 @@ class StatsResult(Result):
         first = next(iter(self.tables))
         table = self.tables[first].iloc[:-1]
         label = table.columns[0]
-        return ChartSpec(f"学生人数（{first}）", table[label].astype("str").tolist(),
-                         {c: table[c].astype(int).tolist() for c in (COUNT, "上期人数") if c in table},
-                         category_title=str(label), value_title="人数", legend="")
+        return ChartSpec(
+            f"学生人数（{first}）",
+            table[label].astype("str").tolist(),
+            {c: table[c].astype(int).tolist() for c in (COUNT, "上期人数") if c in table},
+            category_title=str(label),
+            value_title="人数",
+            legend="",
+        )
 
 
 RATE_TITLE = "各专业注册率"
 
 
 # ------------------------------------------------------------------------------------------- dimensions
+
 
 @dataclass
 class _Dim:
@@ -196,8 +234,8 @@ class _Dim:
     order: list
     split: pd.Categorical | None = None  # per-group category → one extra count column each
     split_columns: list[str] = field(default_factory=list)
-    weight: np.ndarray | None = None     # records per group (None: one each)
-    first: np.ndarray | None = None      # position of each group's first record (None: 0, 1, 2 …)
+    weight: np.ndarray | None = None  # records per group (None: one each)
+    first: np.ndarray | None = None  # position of each group's first record (None: 0, 1, 2 …)
 
 
 def _col(df: pd.DataFrame, *names) -> pd.Series | None:
@@ -209,8 +247,30 @@ def _col(df: pd.DataFrame, *names) -> pd.Series | None:
 
 
 # every field the statistics read (the engine is given only these columns of a frame)
-_FIELDS = ("FY", "ZYMC", "CC", "XXXS", "XB", "XBDM", "MZ", "MZDM", "KSH", "SFZH", "ZJHM", "SFZJH", "CSRQ", "CSNY",
-           "RXRQ", "XXMC", "XXBSM", "NJ", "BJ", "SFLSET", "SFSQZN", "HKXZ")
+_FIELDS = (
+    "FY",
+    "ZYMC",
+    "CC",
+    "XXXS",
+    "XB",
+    "XBDM",
+    "MZ",
+    "MZDM",
+    "KSH",
+    "SFZH",
+    "ZJHM",
+    "SFZJH",
+    "CSRQ",
+    "CSNY",
+    "RXRQ",
+    "XXMC",
+    "XXBSM",
+    "NJ",
+    "BJ",
+    "SFLSET",
+    "SFSQZN",
+    "HKXZ",
+)
 
 
 class _Source:
@@ -248,8 +308,10 @@ class _Source:
                 parts.append(f"{self.con.ident(col)} IN (SELECT v FROM {self.view}_among)")
             where = "WHERE " + (" OR ".join(parts) or "FALSE")
         group = f" GROUP BY {', '.join(str(i + 1) for i in range(len(sel)))}" if sel else ""
-        got = self.con.sql(f"SELECT {''.join(x + ', ' for x in sel)}count(*) AS w, min(_row) - 1 AS first "
-                           f"FROM {self.view} {where}{group}").to_pandas()
+        got = self.con.sql(
+            f"SELECT {''.join(x + ', ' for x in sel)}count(*) AS w, min(_row) - 1 AS first "
+            f"FROM {self.view} {where}{group}"
+        ).to_pandas()
         if among is not None and len(known):
             self.con.unregister(f"{self.view}_among")
         got = got[got["w"] > 0].sort_values("first", kind="stable").reset_index(drop=True)
@@ -301,8 +363,10 @@ def _code_order(table: str) -> list[str]:
 
 def _values_note(name: str, cat: pd.Categorical, coded: bool, weight: np.ndarray) -> str | None:
     """What could not be labelled: values not in the code table (shown), empty cells."""
-    counts = pd.Series(np.bincount(cat.codes, weights=weight, minlength=len(cat.categories)).astype(np.int64),
-                       index=list(cat.categories))
+    counts = pd.Series(
+        np.bincount(cat.codes, weights=weight, minlength=len(cat.categories)).astype(np.int64),
+        index=list(cat.categories),
+    )
     other = counts[[coded and str(c).startswith("其他（") for c in counts.index]]
     other = other[other > 0].sort_values(ascending=False)
     empty = int(counts.get(UNFILLED, 0))
@@ -328,6 +392,7 @@ def _int_dates(values: pd.Series | None, n: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------- higher ed
 
+
 def _province(src: _Source) -> tuple[_Dim, str]:
     """生源省份 per record: a 14-digit 考生号's 3rd–4th digits, else the 身份证号's first 2 digits. The engine
     groups the records by those two prefixes (the 考生号's only when it is 14 digits; the 身份证号's first two
@@ -337,7 +402,9 @@ def _province(src: _Source) -> tuple[_Dim, str]:
     exprs = {}
     if src.has("KSH"):
         k = sqlnorm.strip(sqlnorm.text("KSH", src.types["KSH"]))
-        exprs["ksh_p"] = f"CASE WHEN length({k}) = 14 AND translate({k}, '0123456789', '') = '' THEN substr({k}, 3, 2) END"
+        exprs["ksh_p"] = (
+            f"CASE WHEN length({k}) = 14 AND translate({k}, '0123456789', '') = '' THEN substr({k}, 3, 2) END"
+        )
     id_name = src.name(*ID_NUMBER_FIELDS)
     if id_name:
         e = sqlnorm.text(id_name, src.types[id_name])
@@ -363,10 +430,12 @@ def _province(src: _Source) -> tuple[_Dim, str]:
     method = np.where(by_ksh, 0, np.where(by_id, 1, 2)).astype(np.int8)
     split = pd.Categorical.from_codes(method, categories=[BY_KSH, BY_ID, UNKNOWN])
     bad14 = int(w[is14 & ~by_ksh].sum())
-    note = (f"生源省份：{int(w[by_ksh].sum())} 条按 14 位考生号的第 3–4 位（生源省级代码），"
-            f"{int(w[by_id].sum())} 条按身份证号前 2 位（考生号不是 14 位数字"
-            + (f"，或 14 位考生号第 3–4 位不是省级代码的 {bad14} 条" if bad14 else "")
-            + f"），{int(w[~by_ksh & ~by_id].sum())} 条无法确定")
+    note = (
+        f"生源省份：{int(w[by_ksh].sum())} 条按 14 位考生号的第 3–4 位（生源省级代码），"
+        f"{int(w[by_id].sum())} 条按身份证号前 2 位（考生号不是 14 位数字"
+        + (f"，或 14 位考生号第 3–4 位不是省级代码的 {bad14} 条" if bad14 else "")
+        + f"），{int(w[~by_ksh & ~by_id].sum())} 条无法确定"
+    )
     dim = _Dim("按生源省份", ["生源省份"], [label], ["count"], split, [BY_KSH, BY_ID], w, g["first"].to_numpy())
     return dim, note
 
@@ -375,8 +444,8 @@ def _age(src: _Source, year: int | None) -> tuple[_Dim, str]:
     """入学年龄: full years at 入学日期 (RXRQ), else at 9月1日 of ``year``; birth from 出生日期, else from
     the 身份证号. The engine groups the records by 出生日期 and 入学日期; only the groups whose 出生日期 is
     missing or not a date are grouped again with the 身份证号."""
-    from ..core import ids
     from ..checks.validate import normalized_ids
+    from ..core import ids
 
     birth_name, id_name = src.name("CSRQ", "CSNY"), src.name(*ID_NUMBER_FIELDS)
     g = src.groups([birth_name, "RXRQ"])
@@ -409,11 +478,12 @@ def _age(src: _Source, year: int | None) -> tuple[_Dim, str]:
     parts = [f"入学年龄按周岁计算：{int(w[ok & by_rxrq].sum())} 条以入学日期为准"]
     if year and (ok & by_year).any():
         parts.append(f"{int(w[ok & by_year].sum())} 条入学日期缺失或无效，按 {ref_text} 计算")
-    parts.append(f"出生日期取自出生日期字段 {int(w[ok & from_csrq].sum())} 条、取自身份证号 {int(w[ok & from_id].sum())} 条")
+    parts.append(
+        f"出生日期取自出生日期字段 {int(w[ok & from_csrq].sum())} 条、取自身份证号 {int(w[ok & from_id].sum())} 条"
+    )
     unknown = int(w[~ok].sum())
     if unknown:
-        why = ("出生日期无效或晚于入学日期" if year else
-               "出生日期无效，或入学日期缺失、无效而又没有给出年份 year")
+        why = "出生日期无效或晚于入学日期" if year else "出生日期无效，或入学日期缺失、无效而又没有给出年份 year"
         parts.append(f"{unknown} 条无法计算（{why}）")
     return _Dim("按入学年龄", ["年龄段"], [cat], [labels], weight=w, first=g["first"].to_numpy()), "，".join(parts)
 
@@ -468,8 +538,16 @@ class _Collector:
             g = self.src.groups([self.src.name(*names)])
             cat = self.labels(g, col, names, table, title)
             if cat is not None:
-                self.dims.append(_Dim(title, [col], [cat], [_code_order(table) if order == "code" else order],
-                                      weight=g["w"].to_numpy(), first=g["first"].to_numpy()))
+                self.dims.append(
+                    _Dim(
+                        title,
+                        [col],
+                        [cat],
+                        [_code_order(table) if order == "code" else order],
+                        weight=g["w"].to_numpy(),
+                        first=g["first"].to_numpy(),
+                    )
+                )
 
 
 def _higher_ed_dims(src: _Source, year: int | None, keep_missing: bool = False) -> _Collector:
@@ -482,13 +560,16 @@ def _higher_ed_dims(src: _Source, year: int | None, keep_missing: bool = False) 
     return c
 
 
-def _registration_rate(con, n_registration: int, admission, reconcile_result, registration, year, category
-                       ) -> tuple[pd.DataFrame, list[str]]:
+def _registration_rate(
+    con, n_registration: int, admission, reconcile_result, registration, year, category
+) -> tuple[pd.DataFrame, list[str]]:
     from ..matching.reconcile import ADMISSION_STATUSES, reconcile
 
     if admission is None:
-        raise StatsInputError("按专业统计注册率需要录取数据（admission）：核对结果中只有考生号和姓名，没有录取专业。"
-                              "请同时给出 admission=录取名单")
+        raise StatsInputError(
+            "按专业统计注册率需要录取数据（admission）：核对结果中只有考生号和姓名，没有录取专业。"
+            "请同时给出 admission=录取名单"
+        )
     if reconcile_result is None:
         reconcile_result = reconcile(admission, registration, year=year, category=category, engine=con)
     adm = reconcile_result.admission
@@ -496,43 +577,80 @@ def _registration_rate(con, n_registration: int, admission, reconcile_result, re
     if len(adm) != src.n or len(reconcile_result.registration) != n_registration:
         raise StatsInputError(
             f"核对结果与名单对不上：核对结果有录取 {len(adm)} 条、注册 {len(reconcile_result.registration)} 条，"
-            f"给出的录取名单 {src.n} 条、注册名单 {n_registration} 条。请用同一对名单的核对结果")
+            f"给出的录取名单 {src.n} 条、注册名单 {n_registration} 条。请用同一对名单的核对结果"
+        )
     # each admission record's status, joined to its 专业 in the engine: (专业, status) groups come back
-    con.register("stats_status", pd.DataFrame({"_row": adm["row"].to_numpy(dtype=np.int64),
-                                               "status": adm["status"].astype(object).astype(str)}))
+    con.register(
+        "stats_status",
+        pd.DataFrame({"_row": adm["row"].to_numpy(dtype=np.int64), "status": adm["status"].astype(object).astype(str)}),
+    )
     has_zy = src.has("ZYMC")
-    got = con.sql(f"SELECT {'a.ZYMC AS zy, ' if has_zy else ''}s.status, count(*) AS w FROM {src.view} AS a "
-                  f"JOIN stats_status AS s ON s._row = a._row GROUP BY {'1, 2' if has_zy else '1'}").to_pandas()
+    got = con.sql(
+        f"SELECT {'a.ZYMC AS zy, ' if has_zy else ''}s.status, count(*) AS w FROM {src.view} AS a "
+        f"JOIN stats_status AS s ON s._row = a._row GROUP BY {'1, 2' if has_zy else '1'}"
+    ).to_pandas()
     con.unregister("stats_status")
     major = _by_distinct(as_text(got["zy"]) if has_zy else None, len(got), _plain)
     st = pd.Categorical(got["status"].astype(object), categories=list(ADMISSION_STATUSES))
-    ct = pd.crosstab(pd.Series(major, name="专业"), pd.Series(st, name="s"), values=got["w"].to_numpy(),
-                     aggfunc="sum", dropna=False).fillna(0).astype(np.int64)
+    ct = (
+        pd.crosstab(
+            pd.Series(major, name="专业"),
+            pd.Series(st, name="s"),
+            values=got["w"].to_numpy(),
+            aggfunc="sum",
+            dropna=False,
+        )
+        .fillna(0)
+        .astype(np.int64)
+    )
     ct = ct.reindex(columns=list(ADMISSION_STATUSES), fill_value=0)
-    out = pd.DataFrame({"专业": ct.index.astype(str), "录取人数": ct.sum(axis=1).to_numpy(dtype=np.int64),
-                        "注册一致": ct["matched"].to_numpy(dtype=np.int64),
-                        "关键字段不一致": ct["key_mismatch"].to_numpy(dtype=np.int64),
-                        "未注册": ct["not_registered"].to_numpy(dtype=np.int64)})
+    out = pd.DataFrame(
+        {
+            "专业": ct.index.astype(str),
+            "录取人数": ct.sum(axis=1).to_numpy(dtype=np.int64),
+            "注册一致": ct["matched"].to_numpy(dtype=np.int64),
+            "关键字段不一致": ct["key_mismatch"].to_numpy(dtype=np.int64),
+            "未注册": ct["not_registered"].to_numpy(dtype=np.int64),
+        }
+    )
     out = out[out["录取人数"] > 0]
-    out = out.assign(_u=(out["专业"] == UNFILLED).astype(int)).sort_values(
-        ["_u", "录取人数", "专业"], ascending=[True, False, True]).drop(columns="_u")
+    out = (
+        out.assign(_u=(out["专业"] == UNFILLED).astype(int))
+        .sort_values(["_u", "录取人数", "专业"], ascending=[True, False, True])
+        .drop(columns="_u")
+    )
     total = pd.DataFrame({"专业": [TOTAL], **{c: [int(out[c].sum())] for c in out.columns[1:]}})
     out = pd.concat([out, total], ignore_index=True)
-    out["注册率（%）"] = np.where(out["录取人数"] > 0,
-                              (out["注册一致"] / out["录取人数"].where(out["录取人数"] > 0, 1) * 100).round(2), 0.0)
+    out["注册率（%）"] = np.where(
+        out["录取人数"] > 0, (out["注册一致"] / out["录取人数"].where(out["录取人数"] > 0, 1) * 100).round(2), 0.0
+    )
     out["专业"] = out["专业"].astype("str")
     c = reconcile_result.counts["registration"]
     rest = c["total"] - c["matched"] - c["key_mismatch"]
-    notes = ["注册率 = 注册一致 ÷ 录取人数，按录取数据中的专业统计；注册一致指注册上报与录取数据的考生号、姓名、层次等"
-             "关键字段一致（平台的比对规则）" + (f"。注册上报中另有 {rest} 条是录取数据中没有、考生号重复或缺考生号的记录"
-                                      "（见核对结果），不计入上表" if rest else "")]
+    notes = [
+        "注册率 = 注册一致 ÷ 录取人数，按录取数据中的专业统计；注册一致指注册上报与录取数据的考生号、姓名、层次等"
+        "关键字段一致（平台的比对规则）"
+        + (
+            f"。注册上报中另有 {rest} 条是录取数据中没有、考生号重复或缺考生号的记录（见核对结果），不计入上表"
+            if rest
+            else ""
+        )
+    ]
     if not has_zy:
         notes.append("录取数据中没有专业名称字段（ZYMC），注册率只有合计")
     return out.reset_index(drop=True), notes
 
 
-def higher_ed_stats(registration, *, admission=None, reconcile_result=None, year: int | None = None,
-                    previous=None, category: str | None = None, engine=None) -> StatsResult:
+def higher_ed_stats(
+    registration,
+    *,
+    admission=None,
+    reconcile_result=None,
+    year: int | None = None,
+    previous=None,
+    category: str | None = None,
+    engine=None,
+) -> StatsResult:
     """Standard statistics of a higher-education registration list (chsi_registration, or any frame with
     those field codes; 性别/民族 as XB/MZ or XBDM/MZDM, codes or labels). The lists may be frames or folders
     converted by ``dbf_to_parquet`` (see ``k12_stats``).
@@ -552,22 +670,31 @@ def higher_ed_stats(registration, *, admission=None, reconcile_result=None, year
     previous = None if previous is None else ListSource.of(previous)
     with engine_for(engine) as con:
         cur = _higher_ed_dims(_Source(con, "stats_now", registration), year)
-        prev = None if previous is None else _higher_ed_dims(_Source(con, "stats_before", previous), year,
-                                                             keep_missing=True)
+        prev = (
+            None
+            if previous is None
+            else _higher_ed_dims(_Source(con, "stats_before", previous), year, keep_missing=True)
+        )
         tables, notes = _tables_on(con, cur, prev)
         if admission is not None or reconcile_result is not None:
-            rate, rate_notes = _registration_rate(con, cur.n, admission, reconcile_result, registration, year,
-                                                  category)
+            rate, rate_notes = _registration_rate(con, cur.n, admission, reconcile_result, registration, year, category)
             tables[RATE_TITLE] = rate
             notes += rate_notes
     if previous is not None and admission is not None:
         notes.append("注册率不与上期比较")
     params = {k: v for k, v in (("year", year), ("category", category)) if v}
-    return StatsResult(tables=tables, total=cur.n, notes=notes, kind="higher_ed",
-                       previous_total=None if prev is None else prev.n, params=params)
+    return StatsResult(
+        tables=tables,
+        total=cur.n,
+        notes=notes,
+        kind="higher_ed",
+        previous_total=None if prev is None else prev.n,
+        params=params,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- K-12
+
 
 def _natural(label: str):
     """Sort key: numbers inside a label compare as numbers (2班 before 10班)."""
@@ -582,8 +709,12 @@ def _k12_dims(src: _Source, keep_missing: bool = False) -> _Collector:
     school = c.labels(g, "学校", names, None, "按学校")
     order: list | str = "natural"
     if school is not None and "XXBSM" in g:  # schools in the order of their 学校标识码
-        by = (pd.DataFrame({"s": school.codes, "c": as_text(g["XXBSM"]).str.strip().fillna("")})
-              .groupby("s")["c"].min().sort_values(kind="stable"))
+        by = (
+            pd.DataFrame({"s": school.codes, "c": as_text(g["XXBSM"]).str.strip().fillna("")})
+            .groupby("s")["c"]
+            .min()
+            .sort_values(kind="stable")
+        )
         order = [school.categories[i] for i in by.index]
     if school is not None:
         c.dims.append(_Dim("按学校", ["学校"], [school], [order], weight=w, first=first))
@@ -592,8 +723,16 @@ def _k12_dims(src: _Source, keep_missing: bool = False) -> _Collector:
         c.dims.append(_Dim("按年级", ["年级"], [grade], [_code_order("nj")], weight=w, first=first))
     klass = c.labels(g, "班级", ("BJ",), None, "按班级")
     if klass is not None and school is not None and grade is not None:
-        c.dims.append(_Dim("按班级", ["学校", "年级", "班级"], [school, grade, klass],
-                           [order, _code_order("nj"), "natural"], weight=w, first=first))
+        c.dims.append(
+            _Dim(
+                "按班级",
+                ["学校", "年级", "班级"],
+                [school, grade, klass],
+                [order, _code_order("nj"), "natural"],
+                weight=w,
+                first=first,
+            )
+        )
     c.fields(K12_FIELDS)
     return c
 
@@ -615,11 +754,13 @@ def k12_stats(roster, *, previous=None, engine=None) -> StatsResult:
         cur = _k12_dims(_Source(con, "stats_now", roster))
         prev = None if previous is None else _k12_dims(_Source(con, "stats_before", previous), keep_missing=True)
         tables, notes = _tables_on(con, cur, prev)
-    return StatsResult(tables=tables, total=cur.n, notes=notes, kind="k12",
-                       previous_total=None if prev is None else prev.n)
+    return StatsResult(
+        tables=tables, total=cur.n, notes=notes, kind="k12", previous_total=None if prev is None else prev.n
+    )
 
 
 # ------------------------------------------------------------------------------------------ counting
+
 
 def _count(dim: _Dim, con) -> pd.DataFrame:
     """Label columns (str) + 人数 (+ split columns): one row per label present, in the order of each label's
@@ -636,8 +777,10 @@ def _count(dim: _Dim, con) -> pd.DataFrame:
         cols["s"] = pa.array(np.asarray(dim.split.codes, np.int32))
     con.register("dim_t", pa.table(cols))
     try:
-        got = con.sql(f"SELECT {', '.join(group)}, sum(w) AS n, min(i) AS first FROM dim_t "
-                      f"WHERE {' AND '.join(f'{g} >= 0' for g in group)} GROUP BY {', '.join(group)}").to_pandas()
+        got = con.sql(
+            f"SELECT {', '.join(group)}, sum(w) AS n, min(i) AS first FROM dim_t "
+            f"WHERE {' AND '.join(f'{g} >= 0' for g in group)} GROUP BY {', '.join(group)}"
+        ).to_pandas()
     finally:
         con.unregister("dim_t")
     if dim.split is not None:
@@ -651,12 +794,12 @@ def _count(dim: _Dim, con) -> pd.DataFrame:
     else:
         g = got.sort_values("first", kind="stable").set_index(keys)[["n"]].rename(columns={"n": COUNT})
     out = g.reset_index()
-    for k, v, name in zip(keys, dim.values, dim.columns):
+    for k, v in zip(keys, dim.values):
         out[k] = np.asarray(v.categories, dtype=object)[out[k].to_numpy(dtype=np.int64)]
     out = out.rename(columns=dict(zip(keys, dim.columns)))
     for c in dim.columns:
         out[c] = out[c].astype(object).astype(str)
-    for c in out.columns[len(dim.columns):]:
+    for c in out.columns[len(dim.columns) :]:
         out[c] = out[c].astype(np.int64)
     out.columns.name = None
     return out
@@ -674,12 +817,14 @@ def _sort(table: pd.DataFrame, dim: _Dim) -> pd.DataFrame:
         labels = table[col].tolist()
         if order == "count":
             counts = table[COUNT].tolist()
-            keys.append([(_special_rank(l), -c, l) for l, c in zip(labels, counts)])
+            keys.append([(_special_rank(label), -c, label) for label, c in zip(labels, counts)])
         elif order == "natural":
-            keys.append([(_special_rank(l), _natural(l)) for l in labels])
+            keys.append([(_special_rank(label), _natural(label)) for label in labels])
         else:
-            pos = {l: i for i, l in enumerate(order)}
-            keys.append([(0, pos[l], "") if l in pos else (1 + _special_rank(l), 0, l) for l in labels])
+            pos = {label: i for i, label in enumerate(order)}
+            keys.append(
+                [(0, pos[label], "") if label in pos else (1 + _special_rank(label), 0, label) for label in labels]
+            )
     idx = sorted(range(len(table)), key=lambda i: tuple(k[i] for k in keys))
     return table.iloc[idx].reset_index(drop=True)
 
@@ -688,8 +833,10 @@ def _tables_on(con, cur: _Collector, prev: _Collector | None) -> tuple[dict[str,
     total, prev_total = cur.n, None if prev is None else prev.n
     notes = list(cur.notes)
     if prev is not None:
-        notes.append("上期人数按同样的方法统计上期名单" + (
-            f"；上期名单没有{'、'.join(prev.missing)}字段，这些表的上期人数都计为“未填”" if prev.missing else ""))
+        notes.append(
+            "上期人数按同样的方法统计上期名单"
+            + (f"；上期名单没有{'、'.join(prev.missing)}字段，这些表的上期人数都计为“未填”" if prev.missing else "")
+        )
     prev_dims = {d.title: d for d in prev.dims} if prev is not None else {}
     tables = {}
     for dim in cur.dims:
@@ -698,14 +845,14 @@ def _tables_on(con, cur: _Collector, prev: _Collector | None) -> tuple[dict[str,
             p = _count(prev_dims[dim.title], con)
             p = p[[*dim.columns, COUNT]].rename(columns={COUNT: PREVIOUS})
             t = t.merge(p, on=dim.columns, how="outer")
-            for c in t.columns[len(dim.columns):]:
+            for c in t.columns[len(dim.columns) :]:
                 t[c] = t[c].fillna(0).astype(np.int64)
             t[CHANGE] = t[COUNT] - t[PREVIOUS]
         t = _sort(t, dim)
         t.insert(len(dim.columns) + 1, SHARE, (t[COUNT] / total * 100).round(2) if total else 0.0)
         row = {c: "" for c in dim.columns}
         row[dim.columns[0]] = TOTAL
-        for c in t.columns[len(dim.columns):]:
+        for c in t.columns[len(dim.columns) :]:
             row[c] = t[c].sum()
         row[SHARE] = 100.0 if total else 0.0
         if prev is not None:
@@ -713,7 +860,7 @@ def _tables_on(con, cur: _Collector, prev: _Collector | None) -> tuple[dict[str,
         t = pd.concat([t, pd.DataFrame([row])], ignore_index=True)
         for c in dim.columns:
             t[c] = t[c].astype("str")
-        for c in t.columns[len(dim.columns):]:
+        for c in t.columns[len(dim.columns) :]:
             t[c] = t[c].astype(np.float64 if c == SHARE else np.int64)
         tables[dim.title] = t
     return tables, notes
