@@ -199,6 +199,13 @@ def test_reconciliation_picked_in_dropdowns_equals_the_library(env):
     )
     page.locator(".js-plotly-plot").nth(1).wait_for(state="attached", timeout=TIMEOUT)
     assert page.locator(".js-plotly-plot").count() == 2  # by status, and by 院系
+    # the result's declared lists, as the workbook and the report have them: 资格有误 with its count and headers
+    qual = res.list("资格有误")
+    heading = page.locator("h3", has_text="资格有误")
+    heading.wait_for(timeout=TIMEOUT)
+    shown = page.locator("table", has=page.locator("th", has_text="建议处理")).first
+    assert [h.strip() for h in shown.locator("th").all_inner_texts()] == list(qual.frame(rows=1).columns)
+    assert page.get_by_text(f"共 {qual.total} 条").count() >= 1
     # the same file twice is refused with a message
     page.locator(".widget-dropdown", has_text="第二份").locator("select").select_option(
         label=label["hei/50_录取名单.dbf"]

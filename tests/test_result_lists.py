@@ -126,7 +126,7 @@ def test_qualification_errors_declared_once_workbook_dbf_and_dashboard_render_it
 
 
 def test_every_list_renders_in_the_workbook_of_save(results, tmp_path):
-    for name in ("validation", "reconcile", "compare", "photos"):
+    for name in ("validation", "reconcile", "compare", "photos", "stats"):
         res = results[name]
         files = res.save(tmp_path / name)
         wb = openpyxl.load_workbook(files["workbook"], read_only=True)
@@ -145,3 +145,8 @@ def test_a_result_without_its_inputs_says_so(results, tmp_path):
     res = replace(results["reconcile"], inputs={})
     with pytest.raises((ValueError, TypeError)):
         res.save(tmp_path / "x")
+
+
+def test_a_result_with_no_files_says_so(results, tmp_path):
+    with pytest.raises(xj.XuejiError, match="没有要写出的文件"):
+        results["load"].save(tmp_path / "x")

@@ -238,6 +238,22 @@ def workbook_bytes(kind: str, result, left, right, extra=None, unmask: bool = Fa
         return path.name, path.read_bytes()
 
 
+def lists_html(result, unmask: bool = False, rows: int = MAX_TABLE_ROWS) -> str:
+    """The lists the result declares for reading (资格有误, 未注册, 疑似流失 …), each under its title with how many
+    records it has: the same declaration the workbook, the report and the notebook render."""
+    from ..core.render import count_sentence
+
+    parts = []
+    for lst in result.lists():
+        if not lst.shown:
+            continue
+        frame = lst.frame(rows, unmask=unmask)
+        parts.append(f"<h3>{html.escape(lst.title)}</h3><p>{count_sentence(lst.total, len(frame), lst.unit)}</p>")
+        if len(frame):
+            parts.append(table_html(frame))
+    return CSS + "".join(parts)
+
+
 def download_html(name: str, data: bytes) -> str:
     b64 = base64.b64encode(data).decode("ascii")
     mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -403,6 +419,7 @@ class ComparePage:
         self.f_group = w.Dropdown(description="学校/院系", options=[("全部", "")])
         self.f_field = w.Dropdown(description="变化字段", options=[("全部", "")])
         self.table_html = w.HTML()
+        self.lists_html = w.HTML()
         self.download = w.HTML()
         self.records = pd.DataFrame()
         self._pick_box = w.VBox([self.preset, self.left, self.right, self.extra])
@@ -443,6 +460,7 @@ class ComparePage:
                 self.chart_box,
                 w.HBox([self.f_status, self.f_group, self.f_field]),
                 self.table_html,
+                self.lists_html,
                 self.download,
             ]
         )
@@ -565,6 +583,7 @@ class ComparePage:
         fields = sorted({f for v in diff["变化字段"] for f in str(v).split(",") if f})
         self.f_field.options = [("全部", "")] + [(f, f) for f in fields]
         self._render_table()
+        self.lists_html.value = lists_html(self.result, unmask=self.unmask.value)
         name, data = workbook_bytes(kind, self.result, left, right, extra, unmask=self.unmask.value)
         self.download.value = download_html(name, data)
 

@@ -15,9 +15,14 @@ check = "10X98765432"[S mod 11] (DOMAIN.md §5.1, verified on the standard's exa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], np.int64)
 CHECK_TEXT = "10X98765432"  # the check character for S mod 11 = 0, 1, 2, …
@@ -111,7 +116,7 @@ def sex_code(ids: pd.Series) -> pd.Series:
     return out.where(d.str.fullmatch(r"\d").fillna(False).astype(bool))
 
 
-def digit_matrix(values, width: int) -> np.ndarray:
+def digit_matrix(values: ArrayLike, width: int) -> np.ndarray:
     """Non-negative integers → (n, width) uint8 matrix of their zero-padded ASCII digits."""
     v = np.array(values, dtype=np.int64, copy=True).reshape(-1)
     out = np.empty((len(v), width), np.uint8)
@@ -121,7 +126,7 @@ def digit_matrix(values, width: int) -> np.ndarray:
     return out
 
 
-def make_ids(area, birth, seq) -> pd.Series:
+def make_ids(area: ArrayLike, birth: ArrayLike, seq: ArrayLike) -> pd.Series:
     """Valid 18-digit numbers from 6-digit area codes, YYYYMMDD births and 3-digit sequence numbers
     (odd = male), vectorised; inputs may be ints or digit strings. For synthetic data and tests.
 

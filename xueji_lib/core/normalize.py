@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ def as_text(values: pd.Series) -> pd.Series:
     return values.astype(STR)
 
 
-def decode_codes(codes: np.ndarray, texts, mask: np.ndarray | None = None) -> pd.Series:
+def decode_codes(codes: np.ndarray, texts: Iterable[str], mask: np.ndarray | None = None) -> pd.Series:
     """Integer codes into ``texts`` as a pandas ``str`` column (``mask``: True = missing), decoded by Arrow
     from a dictionary array — no Python object per row.
 

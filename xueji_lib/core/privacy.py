@@ -10,6 +10,9 @@ Masked by default; unmasking is always an explicit option of the caller. Never l
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
+
 import pandas as pd
 
 # Field codes that hold personal data in any layout, used when no layout is at hand.
@@ -50,7 +53,13 @@ DEFAULT_PERSONAL = {
 }
 
 
-def mask_id(value) -> str:
+class PersonalFields(Protocol):
+    """What masking reads of a layout (``schema.layouts.Layout`` is one): its personal fields, code → kind."""
+
+    def personal_fields(self) -> Mapping[str, str]: ...
+
+
+def mask_id(value: object) -> str:
     """Keep the first 6 (area) and last 4 characters of an ID-like value; star the rest."""
     s = "" if value is None or (isinstance(value, float) and value != value) else str(value)
     if len(s) <= 6:
@@ -60,14 +69,14 @@ def mask_id(value) -> str:
     return s[:6] + "*" * (len(s) - 10) + s[-4:]
 
 
-def mask_phone(value) -> str:
+def mask_phone(value: object) -> str:
     s = "" if value is None or (isinstance(value, float) and value != value) else str(value)
     if len(s) < 7:
         return "*" * len(s)
     return s[:3] + "*" * (len(s) - 7) + s[-4:]
 
 
-def mask_address(value) -> str:
+def mask_address(value: object) -> str:
     """Keep the first 6 characters (province/city/county), star the rest."""
     s = "" if value is None or (isinstance(value, float) and value != value) else str(value)
     return s[:6] + ("***" if len(s) > 6 else "")
@@ -76,14 +85,14 @@ def mask_address(value) -> str:
 MASKERS = {"id": mask_id, "phone": mask_phone, "address": mask_address}
 
 
-def mask_value(kind: str | None, value) -> str:
+def mask_value(kind: str | None, value: object) -> str:
     """Mask ``value`` as personal data of ``kind`` ("id", "phone", "address"); other kinds pass as text."""
     if kind in MASKERS:
         return MASKERS[kind](value)
     return "" if value is None else str(value)
 
 
-def personal_kind(field: str, layout=None) -> str | None:
+def personal_kind(field: str, layout: PersonalFields | None = None) -> str | None:
     """The personal-data kind of a field code, from the layout when given, else from the defaults."""
     if layout is not None:
         kind = layout.personal_fields().get(field)
@@ -115,7 +124,7 @@ def mask_series(values: pd.Series, kind: str | None) -> pd.Series:
     return pd.Series(out, index=s.index, dtype="str", name=s.name)
 
 
-def mask_frame(df: pd.DataFrame, layout=None) -> pd.DataFrame:
+def mask_frame(df: pd.DataFrame, layout: PersonalFields | None = None) -> pd.DataFrame:
     """A copy of ``df`` with every personal column masked."""
     out = df.copy()
     for col in df.columns:

@@ -45,6 +45,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
+from typing import TextIO
 
 __all__ = [
     "Progress",
@@ -79,7 +80,7 @@ def in_jupyter() -> bool:
     return shell is not None and any(c.__name__ == "ZMQInteractiveShell" for c in type(shell).__mro__)
 
 
-def resolve_sink(progress: ProgressArg):
+def resolve_sink(progress: ProgressArg) -> Callable[[str, int, int | None], object] | None:
     """The callable that receives ``(label, done, total)`` for ``progress``, or None for silence."""
     if progress is None or progress is False:
         return None
@@ -155,7 +156,7 @@ class StderrSink(Sink):
         self._width = 0
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stderr
 
     @property

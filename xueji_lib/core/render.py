@@ -11,6 +11,8 @@ to another host.
 from __future__ import annotations
 
 import html as _html
+from collections.abc import Iterable
+from typing import Protocol
 
 import pandas as pd
 
@@ -29,6 +31,35 @@ STYLE = """<style>
 .xueji-result .xueji-count, .xueji-result .xueji-chart-note { color: #555; margin: .2em 0; }
 .xueji-result ul.xueji-lines { margin: .2em 0 .8em; padding-left: 1.4em; }
 </style>"""
+
+
+class _ShownList(Protocol):
+    """What ``result_html`` reads of a declared list (``core.result.ResultList``)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def unit(self) -> str: ...
+
+    @property
+    def shown(self) -> bool: ...
+
+    @property
+    def total(self) -> int: ...
+
+    def frame(self, rows: int | None = None, *, unmask: bool = False) -> pd.DataFrame: ...
+
+
+class Shown(Protocol):
+    """What ``result_html`` reads of a result: every ``core.result.Result`` is one (``core.result`` imports this
+    module, so the type is described here rather than imported)."""
+
+    def summary(self) -> str: ...
+
+    def summary_frame(self) -> pd.DataFrame: ...
+
+    def lists(self) -> Iterable[_ShownList]: ...
 
 
 def _cell(v) -> tuple[str, str]:
@@ -70,7 +101,7 @@ def count_sentence(total: int, shown: int, unit: str = "条") -> str:
     return f"共 {total} {unit}，下表为前 {shown} {unit}。"
 
 
-def result_html(result, rows: int = 10, unmask: bool = False, chart_html: str = "") -> str:
+def result_html(result: Shown, rows: int = 10, unmask: bool = False, chart_html: str = "") -> str:
     """A self-contained HTML fragment: the title (the summary's first line), the summary table, the other
     summary lines, the first ``rows`` rows of each list shown in short views (with how many the list has), and
     ``chart_html`` when given. Personal values masked unless ``unmask``."""

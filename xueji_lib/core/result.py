@@ -26,13 +26,15 @@ Every result (validation, photos, reconcile, compare, handoff, statistics, a loa
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .errors import XuejiError
 from .ids import ID_NUMBER_FIELDS
 from .labels import TOTAL
 from .privacy import mask_series, personal_kind
@@ -226,7 +228,9 @@ class ResultList:
 ID_FIELD_CHOICES = "|".join(ID_NUMBER_FIELDS)  # the record's identity number, whichever field it has
 
 
-def every_record_list(sides, status_zh: Mapping[str, str], group_fields: str) -> ResultList:
+def every_record_list(
+    sides: Iterable[tuple[str, str, pd.DataFrame, Any]], status_zh: Mapping[str, str], group_fields: str
+) -> ResultList:
     """全部记录: every record of both inputs with its result, for pages that filter and count them (the 名单对比
     dashboard). ``sides``: [(name, title, result frame, input list)], ``group_fields``: the record fields to group
     by, first present wins (``"XXMC"``, ``"FY|XSH|YXMC|ZYMC"``)."""
@@ -269,7 +273,11 @@ def mask_by_field(values: pd.Series, fields: pd.Series) -> pd.Series:
     return out
 
 
-def sides_frame(sides, status_zh: Mapping[str, str], count_col: str = "记录数") -> pd.DataFrame:
+def sides_frame(
+    sides: Iterable[tuple[str, Mapping[str, int], Iterable[str]]],
+    status_zh: Mapping[str, str],
+    count_col: str = "记录数",
+) -> pd.DataFrame:
     """名单 | 结果 | 记录数 for ``sides`` = [(title, counts, statuses)]: each side's statuses in words, ending in
     合计 = the side's ``counts["total"]``."""
     rows = []
@@ -279,7 +287,9 @@ def sides_frame(sides, status_zh: Mapping[str, str], count_col: str = "记录数
     return pd.DataFrame(rows, columns=["名单", "结果", count_col])
 
 
-def count_rows(title: str, counts: dict, statuses, status_zh: Mapping[str, str]) -> list[tuple[str, str]]:
+def count_rows(
+    title: str, counts: dict, statuses: Sequence[str], status_zh: Mapping[str, str]
+) -> list[tuple[str, str]]:
     """汇总 rows: one per status (“注册上报：一致（matched）”), the total, and the sum written out."""
     rows = [(f"{title}：{status_zh.get(s, s)}（{s}）", str(int(counts.get(s, 0)))) for s in statuses]
     total = int(counts["total"])
@@ -386,6 +396,11 @@ class Result:
     def chart_spec(self) -> ChartSpec | None:
         """The data of the result's standard chart, or None."""
         return None
+
+    def save(self, folder: str | os.PathLike, **options: Any) -> OutputFiles:
+        """Write the result's files into ``folder`` (its lists, a workbook, ``summary.json``); each result says
+        which in its own ``save``."""
+        raise XuejiError(f"{type(self).__name__} 没有要写出的文件")
 
     def list(self, title: str) -> ResultList:
         """One declared list by its title (``res.list("资格有误").frame()``: the whole list under its headers)."""

@@ -22,8 +22,10 @@ are added up in the engine again (about half a second for 1,000,000 registration
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -32,7 +34,7 @@ import pyarrow as pa
 from ..core.errors import XuejiError
 from ..core.ids import ID_NUMBER_FIELDS
 from ..core.normalize import as_text, date_text
-from ..core.result import TOTAL, ChartSpec, Column, Result, ResultList
+from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, summary_sheet
 from ..engine import sqlnorm
 from ..engine.engines import engine_for, register_list
 from ..io.source import ListSource
@@ -198,6 +200,19 @@ class StatsResult(Result):
             ResultList(title, table, tuple(Column(c, c, personal="") for c in table.columns), unit="行")
             for title, table in self.tables.items()
         ]
+
+    def save(self, folder: str | os.PathLike) -> OutputFiles:
+        """统计表.xlsx (汇总: the summary lines, then one sheet per table, each ending in 合计) and summary.json."""
+        from ..io.lists import write_json, write_lists_workbook
+
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        files = OutputFiles({"workbook": out / "统计表.xlsx", "summary": out / "summary.json"})
+        lines = self.summary().splitlines()
+        summary = summary_sheet([("统计" if i == 0 else "", line) for i, line in enumerate(lines)])
+        write_lists_workbook(summary, self.lists(), {}, files["workbook"], unmask=False)
+        write_json(files["summary"], self.to_dict())
+        return files
 
     def chart_spec(self) -> ChartSpec | None:
         """学生人数 of the first table (and the previous term's, when given)."""
