@@ -165,12 +165,17 @@ def test_the_extras():
 
 
 def _imports(path: Path) -> tuple[set[str], set[str]]:
-    """(modules imported when ``path`` is imported, modules imported inside its functions): top-level names."""
+    """(modules imported when ``path`` is imported, modules imported inside its functions or only for the type
+    checker under ``if TYPE_CHECKING:``): top-level names."""
     top, lazy = set(), set()
 
     def visit(node, in_function):
         for child in ast.iter_child_nodes(node):
-            inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            inside = (
+                in_function
+                or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                or (isinstance(child, ast.If) and ast.unparse(child.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"))
+            )
             if isinstance(child, ast.Import):
                 names = [a.name for a in child.names]
             elif isinstance(child, ast.ImportFrom) and not child.level:

@@ -301,7 +301,7 @@ def k12_runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def k12_frames():
-    from xueji_lib.reporting.report import load_roster
+    from xueji_lib.reporting.notebook import load_roster
 
     return load_roster(ROSTERS["old"]), load_roster(ROSTERS["new"]), load_roster(ROSTERS["changes"], "k12_changes")
 

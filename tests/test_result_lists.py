@@ -126,7 +126,7 @@ def test_qualification_errors_declared_once_workbook_dbf_and_dashboard_render_it
 
 
 def test_every_list_renders_in_the_workbook_of_save(results, tmp_path):
-    for name in ("validation", "reconcile", "compare", "photos", "stats"):
+    for name in ("validation", "reconcile", "compare", "handoff", "photos", "stats"):
         res = results[name]
         files = res.save(tmp_path / name)
         wb = openpyxl.load_workbook(files["workbook"], read_only=True)

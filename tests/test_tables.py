@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from xueji_lib.core.errors import FileFormatError, WriteError
-from xueji_lib.io import tables
+from xueji_lib.io import assemble, excel_writer, xlsx
 from xueji_lib.io.loadinfo import load_report
 from xueji_lib.io.tables import INFO_CODES, read_table, write_excel
 
@@ -201,7 +201,7 @@ def test_xlsx_warnings_name_rows_and_mask_ids(roster, layout_path):
 
 def test_fast_scanner_and_openpyxl_agree(roster, layout_path, monkeypatch):
     fast = read_table(roster, layout_path)
-    monkeypatch.setattr(tables, "_USE_FAST_XLSX", False)
+    monkeypatch.setattr(xlsx, "_USE_FAST_XLSX", False)
     slow = read_table(roster, layout_path)
     pd.testing.assert_frame_equal(fast, slow)
     rf, rs = load_report(fast), load_report(slow)
@@ -253,7 +253,7 @@ def test_scanner_reads_every_cell_form(tmp_path, monkeypatch):
         "编号": ["00042", "#DIV/0!", "110105201201030013"],
     }
     assert load_report(fast).extra["source_rows"].tolist() == [2, 3, 5]
-    monkeypatch.setattr(tables, "_USE_FAST_XLSX", False)
+    monkeypatch.setattr(xlsx, "_USE_FAST_XLSX", False)
     slow = read_table(p)
     assert load_report(slow).extra["xlsx_reader"] == "openpyxl"
     pd.testing.assert_frame_equal(fast, slow)
@@ -262,7 +262,7 @@ def test_scanner_reads_every_cell_form(tmp_path, monkeypatch):
 
 def test_rows_gathered_in_blocks_give_the_same_frame(roster, layout_path, monkeypatch):
     whole = read_table(roster, layout_path)
-    monkeypatch.setattr(tables, "CHUNK_ROWS", 1)  # every row its own Arrow block; 列11 appears in the last
+    monkeypatch.setattr(assemble, "CHUNK_ROWS", 1)  # every row its own Arrow block; 列11 appears in the last
     pd.testing.assert_frame_equal(read_table(roster, layout_path), whole)
 
 
@@ -543,7 +543,7 @@ def test_write_excel_cells_and_layout(tmp_path):
 @pytest.mark.parametrize("streaming", [False, True])
 def test_write_then_read_round_trip(tmp_path, monkeypatch, streaming):
     if streaming:  # big outputs are streamed (xlsxwriter constant_memory, inline strings)
-        monkeypatch.setattr(tables, "_CONSTANT_MEMORY_CELLS", 0)
+        monkeypatch.setattr(excel_writer, "_CONSTANT_MEMORY_CELLS", 0)
     frames = sample_frames()
     out = write_excel(frames, tmp_path / "往返.xlsx")
     back = read_table(out, sheet="学生名单")

@@ -10,6 +10,7 @@ from .checks.validate import ValidationResult, load_rules, validate
 from .core.errors import FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError, XuejiError
 from .core.version import __version__ as __version__
 from .io.dbf import inspect_dbf, read_dbf, write_dbf
+from .io.excel_writer import write_excel
 from .io.loadinfo import FieldSpec, LoadReport, LoadWarning, load_report
 from .io.parquet import (
     ParquetConversion,
@@ -18,7 +19,7 @@ from .io.parquet import (
     dbf_to_parquet,
     read_parquet_folder,
 )
-from .io.tables import read_table, write_excel
+from .io.tables import read_table
 from .matching.compare import CompareResult, HandoffResult, compare, handoff
 from .matching.reconcile import ReconcileResult, reconcile
 from .reporting.outputs import write_validation_outputs

@@ -31,8 +31,10 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -44,6 +46,11 @@ from ..core.errors import XuejiError
 from ..core.files import atomic_path, write_atomic_text
 from ..core.ids import ID_NUMBER_FIELDS
 from ..matching.pairs import PAIR_ROLES, PAIR_ZH
+
+if TYPE_CHECKING:
+    from ..matching.compare import CompareResult, HandoffResult
+    from ..matching.reconcile import ReconcileResult
+    from ..schema.layouts import Layout
 
 DATA_SUFFIXES = (".dbf", ".xlsx", ".xlsm", ".csv")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -136,7 +143,7 @@ class StudentCard:
     masked: bool = True
 
 
-def load_dataset(path, encoding=None) -> tuple[pd.DataFrame, object | None]:
+def load_dataset(path: str | os.PathLike, encoding: str | None = None) -> tuple[pd.DataFrame, Layout | None]:
     """A file and its layout: a DBF as it is; a sheet read once to recognise its headers, then again
     through that layout so that its headers become field codes. The layout is None when none fits with
     all its required fields (a school's own sheet stays as headed, and is not checked against a layout
@@ -253,7 +260,7 @@ class Catalog:
         """Every data file of the folder now, with its fingerprint."""
         return {p.relative_to(self.folder).as_posix(): self._fingerprint(p) for p in self.files()}
 
-    def refresh(self, progress=None) -> Catalog:
+    def refresh(self, progress: Callable[[str], object] | None = None) -> Catalog:
         """Load every file whose cache entry is missing or stale; then the pairs and their statuses. One
         refresh at a time per cache (a lock file), so that the command and the pages' kernels can all call it."""
         self.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -461,7 +468,7 @@ class Catalog:
         cols = ["dataset", "row", "pair", "status", "status_zh", "reasons", "other", "other_row"]
         self._statuses = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
-    def run_pair(self, pair: Pair):
+    def run_pair(self, pair: Pair) -> ReconcileResult | CompareResult | HandoffResult:
         """The library's result for a pair, computed from the cached frames (the numbers a dashboard shows)."""
         from ..matching.pairs import run_pair
 
@@ -562,7 +569,7 @@ class Catalog:
             raise XuejiError(f"没有名为 {ds!r} 的数据集")
         return self.datasets[ds]
 
-    def rows(self, ds: str, rows, columns=None) -> pd.DataFrame:
+    def rows(self, ds: str, rows: Iterable[int], columns: Iterable[str] | None = None) -> pd.DataFrame:
         """Records ``rows`` (1-based) of a dataset (``_row`` and ``columns``, default all), read from the
         cache's row groups that hold them."""
         rows = sorted({int(r) for r in rows})
@@ -760,7 +767,7 @@ class Catalog:
             if p.is_dir() and p.name.lower() in ("photos", "照片") and CACHE_DIRNAME not in p.parts
         )
 
-    def photo(self, records) -> Path | None:
+    def photo(self, records: Iterable[tuple[str, int]]) -> Path | None:
         """The photo of a student whose records are ``records``: a file named by their 身份证号, 考生号, 学号
         or 学籍号 in a photo folder."""
         if self._photo_files is None:

@@ -28,11 +28,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import LayoutError, XuejiError
 from ..core.extras import require_extra
 from ..schema.layouts import recognize_layout
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..core.progress import ProgressArg
+    from ..schema.layouts import Layout
 
 
 def _cmd_info(args) -> int:
@@ -51,7 +59,12 @@ def _cmd_info(args) -> int:
     return 0
 
 
-def load_file(path, layout=None, encoding=None, progress=True):
+def load_file(
+    path: str | os.PathLike,
+    layout: str | os.PathLike | Layout | None = None,
+    encoding: str | None = None,
+    progress: ProgressArg = True,
+) -> pd.DataFrame:
     """``tables.load_file`` with progress on stderr by default (stdout is left to the results)."""
     from ..io.tables import load_file as load
 
@@ -811,7 +824,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

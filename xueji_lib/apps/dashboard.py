@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path, PureWindowsPath
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 import pandas as pd
@@ -32,7 +33,14 @@ from ..core.errors import XuejiError
 from ..core.extras import require_extra
 from ..matching.pairs import run_pair
 from ..reporting.kernel import DASHBOARD_DIR
-from .catalog import PAIR_ZH, Catalog, load_dataset
+from .catalog import PAIR_ZH, Catalog, StudentCard, load_dataset
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from ..core.result import Result
+    from ..matching.compare import CompareResult, HandoffResult
+    from ..matching.reconcile import ReconcileResult
 
 MAX_HITS = 200
 MAX_TABLE_ROWS = 500
@@ -89,7 +97,7 @@ class AuditLog:
             "session": (os.environ.get("VOILA_KERNEL_ID") or "")[:8],
         }
 
-    def write(self, action: str, **details) -> dict:
+    def write(self, action: str, **details: object) -> dict:
         entry = {
             "time": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             **self.who(),
@@ -167,7 +175,13 @@ GROUP_ZH = {"reconcile": "院系/专业", "compare": "学校", "handoff": "学�
 QUIET = {"matched", "unchanged", "enrolled"}
 
 
-def records_frame(kind: str, result, left: pd.DataFrame, right: pd.DataFrame, unmask: bool = False) -> pd.DataFrame:
+def records_frame(
+    kind: str,
+    result: ReconcileResult | CompareResult | HandoffResult,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    unmask: bool = False,
+) -> pd.DataFrame:
     """Every input record of both sides, one row each: the result's declared list 全部记录 (名单, 行号, 分组
     (学校 or 院系), 姓名, 证件号 (masked), status, 结果, 说明, 变化字段) — what the comparison page counts, charts,
     filters and lists. ``left``/``right``: the two inputs (the records the rows point to)."""
@@ -178,7 +192,7 @@ def records_frame(kind: str, result, left: pd.DataFrame, right: pd.DataFrame, un
     return res.list("全部记录").frame(unmask=unmask)
 
 
-def chart_figure(records: pd.DataFrame, kind: str):
+def chart_figure(records: pd.DataFrame, kind: str) -> go.FigureWidget:
     """Differences per 学校/院系 and 结果 (one bar per status, grouped by school), as a FigureWidget created
     with its data (a FigureWidget filled after creation showed nothing in Voila)."""
     import plotly.graph_objects as go
@@ -201,7 +215,7 @@ def chart_figure(records: pd.DataFrame, kind: str):
     return fig
 
 
-def figure_widget(fig):
+def figure_widget(fig: go.Figure | None) -> go.FigureWidget | None:
     """A display.chart figure as a FigureWidget created with its data (None stays None)."""
     if fig is None:
         return None
@@ -219,8 +233,16 @@ def guess_kind(cat: Catalog, left: str, right: str) -> str:
     return "compare"
 
 
-def workbook_bytes(kind: str, result, left, right, extra=None, unmask: bool = False) -> tuple[str, bytes]:
-    """The workbook ``xueji reconcile`` / ``xueji compare`` writes for this result, as (file name, bytes)."""
+def workbook_bytes(
+    kind: str,
+    result: ReconcileResult | CompareResult | HandoffResult,
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    extra: pd.DataFrame | None = None,
+    unmask: bool = False,
+) -> tuple[str, bytes]:
+    """The workbook the result's ``save`` writes (as ``xueji reconcile`` / ``xueji compare`` do), as (file name,
+    bytes)."""
     from ..reporting.outputs import write_compare_outputs, write_reconcile_outputs
 
     with tempfile.TemporaryDirectory(prefix="xueji-dl-") as tmp:
@@ -229,16 +251,15 @@ def workbook_bytes(kind: str, result, left, right, extra=None, unmask: bool = Fa
         elif kind == "compare":
             files = write_compare_outputs(result, left, right, tmp, changes=extra, unmask=unmask)
         else:
-            from ..io.tables import write_excel
+            from dataclasses import replace
 
-            path = Path(tmp, "去向核对.xlsx")
-            write_excel({"毕业生": result.graduates, "新生": result.intake}, path)
-            return path.name, path.read_bytes()
+            res = replace(result, inputs={**result.inputs, "graduates": left, "intake": right})
+            files = res.save(tmp, unmask=unmask)
         path = Path(files["workbook"])
         return path.name, path.read_bytes()
 
 
-def lists_html(result, unmask: bool = False, rows: int = MAX_TABLE_ROWS) -> str:
+def lists_html(result: Result, unmask: bool = False, rows: int = MAX_TABLE_ROWS) -> str:
     """The lists the result declares for reading (资格有误, 未注册, 疑似流失 …), each under its title with how many
     records it has: the same declaration the workbook, the report and the notebook render."""
     from ..core.render import count_sentence
@@ -365,7 +386,7 @@ class LookupPage:
         self.card_html.value = card_html(card)
 
 
-def card_html(card) -> str:
+def card_html(card: StudentCard) -> str:
     heads = "、".join(f"{d} 第{r}行" for d, r in card.records)
     parts = [
         CSS,
@@ -649,14 +670,14 @@ def offline_template(root: Path) -> Path:
 
 
 def voila_command(
-    data,
+    data: str | os.PathLike,
     *,
     port: int = 8866,
     token: str,
-    cache_dir=None,
-    photos=None,
-    audit_log=None,
-    notebooks=None,
+    cache_dir: str | os.PathLike | None = None,
+    photos: str | os.PathLike | None = None,
+    audit_log: str | os.PathLike | None = None,
+    notebooks: str | os.PathLike | None = None,
     pool_size: int = 1,
     cull_idle_seconds: int = 1800,
 ) -> tuple[list[str], dict]:

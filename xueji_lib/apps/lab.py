@@ -21,6 +21,7 @@ import os
 import secrets
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..core.errors import XuejiError
@@ -64,7 +65,7 @@ def _has_display() -> bool:
 
 
 def lab_command(
-    port: int, token: str, root=None, open_browser: bool = False, allow_root: bool = False
+    port: int, token: str, root: str | os.PathLike | None = None, open_browser: bool = False, allow_root: bool = False
 ) -> tuple[list[str], dict]:
     """(argv, environment) that start JupyterLab on 127.0.0.1:``port`` with ``root`` (default notebooks/)
     as the root folder and ``token`` required. The token travels in the environment (``JUPYTER_TOKEN``),
@@ -90,10 +91,10 @@ def lab_command(
 def run_lab(
     port: int | None = None,
     token: str | None = None,
-    root=None,
+    root: str | os.PathLike | None = None,
     open_browser: bool | None = None,
     allow_root: bool = False,
-    echo=print,
+    echo: Callable[[str], object] = print,
 ) -> int:
     """Register the kernel when needed, print the address, then run JupyterLab (on POSIX the process
     becomes the server, so Ctrl+C and signals reach Jupyter directly). Returns Jupyter's exit code

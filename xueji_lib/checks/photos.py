@@ -36,6 +36,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,7 +114,7 @@ class PhotoFolderNotFound(XuejiError, FileNotFoundError):
     True 照片目录 data_samples/没有这个文件夹：找不到这个文件夹，请检查路径
     """
 
-    def __init__(self, path, problem: str):
+    def __init__(self, path: str | os.PathLike, problem: str) -> None:
         self.path = str(path)
         super().__init__(f"照片目录 {self.path}：{problem}")
 
@@ -350,7 +351,7 @@ class PhotoResult(Result):
             legend="严重程度",
         )
 
-    def save(self, folder) -> OutputFiles:
+    def save(self, folder: str | os.PathLike) -> OutputFiles:
         """照片核对.xlsx (汇总 and every declared list; IDs already masked by check_photos) and summary.json."""
         from ..io.lists import write_json, write_lists_workbook
 
@@ -382,18 +383,18 @@ def mask_name(name: str) -> str:
 
 def check_photos(
     roster: pd.DataFrame,
-    folder,
+    folder: str | os.PathLike,
     *,
     key: str = "SFZH",
     name_pattern: str = "{key}",
-    extensions=(".jpg", ".jpeg"),
+    extensions: Iterable[str] = (".jpg", ".jpeg"),
     min_size: tuple[int, int] | None = (240, 320),
     max_size: tuple[int, int] | None = (640, 800),
     min_bytes: int | None = 2 * KB,
     max_bytes: int | None = 100 * KB,
     aspect: tuple[float, float] | None = (1.1, 1.6),
     decode: bool = False,
-    row_numbers=None,
+    row_numbers: Sequence[int] | np.ndarray | None = None,
     name_field: str | None = "XM",
 ) -> PhotoResult:
     """Check the photo ``folder`` against ``roster`` (one row per student).
@@ -424,15 +425,96 @@ def check_photos(
     >>> res.total_students, res.matched, res.students_without_photo, res.students_with_problem
     (64, 57, 2, 5)
     """
+    setup = _setup(roster, folder, key, name_pattern, extensions, row_numbers)
+    params = {
+        "key": setup.key_code,
+        "name_pattern": name_pattern,
+        "extensions": setup.exts,
+        "min_size": min_size,
+        "max_size": max_size,
+        "min_bytes": min_bytes,
+        "max_bytes": max_bytes,
+        "aspect": aspect,
+        "decode": decode,
+        "pattern_text": setup.pattern_text,
+    }
+    students = _read_roster(roster, setup, name_field)
+    names, sizes, subdirs = _list_folder(setup.folder)
+    files, cand_pos = _file_keys(names, sizes, students.norm, setup)
+    fm = _assign_files(files, students.norm, cand_pos)
+    info = _read_images(setup.folder, names, fm, decode)
+    recs, unusable = _judge_matched_files(fm, info, students, setup, params)
+    recs += _judge_unmatched_files(fm.files, names, students.norm, setup)
+    recs += _subfolder_findings(subdirs)
+    status, photo_of, student_parts = _judge_students(fm, unusable, students, setup)
+    findings = _findings_frame(recs, student_parts, setup.rows, students.shown_key, fm.files)
+    return _result(folder, setup, params, findings, students, fm, info, unusable, status, photo_of, len(subdirs))
+
+
+# ---------------------------------------------------------------------------------------- check_photos' steps
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """check_photos' arguments, checked: the folder, the key column and how file names carry it, the rows."""
+
+    folder: Path
+    key_col: Hashable  # the roster column holding the key, as the roster writes it
+    key_code: str  # its code, upper case (SFZH)
+    label: str  # its Chinese name (身份证号)
+    kind: str | None  # its personal kind, for masking ("id", …; None: not personal)
+    name_pattern: str
+    exts: tuple[str, ...]  # accepted extensions, lower case with the dot
+    pattern_text: str  # the file name as a person reads it: 身份证号.jpg
+    rows: np.ndarray  # the row reported for each roster row
+
+
+@dataclass(frozen=True)
+class _Students:
+    """The roster side, one entry per roster row (positional index)."""
+
+    norm: pd.Series  # the key normalised (half-width, no blanks, upper case; NaN: none)
+    shown_key: pd.Series  # the key as shown (masked)
+    person: pd.Series  # the student's name, or 学生
+
+
+@dataclass(frozen=True)
+class _FileMatch:
+    """The files of the folder matched to roster keys."""
+
+    files: pd.DataFrame  # one row per file (name, ext, bytes, key_raw, nkey, matched, copy, …, status)
+    primary: pd.DataFrame  # the matched files, ordered per key: its primary file first, then its duplicates
+    rows_of_key: dict[str, list[int]]  # matched key → the roster positions that have it
+    files_of_key: dict[str, list[int]]  # matched key → its files (indexes into ``files``), primary first
+
+
+_STUDENT_STATUS = np.array(["matched", "missing", "problem"], dtype=object)
+
+
+def _roster_column(roster: pd.DataFrame, name: str) -> Hashable | None:
+    """The roster column called ``name``, exactly or else in any case; None when there is none."""
+    if name in roster.columns:
+        return name
+    return {str(c).upper(): c for c in roster.columns}.get(str(name).upper())
+
+
+def _setup(
+    roster: pd.DataFrame,
+    folder: str | os.PathLike,
+    key: str,
+    name_pattern: str,
+    extensions: Iterable[str],
+    row_numbers: Sequence[int] | np.ndarray | None,
+) -> _Setup:
+    """Check the arguments (folder, key column, name pattern, row numbers) before anything is read."""
     folder_path = Path(folder)
     if not folder_path.exists():
         raise PhotoFolderNotFound(folder, "找不到这个文件夹，请检查路径")
     if not folder_path.is_dir():
         raise PhotoFolderNotFound(folder, "这是一个文件，不是文件夹；请给出存放照片的文件夹")
-    cols = {str(c).upper(): c for c in roster.columns}
-    if key not in roster.columns and str(key).upper() not in cols:
+    key_col = _roster_column(roster, key)
+    if key_col is None:
         raise XuejiError(f"名单中没有字段 {key}，无法按它对应照片。名单的字段有：{', '.join(map(str, roster.columns))}")
-    key_col = key if key in roster.columns else cols[str(key).upper()]
     key_code = str(key).upper()
     if name_pattern.count("{key}") != 1:
         raise XuejiError(
@@ -447,35 +529,38 @@ def check_photos(
         if len(rows) != n:
             raise XuejiError(f"row_numbers 有 {len(rows)} 个，名单有 {n} 行，两者必须一样多")
     label = KEY_LABELS.get(key_code, key_code)
-    kind = personal_kind(key_code)
-    pattern_text = name_pattern.replace("{key}", label) + exts[0]
-    params = {
-        "key": key_code,
-        "name_pattern": name_pattern,
-        "extensions": exts,
-        "min_size": min_size,
-        "max_size": max_size,
-        "min_bytes": min_bytes,
-        "max_bytes": max_bytes,
-        "aspect": aspect,
-        "decode": decode,
-        "pattern_text": pattern_text,
-    }
+    return _Setup(
+        folder=folder_path,
+        key_col=key_col,
+        key_code=key_code,
+        label=label,
+        kind=personal_kind(key_code),
+        name_pattern=name_pattern,
+        exts=exts,
+        pattern_text=name_pattern.replace("{key}", label) + exts[0],
+        rows=rows,
+    )
 
-    # -- roster side (vectorised) ------------------------------------------------------------------------
-    raw = as_text(roster[key_col]).reset_index(drop=True)
+
+def _read_roster(roster: pd.DataFrame, setup: _Setup, name_field: str | None) -> _Students:
+    """The roster side, vectorised: each student's key normalised and masked, and their name for messages."""
+    raw = as_text(roster[setup.key_col]).reset_index(drop=True)
     norm = key_text(raw)  # half-width, no blanks, upper case; "" → NaN
-    shown_key = _mask_col(raw.fillna("").str.strip(), kind)
-    if name_field and (name_field in roster.columns or str(name_field).upper() in cols):
-        ncol = name_field if name_field in roster.columns else cols[str(name_field).upper()]
+    shown_key = _mask_col(raw.fillna("").str.strip(), setup.kind)
+    ncol = _roster_column(roster, name_field) if name_field else None
+    if ncol is not None:
         person = as_text(roster[ncol]).reset_index(drop=True).fillna("").str.strip()
     else:
         person = pd.Series("", index=raw.index, dtype=STR)
     person = person.where(person != "", "学生")
+    return _Students(norm=norm, shown_key=shown_key, person=person)
 
-    # -- the folder: listed once -----------------------------------------------------------------------
+
+def _list_folder(folder: Path) -> tuple[list[str], list[int], list[str]]:
+    """The folder listed once: its files' names (sorted) and sizes (-1: a broken link), and its sub-folders
+    (not entered)."""
     names, sizes, subdirs = [], [], []
-    with os.scandir(folder_path) as it:
+    with os.scandir(folder) as it:
         for entry in it:
             try:
                 is_dir = entry.is_dir()
@@ -491,12 +576,15 @@ def check_photos(
             names.append(entry.name)
             sizes.append(size)
     order = sorted(range(len(names)), key=lambda i: names[i])
-    names = [names[i] for i in order]
-    sizes = [sizes[i] for i in order]
-    nf = len(names)
+    return [names[i] for i in order], [sizes[i] for i in order], subdirs
 
-    # -- file name → key --------------------------------------------------------------------------------
-    rx = re.compile(re.escape(name_pattern).replace(re.escape("{key}"), "(?P<key>.+?)"), re.IGNORECASE)
+
+def _file_keys(names: list[str], sizes: list[int], norm: pd.Series, setup: _Setup) -> tuple[pd.DataFrame, np.ndarray]:
+    """Each file name read as a key (as written, then without a copy suffix) and matched against the roster's
+    keys: the files frame (name, ext, bytes, key_raw, nkey, matched, copy, bad_ext, nonstandard, shown,
+    shown_key) and the roster positions whose key some file name could be."""
+    kind = setup.kind
+    rx = re.compile(re.escape(setup.name_pattern).replace(re.escape("{key}"), "(?P<key>.+?)"), re.IGNORECASE)
     fexts, key_a, key_b = [], [], []
     for name in names:
         stem, ext = os.path.splitext(name)
@@ -538,7 +626,7 @@ def check_photos(
             "copy": copy_used,
         }
     )
-    files["bad_ext"] = ~files["ext"].isin(exts).to_numpy()
+    files["bad_ext"] = ~files["ext"].isin(setup.exts).to_numpy()
     respelled = (files["key_raw"].fillna("") != files["nkey"].fillna("")).to_numpy()  # x, blanks, full-width
     files["nonstandard"] = files["matched"] & (files["copy"] | respelled)
     # the name as shown: the key part masked like the key column (for a name that is a key), any other
@@ -548,8 +636,13 @@ def check_photos(
         for nm, kr, ok in zip(names, fkey_raw.tolist(), matched_file.tolist())
     ]
     files["shown_key"] = [(_mask_one(k, kind) if isinstance(k, str) else "") for k in fkey.tolist()]
+    return files, cand_pos
 
-    # -- which roster rows each matched key belongs to ------------------------------------------------------
+
+def _assign_files(files: pd.DataFrame, norm: pd.Series, cand_pos: np.ndarray) -> _FileMatch:
+    """Which roster rows each matched key belongs to, and which of a key's files is its photo (the primary: exact
+    name first, then the allowed extension, then by name) and which are duplicates; sets ``files["status"]``
+    (matched / duplicate / unmatched)."""
     fk = set(files.loc[files["matched"], "nkey"].tolist())
     pos = (
         cand_pos[np.array([k in fk for k in norm.iloc[cand_pos].tolist()], dtype=bool)] if len(cand_pos) else cand_pos
@@ -568,37 +661,72 @@ def check_photos(
     files_of_key: dict[str, list[int]] = {}
     for i, k in zip(mf.index, mf["nkey"]):  # primary first
         files_of_key.setdefault(k, []).append(i)
+    return _FileMatch(files=files, primary=mf, rows_of_key=rows_of_key, files_of_key=files_of_key)
 
-    # -- open the matched files (header only) -------------------------------------------------------------
+
+def _read_images(folder: Path, names: list[str], fm: _FileMatch, decode: bool) -> dict[int, dict]:
+    """The facts of each matched file (``_inspect``: format, size, mode, whether complete), by file index: only
+    these files are opened, their header only unless ``decode`` or a JPEG's end marker is missing."""
     info = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for i in mf.index:
-            info[i] = _inspect(folder_path / names[i], int(files.at[i, "bytes"]), decode)
+        for i in fm.primary.index:
+            info[i] = _inspect(folder / names[i], int(fm.files.at[i, "bytes"]), decode)
+    return info
 
-    # -- findings per file -----------------------------------------------------------------------------
-    recs: list[tuple] = []  # (roster position or -1, rule, file index (-2: a sub-folder), message[, value])
-    unusable = np.zeros(nf, bool)
-    for i in mf.index:
+
+def _judge_matched_files(
+    fm: _FileMatch, info: dict[int, dict], students: _Students, setup: _Setup, params: dict
+) -> tuple[list[tuple], np.ndarray]:
+    """The findings of each file matched to a student — its content and size, a duplicate, a nonstandard name,
+    a key several students share — one per (student, problem), and which files are unusable (an error-level
+    rule fired on them). A finding is (roster position or -1, rule, file index (-2: a sub-folder), message[,
+    value])."""
+    files, rows, label = fm.files, setup.rows, setup.label
+    recs: list[tuple] = []
+    unusable = np.zeros(len(files), bool)
+    for i in fm.primary.index:
         f = files.loc[i]
         meta = info[i]
-        rlist = rows_of_key.get(f["nkey"], [])
-        problems = _file_problems(f, meta, exts, min_size, max_size, min_bytes, max_bytes, aspect)
+        rlist = fm.rows_of_key.get(f["nkey"], [])
+        problems = _file_problems(
+            f,
+            meta,
+            setup.exts,
+            params["min_size"],
+            params["max_size"],
+            params["min_bytes"],
+            params["max_bytes"],
+            params["aspect"],
+        )
         if any(PHOTO_RULES[r][0] == "error" for r, _ in problems):
             unusable[i] = True
         if f["status"] == "duplicate":
-            others = [files.at[j, "shown"] for j in files_of_key[f["nkey"]] if j != i]
+            others = [files.at[j, "shown"] for j in fm.files_of_key[f["nkey"]] if j != i]
             problems.insert(0, ("PHOTO_DUPLICATE", "、".join(others)))
         elif f["nonstandard"]:
-            problems.append(("PHOTO_NAME_NONSTANDARD", _nonstandard_detail(f, name_pattern, label, kind)))
+            problems.append(("PHOTO_NAME_NONSTANDARD", _nonstandard_detail(f, setup.name_pattern, label, setup.kind)))
         if len(rlist) > 1 and f["status"] == "matched":
             problems.append(("PHOTO_KEY_REPEATED", "、".join(str(rows[p]) for p in rlist)))
         for p in rlist:
-            student = f"名单第 {rows[p]} 行 {person.iat[p]}，{label} {shown_key.iat[p]}"
+            student = f"名单第 {rows[p]} 行 {students.person.iat[p]}，{label} {students.shown_key.iat[p]}"
             for rule, detail in problems:
                 recs.append(
-                    (p, rule, i, _file_message(rule, f["shown"], student, detail, meta, params, label, pattern_text))
+                    (
+                        p,
+                        rule,
+                        i,
+                        _file_message(rule, f["shown"], student, detail, meta, params, label, setup.pattern_text),
+                    )
                 )
+    return recs, unusable
+
+
+def _judge_unmatched_files(files: pd.DataFrame, names: list[str], norm: pd.Series, setup: _Setup) -> list[tuple]:
+    """A finding for each file that matches no student: PHOTO_UNMATCHED when its name looks like a key (an ID,
+    or the shape of the roster's keys; its shown name then masks the key), else PHOTO_BAD_NAME."""
+    kind, label = setup.kind, setup.label
+    recs: list[tuple] = []
     shapes = None
     for i in np.flatnonzero(~files["matched"].to_numpy()):
         f = files.loc[i]
@@ -624,28 +752,41 @@ def check_photos(
             recs.append((-1, "PHOTO_UNMATCHED", i, msg))
         else:
             msg = (
-                f"文件 {f['shown']} 的文件名不是{label}，无法对应到学生。照片应命名为“{pattern_text}”；"
+                f"文件 {f['shown']} 的文件名不是{label}，无法对应到学生。照片应命名为“{setup.pattern_text}”；"
                 f"不是照片的文件请移出照片目录"
             )
             recs.append((-1, "PHOTO_BAD_NAME", i, msg))
-    for d in sorted(subdirs):
-        recs.append(
-            (
-                -1,
-                "PHOTO_SUBFOLDER",
-                -2,
-                f"照片目录中的子文件夹 {mask_name(d)} 没有检查（只检查照片目录本身中的文件）。"
-                f"如果里面有照片，请移到照片目录中",
-                mask_name(d),
-            )
-        )
+    return recs
 
-    # -- students (vectorised) ---------------------------------------------------------------------------
-    STATUS = np.array(["matched", "missing", "problem"], dtype=object)
+
+def _subfolder_findings(subdirs: list[str]) -> list[tuple]:
+    """A PHOTO_SUBFOLDER finding for each sub-folder (not entered), by name."""
+    return [
+        (
+            -1,
+            "PHOTO_SUBFOLDER",
+            -2,
+            f"照片目录中的子文件夹 {mask_name(d)} 没有检查（只检查照片目录本身中的文件）。"
+            f"如果里面有照片，请移到照片目录中",
+            mask_name(d),
+        )
+        for d in sorted(subdirs)
+    ]
+
+
+def _judge_students(
+    fm: _FileMatch, unusable: np.ndarray, students: _Students, setup: _Setup
+) -> tuple[np.ndarray, np.ndarray, list[pd.DataFrame]]:
+    """Each student's status, vectorised — 0 matched (exactly one usable photo), 1 missing, 2 problem — the index
+    of their photo in ``files`` (-1: none), and the findings of the students without one (PHOTO_MISSING,
+    PHOTO_NO_KEY)."""
+    norm, shown_key, person, rows = students.norm, students.shown_key, students.person, setup.rows
+    label, pattern_text = setup.label, setup.pattern_text
+    n = len(norm)
     status = np.ones(n, np.int8)  # 1 = missing
     student_file_pos = np.full(n, -1, np.int64)  # index into files of the student's photo
-    for k, plist in rows_of_key.items():
-        fl = files_of_key.get(k, [])
+    for k, plist in fm.rows_of_key.items():
+        fl = fm.files_of_key.get(k, [])
         ok = len(fl) == 1 and not unusable[fl[0]]
         status[plist] = 0 if ok else 2
         student_file_pos[plist] = fl[0]  # the primary file
@@ -654,7 +795,7 @@ def check_photos(
     idx = np.flatnonzero((status == 1) & ~no_key)
     if len(idx):
         sk = shown_key.iloc[idx].reset_index(drop=True)
-        expected = _expected_names(norm.iloc[idx].reset_index(drop=True), name_pattern, exts[0], kind)
+        expected = _expected_names(norm.iloc[idx].reset_index(drop=True), setup.name_pattern, setup.exts[0], setup.kind)
         rr = _int_text(rows[idx])
         nm = person.iloc[idx].reset_index(drop=True)
         msg = _join(
@@ -679,8 +820,14 @@ def check_photos(
             f" 的{label}为空，无法对应照片。请先在名单中补填{label}",
         )
         student_parts.append(_part(rows[idx], "", "PHOTO_NO_KEY", "", msg, ""))
+    return status, student_file_pos, student_parts
 
-    # -- findings frame ------------------------------------------------------------------------------------
+
+def _findings_frame(
+    recs: list[tuple], student_parts: list[pd.DataFrame], rows: np.ndarray, shown_key: pd.Series, files: pd.DataFrame
+) -> pd.DataFrame:
+    """The findings as one frame (``FINDING_COLUMNS``): by row (files matching nobody last), errors first, then
+    file and rule."""
     fr_rows, fr_key, fr_rule, fr_value, fr_msg = [], [], [], [], []
     for rec in recs:
         p, rule, i, msg = rec[:4]
@@ -719,25 +866,41 @@ def check_photos(
     findings["field"] = pd.Series(["照片"], dtype=STR).iloc[np.zeros(len(findings), np.int64)].reset_index(drop=True)
     rows_i = findings["row"].to_numpy()
     findings["row"] = pd.arrays.IntegerArray(np.where(rows_i < 0, 0, rows_i).astype(np.int64), rows_i < 0)
-    findings = findings[FINDING_COLUMNS]
+    return findings[FINDING_COLUMNS]
 
-    # -- frames and counts ---------------------------------------------------------------------------------
+
+def _result(
+    folder: str | os.PathLike,
+    setup: _Setup,
+    params: dict,
+    findings: pd.DataFrame,
+    students: _Students,
+    fm: _FileMatch,
+    info: dict[int, dict],
+    unusable: np.ndarray,
+    status: np.ndarray,
+    student_file_pos: np.ndarray,
+    subfolders: int,
+) -> PhotoResult:
+    """The PhotoResult: the students and files frames (names masked) and the counts."""
+    files, rows = fm.files, setup.rows
+    n, nf = len(students.norm), len(files)
     file_shown = files["shown"].astype(STR)
     sf = pd.Series("", index=range(n), dtype=STR)
     has = student_file_pos >= 0
     if has.any():
         sf[has] = file_shown.iloc[student_file_pos[has]].to_numpy()
-    students = pd.DataFrame(
+    students_out = pd.DataFrame(
         {
             "row": rows,
-            "key": shown_key,
-            "status": pd.Series(pd.Categorical.from_codes(status, STATUS)).astype(STR),
+            "key": students.shown_key,
+            "status": pd.Series(pd.Categorical.from_codes(status, _STUDENT_STATUS)).astype(STR),
             "file": sf,
         }
     )
     file_row = np.full(nf, -1, np.int64)
-    for k, plist in rows_of_key.items():
-        for j in files_of_key.get(k, []):
+    for k, plist in fm.rows_of_key.items():
+        for j in fm.files_of_key.get(k, []):
             file_row[j] = rows[plist[0]]
     files_out = pd.DataFrame(
         {
@@ -753,9 +916,9 @@ def check_photos(
     )
     return PhotoResult(
         folder=str(folder),
-        key=key_code,
+        key=setup.key_code,
         findings=findings,
-        students=students,
+        students=students_out,
         files=files_out,
         total_students=n,
         total_files=nf,
@@ -766,7 +929,7 @@ def check_photos(
         files_duplicate=int((files["status"] == "duplicate").sum()),
         files_unmatched=int((files["status"] == "unmatched").sum()),
         files_unusable=int((unusable & (files["status"] == "matched").to_numpy()).sum()),
-        subfolders=len(subdirs),
+        subfolders=subfolders,
         params=params,
     )
 

@@ -15,7 +15,8 @@ vectorised operation over whole columns; only the findings themselves are format
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 from ..core import ids
 from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
 from ..core.privacy import mask_value
-from ..core.progress import Progress
+from ..core.progress import Progress, ProgressArg
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, words
 from ..io.loadinfo import load_report
 from ..schema.codes import load_code_table, province_of
@@ -130,7 +131,7 @@ class ValidationResult(Result):
         )
         return out.reset_index().sort_values(["error", "warning"], ascending=False).reset_index(drop=True)
 
-    def reasons(self, severities=("error",)) -> pd.Series:
+    def reasons(self, severities: Collection[str] = ("error",)) -> pd.Series:
         """Per failed record (index = 0-based record position): its messages joined by '；' — the JYJG text."""
         f = self.findings[self.findings["severity"].isin(severities) & self.findings["row"].notna()]
         joined = f.groupby(f["row"].astype(int) - 1, sort=True)["message"].agg("；".join)
@@ -338,7 +339,9 @@ class ValidationResult(Result):
             legend="严重程度",
         )
 
-    def save(self, folder, *, unmask: bool = False, layout_reason: str = "", others=()) -> OutputFiles:
+    def save(
+        self, folder: str | os.PathLike, *, unmask: bool = False, layout_reason: str = "", others: Sequence[str] = ()
+    ) -> OutputFiles:
         """The lists to upload and to fix, the workbook and ``summary.json`` (``write_validation_outputs``)."""
         from .validation_files import save_validation
 
@@ -474,7 +477,7 @@ CHECK_ZH = {
 
 def validate(
     df: pd.DataFrame,
-    layout=None,
+    layout: str | os.PathLike | Layout | None = None,
     *,
     year: int | None = None,
     category: str | None = None,
@@ -483,7 +486,7 @@ def validate(
     school_year: int | None = None,
     first_grade_age: int = 6,
     cutoff: str = "0831",
-    progress=None,
+    progress: ProgressArg = None,
 ) -> ValidationResult:
     """Check ``df`` against ``layout`` (a name, a path or a Layout; recognised from the columns when None).
 

@@ -15,13 +15,15 @@ platform); in the workbook personal data is masked unless ``unmask``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from ..core.result import OutputFiles, summary_sheet
+from ..core.result import OutputFiles, Result, summary_sheet
+from ..io.excel_writer import write_excel
 from ..io.lists import (
     JYJG_FIELD,
     JYJG_WIDTH,
@@ -33,7 +35,6 @@ from ..io.lists import (
     write_lists_workbook,
     write_passed_dbf,
 )
-from ..io.tables import write_excel
 from ..schema.rules import SEVERITY_ZH
 
 __all__ = ["save_validation", "OUTPUT_NAMES", "PARAM_ZH"]
@@ -54,9 +55,16 @@ PARAM_ZH = {
 
 
 def save_validation(
-    result, folder, *, unmask: bool = False, layout_reason: str = "", others: Sequence[str] = ()
+    result: Result,
+    folder: str | os.PathLike,
+    *,
+    unmask: bool = False,
+    layout_reason: str = "",
+    others: Sequence[str] = (),
 ) -> OutputFiles:
-    """Write the lists, the workbook and ``summary.json`` of ``result`` into ``folder`` (see the module)."""
+    """Write the lists, the workbook and ``summary.json`` of ``result`` (a ``ValidationResult``, which calls this
+    from its ``save``: typed as its base, since ``checks.validate`` imports this module) into ``folder`` (see the
+    module)."""
     df = result.inputs.get("data")
     lay = result.layout
     n = len(df) if df is not None else -1

@@ -24,12 +24,19 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
 
 from ..core.errors import XuejiError
 from ..core.extras import install_hint
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from ..io.source import ListSource
 
 SPARK_PREFIXES = ("spark://", "local", "yarn", "k8s://", "mesos://", "sc://")
 
@@ -43,7 +50,7 @@ class Engine:
 
     name = "engine"
 
-    def register(self, name: str, data) -> None:
+    def register(self, name: str, data: pd.DataFrame | pa.Table) -> None:
         raise NotImplementedError
 
     def unregister(self, name: str) -> None:
@@ -72,12 +79,12 @@ class Engine:
     def sql(self, query: str) -> pa.Table:
         raise NotImplementedError
 
-    def scalar(self, query: str):
+    def scalar(self, query: str) -> Any:
         t = self.sql(query)
         return t.column(0)[0].as_py() if t.num_rows else None
 
     @contextlib.contextmanager
-    def scope(self):
+    def scope(self) -> Iterator[Engine]:
         """Every table registered, viewed or kept inside the ``with`` is dropped at its end (how a caller's
         engine — a SparkSession used for several runs — is left as it was given)."""
         before = set(self._made())
@@ -116,11 +123,11 @@ class DuckDBEngine(Engine):
         self.con = duckdb.connect()
         self.made: dict[str, str] = {}  # views and tables made by register_parquet / keep
 
-    def register(self, name, data):
+    def register(self, name: str, data: pd.DataFrame | pa.Table) -> None:
         self._named(name)
         self.con.register(name, data)
 
-    def unregister(self, name):
+    def unregister(self, name: str) -> None:
         self._made().pop(name, None)
         kind = self.made.pop(name, None)
         if kind:
@@ -128,32 +135,32 @@ class DuckDBEngine(Engine):
         else:
             self.con.unregister(name)
 
-    def register_parquet(self, name, files):
+    def register_parquet(self, name: str, files: list[str]) -> None:
         self._named(name)
         listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {self.ident(name)} AS SELECT * FROM read_parquet([{listed}])")
         self.made[name] = "VIEW"
 
-    def view(self, name, query):
+    def view(self, name: str, query: str) -> None:
         self._named(name)
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {self.ident(name)} AS {query}")
         self.made[name] = "VIEW"
 
-    def keep(self, name, query):
+    def keep(self, name: str, query: str) -> None:
         self._named(name)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.ident(name)} AS {query}")
         self.made[name] = "TABLE"
 
-    def columns(self, name):
+    def columns(self, name: str) -> dict[str, str]:
         return {c: t.lower() for c, t, *_ in self.con.execute(f"DESCRIBE {self.ident(name)}").fetchall()}
 
-    def ident(self, name):
+    def ident(self, name: str) -> str:
         return '"' + name.replace('"', '""') + '"'
 
-    def sql(self, query):
+    def sql(self, query: str) -> pa.Table:
         return self.con.sql(query).to_arrow_table()
 
-    def close(self):
+    def close(self) -> None:
         self.con.close()
 
 
@@ -171,7 +178,7 @@ class SparkEngine(Engine):
         self.staging = staging if staging is not None else _default_staging(session)
         self._tmp = None
 
-    def register(self, name, data):
+    def register(self, name: str, data: pd.DataFrame | pa.Table) -> None:
         self._named(name)
         if not isinstance(data, pa.Table):
             data = data.copy(deep=False)
@@ -190,7 +197,7 @@ class SparkEngine(Engine):
             frame = self.spark.createDataFrame(data)
         self._view(name, frame)
 
-    def unregister(self, name):
+    def unregister(self, name: str) -> None:
         self._made().pop(name, None)
         if name in self.views:
             self.views.discard(name)
@@ -199,15 +206,15 @@ class SparkEngine(Engine):
                 kept.unpersist()
             self.spark.catalog.dropTempView(name)
 
-    def register_parquet(self, name, files):
+    def register_parquet(self, name: str, files: list[str]) -> None:
         self._named(name)
         self._view(name, self.spark.read.parquet(*[_uri(f) for f in files]))
 
-    def view(self, name, query):
+    def view(self, name: str, query: str) -> None:
         self._named(name)
         self._view(name, self._run(lambda: self.spark.sql(query)))
 
-    def keep(self, name, query):
+    def keep(self, name: str, query: str) -> None:
         self._named(name)
         from pyspark import StorageLevel
 
@@ -215,10 +222,10 @@ class SparkEngine(Engine):
         self._view(name, frame)
         self.kept[name] = frame
 
-    def columns(self, name):
+    def columns(self, name: str) -> dict[str, str]:
         return {f.name: f.dataType.simpleString().lower() for f in self.spark.table(name).schema.fields}
 
-    def ident(self, name):
+    def ident(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
 
     def _view(self, name, frame):
@@ -231,10 +238,10 @@ class SparkEngine(Engine):
         except Exception as exc:  # noqa: BLE001 - Spark raises its own exception classes
             raise EngineError(f"Spark 执行查询出错：{str(exc).splitlines()[0]}") from exc
 
-    def sql(self, query):
+    def sql(self, query: str) -> pa.Table:
         return self._run(lambda: self.spark.sql(query).toArrow())
 
-    def close(self):
+    def close(self) -> None:
         import shutil
 
         for name in list(self.views):
@@ -274,7 +281,7 @@ def _spark_types(table: pa.Table) -> pa.Table:
     return pa.table(cols, names=table.column_names)
 
 
-def spark_session(master: str | None = None, app_name: str = "xueji", conf: dict | None = None):
+def spark_session(master: str | None = None, app_name: str = "xueji", conf: dict | None = None) -> SparkSession:
     """A SparkSession set up the way xueji needs it: Arrow transfers on (without fallback: pandas 3 data
     would be silently damaged otherwise), the Python workers on this interpreter, the warehouse in a
     temporary folder. ``master`` None: Spark's own default (SPARK_MASTER / spark-defaults.conf / local[*]).
@@ -310,7 +317,7 @@ def spark_session(master: str | None = None, app_name: str = "xueji", conf: dict
 ENGINE_ENV = "XUEJI_ENGINE"
 
 
-def connect(engine=None) -> Engine:
+def connect(engine: str | Engine | SparkSession | None = None) -> Engine:
     """An Engine from what a user gives: "duckdb" → DuckDB; a SparkSession → Spark on it; "spark" → Spark
     with its own default master; a master URL ("spark://host:7077", "local[2]", "yarn", "k8s://…") →
     Spark on that master; an Engine → itself. None: the environment variable XUEJI_ENGINE (same values;
@@ -341,7 +348,9 @@ def connect(engine=None) -> Engine:
     raise EngineError(f"不认识的计算引擎 {engine!r}")
 
 
-def register_list(con: Engine, name: str, data, fields: dict) -> dict[str, str]:
+def register_list(
+    con: Engine, name: str, data: pd.DataFrame | ListSource | str | os.PathLike, fields: dict
+) -> dict[str, str]:
     """A list (a frame, a folder converted by ``dbf_to_parquet``, or either as an ``io.source.ListSource``)
     as engine view ``name``: ``_row``
     (read_dbf's 1-based row) and, under the names of ``fields`` ({name: the column names it may have, the
@@ -384,7 +393,7 @@ def register_list(con: Engine, name: str, data, fields: dict) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def engine_for(engine):
+def engine_for(engine: str | Engine | SparkSession | None) -> Iterator[Engine]:
     """``connect(engine)`` for one operation: an engine made here is closed at the end; a caller's Engine is
     left with only the tables it had (``Engine.scope``)."""
     con = connect(engine)
@@ -396,6 +405,6 @@ def engine_for(engine):
             con.close()
 
 
-def borrowed(engine) -> bool:
+def borrowed(engine: object) -> bool:
     """Whether ``engine`` is a caller's Engine (so the function using it must not close it)."""
     return isinstance(engine, Engine)

@@ -42,7 +42,7 @@ def text(e: str, type_name: str) -> str:
     return f"CAST({e} AS STRING)"
 
 
-def literal(value) -> str:
+def literal(value: str | int) -> str:
     """A parameter (录取年份, 学历类别) as an SQL string literal; refused when it holds a quote or backslash."""
     text_ = str(value)
     if "'" in text_ or "\\" in text_:

@@ -25,10 +25,12 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import struct
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -37,8 +39,13 @@ import pyarrow as pa
 from ..core.errors import FileFormatError, MemoFileMissing, TruncatedFileError, WriteError
 from ..core.files import write_atomic
 from ..core.privacy import mask_value
-from ..core.progress import Progress
+from ..core.progress import Progress, ProgressArg
 from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, WarningTally
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..schema.layouts import Layout
 
 __all__ = ["read_dbf", "write_dbf", "inspect_dbf", "DbfHeader"]
 
@@ -168,7 +175,7 @@ class DbfHeader:
 # ----------------------------------------------------------------------------------------------- header
 
 
-def inspect_dbf(path) -> DbfHeader:
+def inspect_dbf(path: str | os.PathLike) -> DbfHeader:
     """Parse the header and field descriptors of a DBF; raises ``FileFormatError`` if it is not one.
 
     >>> head = xj.inspect_dbf("data_samples/hei/10_录取名单.dbf")
@@ -277,7 +284,13 @@ def _parse_dbase2(path, head, size) -> DbfHeader:
 
 
 def read_dbf(
-    path, encoding: str | None = None, *, columns=None, include_deleted: bool = False, progress=None, records=None
+    path: str | os.PathLike,
+    encoding: str | None = None,
+    *,
+    columns: Iterable[str] | None = None,
+    include_deleted: bool = False,
+    progress: ProgressArg = None,
+    records: tuple[int, int] | None = None,
 ) -> pd.DataFrame:
     """Read a DBF into a DataFrame; column names upper-case; deleted records left out.
 
@@ -1013,7 +1026,13 @@ def _concat(f: _Field, chunks: list):
 
 
 def write_dbf(
-    df: pd.DataFrame, path, layout, *, encoding: str = "gbk", deleted=None, date: _dt.date | None = None
+    df: pd.DataFrame,
+    path: str | os.PathLike,
+    layout: str | os.PathLike | Layout,
+    *,
+    encoding: str = "gbk",
+    deleted: ArrayLike | None = None,
+    date: _dt.date | None = None,
 ) -> Path:
     """Write ``df`` as a dBase III DBF (code page 0x4D, GBK text) with the fields of ``layout``.
 

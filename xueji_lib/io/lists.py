@@ -10,8 +10,11 @@ results CSV and the JSON summary. Used by every result's ``save``; nothing here 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,8 +25,11 @@ from ..core.privacy import mask_frame
 from ..core.result import OutputFiles, ResultList, json_default
 from ..schema.layouts import Layout, LayoutField
 from .dbf import write_dbf
+from .excel_writer import write_excel
 from .source import ListSource
-from .tables import write_excel
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "JYJG_WIDTH",
@@ -141,7 +147,7 @@ def _encoding_for(frame, lay, positions, file_name, notes) -> str:
     return "gb18030"
 
 
-def write_passed_dbf(frame, positions, path: Path, lay: Layout, notes) -> None:
+def write_passed_dbf(frame: pd.DataFrame, positions: np.ndarray, path: Path, lay: Layout, notes: list[str]) -> None:
     encoding = _encoding_for(frame, lay, positions, path.name, notes)
     try:
         write_dbf(frame, path, lay, encoding=encoding)
@@ -156,12 +162,12 @@ def write_passed_dbf(frame, positions, path: Path, lay: Layout, notes) -> None:
 
 
 def write_failed_dbf(
-    frame,
-    positions,
+    frame: pd.DataFrame,
+    positions: np.ndarray,
     path: Path,
     lay: Layout,
-    encoding_notes,
-    notes,
+    encoding_notes: list[str],
+    notes: list[str],
     full_values_in: str = "校验结果.xlsx 的“数据有误记录”工作表",
 ) -> None:
     """The failing records with JYJG. Values that cannot go into their field (too long: the platform
@@ -220,7 +226,7 @@ def fit_bytes(text: str, width: int, mark: str = ELLIPSIS) -> str:
     return "".join(out) + mark
 
 
-def free_name(name: str, existing) -> str:
+def free_name(name: str, existing: Iterable[object]) -> str:
     return name if name not in set(map(str, existing)) else f"本次{name}"
 
 
@@ -239,7 +245,7 @@ def write_text(path: Path, text: str) -> None:
     write_atomic(path, lambda fh: fh.write(text.encode("utf-8")))
 
 
-def write_results_csv(frame: pd.DataFrame, path) -> Path:
+def write_results_csv(frame: pd.DataFrame, path: str | os.PathLike) -> Path:
     """``frame`` as CSV in UTF-8 with a byte-order mark (so that Excel reads it as UTF-8): a header row,
     missing values as empty cells, booleans as true/false. Written by Arrow (two million rows in about a
     second) under a temporary name and renamed into place.
@@ -265,7 +271,16 @@ def write_results_csv(frame: pd.DataFrame, path) -> Path:
     return path
 
 
-def write_jyjg_dbf(df, idx, reasons, path, lay: Layout, encoding_notes, notes, full_values_in) -> None:
+def write_jyjg_dbf(
+    df: pd.DataFrame | ListSource | str | os.PathLike,
+    idx: np.ndarray,
+    reasons: pd.Series,
+    path: Path,
+    lay: Layout,
+    encoding_notes: list[str],
+    notes: list[str],
+    full_values_in: str,
+) -> None:
     """The records ``idx`` (0-based) of ``df`` in ``lay`` plus JYJG C(254) holding ``reasons``."""
     frame = layout_frame(rows_of(df, idx), lay)
     frame["JYJG"] = [fit_bytes(s, JYJG_WIDTH) for s in reasons.tolist()]
@@ -278,13 +293,13 @@ def row_numbers(s: pd.Series) -> pd.Series:
     return s.astype("float64").reset_index(drop=True)
 
 
-def rows_of(source, idx) -> pd.DataFrame:
+def rows_of(source: pd.DataFrame | ListSource | str | os.PathLike, idx: ArrayLike) -> pd.DataFrame:
     """The records at ``idx`` (0-based) of a list (a frame, a converted folder or a ListSource): only those
     records are read from a folder."""
     return ListSource.of(source).rows(np.asarray(idx, dtype=np.int64))
 
 
-def count_of(source) -> int:
+def count_of(source: pd.DataFrame | ListSource | str | os.PathLike | None) -> int:
     """The number of records of a list (a frame, a converted folder or a ListSource); -1 for None."""
     return -1 if source is None else ListSource.of(source).count
 

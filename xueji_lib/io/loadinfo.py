@@ -8,6 +8,7 @@ name the field and the record, so nothing is lost without a trace.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +68,7 @@ class WarningTally:
     def __init__(self) -> None:
         self.items: dict[tuple[str, Any], list] = {}  # (code, place) → [message, count, examples]
 
-    def add(self, code: str, field: str | None, message: str, rows, values) -> None:
+    def add(self, code: str, field: str | None, message: str, rows: Iterable[int], values: Iterable[object]) -> None:
         """Occurrences in ``field`` (None: the file as a whole) at ``rows`` with ``values``; examples are
         (row, field, value), the values of personal fields masked."""
         item = self.items.setdefault((code, field), [message, 0, []])
@@ -79,7 +80,7 @@ class WarningTally:
                 break
             item[2].append((int(r), field or "", mask_value(kind, v) if kind else str(v)))
 
-    def add_one(self, code: str, place, row: int, value) -> None:
+    def add_one(self, code: str, place: str | int | None, row: int, value: object) -> None:
         """One occurrence; (row, value) kept as an example while there are fewer than ``MAX_EXAMPLES``."""
         item = self.items.get((code, place))
         if item is None:
@@ -88,7 +89,9 @@ class WarningTally:
         if len(item[2]) < MAX_EXAMPLES:
             item[2].append((row, value))
 
-    def add_counted(self, code: str, field: str | None, message: str, count: int, examples) -> None:
+    def add_counted(
+        self, code: str, field: str | None, message: str, count: int, examples: Sequence[tuple[Any, ...]]
+    ) -> None:
         """``count`` occurrences at once, with their examples (the first ones kept)."""
         item = self.items.setdefault((code, field), [message, 0, []])
         item[1] += count

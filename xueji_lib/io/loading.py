@@ -11,12 +11,14 @@ and the reports load a list with.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import NamedTuple
 
 import pandas as pd
 
 from ..core.errors import LayoutError
+from ..core.progress import ProgressArg
 from ..schema.layouts import Layout, load_layout, recognize_layout
 from .parquet import is_parquet_folder, parquet_shape
 from .tables import load_file
@@ -37,7 +39,14 @@ class LoadedList(NamedTuple):
 
 
 def load_list(
-    path, layout=None, *, encoding=None, fallback=None, complete: bool = False, keep_folder: bool = False, progress=None
+    path: str | os.PathLike,
+    layout: str | os.PathLike | Layout | None = None,
+    *,
+    encoding: str | None = None,
+    fallback: str | os.PathLike | Layout | None = None,
+    complete: bool = False,
+    keep_folder: bool = False,
+    progress: ProgressArg = None,
 ) -> LoadedList:
     """Load a list — a DBF, a sheet or CSV, or a folder converted by ``xueji parquet`` — and find its layout.
 

@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -48,6 +50,11 @@ from ..core.errors import XuejiError
 from ..core.files import atomic_path, write_atomic_text
 from .dbf import inspect_dbf, read_dbf
 from .loadinfo import LoadWarning, WarningTally, load_report
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from ..core.progress import ProgressArg
 
 __all__ = [
     "dbf_to_parquet",
@@ -196,14 +203,14 @@ class ParquetConversion:
 
 
 def dbf_to_parquet(
-    path,
-    out_dir,
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike,
     *,
     records_per_part: int = 1_000_000,
     workers: int = 2,
     encoding: str | None = None,
     resume: bool = True,
-    progress=None,
+    progress: ProgressArg = None,
 ) -> ParquetConversion:
     """Convert the DBF ``path`` into ``out_dir/part-00000.parquet`` … (``records_per_part`` records of the
     file per part, deleted ones counted) with ``workers`` processes; see the module docstring.
@@ -455,7 +462,7 @@ def _check_counts(path, out: Path, entries: list[dict], nrec: int) -> tuple[int,
     return live, deleted
 
 
-def read_parquet_folder(out_dir) -> pd.DataFrame:
+def read_parquet_folder(out_dir: str | os.PathLike) -> pd.DataFrame:
     """The frame ``read_dbf`` gives for the source DBF, read back from a finished ``dbf_to_parquet`` folder
     (the ``_row`` column dropped, rows in file order). An error when the conversion is not complete (run it
     again: it resumes) or the source DBF has changed since.
@@ -470,7 +477,7 @@ def read_parquet_folder(out_dir) -> pd.DataFrame:
     return df.drop(columns=[ROW_COLUMN], errors="ignore").reset_index(drop=True)
 
 
-def parquet_parts(out_dir) -> list[Path]:
+def parquet_parts(out_dir: str | os.PathLike) -> list[Path]:
     """The part files of a finished ``dbf_to_parquet`` folder, in record order — what an engine reads
     (``reconcile`` given the folder). An error when the conversion is not complete or the DBF has changed."""
     out = Path(out_dir)
@@ -494,13 +501,13 @@ def parquet_parts(out_dir) -> list[Path]:
     return [out / p["file"] for p in parts]
 
 
-def is_parquet_folder(path) -> bool:
+def is_parquet_folder(path: str | os.PathLike) -> bool:
     """Whether ``path`` is a folder written by ``dbf_to_parquet`` (it has the manifest)."""
     p = Path(path)
     return p.is_dir() and (p / MANIFEST_NAME).is_file()
 
 
-def parquet_shape(out_dir) -> tuple[int, list[str]]:
+def parquet_shape(out_dir: str | os.PathLike) -> tuple[int, list[str]]:
     """(records, column names without ``_row``) of a finished folder, from the Parquet footers only."""
     import pyarrow.parquet as pq
 
@@ -511,7 +518,7 @@ def parquet_shape(out_dir) -> tuple[int, list[str]]:
     return sum(pq.read_metadata(f).num_rows for f in files), names
 
 
-def read_parquet_rows(out_dir, rows) -> pd.DataFrame:
+def read_parquet_rows(out_dir: str | os.PathLike, rows: ArrayLike) -> pd.DataFrame:
     """The records with the given row numbers (1-based, as in results; in the order given) from a finished
     folder, as ``read_parquet_folder`` would give them — reading only the row groups that hold them. How the
     lists of a reconciliation over a converted folder get their records without loading the whole file."""

@@ -24,11 +24,16 @@ frames come back with a positional index (0, 1, 2 …) either way.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = ["ListSource", "FrameSource", "FolderSource"]
 
@@ -48,7 +53,7 @@ class ListSource:
     path: Path | None = None
 
     @staticmethod
-    def of(data) -> ListSource:
+    def of(data: ListSource | pd.DataFrame | str | os.PathLike) -> ListSource:
         """``data`` as a list source: a ListSource stays itself, a DataFrame becomes a ``FrameSource``, a
         path (str or os.PathLike) a ``FolderSource``. Reads nothing: a folder is checked (finished, source
         unchanged) when it is first asked something.
@@ -74,21 +79,21 @@ class ListSource:
         """The column names, in the list's order, as the list writes them (case kept)."""
         raise NotImplementedError
 
-    def has(self, name) -> bool:
+    def has(self, name: str) -> bool:
         """Whether the list has the column ``name`` (exactly as written)."""
         return name in self.columns
 
-    def rows(self, positions) -> pd.DataFrame:
+    def rows(self, positions: ArrayLike) -> pd.DataFrame:
         """The records at ``positions`` (0-based, in the order given, repeats allowed), all their columns,
         with a positional index. From a folder only the row groups holding them are read."""
         raise NotImplementedError
 
-    def column(self, name) -> pd.Series:
+    def column(self, name: str) -> pd.Series:
         """The whole column ``name`` (positional index, named ``name``). From a folder only that column
         is read."""
         raise NotImplementedError
 
-    def columns_frame(self, names) -> pd.DataFrame:
+    def columns_frame(self, names: Iterable[str]) -> pd.DataFrame:
         """The whole columns ``names`` as a frame (positional index). From a folder only those columns are
         read."""
         raise NotImplementedError
@@ -122,13 +127,13 @@ class FrameSource(ListSource):
     def columns(self) -> list:
         return list(self.df.columns)
 
-    def rows(self, positions) -> pd.DataFrame:
+    def rows(self, positions: ArrayLike) -> pd.DataFrame:
         return self.df.iloc[np.asarray(positions, dtype=np.int64)].reset_index(drop=True)
 
-    def column(self, name) -> pd.Series:
+    def column(self, name: str) -> pd.Series:
         return self.df[name].reset_index(drop=True)
 
-    def columns_frame(self, names) -> pd.DataFrame:
+    def columns_frame(self, names: Iterable[str]) -> pd.DataFrame:
         return self.df[list(names)].reset_index(drop=True)
 
     def frame(self) -> pd.DataFrame:
@@ -141,7 +146,7 @@ class FolderSource(ListSource):
 
     is_folder = True
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike):
         self.name = str(path)
         self.path = Path(path)
         self._shape: tuple[int, list] | None = None
@@ -170,7 +175,7 @@ class FolderSource(ListSource):
 
         return parquet_parts(self.path)
 
-    def rows(self, positions) -> pd.DataFrame:
+    def rows(self, positions: ArrayLike) -> pd.DataFrame:
         from .parquet import read_parquet_rows
 
         return read_parquet_rows(self.path, np.asarray(positions, dtype=np.int64) + 1)
@@ -180,10 +185,10 @@ class FolderSource(ListSource):
 
         return pa.concat_tables([pq.read_table(f, columns=names) for f in self.parts])
 
-    def column(self, name) -> pd.Series:
+    def column(self, name: str) -> pd.Series:
         return self._read([name]).column(name).to_pandas().rename(name)
 
-    def columns_frame(self, names) -> pd.DataFrame:
+    def columns_frame(self, names: Iterable[str]) -> pd.DataFrame:
         return self._read(list(names)).to_pandas()
 
     def frame(self) -> pd.DataFrame:

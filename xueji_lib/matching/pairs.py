@@ -10,7 +10,17 @@ graduates ↔ the next stage's intake → ``handoff``.
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING
+
 from ..core.errors import XuejiError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..io.source import ListSource
+    from .compare_result import CompareResult, HandoffResult
+    from .reconcile import ReconcileResult
 
 __all__ = ["PAIR_KINDS", "PAIR_ROLES", "PAIR_ZH", "run_pair"]
 
@@ -26,14 +36,14 @@ PAIR_ZH = {"reconcile": "录取↔注册核对", "compare": "名单对比", "han
 
 def run_pair(
     kind: str,
-    left,
-    right,
-    extra=None,
+    left: pd.DataFrame | ListSource | str | os.PathLike,
+    right: pd.DataFrame | ListSource | str | os.PathLike,
+    extra: pd.DataFrame | None = None,
     *,
     names: tuple[str, str] | None = None,
     year: int | None = None,
     category: str | None = None,
-):
+) -> ReconcileResult | CompareResult | HandoffResult:
     """The library's result for a pair of lists of ``kind`` (one of ``PAIR_KINDS``; ``PAIR_ROLES`` says what
     ``left``, ``right`` and ``extra`` are): ``reconcile(left, right, year=…, category=…, states=extra)``,
     ``compare(left, right, changes=extra)`` or ``handoff(left, right)`` (which takes no third list: ``extra``
@@ -52,7 +62,7 @@ def run_pair(
 
         return compare(left, right, changes=extra, **({"old_name": names[0], "new_name": names[1]} if names else {}))
     if kind == "handoff":
-        from .compare import handoff
+        from .handoff import handoff
 
         return handoff(left, right, **({"graduates_name": names[0], "intake_name": names[1]} if names else {}))
     raise XuejiError(f"不认识的对比方式 {kind!r}：只能是 " + "、".join(f"{k}（{PAIR_ZH[k]}）" for k in PAIR_KINDS))

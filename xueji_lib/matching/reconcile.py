@@ -19,9 +19,11 @@ Python.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,7 +32,7 @@ import pyarrow as pa
 from ..checks.validate import normalized_ids
 from ..core.ids import ID_NUMBER_FIELDS
 from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
-from ..core.progress import Progress
+from ..core.progress import Progress, ProgressArg
 from ..core.result import (
     ChartSpec,
     Column,
@@ -49,6 +51,9 @@ from ..engine import sqlnorm
 from ..engine.engines import Engine, engine_for, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 __all__ = ["reconcile", "ReconcileResult", "REGISTRATION_STATUSES", "ADMISSION_STATUSES"]
 
@@ -253,7 +258,12 @@ class ReconcileResult(Result):
         return ChartSpec("核对结果：各结果的记录数（注册上报、录取数据）", order, series, category_title="核对结果")
 
     def save(
-        self, folder, *, unmask: bool = False, sources: dict | None = None, layouts: dict | None = None
+        self,
+        folder: str | os.PathLike,
+        *,
+        unmask: bool = False,
+        sources: dict | None = None,
+        layouts: dict | None = None,
     ) -> OutputFiles:
         """Write what ``xueji reconcile`` gives the clerk into ``folder``:
 
@@ -457,14 +467,14 @@ def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFr
 
 
 def reconcile(
-    admission,
-    registration,
+    admission: pd.DataFrame | ListSource | str | os.PathLike,
+    registration: pd.DataFrame | ListSource | str | os.PathLike,
     year: int | None = None,
     category: str | None = None,
     states: pd.DataFrame | None = None,
     *,
-    progress=None,
-    engine=None,
+    progress: ProgressArg = None,
+    engine: str | Engine | SparkSession | None = None,
 ) -> ReconcileResult:
     """Match ``registration`` against ``admission`` the way the platform does; explain every difference.
 

@@ -48,11 +48,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from ..core.render import result_html
 from ..core.result import ChartSpec, Result
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
 
 __all__ = ["summary_frame", "list_frames", "chart", "to_html", "to_text", "school_frame"]
 
@@ -69,7 +73,7 @@ def _result(result) -> Result:
     return result
 
 
-def summary_frame(result) -> pd.DataFrame:
+def summary_frame(result: Result) -> pd.DataFrame:
     """The counts that add up, with Chinese labels: the result's own ``summary_frame()``. Reconcile, compare,
     handoff and photos: 名单 | 结果 | 记录数 (数量), each list ending in 合计 = its record count. Validation:
     项目 | 说明 | 记录数 | 处数, per rule, per severity, then 通过校验 + 有误 = 合计. Statistics: 项目 | 数值 | 说明.
@@ -81,7 +85,7 @@ def summary_frame(result) -> pd.DataFrame:
     return _result(result).summary_frame()
 
 
-def school_frame(result) -> pd.DataFrame:
+def school_frame(result: Result) -> pd.DataFrame:
     """按学校的变动 of a CompareResult (its ``school_frame()``): one row per school (学校标识码, 学校): 上期人数,
     本期人数, 增减, 减少, 其中疑似流失, 新增, 其中来源不明, 调动, 信息变化, 重复; last row 合计.
 
@@ -95,7 +99,7 @@ def school_frame(result) -> pd.DataFrame:
     return result.school_frame()
 
 
-def list_frames(result, rows: int = 10, unmask: bool = False) -> dict[str, pd.DataFrame]:
+def list_frames(result: Result, rows: int = 10, unmask: bool = False) -> dict[str, pd.DataFrame]:
     """The first ``rows`` rows of each list the result declares for short views (资格有误, 未注册, 问题明细, 疑似流失,
     …), under the declared Chinese headers; personal fields masked unless ``unmask``. Each frame's
     ``attrs["total"]`` is the number of rows of the whole list.
@@ -108,7 +112,7 @@ def list_frames(result, rows: int = 10, unmask: bool = False) -> dict[str, pd.Da
     return _result(result).list_frames(rows, unmask)
 
 
-def chart(result):
+def chart(result: Result) -> go.Figure | None:
     """The result's standard chart (its ``chart_spec()``) as a plotly Figure, or None: reconcile — records per
     result on each side; compare — changes per school; handoff — graduates per school and result; validation —
     findings per rule (the 15 most frequent); statistics — the first table; photos — problems per rule. Chinese
@@ -123,7 +127,7 @@ def chart(result):
     return None if spec is None else figure(spec)
 
 
-def figure(spec: ChartSpec):
+def figure(spec: ChartSpec) -> go.Figure:
     """A ``ChartSpec`` as a plotly bar Figure (values as labels on the bars)."""
     import plotly.graph_objects as go
 
@@ -149,7 +153,7 @@ def figure(spec: ChartSpec):
     return fig
 
 
-def to_text(result) -> str:
+def to_text(result: Result) -> str:
     """The summary as plain text: the object's own ``summary()`` (what ``print(result)`` prints).
 
     >>> res = xj.reconcile(xj.read_dbf("data_samples/hei/10_录取名单.dbf"), xj.read_dbf("data_samples/hei/10_注册上报.dbf"), year=2026, category="10")
@@ -191,7 +195,7 @@ xueji_lib.reporting.display.chart(结果) 显示图表。）</p>
 </div>"""
 
 
-def to_html(result, rows: int = 10, unmask: bool = False, chart: bool = True) -> str:
+def to_html(result: Result, rows: int = 10, unmask: bool = False, chart: bool = True) -> str:
     """A self-contained HTML fragment: the title, the summary table, the summary lines, the first ``rows`` rows
     of each list (with how many rows the list has), and — when ``chart`` and the result has one — the chart as
     a plotly div without plotly.js (drawn on pages that load plotly.js; see the module docstring). No reference

@@ -15,8 +15,10 @@ it held them); ``result.save(folder)`` is the same call.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,6 +27,13 @@ from ..core.result import OutputFiles
 from ..io.lists import JYJG_WIDTH, write_results_csv
 from ..matching.compare import COMPARE_OUTPUT_NAMES
 from ..matching.reconcile import RECONCILE_OUTPUT_NAMES
+
+if TYPE_CHECKING:
+    from ..checks.photos import PhotoResult
+    from ..checks.validate import ValidationResult
+    from ..matching.compare import CompareResult
+    from ..matching.reconcile import ReconcileResult
+    from ..schema.layouts import Layout
 
 __all__ = [
     "write_validation_outputs",
@@ -43,7 +52,13 @@ ValidationOutputs = OutputFiles  # ``{key: Path}`` plus ``notes`` and ``encoding
 
 
 def write_validation_outputs(
-    result, df: pd.DataFrame, out_dir, *, unmask: bool = False, layout_reason: str = "", others: Sequence[str] = ()
+    result: ValidationResult,
+    df: pd.DataFrame,
+    out_dir: str | os.PathLike,
+    *,
+    unmask: bool = False,
+    layout_reason: str = "",
+    others: Sequence[str] = (),
 ) -> OutputFiles:
     """Write the lists, the workbook and ``summary.json`` for ``result`` (from ``validate(df, …)``).
 
@@ -64,7 +79,7 @@ def write_validation_outputs(
     )
 
 
-def write_photo_outputs(result, out_dir) -> OutputFiles:
+def write_photo_outputs(result: PhotoResult, out_dir: str | os.PathLike) -> OutputFiles:
     """照片核对.xlsx (汇总, 问题明细, 学生, 照片文件; IDs already masked by check_photos) and summary.json.
 
     >>> from xueji_lib.reporting.outputs import write_photo_outputs
@@ -75,15 +90,15 @@ def write_photo_outputs(result, out_dir) -> OutputFiles:
 
 
 def write_reconcile_outputs(
-    result,
+    result: ReconcileResult,
     admission: pd.DataFrame,
     registration: pd.DataFrame,
-    out_dir,
+    out_dir: str | os.PathLike,
     *,
     unmask: bool = False,
     sources: dict | None = None,
-    registration_layout="chsi_registration",
-    admission_layout="chsi_admission",
+    registration_layout: str | os.PathLike | Layout = "chsi_registration",
+    admission_layout: str | os.PathLike | Layout = "chsi_admission",
 ) -> OutputFiles:
     """Write what ``xueji reconcile`` gives the clerk for ``result`` (from ``reconcile(admission,
     registration, …)``, the same two frames — or folders converted by ``dbf_to_parquet``, from which only the
@@ -117,16 +132,16 @@ def write_reconcile_outputs(
 
 
 def write_compare_outputs(
-    result,
+    result: CompareResult,
     old: pd.DataFrame,
     new: pd.DataFrame,
-    out_dir,
+    out_dir: str | os.PathLike,
     *,
     changes: pd.DataFrame | None = None,
     unmask: bool = False,
     sources: dict | None = None,
-    layout="k12_student",
-    changes_layout="k12_changes",
+    layout: str | os.PathLike | Layout | None = "k12_student",
+    changes_layout: str | os.PathLike | Layout | None = "k12_changes",
 ) -> OutputFiles:
     """Write what ``xueji compare`` gives the bureau for ``result`` (from ``compare(old, new, changes=…)``;
     ``old``/``new`` the same frames, or folders converted by ``dbf_to_parquet``,

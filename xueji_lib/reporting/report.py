@@ -10,8 +10,9 @@ no request to any other host), report.ipynb (the executed record), tables.xlsx a
 folder is built under a temporary name and renamed into place only when the run succeeds; a failed run
 is kept as ``…-failed`` with the executed notebook (papermill's error cell) and its manifest.
 
-The helpers at the end (``validation_table``, ``status_table``, ``plotly_html``, …) are what the report
-notebooks call; they shape result objects for display and compute nothing new.
+Beside this module: ``reporting.index`` writes the run index (``write_index``, also importable from here),
+``reporting.notebook`` holds what the report notebooks call from inside their kernel (``load_roster``,
+``record_counts``, ``plotly_html``, …).
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from pathlib import Path
 
 from ..core.errors import XuejiError
 from ..core.extras import require_extra
-from ..core.files import write_atomic_text
-from ..core.progress import PROGRESS_METADATA, Progress
+from ..core.progress import PROGRESS_METADATA, Progress, ProgressArg
 from ..schema.params import check_category, check_year
+from .index import write_index
 from .kernel import NOTEBOOK_DIR
+from .notebook import COUNTS_FILE
+from .notebook import load_roster as load_roster  # re-exported: tests/test_progress.py imports it from here
 
 __all__ = [
     "REPORTS",
@@ -48,8 +51,6 @@ __all__ = [
     "write_index",
 ]
 
-COUNTS_FILE = "_counts.json"
-
 
 class ReportParameterError(XuejiError, ValueError):
     """A report parameter is unknown, missing, of the wrong type, or names a file that cannot be read."""
@@ -58,7 +59,7 @@ class ReportParameterError(XuejiError, ValueError):
 class ReportRunError(XuejiError, RuntimeError):
     """The report notebook failed while running; ``folder`` keeps the executed notebook with the error."""
 
-    def __init__(self, message: str, folder: Path | None = None, step: str | None = None):
+    def __init__(self, message: str, folder: Path | None = None, step: str | None = None) -> None:
         self.folder = folder
         self.step = step
         super().__init__(message)
@@ -374,7 +375,9 @@ def _step_titles(notebook: Path) -> list[str]:
         return []
 
 
-def run_report(name: str, out_root="reports", progress=False, **params) -> ReportRun:
+def run_report(
+    name: str, out_root: str | os.PathLike = "reports", progress: ProgressArg = False, **params: object
+) -> ReportRun:
     """Check the parameters, run report ``name`` with papermill, export the HTML, write the manifest.
 
     Raises ReportParameterError before anything runs, ReportRunError when the notebook fails (the
@@ -484,76 +487,6 @@ def _index_quietly(out_root) -> None:
         print(f"注意：报告索引页 {Path(out_root) / 'index.html'} 未能更新：{exc}", file=sys.stderr)
 
 
-_RUN_FOLDER = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}(?:-failed)?")
-OUTCOME_ZH = {"succeeded": "成功", "failed": "失败"}
-
-
-def write_index(out_root="reports") -> Path:
-    """``<out_root>/index.html``: a standalone Chinese page listing every run folder under ``out_root``
-    (newest first) with its date, report, parameters and outcome (from manifest.json), linking to
-    report.html (or, for a failed run, to the executed notebook). Returns the path written.
-
-    >>> from xueji_lib.reporting.report import write_index
-    >>> write_index("reports")                       # doctest: +SKIP
-    PosixPath('reports/index.html')
-    """
-    from html import escape
-
-    root = Path(out_root)
-    root.mkdir(parents=True, exist_ok=True)
-    runs = []
-    for report_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for folder in report_dir.iterdir():
-            if not folder.is_dir() or not _RUN_FOLDER.fullmatch(folder.name):
-                continue
-            mpath = folder / "manifest.json"
-            try:
-                m = json.loads(mpath.read_text("utf-8"))
-            except (OSError, ValueError):
-                m = {}
-            outcome = m.get("outcome") or ("failed" if folder.name.endswith("-failed") else "unknown")
-            runs.append((m.get("started") or folder.name, report_dir.name, folder, m, outcome))
-    runs.sort(key=lambda r: (r[0], r[2].name), reverse=True)
-    rows = []
-    for started, report, folder, m, outcome in runs:
-        rel = folder.relative_to(root).as_posix()
-        target = "report.html" if (folder / "report.html").exists() else "report.ipynb"
-        date = started.replace("T", " ")[:19] if "T" in started else started
-        params = m.get("parameters") or {}
-        shown = "<br>".join(
-            f"{escape(str(k))} = {escape(Path(str(v)).name if k in m.get('inputs', {}) else str(v))}"
-            for k, v in params.items()
-            if v not in (None, "")
-        )
-        secs = m.get("duration_seconds")
-        label = OUTCOME_ZH.get(outcome, "未知")
-        err = f'<div class="err">{escape(m["error"])}</div>' if m.get("error") else ""
-        rows.append(
-            f'<tr class="{escape(outcome)}"><td>{escape(date)}</td><td>{escape(report)}</td>'
-            f'<td>{shown or "（无）"}</td><td class="o">{label}{err}</td>'
-            f"<td>{'' if secs is None else f'{secs:.1f} 秒'}</td>"
-            f'<td><a href="{escape(rel)}/{target}">{"打开报告" if target == "report.html" else "执行记录"}</a>'
-            f"</td></tr>"
-        )
-    body = "\n".join(rows) or '<tr><td colspan="6">还没有报告。</td></tr>'
-    page = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>报告索引</title>
-<style>
-body {{ font-family: "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding: .4em .7em; vertical-align: top; }}
-th {{ background: #f0f0f0; }} tr.failed td.o {{ color: #b00; font-weight: bold; }}
-tr.succeeded td.o {{ color: #070; }} .err {{ font-weight: normal; font-size: 85%; max-width: 40em; }}
-</style></head><body>
-<h1>报告索引</h1>
-<p>共 {len(runs)} 次运行（最新的在前）。更新时间：{datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")}</p>
-<table><thead><tr><th>运行时间</th><th>报告</th><th>参数</th><th>结果</th><th>用时</th><th>链接</th></tr></thead>
-<tbody>
-{body}
-</tbody></table></body></html>
-"""
-    return write_atomic_text(root / "index.html", page)
-
-
 def _finish_manifest(manifest: dict, t0: float, outcome: str, folder: Path, error: str | None = None) -> None:
     counts_path = folder / COUNTS_FILE
     if counts_path.exists():
@@ -580,7 +513,7 @@ _MERMAID = re.compile(r"<script\b[^>]*>(?:(?!</script>).)*?https?://[^\"']*merma
 _LINK = re.compile(r"""((?:src|href)\s*=\s*["'])https?://[^"']*""", re.I)
 
 
-def export_html(nb_path, html_path, title: str = "") -> Path:
+def export_html(nb_path: str | os.PathLike, html_path: str | os.PathLike, title: str = "") -> Path:
     """The executed notebook as standalone HTML: no code cells, no prompts, no script or stylesheet from
     another host (nbconvert's require.js / MathJax CDN tags are removed)."""
     import nbformat
@@ -605,81 +538,3 @@ def export_html(nb_path, html_path, title: str = "") -> Path:
     body = _LINK.sub(r"\1#", body)  # links inside the inlined plotly.js (logo, map attributions): never followed
     Path(html_path).write_text(body, "utf-8")
     return Path(html_path)
-
-
-# ------------------------------------------------------------------------------- notebook display helpers
-
-
-def record_counts(out_dir, **counts: int) -> None:
-    """Called by a notebook: the record count of each input (by parameter name), for the manifest."""
-    path = Path(out_dir) / COUNTS_FILE
-    old = json.loads(path.read_text("utf-8")) if path.exists() else {}
-    new = {**old, **{k: int(v) for k, v in counts.items()}, "_python": sys.executable}
-    path.write_text(json.dumps(new), "utf-8")
-
-
-def load_input(path, progress=True):
-    """A report input by its extension: DBF with read_dbf, Excel/CSV with read_table; None stays None.
-    Progress shows in the notebook while it runs (left out of the exported HTML)."""
-    if not path:
-        return None
-    from ..io.tables import load_file
-
-    return load_file(path, progress=progress)
-
-
-def status_by(result, registration, column: str = "ZYMC"):
-    """Registration statuses counted per value of ``column`` (专业 by default): one row per value."""
-    import pandas as pd
-
-    from ..matching.reconcile import STATUS_ZH
-
-    reg = result.registration
-    group = registration[column].iloc[reg["row"].to_numpy() - 1].astype("str").fillna("").str.strip()
-    group = group.mask(group == "", "（空）").to_numpy()
-    table = pd.crosstab(
-        pd.Series(group, name=column), pd.Series(reg["status"].map(STATUS_ZH).to_numpy(), name="核对结果")
-    )
-    table.index.name = {"ZYMC": "专业", "YXMC": "院系", "XSH": "院系"}.get(column, column)
-    return table
-
-
-def plotly_html(fig):
-    """A plotly figure as HTML with plotly.js inlined (drawn in the exported HTML, offline)."""
-    from IPython.display import HTML
-
-    return HTML(fig.to_html(include_plotlyjs=True, full_html=False, config={"displaylogo": False}))
-
-
-# ------------------------------------------------------------------ 学籍统计报告 / 学籍变动报告 helpers
-
-
-def load_roster(path, layout="k12_student", progress=True):
-    """A roster input: DBF as is, Excel/CSV read with ``layout`` (中文表头 → 字段代码); None stays None; a
-    folder converted by ``xueji parquet`` stays a path — compare and the statistics have the engine read it
-    (nothing is loaded into the kernel). Progress shows in the notebook while it runs (left out of the
-    exported HTML)."""
-    if not path:
-        return None
-    from ..io.parquet import is_parquet_folder
-    from ..io.tables import load_file
-
-    if is_parquet_folder(path):
-        return Path(path)
-    return load_file(path, layout, progress=progress)
-
-
-def count(data) -> int | None:
-    """Records of a loaded input or of a converted folder (None for None)."""
-    if data is None:
-        return None
-    from ..io.source import ListSource
-
-    return ListSource.of(data).count
-
-
-def columns(data) -> list:
-    """Column names of a loaded input or of a converted folder."""
-    from ..io.source import ListSource
-
-    return ListSource.of(data).columns

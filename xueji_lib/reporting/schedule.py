@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import glob
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +56,7 @@ class ScheduleOutcome:
         return "成功" if self.ok else "失败"
 
 
-def load_schedule(path) -> list[ScheduleRun]:
+def load_schedule(path: str | os.PathLike) -> list[ScheduleRun]:
     """Read and check the schedule file; raise ScheduleError listing every problem by the run's position."""
     import yaml
 
@@ -141,7 +142,9 @@ def _resolve_path(value: str, base: Path, report: str, key: str) -> str:
     return str(max(matches, key=lambda m: (m.stat().st_mtime, m.name)))
 
 
-def run_schedule(path, echo=None, progress: bool = False) -> list[ScheduleOutcome]:
+def run_schedule(
+    path: str | os.PathLike, echo: Callable[[str], object] | None = None, progress: bool = False
+) -> list[ScheduleOutcome]:
     """Check the schedule file (ScheduleError if it is invalid, before anything runs), then run each report
     in order. A failing run is recorded and the next one still runs. ``echo(str)`` gets a line as each run
     starts and ends; ``progress=True`` passes on to run_report (stage lines on stderr).

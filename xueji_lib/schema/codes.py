@@ -1,8 +1,8 @@
 """Code tables (民族, 政治面貌, 行政区划, …) as data: one CSV per table, not Python literals.
 
-Built-in tables live in ``xueji_lib/codes/<name>.csv`` (UTF-8; columns ``code,label,aliases,deprecated``;
+Built-in tables live in ``xueji_lib/schema/data/codes/<name>.csv`` (UTF-8; columns ``code,label,aliases,deprecated``;
 aliases and deprecated names separated by ``|``; codes are text, "01" stays "01"), described in
-``xueji_lib/codes/tables.yml`` (title, source, confidence tag as in DOMAIN.md). More folders are searched
+``xueji_lib/schema/data/codes/tables.yml`` (title, source, confidence tag as in DOMAIN.md). More folders are searched
 in the environment variable ``XUEJI_CODES_PATH`` (separated by ``os.pathsep``); a user table with the
 name of a built-in one replaces it, and a ``tables.yml`` in the user's folder describes the user's tables.
 
@@ -56,7 +56,7 @@ class CodeEntry:
     deprecated: tuple[str, ...] = ()  # old names (e.g. 毛难族), accepted with a warning
 
 
-def normalize_value(value) -> str:
+def normalize_value(value: object) -> str:
     """A cell → the key it is matched by: NA → ""; 1.0 → "1"; blanks removed; full-width → half-width;
     Latin letters upper-cased."""
     if value is None:
@@ -100,7 +100,7 @@ class CodeTable:
         object.__setattr__(self, "_by_number", by_number)
 
     # -- one value ---------------------------------------------------------------------------------
-    def match(self, value) -> tuple[CodeEntry | None, str]:
+    def match(self, value: object) -> tuple[CodeEntry | None, str]:
         """(entry, kind) for one value; kind is one of ``KINDS``. An ambiguous value (a label two
         entries share, e.g. 朝阳区 in 行政区划) is "unknown"."""
         key = normalize_value(value)
@@ -114,7 +114,7 @@ class CodeTable:
             return None, "unknown"
         return hit
 
-    def lookup(self, value) -> CodeEntry | None:
+    def lookup(self, value: object) -> CodeEntry | None:
         """The entry for a code, label, alias or deprecated name; None if unknown, ambiguous or empty.
 
         Blanks are removed and full-width characters read as half-width; a numeric code may drop or add

@@ -2,7 +2,7 @@
 applies. Layouts are YAML files, not Python: the platform changes its structures from year to year, and
 a user adds or edits one without touching code.
 
-Built-in layouts live in ``xueji_lib/layouts/*.yml``. More are searched for in the folders named by the
+Built-in layouts live in ``xueji_lib/schema/data/layouts/*.yml``. More are searched for in the folders named by the
 environment variable ``XUEJI_LAYOUT_PATH`` (separated by ``os.pathsep``); a user layout with the name
 of a built-in one replaces it. ``load_layout`` also takes a path to a ``.yml`` file.
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -90,7 +91,7 @@ class Layout:
                 return f
         raise KeyError(f"版式 {self.name} 没有字段 {code}")
 
-    def match_header(self, text) -> str | None:
+    def match_header(self, text: str | None) -> str | None:
         """The field code a sheet's header cell stands for: exact (normalised: ★, blanks, full-width), else
         without a trailing "(…)" note such as "出生日期（YYYYMMDD）"; None when the layout does not know it."""
         if not text:
@@ -254,7 +255,9 @@ def load_layout(layout: str | os.PathLike | Layout) -> Layout:
     return known[text]
 
 
-def recognize_layout(columns, *, headers: bool = False, candidates=None) -> tuple[Layout, str]:
+def recognize_layout(
+    columns: Iterable[object], *, headers: bool = False, candidates: Iterable[Layout] | None = None
+) -> tuple[Layout, str]:
     """The layout a file's columns fit, and why (in Chinese): ``(Layout, reason)``.
 
     ``headers=True`` for sheets: each layout first maps the header texts (Chinese name, code, aliases) to

@@ -21,7 +21,7 @@ class ParameterValueError(XuejiError, ValueError):
     """A 录取年份 or 学历类别 that cannot be right; the message says what is accepted."""
 
 
-def check_year(value) -> int | None:
+def check_year(value: str | int | None) -> int | None:
     """A 录取年份 as an int: four digits between 1990 and 2100 (text or int; blanks around are ignored).
     None stays None. Anything else raises ``ParameterValueError``.
 
@@ -40,7 +40,7 @@ def check_year(value) -> int | None:
     return int(text)
 
 
-def check_category(value) -> str | None:
+def check_category(value: str | int | None) -> str | None:
     """A 学历类别 code of the ``xllb`` code table (10 普通本专科, 20 研究生, 50 成人本专科, 70 网络教育), as text;
     blanks around are ignored. None stays None. Anything else raises ``ParameterValueError`` listing the codes.
 

@@ -26,6 +26,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -36,9 +37,14 @@ from ..core.ids import ID_NUMBER_FIELDS
 from ..core.normalize import as_text, date_text
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, summary_sheet
 from ..engine import sqlnorm
-from ..engine.engines import engine_for, register_list
+from ..engine.engines import Engine, engine_for, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table, normalize_value, province_of
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from ..matching.reconcile import ReconcileResult
 
 __all__ = ["StatsResult", "StatsInputError", "higher_ed_stats", "k12_stats", "AGE_BANDS"]
 
@@ -657,14 +663,14 @@ def _registration_rate(
 
 
 def higher_ed_stats(
-    registration,
+    registration: pd.DataFrame | ListSource | str | os.PathLike,
     *,
-    admission=None,
-    reconcile_result=None,
+    admission: pd.DataFrame | ListSource | str | os.PathLike | None = None,
+    reconcile_result: ReconcileResult | None = None,
     year: int | None = None,
-    previous=None,
+    previous: pd.DataFrame | ListSource | str | os.PathLike | None = None,
     category: str | None = None,
-    engine=None,
+    engine: str | Engine | SparkSession | None = None,
 ) -> StatsResult:
     """Standard statistics of a higher-education registration list (chsi_registration, or any frame with
     those field codes; 性别/民族 as XB/MZ or XBDM/MZDM, codes or labels). The lists may be frames or folders
@@ -752,7 +758,12 @@ def _k12_dims(src: _Source, keep_missing: bool = False) -> _Collector:
     return c
 
 
-def k12_stats(roster, *, previous=None, engine=None) -> StatsResult:
+def k12_stats(
+    roster: pd.DataFrame | ListSource | str | os.PathLike,
+    *,
+    previous: pd.DataFrame | ListSource | str | os.PathLike | None = None,
+    engine: str | Engine | SparkSession | None = None,
+) -> StatsResult:
     """Standard statistics of a K-12 roster (k12_student layout; code columns as codes or labels).
     ``roster``/``previous``: frames or folders converted by ``dbf_to_parquet``; either way the engine groups
     the records by the counted fields, and only the distinct values come back to be labelled.

@@ -1,0 +1,407 @@
+"""Reading a workbook's sheets (.xlsx/.xlsm): open it, choose the sheet, hand its rows of raw cells to
+``assemble``.
+
+    >>> from xueji_lib.io.xlsx import read_xlsx
+    >>> df = read_xlsx(Path("data_samples/k12/学生名单_2026春.xlsx"), load_layout("k12_student"), None)  # doctest: +SKIP
+
+Speed: the sheet XML is scanned with regular expressions instead of openpyxl's per-cell parser
+(openpyxl still reads the workbook, shared strings and styles): 100,000 × 60 cells load in about 7 s
+against 55 s through openpyxl's cells. A sheet the scanner
+does not understand (namespace prefixes, a non-UTF-8 XML) is read through openpyxl's read-only API,
+with the same results.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from datetime import datetime
+from numbers import Integral
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from ..core.errors import FileFormatError
+from ..core.progress import Progress
+from ..schema.layouts import Layout
+from .assemble import HEADER_SCAN_ROWS, HeaderMatcher, assemble, counted, find_header, scan_rows
+from .loadinfo import LoadReport
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+__all__ = ["read_xlsx", "open_workbook", "OLE2_MAGIC"]
+
+_USE_FAST_XLSX = True  # tests switch this off to check that both xlsx paths agree
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+# --------------------------------------------------------------------------------------- xlsx access
+
+
+def _zero_pad_width(number_format: str | None) -> int:
+    """'000000' → 6 (a custom format that shows leading zeros); anything else → 0."""
+    if number_format and number_format.strip('"') and set(number_format) == {"0"}:
+        return len(number_format)
+    return 0
+
+
+# One pattern for everything inside <sheetData>: the plain cell form Excel, WPS, POI and xlsxwriter
+# write (groups 1-5), any other cell (6-7), a row start (8-9), the end of the data.
+_TOKEN = re.compile(
+    r'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?'
+    r"(?:/>|>(?:<v>([^<]*)</v>|<is><t>([^<]*)</t></is>)</c>)"
+    r"|<c\b([^>]*?)(?:/>|>(.*?)</c>)"
+    r"|<row\b([^>]*?)(/?)>"
+    r"|</sheetData>",
+    re.S,
+)
+_ANY_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+_ROW_NUM = re.compile(r'\br="(\d+)"')
+_V = re.compile(r"<v(?:\s[^>]*)?>([^<]*)</v>")
+_IS = re.compile(r"<is>(.*?)</is>", re.S)
+_RPH = re.compile(r"<rPh\b.*?</rPh>", re.S)
+_T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")
+_COLS: dict[str, int] = {}
+
+
+def _col_index(letters: str) -> int:
+    idx = _COLS.get(letters)
+    if idx is None:
+        n = 0
+        for ch in letters:
+            n = n * 26 + (ord(ch) - 64)
+        idx = _COLS[letters] = n - 1
+    return idx
+
+
+def _xml_text(s: str) -> str:
+    return html.unescape(s) if "&" in s else s
+
+
+class _FastUnsupported(Exception):
+    """The sheet XML is not in the plain form the scanner reads; openpyxl reads it instead."""
+
+
+def _iter_fast(wb: Workbook, ws: ReadOnlyWorksheet) -> Iterator[tuple[int, list]]:
+    """(row number, [(col, value, kind, zeros), ...]) for each row of a sheet that has cells.
+
+    Scans the sheet XML with one regular expression (openpyxl's per-cell parser is about 4× slower);
+    shared strings, styles and the date system come from openpyxl's read-only workbook.
+    """
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+    from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+    strings = ws._shared_strings
+    date_styles = wb._date_formats
+    td_styles = wb._timedelta_formats
+    cell_styles = wb._cell_styles
+    custom_formats = wb._number_formats
+    epoch = wb.epoch
+    zero_cache: dict[int, int] = {}
+    cols = _COLS
+
+    def zeros_of(style_id: int) -> int:
+        z = zero_cache.get(style_id)
+        if z is None:
+            try:
+                fid = cell_styles[style_id].numFmtId
+                fmt = (
+                    BUILTIN_FORMATS.get(fid)
+                    if fid < BUILTIN_FORMATS_MAX_SIZE
+                    else custom_formats[fid - BUILTIN_FORMATS_MAX_SIZE]
+                )
+            except (IndexError, AttributeError):
+                fmt = None
+            z = zero_cache[style_id] = _zero_pad_width(fmt)
+        return z
+
+    def number(col, raw, style):
+        if style in date_styles:
+            try:
+                return (col, from_excel(float(raw), epoch, timedelta=style in td_styles), "d", 0)
+            except (OverflowError, ValueError):
+                return (col, "#VALUE!", "e", 0)
+        return (col, raw, "n", zeros_of(style) if style else 0)
+
+    def typed(col, raw, t, style):
+        if t == "s":
+            return (col, strings[int(raw)], "s", 0)
+        if t == "n":
+            return number(col, raw, style)
+        if t == "b":
+            return (col, raw.strip() in ("1", "true"), "b", 0)
+        if t == "e":
+            return (col, _xml_text(raw), "e", 0)
+        if t == "d":
+            return (col, from_ISO8601(raw), "d", 0)
+        return (col, _xml_text(raw), "s", 0)  # "str" (a formula's text result) and anything else
+
+    with wb._archive.open(ws._worksheet_path) as src:
+        buf = src.read(1 << 16)
+        head = buf[:200].lower()
+        if head.startswith(b"<?xml") and b"encoding" in head and b"utf-8" not in head:
+            raise _FastUnsupported("not utf-8")
+        start = buf.find(b"<sheetData")
+        while start < 0:
+            more = src.read(1 << 20)
+            if not more:
+                raise _FastUnsupported("no unprefixed <sheetData>")
+            buf = buf[-20:] + more
+            start = buf.find(b"<sheetData")
+        buf = buf[start:]
+        row_no = 0
+        col = -1
+        cells: list | None = None
+        done = False
+        chunk_size = 1 << 16
+        while not done:
+            more = src.read(chunk_size)
+            chunk_size = 1 << 22
+            if more:
+                data = buf + more
+                cut = data.rfind(b"</row>")
+                if cut < 0:
+                    buf = data
+                    continue
+                cut += 6
+                data, buf = data[:cut], data[cut:]
+            else:
+                data, buf, done = buf, b"", True
+            for m in _TOKEN.finditer(data.decode("utf-8")):
+                letters, style, t, v, inline, attrs, body, row_attrs, row_close = m.groups()
+                if letters is not None:  # the plain cell form
+                    col = cols.get(letters)
+                    if col is None:
+                        col = _col_index(letters)
+                    if v is not None:
+                        if t is None:
+                            if style is None:
+                                cells.append((col, v, "n", 0))
+                            else:
+                                cells.append(number(col, v, int(style)))
+                        elif t == "s":
+                            cells.append((col, strings[int(v)], "s", 0))
+                        else:
+                            cells.append(typed(col, v, t, int(style) if style else 0))
+                    elif inline is not None:
+                        cells.append((col, _xml_text(inline), "s", 0))
+                    continue
+                if attrs is not None:  # any other cell form
+                    a = dict(_ANY_ATTR.findall(attrs))
+                    ref = a.get("r")
+                    col = _col_index(ref.rstrip("0123456789")) if ref else col + 1
+                    if cells is None:
+                        raise _FastUnsupported("cell outside a row")
+                    if not body:
+                        continue
+                    style = int(a.get("s") or 0)
+                    t = a.get("t") or "n"
+                    if t == "inlineStr":
+                        im = _IS.search(body)
+                        if im is not None:
+                            inner = _RPH.sub("", im.group(1)) if "<rPh" in im.group(1) else im.group(1)
+                            cells.append((col, "".join(_xml_text(x) for x in _T.findall(inner)), "s", 0))
+                        continue
+                    vm = _V.search(body)
+                    if vm is None:
+                        if "<f" in body:
+                            cells.append((col, None, "f", 0))
+                        continue
+                    cells.append(typed(col, vm.group(1), t, style))
+                    continue
+                # a row starts (or the data ends): hand over the row before
+                if cells:
+                    yield row_no, cells
+                cells = None
+                if row_attrs is None:  # </sheetData>
+                    done = True
+                    break
+                rm = _ROW_NUM.search(row_attrs)
+                row_no = int(rm.group(1)) if rm else row_no + 1
+                col = -1
+                cells = None if row_close else []
+        if cells:
+            yield row_no, cells
+
+
+def _iter_openpyxl(ws: ReadOnlyWorksheet) -> Iterator[tuple[int, list]]:
+    """Same as ``_iter_fast`` through openpyxl's public read-only API (slower)."""
+    ws.reset_dimensions()  # trust the cells, not a possibly wrong <dimension>
+    zero_cache: dict[str, int] = {}
+    row_no = 0
+    for row in ws.iter_rows():
+        cells = []
+        for c in row:
+            v = c.value
+            if v is None:
+                continue
+            row_no = c.row
+            dt = c.data_type
+            if dt == "s" or isinstance(v, str) and dt not in ("e",):
+                cells.append((c.column - 1, v, "s", 0))
+            elif dt == "e":
+                cells.append((c.column - 1, v, "e", 0))
+            elif isinstance(v, bool):
+                cells.append((c.column - 1, v, "b", 0))
+            elif isinstance(v, (int, float)):
+                fmt = c.number_format
+                z = zero_cache.get(fmt)
+                if z is None:
+                    z = zero_cache[fmt] = _zero_pad_width(fmt)
+                cells.append((c.column - 1, v, "n", z))
+            else:
+                cells.append((c.column - 1, v, "d", 0))
+        if cells:
+            yield row_no, cells
+
+
+def _row_iter(wb: Workbook, ws: ReadOnlyWorksheet, info: dict | None = None) -> Iterator[tuple[int, list]]:
+    """Rows of a sheet: the regex scanner, or openpyxl where the scanner does not apply.
+    ``info["xlsx_reader"]`` says which ("scanner" or "openpyxl")."""
+    info = {} if info is None else info
+    if _USE_FAST_XLSX:
+        gen = _iter_fast(wb, ws)
+        try:
+            first = next(gen)
+        except StopIteration:
+            info["xlsx_reader"] = "scanner"
+            return
+        except (_FastUnsupported, AttributeError):
+            gen = None
+        if gen is not None:
+            info["xlsx_reader"] = "scanner"
+            yield first
+            yield from gen
+            return
+    info["xlsx_reader"] = "openpyxl"
+    yield from _iter_openpyxl(ws)
+
+
+def open_workbook(path: Path) -> Workbook:
+    """The workbook at ``path``, read-only, values only (the file object is kept in ``wb._xueji_file``, to be
+    closed by the caller after ``wb.close()``); a file that is no workbook is a FileFormatError saying why."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(OLE2_MAGIC):
+        raise FileFormatError(
+            path,
+            "文件设置了打开密码，或实际是旧版 Excel 97-2003（.xls）格式。"
+            "请在 Excel 或 WPS 中打开，取消密码后另存为 .xlsx 工作簿再读取。",
+        )
+    if not magic.startswith(b"PK"):
+        raise FileFormatError(
+            path,
+            "不是有效的 .xlsx 工作簿（不是 zip 格式），文件可能已损坏或下载不完整。请用 Excel 打开确认后另存为 .xlsx。",
+        )
+    fh = open(path, "rb")  # a file object: openpyxl would refuse an .xlsx saved under an .xls name
+    try:
+        wb = openpyxl.load_workbook(fh, read_only=True, data_only=True, keep_links=False)
+        wb._xueji_file = fh
+        return wb
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, EOFError, ValueError, TypeError) as exc:
+        fh.close()
+        if isinstance(exc, PermissionError):
+            raise
+        raise FileFormatError(
+            path,
+            f"无法作为 .xlsx 工作簿打开（{type(exc).__name__}），文件可能已损坏或下载不完整。"
+            "请用 Excel 打开确认后另存为 .xlsx。",
+        ) from exc
+
+
+def read_xlsx(path: Path, layout: Layout | None, sheet: str | int | None, task: Progress | None = None) -> pd.DataFrame:
+    """One sheet of the workbook at ``path`` (``sheet``: name or 0-based index; None: the sheet whose header
+    best matches ``layout``) as ``read_table`` returns it, the ``LoadReport`` in ``df.attrs``."""
+    wb = open_workbook(path)
+    try:
+        names = list(wb.sheetnames)
+        epoch = wb.epoch
+        sheets = {ws.title: ws for ws in wb.worksheets}
+        if sheet is not None:
+            if isinstance(sheet, Integral) and not isinstance(sheet, bool):
+                sheet = int(sheet)
+                if not 0 <= sheet < len(names):
+                    raise FileFormatError(
+                        path, f"没有第 {sheet} 个工作表（从 0 数起），工作簿中共有 {len(names)} 个：" + "、".join(names)
+                    )
+                chosen = names[sheet]
+            else:
+                chosen = str(sheet)
+                if chosen not in names:
+                    raise FileFormatError(path, f"没有名为“{chosen}”的工作表，现有工作表：" + "、".join(names))
+            if chosen not in sheets:
+                raise FileFormatError(path, f"“{chosen}”是图表工作表，没有数据")
+            how = "指定"
+        else:
+            chosen, how = _choose_sheet(wb, sheets, layout, epoch)
+            if chosen is None and sheets and layout is not None:
+                expect = "、".join(f.name for f in layout.fields[:8])
+                raise FileFormatError(
+                    path,
+                    f"工作簿的工作表（{'、'.join(names)}）前 {HEADER_SCAN_ROWS} 行中都找不到与版式"
+                    f"“{layout.title}”相符的表头行（至少要有 2 个列名相符，例如 {expect}）。"
+                    "请确认文件和版式是否选对。",
+                )
+            if chosen is None:
+                raise FileFormatError(path, "工作簿中没有可读取的工作表")
+        ws = sheets[chosen]
+        info: dict = {}
+        rows = _row_iter(wb, ws, info)
+        if task is not None and not task.silent:
+            rows = counted(rows, task, getattr(ws, "max_row", None))  # the sheet's stated size
+        try:
+            df, fields, warns, extra = assemble(rows, layout, path, f"工作表“{chosen}”", epoch)
+        except FileFormatError:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
+            raise FileFormatError(
+                path,
+                f"工作表“{chosen}”的内容已损坏，无法读取（{type(exc).__name__}）。请用 Excel 打开确认后另存为 .xlsx。",
+            ) from exc
+        extra = {"sheet": chosen, "sheets": names, "sheet_choice": how, **extra, **info}
+    finally:
+        wb.close()
+        wb._xueji_file.close()
+    df.attrs["load_report"] = LoadReport(
+        path=str(path), format="xlsx", records=len(df), fields=fields, encoding=None, warnings=warns, extra=extra
+    )
+    return df
+
+
+def _choose_sheet(wb: Workbook, sheets: dict, layout: Layout | None, epoch: datetime | None) -> tuple[str | None, str]:
+    """The sheet whose header best matches the layout; without a layout the first sheet that has a
+    header row. Visible sheets are preferred to hidden ones (templates hide their code lists)."""
+    order = sorted(sheets.values(), key=lambda ws: getattr(ws, "sheet_state", "visible") != "visible")
+    if not order:
+        return None, ""
+    matcher = HeaderMatcher(layout)
+    best, best_score = None, 1
+    for ws in order:
+        gen = _row_iter(wb, ws)
+        try:
+            _, scan = scan_rows(gen, epoch)
+        finally:
+            gen.close()
+        if not scan:
+            continue
+        found = find_header([(r, t) for _, r, t in scan], matcher)
+        if found is None:
+            continue
+        if layout is None:
+            return ws.title, "第一个有表头的工作表"
+        if found[1] > best_score:
+            best, best_score = ws.title, found[1]
+    if best is not None:
+        return best, "表头与版式最相符"
+    if layout is not None:
+        return None, "没有相符的表头"
+    return order[0].title, "第一个工作表"

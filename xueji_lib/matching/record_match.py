@@ -1,0 +1,150 @@
+"""The records of two snapshots of one population paired, for ``compare``: by the key (学籍号 or an ID field),
+then — for records without it, or whose key found nobody — by the ID number and by 姓名+性别+出生日期 (only
+where that identity is unique on both sides). Duplicated keys and records without any identity get their
+status here; everything else is decided by comparing the pairs (``compare._judge``).
+
+The key join also tells, per pair, whether any compared value differs as written, so that only those
+pairs are compared field by field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..engine.engines import Engine
+from .keyjoin import _duplicated, _fetch, _join, _keyed, _table
+from .roster import ID_FIELDS, NAME_SEX_BIRTH, _Roster
+
+# statuses while computing: small integer codes (0 = not decided yet), names only in the output
+_WORKING_STATUSES = ("", "unchanged", "changed", "moved", "removed", "added", "duplicate_key", "missing_key")
+_STATUS_CODE = {name: np.int8(i) for i, name in enumerate(_WORKING_STATUSES)}
+
+
+@dataclass
+class _Match:
+    oi: np.ndarray  # pairs (old position, new position) whose records are compared
+    ni: np.ndarray
+    how: np.ndarray  # per pair: 1-based index into ``levels`` of the key that matched it
+    levels: list  # [key, ID, 姓名+性别+出生日期]
+    check: np.ndarray  # per pair: values may differ (False: equal as written in every field)
+    o_status: np.ndarray  # per record a ``_STATUS_CODE`` code: 0 / duplicate_key / missing_key, before comparison
+    n_status: np.ndarray
+    o_dup_kind: np.ndarray  # per record: 0 / 1 the key / 2 the fallback identity is duplicated
+    n_dup_kind: np.ndarray
+    o_link: np.ndarray  # the single counterpart of a record whose key is duplicated (-1: none)
+    n_link: np.ndarray
+    fid_o: dict  # position → fallback identity, for records without the key
+    fid_n: dict
+
+
+def _best_copy(single: _Roster, copies: _Roster, si: np.ndarray, ci: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For pairs (single record, one of several copies of its key on the other side), keep per single
+    record the copy most like it: same school, then same grade and class, then the first."""
+    score = np.zeros(len(si), np.int64)
+    for w, code in ((4, "XXBSM"), (4, "XXMC"), (2, "NJ"), (1, "BJ")):
+        same = single.norm_at(code, si).to_numpy(dtype=object) == copies.norm_at(code, ci).to_numpy(dtype=object)
+        score += w * same.astype(np.int64)
+    d = pd.DataFrame({"s": si, "c": ci, "score": score}).sort_values(["s", "score", "c"], ascending=[True, False, True])
+    d = d.drop_duplicates("s")
+    return d["s"].to_numpy(), d["c"].to_numpy()
+
+
+def _match(con: Engine, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str]) -> _Match:
+    ok, nk = o.key(key), n.key(key)
+    levels = [key, ID_FIELDS[0], NAME_SEX_BIRTH]
+    o_status, n_status = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
+    o_dup_kind, n_dup_kind = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
+    o_link, n_link = np.full(o.n, -1, np.int64), np.full(n.n, -1, np.int64)
+    o_keyless, n_keyless = ok.isna().to_numpy(), nk.isna().to_numpy()
+
+    # 1. the key. Both frames are registered with their key and the compared columns as they are (Arrow,
+    # no copy): one join gives the pairs and whether any compared value differs as written; values equal
+    # as written are equal after normalising, so only the few other pairs are looked at field by field.
+    names = [f"c{j}" for j in range(len(flds))]
+    for name, r, k in (("o_v", o, ok), ("n_v", n, nk)):
+        r.register(con, name, k, flds)
+    o_dup, n_dup = _duplicated(con, "o_v"), _duplicated(con, "n_v")
+    o_status[o_dup], o_dup_kind[o_dup] = _STATUS_CODE["duplicate_key"], 1
+    n_status[n_dup], n_dup_kind[n_dup] = _STATUS_CODE["duplicate_key"], 1
+    differ = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in names) or "FALSE"
+    got = _fetch(con, f"SELECT o.i AS li, n.i AS ri, ({differ}) AS d FROM o_v o JOIN n_v n ON o.k = n.k")
+    con.unregister("o_v")
+    con.unregister("n_v")
+    li, ri, d = got["li"].astype(np.int64), got["ri"].astype(np.int64), got["d"].astype(bool)
+    od, nd = o_status[li] == _STATUS_CODE["duplicate_key"], n_status[ri] == _STATUS_CODE["duplicate_key"]
+    plain = ~od & ~nd
+    pairs_o, pairs_n, pairs_how, check = [li[plain]], [ri[plain]], [np.full(int(plain.sum()), 1, np.int8)], [d[plain]]
+    # one side duplicated, the other single: the single record is compared with its most similar copy;
+    # every copy points back to the single record
+    for single_dup, s_idx, c_idx, s_r, c_r, c_link, flip in (
+        (~od & nd, li, ri, o, n, n_link, False),
+        (od & ~nd, ri, li, n, o, o_link, True),
+    ):
+        if single_dup.any():
+            s_all, c_all = s_idx[single_dup], c_idx[single_dup]
+            c_link[c_all] = s_all
+            s_best, c_best = _best_copy(s_r, c_r, s_all, c_all)
+            pairs_o.append(c_best if flip else s_best)
+            pairs_n.append(s_best if flip else c_best)
+            pairs_how.append(np.full(len(s_best), 1, np.int8))
+            check.append(np.ones(len(s_best), bool))
+    matched_o, matched_n = np.zeros(o.n, bool), np.zeros(n.n, bool)
+    matched_o[li] = True
+    matched_n[ri] = True
+
+    # 2. records without the key: their fallback identity (the ID when there is an ID column besides the
+    # key, else 姓名+性别+出生日期); none → missing_key; the same identity twice on a side → duplicate_key
+    fid = {}
+    for side, r, keyless, status, kind in (
+        ("o", o, o_keyless, o_status, o_dup_kind),
+        ("n", n, n_keyless, n_status, n_dup_kind),
+    ):
+        idx = np.flatnonzero(keyless)
+        ident = r.key_at(NAME_SEX_BIRTH, idx)
+        if id_level:
+            ident = ("ID:" + r.key_at(ID_FIELDS[0], idx)).fillna("NSB:" + ident)
+        fid[side] = dict(zip(idx.tolist(), ident.tolist()))
+        status[idx[ident.isna().to_numpy()]] = _STATUS_CODE["missing_key"]
+        ii, kk = _keyed(idx, ident)
+        if len(ii):
+            con.register("f_t", _table(ii, kk))
+            dup = _duplicated(con, "f_t")
+            con.unregister("f_t")
+            status[dup], kind[dup] = _STATUS_CODE["duplicate_key"], 2
+
+    # 3. fallback levels over what is still free: the ID (when the key is not the ID), then 姓名+性别+出生日期
+    # (only where at least one of the two has no key); a level matches only identities unique on both sides
+    for level in ([ID_FIELDS[0]] if id_level else []) + [NAME_SEX_BIRTH]:
+        free_o = np.flatnonzero((o_status == 0) & ~matched_o)
+        free_n = np.flatnonzero((n_status == 0) & ~matched_n)
+        if not len(free_o) or not len(free_n):
+            break
+        io, ko = _keyed(free_o, o.key_at(level, free_o))
+        in_, kn = _keyed(free_n, n.key_at(level, free_n))
+        if level == NAME_SEX_BIRTH:
+            a, b = _join(con, io, ko, in_, kn, unique=True, lflag=o_keyless[io], rflag=n_keyless[in_])
+        else:
+            a, b = _join(con, io, ko, in_, kn, unique=True)
+        matched_o[a] = True
+        matched_n[b] = True
+        pairs_o.append(a), pairs_n.append(b), pairs_how.append(np.full(len(a), levels.index(level) + 1, np.int8))
+        check.append(np.ones(len(a), bool))
+
+    return _Match(
+        oi=np.concatenate(pairs_o).astype(np.int64),
+        ni=np.concatenate(pairs_n).astype(np.int64),
+        how=np.concatenate(pairs_how),
+        levels=levels,
+        check=np.concatenate(check),
+        o_status=o_status,
+        n_status=n_status,
+        o_dup_kind=o_dup_kind,
+        n_dup_kind=n_dup_kind,
+        o_link=o_link,
+        n_link=n_link,
+        fid_o=fid["o"],
+        fid_n=fid["n"],
+    )
