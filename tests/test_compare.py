@@ -108,7 +108,8 @@ def test_each_record_exactly_once_and_the_counts_add_up(res, samples):
     assert res.old["row"].tolist() == list(range(1, 1443)) and res.new["row"].tolist() == list(range(1, 1438))
     assert set(res.old["status"]) <= set(OLD_STATUSES) and set(res.new["status"]) <= set(NEW_STATUSES)
     for side in ("old", "new"):
-        assert sum(res.counts[side].values()) == len(getattr(res, side))
+        statuses = {k: v for k, v in res.counts[side].items() if k != "total"}
+        assert sum(statuses.values()) == res.counts[side]["total"] == len(getattr(res, side))
     assert res.conserved
     text = res.summary()
     for title, total in (("旧名单", 1442), ("新名单", 1437)):
@@ -342,7 +343,8 @@ def test_missing_key_and_duplicate_fallback_identity():
     assert d.loc[1, "status"] == d.loc[2, "status"] == "duplicate_key"
     assert "姓名+性别+出生日期相同的记录" in d.loc[1, "reasons"] and "第 1 行" in d.loc[2, "reasons"]
     for res_ in (r, r2):
-        assert res_.conserved and sum(res_.counts["old"].values()) == 6
+        c = res_.counts["old"]
+        assert res_.conserved and c["total"] == sum(v for k, v in c.items() if k != "total") == 6
         assert set(res_.old.status) <= set(OLD_STATUSES)
 
 
@@ -395,7 +397,7 @@ def test_change_record_of_the_wrong_direction_does_not_explain():
     rec = r.old.set_index("row").loc[5]
     assert rec["status"] == "removed" and flag(rec["explained"]) is False and "不能解释" in rec["reasons"]
     assert r.changes.set_index("row").loc[2, "status"] == "not_found"
-    assert r.counts["changes"] == {"explains": 0, "no_difference": 1, "not_found": 1}
+    assert r.counts["changes"] == {"total": 2, "explains": 0, "no_difference": 1, "not_found": 1}
 
 
 def test_no_change_list_leaves_explained_unknown():
@@ -485,7 +487,9 @@ def test_handoff_levels_and_buckets():
     # row 4 is the pupil whose graduate record had nothing to look for; row 6 came from elsewhere
     assert t.loc[[4, 6], "status"].tolist() == ["from_elsewhere"] * 2
     assert (t.drop(index=[4, 6])["status"] == "matched").all() and t.loc[2, "counterpart_row"] == 2
-    assert h.conserved and sum(h.counts["graduates"].values()) == 6 and sum(h.counts["intake"].values()) == 6
+    for side in ("graduates", "intake"):
+        c = h.counts[side]
+        assert h.conserved and c["total"] == 6 and sum(v for k, v in c.items() if k != "total") == 6
 
 
 def test_handoff_name_match_must_be_unique():

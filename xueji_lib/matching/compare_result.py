@@ -86,7 +86,7 @@ class CompareResult(Result):
     >>> changes = xj.read_table("data_samples/k12/学籍异动_2026春.xlsx", "k12_changes")
     >>> res = xj.compare(old, new, changes=changes, old_name="2025秋", new_name="2026春")
     >>> res.counts["old"]
-    {'unchanged': 1427, 'changed': 3, 'moved': 2, 'removed': 10, 'duplicate_key': 0, 'missing_key': 0}
+    {'total': 1442, 'unchanged': 1427, 'changed': 3, 'moved': 2, 'removed': 10, 'duplicate_key': 0, 'missing_key': 0}
     >>> len(res.unexplained_removals())             # 疑似流失: removed with no change record
     5
     """
@@ -107,18 +107,21 @@ class CompareResult(Result):
 
     @property
     def counts(self) -> dict:
-        """Per side ("old", "new", and "changes" when given): status → count, every status listed."""
-        out = {"old": _status_counts(self.old, OLD_STATUSES), "new": _status_counts(self.new, NEW_STATUSES)}
+        """Per side ("old", "new", and "changes" when given): total (records), then status → count, every status
+        listed."""
+        out = {
+            "old": {"total": len(self.old), **_status_counts(self.old, OLD_STATUSES)},
+            "new": {"total": len(self.new), **_status_counts(self.new, NEW_STATUSES)},
+        }
         if self.changes is not None:
-            out["changes"] = _status_counts(self.changes, CHANGE_STATUSES)
+            out["changes"] = {"total": len(self.changes), **_status_counts(self.changes, CHANGE_STATUSES)}
         return out
 
     @property
     def conserved(self) -> bool:
         """Each side's statuses add up to its number of input records (and every status is a known one)."""
         c = self.counts
-        frames = {"old": self.old, "new": self.new, "changes": self.changes}
-        return all(sum(c[s].values()) == len(frames[s]) for s in c)
+        return all(sum(v for k, v in c[s].items() if k != "total") == c[s]["total"] for s in c)
 
     def results(self) -> pd.DataFrame:
         """Both sides in one frame (old first): the command line's results.csv."""
@@ -544,7 +547,7 @@ class HandoffResult(Result):
     >>> intake = xj.read_table("data_samples/k12/新生_2026秋.xlsx", "k12_student")
     >>> res = xj.handoff(grads, intake)
     >>> res.counts
-    {'graduates': {'enrolled': 272, 'not_enrolled': 5, 'missing_key': 0}, 'intake': {'matched': 272, 'from_elsewhere': 8}}
+    {'graduates': {'total': 277, 'enrolled': 272, 'not_enrolled': 5, 'missing_key': 0}, 'intake': {'total': 280, 'matched': 272, 'from_elsewhere': 8}}
     >>> res.not_enrolled()["XXMC"].tolist()
     [...]
     """
@@ -560,14 +563,14 @@ class HandoffResult(Result):
     @property
     def counts(self) -> dict:
         return {
-            "graduates": _status_counts(self.graduates, GRADUATE_STATUSES),
-            "intake": _status_counts(self.intake, INTAKE_STATUSES),
+            "graduates": {"total": len(self.graduates), **_status_counts(self.graduates, GRADUATE_STATUSES)},
+            "intake": {"total": len(self.intake), **_status_counts(self.intake, INTAKE_STATUSES)},
         }
 
     @property
     def conserved(self) -> bool:
         c = self.counts
-        return sum(c["graduates"].values()) == len(self.graduates) and sum(c["intake"].values()) == len(self.intake)
+        return all(sum(v for k, v in c[s].items() if k != "total") == c[s]["total"] for s in c)
 
     def not_enrolled(self) -> pd.DataFrame:
         """Graduates found in no intake, by graduating school (XXBSM, XXMC), grade, class."""
