@@ -47,7 +47,17 @@ from ..core.errors import XuejiError
 from ..core.ids import ID_NUMBER_FIELDS
 from ..core.normalize import STR, as_text, key_text
 from ..core.privacy import mask_id, mask_series, mask_value, personal_kind
-from ..core.result import ChartSpec, Column, OutputFiles, Result, ResultList, sides_frame, summary_sheet, words
+from ..core.result import (
+    ChartSpec,
+    Column,
+    OutputFiles,
+    Result,
+    ResultList,
+    rules_chart,
+    sides_frame,
+    summary_sheet,
+    words,
+)
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH
 
 __all__ = ["check_photos", "PhotoResult", "PhotoFolderNotFound", "PHOTO_RULES", "FINDING_COLUMNS"]
@@ -209,20 +219,8 @@ class PhotoResult(Result):
             "folder": self.folder,
             "key": self.key,
             "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params.items()},
-            "students": {
-                "total": self.total_students,
-                "matched": self.matched,
-                "without_photo": self.students_without_photo,
-                "with_problem": self.students_with_problem,
-            },
-            "files": {
-                "total": self.total_files,
-                "matched": self.files_matched,
-                "duplicate": self.files_duplicate,
-                "unmatched": self.files_unmatched,
-                "unusable": self.files_unusable,
-                "subfolders": self.subfolders,
-            },
+            **self.counts,
+            "files": {**self.counts["files"], "unusable": self.files_unusable, "subfolders": self.subfolders},
             "rules": {r.rule: {"severity": r.severity, "count": int(r.count)} for r in self.by_rule.itertuples()},
         }
 
@@ -335,20 +333,8 @@ class PhotoResult(Result):
         if br.empty:
             return None
         labels = [f"{PHOTO_RULES.get(r.rule, ('', r.rule))[1]}（{r.rule}）" for r in br.itertuples()]
-        series = {
-            SEVERITY_ZH[s]: [int(r.count) if r.severity == s else 0 for r in br.itertuples()]
-            for s in SEVERITY_ZH
-            if (br["severity"] == s).any()
-        }
-        return ChartSpec(
-            "照片核对发现的问题（按规则）",
-            labels,
-            series,
-            horizontal=True,
-            barmode="stack",
-            category_title="规则",
-            value_title="处数",
-            legend="严重程度",
+        return rules_chart(
+            "照片核对发现的问题（按规则）", labels, br["severity"].tolist(), br["count"].tolist(), SEVERITY_ZH
         )
 
     def save(self, folder: str | os.PathLike) -> OutputFiles:

@@ -28,7 +28,7 @@ from ..core import ids
 from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
-from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, words
+from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, rules_chart, words
 from ..io.loadinfo import load_report
 from ..schema.codes import load_code_table, province_of
 from ..schema.layouts import Layout, load_layout
@@ -322,21 +322,9 @@ class ValidationResult(Result):
             return None
         top = br.sort_values("findings", ascending=False, kind="stable").head(15)
         labels = [f"{r.rule}（{SEVERITY_ZH[r.severity]}）" for r in top.itertuples()]
-        series = {
-            SEVERITY_ZH[s]: [int(r.findings) if r.severity == s else 0 for r in top.itertuples()]
-            for s in SEVERITY_ZH
-            if (top["severity"] == s).any()
-        }
         more = f"，共 {len(br)} 条规则，显示处数最多的 15 条" if len(br) > 15 else ""
-        return ChartSpec(
-            f"校验发现的问题（按规则{more}）",
-            labels,
-            series,
-            horizontal=True,
-            barmode="stack",
-            category_title="规则",
-            value_title="处数",
-            legend="严重程度",
+        return rules_chart(
+            f"校验发现的问题（按规则{more}）", labels, top["severity"].tolist(), top["findings"].tolist(), SEVERITY_ZH
         )
 
     def save(

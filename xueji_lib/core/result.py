@@ -350,6 +350,29 @@ class ChartSpec:
     legend: str = "名单"
 
 
+def rules_chart(
+    title: str, labels: list[str], severities: list[str], counts: list[int], severity_words: Mapping[str, str]
+) -> ChartSpec:
+    """Problems per rule as horizontal bars, one per rule, stacked (coloured) by the rule's severity:
+    ``severity_words`` maps each severity to its Chinese name, in legend order."""
+    present = set(severities)
+    series = {
+        word: [int(n) if s == sev else 0 for s, n in zip(severities, counts)]
+        for sev, word in severity_words.items()
+        if sev in present
+    }
+    return ChartSpec(
+        title,
+        labels,
+        series,
+        horizontal=True,
+        barmode="stack",
+        category_title="规则",
+        value_title="处数",
+        legend="严重程度",
+    )
+
+
 class Result:
     """The base of every result object (see the module docstring). Subclasses implement ``summary``,
     ``to_dict``, ``counts`` and ``lists``; the rest has defaults here.
