@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -98,6 +99,9 @@ def main(argv=None) -> int:
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--step", choices=["make", "frames", "folders"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    # bench.py ends a run with SIGTERM: exit through SystemExit, so that `with` blocks stop what this process
+    # started (its step's child process: same process group) and temporary folders are removed
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     if args.step:
         out = step_make(args.records) if args.step == "make" else step_run(args.records, args.step)
         print(json.dumps(out, ensure_ascii=False))

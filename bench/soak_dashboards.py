@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import statistics
 import sys
 import tempfile
@@ -139,6 +140,9 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--search", nargs="*", help="instead of the soak: time these searches in the 学生查询 page")
     args = ap.parse_args(argv)
+    # bench.py ends a run with SIGTERM: exit through SystemExit, so that `with` blocks stop what this process
+    # started (the Voila server and its kernels, the browser) and temporary folders are removed
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     if args.search:
         print(json.dumps(search_in_page(Path(args.data), args.search, args.timeout), ensure_ascii=False))
         return 0

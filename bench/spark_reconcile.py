@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -164,6 +165,9 @@ def main(argv=None) -> int:
     ap.add_argument("--step", choices=list(STEPS), help="run one step in this process (used by the steps' parent)")
     ap.add_argument("--start", type=float, default=0.0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    # bench.py ends a run with SIGTERM: exit through SystemExit, so that `with` blocks stop what this process
+    # started (the Spark cluster's JVMs, in sessions of their own) and temporary folders are removed
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     if args.step:
         START = args.start
         print(json.dumps(STEPS[args.step](args), ensure_ascii=False))

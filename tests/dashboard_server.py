@@ -43,7 +43,8 @@ class DashboardServer:
         self.data, self.log_path, self.token = Path(data), Path(log_path), token
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env, self.cwd = env, cwd
+        # the token as a user passes it safely: in the environment, not on the command line (readable in /proc)
+        self.env, self.cwd = {**(os.environ if env is None else env), "XUEJI_DASHBOARD_TOKEN": token}, cwd
         self.args = [
             str(xueji),
             "dashboard",
@@ -51,8 +52,6 @@ class DashboardServer:
             str(self.data),
             "--port",
             str(self.port),
-            "--token",
-            token,
             *(["--notebooks", str(notebooks)] if notebooks else []),
             *(["--pool-size", str(pool_size)] if pool_size else []),
             *extra_args,

@@ -227,7 +227,8 @@ def test_config_file_pairs_and_bad_config(tmp_path):
 
 
 def test_audit_log_has_no_personal_values(tmp_path, monkeypatch):
-    monkeypatch.setenv("HTTP_X_REMOTE_USER", "zhang.clerk")
+    monkeypatch.setenv("HTTP_X_REMOTE_USER", "forged.by.anyone")  # a request header: never believed as such
+    monkeypatch.setenv("HTTP_X_XUEJI_USER", "zhang.clerk")  # what the server decided (from a trusted proxy)
     log = AuditLog(tmp_path / "audit.jsonl", page="学生查询")
     log.write("search", how="按证件号、考生号、学号、学籍号查找", hits=3)
     log.write("view", dataset="hei/10_注册上报.dbf", row=5, masked=True)
@@ -241,7 +242,7 @@ def test_voila_command_is_locked_down(tmp_path):
     joined = " ".join(argv)
     for flag in (
         "--Voila.ip=127.0.0.1",
-        "--token=t0k",
+        "--Voila.port_retries=0",
         "--show_tracebacks=False",
         "--preheat_kernel=True",
         "--MappingKernelManager.cull_idle_timeout=",
@@ -251,6 +252,8 @@ def test_voila_command_is_locked_down(tmp_path):
     allow = [a for a in argv if a.startswith("--VoilaConfiguration.file_allowlist=")]
     assert len(allow) == 1 and "dbf" not in allow[0] and "xlsx" not in allow[0] and "csv" not in allow[0]
     assert env["XUEJI_DATA_DIR"] == str(tmp_path.resolve())
+    # the token in the environment (owner-only /proc/<pid>/environ), never on the command line
+    assert env["XUEJI_DASHBOARD_TOKEN"] == "t0k" and not any("t0k" in a for a in argv)
     tpl = offline_template(tmp_path / "j")
     for f in tpl.glob("*.j2"):
         assert "cdn.jsdelivr" not in f.read_text("utf-8")

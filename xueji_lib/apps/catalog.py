@@ -263,15 +263,16 @@ class Catalog:
     def refresh(self, progress: Callable[[str], object] | None = None) -> Catalog:
         """Load every file whose cache entry is missing or stale; then the pairs and their statuses. One
         refresh at a time per cache (a lock file), so that the command and the pages' kernels can all call it."""
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.cache_dir)  # Parquet copies with unmasked ID numbers: the owner's only
         with _Lock(self.cache_dir / ".lock"):
             return self._refresh(progress)
 
     def _refresh(self, progress) -> Catalog:
         say = progress if callable(progress) else (lambda *a: None)
-        (self.cache_dir / "README.txt").write_text(
-            "xueji 的缓存：数据目录中各文件的 Parquet 副本、检索索引、校验和核对结果。可以整个删除，下次启动时重建。\n",
-            "utf-8",
+        _write_text(
+            self.cache_dir / "README.txt",
+            "xueji 的缓存：数据目录中各文件的 Parquet 副本、检索索引、校验和核对结果。可以整个删除，下次启动时重建。\n"
+            "其中有未遮蔽的个人信息：只有本人可读（文件夹 0700，文件 0600），请勿复制给他人。\n",
         )
         self.datasets, self.problems = {}, []
         for path in self.files():
@@ -301,7 +302,7 @@ class Catalog:
         from ..checks.validate import validate
 
         df, lay = load_dataset(path)
-        entry.mkdir(parents=True, exist_ok=True)
+        entry.mkdir(mode=0o700, parents=True, exist_ok=True)
         rep = df.attrs.get("load_report")
         warnings = [str(w) for w in (rep.warnings if rep else ())]
         data = df.copy()
@@ -334,7 +335,7 @@ class Catalog:
                 c in {str(x).upper() for x in df.columns} for codes in SEARCH_FIELDS.values() for c in codes
             ),
         }
-        write_atomic_text(entry / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1))
+        _write_text(entry / "meta.json", json.dumps(meta, ensure_ascii=False, indent=1))
         return meta
 
     def _dataset(self, rel, path, entry, meta) -> Dataset:
@@ -462,7 +463,7 @@ class Catalog:
                 except XuejiError as exc:
                     self.problems.append((pair.label, str(exc)))
                     continue
-                path.parent.mkdir(exist_ok=True)
+                path.parent.mkdir(mode=0o700, exist_ok=True)
                 _write_parquet(pa.Table.from_pandas(frame, preserve_index=False), path)
             parts.append(pq.read_table(path).to_pandas())
         cols = ["dataset", "row", "pair", "status", "status_zh", "reasons", "other", "other_row"]
@@ -522,7 +523,7 @@ class Catalog:
             "problems": self.problems,
             "files": self.current_files(),
         }
-        write_atomic_text(self.cache_dir / "catalog.json", json.dumps(info, ensure_ascii=False, indent=1))
+        _write_text(self.cache_dir / "catalog.json", json.dumps(info, ensure_ascii=False, indent=1))
 
     # ------------------------------------------------------------------ reading the cache
     def open(self, refresh: bool = False) -> Catalog:
@@ -814,7 +815,7 @@ class _Lock:
         self.path = path
 
     def __enter__(self):
-        self.f = open(self.path, "a")
+        self.f = open(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a")
         try:
             import fcntl
 
@@ -830,3 +831,45 @@ class _Lock:
 def _write_parquet(table: pa.Table, path: Path) -> None:
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp, row_group_size=16384)  # one record = one small row group read
+    _private(path)  # published with the umask's mode (in a 0700 folder): the owner's only
+
+
+def _write_text(path: Path, text: str) -> None:
+    write_atomic_text(path, text)
+    _private(path)
+
+
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
+# what xueji keeps in a cache folder: the entries, pairs, Voila's template and config, its own files
+_CACHE_NAMES = re.compile(
+    r"^([0-9a-f]{16}|pairs|jupyter|catalog\.json|README\.txt|\.lock|audit\.jsonl|看板地址\.txt|\..*\.tmp)$"
+)
+
+
+def _private(path: Path) -> None:
+    if os.name == "posix":
+        os.chmod(path, PRIVATE_FILE)
+
+
+def make_private(folder: str | os.PathLike) -> Path:
+    """``folder`` created if missing, and it and everything in it made the owner's only (folders 0700, files
+    0600): the cache holds Parquet copies of the lists with unmasked ID numbers, and the audit log. A cache made
+    by an earlier version (0755/0644) is put right. An error naming the folder when it is someone else's."""
+    folder = Path(folder)
+    folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    if os.name != "posix":  # pragma: no cover - Windows: the user's profile folders are private already
+        return folder
+    try:
+        for root, dirs, files in os.walk(folder):
+            if root == str(folder):  # only what xueji keeps there (a --cache naming a folder with other files)
+                dirs[:] = [d for d in dirs if _CACHE_NAMES.match(d)]
+                files = [f for f in files if _CACHE_NAMES.match(f)]
+            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+            for name, mode in [(root, PRIVATE_DIR)] + [(os.path.join(root, f), PRIVATE_FILE) for f in files]:
+                if not os.path.islink(name) and os.lstat(name).st_mode & 0o7777 != mode:
+                    os.chmod(name, mode)
+    except PermissionError as exc:
+        raise XuejiError(
+            f"缓存目录 {folder} 中的 {exc.filename} 不属于当前用户，无法设为只有本人可读：请换一个缓存目录（--cache）"
+        ) from exc
+    return folder

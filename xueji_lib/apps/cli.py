@@ -26,14 +26,17 @@ A bad file or parameter ends in a Chinese message and a non-zero exit, never a t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.errors import LayoutError, XuejiError
 from ..core.extras import require_extra
+from ..core.files import OutputSet, check_output_folder, output_set
 from ..schema.layouts import recognize_layout
 
 if TYPE_CHECKING:
@@ -41,6 +44,121 @@ if TYPE_CHECKING:
 
     from ..core.progress import ProgressArg
     from ..schema.layouts import Layout
+
+
+# ------------------------------------------------------------------------------ outputs and interruption
+
+
+class _Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: unwinds as KeyboardInterrupt (every ``finally`` and ``except
+    KeyboardInterrupt`` runs: temporary files and staging folders are removed, worker processes and kernels
+    ended), then ``main`` says so in one line."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_CONTROL_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n))
+_RUN: dict = {}  # the output folder of the command running, and whether its set of files is published
+
+
+def _on_signal(signum, frame) -> None:
+    for sig in _CONTROL_SIGNALS:  # a second Ctrl+C must not cut the clean-up short
+        signal.signal(sig, signal.SIG_IGN)
+    raise _Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_handled() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``_Interrupted`` for the command's duration (main thread only); the previous
+    handlers are restored afterwards (``main`` may be called from a test or a script)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {sig: signal.signal(sig, _on_signal) for sig in _CONTROL_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+
+def _will_write(out: Path) -> None:
+    """Check ``out`` before anything is read or computed (a file of that name, read-only) and remember it for
+    the message an interruption prints."""
+    check_output_folder(out)
+    _RUN.update(out=Path(out), published=False)
+
+
+def _interrupted_message() -> str:
+    out: Path | None = _RUN.get("out")
+    if out is None:
+        return "已中断，未写出任何文件。"
+    if _RUN.get("published"):
+        return f"已中断；结果已完整写出到 {out}。"
+    if _RUN.get("parquet"):
+        return f"已中断：{out} 中保留了已完成的分块，再次运行同一命令会从这里续转。"
+    if out.is_dir() and any(out.iterdir()):
+        return f"已中断，未写出新的结果；{out} 中保留了上次的结果，没有改动。"
+    return f"已中断，未写出结果（{out} 没有建立）。" if not out.exists() else f"已中断，未写出结果（{out} 仍为空）。"
+
+
+class _Outputs:
+    """``output_set`` for a command: files as ``result.save`` returns them, moved to where they are once
+    published."""
+
+    def __init__(self, run: OutputSet):
+        self.run, self.staging = run, run.staging
+
+    def final_files(self, files):
+        from ..core.result import OutputFiles
+
+        moved = OutputFiles({k: self.run.final(v) for k, v in files.items()})
+        moved.notes, moved.encoding_note, moved.encoding_notes = files.notes, files.encoding_note, files.encoding_notes
+        return moved
+
+
+@contextlib.contextmanager
+def _outputs(out: Path, names: Iterable[str]) -> Iterator[_Outputs]:
+    """The command's files, written as one set (``core.files.output_set``): ``--out`` shows the previous run or
+    this one, never a mix. A failure to write names the folder, not a temporary file."""
+    from ..core.files import OutputFolderError
+
+    _RUN.update(out=Path(out), published=False)
+    run = None
+    try:
+        with output_set(out, names) as run:
+            try:
+                yield _Outputs(run)
+            except XuejiError:
+                raise
+            except OSError as exc:
+                why = (
+                    "磁盘已满"
+                    if exc.errno == 28
+                    else "没有写入权限"
+                    if isinstance(exc, PermissionError)
+                    else exc.strerror
+                )
+                raise OutputFolderError(f"无法把结果写入输出目录 {out}：{why or exc}") from None
+    finally:
+        _RUN["published"] = run is not None and run.committed
+
+
+def _check_encoding(encoding: str | None) -> None:
+    import codecs
+
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise XuejiError(
+                f"不认识的编码 --encoding {encoding}：请写 gb18030、gbk、utf-8、big5 等编码名"
+                "（不给时按文件自身的标记和内容判断）"
+            ) from None
 
 
 def _cmd_info(args) -> int:
@@ -80,6 +198,8 @@ def _cmd_validate(args) -> int:
 
     path = Path(args.file)
     category, year = check_category(args.category), check_year(args.year)
+    out = Path(args.out) if args.out else Path.cwd() / f"{path.stem}_校验结果"
+    _will_write(out)  # a file of that name, or read-only: said before the input is read
     # an unknown --layout name stops here, listing the known ones
     df, lay, reason = load_list(path, args.layout, encoding=args.encoding, progress=True)
     if len(df) == 0:
@@ -90,7 +210,6 @@ def _cmd_validate(args) -> int:
         raise LayoutError(reason)
     if args.layout:
         reason = "按 --layout 指定"
-    out = Path(args.out) if args.out else Path.cwd() / f"{path.stem}_校验结果"
     names = [
         OUTPUT_NAMES["passed"] + ".dbf",
         OUTPUT_NAMES["passed"] + ".xlsx",
@@ -117,11 +236,14 @@ def _cmd_validate(args) -> int:
     if others:
         print(f"对照文件（查重复学籍）：{'、'.join(f'{k}（{len(v)} 条）' for k, v in others.items())}")
     result = validate(df, lay, year=year, category=category, others=others or None, source=str(path), progress=True)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
-    files = write_validation_outputs(result, df, out, unmask=args.unmask, layout_reason=reason, others=list(others))
+    stems = (OUTPUT_NAMES["passed"], OUTPUT_NAMES["failed"])
+    every = [*names, *(f"{stem}{ext}" for stem in stems for ext in (".csv", ".fpt", ".dbt"))]
+    with _outputs(out, every) as run:
+        files = run.final_files(
+            write_validation_outputs(
+                result, df, run.staging, unmask=args.unmask, layout_reason=reason, others=list(others)
+            )
+        )
     print()
     print(result.summary())
     for note in files.notes:
@@ -162,6 +284,8 @@ def _cmd_photos(args) -> int:
     from ..checks.photos import check_photos
     from ..reporting.outputs import write_photo_outputs
 
+    out = Path(args.out) if args.out else Path.cwd() / f"{Path(args.folder).name}_照片核对"
+    _will_write(out)
     roster = load_file(args.roster, encoding=args.encoding)
     rows = None
     if args.where:
@@ -177,8 +301,8 @@ def _cmd_photos(args) -> int:
         roster = roster[mask].reset_index(drop=True)
     res = check_photos(roster, args.folder, key=args.key.upper(), name_pattern=args.pattern, row_numbers=rows)
     print(res.summary())
-    out = Path(args.out) if args.out else Path.cwd() / f"{Path(args.folder).name}_照片核对"
-    files = write_photo_outputs(res, out)
+    with _outputs(out, ["照片核对.xlsx", "summary.json"]) as run:
+        files = run.final_files(write_photo_outputs(res, run.staging))
     print("已写出：" + "、".join(str(p) for p in files.values()))
     return 0
 
@@ -281,6 +405,7 @@ def _cmd_reconcile(args) -> int:
         inputs["states"] = Path(args.states)
     out = Path(args.out) if args.out else Path.cwd() / f"{inputs['registration'].stem}_核对结果"
     _refuse_overwrite(out, RECONCILE_OUTPUT_NAMES.values(), inputs.values())
+    _will_write(out)
 
     adm = _load_input(inputs["admission"], "录取数据", "chsi_admission", args.encoding, need=("KSH",), keep_folder=True)
     reg = _load_input(
@@ -319,13 +444,12 @@ def _cmd_reconcile(args) -> int:
         print("提示：没有给 --category，录取数据中也没有学历类别字段 XLLB：学历类别不参与比对。")
 
     result = reconcile(adm, reg, year=year, category=category, states=states, progress=True, engine=args.engine)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
-    files = write_reconcile_outputs(
-        result, adm, reg, out, unmask=args.unmask, sources={k: str(p) for k, p in inputs.items()}
-    )
+    with _outputs(out, RECONCILE_OUTPUT_NAMES.values()) as run:
+        files = run.final_files(
+            write_reconcile_outputs(
+                result, adm, reg, run.staging, unmask=args.unmask, sources={k: str(p) for k, p in inputs.items()}
+            )
+        )
     c = result.counts
     print()
     print(result.summary())
@@ -387,6 +511,7 @@ def _cmd_compare(args) -> int:
         inputs["changes"] = Path(args.changes)
     out = Path(args.out) if args.out else Path.cwd() / f"{inputs['new'].stem}_对比结果"
     _refuse_overwrite(out, COMPARE_OUTPUT_NAMES.values(), inputs.values())
+    _will_write(out)
 
     old, old_lay = _load_roster(inputs["old"], "旧名单", args.encoding)
     new, new_lay = _load_roster(inputs["new"], "新名单", args.encoding)
@@ -429,21 +554,20 @@ def _cmd_compare(args) -> int:
         progress=True,
         engine=args.engine,
     )
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise XuejiError(f"无法建立输出目录 {out}：{exc.strerror or exc}") from exc
-    files = write_compare_outputs(
-        result,
-        old,
-        new,
-        out,
-        changes=changes,
-        unmask=args.unmask,
-        sources={k: str(p) for k, p in inputs.items()},
-        layout=lay,
-        changes_layout="k12_changes",
-    )
+    with _outputs(out, COMPARE_OUTPUT_NAMES.values()) as run:
+        files = run.final_files(
+            write_compare_outputs(
+                result,
+                old,
+                new,
+                run.staging,
+                changes=changes,
+                unmask=args.unmask,
+                sources={k: str(p) for k, p in inputs.items()},
+                layout=lay,
+                changes_layout="k12_changes",
+            )
+        )
     print()
     print(result.summary())
     lost = len(result.unexplained_removals())
@@ -472,6 +596,7 @@ def _cmd_report(args) -> int:
         if key in params:
             raise XuejiError(f"参数 {key} 给了两次：每个参数只能给一次")
         params[key] = value
+    check_output_folder(args.out)  # a file of that name, or read-only: say so before the report runs
     print(f"运行报告“{args.name}”……")
     if args.engine:  # the report's kernel inherits it: its reconcile/compare calls run there
         from ..engine.engines import ENGINE_ENV
@@ -500,12 +625,33 @@ def _cmd_schedule(args) -> int:
 
 def _cmd_dashboard(args) -> int:
     import secrets
+    import socket
     import subprocess
 
     from .catalog import Catalog
     from .dashboard import voila_command
 
     require_extra("dashboard")  # before the data folder is read
+    if args.token:
+        print(
+            "注意：写在命令行上的 --token 本机其他用户可以看到（/proc）；请改用环境变量 XUEJI_DASHBOARD_TOKEN",
+            file=sys.stderr,
+            flush=True,
+        )
+    with socket.socket() as probe:  # the port, before the data folder is read; Voila refuses it again (no retries)
+        if os.name == "posix":
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as tornado binds: TIME_WAIT is no obstacle
+        try:
+            probe.bind(("127.0.0.1", int(args.port)))
+            busy = False
+        except OSError:
+            busy = True
+    if busy:
+        print(
+            f"端口 {args.port} 已被占用（可能已有一个看板或其他程序在用它）：请用 --port 换一个端口",
+            file=sys.stderr,
+        )
+        return 2
     cat = Catalog(args.data, args.cache, photos=args.photos)
     print(f"整理数据目录 {cat.folder}（只读入新的或改动过的文件，缓存在 {cat.cache_dir}）……", flush=True)
     cat.refresh(progress=lambda text: print(f"  {text}", flush=True))
@@ -515,7 +661,7 @@ def _cmd_dashboard(args) -> int:
     )
     for name, problem in cat.problems:
         print(f"  注意：{name}：{problem}")
-    token = args.token or secrets.token_hex(24)
+    token = args.token or os.environ.get("XUEJI_DASHBOARD_TOKEN") or secrets.token_hex(24)
     argv, env = voila_command(
         cat.folder,
         port=args.port,
@@ -525,13 +671,10 @@ def _cmd_dashboard(args) -> int:
         audit_log=args.audit_log,
         notebooks=args.notebooks,
         pool_size=args.pool_size,
+        trusted_proxies=args.trusted_proxy,
     )
-    base = f"http://127.0.0.1:{args.port}"
-    print("\n看板已启动，在浏览器中打开（地址中含访问令牌，请勿转发给无权查看的人）：", flush=True)
-    print(f"  首页     {base}/?token={token}")
-    print(f"  学生查询 {base}/voila/render/学生查询.ipynb?token={token}")
-    print(f"  名单对比 {base}/voila/render/名单对比.ipynb?token={token}")
-    print(f"审计日志：{env['XUEJI_AUDIT_LOG']}；按 Ctrl+C 停止。", flush=True)
+    # the server prints the addresses once it answers on its port (xueji_lib.apps.voila_main)
+    print("启动看板……", flush=True)
     if os.name == "posix":  # become Voila: a service manager's SIGTERM (or Ctrl+C) reaches the server itself
         os.execve(argv[0], argv, env)
     try:
@@ -588,6 +731,8 @@ def _cmd_parquet(args) -> int:
 
     if args.records_per_part < 1 or args.workers < 1:
         raise XuejiError("--records-per-part 和 --workers 都应为正整数")
+    check_output_folder(args.out)
+    _RUN.update(out=Path(args.out), parquet=True)
     conv = dbf_to_parquet(
         args.file,
         args.out,
@@ -604,7 +749,10 @@ def _cmd_parquet(args) -> int:
 def _cmd_samples(args) -> int:
     from ..samples.synth import write_samples
 
-    out = write_samples(args.out, seed=args.seed)
+    out = Path(args.out)
+    _will_write(out)
+    with _outputs(out, ["hei", "k12", "planted.csv", "README.md"]) as run:
+        write_samples(run.staging, seed=args.seed)
     print(f"样例文件已写入 {out}；预置问题清单见 {Path(out) / 'planted.csv'}")
     return 0
 
@@ -651,7 +799,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", default="data_samples", help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认 data_samples）"
     )
     p.add_argument("--port", type=int, default=8866, help="端口（默认 8866）")
-    p.add_argument("--token", help="访问令牌（默认每次启动随机生成）")
+    p.add_argument(
+        "--token",
+        help="访问令牌（默认：环境变量 XUEJI_DASHBOARD_TOKEN，没有则每次启动随机生成；写在命令行上本机其他用户可见）",
+    )
     p.add_argument("--photos", help="照片目录（默认：数据目录中名为 photos 或 照片 的文件夹）")
     p.add_argument("--cache", help="缓存目录（默认：数据目录下的 .xueji_cache）")
     p.add_argument("--audit-log", dest="audit_log", help="审计日志文件（默认：缓存目录下的 audit.jsonl）")
@@ -662,6 +813,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="每个看板预先启动好的内核数（默认 1；同时打开页面的人多时调大，每个内核约 150–350 MB）",
+    )
+    p.add_argument(
+        "--trusted-proxy",
+        dest="trusted_proxy",
+        action="append",
+        default=[],
+        metavar="地址",
+        help="前置的反向代理的地址或网段（可重复）：只有来自它的请求，审计日志才采用 X-Remote-User、X-Forwarded-For；"
+        "默认不信任任何请求头，记为“令牌用户”和连接地址",
     )
     p.set_defaults(func=_cmd_dashboard)
 
@@ -825,12 +985,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Ctrl+C or SIGTERM ends it with one line on stderr (what was kept) and exit 130 / 143;
+    the output folder keeps the previous run's files, and no temporary file or worker process is left."""
+    _RUN.clear()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    # the servers (lab, dashboard) keep their own way of stopping on Ctrl+C
+    serving = getattr(args, "command", None) in ("lab", "dashboard")
+    with contextlib.nullcontext() if serving else _signals_handled():
+        try:
+            return _main(args)
+        except KeyboardInterrupt as exc:
+            if serving:
+                raise
+            signum = exc.signum if isinstance(exc, _Interrupted) else signal.SIGINT
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+            print(f"\n{_interrupted_message()}", file=sys.stderr, flush=True)
+            return 128 + int(signum)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
+        _check_encoding(getattr(args, "encoding", None))
         return args.func(args)
     except (XuejiError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         print(f"错误：{exc}", file=sys.stderr)

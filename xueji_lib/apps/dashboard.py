@@ -16,6 +16,7 @@ XUEJI_DATA_DIR, XUEJI_CACHE_DIR, XUEJI_PHOTO_DIR, XUEJI_AUDIT_LOG.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import html
 import json
@@ -36,6 +37,8 @@ from ..reporting.kernel import DASHBOARD_DIR
 from .catalog import PAIR_ZH, Catalog, StudentCard, load_dataset
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import plotly.graph_objects as go
 
     from ..core.result import Result
@@ -82,9 +85,13 @@ def wait_for_request() -> dict:
 
 
 class AuditLog:
-    """One JSON line per action: when, who (the X-Remote-User header a reverse proxy sets, else 令牌用户:
-    the shared token is all the server knows), from where, which page, what — never a personal value
-    (no search text, no name, no ID number: the kind of search, the hit count, the dataset and row)."""
+    """One JSON line per action: when, who, from where, which page, what — never a personal value (no search
+    text, no name, no ID number: the kind of search, the hit count, the dataset and row).
+
+    Who and from where are what the server decided (``voila_main``): the user an authenticating reverse proxy
+    named (X-Remote-User) and the client it saw (X-Forwarded-For) only when the request came from a proxy
+    given with ``xueji dashboard --trusted-proxy``; otherwise 令牌用户 (the shared token is all the server
+    knows) and the connection's own address. The log is the owner's only (0600, its folder 0700 when made)."""
 
     def __init__(self, path=None, page: str = ""):
         self.path = Path(path or os.environ.get("XUEJI_AUDIT_LOG") or Path(tempfile.gettempdir(), "xueji-audit.jsonl"))
@@ -92,8 +99,8 @@ class AuditLog:
 
     def who(self) -> dict:
         return {
-            "user": os.environ.get("HTTP_X_REMOTE_USER") or "令牌用户",
-            "client": os.environ.get("HTTP_X_FORWARDED_FOR") or os.environ.get("HTTP_X_REAL_IP") or "",
+            "user": _header_text(os.environ.get("HTTP_X_XUEJI_USER")) or "令牌用户",
+            "client": os.environ.get("HTTP_X_XUEJI_CLIENT") or "",
             "session": (os.environ.get("VOILA_KERNEL_ID") or "")[:8],
         }
 
@@ -105,10 +112,25 @@ class AuditLog:
             "action": action,
             **details,
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a", encoding="utf-8") as f:
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with open(fd, "a", encoding="utf-8") as f:
+            if os.name == "posix" and os.fstat(fd).st_mode & 0o077:  # a log made before, readable by others
+                with contextlib.suppress(OSError):
+                    os.fchmod(fd, 0o600)
             f.write(json.dumps(entry, ensure_ascii=False) + "\n")
         return entry
+
+
+def _header_text(value: str | None) -> str:
+    """A header value as the server passes it (its UTF-8 bytes read as latin-1) back as text."""
+    if not value:
+        return ""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 # ---------------------------------------------------------------------------------------------- HTML pieces
@@ -680,18 +702,32 @@ def voila_command(
     notebooks: str | os.PathLike | None = None,
     pool_size: int = 1,
     cull_idle_seconds: int = 1800,
+    trusted_proxies: Sequence[str] = (),
 ) -> tuple[list[str], dict]:
-    """The Voila command line and environment of ``xueji dashboard``: 127.0.0.1 only, token required,
-    tracebacks hidden, idle kernels culled, preheated kernels, only images served as static files, the
-    request headers of an authenticating reverse proxy (X-Remote-User, X-Forwarded-For) passed to the
-    audit log, uploads up to 100 MB."""
+    """The Voila command line and environment of ``xueji dashboard``: 127.0.0.1 only, token required (in the
+    environment, ``XUEJI_DASHBOARD_TOKEN``: a command line is readable by every local user), the port asked
+    for or none (no retries), tracebacks hidden, idle kernels culled, preheated kernels, only images served
+    as static files, uploads up to 100 MB. The audit log gets the user and client the server decided
+    (``voila_main``): an authenticating reverse proxy's X-Remote-User / X-Forwarded-For only from one of
+    ``trusted_proxies`` (addresses or networks). The cache folder is made the owner's only."""
+    import ipaddress
     import sys
 
+    from .catalog import make_private
+
     require_extra("dashboard")
+    for proxy in trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError as exc:
+            raise XuejiError(f"--trusted-proxy {proxy}：不是 IP 地址或网段（例如 127.0.0.1 或 10.0.0.0/8）") from exc
     data = Path(data).resolve()
     cache = Path(cache_dir).resolve() if cache_dir else data / ".xueji_cache"
+    make_private(cache)
     env = {
         **os.environ,
+        "XUEJI_DASHBOARD_TOKEN": token,
+        "XUEJI_TRUSTED_PROXIES": ",".join(trusted_proxies),
         "XUEJI_DATA_DIR": str(data),
         "XUEJI_CACHE_DIR": str(cache),
         "XUEJI_PHOTO_DIR": str(Path(photos).resolve()) if photos else "",
@@ -714,15 +750,16 @@ def voila_command(
         "--template=xueji",
         "--Voila.ip=127.0.0.1",
         f"--port={int(port)}",
-        f"--token={token}",
+        "--Voila.port_retries=0",
         "--show_tracebacks=False",
         "--preheat_kernel=True",
         f"--pool_size={int(pool_size)}",
         f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
         "--MappingKernelManager.cull_interval=60",
         f"--VoilaConfiguration.file_allowlist={IMAGE_ALLOWLIST}",
-        *[f"--VoilaConfiguration.http_header_envs={h}" for h in ("X-Remote-User", "X-Forwarded-For", "X-Real-IP")],
+        *[f"--VoilaConfiguration.http_header_envs={h}" for h in ("X-Xueji-User", "X-Xueji-Client")],
         f"--Voila.config_file_paths={cache / 'jupyter'}",
         "--theme=light",
     ]
+    make_private(cache)  # the template and config just written there too
     return argv, env

@@ -1,40 +1,274 @@
-"""``python -m xueji_lib.apps.voila_main …``: Voila, with one fix for a known upstream bug.
+"""``python -m xueji_lib.apps.voila_main …``: Voila as ``xueji dashboard`` runs it, with what it needs to be safe.
 
-Voila 0.5 shuts a page's kernel down when the page is closed by a beacon POST to /voila/api/shutdown/<id>
-that carries the ``_xsrf`` cookie — but the page handler never sets that cookie, so the POST is refused
-(403 "'_xsrf' argument missing from POST", voila-dashboards/voila#1458) and every closed page leaves its
-kernel (150–350 MB) running until the idle cull. Here the page handler reads ``xsrf_token`` (which sets
-the cookie) before rendering; XSRF protection itself stays on. Everything else is Voila unchanged.
+- The shutdown beacon. Voila 0.5 shuts a page's kernel down when the page is closed by a beacon POST to
+  /voila/api/shutdown/<id> that carries the ``_xsrf`` cookie — but the page handler never sets that cookie,
+  so the POST is refused (403 "'_xsrf' argument missing from POST", voila-dashboards/voila#1458) and every
+  closed page leaves its kernel (150–350 MB) running until the idle cull. Here the page handler reads
+  ``xsrf_token`` (which sets the cookie) before rendering; XSRF protection itself stays on.
+- The token comes from the environment (``XUEJI_DASHBOARD_TOKEN``, removed from the environment before any
+  kernel starts), never from the command line, which every local user can read in /proc/<pid>/cmdline.
+- The port: no silent move to another one. A busy port is refused with a Chinese message and exit 2; the
+  addresses are printed only once the server answers on its port (with the token only on a terminal;
+  otherwise into an owner-only file in the cache).
+- The log: every line goes through ``redact`` (the token, query strings, cookies) — a 404 with
+  ``?token=…&q=<身份证号>`` is logged as ``?…``.
+- Identity headers: ``X-Remote-User`` / ``X-Forwarded-For`` are believed only from a peer listed in
+  ``XUEJI_TRUSTED_PROXIES`` (``xueji dashboard --trusted-proxy``). The page's kernel gets what the server
+  decided as ``X-Xueji-User`` / ``X-Xueji-Client`` (a client's own headers of those names are replaced).
+- ``/logout`` clears the login cookie and says 已退出 (Voila's own handler needs a template it lacks: 500).
 """
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import inspect
+import ipaddress
+import logging
+import os
+import re
 import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from voila.app import Voila
+
+TOKEN_ENV = "XUEJI_DASHBOARD_TOKEN"
+TRUSTED_ENV = "XUEJI_TRUSTED_PROXIES"
+USER_HEADER, CLIENT_HEADER = "X-Xueji-User", "X-Xueji-Client"
+IDENTITY_HEADERS = ("X-Remote-User", "X-Forwarded-For", "X-Real-IP", USER_HEADER, CLIENT_HEADER)
+TOKEN_USER = "令牌用户"
+
+_QUERY = re.compile(r"\?[^\s\"'<>]*")
+_SECRET_FIELD = re.compile(r"(?i)(token|_xsrf|password|authorization)(\s*[=:]\s*|\"\s*:\s*\")(token\s+)?[^\s&\"',;]+")
+_COOKIE = re.compile(r"(?i)(\"?cookie\"?\s*[:=]\s*\"?)[^\"\n]*")
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` without the given secrets, query strings (``?token=…&q=…`` → ``?…``), token/password fields
+    and cookie values."""
+    for s in secrets:
+        if s:
+            text = text.replace(s, "…")
+    text = _QUERY.sub("?…", text)
+    text = _SECRET_FIELD.sub(lambda m: m.group(1) + m.group(2) + "…", text)
+    return _COOKIE.sub(lambda m: m.group(1) + "…", text)
+
+
+class RedactingFilter(logging.Filter):
+    """A handler/logger filter: the record's message formatted, redacted (``redact``) and frozen."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()):
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a malformed record is logged as its template
+            message = str(record.msg)
+        record.msg, record.args = redact(message, self.secrets), None
+        if record.exc_info and not record.exc_text:  # the traceback as the formatter would write it, redacted
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        return True
+
+
+LOGGERS = ("", "Voila", "tornado", "tornado.access", "tornado.application", "tornado.general", "ServerApp", "traitlets")
+
+
+def install_redaction(secrets: tuple[str, ...]) -> RedactingFilter:
+    """The filter on every handler of the known loggers and on the loggers themselves (a record is redacted
+    wherever it is handled), and on the handlers traitlets creates later (``Application._log_default``)."""
+    filt = RedactingFilter(secrets)
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if filt not in logger.filters:
+            logger.addFilter(filt)
+        for h in logger.handlers:
+            if filt not in h.filters:
+                h.addFilter(filt)
+    return filt
+
+
+def _addr(text: str):
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def trusted_proxies() -> list:
+    """The networks named in ``XUEJI_TRUSTED_PROXIES`` (comma separated addresses or networks)."""
+    out = []
+    for part in os.environ.get(TRUSTED_ENV, "").split(","):
+        if part.strip():
+            out.append(ipaddress.ip_network(part.strip(), strict=False))
+    return out
+
+
+def identity(peer: str, headers: Mapping[str, str], proxies: list) -> tuple[str, str]:
+    """(user, client) of a request from socket peer ``peer``: from a trusted proxy, its X-Remote-User and the
+    nearest untrusted address of X-Forwarded-For (read from the right: what the proxies appended); from
+    anyone else, 令牌用户 and the peer — whatever headers they sent."""
+
+    def trusted(a) -> bool:
+        return a is not None and any(a in net for net in proxies)
+
+    if not trusted(_addr(peer)):
+        return TOKEN_USER, peer
+    client = peer
+    for hop in reversed((headers.get("X-Forwarded-For") or "").split(",")):
+        a = _addr(hop)
+        if a is None:
+            break
+        client = str(a)
+        if not trusted(a):
+            break
+    return (headers.get("X-Remote-User") or "").strip() or TOKEN_USER, client
 
 
 def patch_voila() -> None:
     from voila.handler import VoilaHandler
 
-    if getattr(VoilaHandler, "_xueji_xsrf_cookie", False):
+    if getattr(VoilaHandler, "_xueji_patched", False):
         return
     original = VoilaHandler.prepare
+    proxies = trusted_proxies()
 
     async def prepare(self):
         result = original(self)
         if inspect.isawaitable(result):
             await result
         self.xsrf_token  # noqa: B018 - reading it sets the _xsrf cookie the shutdown beacon sends back
+        user, client = identity(self.request.remote_ip or "", self.request.headers, proxies)
+        for h in IDENTITY_HEADERS:
+            if h in self.request.headers:
+                del self.request.headers[h]
+        if user != TOKEN_USER:  # a header value as tornado holds it (its bytes read as latin-1)
+            self.request.headers[USER_HEADER] = user
+        self.request.headers[CLIENT_HEADER] = client
 
     VoilaHandler.prepare = prepare
-    VoilaHandler._xueji_xsrf_cookie = True
+    VoilaHandler._xueji_patched = True
+
+
+def _logout_handler():
+    from jupyter_server.auth.decorator import allow_unauthenticated
+    from jupyter_server.base.handlers import JupyterHandler
+
+    class LogoutHandler(JupyterHandler):
+        """Clears the login cookie and says so, in a page of its own (no template)."""
+
+        @allow_unauthenticated
+        def get(self):
+            self.identity_provider.clear_login_cookie(self)
+            self.set_header("Content-Type", "text/html; charset=UTF-8")
+            self.set_header("Cache-Control", "no-store")
+            self.finish(
+                '<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>已退出</title></head>'
+                "<body><p>已退出看板。再次打开请使用带访问令牌的地址。</p></body></html>"
+            )
+
+    return LogoutHandler
+
+
+def announce(app: Voila, token: str) -> None:
+    """The addresses of the pages, printed once the server answers on its port."""
+    base = f"http://127.0.0.1:{app.port}"
+    pages = sorted(p.stem for p in Path(app.root_dir).glob("*.ipynb"))
+    on_terminal = sys.stdout.isatty()
+    shown = token if on_terminal else "<令牌>"
+    lines = [f"  首页     {base}/?token={{t}}"] + [f"  {p} {base}/voila/render/{p}.ipynb?token={{t}}" for p in pages]
+    print("\n看板已启动，在浏览器中打开（地址中含访问令牌，请勿转发给无权查看的人）：", flush=True)
+    print("\n".join(ln.format(t=shown) for ln in lines), flush=True)
+    cache = os.environ.get("XUEJI_CACHE_DIR")
+    if not on_terminal and cache:  # a log file or a service journal: the token goes to an owner-only file
+        path = Path(cache, "看板地址.txt")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("\n".join(ln.format(t=token).strip() for ln in lines) + "\n")
+        print(f"  （<令牌> 见只有本人可读的文件 {path}）", flush=True)
+    print(f"审计日志：{os.environ.get('XUEJI_AUDIT_LOG', '')}；按 Ctrl+C 停止。", flush=True)
+
+
+def _listen(app: Voila, token: str) -> None:
+    """Voila's ``listen`` without moving to another port: the port asked for, or exit 2 with a message; the
+    addresses printed once a request to the server is answered."""
+    import tornado.ioloop
+
+    try:
+        app.app.listen(app.port, app.ip)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            msg = f"端口 {app.port} 已被占用（可能已有一个看板或其他程序在用它）：请用 --port 换一个端口"
+        elif exc.errno == errno.EACCES:
+            msg = f"没有权限使用端口 {app.port}：请用 --port 换一个 1024 以上的端口"
+        else:
+            msg = f"看板无法在端口 {app.port} 上启动：{exc.strerror}"
+        print(msg, file=sys.stderr, flush=True)
+        try:
+            app.stop()
+        except Exception:  # noqa: BLE001,S110 - nothing was started that must be stopped
+            pass
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(2)  # no kernel was started; the pool's pending start-up tasks are dropped without noise
+    app.log.info("Voilà is running at:\n%s", app.display_url)
+
+    async def check_then_announce():
+        from tornado.httpclient import AsyncHTTPClient
+
+        url = f"http://127.0.0.1:{app.port}/login"
+        for _ in range(50):
+            try:
+                await AsyncHTTPClient().fetch(url, raise_error=False, request_timeout=5)
+            except Exception:  # noqa: BLE001 - not answering yet
+                await asyncio.sleep(0.2)
+            else:
+                announce(app, token)
+                return
+        app.log.error("看板没有应答：%s", url)
+
+    app.ioloop = tornado.ioloop.IOLoop.current()
+    app.ioloop.add_callback(check_then_announce)
+    try:
+        app.ioloop.start()
+    except KeyboardInterrupt:
+        app.log.info("Stopping...")
+    finally:
+        app.stop()
 
 
 def main() -> None:
+    token = os.environ.pop(TOKEN_ENV, "")  # the kernels this server starts do not inherit it
+    secrets = (token,) if token else ()
+    filt = install_redaction(secrets)
     patch_voila()
-    from voila.app import main as voila_main
+    from voila.app import Voila
 
-    sys.exit(voila_main())
+    app = Voila.instance()
+    for h in app.log.handlers:
+        h.addFilter(filt)
+    app.initialize(sys.argv[1:])
+    for h in app.log.handlers:
+        h.addFilter(filt)
+    if token:
+        app.token = token
+    app.port_retries = 0
+    app.listen = lambda: _listen(app, token)
+    original_handlers = app.init_handlers
+
+    def init_handlers():
+        logout = _logout_handler()
+        return [(p, logout) if p.endswith("/logout") else (p, *rest) for p, *rest in original_handlers()]
+
+    app.init_handlers = init_handlers
+    app.start()
 
 
 if __name__ == "__main__":

@@ -13,13 +13,30 @@ exception, KeyboardInterrupt included, the temporary file is removed and the exc
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import shutil
+import signal
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["write_atomic", "write_atomic_text", "atomic_path", "publish"]
+from .errors import XuejiError
+
+__all__ = [
+    "write_atomic",
+    "write_atomic_text",
+    "atomic_path",
+    "publish",
+    "output_set",
+    "OutputSet",
+    "OutputFolderError",
+    "check_output_folder",
+    "signals_deferred",
+]
 
 
 def publish(tmp: str | os.PathLike, path: str | os.PathLike) -> None:
@@ -80,3 +97,199 @@ def write_atomic_text(
     with atomic_path(path, suffix=suffix) as tmp, open(tmp, "w", encoding=encoding, newline=newline) as fh:
         fh.write(text)
     return path
+
+
+# ---------------------------------------------------------------------------------------- a set of outputs
+
+
+class OutputFolderError(XuejiError, OSError):
+    """The output folder cannot be used (a file of that name, read-only, no room): the message says which and why."""
+
+
+_CONTROL_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM held back for the block (main thread): a signal that arrives meanwhile is noted and
+    handed to the handler in force once the block ends (the default action for SIGTERM), so the few renames
+    that publish a set of files are never cut in the middle. (Handlers, not the signal mask: any thread may
+    receive a signal, and Python runs its handler in the main thread all the same.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    old = {sig: signal.signal(sig, lambda signum, frame: pending.append(signum)) for sig in _CONTROL_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        if pending:
+            handler = old[pending[0]]
+            if callable(handler):
+                handler(pending[0], None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(pending[0])
+
+
+def _why(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "没有写入权限"
+    if exc.errno == errno.ENOSPC:
+        return "磁盘已满"
+    if exc.errno == errno.EROFS:
+        return "所在的文件系统是只读的"
+    return exc.strerror or str(exc)
+
+
+def check_output_folder(out: str | os.PathLike) -> Path:
+    """``out`` as an absolute path, after checking that it can be an output folder: not an existing file, and
+    writable if it exists. Raises ``OutputFolderError`` with a Chinese message naming the folder."""
+    out = Path(os.path.abspath(out))
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"输出目录 {out} 是一个已有的文件，不是目录：请用 --out 指定一个目录（不存在时会创建）")
+    for part in out.parents:  # a file in the way higher up: mkdir would fail with NotADirectoryError
+        if part.exists():
+            if not part.is_dir():
+                raise OutputFolderError(f"无法建立输出目录 {out}：{part} 是一个文件，不是目录")
+            if not out.exists() and not os.access(part, os.W_OK | os.X_OK):
+                raise OutputFolderError(f"无法建立输出目录 {out}：{part} 没有写入权限")
+            break
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        raise OutputFolderError(f"无法写入输出目录 {out}：没有写入权限（目录是只读的）；请用 --out 指定另一个目录")
+    return out
+
+
+def _is_ours(name: str, names: frozenset[str]) -> bool:
+    """An output of the run (by name), or a temporary file an interrupted writer of one left behind."""
+    return name in names or any(name.startswith(f".{n}.") or name.startswith(f".~{Path(n).stem}.") for n in names)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directory entries in one step (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+class OutputSet:
+    """Where a run writes its set of files: ``staging`` (a fresh folder), published to ``out`` by
+    ``commit``. See ``output_set``."""
+
+    def __init__(self, out: Path, names: frozenset[str]):
+        self.out, self.names = out, names
+        self.had_files = out.is_dir() and any(_is_ours(p.name, names) for p in out.iterdir())
+        self.committed = False
+        umask = os.umask(0)
+        os.umask(umask)
+        self._mode = (out.stat().st_mode & 0o7777) if out.is_dir() else 0o777 & ~umask
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.xueji-", dir=out.parent))
+            self._sibling = True
+        except OSError as exc:
+            if not out.is_dir():
+                raise OutputFolderError(f"无法建立输出目录 {out}：{_why(exc)}") from None
+            try:  # the folder is writable but its parent is not: stage inside it
+                self.staging = Path(tempfile.mkdtemp(prefix=".xueji-", dir=out))
+            except OSError as exc2:
+                raise OutputFolderError(f"无法写入输出目录 {out}：{_why(exc2)}") from None
+            self._sibling = False
+
+    def _whole_folder(self) -> bool:
+        """May ``out`` be replaced as a whole: it holds nothing but a run's outputs, and it is not the working
+        folder (or above it), which a shell may be sitting in."""
+        if not self._sibling:
+            return False
+        cwd = Path.cwd().resolve()
+        if cwd == self.out.resolve() or self.out.resolve() in cwd.parents:
+            return False
+        return all(_is_ours(p.name, self.names) for p in self.out.iterdir())
+
+    def commit(self) -> None:
+        """Publish the staged files as one set (SIGINT/SIGTERM held back meanwhile)."""
+        with signals_deferred():
+            try:
+                os.chmod(self.staging, self._mode)
+                if not self.out.exists():
+                    os.rename(self.staging, self.out)
+                elif self._whole_folder():
+                    if _exchange(self.staging, self.out):
+                        shutil.rmtree(self.staging, ignore_errors=True)  # now the previous run
+                    else:
+                        old = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.old-", dir=self.out.parent))
+                        os.rename(self.out, old / "run")
+                        os.rename(self.staging, self.out)
+                        shutil.rmtree(old, ignore_errors=True)
+                else:
+                    self._merge()
+            except OSError as exc:
+                raise OutputFolderError(f"无法把结果写入输出目录 {self.out}：{_why(exc)}") from None
+            self.committed = True
+
+    def _merge(self) -> None:
+        """``out`` holds other files too: move each staged entry into place, then drop the outputs of an
+        earlier run that this one did not write (all while signals wait)."""
+        new = {p.name for p in self.staging.iterdir()}
+        trash = Path(tempfile.mkdtemp(prefix=".xueji-old-", dir=self.out))
+        try:
+            for name in sorted(new):
+                target = self.out / name
+                if target.is_dir() and not target.is_symlink():
+                    os.rename(target, trash / name)
+                os.replace(self.staging / name, target)
+            for p in self.out.iterdir():
+                if p.name not in new and p != trash and p != self.staging and _is_ours(p.name, self.names):
+                    if p.is_dir() and not p.is_symlink():
+                        os.rename(p, trash / p.name)
+                    else:
+                        p.unlink()
+        finally:
+            shutil.rmtree(trash, ignore_errors=True)
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def final(self, path: str | os.PathLike) -> Path:
+        """Where a staged ``path`` is once committed."""
+        return self.out / Path(path).relative_to(self.staging)
+
+
+@contextlib.contextmanager
+def output_set(out: str | os.PathLike, names: Iterable[str]) -> Iterator[OutputSet]:
+    """Write a run's files as one set: ``with output_set(out, names) as run: result.save(run.staging)``.
+    The files go into a fresh folder beside ``out``; when the block ends without an error they replace the
+    previous run at once (the folder is swapped in; when ``out`` also holds other files, each output is
+    renamed into place with signals held back and outputs of the previous run not written again are
+    removed). On any exception (Ctrl-C, SIGTERM) the fresh folder is removed and ``out`` keeps the previous
+    run untouched. ``names``: every file name a run may write into ``out`` (what counts as the previous
+    run). Raises ``OutputFolderError`` when ``out`` is a file, read-only, or cannot be made.
+
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp()) / "结果"
+        >>> with output_set(out, ["a.txt"]) as run:
+        ...     _ = (run.staging / "a.txt").write_text("1")
+        >>> sorted(p.name for p in out.iterdir()), run.committed
+        (['a.txt'], True)
+    """
+    run = OutputSet(check_output_folder(out), frozenset(names))
+    try:
+        yield run
+        run.commit()
+    finally:
+        run.discard()

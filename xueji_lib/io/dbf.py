@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import stat as _stat
 import struct
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..core.errors import FileFormatError, MemoFileMissing, TruncatedFileError, WriteError
+from ..core.errors import FileFormatError, MemoFileMissing, TruncatedFileError, WriteError, XuejiError
 from ..core.files import write_atomic
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
@@ -47,7 +48,31 @@ if TYPE_CHECKING:
 
     from ..schema.layouts import Layout
 
-__all__ = ["read_dbf", "write_dbf", "inspect_dbf", "DbfHeader"]
+__all__ = ["read_dbf", "write_dbf", "inspect_dbf", "DbfHeader", "InputFileNotFound"]
+
+
+class InputFileNotFound(XuejiError, FileNotFoundError):
+    """The file to read does not exist (a ``FileNotFoundError`` too, as dbfread's ``DBFNotFound``)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        super().__init__(f"找不到文件 {self.path}，请检查文件夹和文件名")
+
+
+def check_input_file(path: Path) -> int:
+    """The size of the regular file at ``path``; a missing path, a folder or a device is a ``XuejiError``."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputFileNotFound(path) from None
+    except OSError as exc:
+        raise FileFormatError(path, f"无法读取文件（{exc.strerror or type(exc).__name__}）") from None
+    if _stat.S_ISDIR(st.st_mode):
+        raise FileFormatError(path, "这是一个文件夹，不是数据文件；请选择文件夹中的文件")
+    if not _stat.S_ISREG(st.st_mode):
+        raise FileFormatError(path, "不是普通文件（是设备、管道或套接字），无法作为数据文件读取")
+    return st.st_size
+
 
 VERSION_NAMES = {
     0x02: "FoxBASE",
@@ -183,9 +208,7 @@ def inspect_dbf(path: str | os.PathLike) -> DbfHeader:
     (3, '0x4d', 1000)
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"找不到文件 {path}")
-    size = path.stat().st_size
+    size = check_input_file(path)
     with open(path, "rb") as fh:
         head = fh.read(min(size, 65536 + 32))
     return _parse_header(path, head, size)
@@ -249,6 +272,10 @@ def _parse_standard(path, head, size, version, nrec, hlen, rlen) -> DbfHeader:
         raise FileFormatError(path, f"字段宽度之和 {sum(lengths_plain)} 超过记录长度 {rlen - 1}，文件头已损坏。")
     fields, system = [], []
     offset = 1
+    for (name_bytes, ftype, *_), length in zip(specs, lengths):
+        if length == 0:
+            name = name_bytes.decode("gb18030", errors="replace").strip() or "（无名）"
+            raise FileFormatError(path, f"字段 {name}（类型 {ftype!r}）的宽度为 0，文件头已损坏。")
     enc_names = CODEPAGES.get(ldid, "gb18030")
     for (name_bytes, ftype, _addr, _l, dec, flags), length in zip(specs, lengths):
         try:
@@ -307,8 +334,48 @@ def read_dbf(
     (995, ['KSH', 'XH', 'XM', 'XB'])
     >>> xj.read_dbf("data_samples/hei/10_注册上报.dbf", columns=["KSH", "XM"]).shape
     (995, 2)
+
+    Any bytes give a DataFrame or a ``XuejiError`` naming the file and what is wrong (lengths and offsets
+    in the file are checked against its size before anything is allocated).
     """
     path = Path(path)
+    if encoding is not None:
+        encoding = _check_encoding(path, encoding)
+    try:
+        return _read_dbf(path, encoding, columns, include_deleted, progress, records)
+    except (XuejiError, _ArgumentError):
+        raise
+    except (IndexError, KeyError, ValueError, struct.error, OverflowError, UnicodeError) as exc:
+        raise FileFormatError(path, f"文件已损坏，无法读取（{type(exc).__name__}：{exc}）") from exc
+
+
+class _ArgumentError(ValueError):
+    """A wrong argument (not a damaged file)."""
+
+
+def _check_encoding(path: Path, encoding: str) -> str:
+    """``encoding`` if it can decode a DBF: a known codec whose ASCII is ASCII (fixed-width fields, space padding)."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise FileFormatError(path, f"不认识的编码名称 {encoding!r}（DBF 常用 gbk、gb18030、big5、utf-8）") from None
+    probe = "AZaz09 .-"
+    try:
+        ok = probe.encode(encoding) == probe.encode("ascii")
+    except (UnicodeError, LookupError):
+        ok = False
+    if not ok:
+        raise FileFormatError(
+            path,
+            f"编码 {encoding} 不能用于 DBF 文件（DBF 的字段按字节定宽、以空格填充，{encoding} 的英文字母和空格"
+            "不是单字节）；读出来会是乱码。请不指定编码，或用 gbk、gb18030、big5、utf-8",
+        )
+    return encoding
+
+
+def _read_dbf(path: Path, encoding, columns, include_deleted, progress, records) -> pd.DataFrame:
     header = inspect_dbf(path)
     warnings = WarningTally()
     fields = list(header.fields)
@@ -471,9 +538,9 @@ def _record_range(path, records, nrec) -> tuple[int, int]:
     try:
         r0, r1 = (int(r) for r in records)
     except (TypeError, ValueError):
-        raise ValueError(f"records 应为 (起, 止) 两个整数，而不是 {records!r}") from None
+        raise _ArgumentError(f"records 应为 (起, 止) 两个整数，而不是 {records!r}") from None
     if not 0 <= r0 <= r1 <= nrec:
-        raise ValueError(f"文件 {path} 共 {nrec} 条记录，记录范围 ({r0}, {r1}) 超出 0–{nrec}")
+        raise _ArgumentError(f"文件 {path} 共 {nrec} 条记录，记录范围 ({r0}, {r1}) 超出 0–{nrec}")
     return r0, r1
 
 
@@ -898,6 +965,8 @@ class _Memo:
             if len(head) < 8:
                 return None
             mtype, length = struct.unpack(">LL", head)
+            if length > self.size - pos - 8:  # the length field points past the end of the file
+                return None
             data = self.fh.read(length)
             if len(data) != length:
                 return None
@@ -918,7 +987,7 @@ class _Memo:
         if len(head) < 8:
             return None
         length = struct.unpack("<LL", head)[1]
-        data = self.fh.read(length)
+        data = self.fh.read(max(0, min(length, self.size - pos - 8)))  # never past the end of the file
         return data.split(b"\x1f", 1)[0], True
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import time
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -47,7 +48,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..core.errors import XuejiError
-from ..core.files import atomic_path, write_atomic_text
+from ..core.files import atomic_path, signals_deferred, write_atomic_text
 from .dbf import inspect_dbf, read_dbf
 from .loadinfo import LoadWarning, WarningTally, load_report
 
@@ -330,24 +331,36 @@ def dbf_to_parquet(
                 task.advance(entry["records"][1] - entry["records"][0])
         else:
             ctx = multiprocessing.get_context("spawn")  # no fork of a process with pyarrow's threads
+            pool = ProcessPoolExecutor(
+                min(workers, len(jobs)), mp_context=ctx, initializer=_worker_init, initargs=(os.getpid(),)
+            )
+            pending: set = set()
             try:
-                with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx) as pool:
+                with signals_deferred():  # a worker cut while it starts prints a traceback of its own
                     pending = {pool.submit(_convert_part_in_worker, job) for job in jobs}
-                    while pending:
-                        finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                        failed = [f for f in finished if f.exception() is not None]
-                        for fut in finished:
-                            if fut.exception() is None:
-                                entry = fut.result()
-                                done[entry["file"]] = entry
-                                task.advance(entry["records"][1] - entry["records"][0])
-                        save()  # the parts finished so far, even when another one failed
-                        if failed:
-                            for other in pending:
-                                other.cancel()
-                            raise failed[0].exception()
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    failed = [f for f in finished if f.exception() is not None]
+                    for fut in finished:
+                        if fut.exception() is None:
+                            entry = fut.result()
+                            done[entry["file"]] = entry
+                            task.advance(entry["records"][1] - entry["records"][0])
+                    save()  # the parts finished so far, even when another one failed
+                    if failed:
+                        raise failed[0].exception()
             except BrokenProcessPool as exc:
+                _stop_workers(pool, out)
                 raise ParquetConversionError(out, path, _BROKEN) from exc
+            except BaseException:  # a failed part, Ctrl+C, SIGTERM (as an exception): keep what finished, end the rest
+                for fut in pending:
+                    if fut.done() and not fut.cancelled() and fut.exception() is None:
+                        entry = fut.result()
+                        done[entry["file"]] = entry
+                save()
+                _stop_workers(pool, out)
+                raise
+            pool.shutdown(wait=True)
     finally:
         task.close()
 
@@ -375,6 +388,42 @@ def dbf_to_parquet(
         encoding=enc,
         warnings=_merge_warnings([e.get("warnings", []) for e in entries]),
     )
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker: Ctrl+C in the terminal reaches the whole process group, but only the parent decides
+    (it ends the workers); on Linux the worker is also ended when the parent dies without ending it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started while the parent held signals back: it inherits the mask
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: the parent still ends its workers
+            pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _stop_workers(pool: ProcessPoolExecutor, out: Path) -> None:
+    """End the pool's worker processes now (a running part is abandoned, not waited for) and remove the
+    temporary files they leave; the finished parts stay, entered in the manifest, for the next run."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        if proc.is_alive():
+            proc.terminate()
+    for proc in procs:
+        proc.join(5)
+        if proc.is_alive():  # pragma: no cover - a worker that ignores SIGTERM
+            proc.kill()
+            proc.join()
+    for tmp in out.glob(".part-*.tmp"):
+        tmp.unlink(missing_ok=True)
 
 
 def _convert_part_in_worker(job: dict) -> dict:

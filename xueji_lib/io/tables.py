@@ -37,6 +37,7 @@ from ..core.errors import FileFormatError, XuejiError
 from ..core.progress import Progress, ProgressArg
 from ..schema.layouts import Layout, load_layout
 from .assemble import INFO_CODES
+from .dbf import check_input_file
 from .excel_writer import write_excel
 from .text_tables import read_text
 from .xlsx import OLE2_MAGIC, read_xlsx
@@ -99,10 +100,9 @@ def read_table(
         >>> load_report(df).extra["missing_fields"]                    # doctest: +SKIP
     """
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"找不到文件 {path}，请检查文件夹和文件名")
     if path.is_dir():
         raise FileFormatError(path, "这是一个文件夹，不是表格文件")
+    check_input_file(path)  # missing (InputFileNotFound, a FileNotFoundError), a device or a pipe: XuejiError
     lay = load_layout(layout) if layout is not None else None
     suffix = path.suffix.lower()
     task = Progress(progress, f"读取 {path.name}")

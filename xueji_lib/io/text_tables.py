@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +24,8 @@ from .assemble import assemble, counted
 from .loadinfo import LoadReport
 
 __all__ = ["read_text"]
+
+MAX_COLUMNS = 16384  # Excel's limit: a line with more cells is no roster
 
 
 def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
@@ -58,11 +61,50 @@ def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
         raise FileFormatError(
             path, f"既不是 UTF-8 也不是 GBK/GB18030 编码（第 {exc.start} 字节附近无法解码），请用 encoding= 指定编码"
         ) from None
+    _check_gbk_text(text, data, path)
+    return text, "gb18030"
+
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+SAMPLE_CHARS = 200_000
+
+
+def _check_gbk_text(text: str, data: bytes, path: Path) -> None:
+    """GB18030 decodes almost any bytes: a text whose Chinese characters are mostly outside GB2312 (the
+    common simplified set every roster uses) was written in another encoding — Big5 most often — and would
+    come back as mojibake. Say so instead of reading it."""
+    han = _HAN.findall(text, 0, SAMPLE_CHARS)
+    if len(han) < 4:
+        return
+    common: dict[str, bool] = {}
+    rare = 0
+    for ch in han:
+        ok = common.get(ch)
+        if ok is None:
+            try:
+                ch.encode("gb2312")
+                ok = True
+            except UnicodeEncodeError:
+                ok = False
+            common[ch] = ok
+        rare += not ok
+    if rare * 10 < len(han) * 3:  # under 30 % rare characters: GBK text (rare name characters are a few)
+        return
+    try:
+        data[: SAMPLE_CHARS * 2].decode("big5")
+        big5 = True
+    except UnicodeDecodeError as exc:
+        big5 = exc.start > SAMPLE_CHARS * 2 - 4  # only the sample's cut end
+    guess = "像是繁体中文 Big5 编码，请用 encoding='big5' 指定" if big5 else "请用 encoding= 指定文件的编码"
+    raise FileFormatError(
+        path,
+        f"按 GBK/GB18030 解码后 {len(han)} 个汉字中有 {rare} 个是少见字，读出来会是乱码：文件不是 GBK 编码，{guess}",
+    )
 
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
@@ -96,6 +138,12 @@ def read_text(
     def rows():
         try:
             for i, rec in enumerate(reader, start=1):
+                if len(rec) > MAX_COLUMNS:
+                    raise FileFormatError(
+                        path,
+                        f"第 {reader.line_num} 行有 {len(rec):,} 列，超过 Excel 的 {MAX_COLUMNS:,} 列，"
+                        f"不是名单表格（分隔符可能不对，或文件已损坏）",
+                    )
                 yield i, [(j, v, "s", 0) for j, v in enumerate(rec) if v]
         except csv.Error as exc:
             raise FileFormatError(path, f"第 {reader.line_num} 行无法按 CSV 解析：{exc}") from None

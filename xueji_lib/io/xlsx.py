@@ -68,16 +68,47 @@ _IS = re.compile(r"<is>(.*?)</is>", re.S)
 _RPH = re.compile(r"<rPh\b.*?</rPh>", re.S)
 _T = re.compile(r"<t(?:\s[^>]*)?>([^<]*)</t>")
 _COLS: dict[str, int] = {}
+_LETTERS = re.compile(r"[A-Z]{1,3}")
+MAX_COLUMNS, MAX_ROWS = 16384, 1048576  # Excel's own limits: what a sheet may claim (XFD1048576)
+MAX_ROW_XML = 64 << 20  # bytes of sheet XML without a row end: more is no sheet Excel writes (nor can read)
 
 
 def _col_index(letters: str) -> int:
     idx = _COLS.get(letters)
     if idx is None:
+        if not _LETTERS.fullmatch(letters):
+            if letters.isascii() and letters.isalpha() and letters.isupper():
+                raise ValueError(f"单元格引用的列 {letters[:20]} 超出 Excel 的 {MAX_COLUMNS:,} 列（XFD）")
+            raise ValueError(f"单元格引用的列“{letters[:20]}”不是 A–XFD 的列名")
         n = 0
         for ch in letters:
             n = n * 26 + (ord(ch) - 64)
+        if n > MAX_COLUMNS:
+            raise ValueError(f"单元格引用的列 {letters} 超出 Excel 的 {MAX_COLUMNS:,} 列（XFD）")
         idx = _COLS[letters] = n - 1
     return idx
+
+
+def _col_letters(col: int) -> str:
+    out = ""
+    col += 1
+    while col > 0:
+        col, r = divmod(col - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+class _BadCell(Exception):
+    """A cell (or row) of a sheet that cannot be read: where, and why."""
+
+    def __init__(self, sheet: str, row: int, col: int, problem: str):
+        self.sheet, self.row, self.col, self.problem = sheet, row, col, problem
+        where = f"第 {row} 行" + (
+            f" {_col_letters(col)} 列（{_col_letters(col)}{row}）"
+            if isinstance(col, int) and 0 <= col < MAX_COLUMNS
+            else ""
+        )
+        super().__init__(f"工作表“{sheet}”{where}：{problem}")
 
 
 def _xml_text(s: str) -> str:
@@ -105,6 +136,13 @@ def _iter_fast(wb: Workbook, ws: ReadOnlyWorksheet) -> Iterator[tuple[int, list]
     epoch = wb.epoch
     zero_cache: dict[int, int] = {}
     cols = _COLS
+    nstrings = len(strings)
+
+    def shared(raw):
+        i = int(raw)
+        if not 0 <= i < nstrings:
+            raise IndexError(f"共享字符串序号 {i} 超出范围（文件中共 {nstrings} 个）")
+        return strings[i]
 
     def zeros_of(style_id: int) -> int:
         z = zero_cache.get(style_id)
@@ -131,7 +169,7 @@ def _iter_fast(wb: Workbook, ws: ReadOnlyWorksheet) -> Iterator[tuple[int, list]
 
     def typed(col, raw, t, style):
         if t == "s":
-            return (col, strings[int(raw)], "s", 0)
+            return (col, shared(raw), "s", 0)
         if t == "n":
             return number(col, raw, style)
         if t == "b":
@@ -160,11 +198,29 @@ def _iter_fast(wb: Workbook, ws: ReadOnlyWorksheet) -> Iterator[tuple[int, list]
         cells: list | None = None
         done = False
         chunk_size = 1 << 16
+        waiting: list[bytes] = []  # chunks without a row end, joined once one comes (linear, never quadratic)
+        waiting_size = 0
         while not done:
             more = src.read(chunk_size)
             chunk_size = 1 << 22
             if more:
-                data = buf + more
+                cut = more.rfind(b"</row>")
+                if cut < 0 and waiting_size + len(buf) + len(more) > 16:
+                    # the end tag may straddle two chunks: look at the seam only
+                    seam = (waiting[-1][-6:] if waiting else buf[-6:]) + more[:6]
+                    if b"</row>" not in seam:
+                        waiting.append(more)
+                        waiting_size += len(more)
+                        if waiting_size > MAX_ROW_XML:
+                            raise _BadCell(
+                                ws.title,
+                                row_no + 1,
+                                -1,
+                                f"工作表数据中 {MAX_ROW_XML >> 20} MB 内没有行结束标记（可能填满了空白或已损坏）",
+                            )
+                        continue
+                data = buf + b"".join(waiting) + more
+                waiting, waiting_size = [], 0
                 cut = data.rfind(b"</row>")
                 if cut < 0:
                     buf = data
@@ -172,60 +228,84 @@ def _iter_fast(wb: Workbook, ws: ReadOnlyWorksheet) -> Iterator[tuple[int, list]
                 cut += 6
                 data, buf = data[:cut], data[cut:]
             else:
-                data, buf, done = buf, b"", True
-            for m in _TOKEN.finditer(data.decode("utf-8")):
-                letters, style, t, v, inline, attrs, body, row_attrs, row_close = m.groups()
-                if letters is not None:  # the plain cell form
-                    col = cols.get(letters)
-                    if col is None:
-                        col = _col_index(letters)
-                    if v is not None:
-                        if t is None:
-                            if style is None:
-                                cells.append((col, v, "n", 0))
+                data, buf, done = buf + b"".join(waiting), b"", True
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise _BadCell(ws.title, row_no + 1, -1, f"工作表 XML 不是有效的 UTF-8（{exc.reason}）") from None
+            m = None
+            try:
+                for m in _TOKEN.finditer(text):
+                    letters, style, t, v, inline, attrs, body, row_attrs, row_close = m.groups()
+                    if letters is not None:  # the plain cell form
+                        col = cols.get(letters)
+                        if col is None:
+                            col = _col_index(letters)
+                        if v is not None:
+                            if t is None:
+                                if style is None:
+                                    cells.append((col, v, "n", 0))
+                                else:
+                                    cells.append(number(col, v, int(style)))
+                            elif t == "s":
+                                cells.append((col, strings[int(v)] if "-" not in v else shared(v), "s", 0))
                             else:
-                                cells.append(number(col, v, int(style)))
-                        elif t == "s":
-                            cells.append((col, strings[int(v)], "s", 0))
-                        else:
-                            cells.append(typed(col, v, t, int(style) if style else 0))
-                    elif inline is not None:
-                        cells.append((col, _xml_text(inline), "s", 0))
-                    continue
-                if attrs is not None:  # any other cell form
-                    a = dict(_ANY_ATTR.findall(attrs))
-                    ref = a.get("r")
-                    col = _col_index(ref.rstrip("0123456789")) if ref else col + 1
-                    if cells is None:
-                        raise _FastUnsupported("cell outside a row")
-                    if not body:
+                                cells.append(typed(col, v, t, int(style) if style else 0))
+                        elif inline is not None:
+                            cells.append((col, _xml_text(inline), "s", 0))
                         continue
-                    style = int(a.get("s") or 0)
-                    t = a.get("t") or "n"
-                    if t == "inlineStr":
-                        im = _IS.search(body)
-                        if im is not None:
-                            inner = _RPH.sub("", im.group(1)) if "<rPh" in im.group(1) else im.group(1)
-                            cells.append((col, "".join(_xml_text(x) for x in _T.findall(inner)), "s", 0))
+                    if attrs is not None:  # any other cell form
+                        a = dict(_ANY_ATTR.findall(attrs))
+                        ref = a.get("r")
+                        col = _col_index(ref.rstrip("0123456789")) if ref else col + 1
+                        if col >= MAX_COLUMNS:
+                            raise ValueError(f"一行超过 Excel 的 {MAX_COLUMNS:,} 列")
+                        if cells is None:
+                            raise _FastUnsupported("cell outside a row")
+                        if not body:
+                            continue
+                        style = int(a.get("s") or 0)
+                        t = a.get("t") or "n"
+                        if t == "inlineStr":
+                            im = _IS.search(body)
+                            if im is not None:
+                                inner = _RPH.sub("", im.group(1)) if "<rPh" in im.group(1) else im.group(1)
+                                cells.append((col, "".join(_xml_text(x) for x in _T.findall(inner)), "s", 0))
+                            continue
+                        vm = _V.search(body)
+                        if vm is None:
+                            if "<f" in body:
+                                cells.append((col, None, "f", 0))
+                            continue
+                        cells.append(typed(col, vm.group(1), t, style))
                         continue
-                    vm = _V.search(body)
-                    if vm is None:
-                        if "<f" in body:
-                            cells.append((col, None, "f", 0))
-                        continue
-                    cells.append(typed(col, vm.group(1), t, style))
-                    continue
-                # a row starts (or the data ends): hand over the row before
-                if cells:
-                    yield row_no, cells
-                cells = None
-                if row_attrs is None:  # </sheetData>
-                    done = True
-                    break
-                rm = _ROW_NUM.search(row_attrs)
-                row_no = int(rm.group(1)) if rm else row_no + 1
-                col = -1
-                cells = None if row_close else []
+                    # a row starts (or the data ends): hand over the row before
+                    if cells:
+                        yield row_no, cells
+                    cells = None
+                    if row_attrs is None:  # </sheetData>
+                        done = True
+                        break
+                    rm = _ROW_NUM.search(row_attrs)
+                    row_no = int(rm.group(1)) if rm else row_no + 1
+                    if not 0 < row_no <= MAX_ROWS:
+                        raise ValueError(f"行号 {row_no} 超出 Excel 的 1–{MAX_ROWS:,} 行")
+                    col = -1
+                    cells = None if row_close else []
+            except _BadCell:
+                raise
+            except (IndexError, KeyError, ValueError, OverflowError, TypeError, AttributeError) as exc:
+                if isinstance(exc, AttributeError) and not row_no:
+                    raise _FastUnsupported("cell outside a row") from None  # read through openpyxl instead
+                token = m.group(0)[:120] if m is not None else ""
+                sv = _V.search(token)
+                if isinstance(exc, IndexError) and 't="s"' in token and sv:
+                    problem = f"共享字符串序号 {sv.group(1)} 超出范围（文件中共 {nstrings} 个）"
+                elif isinstance(exc, AttributeError):
+                    problem = f"单元格不在任何行（<row>）之内，工作表数据已损坏：{token}"
+                else:
+                    problem = f"单元格无法读取（{exc}）" + (f"：{token}" if token else "")
+                raise _BadCell(ws.title, row_no, col, problem) from None
         if cells:
             yield row_no, cells
 
@@ -242,6 +322,8 @@ def _iter_openpyxl(ws: ReadOnlyWorksheet) -> Iterator[tuple[int, list]]:
             if v is None:
                 continue
             row_no = c.row
+            if (c.column or 0) > MAX_COLUMNS or (row_no or 0) > MAX_ROWS:  # openpyxl leaves them None without r="…"
+                raise _BadCell(ws.title, row_no, -1, f"单元格位置超出 Excel 的 {MAX_COLUMNS:,} 列、{MAX_ROWS:,} 行")
             dt = c.data_type
             if dt == "s" or isinstance(v, str) and dt not in ("e",):
                 cells.append((c.column - 1, v, "s", 0))
@@ -320,7 +402,37 @@ def open_workbook(path: Path) -> Workbook:
 
 def read_xlsx(path: Path, layout: Layout | None, sheet: str | int | None, task: Progress | None = None) -> pd.DataFrame:
     """One sheet of the workbook at ``path`` (``sheet``: name or 0-based index; None: the sheet whose header
-    best matches ``layout``) as ``read_table`` returns it, the ``LoadReport`` in ``df.attrs``."""
+    best matches ``layout``) as ``read_table`` returns it, the ``LoadReport`` in ``df.attrs``. Damaged parts
+    (zip members, XML, cells) are a ``FileFormatError`` naming the file (and the sheet and cell where known)."""
+    from xml.etree.ElementTree import ParseError
+
+    try:
+        return _read_xlsx(path, layout, sheet, task)
+    except FileFormatError:
+        raise
+    except _BadCell as exc:
+        raise FileFormatError(path, f"{exc}。请用 Excel 打开确认后另存为 .xlsx。") from None
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        ParseError,
+        IndexError,
+        KeyError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        LookupError,
+        NotImplementedError,  # zipfile: a compression method or flag it does not read
+        RuntimeError,  # zipfile: an encrypted member
+    ) as exc:
+        raise FileFormatError(
+            path,
+            f"工作簿已损坏，无法读取（{type(exc).__name__}：{str(exc)[:200]}）。请用 Excel 打开确认后另存为 .xlsx。",
+        ) from exc
+
+
+def _read_xlsx(path: Path, layout: Layout | None, sheet: str | int | None, task: Progress | None) -> pd.DataFrame:
     wb = open_workbook(path)
     try:
         names = list(wb.sheetnames)
@@ -360,7 +472,7 @@ def read_xlsx(path: Path, layout: Layout | None, sheet: str | int | None, task: 
             rows = counted(rows, task, getattr(ws, "max_row", None))  # the sheet's stated size
         try:
             df, fields, warns, extra = assemble(rows, layout, path, f"工作表“{chosen}”", epoch)
-        except FileFormatError:
+        except (FileFormatError, _BadCell):
             raise
         except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
             raise FileFormatError(

@@ -22,6 +22,12 @@ _RUN_FOLDER = re.compile(r"\d{8}-\d{6}-[0-9a-f]{6}(?:-failed)?")
 OUTCOME_ZH = {"succeeded": "成功", "failed": "失败"}
 
 
+def _href(rel: str) -> str:
+    """A run folder's path as a relative link: the characters a URL reads as syntax (a scheme's ":", "#", "?",
+    "%", "\\") percent-encoded, so a folder named like ``javascript:…`` is a folder, never a script link."""
+    return "".join(f"%{ord(ch):02X}" if ch in ":#?%\\" else ch for ch in rel)
+
+
 def write_index(out_root: str | os.PathLike = "reports") -> Path:
     """``<out_root>/index.html``: a standalone Chinese page listing every run folder under ``out_root``
     (newest first) with its date, report, parameters and outcome (from manifest.json), linking to
@@ -45,28 +51,31 @@ def write_index(out_root: str | os.PathLike = "reports") -> Path:
                 m = json.loads(mpath.read_text("utf-8"))
             except (OSError, ValueError):
                 m = {}
+            if not isinstance(m, dict):  # a manifest that is not a run's: shown as unknown, never trusted
+                m = {}
             outcome = m.get("outcome") or ("failed" if folder.name.endswith("-failed") else "unknown")
-            runs.append((m.get("started") or folder.name, report_dir.name, folder, m, outcome))
+            runs.append((str(m.get("started") or folder.name), report_dir.name, folder, m, str(outcome)))
     runs.sort(key=lambda r: (r[0], r[2].name), reverse=True)
     rows = []
     for started, report, folder, m, outcome in runs:
         rel = folder.relative_to(root).as_posix()
         target = "report.html" if (folder / "report.html").exists() else "report.ipynb"
         date = started.replace("T", " ")[:19] if "T" in started else started
-        params = m.get("parameters") or {}
+        params = m.get("parameters") if isinstance(m.get("parameters"), dict) else {}
+        inputs = m.get("inputs") if isinstance(m.get("inputs"), dict) else {}
         shown = "<br>".join(
-            f"{escape(str(k))} = {escape(Path(str(v)).name if k in m.get('inputs', {}) else str(v))}"
+            f"{escape(str(k))} = {escape(Path(str(v)).name if k in inputs else str(v))}"
             for k, v in params.items()
             if v not in (None, "")
         )
         secs = m.get("duration_seconds")
         label = OUTCOME_ZH.get(outcome, "未知")
-        err = f'<div class="err">{escape(m["error"])}</div>' if m.get("error") else ""
+        err = f'<div class="err">{escape(str(m["error"]))}</div>' if m.get("error") else ""
         rows.append(
             f'<tr class="{escape(outcome)}"><td>{escape(date)}</td><td>{escape(report)}</td>'
             f'<td>{shown or "（无）"}</td><td class="o">{label}{err}</td>'
-            f"<td>{'' if secs is None else f'{secs:.1f} 秒'}</td>"
-            f'<td><a href="{escape(rel)}/{target}">{"打开报告" if target == "report.html" else "执行记录"}</a>'
+            f"<td>{f'{secs:.1f} 秒' if isinstance(secs, (int, float)) else ''}</td>"
+            f'<td><a href="{escape(_href(rel))}/{target}">{"打开报告" if target == "report.html" else "执行记录"}</a>'
             f"</td></tr>"
         )
     body = "\n".join(rows) or '<tr><td colspan="6">还没有报告。</td></tr>'

@@ -6,12 +6,20 @@ nothing new.
     >>> o = rp.load_roster("data_samples/k12/学生名单_2025秋.xlsx", progress=False)
     >>> rp.count(o), rp.columns(o)[:3]
     (1442, ['XXBSM', 'XXMC', 'XJH'])
+
+Every parameter, file name and data value a notebook writes into Markdown goes through ``md_text`` first: the
+reader sees the text as typed, and nothing in it is read as HTML or Markdown (issue 14: no script, link or
+image from a parameter).
+
+    >>> rp.md_text("<script>alert(1)</script> [x](javascript:alert(1))")
+    '&lt;script&gt;alert&#40;1&#41;&lt;&#47;script&gt; &#91;x&#93;&#40;javascript&#58;alert&#40;1&#41;&#41;'
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,9 +36,72 @@ if TYPE_CHECKING:
     from ..matching.reconcile import ReconcileResult
     from ..schema.layouts import Layout
 
-__all__ = ["COUNTS_FILE", "record_counts", "load_input", "load_roster", "count", "columns", "status_by", "plotly_html"]
+__all__ = [
+    "COUNTS_FILE",
+    "md_text",
+    "md_file_link",
+    "record_counts",
+    "load_input",
+    "load_roster",
+    "count",
+    "columns",
+    "status_by",
+    "plotly_html",
+]
 
 COUNTS_FILE = "_counts.json"  # where ``record_counts`` leaves the input counts for the run's manifest
+
+# ASCII punctuation that HTML or Markdown (CommonMark, GFM, the math and URL plugins of nbconvert and
+# JupyterLab) can read as syntax anywhere in a line: written as character references, which both read as the
+# literal character and never as syntax. "." "-" "=" "%" "," "?" "@" are left as they are (readable text),
+# except where they could open a block at the start of the value (a list, a heading underline).
+_MD_ESCAPE = {
+    "&": "&amp;",
+    "<": "&lt;",
+    ">": "&gt;",
+    '"': "&quot;",
+    **{ch: f"&#{ord(ch)};" for ch in "'\\`*_{}[]()#+!|~:$^/;"},
+}
+_MD_SPECIAL = re.compile("[" + re.escape("".join(_MD_ESCAPE)) + "]")
+_MD_BREAKS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")  # line breaks, tabs, control characters
+_MD_LINE_START = re.compile(r"^( +)|^(\d{1,9})([.)])|^[-=.]")  # indent: code; "1." "3)" "-": a list; "=": underline
+
+
+def md_text(value: object) -> str:
+    """``value`` (a parameter, a file name, a value from the data) as literal text inside a notebook's Markdown:
+    HTML and Markdown syntax in it (tags, links, images, emphasis, code, math) is written so that it reads as
+    the characters typed and nothing else; line breaks and control characters become one space, so the
+    value stays inside the line it is put in. None is the empty string.
+
+    >>> md_text("**示例大学** <b>")
+    '&#42;&#42;示例大学&#42;&#42; &lt;b&gt;'
+    """
+    if value is None:
+        return ""
+    text = _MD_BREAKS.sub(" ", str(value))
+    text = _MD_SPECIAL.sub(lambda m: _MD_ESCAPE[m.group()], text)
+    return _MD_LINE_START.sub(_line_start, text)
+
+
+def _line_start(m: re.Match) -> str:
+    if m.group(1):
+        return "&#32;" * len(m.group(1))
+    digits, mark = m.group(2), m.group(3) or m.group()
+    return f"{digits or ''}&#{ord(mark)};"
+
+
+def md_file_link(path: str | os.PathLike) -> str:
+    """A Markdown link to a file in the report's folder, shown by its name: ``[名字](名字)`` with the name as
+    literal text and the target percent-encoded (":" too), so it is always relative, never a scheme such as
+    ``javascript:``.
+
+    >>> md_file_link("out/资格有误.dbf")
+    '[资格有误.dbf](%E8%B5%84%E6%A0%BC%E6%9C%89%E8%AF%AF.dbf)'
+    """
+    from urllib.parse import quote
+
+    name = Path(path).name
+    return f"[{md_text(name)}]({quote(name, safe='')})"
 
 
 def record_counts(out_dir: str | os.PathLike, **counts: int) -> None:
