@@ -329,6 +329,7 @@ class CompareResult(Result):
             return pd.concat([o[o["status"] == status_name], n[n["status"] == status_name]], ignore_index=True)
 
         lost = o.iloc[self.unexplained_removals()["row"].to_numpy(dtype=np.int64) - 1]
+        schools = self._school_sheet(ot, nt)
         every = (row, status, explained, ctype, reasons, other, how)
         side = Column("side", "名单", read=lambda s: s.map({"old": ot, "new": nt}).astype("str"))
 
@@ -356,8 +357,8 @@ class CompareResult(Result):
             ),
             ResultList(
                 "按学校",
-                self._school_sheet(ot, nt),
-                tuple(Column(c, c) for c in self._school_sheet(ot, nt).columns),
+                schools,
+                tuple(Column(c, c) for c in schools.columns),
                 shown=False,
             ),
             ResultList(

@@ -259,27 +259,7 @@ def _remarks(rng: np.random.Generator, kind: np.ndarray, year: int) -> tuple[np.
 
 
 def _admission_view(rec: pd.DataFrame) -> pd.DataFrame:
-    out = rec[
-        [
-            "KSH",
-            "XM",
-            "XBDM",
-            "CSRQ",
-            "SFZH",
-            "MZDM",
-            "ZZMMDM",
-            "YXDM",
-            "YXMC",
-            "ZYDM",
-            "ZYMC",
-            "CC",
-            "XXXS",
-            "XZ",
-            "LQNF",
-            "XLLB",
-            "SYSSDM",
-        ]
-    ].copy()
+    out = rec[[c for c in ADMISSION_COLUMNS if c != "BZ"]].copy()  # BZ: the admission side's own remark
     out["BZ"] = rec["BZ_ADM"]
     return out
 
