@@ -57,7 +57,7 @@ class DashboardServer:
             *extra_args,
         ]
         self.pages = [p.stem for p in Path(notebooks).glob("*.ipynb")] if notebooks else ["学生查询", "名单对比"]
-        self.ready_timeout = ready_timeout
+        self.ready_timeout, self.pool_size = ready_timeout, pool_size
 
     def __enter__(self) -> DashboardServer:
         self.log = open(self.log_path, "wb")
@@ -69,7 +69,9 @@ class DashboardServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"xueji dashboard exited with {self.proc.returncode}:\n{self.log_text()}")
             text = self.log_text()
-            if all(f"Kernel pool of {p}.ipynb is filled" in text for p in self.pages):
+            # every page's pool filled and each kernel of it preheated (run up to wait_for_request: voila_main logs it)
+            filled = all(f"Kernel pool of {p}.ipynb is filled" in text for p in self.pages)
+            if filled and text.count(" is preheated") >= (self.pool_size or 1) * len(self.pages):
                 return self
             time.sleep(0.3)
         self.stop()

@@ -48,6 +48,12 @@ if TYPE_CHECKING:
 MAX_HITS = 200
 MAX_TABLE_ROWS = 500
 UPLOAD_SUFFIXES = (".dbf", ".xlsx", ".xlsm", ".csv")
+# a used preheated kernel is replaced once no page has been opened for this long (voila_main.wait_quiet): a
+# burst of users is served by the pool, not slowed by refills starting beside it
+POOL_REFILL_QUIET_S = 10
+# the JupyterLab front-end extensions a dashboard page loads: Voila's widget manager, the widgets it builds on,
+# anywidget (plotly's FigureWidget)
+FRONTEND_EXTENSIONS = ("@voila-dashboards/widgets-manager8", "@jupyter-widgets/jupyterlab-manager", "anywidget")
 CSS = """
 <style>
 .xj-table { border-collapse: collapse; font-size: 13px; margin: 4px 0 10px 0; }
@@ -75,13 +81,37 @@ def catalog_from_environment() -> Catalog:
 
 def wait_for_request() -> dict:
     """With Voila's preheated kernels the page's request (query string, headers) arrives only when a user
-    opens the page: wait for it, then return the query parameters (first value of each)."""
-    if os.environ.get("VOILA_PREHEAT") == "True":
-        from voila.utils import wait_for_request as _wait
+    opens the page: wait for it, then return the query parameters (first value of each).
 
-        _wait()
+    What ``voila.utils.wait_for_request`` does (a websocket to the server's /voila/query/<kernel id>, whose one
+    message is the request's environment), without importing ``voila`` in the kernel: that import pulls in
+    jupyter_server, jsonschema and a grammar compiled at import time, about 1.2 s of CPU in every kernel —
+    the largest single cost of a page's kernel, and what ten users opening pages at once wait on."""
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        for key, value in _request_info().items():
+            os.environ[str(key)] = str(value)
     qs = parse_qs(os.environ.get("QUERY_STRING", ""), keep_blank_values=False)
     return {k: v[0] for k, v in qs.items() if v}
+
+
+def _request_info() -> dict:
+    """The request's environment from the Voila server (blocks until a user opens the page); {} when the
+    server cannot be reached (the page then runs with no query parameters, as Voila's own helper does)."""
+    from websockets.exceptions import WebSocketException
+    from websockets.sync.client import connect
+
+    env = os.environ
+    base = env.get("VOILA_WS_BASE_URL") or env.get("VOILA_SERVER_URL") or "/"
+    url = (
+        f"{env.get('VOILA_WS_PROTOCOL', 'ws')}://{env.get('VOILA_APP_IP', '127.0.0.1')}:"
+        f"{env.get('VOILA_APP_PORT', '8866')}{base}voila/query/{env.get('VOILA_KERNEL_ID', '')}"
+    )
+    try:
+        with connect(url, open_timeout=5, max_size=2**20) as ws:
+            info = json.loads(ws.recv())
+    except (OSError, TimeoutError, WebSocketException, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
 class AuditLog:
@@ -735,8 +765,15 @@ def voila_command(
     }
     offline_template(cache / "jupyter")
     (cache / "jupyter" / "voila.json").write_text(
-        json.dumps(  # uploads up to 100 MB through the websocket
-            {"Voila": {"tornado_settings": {"websocket_max_message_size": 100 * 1024 * 1024}}}
+        json.dumps(
+            {
+                # uploads up to 100 MB through the websocket
+                "Voila": {"tornado_settings": {"websocket_max_message_size": 100 * 1024 * 1024}},
+                # only the front-end extensions the pages use (widgets; plotly's FigureWidget is an anywidget):
+                # every other one installed (jupyterlab-plotly alone is 4.8 MB of script) would be fetched and
+                # parsed by every page load
+                "VoilaConfiguration": {"extension_allowlist": list(FRONTEND_EXTENSIONS)},
+            }
         ),
         "utf-8",
     )
@@ -760,6 +797,7 @@ def voila_command(
         *[f"--VoilaConfiguration.http_header_envs={h}" for h in ("X-Xueji-User", "X-Xueji-Client")],
         f"--Voila.config_file_paths={cache / 'jupyter'}",
         "--theme=light",
+        f"--VoilaKernelManager.fill_delay={POOL_REFILL_QUIET_S}",  # voila_main: refills wait for a quiet moment
     ]
     make_private(cache)  # the template and config just written there too
     return argv, env

@@ -16,6 +16,11 @@
   ``XUEJI_TRUSTED_PROXIES`` (``xueji dashboard --trusted-proxy``). The page's kernel gets what the server
   decided as ``X-Xueji-User`` / ``X-Xueji-Client`` (a client's own headers of those names are replaced).
 - ``/logout`` clears the login cookie and says 已退出 (Voila's own handler needs a template it lacks: 500).
+- The kernel pool under a burst (``patch_pool``): a page takes a kernel that is already preheated when there is
+  one (Voila takes the oldest pool entry, which after a burst is a refill still starting while others are
+  ready), and a used kernel is replaced once no page has been opened for ``fill_delay`` seconds, not at once:
+  ten users opening pages together are served by the pool instead of sharing two cores with ten kernels
+  starting behind them. A page that finds no preheated kernel starts the pending refills at once.
 """
 
 from __future__ import annotations
@@ -156,6 +161,120 @@ def patch_voila() -> None:
     VoilaHandler._xueji_patched = True
 
 
+QUIET_MAX_S = 60  # a refill waits at most this long for a quiet moment
+
+
+class _PoolClock:
+    """When a page last took a kernel from a pool, and the refills waiting for a quiet moment (pool entry →
+    the event that starts it at once)."""
+
+    last_request = 0.0
+    waiting: dict = {}
+
+
+async def wait_quiet(delay: float, aw):
+    """Voila's ``wait_before`` for a pool refill: wait for a quiet moment — no page opened for ``delay``
+    seconds and the processors less than half busy over the last second (the pages of a burst are still
+    being drawn and run), at most ``QUIET_MAX_S`` — or until a page needs this kernel (``_PoolClock.waiting``
+    holds the event that says so), then start it."""
+    import time
+
+    import psutil
+
+    task = asyncio.current_task()
+    if delay > 0 and task is not None:
+        event = _PoolClock.waiting[task] = asyncio.Event()
+        give_up = time.monotonic() + QUIET_MAX_S
+        before = psutil.cpu_times()
+        try:
+            while not event.is_set() and time.monotonic() < give_up:
+                try:
+                    await asyncio.wait_for(event.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+                now = psutil.cpu_times()
+                total = sum(now) - sum(before)
+                busy = 1 - (now.idle - before.idle) / total if total > 0 else 0.0
+                before = now
+                if time.monotonic() - _PoolClock.last_request >= delay and busy < 0.5:
+                    break
+        finally:
+            _PoolClock.waiting.pop(task, None)
+    return await aw
+
+
+def _start_now(pool: list) -> asyncio.Task | None:
+    """The oldest entry of ``pool`` still waiting for a quiet moment, started at once."""
+    for entry in pool:
+        event = _PoolClock.waiting.get(entry)
+        if event is not None:
+            event.set()
+            return entry
+    return None
+
+
+def _preheated(task: asyncio.Task) -> bool:
+    """A pool entry whose kernel has run the page up to ``wait_for_request`` (it waits on the request
+    websocket): a page given it renders at once."""
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    if not task.done() or task.cancelled() or task.exception() is not None:
+        return False
+    return task.result().get("kernel_id") in RequestInfoSocketHandler._waiters
+
+
+def patch_pool() -> None:
+    """Voila's pool manager with ``get_rendered_notebook`` taking a preheated kernel first and refills
+    waiting for a quiet moment (``wait_quiet``)."""
+    import time
+
+    import voila.app
+    import voila.voila_kernel_manager as vkm
+
+    if getattr(vkm, "_xueji_patched", False):
+        return
+    vkm.wait_before = wait_quiet
+    from voila.request_info_handler import RequestInfoSocketHandler
+
+    opened = RequestInfoSocketHandler.open
+
+    def open_and_log(self, kernel_id: str) -> None:
+        opened(self, kernel_id)
+        logging.getLogger("Voila").info("Kernel %s is preheated", kernel_id)
+
+    RequestInfoSocketHandler.open = open_and_log
+    factory = voila.app.voila_kernel_manager_factory
+
+    def xueji_factory(*args, **kwargs):
+        base = factory(*args, **kwargs)
+        if not hasattr(base, "get_rendered_notebook"):  # preheating off: nothing to change
+            return base
+
+        class XuejiPoolManager(base):
+            async def get_rendered_notebook(self, notebook_name: str, *args, **kwargs):
+                _PoolClock.last_request = time.monotonic()
+                pool = self._pools.get(notebook_name) or []
+                ready = [t for t in pool if _preheated(t)]
+                starting = [t for t in pool if not _preheated(t) and t not in _PoolClock.waiting]
+                # Voila takes pool[0]: a preheated kernel, else one already starting, else a waiting refill
+                # started now
+                chosen = ready[0] if ready else starting[0] if starting else _start_now(pool)
+                if chosen is not None:
+                    pool.remove(chosen)
+                    pool.insert(0, chosen)
+                left = len(ready) + len(starting) - (chosen is not None and chosen not in _PoolClock.waiting)
+                result = await super().get_rendered_notebook(notebook_name, *args, **kwargs)
+                if left <= 0:  # none left preheated or on its way: the next page would wait, one refill now
+                    _start_now(self._pools.get(notebook_name) or [])
+                return result
+
+        XuejiPoolManager.__name__ = base.__name__
+        return XuejiPoolManager
+
+    voila.app.voila_kernel_manager_factory = xueji_factory
+    vkm._xueji_patched = True
+
+
 def _logout_handler():
     from jupyter_server.auth.decorator import allow_unauthenticated
     from jupyter_server.base.handlers import JupyterHandler
@@ -249,6 +368,7 @@ def main() -> None:
     secrets = (token,) if token else ()
     filt = install_redaction(secrets)
     patch_voila()
+    patch_pool()
     from voila.app import Voila
 
     app = Voila.instance()
