@@ -588,3 +588,23 @@ if __name__ == "__main__":
     import sys
 
     print(json.dumps(bench_compare(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000), indent=1))
+
+
+def test_a_school_on_one_side_only_is_counted_not_a_crash():
+    """A school that closed (only in the old roster) or opened (only in the new): its row in 按学校的变动 has 0
+    on the other side, the chart is drawn, the totals still equal the record counts (it raised TypeError
+    filling the text column with 0)."""
+    from xueji_lib.apps.catalog import load_dataset
+
+    k12 = Path(__file__).resolve().parent.parent / "data_samples" / "k12"
+    old, _ = load_dataset(k12 / "学生名单_2025秋.xlsx")
+    new, _ = load_dataset(k12 / "学生名单_2026春.xlsx")
+    closed = old["XXBSM"].dropna().iloc[0]
+    for o, n, side in ((old, new[new["XXBSM"] != closed], "上期人数"), (old[old["XXBSM"] != closed], new, "本期人数")):
+        res = compare(o, n)
+        frame = res.school_frame()
+        row = frame[frame["学校标识码"] == closed].iloc[0]
+        other = "本期人数" if side == "上期人数" else "上期人数"
+        assert row[side] > 0 and row[other] == 0
+        assert frame.iloc[-1][["上期人数", "本期人数"]].tolist() == [len(o), len(n)]
+        assert res.chart_spec() is not None

@@ -263,7 +263,8 @@ class CompareResult(Result):
         bs = self.by_school()
         old, new = bs[bs["side"] == "old"], bs[bs["side"] == "new"]
         keys = ["XXBSM", "XXMC"]
-        o, n = old.set_index(keys), new.set_index(keys)
+        # the counts only (a school on one side alone is filled with 0; the text column "side" cannot be)
+        o, n = (f.set_index(keys).select_dtypes("number") for f in (old, new))
         idx = o.index.union(n.index)
         o, n = o.reindex(idx, fill_value=0), n.reindex(idx, fill_value=0)
         out = pd.DataFrame(
