@@ -145,6 +145,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "xueji_lib:FileFormatError",
             "xueji_lib:TruncatedFileError",
             "xueji_lib:MemoFileMissing",
+            "xueji_lib:InputFileNotFound",
             "xueji_lib:WriteError",
             "xueji_lib:LayoutError",
             "xueji_lib:PhotoFolderNotFound",

@@ -7,7 +7,15 @@
 
 from .checks.photos import PhotoFolderNotFound, PhotoResult, check_photos
 from .checks.validate import ValidationResult, load_rules, validate
-from .core.errors import FileFormatError, LayoutError, MemoFileMissing, TruncatedFileError, WriteError, XuejiError
+from .core.errors import (
+    FileFormatError,
+    InputFileNotFound,
+    LayoutError,
+    MemoFileMissing,
+    TruncatedFileError,
+    WriteError,
+    XuejiError,
+)
 from .core.version import __version__ as __version__
 from .io.dbf import inspect_dbf, read_dbf, write_dbf
 from .io.excel_writer import write_excel
@@ -52,6 +60,7 @@ __all__ = [
     "FileFormatError",
     "TruncatedFileError",
     "MemoFileMissing",
+    "InputFileNotFound",
     "WriteError",
     "LayoutError",
     "Layout",

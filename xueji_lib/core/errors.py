@@ -71,6 +71,21 @@ class MemoFileMissing(XuejiError, FileNotFoundError):
         )
 
 
+class InputFileNotFound(XuejiError, FileNotFoundError):
+    """The file to read does not exist (a ``FileNotFoundError`` too, as dbfread's ``DBFNotFound``).
+
+    >>> try:
+    ...     xj.read_dbf("data_samples/没有这个文件.dbf")
+    ... except FileNotFoundError as exc:                 # a FileNotFoundError too
+    ...     print(type(exc).__name__, exc)
+    InputFileNotFound 找不到文件 data_samples/没有这个文件.dbf，请检查文件夹和文件名
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        super().__init__(f"找不到文件 {self.path}，请检查文件夹和文件名")
+
+
 class WriteError(XuejiError, ValueError):
     """Values that cannot be written faithfully (too long for the field, not encodable, wrong type).
 

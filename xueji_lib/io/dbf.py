@@ -37,7 +37,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..core.errors import FileFormatError, MemoFileMissing, TruncatedFileError, WriteError, XuejiError
+from ..core.charsets import not_gbk
+from ..core.errors import (
+    FileFormatError,
+    InputFileNotFound,  # defined in core.errors; importable from here as before
+    MemoFileMissing,
+    TruncatedFileError,
+    WriteError,
+    XuejiError,
+)
 from ..core.files import write_atomic
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
@@ -49,14 +57,6 @@ if TYPE_CHECKING:
     from ..schema.layouts import Layout
 
 __all__ = ["read_dbf", "write_dbf", "inspect_dbf", "DbfHeader", "InputFileNotFound"]
-
-
-class InputFileNotFound(XuejiError, FileNotFoundError):
-    """The file to read does not exist (a ``FileNotFoundError`` too, as dbfread's ``DBFNotFound``)."""
-
-    def __init__(self, path):
-        self.path = str(path)
-        super().__init__(f"找不到文件 {self.path}，请检查文件夹和文件名")
 
 
 def check_input_file(path: Path) -> int:
@@ -574,6 +574,12 @@ def _choose_encoding(header, mm, start, rlen, nrec, fields, requested):
             )
         return enc, None
     sample = _sample_high_bytes(mm, start, rlen, nrec, text_fields) if text_fields else b""
+    # No code page (or an unknown one): read as GB18030, unless the text is Big5 (繁体), which GB18030 would
+    # decode without an error, as mojibake. Said as the CSV reader says it (core.charsets).
+    found = not_gbk(sample.decode("gb18030", errors="replace"), sample) if sample else None
+    if found is not None and found.big5:
+        mark = "未标明代码页（字节 29 为 0）" if ldid == 0 else f"代码页字节 0x{ldid:02X} 未知"
+        raise FileFormatError(header.path, f"文件{mark}；{found.message()}")
     if ldid == 0:
         if sample:
             return "gb18030", ("CODEPAGE_UNSET", "文件未标明代码页（字节 29 为 0），内容含中文，按 GB18030 解码")

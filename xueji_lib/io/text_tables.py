@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from ..core.charsets import not_gbk
 from ..core.errors import FileFormatError
 from ..core.progress import Progress
 from ..schema.layouts import Layout
@@ -70,41 +70,12 @@ def _decode(data: bytes, encoding: str | None, path: Path) -> tuple[str, str]:
     return text, "gb18030"
 
 
-_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-SAMPLE_CHARS = 200_000
-
-
 def _check_gbk_text(text: str, data: bytes, path: Path) -> None:
-    """GB18030 decodes almost any bytes: a text whose Chinese characters are mostly outside GB2312 (the
-    common simplified set every roster uses) was written in another encoding — Big5 most often — and would
-    come back as mojibake. Say so instead of reading it."""
-    han = _HAN.findall(text, 0, SAMPLE_CHARS)
-    if len(han) < 4:
-        return
-    common: dict[str, bool] = {}
-    rare = 0
-    for ch in han:
-        ok = common.get(ch)
-        if ok is None:
-            try:
-                ch.encode("gb2312")
-                ok = True
-            except UnicodeEncodeError:
-                ok = False
-            common[ch] = ok
-        rare += not ok
-    if rare * 10 < len(han) * 3:  # under 30 % rare characters: GBK text (rare name characters are a few)
-        return
-    try:
-        data[: SAMPLE_CHARS * 2].decode("big5")
-        big5 = True
-    except UnicodeDecodeError as exc:
-        big5 = exc.start > SAMPLE_CHARS * 2 - 4  # only the sample's cut end
-    guess = "像是繁体中文 Big5 编码，请用 encoding='big5' 指定" if big5 else "请用 encoding= 指定文件的编码"
-    raise FileFormatError(
-        path,
-        f"按 GBK/GB18030 解码后 {len(han)} 个汉字中有 {rare} 个是少见字，读出来会是乱码：文件不是 GBK 编码，{guess}",
-    )
+    """GB18030 decodes almost any bytes: a text that reads as mojibake (Big5 most often) is said so, not read
+    (``core.charsets``)."""
+    found = not_gbk(text, data)
+    if found is not None:
+        raise FileFormatError(path, found.message())
 
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
