@@ -338,3 +338,78 @@ def test_read_only_out_is_a_message(command, sub):
     assert list(ro.iterdir()) == []
     ro.chmod(0o755)
     shutil.rmtree(tmp_path)
+
+
+# ------------------------------------------------------------------------------------ while the command starts
+
+XUEJI = Path(sys.executable).with_name("xueji")  # the console script (xueji_entry:main), as a user runs it
+
+
+def catches(pid: int, signum: int) -> bool:
+    """The process has a handler of its own for ``signum`` (SigCgt in /proc/<pid>/status)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(mask >> (signum - 1) & 1)
+
+
+@pytest.mark.skipif(not XUEJI.exists(), reason="the xueji console script is not installed beside this Python")
+@pytest.mark.parametrize("delay", [0.05, 0.2])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_while_starting_is_one_line(tmp_path, signum, delay):
+    """Ctrl+C or SIGTERM while ``xueji`` still imports pandas & co. (the first ~0.7 s, before ``cli.main`` sets
+    its handlers): exit 130 / 143 and the one line the command says when nothing was written, no traceback."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [str(XUEJI), "validate", str(SAMPLE), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        time.sleep(delay)
+        # Python's own start-up (~40 ms here, before any line of xueji runs) is out of any handler's reach: on a
+        # slow machine, wait for the entry point's handlers (SIGTERM is caught by nothing else)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and not catches(proc.pid, signal.SIGTERM) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        assert proc.poll() is None, "the command ended before the signal"
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 128 + signum, (proc.returncode, stderr)
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip() == "已中断，未写出任何文件。", stderr
+    assert stdout == ""
+    assert not out.exists()
+
+
+def test_the_entry_point_imports_nothing_heavy():
+    """``xueji_entry`` (the console script's module) sets the handlers before anything slow is imported."""
+    code = "import sys, xueji_entry; print(sorted(m for m in ('pandas', 'numpy', 'xueji_lib') if m in sys.modules))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert res.stdout.strip() == "[]"
+
+
+def test_the_entry_point_says_what_the_command_says():
+    import xueji_entry
+    from xueji_lib.apps import cli
+
+    cli._RUN.clear()
+    assert xueji_entry.INTERRUPTED == cli._interrupted_message()
+
+
+def test_main_leaves_the_signal_handlers_as_it_found_them(capsys):
+    from xueji_lib.apps.cli import main
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    assert main(["layouts"]) == 0
+    with pytest.raises(SystemExit):
+        main(["--no-such-option"])
+    assert {s: signal.getsignal(s) for s in before} == before

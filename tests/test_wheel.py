@@ -121,7 +121,7 @@ def test_the_wheel_holds_the_code_notebooks_layouts_codes_and_rules(wheel):
     packaged = {n for n in names if n.startswith("xueji_lib/")}
     assert packaged == code | data  # nothing else (no caches, no stray files)
     entry = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "xueji = xueji_lib.apps.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()
+    assert "xueji = xueji_entry:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
 
 def test_the_metadata_pulls_no_jupyter_or_spark_without_an_extra(wheel):

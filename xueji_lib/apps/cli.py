@@ -30,7 +30,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -70,20 +70,25 @@ def _on_signal(signum, frame) -> None:
 
 
 @contextlib.contextmanager
-def _signals_handled() -> Iterator[None]:
+def _signals_handled() -> Iterator[Callable[[], None]]:
     """SIGINT and SIGTERM raise ``_Interrupted`` for the command's duration (main thread only); the previous
-    handlers are restored afterwards (``main`` may be called from a test or a script)."""
+    handlers are restored afterwards (``main`` may be called from a test or a script), or earlier by calling
+    the function it yields."""
     import threading
 
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None
         return
     old = {sig: signal.signal(sig, _on_signal) for sig in _CONTROL_SIGNALS}
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         for sig, handler in old.items():
             signal.signal(sig, handler)
+
+    try:
+        yield restore
+    finally:
+        restore()
 
 
 def _will_write(out: Path) -> None:
@@ -672,6 +677,9 @@ def _cmd_dashboard(args) -> int:
         notebooks=args.notebooks,
         pool_size=args.pool_size,
         trusted_proxies=args.trusted_proxy,
+        kernel_memory_mb=args.kernel_memory,
+        upload_max_mb=args.upload_max_mb,
+        upload_max_cells=args.upload_max_cells,
     )
     # the server prints the addresses once it answers on its port (xueji_lib.apps.voila_main)
     print("启动看板……", flush=True)
@@ -812,7 +820,32 @@ def build_parser() -> argparse.ArgumentParser:
         dest="pool_size",
         type=int,
         default=1,
-        help="每个看板预先启动好的内核数（默认 1；同时打开页面的人多时调大，每个内核约 150–350 MB）",
+        help="每个看板预先启动好的内核数（默认 1）：设为每个看板同时打开页面的人数，这些人不用等内核启动；"
+        "每个内核约 200 MB 加上数据",
+    )
+    p.add_argument(
+        "--kernel-memory",
+        dest="kernel_memory",
+        type=int,
+        metavar="MB",
+        help="每个页面（内核）最多可用的内存，超过时该页面提示内存不足，看板和其他人不受影响"
+        "（默认：本机内存的四分之一，1536–8192 MB；仅 Linux/macOS）",
+    )
+    p.add_argument(
+        "--upload-max-mb",
+        dest="upload_max_mb",
+        type=int,
+        default=100,
+        metavar="MB",
+        help="名单对比页面上传文件的大小上限（默认 100 MB）",
+    )
+    p.add_argument(
+        "--upload-max-cells",
+        dest="upload_max_cells",
+        type=int,
+        default=20_000_000,
+        metavar="个",
+        help="上传文件的单元格（行×列）上限（默认 20,000,000）",
     )
     p.add_argument(
         "--trusted-proxy",
@@ -988,18 +1021,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Ctrl+C or SIGTERM ends it with one line on stderr (what was kept) and exit 130 / 143;
     the output folder keeps the previous run's files, and no temporary file or worker process is left."""
     _RUN.clear()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    # the servers (lab, dashboard) keep their own way of stopping on Ctrl+C
-    serving = getattr(args, "command", None) in ("lab", "dashboard")
-    with contextlib.nullcontext() if serving else _signals_handled():
+    serving = False
+    # from the start: a signal while the arguments are read (and the command's modules imported) is said too;
+    # the console script (xueji_entry) covers the imports before this
+    with _signals_handled() as restore:
         try:
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if not getattr(args, "func", None):
+                parser.print_help()
+                return 2
+            # the servers (lab, dashboard) keep their own way of stopping on Ctrl+C: the handlers from before
+            serving = getattr(args, "command", None) in ("lab", "dashboard")
+            if serving:
+                restore()
             return _main(args)
         except KeyboardInterrupt as exc:
-            if serving:
+            if serving and not isinstance(exc, _Interrupted):
                 raise
             signum = exc.signum if isinstance(exc, _Interrupted) else signal.SIGINT
             with contextlib.suppress(OSError, ValueError):
