@@ -203,6 +203,7 @@ GROUPS = {
     "dashboard": ("catalog refresh (DBF → Parquet cache)",),
     "soak": (),
     "engines": (),
+    "fuzz": (),
 }
 # What each group measures (--help) and, for the long ones, why they are left out of the default run.
 GROUP_HELP = {
@@ -213,13 +214,20 @@ GROUP_HELP = {
     "dashboard": "catalogue refresh and lookups on N records (no browser)",
     "report-big": f"新生注册核对报告 on two N-record DBFs (needs --records >= {REPORT_MIN_RECORDS:,})",
     "soak": "Voila soak of both dashboards (--soak-loads loads each, 4 s apart, then back to back) and "
-    "searches typed into 学生查询 over N records: about 40 min",
+    "searches typed into 学生查询 over N records, then 10 users at once (first visit, returning) and abandoned "
+    "pages: about 45 min",
+    "fuzz": "the readers' contract on --fuzz-count mutated DBF, xlsx and CSV files each (tests/fuzz.py)",
     "engines": "DBF → Parquet and reconcile --engine-records × the same on DuckDB and Spark, compare/k12_stats "
     "of N-pupil rosters loaded vs folders: 10M Spark, about 20 min and 19 GB of DBFs the first time",
 }
-DEFAULT_GROUPS = ("dbf", "reconcile", "compare", "report", "dashboard")
+DEFAULT_GROUPS = ("dbf", "reconcile", "compare", "report", "dashboard", "fuzz")
 LONG_GROUPS = ("report-big", "soak", "engines")
 SOAK_LOADS, SOAK_PAUSE = 100, 4.0
+SOAK_USERS, SOAK_POOL = (
+    10,
+    5,
+)  # the burst: 10 people at once, 5 preheated kernels per page (xueji dashboard --pool-size)
+FUZZ_COUNT = 2000
 RECONCILE_TARGET_SECONDS, RECONCILE_TARGET_RATIO = 5.0, 6.0
 
 CHILD = """
@@ -477,6 +485,37 @@ def dashboard_folder(n: int) -> dict:
     return {"folder": str(folder), "ds": "hei/注册上报.dbf", "dbf": str(link)}
 
 
+def _secs(value) -> str:
+    return "—（未恢复）" if value is None else f"{value:.0f} s"
+
+
+def fuzz_group(res: Results, count: int) -> None:
+    """The readers' contract (issue 14 §1) on ``count`` mutated files per reader: how many read, how many refused
+    with a XuejiError, how many broke the contract (must be 0)."""
+    import re
+
+    t0 = time.perf_counter()
+    proc = run_proc([sys.executable, "-m", "tests.fuzz", "--count", str(count), "--seed", "14"])
+    took = time.perf_counter() - t0
+    counts = dict(re.findall(r"^  (\w+ (?:DataFrame|XuejiError|违约)): (\d+)$", proc.stdout, re.M))
+    broken = re.search(r"^违约：(\d+)$", proc.stdout, re.M)
+    if broken is None:
+        raise SystemExit(f"fuzz failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    res.row(
+        {
+            "task": f"fuzz: {count:,} mutated files per reader (dbf, xlsx, csv)",
+            "rows": 3 * count,
+            "seconds": took,
+            "peak_mb": float("nan"),
+        }
+    )
+    res.note(
+        "fuzz (seed 14): "
+        + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        + f"; broke the contract: {broken.group(1)} (target: 0); longer runs: make fuzz"
+    )
+
+
 def soak_group(res: Results, n: int, loads: int) -> None:
     """The soak of both dashboards on the samples (Voila, Chromium), and searches typed into the 学生查询 page
     over the N-record folder."""
@@ -500,6 +539,37 @@ def soak_group(res: Results, n: int, loads: int) -> None:
                 f"{label}: max {r['max_s']:.1f} s, hangs {r['hangs']}, requests to other hosts "
                 f"{r['outside_requests']}; peak MB = Voila server + kernels (target: median < 4 s, 0 hangs)"
             )
+    proc = run_proc(
+        [
+            sys.executable,
+            str(soak),
+            "--data",
+            str(samples),
+            "--burst",
+            str(SOAK_USERS),
+            "--pool-size",
+            str(SOAK_POOL),
+        ]
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"soak burst failed:\n{proc.stderr[-3000:]}")
+    for line in proc.stdout.strip().splitlines():
+        r = json.loads(line)
+        back = (
+            f"kernels {r['kernels_before']} before, back to {r['kernels_after']} after "
+            f"{_secs(r['kernels_back_s'])}; RSS {r['mb_before']:,} MB before, {r['mb_after']:,} MB after "
+            f"(back within 10 % after {_secs(r['rss_back_s'])}) (target: within a minute)"
+        )
+        if "served" in r:
+            label = f"soak burst: {r['round']} (--pool-size {r['pool_size']}), the last one served"
+            res.row({"task": label, "rows": r["users"], "seconds": r["max_s"], "peak_mb": r["mb_peak"]})
+            res.note(
+                f"{label}: {r['served']} of {r['users']} served, median {r['median_s']:.1f} s, max {r['max_s']:.1f} s, "
+                f"hangs {r['hangs']} (target: all within 15 s: {'met' if r['max_s'] and r['max_s'] < 15 else 'not met'}; "
+                f"the browsers run on the same 2 cores as the server); peak {r['kernels_peak']} kernels; {back}"
+            )
+        else:
+            res.note(f"soak: {r['round']}: {r['kernels_peak']} kernels right after; {back}")
     paths = dashboard_folder(n)
     link_q = (
         "import json; from xueji_lib.apps.catalog import Catalog; p = Catalog({folder!r}).open().index({ds!r}); "
@@ -639,6 +709,7 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--all", action="store_true", help="every group, the long ones too")
     ap.add_argument("--soak-loads", type=int, default=SOAK_LOADS, help="page loads of each dashboard in the soak")
+    ap.add_argument("--fuzz-count", type=int, default=FUZZ_COUNT, help="mutated files per reader in the fuzz group")
     ap.add_argument(
         "--engine-records",
         type=int,
@@ -769,6 +840,9 @@ def run_groups(args, groups: list[str], res: Results) -> None:
     if "dashboard" in groups:
         res.section("dashboard")
         dashboard_group(res, n, args.repeat)
+    if "fuzz" in groups:
+        res.section("fuzz")
+        fuzz_group(res, args.fuzz_count)
     if "soak" in groups:
         res.section("soak")
         soak_group(res, n, args.soak_loads)

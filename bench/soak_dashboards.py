@@ -12,6 +12,7 @@ line per dashboard.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import statistics
@@ -102,6 +103,147 @@ def soak(
     return out
 
 
+def _chromium_pids() -> list[int]:
+    out = []
+    for p in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "chrom" in p.name():
+                out.append(p.pid)
+    return out
+
+
+def kernels_and_rss(pid: int) -> tuple[int, float]:
+    """(kernels, MB): the kernels the server runs and the summed RSS of the server and all its descendants."""
+    root = psutil.Process(pid)
+    procs = [root, *root.children(recursive=True)]
+    kernels = 0
+    rss = 0
+    for p in procs:
+        try:
+            rss += p.memory_info().rss
+            kernels += "ipykernel" in " ".join(p.cmdline())
+        except psutil.Error:
+            pass
+    return kernels, rss / 2**20
+
+
+def settle(server, want_kernels: int, base_mb: float, limit: float) -> dict:
+    """Seconds until the server is back to ``want_kernels`` kernels, all preheated, and its RSS within 10 % (or
+    50 MB) of ``base_mb`` — sampled every second for at most ``limit`` seconds."""
+    t0, preheated0 = time.perf_counter(), server.log_text().count(" is preheated")
+    kernels = mb = 0
+    back_kernels = back_rss = None
+    while time.perf_counter() - t0 < limit:
+        kernels, mb = kernels_and_rss(server.proc.pid)
+        now = time.perf_counter() - t0
+        if back_kernels is None and kernels == want_kernels and server.log_text().count(" is preheated") > preheated0:
+            back_kernels = now
+        if back_kernels is None and kernels == want_kernels and now > 15:  # nothing was used: nothing to reheat
+            back_kernels = now
+        if back_kernels is not None and back_rss is None and mb <= max(base_mb * 1.10, base_mb + 50):
+            back_rss = now
+        if back_kernels is not None and back_rss is not None:
+            break
+        time.sleep(1.0)
+    return {"kernels_after": kernels, "mb_after": round(mb), "kernels_back_s": back_kernels, "rss_back_s": back_rss}
+
+
+def burst(data: Path, users: int, pool_size: int, timeout: float, abandon: int = 6) -> list[dict]:
+    """An office's morning on ``xueji dashboard --pool-size pool_size``: ``users`` people open the two pages at
+    once (half each), first as first-time visitors (a fresh browser profile each: nothing cached), then as
+    returning ones (each profile has visited once before); after each round the pages are closed and the
+    server is watched until its kernels are back to the pool and its memory back to where it started. Then
+    ``abandon`` pages are left the ways that used to leak a kernel: closed before they rendered, and gone
+    without the unload event (the browser killed). Served = from a user's navigation to the page's first
+    control visible."""
+    from playwright.sync_api import sync_playwright
+
+    pages = ("学生查询", "名单对比")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="xueji-soak-") as tmp:
+        with DashboardServer(data, Path(tmp) / "server.log", pool_size=pool_size) as server:
+            time.sleep(3)
+            base_kernels, base_mb = kernels_and_rss(server.proc.pid)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                contexts = [browser.new_context() for _ in range(users)]
+                for label, warm in (("first visit", False), ("returning", True)):
+                    if warm:  # each user's own browser has been here before
+                        for i, ctx in enumerate(contexts):
+                            page = ctx.new_page()
+                            name = pages[i % 2]
+                            page.goto(server.url(name), timeout=timeout * 1000)
+                            page.locator(MARKERS[name]).first.wait_for(timeout=timeout * 1000)
+                            page.close(run_before_unload=True)
+                        settle(server, base_kernels, base_mb, 120)
+                    opened = []
+                    for i, ctx in enumerate(contexts):
+                        page, name = ctx.new_page(), pages[i % 2]
+                        opened.append((page, name, time.perf_counter()))
+                        page.goto(server.url(name), wait_until="commit", timeout=timeout * 1000)
+                    served, hangs = [], 0
+                    for page, name, t0 in opened:
+                        try:
+                            page.locator(MARKERS[name]).first.wait_for(timeout=timeout * 1000)
+                            served.append(time.perf_counter() - t0)
+                        except Exception:  # noqa: BLE001 - a page that never renders is what we count
+                            hangs += 1
+                    peak_kernels, peak_mb = kernels_and_rss(server.proc.pid)
+                    for page, _, _ in opened:
+                        page.close(run_before_unload=True)
+                    rows.append(
+                        {
+                            "round": f"{users} users at once, {label}",
+                            "users": users,
+                            "served": len(served),
+                            "hangs": hangs,
+                            "median_s": statistics.median(served) if served else None,
+                            "max_s": max(served) if served else None,
+                            "pool_size": pool_size,
+                            "kernels_before": base_kernels,
+                            "mb_before": round(base_mb),
+                            "kernels_peak": peak_kernels,
+                            "mb_peak": round(peak_mb),
+                            **settle(server, base_kernels, base_mb, 90),
+                        }
+                    )
+                for ctx in contexts:
+                    ctx.close()
+                # pages abandoned: closed before rendering, then pages whose browser is killed (no unload event)
+                for i in range(abandon // 2):
+                    ctx = browser.new_context()
+                    page = ctx.new_page()
+                    page.goto(server.url(pages[i % 2]), wait_until="commit", timeout=timeout * 1000)
+                    page.close(run_before_unload=True)
+                    ctx.close()
+                browser.close()
+                before = set(_chromium_pids())
+                gone = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                for i in range(abandon - abandon // 2):
+                    page = gone.new_page()
+                    page.goto(server.url(pages[i % 2]), timeout=timeout * 1000)
+                    page.locator(MARKERS[pages[i % 2]]).first.wait_for(timeout=timeout * 1000)
+                for pid in set(_chromium_pids()) - before:  # as a crash or a power cut: no unload, no beacon
+                    with contextlib.suppress(psutil.Error):
+                        psutil.Process(pid).kill()
+                with contextlib.suppress(Exception):
+                    gone.close()
+                left_kernels, left_mb = kernels_and_rss(server.proc.pid)
+            rows.append(
+                {
+                    "round": f"{abandon} pages abandoned (closed before rendering, or the browser killed)",
+                    "users": abandon,
+                    "pool_size": pool_size,
+                    "kernels_before": base_kernels,
+                    "mb_before": round(base_mb),
+                    "kernels_peak": left_kernels,
+                    "mb_peak": round(left_mb),
+                    **settle(server, base_kernels, base_mb, 150),
+                }
+            )
+    return rows
+
+
 def search_in_page(data: Path, queries: list[str], timeout: float = 60.0) -> dict:
     """The 学生查询 page over ``data`` in the browser: each query typed and sent with Enter, timed until the
     page shows the new hit count and the student's card (what a clerk waits for)."""
@@ -139,10 +281,17 @@ def main(argv=None) -> int:
         "--pool-size", type=int, default=1, help="preheated kernels per dashboard (xueji dashboard --pool-size)"
     )
     ap.add_argument("--search", nargs="*", help="instead of the soak: time these searches in the 学生查询 page")
+    ap.add_argument(
+        "--burst", type=int, metavar="USERS", help="instead of the soak: USERS people opening the pages at once"
+    )
     args = ap.parse_args(argv)
     # bench.py ends a run with SIGTERM: exit through SystemExit, so that `with` blocks stop what this process
     # started (the Voila server and its kernels, the browser) and temporary folders are removed
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    if args.burst:
+        for row in burst(Path(args.data), args.burst, args.pool_size, args.timeout):
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+        return 0
     if args.search:
         print(json.dumps(search_in_page(Path(args.data), args.search, args.timeout), ensure_ascii=False))
         return 0

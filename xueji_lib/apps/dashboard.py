@@ -48,6 +48,14 @@ if TYPE_CHECKING:
 MAX_HITS = 200
 MAX_TABLE_ROWS = 500
 UPLOAD_SUFFIXES = (".dbf", ".xlsx", ".xlsm", ".csv")
+# what one page may use: its kernel's memory (POSIX: RLIMIT_DATA, set when the page starts) and an upload's
+# size and cells; ``xueji dashboard --kernel-memory/--upload-max-mb/--upload-max-cells`` change them
+KERNEL_MEMORY_ENV, UPLOAD_MB_ENV, UPLOAD_CELLS_ENV = (
+    "XUEJI_KERNEL_MEMORY_MB",
+    "XUEJI_UPLOAD_MAX_MB",
+    "XUEJI_UPLOAD_MAX_CELLS",
+)
+UPLOAD_MAX_MB, UPLOAD_MAX_CELLS = 100, 20_000_000
 # a used preheated kernel is replaced once no page has been opened for this long (voila_main.wait_quiet): a
 # burst of users is served by the pool, not slowed by refills starting beside it
 POOL_REFILL_QUIET_S = 10
@@ -74,9 +82,101 @@ def catalog_from_environment() -> Catalog:
     folder = os.environ.get("XUEJI_DATA_DIR")
     if not folder:
         raise XuejiError("没有设置数据目录：请用 xueji dashboard --data 目录 启动看板")
+    limit_kernel_memory()  # before anything is loaded: the page's kernel keeps to its share of the machine
     return Catalog(
         folder, os.environ.get("XUEJI_CACHE_DIR") or None, photos=os.environ.get("XUEJI_PHOTO_DIR") or None
     ).open(refresh=True)
+
+
+def default_kernel_memory_mb() -> int:
+    """A page's memory ceiling when none is given: a quarter of the machine's memory, between 1.5 and 8 GB."""
+    import psutil
+
+    return int(min(max(psutil.virtual_memory().total / 4 / 2**20, 1536), 8192))
+
+
+def limit_kernel_memory() -> int | None:
+    """Hold this kernel to ``XUEJI_KERNEL_MEMORY_MB`` (its data segment: what pandas, numpy and Arrow allocate):
+    beyond it an allocation fails with MemoryError, which the page reports, instead of the machine swapping and
+    every other user's page with it. POSIX only (Windows has no such limit for a process; there the upload
+    limits stand alone). Returns the ceiling in MB, or None when none is set."""
+    mb = _env_int(KERNEL_MEMORY_ENV)
+    if not mb or os.name != "posix":
+        return None
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    want = mb * 2**20
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    if soft == resource.RLIM_INFINITY or soft > want:
+        resource.setrlimit(resource.RLIMIT_DATA, (want, hard))
+    return mb
+
+
+def _env_int(name: str, default: int | None = None) -> int | None:
+    try:
+        value = int(os.environ.get(name) or 0)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def memory_message() -> str:
+    """What a page says when its kernel reached its memory ceiling."""
+    mb = _env_int(KERNEL_MEMORY_ENV)
+    limit = f"（{mb:,} MB）" if mb else ""
+    return (
+        f"内存不足：这次操作需要的内存超过了看板给每个页面的上限{limit}，已停止，看板和其他人的页面不受影响。"
+        "请换小一些的文件，或在命令行用 xueji compare 处理大名单；确需在看板中处理时，请管理员用 "
+        "xueji dashboard --kernel-memory 调高上限。"
+    )
+
+
+def check_upload(path: Path, label: str) -> None:
+    """An uploaded file within the page's limits — its size, and what its header or zip directory says it holds
+    (DBF: records × fields; xlsx: the unpacked size of its sheets) — before it is read; XuejiError naming the
+    upload and the limit otherwise."""
+    import struct
+    import zipfile
+
+    max_mb = _env_int(UPLOAD_MB_ENV, UPLOAD_MAX_MB)
+    max_cells = _env_int(UPLOAD_CELLS_ENV, UPLOAD_MAX_CELLS)
+    size = path.stat().st_size
+    hint = "请在命令行用 xueji compare 处理，或请管理员用 xueji dashboard --upload-max-mb / --upload-max-cells 调高上限"
+    if size > max_mb * 2**20:
+        raise XuejiError(f"上传的{label}文件有 {size / 2**20:,.1f} MB，超过看板的上传上限 {max_mb:,} MB：{hint}")
+    suffix = path.suffix.lower()
+    if suffix == ".dbf" and size >= 12:
+        with open(path, "rb") as f:
+            head = f.read(12)
+        records, header_len = struct.unpack("<IH", head[4:10])
+        fields = max((header_len - 33) // 32, 0)
+        if records * fields > max_cells:
+            raise XuejiError(
+                f"上传的{label}文件表头说有 {records:,} 条记录 × {fields} 个字段，超过看板的上限 {max_cells:,} 个单元格：{hint}"
+            )
+    elif suffix in (".xlsx", ".xlsm"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                unpacked = sum(i.file_size for i in z.infolist() if i.filename.startswith("xl/"))
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return  # not a workbook: the reader says so, naming the file
+        if unpacked > 20 * max_mb * 2**20:
+            raise XuejiError(
+                f"上传的{label}文件解压后有 {unpacked / 2**20:,.0f} MB，超过看板的上限 {20 * max_mb:,} MB：{hint}"
+            )
+
+
+def check_cells(frame: pd.DataFrame, label: str) -> None:
+    """A loaded upload within the page's cell limit."""
+    max_cells = _env_int(UPLOAD_CELLS_ENV, UPLOAD_MAX_CELLS)
+    cells = len(frame) * max(len(frame.columns), 1)
+    if cells > max_cells:
+        raise XuejiError(
+            f"上传的{label}文件有 {len(frame):,} 行 × {len(frame.columns)} 列，超过看板的上限 {max_cells:,} 个单元格："
+            "请在命令行用 xueji compare 处理，或请管理员用 xueji dashboard --upload-max-cells 调高上限"
+        )
 
 
 def wait_for_request() -> dict:
@@ -589,7 +689,9 @@ class ComparePage:
                 path = folder / base
                 path.write_bytes(bytes(item["content"]))
                 try:
+                    check_upload(path, name)
                     frames.append(load_dataset(path)[0])
+                    check_cells(frames[-1], name)
                 except XuejiError as exc:  # the loader names the file, row and field: show the clerk's name
                     raise XuejiError(f"上传的{name}文件：" + str(exc).replace(str(folder) + os.sep, "")) from exc
             names = tuple(Path(str(u.value[0]["name"])).name for u in (self.up_left, self.up_right))
@@ -623,7 +725,13 @@ class ComparePage:
         except XuejiError as exc:
             self.message.value = note_html(str(exc), error=True)
             return
+        except MemoryError:
+            self._out_of_memory()
+            return
         except Exception as exc:  # noqa: BLE001 - the page must say something a clerk can act on
+            if "OutOfMemory" in type(exc).__name__:  # DuckDB / Arrow reaching the ceiling
+                self._out_of_memory()
+                return
             self.message.value = note_html(
                 f"对比没有完成：{type(exc).__name__}。请检查两份文件是否选对了（{PAIR_ZH[kind]}需要相应的名单）。",
                 error=True,
@@ -637,7 +745,22 @@ class ComparePage:
             datasets=list(names) if self.source.value == "catalog" else ["上传文件", "上传文件"],
         )
         self.message.value = note_html(f"{PAIR_ZH[kind]}：{names[0]} → {names[1]}")
-        self._render_all()
+        try:
+            self._render_all()
+        except MemoryError:
+            self._out_of_memory()
+
+    def _out_of_memory(self) -> None:
+        """The page's kernel reached its ceiling: what was being built is dropped and the page says so."""
+        import gc
+
+        self.result = None
+        for up in (self.up_left, self.up_right):
+            with contextlib.suppress(Exception):
+                up.value = ()
+        gc.collect()
+        self.message.value = note_html(memory_message(), error=True)
+        self.audit.write("out_of_memory", source=self.source.value)
 
     def _render_all(self) -> None:
         kind = self._kind
@@ -733,13 +856,18 @@ def voila_command(
     pool_size: int = 1,
     cull_idle_seconds: int = 1800,
     trusted_proxies: Sequence[str] = (),
+    kernel_memory_mb: int | None = None,
+    upload_max_mb: int = UPLOAD_MAX_MB,
+    upload_max_cells: int = UPLOAD_MAX_CELLS,
 ) -> tuple[list[str], dict]:
     """The Voila command line and environment of ``xueji dashboard``: 127.0.0.1 only, token required (in the
     environment, ``XUEJI_DASHBOARD_TOKEN``: a command line is readable by every local user), the port asked
     for or none (no retries), tracebacks hidden, idle kernels culled, preheated kernels, only images served
     as static files, uploads up to 100 MB. The audit log gets the user and client the server decided
     (``voila_main``): an authenticating reverse proxy's X-Remote-User / X-Forwarded-For only from one of
-    ``trusted_proxies`` (addresses or networks). The cache folder is made the owner's only."""
+    ``trusted_proxies`` (addresses or networks). The cache folder is made the owner's only. Each page's kernel
+    keeps to ``kernel_memory_mb`` (default: ``default_kernel_memory_mb``), an upload to ``upload_max_mb`` and
+    ``upload_max_cells``."""
     import ipaddress
     import sys
 
@@ -762,13 +890,24 @@ def voila_command(
         "XUEJI_CACHE_DIR": str(cache),
         "XUEJI_PHOTO_DIR": str(Path(photos).resolve()) if photos else "",
         "XUEJI_AUDIT_LOG": str(Path(audit_log).resolve() if audit_log else cache / "audit.jsonl"),
+        KERNEL_MEMORY_ENV: str(int(kernel_memory_mb or default_kernel_memory_mb())),
+        UPLOAD_MB_ENV: str(int(upload_max_mb)),
+        UPLOAD_CELLS_ENV: str(int(upload_max_cells)),
     }
+    for value, option in (
+        (kernel_memory_mb, "--kernel-memory"),
+        (upload_max_mb, "--upload-max-mb"),
+        (upload_max_cells, "--upload-max-cells"),
+    ):
+        if value is not None and int(value) <= 0:
+            raise XuejiError(f"{option} 应为正整数")
     offline_template(cache / "jupyter")
     (cache / "jupyter" / "voila.json").write_text(
         json.dumps(
             {
-                # uploads up to 100 MB through the websocket
-                "Voila": {"tornado_settings": {"websocket_max_message_size": 100 * 1024 * 1024}},
+                # an upload reaches the kernel (which refuses it above the limit with a message) up to twice
+                # the limit; a larger message closes the page's connection
+                "Voila": {"tornado_settings": {"websocket_max_message_size": (2 * int(upload_max_mb) + 16) * 2**20}},
                 # only the front-end extensions the pages use (widgets; plotly's FigureWidget is an anywidget):
                 # every other one installed (jupyterlab-plotly alone is 4.8 MB of script) would be fetched and
                 # parsed by every page load

@@ -33,13 +33,14 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from voila.app import Voila
 
+T = TypeVar("T")
 TOKEN_ENV = "XUEJI_DASHBOARD_TOKEN"
 TRUSTED_ENV = "XUEJI_TRUSTED_PROXIES"
 USER_HEADER, CLIENT_HEADER = "X-Xueji-User", "X-Xueji-Client"
@@ -172,7 +173,7 @@ class _PoolClock:
     waiting: dict = {}
 
 
-async def wait_quiet(delay: float, aw):
+async def wait_quiet(delay: float, aw: Awaitable[T]) -> T:
     """Voila's ``wait_before`` for a pool refill: wait for a quiet moment — no page opened for ``delay``
     seconds and the processors less than half busy over the last second (the pages of a burst are still
     being drawn and run), at most ``QUIET_MAX_S`` — or until a page needs this kernel (``_PoolClock.waiting``
