@@ -121,6 +121,23 @@ def test_lookup_k12_by_xjh_and_unmask_is_logged(env):
     assert str(rec["SFZJH"]) not in page.locator("body").inner_text()
 
 
+def test_two_hits_in_a_row_each_shows_its_own_card(env):
+    """Issue 15 §1: after a first hit, a second search showed the new hits over the first student's card (the
+    menu's first entry had the same value 0, so no change reached the card). Two hits in a row, no miss between."""
+    roster, _ = load_dataset(env["data"] / "k12" / "学生名单_2026春.xlsx")
+    first, second = roster.iloc[3], roster.iloc[len(roster) // 2]
+    assert first["XM"] != second["XM"]
+    page = _page(env, "学生查询")
+    box = page.get_by_placeholder(re.compile("姓名"))
+    for rec, other in ((first, second), (second, first)):
+        box.fill(str(rec["XJH"]))
+        box.press("Enter")
+        card = page.locator(".xj-card", has_text=str(rec["XM"]))
+        card.wait_for(timeout=TIMEOUT)
+        assert str(other["XM"]) not in page.locator(".xj-card").inner_text()
+    page.close(run_before_unload=True)
+
+
 def test_query_string_runs_the_search(env):
     row, rec = _student(env["data"])
     page = _page(env, "学生查询", q=str(rec["KSH"]))

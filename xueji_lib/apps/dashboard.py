@@ -465,7 +465,8 @@ class LookupPage:
         self.hits = pd.DataFrame()
         self.button.on_click(lambda _b: self.search(self.query.value))
         self.query.observe(lambda ch: self.search(ch["new"]), names="value")
-        self.pick.observe(lambda ch: self.show_card(), names="value")
+        self._picking = False
+        self.pick.observe(lambda ch: None if self._picking else self.show_card(), names="value")
         self.unmask.observe(self._toggle_mask, names="value")
         self.catalog_box = w.Accordion(children=[w.HTML(CSS + catalog_html(cat))], titles=("数据目录中的名单",))
         self.catalog_box.selected_index = None
@@ -510,22 +511,27 @@ class LookupPage:
         )
         self._render_hits()
 
-    def _render_hits(self) -> None:
+    def _render_hits(self, keep: int | None = None) -> None:
+        """The hit table, the 查看 menu (entry ``keep`` chosen when given, else the first) and that card."""
         desc = self.cat.describe_hits(self.hits, unmask=self.unmask.value) if len(self.hits) else pd.DataFrame()
         self.hits_html.value = table_html(desc) if len(desc) else ""
         options = [
             (f"{r.姓名 or '（无姓名）'} · {r.文件} 第{r.行号}行 · 匹配{r.匹配}", i)
             for i, r in enumerate(desc.itertuples())
         ]
-        self.pick.options = options
-        self.pick.value = 0 if options else None
-        if not options:
-            self.card_html.value = ""
+        # the card follows every search: the first hit's card is drawn here, whatever the menu held before
+        # (a new list whose first entry has the same value 0 as the old one sends no change to show_card)
+        self._picking = True
+        try:
+            self.pick.options = options
+            self.pick.value = (keep if keep is not None and 0 <= keep < len(options) else 0) if options else None
+        finally:
+            self._picking = False
+        self.show_card()
 
     def _toggle_mask(self, change) -> None:
         self.audit.write("unmask" if change["new"] else "mask")
-        self._render_hits()
-        self.show_card()
+        self._render_hits(keep=self.pick.value)  # the same student's card, masked or not
 
     def show_card(self) -> None:
         i = self.pick.value
