@@ -400,11 +400,22 @@ def test_change_record_of_the_wrong_direction_does_not_explain():
     assert r.counts["changes"] == {"total": 2, "explains": 0, "no_difference": 1, "not_found": 1}
 
 
-def test_no_change_list_leaves_explained_unknown():
-    r = compare(roster(), roster().drop(index=[0]))
+def test_no_change_list_every_removal_needs_checking():
+    """Issue 15 §4: without a change list nothing explains a removal, so each one is 疑似流失 to check (it was
+    "疑似流失（0 人）" with explained 0 + unexplained 0 ≠ removed); additions likewise need their source checked."""
+    new = roster().drop(index=[0, 1])
+    extra = roster().iloc[[2]].assign(XJH="G999999999999999999", XM="新同学")
+    r = compare(roster(), pd.concat([new, extra], ignore_index=True))
     rec = r.old.set_index("row").loc[1]
-    assert rec["status"] == "removed" and pd.isna(rec["explained"]) and r.changes is None
-    assert "没有提供异动名单" in rec["reasons"] and "没有提供异动名单" in r.summary()
+    assert rec["status"] == "removed" and rec["explained"] == False and r.changes is None  # noqa: E712 - not NA
+    assert "没有提供异动名单" in rec["reasons"] and "疑似流失" in rec["reasons"]
+    d = r.to_dict()["old"]
+    assert d["removed"] == 2 and d["explained"] == 0 and d["unexplained"] == 2 and d["unexplained_removals"] == 2
+    assert sorted(r.unexplained_removals()["row"]) == [1, 2]
+    assert "减少 2 条：没有提供异动名单，无法核对原因，每一条都需要核实（疑似流失 2 人" in r.summary()
+    added = r.new[r.new["status"] == "added"]
+    assert len(added) == 1 and added["explained"].tolist() == [False] and "请核实来源" in added["reasons"].iloc[0]
+    assert r.conserved
 
 
 def test_school_move_explained_by_transfer_pair_only():

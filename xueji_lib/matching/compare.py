@@ -313,11 +313,14 @@ def _judge(
         (n_status, n_rec, n_expl, n_type, n_reason, ADDITION_TYPES, ot, "added"),
     ):
         idx = np.flatnonzero(status == _STATUS_CODE[what])
-        if ch is None:
+        if ch is None:  # no change list: nothing explains a removal or an addition, each needs checking
+            expl[idx] = 0
             for i in idx:
                 reason[i] = (
-                    f"{other_t}中没有这名学生" if what == "removed" else f"{other_t}中原来没有这名学生"
-                ) + "（没有提供异动名单，无法核对原因）"
+                    f"{other_t}中没有这名学生（没有提供异动名单，无法核对原因）：疑似流失，请核实去向（控辍保学）"
+                    if what == "removed"
+                    else f"{other_t}中原来没有这名学生（没有提供异动名单，无法核对原因）：请核实来源"
+                )
             continue
         expl[idx] = 0
         for i in idx.tolist():

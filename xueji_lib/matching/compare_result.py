@@ -34,7 +34,7 @@ from ..core.result import (
     summary_sheet,
     words,
 )
-from ..io.lists import count_of, write_json, write_lists_workbook, write_results_csv
+from ..io.lists import count_of, source_names, write_json, write_lists_workbook, write_results_csv
 from ..schema.codes import load_code_table
 from ..schema.layouts import Layout
 from .roster import (
@@ -188,7 +188,9 @@ class CompareResult(Result):
             if len(ex):
                 text += "（" + "，".join(f"{t} {n}" for t, n in by_type.items()) + "）"
             if self.changes is None:
-                text = f"{what} {len(sel)} 条（没有提供异动名单，无法核对原因）"
+                text = f"{what} {len(sel)} 条：没有提供异动名单，无法核对原因，每一条都需要核实" + (
+                    f"（疑似流失 {len(sel)} 人，见控辍保学名单）" if status == "removed" else "来源"
+                )
             else:
                 text += "；" + none_text.format(n=len(sel) - len(ex))
             lines.append(text)
@@ -462,7 +464,7 @@ class CompareResult(Result):
             )
         lay = _load(self.inputs.get("layout", "k12_student"))
         ch_lay = _load(self.inputs.get("changes_layout", "k12_changes"))
-        sources = dict(sources or {})
+        sources = {**source_names(self.inputs), **(sources or {})}  # given names win
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         files = OutputFiles({k: out / v for k, v in COMPARE_OUTPUT_NAMES.items()})
