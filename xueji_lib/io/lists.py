@@ -304,6 +304,26 @@ def count_of(source: pd.DataFrame | ListSource | str | os.PathLike | None) -> in
     return -1 if source is None else ListSource.of(source).count
 
 
+def source_names(inputs: dict) -> dict[str, str]:
+    """What each of a result's inputs was read from, by key: a loaded frame's file (its LoadReport), a converted
+    folder's path; inputs with neither (a frame built in memory, None) are left out."""
+    from .loadinfo import load_report
+
+    out = {}
+    for key, value in inputs.items():
+        if not isinstance(value, pd.DataFrame | ListSource | Path):  # None, or not a list (a layout's name)
+            continue
+        src = ListSource.of(value)
+        if src.is_folder:
+            name = str(src.path or src.name)
+        else:
+            rep = load_report(src.frame())
+            name = rep.path if rep is not None else ""
+        if name:
+            out[key] = str(name)
+    return out
+
+
 def records_frame(df: pd.DataFrame | None, idx: np.ndarray, lay: Layout | None, unmask: bool) -> pd.DataFrame:
     """The input records at ``idx`` (0-based), personal columns masked unless ``unmask``; an Excel layout's
     columns under the template's Chinese headers."""

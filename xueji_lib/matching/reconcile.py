@@ -278,7 +278,14 @@ class ReconcileResult(Result):
         ``layouts``: the layouts of ``admission`` / ``registration`` (default chsi_admission / chsi_registration).
         Returns ``{key: Path}`` with ``notes`` (Chinese sentences to show: GB18030 fallback, values cut to fit).
         """
-        from ..io.lists import count_of, write_json, write_lists_workbook, write_results_csv, write_uploads
+        from ..io.lists import (
+            count_of,
+            source_names,
+            write_json,
+            write_lists_workbook,
+            write_results_csv,
+            write_uploads,
+        )
         from ..schema.layouts import load_layout
 
         reg_src, adm_src = self.inputs.get("registration"), self.inputs.get("admission")
@@ -290,7 +297,7 @@ class ReconcileResult(Result):
             )
         lays = {"registration": "chsi_registration", "admission": "chsi_admission", **(layouts or {})}
         lays = {k: load_layout(v) for k, v in lays.items()}
-        sources = dict(sources or {})
+        sources = {**source_names(self.inputs), **(sources or {})}  # given names win
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         files = OutputFiles({k: out / v for k, v in RECONCILE_OUTPUT_NAMES.items()})
