@@ -258,3 +258,46 @@ def test_voila_command_is_locked_down(tmp_path):
     for f in tpl.glob("*.j2"):
         assert "cdn.jsdelivr" not in f.read_text("utf-8")
     assert "cdn.jsdelivr" not in (tpl / "page.html").read_text("utf-8")
+
+
+def test_xueji_outputs_in_the_data_folder_are_not_read_as_lists(tmp_path):
+    """Issue 15 §9: results.csv, 校验通过.dbf, 数据有误.dbf … written by xueji into the data folder were catalogued
+    as student lists, so a student appeared several times. A folder's summary.json says which files a run
+    wrote: those are left out, and the catalogue says so."""
+    import subprocess
+    import sys
+
+    from xueji_lib.apps.catalog import Catalog
+
+    data = tmp_path / "data"
+    (data / "hei").mkdir(parents=True)
+    src = Path(__file__).resolve().parent.parent / "data_samples" / "hei" / "10_注册上报.dbf"
+    (data / "hei" / "注册上报.dbf").write_bytes(src.read_bytes())
+    xueji = str(Path(sys.executable).with_name("xueji"))
+    out = data / "hei" / "校验结果"
+    proc = subprocess.run(
+        [
+            xueji,
+            "validate",
+            str(data / "hei" / "注册上报.dbf"),
+            "--out",
+            str(out),
+            "--year",
+            "2026",
+            "--category",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    written = {p.name for p in out.iterdir()}
+    assert {"summary.json", "校验结果.xlsx", "校验通过.dbf"} <= written
+    cat = Catalog(data, tmp_path / "cache").refresh()
+    assert list(cat.datasets) == ["hei/注册上报.dbf"]
+    assert {p.name for p in cat.output_files} == {n for n in written if n != "summary.json" and not n.endswith(".json")}
+    assert any(name == "hei/校验结果/" and "是 xueji 的输出" in text for name, text in cat.problems)
+    # one student, one hit
+    reg = read_dbf(src)
+    hits, total, _ = cat.search(str(reg["KSH"].iloc[0]))
+    assert total == 1

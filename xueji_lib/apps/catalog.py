@@ -27,6 +27,7 @@ e.g. 2025秋, 2026春) whose 学籍号 mostly overlap, with a 学籍异动 list 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -192,6 +193,22 @@ def normalize_query(text: str) -> str:
     return str(key_text(pd.Series([str(text or "")], dtype="str")).iloc[0] or "") if str(text or "").strip() else ""
 
 
+def xueji_outputs(folder: Path) -> set[str]:
+    """The file names a run of xueji wrote into ``folder``, from its summary.json ("outputs": key → name), with
+    the summary itself; empty when there is none or it is not one of ours."""
+    path = folder / "summary.json"
+    try:
+        if path.stat().st_size > 10 * 2**20:
+            return set()
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return set()
+    outputs = data.get("outputs") if isinstance(data, dict) else None
+    if not isinstance(outputs, dict):
+        return set()
+    return {str(v) for v in outputs.values() if isinstance(v, str)} | {"summary.json"}
+
+
 class Catalog:
     """The datasets of ``folder``, cached in ``cache_dir``. ``refresh()`` (re)builds what changed; the
     dashboards' kernels only ``open()`` what the cache holds.
@@ -213,6 +230,7 @@ class Catalog:
         self._photos_arg = photos
         self.datasets: dict[str, Dataset] = {}
         self.problems: list[tuple[str, str]] = []  # (file, message) for files that could not be loaded
+        self.output_files: list[Path] = []  # xueji's own outputs found in the folder (files() leaves them out)
         self.pairs: list[Pair] = []
         self._index: dict[str, pa.Table] = {}
         self._statuses: pd.DataFrame | None = None
@@ -237,15 +255,18 @@ class Catalog:
         return cfg
 
     def files(self) -> list[Path]:
-        """The data files of the folder (hidden folders and the cache skipped), sorted."""
-        out = []
+        """The data files of the folder (hidden folders and the cache skipped), sorted. xueji's own outputs —
+        the files a run's summary.json lists under "outputs" (校验通过.dbf, 数据有误.dbf, results.csv, 核对结果.xlsx,
+        …) — are not student lists: they are left out (their records are already in the inputs, and read again
+        a student would appear several times) and ``output_files`` names them."""
+        out, self.output_files = [], []
         for root, dirs, names in os.walk(self.folder):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".") and Path(root, d).resolve() != self.cache_dir)
-            out += [
-                Path(root, n)
-                for n in sorted(names)
-                if n.lower().endswith(DATA_SUFFIXES) and not n.startswith((".", "~$"))
-            ]
+            ours = xueji_outputs(Path(root)) if "summary.json" in names else set()
+            for n in sorted(names):
+                if not n.lower().endswith(DATA_SUFFIXES) or n.startswith((".", "~$")):
+                    continue
+                (self.output_files if n in ours else out).append(Path(root, n))
         return out
 
     def _entry(self, rel: str) -> Path:
@@ -275,7 +296,18 @@ class Catalog:
             "其中有未遮蔽的个人信息：只有本人可读（文件夹 0700，文件 0600），请勿复制给他人。\n",
         )
         self.datasets, self.problems = {}, []
-        for path in self.files():
+        files = self.files()
+        for folder, group in itertools.groupby(self.output_files, key=lambda p: p.parent):
+            names = [p.name for p in group]
+            rel = folder.relative_to(self.folder).as_posix()
+            self.problems.append(
+                (
+                    f"{rel}/" if rel != "." else "./",
+                    f"是 xueji 的输出（{'、'.join(names[:4])}{' 等' if len(names) > 4 else ''} {len(names)} 个文件，"
+                    "见同一文件夹的 summary.json），不作为学生名单读入",
+                )
+            )
+        for path in files:
             rel = path.relative_to(self.folder).as_posix()
             entry = self._entry(rel)
             meta_path = entry / "meta.json"
