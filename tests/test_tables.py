@@ -182,7 +182,7 @@ def test_xlsx_warnings_name_rows_and_mask_ids(roster, layout_path):
     assert dmg.count == 3
     assert [e[0] for e in dmg.examples] == [4, 7, 8]  # spreadsheet rows, as Excel shows them
     assert dmg.examples[0][2] == "110105********0000"
-    assert "身份证件号" in dmg.message and "15 位" in dmg.message and "重新录入" in dmg.message
+    assert "身份证件号" in dmg.message and "15–17 位" in dmg.message and "重新录入" in dmg.message
     serial = warning(rep, "EXCEL_SERIAL_DATE", "CSRQ")
     assert (serial.count, serial.examples[0][0], serial.examples[0][2]) == (1, 5, "20120401")
     assert warning(rep, "EXCEL_SERIAL_DATE", "RXNY").examples[0][:1] == (8,)

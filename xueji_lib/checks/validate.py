@@ -709,7 +709,9 @@ def _check_ids(ck: _Checker):
 
 def _excel_damaged(ck: _Checker, code: str, raw: pd.Series) -> np.ndarray:
     """ID numbers an Excel number cell destroyed: scientific notation, or (when the loader reported number
-    damage in this column) 16–18 digits with at most 15 significant ones and a wrong check digit."""
+    damage in this column) 16–18 digits with at most 15 significant ones and a wrong check digit. (A double
+    written by a script keeps 16–17: the loader calls those damage too, but telling them here from a typo that
+    ends in 0 needs the loader's damaged cells per row — not yet carried.)"""
     n = raw.str.strip().str.upper()
     sci = n.str.fullmatch(r"\d(\.\d+)?E\+?\d+").to_numpy()
     rep = load_report(ck.df)

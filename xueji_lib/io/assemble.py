@@ -131,8 +131,8 @@ def _guess_kind(name: str, header: str, layout: Layout | None, value: str) -> st
 
 
 _MESSAGES = {
-    "EXCEL_NUMBER_DAMAGED": "{label} 已被 Excel 存成数字（或显示成科学计数法），只保留了 15 位有效数字，后几位已经丢失，"
-    "请从原始资料重新录入（第 {rows} 行）",
+    "EXCEL_NUMBER_DAMAGED": "{label} 已被存成数字（Excel、WPS 或导出程序所为，或显示成科学计数法），只保留了 15–17 位有效数字，"
+    "后几位已经丢失，请从原始资料重新录入（第 {rows} 行）",
     "LONG_NUMBER_CELL": "{label} 存成了数字单元格；文件里的长数字目前还完整，但用 Excel 打开再保存就会只剩 15 位有效数字，"
     "请把该列设为文本格式（第 {rows} 行）",
     "EXCEL_SERIAL_DATE": "{label} 中有 Excel 日期序号（如 40057），已按日期换算成 {fmt} 格式，请核对（第 {rows} 行）",

@@ -73,7 +73,11 @@ def _number_text(
         if abs(x) >= 1e15:
             # the digits as stored: Excel keeps 15 significant digits and pads with zeros
             text = str(x) if isinstance(x, int) else str(int(Decimal(repr(x))))
-            if len(text.lstrip("-").rstrip("0")) > 15:  # all digits still there (not saved by Excel)
+            if isinstance(x, float) and abs(x) >= 2**53:
+                # a double (what a script or WPS writes: 4.301212019040797e+17) holds 15–17 significant digits:
+                # above 2^53 not every integer exists, so an 18-digit ID in one has lost its last digits
+                return text, "EXCEL_NUMBER_DAMAGED"
+            if len(text.lstrip("-").rstrip("0")) > 15:  # all digits still there (an integer, not saved by Excel)
                 return text, "LONG_NUMBER_CELL"
             return text, "EXCEL_NUMBER_DAMAGED"
         text = str(int(x))
