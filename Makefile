@@ -65,7 +65,7 @@ lab: $(STAMP)
 # the addresses with the access token. make dashboard DATA=/path/to/folder  (xueji dashboard --help: port, token…)
 DATA ?= data_samples
 dashboard: $(STAMP)
-	$(BIN)/xueji dashboard --data $(DATA) $(DASHBOARD_ARGS)
+	$(BIN)/xueji dashboard --data "$(DATA)" $(DASHBOARD_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .ruff_cache .import_linter_cache .grimp_cache

@@ -142,3 +142,24 @@ def test_the_duckdb_engine_needs_no_extra(tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "out" / "summary.json").is_file()
+
+
+def test_version():
+    """Issue 15: `xueji --version` says which version a clerk has (one place: core/version.py)."""
+    from xueji_lib.core.version import __version__
+
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"xueji {__version__}"
+
+
+def test_make_dashboard_quotes_a_data_folder_with_spaces_and_parentheses():
+    """Issue 15: `make dashboard DATA=…` with spaces or parentheses in the path (a Windows-made folder name)."""
+    make = Path(__file__).resolve().parent.parent / "Makefile"
+    proc = subprocess.run(
+        ["make", "-n", "-f", str(make), "dashboard", "DATA=/srv/学籍 数据 (2026春)", "STAMP="],
+        capture_output=True,
+        text=True,
+        cwd=make.parent,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert '--data "/srv/学籍 数据 (2026春)"' in proc.stdout

@@ -782,7 +782,10 @@ def _engine_argument(p) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ..core.version import __version__
+
     parser = argparse.ArgumentParser(prog="xueji", description="学籍数据工具：读取、核对、对比学籍文件")
+    parser.add_argument("--version", action="version", version=f"xueji {__version__}", help="显示版本号后退出")
     sub = parser.add_subparsers(dest="command", metavar="命令")
 
     p = sub.add_parser("info", help="读取一个 DBF/Excel/CSV 文件，报告版本、编码、记录数、字段和读取问题")
