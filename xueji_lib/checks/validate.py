@@ -87,6 +87,9 @@ class ValidationResult(Result):
     structure_ok: bool
     params: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict, repr=False, compare=False)  # {"data": the frame validated}
+    rules_run: tuple[str, ...] = ()  # every rule applied to the file (found something or not)
+    rules_skipped: dict = field(default_factory=dict)  # rule → why it could not run (a parameter unknown)
+    param_notes: dict = field(default_factory=dict)  # parameter → where its value came from
 
     @property
     def counts(self) -> dict:
@@ -151,6 +154,17 @@ class ValidationResult(Result):
         if not self.structure_ok:
             missing = self.findings.loc[self.findings["rule"] == "STRUCT_MISSING_FIELD", "field"].tolist()
             lines.append(f"结构校验未通过：缺少必填字段 {'、'.join(missing)}，整个文件不能上传。")
+        from .validation_files import PARAM_ZH
+
+        for key, value in self.params.items():
+            note = self.param_notes.get(key)
+            lines.append(f"{PARAM_ZH.get(key, key)}：{value}" + (f"（{note}）" if note else ""))
+        for key, note in self.param_notes.items():
+            if key not in self.params:
+                lines.append(f"{PARAM_ZH.get(key, key)}：{note}")
+        lines.append(f"运行了 {len(self.rules_run)} 条规则" + ("。" if not self.rules_skipped else "；"))
+        for why, rules in _by_reason(self.rules_skipped).items():
+            lines.append(f"  未能运行 {'、'.join(rules)}：{why}")
         br = self.by_rule
         if br.empty:
             lines.append("没有发现问题。")
@@ -175,6 +189,9 @@ class ValidationResult(Result):
                 r.rule: {"severity": r.severity, "findings": int(r.findings), "records": int(r.records)}
                 for r in br.itertuples()
             },
+            "param_notes": dict(self.param_notes),
+            "rules_run": list(self.rules_run),
+            "rules_skipped": dict(self.rules_skipped),
         }
 
     # ------------------------------------------------------------------------------ what the result lists
@@ -352,6 +369,14 @@ class _Checker:
         self._text: dict[str, pd.Series] = {}
         self.key_field = next((k for k in ("KSH", "XJH", "XH") if k in self.cols), None)
         self.damaged_ids = np.zeros(self.n, bool)
+        self.ran: set[str] = set()  # every rule a check applied (found something or not)
+        self.skipped: dict[str, str] = {}  # rule → why it could not run on this file
+        self.param_notes: dict[str, str] = {}  # parameter → where its value came from
+
+    def skip(self, rules: Sequence[str], why: str) -> None:
+        """``rules`` could not run on this file, for the reason ``why`` (said in the summary and the workbook)."""
+        for rule in rules:
+            self.skipped.setdefault(rule, why)
 
     # -- access ---------------------------------------------------------------------------------------
     def has(self, code: str) -> bool:
@@ -383,6 +408,7 @@ class _Checker:
 
     # -- recording ------------------------------------------------------------------------------------
     def add(self, rule: str, mask_or_idx, code: str | None, detail=None, value=None):
+        self.ran.add(rule)
         idx = np.flatnonzero(mask_or_idx) if np.asarray(mask_or_idx).dtype == bool else np.asarray(mask_or_idx)
         if len(idx) == 0:
             return
@@ -506,6 +532,7 @@ def validate(
         "cutoff": cutoff,
     }
     ck = _Checker(df, lay, params)
+    _infer_params(ck, year, category)
     checks = [
         _check_structure,
         _check_required,
@@ -537,6 +564,7 @@ def validate(
     failed[err_rows.astype(int).to_numpy() - 1] = True
     if not structure_ok:
         failed[:] = True
+    relevant = K12_PARAMS if lay.category == "k12" else HEI_PARAMS
     return ValidationResult(
         source=str(src),
         layout=lay,
@@ -544,9 +572,49 @@ def validate(
         findings=findings,
         failed=failed,
         structure_ok=structure_ok,
-        params={k: v for k, v in ck.params.items() if v is not None},
+        params={k: v for k, v in ck.params.items() if v is not None and k in relevant},
         inputs={"data": df},
+        rules_run=tuple(sorted(ck.ran)),
+        rules_skipped={k: v for k, v in ck.skipped.items() if k not in ck.ran},
+        param_notes={k: v for k, v in ck.param_notes.items() if k in relevant},
     )
+
+
+HEI_PARAMS, K12_PARAMS = ("year", "category"), ("school_year", "first_grade_age", "cutoff")
+
+
+def _infer_params(ck: _Checker, year, category) -> None:
+    """Where a higher-education file says its 录取年份 / 学历类别 itself, say so; a year not given and not in
+    the file is read from the 考生号 (its first two digits are the year: 26… → 2026) when they agree."""
+    if ck.layout.category == "k12":
+        return
+    if ck.has("LQNF"):
+        ck.param_notes["year"] = "按文件中的录取年份（LQNF）字段" + ("，空的用指定值" if year else "")
+    elif year:
+        ck.param_notes["year"] = "指定"
+    elif ck.has("KSH"):
+        k = key_text(ck.text("KSH")).fillna("")
+        yy = k[k.str.fullmatch(r"\d{14}")].str.slice(0, 2)
+        if len(yy):
+            top = yy.value_counts()
+            share = top.iloc[0] / len(yy)
+            if share >= 0.9:
+                ck.params["year"] = 2000 + int(top.index[0])
+                ck.param_notes["year"] = (
+                    f"由考生号前两位推断：{top.index[0]} → {ck.params['year']}，{share:.0%} 的考生号如此；"
+                    "不对请用 --year 指定"
+                )
+    if ck.has("XLLB"):
+        ck.param_notes["category"] = "按文件中的学历类别（XLLB）字段" + ("，空的用指定值" if category else "")
+    elif category:
+        ck.param_notes["category"] = "指定"
+
+
+def _by_reason(skipped: dict) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rule, why in skipped.items():
+        out.setdefault(why, []).append(rule)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------- rules
@@ -806,6 +874,10 @@ def _check_category(ck: _Checker):
         return
     cat = _record_categories(ck)
     if cat.isna().all():
+        ck.skip(
+            ["XXXS_CATEGORY", "CC_CATEGORY", "AGE_IMPLAUSIBLE"],
+            "不知道学历类别：文件中没有学历类别（XLLB）字段，也没有指定；请用 --category 指定（如 10 普通本专科）",
+        )
         return
     labels = load_code_table("xllb").labels_by_code()
     cat_word = cat.map({c: f"{c}（{label}）" for c, label in labels.items()}).fillna("")
@@ -836,6 +908,8 @@ def _check_category(ck: _Checker):
         ck.add("AGE_IMPLAUSIBLE", bad, "CSRQ", detail=np.floor(np.nan_to_num(age)).astype(int))
         if ck.has("RXRQ"):
             years = _record_years(ck) if (ck.has("LQNF") or ck.params.get("year")) else None
+            if years is None:
+                ck.skip(["RXRQ_YEAR"], "不知道录取年份：文件中没有 LQNF 字段、考生号也看不出年份；请用 --year 指定")
             if years is not None:
                 ry = entry.dt.year
                 bad = (entry.notna() & years.notna() & ((ry - years).abs() > 1)).to_numpy()
@@ -920,7 +994,13 @@ def _check_k12(ck: _Checker):
         guess = (entry_year + in_stage - 1).dropna()
         year = int(guess.mode().iloc[0]) if len(guess) else None
         ck.params["school_year"] = year
+        if year:
+            ck.param_notes["school_year"] = "按入学年月（RXNY）和年级推断"
     if not year:
+        ck.skip(
+            ["AGE_GRADE_UNDER", "AGE_GRADE_OVER"],
+            "不知道学年：文件中没有入学年月（RXNY）字段，也没有指定；请用 --school-year 指定（秋季学期所在年份）",
+        )
         return
     cutoff = pd.Timestamp(f"{year}{ck.params['cutoff']}")
     had_birthday = (birth.dt.month < cutoff.month) | ((birth.dt.month == cutoff.month) & (birth.dt.day <= cutoff.day))

@@ -128,8 +128,19 @@ def _summary_sheet(result, unmask, layout_reason, others, files: OutputFiles):
     rows = [("文件", result.source), ("版式", f"{lay.name}（{lay.title}）")]
     if layout_reason:
         rows.append(("版式识别", layout_reason))
+    notes = getattr(result, "param_notes", {})
     for key, value in result.params.items():
-        rows.append((PARAM_ZH.get(key, key), str(value)))
+        rows.append((PARAM_ZH.get(key, key), str(value) + (f"（{notes[key]}）" if key in notes else "")))
+    for key, note in notes.items():
+        if key not in result.params:
+            rows.append((PARAM_ZH.get(key, key), note))
+    run, skipped = getattr(result, "rules_run", ()), getattr(result, "rules_skipped", {})
+    rows.append(("运行的规则", f"{len(run)} 条：" + "、".join(run)))
+    by_reason: dict[str, list[str]] = {}
+    for rule, why in skipped.items():
+        by_reason.setdefault(why, []).append(rule)
+    for why, rules in by_reason.items():
+        rows.append(("未能运行的规则", f"{'、'.join(rules)}：{why}"))
     if others:
         rows.append(("对照文件（重复学籍）", "、".join(map(str, others))))
     rows += [

@@ -1,0 +1,56 @@
+"""Issue 15 §5: `xueji validate` on a university file without --category/--year skipped the 学历类别- and
+year-dependent rules in silence (the planted 函授-in-普通本专科 record passed: 979 instead of 978) and the
+workbook listed K-12 parameters for it. The year is read from the file where it says (LQNF, the 考生号's
+first two digits), the rules that could not run are named with what to give, and a run lists the rules it ran."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+import xueji_lib as xj
+
+HEI = Path(__file__).resolve().parent.parent / "data_samples" / "hei"
+K12 = Path(__file__).resolve().parent.parent / "data_samples" / "k12"
+XUEJI = Path(sys.executable).with_name("xueji")
+
+
+def test_without_category_the_rules_that_need_it_are_named_and_the_year_is_read_from_ksh():
+    res = xj.validate(xj.read_dbf(HEI / "10_注册上报.dbf"))
+    assert res.params == {"year": 2026} and "考生号前两位" in res.param_notes["year"]
+    assert set(res.rules_skipped) == {"XXXS_CATEGORY", "CC_CATEGORY", "AGE_IMPLAUSIBLE"}
+    assert all("--category" in why for why in res.rules_skipped.values())
+    assert "XXXS_CATEGORY" not in res.rules_run and "SFZH_CHECKSUM" in res.rules_run
+    text = res.summary()
+    assert "未能运行 XXXS_CATEGORY、CC_CATEGORY、AGE_IMPLAUSIBLE" in text and "--category" in text
+    # given the category, the planted 函授 record is found and nothing is skipped
+    full = xj.validate(xj.read_dbf(HEI / "10_注册上报.dbf"), category="10")
+    assert full.rules_skipped == {} and (full.findings["rule"] == "XXXS_CATEGORY").sum() == 1
+    assert full.failed_count == res.failed_count + 1
+
+
+def test_a_university_run_lists_no_k12_parameters_and_the_workbook_says_what_ran(tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [str(XUEJI), "validate", str(HEI / "10_注册上报.dbf"), "--out", str(out)], capture_output=True, text=True
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    assert "未能运行 XXXS_CATEGORY" in proc.stdout and "由考生号前两位推断" in proc.stdout
+    ws = openpyxl.load_workbook(out / "校验结果.xlsx", read_only=True).worksheets[0]
+    sheet = [r for r in ws.iter_rows(values_only=True) if r and r[0]]
+    items = [r[0] for r in sheet]
+    assert "一年级入学最低年龄" not in items and "年龄计算截止日（月日）" not in items
+    assert any(r[0] == "未能运行的规则" and "--category" in str(r[1]) for r in sheet)
+    assert any(r[0] == "运行的规则" and "SFZH_CHECKSUM" in str(r[1]) for r in sheet)
+    summary = json.loads((out / "summary.json").read_text("utf-8"))
+    assert summary["params"] == {"year": 2026} and "XXXS_CATEGORY" in summary["rules_skipped"]
+
+
+def test_a_k12_roster_says_how_its_school_year_was_found():
+    res = xj.validate(xj.read_table(K12 / "学生名单_2026春.xlsx", layout="k12_student"))
+    assert set(res.params) == {"school_year", "first_grade_age", "cutoff"}
+    assert "RXNY" in res.param_notes["school_year"] and res.rules_skipped == {}
