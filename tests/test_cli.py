@@ -163,3 +163,20 @@ def test_make_dashboard_quotes_a_data_folder_with_spaces_and_parentheses():
     )
     assert proc.returncode == 0, proc.stderr
     assert '--data "/srv/学籍 数据 (2026春)"' in proc.stdout
+
+
+def test_handoff_command(tmp_path):
+    """Issue 15: 毕业生去向 as a command — the same counts as the library, the workbook and summary.json written
+    as one set; a missing file ends in a message and exit 2."""
+    import json
+
+    k12 = Path(__file__).resolve().parent.parent / "data_samples" / "k12"
+    grads, intake = k12 / "毕业生_2026.xlsx", k12 / "新生_2026秋.xlsx"
+    proc = run("handoff", grads, intake, "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    res = xj.handoff(xj.read_table(grads, layout="k12_student"), xj.read_table(intake, layout="k12_student"))
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text("utf-8"))
+    assert summary["graduates"] == res.to_dict()["graduates"] and summary["intake"] == res.to_dict()["intake"]
+    assert (tmp_path / "out" / "去向核对.xlsx").exists() and "未找到" in proc.stdout
+    proc = run("handoff", tmp_path / "没有这个文件.xlsx", intake, "--out", tmp_path / "x")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "没有这个文件.xlsx" in proc.stderr

@@ -591,6 +591,51 @@ def _cmd_compare(args) -> int:
     return 0
 
 
+HANDOFF_OUTPUT_NAMES = ("去向核对.xlsx", "summary.json")
+
+
+def _cmd_handoff(args) -> int:
+    from ..io.source import ListSource
+    from ..matching.compare import ID_FIELDS
+    from ..matching.handoff import handoff
+
+    _engine_extra(args.engine)
+    key = str(args.key).strip().upper() if args.key else None
+    if key is not None and key not in ("XJH", "SFZJH", "SFZH"):
+        raise XuejiError(f"--key {args.key} 不对：只能是 XJH（学籍号）或 SFZJH（身份证件号）")
+    inputs = {"graduates": Path(args.graduates), "intake": Path(args.intake)}
+    out = Path(args.out) if args.out else Path.cwd() / f"{inputs['graduates'].stem}_去向核对"
+    _refuse_overwrite(out, HANDOFF_OUTPUT_NAMES, inputs.values())
+    _will_write(out)
+    grads, lay = _load_roster(inputs["graduates"], "毕业生名单", args.encoding)
+    intake, _ = _load_roster(inputs["intake"], "新生名单", args.encoding)
+    for df, path, what in ((grads, inputs["graduates"], "毕业生名单"), (intake, inputs["intake"], "新生名单")):
+        _need_fields(ListSource.of(df), path, what, [("XJH", *ID_FIELDS, "XM")], "核对去向")
+    _print_read(inputs["graduates"], grads, "毕业生名单")
+    _print_read(inputs["intake"], intake, "新生名单")
+    result = handoff(
+        grads,
+        intake,
+        key=key,
+        graduates_name=inputs["graduates"].stem,
+        intake_name=inputs["intake"].stem,
+        layout=lay.name if lay is not None else "k12_student",
+        unmask=args.unmask,
+        engine=args.engine,
+    )
+    with _outputs(out, HANDOFF_OUTPUT_NAMES) as run:
+        files = run.final_files(result.save(run.staging, unmask=args.unmask))
+    print()
+    print(result.summary())
+    print(f"\n已写出（目录 {out}）：")
+    print(
+        f"  {files['workbook'].name}  汇总、未找到的毕业生、来自其他地方的新生"
+        + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）")
+    )
+    print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    return 0
+
+
 def _cmd_report(args) -> int:
     from ..reporting.report import run_report
 
@@ -973,6 +1018,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _engine_argument(p)
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser(
+        "handoff",
+        help="毕业生去向：上一学段的毕业生（小学六年级、初三）在下一学段各校新生中找到了谁、谁哪里都没有入学",
+        description="用学籍号、身份证件号（再用姓名+性别+出生日期）在新生名单中找毕业生，写出 去向核对.xlsx（未找到的"
+        "毕业生按学校排列，即需要追查去向的学生；来自其他地方的新生）和 summary.json。输入文件不会被修改。"
+        "退出码：0 核对已完成；2 无法核对（文件读不了、缺学籍号/身份证件号/姓名字段、参数不对）。",
+    )
+    p.add_argument("graduates", help="毕业生名单（如各小学的六年级毕业生，Excel/CSV/DBF）")
+    p.add_argument("intake", help="新生名单（如各初中的初一新生）")
+    p.add_argument(
+        "--key", metavar="字段", help="先按哪个字段找：XJH（学籍号，两份名单都有时默认）或 SFZJH（身份证件号）"
+    )
+    p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <毕业生名单文件名>_去向核对")
+    p.add_argument("--encoding", help="指定输入文件的编码（CSV、DBF），如 gb18030")
+    p.add_argument("--unmask", action="store_true", help="去向核对.xlsx 中显示学籍号、身份证件号原值（默认遮盖）")
+    _engine_argument(p)
+    p.set_defaults(func=_cmd_handoff)
 
     p = sub.add_parser(
         "report",
