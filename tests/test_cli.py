@@ -180,3 +180,10 @@ def test_handoff_command(tmp_path):
     assert (tmp_path / "out" / "去向核对.xlsx").exists() and "未找到" in proc.stdout
     proc = run("handoff", tmp_path / "没有这个文件.xlsx", intake, "--out", tmp_path / "x")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "没有这个文件.xlsx" in proc.stderr
+
+
+def test_codes_by_chinese_title():
+    """Issue 15 §7: `xueji codes 民族` works as `xueji codes mz` does; an unknown name lists codes with titles."""
+    assert run("codes", "民族").stdout == run("codes", "mz").stdout
+    proc = run("codes", "没有这个表")
+    assert proc.returncode == 2 and "mz（民族）" in proc.stderr and "Traceback" not in proc.stderr

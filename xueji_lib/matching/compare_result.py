@@ -175,7 +175,12 @@ class CompareResult(Result):
             label = title if name in ("old", "new") else f"{title}（{name}）"
             lines.append(f"{label} {len(getattr(self, side))} 条 = {parts}")
         for side, status, what, none_text in (
-            ("old", "removed", "减少", "没有异动记录 {n} 条（疑似流失，见控辍保学名单 unexplained_removals）"),
+            (
+                "old",
+                "removed",
+                "减少",
+                "没有异动记录 {n} 条（疑似流失，见对比结果中的“疑似流失”名单，控辍保学逐一核实）",
+            ),
             ("new", "added", "新增", "没有异动记录 {n} 条（请核实来源）"),
         ):
             f = getattr(self, side)

@@ -268,11 +268,22 @@ def _read_index(path: Path) -> dict[str, dict]:
 @cache
 def _load(name: str, dirs: tuple[Path, ...]) -> CodeTable:
     found = [d for d in dirs if (d / f"{name}.csv").is_file()]
+    if not found:  # a table by its Chinese title, as a clerk names it (民族 for mz, 政治面貌 for zzmm)
+        by_title = {}
+        for d in dirs:
+            for key, meta in _read_index(d / INDEX_FILE).items():
+                if isinstance(meta, dict) and meta.get("title") and (d / f"{key}.csv").is_file():
+                    by_title[str(meta["title"]).strip()] = key
+        if name.strip() in by_title:
+            return _load(by_title[name.strip()], dirs)
     if not found:
-        known = sorted(_table_names(dirs))
+        titles = {
+            k: m.get("title", "") for d in dirs for k, m in _read_index(d / INDEX_FILE).items() if isinstance(m, dict)
+        }
+        known = [f"{k}（{titles[k]}）" if titles.get(k) else k for k in sorted(_table_names(dirs))]
         raise LayoutError(
             f"没有名为 {name} 的代码表（找不到 {name}.csv，已查找 {', '.join(map(str, dirs))}）。"
-            f"已知代码表：{', '.join(known)}"
+            f"已知代码表（用代码或中文名都可以）：{'、'.join(known)}"
         )
     home = found[-1]  # later folders (the user's) replace built-ins of the same name
     meta = _read_index(home / INDEX_FILE).get(name)
