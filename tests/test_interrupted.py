@@ -27,7 +27,7 @@ from xueji_lib.samples import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data_samples" / "hei" / "10_注册上报.dbf"
-VALIDATE_NAMES = {"校验通过.dbf", "数据有误.dbf", "校验结果.xlsx", "summary.json"}
+VALIDATE_NAMES = {"校验通过.dbf", "数据有误.dbf", "校验结果.xlsx", "summary.json", "数据有误_修改用.xlsx"}
 
 
 def xueji(*args, cwd=None, user=None):

@@ -104,13 +104,14 @@ def test_sample_outputs_exist_and_every_record_is_in_exactly_one_list(reg10):
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["校验通过.dbf", "数据有误.dbf", "校验结果.xlsx", "summary.json"]
+        ["校验通过.dbf", "数据有误.dbf", "校验结果.xlsx", "summary.json", "数据有误_修改用.xlsx"]
     )
     assert summary["outputs"] == {
         "passed": "校验通过.dbf",
         "failed": "数据有误.dbf",
         "workbook": "校验结果.xlsx",
         "summary": "summary.json",
+        "fix": "数据有误_修改用.xlsx",
     }
     src = xj.read_dbf(REG10)
     _, passed = read_dbf_records(out / "校验通过.dbf")

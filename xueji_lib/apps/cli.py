@@ -222,6 +222,7 @@ def _cmd_validate(args) -> int:
         OUTPUT_NAMES["failed"] + ".xlsx",
         OUTPUT_NAMES["workbook"],
         OUTPUT_NAMES["summary"],
+        OUTPUT_NAMES["fix"],
     ]
     if any((out / n).resolve() == path.resolve() for n in names):
         raise XuejiError(f"输出目录 {out} 中的结果文件会覆盖输入文件 {path.name}：请用 --out 指定另一个目录")
@@ -270,6 +271,11 @@ def _cmd_validate(args) -> int:
         f"  {files['workbook'].name}  汇总、按规则、按字段、问题明细（{len(result.findings)} 处）、数据有误记录"
         + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）")
     )
+    if "fix" in files:
+        print(
+            f"  {files['fix'].name}  有误的 {result.failed_count} 条，可用 Excel/WPS 修改（单元格为文本，“原行号”为原文件中的行号），"
+            "改好后：xueji validate 该文件 --layout " + lay.name + "，再用 xueji merge 并入校验通过名单"
+        )
     print(f"  {files['summary'].name}  供脚本读取的计数")
     if not result.structure_ok:
         missing = result.findings.loc[result.findings["rule"] == "STRUCT_MISSING_FIELD"]
@@ -588,6 +594,22 @@ def _cmd_compare(args) -> int:
         + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）")
     )
     print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    return 0
+
+
+def _cmd_merge(args) -> int:
+    from ..checks.resubmit import merge_passed
+
+    first, second, out = Path(args.first), Path(args.second), Path(args.out)
+    for p in (first, second):
+        if not p.is_file():
+            raise XuejiError(f"找不到文件 {p}：请给两次校验写出的 校验通过.dbf")
+    if out.exists() and not args.force:
+        raise XuejiError(f"{out} 已存在：请换一个文件名，或加 --force 覆盖")
+    if out.parent and not out.parent.exists():
+        raise XuejiError(f"目录 {out.parent} 不存在")
+    result = merge_passed(first, second, out, layout=args.layout)
+    print(result.summary())
     return 0
 
 
@@ -1018,6 +1040,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _engine_argument(p)
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser(
+        "merge",
+        help="把修改后重新校验通过的记录并入第一次的校验通过名单，得到一个上传文件（不重复、不丢记录）",
+        description="数据有误的记录在 数据有误_修改用.xlsx 中改好、用 xueji validate 重新校验后，把第二次的 校验通过.dbf "
+        "并入第一次的，写出一个可上传的 DBF：第一次通过 + 新通过 = 合并后条数；考生号（或学号、身份证号）已在第一次名单中的"
+        "记录不重复并入，并逐条说明。输入文件不会被修改。退出码：0 已合并；2 无法合并（文件读不了、版式不同、输出已存在）。",
+    )
+    p.add_argument("first", help="第一次校验写出的 校验通过.dbf")
+    p.add_argument("second", help="修改后重新校验写出的 校验通过.dbf")
+    p.add_argument("--out", required=True, metavar="文件", help="合并后的上传文件，如 上传.dbf")
+    p.add_argument("--layout", help="两份名单的版式（默认按字段自动识别）")
+    p.add_argument("--force", action="store_true", help="输出文件已存在时覆盖")
+    p.set_defaults(func=_cmd_merge)
 
     p = sub.add_parser(
         "handoff",

@@ -37,14 +37,17 @@ from ..io.lists import (
 )
 from ..schema.rules import SEVERITY_ZH
 
-__all__ = ["save_validation", "OUTPUT_NAMES", "PARAM_ZH"]
+__all__ = ["save_validation", "OUTPUT_NAMES", "PARAM_ZH", "FIX_ROW", "FIX_REASON"]
 
 OUTPUT_NAMES = {  # key → file name (stem for the two lists, whose suffix follows the layout's format)
     "passed": "校验通过",
     "failed": "数据有误",
     "workbook": "校验结果.xlsx",
     "summary": "summary.json",
+    "fix": "数据有误_修改用.xlsx",  # DBF layouts: the failing records to correct in Excel/WPS and validate again
 }
+FIX_ROW = "原行号"  # the fix workbook's column: the record's number in the file first validated
+FIX_REASON = "校验结果"
 PARAM_ZH = {
     "year": "录取年份",
     "category": "学历类别",
@@ -91,6 +94,7 @@ def save_validation(
             "failed": out / (OUTPUT_NAMES["failed"] + suffix),
             "workbook": out / OUTPUT_NAMES["workbook"],
             "summary": out / OUTPUT_NAMES["summary"],
+            **({} if excel else {"fix": out / OUTPUT_NAMES["fix"]}),
         }
     )
     passed = full.iloc[pass_idx].reset_index(drop=True)
@@ -103,6 +107,7 @@ def save_validation(
         write_excel({"数据有误": failing_named}, files["failed"])
     else:
         write_passed_dbf(passed, pass_idx, files["passed"], lay, files.encoding_notes)
+        _write_fix_workbook(failing, fail_idx, reasons, lay, files["fix"])
         failing["JYJG"] = [fit_bytes(s, JYJG_WIDTH) for s in reasons]
         fail_lay = replace(lay, fields=tuple(f for f in lay.fields if f.code != "JYJG") + (JYJG_FIELD,))
         write_failed_dbf(failing, fail_idx, files["failed"], fail_lay, files.encoding_notes, files.notes)
@@ -117,6 +122,20 @@ def save_validation(
     js["notes"] = files.notes
     write_json(files["summary"], js)
     return files
+
+
+def _write_fix_workbook(failing, fail_idx: np.ndarray, reasons, lay, path: Path) -> None:
+    """数据有误_修改用.xlsx: the failing records to correct in Excel or WPS (a clerk cannot edit a DBF) — 原行号
+    (the record's number in the file validated), the upload fields under their codes, every cell text (IDs
+    keep their digits, new entries stay text), and 校验结果 (what to fix). ``xueji validate`` reads it back by
+    the codes; ``xueji merge`` adds its newly passing records to 校验通过.dbf."""
+    import pandas as pd
+
+    frame = failing[[f.code for f in lay.fields if f.code in failing.columns and f.code != "JYJG"]].copy()
+    frame = frame.astype("string").fillna("")
+    frame.insert(0, FIX_ROW, (fail_idx + 1).astype(str))
+    frame[FIX_REASON] = list(reasons)
+    write_excel({"数据有误": pd.DataFrame(frame)}, path, text_columns=list(frame.columns))
 
 
 def _summary_sheet(result, unmask, layout_reason, others, files: OutputFiles):

@@ -70,7 +70,7 @@ def write_validation_outputs(
     >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
     >>> files = xj.write_validation_outputs(xj.validate(reg, year=2026, category="10"), reg, tempfile.mkdtemp())
     >>> sorted(p.name for p in files.values())
-    ['summary.json', '数据有误.dbf', '校验结果.xlsx', '校验通过.dbf']
+    ['summary.json', '数据有误.dbf', '数据有误_修改用.xlsx', '校验结果.xlsx', '校验通过.dbf']
     >>> len(xj.read_dbf(files["failed"]))                # every failing record, with its JYJG reason
     17
     """
