@@ -860,7 +860,7 @@ def voila_command(
     audit_log: str | os.PathLike | None = None,
     notebooks: str | os.PathLike | None = None,
     pool_size: int = 1,
-    cull_idle_seconds: int = 1800,
+    cull_idle_seconds: int = 45,
     trusted_proxies: Sequence[str] = (),
     kernel_memory_mb: int | None = None,
     upload_max_mb: int = UPLOAD_MAX_MB,
@@ -936,8 +936,12 @@ def voila_command(
         "--show_tracebacks=False",
         "--preheat_kernel=True",
         f"--pool_size={int(pool_size)}",
+        # a page's kernel whose page is gone (closed before it rendered, or the browser killed: no unload beacon)
+        # has no connection left: ended after cull_idle_seconds idle, checked every 10 s. A page still open keeps
+        # its connection and its kernel (cull_connected stays False); preheated pool kernels are never culled.
         f"--MappingKernelManager.cull_idle_timeout={int(cull_idle_seconds)}",
-        "--MappingKernelManager.cull_interval=60",
+        "--MappingKernelManager.cull_interval=10",
+        "--MappingKernelManager.cull_connected=False",
         f"--VoilaConfiguration.file_allowlist={IMAGE_ALLOWLIST}",
         *[f"--VoilaConfiguration.http_header_envs={h}" for h in ("X-Xueji-User", "X-Xueji-Client")],
         f"--Voila.config_file_paths={cache / 'jupyter'}",
