@@ -127,16 +127,21 @@ def kernels_and_rss(pid: int) -> tuple[int, float]:
     return kernels, rss / 2**20
 
 
-def settle(server, want_kernels: int, base_mb: float, limit: float) -> dict:
-    """Seconds until the server is back to ``want_kernels`` kernels, all preheated, and its RSS within 10 % (or
-    50 MB) of ``base_mb`` — sampled every second for at most ``limit`` seconds."""
+def settle(server, want_kernels: int, base_mb: float, limit: float, used: int = 1) -> dict:
+    """Seconds until the server is back to ``want_kernels`` kernels with the ``used`` ones replaced by preheated
+    ones, and its RSS within 10 % (or 50 MB) of ``base_mb`` — sampled every second for at most ``limit`` seconds."""
     t0, preheated0 = time.perf_counter(), server.log_text().count(" is preheated")
+    need = min(used, want_kernels)
     kernels = mb = 0
     back_kernels = back_rss = None
     while time.perf_counter() - t0 < limit:
         kernels, mb = kernels_and_rss(server.proc.pid)
         now = time.perf_counter() - t0
-        if back_kernels is None and kernels == want_kernels and server.log_text().count(" is preheated") > preheated0:
+        if (
+            back_kernels is None
+            and kernels == want_kernels
+            and server.log_text().count(" is preheated") >= preheated0 + need
+        ):
             back_kernels = now
         if back_kernels is None and kernels == want_kernels and now > 15:  # nothing was used: nothing to reheat
             back_kernels = now
@@ -175,7 +180,7 @@ def burst(data: Path, users: int, pool_size: int, timeout: float, abandon: int =
                             page.goto(server.url(name), timeout=timeout * 1000)
                             page.locator(MARKERS[name]).first.wait_for(timeout=timeout * 1000)
                             page.close(run_before_unload=True)
-                        settle(server, base_kernels, base_mb, 120)
+                        settle(server, base_kernels, base_mb, 120, used=users)
                     opened = []
                     for i, ctx in enumerate(contexts):
                         page, name = ctx.new_page(), pages[i % 2]
@@ -204,7 +209,7 @@ def burst(data: Path, users: int, pool_size: int, timeout: float, abandon: int =
                             "mb_before": round(base_mb),
                             "kernels_peak": peak_kernels,
                             "mb_peak": round(peak_mb),
-                            **settle(server, base_kernels, base_mb, 90),
+                            **settle(server, base_kernels, base_mb, 90, used=users),
                         }
                     )
                 for ctx in contexts:
@@ -238,7 +243,7 @@ def burst(data: Path, users: int, pool_size: int, timeout: float, abandon: int =
                     "mb_before": round(base_mb),
                     "kernels_peak": left_kernels,
                     "mb_peak": round(left_mb),
-                    **settle(server, base_kernels, base_mb, 150),
+                    **settle(server, base_kernels, base_mb, 150, used=abandon),
                 }
             )
     return rows

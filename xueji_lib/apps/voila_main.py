@@ -20,7 +20,8 @@
   one (Voila takes the oldest pool entry, which after a burst is a refill still starting while others are
   ready), and a used kernel is replaced once no page has been opened for ``fill_delay`` seconds, not at once:
   ten users opening pages together are served by the pool instead of sharing two cores with ten kernels
-  starting behind them. A page that finds no preheated kernel starts the pending refills at once.
+  starting behind them. When a page takes the last preheated kernel, one refill starts as soon as the processors
+  are free; a page that finds none preheated or starting starts a pending refill at once.
 """
 
 from __future__ import annotations
@@ -171,6 +172,7 @@ class _PoolClock:
 
     last_request = 0.0
     waiting: dict = {}
+    soon: set = set()  # refills to start as soon as the processors are free (the pool has nothing else ready)
 
 
 async def wait_quiet(delay: float, aw: Awaitable[T]) -> T:
@@ -197,10 +199,12 @@ async def wait_quiet(delay: float, aw: Awaitable[T]) -> T:
                 total = sum(now) - sum(before)
                 busy = 1 - (now.idle - before.idle) / total if total > 0 else 0.0
                 before = now
-                if time.monotonic() - _PoolClock.last_request >= delay and busy < 0.5:
+                quiet = time.monotonic() - _PoolClock.last_request >= delay or task in _PoolClock.soon
+                if quiet and busy < 0.5:
                     break
         finally:
             _PoolClock.waiting.pop(task, None)
+            _PoolClock.soon.discard(task)
     return await aw
 
 
@@ -212,6 +216,15 @@ def _start_now(pool: list) -> asyncio.Task | None:
             event.set()
             return entry
     return None
+
+
+def _start_soon(pool: list) -> None:
+    """The oldest entry of ``pool`` still waiting, started once the processors are free (not waiting for the
+    pages to stop coming): the next user finds a kernel ready without it competing with pages being drawn."""
+    for entry in pool:
+        if entry in _PoolClock.waiting:
+            _PoolClock.soon.add(entry)
+            return
 
 
 def _preheated(task: asyncio.Task) -> bool:
@@ -265,8 +278,8 @@ def patch_pool() -> None:
                     pool.insert(0, chosen)
                 left = len(ready) + len(starting) - (chosen is not None and chosen not in _PoolClock.waiting)
                 result = await super().get_rendered_notebook(notebook_name, *args, **kwargs)
-                if left <= 0:  # none left preheated or on its way: the next page would wait, one refill now
-                    _start_now(self._pools.get(notebook_name) or [])
+                if left <= 0:  # none left preheated or on its way: one refill as soon as the processors are free
+                    _start_soon(self._pools.get(notebook_name) or [])
                 return result
 
         XuejiPoolManager.__name__ = base.__name__
