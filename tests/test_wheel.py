@@ -67,7 +67,7 @@ def wheel(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
     src = tmp / "src"
     src.mkdir()
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "xueji_entry.py"):  # xueji_entry: the console script's module
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(
         ROOT / "xueji_lib",
@@ -120,6 +120,7 @@ def test_the_wheel_holds_the_code_notebooks_layouts_codes_and_rules(wheel):
     } <= data
     packaged = {n for n in names if n.startswith("xueji_lib/")}
     assert packaged == code | data  # nothing else (no caches, no stray files)
+    assert "xueji_entry.py" in names  # the entry module installs the signal handlers before pandas loads
     entry = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "xueji = xueji_entry:main" in zipfile.ZipFile(wheel).read(entry).decode()
 
