@@ -260,7 +260,7 @@ def test_validation_text_has_the_same_figures(val):
     d = val.to_dict()
     assert f"记录 {d['total']} 条：通过 {d['passed']} 条，有误 {d['failed']} 条" in text
     for code, r in d["rules"].items():
-        assert re.search(rf"\] {code}：{r['findings']} 处，涉及 {r['records']} 条记录", text), code
+        assert re.search(rf"（{code}）：{r['findings']} 处，涉及 {r['records']} 条记录", text), code
 
 
 def test_validation_lists_and_chart(val):

@@ -54,3 +54,43 @@ def test_a_k12_roster_says_how_its_school_year_was_found():
     res = xj.validate(xj.read_table(K12 / "学生名单_2026春.xlsx", layout="k12_student"))
     assert set(res.params) == {"school_year", "first_grade_age", "cutoff"}
     assert "RXNY" in res.param_notes["school_year"] and res.rules_skipped == {}
+
+
+def test_the_screen_names_each_rule_in_words():
+    """Issue 15 §7: the validate screen listed rule codes only, and the summary tables an unfilled template
+    (〈字段〉“〈值〉”在本文件中重复（〈详情〉）): each rule now reads as a sentence naming the fields it fired on."""
+    res = xj.validate(xj.read_dbf(HEI / "10_注册上报.dbf"), year=2026, category="10")
+    text = res.summary()
+    assert "[错误] 身份证号在本文件中重复（SFZH_DUPLICATE）：4 处" in text
+    assert "学制、民族不在代码表中（CODE_INVALID）" in text or "民族、学制不在代码表中（CODE_INVALID）" in text
+    frame = res.summary_frame()
+    assert not frame["说明"].str.contains("〈").any()
+    assert frame.set_index("项目").loc["[错误] SFZH_DUPLICATE", "说明"] == "身份证号在本文件中重复"
+
+
+def test_skipped_rules_are_real_rules():
+    from xueji_lib.schema.rules import load_rules
+
+    k12 = xj.read_table(K12 / "学生名单_2026春.xlsx", layout="k12_student").drop(columns=["RXNY"])
+    res = xj.validate(k12, layout="k12_student")
+    assert set(res.rules_skipped) == {"AGE_GRADE_UNDER", "AGE_GRADE_IMPLAUSIBLE"}
+    assert "--school-year" in res.rules_skipped["AGE_GRADE_UNDER"]
+    hei = xj.validate(xj.read_dbf(HEI / "10_注册上报.dbf"))
+    assert set(res.rules_skipped) | set(hei.rules_skipped) <= set(load_rules())
+
+
+def test_school_year_option(tmp_path):
+    roster = xj.read_table(K12 / "学生名单_2026春.xlsx", layout="k12_student").assign(RXNY="")  # 入学年月 left blank
+    path = tmp_path / "名单.xlsx"
+    xj.write_excel({"学生名单": roster}, path)
+    base = [str(XUEJI), "validate", str(path), "--layout", "k12_student"]
+    without = subprocess.run([*base, "--out", str(tmp_path / "a")], capture_output=True, text=True)
+    assert (
+        without.returncode == 0 and "未能运行 AGE_GRADE_UNDER" in without.stdout and "--school-year" in without.stdout
+    )
+    given = subprocess.run(
+        [*base, "--school-year", "2025", "--out", str(tmp_path / "b")], capture_output=True, text=True
+    )
+    assert given.returncode == 0 and "未能运行" not in given.stdout and "学年（秋季学期所在年份）：2025" in given.stdout
+    bad = subprocess.run([*base, "--school-year", "25", "--out", str(tmp_path / "c")], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--school-year 25 不对" in bad.stderr and "Traceback" not in bad.stderr

@@ -241,7 +241,19 @@ def _cmd_validate(args) -> int:
     print(f"版式：{lay.name}（{lay.title}）——{reason}")
     if others:
         print(f"对照文件（查重复学籍）：{'、'.join(f'{k}（{len(v)} 条）' for k, v in others.items())}")
-    result = validate(df, lay, year=year, category=category, others=others or None, source=str(path), progress=True)
+    school_year = args.school_year
+    if school_year is not None and not 1990 <= school_year <= 2100:
+        raise XuejiError(f"--school-year {school_year} 不对：请写四位年份（秋季学期所在的年份），如 2025")
+    result = validate(
+        df,
+        lay,
+        year=year,
+        category=category,
+        school_year=school_year,
+        others=others or None,
+        source=str(path),
+        progress=True,
+    )
     stems = (OUTPUT_NAMES["passed"], OUTPUT_NAMES["failed"])
     every = [*names, *(f"{stem}{ext}" for stem in stems for ext in (".csv", ".fpt", ".dbt"))]
     with _outputs(out, every) as run:
@@ -978,6 +990,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layout", help="版式名（见 xueji layouts）；不给时按文件的字段自动识别")
     p.add_argument("--year", type=int, help="录取年份，如 2026（文件中没有 LQNF 字段时用）")
     p.add_argument("--category", help="学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育")
+    p.add_argument(
+        "--school-year",
+        dest="school_year",
+        type=int,
+        metavar="年份",
+        help="中小学：学年（秋季学期所在的年份，如 2025）；不给时按入学年月和年级推断，用于核对一年级入学年龄",
+    )
     p.add_argument(
         "--others",
         nargs="+",

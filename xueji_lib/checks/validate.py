@@ -32,7 +32,7 @@ from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultL
 from ..io.loadinfo import load_report
 from ..schema.codes import load_code_table, province_of
 from ..schema.layouts import Layout, load_layout
-from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, template_text
+from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, rule_sentence, template_text
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
 
@@ -145,6 +145,19 @@ class ValidationResult(Result):
             out = out.fillna("").map(lambda s: f"{missing}；{s}" if s else missing)
         return out.fillna("")
 
+    def rule_text(self, code: str, rules: dict | None = None) -> str:
+        """What rule ``code`` found, as a sentence naming the field it fired on (``rule_sentence``)."""
+        rules = rules if rules is not None else load_rules()
+        if code not in rules:
+            return ""
+        hit = self.findings.loc[self.findings["rule"] == code, ["name", "field"]].astype(str)
+        names, fields = hit["name"].unique().tolist(), hit["field"].unique().tolist()
+
+        def some(values: list) -> str:  # the fields a rule fired on: 学制、民族 (… 等)
+            return "、".join(values[:3]) + ("等" if len(values) > 3 else "")
+
+        return rule_sentence(rules[code].message, some(names), some(fields))
+
     def summary(self) -> str:
         lines = [
             f"校验：{self.source}（版式 {self.layout.name}：{self.layout.title}）",
@@ -169,9 +182,12 @@ class ValidationResult(Result):
         if br.empty:
             lines.append("没有发现问题。")
         else:
+            rules = load_rules()
             for r in br.itertuples():
                 scope = "整个文件" if r.rule.startswith("STRUCT_") else f"涉及 {r.records} 条记录"
-                lines.append(f"  [{SEVERITY_ZH[r.severity]}] {r.rule}：{r.findings} 处，{scope}")
+                lines.append(
+                    f"  [{SEVERITY_ZH[r.severity]}] {self.rule_text(r.rule, rules)}（{r.rule}）：{r.findings} 处，{scope}"
+                )
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -201,7 +217,7 @@ class ValidationResult(Result):
         rules = load_rules()
         rows = []
         for code, r in d["rules"].items():
-            text = template_text(rules[code].message) if code in rules else ""
+            text = self.rule_text(code, rules)
             if code.startswith("STRUCT_"):
                 text += "（整个文件）"
             rows.append(
@@ -998,7 +1014,7 @@ def _check_k12(ck: _Checker):
             ck.param_notes["school_year"] = "按入学年月（RXNY）和年级推断"
     if not year:
         ck.skip(
-            ["AGE_GRADE_UNDER", "AGE_GRADE_OVER"],
+            ["AGE_GRADE_UNDER", "AGE_GRADE_IMPLAUSIBLE"],
             "不知道学年：文件中没有入学年月（RXNY）字段，也没有指定；请用 --school-year 指定（秋季学期所在年份）",
         )
         return

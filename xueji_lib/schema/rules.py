@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["Rule", "load_rules", "RULES_FILE", "SEVERITY_ZH", "SEVERITY_ORDER", "template_text"]
+__all__ = ["Rule", "load_rules", "RULES_FILE", "SEVERITY_ZH", "SEVERITY_ORDER", "template_text", "rule_sentence"]
 
 RULES_FILE = Path(__file__).parent / "data" / "rules.yml"
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -40,6 +40,21 @@ def load_rules() -> dict[str, Rule]:
     """
     data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
     return {code: Rule(code, v["severity"], v["message"], v.get("hint", "")) for code, v in data.items()}
+
+
+def rule_sentence(text: str, name: str = "", field: str = "") -> str:
+    """A rule's message as a sentence for a summary (one line per rule, no record's value): ``{name}`` the
+    field's Chinese name, ``{field}`` its code, the record-specific parts dropped (“{value}”, （{detail}）) or
+    shown as …  — "身份证号在本文件中重复", not "〈字段〉“〈值〉”在本文件中重复（〈详情〉）".
+
+    >>> rule_sentence("{name}“{value}”在本文件中重复（{detail}）", "身份证号")
+    '身份证号在本文件中重复'
+    >>> rule_sentence("{name}“{value}”前两位与录取年份 {detail} 不符", "考生号")
+    '考生号前两位与录取年份 … 不符'
+    """
+    out = text.replace("“{value}”", "").replace("（{detail}）", "").replace("({detail})", "")
+    out = out.replace("{name}", name or "字段").replace("{field}", field or "")
+    return out.replace("{value}", "…").replace("{detail}", "…").strip()
 
 
 def template_text(text: str) -> str:
