@@ -65,6 +65,8 @@ def test_the_screen_names_each_rule_in_words():
     assert "学制、民族不在代码表中（CODE_INVALID）" in text or "民族、学制不在代码表中（CODE_INVALID）" in text
     frame = res.summary_frame()
     assert not frame["说明"].str.contains("〈").any()
+    by_rule = res.list("按规则").frame()  # the workbook's 按规则 sheet
+    assert not by_rule.astype(str).apply(lambda c: c.str.contains("〈")).any().any()
     assert frame.set_index("项目").loc["[错误] SFZH_DUPLICATE", "说明"] == "身份证号在本文件中重复"
 
 

@@ -32,7 +32,7 @@ from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultL
 from ..io.loadinfo import load_report
 from ..schema.codes import load_code_table, province_of
 from ..schema.layouts import Layout, load_layout
-from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, rule_sentence, template_text
+from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, rule_sentence
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
 
@@ -266,8 +266,8 @@ class ValidationResult(Result):
                 "severity": br["severity"],
                 "findings": br["findings"].astype(int),
                 "records": br["records"].astype(int),
-                "message": [template_text(rules[r].message) if r in rules else "" for r in br["rule"]],
-                "hint": [template_text(rules[r].hint) if r in rules else "" for r in br["rule"]],
+                "message": [self.rule_text(r, rules) for r in br["rule"]],
+                "hint": [rule_sentence(rules[r].hint) if r in rules else "" for r in br["rule"]],
                 "example": [example.get(r, "") for r in br["rule"]],
             }
         )
