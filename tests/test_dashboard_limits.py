@@ -37,15 +37,19 @@ def test_an_upload_over_the_size_limit_is_refused_before_it_is_read(tmp_path, mo
 
 
 def test_a_dbf_whose_header_claims_too_many_cells_is_refused_unread(tmp_path, monkeypatch):
-    monkeypatch.setenv(UPLOAD_CELLS_ENV, "1000000")
+    monkeypatch.setenv(UPLOAD_CELLS_ENV, "10000")
     dbf = tmp_path / "注册.dbf"
-    fields = 20
+    dbf.write_bytes((SAMPLES / "hei" / "10_注册上报.dbf").read_bytes())  # 995 records × 21 fields
+    with pytest.raises(XuejiError, match=r"表头说有 995 条记录 × 21 个字段，超过看板的上限 10,000 个单元格"):
+        check_upload(dbf, "第二份")
+    # a header that lies (fields of width 0) is refused by the reader's own header check, naming the file
+    bad = tmp_path / "坏.dbf"
     header = bytearray(32)
     header[0] = 0x03
-    header[4:12] = struct.pack("<IHH", 90_000_000, 33 + 32 * fields, 200)  # claims 90M records: 1.8G cells
-    dbf.write_bytes(bytes(header) + b"\0" * (32 * fields) + b"\r\x1a")
-    with pytest.raises(XuejiError, match=r"表头说有 90,000,000 条记录 × 20 个字段，超过看板的上限 1,000,000 个单元格"):
-        check_upload(dbf, "第二份")
+    header[4:12] = struct.pack("<IHH", 90_000_000, 33 + 32 * 20, 200)
+    bad.write_bytes(bytes(header) + b"\0" * (32 * 20) + b"\r\x1a")
+    with pytest.raises(XuejiError, match="坏.dbf"):
+        check_upload(bad, "第二份")
 
 
 def test_an_xlsx_that_unpacks_beyond_the_limit_is_refused_unread(tmp_path, monkeypatch):

@@ -137,7 +137,6 @@ def check_upload(path: Path, label: str) -> None:
     """An uploaded file within the page's limits — its size, and what its header or zip directory says it holds
     (DBF: records × fields; xlsx: the unpacked size of its sheets) — before it is read; XuejiError naming the
     upload and the limit otherwise."""
-    import struct
     import zipfile
 
     max_mb = _env_int(UPLOAD_MB_ENV, UPLOAD_MAX_MB)
@@ -147,11 +146,11 @@ def check_upload(path: Path, label: str) -> None:
     if size > max_mb * 2**20:
         raise XuejiError(f"上传的{label}文件有 {size / 2**20:,.1f} MB，超过看板的上传上限 {max_mb:,} MB：{hint}")
     suffix = path.suffix.lower()
-    if suffix == ".dbf" and size >= 12:
-        with open(path, "rb") as f:
-            head = f.read(12)
-        records, header_len = struct.unpack("<IH", head[4:10])
-        fields = max((header_len - 33) // 32, 0)
+    if suffix == ".dbf":
+        from ..io.dbf import inspect_dbf
+
+        header = inspect_dbf(path)  # the reader's own header parse: a damaged header is said the reader's way
+        records, fields = header.records, len(header.fields)
         if records * fields > max_cells:
             raise XuejiError(
                 f"上传的{label}文件表头说有 {records:,} 条记录 × {fields} 个字段，超过看板的上限 {max_cells:,} 个单元格：{hint}"
