@@ -12,6 +12,7 @@ from pathlib import Path
 import openpyxl
 
 import xueji_lib as xj
+from xueji_lib.io.loading import load_list
 
 REG = Path(__file__).resolve().parent.parent / "data_samples" / "hei" / "10_注册上报.dbf"
 XUEJI = str(Path(sys.executable).with_name("xueji"))
@@ -28,14 +29,20 @@ def test_validate_correct_revalidate_and_merge(tmp_path):
     wb = openpyxl.load_workbook(fix)
     ws = wb.active
     head = [c.value for c in ws[1]]
-    col = {h: i + 1 for i, h in enumerate(head)}
-    assert head[0] == "原行号" and head[-1] == "校验结果" and "KSH" in col and "SFZH" in col
+    # the upload fields in words with their codes (考生号（KSH）): a clerk reads them, the DBF field is named
+    assert head[0] == "原行号" and head[-1] == "校验结果" and "考生号（KSH）" in head and "身份证号（SFZH）" in head
+    col = {h.rsplit("（", 1)[-1].rstrip("）"): i + 1 for i, h in enumerate(head)}  # by field code
     rows = {int(ws.cell(r, 1).value): r for r in range(2, ws.max_row + 1)}
     reg = xj.read_dbf(REG)
     assert len(rows) == 17
     # every cell is text: an 18-digit ID survives Excel/WPS
     assert all(ws.cell(r, col["SFZH"]).data_type == "s" for r in rows.values() if ws.cell(r, col["SFZH"]).value)
     first_passed = xj.read_dbf(tmp_path / "一" / "校验通过.dbf")
+    # 校验结果.xlsx's 数据有误记录 heads the records' own columns the same way (issue 15 §7: not KSH, XM…)
+    result = openpyxl.load_workbook(tmp_path / "一" / "校验结果.xlsx", read_only=True)
+    heads = next(result["数据有误记录"].iter_rows(max_row=1, values_only=True))
+    result.close()
+    assert {"考生号（KSH）", "姓名（XM）", "身份证号（SFZH）"} <= set(heads) and not {"KSH", "XM"} & set(heads)
     # the clerk's corrections, found from 校验结果
     ws.cell(rows[15], col["ZYMC"]).value = "软件工程"
     ws.cell(rows[241], col["RXRQ"]).value = "20260901"
@@ -44,6 +51,10 @@ def test_validate_correct_revalidate_and_merge(tmp_path):
     ws.cell(rows[261], col["XZ"]).value = "4"
     ws.cell(rows[261], col["KSH"]).value = str(first_passed["KSH"].iloc[0])  # passes, but already in the first list
     wb.save(fix)
+    # read back, each header is its field again: with the layout named, or recognised from the headers alone
+    for layout in ("chsi_registration", None):
+        df, lay, _ = load_list(fix, layout)
+        assert lay.name == "chsi_registration" and {"KSH", "XM", "SFZH", "MZ"} <= set(df.columns)
     proc = run(
         "validate",
         fix,

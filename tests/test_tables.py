@@ -208,6 +208,8 @@ def test_fast_scanner_and_openpyxl_agree(roster, layout_path, monkeypatch):
     assert rf.warnings == rs.warnings
     assert rf.extra.pop("xlsx_reader") == "scanner" and rs.extra.pop("xlsx_reader") == "openpyxl"
     assert rf.extra.pop("source_rows").tolist() == rs.extra.pop("source_rows").tolist()
+    damaged = [{k: v.tolist() for k, v in r.extra.pop("damaged_cells", {}).items()} for r in (rf, rs)]
+    assert damaged[0] == damaged[1]  # numpy arrays, as source_rows
     assert rf.extra == rs.extra
 
 

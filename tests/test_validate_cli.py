@@ -303,9 +303,9 @@ def test_long_reasons_cut_extra_columns_kept_in_workbook_and_unmask(tmp_path):
     header, first = sheets["数据有误记录"][0], sheets["数据有误记录"][1]
     record = dict(zip(header, first))
     assert record["BJDM"] == "B01"  # ...but in the workbook
-    assert record["XM"] == "张" * 21  # the full value
+    assert record["姓名（XM）"] == "张" * 21  # the full value
     assert len(record["校验结果"]) > len(jyjg) and record["校验结果"].startswith(jyjg[:-1])
-    assert record["SFZH"] == bad_id  # --unmask shows the real number in this sheet
+    assert record["身份证号（SFZH）"] == bad_id  # --unmask shows the real number in this sheet
     details = [dict(zip(sheets["问题明细"][0], r)) for r in sheets["问题明细"][1:]]
     assert all(bad_id not in str(d["值"]) and bad_id not in str(d["说明"]) for d in details)  # findings stay masked
     _, passed = read_dbf_records(out / "校验通过.dbf")

@@ -2,7 +2,7 @@
 merged into the upload list.
 
 1. ``xueji validate 注册.dbf`` writes ``校验通过.dbf`` and, for the records that failed, ``数据有误_修改用.xlsx``
-   (text cells, 原行号 = the record's number in 注册.dbf, the upload fields under their codes, 校验结果);
+   (text cells, 原行号 = the record's number in 注册.dbf, the upload fields headed 考生号（KSH）…, 校验结果);
 2. the clerk corrects it in Excel or WPS and runs ``xueji validate 数据有误_修改用.xlsx --layout <版式>``:
    another ``校验通过.dbf`` (the corrected records that now pass) and ``数据有误`` (those still wrong);
 3. ``merge_passed`` (``xueji merge``) writes one upload file: the first 校验通过 plus the newly passing records
@@ -67,13 +67,14 @@ class MergeResult(Result):
 
     def summary(self) -> str:
         lines = [
-            f"合并上传名单（版式 {self.layout.name}，按{self.key}对应）：第一次校验通过 {self.first} 条 + 修改后新通过 "
+            f"合并上传名单（版式 {self.layout.name}，按{_key_zh(self.key)}对应）：第一次校验通过 {self.first} 条 + 修改后新通过 "
             f"{self.added} 条 = {self.merged} 条，写入 {self.path}",
         ]
         if len(self.duplicates):
             lines.append(
-                f"修改后通过的 {self.second} 条中有 {len(self.duplicates)} 条没有并入（{self.key}已在第一次的名单中或重复）："
-                + "；".join(f"第 {r.行号} 行：{r.原因}" for r in self.duplicates.head(5).itertuples())
+                f"修改后通过的 {self.second} 条中有 {len(self.duplicates)} 条没有并入"
+                f"（{_key_zh(self.key)}已在第一次的名单中或重复）："
+                + "；".join(f"第 {r.行号} 条记录：{r.原因}" for r in self.duplicates.head(5).itertuples())
                 + (" 等" if len(self.duplicates) > 5 else "")
             )
         lines.append(
@@ -120,7 +121,9 @@ def merge_passed(
         {
             "行号": rows + 1,
             key: kb.iloc[rows].to_numpy(),
-            "原因": np.where(in_first[rows], f"{key}已在第一次的校验通过名单中", f"{key}在修改后的名单中重复"),
+            "原因": np.where(
+                in_first[rows], f"{_key_zh(key)}已在第一次的校验通过名单中", f"{_key_zh(key)}在修改后的名单中重复"
+            ),
         }
     )
     if original_rows is not None:
@@ -153,3 +156,9 @@ def _layout_of(df: pd.DataFrame, path: Path) -> Layout:
     except LayoutError as exc:
         raise XuejiError(f"{path}：{exc}") from exc
     return lay
+
+
+def _key_zh(key: str) -> str:
+    """考生号（KSH） for the key field a merge matched by."""
+    words = {"KSH": "考生号", "XH": "学号", "SFZH": "身份证号", "SFZJH": "身份证件号", "XJH": "学籍号"}
+    return f"{words[key]}（{key}）" if key in words else str(key)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.result import OutputFiles, Result, summary_sheet
+from ..core.rows import row_meaning
 from ..io.excel_writer import write_excel
 from ..io.lists import (
     JYJG_FIELD,
@@ -30,6 +31,7 @@ from ..io.lists import (
     fit_bytes,
     free_name,
     layout_frame,
+    record_headers,
     write_failed_dbf,
     write_json,
     write_lists_workbook,
@@ -126,13 +128,14 @@ def save_validation(
 
 def _write_fix_workbook(failing, fail_idx: np.ndarray, reasons, lay, path: Path) -> None:
     """数据有误_修改用.xlsx: the failing records to correct in Excel or WPS (a clerk cannot edit a DBF) — 原行号
-    (the record's number in the file validated), the upload fields under their codes, every cell text (IDs
-    keep their digits, new entries stay text), and 校验结果 (what to fix). ``xueji validate`` reads it back by
-    the codes; ``xueji merge`` adds its newly passing records to 校验通过.dbf."""
+    (the record's number in the file validated), the upload fields under their names with their codes
+    (考生号（KSH）, ``record_headers``), every cell text (IDs keep their digits, new entries stay text), and
+    校验结果 (what to fix). ``xueji validate`` reads it back through the layout (each header maps to its field);
+    ``xueji merge`` adds its newly passing records to 校验通过.dbf."""
     import pandas as pd
 
     frame = failing[[f.code for f in lay.fields if f.code in failing.columns and f.code != "JYJG"]].copy()
-    frame = frame.astype("string").fillna("")
+    frame = frame.astype("string").fillna("").rename(columns=record_headers(lay))
     frame.insert(0, FIX_ROW, (fail_idx + 1).astype(str))
     frame[FIX_REASON] = list(reasons)
     write_excel({"数据有误": pd.DataFrame(frame)}, path, text_columns=list(frame.columns))
@@ -180,6 +183,7 @@ def _summary_sheet(result, unmask, layout_reason, others, files: OutputFiles):
             + "，整个文件不能上传，全部记录列入数据有误",
         ),
         ("问题处数", f"错误 {counts['error']} 处，警告 {counts['warning']} 处，提示 {counts['info']} 处"),
+        ("行号", row_meaning(result.inputs.get("data")) + "（问题明细、数据有误记录中的行号；旁边是姓名，便于核对）"),
         (
             "编码",
             "两个名单均为 Excel 工作簿"

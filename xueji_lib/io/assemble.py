@@ -199,6 +199,7 @@ def assemble(
     last = header_row
     width = hwidth
     wadd = warnings.add_one
+    damaged: dict[int, list[int]] = {}  # column → positions (0-based, among the records) of damaged numbers
     for row_no, cells in chain(raw[raw_index + 1 :], rows):
         vals = [""] * width
         filled = False
@@ -209,6 +210,8 @@ def assemble(
                 text, code = cell_text(value, kind, zeros, datefmts[col] if col < hwidth else None, epoch)
                 if code:
                     wadd(code, col, row_no, text)
+                    if code == "EXCEL_NUMBER_DAMAGED":  # which records: the validator says "damage", not "typo"
+                        damaged.setdefault(col, []).append(len(data))
                 if not text:
                     continue
             if col >= width:
@@ -345,6 +348,10 @@ def assemble(
         # a numpy array, not a list: pandas deep-copies attrs on every operation on the frame
         "source_rows": np.asarray(source_rows, dtype=np.int64),
         "dropped_empty_columns": dropped,
+        # column name → positions (0-based among the records) of numbers Excel or a script already cut short
+        "damaged_cells": {
+            final[j]: np.asarray(pos, dtype=np.int64) for j, pos in damaged.items() if j < len(final) and final[j]
+        },
     }
     if layout is not None:
         extra["layout"] = layout.name

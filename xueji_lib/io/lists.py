@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..core.errors import WriteError
+from ..core.errors import LayoutError, WriteError
 from ..core.files import write_atomic
 from ..core.privacy import mask_frame
+from ..core.progress import Progress, ProgressArg
 from ..core.result import OutputFiles, ResultList, json_default
+from ..schema.codes import restore_leading_zeros
 from ..schema.layouts import Layout, LayoutField
 from .dbf import write_dbf
-from .excel_writer import write_excel
+from .excel_writer import write_excel, write_progress_arg
 from .source import ListSource
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ __all__ = [
     "rows_of",
     "count_of",
     "records_frame",
+    "record_headers",
     "sheet",
     "write_workbook",
     "write_uploads",
@@ -68,16 +71,23 @@ def write_json(path: Path, data: dict) -> None:
     write_text(path, json.dumps(data, ensure_ascii=False, indent=1, default=json_default))
 
 
-def write_workbook(sheets: dict, path: Path) -> Path:
-    """Sheets (name → frame) into one workbook, a sheet that exceeds Excel's rows continued on the next."""
+def write_workbook(sheets: dict, path: Path, progress: ProgressArg = None) -> Path:
+    """Sheets (name → frame) into one workbook, a sheet that exceeds Excel's rows continued on the next;
+    ``progress`` as in ``write_excel``."""
     out: dict = {}
     for name, frame in sheets.items():
         out.update(split_sheets(name, frame))
-    return write_excel(out, path)
+    return write_excel(out, path, progress=progress)
 
 
 def layout_frame(df: pd.DataFrame, lay: Layout) -> pd.DataFrame:
-    """The layout's fields in layout order (absent ones blank); typed values as the upload text."""
+    """The layout's fields in layout order (absent ones blank); typed values as the upload text; a code whose
+    leading zeros Excel dropped given them back (民族 "1" → "01", ``schema.codes.restore_leading_zeros``).
+
+    >>> from xueji_lib.schema.layouts import load_layout
+    >>> layout_frame(pd.DataFrame({"MZ": ["1", "01", "汉族"]}), load_layout("chsi_registration"))["MZ"].tolist()
+    ['01', '01', '汉族']
+    """
     cols = {str(c).strip().upper(): c for c in df.columns}
     data = {}
     for f in lay.fields:
@@ -87,6 +97,11 @@ def layout_frame(df: pd.DataFrame, lay: Layout) -> pd.DataFrame:
         s = df[cols[f.code]].reset_index(drop=True)
         if f.type == "C":
             s = _as_upload_text(s, f)
+            if f.codes:
+                try:
+                    s = restore_leading_zeros(s, f.codes)[0]
+                except LayoutError:  # a user layout naming a code table that is not there: values as they are
+                    pass
         data[f.code] = s
     return pd.DataFrame(data, index=pd.RangeIndex(len(df)))
 
@@ -324,16 +339,30 @@ def source_names(inputs: dict) -> dict[str, str]:
     return out
 
 
+def record_headers(lay: Layout) -> dict[str, str]:
+    """Field code → the header a workbook shows that field under: an Excel layout's template header (姓名); a DBF
+    layout's Chinese name with the field code (考生号（KSH）), words a clerk reads and the code of the DBF field.
+    Read back through the layout (``Layout.match_header`` drops the trailing "（…）"), each is its field again.
+
+    >>> from xueji_lib.schema.layouts import load_layout
+    >>> record_headers(load_layout("chsi_registration"))["KSH"], record_headers(load_layout("k12_student"))["XM"]
+    ('考生号（KSH）', '姓名')
+    """
+    if lay.format == "excel":
+        return {f.code: f.name for f in lay.fields}
+    return {f.code: (f"{f.name}（{f.code}）" if f.name and f.name != f.code else f.code) for f in lay.fields}
+
+
 def records_frame(df: pd.DataFrame | None, idx: np.ndarray, lay: Layout | None, unmask: bool) -> pd.DataFrame:
-    """The input records at ``idx`` (0-based), personal columns masked unless ``unmask``; an Excel layout's
-    columns under the template's Chinese headers."""
+    """The input records at ``idx`` (0-based), personal columns masked unless ``unmask``; the layout's fields
+    under ``record_headers`` (an Excel layout's template headers, a DBF layout's 考生号（KSH）)."""
     if df is None:
         return pd.DataFrame(index=range(len(idx)))
     sub = rows_of(df, idx).reset_index(drop=True)
     if not unmask:
         sub = mask_frame(sub, lay)
-    if lay is not None and lay.format == "excel":
-        known = {f.code: f.name for f in lay.fields}
+    if lay is not None:
+        known = record_headers(lay)
         sub = sub.rename(columns={c: known.get(str(c).upper(), c) for c in sub.columns})
     sub.columns = [str(c) for c in sub.columns]
     return sub
@@ -377,7 +406,7 @@ def write_uploads(lists: list[ResultList], files: OutputFiles, layouts: dict, wo
 
 def list_sheet(lst: ResultList, layout: Layout | None, unmask: bool) -> pd.DataFrame:
     """A declared list as a workbook sheet: its columns under their headers (the workbook's view), then the
-    records' own columns (masked unless ``unmask``; an Excel layout's under the template's Chinese headers),
+    records' own columns (masked unless ``unmask``; under ``record_headers``: 姓名, 考生号（KSH）),
     then the columns declared ``after`` the records. A list whose ``source`` is a dict takes each row's
     records from the source named in its ``records`` column (e.g. 重复 lists both rosters' records)."""
     if isinstance(lst.source, dict):
@@ -387,7 +416,7 @@ def list_sheet(lst: ResultList, layout: Layout | None, unmask: bool) -> pd.DataF
             parts.append(list_sheet(replace(lst, rows=lst.rows[sel], records=name, source=src), layout, unmask))
         return pd.concat(parts, ignore_index=True)
     front = lst.frame(unmask=unmask, brief=False)
-    if lst.records is None:
+    if lst.records is None or not lst.own_columns:
         return front
     idx = lst.rows["row"].to_numpy(dtype=np.int64) - 1
     after = {c.header for c in lst.columns if c.after}
@@ -399,12 +428,21 @@ def list_sheet(lst: ResultList, layout: Layout | None, unmask: bool) -> pd.DataF
 
 
 def write_lists_workbook(
-    summary: pd.DataFrame, lists: list[ResultList], layouts: dict, path: Path, unmask: bool
+    summary: pd.DataFrame,
+    lists: list[ResultList],
+    layouts: dict,
+    path: Path,
+    unmask: bool,
+    progress: ProgressArg = None,
 ) -> Path:
     """汇总 then one sheet per declared list (``in_workbook``), in declaration order; ``layouts`` maps each
-    list's ``records`` to the layout of those records."""
+    list's ``records`` to the layout of those records. ``progress`` as in ``write_excel``: the sheets as they
+    are put together (a list of 200,000 records takes a while), then the rows as they are written."""
+    progress = write_progress_arg(progress)
+    shown = [lst for lst in lists if lst.in_workbook]
     sheets = {"汇总": summary}
-    for lst in lists:
-        if lst.in_workbook:
+    with Progress(progress, f"整理 {path.name}", steps=[lst.title for lst in shown]) as task:
+        for lst in shown:
+            task.step(lst.title)
             sheets[lst.title] = list_sheet(lst, layouts.get(lst.records), unmask)
-    return write_workbook(sheets, path)
+    return write_workbook(sheets, path, progress)

@@ -40,9 +40,9 @@ from .assemble import INFO_CODES
 from .dbf import check_input_file
 from .excel_writer import write_excel
 from .text_tables import read_text
-from .xlsx import OLE2_MAGIC, read_xlsx
+from .xlsx import OLE2_MAGIC, ChooseLayout, read_xlsx
 
-__all__ = ["read_table", "write_excel", "INFO_CODES"]
+__all__ = ["read_table", "read_table_choosing", "load_file", "write_excel", "INFO_CODES"]
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -99,26 +99,45 @@ def read_table(
         >>> df = read_table("名单.xlsx", "k12_student")                # doctest: +SKIP
         >>> load_report(df).extra["missing_fields"]                    # doctest: +SKIP
     """
-    path = Path(path)
+    lay = load_layout(layout) if layout is not None else None
+    return _read_table(Path(path), lay, sheet, encoding, progress, None)
+
+
+def read_table_choosing(
+    path: str | os.PathLike, choose: ChooseLayout, *, encoding: str | None = None, progress: ProgressArg = None
+) -> pd.DataFrame:
+    """``read_table`` without a layout given, its rows read once: ``choose(scan, sheet)`` gets the first rows of
+    the sheet (or CSV) a read without a layout would take, before any record is read, and returns the layout
+    to read it through (None: none) — how ``load_list`` recognises a sheet's layout in a single read."""
+    return _read_table(Path(path), None, None, encoding, progress, choose)
+
+
+def _read_table(
+    path: Path,
+    lay: Layout | None,
+    sheet: str | int | None,
+    encoding: str | None,
+    progress: ProgressArg,
+    choose: ChooseLayout | None,
+) -> pd.DataFrame:
     if path.is_dir():
         raise FileFormatError(path, "这是一个文件夹，不是表格文件")
     check_input_file(path)  # missing (InputFileNotFound, a FileNotFoundError), a device or a pipe: XuejiError
-    lay = load_layout(layout) if layout is not None else None
     suffix = path.suffix.lower()
     task = Progress(progress, f"读取 {path.name}")
     try:
         if suffix in XLSX_SUFFIXES:
             if path.stat().st_size == 0:
                 raise FileFormatError(path, "文件是空的（0 字节）")
-            return read_xlsx(path, lay, sheet, task)
+            return read_xlsx(path, lay, sheet, task, choose)
         if suffix in TEXT_SUFFIXES:
-            return read_text(path, lay, encoding, path.read_bytes(), task=task)
+            return read_text(path, lay, encoding, path.read_bytes(), task=task, choose=choose)
         if suffix in (".xls", ".et"):
             data = path.read_bytes()
             if not data:
                 raise FileFormatError(path, "文件是空的（0 字节）")
             if data.startswith(b"PK"):  # an .xlsx saved under an .xls name
-                return read_xlsx(path, lay, sheet, task)
+                return read_xlsx(path, lay, sheet, task, choose)
             if data.startswith(OLE2_MAGIC):
                 raise FileFormatError(
                     path,
@@ -139,6 +158,7 @@ def read_table(
                 data,
                 task=task,
                 note="扩展名是 .xls，但内容实际是文本表格，已按 CSV/制表符文本读取",
+                choose=choose,
             )
         raise FileFormatError(
             path, f"不支持的文件类型 {path.suffix or '（无扩展名）'}：可读取 .xlsx、.xlsm、.csv、.txt"

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,8 +22,11 @@ from ..core.charsets import not_gbk
 from ..core.errors import FileFormatError
 from ..core.progress import Progress
 from ..schema.layouts import Layout
-from .assemble import assemble, counted
+from .assemble import assemble, counted, scan_rows
 from .loadinfo import LoadReport
+
+if TYPE_CHECKING:
+    from .xlsx import ChooseLayout
 
 __all__ = ["read_text"]
 
@@ -95,31 +100,26 @@ def read_text(
     data: bytes,
     note: str | None = None,
     task: Progress | None = None,
+    choose: ChooseLayout | None = None,
 ) -> pd.DataFrame:
     """The CSV/TXT table in ``data`` (the bytes of ``path``) as ``read_table`` returns it, the ``LoadReport``
-    in ``df.attrs``; ``note`` is recorded in its ``extra``."""
+    in ``df.attrs``; ``note`` is recorded in its ``extra``. ``choose`` (``layout`` None): called with the first
+    rows (``scan_rows``) before the records are read; the table is read once, through the layout it returns."""
     if not data:
         raise FileFormatError(path, "文件是空的（0 字节）")
     text, enc = _decode(data, encoding, path)
     if "\x00" in text[:4096]:
         raise FileFormatError(path, f"按 {enc} 解码后含有 NUL 字符，不是文本表格（可能是其他格式的文件改了扩展名）")
     delimiter = _sniff_delimiter(text, path.suffix.lower())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-    def rows():
+    if layout is None and choose is not None:  # the layout from the first rows only
+        head = _rows(path, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         try:
-            for i, rec in enumerate(reader, start=1):
-                if len(rec) > MAX_COLUMNS:
-                    raise FileFormatError(
-                        path,
-                        f"第 {reader.line_num} 行有 {len(rec):,} 列，超过 Excel 的 {MAX_COLUMNS:,} 列，"
-                        f"不是名单表格（分隔符可能不对，或文件已损坏）",
-                    )
-                yield i, [(j, v, "s", 0) for j, v in enumerate(rec) if v]
-        except csv.Error as exc:
-            raise FileFormatError(path, f"第 {reader.line_num} 行无法按 CSV 解析：{exc}") from None
-
-    records = rows()
+            scan = scan_rows(head, None)[1]
+        finally:
+            head.close()
+        if scan:
+            layout = choose([(r, t) for _, r, t in scan], None)
+    records = _rows(path, csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     if task is not None and not task.silent:  # the line count bounds the record count
         records = counted(records, task, text.count("\n") + (not text.endswith("\n")))
     df, fields, warns, extra = assemble(records, layout, path, "文件", None)
@@ -130,3 +130,18 @@ def read_text(
         path=str(path), format="csv", records=len(df), fields=fields, encoding=enc, warnings=warns, extra=extra
     )
     return df
+
+
+def _rows(path: Path, reader) -> Iterator[tuple[int, list]]:
+    """(line number, [(col, text, "s", 0)]) for each line of a CSV reader, as ``assemble`` takes rows."""
+    try:
+        for i, rec in enumerate(reader, start=1):
+            if len(rec) > MAX_COLUMNS:
+                raise FileFormatError(
+                    path,
+                    f"第 {reader.line_num} 行有 {len(rec):,} 列，超过 Excel 的 {MAX_COLUMNS:,} 列，"
+                    f"不是名单表格（分隔符可能不对，或文件已损坏）",
+                )
+            yield i, [(j, v, "s", 0) for j, v in enumerate(rec) if v]
+    except csv.Error as exc:
+        raise FileFormatError(path, f"第 {reader.line_num} 行无法按 CSV 解析：{exc}") from None

@@ -17,7 +17,7 @@ import html
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from numbers import Integral
 from pathlib import Path
@@ -35,7 +35,12 @@ if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-__all__ = ["read_xlsx", "open_workbook", "OLE2_MAGIC"]
+__all__ = ["read_xlsx", "open_workbook", "OLE2_MAGIC", "ChooseLayout"]
+
+#: ``choose(scan, sheet)``: the layout to read a sheet through, chosen from its first non-blank rows alone
+#: (``scan``: [(row number, cell texts)], at most HEADER_SCAN_ROWS; ``sheet``: the sheet's name, None for a
+#: CSV), before its records are read; None: read it without a layout.
+ChooseLayout = Callable[[list[tuple[int, list[str]]], str | None], Layout | None]
 
 _USE_FAST_XLSX = True  # tests switch this off to check that both xlsx paths agree
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -113,6 +118,10 @@ class _BadCell(Exception):
 
 def _xml_text(s: str) -> str:
     return html.unescape(s) if "&" in s else s
+
+
+class _ChooseFailed(Exception):
+    """``choose`` raised (its exception is the cause): not a damaged workbook."""
 
 
 class _FastUnsupported(Exception):
@@ -400,16 +409,26 @@ def open_workbook(path: Path) -> Workbook:
         ) from exc
 
 
-def read_xlsx(path: Path, layout: Layout | None, sheet: str | int | None, task: Progress | None = None) -> pd.DataFrame:
+def read_xlsx(
+    path: Path,
+    layout: Layout | None,
+    sheet: str | int | None,
+    task: Progress | None = None,
+    choose: ChooseLayout | None = None,
+) -> pd.DataFrame:
     """One sheet of the workbook at ``path`` (``sheet``: name or 0-based index; None: the sheet whose header
     best matches ``layout``) as ``read_table`` returns it, the ``LoadReport`` in ``df.attrs``. Damaged parts
-    (zip members, XML, cells) are a ``FileFormatError`` naming the file (and the sheet and cell where known)."""
+    (zip members, XML, cells) are a ``FileFormatError`` naming the file (and the sheet and cell where known).
+    ``choose`` (``layout`` None): called with the first rows of the sheet a read without a layout would take;
+    the sheet is then read once, through the layout it returns (the workbook is opened once)."""
     from xml.etree.ElementTree import ParseError
 
     try:
-        return _read_xlsx(path, layout, sheet, task)
+        return _read_xlsx(path, layout, sheet, task, choose)
     except FileFormatError:
         raise
+    except _ChooseFailed as exc:  # the caller's own error (a layout file it could not load): as it is
+        raise exc.__cause__ from None
     except _BadCell as exc:
         raise FileFormatError(path, f"{exc}。请用 Excel 打开确认后另存为 .xlsx。") from None
     except (
@@ -432,29 +451,29 @@ def read_xlsx(path: Path, layout: Layout | None, sheet: str | int | None, task: 
         ) from exc
 
 
-def _read_xlsx(path: Path, layout: Layout | None, sheet: str | int | None, task: Progress | None) -> pd.DataFrame:
+def _read_xlsx(
+    path: Path, layout: Layout | None, sheet: str | int | None, task: Progress | None, choose: ChooseLayout | None
+) -> pd.DataFrame:
     wb = open_workbook(path)
     try:
         names = list(wb.sheetnames)
         epoch = wb.epoch
         sheets = {ws.title: ws for ws in wb.worksheets}
-        if sheet is not None:
-            if isinstance(sheet, Integral) and not isinstance(sheet, bool):
-                sheet = int(sheet)
-                if not 0 <= sheet < len(names):
-                    raise FileFormatError(
-                        path, f"没有第 {sheet} 个工作表（从 0 数起），工作簿中共有 {len(names)} 个：" + "、".join(names)
-                    )
-                chosen = names[sheet]
+        if layout is None and choose is not None:  # the layout from the header rows, before the one full read
+            if sheet is not None:
+                first = _given_sheet(path, sheet, names, sheets)
+                scan = _scan_sheet(wb, sheets[first], epoch)
             else:
-                chosen = str(sheet)
-                if chosen not in names:
-                    raise FileFormatError(path, f"没有名为“{chosen}”的工作表，现有工作表：" + "、".join(names))
-            if chosen not in sheets:
-                raise FileFormatError(path, f"“{chosen}”是图表工作表，没有数据")
-            how = "指定"
+                first, _, scan = _choose_sheet(wb, sheets, None, epoch, want_scan=True)
+            if scan:
+                try:
+                    layout = choose([(r, t) for _, r, t in scan], first)
+                except Exception as exc:
+                    raise _ChooseFailed from exc
+        if sheet is not None:
+            chosen, how = _given_sheet(path, sheet, names, sheets), "指定"
         else:
-            chosen, how = _choose_sheet(wb, sheets, layout, epoch)
+            chosen, how, _ = _choose_sheet(wb, sheets, layout, epoch)
             if chosen is None and sheets and layout is not None:
                 expect = "、".join(f.name for f in layout.fields[:8])
                 raise FileFormatError(
@@ -489,31 +508,57 @@ def _read_xlsx(path: Path, layout: Layout | None, sheet: str | int | None, task:
     return df
 
 
-def _choose_sheet(wb: Workbook, sheets: dict, layout: Layout | None, epoch: datetime | None) -> tuple[str | None, str]:
-    """The sheet whose header best matches the layout; without a layout the first sheet that has a
-    header row. Visible sheets are preferred to hidden ones (templates hide their code lists)."""
+def _given_sheet(path: Path, sheet: str | int, names: list[str], sheets: dict) -> str:
+    """The name of the sheet the caller named (a name or a 0-based index); a FileFormatError when there is none."""
+    if isinstance(sheet, Integral) and not isinstance(sheet, bool):
+        sheet = int(sheet)
+        if not 0 <= sheet < len(names):
+            raise FileFormatError(
+                path, f"没有第 {sheet} 个工作表（从 0 数起），工作簿中共有 {len(names)} 个：" + "、".join(names)
+            )
+        chosen = names[sheet]
+    else:
+        chosen = str(sheet)
+        if chosen not in names:
+            raise FileFormatError(path, f"没有名为“{chosen}”的工作表，现有工作表：" + "、".join(names))
+    if chosen not in sheets:
+        raise FileFormatError(path, f"“{chosen}”是图表工作表，没有数据")
+    return chosen
+
+
+def _scan_sheet(wb: Workbook, ws: ReadOnlyWorksheet, epoch: datetime | None) -> list:
+    """The sheet's first non-blank rows (``scan_rows``): only the start of its XML is read."""
+    gen = _row_iter(wb, ws)
+    try:
+        return scan_rows(gen, epoch)[1]
+    finally:
+        gen.close()
+
+
+def _choose_sheet(
+    wb: Workbook, sheets: dict, layout: Layout | None, epoch: datetime | None, want_scan: bool = False
+) -> tuple[str | None, str, list]:
+    """(sheet, how it was chosen, its first rows when ``want_scan``): the sheet whose header best matches the
+    layout; without a layout the first sheet that has a header row. Visible sheets are preferred to hidden
+    ones (templates hide their code lists)."""
     order = sorted(sheets.values(), key=lambda ws: getattr(ws, "sheet_state", "visible") != "visible")
     if not order:
-        return None, ""
+        return None, "", []
     matcher = HeaderMatcher(layout)
-    best, best_score = None, 1
+    best, best_score, best_scan = None, 1, []
     for ws in order:
-        gen = _row_iter(wb, ws)
-        try:
-            _, scan = scan_rows(gen, epoch)
-        finally:
-            gen.close()
+        scan = _scan_sheet(wb, ws, epoch)
         if not scan:
             continue
         found = find_header([(r, t) for _, r, t in scan], matcher)
         if found is None:
             continue
         if layout is None:
-            return ws.title, "第一个有表头的工作表"
+            return ws.title, "第一个有表头的工作表", scan if want_scan else []
         if found[1] > best_score:
-            best, best_score = ws.title, found[1]
+            best, best_score, best_scan = ws.title, found[1], scan
     if best is not None:
-        return best, "表头与版式最相符"
+        return best, "表头与版式最相符", best_scan if want_scan else []
     if layout is not None:
-        return None, "没有相符的表头"
-    return order[0].title, "第一个工作表"
+        return None, "没有相符的表头", []
+    return order[0].title, "第一个工作表", []

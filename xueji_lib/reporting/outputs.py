@@ -10,7 +10,8 @@ so the workbook, the report and the dashboard show the same columns under the sa
     >>> out["passed"], out.notes                                                     # doctest: +SKIP
 
 ``write_*_outputs(result, inputs…, folder)`` take the input lists explicitly (for a result computed before
-it held them); ``result.save(folder)`` is the same call.
+it held them); ``result.save(folder)`` is the same call. ``progress`` (as in ``core.progress``; the command
+line passes True) reports the rows of each workbook as it is written.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..checks.validation_files import OUTPUT_NAMES
+from ..core.progress import ProgressArg
 from ..core.result import OutputFiles
+from ..io.excel_writer import writing_progress
 from ..io.lists import JYJG_WIDTH, write_results_csv
 from ..matching.compare import COMPARE_OUTPUT_NAMES
 from ..matching.reconcile import RECONCILE_OUTPUT_NAMES
@@ -59,6 +62,7 @@ def write_validation_outputs(
     unmask: bool = False,
     layout_reason: str = "",
     others: Sequence[str] = (),
+    progress: ProgressArg = None,
 ) -> OutputFiles:
     """Write the lists, the workbook and ``summary.json`` for ``result`` (from ``validate(df, …)``).
 
@@ -74,19 +78,23 @@ def write_validation_outputs(
     >>> len(xj.read_dbf(files["failed"]))                # every failing record, with its JYJG reason
     17
     """
-    return replace(result, inputs={**result.inputs, "data": df}).save(
-        out_dir, unmask=unmask, layout_reason=layout_reason, others=others
-    )
+    with writing_progress(progress):
+        return replace(result, inputs={**result.inputs, "data": df}).save(
+            out_dir, unmask=unmask, layout_reason=layout_reason, others=others
+        )
 
 
-def write_photo_outputs(result: PhotoResult, out_dir: str | os.PathLike) -> OutputFiles:
+def write_photo_outputs(
+    result: PhotoResult, out_dir: str | os.PathLike, *, progress: ProgressArg = None
+) -> OutputFiles:
     """照片核对.xlsx (汇总, 问题明细, 学生, 照片文件; IDs already masked by check_photos) and summary.json.
 
     >>> from xueji_lib.reporting.outputs import write_photo_outputs
     >>> res = xj.check_photos(roster, "照片")                      # doctest: +SKIP
     >>> write_photo_outputs(res, "照片核对结果")                     # doctest: +SKIP
     """
-    return result.save(out_dir)
+    with writing_progress(progress):
+        return result.save(out_dir)
 
 
 def write_reconcile_outputs(
@@ -99,6 +107,7 @@ def write_reconcile_outputs(
     sources: dict | None = None,
     registration_layout: str | os.PathLike | Layout = "chsi_registration",
     admission_layout: str | os.PathLike | Layout = "chsi_admission",
+    progress: ProgressArg = None,
 ) -> OutputFiles:
     """Write what ``xueji reconcile`` gives the clerk for ``result`` (from ``reconcile(admission,
     registration, …)``, the same two frames — or folders converted by ``dbf_to_parquet``, from which only the
@@ -123,12 +132,13 @@ def write_reconcile_outputs(
     >>> files["qualification_errors"], files["not_registered"], files.notes               # doctest: +SKIP
     """
     res = replace(result, inputs={**result.inputs, "admission": admission, "registration": registration})
-    return res.save(
-        out_dir,
-        unmask=unmask,
-        sources=sources,
-        layouts={"registration": registration_layout, "admission": admission_layout},
-    )
+    with writing_progress(progress):
+        return res.save(
+            out_dir,
+            unmask=unmask,
+            sources=sources,
+            layouts={"registration": registration_layout, "admission": admission_layout},
+        )
 
 
 def write_compare_outputs(
@@ -142,6 +152,7 @@ def write_compare_outputs(
     sources: dict | None = None,
     layout: str | os.PathLike | Layout | None = "k12_student",
     changes_layout: str | os.PathLike | Layout | None = "k12_changes",
+    progress: ProgressArg = None,
 ) -> OutputFiles:
     """Write what ``xueji compare`` gives the bureau for ``result`` (from ``compare(old, new, changes=…)``;
     ``old``/``new`` the same frames, or folders converted by ``dbf_to_parquet``,
@@ -173,4 +184,5 @@ def write_compare_outputs(
             "changes_layout": changes_layout,
         },
     )
-    return res.save(out_dir, unmask=unmask, sources=sources)
+    with writing_progress(progress):
+        return res.save(out_dir, unmask=unmask, sources=sources)

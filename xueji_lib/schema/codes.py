@@ -343,3 +343,41 @@ def province_of(values: pd.Series) -> pd.Series:
         )
         out.append(entry[0].label if entry and entry[1] == "code" else None)
     return CodeTable._spread(s, idx, out, None)
+
+
+def restore_leading_zeros(values: pd.Series, table: CodeTable | str) -> tuple[pd.Series, np.ndarray]:
+    """Codes whose leading zeros Excel dropped (it took "01" for the number 1), given back: ``(values, changed)``
+    — ``values`` with each such value replaced by the table's code, ``changed`` a bool array marking them. A
+    value changes only when it is digits (blanks around it ignored) that are not themselves a code, label or
+    alias of the table and exactly one code is those digits with zeros in front; everything else is left as
+    it is. ``table``: a ``CodeTable`` or its name. Vectorised (one look-up per distinct value).
+
+    >>> vals, changed = restore_leading_zeros(pd.Series(["1", "01", "汉族", " 9", "60", "", None]), "mz")
+    >>> vals.tolist(), changed.tolist()
+    (['01', '01', '汉族', '09', '60', '', nan], [True, False, False, True, False, False, False])
+    """
+    tab = table if isinstance(table, CodeTable) else load_code_table(table)
+    s = values if isinstance(values, pd.Series) else pd.Series(values, dtype="str")
+    padded: dict[str, str | None] = {}
+    for code in tab.codes():
+        if code.isascii() and code.isdigit() and code.startswith("0"):
+            for k in range(1, len(code)):
+                if code[k - 1] != "0":
+                    break
+                short = code[k:]
+                padded[short] = None if short in padded and padded[short] != code else code
+    idx, uniques = pd.factorize(s, use_na_sentinel=True)
+    fixed: list[str | None] = []
+    for u in uniques:
+        raw = u.strip() if isinstance(u, str) else normalize_value(u)
+        code = padded.get(raw) if raw.isascii() and raw.isdigit() else None
+        if code is not None and normalize_value(raw) in tab._index:  # "1" is itself a code or a name there
+            code = None
+        fixed.append(code)
+    if not any(c is not None for c in fixed):
+        return s, np.zeros(len(s), dtype=bool)
+    new = np.array(fixed + [None], dtype=object)[idx]
+    changed = np.array([c is not None for c in new], dtype=bool)
+    out = s.copy() if s.dtype == object or isinstance(s.dtype, pd.StringDtype) else s.astype(object)
+    out[changed] = new[changed]
+    return out, changed
