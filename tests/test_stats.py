@@ -18,7 +18,7 @@ from xueji_lib.schema.codes import load_code_table
 from xueji_lib.stats.statistics import AGE_BANDS, StatsInputError, StatsResult, higher_ed_stats, k12_stats
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
-LABEL_VALUE = {"人数", "占比（%）", "上期人数", "增减", "其中按考生号", "其中按身份证号"}
+LABEL_VALUE = {"人数", "占比（%）", "上期人数", "增减", "其中按考生号", "其中按身份证号", "年级代码"}
 
 
 @pytest.fixture(scope="module")

@@ -52,15 +52,21 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ..core.render import result_html
+from ..core.labels import TOTAL
+from ..core.render import SCROLL_ROWS as SCROLL_ROWS_
+from ..core.render import STYLE, result_html, table_html
 from ..core.result import ChartSpec, Result
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
-__all__ = ["summary_frame", "list_frames", "chart", "to_html", "to_text", "school_frame"]
+__all__ = ["summary_frame", "list_frames", "chart", "table", "to_html", "to_text", "school_frame"]
 
 CHART_HEIGHT = 450
+TOP_N = 30  # a chart of more categories (1,005 schools) shows the 30 largest; the title gives the rest's sums
+HORIZONTAL_FROM = 13  # a chart of this many categories or more lays its bars out horizontally (names readable)
+MAX_ROWS = 50_000  # a report table of more rows shows this many; the workbook holds them all
+_COUNTER = {"学校": "所", "毕业学校": "所", "专业": "个", "院系": "个"}  # 其余 975 所学校, 其余 40 个专业
 
 
 def _result(result) -> Result:
@@ -116,7 +122,8 @@ def chart(result: Result) -> go.Figure | None:
     """The result's standard chart (its ``chart_spec()``) as a plotly Figure, or None: reconcile — records per
     result on each side; compare — changes per school; handoff — graduates per school and result; validation —
     findings per rule (the 15 most frequent); statistics — the first table; photos — problems per rule. Chinese
-    titles; never shown here (as a cell's last expression JupyterLab draws it through plotly's mimetype).
+    titles. A chart of more than 30 categories (1,005 schools) shows the 30 largest, its title giving the sums
+    of the rest (其余 975 所学校合计：…); 13 or more categories are drawn as horizontal bars. Never shown here (as a cell's last expression JupyterLab draws it through plotly's mimetype).
 
     >>> res = xj.reconcile(xj.read_dbf("data_samples/hei/10_录取名单.dbf"), xj.read_dbf("data_samples/hei/10_注册上报.dbf"), year=2026, category="10")
     >>> fig = xd.chart(res)           # in JupyterLab: the last expression of its own cell
@@ -127,16 +134,70 @@ def chart(result: Result) -> go.Figure | None:
     return None if spec is None else figure(spec)
 
 
-def figure(spec: ChartSpec) -> go.Figure:
-    """A ``ChartSpec`` as a plotly bar Figure (values as labels on the bars)."""
+def top_categories(spec: ChartSpec, n: int = TOP_N) -> ChartSpec:
+    """``spec`` with at most ``n`` categories: when it has more (1,005 schools), the ``n`` with the largest sum
+    over the series, largest first; the title says how many there are and gives the sums of the others
+    (其余 975 所学校合计：…) on a second line — as words, not as one more bar, which would dwarf the bars of
+    single schools. A spec of ``n`` categories or fewer is returned as it is.
+
+    >>> s = ChartSpec("各校人数", [f"学校{i}" for i in range(40)], {"人数": list(range(40))}, category_title="学校")
+    >>> t = top_categories(s, 5)
+    >>> t.categories, t.series["人数"]
+    (['学校39', '学校38', '学校37', '学校36', '学校35'], [39, 38, 37, 36, 35])
+    >>> t.title
+    '各校人数（共 40 所学校，图中为合计最多的 5 所）<br><sup>其余 35 所学校合计：人数 595</sup>'
+    """
+    cats = list(spec.categories)
+    if len(cats) <= n:
+        return spec
+    series = {k: [int(v) for v in vals] for k, vals in spec.series.items()}
+    sums = [sum(vals[i] for vals in series.values()) for i in range(len(cats))]
+    order = sorted(range(len(cats)), key=lambda i: (-sums[i], i))
+    keep, rest = order[:n], order[n:]
+    what = spec.category_title or "项"
+    unit = _COUNTER.get(spec.category_title, "个" if spec.category_title else "")
+    rest_sums = "，".join(f"{k} {sum(vals[i] for i in rest)}" for k, vals in series.items())
+    return ChartSpec(
+        f"{spec.title}（共 {len(cats)} {unit}{what}，图中为合计最多的 {n} {unit}）"
+        f"<br><sup>其余 {len(rest)} {unit}{what}合计：{rest_sums}</sup>",
+        [str(cats[i]) for i in keep],
+        {k: [vals[i] for i in keep] for k, vals in series.items()},
+        horizontal=spec.horizontal,
+        barmode=spec.barmode,
+        category_title=spec.category_title,
+        value_title=spec.value_title,
+        legend=spec.legend,
+    )
+
+
+def figure(spec: ChartSpec, top: int | None = TOP_N) -> go.Figure:
+    """A ``ChartSpec`` as a plotly bar Figure (values as labels on the bars). More than ``top`` categories:
+    the ``top`` largest, the rest summed in the title (``top_categories``); 13 categories or more: horizontal bars,
+    the figure as tall as its bars need, so every name stays readable."""
     import plotly.graph_objects as go
 
+    if top:
+        spec = top_categories(spec, top)
+    n = len(spec.categories)
+    horizontal = spec.horizontal or n >= HORIZONTAL_FROM
+    height = CHART_HEIGHT
+    if horizontal and n >= HORIZONTAL_FROM:
+        per = 26 if spec.barmode in ("stack", "relative", "overlay") else 8 + 12 * max(1, len(spec.series))
+        height = max(CHART_HEIGHT, min(2400, 160 + per * n))
     fig = go.Figure()
     for name, values in spec.series.items():
         values = [int(v) for v in values]
-        if spec.horizontal:
+        if horizontal:
             fig.add_trace(
-                go.Bar(y=list(spec.categories), x=values, name=name, orientation="h", text=values, textposition="auto")
+                go.Bar(
+                    y=list(spec.categories),
+                    x=values,
+                    name=name,
+                    orientation="h",
+                    text=values,
+                    textposition="auto",
+                    textangle=0,
+                )
             )
         else:
             fig.add_trace(go.Bar(x=list(spec.categories), y=values, name=name, text=values, textposition="auto"))
@@ -144,13 +205,83 @@ def figure(spec: ChartSpec) -> go.Figure:
         title=spec.title,
         barmode=spec.barmode,
         legend_title_text=spec.legend,
-        height=CHART_HEIGHT,
-        xaxis_title=spec.category_title if not spec.horizontal else spec.value_title,
-        yaxis_title=spec.value_title if not spec.horizontal else spec.category_title,
+        height=height,
+        xaxis_title=spec.category_title if not horizontal else spec.value_title,
+        yaxis_title=spec.value_title if not horizontal else spec.category_title,
     )
-    if spec.horizontal:
-        fig.update_yaxes(autorange="reversed")
+    if "<br>" in spec.title:  # a second title line (the rest's sums): room above the plot
+        fig.update_layout(margin={"t": 110})
+    if horizontal:
+        fig.update_yaxes(autorange="reversed", automargin=True, type="category")
+    else:
+        fig.update_xaxes(automargin=True, type="category")
     return fig
+
+
+class Table:
+    """A table as a report shows it (``table(frame)``): every row, no index, Chinese text aligned; drawn by
+    its ``_repr_html_`` (a cell's last expression, or ``display(...)``). ``frame`` is the frame shown."""
+
+    def __init__(self, frame: pd.DataFrame, html: str, note: str = "") -> None:
+        self.frame, self.html, self.note = frame, html, note
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return self.note or f"表格：{len(self.frame)} 行 × {self.frame.shape[1]} 列"
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def table(
+    frame: pd.DataFrame,
+    workbook: str = "",
+    sheet: str = "",
+    *,
+    unit: str = "行",
+    max_rows: int = MAX_ROWS,
+    empty: str = "（无）",
+) -> Table:
+    """``frame`` as a report table: all its rows (up to ``max_rows``), no index column (a named index, as a
+    crosstab's, becomes the first column), text left and numbers right, 姓名 and other short values on one
+    line; missing values empty (never nan / <NA> / None). A table of more than 25 rows sits in a box that
+    scrolls with its header row in view (plain CSS: works offline) under a line saying how many rows it has
+    and, given ``workbook`` (and ``sheet``), where the complete table is. An empty frame: ``empty``.
+
+    >>> t = xd.table(pd.DataFrame({"学校": [f"学校{i}" for i in range(100)], "人数": range(100)}), "tables.xlsx", "按学校")
+    >>> t.note
+    '共 100 行，表格可上下滚动；完整表格见 tables.xlsx（工作表“按学校”）。'
+    >>> "rows ×" in t._repr_html_(), t._repr_html_().count("<tr>")
+    (False, 101)
+    """
+    from html import escape
+
+    if len(frame) == 0:
+        note = empty
+        return Table(frame, f'<div class="xueji-result">{STYLE}<p class="xueji-count">{escape(empty)}</p></div>', note)
+    body = frame
+    has_total = any(str(v) == TOTAL for v in frame.iloc[-1, :3].tolist())
+    n = len(frame) - int(has_total)
+    where = ""
+    if workbook:
+        where = f"完整表格见 {workbook}" + (f"（工作表“{sheet}”）" if sheet else "") + "。"
+    note = ""
+    if len(frame) > max_rows:
+        body = frame.iloc[:max_rows]
+        note = f"共 {n} {unit}{'（另有合计行）' if has_total else ''}，下表为前 {max_rows} {unit}；" + (
+            where or "完整表格见本报告的表格文件。"
+        )
+    elif len(frame) > SCROLL_ROWS_:
+        note = f"共 {n} {unit}{'（另有合计行）' if has_total else ''}，表格可上下滚动；" + (where or "")
+        note = note.rstrip("；") + ("" if where else "。")
+    parts = ['<div class="xueji-result">', STYLE]
+    if note:
+        parts.append(f'<p class="xueji-count">{escape(note)}</p>')
+    parts.append(table_html(body))
+    parts.append("</div>")
+    return Table(frame, "\n".join(parts), note)
 
 
 def to_text(result: Result) -> str:
@@ -163,11 +294,12 @@ def to_text(result: Result) -> str:
     return _result(result).summary()
 
 
-def _chart_html(fig, height: int = CHART_HEIGHT) -> str:
+def _chart_html(fig, height: int | None = None) -> str:
     """A plotly div without plotly.js (as ``include_plotlyjs=False``): drawn when the page has ``window.Plotly``
     (now, or by its load event when plotly.js comes later in the page); otherwise a note stays in its place."""
     import plotly.io as pio
 
+    height = height or fig.layout.height or CHART_HEIGHT
     uid = "xueji-chart-" + uuid.uuid4().hex[:12]
     spec = pio.to_json(fig, validate=False, pretty=False).replace("</", "<\\/").replace("<!--", "<\\!--")
     config = json.dumps({"displaylogo": False, "responsive": True})

@@ -28,9 +28,20 @@ def _href(rel: str) -> str:
     return "".join(f"%{ord(ch):02X}" if ch in ":#?%\\" else ch for ch in rel)
 
 
+def _described(m: dict, params: dict, inputs: dict) -> list[tuple[str, str]]:
+    """The parameters of one run as the index shows them: the manifest's ``shown_parameters`` (written by
+    ``run_report``: only those that apply to the run, by their Chinese names, 学历类别 with its name); a
+    manifest written before it had them: its parameters as they are, files by their name."""
+    shown = m.get("shown_parameters")
+    if isinstance(shown, list) and all(isinstance(x, list) and len(x) == 2 for x in shown):
+        return [(str(k), str(v)) for k, v in shown]
+    return [(str(k), Path(str(v)).name if k in inputs else str(v)) for k, v in params.items() if v not in (None, "")]
+
+
 def write_index(out_root: str | os.PathLike = "reports") -> Path:
     """``<out_root>/index.html``: a standalone Chinese page listing every run folder under ``out_root``
-    (newest first) with its date, report, parameters and outcome (from manifest.json), linking to
+    (newest first) with its date, report, the parameters that apply to it (in Chinese: 本期名单：学生名单.xlsx,
+    名单类别：中小学; no 学历类别 for a 中小学 run) and outcome (from manifest.json), linking to
     report.html (or, for a failed run, to the executed notebook). Returns the path written.
 
     >>> from xueji_lib.reporting.report import write_index
@@ -63,11 +74,7 @@ def write_index(out_root: str | os.PathLike = "reports") -> Path:
         date = started.replace("T", " ")[:19] if "T" in started else started
         params = m.get("parameters") if isinstance(m.get("parameters"), dict) else {}
         inputs = m.get("inputs") if isinstance(m.get("inputs"), dict) else {}
-        shown = "<br>".join(
-            f"{escape(str(k))} = {escape(Path(str(v)).name if k in inputs else str(v))}"
-            for k, v in params.items()
-            if v not in (None, "")
-        )
+        shown = "<br>".join(f"{escape(k)}：{escape(v)}" for k, v in _described(m, params, inputs))
         secs = m.get("duration_seconds")
         label = OUTCOME_ZH.get(outcome, "未知")
         err = f'<div class="err">{escape(str(m["error"]))}</div>' if m.get("error") else ""

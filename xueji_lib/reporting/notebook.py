@@ -46,8 +46,13 @@ __all__ = [
     "count",
     "columns",
     "status_by",
+    "status_chart",
+    "input_counts",
+    "NOT_GIVEN",
     "plotly_html",
 ]
+
+NOT_GIVEN = "未提供"  # an optional input that was not given, as a report's 读入文件 table says it
 
 COUNTS_FILE = "_counts.json"  # where ``record_counts`` leaves the input counts for the run's manifest
 
@@ -134,6 +139,40 @@ def status_by(result: ReconcileResult, registration: pd.DataFrame, column: str =
     )
     table.index.name = {"ZYMC": "专业", "YXMC": "院系", "XSH": "院系"}.get(column, column)
     return table
+
+
+def status_chart(table: pd.DataFrame, title: str = "注册上报核对结果（按专业）") -> go.Figure:
+    """``status_by``'s table as a stacked bar chart (one bar per 专业, one colour per 核对结果), drawn by
+    ``display.figure``: more than 30 专业 → the 30 largest, the title giving the sums of the rest; horizontal
+    bars from 13 专业 on, so every name stays readable."""
+    from ..core.result import ChartSpec
+    from .display import figure
+
+    spec = ChartSpec(
+        title,
+        [str(v) for v in table.index],
+        {str(c): table[c].astype("int64").tolist() for c in table.columns},
+        barmode="stack",
+        category_title=str(table.index.name or ""),
+        value_title="人数",
+        legend="核对结果",
+    )
+    return figure(spec)
+
+
+def input_counts(**inputs: object) -> pd.DataFrame:
+    """文件 | 记录数, one row per input (its Chinese name → the loaded input, a converted folder, or None):
+    the record count, or 未提供 for an input not given (never <NA> or nan).
+
+    >>> rp.input_counts(本期名单=pd.DataFrame({"XM": ["张三", "李四"]}), 上期名单=None).values.tolist()
+    [['本期名单', 2], ['上期名单', '未提供']]
+    """
+    return pd.DataFrame(
+        {
+            "文件": list(inputs),
+            "记录数": pd.Series([NOT_GIVEN if v is None else count(v) for v in inputs.values()], dtype=object),
+        }
+    )
 
 
 def plotly_html(fig: go.Figure) -> HTML:

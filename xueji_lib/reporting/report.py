@@ -47,6 +47,7 @@ __all__ = [
     "ReportParameterError",
     "ReportRunError",
     "check_parameters",
+    "describe_parameters",
     "run_report",
     "write_index",
 ]
@@ -74,6 +75,9 @@ class ReportParam:
     description: str = ""
     choices: tuple = ()  # allowed values of a "str" parameter (empty: any)
     check: Callable | None = None  # the library's check of the value (schema.params), as the CLI applies it
+    label: str = ""  # the parameter's Chinese name, as the run index shows it (录取年份)
+    applies: Callable | None = None  # params → whether the parameter counts for this run (None: always)
+    words: Callable | None = None  # value → how the run index shows it (10 → 10 普通本专科); None: as given
 
 
 @dataclass(frozen=True)
@@ -87,16 +91,48 @@ class ReportSpec:
         return next((p for p in self.params if p.name == name), None)
 
 
+def _category_words(code: object) -> str:
+    """学历类别 10 → "10 普通本专科" (the code table's name; the code alone when it has none)."""
+    from ..schema.codes import load_code_table
+
+    name = load_code_table("xllb").labels_by_code().get(str(code), "")
+    return f"{code} {name}".strip()
+
+
+_KIND_WORDS = {"k12": "中小学", "higher_ed": "高等学校"}
+
+
+def _higher_ed(params: dict) -> bool:
+    return params.get("kind") == "higher_ed"
+
+
 REPORTS: dict[str, ReportSpec] = {
     "新生注册核对报告": ReportSpec(
         name="新生注册核对报告",
         notebook=NOTEBOOK_DIR / "新生注册核对报告.ipynb",
         description="录取数据与新生注册上报核对：校验汇总、核对汇总、资格有误名单、未注册名单、按专业图表和统计表",
         params=(
-            ReportParam("admission", "path", True, None, "录取数据文件（学信网下载的录取名单，DBF/Excel/CSV）"),
-            ReportParam("registration", "path", True, None, "新生注册上报文件（DBF/Excel/CSV）"),
-            ReportParam("states", "path", False, None, "新生状态名单（报到入学/保留/放弃/取消入学资格），可不给"),
-            ReportParam("year", "int", False, None, "录取年份，如 2026（文件中没有 LQNF 字段时用）", check=check_year),
+            ReportParam(
+                "admission", "path", True, None, "录取数据文件（学信网下载的录取名单，DBF/Excel/CSV）", label="录取数据"
+            ),
+            ReportParam("registration", "path", True, None, "新生注册上报文件（DBF/Excel/CSV）", label="注册上报"),
+            ReportParam(
+                "states",
+                "path",
+                False,
+                None,
+                "新生状态名单（报到入学/保留/放弃/取消入学资格），可不给",
+                label="新生状态名单",
+            ),
+            ReportParam(
+                "year",
+                "int",
+                False,
+                None,
+                "录取年份，如 2026（文件中没有 LQNF 字段时用）",
+                check=check_year,
+                label="录取年份",
+            ),
             ReportParam(
                 "category",
                 "str",
@@ -104,9 +140,11 @@ REPORTS: dict[str, ReportSpec] = {
                 "10",
                 "学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育",
                 check=check_category,
+                label="学历类别",
+                words=_category_words,
             ),
-            ReportParam("school_code", "str", False, "", "院校代码，如 00123（按文字保留前导零）"),
-            ReportParam("school_name", "str", False, "", "院校名称，用于报告标题"),
+            ReportParam("school_code", "str", False, "", "院校代码，如 00123（按文字保留前导零）", label="院校代码"),
+            ReportParam("school_name", "str", False, "", "院校名称，用于报告标题", label="院校名称"),
         ),
     ),
     "学籍统计报告": ReportSpec(
@@ -121,9 +159,17 @@ REPORTS: dict[str, ReportSpec] = {
                 True,
                 None,
                 "本期名单（中小学学生名单 Excel/CSV，或高等学校注册上报 DBF；大名单可给 xueji parquet 转换的文件夹）",
+                label="本期名单",
             ),
             ReportParam(
-                "kind", "str", False, "k12", "名单类别：k12 中小学、higher_ed 高等学校", choices=("k12", "higher_ed")
+                "kind",
+                "str",
+                False,
+                "k12",
+                "名单类别：k12 中小学、higher_ed 高等学校",
+                choices=("k12", "higher_ed"),
+                label="名单类别",
+                words=lambda v: _KIND_WORDS.get(str(v), str(v)),
             ),
             ReportParam(
                 "previous",
@@ -131,9 +177,27 @@ REPORTS: dict[str, ReportSpec] = {
                 False,
                 None,
                 "上期名单（同一类别，也可以是转换的文件夹），给出时各表列出上期人数和增减",
+                label="上期名单",
             ),
-            ReportParam("admission", "path", False, None, "录取数据（仅高等学校，用于各专业注册率），可不给"),
-            ReportParam("year", "int", False, None, "年份（高等学校：录取年份，用于计算年龄）", check=check_year),
+            ReportParam(
+                "admission",
+                "path",
+                False,
+                None,
+                "录取数据（仅高等学校，用于各专业注册率），可不给",
+                label="录取数据",
+                applies=_higher_ed,
+            ),
+            ReportParam(
+                "year",
+                "int",
+                False,
+                None,
+                "年份（高等学校：录取年份，用于计算年龄）",
+                check=check_year,
+                label="年份",
+                applies=_higher_ed,
+            ),
             ReportParam(
                 "category",
                 "str",
@@ -141,8 +205,11 @@ REPORTS: dict[str, ReportSpec] = {
                 "10",
                 "学历类别（仅高等学校）：10 普通本专科、50 成人本专科等",
                 check=check_category,
+                label="学历类别",
+                applies=_higher_ed,
+                words=_category_words,
             ),
-            ReportParam("title", "str", False, "", "单位名称，用于报告标题"),
+            ReportParam("title", "str", False, "", "单位名称，用于报告标题", label="单位名称"),
         ),
     ),
     "学籍变动报告": ReportSpec(
@@ -150,15 +217,73 @@ REPORTS: dict[str, ReportSpec] = {
         notebook=NOTEBOOK_DIR / "学籍变动报告.ipynb",
         description="两期学生名单对比：新增、减少、调动、信息变化，按学校的疑似流失（没有异动记录的减少）跟进名单",
         params=(
-            ReportParam("old", "path", True, None, "上期学生名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）"),
-            ReportParam("new", "path", True, None, "本期学生名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）"),
-            ReportParam("changes", "path", False, None, "学籍异动名单（可不给；不给时无法判断减少的原因）"),
-            ReportParam("key", "str", False, "", "对应学生的字段：XJH 学籍号或 SFZJH 身份证件号；空为自动"),
-            ReportParam("ignore", "str", False, "", "不比较的字段代码，逗号分隔，如 NJ（跨学年对比时年级都会变）"),
-            ReportParam("title", "str", False, "", "单位名称，用于报告标题"),
+            ReportParam(
+                "old",
+                "path",
+                True,
+                None,
+                "上期学生名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）",
+                label="上期名单",
+            ),
+            ReportParam(
+                "new",
+                "path",
+                True,
+                None,
+                "本期学生名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）",
+                label="本期名单",
+            ),
+            ReportParam(
+                "changes", "path", False, None, "学籍异动名单（可不给；不给时无法判断减少的原因）", label="学籍异动名单"
+            ),
+            ReportParam(
+                "key",
+                "str",
+                False,
+                "",
+                "对应学生的字段：XJH 学籍号或 SFZJH 身份证件号；空为自动",
+                label="对应字段",
+                words=lambda v: {"XJH": "学籍号（XJH）", "SFZJH": "身份证件号（SFZJH）"}.get(str(v), str(v)),
+            ),
+            ReportParam(
+                "ignore",
+                "str",
+                False,
+                "",
+                "不比较的字段代码，逗号分隔，如 NJ（跨学年对比时年级都会变）",
+                label="不比较的字段",
+            ),
+            ReportParam("title", "str", False, "", "单位名称，用于报告标题", label="单位名称"),
         ),
     ),
 }
+
+
+def describe_parameters(name: str, params: dict) -> list[tuple[str, str]]:
+    """(Chinese name, value as words) of each parameter of a run of report ``name`` that applies to it and
+    was given or has a value: files by their name, 学历类别 with its name, none of a 高等学校 parameter for a
+    中小学 run. ``run_report`` writes them into the manifest (``shown_parameters``), and the run index shows
+    them. A report not known here: its parameters as they are.
+
+    >>> describe_parameters("学籍统计报告", {"roster": "/data/学生名单_2026春.xlsx", "kind": "k12", "category": "10"})
+    [('本期名单', '学生名单_2026春.xlsx'), ('名单类别', '中小学')]
+    """
+    spec = REPORTS.get(name)
+    if spec is None:
+        return [(str(k), str(v)) for k, v in params.items() if v not in (None, "")]
+    out = []
+    for p in spec.params:
+        value = params.get(p.name)
+        if value is None or value == "" or (p.applies is not None and not p.applies(params)):
+            continue
+        if p.type == "path":
+            shown = Path(str(value)).name
+        elif p.words is not None:
+            shown = p.words(value)
+        else:
+            shown = str(value)
+        out.append((p.label or p.name, shown))
+    return out
 
 
 # ------------------------------------------------------------------------------------------ parameters
@@ -422,6 +547,7 @@ def _run_report(spec: ReportSpec, out_root, task: Progress, params: dict) -> Rep
         "report": name,
         "run_id": run_id,
         "parameters": checked,
+        "shown_parameters": [list(x) for x in describe_parameters(name, checked)],  # what the run index shows
         "inputs": inputs,
         "versions": _versions(),
         "started": started.isoformat(timespec="seconds"),

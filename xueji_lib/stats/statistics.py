@@ -54,6 +54,7 @@ COUNT = "人数"
 SHARE = "占比（%）"
 PREVIOUS = "上期人数"
 CHANGE = "增减"
+GRADE_CODE = "年级代码"  # 按年级's last column: the 年级 code (14) of each row's label (小学四年级)
 OTHER_MAX = 12  # longer raw values in a coded field are not echoed (they may be data in the wrong column)
 
 # (label, lowest age, highest age) — ages in full years on the reference date
@@ -769,6 +770,7 @@ def k12_stats(
     the records by the counted fields, and only the distinct values come back to be labelled.
 
     Tables: 按学校, 按年级, 按班级 (学校+年级+班级), 按性别, 按民族, 按留守儿童, 按随迁子女, 按户口性质.
+    年级 reads in words (小学四年级, 初中一年级); 按年级 ends with a 年级代码 column (14, 21) for scripts.
     ``previous``: the roster of an earlier term; each table gains 上期人数 and 增减.
 
     >>> roster = xj.read_table("data_samples/k12/学生名单_2026春.xlsx", layout="k12_student")   # doctest: +SKIP
@@ -780,9 +782,18 @@ def k12_stats(
         cur = _k12_dims(_Source(con, "stats_now", roster))
         prev = None if previous is None else _k12_dims(_Source(con, "stats_before", previous), keep_missing=True)
         tables, notes = _tables_on(con, cur, prev)
+    if "按年级" in tables:
+        tables["按年级"] = _with_codes(tables["按年级"], "年级", "nj", GRADE_CODE)
     return StatsResult(
         tables=tables, total=cur.n, notes=notes, kind="k12", previous_total=None if prev is None else prev.n
     )
+
+
+def _with_codes(table: pd.DataFrame, column: str, code_table: str, code_column: str) -> pd.DataFrame:
+    """``table`` with one more column at the end, ``code_column``: the code of each label of ``column`` (年级
+    小学四年级 → 14), for a script that reads the workbook; empty for 未填, 其他（…） and 合计."""
+    codes = {label: code for code, label in load_code_table(code_table).labels_by_code().items()}
+    return table.assign(**{code_column: table[column].map(codes).fillna("").astype("str")})
 
 
 # ------------------------------------------------------------------------------------------ counting
