@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -187,3 +188,66 @@ def test_codes_by_chinese_title():
     assert run("codes", "民族").stdout == run("codes", "mz").stdout
     proc = run("codes", "没有这个表")
     assert proc.returncode == 2 and "mz（民族）" in proc.stderr and "Traceback" not in proc.stderr
+
+
+COMMANDS = [
+    "info", "photos", "dashboard", "layouts", "codes", "samples", "parquet", "validate", "reconcile", "compare",
+    "merge", "handoff", "report", "schedule", "lab",
+]  # fmt: skip
+ARGPARSE_ENGLISH = (
+    "usage:",
+    "options:",
+    "positional arguments",
+    "optional arguments",
+    "show this help",
+    "show program",
+    "error:",
+    "required:",
+    "invalid choice",
+    "expected one argument",
+    "unrecognized arguments",
+)
+
+
+def _english_left(text: str) -> list[str]:
+    """argparse's own English words in ``text``, and placeholders in capitals (``--layout LAYOUT``; the unit MB
+    and a count N are fine)."""
+    found = [w for w in ARGPARSE_ENGLISH if w in text.lower()]
+    return found + [m for m in re.findall(r"--[a-z-]+ ([A-Z][A-Z_]+)\b", text) if m != "MB"]
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_help_is_chinese(command):
+    """Issue 15 §7: `xueji --help` and `xueji <命令> --help` in Chinese — 用法, 位置参数, 选项, 显示本帮助后退出,
+    Chinese placeholders — with every option's help given."""
+    proc = run(*([command] if command else []), "--help")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    assert text.startswith("用法：xueji") and "\n选项：\n" in text and "显示本帮助后退出" in text
+    assert _english_left(text) == [], text
+    parser = __import__("xueji_lib.apps.cli", fromlist=["build_parser"]).build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for p in [parser] if not command else [subparsers.choices[command]]:
+        for action in p._actions:
+            if action.dest != "command":
+                assert action.help and re.search(r"[\u4e00-\u9fff]", action.help), (command, action.option_strings)
+
+
+@pytest.mark.parametrize(
+    "args, expect",
+    [
+        (["validate"], "xueji validate：错误：缺少必需的参数：文件"),
+        (["compare", "a.xlsx"], "缺少必需的参数：新名单"),
+        (["没有这个命令"], "没有“没有这个命令”这个命令，可用的命令：info、photos"),
+        (["info", "x.dbf", "--rows", "abc"], "参数 --rows：'abc' 不是整数"),
+        (["info", "x.dbf", "--layout"], "参数 --layout：后面需要一个值"),
+        (["info", "x.dbf", "--no-such-option"], "无法识别的参数：--no-such-option"),
+        (["report", "学籍统计报告", "-p", "roster"], "参数 -p/--param：后面需要 2 个值"),
+    ],
+)
+def test_argument_errors_are_chinese(args, expect):
+    """Issue 15 §7: a missing or wrong argument is said in Chinese (argparse's English replaced), exit 2."""
+    proc = run(*args)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert expect in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("用法：xueji") and _english_left(proc.stderr) == [], proc.stderr

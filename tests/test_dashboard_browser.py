@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import openpyxl
+import pandas as pd
 import pytest
 
 from xueji_lib import compare, reconcile
@@ -22,6 +23,7 @@ from xueji_lib.apps.catalog import Catalog, load_dataset
 from xueji_lib.matching.compare import STATUS_ZH as COMPARE_ZH
 from xueji_lib.matching.reconcile import STATUS_ZH as RECONCILE_ZH
 from xueji_lib.reporting.kernel import DASHBOARD_DIR
+from xueji_lib.schema.layouts import load_layout
 
 from .browser import ARGS, CHROMIUM, need_browser, only_local
 from .dashboard_server import DashboardServer
@@ -180,6 +182,27 @@ def test_comparison_of_a_catalogue_pair_equals_the_library(env):
         res, ("old", "new", "changes"), COMPARE_ZH, {"old": len(old), "new": len(new), "changes": len(ch)}
     )
     page.locator(".js-plotly-plot .bars path").first.wait_for(state="attached", timeout=TIMEOUT)
+    # issue 15 §7: the 变化字段 filter lists the fields' Chinese names (not XJH, NJ …) and filters the same records
+    lay = load_layout("k12_student")
+    both = pd.concat([res.old, res.new], ignore_index=True)
+    both = both[~both["status"].isin(("matched", "unchanged", "enrolled"))]  # the page lists the differences
+    moved = both[both["changed_fields"].fillna("").astype("str") != ""]
+    codes = {c for v in moved["changed_fields"].astype("str") for c in v.split(",") if c}
+    assert codes, "the samples have changed fields"
+    field_select = page.locator(".widget-dropdown", has_text="变化字段").locator("select")
+    options = [o.strip() for o in field_select.locator("option").all_inner_texts()]
+    assert options[0] == "全部" and sorted(options[1:]) == sorted(lay.field(c).name for c in codes)
+    assert not set(options) & codes
+    code = sorted(codes)[0]
+    field_select.select_option(label=lay.field(code).name)
+    n = int(moved["changed_fields"].astype("str").str.split(",").map(lambda xs: code in xs).sum())
+    page.get_by_text(f"差异记录：{n} 条").wait_for(timeout=TIMEOUT)
+    shown = page.locator("h3:has-text('差异记录') + table")
+    column = shown.locator("thead th").all_inner_texts().index("变化字段")
+    cells = shown.locator("tbody tr").evaluate_all(f"rows => rows.map(r => r.cells[{column}].innerText.trim())")
+    assert cells and all(lay.field(code).name in c for c in cells)
+    assert not any(c in codes for cell in cells for c in cell.split("、"))
+    field_select.select_option(label="全部")
     # filter by a status: the table shows exactly that many records
     page.locator("select").filter(has_text="全部差异").select_option(COMPARE_ZH["removed"])
     n = res.counts["old"]["removed"]
@@ -269,6 +292,8 @@ def test_failing_page_shows_no_traceback(env):
     page.wait_for_timeout(1500)
     text = page.locator("body").inner_text()
     assert "secret" not in text and "Traceback" not in text and "11010519491231002X" not in text
+    # issue 15 §7: what the clerk reads is Chinese, not Voila's "There was an error … --show_tracebacks"
+    assert "页面运行到第" in text and "There was an error" not in text and "show_tracebacks" not in text
     page.close(run_before_unload=True)
 
 
@@ -285,6 +310,80 @@ def test_token_static_files_and_tree(env):
     assert "学生查询" in text and "名单对比" in text
     page.screenshot(path=str(env["tmp"] / "tree.png"))
     page.close(run_before_unload=True)
+
+
+ENGLISH_PAGE_WORDS = (
+    "Password",
+    "Token authentication",
+    "Log in",
+    "Jupyter",
+    "Setup",
+    "Select items",
+    "Voilà",
+    "Not Found",
+    "Forbidden",
+    "does not exist",
+    "Proceed to",
+    "login page",
+)
+
+
+def _english(text: str) -> list[str]:
+    return [w for w in ENGLISH_PAGE_WORDS if w.lower() in text.lower()]
+
+
+def test_login_home_logout_and_error_pages_are_chinese(env):
+    """Issue 15 §7: every page of the server a clerk can reach — the login page (opened without the token), the
+    home page listing the dashboards, the error pages, the logout page — is Chinese, with none of Jupyter's or
+    Voila's English ("Setup a Password", "Token authentication is enabled", "Log in", "Select items …")."""
+    server = env["server"]
+    browser = env["ctx"].browser
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})  # no login cookie
+    try:
+        page = ctx.new_page()
+        only_local(page, (server.base,), env["outside"])
+        # a dashboard opened without the token: the login page
+        page.goto(server.url("学生查询", token=False), timeout=TIMEOUT)
+        page.locator("#password_input").wait_for(timeout=TIMEOUT)
+        text = page.locator("body").inner_text()
+        assert "登录学籍看板" in text and "访问令牌" in text and _english(text) == [], text
+        assert page.locator("#login_submit").inner_text().strip() == "登录"
+        # a wrong token: said in Chinese, still the login page
+        page.fill("#password_input", "not-the-token")
+        page.click("#login_submit")
+        page.get_by_text("访问令牌不对").wait_for(timeout=TIMEOUT)
+        assert _english(page.locator("body").inner_text()) == []
+        # the right token: the page asked for
+        page.fill("#password_input", server.token)
+        page.click("#login_submit")
+        page.get_by_placeholder(re.compile("姓名")).wait_for(timeout=TIMEOUT)
+        # the home page: the dashboards, one line each, in Chinese
+        page.goto(f"{server.base}/?token={server.token}", timeout=TIMEOUT)
+        page.get_by_role("link", name="学生查询").wait_for(timeout=TIMEOUT)
+        text = page.locator("main").inner_text()
+        assert "学生查询" in text and "名单对比" in text and "按姓名、身份证号" in text and "两份名单对比" in text
+        assert _english(page.locator("body").inner_text()) == [], text
+        assert "token=" not in page.url  # the token is taken out of the address bar
+        assert "学籍看板" in page.title()
+        # error pages
+        for path, words in (
+            ("/voila/render/没有这个页面.ipynb", "找不到这个页面"),
+            ("/没有这个地址", "找不到这个页面"),
+            ("/voila/files/名单.csv", "不允许访问"),
+        ):
+            response = page.goto(server.base + path, timeout=TIMEOUT)
+            assert response.status in (403, 404), path
+            text = page.locator("body").inner_text()
+            assert words in text and "回到看板首页" in text and _english(text) == [], (path, text)
+        # the logout page
+        page.goto(f"{server.base}/logout", timeout=TIMEOUT)
+        text = page.locator("body").inner_text()
+        assert "已退出" in text and _english(text) == [], text
+        page.goto(f"{server.base}/", timeout=TIMEOUT)  # logged out: the login page again
+        page.locator("#password_input").wait_for(timeout=TIMEOUT)
+        page.close()
+    finally:
+        ctx.close()
 
 
 def test_zz_nothing_left_the_machine_and_logs_hold_no_personal_values(env):

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import urllib.request
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -106,6 +107,7 @@ def test_the_wheel_holds_the_code_notebooks_layouts_codes_and_rules(wheel):
         "schema/data/layouts/*.yml",
         "schema/data/codes/*.csv",
         "schema/data/codes/*.yml",
+        "apps/templates/*.html",
     )
     data = {str(p.relative_to(ROOT)) for pattern in patterns for p in pkg.glob(pattern)}
     assert {
@@ -117,6 +119,11 @@ def test_the_wheel_holds_the_code_notebooks_layouts_codes_and_rules(wheel):
         "xueji_lib/schema/data/layouts/k12_student.yml",
         "xueji_lib/schema/data/codes/mz.csv",
         "xueji_lib/schema/data/codes/tables.yml",
+        # the dashboard server's Chinese pages (issue 15 §7)
+        "xueji_lib/apps/templates/login.html",
+        "xueji_lib/apps/templates/home.html",
+        "xueji_lib/apps/templates/error.html",
+        "xueji_lib/apps/templates/404.html",
     } <= data
     packaged = {n for n in names if n.startswith("xueji_lib/")}
     assert packaged == code | data  # nothing else (no caches, no stray files)
@@ -248,6 +255,10 @@ def test_the_dashboard_from_the_fresh_install(venv):
             path = server.url(page)[len(server.base) :]
             assert server.status(path) == 200, server.log_text()[-3000:]
             assert server.status(server.url(page, token=False)[len(server.base) :]) != 200
+        # the Chinese login page from the installed package's templates
+        with urllib.request.urlopen(f"{server.base}/login", timeout=60) as resp:
+            login = resp.read().decode("utf-8")
+        assert "访问令牌" in login and "Log in" not in login and "Password" not in login
         # the server is the fresh environment's interpreter (xueji dashboard became Voila in its process)
         cmdline = Path(f"/proc/{server.proc.pid}/cmdline").read_bytes().split(b"\0")
         assert Path(os.fsdecode(cmdline[0])) == venv["python"] and b"xueji_lib.apps.voila_main" in cmdline

@@ -16,6 +16,12 @@
   ``XUEJI_TRUSTED_PROXIES`` (``xueji dashboard --trusted-proxy``). The page's kernel gets what the server
   decided as ``X-Xueji-User`` / ``X-Xueji-Client`` (a client's own headers of those names are replaced).
 - ``/logout`` clears the login cookie and says 已退出 (Voila's own handler needs a template it lacks: 500).
+- Chinese pages: the home page lists the dashboards (学生查询, 名单对比) with one line each, in place of Voila's
+  English file tree; the login, logout and error pages (jupyter_server's templates, and Voila's 404 page)
+  are the package's own Chinese templates (``xueji_lib/apps/templates``), searched before the installed ones;
+  the error pages of the static-file handlers and of an address no handler serves are the same Chinese page,
+  and a failing dashboard cell says so in Chinese. The login form is jupyter_server's, unchanged (the token in
+  the field ``password``, with the ``_xsrf`` field): only its words are Chinese.
 - The kernel pool under a burst (``patch_pool``): a page takes a kernel that is already preheated when there is
   one (Voila takes the oldest pool entry, which after a burst is a refill still starting while others are
   ready), and a used kernel is replaced once no page has been opened for ``fill_delay`` seconds, not at once:
@@ -289,22 +295,132 @@ def patch_pool() -> None:
     vkm._xueji_patched = True
 
 
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+# the home page's line for each dashboard shipped with xueji (another notebook is listed by its name alone)
+PAGE_LINES = {
+    "学生查询": "按姓名、身份证号、考生号、学号或学籍号找学生，看他在数据目录各个文件中的记录、照片和校验发现",
+    "名单对比": "两份名单对比：录取与注册核对、两个学期的花名册对比、毕业生去向；可上传文件，结果可下载为工作簿",
+}
+
+
+def chinese_templates(settings: dict) -> None:
+    """The package's Chinese templates (login, logout, error, 404, home) searched first by the server's jinja
+    environments: jupyter_server's (``jinja2_env``: login, logout, error pages) and Voila's
+    (``voila_jinja2_env``: its page handler's error pages). Their names are not used by Voila's page templates,
+    so the dashboards themselves are unchanged."""
+    import jinja2
+
+    ours = jinja2.FileSystemLoader(str(TEMPLATE_DIR))
+    seen: set[int] = set()
+    for key in ("jinja2_env", "voila_jinja2_env"):
+        env = settings.get(key)
+        if env is not None and id(env) not in seen:
+            seen.add(id(env))
+            env.loader = jinja2.ChoiceLoader([ours, env.loader])
+
+
+def error_page(settings: Mapping, status_code: int) -> str:
+    """The Chinese error page for ``status_code`` (404.html, else error.html) from the server's environment."""
+    import jinja2
+
+    env = settings.get("jinja2_env")
+    if env is None:
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True)
+    try:
+        template = env.get_template(f"{status_code}.html")
+    except jinja2.TemplateNotFound:
+        template = env.get_template("error.html")
+    return template.render(status_code=status_code, base_url=settings.get("base_url", "/"))
+
+
+def patch_static_errors() -> None:
+    """The static-file handlers (tornado's StaticFileHandler: /voila/files/…, /voila/static/…, /voila/templates/…)
+    answer an error with the Chinese error page instead of tornado's English one."""
+    import tornado.web
+
+    if getattr(tornado.web.StaticFileHandler, "_xueji_patched", False):
+        return
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        self.set_header("Content-Type", "text/html; charset=UTF-8")
+        self.finish(error_page(self.settings, status_code))
+
+    tornado.web.StaticFileHandler.write_error = write_error
+    tornado.web.StaticFileHandler._xueji_patched = True
+
+
+CELL_ERROR_ZH = "页面运行到第 {n} 步时出错，没能全部显示。请记下时间告诉看板的管理员（原因记在看板的运行日志中）。"
+
+
+def patch_cell_errors() -> None:
+    """A dashboard cell that fails shows one Chinese sentence (Voila's is English and names its options);
+    no traceback either way (show_tracebacks stays off)."""
+    from voila.execute import VoilaExecutor
+
+    if getattr(VoilaExecutor, "_xueji_patched", False):
+        return
+
+    def strip_code_cell_errors(self, cell):
+        if cell["cell_type"] != "code":
+            return cell
+        for output in cell["outputs"]:
+            if output["output_type"] == "error":
+                output["ename"], output["evalue"] = "页面出错", ""
+                output["traceback"] = [CELL_ERROR_ZH.format(n=cell.get("execution_count") or "?")]
+        return cell
+
+    VoilaExecutor.strip_code_cell_errors = strip_code_cell_errors
+    VoilaExecutor._xueji_patched = True
+
+
+def _page_handlers(root_dir: str):
+    """(home page handler, handler of any address no other handler serves)."""
+    from jupyter_server.auth.decorator import allow_unauthenticated
+    from jupyter_server.base.handlers import JupyterHandler
+    from tornado import web
+
+    ORDER = {name: i for i, name in enumerate(PAGE_LINES)}
+
+    class HomeHandler(JupyterHandler):
+        """The dashboards, one line each (Voila's tree page is an English file list)."""
+
+        @web.authenticated
+        def get(self, path: str = ""):
+            if path.strip("/"):
+                raise web.HTTPError(404)
+            pages = [
+                {"name": p.stem, "file": p.name, "what": PAGE_LINES.get(p.stem, "")}
+                for p in sorted(Path(root_dir).glob("*.ipynb"), key=lambda p: (ORDER.get(p.stem, len(ORDER)), p.stem))
+                if not p.name.startswith(".")
+            ]
+            self.set_header("Cache-Control", "no-store")
+            self.finish(self.render_template("home.html", pages=pages))
+
+    class NotFoundHandler(JupyterHandler):
+        """An address no handler serves: the Chinese 404 page (tornado's default is an English one)."""
+
+        @allow_unauthenticated
+        def get(self, *args, **kwargs):
+            raise web.HTTPError(404)
+
+        head = post = put = delete = patch = options = get
+
+    return HomeHandler, NotFoundHandler
+
+
 def _logout_handler():
     from jupyter_server.auth.decorator import allow_unauthenticated
     from jupyter_server.base.handlers import JupyterHandler
 
     class LogoutHandler(JupyterHandler):
-        """Clears the login cookie and says so, in a page of its own (no template)."""
+        """Clears the login cookie and says so (logout.html, in Chinese)."""
 
         @allow_unauthenticated
         def get(self):
             self.identity_provider.clear_login_cookie(self)
             self.set_header("Content-Type", "text/html; charset=UTF-8")
             self.set_header("Cache-Control", "no-store")
-            self.finish(
-                '<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>已退出</title></head>'
-                "<body><p>已退出看板。再次打开请使用带访问令牌的地址。</p></body></html>"
-            )
+            self.finish(self.render_template("logout.html"))
 
     return LogoutHandler
 
@@ -383,7 +499,10 @@ def main() -> None:
     filt = install_redaction(secrets)
     patch_voila()
     patch_pool()
+    patch_static_errors()
+    patch_cell_errors()
     from voila.app import Voila
+    from voila.tornado.treehandler import TornadoVoilaTreeHandler
 
     app = Voila.instance()
     for h in app.log.handlers:
@@ -395,13 +514,28 @@ def main() -> None:
         app.token = token
     app.port_retries = 0
     app.listen = lambda: _listen(app, token)
-    original_handlers = app.init_handlers
+    original_handlers, original_settings = app.init_handlers, app.init_settings
+
+    def init_settings():
+        settings = original_settings()
+        chinese_templates(settings)
+        settings["default_handler_class"] = _page_handlers(app.root_dir)[1]
+        return settings
 
     def init_handlers():
         logout = _logout_handler()
-        return [(p, logout) if p.endswith("/logout") else (p, *rest) for p, *rest in original_handlers()]
+        home = _page_handlers(app.root_dir)[0]
+        out = []
+        for p, handler, *rest in original_handlers():
+            if p.endswith("/logout"):
+                out.append((p, logout))
+            elif handler is TornadoVoilaTreeHandler:  # the home page and /voila/tree/…
+                out.append((p, home))
+            else:
+                out.append((p, handler, *rest))
+        return out
 
-    app.init_handlers = init_handlers
+    app.init_settings, app.init_handlers = init_settings, init_handlers
     app.start()
 
 
