@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import xueji_lib as xj
 from xueji_lib import compare, read_dbf, reconcile
 from xueji_lib.apps.catalog import Catalog, load_dataset
 from xueji_lib.apps.dashboard import AuditLog, offline_template, records_frame, voila_command
@@ -301,3 +302,27 @@ def test_xueji_outputs_in_the_data_folder_are_not_read_as_lists(tmp_path):
     reg = read_dbf(src)
     hits, total, _ = cat.search(str(reg["KSH"].iloc[0]))
     assert total == 1
+
+
+def test_hits_and_cards_name_the_row_a_person_finds_in_the_file(cat, folder):
+    """Issue 15 §2: a hit in a workbook names its Excel row (header in row 1: the first pupil is row 2), the
+    card's heading and its findings and statuses too; a DBF's record number stays the record number."""
+    roster, _ = load_dataset(folder / "k12" / "学生名单_2026春.xlsx")
+    xjh = str(roster["XJH"].iloc[9])
+    hits, _, _ = cat.search(xjh)
+    desc = cat.describe_hits(hits)
+    mine = desc[desc["文件"] == "k12/学生名单_2026春.xlsx"]
+    assert mine["行号"].tolist() == [11]  # the 10th record: spreadsheet row 11
+    card = cat.card("k12/学生名单_2026春.xlsx", 10)
+    assert card.file_rows[card.records.index(("k12/学生名单_2026春.xlsx", 10))] == 11
+    assert "k12/学生名单_2026春.xlsx 第11行" in card.fields.columns[0] or any(
+        "学生名单_2026春.xlsx 第11行" in c for c in card.fields.columns
+    )
+    if len(card.statuses):
+        assert 11 in set(card.statuses.loc[card.statuses["文件"] == "k12/学生名单_2026春.xlsx", "行号"])
+    _reg, row, _rec = _student(folder)
+    dbf = cat.describe_hits(pd.DataFrame({"dataset": ["hei/10_注册上报.dbf"], "row": [row], "matched": ["考生号"]}))
+    assert dbf["行号"].tolist() == [row]
+    # results computed over the cached frame (the 名单对比 page) name the same rows
+    frame = cat.frame("k12/学生名单_2026春.xlsx")
+    assert xj.validate(frame).list("问题明细").frame()["行号"].min() >= 2

@@ -131,11 +131,11 @@ def test_key_used_and_no_fallback_on_the_samples(res):
 def test_duplicate_enrolment_names_both_schools_and_the_other_row(res):
     dup = res.new[res.new.status == "duplicate_key"]
     assert dup["row"].tolist() == [272, 663]
-    for text in dup["reasons"]:
-        assert "第 272 行" in text and "第 663 行" in text and "示范县第二小学" in text and "示范县青松小学" in text
+    for text in dup["reasons"]:  # sentences name the Excel rows (header in row 1: record 272 is row 273)
+        assert "第 273 行" in text and "第 664 行" in text and "示范县第二小学" in text and "示范县青松小学" in text
         assert "重复学籍" in text and "没有原学校的转出记录" in text
     single = res.old[res.old["row"] == dup["counterpart_row"].iloc[0]].iloc[0]
-    assert single["status"] == "unchanged" and "第 272、663 行" in single["reasons"]
+    assert single["status"] == "unchanged" and "第 273、664 行" in single["reasons"]
 
 
 def test_moves_changes_and_their_reasons(res):

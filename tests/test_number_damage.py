@@ -66,3 +66,43 @@ def test_openpyxl_and_scripts_write_big_integers_as_doubles(tmp_path):
     df = xj.read_table(path)
     assert df.iloc[0, 1] != "430121201904079769"
     assert [w.code for w in xj.load_report(df).warnings] == ["EXCEL_NUMBER_DAMAGED"]
+
+
+def test_validate_calls_each_damaged_id_damage_and_piles_nothing_on(tmp_path):
+    """The validator part: every ID cell the loader found stored as a double is SFZH_EXCEL_DAMAGED — even when
+    the rounded digits happen to pass the checksum — and no checksum, sex, birth, G-学籍号 or duplicate finding
+    is piled on that record's ID; the finding names the spreadsheet row and the pupil."""
+    path, rows, values = _rewrite(tmp_path)
+    df = xj.read_table(path, layout="k12_student")
+    res = xj.validate(df, layout="k12_student")
+    f = res.findings
+    damaged = f[f["rule"] == "SFZH_EXCEL_DAMAGED"]
+    assert set(damaged["row"]) >= set(rows)
+    on_them = f[f["row"].isin(rows)]
+    assert set(on_them["rule"]) == {"SFZH_EXCEL_DAMAGED"}, on_them[["row", "rule"]]
+    assert not (set(PILED) | {"XJH_G_MISMATCH", "SFZH_DUPLICATE"}) & set(on_them["rule"])
+    sheet = res.list("问题明细").frame()
+    hit = sheet[sheet["规则代码"] == "SFZH_EXCEL_DAMAGED"]
+    assert {r + 1 for r in rows} <= set(hit["行号"].astype(int))  # the spreadsheet row (header in row 1)
+    names = dict(zip(hit["行号"].astype(int), hit["姓名"]))
+    assert all(names[r + 1] == df["XM"].iloc[r - 1] for r in rows)
+
+
+def test_two_ids_rounded_to_the_same_double_are_not_called_duplicates(tmp_path):
+    """Two different IDs that a double rounds to the same number: number damage on both, not one person twice."""
+    path = tmp_path / "名单.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["学籍号", "姓名", "性别", "出生日期", "身份证件类型", "身份证件号"])
+    for xjh, xm, sfz in (
+        ("G430121201904079769", "张一", "430121201904079769"),
+        ("G430121201904079761", "张二", "430121201904079761"),
+    ):
+        ws.append([xjh, xm, "1", "20190407", "1", float(sfz)])
+    wb.save(path)
+    df = xj.read_table(path, layout="k12_student")
+    assert df["SFZJH"].iloc[0] == df["SFZJH"].iloc[1]  # both cut to the same digits
+    f = xj.validate(df, layout="k12_student").findings
+    id_rules = set(f.loc[f["field"] == "SFZJH", "rule"])
+    assert id_rules == {"SFZH_EXCEL_DAMAGED"}, id_rules
+    assert not {"XJH_G_MISMATCH", "SFZH_DUPLICATE"} & set(f["rule"])

@@ -132,7 +132,7 @@ def test_sample_messages_name_file_and_student_and_mask_ids(sample):
     for r in f.itertuples():
         assert r.message and re.search(r"[\u4e00-\u9fff]", r.message)
         if pd.notna(r.row):
-            assert f"名单第 {r.row} 行" in r.message
+            assert f"名单第 {r.row} 条记录" in r.message  # a DBF roster: its record number
             assert r.key and r.key in r.message and "*" in r.key
         if r.file:
             assert r.file in r.message and r.value == r.file
@@ -140,11 +140,14 @@ def test_sample_messages_name_file_and_student_and_mask_ids(sample):
     assert missing["value"].str.fullmatch(r"\d{6}\*{8}[\dX]{4}\.jpg").all()
 
 
-def test_row_defaults_to_position_in_the_frame_passed(sample):
+def test_rows_default_to_the_records_numbers_in_the_file(sample):
     reg, mask, _ = sample
-    res = check_photos(reg[mask], SAMPLES / "hei/photos")
-    assert res.findings["row"].dropna().between(1, 64).all()
-    assert res.students["row"].tolist() == list(range(1, 65))
+    res = check_photos(reg[mask], SAMPLES / "hei/photos")  # a filtered frame: each record keeps its own number
+    in_file = (np.flatnonzero(np.asarray(mask)) + 1).tolist()
+    assert set(res.findings["row"].dropna()) <= set(in_file)
+    assert res.students["row"].tolist() == in_file
+    plain = check_photos(reg[mask].reset_index(drop=True), SAMPLES / "hei/photos")  # renumbered: 1…64
+    assert plain.students["row"].tolist() == list(range(1, 65))
     with pytest.raises(XuejiError, match="row_numbers"):
         check_photos(reg[mask], SAMPLES / "hei/photos", row_numbers=[1, 2, 3])
 

@@ -58,9 +58,9 @@ def test_explanations_on_the_samples(sample):
     assert "姓名差一个字" in r.at[923, "reasons"] and "吴俊华" in r.at[923, "reasons"]
     assert "占位符" in r.at[410, "reasons"] and "杨??" in a.at[35, "XM"]
     assert "层次不同" in r.at[604, "reasons"] and "“专科”" in r.at[604, "reasons"]
-    assert "考生号为空" in r.at[596, "reasons"] and "第 92 行" in r.at[596, "reasons"]
-    assert "注册上报第 596 行考生号为空" in a.at[92, "reasons"]
-    assert "另见第 994 行" in r.at[698, "reasons"] and "2 条记录" in a.at[735, "reasons"]
+    assert "考生号为空" in r.at[596, "reasons"] and "第 92 条记录" in r.at[596, "reasons"]  # DBF: record number
+    assert "注册上报第 596 条记录考生号为空" in a.at[92, "reasons"]
+    assert "另见第 994 条记录" in r.at[698, "reasons"] and "2 条记录" in a.at[735, "reasons"]
     assert "找不到" in r.at[995, "reasons"] and pd.isna(r.at[995, "counterpart_row"])
     assert a.at[137, "state"] == "保留入学资格" and "无需注册" in a.at[137, "action"]
     assert (res.registration["action"] != "").sum() == (res.registration["status"] != "matched").sum()

@@ -250,7 +250,7 @@ def test_reconcile_workbook_sheets_and_summary_adds_up(rec):
     ids = raw_ids(rec["adm"], rec["reg"])
     cells = "\n".join(str(v) for rows in sheets.values() for row in rows for v in row if v is not None)
     assert leaked(cells, ids) == []
-    assert all("********" in r["SFZH"] for r in q + nr if r["SFZH"])
+    assert all("********" in r["身份证号（SFZH）"] for r in q + nr if r["身份证号（SFZH）"])
 
 
 def test_reconcile_inputs_are_not_modified(rec):
@@ -297,7 +297,9 @@ def test_compare_runs_and_results_csv_matches_the_library(cmp):
     res, out, lib = cmp["res"], cmp["out"], cmp["lib"]
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr + res.stdout
-    assert sorted(p.name for p in out.iterdir()) == sorted(["results.csv", "summary.json", "对比结果.xlsx"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["results.csv", "summary.json", "对比结果.xlsx", "疑似流失_按学校"]
+    )
     got = read_results(out / "results.csv")
     for col in ("side", "row", "key", "status", "reasons", "counterpart_row", "explained", "change_type"):
         assert col in got.columns
@@ -367,7 +369,7 @@ def test_compare_workbook_lists_unexplained_removals_by_school(cmp):
     lost = as_dicts(sheets["疑似流失"])
     ur = lib.unexplained_removals()
     assert len(lost) == len(ur) == 5
-    assert [r["行号"] for r in lost] == ur["row"].tolist()
+    assert [r["行号"] for r in lost] == (ur["row"] + 1).tolist()  # the Excel row: header in row 1
     assert [r["学校名称"] for r in lost] == ur["XXMC"].tolist()
     assert all("********" in r["学籍号"] for r in lost)
     for title, side in (("旧名单", "old"), ("新名单", "new")):
@@ -382,13 +384,36 @@ def test_compare_workbook_lists_unexplained_removals_by_school(cmp):
     assert leaked(cells, ids) == []
 
 
+def test_compare_writes_one_lost_pupils_workbook_per_school(cmp):
+    """Issue 15: the bureau sends each school its own 疑似流失 list — one workbook per school that has any,
+    named by 学校标识码 and name; together they hold every pupil of the 疑似流失 sheet once, masked."""
+    lib = cmp["lib"]
+    folder = cmp["out"] / "疑似流失_按学校"
+    files = sorted(folder.glob("*.xlsx"))
+    ur = lib.unexplained_removals()
+    schools = sorted(set(zip(ur["XXBSM"], ur["XXMC"])))
+    assert [f.name for f in files] == [f"{c}_{n}.xlsx" for c, n in schools]
+    seen = []
+    for f in files:
+        sheets = workbook_cells(f)
+        assert list(sheets) == ["说明", "疑似流失"]
+        rows = as_dicts(sheets["疑似流失"])
+        assert {r["学校标识码"] for r in rows} == {f.name.split("_")[0]}
+        assert all("********" in r["学籍号"] for r in rows)
+        seen += [r["行号"] for r in rows]
+    assert sorted(seen) == sorted((ur["row"] + 1).tolist())  # each pupil once, by Excel row
+    summary = json.loads((cmp["out"] / "summary.json").read_text("utf-8"))
+    assert sum(summary["lost_by_school"].values()) == len(ur) and summary["outputs"]["by_school"] == folder.name
+    assert "疑似流失_按学校/" in cmp["res"].stdout
+
+
 def test_compare_unmask_shows_ids_in_the_workbook_only(cmp):
     out = cmp["work"] / "unmasked"
     res = run("compare", OLD, NEW, "--changes", CHANGES, "--out", out, "--unmask")
     assert res.returncode == 0, res.stderr
     lost = as_dicts(workbook_cells(out / "对比结果.xlsx")["疑似流失"])
     old = cmp["old"]
-    assert [r["学籍号"] for r in lost] == [old["XJH"].iloc[r["行号"] - 1] for r in lost]
+    assert [r["学籍号"] for r in lost] == [old["XJH"].iloc[r["行号"] - 2] for r in lost]  # Excel row − header row − 1
     ids = raw_ids(cmp["old"], cmp["new"])
     assert leaked((out / "results.csv").read_text("utf-8-sig"), ids) == []
 

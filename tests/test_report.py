@@ -370,7 +370,8 @@ def test_index_lists_every_run(k12_runs, tmp_path):
     for run in (stats, change):
         assert f'href="{run.name}/{run.folder.name}/report.html"' in page
         assert run.manifest["started"].replace("T", " ")[:19] in page
-    assert "roster = 学生名单_2026春.xlsx" in page and "changes = 学籍异动_2026春.xlsx" in page
+    assert "本期名单：学生名单_2026春.xlsx" in page and "学籍异动名单：学籍异动_2026春.xlsx" in page
+    assert "名单类别：中小学" in page and "学历类别" not in page and "category" not in page  # K-12 runs only
     assert page.count("成功") >= 2 and not re.search(r"""(src|href)\s*=\s*["']https?://""", page)
     # a failed run is listed too (written at the end of every run, success or failure)
     bad = tmp_path / "坏名单.xlsx"
@@ -430,12 +431,29 @@ def test_reports_over_converted_folders(k12_runs, tmp_path):
         title="示范县教育局",
     )
 
-    def cells(path):
+    def cells(path, rows=True):
+        """Every sheet's cells; ``rows=False``: without row numbers (the workbooks name Excel rows, the folders —
+        converted DBFs — record numbers: one lower, the header being row 1)."""
         wb = openpyxl.load_workbook(path, read_only=True)
-        return {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+        out = {}
+        for ws in wb.worksheets:
+            got = list(ws.iter_rows(values_only=True))
+            if not rows and got:
+                keep = [i for i, h in enumerate(got[0]) if not str(h or "").endswith("行号")]
+                got = [
+                    tuple(
+                        re.sub(r"第 [\d、]+ (行|条记录)", "第 N 行", v) if isinstance(v, str) else v
+                        for v in (r[i] for i in keep)
+                    )
+                    for r in got
+                ]
+            out[ws.title] = got
+        return out
 
     assert cells(stats.tables) == cells(stats_xlsx.tables)
-    assert cells(change.tables) == cells(change_xlsx.tables)
+    assert cells(change.tables, rows=False) == cells(change_xlsx.tables, rows=False)
+    lost, lost_xlsx = cells(change.tables)["疑似流失"], cells(change_xlsx.tables)["疑似流失"]
+    assert [r[0] + 1 for r in lost[1:]] == [r[0] for r in lost_xlsx[1:]] and len(lost) > 1
     m = json.loads((stats.folder / "manifest.json").read_text("utf-8"))
     assert m["inputs"]["roster"]["records"] == 1437 and m["inputs"]["previous"]["records"] == 1442
     assert len(m["inputs"]["roster"]["sha256"]) == 64
@@ -477,7 +495,8 @@ def test_change_report_never_compares_the_key_as_a_field(tmp_path):
     rows = list(wb["变动清单"].iter_rows(values_only=True))
     head, listed = rows[0], [dict(zip(rows[0], r)) for r in rows[1:]]
     assert "变化的字段" in head
-    assert [(r["名单"], r["行号"], r["结果"], r["变化的字段"]) for r in listed] == [("上期", 2, "信息变化", "学籍号")]
+    # 行号: the Excel row (header in row 1: the second record is row 3); results.csv's row: the record's position
+    assert [(r["名单"], r["行号"], r["结果"], r["变化的字段"]) for r in listed] == [("上期", 3, "信息变化", "学籍号")]
     cli = subprocess.run(
         [
             str(Path(sys.executable).with_name("xueji")),

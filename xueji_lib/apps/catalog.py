@@ -46,6 +46,7 @@ import pyarrow.parquet as pq
 from ..core.errors import XuejiError
 from ..core.files import atomic_path, write_atomic_text
 from ..core.ids import ID_NUMBER_FIELDS
+from ..core.rows import row_meaning, shown_rows
 from ..matching.pairs import PAIR_ROLES, PAIR_ZH
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ DATA_SUFFIXES = (".dbf", ".xlsx", ".xlsm", ".csv")
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 CACHE_DIRNAME = ".xueji_cache"
 CONFIG_NAME = "xueji.yml"
-CACHE_VERSION = 2  # bump when what is cached changes: every entry is rebuilt
+CACHE_VERSION = 3  # bump when what is cached changes: every entry is rebuilt
 
 # search index column → the field codes it is taken from (first one present)
 # (codes as layouts name them, then the headers of a sheet that fits no layout)
@@ -133,8 +134,9 @@ class Pair:
 @dataclass
 class StudentCard:
     """Everything the folder says about one student: ``fields`` (one row per field, one column per file,
-    by date), ``records`` (dataset id, row), ``findings`` (validation findings of those records),
-    ``statuses`` (their reconciliation / comparison results), ``photo`` (a path or None)."""
+    by date), ``records`` (dataset id, row: the position), ``findings`` (validation findings of those records),
+    ``statuses`` (their reconciliation / comparison results), ``photo`` (a path or None), ``file_rows`` (for
+    each of ``records`` the row a person finds it at in its file: the Excel row, the DBF record number)."""
 
     records: list[tuple[str, int]]
     fields: pd.DataFrame
@@ -142,6 +144,7 @@ class StudentCard:
     statuses: pd.DataFrame
     photo: Path | None
     masked: bool = True
+    file_rows: tuple[int, ...] = ()
 
 
 def load_dataset(path: str | os.PathLike, encoding: str | None = None) -> tuple[pd.DataFrame, Layout | None]:
@@ -235,6 +238,7 @@ class Catalog:
         self._index: dict[str, pa.Table] = {}
         self._statuses: pd.DataFrame | None = None
         self._findings: dict[str, pd.DataFrame] = {}
+        self._file_rows: dict[str, np.ndarray] = {}
         self._photo_files: dict[str, Path] | None = None
 
     # ------------------------------------------------------------------ building the cache
@@ -345,6 +349,9 @@ class Catalog:
                 data[c] = data[c].map(lambda v: None if v is None else str(v)).astype("str")
         data.insert(0, "_row", np.arange(1, len(df) + 1, dtype=np.int64))
         _write_parquet(pa.Table.from_pandas(data, preserve_index=False), entry / "data.parquet")
+        # the row a person finds each record at in the file (the Excel row, the DBF record number: core.rows)
+        file_rows = shown_rows(df, np.arange(1, len(df) + 1, dtype=np.int64)).to_numpy(dtype=np.int64)
+        _write_parquet(pa.table({"file_row": pa.array(file_rows)}), entry / "rows.parquet")
         _write_parquet(key_index(df), entry / "index.parquet")
         findings = pd.DataFrame(columns=["row", "field", "name", "rule", "severity", "message"])
         if lay is not None and len(df):
@@ -360,6 +367,9 @@ class Catalog:
             "layout": lay.name if lay is not None else None,
             "records": len(df),
             "date": _file_date(path, rep),
+            "format": rep.format if rep is not None else None,
+            "header_row": (rep.extra.get("header_row") if rep is not None else None),
+            "row_meaning": row_meaning(df),
             "columns": [str(c) for c in df.columns],
             "warnings": warnings,
             "findings": int(len(findings)),
@@ -593,9 +603,32 @@ class Catalog:
             self.index(ds)
 
     def frame(self, ds: str) -> pd.DataFrame:
-        """The whole dataset as loaded (from the cache), without ``_row``."""
-        df = pq.read_table(self.dataset(ds).cache / "data.parquet").to_pandas()
-        return df.drop(columns="_row")
+        """The whole dataset as loaded (from the cache), without ``_row``; its ``LoadReport`` says which row of
+        the file each record is at, so results over it name the rows a person finds (``core.rows``)."""
+        from ..io.loadinfo import LoadReport
+
+        d = self.dataset(ds)
+        df = pq.read_table(d.cache / "data.parquet").to_pandas().drop(columns="_row")
+        meta = json.loads((d.cache / "meta.json").read_text("utf-8"))
+        extra = {"source_rows": self.file_rows(ds)} if meta.get("format") in ("xlsx", "csv") else {}
+        if meta.get("header_row"):
+            extra["header_row"] = meta["header_row"]
+        df.attrs["load_report"] = LoadReport(
+            path=str(d.path), format=meta.get("format") or "", records=len(df), extra=extra
+        )
+        return df
+
+    def file_rows(self, ds: str) -> np.ndarray:
+        """For each record (in order) the row a person finds it at in the file: the Excel row, the DBF record."""
+        if ds not in self._file_rows:
+            t = pq.read_table(self.dataset(ds).cache / "rows.parquet")
+            self._file_rows[ds] = t.column("file_row").to_numpy()
+        return self._file_rows[ds]
+
+    def file_row(self, ds: str, row: int) -> int:
+        """Record ``row`` (1-based position) of a dataset as the row a person finds it at in the file."""
+        rows = self.file_rows(ds)
+        return int(rows[int(row) - 1]) if 0 < int(row) <= len(rows) else int(row)
 
     def dataset(self, ds: str) -> Dataset:
         if ds not in self.datasets:
@@ -693,7 +726,7 @@ class Catalog:
                 rows.append(
                     {
                         "文件": ds,
-                        "行号": int(r),
+                        "行号": self.file_row(ds, r),
                         "姓名": get("XM"),
                         "身份证号": sfzh if unmask else mask_value("id", sfzh),
                         "考生号": get("KSH"),
@@ -743,7 +776,7 @@ class Catalog:
             meta = self.datasets[d]
             lay = load_layout(meta.layout) if meta.layout else None
             rec = self.rows(d, [r]).drop(columns="_row").iloc[0]
-            title = f"{d} 第{r}行（{meta.term or meta.date}）"
+            title = f"{d} 第{self.file_row(d, r)}行（{meta.term or meta.date}）"
             columns.append(title)
             for code, v in rec.items():
                 kind = personal_kind(code, lay)
@@ -760,7 +793,7 @@ class Catalog:
         findings = pd.DataFrame(
             {
                 "文件": find.get("文件", []),
-                "行号": find.get("row", []),
+                "行号": [self.file_row(d, r) for d, r in zip(find.get("文件", []), find.get("row", []))],
                 "字段": find.get("name", []),
                 "规则": find.get("rule", []),
                 "说明": find.get("message", []),
@@ -772,14 +805,18 @@ class Catalog:
         statuses = pd.DataFrame(
             {
                 "文件": sel["dataset"],
-                "行号": sel["row"],
+                "行号": [self.file_row(d, r) for d, r in zip(sel["dataset"], sel["row"])],
                 "核对/对比": sel["pair"],
                 "结果": sel["status_zh"],
                 "说明": sel["reasons"],
-                "对方": [f"{o} 第{r}行" if pd.notna(r) else "" for o, r in zip(sel["other"], sel["other_row"])],
+                "对方": [
+                    f"{o} 第{self.file_row(o, r) if o in self.datasets else r}行" if pd.notna(r) else ""
+                    for o, r in zip(sel["other"], sel["other_row"])
+                ],
             }
         )
         return StudentCard(
+            file_rows=tuple(self.file_row(d, r) for d, r in order),
             records=order,
             fields=table,
             findings=findings.reset_index(drop=True),

@@ -32,7 +32,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from ..core.errors import LayoutError, XuejiError
 from ..core.extras import require_extra
@@ -176,9 +176,14 @@ def _cmd_info(args) -> int:
     if args.rows and len(df):
         import pandas as pd
 
+        from ..core.rows import row_meaning, shown_rows
+
+        head = mask_frame(df.head(args.rows))
+        # the rows as the clerk finds them in the file (spreadsheet row, DBF record number), not pandas' 0, 1, 2
+        head.index = pd.Index(shown_rows(df, range(1, len(head) + 1)).astype("Int64").tolist(), name="行号")
         with pd.option_context("display.max_columns", 12, "display.width", 160):
-            print(f"\n前 {min(args.rows, len(df))} 行（个人信息已遮盖）：")
-            print(mask_frame(df.head(args.rows)).to_string())
+            print(f"\n前 {len(head)} 条记录（个人信息已遮盖；{row_meaning(df)}）：")
+            print(head.to_string())
     return 0
 
 
@@ -259,7 +264,13 @@ def _cmd_validate(args) -> int:
     with _outputs(out, every) as run:
         files = run.final_files(
             write_validation_outputs(
-                result, df, run.staging, unmask=args.unmask, layout_reason=reason, others=list(others)
+                result,
+                df,
+                run.staging,
+                unmask=args.unmask,
+                layout_reason=reason,
+                others=list(others),
+                progress=True,
             )
         )
     print()
@@ -325,7 +336,7 @@ def _cmd_photos(args) -> int:
     res = check_photos(roster, args.folder, key=args.key.upper(), name_pattern=args.pattern, row_numbers=rows)
     print(res.summary())
     with _outputs(out, ["照片核对.xlsx", "summary.json"]) as run:
-        files = run.final_files(write_photo_outputs(res, run.staging))
+        files = run.final_files(write_photo_outputs(res, run.staging, progress=True))
     print("已写出：" + "、".join(str(p) for p in files.values()))
     return 0
 
@@ -470,7 +481,13 @@ def _cmd_reconcile(args) -> int:
     with _outputs(out, RECONCILE_OUTPUT_NAMES.values()) as run:
         files = run.final_files(
             write_reconcile_outputs(
-                result, adm, reg, run.staging, unmask=args.unmask, sources={k: str(p) for k, p in inputs.items()}
+                result,
+                adm,
+                reg,
+                run.staging,
+                unmask=args.unmask,
+                sources={k: str(p) for k, p in inputs.items()},
+                progress=True,
             )
         )
     c = result.counts
@@ -589,6 +606,7 @@ def _cmd_compare(args) -> int:
                 sources={k: str(p) for k, p in inputs.items()},
                 layout=lay,
                 changes_layout="k12_changes",
+                progress=True,
             )
         )
     print()
@@ -605,6 +623,11 @@ def _cmd_compare(args) -> int:
         + ("、异动名单" if changes is not None else "")
         + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）")
     )
+    if "by_school" in files:
+        schools = len(list(files["by_school"].glob("*.xlsx")))
+        print(
+            f"  {files['by_school'].name}/  疑似流失按学校分开：{schools} 所学校各一个工作簿（共 {lost} 人），可分别发给各校核实"
+        )
     print(f"  {files['summary'].name}  各项计数，供脚本读取")
     return 0
 
@@ -658,7 +681,10 @@ def _cmd_handoff(args) -> int:
         engine=args.engine,
     )
     with _outputs(out, HANDOFF_OUTPUT_NAMES) as run:
-        files = run.final_files(result.save(run.staging, unmask=args.unmask))
+        from ..io.excel_writer import writing_progress
+
+        with writing_progress(True):  # a large workbook says how far it got
+            files = run.final_files(result.save(run.staging, unmask=args.unmask))
     print()
     print(result.summary())
     print(f"\n已写出（目录 {out}）：")
@@ -860,10 +886,205 @@ def _engine_argument(p) -> None:
     )
 
 
+# ------------------------------------------------------------------------------ the parser, in Chinese
+
+# argparse's own words (its _() is gettext with no Chinese catalogue): the error messages it builds, in Chinese
+_ARGPARSE_ZH: list[tuple[str, str]] = [
+    (r"argument 命令: invalid choice: '(.*?)' \(choose from (.*)\)", "没有“{0}”这个命令，可用的命令：{1}"),
+    (r"argument (.+?): (.*)", "参数 {0}：{1}"),
+    (r"the following arguments are required: (.*)", "缺少必需的参数：{0}"),
+    (r"one of the arguments (.*) is required", "以下参数至少要给一个：{0}"),
+    (r"unrecognized arguments: (.*)", "无法识别的参数：{0}（用 -h 查看可用的选项）"),
+    (r"invalid choice: (.*?) \(choose from (.*)\)", "无效的选择 {0}，可选：{1}"),
+    (r"invalid int value: (.*)", "{0} 不是整数"),
+    (r"invalid float value: (.*)", "{0} 不是数字"),
+    (r"invalid (\S+) value: (.*)", "{1} 不是有效的值"),
+    (r"expected one argument", "后面需要一个值"),
+    (r"expected at most one argument", "后面最多只能有一个值"),
+    (r"expected at least one argument", "后面至少需要一个值"),
+    (r"expected (\d+) arguments?", "后面需要 {0} 个值"),
+    (r"ambiguous option: (\S+) could match (.*)", "选项 {0} 不完整，可能是：{1}"),
+    (r"not allowed with argument (.*)", "不能与参数 {0} 同时使用"),
+    (r"ignored explicit argument (.*)", "不接受值 {0}"),
+]
+
+
+def argparse_zh(message: str) -> str:
+    """One of argparse's English messages in Chinese (an ``argument X: …`` message with its inner part too);
+    a message not known is returned as it is."""
+    import re
+
+    for pattern, zh in _ARGPARSE_ZH:
+        m = re.fullmatch(pattern, message, flags=re.S)
+        if m:
+            parts = [
+                g.replace("', '", "、").strip("'") if "choose from" in pattern and i else g
+                for i, g in enumerate(m.groups())
+            ]
+            if pattern.startswith("argument "):
+                parts[1] = argparse_zh(parts[1])
+            return zh.format(*parts)
+    return message
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+_NO_LINE_START = set("，。、；：？！）】》”’…,.;:?!)]")
+_NO_LINE_END = set("（【《“‘([")
+
+
+def wrap_zh(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` terminal columns (a Chinese character takes two): a line may break
+    between any two Chinese characters, not inside a word of Latin letters or digits, and not before closing
+    punctuation. What textwrap cannot do (it breaks only at spaces: a Chinese sentence stays one long line)."""
+    import re
+
+    lines: list[str] = []
+    line, used = "", 0
+    for token in re.findall(r"\s+|[\u2e80-\uffff]|[^\s\u2e80-\uffff]+", " ".join(text.split())):
+        if token.isspace():
+            if line:
+                line, used = line + " ", used + 1
+            continue
+        w = _display_width(token)
+        if used + w > width and line.strip() and token[0] not in _NO_LINE_START:
+            carried = ""  # an opening bracket or quote goes to the next line with what it opens
+            while line and line[-1] in _NO_LINE_END:
+                carried, line = line[-1] + carried, line[:-1]
+            if line.strip():
+                lines.append(line.rstrip())
+            line, used = carried, _display_width(carried)
+        line, used = line + token, used + w
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines or [""]
+
+
+class ChineseHelpFormatter(argparse.HelpFormatter):
+    """argparse's help in Chinese: 用法：, section titles with a Chinese colon, help text wrapped by display
+    width (Chinese characters are two columns wide) and aligned the same way."""
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return wrap_zh(text, width)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(indent + ln for ln in wrap_zh(text, width - _display_width(indent)))
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is not argparse.SUPPRESS:  # the widest entry by display width, not by characters
+            actions = [action, *self._iter_indented_subactions(action)]
+            widest = max(_display_width(self._format_action_invocation(a)) for a in actions)
+            self._action_max_length = max(self._action_max_length, widest + self._current_indent)
+
+    def _format_action(self, action: argparse.Action) -> str:
+        """argparse's own layout of one entry, with widths in terminal columns."""
+        help_position = min(self._action_max_length + 2, self._max_help_position)
+        help_width = max(self._width - help_position, 11)
+        action_width = help_position - self._current_indent - 2
+        header = self._format_action_invocation(action)
+        width = _display_width(header)
+        indent = " " * self._current_indent
+        if not action.help:
+            parts, indent_first = [f"{indent}{header}\n"], 0
+        elif width <= action_width:
+            parts, indent_first = [f"{indent}{header}{' ' * (action_width - width)}  "], 0
+        else:
+            parts, indent_first = [f"{indent}{header}\n"], help_position
+        help_text = self._expand_help(action) if action.help and action.help.strip() else ""
+        if help_text:
+            lines = self._split_lines(help_text, help_width)
+            parts.append(" " * indent_first + lines[0] + "\n")
+            parts += [" " * help_position + line + "\n" for line in lines[1:]]
+        elif not parts[0].endswith("\n"):
+            parts.append("\n")
+        for subaction in self._iter_indented_subactions(action):
+            parts.append(self._format_action(subaction))
+        return self._join_parts(parts)
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        for title in _SECTION_TITLES:
+            text = text.replace(f"\n{title}:\n", f"\n{title}：\n")
+        return text
+
+
+_SECTION_TITLES = ("位置参数", "选项")
+# the placeholder shown after an option or for a positional argument (argparse's default: the name in capitals)
+_METAVAR_ZH = {
+    "file": "文件",
+    "layout": "版式",
+    "encoding": "编码",
+    "rows": "行数",
+    "roster": "名单",
+    "folder": "照片目录",
+    "key": "字段",
+    "pattern": "格式",
+    "where": "条件",
+    "out": "目录",
+    "data": "目录",
+    "port": "端口",
+    "token": "令牌",
+    "photos": "目录",
+    "cache": "目录",
+    "audit_log": "文件",
+    "notebooks": "目录",
+    "pool_size": "个数",
+    "seed": "种子",
+    "year": "年份",
+    "category": "类别",
+    "root": "目录",
+    "old": "旧名单",
+    "new": "新名单",
+    "first": "第一次通过",
+    "second": "第二次通过",
+    "graduates": "毕业生名单",
+    "intake": "新生名单",
+    "engine": "引擎",
+    "name": "名称",
+}
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose every word a clerk reads is Chinese: 用法, 位置参数, 选项, ``-h`` 显示本帮助后退出,
+    placeholders (``--layout 版式``), and the error messages (``xueji validate：错误：缺少必需的参数：文件``).
+    The subcommands' parsers are of this class too (``add_subparsers`` makes them with the parent's class)."""
+
+    def __init__(self, *args: object, add_help: bool = True, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", ChineseHelpFormatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title, self._optionals.title = _SECTION_TITLES
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助后退出")
+
+    def add_argument(self, *args: object, **kwargs: object) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        if action.metavar is None and action.nargs != 0 and action.dest in _METAVAR_ZH:
+            action.metavar = _METAVAR_ZH[action.dest]
+        return action
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：错误：{argparse_zh(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ..core.version import __version__
 
-    parser = argparse.ArgumentParser(prog="xueji", description="学籍数据工具：读取、核对、对比学籍文件")
+    parser = ChineseArgumentParser(prog="xueji", description="学籍数据工具：读取、核对、对比学籍文件")
     parser.add_argument("--version", action="version", version=f"xueji {__version__}", help="显示版本号后退出")
     sub = parser.add_subparsers(dest="command", metavar="命令")
 
@@ -945,7 +1166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_layouts)
 
     p = sub.add_parser("codes", help="列出代码表，或显示一个代码表的内容")
-    p.add_argument("name", nargs="?", help="代码表名，如 mz（民族）")
+    p.add_argument("name", nargs="?", metavar="代码表", help="代码表名，如 mz（民族）")
     p.set_defaults(func=_cmd_codes)
 
     p = sub.add_parser("samples", help="生成合成样例数据（不含真实个人信息）")
@@ -1099,7 +1320,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report.html、report.ipynb、tables.xlsx、manifest.json。参数在运行前检查。"
         "退出码：0 成功；2 参数不对或运行失败（失败时保留含错误的 report.ipynb）。",
     )
-    p.add_argument("name", help="报告名，如 新生注册核对报告")
+    p.add_argument("name", metavar="报告名", help="报告名，如 新生注册核对报告")
     p.add_argument(
         "-p",
         "--param",

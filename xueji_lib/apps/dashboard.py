@@ -343,6 +343,41 @@ def records_frame(
     return res.list("全部记录").frame(unmask=unmask)
 
 
+def field_names(result: ReconcileResult | CompareResult | HandoffResult) -> dict[str, str]:
+    """Field code → the field's Chinese name (学籍号, 年级 …) by the layout the result's inputs were read with
+    (``k12_student`` when none is named): what 变化字段 shows. A code the layout does not have stays a code."""
+    from ..schema.layouts import load_layout
+
+    inputs = getattr(result, "inputs", None) or {}
+    name = inputs.get("layout", "k12_student")
+    try:
+        lay = load_layout(name) if name is not None else None
+    except (XuejiError, KeyError, OSError, ValueError):
+        lay = None
+    return {f.code: f.name for f in lay.fields} if lay is not None else {}
+
+
+def changed_field_options(records: pd.DataFrame, names: dict[str, str]) -> list[tuple[str, str]]:
+    """The 变化字段 filter's options: (the field's Chinese name, its code) for every field that changed in the
+    rows of ``records`` (``变化字段``: comma-separated codes), in the layout's order, after ("全部", "")."""
+    codes = {f for v in records["变化字段"] for f in str(v).split(",") if f}
+    order = {c: i for i, c in enumerate(names)}
+    ranked = sorted(codes, key=lambda c: (order.get(c, len(order)), c))
+    return [("全部", "")] + [(names.get(c, c), c) for c in ranked]
+
+
+def changed_field_words(values: pd.Series, names: dict[str, str]) -> pd.Series:
+    """The 变化字段 column (comma-separated codes) as the fields' Chinese names, joined by 、."""
+    return values.map(lambda v: "、".join(names.get(c, c) for c in str(v).split(",") if c))
+
+
+def with_changed_field(records: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The rows of ``records`` whose 变化字段 (codes) include ``code``; all rows when ``code`` is empty."""
+    if not code:
+        return records
+    return records[records["变化字段"].astype("str").str.split(",").map(lambda xs: code in xs)]
+
+
 def chart_figure(records: pd.DataFrame, kind: str) -> go.FigureWidget:
     """Differences per 学校/院系 and 结果 (one bar per status, grouped by school), as a FigureWidget created
     with its data (a FigureWidget filled after creation showed nothing in Voila)."""
@@ -544,7 +579,8 @@ class LookupPage:
 
 
 def card_html(card: StudentCard) -> str:
-    heads = "、".join(f"{d} 第{r}行" for d, r in card.records)
+    rows = card.file_rows or tuple(r for _, r in card.records)
+    heads = "、".join(f"{d} 第{r}行" for (d, _), r in zip(card.records, rows))
     parts = [
         CSS,
         '<div class="xj-card">',
@@ -600,6 +636,7 @@ class ComparePage:
         self.lists_html = w.HTML()
         self.download = w.HTML()
         self.records = pd.DataFrame()
+        self._field_names: dict[str, str] = {}
         self._pick_box = w.VBox([self.preset, self.left, self.right, self.extra])
         self._upload_box = w.VBox(
             [
@@ -781,8 +818,8 @@ class ComparePage:
         diff = self.records[~self.records["status"].isin(QUIET)]
         self.f_status.options = [("全部差异", "")] + [(s, s) for s in sorted(diff["结果"].unique())]
         self.f_group.options = [("全部", "")] + [(g, g) for g in sorted(diff["分组"].unique())]
-        fields = sorted({f for v in diff["变化字段"] for f in str(v).split(",") if f})
-        self.f_field.options = [("全部", "")] + [(f, f) for f in fields]
+        self._field_names = field_names(self.result)
+        self.f_field.options = changed_field_options(diff, self._field_names)
         self._render_table()
         self.lists_html.value = lists_html(self.result, unmask=self.unmask.value)
         name, data = workbook_bytes(kind, self.result, left, right, extra, unmask=self.unmask.value)
@@ -797,11 +834,9 @@ class ComparePage:
             d = d[d["结果"] == self.f_status.value]
         if self.f_group.value:
             d = d[d["分组"] == self.f_group.value]
-        if self.f_field.value:
-            d = d[d["变化字段"].str.split(",").map(lambda xs: self.f_field.value in xs)]
-        self.table_html.value = f"<h3>差异记录：{len(d)} 条</h3>" + table_html(
-            d.drop(columns="status"), limit=MAX_TABLE_ROWS
-        )
+        d = with_changed_field(d, self.f_field.value)
+        shown = d.drop(columns="status").assign(变化字段=changed_field_words(d["变化字段"], self._field_names))
+        self.table_html.value = f"<h3>差异记录：{len(d)} 条</h3>" + table_html(shown, limit=MAX_TABLE_ROWS)
 
     def _toggle_mask(self, change) -> None:
         self.audit.write("unmask" if change["new"] else "mask")
@@ -818,11 +853,22 @@ OUTSIDE_LINK = "https://cdn.jsdelivr.net/"
 OUTSIDE_LINKS = {("lab", "index.html.j2"): 2, ("base", "page.html"): 1}
 
 
+# template file → the English words a page shows while it loads, and their Chinese (Voila 0.5.13)
+PAGE_WORDS_ZH = {
+    ("base", "spinner.macro.html.j2"): (("Running {{nb_title}}...", "正在打开{{nb_title}}页面……"),),
+    ("base", "voila_setup.macro.html.j2"): (
+        ("`Executing ${cell_index} of ${cell_count}`", "`正在运行第 ${cell_index} 步，共 ${cell_count} 步`"),
+        ("`Reading ${cell_index} of ${cell_count}`", "`正在读取第 ${cell_index} 步，共 ${cell_count} 步`"),
+    ),
+}
+
+
 def offline_template(root: Path) -> Path:
     """A Voila template "xueji" under ``root`` (a Jupyter data path): Voila's lab template (page and tree
     pages included) without its <link> tags to Font Awesome on cdn.jsdelivr.net (Voila's own bundle already
-    carries Font Awesome), so that a page asks nothing of any outside host. Made from the installed
-    templates, so it follows their version; an error when they no longer have exactly what is removed."""
+    carries Font Awesome), so that a page asks nothing of any outside host, and with the words a page shows
+    while it loads in Chinese (``PAGE_WORDS_ZH``). Made from the installed templates, so it follows their
+    version; an error when they no longer have exactly what is removed or translated."""
     from jupyter_core.paths import jupyter_path
 
     out = root / "voila" / "templates" / "xueji"
@@ -845,6 +891,23 @@ def offline_template(root: Path) -> Path:
                 f"Voila 的模板 {src} 与预期不同（应有 {count} 处 {OUTSIDE_LINK} 链接）：请检查看板是否仍会访问外部网站"
             )
         (out / name).write_text("".join(kept), "utf-8")
+    for (template, name), replacements in PAGE_WORDS_ZH.items():
+        src = next(
+            (
+                Path(p, template, name)
+                for p in jupyter_path("voila", "templates")
+                if Path(p, template, name).exists() and root not in Path(p).parents
+            ),
+            None,
+        )
+        text = src.read_text("utf-8") if src is not None else ""
+        for english, chinese in replacements:
+            if english not in text:
+                raise XuejiError(
+                    f"Voila 的模板 {template}/{name} 与预期不同（没有“{english}”）：请检查看板页面上的英文提示"
+                )
+            text = text.replace(english, chinese)
+        (out / name).write_text(text, "utf-8")
     (out / "conf.json").write_text(json.dumps({"base_template": "lab"}), "utf-8")
     return out
 

@@ -58,6 +58,7 @@ from ..core.result import (
     summary_sheet,
     words,
 )
+from ..core.rows import row_word, shown_rows
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH
 
 __all__ = ["check_photos", "PhotoResult", "PhotoFolderNotFound", "PHOTO_RULES", "FINDING_COLUMNS"]
@@ -211,7 +212,7 @@ class PhotoResult(Result):
         else:
             lines.append(f"发现问题 {len(self.findings)} 处：")
             for r in br.itertuples():
-                lines.append(f"  [{SEVERITY_ZH[r.severity]}] {r.rule} {PHOTO_RULES[r.rule][1]}：{r.count} 处")
+                lines.append(f"  [{SEVERITY_ZH[r.severity]}] {PHOTO_RULES[r.rule][1]}（{r.rule}）：{r.count} 处")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -453,6 +454,7 @@ class _Setup:
     exts: tuple[str, ...]  # accepted extensions, lower case with the dot
     pattern_text: str  # the file name as a person reads it: 身份证号.jpg
     rows: np.ndarray  # the row reported for each roster row
+    unit: str = "行"  # how a sentence names a roster row: 行 (a sheet), 条记录 (a DBF)
 
 
 @dataclass(frozen=True)
@@ -508,8 +510,8 @@ def _setup(
         )
     exts = tuple(e.lower() if e.startswith(".") else "." + e.lower() for e in extensions)
     n = len(roster)
-    if row_numbers is None:
-        rows = np.arange(1, n + 1, dtype=np.int64)
+    if row_numbers is None:  # the rows a person finds them at: the Excel row, the DBF record number (core.rows)
+        rows = shown_rows(roster, np.arange(1, n + 1, dtype=np.int64)).to_numpy(dtype=np.int64)
     else:
         rows = np.asarray(row_numbers, dtype=np.int64)
         if len(rows) != n:
@@ -525,6 +527,7 @@ def _setup(
         exts=exts,
         pattern_text=name_pattern.replace("{key}", label) + exts[0],
         rows=rows,
+        unit=row_word(roster),
     )
 
 
@@ -669,6 +672,7 @@ def _judge_matched_files(
     rule fired on them). A finding is (roster position or -1, rule, file index (-2: a sub-folder), message[,
     value])."""
     files, rows, label = fm.files, setup.rows, setup.label
+    unit = setup.unit
     recs: list[tuple] = []
     unusable = np.zeros(len(files), bool)
     for i in fm.primary.index:
@@ -693,9 +697,9 @@ def _judge_matched_files(
         elif f["nonstandard"]:
             problems.append(("PHOTO_NAME_NONSTANDARD", _nonstandard_detail(f, setup.name_pattern, label, setup.kind)))
         if len(rlist) > 1 and f["status"] == "matched":
-            problems.append(("PHOTO_KEY_REPEATED", "、".join(str(rows[p]) for p in rlist)))
+            problems.append(("PHOTO_KEY_REPEATED", "、".join(str(rows[p]) for p in rlist) + f" {unit}"))
         for p in rlist:
-            student = f"名单第 {rows[p]} 行 {students.person.iat[p]}，{label} {students.shown_key.iat[p]}"
+            student = f"名单第 {rows[p]} {unit} {students.person.iat[p]}，{label} {students.shown_key.iat[p]}"
             for rule, detail in problems:
                 recs.append(
                     (
@@ -787,7 +791,7 @@ def _judge_students(
         msg = _join(
             "名单第 ",
             rr,
-            " 行 ",
+            f" {setup.unit} ",
             nm,
             f"（{label} ",
             sk,
@@ -801,7 +805,7 @@ def _judge_students(
         msg = _join(
             "名单第 ",
             _int_text(rows[idx]),
-            " 行 ",
+            f" {setup.unit} ",
             person.iloc[idx].reset_index(drop=True),
             f" 的{label}为空，无法对应照片。请先在名单中补填{label}",
         )
@@ -1104,7 +1108,7 @@ def _file_message(
     if rule == "PHOTO_NAME_NONSTANDARD":
         return f"{who}的文件名不规范：{detail}"
     if rule == "PHOTO_KEY_REPEATED":
-        return f"{who}同时对应名单第 {detail} 行（这几行的{label}相同）。请先按校验结果处理名单中的重复记录"
+        return f"{who}同时对应名单第 {detail}（这几条记录的{label}相同）。请先按校验结果处理名单中的重复记录"
     if rule == "PHOTO_EMPTY":
         return f"{who}是空文件（0 字节）。请重新拷贝或重新导出这张照片"
     if rule == "PHOTO_UNREADABLE":

@@ -29,8 +29,9 @@ from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, rules_chart, words
+from ..core.rows import row_meaning, row_word, shown_rows
 from ..io.loadinfo import load_report
-from ..schema.codes import load_code_table, province_of
+from ..schema.codes import load_code_table, province_of, restore_leading_zeros
 from ..schema.layouts import Layout, load_layout
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, rule_sentence
 
@@ -164,6 +165,8 @@ class ValidationResult(Result):
             f"记录 {self.total} 条：通过 {self.passed_count} 条，有误 {self.failed_count} 条"
             f"（{self.passed_count} + {self.failed_count} = {self.total}）",
         ]
+        if self.failed_count:
+            lines.append(row_meaning(self.inputs.get("data")) + "，与各名单中的行号相同。")
         if not self.structure_ok:
             missing = self.findings.loc[self.findings["rule"] == "STRUCT_MISSING_FIELD", "field"].tolist()
             lines.append(f"结构校验未通过：缺少必填字段 {'、'.join(missing)}，整个文件不能上传。")
@@ -318,6 +321,7 @@ class ValidationResult(Result):
                 f,
                 (
                     Column("row", "行号", kind="row"),
+                    Column("XM", "姓名", record=True, personal=""),
                     Column("key", "关键字段"),
                     Column("field", "字段代码"),
                     Column("name", "字段名称"),
@@ -327,11 +331,18 @@ class ValidationResult(Result):
                     Column("message", "说明"),
                 ),
                 unit="处",
+                records="data",
+                source=data,
+                own_columns=False,
             ),
             ResultList(
                 "数据有误记录",
                 bad,
-                (Column("row", "行号"), Column("reason_text", "校验结果", after=True)),
+                (
+                    Column("row", "行号"),
+                    Column("XM", "姓名", record=True, full=False, personal=""),
+                    Column("reason_text", "校验结果", after=True),
+                ),
                 records="data",
                 source=data,
                 upload=Upload("failed", "data", reasons="reason_text"),
@@ -693,6 +704,11 @@ def _check_codes(ck: _Checker):
             continue
         s = ck.text(f.code)
         table = load_code_table(f.codes)
+        fixed, zeros = restore_leading_zeros(s, table)  # "1" for "01": Excel took the code for a number
+        if zeros.any():
+            idx = np.flatnonzero(zeros)
+            ck.add("CODE_LEADING_ZERO", idx, f.code, detail=fixed.iloc[idx].to_numpy(dtype=object))
+            s = fixed  # the upload file carries the code (io.lists.layout_frame): judge that
         kind = table.match_kind(s).to_numpy()
         unknown = kind == "unknown"
         if f.code in ("MZ",):  # 港澳台生填写户籍所在区域
@@ -792,13 +808,17 @@ def _check_ids(ck: _Checker):
 
 
 def _excel_damaged(ck: _Checker, code: str, raw: pd.Series) -> np.ndarray:
-    """ID numbers an Excel number cell destroyed: scientific notation, or (when the loader reported number
-    damage in this column) 16–18 digits with at most 15 significant ones and a wrong check digit. (A double
-    written by a script keeps 16–17: the loader calls those damage too, but telling them here from a typo that
-    ends in 0 needs the loader's damaged cells per row — not yet carried.)"""
+    """ID numbers a number cell destroyed: scientific notation, or a cell the loader found stored as a number
+    that cannot hold all its digits (Excel's 15 significant digits, a script's or WPS's double with 16–17:
+    ``LoadReport.extra["damaged_cells"]``, per record) — whatever its check digit happens to be. For a frame
+    without that record (built in memory) in a column the loader reported damage in: 16–18 digits with at most
+    15 significant ones and a wrong check digit."""
     n = raw.str.strip().str.upper()
     sci = n.str.fullmatch(r"\d(\.\d+)?E\+?\d+").to_numpy()
     rep = load_report(ck.df)
+    cells = (rep.extra.get("damaged_cells") or {}).get(code) if rep is not None else None
+    if cells is not None and pd.api.types.is_integer_dtype(ck.df.index.dtype):
+        return sci | np.isin(ck.df.index.to_numpy(), cells)
     flagged = rep is not None and any(w.code == "EXCEL_NUMBER_DAMAGED" and w.field == code for w in rep.warnings)
     if not flagged:
         return sci
@@ -932,16 +952,19 @@ def _check_category(ck: _Checker):
                 ck.add("RXRQ_YEAR", bad, "RXRQ", detail=years.fillna(0).astype(int).astype(str))
 
 
-def _related_rows(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose key occurs more than once, and for each the other rows with that key."""
+def _related_rows(keys: pd.Series, df: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose key occurs more than once, and for each the other rows with that key — named as the person
+    sees them in ``df``'s file (the Excel row, the DBF record number: ``core.rows``)."""
     dup = keys.notna().to_numpy() & keys.duplicated(keep=False).to_numpy()
     idx = np.flatnonzero(dup)
     if not len(idx):
         return idx, np.array([], dtype=object)
-    groups = pd.Series(idx + 1).groupby(keys.iloc[idx].to_numpy()).agg(list)
+    shown = shown_rows(df, idx + 1).to_numpy(dtype=np.int64) if df is not None else idx + 1
+    word = row_word(df)
+    groups = pd.Series(shown).groupby(keys.iloc[idx].to_numpy()).agg(list)
     lookup = keys.iloc[idx].map(groups).to_numpy()
     detail = np.array(
-        [("与第 " + "、".join(str(r) for r in rows if r != i + 1) + " 行相同") for i, rows in zip(idx, lookup)],
+        [("与第 " + "、".join(str(r) for r in rows if r != me) + f" {word}相同") for me, rows in zip(shown, lookup)],
         dtype=object,
     )
     return idx, detail
@@ -950,16 +973,17 @@ def _related_rows(keys: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _check_duplicates(ck: _Checker):
     code = _id_field(ck)
     if ck.has("KSH") and ck.layout.category != "k12":
-        idx, detail = _related_rows(key_text(ck.text("KSH")))
+        idx, detail = _related_rows(key_text(ck.text("KSH")), ck.df)
         ck.add("KSH_DUPLICATE", idx, "KSH", detail=detail)
     if code:
-        idx, detail = _related_rows(normalized_ids(ck.text(code)))
+        # a number cut short by Excel is not the same person as another cut to the same digits
+        idx, detail = _related_rows(normalized_ids(ck.text(code)).where(~ck.damaged_ids), ck.df)
         ck.add("SFZH_DUPLICATE", idx, code, detail=detail)
     if ck.has("XH"):
-        idx, detail = _related_rows(key_text(ck.text("XH")))
+        idx, detail = _related_rows(key_text(ck.text("XH")), ck.df)
         ck.add("XH_DUPLICATE", idx, "XH", detail=detail)
     if ck.has("XJH"):
-        idx, detail = _related_rows(key_text(ck.text("XJH")))
+        idx, detail = _related_rows(key_text(ck.text("XJH")), ck.df)
         ck.add("XJH_DUPLICATE", idx, "XJH", detail=detail)
     if ck.layout.category == "k12" and code and all(ck.has(c) for c in ("XM", "XB", "CSRQ")):
         no_id = _empty(ck.text(code))
@@ -971,7 +995,7 @@ def _check_duplicates(ck: _Checker):
             + date_text(ck.text("CSRQ")).fillna(key_text(ck.text("CSRQ")).fillna(""))
         )
         key = key.where(no_id)
-        idx, detail = _related_rows(key)
+        idx, detail = _related_rows(key, ck.df)
         ck.add("DUP_NAME_SEX_BIRTH", idx, "XM", detail=detail)
 
 
@@ -1064,7 +1088,7 @@ def _check_graduation(ck: _Checker):
             "ZSBH",
             detail=ck.text("CC"),
         )
-    idx, detail = _related_rows(z.where(z != ""))
+    idx, detail = _related_rows(z.where(z != ""), ck.df)
     ck.add("ZSBH_DUPLICATE", idx, "ZSBH", detail=detail)
     if ck.has("BYJL"):
         yiye = load_code_table("byjl").to_label(ck.text("BYJL")) == "肄业"
@@ -1075,7 +1099,7 @@ def _check_cross_file(ck: _Checker, others: Mapping[str, pd.DataFrame]):
     code = _id_field(ck)
     keys = {}
     if code:
-        keys[code] = normalized_ids(ck.text(code))
+        keys[code] = normalized_ids(ck.text(code)).where(~ck.damaged_ids)
     if ck.has("XJH"):
         keys["XJH"] = key_text(ck.text("XJH"))
     for fcode, mine in keys.items():
@@ -1096,6 +1120,7 @@ def _check_cross_file(ck: _Checker, others: Mapping[str, pd.DataFrame]):
             pos = pd.Series(np.arange(1, len(theirs) + 1)).groupby(theirs.to_numpy()).first()
             found = mine.map(pos)
             where = found.notna().to_numpy()
-            hits[where] = hits[where] + [f"「{name}」第 {int(r)} 行；" for r in found[where]]
+            shown = shown_rows(other, found[where].to_numpy(dtype=np.int64))
+            hits[where] = hits[where] + [f"「{name}」第 {int(r)} {row_word(other)}；" for r in shown]
         hit = hits.str.len().to_numpy() > 0
         ck.add("CROSS_FILE_DUPLICATE", hit, fcode, detail="本文件和 " + hits.str.rstrip("；"))

@@ -116,6 +116,9 @@ class Column:
     after: bool = False  # in the workbook, after the records' own columns (校验结果 at the end of a record)
     record: bool = False
     missing: str = ""
+    # row numbers of another input (counterpart rows): its name in ResultList.inputs, or per row ((value of the
+    # list's ``records`` column, input name), …) when the rows of a two-sided list point to the other side
+    rows_in: str | tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,8 @@ class ResultList:
     source: Any = None  # the input list ``records`` names (a frame or a converted folder), when known
     upload: Upload | None = None
     in_workbook: bool = True
+    own_columns: bool = True  # the workbook puts the records' own columns after the declared ones
+    inputs: Mapping[str, Any] | None = None  # other inputs row columns point into (Column.rows_in)
 
     @property
     def total(self) -> int:
@@ -175,6 +180,8 @@ class ResultList:
         out = {}
         for c in cols:
             s = head[c.source]
+            if c.kind == "row" or c.source == "row":
+                s = self._shown(c, s, head)
             if c.read is not None:
                 s = c.read(s)
             if c.kind == "row" and not brief:
@@ -187,6 +194,30 @@ class ResultList:
         df.attrs["title"] = self.title
         return df
 
+    def _shown(self, c: Column, s: pd.Series, head: pd.DataFrame) -> pd.Series:
+        """Row numbers of ``c`` as the person sees them in the file they point into (``core.rows``)."""
+        from .rows import shown_rows
+
+        inputs = self.inputs or {}
+        if isinstance(c.rows_in, str):
+            src = inputs.get(c.rows_in)
+            return shown_rows(src, s) if src is not None else s
+        if c.rows_in is not None:
+            per_row = {name: inputs.get(other) for name, other in c.rows_in}
+        elif isinstance(self.source, dict):
+            per_row = self.source
+        else:
+            return shown_rows(self.source, s) if self.source is not None else s
+        if self.records not in head.columns:
+            return s
+        out = pd.Series(pd.array(s, dtype="Int64")).reset_index(drop=True)
+        names = head[self.records].reset_index(drop=True)
+        for name, src in per_row.items():
+            sel = (names == name).to_numpy(dtype=bool)
+            if sel.any() and src is not None:
+                out[sel] = shown_rows(src, out[sel]).to_numpy()
+        return out
+
     def _with_record_fields(self, head: pd.DataFrame, cols: list[Column]) -> pd.DataFrame:
         """``head`` plus, for each record column, the field of the record each row points to (column name =
         the column's ``source``); the records are read only at those rows."""
@@ -196,6 +227,7 @@ class ResultList:
             if src is None or not len(head):
                 continue
             sel = np.ones(len(head), bool) if name is None else (head[self.records] == name).to_numpy(dtype=bool)
+            sel = sel & head["row"].notna().to_numpy(dtype=bool)  # a finding about the whole file has no record
             if not sel.any():
                 continue
             idx = head.loc[sel, "row"].to_numpy(dtype=np.int64) - 1

@@ -486,7 +486,7 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
         school_all = dict(zip(idx.tolist(), (a or b for a, b in zip(r.at("XXBSM", idx), r.at("XXMC", idx)))))
         for ident_value, members in groups.items():
             schools = {school_all[i] for i in members}
-            listing = "、".join(f"第 {i + 1} 行（{where_all[i]}）" for i in members)
+            listing = r.rows_text(members, [where_all[i] for i in members])
             if dkind[members[0]] == 1:
                 shown = mask_value(kind, ident_value) if kind else ident_value
                 head = f"{kz} {shown} 在{title}中出现 {len(members)} 次：{listing}"
@@ -500,7 +500,7 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
             )
             counterpart = sorted({int(cp[i]) for i in members if cp[i] >= 0})
             if counterpart:
-                head += f"；{other_title}中是第 {'、'.join(str(c + 1) for c in counterpart)} 行"
+                head += f"；{other_title}中是{other.rows_text(counterpart)}"
             rec = list({c["row"]: c for i in members for c in recs.get(int(i), [])}.values())
             if rec:
                 types = {c["type"] for c in rec}
@@ -522,8 +522,8 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
         other_title = _title(other.name, "new" if side == "old" else "old")
         for s, members in pd.Series(has).groupby(link[has]).agg(list).items():
             note = (
-                f"{other_title}中同一{kz}有 {len(members)} 条记录（第 {'、'.join(str(i + 1) for i in members)} "
-                f"行，重复）；本条与第 {cp[s] + 1} 行比较"
+                f"{other_title}中同一{kz}有 {len(members)} 条记录（{other.rows_text(members)}，重复）；"
+                f"本条与{other.rows_text([cp[s]])}比较"
             )
             reason[s] = f"{note}：{reason[s]}" if reason[s] else f"{note}，信息无变化"
 
@@ -606,7 +606,7 @@ def _changes(
             "row": ci,
             "type": types[k],
             "date": date[k],
-            "text": f"第 {ci + 1} 行：{types[k]}" + (f"（{'，'.join(bits)}）" if bits else ""),
+            "text": f"{c.rows_text([ci])}：{types[k]}" + (f"（{'，'.join(bits)}）" if bits else ""),
         }
     per: dict[str, dict[int, list]] = {"o": {}, "n": {}}
     for k in np.lexsort((fc, fi)).tolist():
@@ -635,9 +635,9 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
     reasons = []
     for i in range(c.n):  # a change list is short: one sentence per record
         where, dup = [], False
-        for rows_, title, st in ((old_row, ot, o_status), (new_row, nt, n_status)):
+        for rows_, title, st, side in ((old_row, ot, o_status, o), (new_row, nt, n_status, n)):
             if rows_[i] >= 0:
-                where.append(f"{title}第 {rows_[i] + 1} 行（{STATUS_ZH[_WORKING_STATUSES[st[rows_[i]]]]}）")
+                where.append(f"{title}{side.rows_text([rows_[i]])}（{STATUS_ZH[_WORKING_STATUSES[st[rows_[i]]]]}）")
                 dup |= st[rows_[i]] == _STATUS_CODE["duplicate_key"]
         found = f"按{KEY_ZH.get(str(how[i]), str(how[i]))}对应到" + "，".join(where)
         if status[i] == "explains":

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclasses_replace
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,16 @@ from ..core.result import (
     summary_sheet,
     words,
 )
-from ..io.lists import count_of, source_names, write_json, write_lists_workbook, write_results_csv
+from ..core.rows import row_meaning
+from ..io.lists import (
+    count_of,
+    list_sheet,
+    source_names,
+    write_json,
+    write_lists_workbook,
+    write_results_csv,
+    write_workbook,
+)
 from ..schema.codes import load_code_table
 from ..schema.layouts import Layout
 from .roster import (
@@ -52,7 +62,12 @@ from .roster import (
 
 __all__ = ["CompareResult", "HandoffResult", "COMPARE_OUTPUT_NAMES", "RESULT_COLUMNS", "grade_words", "sentence_masker"]
 
-COMPARE_OUTPUT_NAMES = {"results": "results.csv", "summary": "summary.json", "workbook": "对比结果.xlsx"}
+COMPARE_OUTPUT_NAMES = {
+    "results": "results.csv",
+    "summary": "summary.json",
+    "workbook": "对比结果.xlsx",
+    "by_school": "疑似流失_按学校",  # a folder: one workbook per school with 疑似流失 (the bureau sends each its own)
+}
 RESULT_COLUMNS = [
     "side",
     "row",
@@ -313,7 +328,8 @@ class CompareResult(Result):
             "explained", "有无异动记录", read=lambda s: s.map({True: "有", False: "没有"}).astype("str").fillna("")
         )
         reasons = Column("reasons", "原因", kind="sentence")
-        other = Column("counterpart_row", "对应行号", kind="row")
+        other = Column("counterpart_row", "对应行号", kind="row", rows_in="new")  # an old record's counterpart
+        other_side = Column("counterpart_row", "对应行号", kind="row", rows_in=(("old", "new"), ("new", "old")))
         how = Column(
             "matched_by", "对应方式", read=lambda s: s.map(lambda k: KEY_ZH.get(k, k) if isinstance(k, str) else "")
         )
@@ -338,12 +354,16 @@ class CompareResult(Result):
 
         lost = o.iloc[self.unexplained_removals()["row"].to_numpy(dtype=np.int64) - 1]
         schools = self._school_sheet(ot, nt)
-        every = (row, status, explained, ctype, reasons, other, how)
+        every = (row, status, explained, ctype, reasons, other_side, how)
         side = Column("side", "名单", read=lambda s: s.map({"old": ot, "new": nt}).astype("str"))
 
         def kw(records="old", **extra):
             return dict(
-                records=records, source=src if records == "side" else src[records], mask_sentences=masker, **extra
+                records=records,
+                source=src if records == "side" else src[records],
+                mask_sentences=masker,
+                inputs=src,
+                **extra,
             )
 
         changed_rows = pd.concat(
@@ -411,13 +431,14 @@ class CompareResult(Result):
                         Column("status", "结果", read=words(STATUS_ZH)),
                         Column("key", KEY_ZH.get(self.key_used, self.key_used), personal=key_kind, full=False),
                         reasons,
-                        Column("old_row", f"{ot}行号", kind="row"),
-                        Column("new_row", f"{nt}行号", kind="row"),
+                        Column("old_row", f"{ot}行号", kind="row", rows_in="old"),
+                        Column("new_row", f"{nt}行号", kind="row", rows_in="new"),
                         how,
                     ),
                     records="changes",
                     source=ch_src,
                     mask_sentences=masker,
+                    inputs=src,
                 )
             )
         lists.append(
@@ -482,12 +503,53 @@ class CompareResult(Result):
             files["workbook"],
             unmask,
         )
+        per_school = self._write_school_files(files["by_school"], lists[0], lay, unmask, sources)
+        if not per_school:
+            del files["by_school"]
         js = self.to_dict()
         js["inputs"] = sources
         js["outputs"] = {k: p.name for k, p in files.items()}
+        js["lost_by_school"] = per_school
         js["notes"] = []
         write_json(files["summary"], js)
         return files
+
+    def _write_school_files(
+        self, folder: Path, lost: ResultList, lay: Layout | None, unmask: bool, sources: dict
+    ) -> dict[str, int]:
+        """疑似流失 split by school: one workbook per school that has any (``{学校标识码}_{学校名称}.xlsx``, 说明
+        then the school's list, the records' own columns masked unless ``unmask``), so the bureau sends each
+        school its own. Returns {file name: pupils}; the counts add up to the whole list."""
+        rows = lost.rows
+        if not len(rows):
+            return {}
+        folder.mkdir(parents=True, exist_ok=True)
+        code = (
+            rows["XXBSM"].astype("str").fillna("").str.strip() if "XXBSM" in rows else pd.Series("", index=rows.index)
+        )
+        name = rows["XXMC"].astype("str").fillna("").str.strip() if "XXMC" in rows else pd.Series("", index=rows.index)
+        ot, nt = _title(self.old_name, "old"), _title(self.new_name, "new")
+        written: dict[str, int] = {}
+        for (c, n), idx in rows.groupby([code.to_numpy(), name.to_numpy()], sort=True).groups.items():
+            label = "_".join(x for x in (c, n) if x) or "未填学校"
+            fname = _safe_file_name(label) + ".xlsx"
+            while fname in written:
+                fname = fname[:-5] + "_2.xlsx"
+            part = dataclasses_replace(lost, rows=rows.loc[idx])
+            note = summary_sheet(
+                [
+                    ("学校", " ".join(x for x in (c, n) if x) or "（名单中没有填学校）"),
+                    ("疑似流失", f"{len(idx)} 人"),
+                    ("说明", f"{ot}中有、{nt}中没有，也没有转出、退学、休学等异动记录的学生；请逐一核实去向"),
+                    ("旧名单", sources.get("old", "")),
+                    ("新名单", sources.get("new", "")),
+                    ("行号", "旧名单中的行号（Excel 中看到的行号，或 DBF 的记录号）"),
+                    ("个人信息", "未遮盖（--unmask）" if unmask else "已遮盖"),
+                ]
+            )
+            write_workbook({"说明": note, "疑似流失": list_sheet(part, lay, unmask)}, folder / fname)
+            written[fname] = int(len(idx))
+        return written
 
     def _summary_sheet(self, files: OutputFiles, unmask: bool, sources: dict, lay: Layout | None) -> pd.DataFrame:
         c = self.counts
@@ -530,6 +592,8 @@ class CompareResult(Result):
                 "（见“疑似流失”工作表，按学校、年级、班级排列），请逐一核实去向",
             )
         )
+        for key, title in (("old", "旧名单"), ("new", "新名单")):
+            rows.append((f"{title}的行号", row_meaning(self.inputs.get(key))))
         rows.append(("每条记录都有且只有一个结果", "是" if self.conserved else "否（请报告此问题）"))
         rows.append(
             (
@@ -790,3 +854,10 @@ def _title(name: str | None, side: str) -> str:
         return {"old": "旧名单", "new": "新名单"}.get(side, str(side))
     name = str(name)
     return name if ("名单" in name or "." in name) else f"{name}名单"
+
+
+def _safe_file_name(text: str) -> str:
+    """``text`` usable as a file name on Windows and Linux: no \\ / : * ? " < > | or control characters, not
+    ending in a dot or blank, at most 80 characters."""
+    out = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", str(text)).strip(" .")
+    return out[:80] or "未填学校"

@@ -126,29 +126,31 @@ def handoff(
     g_reason = np.full(g.n, None, object)
     hit = np.flatnonzero(g_hit >= 0)
     dest = t.where(g_hit[hit])
+    dest_rows = t.file_rows(g_hit[hit])  # rows as the person sees them in the file (Excel row, DBF record)
+    t_unit = t.row_unit()
     for k, i in enumerate(hit.tolist()):
         others = [v for v in g_all.get(i, []) if v != g_hit[i]]
-        text = f"升入 {dest[k]}（{tt}第 {g_hit[i] + 1} 行，按{KEY_ZH.get(str(g_how[i]), str(g_how[i]))}找到）"
+        how_zh = KEY_ZH.get(str(g_how[i]), str(g_how[i]))
+        text = f"升入 {dest[k]}（{tt}第 {dest_rows[k]} {t_unit}，按{how_zh}找到）"
         if others:
             text += (
-                "；同时出现在"
-                + "、".join(f"{tt}第 {v + 1} 行（{w}）" for v, w in zip(others, t.where(np.array(others))))
-                + "：疑似重复学籍，请核实"
+                f"；同时出现在{tt}" + t.rows_text(others, list(t.where(np.array(others)))) + "：疑似重复学籍，请核实"
             )
         g_reason[i] = text
     for i in np.flatnonzero(g_status == "not_enrolled").tolist():
         text = f"在{tt}中找不到（{levels_zh}都没有对应记录）：请核实去向（外地就读、未升学等，控辍保学）"
         if i in ambiguous:
-            text += (
-                "；姓名+性别+出生日期与" + "、".join(f"第 {v + 1} 行" for v in ambiguous[i]) + "相同，无法确定是哪一位"
-            )
+            text += f"；姓名+性别+出生日期与{tt}" + t.rows_text(ambiguous[i]) + "相同，无法确定是哪一位"
         g_reason[i] = text
     g_reason[g_status == "missing_key"] = f"没有{levels_zh}，无法查找：请补全后再核对"
     t_reason = np.full(t.n, None, object)
     th = np.flatnonzero(t_hit >= 0)
     src = g.where(t_hit[th])
+    src_rows = g.file_rows(t_hit[th])
+    g_unit = g.row_unit()
     for k, i in enumerate(th.tolist()):
-        t_reason[i] = f"来自{gt}第 {t_hit[i] + 1} 行（{src[k]}，按{KEY_ZH.get(str(t_how[i]), str(t_how[i]))}找到）"
+        how_zh = KEY_ZH.get(str(t_how[i]), str(t_how[i]))
+        t_reason[i] = f"来自{gt}第 {src_rows[k]} {g_unit}（{src[k]}，按{how_zh}找到）"
     t_reason[t_status == "from_elsewhere"] = f"{gt}中没有这名学生：来自其他地方（县外、往届或其他学校）"
 
     kind = None if unmask else ("id" if chain[0] in ID_FIELDS else g.personal(chain[0]))

@@ -47,6 +47,7 @@ from ..core.result import (
     summary_sheet,
     words,
 )
+from ..core.rows import row_meaning, rows_text
 from ..engine import sqlnorm
 from ..engine.engines import Engine, engine_for, register_list
 from ..io.source import ListSource
@@ -199,12 +200,13 @@ class ReconcileResult(Result):
                     Column("status", "结果代码", brief=False),
                     Column("reason_text", "原因"),
                     Column("action", "建议处理"),
-                    Column("counterpart_row", "对应录取数据行号", kind="row"),
+                    Column("counterpart_row", "对应录取数据行号", kind="row", rows_in="admission"),
                     Column("match_by", "对应方式"),
                 ),
                 records="registration",
                 source=self.inputs.get("registration"),
                 upload=Upload("qualification_errors", "registration", reasons="reason_text"),
+                inputs=self.inputs,
             ),
             ResultList(
                 "未注册",
@@ -228,12 +230,13 @@ class ReconcileResult(Result):
                     *place,
                     Column("reasons", "原因"),
                     Column("action", "建议处理"),
-                    Column("counterpart_row", "对应注册上报行号", kind="row"),
+                    Column("counterpart_row", "对应注册上报行号", kind="row", rows_in="registration"),
                     Column("match_by", "对应方式"),
                 ),
                 records="admission",
                 source=self.inputs.get("admission"),
                 shown=False,
+                inputs=self.inputs,
             ),
             every_record_list(
                 [
@@ -340,6 +343,8 @@ class ReconcileResult(Result):
         for state in [*STATES, *sorted(k for k in by_state if k not in STATES and k != "none"), "none"]:
             if state in by_state:
                 rows.append((f"未注册按新生状态：{UNKNOWN_STATE if state == 'none' else state}", str(by_state[state])))
+        for key, title in (("registration", "注册上报"), ("admission", "录取数据")):
+            rows.append((f"{title}的行号", row_meaning(self.inputs.get(key))))
         rows.append(("每条记录都有且只有一个结果", "是" if self.conserved else "否（请报告此问题）"))
         q, nr = files["qualification_errors"].name, files["not_registered"].name
         rows.append(("编码", files.encoding_note or f"{q}、{nr} 均按 GBK 编码写出"))
@@ -577,7 +582,7 @@ def _reconcile(
     pairs = pd.concat([pairs[0], searched], ignore_index=True)
     _same_labels(a, r, pairs)
     task.step("判定与说明")
-    return _judge(a, r, pairs, r_status, states, year, category)
+    return _judge(a, r, pairs, r_status, states, year, category, admission, registration)
 
 
 def _same_labels(a, r, pairs) -> None:
@@ -656,10 +661,18 @@ def _near_ksh(con, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------- verdict
 
 
-def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
+def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None) -> ReconcileResult:
     """Statuses, reasons and actions for both sides. Statuses are int8 codes and reasons sparse until the
     result columns are built once through Arrow dictionaries (setting cells one by one in an Arrow-backed
-    column would copy the column every time)."""
+    column would copy the column every time). Sentences name rows as the person sees them in ``a_src`` /
+    ``r_src`` (the DBF record number, the Excel row: ``core.rows``)."""
+
+    def a_rows(rows) -> str:  # 1-based positions in the admission list
+        return rows_text(a_src, rows)
+
+    def r_rows(rows) -> str:
+        return rows_text(r_src, rows)
+
     na, nr = len(a), len(r)
     ai = pairs["a_row"].to_numpy() - 1
     ri = pairs["r_row"].to_numpy() - 1
@@ -701,16 +714,16 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
         text, act = expl.get(i, ("", ""))
         if reg_status[rr] == STATUS_CODE["duplicate_key"]:
             others = [x for x in copies_of[reg_values["ksh"][rr]] if x != rr + 1]
-            text = f"考生号在注册上报中重复（另见第 {'、'.join(map(str, others))} 行）；录取数据第 {aa + 1} 行" + (
+            text = f"考生号在注册上报中重复（另见{r_rows(others)}）；录取数据{a_rows([aa + 1])}" + (
                 "与本条一致" if not any_diff[i] else "：" + text
             )
             act = "一名考生只能上报一条记录：删除重复的记录后再上传"
         elif reg_status[rr] == STATUS_CODE["missing_key"]:
             rest = "；" + text if text and not text.startswith("考生号") else ""
-            text = f"考生号为空；按{how[i]}找到录取数据第 {aa + 1} 行（考生号 {adm_values['ksh_raw'][aa]}）{rest}"
+            text = f"考生号为空；按{how[i]}找到录取数据{a_rows([aa + 1])}（考生号 {adm_values['ksh_raw'][aa]}）{rest}"
             act = f"按录取数据补填考生号 {adm_values['ksh_raw'][aa]}"
             if adm_counter[aa] == rr + 1:
-                adm_reasons[aa] = f"注册上报第 {rr + 1} 行考生号为空，按{how[i]}对应到本条{rest}"
+                adm_reasons[aa] = f"注册上报{r_rows([rr + 1])}考生号为空，按{how[i]}对应到本条{rest}"
                 adm_action[aa] = act
         reg_reasons[rr], reg_action[rr] = text, act
         if adm_counter[aa] == rr + 1 and adm_status[aa] == STATUS_CODE["key_mismatch"] and not adm_reasons[aa]:
@@ -718,9 +731,7 @@ def _judge(a, r, pairs, r_status, states, year, category) -> ReconcileResult:
     dup = reg_status[ri] == STATUS_CODE["duplicate_key"]
     for aa, copies in pd.Series(ri[dup] + 1).groupby(ai[dup]).agg(list).items():
         if adm_status[aa] == STATUS_CODE["matched"] and len(copies) > 1:
-            adm_reasons[aa] = (
-                f"与注册上报一致，但注册上报中这名考生有 {len(copies)} 条记录（第 {'、'.join(map(str, copies))} 行）"
-            )
+            adm_reasons[aa] = f"与注册上报一致，但注册上报中这名考生有 {len(copies)} 条记录（{r_rows(copies)}）"
             adm_action[aa] = "删除注册上报中重复的记录"
 
     not_adm = np.flatnonzero(reg_status == STATUS_CODE["not_admitted"])

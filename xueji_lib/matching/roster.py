@@ -22,6 +22,7 @@ from ..core.errors import LayoutError
 from ..core.ids import ID_NUMBER_FIELDS
 from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
 from ..core.privacy import mask_series, mask_value, personal_kind
+from ..core.rows import row_word, shown_rows
 from ..engine.engines import Engine
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
@@ -103,6 +104,23 @@ class _Roster:
 
     def has(self, code: str) -> bool:
         return code in self.cols
+
+    def file_rows(self, idx) -> list[int]:
+        """Positions ``idx`` (0-based) as the rows a person sees in the file (the Excel row, the DBF record
+        number: ``core.rows``)."""
+        return [int(r) for r in shown_rows(self.src, np.asarray(idx, np.int64) + 1)]
+
+    def row_unit(self) -> str:
+        """How a sentence names one row of this list: "行" (a sheet, CSV), "条记录" (a DBF)."""
+        return row_word(self.src)
+
+    def rows_text(self, idx, labels: list[str] | None = None) -> str:
+        """ "第 12、40 行" (a sheet) / "第 12、40 条记录" (a DBF) for positions ``idx``; ``labels``: a note after
+        each (第 12 行（一年级1班）)."""
+        shown, unit = self.file_rows(idx), self.row_unit()
+        if labels is None:
+            return f"第 {'、'.join(map(str, shown))} {unit}"
+        return "、".join(f"第 {r} {unit}（{w}）" for r, w in zip(shown, labels))
 
     def col(self, code: str) -> pd.Series:
         """The column as pandas ``str`` with a positional index, values as written (not stripped), missing
