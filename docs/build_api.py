@@ -96,10 +96,13 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "xueji_lib.reporting.display:to_html",
             "xueji_lib.reporting.display:to_text",
             "xueji_lib.reporting.display:school_frame",
+            "xueji_lib.reporting.display:table",
             "xueji_lib.core.progress:Progress",
             "xueji_lib.core.result:Result",
             "xueji_lib.core.result:ResultList",
             "xueji_lib.core.result:Column",
+            "xueji_lib.core.rows:shown_rows",
+            "xueji_lib.core.rows:row_meaning",
         ],
     ),
     (
