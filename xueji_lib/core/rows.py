@@ -111,8 +111,8 @@ def rows_text(data: Any, rows: Any, *, sep: str = "、") -> str:
 def row_meaning(data: Any) -> str:
     """One sentence saying what the 行号 of records from ``data`` are.
 
-        >>> row_meaning(pd.DataFrame({"XM": ["张三"]}))
-        '行号为记录在名单中的序号（从 1 起）'
+    >>> row_meaning(pd.DataFrame({"XM": ["张三"]}))
+    '行号为记录在名单中的序号（从 1 起）'
     """
     rep = _report(data)
     kind = file_kind(data)
