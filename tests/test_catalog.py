@@ -326,3 +326,17 @@ def test_hits_and_cards_name_the_row_a_person_finds_in_the_file(cat, folder):
     # results computed over the cached frame (the 名单对比 page) name the same rows
     frame = cat.frame("k12/学生名单_2026春.xlsx")
     assert xj.validate(frame).list("问题明细").frame()["行号"].min() >= 2
+
+
+def test_card_finds_a_photo_filed_in_a_class_folder(tmp_path):
+    """004 asks schools to file photos in “xx级xxx班” folders: the student card finds them there too."""
+    d = tmp_path / "data"
+    (d / "hei" / "photos" / "2026级软件2601班").mkdir(parents=True)
+    shutil.copy(SAMPLES / "hei" / "10_注册上报.dbf", d / "hei" / "10_注册上报.dbf")
+    reg = xj.read_dbf(d / "hei" / "10_注册上报.dbf")
+    sfzh = str(reg["SFZH"].iloc[0]).strip()
+    src = next((SAMPLES / "hei" / "photos").glob("*.jpg"))
+    shutil.copy(src, d / "hei" / "photos" / "2026级软件2601班" / f"{sfzh}.jpg")
+    cat = Catalog(d, tmp_path / "cache").refresh()
+    card = cat.card("hei/10_注册上报.dbf", 1)
+    assert card.photo is not None and card.photo.parent.name == "2026级软件2601班"

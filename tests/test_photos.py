@@ -47,12 +47,29 @@ def assert_no_full_id(res, ids):
 # --------------------------------------------------------------------------------------- committed samples
 
 
+# The samples' "file too large" photo (~150 KB) was planted against the first version's 100 KB limit; the
+# default now is 004's "2M以内", so these tests ask for 100 KB (test_sample_with_the_seeds_defaults: 2 MB).
+OLD_MAX = 100 * 1024
+
+
 @pytest.fixture(scope="module")
 def sample():
     reg = xj.read_dbf(SAMPLES / "hei/10_注册上报.dbf")
     mask = reg["BH"].isin(CLASSES).to_numpy()
-    res = check_photos(reg[mask], SAMPLES / "hei/photos", row_numbers=np.flatnonzero(mask) + 1)
+    res = check_photos(reg[mask], SAMPLES / "hei/photos", row_numbers=np.flatnonzero(mask) + 1, max_bytes=OLD_MAX)
     return reg, mask, res
+
+
+def test_sample_with_the_seeds_defaults(sample):
+    reg, mask, _ = sample
+    res = check_photos(reg[mask], SAMPLES / "hei/photos", row_numbers=np.flatnonzero(mask) + 1)
+    assert res.params["max_bytes"] == 2 * 1024 * 1024 and res.params["min_size"] == (358, 441)
+    assert res.params["background"] == "深蓝"
+    assert (res.matched, res.students_without_photo, res.students_with_problem) == (58, 2, 4)
+    assert "PHOTO_FILE_TOO_LARGE" not in set(res.findings["rule"])  # ~150 KB is well within 2 MB
+    # the samples' blue backgrounds (RGB 67,142,219, the studios' standard blue) pass as 深蓝
+    assert "PHOTO_BACKGROUND" not in set(res.findings["rule"])
+    assert set(res.files.loc[res.files["usable"], "background"]) == {"深蓝色"}
 
 
 def test_planted_photo_problems_found_with_their_codes(sample):
@@ -108,13 +125,14 @@ def test_sample_counts_add_up(sample):
     assert res.matched + res.students_without_photo + res.students_with_problem == res.total_students
     assert (res.files_matched, res.files_duplicate, res.files_unmatched) == (62, 1, 1)
     assert res.files_matched + res.files_duplicate + res.files_unmatched == res.total_files
-    assert res.files_unusable == 4  # PNG, too small, too large a file, truncated
+    assert res.files_unusable == 4  # PNG, too small, too large a file (over 100 KB), truncated
     summary = res.summary()
     assert "学生 64 名 = 照片合格 57 + 没有照片 2 + 照片有问题 5" in summary
     assert "照片文件 64 个 = 对应到学生 62 + 同一学生的多余照片 1 + 对应不到学生 1" in summary
     d = json.loads(json.dumps(res.to_dict()))
     assert d["students"] == {"total": 64, "matched": 57, "without_photo": 2, "with_problem": 5}
     assert d["files"]["total"] == 64 and d["rules"]["PHOTO_MISSING"] == {"severity": "error", "count": 2}
+    assert d["files"]["folders"] == 0 and d["files"]["subfolders"] == 0
     br = res.by_rule
     assert list(br.columns) == ["rule", "severity", "count"] and br["count"].sum() == len(res.findings)
     assert res.students["status"].value_counts().to_dict() == {"matched": 57, "problem": 5, "missing": 2}
@@ -142,11 +160,11 @@ def test_sample_messages_name_file_and_student_and_mask_ids(sample):
 
 def test_rows_default_to_the_records_numbers_in_the_file(sample):
     reg, mask, _ = sample
-    res = check_photos(reg[mask], SAMPLES / "hei/photos")  # a filtered frame: each record keeps its own number
+    res = check_photos(reg[mask], SAMPLES / "hei/photos", max_bytes=OLD_MAX)  # filtered: records keep their numbers
     in_file = (np.flatnonzero(np.asarray(mask)) + 1).tolist()
     assert set(res.findings["row"].dropna()) <= set(in_file)
     assert res.students["row"].tolist() == in_file
-    plain = check_photos(reg[mask].reset_index(drop=True), SAMPLES / "hei/photos")  # renumbered: 1…64
+    plain = check_photos(reg[mask].reset_index(drop=True), SAMPLES / "hei/photos", max_bytes=OLD_MAX)  # 1…64
     assert plain.students["row"].tolist() == list(range(1, 65))
     with pytest.raises(XuejiError, match="row_numbers"):
         check_photos(reg[mask], SAMPLES / "hei/photos", row_numbers=[1, 2, 3])
@@ -230,25 +248,54 @@ def test_key_ksh_unmatched_by_shape(tmp_path):
     assert rules_of(res, row=2) == ["PHOTO_MISSING"]
 
 
-def test_size_limits_are_configurable(tmp_path):
-    df = roster(4)
-    noisy(tmp_path / f"{df.SFZH[0]}.jpg", size=(120, 147), quality=90)
-    photo(tmp_path / f"{df.SFZH[1]}.jpg", size=(900, 1200))
-    noisy(tmp_path / f"{df.SFZH[2]}.jpg")
-    photo(tmp_path / f"{df.SFZH[3]}.jpg", size=(441, 358))  # landscape
+def big(path, size=(358, 441), nbytes=3 * 1024 * 1024):
+    """A 358×441 blue JPG padded (after its end marker, as some cameras do) to ``nbytes``."""
+    photo(path, size)
+    data = path.read_bytes()
+    path.write_bytes(data + b"\x00" * (nbytes - len(data)))
+    return path
+
+
+def test_size_limits_default_to_the_seeds_and_are_configurable(tmp_path):
+    df = roster(5)
+    photo(tmp_path / f"{df.SFZH[0]}.jpg", size=(295, 413))  # 一寸 at 300 dpi: smaller than 358×441
+    photo(tmp_path / f"{df.SFZH[1]}.jpg", size=(900, 1200))  # no pixel maximum by default
+    big(tmp_path / f"{df.SFZH[2]}.jpg")  # 3 MB: over 004's "2M以内"
+    photo(tmp_path / f"{df.SFZH[3]}.jpg", size=(600, 450))  # landscape
+    photo(tmp_path / f"{df.SFZH[4]}.jpg")  # 358×441: the 第二代身份证 photo passes
     res = check_photos(df, tmp_path)
     assert rules_of(res, row=1) == ["PHOTO_TOO_SMALL"]
-    assert rules_of(res, row=2) == ["PHOTO_TOO_LARGE"]
+    assert rules_of(res, row=2) == []
     assert rules_of(res, row=3) == ["PHOTO_FILE_TOO_LARGE"]
     assert rules_of(res, row=4) == ["PHOTO_ASPECT"]
-    assert res.matched == 1 and res.students_with_problem == 3  # a warning leaves the photo usable
-    assert "120×147" in res.findings.loc[res.findings["row"] == 1, "message"].iat[0]
-    loose = check_photos(df, tmp_path, min_size=(100, 100), max_size=None, max_bytes=10**6, aspect=None)
-    assert loose.findings.empty and loose.matched == 4
-    strict = check_photos(df, tmp_path, min_size=(400, 500), min_bytes=50 * 1024, max_bytes=None)
-    assert "PHOTO_TOO_SMALL" in rules_of(strict, row=4)
-    assert "PHOTO_FILE_TOO_SMALL" in rules_of(strict, row=4)
+    assert rules_of(res, row=5) == []
+    assert res.matched == 3 and res.students_with_problem == 2  # a warning leaves the photo usable
+    msg = res.findings.loc[res.findings["row"] == 1, "message"].iat[0]
+    assert "295×413" in msg and "358×441" in msg
+    msg = res.findings.loc[res.findings["row"] == 3, "message"].iat[0]
+    assert "3 MB" in msg and "上限 2 MB" in msg
+    loose = check_photos(df, tmp_path, min_size=(100, 100), max_bytes=None, aspect=None)
+    assert loose.findings.empty and loose.matched == 5
+    strict = check_photos(df, tmp_path, min_size=(400, 500), max_size=(640, 800), min_bytes=50 * 1024, max_bytes=None)
+    assert rules_of(strict, row=2) == ["PHOTO_FILE_TOO_SMALL", "PHOTO_TOO_LARGE"]
+    assert "PHOTO_TOO_SMALL" in rules_of(strict, row=4) and "PHOTO_FILE_TOO_SMALL" in rules_of(strict, row=4)
     assert strict.params["min_size"] == (400, 500) and strict.to_dict()["params"]["max_bytes"] is None
+
+
+def test_bad_limits_are_refused_in_chinese(tmp_path):
+    df = roster(1)
+    for kw, word in [
+        ({"min_size": (0, 441)}, "大于 0"),
+        ({"min_size": (400, 500), "max_size": (358, 441)}, "超过了上限"),
+        ({"max_bytes": -5}, "文件大小上限"),
+        ({"min_bytes": 3 * 1024 * 1024}, "超过了上限"),
+        ({"aspect": (1.6, 1.1)}, "高宽比"),
+        ({"background": "绿"}, "背景颜色“绿”不认识"),
+        ({"folder_depth": -1}, "子文件夹层数"),
+        ({"class_field": "BANJI"}, "BANJI"),
+    ]:
+        with pytest.raises(XuejiError, match=word):
+            check_photos(df, tmp_path, **kw)
 
 
 def test_broken_files(tmp_path):
@@ -286,8 +333,10 @@ def test_colour_mode(tmp_path):
     df = roster(2)
     photo(tmp_path / f"{df.SFZH[0]}.jpg", mode="L")
     photo(tmp_path / f"{df.SFZH[1]}.jpg", mode="CMYK")
-    res = check_photos(df, tmp_path)
+    res = check_photos(df, tmp_path, background=None)
     assert rules_of(res) == ["PHOTO_COLOR_MODE", "PHOTO_COLOR_MODE"]
+    grey = check_photos(df, tmp_path)  # a grey picture has no blue background either
+    assert rules_of(grey, row=1) == ["PHOTO_BACKGROUND", "PHOTO_COLOR_MODE"]
     assert res.matched == 2  # a warning: the photo is still usable
 
 
@@ -319,20 +368,31 @@ def test_lower_case_x_and_other_tolerances_reported_not_fixed(tmp_path):
     assert_no_full_id(res, df.SFZH.tolist())
 
 
-def test_subfolder_ignored_and_reported(tmp_path):
-    df = roster(3)
+def test_subfolders_read_and_deeper_ones_reported(tmp_path):
+    df = roster(4)
     photo(tmp_path / f"{df.SFZH[0]}.jpg")
     sub = tmp_path / "补交"
     sub.mkdir()
-    photo(sub / f"{df.SFZH[1]}.jpg")
-    (tmp_path / f"{df.SFZH[2]}").mkdir()  # a folder named like a photo
+    photo(sub / f"{df.SFZH[1]}.jpg")  # a sub-folder: read (today's "没有照片" for it is gone)
+    (tmp_path / f"{df.SFZH[2]}").mkdir()  # a folder named like a photo: entered, empty
+    deep = tmp_path / "学院" / "2026级" / "软件2601班"
+    deep.mkdir(parents=True)
+    photo(deep / f"{df.SFZH[3]}.jpg")  # three levels down: not entered by default
     res = check_photos(df, tmp_path)
-    assert res.total_files == 1 and res.subfolders == 2
-    assert rules_of(res, row=2) == ["PHOTO_MISSING"] and rules_of(res, row=3) == ["PHOTO_MISSING"]
+    assert res.total_files == 2 and res.matched == 2 and res.subfolders == 1
+    assert rules_of(res, row=2) == [] and rules_of(res, row=3) == ["PHOTO_MISSING"]
+    assert rules_of(res, row=4) == ["PHOTO_MISSING"]
     sf = res.findings[res.findings["rule"] == "PHOTO_SUBFOLDER"]
-    assert len(sf) == 2 and (sf["severity"] == "info").all() and sf["row"].isna().all()
-    assert "子文件夹 2 个未检查" in res.summary()
+    assert sf["value"].tolist() == ["学院/2026级/软件2601班"]
+    assert (sf["severity"] == "info").all() and sf["row"].isna().all() and "往下 2 层" in sf["message"].iat[0]
+    files = res.files.set_index("folder")["file"]
+    assert files["补交"] == f"补交/{mask_id(df.SFZH[1])}.jpg" and files[""] == f"{mask_id(df.SFZH[0])}.jpg"
+    assert "子文件夹 1 个未检查" in res.summary()
     assert_no_full_id(res, df.SFZH.tolist())
+    flat = check_photos(df, tmp_path, folder_depth=0)  # the folder itself only: as the first version did
+    assert flat.total_files == 1 and flat.subfolders == 3
+    assert rules_of(flat, row=2) == ["PHOTO_MISSING"]
+    assert check_photos(df, tmp_path, folder_depth=3).matched == 3
 
 
 def test_roster_without_key_and_repeated_key(tmp_path):
@@ -433,6 +493,8 @@ def test_photos_command_writes_workbook_and_summary(tmp_path):
             str(SAMPLES / "hei" / "photos"),
             "--where",
             "BH=软件2601,软件2602",
+            "--max-kb",
+            "100",
             "--out",
             str(tmp_path / "out"),
         ],

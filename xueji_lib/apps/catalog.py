@@ -351,7 +351,11 @@ class Catalog:
         _write_parquet(pa.Table.from_pandas(data, preserve_index=False), entry / "data.parquet")
         # the row a person finds each record at in the file (the Excel row, the DBF record number: core.rows)
         file_rows = shown_rows(df, np.arange(1, len(df) + 1, dtype=np.int64)).to_numpy(dtype=np.int64)
-        _write_parquet(pa.table({"file_row": pa.array(file_rows)}), entry / "rows.parquet")
+        rows_table = {"file_row": pa.array(file_rows)}
+        sheet_of = rep.extra.get("source_sheets") if rep is not None else None
+        if sheet_of is not None and len(sheet_of) == len(df):  # a workbook of several sheets: each record's sheet
+            rows_table["file_sheet"] = pa.array(np.asarray(sheet_of, dtype=np.int64))
+        _write_parquet(pa.table(rows_table), entry / "rows.parquet")
         _write_parquet(key_index(df), entry / "index.parquet")
         findings = pd.DataFrame(columns=["row", "field", "name", "rule", "severity", "message"])
         if lay is not None and len(df):
@@ -369,6 +373,12 @@ class Catalog:
             "date": _file_date(path, rep),
             "format": rep.format if rep is not None else None,
             "header_row": (rep.extra.get("header_row") if rep is not None else None),
+            "sheets": [
+                {k: v for k, v in sh.items() if k in ("name", "records", "header_row")}
+                for sh in ((rep.extra.get("sheets") or []) if rep is not None else [])
+                if isinstance(sh, dict)
+            ],
+            "sheet_column": rep.extra.get("sheet_column") if rep is not None else None,
             "row_meaning": row_meaning(df),
             "columns": [str(c) for c in df.columns],
             "warnings": warnings,
@@ -613,6 +623,13 @@ class Catalog:
         extra = {"source_rows": self.file_rows(ds)} if meta.get("format") in ("xlsx", "csv") else {}
         if meta.get("header_row"):
             extra["header_row"] = meta["header_row"]
+        t = pq.read_table(d.cache / "rows.parquet")
+        if "file_sheet" in t.column_names and len(meta.get("sheets") or []) > 1:  # rows name their sheet
+            extra.update(
+                source_sheets=t.column("file_sheet").to_numpy(),
+                sheets=meta["sheets"],
+                sheet_column=meta.get("sheet_column") or "工作表",
+            )
         df.attrs["load_report"] = LoadReport(
             path=str(d.path), format=meta.get("format") or "", records=len(df), extra=extra
         )
@@ -839,14 +856,14 @@ class Catalog:
 
     def photo(self, records: Iterable[tuple[str, int]]) -> Path | None:
         """The photo of a student whose records are ``records``: a file named by their 身份证号, 考生号, 学号
-        or 学籍号 in a photo folder."""
+        or 学籍号 in a photo folder or in its class folders (“2026级软件2601班/…”, two levels down, as
+        ``xueji photos`` reads them; hidden folders skipped)."""
         if self._photo_files is None:
             self._photo_files = {}
             for folder in self.photo_folders():
                 if folder.is_dir():
-                    for p in sorted(folder.iterdir()):
-                        if p.suffix.lower() in PHOTO_SUFFIXES:
-                            self._photo_files.setdefault(p.stem.upper(), p)
+                    for p in _photo_paths(folder, depth=2):
+                        self._photo_files.setdefault(p.stem.upper(), p)
         for d, r in records:
             t = self.index(d)
             for k in ("id", "ksh", "xh", "xjh"):
@@ -854,6 +871,22 @@ class Catalog:
                 if v and v in self._photo_files:
                     return self._photo_files[v]
         return None
+
+
+def _photo_paths(folder: Path, depth: int) -> list[Path]:
+    """Photo files in ``folder`` and its sub-folders down to ``depth`` levels (hidden ones and __MACOSX skipped;
+    an unreadable folder is left out), the folder's own files first."""
+    out: list[Path] = []
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return out
+    out += [p for p in entries if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES]
+    if depth > 0:
+        for p in entries:
+            if p.is_dir() and not p.name.startswith(".") and p.name != "__MACOSX" and CACHE_DIRNAME != p.name:
+                out += _photo_paths(p, depth - 1)
+    return out
 
 
 def _empty_hits() -> pd.DataFrame:

@@ -21,11 +21,31 @@ is decoded to tell a truncated file from one with a harmless trailer (``decode=T
 Every student ends in exactly one of: matched (exactly one usable photo), missing (no photo, or no key to
 match one by), problem (a photo that is unusable, or more than one photo). Every file in the folder ends
 in exactly one of: matched (the photo of a roster key), duplicate (a further photo for a key that already
-has one), unmatched (its name is no key on the roster). Sub-folders are not entered; each is reported
-(``PHOTO_SUBFOLDER``). A file is usable when no error-level rule fired on it.
+has one), unmatched (its name is no key on the roster). A file is usable when no error-level rule fired on it.
 
-The folder is listed once (``os.scandir``); only files whose name matches a student are opened. The roster
-side is vectorised: a 1,000,000-row roster costs a few column operations, not a loop over students.
+Class folders (004, 教通[2012]75号: "将照片存入以“xx级xxx 班”为文件夹名的文件夹"): photos may lie in the folder
+itself or in sub-folders down to ``folder_depth`` levels (``2026级软件2601班/…``, ``计算机学院/2026级软件2601班/…``);
+each file knows the folder it came from. A folder whose name reads as a class ("xx级xxx班", read leniently:
+blanks, full-width characters and the 级/班 words are optional) is compared with the student's class on the
+roster (``class_field``: BH 班号 / BJ 班级; ``grade_field``: 入学年月/入学日期/年级): a photo filed under
+another class is reported (``PHOTO_WRONG_CLASS``, warning, both class names). Deeper folders are not entered
+and are reported (``PHOTO_SUBFOLDER``).
+
+Defaults, with their sources (each one settable, ``None`` switches it off):
+
+- pixel size at least 358×441 (width×height), error below: the 第二代居民身份证 photo, GA 461-2004《居民身份证制证用
+  数字相片技术标准》(358×441 pixels at 350 dpi, 26×32 mm); 004: "考生照片应按照第二代身份证照片标准" and "一寸标准证件照".
+  No pixel maximum (the seeds give none; ``max_size`` sets one, error above).
+- file size at most 2 MB (2×1024×1024 bytes), error above: 004: "大少控制在“2M”以内". At least 2 KB, warning below
+  (not from the seeds: a smaller 358×441 JPG is compressed until it is blurred).
+- height/width between 1.1 and 1.6, warning outside (not from the seeds: 358×441 is 1.23, 一寸 25×35 mm and
+  二寸 35×49 mm are 1.4; a landscape or square picture is no ID photo).
+- background 深蓝, warning otherwise: 004 (教通[2012]75号): "深蓝色背景，一寸标准证件照". The colour is read from the
+  two top corners of the photo decoded at 1/8 scale (JPEG DCT scaling), classified with numpy (``classify_background``).
+
+The folder is listed once (``os.scandir``); only files whose name matches a student are opened (at 1/8 scale
+when the background is checked: about a millisecond a photo). The roster side is vectorised: a 1,000,000-row
+roster costs a few column operations, not a loop over students.
 
 ID numbers (and any 15–18 digit run in a file name) are masked (``110105********002X``) in every finding,
 in the ``students``/``files`` frames and in the summary.
@@ -35,6 +55,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -61,10 +82,79 @@ from ..core.result import (
 from ..core.rows import row_word, shown_rows
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH
 
-__all__ = ["check_photos", "PhotoResult", "PhotoFolderNotFound", "PHOTO_RULES", "FINDING_COLUMNS"]
+__all__ = [
+    "check_photos",
+    "PhotoResult",
+    "PhotoFolderNotFound",
+    "PHOTO_RULES",
+    "FINDING_COLUMNS",
+    "ID_PHOTO_SIZE",
+    "MAX_PHOTO_BYTES",
+    "BACKGROUNDS",
+    "classify_background",
+    "parse_class_folder",
+    "parse_pixels",
+    "parse_aspect",
+    "parse_file_size",
+    "parse_background",
+]
 
 FINDING_COLUMNS = ["row", "key", "field", "rule", "severity", "value", "message", "file"]
 KB = 1024
+MB = 1024 * KB
+
+# The defaults of check_photos and `xueji photos`, each with its source (README 照片核对 states the same).
+# GA 461-2004《居民身份证制证用数字相片技术标准》: the 第二代居民身份证 photo is 358×441 pixels (width × height) at
+# 350 dpi (26 × 32 mm); 004: "考生照片应按照第二代身份证照片标准", "一寸标准证件照". Smaller: PHOTO_TOO_SMALL (error).
+ID_PHOTO_SIZE = (358, 441)
+# 004 (广东药学院 诚信档案 notice): "照片上传:…大少控制在“2M”以内" — 2 MB = 2×1024×1024 bytes. Larger: PHOTO_FILE_TOO_LARGE
+# (error).
+MAX_PHOTO_BYTES = 2 * MB
+# Not from the seeds: a 358×441 JPG under 2 KB is compressed until it blurs (PHOTO_FILE_TOO_SMALL, warning).
+MIN_PHOTO_BYTES = 2 * KB
+# Not from the seeds: height/width of a portrait ID photo — 358×441 is 1.23, 一寸 25×35 mm and 二寸 35×49 mm are 1.40
+# (PHOTO_ASPECT, warning outside).
+PHOTO_ASPECT = (1.1, 1.6)
+# 004 (教通[2012]75号): "深蓝色背景，一寸标准证件照" (PHOTO_BACKGROUND, warning otherwise).
+DEFAULT_BACKGROUND = "深蓝"
+# The expected backgrounds a user can ask for → the colours (of ``classify_background``) that satisfy it.
+# 深蓝 is a saturated blue, the studios' standard blue ID background (RGB 67,142,219) included; 浅蓝 a pale or
+# cyan-ish blue; 蓝 accepts both.
+BACKGROUNDS: dict[str, tuple[str, ...]] = {
+    "深蓝": ("深蓝",),
+    "蓝": ("深蓝", "浅蓝"),
+    "浅蓝": ("浅蓝",),
+    "白": ("白",),
+    "红": ("红",),
+}
+_BACKGROUND_ALIASES = {
+    "深蓝色": "深蓝",
+    "藏蓝": "深蓝",
+    "navy": "深蓝",
+    "darkblue": "深蓝",
+    "蓝色": "蓝",
+    "blue": "蓝",
+    "浅蓝色": "浅蓝",
+    "天蓝": "浅蓝",
+    "lightblue": "浅蓝",
+    "白色": "白",
+    "white": "白",
+    "红色": "红",
+    "red": "红",
+}
+_NO_CHECK = {"any", "none", "off", "no", "不查", "不限", "任意", "不检查"}
+COLOUR_ZH = {
+    "深蓝": "深蓝色",
+    "浅蓝": "浅蓝色",
+    "白": "白色",
+    "红": "红色",
+    "灰": "灰色",
+    "黑": "黑色",
+    "杂色": "杂色（不是单一颜色）",
+    "其他": "其他颜色",
+}
+# Where the background is read: the two top corners, each this share of the width and of the height.
+_CORNER_W, _CORNER_H = 0.2, 0.08
 
 # code → (severity, short Chinese description). The full message of each finding is built in
 # ``_file_message``/``_student_messages`` and always names the file and the student.
@@ -86,7 +176,9 @@ PHOTO_RULES: dict[str, tuple[str, str]] = {
     "PHOTO_FILE_TOO_SMALL": ("warning", "照片文件过小，可能压缩过度、不清晰"),
     "PHOTO_ASPECT": ("warning", "照片高宽比不像证件照"),
     "PHOTO_COLOR_MODE": ("warning", "照片不是 RGB 彩色"),
-    "PHOTO_SUBFOLDER": ("info", "照片目录中的子文件夹未检查"),
+    "PHOTO_BACKGROUND": ("warning", "照片背景颜色不符合要求"),
+    "PHOTO_WRONG_CLASS": ("warning", "照片放在别的班级的文件夹中"),
+    "PHOTO_SUBFOLDER": ("info", "照片目录中更深层的子文件夹未检查"),
 }
 
 KEY_LABELS = {
@@ -142,8 +234,10 @@ class PhotoResult(Result):
     photo file name, IDs masked), message (Chinese: what is wrong and how to fix it), file (photo file
     name, masked; "" for a student without one).
     ``students``: one row per roster student: row, key (masked), status (matched/missing/problem), file.
-    ``files``: one row per file in the folder: file (masked), status (matched/duplicate/unmatched), row,
-    usable, format, width, height, bytes.
+    ``files``: one row per file in the folder and its class folders: file (its path under the photo folder,
+    masked), folder (the sub-folder it came from, "" for the photo folder itself), status
+    (matched/duplicate/unmatched), row, class (the student's class on the roster), usable, format, width,
+    height, bytes, background (the colour of the background found: 深蓝, 白, …; "" when not read).
     Conservation: total_students = matched + students_without_photo + students_with_problem;
     total_files = files_matched + files_duplicate + files_unmatched.
 
@@ -151,7 +245,7 @@ class PhotoResult(Result):
     >>> two_classes = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()
     >>> res = xj.check_photos(reg[two_classes], "data_samples/hei/photos", row_numbers=two_classes.nonzero()[0] + 1)
     >>> res.to_dict()["files"]
-    {'total': 64, 'matched': 62, 'duplicate': 1, 'unmatched': 1, 'unusable': 4, 'subfolders': 0}
+    {'total': 64, 'matched': 62, 'duplicate': 1, 'unmatched': 1, 'unusable': 3, 'subfolders': 0, 'folders': 0}
     >>> res.missing_list["row"].tolist()           # rows of 10_注册上报.dbf without a photo
     [151, 153]
     """
@@ -171,6 +265,7 @@ class PhotoResult(Result):
     files_unmatched: int
     files_unusable: int
     subfolders: int
+    folders: int = 0  # the sub-folders entered (class folders)
     params: dict = field(default_factory=dict)
 
     @property
@@ -204,6 +299,11 @@ class PhotoResult(Result):
             f"{self.files_duplicate} + 对应不到学生 {self.files_unmatched}"
             f"（对应到学生的文件中不可用 {self.files_unusable} 个）",
         ]
+        if self.folders:
+            wrong = int((self.findings["rule"] == "PHOTO_WRONG_CLASS").sum())
+            lines.append(
+                f"照片来自照片目录和其中的 {self.folders} 个子文件夹（班级文件夹）；放在别的班级文件夹中的照片 {wrong} 张"
+            )
         if self.subfolders:
             lines.append(f"子文件夹 {self.subfolders} 个未检查（不算在照片文件内）")
         br = self.by_rule
@@ -221,7 +321,12 @@ class PhotoResult(Result):
             "key": self.key,
             "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.params.items()},
             **self.counts,
-            "files": {**self.counts["files"], "unusable": self.files_unusable, "subfolders": self.subfolders},
+            "files": {
+                **self.counts["files"],
+                "unusable": self.files_unusable,
+                "subfolders": self.subfolders,
+                "folders": self.folders,
+            },
             "rules": {r.rule: {"severity": r.severity, "count": int(r.count)} for r in self.by_rule.itertuples()},
         }
 
@@ -275,6 +380,10 @@ class PhotoResult(Result):
             "数量",
         )
         extra = [{"名单": "其他", "结果": "对应到学生但不可用的文件", "数量": int(f["unusable"])}]
+        if f["folders"]:
+            extra.append({"名单": "其他", "结果": "子文件夹（班级文件夹）", "数量": int(f["folders"])})
+            wrong = int((self.findings["rule"] == "PHOTO_WRONG_CLASS").sum())
+            extra.append({"名单": "其他", "结果": "放在别的班级文件夹中的照片", "数量": wrong})
         if f["subfolders"]:
             extra.append({"名单": "其他", "结果": "子文件夹（未检查）", "数量": int(f["subfolders"])})
         return pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
@@ -291,13 +400,16 @@ class PhotoResult(Result):
         f = self.files
         file_cols = (
             Column("file", "照片文件"),
+            Column("folder", "所在文件夹"),
             Column("status", "结果", read=file_status),
             Column("row", "行号"),
+            Column("class", "名单中的班级"),
             Column("usable", "可用", read=lambda s: s.map({True: "是", False: "否"}).astype("str")),
             Column("format", "格式"),
             Column("width", "宽（像素）"),
             Column("height", "高（像素）"),
             Column("bytes", "字节"),
+            Column("background", "背景颜色"),
         )
         return [
             ResultList(
@@ -317,7 +429,7 @@ class PhotoResult(Result):
             ResultList(
                 "对应不到学生的照片",
                 f[f["status"] == "unmatched"],
-                tuple(c for c in file_cols if c.source not in ("status", "row", "usable")),
+                tuple(c for c in file_cols if c.source not in ("status", "row", "class", "usable", "background")),
             ),
             ResultList(
                 "学生",
@@ -375,67 +487,300 @@ def check_photos(
     key: str = "SFZH",
     name_pattern: str = "{key}",
     extensions: Iterable[str] = (".jpg", ".jpeg"),
-    min_size: tuple[int, int] | None = (240, 320),
-    max_size: tuple[int, int] | None = (640, 800),
-    min_bytes: int | None = 2 * KB,
-    max_bytes: int | None = 100 * KB,
-    aspect: tuple[float, float] | None = (1.1, 1.6),
+    min_size: tuple[int, int] | None = ID_PHOTO_SIZE,
+    max_size: tuple[int, int] | None = None,
+    min_bytes: int | None = MIN_PHOTO_BYTES,
+    max_bytes: int | None = MAX_PHOTO_BYTES,
+    aspect: tuple[float, float] | None = PHOTO_ASPECT,
+    background: str | None = DEFAULT_BACKGROUND,
+    class_field: str | None = "auto",
+    grade_field: str | None = "auto",
+    folder_depth: int = 2,
     decode: bool = False,
     row_numbers: Sequence[int] | np.ndarray | None = None,
     name_field: str | None = "XM",
 ) -> PhotoResult:
-    """Check the photo ``folder`` against ``roster`` (one row per student).
+    """Check the photo ``folder`` (and its class folders) against ``roster`` (one row per student).
 
     ``key``: the roster column the file names carry (``SFZH`` 身份证号 by default; ``KSH``, ``XH``… work).
     ``name_pattern``: the file name without extension, ``{key}`` standing for the key (``"{key}_照片"``).
     ``extensions``: the accepted extensions, any case (default JPG: ``.jpg``, ``.jpeg``).
 
-    Limits — every one is configurable and ``None`` switches it off. The defaults are common practice
-    for a 2-inch ID photo (358×441 pixels, ~10 KB), not official platform figures, which our sources
-    do not give: ``min_size`` / ``max_size`` (width, height) in pixels (240×320 … 640×800),
-    ``min_bytes`` / ``max_bytes`` file size (2 KB … 100 KB; too small is a warning, too large an error),
-    ``aspect`` height/width of a portrait photo (1.1 … 1.6, warning).
+    Limits — every one is configurable and ``None`` switches it off; the defaults and their sources are in the
+    module docstring (``ID_PHOTO_SIZE``, ``MAX_PHOTO_BYTES``…): ``min_size`` (width, height) in pixels, default
+    358×441 (GA 461-2004, 第二代身份证照片; error below); ``max_size`` (error above; default none);
+    ``min_bytes`` (2 KB, warning below) / ``max_bytes`` (2 MB, 004 "2M以内"; error above); ``aspect``
+    height/width (1.1 … 1.6, warning outside); ``background``: the background colour asked for, one of
+    ``BACKGROUNDS`` (深蓝 by default, 004 "深蓝色背景"; 蓝, 浅蓝, 白, 红) — warning otherwise.
+
+    Class folders: photos in sub-folders down to ``folder_depth`` levels are read (0: the folder itself only).
+    ``class_field``: the roster column with each student's class ("auto": BH 班号, else BJ 班级; None: no class
+    check); ``grade_field``: the column with the year of entry ("auto": RXNY 入学年月, RXRQ 入学日期, else NJ 年级
+    when it is a year). A photo in a folder named as another class ("2026级软件2602班") is reported
+    (PHOTO_WRONG_CLASS).
 
     ``decode``: fully decode every image (slower; catches damage in the middle of a file). Without it a
-    JPEG is decoded only when its end marker is missing.
+    JPEG is decoded at 1/8 scale for the background (when checked), in full only when its end marker is missing.
     ``row_numbers``: the row to report for each roster row (same length as ``roster``); by default the
     position in the frame passed + 1. A caller who filtered a roster passes the original positions,
     e.g. ``np.flatnonzero(mask) + 1``.
     ``name_field``: a roster column with the student's name, used in messages when present.
 
     Raises ``PhotoFolderNotFound`` (a ``FileNotFoundError``) for a missing folder, ``XuejiError`` for a
-    missing key column or a bad pattern.
+    missing key column, a bad pattern or a bad limit.
 
     >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
     >>> two_classes = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()   # the classes with photos
     >>> res = xj.check_photos(reg[two_classes], "data_samples/hei/photos", row_numbers=two_classes.nonzero()[0] + 1)
     >>> res.total_students, res.matched, res.students_without_photo, res.students_with_problem
-    (64, 57, 2, 5)
+    (64, 58, 2, 4)
     """
     setup = _setup(roster, folder, key, name_pattern, extensions, row_numbers)
+    limits = _check_limits(min_size, max_size, min_bytes, max_bytes, aspect, background, folder_depth)
     params = {
         "key": setup.key_code,
         "name_pattern": name_pattern,
         "extensions": setup.exts,
+        **limits,
+        "class_field": None,
+        "grade_field": None,
+        "decode": decode,
+        "pattern_text": setup.pattern_text,
+    }
+    students = _read_roster(roster, setup, name_field, class_field, grade_field, params)
+    paths, sizes, entered, skipped = _list_folder(setup.folder, limits["folder_depth"])
+    files, cand_pos = _file_keys(paths, sizes, students.norm, setup)
+    fm = _assign_files(files, students.norm, cand_pos)
+    info = _read_images(setup.folder, paths, fm, decode, limits["background"] is not None)
+    recs, unusable = _judge_matched_files(fm, info, students, setup, params)
+    recs += _judge_unmatched_files(fm.files, students.norm, setup)
+    recs += _subfolder_findings(skipped, limits["folder_depth"])
+    status, photo_of, student_parts = _judge_students(fm, unusable, students, setup)
+    findings = _findings_frame(recs, student_parts, setup.rows, students.shown_key, fm.files)
+    return _result(
+        folder, setup, params, findings, students, fm, info, unusable, status, photo_of, len(skipped), len(entered)
+    )
+
+
+# ------------------------------------------------------------------------------------------ limits and options
+
+
+def _check_limits(min_size, max_size, min_bytes, max_bytes, aspect, background, folder_depth) -> dict:
+    """The limits checked (each positive, each minimum not above its maximum) and the background read; a
+    Chinese XuejiError otherwise."""
+
+    def pixels(v, what):
+        if v is None:
+            return None
+        try:
+            w, h = (int(x) for x in v)
+        except (TypeError, ValueError):
+            raise XuejiError(f"{what}应为（宽, 高）两个整数像素数，如 (358, 441)，而不是 {v!r}") from None
+        if w <= 0 or h <= 0:
+            raise XuejiError(f"{what} {w}×{h} 不对：宽和高都必须大于 0")
+        return (w, h)
+
+    def nbytes(v, what):
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+            raise XuejiError(f"{what}应为大于 0 的字节数，而不是 {v!r}")
+        return int(v)
+
+    min_size, max_size = pixels(min_size, "像素尺寸下限"), pixels(max_size, "像素尺寸上限")
+    if min_size and max_size and (min_size[0] > max_size[0] or min_size[1] > max_size[1]):
+        raise XuejiError(f"像素尺寸下限 {min_size[0]}×{min_size[1]} 超过了上限 {max_size[0]}×{max_size[1]}")
+    min_bytes, max_bytes = nbytes(min_bytes, "文件大小下限"), nbytes(max_bytes, "文件大小上限")
+    if min_bytes and max_bytes and min_bytes > max_bytes:
+        raise XuejiError(f"文件大小下限 {_size_text(min_bytes)} 超过了上限 {_size_text(max_bytes)}")
+    if aspect is not None:
+        try:
+            lo, hi = (float(x) for x in aspect)
+        except (TypeError, ValueError):
+            raise XuejiError(f"高宽比范围应为（下限, 上限）两个数，如 (1.1, 1.6)，而不是 {aspect!r}") from None
+        if not 0 < lo <= hi:
+            raise XuejiError(f"高宽比范围 {lo}–{hi} 不对：下限须大于 0 且不超过上限")
+        aspect = (lo, hi)
+    if isinstance(folder_depth, bool) or not isinstance(folder_depth, (int, np.integer)) or folder_depth < 0:
+        raise XuejiError(f"子文件夹层数应为 0 或正整数，而不是 {folder_depth!r}")
+    return {
         "min_size": min_size,
         "max_size": max_size,
         "min_bytes": min_bytes,
         "max_bytes": max_bytes,
         "aspect": aspect,
-        "decode": decode,
-        "pattern_text": setup.pattern_text,
+        "background": None if background is None else parse_background(background),
+        "folder_depth": int(folder_depth),
     }
-    students = _read_roster(roster, setup, name_field)
-    names, sizes, subdirs = _list_folder(setup.folder)
-    files, cand_pos = _file_keys(names, sizes, students.norm, setup)
-    fm = _assign_files(files, students.norm, cand_pos)
-    info = _read_images(setup.folder, names, fm, decode)
-    recs, unusable = _judge_matched_files(fm, info, students, setup, params)
-    recs += _judge_unmatched_files(fm.files, names, students.norm, setup)
-    recs += _subfolder_findings(subdirs)
-    status, photo_of, student_parts = _judge_students(fm, unusable, students, setup)
-    findings = _findings_frame(recs, student_parts, setup.rows, students.shown_key, fm.files)
-    return _result(folder, setup, params, findings, students, fm, info, unusable, status, photo_of, len(subdirs))
+
+
+def parse_background(text: str) -> str | None:
+    """The background asked for, as a key of ``BACKGROUNDS`` (None: not checked); XuejiError otherwise.
+
+    >>> parse_background("深蓝色"), parse_background("white"), parse_background("any")
+    ('深蓝', '白', None)
+    """
+    t = unicodedata.normalize("NFKC", str(text)).strip().lower().replace(" ", "")
+    if t in _NO_CHECK:
+        return None
+    t = t.removesuffix("底").removesuffix("背景")
+    t = _BACKGROUND_ALIASES.get(t, t)
+    if t not in BACKGROUNDS:
+        raise XuejiError(f"背景颜色“{text}”不认识：可以是 {'、'.join(BACKGROUNDS)}，或 any（不检查背景颜色）")
+    return t
+
+
+def parse_pixels(text: str, option: str = "--min-size") -> tuple[int, int] | None:
+    """``"358x441"`` (also ×, X, *, full-width) → (358, 441); 不查/none → None; XuejiError otherwise.
+
+    >>> parse_pixels("358x441"), parse_pixels("390×567"), parse_pixels("不查")
+    ((358, 441), (390, 567), None)
+    """
+    t = unicodedata.normalize("NFKC", str(text)).strip().lower().replace(" ", "")
+    if t in _NO_CHECK:
+        return None
+    m = re.fullmatch(r"(\d+)[x×*](\d+)", t)
+    if not m or int(m.group(1)) <= 0 or int(m.group(2)) <= 0:
+        raise XuejiError(f"{option} {text} 不对：应写成 宽x高 的像素数，如 358x441；写 不查 则不检查")
+    return int(m.group(1)), int(m.group(2))
+
+
+def parse_aspect(text: str, option: str = "--aspect") -> tuple[float, float] | None:
+    """``"1.1-1.6"`` → (1.1, 1.6) (height/width); 不查/none → None; XuejiError otherwise.
+
+    >>> parse_aspect("1.1-1.6"), parse_aspect("1.2~1.5")
+    ((1.1, 1.6), (1.2, 1.5))
+    """
+    t = unicodedata.normalize("NFKC", str(text)).strip().lower().replace(" ", "")
+    if t in _NO_CHECK:
+        return None
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)[-~–—,](\d+(?:\.\d+)?)", t)
+    if not m or not 0 < float(m.group(1)) <= float(m.group(2)):
+        raise XuejiError(
+            f"{option} {text} 不对：应写成 下限-上限 的高宽比（高÷宽），如 1.1-1.6，下限大于 0 且不超过上限；写 不查 则不检查"
+        )
+    return float(m.group(1)), float(m.group(2))
+
+
+def parse_file_size(text: str, unit: str, option: str) -> int | None:
+    """A file size in ``unit`` ("KB" or "MB", 1024-based) → bytes; 不查/none → None; XuejiError otherwise.
+
+    >>> parse_file_size("2", "MB", "--max-mb"), parse_file_size("1.5", "KB", "--min-kb")
+    (2097152, 1536)
+    """
+    t = unicodedata.normalize("NFKC", str(text)).strip().lower().replace(" ", "")
+    if t in _NO_CHECK:
+        return None
+    t = t.removesuffix(unit.lower()).removesuffix(unit.lower()[0])
+    try:
+        v = float(t)
+    except ValueError:
+        v = -1.0
+    if not v > 0 or v != v or v == float("inf"):
+        raise XuejiError(f"{option} {text} 不对：应为大于 0 的数（单位 {unit}），如 {option} 2；写 不查 则不检查")
+    return max(1, int(round(v * (MB if unit.upper() == "MB" else KB))))
+
+
+# ------------------------------------------------------------------------------------------- classes, colours
+
+
+def parse_class_folder(name: str) -> tuple[str, str]:
+    """(grade, class) read from a class folder's name "xx级xxx班", leniently: blanks, full-width characters
+    and the words 级/班 are optional; a two-digit grade is 20xx. "" where the name has none.
+
+    >>> parse_class_folder("2026级 软件2601 班"), parse_class_folder("软件2601班"), parse_class_folder("26级软件2601")
+    (('2026', '软件2601'), ('', '软件2601'), ('2026', '软件2601'))
+    """
+    t = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(name))).upper()
+    grade = ""
+    m = re.match(r"(\d{4}|\d{2})(?:级|届)", t)
+    if m:
+        grade = m.group(1) if len(m.group(1)) == 4 else "20" + m.group(1)
+        t = t[m.end() :]
+    t = re.sub(r"(?:班级|班)$", "", t)
+    return grade, t
+
+
+def _class_text(grade: str, klass: str) -> str:
+    """How a person writes a class: 2026级软件2601班."""
+    return (f"{grade}级" if grade else "") + (f"{klass}班" if klass else "")
+
+
+_PUNCT = re.compile(r"[()（）\[\]【】\-_.·、,，/\\]")
+
+
+def _same_class(a: str, b: str) -> bool:
+    """Whether two class names (``parse_class_folder``'s class part) name the same class, leniently: the same
+    digits, and the other characters of one a subsequence of the other's ("软件2601" = "软件工程2601" = "2601")."""
+    if a == b:
+        return True
+    a, b = _PUNCT.sub("", a), _PUNCT.sub("", b)
+    if re.sub(r"\D", "", a) != re.sub(r"\D", "", b):
+        return False
+    na, nb = re.sub(r"\d", "", a), re.sub(r"\d", "", b)
+    if not re.search(r"\d", a) and not (na and nb):
+        return False
+
+    def sub(x, y):
+        it = iter(y)
+        return all(c in it for c in x)
+
+    return sub(na, nb) or sub(nb, na)
+
+
+def classify_background(rgb: np.ndarray, share: np.ndarray | None = None) -> np.ndarray:
+    """The colour names (深蓝, 浅蓝, 白, 红, 灰, 黑, 杂色, 其他) of background colours, vectorised: ``rgb`` is an
+    (n, 3) array of the median colour of each photo's top corners, ``share`` the part of those pixels close to
+    that median (below one half: 杂色, the background is no single colour).
+
+    >>> classify_background(np.array([[67, 142, 219], [250, 250, 250], [220, 30, 40], [200, 220, 240]])).tolist()
+    ['深蓝', '白', '红', '浅蓝']
+    """
+    rgb = np.asarray(rgb, dtype=np.float64).reshape(-1, 3)
+    r, g, b = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    mx, mn = rgb.max(axis=1), rgb.min(axis=1)
+    v = mx / 255.0
+    chroma = mx - mn
+    s = np.divide(chroma, mx, out=np.zeros_like(mx), where=mx > 0)
+    safe = np.where(chroma > 0, chroma, 1.0)
+    hue = np.select(
+        [mx == r, mx == g],
+        [(60 * (g - b) / safe) % 360, 60 * (b - r) / safe + 120],
+        60 * (r - g) / safe + 240,
+    )
+    out = np.full(len(rgb), "其他", dtype=object)
+    blue = (hue >= 180) & (hue < 255) & (s >= 0.15)
+    out[blue] = "浅蓝"
+    out[blue & (hue >= 200) & (s >= 0.45)] = "深蓝"
+    out[((hue < 20) | (hue >= 340)) & (s >= 0.4)] = "红"
+    grey = s < 0.15
+    out[grey] = "灰"
+    out[grey & (v >= 0.8)] = "白"
+    out[v < 0.2] = "黑"
+    if share is not None:
+        out[np.asarray(share, dtype=np.float64) < 0.5] = "杂色"
+    return out
+
+
+def _corners(im, loaded: bool) -> tuple[tuple[int, int, int], float]:
+    """The median colour of an opened image's two top corners and the share of their pixels close to it, read
+    on the image decoded at 1/8 scale (a JPEG's DCT scaling: a millisecond for a 358×441 photo) unless it is
+    ``loaded`` already."""
+    w, h = im.size
+    if im.format == "JPEG" and not loaded:
+        im.draft("RGB", (max(1, w // 8), max(1, h // 8)))
+    small = im.convert("RGB")
+    if small.width > 200:  # a full decode (a PNG, or decode=True): look at every n-th pixel
+        step = small.width // 100
+        arr = np.asarray(small)[::step, ::step]
+    else:
+        arr = np.asarray(small)
+    hh, ww = arr.shape[:2]
+    cw, ch = max(1, round(ww * _CORNER_W)), max(1, round(hh * _CORNER_H))
+    px = np.concatenate([arr[:ch, :cw].reshape(-1, 3), arr[:ch, ww - cw :].reshape(-1, 3)]).astype(np.int32)
+    med = np.median(px, axis=0)
+    share = float((np.sqrt(((px - med) ** 2).sum(axis=1)) <= 48).mean())
+    return (int(med[0]), int(med[1]), int(med[2])), share
 
 
 # ---------------------------------------------------------------------------------------- check_photos' steps
@@ -464,13 +809,15 @@ class _Students:
     norm: pd.Series  # the key normalised (half-width, no blanks, upper case; NaN: none)
     shown_key: pd.Series  # the key as shown (masked)
     person: pd.Series  # the student's name, or 学生
+    klass: pd.Series | None = None  # the class on the roster (parse_class_folder's class part; "": none)
+    grade: pd.Series | None = None  # the year of entry, 4 digits ("": none)
 
 
 @dataclass(frozen=True)
 class _FileMatch:
     """The files of the folder matched to roster keys."""
 
-    files: pd.DataFrame  # one row per file (name, ext, bytes, key_raw, nkey, matched, copy, …, status)
+    files: pd.DataFrame  # one row per file (path, name, folder, ext, bytes, key_raw, nkey, matched, …, status)
     primary: pd.DataFrame  # the matched files, ordered per key: its primary file first, then its duplicates
     rows_of_key: dict[str, list[int]]  # matched key → the roster positions that have it
     files_of_key: dict[str, list[int]]  # matched key → its files (indexes into ``files``), primary first
@@ -531,8 +878,20 @@ def _setup(
     )
 
 
-def _read_roster(roster: pd.DataFrame, setup: _Setup, name_field: str | None) -> _Students:
-    """The roster side, vectorised: each student's key normalised and masked, and their name for messages."""
+_CLASS_FIELDS = ("BH", "BJ", "BJMC", "班号", "班级")
+_GRADE_FIELDS = ("RXNY", "RXRQ", "NJ", "入学年月", "入学日期", "年级")
+
+
+def _read_roster(
+    roster: pd.DataFrame,
+    setup: _Setup,
+    name_field: str | None,
+    class_field: str | None,
+    grade_field: str | None,
+    params: dict,
+) -> _Students:
+    """The roster side, vectorised: each student's key normalised and masked, their name for messages, and
+    their class and year of entry (for the class folders; ``params`` gets the columns used)."""
     raw = as_text(roster[setup.key_col]).reset_index(drop=True)
     norm = key_text(raw)  # half-width, no blanks, upper case; "" → NaN
     shown_key = _mask_col(raw.fillna("").str.strip(), setup.kind)
@@ -542,37 +901,91 @@ def _read_roster(roster: pd.DataFrame, setup: _Setup, name_field: str | None) ->
     else:
         person = pd.Series("", index=raw.index, dtype=STR)
     person = person.where(person != "", "学生")
-    return _Students(norm=norm, shown_key=shown_key, person=person)
+    klass = grade = None
+    ccol = _pick_column(roster, class_field, _CLASS_FIELDS, "class_field（班级字段）")
+    if ccol is not None:
+        params["class_field"] = str(ccol)
+        values = as_text(roster[ccol]).reset_index(drop=True).fillna("")
+        parsed = {v: parse_class_folder(v) for v in values.unique()}  # a few hundred classes, not a row loop
+        klass = values.map(lambda v: parsed[v][1]).astype(STR)
+        grade = values.map(lambda v: parsed[v][0]).astype(STR)  # "2026级软件2601" on the roster
+        gcol = _pick_column(roster, grade_field, _GRADE_FIELDS, "grade_field（年级字段）")
+        if gcol is not None:
+            params["grade_field"] = str(gcol)
+            year = (
+                as_text(roster[gcol])
+                .reset_index(drop=True)
+                .fillna("")
+                .str.strip()
+                .str.extract(r"^((?:19|20)\d\d)", expand=False)
+            )
+            grade = year.fillna("").astype(STR).where(lambda y: y != "", grade)
+    return _Students(norm=norm, shown_key=shown_key, person=person, klass=klass, grade=grade)
 
 
-def _list_folder(folder: Path) -> tuple[list[str], list[int], list[str]]:
-    """The folder listed once: its files' names (sorted) and sizes (-1: a broken link), and its sub-folders
-    (not entered)."""
-    names, sizes, subdirs = [], [], []
-    with os.scandir(folder) as it:
-        for entry in it:
+def _pick_column(roster: pd.DataFrame, wanted: str | None, auto: tuple[str, ...], what: str) -> Hashable | None:
+    """The roster column ``wanted`` ("auto": the first of ``auto`` the roster has; None: none)."""
+    if wanted is None:
+        return None
+    if str(wanted).lower() == "auto":
+        for name in auto:
+            col = _roster_column(roster, name)
+            if col is not None:
+                return col
+        return None
+    col = _roster_column(roster, wanted)
+    if col is None:
+        raise XuejiError(f"{what} {wanted}：名单中没有这个字段。名单的字段有：{', '.join(map(str, roster.columns))}")
+    return col
+
+
+_SKIP_DIRS = ("__MACOSX",)
+
+
+def _list_folder(folder: Path, depth: int) -> tuple[list[str], list[int], list[str], list[str]]:
+    """The folder listed once, with its sub-folders down to ``depth`` levels: its files' paths under ``folder``
+    ("/"-separated, sorted) and sizes (-1: a broken link), the sub-folders entered, and those not entered
+    (deeper, hidden, or unreadable)."""
+    paths, sizes, entered, skipped = [], [], [], []
+
+    def walk(d: Path, rel: str, level: int) -> None:
+        with os.scandir(d) as it:
+            entries = list(it)
+        for entry in entries:
             try:
                 is_dir = entry.is_dir()
             except OSError:
                 is_dir = False
+            r = f"{rel}/{entry.name}" if rel else entry.name
             if is_dir:
-                subdirs.append(entry.name)
+                if level < depth and not entry.name.startswith(".") and entry.name not in _SKIP_DIRS:
+                    try:
+                        walk(Path(entry.path), r, level + 1)
+                        entered.append(r)
+                    except OSError:
+                        skipped.append(r)
+                else:
+                    skipped.append(r)
                 continue
             try:
                 size = entry.stat().st_size
             except OSError:
                 size = -1  # a broken link: opening it will fail
-            names.append(entry.name)
+            paths.append(r)
             sizes.append(size)
-    order = sorted(range(len(names)), key=lambda i: names[i])
-    return [names[i] for i in order], [sizes[i] for i in order], subdirs
+
+    walk(folder, "", 0)
+    order = sorted(range(len(paths)), key=lambda i: paths[i])
+    return [paths[i] for i in order], [sizes[i] for i in order], sorted(entered), sorted(skipped)
 
 
-def _file_keys(names: list[str], sizes: list[int], norm: pd.Series, setup: _Setup) -> tuple[pd.DataFrame, np.ndarray]:
+def _file_keys(paths: list[str], sizes: list[int], norm: pd.Series, setup: _Setup) -> tuple[pd.DataFrame, np.ndarray]:
     """Each file name read as a key (as written, then without a copy suffix) and matched against the roster's
-    keys: the files frame (name, ext, bytes, key_raw, nkey, matched, copy, bad_ext, nonstandard, shown,
-    shown_key) and the roster positions whose key some file name could be."""
+    keys: the files frame (path, name, folder, ext, bytes, key_raw, nkey, matched, copy, bad_ext, nonstandard,
+    shown, shown_key) and the roster positions whose key some file name could be."""
     kind = setup.kind
+    folders = [p.rpartition("/")[0] for p in paths]
+    names = [p.rpartition("/")[2] for p in paths]
     rx = re.compile(re.escape(setup.name_pattern).replace(re.escape("{key}"), "(?P<key>.+?)"), re.IGNORECASE)
     fexts, key_a, key_b = [], [], []
     for name in names:
@@ -606,7 +1019,9 @@ def _file_keys(names: list[str], sizes: list[int], norm: pd.Series, setup: _Setu
 
     files = pd.DataFrame(
         {
+            "path": pd.Series(paths, dtype=STR),
             "name": pd.Series(names, dtype=STR),
+            "folder": pd.Series(folders, dtype=STR),
             "ext": pd.Series([e.lower() for e in fexts], dtype=STR),
             "bytes": np.asarray(sizes, dtype=np.int64),
             "key_raw": fkey_raw,
@@ -621,8 +1036,8 @@ def _file_keys(names: list[str], sizes: list[int], norm: pd.Series, setup: _Setu
     # the name as shown: the key part masked like the key column (for a name that is a key), any other
     # ID-like run masked too; names that are no key at all (Thumbs.db) get the second treatment only
     files["shown"] = [
-        _shown_name(nm, kr if isinstance(kr, str) and ok else None, kind)
-        for nm, kr, ok in zip(names, fkey_raw.tolist(), matched_file.tolist())
+        _in_folder(fo, _shown_name(nm, kr if isinstance(kr, str) and ok else None, kind))
+        for fo, nm, kr, ok in zip(folders, names, fkey_raw.tolist(), matched_file.tolist())
     ]
     files["shown_key"] = [(_mask_one(k, kind) if isinstance(k, str) else "") for k in fkey.tolist()]
     return files, cand_pos
@@ -642,7 +1057,7 @@ def _assign_files(files: pd.DataFrame, norm: pd.Series, cand_pos: np.ndarray) ->
     # primary file per key: exact name first, then the allowed extension, then by name
     mf = files[files["matched"]].copy()
     mf["_rank"] = mf["copy"].astype(int) * 4 + mf["nonstandard"].astype(int) * 2 + mf["bad_ext"].astype(int)
-    mf = mf.sort_values(["nkey", "_rank", "name"], kind="stable")
+    mf = mf.sort_values(["nkey", "_rank", "path"], kind="stable")
     mf["dup"] = mf.duplicated("nkey")
     files["status"] = "unmatched"
     files.loc[mf.index[~mf["dup"].to_numpy()], "status"] = "matched"
@@ -653,14 +1068,23 @@ def _assign_files(files: pd.DataFrame, norm: pd.Series, cand_pos: np.ndarray) ->
     return _FileMatch(files=files, primary=mf, rows_of_key=rows_of_key, files_of_key=files_of_key)
 
 
-def _read_images(folder: Path, names: list[str], fm: _FileMatch, decode: bool) -> dict[int, dict]:
-    """The facts of each matched file (``_inspect``: format, size, mode, whether complete), by file index: only
-    these files are opened, their header only unless ``decode`` or a JPEG's end marker is missing."""
+def _read_images(folder: Path, paths: list[str], fm: _FileMatch, decode: bool, background: bool) -> dict[int, dict]:
+    """The facts of each matched file (``_inspect``: format, size, mode, whether complete, the colour of its top
+    corners), by file index: only these files are opened, their header only unless ``decode``, the background
+    (decoded at 1/8 scale) or a JPEG's end marker is missing asks for more. The background colours of all the
+    photos are classified at once (``classify_background``)."""
     info = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for i in fm.primary.index:
-            info[i] = _inspect(folder / names[i], int(fm.files.at[i, "bytes"]), decode)
+            info[i] = _inspect(folder / paths[i], int(fm.files.at[i, "bytes"]), decode, background)
+    read = [i for i, m in info.items() if m.get("bg") is not None]
+    if read:
+        names = classify_background(
+            np.array([info[i]["bg"] for i in read]), np.array([info[i]["bg_share"] for i in read])
+        )
+        for i, name in zip(read, names):
+            info[i]["bg_name"] = name
     return info
 
 
@@ -698,9 +1122,13 @@ def _judge_matched_files(
             problems.append(("PHOTO_NAME_NONSTANDARD", _nonstandard_detail(f, setup.name_pattern, label, setup.kind)))
         if len(rlist) > 1 and f["status"] == "matched":
             problems.append(("PHOTO_KEY_REPEATED", "、".join(str(rows[p]) for p in rlist) + f" {unit}"))
+        bg = _background_problem(meta, params["background"])
+        if bg and not any(PHOTO_RULES[r][0] == "error" for r, _ in problems):  # a usable photo of the wrong colour
+            problems.append(bg)
         for p in rlist:
             student = f"名单第 {rows[p]} {unit} {students.person.iat[p]}，{label} {students.shown_key.iat[p]}"
-            for rule, detail in problems:
+            wrong = _wrong_class(f["folder"], students, p)
+            for rule, detail in problems + ([("PHOTO_WRONG_CLASS", wrong)] if wrong else []):
                 recs.append(
                     (
                         p,
@@ -712,7 +1140,7 @@ def _judge_matched_files(
     return recs, unusable
 
 
-def _judge_unmatched_files(files: pd.DataFrame, names: list[str], norm: pd.Series, setup: _Setup) -> list[tuple]:
+def _judge_unmatched_files(files: pd.DataFrame, norm: pd.Series, setup: _Setup) -> list[tuple]:
     """A finding for each file that matches no student: PHOTO_UNMATCHED when its name looks like a key (an ID,
     or the shape of the roster's keys; its shown name then masks the key), else PHOTO_BAD_NAME."""
     kind, label = setup.kind, setup.label
@@ -727,7 +1155,8 @@ def _judge_unmatched_files(files: pd.DataFrame, names: list[str], norm: pd.Serie
                 shapes = set(_shape(norm.dropna().drop_duplicates()).unique())
             looks = _shape(pd.Series([nk], dtype=STR)).iat[0] in shapes
         if looks:
-            files.at[i, "shown"] = _shown_name(names[i], f["key_raw"] if isinstance(f["key_raw"], str) else None, kind)
+            raw = f["key_raw"] if isinstance(f["key_raw"], str) else None
+            files.at[i, "shown"] = _in_folder(f["folder"], _shown_name(f["name"], raw, kind))
             f = files.loc[i]
             note = ""
             if kind == "id" and len(nk) == 18 and _ID_SHAPE.fullmatch(nk):
@@ -749,19 +1178,54 @@ def _judge_unmatched_files(files: pd.DataFrame, names: list[str], norm: pd.Serie
     return recs
 
 
-def _subfolder_findings(subdirs: list[str]) -> list[tuple]:
-    """A PHOTO_SUBFOLDER finding for each sub-folder (not entered), by name."""
+def _subfolder_findings(subdirs: list[str], depth: int) -> list[tuple]:
+    """A PHOTO_SUBFOLDER finding for each sub-folder not entered (deeper than ``depth``, hidden, unreadable)."""
+    reach = (
+        "只检查照片目录本身中的文件"
+        if depth == 0
+        else f"只检查照片目录和往下 {depth} 层子文件夹（如班级文件夹）中的文件"
+    )
     return [
         (
             -1,
             "PHOTO_SUBFOLDER",
             -2,
-            f"照片目录中的子文件夹 {mask_name(d)} 没有检查（只检查照片目录本身中的文件）。"
-            f"如果里面有照片，请移到照片目录中",
+            f"照片目录中的子文件夹 {mask_name(d)} 没有检查（{reach}；隐藏文件夹和打不开的文件夹不检查）。"
+            f"如果里面有照片，请移到照片目录或班级文件夹中",
             mask_name(d),
         )
         for d in sorted(subdirs)
     ]
+
+
+def _wrong_class(folder: str, students: _Students, p: int) -> tuple[str, str] | None:
+    """(the folder's class, the student's class) when the photo of roster position ``p`` lies in ``folder`` and
+    that folder names another class (or another year of entry) than the roster gives; None otherwise."""
+    if not folder or students.klass is None:
+        return None
+    klass, grade = students.klass.iat[p], students.grade.iat[p]
+    if not klass and not grade:
+        return None
+    f_grade, f_class = "", ""
+    for part in folder.split("/"):  # 计算机学院/2026级/软件2601班: the class from the innermost part naming one
+        g, c = parse_class_folder(part)
+        looks = "级" in part or "班" in part or bool(g) or (c and klass and _same_class(c, klass))
+        if not looks:
+            continue
+        f_grade = g or f_grade
+        f_class = c or f_class
+    wrong = (f_class and klass and not _same_class(f_class, klass)) or (f_grade and grade and f_grade != grade)
+    if not wrong:
+        return None
+    return folder, _class_text(grade, klass)
+
+
+def _background_problem(meta: dict, wanted: str | None) -> tuple[str, object] | None:
+    """("PHOTO_BACKGROUND", colour found) when the photo's background is not the colour asked for."""
+    found = meta.get("bg_name")
+    if wanted is None or found is None or found in BACKGROUNDS[wanted]:
+        return None
+    return ("PHOTO_BACKGROUND", found)
 
 
 def _judge_students(
@@ -871,6 +1335,7 @@ def _result(
     status: np.ndarray,
     student_file_pos: np.ndarray,
     subfolders: int,
+    folders: int,
 ) -> PhotoResult:
     """The PhotoResult: the students and files frames (names masked) and the counts."""
     files, rows = fm.files, setup.rows
@@ -889,19 +1354,26 @@ def _result(
         }
     )
     file_row = np.full(nf, -1, np.int64)
+    file_class = [""] * nf
     for k, plist in fm.rows_of_key.items():
         for j in fm.files_of_key.get(k, []):
             file_row[j] = rows[plist[0]]
+            if students.klass is not None:
+                p = plist[0]
+                file_class[j] = _class_text(students.grade.iat[p], students.klass.iat[p])
     files_out = pd.DataFrame(
         {
             "file": file_shown,
+            "folder": files["folder"].map(mask_name).astype(STR),
             "status": files["status"].astype(STR),
             "row": pd.arrays.IntegerArray(np.where(file_row >= 0, file_row, 0), file_row < 0),
+            "class": pd.Series(file_class, dtype=STR),
             "usable": files["status"].isin(["matched", "duplicate"]).to_numpy() & ~unusable,
             "format": pd.Series([info.get(i, {}).get("format") or "" for i in range(nf)], dtype=STR),
             "width": pd.array([info.get(i, {}).get("width") for i in range(nf)], dtype="Int64"),
             "height": pd.array([info.get(i, {}).get("height") for i in range(nf)], dtype="Int64"),
             "bytes": files["bytes"].to_numpy(),
+            "background": pd.Series([COLOUR_ZH.get(info.get(i, {}).get("bg_name"), "") for i in range(nf)], dtype=STR),
         }
     )
     return PhotoResult(
@@ -920,6 +1392,7 @@ def _result(
         files_unmatched=int((files["status"] == "unmatched").sum()),
         files_unusable=int((unusable & (files["status"] == "matched").to_numpy()).sum()),
         subfolders=subfolders,
+        folders=folders,
         params=params,
     )
 
@@ -979,6 +1452,11 @@ def _mask_col(values: pd.Series, kind) -> pd.Series:
     return mask_ids(values) if kind == "id" else mask_series(values, kind)
 
 
+def _in_folder(folder: str, shown: str) -> str:
+    """A file's shown name with the folder it lies in (masked): 2026级软件2601班/430102********0037.jpg."""
+    return f"{mask_name(folder)}/{shown}" if folder else shown
+
+
 def _shown_name(name: str, key_raw: str | None, kind) -> str:
     """``name`` with the key masked as in the key column and any other ID-like run masked."""
     if key_raw and kind:
@@ -1014,8 +1492,9 @@ def _nonstandard_detail(f, pattern: str, label: str, kind) -> str:
     return "；".join(why) + f"。已按这名学生核对；请改名为 {should}"
 
 
-def _inspect(path: Path, size: int, decode: bool) -> dict:
-    """Format, size and mode from the header; ``complete`` False when the JPEG is cut off."""
+def _inspect(path: Path, size: int, decode: bool, background: bool = False) -> dict:
+    """Format, size and mode from the header; ``complete`` False when the JPEG is cut off; with ``background``,
+    the colour of the top corners (``bg``, ``bg_share``: ``_corners``)."""
     from PIL import Image
 
     out = {"format": None, "width": None, "height": None, "mode": None, "error": None, "complete": True, "size": size}
@@ -1033,18 +1512,27 @@ def _inspect(path: Path, size: int, decode: bool) -> dict:
             fh.seek(0)
             im = Image.open(fh)
             out.update(format=im.format, width=im.width, height=im.height, mode=im.mode)
+            loaded = False
             if im.format == "JPEG":
                 ends = tail.rstrip(b"\x00\r\n\t ").endswith(b"\xff\xd9")
                 if decode or not ends:
                     try:
                         im.load()
+                        loaded = True
                     except Exception as exc:  # truncated or corrupt scan data
                         out["complete"] = False
                         out["error"] = str(exc)
             elif decode:
                 try:
                     im.load()
+                    loaded = True
                 except Exception as exc:
+                    out["complete"] = False
+                    out["error"] = str(exc)
+            if background and out["complete"]:
+                try:
+                    out["bg"], out["bg_share"] = _corners(im, loaded)
+                except Exception as exc:  # the scan data is damaged: the photo cannot be shown
                     out["complete"] = False
                     out["error"] = str(exc)
     except Exception as exc:  # not an image at all, or not readable
@@ -1095,6 +1583,13 @@ def _kb(nbytes: int) -> str:
     return f"{nbytes // KB}" if nbytes % KB == 0 else f"{nbytes / KB:.1f}"
 
 
+def _size_text(nbytes: int) -> str:
+    """A file size as a person reads it: 2 MB, 3.1 MB, 150 KB, 1.5 KB."""
+    if nbytes >= MB:
+        return f"{nbytes // MB} MB" if nbytes % MB == 0 else f"{nbytes / MB:.1f} MB"
+    return f"{_kb(nbytes)} KB"
+
+
 def _file_message(
     rule: str, shown: str, student: str, detail, meta: dict, params: dict, label: str, pattern_text: str
 ) -> str:
@@ -1129,21 +1624,36 @@ def _file_message(
         )
     if rule == "PHOTO_TOO_SMALL":
         mw, mh = params["min_size"]
+        std = "（第二代身份证照片标准）" if (mw, mh) == ID_PHOTO_SIZE else ""
         return (
-            f"{who}只有 {w}×{h} 像素（宽×高），小于要求的至少 {mw}×{mh} 像素。请用清晰的原始照片重新导出，不要用缩略图"
+            f"{who}只有 {w}×{h} 像素（宽×高），小于要求的至少 {mw}×{mh} 像素{std}。"
+            f"请用清晰的原始照片重新导出，不要用缩略图"
         )
     if rule == "PHOTO_TOO_LARGE":
         mw, mh = params["max_size"]
         return f"{who}为 {w}×{h} 像素（宽×高），超过上限 {mw}×{mh} 像素。请按要求缩小尺寸后另存为 JPG"
     if rule == "PHOTO_FILE_TOO_LARGE":
         return (
-            f"{who}文件大小 {_kb(size)} KB，超过上限 {_kb(params['max_bytes'])} KB。"
+            f"{who}文件大小 {_size_text(size)}，超过上限 {_size_text(params['max_bytes'])}。"
             f"请降低 JPG 保存质量或缩小尺寸后重新保存"
         )
     if rule == "PHOTO_FILE_TOO_SMALL":
         return (
-            f"{who}文件只有 {_kb(size)} KB，低于 {_kb(params['min_bytes'])} KB，可能压缩过度、不清晰。"
+            f"{who}文件只有 {_size_text(size)}，低于 {_size_text(params['min_bytes'])}，可能压缩过度、不清晰。"
             f"请检查照片是否清晰，必要时用原始照片重新导出"
+        )
+    if rule == "PHOTO_BACKGROUND":
+        want = COLOUR_ZH[params["background"]] if params["background"] in COLOUR_ZH else params["background"] + "色"
+        rgb = meta.get("bg")
+        where = f"（照片上方两角的颜色 RGB {rgb[0]},{rgb[1]},{rgb[2]}）" if rgb else ""
+        if detail == "杂色":
+            return f"{who}的背景不是单一颜色{where}，不像证件照，要求{want}背景。请按要求在{want}背景前重新拍摄证件照"
+        return f"{who}的背景像是{COLOUR_ZH.get(detail, detail)}{where}，要求{want}背景。请按要求重新拍摄或更换背景后重新导出"
+    if rule == "PHOTO_WRONG_CLASS":
+        folder, klass = detail
+        return (
+            f"{who}放在文件夹“{mask_name(folder)}”中，但名单中这名学生是 {klass}。"
+            f"请核对：照片放错了班级文件夹，就移到“{klass}”文件夹；名单中的班级错了，就更正名单"
         )
     if rule == "PHOTO_ASPECT":
         lo, hi = params["aspect"]

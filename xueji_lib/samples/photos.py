@@ -27,15 +27,24 @@ from .vocabulary import K12_COUNTY, SAMPLE_SEED
 if TYPE_CHECKING:
     from PIL import Image
 
-PHOTO_SIZE = (358, 441)  # 2-inch ID photo at about 300 dpi
+PHOTO_SIZE = (358, 441)  # the 第二代身份证 photo (GA 461-2004: 358×441 pixels at 350 dpi)
 PHOTO_DIR = "hei/photos"
 
 
-def _face(rng: np.random.Generator, w: int = PHOTO_SIZE[0], h: int = PHOTO_SIZE[1]) -> Image.Image:
-    """A plain face-like drawing on the blue background of Chinese ID photos (deterministic)."""
+def _face(
+    rng: np.random.Generator,
+    w: int = PHOTO_SIZE[0],
+    h: int = PHOTO_SIZE[1],
+    background: tuple[int, int, int] | None = None,
+) -> Image.Image:
+    """A plain face-like drawing on the blue background of Chinese ID photos (deterministic), or on
+    ``background`` (an RGB colour: white 255,255,255, red 220,30,40 … for the photo check's background rule;
+    the same draws from ``rng`` either way)."""
     from PIL import Image, ImageDraw
 
     bg = tuple(int(x) for x in np.array([67, 142, 219]) + rng.integers(-8, 9, 3))
+    if background is not None:
+        bg = tuple(int(x) for x in background)
     im = Image.new("RGB", (w, h), bg)
     d = ImageDraw.Draw(im)
     sx, sy = w / 358, h / 441
