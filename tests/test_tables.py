@@ -162,7 +162,10 @@ def test_xlsx_report_rows_sheet_and_fields(roster, layout_path):
     rep = load_report(read_table(roster, layout_path))
     assert rep.format == "xlsx" and rep.records == 4
     assert rep.extra["sheet"] == "学生信息"
-    assert rep.extra["sheets"] == ["说明", "学生信息"]
+    assert rep.extra["workbook_sheets"] == ["说明", "学生信息"]
+    assert [(s["name"], s["records"], s["header_row"]) for s in rep.extra["sheets"]] == [("学生信息", 4, 3)]
+    assert rep.extra["skipped_sheets"] == [{"name": "说明", "reason": "没有与版式相符的表头行"}]
+    assert "source_sheets" not in rep.extra and "工作表" not in read_table(roster, layout_path).columns
     assert rep.extra["header_row"] == 3
     assert [t["row"] for t in rep.extra["title_rows"]] == [1]
     assert "某某区第一小学" in rep.extra["title_rows"][0]["text"]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["shown_rows", "row_meaning", "row_word", "file_kind", "rows_text"]
+__all__ = ["shown_rows", "shown_sheets", "row_meaning", "row_word", "file_kind", "rows_text"]
 
 
 def _frame(data: Any) -> Any:
@@ -97,15 +97,64 @@ def shown_rows(data: Any, rows: Any) -> pd.Series:
     return pd.Series(result)
 
 
+def shown_sheets(data: Any, rows: Any) -> pd.Series:
+    """The sheet each of ``rows`` (1-based positions in ``data``, as ``shown_rows`` takes them) is in, when ``data``
+    was read from several sheets of a workbook (``LoadReport.extra["source_sheets"]``, an index into
+    ``extra["sheets"]``); None for a list read from one sheet, a CSV, a DBF or a frame in memory, and where
+    ``shown_rows`` cannot map a position (missing, out of range, a renumbered frame).
+
+        >>> shown_sheets(xj.read_table("data_samples/k12/学生名单_2026春.xlsx", "k12_student"), [1]).tolist()
+        [None]
+    """
+    data = _frame(data)
+    s = pd.Series(rows).reset_index(drop=True)
+    none = pd.Series([None] * len(s), dtype=object)
+    rep = _report(data)
+    extra = getattr(rep, "extra", {}) if rep is not None else {}
+    which, sheets = extra.get("source_sheets"), extra.get("sheets") or []
+    if which is None or len(sheets) < 2 or not len(s):
+        return none
+    out = pd.array(s, dtype="Int64")
+    valid = ~pd.isna(out)
+    pos = np.asarray(out[valid], dtype=np.int64) - 1
+    labels = data.index
+    if (
+        not len(pos)
+        or pos.min() < 0
+        or pos.max() >= len(data)
+        or not pd.api.types.is_integer_dtype(labels.dtype)
+        or (isinstance(labels, pd.RangeIndex) and labels.start == 0 and len(data) != getattr(rep, "records", -1))
+    ):
+        return none  # as shown_rows: only the loader's own labels name the file's records
+    lab = np.asarray(labels[pos], dtype=np.int64)
+    which = np.asarray(which)
+    if lab.min() < 0 or lab.max() >= len(which):
+        return none
+    names = np.array([str(e.get("name", "")) for e in sheets], dtype=object)
+    result = none.copy()
+    result[np.flatnonzero(np.asarray(valid))] = names[which[lab]]
+    return result
+
 def row_word(data: Any) -> str:
     """How a sentence names one row of ``data``: "行" (a sheet, CSV or a list in memory) or "条记录" (a DBF)."""
     return "条记录" if file_kind(data) == "dbf" else "行"
 
 
 def rows_text(data: Any, rows: Any, *, sep: str = "、") -> str:
-    """ "第 3、7 行" (a sheet: spreadsheet rows) or "第 3、7 条记录" (a DBF) for 1-based positions ``rows``."""
-    shown = [str(int(r)) for r in shown_rows(data, list(rows)).dropna()]
-    return f"第 {sep.join(shown)} {row_word(data)}"
+    """ "第 3、7 行" (a sheet: spreadsheet rows) or "第 3、7 条记录" (a DBF) for 1-based positions ``rows``; a list
+    read from several sheets names each sheet: "工作表“在校”第 3、7 行，工作表“离校”第 2 行"."""
+    shown = shown_rows(data, list(rows))
+    sheets = shown_sheets(data, list(rows))
+    if sheets.isna().all():
+        return f"第 {sep.join(str(int(r)) for r in shown.dropna())} {row_word(data)}"
+    groups: dict = {}
+    for sheet, row in zip(sheets, shown, strict=True):
+        if not pd.isna(row):
+            groups.setdefault(sheet, []).append(str(int(row)))
+    return "，".join(
+        (f"工作表“{sheet}”" if sheet is not None else "") + f"第 {sep.join(r)} {row_word(data)}"
+        for sheet, r in groups.items()
+    )
 
 
 def row_meaning(data: Any) -> str:
@@ -118,6 +167,11 @@ def row_meaning(data: Any) -> str:
     kind = file_kind(data)
     if kind in ("sheet", "csv"):
         extra = getattr(rep, "extra", {})
+        sheets = extra.get("sheets") or []
+        if kind == "sheet" and len(sheets) > 1 and extra.get("source_sheets") is not None:
+            heads = "，".join(f"“{s['name']}”表头在第 {s['header_row']} 行" for s in sheets)
+            column = extra.get("sheet_column", "工作表")
+            return f"行号为 Excel/WPS 中各工作表的行号（{heads}；记录所在的工作表见“{column}”列）"
         header = extra.get("header_row")
         where = f"（表头在第 {header} 行）" if header else ""
         what = "Excel/WPS 中的行号" if kind == "sheet" else "文件中的行号（用记事本或 Excel 打开时看到的行）"

@@ -13,7 +13,8 @@ their rows through while telling a ``Progress`` how far they got.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
@@ -30,11 +31,30 @@ from ..schema.layouts import Layout
 from .cells import cell_text
 from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadWarning, WarningTally
 
-__all__ = ["assemble", "counted", "HeaderMatcher", "scan_rows", "find_header", "HEADER_SCAN_ROWS", "INFO_CODES"]
+__all__ = [
+    "assemble",
+    "combine_sheets",
+    "sheet_entry",
+    "counted",
+    "HeaderMatcher",
+    "scan_rows",
+    "find_header",
+    "HEADER_SCAN_ROWS",
+    "INFO_CODES",
+    "SHEET_COLUMN",
+]
 
 HEADER_SCAN_ROWS = 10
 CHUNK_ROWS = 50_000  # rows held as Python strings before they go into Arrow arrays
-INFO_CODES = frozenset({"EXCEL_SERIAL_DATE", "LEADING_APOSTROPHE", "FORMULA_TEXT", "NUMBER_FORMAT_ZEROS", "BLANK_ROWS"})
+INFO_CODES = frozenset(
+    {"EXCEL_SERIAL_DATE", "LEADING_APOSTROPHE", "FORMULA_TEXT", "NUMBER_FORMAT_ZEROS", "BLANK_ROWS", "SHEETS_COMBINED"}
+)
+#: The column a workbook read from several sheets gets: the name of the sheet each record came from. Chinese,
+#: like the columns a layout does not know (it is shown as it is in 问题明细, the dashboards, ``xueji compare``);
+#: no layout code (codes are ASCII) and no upload field (``io.lists.layout_frame`` takes the layout's fields
+#: only). A file with a column of that name already keeps it: the sheet column is then 工作表_2
+#: (``LoadReport.extra["sheet_column"]`` names it).
+SHEET_COLUMN = "工作表"
 
 
 # ------------------------------------------------------------------------------------ header finding
@@ -362,9 +382,119 @@ def assemble(
     return df, tuple(fields), tuple(out_warn), extra
 
 
-def counted(rows: Iterator[tuple[int, list]], task: Progress, total: int | None) -> Iterator[tuple[int, list]]:
+def sheet_entry(name: str, df: pd.DataFrame, extra: dict) -> dict:
+    """What ``LoadReport.extra["sheets"]`` says of one sheet read: name, records, header row, and (read through a
+    layout) the layout's fields it lacks and the columns the layout does not know."""
+    entry = {"name": name, "records": len(df), "header_row": extra.get("header_row")}
+    if "missing_fields" in extra:
+        entry["missing_fields"] = list(extra["missing_fields"])
+        entry["unmatched_columns"] = list(extra["unmatched_columns"])
+    return entry
+
+
+def combine_sheets(
+    parts: Sequence[tuple[str, pd.DataFrame, tuple[FieldSpec, ...], tuple[LoadWarning, ...], dict]],
+    layout: Layout | None,
+) -> tuple[pd.DataFrame, tuple[FieldSpec, ...], tuple[LoadWarning, ...], dict]:
+    """Several sheets, each assembled (``(sheet name, df, fields, warnings, extra)``, in workbook order), as one
+    table: records in sheet order; columns combined by name (a field code, or the header text of a column the
+    layout does not know), in the order first met, whatever each sheet's column order; a column a sheet lacks is
+    empty ("") for that sheet's records, and a layout field another sheet has is reported
+    (``SHEET_FIELD_MISSING``). Each record's sheet: column ``SHEET_COLUMN`` and ``extra["source_sheets"]`` (its
+    index into ``extra["sheets"]``); ``extra["source_rows"]`` its row in that sheet. Each sheet's warnings keep
+    their rows, their message starting with the sheet's name (``LoadWarning.sheet``)."""
+    columns = list(dict.fromkeys(c for _, df, *_ in parts for c in df.columns))
+    sheet_col, k = SHEET_COLUMN, 2
+    while sheet_col in columns:
+        sheet_col, k = f"{SHEET_COLUMN}_{k}", k + 1
+    counts = [len(df) for _, df, *_ in parts]
+    total = sum(counts)
+    frame = {}
+    for c in columns:
+        pieces = [
+            df[c].reset_index(drop=True) if c in df.columns else pd.Series(pd.array([""] * len(df), dtype="str"))
+            for _, df, *_ in parts
+        ]
+        frame[c] = pd.array(pd.concat(pieces, ignore_index=True), dtype="str")
+    names = [name for name, *_ in parts]
+    frame[sheet_col] = pd.array(np.repeat(np.array(names, dtype=object), counts), dtype="str")
+    df = pd.DataFrame(frame, index=pd.RangeIndex(total))
+
+    fields: dict[str, FieldSpec] = {}
+    for _, _, part_fields, _, _ in parts:
+        for f in part_fields:
+            fields.setdefault(f.name, f)
+
+    warnings: list[LoadWarning] = []
+    for name, _, _, part_warnings, _ in parts:
+        warnings.extend(replace(w, message=f"工作表“{name}”：{w.message}", sheet=name) for w in part_warnings)
+    codes = set(layout.codes) if layout is not None else set()
+    present = {c for _, part, *_ in parts for c in part.columns if c in codes}
+    for (name, part, _, _, extra), n in zip(parts, counts, strict=True):
+        lacking = [c for c in (layout.codes if layout is not None else ()) if c in present and c not in part.columns]
+        if not lacking:
+            continue
+        others = "、".join(f"“{o}”" for o, p, *_ in parts if o != name and any(c in p.columns for c in lacking))
+        shown = "、".join(_field_label(layout, c) for c in lacking[:8]) + (" 等" if len(lacking) > 8 else "")
+        warnings.append(
+            LoadWarning(
+                "SHEET_FIELD_MISSING",
+                f"工作表“{name}”（表头在第 {extra.get('header_row')} 行）没有 {len(lacking)} 个字段的列：{shown}"
+                f"（工作表{others}有），该表 {n} 条记录的这些字段为空，请核对是否漏了列",
+                lacking[0] if len(lacking) == 1 else None,
+                len(lacking),
+                (),
+                name,
+            )
+        )
+
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    damaged: dict[str, list] = {}
+    for (_, _, _, _, extra), off in zip(parts, offsets, strict=False):
+        for c, pos in (extra.get("damaged_cells") or {}).items():
+            damaged.setdefault(c, []).append(np.asarray(pos, dtype=np.int64) + off)
+    first = parts[0][4]
+    extra = {
+        "header_row": first.get("header_row"),
+        "title_rows": [{"sheet": name, **t} for name, _, _, _, e in parts for t in e.get("title_rows", [])],
+        "blank_rows": sum(e.get("blank_rows", 0) for *_, e in parts),
+        "trailing_blank_rows": sum(e.get("trailing_blank_rows", 0) for *_, e in parts),
+        "source_rows": np.concatenate([np.asarray(e["source_rows"], dtype=np.int64) for *_, e in parts]),
+        # which sheet (index into extra["sheets"]) each record came from: with several sheets a row alone is ambiguous
+        "source_sheets": np.repeat(np.arange(len(parts), dtype=np.int16), counts),
+        "sheet_column": sheet_col,
+        "dropped_empty_columns": sum(e.get("dropped_empty_columns", 0) for *_, e in parts),
+        "damaged_cells": {c: np.concatenate(v) for c, v in damaged.items()},
+    }
+    if layout is not None:
+        extra["layout"] = layout.name
+        extra["missing_fields"] = [c for c in layout.codes if c not in present]
+        extra["unmatched_columns"] = list(dict.fromkeys(c for *_, e in parts for c in e.get("unmatched_columns", ())))
+    return df, tuple(fields.values()), tuple(warnings), extra
+
+
+def _field_label(layout: Layout | None, code: str) -> str:
+    """ "民族（MZ）": a field as a clerk and the code both know it."""
+    try:
+        name = layout.field(code).name if layout is not None else ""
+    except (KeyError, AttributeError, LookupError):
+        name = ""
+    return f"{name}（{code}）" if name and name != code else code
+
+
+def counted(
+    rows: Iterator[tuple[int, list]],
+    task: Progress,
+    total: int | None,
+    *,
+    offset: int = 0,
+    final: bool = True,
+    reached: list[int] | None = None,
+) -> Iterator[tuple[int, list]]:
     """``rows`` passed through, telling ``task`` the row number reached every 4,096 rows (never per row);
-    ``total`` is the expected last row (None: unknown). Completion is reported when the rows run out."""
+    ``total`` is the expected last row (None: unknown). Completion is reported when the rows run out.
+    Several sheets read as one: ``offset`` (the rows of the sheets before) is added to each row number,
+    ``final=False`` leaves completion to the last sheet, ``reached[0]`` is set to the last row reported."""
     task.total = total if total and total > 1 else None
     n = last = 0
     for item in rows:
@@ -372,9 +502,14 @@ def counted(rows: Iterator[tuple[int, list]], task: Progress, total: int | None)
         n += 1
         last = item[0]
         if not n & 4095:
-            if task.total is not None and last > task.total:
+            if task.total is not None and offset + last > task.total:
                 task.total = None  # the sheet's stated size was wrong
-            task.update(last)
+            task.update(offset + last)
+    if reached is not None:
+        reached[0] = offset + last
+    if not final:
+        task.update(offset + last)
+        return
     if task.total is None:
-        task.update(last)
+        task.update(offset + last)
     task.finish()

@@ -40,7 +40,8 @@ class LoadWarning:
     """A problem found while reading that did not stop the read.
 
     ``examples`` are (row, field, raw value) tuples; row is 1-based among the file's live records
-    (for a sheet: the spreadsheet row number). Raw values of personal fields are masked.
+    (for a sheet: the spreadsheet row number). Raw values of personal fields are masked. ``sheet``: the sheet the
+    rows are in, when a workbook was read from several sheets (the message then starts with 工作表“…”).
 
     >>> w = xj.load_report(xj.read_table("data_samples/k12/学生名单_2026春.xlsx", "k12_student")).warnings[0]
     >>> w.code, w.field, w.count, w.examples[0]
@@ -52,6 +53,7 @@ class LoadWarning:
     field: str | None = None
     count: int = 0
     examples: tuple[tuple[int, str, str], ...] = ()
+    sheet: str | None = None
 
     def __str__(self) -> str:
         where = "；".join(f"第 {r} 行 {f}={v!r}" for r, f, v in self.examples[:3])
@@ -151,6 +153,16 @@ class LoadReport(Result):
         if self.header_records is not None:
             counts += f"（文件头记录数 {self.header_records}，已删除 {self.deleted} 条未读入）"
         lines.append(counts)
+        sheets = self.extra.get("sheets") or []
+        if len(sheets) > 1:
+            lines.append(
+                f"工作表：{len(sheets)} 个（"
+                + "，".join(f"{s['name']} {s['records']} 条" for s in sheets)
+                + f"；每条记录所在的工作表见“{self.extra.get('sheet_column', '工作表')}”列）"
+            )
+        skipped = self.extra.get("skipped_sheets") or []
+        if len(sheets) > 1 and skipped:
+            lines.append("未读取的工作表：" + "，".join(f"{s['name']}（{s['reason']}）" for s in skipped))
         lines.append(
             f"字段：{len(self.fields)} 个（"
             + "，".join(f.name for f in self.fields[:12])

@@ -178,7 +178,7 @@ def _load_sheet(
         filled = {
             int(name[1:]) - 1
             for w in rep.warnings
-            if w.code == "BLANK_HEADER"
+            if w.code == "BLANK_HEADER" and w.sheet in (None, seen["sheet"])  # several sheets: the first one's
             for _, name, _ in w.examples
             if name.startswith("列") and name[1:].isdigit()
         }

@@ -10,7 +10,8 @@ cell is ``""``. It never "repairs" a value: an 18-digit ID that Excel stored as 
 with the digits Excel kept, and the ``LoadReport`` (``df.attrs["load_report"]``) says which rows lost
 digits (``EXCEL_NUMBER_DAMAGED``). Other warning codes: ``EXCEL_SERIAL_DATE``, ``LEADING_APOSTROPHE``,
 ``FORMULA_TEXT``, ``NUMBER_FORMAT_ZEROS``, ``LONG_NUMBER_CELL``, ``EXCEL_ERROR_VALUE``, ``FORMULA_NO_VALUE``,
-``BLANK_HEADER``, ``DUPLICATE_HEADER``, ``BLANK_ROWS``; the ones in ``INFO_CODES`` are notes only.
+``BLANK_HEADER``, ``DUPLICATE_HEADER``, ``BLANK_ROWS``, ``SHEET_FIELD_MISSING``, ``SHEET_NOT_READ``,
+``SHEETS_COMBINED``; the ones in ``INFO_CODES`` are notes only.
 
 Rows: the header is looked for among the first 10 non-blank rows; non-blank rows above it are titles
 (``extra["title_rows"]``). Blank rows below the header (every cell empty or spaces) are left out and
@@ -19,6 +20,19 @@ and ``extra["trailing_blank_rows"]`` (only spaces, after the last record), so ev
 header is either a record or counted. ``extra["source_rows"][i]`` is the spreadsheet row
 (1-based, as Excel shows it) of record ``i`` (a numpy array: pandas deep-copies ``attrs`` on every
 operation, a 100,000-item list would make each one slow); warning examples name spreadsheet rows too.
+
+Sheets: read through a layout, a workbook gives the records of **every** visible sheet whose header matches
+the layout (at least half the fields the best sheet's header matches; 004: 在校 in sheet1, 离校/休学/对外交流 in
+sheet2), in sheet order, combined by field code whatever each sheet's column order (a column one sheet lacks is
+"" there; a layout field another sheet has is ``SHEET_FIELD_MISSING``). Several sheets read: column ``工作表``
+(``io.assemble.SHEET_COLUMN``; ``extra["sheet_column"]``) and ``extra["source_sheets"][i]`` (index into
+``extra["sheets"]``) say which sheet record ``i`` came from, ``source_rows`` its row there; each sheet's warnings
+start with 工作表“…” (``LoadWarning.sheet``); a ``SHEETS_COMBINED`` note names the sheets read and not read.
+``extra["sheets"]``: one ``{"name", "records", "header_row", …}`` per sheet read; ``extra["skipped_sheets"]``:
+``{"name", "reason"}`` per sheet not read (a 说明 sheet, a hidden code list; a visible sheet whose header matches
+only a few fields is also a ``SHEET_NOT_READ`` warning); ``extra["workbook_sheets"]``: every sheet's name.
+``sheet=`` (a name or 0-based index) reads that one sheet only, as before; without a layout the first sheet
+with a header row is read.
 
 Where the work is done: ``io.xlsx`` reads a workbook's sheets (a regular-expression scanner of the sheet XML,
 about 8× openpyxl's cells), ``io.text_tables`` CSV/TXT (encoding and delimiter detection), ``io.assemble``
@@ -90,9 +104,10 @@ def read_table(
     """Read an Excel sheet (.xlsx/.xlsm) or a CSV/TXT file into a ``str`` DataFrame, every cell as text.
 
     ``layout`` (a name, a ``.yml`` path or a ``Layout``) maps header texts (名称, code or alias; ★ and
-    blanks ignored) to field codes, decides which row is the header and which sheet to read, and gives
-    date fields their text form (YYYYMMDD/YYYYMM). ``sheet`` (name or 0-based index) overrides the
-    sheet choice; ``encoding`` overrides CSV encoding detection (UTF-8 with or without BOM, UTF-16 with
+    blanks ignored) to field codes, decides which row is the header and which sheets to read (every visible
+    sheet that carries the layout's headers, combined in sheet order, column ``工作表`` naming each record's
+    sheet: see the module), and gives date fields their text form (YYYYMMDD/YYYYMM). ``sheet`` (name or
+    0-based index) reads that one sheet only; ``encoding`` overrides CSV encoding detection (UTF-8 with or without BOM, UTF-16 with
     BOM, else gb18030). The ``LoadReport`` is in ``df.attrs["load_report"]``. ``progress`` (None: silent;
     True: notebook or stderr; a callable ``(label, done, total)``) is told the row reached every 4,096 rows.
 

@@ -1,5 +1,5 @@
-"""Reading a workbook's sheets (.xlsx/.xlsm): open it, choose the sheet, hand its rows of raw cells to
-``assemble``.
+"""Reading a workbook's sheets (.xlsx/.xlsm): open it, choose the sheets (every one that carries the layout's
+headers), hand each one's rows of raw cells to ``assemble``, combine them (``assemble.combine_sheets``).
 
     >>> from xueji_lib.io.xlsx import read_xlsx
     >>> df = read_xlsx(Path("data_samples/k12/学生名单_2026春.xlsx"), load_layout("k12_student"), None)  # doctest: +SKIP
@@ -28,8 +28,17 @@ import pandas as pd
 from ..core.errors import FileFormatError
 from ..core.progress import Progress
 from ..schema.layouts import Layout
-from .assemble import HEADER_SCAN_ROWS, HeaderMatcher, assemble, counted, find_header, scan_rows
-from .loadinfo import LoadReport
+from .assemble import (
+    HEADER_SCAN_ROWS,
+    HeaderMatcher,
+    assemble,
+    combine_sheets,
+    counted,
+    find_header,
+    scan_rows,
+    sheet_entry,
+)
+from .loadinfo import LoadReport, LoadWarning
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -416,8 +425,9 @@ def read_xlsx(
     task: Progress | None = None,
     choose: ChooseLayout | None = None,
 ) -> pd.DataFrame:
-    """One sheet of the workbook at ``path`` (``sheet``: name or 0-based index; None: the sheet whose header
-    best matches ``layout``) as ``read_table`` returns it, the ``LoadReport`` in ``df.attrs``. Damaged parts
+    """The workbook at ``path`` as ``read_table`` returns it (``sheet``: name or 0-based index of the one sheet to
+    read; None: with ``layout`` every visible sheet that carries its headers, combined — ``_plan_sheets``,
+    ``assemble.combine_sheets`` —, without one the first sheet with a header row), the ``LoadReport`` in ``df.attrs``. Damaged parts
     (zip members, XML, cells) are a ``FileFormatError`` naming the file (and the sheet and cell where known).
     ``choose`` (``layout`` None): called with the first rows of the sheet a read without a layout would take;
     the sheet is then read once, through the layout it returns (the workbook is opened once)."""
@@ -470,11 +480,14 @@ def _read_xlsx(
                     layout = choose([(r, t) for _, r, t in scan], first)
                 except Exception as exc:
                     raise _ChooseFailed from exc
+        notes: list[LoadWarning] = []
         if sheet is not None:
-            chosen, how = _given_sheet(path, sheet, names, sheets), "指定"
-        else:
-            chosen, how, _ = _choose_sheet(wb, sheets, layout, epoch)
-            if chosen is None and sheets and layout is not None:
+            chosen = _given_sheet(path, sheet, names, sheets)
+            plan, how = [chosen], "指定"
+            skipped = [{"name": n, "reason": "只读取指定的工作表"} for n in names if n != chosen]
+        elif layout is not None:
+            plan, how, skipped, notes = _plan_sheets(wb, names, sheets, layout, epoch)
+            if not plan and sheets:
                 expect = "、".join(f.name for f in layout.fields[:8])
                 raise FileFormatError(
                     path,
@@ -482,30 +495,75 @@ def _read_xlsx(
                     f"“{layout.title}”相符的表头行（至少要有 2 个列名相符，例如 {expect}）。"
                     "请确认文件和版式是否选对。",
                 )
-            if chosen is None:
-                raise FileFormatError(path, "工作簿中没有可读取的工作表")
-        ws = sheets[chosen]
-        info: dict = {}
-        rows = _row_iter(wb, ws, info)
-        if task is not None and not task.silent:
-            rows = counted(rows, task, getattr(ws, "max_row", None))  # the sheet's stated size
-        try:
-            df, fields, warns, extra = assemble(rows, layout, path, f"工作表“{chosen}”", epoch)
-        except (FileFormatError, _BadCell):
-            raise
-        except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
-            raise FileFormatError(
-                path,
-                f"工作表“{chosen}”的内容已损坏，无法读取（{type(exc).__name__}）。请用 Excel 打开确认后另存为 .xlsx。",
-            ) from exc
-        extra = {"sheet": chosen, "sheets": names, "sheet_choice": how, **extra, **info}
+        else:
+            chosen, how, _ = _choose_sheet(wb, sheets, None, epoch)
+            plan = [chosen] if chosen is not None else []
+            skipped = [{"name": n, "reason": "没有指定版式时只读取第一个有表头的工作表"} for n in names if n != chosen]
+        if not plan:
+            raise FileFormatError(path, "工作簿中没有可读取的工作表")
+        stated = [getattr(sheets[n], "max_row", None) for n in plan]
+        total = sum(stated) if all(stated) else None
+        reached = [0]
+        parts, readers = [], []
+        for k, name in enumerate(plan):
+            ws = sheets[name]
+            info: dict = {}
+            rows = _row_iter(wb, ws, info)
+            if task is not None and not task.silent:  # the sheets' stated sizes
+                rows = counted(rows, task, total, offset=reached[0], final=k == len(plan) - 1, reached=reached)
+            try:
+                df, fields, warns, extra = assemble(rows, layout, path, f"工作表“{name}”", epoch)
+            except (FileFormatError, _BadCell):
+                raise
+            except (zipfile.BadZipFile, zlib.error, EOFError, IndexError, KeyError, ValueError) as exc:
+                raise FileFormatError(
+                    path,
+                    f"工作表“{name}”的内容已损坏，无法读取（{type(exc).__name__}）。请用 Excel 打开确认后另存为 .xlsx。",
+                ) from exc
+            parts.append((name, df, fields, warns, extra))
+            readers.append(info.get("xlsx_reader"))
+        entries = [sheet_entry(name, df, extra) for name, df, _, _, extra in parts]
+        if len(parts) == 1:
+            _, df, fields, warns, extra = parts[0]
+        else:
+            df, fields, warns, extra = combine_sheets(parts, layout)
+            notes.append(_combined_note(entries, skipped, extra["sheet_column"]))
+        info = {"xlsx_reader": "+".join(dict.fromkeys(r for r in readers if r))} if any(readers) else {}
+        extra = {
+            "sheet": plan[0],
+            "sheets": entries,
+            "workbook_sheets": names,
+            "skipped_sheets": skipped,
+            "sheet_choice": how,
+            **extra,
+            **info,
+        }
     finally:
         wb.close()
         wb._xueji_file.close()
     df.attrs["load_report"] = LoadReport(
-        path=str(path), format="xlsx", records=len(df), fields=fields, encoding=None, warnings=warns, extra=extra
+        path=str(path),
+        format="xlsx",
+        records=len(df),
+        fields=fields,
+        encoding=None,
+        warnings=tuple(warns) + tuple(notes),
+        extra=extra,
     )
     return df
+
+
+def _combined_note(entries: list[dict], skipped: list[dict], column: str) -> LoadWarning:
+    """SHEETS_COMBINED: which sheets were read as one list, and which were not."""
+    read = "、".join(f"“{e['name']}”{e['records']} 条（表头在第 {e['header_row']} 行）" for e in entries)
+    rest = "；未读取：" + "、".join(f"“{s['name']}”（{s['reason']}）" for s in skipped) if skipped else ""
+    return LoadWarning(
+        "SHEETS_COMBINED",
+        f"读取了 {len(entries)} 个表头与版式相符的工作表，按字段合并为一份名单：{read}；"
+        f"每条记录所在的工作表见“{column}”列，行号是该工作表中的行号{rest}",
+        None,
+        len(entries),
+    )
 
 
 def _given_sheet(path: Path, sheet: str | int, names: list[str], sheets: dict) -> str:
@@ -562,3 +620,72 @@ def _choose_sheet(
     if layout is not None:
         return None, "没有相符的表头", []
     return order[0].title, "第一个工作表", []
+
+
+def _plan_sheets(
+    wb: Workbook, names: list[str], sheets: dict, layout: Layout, epoch: datetime | None
+) -> tuple[list[str], str, list[dict], list[LoadWarning]]:
+    """(the sheets to read through ``layout``, in workbook order; how they were chosen; the sheets not read, each
+    ``{"name", "reason"}``; warnings about them). Read: every visible sheet whose header row matches at least
+    half of the fields the best-matching visible sheet's header matches (004: 在校 in sheet1, 离校/休学/对外交流
+    in sheet2, the same template). Not read: a sheet without such a header (a 说明 or code-list sheet), a hidden
+    sheet (templates hide their code lists: one is read only when no visible sheet has the headers), a visible
+    sheet whose header matches too few of the fields to be the same list (``SHEET_NOT_READ``: it may hold
+    records; read it with ``sheet=``)."""
+    matcher = HeaderMatcher(layout)
+    found: dict[str, tuple[set, bool, int]] = {}  # sheet → (fields its header matches, visible, header row)
+    skipped: dict[str, str] = {}
+    for name in names:
+        ws = sheets.get(name)
+        if ws is None:
+            skipped[name] = "图表工作表，没有数据"
+            continue
+        scan = _scan_sheet(wb, ws, epoch)
+        if not scan:
+            skipped[name] = "空白工作表"
+            continue
+        hit = find_header([(r, t) for _, r, t in scan], matcher)
+        if hit is None:
+            skipped[name] = "没有与版式相符的表头行"
+            continue
+        _, row, texts = scan[hit[0]]
+        codes = {c for c in (matcher.code(t) for t in texts) if c}
+        found[name] = (codes, getattr(ws, "sheet_state", "visible") == "visible", row)
+    visible = [n for n in names if n in found and found[n][1]]
+    warnings: list[LoadWarning] = []
+    if visible:
+        best = max(visible, key=lambda n: len(found[n][0]))  # the first of the best
+        want = found[best][0]
+        plan = [n for n in visible if 2 * len(found[n][0] & want) >= len(want)]
+        for n in names:
+            if n not in found or n in plan:
+                continue
+            codes, shown, row = found[n]
+            if not shown:
+                skipped[n] = "隐藏的工作表"
+                continue
+            common = [c for c in layout.codes if c in codes]
+            skipped[n] = f"表头只有 {len(common)} 个列名与版式相符，不像同一份名单"
+            labels = "、".join(layout.field(c).name for c in common[:6]) + (" 等" if len(common) > 6 else "")
+            warnings.append(
+                LoadWarning(
+                    "SHEET_NOT_READ",
+                    f"工作表“{n}”第 {row} 行像表头，但只有 {len(common)} 个列名（{labels}）与版式“{layout.title}”相符，"
+                    f"远少于工作表“{best}”的 {len(want)} 个，没有读取；如果它也是学生名单，请单独读取"
+                    f'（read_table(..., sheet="{n}")）并核对表头',
+                    None,
+                    1,
+                    (),
+                    n,
+                )
+            )
+        how = f"表头与版式相符的 {len(plan)} 个工作表" if len(plan) > 1 else "表头与版式最相符"
+    elif found:  # only hidden sheets carry the headers: the best of them, as before
+        best = max(found, key=lambda n: len(found[n][0]))
+        plan, how = [best], "表头与版式最相符"
+        for n in found:
+            if n != best:
+                skipped[n] = "隐藏的工作表"
+    else:
+        plan, how = [], "没有相符的表头"
+    return plan, how, [{"name": n, "reason": skipped[n]} for n in names if n in skipped], warnings
