@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
+from xueji_lib.io.dbf import write_dbf
 from xueji_lib.matching.reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES
 
 XUEJI = Path(sys.executable).with_name("xueji")
@@ -99,6 +100,11 @@ def planted(file: str, kind: str) -> pd.DataFrame:
 def rec(tmp_path_factory):
     work = tmp_path_factory.mktemp("reconcile")
     before = {p: sha256(p) for p in (ADM10, REG10, STATES10)}
+    # the state list as the platform gives it before the upload: the sample's is taken after it (every
+    # registered student 报到入学, which would make each an already_registered record: test_states_changes.py)
+    states = xj.read_dbf(STATES10)
+    pre_upload = work / "10_新生状态_上传前.dbf"
+    write_dbf(states[states["ZT"] != "报到入学"], pre_upload, "chsi_new_student_status")
     res = run(
         "reconcile",
         "--admission",
@@ -110,11 +116,11 @@ def rec(tmp_path_factory):
         "--category",
         "10",
         "--states",
-        STATES10,
+        pre_upload,
         cwd=work,
     )  # default --out: ./<registration stem>_核对结果
     out = work / "10_注册上报_核对结果"
-    adm, reg, states = xj.read_dbf(ADM10), xj.read_dbf(REG10), xj.read_dbf(STATES10)
+    adm, reg, states = xj.read_dbf(ADM10), xj.read_dbf(REG10), xj.read_dbf(pre_upload)
     lib = xj.reconcile(adm, reg, year=2026, category="10", states=states)
     return {"res": res, "out": out, "before": before, "adm": adm, "reg": reg, "lib": lib}
 
@@ -226,7 +232,11 @@ def test_not_registered_dbf_has_the_seven_with_their_state(rec):
 def test_reconcile_workbook_sheets_and_summary_adds_up(rec):
     sheets = workbook_cells(rec["out"] / "核对结果.xlsx")
     assert list(sheets) == ["汇总", "资格有误", "未注册", "录取数据不一致"]
-    for title, n, statuses in (("注册上报", len(rec["reg"]), 5), ("录取数据", len(rec["adm"]), 3)):
+    # a state list was given: every registration status is listed, the state ones too (test_states_changes.py)
+    for title, n, statuses in (
+        ("注册上报", len(rec["reg"]), len(REGISTRATION_STATUSES)),
+        ("录取数据", len(rec["adm"]), len(ADMISSION_STATUSES)),
+    ):
         counts, total = summary_counts(sheets["汇总"], title)
         assert len(counts) == statuses and total == n and sum(counts.values()) == n
         assert counts == {
@@ -439,7 +449,8 @@ def _bad_inputs(tmp: Path) -> dict[str, tuple[list, str]]:
         "bad year": ([*rec, "--year", "26"], "录取年份"),
         "no admission": (["reconcile", "--registration", REG10], "--admission"),
         "states without ZT": ([*rec, "--states", ADM10], "入学状态"),
-        "compare bad key": (["compare", OLD, NEW, "--key", "KSH"], "--key"),
+        "compare bad key": (["compare", OLD, NEW, "--key", "学号"], "--key"),
+        "compare key not in the lists": (["compare", OLD, NEW, "--key", "KSH"], "考生号字段（KSH）"),
         "compare no key column": (["compare", tmp / "no_key.csv", NEW], "学籍号"),
         "compare empty": (["compare", OLD, tmp / "header_only.csv"], "没有记录"),
         "changes without YDLB": (["compare", OLD, NEW, "--changes", OLD], "异动类别"),

@@ -38,13 +38,14 @@ from ..core.progress import Progress, ProgressArg
 from ..engine.engines import Engine, engine_for
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
-from ..schema.layouts import Layout
+from ..schema.layouts import Layout, load_layout
 from .compare_result import COMPARE_OUTPUT_NAMES as COMPARE_OUTPUT_NAMES  # re-exported: reporting.outputs
 from .compare_result import RESULT_COLUMNS, CompareResult, HandoffResult, _title
 from .handoff import handoff
 from .keyjoin import _join, _keyed
 from .record_match import _STATUS_CODE, _WORKING_STATUSES, _Match, _match
 from .roster import (
+    CHANGE_CLASSES,
     CHANGE_STATUSES,
     CONTEXT,
     GRADUATE_STATUSES,
@@ -83,10 +84,48 @@ __all__ = [
 
 SCHOOL_FIELDS = ("XXBSM", "XXMC")
 CLASS_FIELDS = ("NJ", "BJ")
-# 学籍异动 types (labels of the xjyd_k12 table) that explain a record leaving, arriving, or changing class
-REMOVAL_TYPES = ("转出", "退学", "死亡", "毕业", "结业", "休学", "开除", "辍学")
-ADDITION_TYPES = ("转入", "复学", "招生", "导入")
+# 学籍异动 types (labels of the xjyd_k12 table) that explain a record leaving, arriving, or changing class — the
+# K-12 default; a change list's layout may declare its own under ``explains`` (hei_changes.yml: the
+# higher-education kinds of xjyd_gx), which are used instead. 借读 and 对外交流 (seed 004: 入学、转学、借读、休学…;
+# 离校学生(休学、对外交流等)) explain a pupil away from the roster, 借读 and 交流返校 one arriving.
+REMOVAL_TYPES = ("转出", "退学", "死亡", "毕业", "结业", "休学", "开除", "辍学", "借读", "对外交流")
+ADDITION_TYPES = ("转入", "复学", "招生", "导入", "借读", "交流返校")
 CLASS_TYPES = ("调班", "升级", "留级")
+# the rule for which changed fields need evidence or are refused (``field_classes`` of this layout, unless
+# the compared roster's layout has its own)
+FIELD_RULES_LAYOUT = "info_changes"
+# identifiers a change record is looked for by besides the key (when it and a roster both have them)
+CHANGE_KEYS = ("XJH", "XH", "KSH")
+
+
+def _explains(changes_layout: str | Layout | None) -> dict[str, tuple[str, ...]]:
+    """What explains what (``removal``, ``addition``, ``move``, ``transfer_out``, ``transfer_in`` 异动类别 and the
+    ``school_fields`` / ``move_fields`` whose change is a move): the change layout's ``explains`` where it
+    declares them, else the K-12 defaults; the fields are the union of both (a list has only its own)."""
+    lay = _load(changes_layout)
+    ex = dict((lay.extra.get("explains") if lay is not None else None) or {})
+
+    def kinds(name, default):
+        return tuple(str(x) for x in ex.get(name) or default)
+
+    return {
+        "removal": kinds("removal", REMOVAL_TYPES),
+        "addition": kinds("addition", ADDITION_TYPES),
+        "move": kinds("move", CLASS_TYPES),
+        "transfer_out": kinds("transfer_out", ("转出",)),
+        "transfer_in": kinds("transfer_in", ("转入",)),
+        "school_fields": tuple(
+            dict.fromkeys([*SCHOOL_FIELDS, *(str(x).upper() for x in ex.get("school_fields") or ())])
+        ),
+        "move_fields": tuple(dict.fromkeys([*CLASS_FIELDS, *(str(x).upper() for x in ex.get("move_fields") or ())])),
+    }
+
+
+def _field_rules(lay: Layout | None) -> dict:
+    """The ``field_classes`` rule (which changed fields need evidence, which are refused for graduates, who
+    is a graduate): the roster layout's own when it has one, else that of ``FIELD_RULES_LAYOUT``."""
+    own = lay.extra.get("field_classes") if lay is not None else None
+    return dict(own or load_layout(FIELD_RULES_LAYOUT).extra.get("field_classes") or {})
 
 
 # ------------------------------------------------------------------------------------------------ keys
@@ -160,6 +199,7 @@ def compare(
     unmask: bool = False,
     progress: ProgressArg = None,
     engine: str | Engine | SparkSession | None = None,
+    graduates: bool = False,
 ) -> CompareResult:
     """Compare two rosters of the same population and explain every difference.
 
@@ -179,13 +219,23 @@ def compare(
     ``engine`` runs the matching queries (None/"duckdb", "spark", a master URL or a SparkSession; see
     xueji_lib.engine.engines): the same result on each.
 
+    ``key`` may be any field both lists have (学号 XH, 考生号 KSH for a university's rosters). ``changes_layout``
+    names the change list's layout: "k12_changes" (default) or "hei_changes" (a university's 学籍异动,
+    xjyd_gx kinds); the layout's ``explains`` says which kinds explain a removal, an addition, a move.
+    Every changed field is classed (``change_class``: ordinary / evidence / not_accepted) by the
+    ``field_classes`` rule (info_changes.yml, seed 004): 姓名/性别/出生日期/身份证号 need evidence, and are not
+    accepted for a graduate — a record whose status field (学籍状态, 年级 …) says 毕业/结业, or every record
+    when ``graduates`` (the two lists are rosters of graduates).
+
         >>> res = compare(old, new, changes=ch, old_name="2025秋", new_name="2026春")   # doctest: +SKIP
         >>> res.counts["old"]["removed"], res.unexplained_removals()                   # doctest: +SKIP
     """
     old, new = ListSource.of(old), ListSource.of(new)
     changes = None if changes is None else ListSource.of(changes)
     with Progress(progress, "对比", steps=COMPARE_STEPS) as task:
-        res = _compare(old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task, engine)
+        res = _compare(
+            old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task, engine, graduates
+        )
     return replace(
         res, inputs={"old": old, "new": new, "changes": changes, "layout": layout, "changes_layout": changes_layout}
     )
@@ -207,6 +257,7 @@ def _compare(
     unmask: bool,
     task: Progress,
     engine: str | Engine | SparkSession | None = None,
+    graduates: bool = False,
 ) -> CompareResult:
     task.step("准备名单")
     lay = _load(layout)
@@ -223,7 +274,7 @@ def _compare(
     with engine_for(engine) as con:
         task.step("匹配")
         m = _match(con, o, n, key, id_level, flds)
-        result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task)
+        result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task, graduates)
     codes, counts = np.unique(m.how, return_counts=True)
     by = {m.levels[k - 1]: int(v) for k, v in zip(codes.tolist(), counts.tolist())}
     return CompareResult(
@@ -236,6 +287,7 @@ def _compare(
         new_name=new_name,
         fields=tuple(flds),
         matched_by_counts=by,
+        params={"graduates": bool(graduates)} if graduates else {},
     )
 
 
@@ -250,8 +302,11 @@ def _judge(
     changes_layout: str | Layout | None,
     unmask: bool,
     task: Progress | None = None,
+    graduates: bool = False,
 ) -> dict:
     task = task if task is not None else Progress(None, "")
+    kinds = _explains(changes_layout)
+    school_fields, class_fields = kinds["school_fields"], kinds["move_fields"]
     task.step("比较字段")
     oi, ni = m.oi, m.ni
     # -- field comparison of the pairs that may differ, normalised, one vectorised comparison per field
@@ -265,9 +320,9 @@ def _judge(
     ka, kb = o.key_at(key, co).to_numpy(dtype=object), n.key_at(key, cn).to_numpy(dtype=object)
     key_diff = fb[cand] & pd.notna(ka) & pd.notna(kb) & (ka != kb)
     col = {f: j for j, f in enumerate(flds)}
-    school = diff[:, [col[f] for f in SCHOOL_FIELDS if f in col]].any(axis=1)
-    klass = diff[:, [col[f] for f in CLASS_FIELDS if f in col]].any(axis=1)
-    other = key_diff | diff[:, [j for f, j in col.items() if f not in SCHOOL_FIELDS + CLASS_FIELDS]].any(axis=1)
+    school = diff[:, [col[f] for f in school_fields if f in col]].any(axis=1)
+    klass = diff[:, [col[f] for f in class_fields if f in col]].any(axis=1)
+    other = key_diff | diff[:, [j for f, j in col.items() if f not in school_fields + class_fields]].any(axis=1)
     cand_status = np.where(
         school | klass, _STATUS_CODE["moved"], np.where(other, _STATUS_CODE["changed"], _STATUS_CODE["unchanged"])
     ).astype(np.int8)
@@ -295,10 +350,17 @@ def _judge(
         per_pair = [",".join(([key] if key_diff[k] else []) + list(names[diff[k]])) for k in differ]
         o_fields[co[differ]] = per_pair
         n_fields[cn[differ]] = per_pair
+    # -- which changes are allowed: each differing pair's class, and a sentence for those that are not ordinary
+    o_class, n_class = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)  # 0: no change, else 1 + CHANGE_CLASSES
+    cls, cls_text = _change_classes(o, n, co, cn, diff, flds, key, key_diff, differ, graduates)
+    o_class[co[differ]] = cls
+    n_class[cn[differ]] = cls
 
     # -- the change list, and every sentence (only for the records that have one)
     task.step("核对异动并说明")
     ch = _changes(con, o, n, key, changes, changes_layout) if changes is not None else None
+    removal_types, addition_types, class_types = kinds["removal"], kinds["addition"], kinds["move"]
+    out_types, in_types = kinds["transfer_out"], kinds["transfer_in"]
     o_rec = ch["per_record"]["o"] if ch else {}
     n_rec = ch["per_record"]["n"] if ch else {}
     o_expl, n_expl = np.full(o.n, -1, np.int8), np.full(n.n, -1, np.int8)  # -1 NA, 0 False, 1 True
@@ -309,8 +371,8 @@ def _judge(
 
     # removed / added: explained by a change record of the right direction
     for status, recs, expl, typ, reason, want, other_t, what in (
-        (o_status, o_rec, o_expl, o_type, o_reason, REMOVAL_TYPES, nt, "removed"),
-        (n_status, n_rec, n_expl, n_type, n_reason, ADDITION_TYPES, ot, "added"),
+        (o_status, o_rec, o_expl, o_type, o_reason, removal_types, nt, "removed"),
+        (n_status, n_rec, n_expl, n_type, n_reason, addition_types, ot, "added"),
     ):
         idx = np.flatnonzero(status == _STATUS_CODE[what])
         if ch is None:  # no change list: nothing explains a removal or an addition, each needs checking
@@ -346,7 +408,7 @@ def _judge(
 
     # pairs that differ: one sentence for both sides; moves explained by 转出+转入 (or 调班 / 升级 / 留级)
     rows = np.flatnonzero(cand_status != _STATUS_CODE["unchanged"])
-    texts = _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask)
+    texts = _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask, kinds)
     for p in rows.tolist():  # p: index among the candidate pairs
         a, b = int(co[p]), int(cn[p])
         text, expl, typ = texts[p], -1, None
@@ -356,19 +418,21 @@ def _judge(
             rec = list({c["row"]: c for c in o_rec.get(a, []) + n_rec.get(b, [])}.values())
             types = {c["type"] for c in rec}
             if school[p]:
-                fit = [c for c in rec if c["type"] in ("转出", "转入")]
-                if {"转出", "转入"} <= types:
+                fit = [c for c in rec if c["type"] in out_types + in_types]
+                if types & set(out_types) and types & set(in_types):
                     expl, typ = 1, "转出+转入"
                     text += "；异动名单" + "；".join(c["text"] for c in fit)
                     explained_changes.update(c["row"] for c in fit)
                 else:
                     expl = 0
-                    lacking = "、".join(t for t in ("转出", "转入") if t not in types)
+                    lacking = "、".join(
+                        t for t, want in (("转出", out_types), ("转入", in_types)) if not types & set(want)
+                    )
                     text += f"；异动名单中没有这次转学的{lacking}记录"
                     if fit:
                         text += "（只有" + "；".join(c["text"] for c in fit) + "）"
             else:
-                fit = [c for c in rec if c["type"] in CLASS_TYPES]
+                fit = [c for c in rec if c["type"] in class_types]
                 if fit:
                     expl, typ = 1, "、".join(dict.fromkeys(c["type"] for c in fit))
                     text += "；异动名单" + "；".join(c["text"] for c in fit)
@@ -378,7 +442,7 @@ def _judge(
             (b, n_status, n_reason, n_expl, n_type),
         ):
             if status[i] == cand_status[p]:
-                reason[i], ex[i], ty[i] = text, expl, typ
+                reason[i], ex[i], ty[i] = text + cls_text.get(p, ""), expl, typ
     # pairs found by a fallback and otherwise unchanged still say how they were found
     for p in np.flatnonzero(fb[cand] & (cand_status == _STATUS_CODE["unchanged"])).tolist():
         a, b = int(co[p]), int(cn[p])
@@ -403,10 +467,69 @@ def _judge(
                     note = "异动名单" + "；".join(c["text"] for c in rec) + "，但两份名单中都有这名学生：请核实"
                     reason[i] = f"{reason[i]}；{note}" if reason[i] else note
 
-    o_frame = _frame("old", o, key, o_status, o_expl, o_type, o_reason, o_cp, o_how, m.levels, o_fields, unmask)
-    n_frame = _frame("new", n, key, n_status, n_expl, n_type, n_reason, n_cp, n_how, m.levels, n_fields, unmask)
+    o_frame = _frame(
+        "old", o, key, o_status, o_expl, o_type, o_reason, o_cp, o_how, m.levels, o_fields, o_class, unmask
+    )
+    n_frame = _frame(
+        "new", n, key, n_status, n_expl, n_type, n_reason, n_cp, n_how, m.levels, n_fields, n_class, unmask
+    )
     ch_frame = _changes_frame(ch, o, n, key, explained_changes, o_status, n_status, unmask) if ch else None
     return {"old": o_frame, "new": n_frame, "changes": ch_frame}
+
+
+def _change_classes(o: _Roster, n: _Roster, co, cn, diff, flds, key, key_diff, differ, graduates: bool):
+    """Per differing candidate pair (``differ``): its class as 1 + index in CHANGE_CLASSES (the strictest of
+    its changed fields: not_accepted for a graduate's refused field, evidence for a field that needs it, else
+    ordinary), and ``{pair: "；sentence"}`` for those that are not ordinary. Fields by the ``field_classes``
+    rule (``_field_rules``); graduates (only looked for among the few pairs with such a field) by
+    ``graduates`` or a status field (``graduate.status_fields``) whose value, on either side, is one of
+    ``graduate.words``."""
+    rules = _field_rules(o.layout)
+    sets = {k: {str(f).upper() for f in (rules.get(k) or {}).get("fields") or ()} for k in CHANGE_CLASSES[1:]}
+    d, kd = diff[differ], key_diff[differ]
+
+    def changed_in(fields: set) -> np.ndarray:
+        mask = np.array([f in fields for f in flds], bool)
+        return (d[:, mask].any(axis=1) if mask.any() else np.zeros(len(differ), bool)) | (kd & (key in fields))
+
+    evidence, refused = changed_in(sets["evidence"]), changed_in(sets["not_accepted"])
+    cls = np.where(evidence, 2, 1).astype(np.int8)
+    texts: dict[int, str] = {}
+    todo = np.flatnonzero(evidence | refused)
+    if not len(todo):
+        return cls, texts
+    a, b = co[differ[todo]], cn[differ[todo]]
+    grad = np.full(len(todo), bool(graduates))
+    how = np.full(len(todo), "按毕业生名单对比" if graduates else "", object)
+    g = rules.get("graduate") or {}
+    words = {str(w).strip() for w in g.get("words") or ()}
+    for f in g.get("status_fields") or ():
+        f = str(f).upper()
+        for r, idx in ((o, a), (n, b)):
+            if not r.has(f) or grad.all():
+                continue
+            v = r.at(f, idx).to_numpy(dtype=object)
+            hit = ~grad & np.isin(v, list(words))
+            title = r.fname(f) if r.fname(f) != f else str((g.get("names") or {}).get(f, f))
+            how[hit] = [f"{title}为“{x}”" for x in v[hit]]
+            grad |= hit
+
+    def names(row: int, fields: set) -> str:  # the changed fields of one pair that are in ``fields``
+        got = ([key] if kd[row] and key in fields else []) + [
+            f for f, x in zip(flds, d[row]) if x and f in fields and f != key
+        ]
+        return "、".join(o.fname(f) for f in dict.fromkeys(got))
+
+    for k, p in enumerate(differ[todo].tolist()):
+        row = todo[k]
+        if grad[k] and refused[row]:
+            cls[row] = 3
+            sentence = str((rules.get("not_accepted") or {}).get("sentence") or "毕业生的{fields}变更不予接受")
+            texts[p] = "；" + sentence.format(fields=names(row, sets["not_accepted"]), graduate=how[k])
+        elif evidence[row]:
+            sentence = str((rules.get("evidence") or {}).get("sentence") or "{fields}变更须提交证明材料")
+            texts[p] = "；" + sentence.format(fields=names(row, sets["evidence"]), graduate="")
+    return cls, texts
 
 
 def _how_text(o: _Roster, n: _Roster, a: int, b: int, how: str, key: str, unmask: bool) -> str:
@@ -424,7 +547,7 @@ def _how_text(o: _Roster, n: _Roster, a: int, b: int, how: str, key: str, unmask
     return f"{lead}，按{KEY_ZH.get(how, how)}对应"
 
 
-def _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask) -> dict[int, str]:
+def _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask, kinds) -> dict[int, str]:
     """The sentence for each candidate pair in ``rows``: the move (school/class) first, then every other
     changed field with both values (personal values masked)."""
     out: dict[int, str] = {}
@@ -450,7 +573,7 @@ def _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, un
     if key_diff[rows].any():
         add(key, rows[key_diff[rows]])
     for f in flds:
-        if f not in SCHOOL_FIELDS + CLASS_FIELDS:
+        if f not in kinds["school_fields"] + kinds["move_fields"]:
             sel = rows[diff[rows, col[f]]]
             if len(sel):
                 add(f, sel)
@@ -528,7 +651,9 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
             reason[s] = f"{note}：{reason[s]}" if reason[s] else f"{note}，信息无变化"
 
 
-def _frame(side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, levels, fields, unmask) -> pd.DataFrame:
+def _frame(
+    side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, levels, fields, classes, unmask
+) -> pd.DataFrame:
     kind = "id" if key in ID_FIELDS else r.personal(key)
     out = pd.DataFrame(
         {
@@ -542,6 +667,7 @@ def _frame(side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, 
             "counterpart_row": pd.arrays.IntegerArray(np.where(cp >= 0, cp + 1, 0), cp < 0),
             "matched_by": _categorical_text(how, ["", *levels]),
             "changed_fields": _sparse(fields, ""),
+            "change_class": _categorical_text(classes, ["", *CHANGE_CLASSES]),
         }
     )
     for c in CONTEXT:
@@ -563,10 +689,15 @@ def _changes(
         raise LayoutError("异动名单缺少异动类别（YDLB）字段，无法用来解释名单的变化")
     every = np.arange(c.n)
     raw_type = c.at("YDLB", every)
-    ctype = load_code_table("xjyd_k12").to_label(raw_type).fillna(raw_type)
+    ydlb = c.lfield("YDLB")  # the change list's own 异动类别 table (xjyd_k12, or xjyd_gx for hei_changes)
+    ctype = load_code_table(ydlb.codes if ydlb is not None and ydlb.codes else "xjyd_k12").to_label(raw_type)
+    ctype = ctype.fillna(raw_type)
+    # the key, the other identifiers the change list shares with a roster (学籍号, 学号, 考生号), the ID, and
+    # 姓名+性别+出生日期
+    shared = [f for f in CHANGE_KEYS if c.has(f) and (o.has(f) or n.has(f))]
     levels = [
         lv
-        for lv in dict.fromkeys([key, ID_FIELDS[0], NAME_SEX_BIRTH])
+        for lv in dict.fromkeys([key, *shared, ID_FIELDS[0], NAME_SEX_BIRTH])
         if lv == NAME_SEX_BIRTH or (c.id_field() is not None if lv in ID_FIELDS else c.has(lv))
     ]
     found_c, found_side, found_i, found_how = [], [], [], []
@@ -588,7 +719,8 @@ def _changes(
     fh = np.concatenate(found_how) if found_how else np.zeros(0, "<U12")
     # one sentence per change record that found a student: 第 3 行：转出（20251202，示范县青松小学，对方学校 …）
     used = np.unique(fc)
-    date, school, other, why = (c.at(x, used).tolist() for x in ("YDRQ", "XXMC", "DFXX", "YDYY"))
+    school_code = "XXMC" if c.has("XXMC") or not c.has("YXMC") else "YXMC"
+    date, school, other, why = (c.at(x, used).tolist() for x in ("YDRQ", school_code, "DFXX", "YDYY"))
     types = ctype.take(used).tolist()
     texts = {}
     for k, ci in enumerate(used.tolist()):
@@ -614,7 +746,7 @@ def _changes(
     for side in per.values():
         for recs in side.values():
             recs.sort(key=lambda t: (t["date"], t["row"]))
-    return {"roster": c, "types": ctype, "fc": fc, "fs": fs, "fi": fi, "fh": fh, "per_record": per}
+    return {"roster": c, "types": ctype, "fc": fc, "fs": fs, "fi": fi, "fh": fh, "per_record": per, "levels": levels}
 
 
 def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_status, n_status, unmask) -> pd.DataFrame:
@@ -647,7 +779,8 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
         elif status[i] == "no_difference":
             reasons.append(f"{found}，但名单中没有与之相应的变化：请核实")
         else:
-            reasons.append("两份名单中都找不到这名学生（学籍号、身份证件号、姓名+性别+出生日期都对不上）")
+            tried = "、".join(KEY_ZH.get(lv, lv) for lv in ch.get("levels") or (key, ID_FIELDS[0], NAME_SEX_BIRTH))
+            reasons.append(f"两份名单中都找不到这名学生（{tried}都对不上）")
     kind = None if unmask else ("id" if key in ID_FIELDS else c.personal(key))
     out = pd.DataFrame(
         {

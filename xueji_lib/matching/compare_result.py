@@ -48,6 +48,8 @@ from ..io.lists import (
 from ..schema.codes import load_code_table
 from ..schema.layouts import Layout
 from .roster import (
+    CHANGE_CLASS_ZH,
+    CHANGE_CLASSES,
     CHANGE_STATUSES,
     CONTEXT,
     GRADUATE_STATUSES,
@@ -79,6 +81,7 @@ RESULT_COLUMNS = [
     "counterpart_row",
     "matched_by",
     "changed_fields",
+    "change_class",
     *CONTEXT,
 ]
 
@@ -141,6 +144,13 @@ class CompareResult(Result):
     def results(self) -> pd.DataFrame:
         """Both sides in one frame (old first): the command line's results.csv."""
         return pd.concat([self.old, self.new], ignore_index=True)
+
+    def change_classes(self) -> dict[str, int]:
+        """How many students' changes (each pair of records counted once, from the old list) are ordinary
+        (一般变化), need evidence (须证明材料) or are not accepted (不予变更: a graduate's 姓名/性别/出生日期/身份证号)."""
+        col = self.old["change_class"] if "change_class" in self.old else pd.Series(dtype="str")
+        vc = col.value_counts()
+        return {c: int(vc.get(c, 0)) for c in CHANGE_CLASSES}
 
     def unexplained_removals(self) -> pd.DataFrame:
         """疑似流失 (the 控辍保学 follow-up list): removed records no change record explains."""
@@ -214,9 +224,16 @@ class CompareResult(Result):
             else:
                 text += "；" + none_text.format(n=len(sel) - len(ex))
             lines.append(text)
+        classes = self.change_classes()
+        if sum(classes.values()):
+            lines.append(
+                f"信息变化、调动的 {sum(classes.values())} 人中："
+                + "，".join(f"{CHANGE_CLASS_ZH[k]} {v}" for k, v in classes.items())
+                + ("（毕业生的姓名、性别、出生日期、身份证号变更不予接受）" if classes["not_accepted"] else "")
+            )
         moved = self.old[self.old["status"] == "moved"]
         if len(moved):
-            school = moved["changed_fields"].str.contains(r"(?:^|,)(?:XXBSM|XXMC)(?:,|$)", regex=True)
+            school = moved["changed_fields"].str.contains(r"(?:^|,)(?:XXBSM|XXMC|YXDM|YXMC)(?:,|$)", regex=True)
             ex = _is(moved["explained"], True)
             lines.append(
                 f"调动 {len(moved)} 人：转学 {int(school.sum())}（其中有转出、转入记录 "
@@ -262,6 +279,9 @@ class CompareResult(Result):
                 "explained_by_type": {str(k): int(v) for k, v in types.items()},
             }
         out["old"]["unexplained_removals"] = len(self.unexplained_removals())
+        out["change_classes"] = self.change_classes()
+        if self.params.get("graduates"):
+            out["graduates"] = True
         if self.changes is not None:
             out["changes"] = {"total": len(self.changes), **c["changes"]}
         out["conserved"] = self.conserved
@@ -334,6 +354,7 @@ class CompareResult(Result):
             "matched_by", "对应方式", read=lambda s: s.map(lambda k: KEY_ZH.get(k, k) if isinstance(k, str) else "")
         )
         changed = Column("changed_fields", "变化的字段", read=lambda s: s.map(field_names))
+        allowed = Column("change_class", "变更要求", read=words(CHANGE_CLASS_ZH))
         ctype = Column("change_type", "异动类别")
         place = (
             Column("XXBSM", "学校标识码", full=False),
@@ -379,7 +400,7 @@ class CompareResult(Result):
             ResultList(
                 "变动清单",
                 changed_rows,
-                (term, row, status, explained, ctype, *place[1:], changed, reasons),
+                (term, row, status, explained, ctype, *place[1:], changed, allowed, reasons),
                 in_workbook=False,
                 **kw("side"),
             ),
@@ -404,13 +425,13 @@ class CompareResult(Result):
             ResultList(
                 "变化",
                 o[o["status"] == "changed"],
-                (row, *place, status, reasons, other, how, changed),
+                (row, *place, status, allowed, reasons, other, how, changed),
                 **kw(shown=False),
             ),
             ResultList(
                 "调动",
                 o[o["status"] == "moved"],
-                (row, *place, status, reasons, other, how, explained, ctype, changed),
+                (row, *place, status, allowed, reasons, other, how, explained, ctype, changed),
                 **kw(shown=False),
             ),
             ResultList("重复", both("duplicate_key"), (side, *every), **kw("side", shown=False)),

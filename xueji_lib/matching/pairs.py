@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .compare_result import CompareResult, HandoffResult
     from .reconcile import ReconcileResult
 
-__all__ = ["PAIR_KINDS", "PAIR_ROLES", "PAIR_ZH", "run_pair"]
+__all__ = ["PAIR_KINDS", "PAIR_ROLES", "PAIR_ZH", "run_pair", "changes_layout_of"]
 
 PAIR_KINDS = ("reconcile", "compare", "handoff")
 # what the left, right and extra list of a pair are, per kind (the keys of a pair in xueji.yml)
@@ -32,6 +32,21 @@ PAIR_ROLES = {
     "handoff": ("graduates", "intake", None),
 }
 PAIR_ZH = {"reconcile": "录取↔注册核对", "compare": "名单对比", "handoff": "毕业生↔新生去向"}
+
+
+def changes_layout_of(changes) -> str:
+    """The layout of a change list by its columns: "hei_changes" (a university's 学籍异动: 学号 or 考生号, no
+    学籍号) or "k12_changes" (the default, also when there is no list).
+
+        >>> changes_layout_of(pd.DataFrame(columns=["XH", "XM", "YDLB", "YDRQ"])), changes_layout_of(None)
+        ('hei_changes', 'k12_changes')
+    """
+    if changes is None:
+        return "k12_changes"
+    from ..io.source import ListSource
+
+    cols = {str(c).strip().upper() for c in ListSource.of(changes).columns}
+    return "hei_changes" if cols & {"XH", "KSH"} and "XJH" not in cols else "k12_changes"
 
 
 def run_pair(
@@ -46,7 +61,8 @@ def run_pair(
 ) -> ReconcileResult | CompareResult | HandoffResult:
     """The library's result for a pair of lists of ``kind`` (one of ``PAIR_KINDS``; ``PAIR_ROLES`` says what
     ``left``, ``right`` and ``extra`` are): ``reconcile(left, right, year=…, category=…, states=extra)``,
-    ``compare(left, right, changes=extra)`` or ``handoff(left, right)`` (which takes no third list: ``extra``
+    ``compare(left, right, changes=extra)`` (a university's change list read with hei_changes:
+    ``changes_layout_of``) or ``handoff(left, right)`` (which takes no third list: ``extra``
     is not used). ``names``: how the two lists are called in the result's sentences (compare and handoff;
     default: the functions' own). Another ``kind`` raises ``XuejiError``.
 
@@ -60,7 +76,13 @@ def run_pair(
     if kind == "compare":
         from .compare import compare
 
-        return compare(left, right, changes=extra, **({"old_name": names[0], "new_name": names[1]} if names else {}))
+        return compare(
+            left,
+            right,
+            changes=extra,
+            changes_layout=changes_layout_of(extra),
+            **({"old_name": names[0], "new_name": names[1]} if names else {}),
+        )
     if kind == "handoff":
         from .handoff import handoff
 

@@ -58,7 +58,47 @@ if TYPE_CHECKING:
 
 __all__ = ["reconcile", "ReconcileResult", "REGISTRATION_STATUSES", "ADMISSION_STATUSES"]
 
-REGISTRATION_STATUSES = ("matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key")
+STATES = (
+    "报到入学",
+    "保留入学资格",
+    "放弃入学资格",
+    "取消入学资格",
+)  # the platform's new-student states, in this order
+# A registration record whose student the new-student state list (``states``) already holds in one of the
+# four states: the platform will not register it (000: "不再允许多次注册，所有数据一旦注册为报到入学，则不能在
+# 【学籍注册】模块通过上传数据的方式修改"; 保留/取消入学资格 "需要在线修改学籍状态"). state → (status, what the
+# platform does, what to do instead).
+STATE_STATUSES = {
+    "报到入学": (
+        "already_registered",
+        "新生状态名单中这名考生已是“报到入学”（已完成学籍注册）：平台不再允许多次注册，"
+        "已报到入学的数据不能在【学籍注册】模块通过上传修改，这条记录不会被接受",
+        "从注册上报中删除这条记录；信息需要修改的，进入【在校生】模块维护",
+    ),
+    "保留入学资格": (
+        "state_deferred",
+        "新生状态名单中这名考生为“保留入学资格”：平台不会把保留入学资格的考生注册为报到入学",
+        "保留期内的从注册上报中删除；已回校入学的，先在平台在线修改学籍状态（恢复入学资格）再上报注册",
+    ),
+    "放弃入学资格": (
+        "state_abandoned",
+        "新生状态名单中这名考生为“放弃入学资格”：平台不会接受这名考生的注册",
+        "确已放弃的从注册上报中删除；考生实际已报到（状态标错）的，先在平台更正新生状态再上报注册",
+    ),
+    "取消入学资格": (
+        "state_cancelled",
+        "新生状态名单中这名考生为“取消入学资格”：平台不会接受这名考生的注册",
+        "从注册上报中删除这条记录；取消有误的，先在平台在线修改学籍状态（恢复入学资格）再上报注册",
+    ),
+}
+REGISTRATION_STATUSES = (
+    "matched",
+    "key_mismatch",
+    "not_admitted",
+    "duplicate_key",
+    "missing_key",
+    *(v[0] for v in STATE_STATUSES.values()),
+)
 ADMISSION_STATUSES = ("matched", "key_mismatch", "not_registered")
 STATUS_ZH = {
     "matched": "一致",
@@ -67,15 +107,22 @@ STATUS_ZH = {
     "duplicate_key": "考生号重复",
     "missing_key": "缺考生号",
     "not_registered": "未注册",
+    "already_registered": "已报到入学",
+    "state_deferred": "已保留入学资格",
+    "state_abandoned": "已放弃入学资格",
+    "state_cancelled": "已取消入学资格",
 }
-STATES = (
-    "报到入学",
-    "保留入学资格",
-    "放弃入学资格",
-    "取消入学资格",
-)  # the platform's new-student states, in this order
 UNKNOWN_STATE = "状态未知"
-ALL_STATUSES = ("", "matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key", "not_registered")
+ALL_STATUSES = (
+    "",
+    "matched",
+    "key_mismatch",
+    "not_admitted",
+    "duplicate_key",
+    "missing_key",
+    "not_registered",
+    *(v[0] for v in STATE_STATUSES.values()),
+)
 STATUS_CODE = {name: code for code, name in enumerate(ALL_STATUSES)}  # status → int8 code used while judging
 # how a pair was found (match_by); the position is the code used while judging
 MATCH_BY = ("", "考生号", "身份证号", "姓名+出生日期", "考生号相近")
@@ -133,6 +180,15 @@ class ReconcileResult(Result):
             for s, st in (("registration", REGISTRATION_STATUSES), ("admission", ADMISSION_STATUSES))
         )
 
+    def registration_statuses(self) -> tuple[str, ...]:
+        """The registration statuses a summary lists: all of them when a new-student state list was given
+        (or any record has a state status), else those of the platform's match alone."""
+        c = self.counts["registration"]
+        state_codes = tuple(v[0] for v in STATE_STATUSES.values())
+        if self.inputs.get("states") is not None or any(c.get(s) for s in state_codes):
+            return REGISTRATION_STATUSES
+        return tuple(s for s in REGISTRATION_STATUSES if s not in state_codes)
+
     def results(self) -> pd.DataFrame:
         """Both sides in one frame (the command line's results.csv)."""
         return pd.concat([self.registration, self.admission], ignore_index=True)[RESULT_COLUMNS]
@@ -148,7 +204,7 @@ class ReconcileResult(Result):
         c = self.counts
         lines = ["录取数据与注册上报核对" + (f"（录取年份 {self.params['year']}）" if self.params.get("year") else "")]
         for side, title, statuses in (
-            ("registration", "注册上报", REGISTRATION_STATUSES),
+            ("registration", "注册上报", self.registration_statuses()),
             ("admission", "录取数据", ADMISSION_STATUSES),
         ):
             parts = " + ".join(f"{STATUS_ZH[s]} {c[side][s]}" for s in statuses)
@@ -170,7 +226,10 @@ class ReconcileResult(Result):
         """名单 | 结果 | 记录数: each side's statuses ending in 合计 = its record count."""
         c = self.counts
         return sides_frame(
-            [("注册上报", c["registration"], REGISTRATION_STATUSES), ("录取数据", c["admission"], ADMISSION_STATUSES)],
+            [
+                ("注册上报", c["registration"], self.registration_statuses()),
+                ("录取数据", c["admission"], ADMISSION_STATUSES),
+            ],
             STATUS_ZH,
         )
 
@@ -250,10 +309,11 @@ class ReconcileResult(Result):
 
     def chart_spec(self) -> ChartSpec:
         c = self.counts
-        order = list(dict.fromkeys(STATUS_ZH[s] for s in (*REGISTRATION_STATUSES, *ADMISSION_STATUSES)))
+        reg_statuses = self.registration_statuses()
+        order = list(dict.fromkeys(STATUS_ZH[s] for s in (*reg_statuses, *ADMISSION_STATUSES)))
         series = {}
         for side, title, statuses in (
-            ("registration", "注册上报", REGISTRATION_STATUSES),
+            ("registration", "注册上报", reg_statuses),
             ("admission", "录取数据", ADMISSION_STATUSES),
         ):
             by = {STATUS_ZH[s]: c[side][s] for s in statuses}
@@ -337,7 +397,7 @@ class ReconcileResult(Result):
                 "前后空格和大小写不计，其他差异都不放过",
             )
         )
-        rows += count_rows("注册上报", c["registration"], REGISTRATION_STATUSES, STATUS_ZH)
+        rows += count_rows("注册上报", c["registration"], self.registration_statuses(), STATUS_ZH)
         rows += count_rows("录取数据", c["admission"], ADMISSION_STATUSES, STATUS_ZH)
         by_state = c["admission"].get("not_registered_by_state", {})
         for state in [*STATES, *sorted(k for k in by_state if k not in STATES and k != "none"), "none"]:
@@ -496,7 +556,10 @@ def reconcile(
     never the whole records. Rows are read_dbf's in both cases, so the result is the same.
 
     ``year`` (录取年份) and ``category`` (学历类别) are used where the files have no LQNF/XLLB columns.
-    ``states`` (KSH + ZT, the platform's new-student state lists) splits unregistered admissions by state.
+    ``states`` (KSH + ZT, the platform's new-student state lists as downloaded before this upload) splits
+    unregistered admissions by state, and gives a registration record whose student is already 报到入学
+    or 保留/放弃/取消入学资格 its own status (``STATE_STATUSES``: the platform will not register it) and says
+    so on its admission record.
     ``progress`` (None: silent; True: notebook or stderr; a callable ``(label, done, total)``) is told
     each stage (RECONCILE_STEPS). ``engine`` runs the matching queries: None/"duckdb" (in this process),
     "spark", a Spark master URL or a SparkSession (xueji_lib.engine.engines.connect); the result is the same.
@@ -504,9 +567,10 @@ def reconcile(
     >>> adm = xj.read_dbf("data_samples/hei/10_录取名单.dbf")
     >>> reg = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
     >>> states = xj.read_dbf("data_samples/hei/10_新生状态.dbf")
-    >>> res = xj.reconcile(adm, reg, year=2026, category="10", states=states)
-    >>> res.counts["registration"]
+    >>> res = xj.reconcile(adm, reg, year=2026, category="10")
+    >>> {k: v for k, v in res.counts["registration"].items() if v}
     {'total': 995, 'matched': 986, 'key_mismatch': 5, 'not_admitted': 1, 'duplicate_key': 2, 'missing_key': 1}
+    >>> res = xj.reconcile(adm, reg, year=2026, category="10", states=states)
     >>> res.counts["admission"]["not_registered_by_state"]
     {'放弃入学资格': 2, '保留入学资格': 2, 'none': 2, '取消入学资格': 1}
     """
@@ -744,15 +808,22 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
 
     nreg = np.flatnonzero(adm_status == STATUS_CODE["not_registered"])
     state = _Sparse(na, missing=True)
+    reg_state = _Sparse(nr, missing=True)
     known = np.full(len(nreg), None, dtype=object)
-    if states is not None and len(nreg):
+    if states is not None:
         st = pd.DataFrame(
             {
                 "ksh": _col(states, "KSH").fillna("").str.strip().str.upper(),
                 "zt": _label(_col(states, "ZT", "XSZT", "RXZT"), "rxzt"),
             }
         ).drop_duplicates("ksh")
-        known = a["ksh"].iloc[nreg].map(st.set_index("ksh")["zt"]).to_numpy(dtype=object)
+        st = st[st["ksh"] != ""]
+        if len(nreg):
+            known = a["ksh"].iloc[nreg].map(st.set_index("ksh")["zt"]).to_numpy(dtype=object)
+        _registered_states(
+            st, a, r, reg_status, reg_counter, adm_counter, reg_reasons, reg_action, reg_state,
+            adm_reasons, adm_action, state,
+        )  # fmt: skip
     actions = {
         "保留入学资格": "已保留入学资格，本次无需注册；保留期满按规定办理入学",
         "放弃入学资格": "已放弃入学资格，无需注册",
@@ -788,10 +859,62 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
             copy=False,
         )
 
-    reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, _Sparse(nr, missing=True))
+    reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, reg_state)
     adm = frame("admission", a, adm_status, adm_reasons, adm_action, adm_counter, adm_how, state)
     params = {k: v for k, v in (("year", year), ("category", category)) if v}
     return ReconcileResult(registration=reg, admission=adm, params=params)
+
+
+def _registered_states(
+    st, a, r, reg_status, reg_counter, adm_counter, reg_reasons, reg_action, reg_state, adm_reasons, adm_action, state
+) -> None:
+    """Registration records whose student the state list (``st``: ksh, zt) already holds in one of the four
+    states: looked up by the record's own 考生号, else by its admission counterpart's. matched, key_mismatch
+    and not_admitted records take the state's status (``STATE_STATUSES``) and sentence, the key difference
+    kept after it; duplicate_key and missing_key keep theirs and say the state too. The admission record
+    paired with such a record keeps its status and is told the state. Vectorised; sentences are per state,
+    except for the few records that already had one."""
+    if st.empty or not len(r):
+        return
+    zt = st["zt"].to_numpy(dtype=object)
+    hit = pd.Index(st["ksh"]).get_indexer(r["ksh"])
+    by_counter = (hit < 0) & (reg_counter > 0)
+    if by_counter.any():
+        ksh = a["ksh"].to_numpy(dtype=object)[reg_counter[by_counter] - 1]
+        hit[by_counter] = pd.Index(st["ksh"]).get_indexer(ksh)
+    found = np.flatnonzero(hit >= 0)
+    if not len(found):
+        return
+    values = zt[hit[found]]
+    for value in pd.unique(values):
+        sel = found[values == value]
+        reg_state.fill(sel, value)
+        if value not in STATE_STATUSES:
+            continue
+        code, text, act = STATE_STATUSES[value]
+        cur = reg_status[sel]
+        plain = sel[cur == STATUS_CODE["matched"]]
+        reg_reasons.fill(plain, text)
+        reg_action.fill(plain, act)
+        for i in sel[cur != STATUS_CODE["matched"]].tolist():  # few: they had a sentence already
+            before, before_act = reg_reasons[i], reg_action[i]
+            if reg_status[i] in (STATUS_CODE["duplicate_key"], STATUS_CODE["missing_key"]):
+                reg_reasons[i] = f"{before}；{text}" if before else text
+                reg_action[i] = f"{before_act}；{act}" if before_act else act
+            else:
+                reg_reasons[i] = f"{text}；此外：{before}" if before else text
+                reg_action[i] = act
+        take = np.isin(cur, [STATUS_CODE[s] for s in ("matched", "key_mismatch", "not_admitted")])
+        reg_status[sel[take]] = STATUS_CODE[code]
+        # the admission record this registration record is paired with: told the state, status kept
+        paired = sel[reg_counter[sel] > 0]
+        aa = reg_counter[paired] - 1
+        aa = aa[adm_counter[aa] == paired + 1]
+        if len(aa):
+            state.fill(aa, value)
+            quiet = aa[adm_reasons.codes[aa] == 0]  # those without a sentence of their own
+            adm_reasons.fill(quiet, f"注册上报中有这名考生，但新生状态为“{value}”：平台不会接受注册上报中的这条记录")
+            adm_action.fill(quiet, act)
 
 
 class _Sparse:

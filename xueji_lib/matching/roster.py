@@ -39,6 +39,8 @@ __all__ = [
     "CONTEXT",
     "NAME_SEX_BIRTH",
     "KEY_ZH",
+    "CHANGE_CLASSES",
+    "CHANGE_CLASS_ZH",
 ]
 
 OLD_STATUSES = ("unchanged", "changed", "moved", "removed", "duplicate_key", "missing_key")
@@ -63,6 +65,10 @@ STATUS_ZH = {
     "from_elsewhere": "来自其他地方",
 }
 
+# How a changed field is allowed (``compare``'s change_class; the rule is data: info_changes.yml field_classes)
+CHANGE_CLASSES = ("ordinary", "evidence", "not_accepted")
+CHANGE_CLASS_ZH = {"ordinary": "一般变化", "evidence": "须证明材料", "not_accepted": "不予变更"}
+
 # The ID-number fields, SFZJH (the K-12 rosters' name) first: a roster's SFZJH is the one read when it has more
 # than one, and ID_FIELDS[0] names the ID level of matching (matched_by, KEY_ZH).
 ID_FIELDS = ("SFZJH", *(f for f in ID_NUMBER_FIELDS if f != "SFZJH"))
@@ -70,6 +76,8 @@ CONTEXT = ("XXBSM", "XXMC", "NJ", "BJ", "XM")
 NAME_SEX_BIRTH = "XM+XB+CSRQ"  # the fallback identity: 姓名 + 性别 (code) + 出生日期 (YYYYMMDD)
 KEY_ZH = {
     "XJH": "学籍号",
+    "XH": "学号",
+    "KSH": "考生号",
     "SFZJH": "身份证件号",
     "SFZH": "身份证号",
     "ZJHM": "证件号码",
@@ -238,14 +246,20 @@ class _Roster:
         return [("（空）" if v == "" else mask_value(kind, v) if kind else v) for v in vals.tolist()]
 
     def where(self, idx: np.ndarray) -> list[str]:
-        """School, grade and class at ``idx``: 示范县第一小学 小学三年级 2班."""
+        """School, grade and class at ``idx``: 示范县第一小学 小学三年级 2班 (a university roster: 院校名称,
+        专业名称, 年级, 班号)."""
         if not len(idx):
             return []
         nj = self.at("NJ", idx)
+
+        def first(*codes):  # the first of these fields the list has
+            return self.at(next((c for c in codes if self.has(c)), codes[0]), idx).tolist()
+
         parts = [
-            self.at("XXMC", idx).tolist(),
+            first("XXMC", "YXMC"),
+            *([self.at("ZYMC", idx).tolist()] if self.has("ZYMC") else []),
             load_code_table("nj").to_label(nj).fillna(nj).tolist(),
-            self.at("BJ", idx).tolist(),
+            first("BJ", "BH"),
         ]
         return [" ".join(p for p in t if p) or "（学校、班级空）" for t in zip(*parts)]
 
