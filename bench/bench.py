@@ -117,6 +117,45 @@ TASKS.update(
         "pandas outer merge (XJH)": (ROSTER_KEYS, "m = a.merge(r, on='XJH', how='outer')\nrows = len(a) + len(r)"),
     }
 )
+# Near-duplicates (issue 16 §6): a county/province roster of N pupils (synth.make_roster_pair) with one pupil in
+# 500 entered a second time, their copies' ID numbers mistyped (one digit / two adjacent digits swapped / left
+# blank / same number under another name), next to a bare DuckDB self-join on 姓名+出生日期 and a pandas merge.
+DUPES = """
+import numpy as np, pandas as pd
+from xueji_lib.samples.synth import make_roster_pair
+roster = make_roster_pair({n}, seed=1)[0]
+k = max(4, len(roster) // 500)
+rng = np.random.default_rng(16)
+c = roster.iloc[rng.choice(len(roster), k, replace=False)].copy()
+ids = c["SFZJH"]
+q = k // 4
+digit = ids.str.slice(9, 10).astype(int).add(1).mod(10).astype(str)
+c.iloc[:q, c.columns.get_loc("SFZJH")] = (ids.str.slice(0, 9) + digit + ids.str.slice(10)).iloc[:q].to_numpy()
+c.iloc[q:2*q, c.columns.get_loc("SFZJH")] = (ids.str.slice(0, 12) + ids.str.slice(13, 14) + ids.str.slice(12, 13) + ids.str.slice(14)).iloc[q:2*q].to_numpy()
+c.iloc[2*q:3*q, c.columns.get_loc("SFZJH")] = ""
+c.iloc[3*q:, c.columns.get_loc("XM")] = (c["XM"].str.slice(0, 1) + "某").iloc[3*q:].to_numpy()
+roster = pd.concat([roster, c], ignore_index=True)
+del c, ids
+"""
+TASKS.update(
+    {
+        "near_duplicates": (
+            DUPES + "from xueji_lib import near_duplicates",
+            "res = near_duplicates(roster)\nrows = len(roster)",
+        ),
+        "DuckDB self-join on 姓名+出生日期": (
+            DUPES
+            + "import duckdb\nt = pd.DataFrame({{'g': np.arange(len(roster)), 'XM': roster['XM'], 'CSRQ': roster['CSRQ']}})"
+            + "\ncon = duckdb.connect()\ncon.register('t', t)",
+            "p = con.sql('SELECT a.g, b.g FROM t a JOIN t b ON a.XM = b.XM AND a.CSRQ = b.CSRQ AND a.g < b.g')"
+            ".to_arrow_table()\nrows = len(roster)",
+        ),
+        "pandas self-merge on 姓名+出生日期": (
+            DUPES + "t = pd.DataFrame({{'g': np.arange(len(roster)), 'XM': roster['XM'], 'CSRQ': roster['CSRQ']}})",
+            "m = t.merge(t, on=['XM', 'CSRQ'])\nm = m[m['g_x'] < m['g_y']]\nrows = len(roster)",
+        ),
+    }
+)
 # Reports: the enrollment report end to end through run_report, written into a temporary folder (setup).
 REPORT_NAME = "新生注册核对报告"
 REPORT = (
@@ -204,6 +243,8 @@ GROUPS = {
     "soak": (),
     "engines": (),
     "fuzz": (),
+    "dupes": ("near_duplicates", "DuckDB self-join on 姓名+出生日期", "pandas self-merge on 姓名+出生日期"),
+    "dupes-spark": (),
 }
 # What each group measures (--help) and, for the long ones, why they are left out of the default run.
 GROUP_HELP = {
@@ -217,11 +258,15 @@ GROUP_HELP = {
     "searches typed into 学生查询 over N records, then 10 users at once (first visit, returning) and abandoned "
     "pages: about 45 min",
     "fuzz": "the readers' contract on --fuzz-count mutated DBF, xlsx and CSV files each (tests/fuzz.py)",
+    "dupes": "near_duplicates on an N-pupil roster (1 in 500 entered twice) next to a DuckDB self-join and a pandas "
+    "merge on 姓名+出生日期",
+    "dupes-spark": "near_duplicates of a --dupes-records roster on a standalone Spark cluster (2 cores, 4 GB) and on "
+    "DuckDB, the pairs checked equal: 10M about 15 min",
     "engines": "DBF → Parquet and reconcile --engine-records × the same on DuckDB and Spark, compare/k12_stats "
     "of N-pupil rosters loaded vs folders: 10M Spark, about 20 min and 19 GB of DBFs the first time",
 }
-DEFAULT_GROUPS = ("dbf", "reconcile", "compare", "report", "dashboard", "fuzz")
-LONG_GROUPS = ("report-big", "soak", "engines")
+DEFAULT_GROUPS = ("dbf", "reconcile", "compare", "dupes", "report", "dashboard", "fuzz")
+LONG_GROUPS = ("report-big", "soak", "engines", "dupes-spark")
 SOAK_LOADS, SOAK_PAUSE = 100, 4.0
 SOAK_USERS, SOAK_POOL = (
     10,
@@ -229,6 +274,7 @@ SOAK_USERS, SOAK_POOL = (
 )  # the burst: 10 people at once, 5 preheated kernels per page (xueji dashboard --pool-size)
 FUZZ_COUNT = 2000
 RECONCILE_TARGET_SECONDS, RECONCILE_TARGET_RATIO = 5.0, 6.0
+DUPES_TARGET_SECONDS, DUPES_SPARK_TARGET_SECONDS = 10.0, 600.0  # 1M on DuckDB; 10M on the 2-core Spark cluster
 
 CHILD = """
 import json, resource, signal, sys, time
@@ -645,6 +691,69 @@ def engine_rows(n: int) -> tuple[list[dict], list[str]]:
     return rows, notes
 
 
+DUPES_SPARK = """
+import json, resource, signal, sys, tempfile, time
+from pathlib import Path
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+sys.path.insert(0, {root!r})
+from tests.spark_cluster import standalone_cluster
+{setup}
+from xueji_lib import near_duplicates
+def peak():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t0 = time.perf_counter()
+duck = near_duplicates(roster)
+duck_s, duck_peak = time.perf_counter() - t0, peak()
+with tempfile.TemporaryDirectory(prefix="xueji-dupes-spark-") as tmp:
+    with standalone_cluster(Path(tmp), cores=2, memory="4g") as cluster:
+        spark = cluster.session("xueji-bench-dupes", memory="4g", cores=2,
+                                **{{"spark.sql.shuffle.partitions": "8", "spark.driver.maxResultSize": "4g"}})
+        t0 = time.perf_counter()
+        res = near_duplicates(roster, engine=spark)
+        spark_s = time.perf_counter() - t0
+        spark.stop()
+    jvm = sum(cluster.peak_rss_mb.values())
+key = ["li_a", "r_a", "li_b", "r_b", "kind", "pos"]
+same = duck.pairs[key].astype(str).reset_index(drop=True).equals(res.pairs[key].astype(str).reset_index(drop=True))
+print(json.dumps({{"rows": len(roster), "pairs": len(res.pairs), "same": bool(same), "duck_s": duck_s,
+                  "duck_peak_mb": duck_peak, "spark_s": spark_s, "spark_peak_mb": peak() + jvm, "jvm_mb": jvm,
+                  "start_s": cluster.start_seconds}}))
+"""
+
+
+def dupes_spark_rows(n: int) -> tuple[list[dict], list[str]]:
+    """near_duplicates of an N-pupil roster on DuckDB and on a standalone Spark cluster (master + one 2-core
+    worker, 4 GB driver and executor: the set-up of the engines group), in one child; the pairs must be equal."""
+    code = DUPES_SPARK.format(root=str(ROOT), setup=DUPES.format(n=n))
+    proc = run_proc([sys.executable, "-c", code])
+    if proc.returncode != 0:
+        raise SystemExit(f"dupes-spark bench failed:\n{proc.stderr[-3000:]}")
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    size = size_label(n)
+    rows = [
+        {
+            "task": f"near_duplicates {size} (DuckDB)",
+            "rows": r["rows"],
+            "seconds": r["duck_s"],
+            "peak_mb": r["duck_peak_mb"],
+        },
+        {
+            "task": f"near_duplicates {size} (Spark standalone, 2 cores)",
+            "rows": r["rows"],
+            "seconds": r["spark_s"],
+            "peak_mb": r["spark_peak_mb"],
+        },
+    ]
+    met = r["spark_s"] < DUPES_SPARK_TARGET_SECONDS
+    notes = [
+        f"dupes-spark: {r['pairs']:,} pairs, the same on DuckDB and Spark: {r['same']}; Spark peak = the driver's "
+        f"Python + JVMs {r['jvm_mb']:.0f} MB; cluster start {r['start_s']:.1f} s (not in the time); target at 10M: "
+        f"under {DUPES_SPARK_TARGET_SECONDS:.0f} s on Spark — "
+        + (("met" if met else "NOT met") if n == 10_000_000 else f"not judged ({size} run)")
+    ]
+    return rows, notes
+
+
 def folder_rows(n: int) -> tuple[list[dict], list[str]]:
     """compare and k12_stats of two N-pupil rosters, lists loaded vs converted folders read by DuckDB
     (bench/folders_compare_stats.py, each in its own process; the statistics tables checked equal)."""
@@ -715,6 +824,12 @@ def main(argv=None) -> int:
         type=int,
         default=10_000_000,
         help="records per side of the DuckDB-vs-Spark reconciliation (group engines)",
+    )
+    ap.add_argument(
+        "--dupes-records",
+        type=int,
+        default=10_000_000,
+        help="pupils in the roster of the DuckDB-vs-Spark near-duplicate search (group dupes-spark)",
     )
     ap.add_argument(
         "--results",
@@ -808,6 +923,27 @@ def run_groups(args, groups: list[str], res: Results) -> None:
                 f"compare: {mine['seconds']:.2f} s = {ratio:.1f}× the bare DuckDB join on 学籍号 "
                 f"({bare['seconds']:.2f} s)"
             )
+    if "dupes" in groups:
+        res.section("dupes")
+        task, duck, pandas_ = GROUPS["dupes"]
+        res.row(measure(duck, args.repeat, n=n))
+        res.row(measure(pandas_, args.repeat, n=n))
+        mine = f"near_duplicates {size} roster"
+        res.row(measure(task, args.repeat, label=mine, n=n), [duck, pandas_])
+        secs, bare = res.by_task[mine]["seconds"], res.by_task[duck]["seconds"]
+        res.note(
+            f"near_duplicates: {secs:.2f} s = {secs / bare:.1f}× the bare DuckDB self-join ({bare:.2f} s), "
+            "which only blocks and neither compares ID numbers nor words the pairs; target at 1,000,000: under "
+            f"{DUPES_TARGET_SECONDS:.0f} s — "
+            + (("met" if secs < DUPES_TARGET_SECONDS else "NOT met") if n == 1_000_000 else f"not judged ({size} run)")
+        )
+    if "dupes-spark" in groups:
+        res.section("dupes-spark")
+        rows_d, notes_d = dupes_spark_rows(args.dupes_records)
+        res.row(rows_d[0])
+        res.row(rows_d[1], rows_d[0]["task"])
+        for note in notes_d:
+            res.note(note)
     task = f"report: {REPORT_NAME}"
     if "report" in groups:
         res.section("report")

@@ -71,7 +71,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ),
     (
         "核对与对比",
-        "两份名单之间：录取与注册核对、两期名单对比、毕业生与下一学段新生的去向核对。",
+        "两份名单之间：录取与注册核对、两期名单对比、毕业生与下一学段新生的去向核对；一份或几份名单中疑似同一学生的两条记录。",
         [
             "xueji_lib:reconcile",
             "xueji_lib:ReconcileResult",
@@ -79,6 +79,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "xueji_lib:CompareResult",
             "xueji_lib:handoff",
             "xueji_lib:HandoffResult",
+            "xueji_lib:near_duplicates",
+            "xueji_lib:NearDuplicateResult",
         ],
     ),
     (
@@ -103,6 +105,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "xueji_lib.core.result:Column",
             "xueji_lib.core.rows:shown_rows",
             "xueji_lib.core.rows:row_meaning",
+            "xueji_lib.core.rows:shown_sheets",
         ],
     ),
     (

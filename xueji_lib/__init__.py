@@ -29,6 +29,7 @@ from .io.parquet import (
 )
 from .io.tables import read_table
 from .matching.compare import CompareResult, HandoffResult, compare, handoff
+from .matching.near_dupes import NearDuplicateResult, near_duplicates
 from .matching.reconcile import ReconcileResult, reconcile
 from .reporting.outputs import write_validation_outputs
 from .reporting.report import REPORTS, ReportRun, check_parameters, run_report
@@ -81,6 +82,8 @@ __all__ = [
     "CompareResult",
     "handoff",
     "HandoffResult",
+    "near_duplicates",
+    "NearDuplicateResult",
     "higher_ed_stats",
     "k12_stats",
     "StatsResult",
