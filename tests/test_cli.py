@@ -192,7 +192,7 @@ def test_codes_by_chinese_title():
 
 COMMANDS = [
     "info", "photos", "dashboard", "layouts", "codes", "samples", "parquet", "validate", "reconcile", "compare",
-    "merge", "handoff", "report", "schedule", "lab",
+    "merge", "handoff", "dupes", "report", "schedule", "lab",
 ]  # fmt: skip
 ARGPARSE_ENGLISH = (
     "usage:",
@@ -210,10 +210,10 @@ ARGPARSE_ENGLISH = (
 
 
 def _english_left(text: str) -> list[str]:
-    """argparse's own English words in ``text``, and placeholders in capitals (``--layout LAYOUT``; the unit MB
+    """argparse's own English words in ``text``, and placeholders in capitals (``--layout LAYOUT``; the units MB, KB
     and a count N are fine)."""
     found = [w for w in ARGPARSE_ENGLISH if w in text.lower()]
-    return found + [m for m in re.findall(r"--[a-z-]+ ([A-Z][A-Z_]+)\b", text) if m != "MB"]
+    return found + [m for m in re.findall(r"--[a-z-]+ ([A-Z][A-Z_]+)\b", text) if m not in ("MB", "KB")]
 
 
 @pytest.mark.parametrize("command", ["", *COMMANDS])

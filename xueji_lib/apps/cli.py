@@ -10,6 +10,8 @@
                                      未注册.dbf, 核对结果.xlsx
     xueji compare 2025秋.xlsx 2026春.xlsx --changes 学籍异动.xlsx
                                      roster vs roster: results.csv, summary.json, 对比结果.xlsx
+    xueji dupes 甲校.xlsx 乙校.xlsx     the same pupil entered twice (ID off by a digit, swapped, missing, one ID two
+                                     names), within and across files: 疑似重复学生信息表.xlsx, per-school files
     xueji report 新生注册核对报告 -p admission 录取名单.dbf -p registration 注册上报.dbf -p year 2026
                                      run a report notebook: reports/<name>/<stamp>-<id>/report.html, …
     xueji schedule 每周报表.yml        run the reports listed in a YAML file (inputs may be globs: newest file)
@@ -312,6 +314,41 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _photo_limits(args) -> dict:
+    """The limits of ``xueji photos`` options as check_photos' keywords (only those given); a Chinese XuejiError
+    (exit 2) for a bad value."""
+    from ..checks import photos as ph
+
+    out: dict = {}
+    if args.max_mb is not None and args.max_kb is not None:
+        raise XuejiError("--max-mb 和 --max-kb 只能用一个：都是文件大小上限")
+    if args.min_size is not None:
+        out["min_size"] = ph.parse_pixels(args.min_size, "--min-size")
+    if args.max_size is not None:
+        out["max_size"] = ph.parse_pixels(args.max_size, "--max-size")
+    if args.max_mb is not None:
+        out["max_bytes"] = ph.parse_file_size(args.max_mb, "MB", "--max-mb")
+    if args.max_kb is not None:
+        out["max_bytes"] = ph.parse_file_size(args.max_kb, "KB", "--max-kb")
+    if args.min_kb is not None:
+        out["min_bytes"] = ph.parse_file_size(args.min_kb, "KB", "--min-kb")
+    if args.aspect is not None:
+        out["aspect"] = ph.parse_aspect(args.aspect, "--aspect")
+    if args.background is not None:
+        out["background"] = ph.parse_background(args.background)
+    for name in ("class_field", "grade_field"):
+        value = getattr(args, name)
+        if value is not None:
+            out[name] = None if value.strip().lower() in ("不查", "none", "off", "no") else value.strip()
+    if args.folder_depth is not None:
+        if not args.folder_depth.strip().isdigit():
+            raise XuejiError(
+                f"--folder-depth {args.folder_depth} 不对：应为 0 或正整数（子文件夹层数），如 --folder-depth 2"
+            )
+        out["folder_depth"] = int(args.folder_depth.strip())
+    return out
+
+
 def _cmd_photos(args) -> int:
     import numpy as np
 
@@ -333,7 +370,9 @@ def _cmd_photos(args) -> int:
         mask = roster[col].astype("str").str.strip().isin([v.strip() for v in values.split(",")]).to_numpy()
         rows = np.flatnonzero(mask) + 1
         roster = roster[mask].reset_index(drop=True)
-    res = check_photos(roster, args.folder, key=args.key.upper(), name_pattern=args.pattern, row_numbers=rows)
+    res = check_photos(
+        roster, args.folder, key=args.key.upper(), name_pattern=args.pattern, row_numbers=rows, **_photo_limits(args)
+    )
     print(res.summary())
     with _outputs(out, ["照片核对.xlsx", "summary.json"]) as run:
         files = run.final_files(write_photo_outputs(res, run.staging, progress=True))
@@ -503,7 +542,8 @@ def _cmd_reconcile(args) -> int:
         "供其他程序读取（UTF-8）"
     )
     print(
-        f"  {files['qualification_errors'].name}  注册上报中没有通过比对的 {nq} 条（资格有误），按上传结构，JYJG 字段为原因"
+        f"  {files['qualification_errors'].name}  注册上报中平台不会接受的 {nq} 条（资格有误：没有通过比对，"
+        "或新生状态已是报到入学、保留/放弃/取消入学资格），按上传结构，JYJG 字段为原因"
         if nq
         else f"  {files['qualification_errors'].name}  注册上报全部通过比对（空名单）"
     )
@@ -538,14 +578,18 @@ def _load_roster(path: Path, what: str, encoding):
 
 
 def _cmd_compare(args) -> int:
+    import re
+
     from ..io.source import ListSource
     from ..matching.compare import ID_FIELDS, compare, compared_fields, field_codes
     from ..reporting.outputs import COMPARE_OUTPUT_NAMES, write_compare_outputs
 
     _engine_extra(args.engine)
     key = str(args.key).strip().upper() if args.key else None
-    if key is not None and key not in ("XJH", "SFZJH", "SFZH"):
-        raise XuejiError(f"--key {args.key} 不对：只能是 XJH（学籍号）或 SFZJH（身份证件号）")
+    if key is not None and not re.fullmatch(r"[A-Z][A-Z0-9_]{0,9}", key):
+        raise XuejiError(
+            f"--key {args.key} 不对：请写两份名单都有的字段代码，如 XJH（学籍号）、SFZJH（身份证件号）、XH（学号）、KSH（考生号）"
+        )
     inputs = {"old": Path(args.old), "new": Path(args.new)}
     if args.changes:
         inputs["changes"] = Path(args.changes)
@@ -559,10 +603,14 @@ def _cmd_compare(args) -> int:
     for df, path, what in ((old, inputs["old"], "旧名单"), (new, inputs["new"], "新名单")):
         need = [("XJH", *ids)] if key is None else [ids] if key in ids else [key]
         _need_fields(ListSource.of(df), path, what, need, "对比")
+    lay = old_lay or new_lay
+    # the change list's layout: given, else by the rosters (a university's: hei_changes, 高校学籍异动 kinds)
+    changes_layout = args.changes_layout or (
+        "hei_changes" if lay is not None and lay.category == "higher_ed" else "k12_changes"
+    )
     changes = None
     if args.changes:
-        changes = _load_input(inputs["changes"], "异动名单", "k12_changes", args.encoding, need=("YDLB",), verb="对比")
-    lay = old_lay or new_lay
+        changes = _load_input(inputs["changes"], "异动名单", changes_layout, args.encoding, need=("YDLB",), verb="对比")
     _print_read(inputs["old"], old, "旧名单")
     _print_read(inputs["new"], new, "新名单")
     if changes is not None:
@@ -590,9 +638,10 @@ def _cmd_compare(args) -> int:
         new_name=names[1],
         fields=fields,
         layout=lay.name if lay is not None else None,
-        changes_layout="k12_changes",
+        changes_layout=changes_layout,
         progress=True,
         engine=args.engine,
+        graduates=args.graduates,
     )
     with _outputs(out, COMPARE_OUTPUT_NAMES.values()) as run:
         files = run.final_files(
@@ -605,7 +654,7 @@ def _cmd_compare(args) -> int:
                 unmask=args.unmask,
                 sources={k: str(p) for k, p in inputs.items()},
                 layout=lay,
-                changes_layout="k12_changes",
+                changes_layout=changes_layout,
                 progress=True,
             )
         )
@@ -628,6 +677,49 @@ def _cmd_compare(args) -> int:
         print(
             f"  {files['by_school'].name}/  疑似流失按学校分开：{schools} 所学校各一个工作簿（共 {lost} 人），可分别发给各校核实"
         )
+    print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    return 0
+
+
+def _cmd_dupes(args) -> int:
+    """xueji dupes: near-duplicates (the same pupil entered twice) in one list or across several."""
+    from ..io.loading import load_list
+    from ..io.source import ListSource
+    from ..matching.near_dupes import DUPES_OUTPUT_NAMES, near_duplicates
+
+    _engine_extra(args.engine)
+    paths = [Path(f) for f in args.files]
+    out = Path(args.out) if args.out else Path.cwd() / f"{paths[0].stem}_疑似重复"
+    _refuse_overwrite(out, DUPES_OUTPUT_NAMES.values(), paths)
+    _will_write(out)
+    names = [p.name for p in paths]
+    if len(set(names)) < len(names):
+        names = [str(p) for p in paths]
+    lists = {}
+    for path, name in zip(paths, names):
+        data = load_list(path, encoding=args.encoding, fallback="k12_student", keep_folder=True, progress=True).data
+        src = ListSource.of(data)
+        if src.count == 0:
+            raise XuejiError(f"名单文件 {path}：没有记录（0 条），无法查找重复。")
+        cols = {str(c).strip().upper() for c in src.columns}
+        if "XM" not in cols and "姓名" not in cols:
+            raise XuejiError(f"名单文件 {path}：没有姓名字段（XM），无法查找重复学生。")
+        _print_read(path, data, "名单")
+        lists[name] = data
+    result = near_duplicates(lists, engine=args.engine, progress=True)
+    with _outputs(out, DUPES_OUTPUT_NAMES.values()) as run:
+        files = run.final_files(result.save(run.staging, unmask=args.unmask))
+    print()
+    print(result.summary())
+    c = result.counts
+    print(f"\n已写出（目录 {out}）：")
+    print(
+        f"  {files['workbook'].name}  数据重复学生信息表：{c['pairs']['total']} 对，每对一行（说明、哪条可能有误）"
+        + ("（身份证号未遮盖）" if args.unmask else "（身份证号已遮盖）")
+    )
+    if "by_school" in files:
+        schools = len(list(files["by_school"].glob("*.xlsx")))
+        print(f"  {files['by_school'].name}/  按学校分开：{schools} 所学校各一个工作簿，可分别发给各校核对更正")
     print(f"  {files['summary'].name}  各项计数，供脚本读取")
     return 0
 
@@ -1101,6 +1193,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key", default="SFZH", help="照片文件名对应名单中的哪个字段，默认 SFZH（身份证号）")
     p.add_argument("--pattern", default="{key}", help="文件名格式，默认 {key}（即 身份证号.jpg）")
     p.add_argument("--where", help="只核对名单中的一部分，如 BH=软件2601,软件2602")
+    p.add_argument(
+        "--min-size",
+        metavar="宽x高",
+        help="像素尺寸下限，小于它为错误；默认 358x441（第二代身份证照片，GA 461-2004：358×441 像素、350 dpi）；写 不查 则不检查",
+    )
+    p.add_argument("--max-size", metavar="宽x高", help="像素尺寸上限，超过为错误；默认不查（通知中没有像素上限）")
+    p.add_argument(
+        "--max-mb",
+        metavar="MB",
+        help="文件大小上限（MB，1 MB=1024 KB），超过为错误；默认 2（通知：“2M以内”）；写 不查 则不检查",
+    )
+    p.add_argument("--max-kb", metavar="KB", help="文件大小上限，以 KB 计（与 --max-mb 二选一），如 --max-kb 500")
+    p.add_argument(
+        "--min-kb", metavar="KB", help="文件大小下限（KB），低于它为警告（可能压缩过度）；默认 2；写 不查 则不检查"
+    )
+    p.add_argument(
+        "--aspect",
+        metavar="下限-上限",
+        help="高宽比（高÷宽）范围，超出为警告；默认 1.1-1.6（358×441 为 1.23，一寸 1.4）；写 不查 则不检查",
+    )
+    p.add_argument(
+        "--background",
+        metavar="颜色",
+        help="要求的背景颜色：深蓝（默认，通知：“深蓝色背景”，含常见的证件照蓝底）、蓝（深蓝或浅蓝都可）、浅蓝、白、红，"
+        "或 any（不检查）；不符为警告",
+    )
+    p.add_argument(
+        "--class-field",
+        metavar="字段",
+        help="名单中班级的字段，与班级文件夹名（如“2026级软件2601班”）核对；默认自动（BH 班号，没有则 BJ 班级）；写 不查 则不核对班级",
+    )
+    p.add_argument(
+        "--grade-field", metavar="字段", help="名单中入学年份的字段（默认自动：RXNY 入学年月、RXRQ 入学日期或 NJ 年级）"
+    )
+    p.add_argument(
+        "--folder-depth",
+        metavar="层数",
+        help="读入照片目录往下几层子文件夹（班级文件夹）；默认 2（如 学院/班级），0 为只读照片目录本身",
+    )
     p.add_argument("--encoding", help="名单的编码（覆盖文件自身的标记）")
     p.add_argument("--out", help="结果目录，默认 ./<照片目录名>_照片核对")
     p.set_defaults(func=_cmd_photos)
@@ -1246,7 +1377,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="学历类别：10 普通本专科、20 研究生、50 成人本专科、70 网络教育（文件中没有 XLLB 字段时用）",
     )
     p.add_argument(
-        "--states", metavar="文件", help="新生状态名单（报到入学/保留/放弃/取消入学资格），用来把未注册的考生按状态分开"
+        "--states",
+        metavar="文件",
+        help="新生状态名单（报到入学/保留/放弃/取消入学资格，上传前下载的）：把未注册的考生按状态分开，"
+        "并找出注册上报中已报到入学或已保留/放弃/取消入学资格、平台不会再注册的学生",
     )
     p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <注册上报文件名>_核对结果")
     p.add_argument("--encoding", help="指定输入文件的编码，覆盖文件自身的代码页标记，如 gb18030")
@@ -1265,7 +1399,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("new", help="新名单（如本学期的花名册）")
     p.add_argument("--changes", metavar="文件", help="这段时间的学籍异动名单（转入、转出、休学、复学、退学、死亡……）")
     p.add_argument(
-        "--key", metavar="字段", help="按哪个字段对应学生：XJH（学籍号，两份名单都有时默认）或 SFZJH（身份证件号）"
+        "--key",
+        metavar="字段",
+        help="按哪个字段对应学生：XJH（学籍号，两份名单都有时默认）、SFZJH/SFZH（身份证件号），"
+        "或两份名单都有的其他字段，如高校的 XH（学号）、KSH（考生号）",
+    )
+    p.add_argument(
+        "--changes-layout",
+        metavar="版式",
+        help="异动名单的版式：k12_changes（中小学，默认）或 hei_changes（高校学籍异动；名单是高校版式时默认）",
+    )
+    p.add_argument(
+        "--graduates",
+        action="store_true",
+        help="两份名单是毕业生名单：毕业生的姓名、性别、出生日期、身份证号变更列为“不予变更”",
     )
     p.add_argument(
         "--ignore",
@@ -1280,6 +1427,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _engine_argument(p)
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser(
+        "dupes",
+        help="疑似重复学生：同一学生录入两次（身份证号错一位、相邻两位颠倒、缺号码，或同一号码两个姓名），按学校列出",
+        description="在一份或多份名单中（一所学校、全县、全省）找出疑似同一学生的两条记录：姓名、出生日期（两条都有时"
+        "还有性别）相同而身份证号只差一位、相邻两位颠倒、一条或两条没有号码，以及同一身份证号对应两个姓名。每对写明"
+        "行号和原因，能由校验位判断时说明哪条可能录错；写出 疑似重复学生信息表.xlsx、按学校分开的工作簿和 summary.json。"
+        "输入文件不会被修改。退出码：0 查找已完成（找到重复也是 0）；2 无法查找（文件读不了、没有记录、没有姓名字段）。",
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        metavar="文件",
+        help="一份或多份名单（Excel/CSV/DBF，或 xueji parquet 转换的文件夹）；给多份时也查跨文件的重复",
+    )
+    p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <第一个文件名>_疑似重复")
+    p.add_argument("--encoding", help="指定输入文件的编码（CSV、DBF），如 gb18030")
+    p.add_argument("--unmask", action="store_true", help="信息表中显示身份证号原值（默认遮盖）")
+    _engine_argument(p)
+    p.set_defaults(func=_cmd_dupes)
 
     p = sub.add_parser(
         "merge",
