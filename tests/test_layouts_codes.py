@@ -177,6 +177,50 @@ def test_admission_and_k12_specifics():
     assert set(ch.required) == {"YDLB", "YDRQ"} and ch.field("YDLB").codes == "xjyd_k12"
 
 
+def test_codes_identifiers_and_formats_are_declared_in_the_layouts():
+    """Issue 16 §5, §8: which fields are codes/identifiers (half-width, upper case) and which formats apply is
+    data in the layout files, not a list in code; the upload layouts ask for every field (seed 000)."""
+    reg = load_layout("chsi_registration")
+    assert {f.code for f in reg.fields if f.ident} == {"KSH", "XH", "YXDM", "ZYDM", "BH"}
+    assert reg.field("YXDM").label_field == "YXMC" and not reg.field("XM").ident
+    assert reg.structure_rule == "complete" and load_layout("chsi_special_registration").structure_rule == "complete"
+    assert load_layout("chsi_new_student_status").structure_rule == "required"
+    k12 = load_layout("k12_student")
+    assert {"XXBSM", "XJH"} <= {f.code for f in k12.fields if f.ident}
+    assert k12.field("XXBSM").format == "school_id" and k12.field("XXBSM").label_field == "XXMC"
+    assert k12.field("XXBSM").pattern == "[0-9]{10}" and k12.field("XXBSM").pattern_severity == "error"
+    assert k12.field("LXDH").format == "phone" and k12.field("LXDH").pattern_severity == "warning"
+    assert k12.field("YZBM").format == "postcode" and k12.field("JTDZ").format == "address"
+    assert "××省××市××区(县)" in k12.field("JTDZ").pattern_message
+    phone, address = re.compile(k12.field("LXDH").pattern), re.compile(k12.field("JTDZ").pattern)
+    for ok in ("13873548310", "0731-84567890", "073184567890", "(0731)84567890", "13873548310、0731-84567890"):
+        assert phone.fullmatch(ok), ok
+    for bad in ("84567890", "12873548310", "1387354831", "无"):
+        assert not phone.fullmatch(bad), bad
+    for ok in (
+        "湖南省长沙市岳麓区麓山街道桃子湖社区",
+        "北京市朝阳区建国路街道",
+        "广西壮族自治区南宁市青秀区中山路1号",
+        "湖南省示范县枫林镇荷花村2组",
+    ):
+        assert address.fullmatch(ok), ok
+    for bad in ("枫林镇荷花村2组", "长沙市岳麓区", "湖南省长沙市"):
+        assert not address.fullmatch(bad), bad
+
+
+def test_id_forms_table_recognises_the_seed_example():
+    from xueji_lib.schema.id_forms import load_id_forms
+
+    forms = {f.code: f for f in load_id_forms()}
+    assert {"hmt_11113", "hk_macau_permit", "taiwan_permit", "passport", "temp_999"} <= set(forms)
+    f = forms["hmt_11113"]
+    assert re.fullmatch(f.pattern, "1111309102056") and f.equals_parts() == ("11113", "XH", False)
+    assert f.shape_alone and "004" in f.source
+    assert forms["temp_999"].equals_parts() == ("999", "XXBSM", True)
+    assert re.fullmatch(forms["hk_macau_permit"].pattern, "H12345678") and forms["hk_macau_permit"].gatqw
+    assert all(f.name and f.source for f in forms.values())
+
+
 # -- code tables: files --------------------------------------------------------------------------------
 
 

@@ -295,7 +295,9 @@ def test_k12_student_numbers_and_id_type():
     df.loc[2, "SFZJH"] = "E12345678"
     df.loc[3, "SFZJLX"] = "A"
     res = xj.validate(df, "k12_student")
-    assert rules_at(res, 1) == {"XJH_G_MISMATCH"} and rules_at(res, 2) == {"XJH_J_CHECKSUM"}
+    assert rules_at(res, 1) == {"XJH_G_MISMATCH"}
+    # 证件类型 居民身份证 with no number: the pupil without an ID number (issue 16 §7) besides the bad J 学籍号
+    assert rules_at(res, 2) == {"XJH_J_CHECKSUM", "SFZH_MISSING"}
     assert rules_at(res, 3) == {"SFZJLX_MISMATCH"} and rules_at(res, 4) == {"SFZJLX_MISMATCH"}
 
 

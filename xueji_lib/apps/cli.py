@@ -303,10 +303,9 @@ def _cmd_validate(args) -> int:
         )
     print(f"  {files['summary'].name}  供脚本读取的计数")
     if not result.structure_ok:
-        missing = result.findings.loc[result.findings["rule"] == "STRUCT_MISSING_FIELD"]
         print(
-            "结构校验未通过：文件缺少必填字段 "
-            + "、".join(f"{a}（{b}）" for a, b in zip(missing["field"], missing["name"]))
+            "结构校验未通过：文件"
+            + result.structure_text()
             + f"，不能按版式 {lay.name} 上传；全部 {result.total} 条记录列入 {files['failed'].name}。",
             file=sys.stderr,
         )

@@ -16,6 +16,7 @@ vectorised operation over whole columns; only the findings themselves are format
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -26,18 +27,20 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from ..core import ids
 from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
-from ..core.privacy import mask_value
+from ..core.privacy import mask_series, mask_value
 from ..core.progress import Progress, ProgressArg
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, rules_chart, words
 from ..core.rows import row_meaning, row_word, shown_rows
 from ..io.loadinfo import load_report
 from ..schema.codes import load_code_table, province_of, restore_leading_zeros
+from ..schema.id_forms import REGION_FIELDS, load_id_forms
 from ..schema.layouts import Layout, load_layout
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, rule_sentence
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
 
 FINDING_COLUMNS = ["row", "key", "field", "name", "rule", "severity", "value", "message"]
+MISSING_RULES = ("STRUCT_MISSING_FIELD", "STRUCT_MISSING_OPTIONAL")  # a field the file lacks: the file cannot pass
 SEX_FIELDS = ("XB", "XBDM")
 HMT_PREFIXES = {"81", "82", "83"}  # 港澳台居民居住证 810000/820000/830000
 CATEGORY_FORMS = {
@@ -142,9 +145,20 @@ class ValidationResult(Result):
         idx = np.flatnonzero(self.failed)
         out = joined.reindex(idx)
         if not self.structure_ok:
-            missing = "；".join(self.findings.loc[self.findings["rule"] == "STRUCT_MISSING_FIELD", "message"])
+            missing = "；".join(self.findings.loc[self.findings["rule"].isin(MISSING_RULES), "message"])
             out = out.fillna("").map(lambda s: f"{missing}；{s}" if s else missing)
         return out.fillna("")
+
+    def structure_text(self) -> str:
+        """Why the structure check failed, in words: "缺少必填字段 KSH（考生号）；缺少标准结构中的字段 XH（学号）、…"
+        ("" when it passed)."""
+        f = self.findings
+        parts = []
+        for rule, words_ in zip(MISSING_RULES, ("缺少必填字段", "缺少标准结构中的字段")):
+            hit = f.loc[f["rule"] == rule, ["field", "name"]]
+            if len(hit):
+                parts.append(words_ + " " + "、".join(f"{a}（{b}）" for a, b in hit.itertuples(index=False)))
+        return "；".join(parts)
 
     def rule_text(self, code: str, rules: dict | None = None) -> str:
         """What rule ``code`` found, as a sentence naming the field it fired on (``rule_sentence``)."""
@@ -168,8 +182,7 @@ class ValidationResult(Result):
         if self.failed_count:
             lines.append(row_meaning(self.inputs.get("data")) + "，与各名单中的行号相同。")
         if not self.structure_ok:
-            missing = self.findings.loc[self.findings["rule"] == "STRUCT_MISSING_FIELD", "field"].tolist()
-            lines.append(f"结构校验未通过：缺少必填字段 {'、'.join(missing)}，整个文件不能上传。")
+            lines.append(f"结构校验未通过：{self.structure_text()}，整个文件不能上传。")
         from .validation_files import PARAM_ZH
 
         for key, value in self.params.items():
@@ -290,6 +303,7 @@ class ValidationResult(Result):
         bad = pd.DataFrame({"row": failed + 1, "reason_text": reasons.to_numpy()})
         data = self.inputs.get("data")
         return [
+            *self._no_id_lists(data),
             ResultList(
                 "按规则",
                 by_rule,
@@ -359,6 +373,71 @@ class ValidationResult(Result):
             ),
         ]
 
+    def _no_id_lists(self, data) -> list[ResultList]:
+        """K-12: 无身份证号学生 (each pupil whose ID number is blank: SFZH_MISSING, with 学校, 年级, 班级, 姓名) and
+        their count per school and class (seed 004: "无身份证号码问题较为突出"; the schools issue each of them a
+        《无身份证号学生在校就读证明表》)."""
+        if self.layout.category != "k12":
+            return []
+        f = self.findings
+        rows = f.loc[f["rule"] == "SFZH_MISSING", "row"].dropna().astype("int64").drop_duplicates().sort_values()
+        pupils = pd.DataFrame({"row": rows.to_numpy()})
+        school, grade, klass = "XXMC|XXBSM", "NJ", "BJ|BH"
+        nj = load_code_table("nj")
+
+        def grade_words(s: pd.Series) -> pd.Series:  # 年级 as the school says it: 11 → 小学一年级
+            return nj.to_label(s).fillna(s)
+
+        counts = pd.DataFrame(columns=["school", "grade", "class", "pupils"])
+        if len(pupils) and data is not None:
+            recs = data.iloc[pupils["row"].to_numpy() - 1]
+            upper = {str(c).strip().upper(): c for c in recs.columns}
+
+            def field(alternatives: str) -> np.ndarray:
+                name = next((upper[a] for a in alternatives.split("|") if a in upper), None)
+                if name is None:
+                    return np.full(len(recs), "", dtype=object)
+                return recs[name].astype(STR).fillna("").str.strip().to_numpy(dtype=object)
+
+            by = pd.DataFrame(
+                {
+                    "school": field(school),
+                    "grade": grade_words(pd.Series(field(grade), dtype=STR)),
+                    "class": field(klass),
+                }
+            )
+            counts = by.groupby(["school", "grade", "class"], sort=True).size().rename("pupils").reset_index()
+            total = pd.DataFrame({"school": [TOTAL], "grade": [""], "class": [""], "pupils": [len(pupils)]})
+            counts = pd.concat([counts, total], ignore_index=True)
+        return [
+            ResultList(
+                "无身份证号学生",
+                pupils,
+                (
+                    Column("row", "行号", kind="row"),
+                    Column(school, "学校", record=True),
+                    Column(grade, "年级", record=True, read=grade_words),
+                    Column(klass, "班级", record=True),
+                    Column("XM", "姓名", record=True, personal=""),
+                ),
+                unit="人",
+                records="data",
+                source=data,
+                own_columns=False,
+            ),
+            ResultList(
+                "无身份证号学生人数",
+                counts.astype({"pupils": "int64"}),
+                (
+                    Column("school", "学校"),
+                    Column("grade", "年级"),
+                    Column("class", "班级"),
+                    Column("pupils", "无身份证号学生人数"),
+                ),
+                shown=False,
+            ),
+        ]
+
     def chart_spec(self) -> ChartSpec | None:
         """Findings per rule (the 15 most frequent), stacked by severity."""
         br = self.by_rule
@@ -396,6 +475,7 @@ class _Checker:
         self._text: dict[str, pd.Series] = {}
         self.key_field = next((k for k in ("KSH", "XJH", "XH") if k in self.cols), None)
         self.damaged_ids = np.zeros(self.n, bool)
+        self.substitute_ok = np.zeros(self.n, bool)  # a substitute number whose 证件类型 fits it (SFZJLX_MISMATCH)
         self.ran: set[str] = set()  # every rule a check applied (found something or not)
         self.skipped: dict[str, str] = {}  # rule → why it could not run on this file
         self.param_notes: dict[str, str] = {}  # parameter → where its value came from
@@ -434,7 +514,9 @@ class _Checker:
         return kind or DEFAULT_PERSONAL.get(code)
 
     # -- recording ------------------------------------------------------------------------------------
-    def add(self, rule: str, mask_or_idx, code: str | None, detail=None, value=None):
+    def add(self, rule: str, mask_or_idx, code: str | None, detail=None, value=None, severity: str | None = None):
+        """Findings of ``rule`` at the records ``mask_or_idx`` (a bool mask or positions); ``severity`` overrides
+        the rule's (a layout field's ``pattern_severity``)."""
         self.ran.add(rule)
         idx = np.flatnonzero(mask_or_idx) if np.asarray(mask_or_idx).dtype == bool else np.asarray(mask_or_idx)
         if len(idx) == 0:
@@ -442,9 +524,8 @@ class _Checker:
         if value is None:
             value = self.text(code) if code and self.has(code) else ""
         value, detail = self._pick(value, idx), self._pick(detail, idx)
-        self.parts.append(
-            pd.DataFrame({"idx": idx, "rule": rule, "field": code or "", "val": list(value), "det": list(detail)})
-        )
+        part = {"idx": idx, "rule": rule, "field": code or "", "val": list(value), "det": list(detail)}
+        self.parts.append(pd.DataFrame(part | ({"sev": severity} if severity else {})))
 
     def _pick(self, values, idx) -> list:
         """Values at ``idx`` from a full-length Series/array, or a scalar/short list as given."""
@@ -466,7 +547,8 @@ class _Checker:
         keys = self.text(self.key_field) if self.key_field else None
         key_kind = self.personal(self.key_field) if self.key_field else None
         rows, out_keys, names, sev, values, messages = [], [], [], [], [], []
-        for r in raw.itertuples(index=False):
+        own_severity = raw["sev"].tolist() if "sev" in raw.columns else [None] * len(raw)
+        for r, own in zip(raw.itertuples(index=False), own_severity):
             rule = rules[r.rule]
             kind = self.personal(r.field) if r.field else None
             shown = mask_value(kind, r.val) if kind else str(r.val)
@@ -477,7 +559,7 @@ class _Checker:
             rows.append(r.idx + 1 if r.idx >= 0 else pd.NA)
             out_keys.append(mask_value(key_kind, keys.iat[r.idx]) if keys is not None and r.idx >= 0 else "")
             names.append(name)
-            sev.append(rule.severity)
+            sev.append(own if isinstance(own, str) and own else rule.severity)
             values.append(shown)
             messages.append(f"{msg}。{hint}" if hint else msg)
         out = pd.DataFrame(
@@ -504,6 +586,8 @@ CHECK_ZH = {
     "_check_width": "字段长度",
     "_check_codes": "代码值",
     "_check_dates": "日期",
+    "_check_ident": "代码与编号的写法",
+    "_check_formats": "字段格式",
     "_check_ids": "身份证号",
     "_check_id_type": "证件类型",
     "_check_ksh": "考生号",
@@ -566,6 +650,8 @@ def validate(
         _check_width,
         _check_codes,
         _check_dates,
+        _check_ident,
+        _check_formats,
         _check_ids,
         _check_id_type,
         _check_ksh,
@@ -652,29 +738,68 @@ def _empty(s: pd.Series) -> np.ndarray:
 
 
 def _check_structure(ck: _Checker, rep) -> bool:
+    """The platform's structure check (seed 000: "将您上传的dbf数据表结构与系统规定的标准表结构进行对比…系统会提示您缺失
+    或者有误的字段"; "可以比系统规定的标准表结构多一些字段，但绝对不能少字段"). A missing required field fails the
+    file (any input); for a DBF file and a layout whose ``structure_rule`` is "complete" (the upload layouts),
+    so does any other missing field. A DBF field whose type or width differs from the standard is reported:
+    an error where its values cannot fit the standard width, a warning otherwise. Extra fields are allowed."""
     ok = True
+    dbf_file = rep is not None and rep.format == "dbf"
+    complete = dbf_file and ck.layout.structure_rule == "complete"
     for f in ck.layout.fields:
-        if f.required and not ck.has(f.code):
+        if ck.has(f.code):
+            continue
+        if f.required:
             ck.add_structure("STRUCT_MISSING_FIELD", f.code)
+            ok = False
+        elif complete:
+            ck.add_structure("STRUCT_MISSING_OPTIONAL", f.code)
             ok = False
     known = set(ck.layout.codes)
     for code in ck.cols:
         if code not in known:
             ck.add_structure("STRUCT_EXTRA_FIELD", code)
-    if rep is not None and rep.format == "dbf":
-        for spec in rep.fields:
-            if spec.name in known and ck.layout.field(spec.name).type == "C" and spec.type not in ("C", "V"):
-                ck.add_structure(
-                    "STRUCT_FIELD_TYPE",
-                    spec.name,
-                    {"N": "数值", "D": "日期", "L": "逻辑", "F": "浮点"}.get(spec.type, spec.type),
-                )
+    if not dbf_file:
+        return ok
+    for spec in rep.fields:
+        name = str(spec.name).upper()
+        if name not in known or not ck.has(name):
+            continue
+        lf = ck.layout.field(name)
+        if lf.type == "C" and spec.type not in ("C", "V"):
+            ck.add_structure(
+                "STRUCT_FIELD_TYPE",
+                name,
+                {"N": "数值", "D": "日期", "L": "逻辑", "F": "浮点"}.get(spec.type, spec.type),
+            )
+        elif lf.type == "C" and spec.length and spec.length != lf.width:
+            widths = f"文件中为 C{spec.length}，标准结构为 C{lf.width}"
+            over = len(_over_width(ck.text(name), lf.width)[0]) if spec.length > lf.width else 0
+            if over:
+                ck.add_structure("STRUCT_FIELD_OVERFLOW", name, f"{widths}；{over} 条记录的值超过 {lf.width} 字节")
+            else:
+                fits = "，文件中的值都放得下" if spec.length > lf.width else "，原来较长的值可能已被截断"
+                ck.add_structure("STRUCT_FIELD_WIDTH", name, widths + fits)
     return ok
 
 
+def _over_width(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the values longer than ``width`` GBK (GB18030) bytes, and their lengths."""
+    utf8 = np.asarray(pa.compute.binary_length(pa.array(s.array)).fill_null(0))
+    cand = np.flatnonzero(utf8 > width)  # GBK/GB18030 never takes more bytes than UTF-8
+    if not len(cand):
+        return cand, cand
+    values = s.iloc[cand]
+    size = {v: len(v.encode("gb18030")) for v in pd.unique(values)}  # each distinct value once
+    lengths = values.map(size).to_numpy()
+    over = lengths > width
+    return cand[over], lengths[over]
+
+
 def _check_required(ck: _Checker):
+    no_id = _id_field(ck) if ck.layout.category == "k12" else None  # a blank ID number: SFZH_MISSING says it
     for f in ck.layout.fields:
-        if f.required and ck.has(f.code):
+        if f.required and ck.has(f.code) and f.code != no_id:
             ck.add("REQUIRED_EMPTY", _empty(ck.text(f.code)), f.code)
 
 
@@ -687,15 +812,8 @@ def _check_width(ck: _Checker):
             continue
         s = ck.text(f.code)
         ck.add("FIELD_CONTROL_CHAR", s.str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy(), f.code)
-        utf8 = np.asarray(pa.compute.binary_length(pa.array(s.array)).fill_null(0))
-        cand = np.flatnonzero(utf8 > f.width)  # GBK/GB18030 never takes more bytes than UTF-8
-        if not len(cand):
-            continue
-        values = s.iloc[cand]
-        size = {v: len(v.encode("gb18030")) for v in pd.unique(values)}  # each distinct value once
-        lengths = values.map(size).to_numpy()
-        over = lengths > f.width
-        ck.add("FIELD_TOO_LONG", cand[over], f.code, detail=lengths[over])
+        idx, lengths = _over_width(s, f.width)
+        ck.add("FIELD_TOO_LONG", idx, f.code, detail=lengths)
 
 
 def _check_codes(ck: _Checker):
@@ -737,6 +855,82 @@ def _check_dates(ck: _Checker):
         ck.add("DATE_FORMAT", present & valid & ~ok_form, f.code, detail=f.date)
 
 
+_FULLWIDTH_ALNUM = "[０-９Ａ-Ｚａ-ｚ]"
+
+
+def _check_ident(ck: _Checker):
+    """Codes and identifiers (layout fields marked ``ident``: 学号, 班号, 考生号, 学校标识码 …) in half-width characters
+    with upper-case letters — seed 004: "凡是字母、数字禁止用中文输入法下的全角输入,含有字母的必须大写"."""
+    for f in ck.layout.fields:
+        if not f.ident or not ck.has(f.code):
+            continue
+        s = ck.text(f.code)
+        full = s.str.contains(_FULLWIDTH_ALNUM, regex=True).to_numpy()
+        lower = s.str.contains("[a-z]", regex=True).to_numpy()
+        for rule, bad in (("FIELD_FULLWIDTH", full), ("FIELD_LOWERCASE", lower)):
+            idx = np.flatnonzero(bad)
+            fixed = halfwidth(s.iloc[idx]).str.strip().str.upper()  # what to write instead (only the rows found)
+            kind = ck.personal(f.code)
+            ck.add(rule, idx, f.code, detail=mask_series(fixed, kind) if kind else fixed)
+
+
+def _check_formats(ck: _Checker):
+    """Each layout field's declared format (``pattern`` or a named ``format``: phone, address, postcode,
+    school_id — seed 004's 家庭住址, 电话, 邮政编码; 学校标识码), with the layout's words and severity; and codes
+    that must name one thing (``label_field``: the same 学校标识码 with two 学校名称, or the reverse)."""
+    for f in ck.layout.fields:
+        if not f.pattern or not ck.has(f.code):
+            continue
+        s = ck.text(f.code).str.strip()
+        bad = (s != "").to_numpy() & ~s.str.fullmatch(f.pattern).fillna(False).to_numpy(dtype=bool)
+        ck.add("FIELD_FORMAT", bad, f.code, detail=f.pattern_message, severity=f.pattern_severity)
+    for f in ck.layout.fields:
+        if f.label_field and ck.has(f.code) and ck.has(f.label_field):
+            codes = _per_distinct(ck.text(f.code), key_text)
+            names = _per_distinct(ck.text(f.label_field), lambda s: s.str.strip().replace("", None))
+            _disagreeing(ck, codes, names, f.code, f.label_field)  # one code, two names: the odd name
+            _disagreeing(ck, names, codes, f.label_field, f.code)  # one name, two codes: the odd code
+
+
+def _per_distinct(s: pd.Series, fn) -> pd.Series:
+    """``fn`` (Series → Series) applied to each distinct value of ``s`` once, spread back over the column."""
+    codes, uniq = pd.factorize(s)
+    done = fn(pd.Series(uniq, dtype=STR)).to_numpy(dtype=object)
+    return pd.Series(np.where(codes >= 0, done[np.clip(codes, 0, None)] if len(done) else None, None), dtype=STR)
+
+
+def _disagreeing(ck: _Checker, keys: pd.Series, values: pd.Series, key_field: str, value_field: str):
+    """Records whose ``values`` differ from what most records with the same ``keys`` hold: CODE_NAME_MISMATCH on
+    ``value_field``, naming the usual value and where it is. Integer codes of both columns, counted per pair with
+    numpy; a sentence per key that has several values (few)."""
+    ck.ran.add("CODE_NAME_MISMATCH")
+    kc, ku = pd.factorize(keys)
+    vc, vu = pd.factorize(values)
+    both = (kc >= 0) & (vc >= 0)
+    if not both.any():
+        return
+    pairs, counts = np.unique(kc[both].astype(np.int64) * len(vu) + vc[both], return_counts=True)
+    pk, pv = pairs // len(vu), pairs % len(vu)
+    several = np.bincount(pk, minlength=len(ku)) > 1
+    if not several.any():
+        return
+    usual = np.full(len(ku), -1, np.int64)  # the most frequent value per key (the first seen on a tie)
+    sel = np.flatnonzero(several[pk])
+    order = sel[np.lexsort((pv[sel], -counts[sel], pk[sel]))]
+    first = order[np.r_[True, pk[order][1:] != pk[order][:-1]]]
+    usual[pk[first]] = pv[first]
+    odd = np.flatnonzero(both & several[np.clip(kc, 0, None)] & (vc != usual[np.clip(kc, 0, None)]))
+    word = row_word(ck.df)
+    key_name, value_name = ck.name(key_field), ck.name(value_field)
+    texts = {}
+    for k in np.unique(kc[odd]):
+        pos = np.flatnonzero((kc == k) & (vc == usual[k]))
+        shown = shown_rows(ck.df, pos[:5] + 1).tolist() if ck.df is not None else (pos[:5] + 1).tolist()
+        where = "、".join(str(int(r)) for r in shown) + ("等" if len(pos) > 5 else "")
+        texts[k] = f"{key_name}“{ku[k]}”在其他 {len(pos)} 条记录（第 {where} {word}）中的{value_name}为“{vu[usual[k]]}”"
+    ck.add("CODE_NAME_MISMATCH", odd, value_field, detail=np.array([texts[k] for k in kc[odd]], dtype=object))
+
+
 def _id_field(ck: _Checker) -> str | None:
     return next((c for c in ids.ID_NUMBER_FIELDS if ck.has(c)), None)
 
@@ -754,12 +948,68 @@ def normalized_ids(s: pd.Series) -> pd.Series:
     return ids.to18(key_text(s))
 
 
+def _substitute_ids(ck: _Checker, n: pd.Series, check_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numbers of the forms in ``schema/data/id_forms.csv`` (11113+学号, 回乡证, 台胞证, 护照, 999+学校代码…) where
+    the form applies (证件类型, 港澳台侨外, 民族/籍贯 say so, or the shape alone): (recognised, the form's name,
+    whether the record's 证件类型 fits the form). ``n``: the numbers half-width, without blanks, upper case;
+    ``check_ok``: their GB 11643 check digit is right.
+    A valid 18-digit 身份证号 is never a substitute, so the forms are matched, column-wise, only against the other
+    numbers; only those that fit a form built from the record's own fields (``equals``) are compared one by one."""
+    rec = np.zeros(ck.n, bool)
+    names = np.full(ck.n, "", dtype=object)
+    fits_type = np.zeros(ck.n, bool)
+    valid = check_ok  # 17 digits and the right check character
+    pos = np.flatnonzero((n != "").to_numpy(dtype=bool) & ~valid)
+    if not len(pos):
+        return rec, names, fits_type
+    cand = n.iloc[pos].reset_index(drop=True)
+
+    def column(code: str, table: str | None = None) -> pd.Series | None:
+        if not ck.has(code):
+            return None
+        s = ck.text(code).iloc[pos].reset_index(drop=True)
+        return load_code_table(table).to_code(s) if table else s
+
+    sfzjlx, gatqw = column("SFZJLX", "sfzjlx"), column("GATQW", "gatqw")
+    regions = [s for s in (column(c) for c in REGION_FIELDS) if s is not None]
+    none = np.zeros(len(pos), bool)
+    found = np.zeros(len(pos), bool)
+    for form in load_id_forms():
+        m = ~found & cand.str.fullmatch(form.pattern).fillna(False).to_numpy(dtype=bool)
+        if not m.any():
+            continue
+        typed = sfzjlx.isin(form.sfzjlx).to_numpy(dtype=bool) if sfzjlx is not None and form.sfzjlx else none
+        said = typed | (gatqw.isin(form.gatqw).to_numpy(dtype=bool) if gatqw is not None and form.gatqw else none)
+        for s in regions if form.region else ():
+            said = said | s.str.contains("|".join(map(re.escape, form.region)), regex=True).to_numpy(dtype=bool)
+        m &= said | form.shape_alone
+        built = form.equals_parts()
+        if built and ck.has(built[1]) and m.any():
+            prefix, field_code, more = built
+            idx = np.flatnonzero(m)
+            own = (prefix + key_text(ck.text(field_code).iloc[pos[idx]]).fillna("")).tolist()
+            ok = [g.startswith(o) if more else g == o for g, o in zip(cand.iloc[idx].tolist(), own)]
+            m[idx[~np.asarray(ok, bool)]] = False
+        found |= m
+        names[pos[m]] = form.name
+        fits_type[pos[m & (typed | form.shape_alone)]] = True
+    rec[pos[found]] = True
+    return rec, names, fits_type
+
+
 def _check_ids(ck: _Checker):
     code = _id_field(ck)
     if not code:
         return
     raw = ck.text(code)
+    _check_missing_id(ck, code, raw)
     applies = _id_applies(ck) & ~_empty(raw)
+    nospace = no_spaces(halfwidth(raw))
+    upper = nospace.str.upper()
+    check_ok = ids.checksum_ok(upper).to_numpy()
+    sub, sub_names, ck.substitute_ok = _substitute_ids(ck, upper, check_ok)
+    ck.add("SFZH_SUBSTITUTE", applies & sub, code, detail=sub_names)
+    applies &= ~sub  # reported as what it is, never as a broken 身份证号
     if ck.has("SFZJLX"):  # type 居民身份证 but nothing like an ID number: SFZJLX_MISMATCH says it once
         compact = no_spaces(halfwidth(raw)).str.upper()
         applies &= compact.str.fullmatch(r"\d{15}|\d{17}[\dX]|\d(\.\d+)?E\+?\d+").to_numpy()
@@ -769,9 +1019,8 @@ def _check_ids(ck: _Checker):
     applies &= ~damaged  # what Excel destroyed cannot be checked further
     ck.add("SFZH_FULLWIDTH", applies & halfwidth(raw).ne(raw).to_numpy(), code)
     ck.add("SFZH_SPACE", applies & raw.str.contains(r"\s", regex=True).to_numpy(), code)
-    n = no_spaces(halfwidth(raw))
-    ck.add("SFZH_LOWER_X", applies & n.str.fullmatch(r"\d{17}x").to_numpy(), code)
-    n = n.str.upper()
+    ck.add("SFZH_LOWER_X", applies & nospace.str.fullmatch(r"\d{17}x").to_numpy(), code)
+    n = upper
     is15 = n.str.fullmatch(r"\d{15}").to_numpy()
     if (applies & is15).any():
         idx = np.flatnonzero(applies & is15)
@@ -781,7 +1030,6 @@ def _check_ids(ck: _Checker):
     shaped = n.str.fullmatch(r"\d{17}[\dX]").to_numpy()
     ck.add("SFZH_CHARS", applies & (length == 18) & ~shaped, code)
     good_shape = applies & shaped
-    check_ok = ids.checksum_ok(n).to_numpy()
     expected = ids.check_char(n.str.slice(0, 17))
     ck.add("SFZH_CHECKSUM", good_shape & ~check_ok, code, detail=expected)
     birth = ids.birth_date(n)
@@ -805,6 +1053,22 @@ def _check_ids(ck: _Checker):
         word = id_sex.iloc[idx].map({"1": "男", "2": "女"}).fillna("")
         detail = ("号码表示" + word + "，性别字段为“" + ck.text(sex_field).iloc[idx] + "”").tolist()
         ck.add("SFZH_SEX_MISMATCH", idx, code, detail=detail)
+
+
+def _check_missing_id(ck: _Checker, code: str, raw: pd.Series):
+    """K-12: a blank ID number where the 证件类型 is 居民身份证 or not given — a pupil without an ID number (seed 004:
+    "无身份证号码问题较为突出"; "没有居民身份证件号的中国公民学生，须由学校开具《无身份证号学生在校就读证明表》")."""
+    if ck.layout.category != "k12":
+        return
+    blank = _empty(raw)
+    if ck.has("SFZJLX"):
+        t = load_code_table("sfzjlx").to_code(ck.text("SFZJLX"))
+        typed = (t == "1").fillna(False).to_numpy(dtype=bool)
+        untyped = _empty(ck.text("SFZJLX"))
+        detail = np.where(typed, "身份证件类型为居民身份证", "没有填写身份证件类型")
+        ck.add("SFZH_MISSING", blank & (typed | untyped), code, detail=detail)
+    else:
+        ck.add("SFZH_MISSING", blank, code, detail="名单中没有身份证件类型，按居民身份证处理")
 
 
 def _excel_damaged(ck: _Checker, code: str, raw: pd.Series) -> np.ndarray:
@@ -839,6 +1103,7 @@ def _check_id_type(ck: _Checker):
     id_shaped = n.str.fullmatch(r"\d{17}[\dX]|\d{15}").to_numpy()
     mainland = id_shaped & ids.checksum_ok(n).to_numpy() & ~n.str.slice(0, 2).isin(HMT_PREFIXES).to_numpy()
     bad = present & (((t == "1").to_numpy() & ~id_shaped) | (t.isin(["6", "7", "8", "9", "A"]).to_numpy() & mainland))
+    bad &= ~ck.substitute_ok  # a substitute number under the 证件类型 its form names (e.g. 11113+学号)
     ck.add("SFZJLX_MISMATCH", bad, code, detail=table.to_label(ck.text("SFZJLX")).fillna(""))
 
 

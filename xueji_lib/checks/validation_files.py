@@ -146,7 +146,6 @@ def _summary_sheet(result, unmask, layout_reason, others, files: OutputFiles):
     lay = result.layout
     f = result.findings
     counts = {s: int((f["severity"] == s).sum()) for s in SEVERITY_ZH}
-    missing = f.loc[f["rule"] == "STRUCT_MISSING_FIELD", ["field", "name"]]
     rows = [("文件", result.source), ("版式", f"{lay.name}（{lay.title}）")]
     if layout_reason:
         rows.append(("版式识别", layout_reason))
@@ -178,9 +177,7 @@ def _summary_sheet(result, unmask, layout_reason, others, files: OutputFiles):
             "结构校验",
             "通过"
             if result.structure_ok
-            else "未通过：缺少必填字段 "
-            + "、".join(f"{a}（{b}）" for a, b in missing.itertuples(index=False))
-            + "，整个文件不能上传，全部记录列入数据有误",
+            else "未通过：" + result.structure_text() + "，整个文件不能上传，全部记录列入数据有误",
         ),
         ("问题处数", f"错误 {counts['error']} 处，警告 {counts['warning']} 处，提示 {counts['info']} 处"),
         ("行号", row_meaning(result.inputs.get("data")) + "（问题明细、数据有误记录中的行号；旁边是姓名，便于核对）"),

@@ -24,11 +24,13 @@ from pathlib import Path
 import yaml
 
 from ..core.errors import LayoutError
+from .formats import FORMAT_SEVERITIES, NAMED_FORMATS
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "layouts"
 DBF_TYPES = {"C", "N", "F", "D", "L"}
 PERSONAL_KINDS = {"id", "phone", "address"}
 DATE_FORMATS = {"YYYYMMDD", "YYYYMM"}
+STRUCTURE_RULES = {"complete", "required"}
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,21 @@ class LayoutField:
     aliases: tuple[str, ...] = ()  # other header spellings accepted when reading sheets
     date: str | None = None  # "YYYYMMDD" or "YYYYMM": a date kept as text in this form
     note: str = ""
+    ident: bool = False  # a code or identifier: half-width characters, upper-case letters (seed 004)
+    format: str | None = None  # a named format of schema.formats (phone, address, postcode, school_id)
+    pattern: str | None = None  # regular expression the whole value must match (from ``format`` when not given)
+    pattern_message: str = ""  # what is expected, in Chinese (follows "格式不对：")
+    pattern_severity: str = "warning"  # error, warning or info
+    label_field: str | None = None  # the field with the name this code stands for (must agree across records)
 
 
 @dataclass(frozen=True)
 class Layout:
     """The fields of one kind of file (``fields`` in file order), read from a ``layouts/*.yml`` data file:
     ``name``, ``title``, ``format`` ("dbf" or "excel"), where it comes from (``source``, ``confidence``).
+    ``structure``: "complete" — a DBF file must have every field of the layout (the platform's structure check:
+    "可以比系统规定的标准表结构多一些字段，但绝对不能少字段", seed 000), the default for DBF layouts — or
+    "required" — only the required fields (Excel templates, lists downloaded from the platform).
     ``field(code)``, ``required`` and ``personal_fields`` answer what the checks need.
 
     >>> lay = xj.load_layout("k12_student")
@@ -76,6 +87,12 @@ class Layout:
     confidence: str = ""
     path: str = ""
     extra: dict = field(default_factory=dict, compare=False)
+    structure: str = ""  # "complete" or "required"; "" = complete for DBF layouts, required otherwise
+
+    @property
+    def structure_rule(self) -> str:
+        """ "complete" (every field must be in the file) or "required" (only the required fields)."""
+        return self.structure or ("complete" if self.format == "dbf" else "required")
 
     @property
     def codes(self) -> list[str]:
@@ -173,6 +190,8 @@ def _parse_layout(path: Path) -> Layout:
             problem = f"date 只能是 {', '.join(sorted(DATE_FORMATS))}"
         elif raw.get("personal") and raw["personal"] not in PERSONAL_KINDS:
             problem = f"personal 只能是 {', '.join(sorted(PERSONAL_KINDS))}"
+        else:
+            problem = _format_problem(raw)
         if problem:
             raise LayoutError(f"版式文件 {path} 字段 {code or i}：{problem}")
         seen.add(code)
@@ -196,9 +215,19 @@ def _parse_layout(path: Path) -> Layout:
                 aliases=tuple(str(a) for a in aliases),
                 date=raw.get("date") or None,
                 note=str(raw.get("note", "") or ""),
+                ident=bool(raw.get("ident", False)),
+                **_format_of(raw),
+                label_field=str(raw["label_field"]).strip().upper() if raw.get("label_field") else None,
             )
         )
-    known = {"name", "title", "format", "category", "description", "source", "confidence", "fields"}
+    structure = str(data.get("structure", "") or "")
+    if structure and structure not in STRUCTURE_RULES:
+        raise LayoutError(f"版式文件 {path}：structure 只能是 {', '.join(sorted(STRUCTURE_RULES))}")
+    codes = {f.code for f in fields}
+    for f in fields:
+        if f.label_field and f.label_field not in codes:
+            raise LayoutError(f"版式文件 {path} 字段 {f.code}：label_field {f.label_field} 不是本版式的字段")
+    known = {"name", "title", "format", "category", "description", "source", "confidence", "fields", "structure"}
     return Layout(
         name=str(data.get("name") or path.stem),
         title=str(data.get("title") or path.stem),
@@ -210,7 +239,40 @@ def _parse_layout(path: Path) -> Layout:
         confidence=str(data.get("confidence", "") or ""),
         path=str(path),
         extra={k: v for k, v in data.items() if k not in known},
+        structure=structure,
     )
+
+
+def _format_problem(raw: dict) -> str | None:
+    """What is wrong with a field's ``format`` / ``pattern`` / ``pattern_severity`` declaration, or None."""
+    name = raw.get("format")
+    if name and name not in NAMED_FORMATS:
+        return f"format 只能是 {', '.join(sorted(NAMED_FORMATS))}（或用 pattern 写正则表达式）"
+    severity = raw.get("pattern_severity")
+    if severity and severity not in FORMAT_SEVERITIES:
+        return f"pattern_severity 只能是 {', '.join(FORMAT_SEVERITIES)}"
+    if raw.get("pattern"):
+        try:
+            re.compile(str(raw["pattern"]))
+        except re.error as exc:
+            return f"pattern 不是有效的正则表达式：{exc}"
+        if not raw.get("pattern_message"):
+            return "给了 pattern 也要给 pattern_message（用中文说明应该怎样填写）"
+    return None
+
+
+def _format_of(raw: dict) -> dict:
+    """The field's pattern, message and severity: its own ``pattern``…, else those of its named ``format``."""
+    named = NAMED_FORMATS.get(raw.get("format") or "")
+    pattern = str(raw["pattern"]) if raw.get("pattern") else (named.pattern if named else None)
+    message = str(raw.get("pattern_message") or (named.message if named else ""))
+    severity = str(raw.get("pattern_severity") or (named.severity if named else "warning"))
+    return {
+        "format": raw.get("format") or None,
+        "pattern": pattern,
+        "pattern_message": message,
+        "pattern_severity": severity,
+    }
 
 
 @cache
