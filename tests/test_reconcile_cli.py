@@ -16,7 +16,6 @@ import pandas as pd
 import pytest
 
 import xueji_lib as xj
-from xueji_lib.io.dbf import write_dbf
 from xueji_lib.matching.reconcile import ADMISSION_STATUSES, REGISTRATION_STATUSES
 
 XUEJI = Path(sys.executable).with_name("xueji")
@@ -100,11 +99,7 @@ def planted(file: str, kind: str) -> pd.DataFrame:
 def rec(tmp_path_factory):
     work = tmp_path_factory.mktemp("reconcile")
     before = {p: sha256(p) for p in (ADM10, REG10, STATES10)}
-    # the state list as the platform gives it before the upload: the sample's is taken after it (every
-    # registered student 报到入学, which would make each an already_registered record: test_states_changes.py)
-    states = xj.read_dbf(STATES10)
-    pre_upload = work / "10_新生状态_上传前.dbf"
-    write_dbf(states[states["ZT"] != "报到入学"], pre_upload, "chsi_new_student_status")
+    pre_upload = STATES10  # the sample's list is downloaded before the upload (samples/hei.py)
     res = run(
         "reconcile",
         "--admission",
@@ -133,7 +128,7 @@ def test_reconcile_runs_and_writes_the_five_outputs(rec):
         ["results.csv", "summary.json", "资格有误.dbf", "未注册.dbf", "核对结果.xlsx"]
     )
     assert "每条记录都有且只有一个结果：是" in res.stdout
-    assert "注册上报 995 条 = 一致 986" in res.stdout
+    assert "注册上报 995 条 = 一致 983" in res.stdout and "已报到入学 2" in res.stdout  # the sample's 3 planted states
 
 
 def test_reconcile_results_csv_is_one_row_per_record_with_the_library_statuses(rec):
@@ -185,7 +180,18 @@ def test_reconcile_summary_json_counts(rec):
         assert js[side] == json.loads(json.dumps(want[side]))
     assert js["registration"]["total"] == len(rec["reg"]) and js["admission"]["total"] == len(rec["adm"])
     assert js["registration"]["total"] == sum(
-        js["registration"][s] for s in ("matched", "key_mismatch", "not_admitted", "duplicate_key", "missing_key")
+        js["registration"][s]
+        for s in (
+            "matched",
+            "key_mismatch",
+            "not_admitted",
+            "duplicate_key",
+            "missing_key",
+            "already_registered",
+            "state_deferred",
+            "state_abandoned",
+            "state_cancelled",
+        )
     )
     assert js["admission"]["total"] == sum(js["admission"][s] for s in ("matched", "key_mismatch", "not_registered"))
     assert js["conserved"] is True
@@ -201,7 +207,7 @@ def test_qualification_errors_dbf_is_the_upload_layout_plus_jyjg(rec):
     assert [f.name for f in table.fields] == lay.codes + ["JYJG"]
     assert (table.fields[-1].type, table.fields[-1].length) == ("C", 254)
     bad = lib.registration[lib.registration["status"] != "matched"]
-    assert len(records) == len(bad) == 9
+    assert len(records) == len(bad) == 12  # 9 differences + 3 the platform already holds in a state
     want = [(str(reg["KSH"].iloc[i - 1] or "").strip(), reg["XM"].iloc[i - 1]) for i in bad["row"]]
     assert [(r["KSH"], r["XM"]) for r in records] == want
     assert all(r["JYJG"].strip() and len(r["JYJG"].encode("gb18030")) <= 254 for r in records)
@@ -247,11 +253,13 @@ def test_reconcile_workbook_sheets_and_summary_adds_up(rec):
     text = "\n".join(str(v) for row in sheets["汇总"] for v in row if v is not None)
     assert "2026" in text and "每条记录都有且只有一个结果" in text
     q = as_dicts(sheets["资格有误"])
-    assert len(q) == 9 and {r["结果代码"] for r in q} == {
+    assert len(q) == 12 and {r["结果代码"] for r in q} == {
         "key_mismatch",
         "not_admitted",
         "duplicate_key",
         "missing_key",
+        "already_registered",
+        "state_abandoned",
     }
     nr = as_dicts(sheets["未注册"])
     assert len(nr) == 7

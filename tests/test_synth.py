@@ -314,6 +314,8 @@ REQUIRED_CODES = {
     "xxxs_mismatch",
     "not_admitted",
     "not_registered",
+    "already_registered",
+    "state_abandoned",
     "missing_ksh",
     "special_ksh",
     "name_latin_letter",
@@ -446,6 +448,10 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
             assert row["SFZH"] not in set(adm["SFZH"])
             assert not ((adm["XM"] == row["XM"]) & (adm["CSRQ"] == row["CSRQ"])).any()
             assert not any(near(row["KSH"], k) for k in adm["KSH"])
+        elif code in ("already_registered", "state_abandoned"):  # in the upload, and the platform holds a state
+            st = frames[S]
+            want = "报到入学" if code == "already_registered" else "放弃入学资格"
+            assert f == R and st.loc[st["KSH"] == row["KSH"], "ZT"].tolist() == [want]
         elif code == "not_registered":
             reg = frames[R] if "10_" in f else frames[synth.FILE_REGISTRATION_50]
             assert row["KSH"] not in set(reg["KSH"]) and row["SFZH"] not in set(reg["SFZH"])

@@ -221,7 +221,7 @@ class Catalog:
     >>> cat = Catalog("data_samples/hei", cache_dir=tempfile.mkdtemp()).refresh()   # default cache: <folder>/.xueji_cache
     >>> hits, total, how = cat.search("26110105151017")                             # a 考生号
     >>> hits[["dataset", "row"]].values.tolist()
-    [['10_录取名单.dbf', 35], ['10_新生状态.dbf', 35], ['10_注册上报.dbf', 410]]
+    [['10_录取名单.dbf', 35], ['10_注册上报.dbf', 410]]
     """
 
     def __init__(self, folder, cache_dir=None, photos=None):

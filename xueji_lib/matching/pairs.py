@@ -11,7 +11,7 @@ graduates ↔ the next stage's intake → ``handoff``.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import XuejiError
 
@@ -34,7 +34,7 @@ PAIR_ROLES = {
 PAIR_ZH = {"reconcile": "录取↔注册核对", "compare": "名单对比", "handoff": "毕业生↔新生去向"}
 
 
-def changes_layout_of(changes) -> str:
+def changes_layout_of(changes: Any) -> str:
     """The layout of a change list by its columns: "hei_changes" (a university's 学籍异动: 学号 or 考生号, no
     学籍号) or "k12_changes" (the default, also when there is no list).
 

@@ -112,9 +112,10 @@ def make_hei(seed: int = SAMPLE_SEED, n_students: int = 1000, n_adult: int = 400
     status_of = _plant_not_registered(plant, vic)
     _plant_content_problems(plant, vic, reg10, maonan_rid, year)
     _plant_special_ksh(plant, rec10, special_rids)
+    registered_states = _plant_registered_states(plant, vic)  # last of vic's takes: earlier plants unchanged
     old_rid = old_adult + 100_000 - n10 - 1  # the adult born 1984, as a category-50 record id
     reg50 = _plant_category_50(rng, plant, rec50, reg50, old_rid)
-    return _hei_sample(plant, adm10, reg10, copy, extra, status_of, adm50, reg50, photo_rids)
+    return _hei_sample(plant, adm10, reg10, copy, extra, status_of, adm50, reg50, photo_rids, registered_states)
 
 
 # -- people and records ----------------------------------------------------------------------------------
@@ -666,6 +667,39 @@ def _plant_category_50(
 # -- the files -----------------------------------------------------------------------------------------------
 
 
+def _plant_registered_states(plant: _Planted, vic: _Victims) -> dict[int, tuple[str, str]]:
+    """Students in the registration upload whom the platform already holds in a state (000: “不再允许多次注册”;
+    “⑶保留入学资格、取消入学资格：进行此操作需要在线修改学籍状态”): two registered in an earlier batch (报到入学)
+    and one whose school set 放弃入学资格 — each gets its own reconcile status."""
+    R = FILE_REGISTRATION_10
+    planted = [
+        (
+            "报到入学",
+            "第一批已注册",
+            "already_registered",
+            "已报到入学：新生状态名单中已是“报到入学”，平台不再允许多次注册，应从注册上报中删除",
+        ),
+        (
+            "报到入学",
+            "第一批已注册",
+            "already_registered",
+            "已报到入学：新生状态名单中已是“报到入学”，平台不再允许多次注册，应从注册上报中删除",
+        ),
+        (
+            "放弃入学资格",
+            "本人申请放弃",
+            "state_abandoned",
+            "新生状态为“放弃入学资格”，却仍在注册上报中：平台不会接受注册",
+        ),
+    ]
+    out = {}
+    for state, why, status, desc in planted:
+        v = vic.take()
+        out[v] = (state, why)
+        plant.add(R, v, "KSH", status, f"reconcile:{status}", desc)
+    return out
+
+
 def _hei_sample(
     plant: _Planted,
     adm10: pd.DataFrame,
@@ -676,9 +710,12 @@ def _hei_sample(
     adm50: pd.DataFrame,
     reg50: pd.DataFrame,
     photo_rids: list[int],
+    registered_states: dict[int, tuple[str, str]] | None = None,
 ) -> HeiSample:
     """The files in their order (registration by 学号 with the duplicate and the not-admitted record at the
-    end; admission by 考生号), the new-student status list and the roster of the photo classes."""
+    end; admission by 考生号), the new-student status list as downloaded **before** this upload (the states of
+    admitted students the school has set: the unregistered ones, and the few of the upload the platform already
+    holds — ``registered_states``) and the roster of the photo classes."""
     A, R = FILE_ADMISSION_10, FILE_REGISTRATION_10
     A5, R5 = FILE_ADMISSION_50, FILE_REGISTRATION_50
     not_reg = list(status_of)
@@ -687,13 +724,13 @@ def _hei_sample(
     reg10 = pd.concat([reg10, copy, extra])
     adm10 = adm10.sort_values("KSH", kind="stable")
     st = adm10[["KSH", "XM", "SFZH"]].copy()
-    st["ZT"] = "报到入学"
+    st["ZT"] = ""
     st["BZ"] = ""
-    for r, (state, why) in status_of.items():
+    for r, (state, why) in {**status_of, **(registered_states or {})}.items():
         if state:
             st.at[r, "ZT"] = state
             st.at[r, "BZ"] = why
-    st = st.drop(index=[r for r, (state, _) in status_of.items() if state is None])
+    st = st[st["ZT"] != ""]  # admission order (by 考生号), only the students with a state
     adm50 = adm50.sort_values("KSH", kind="stable")
     reg50 = reg50.sort_values("XH", kind="stable")
 
