@@ -135,6 +135,7 @@ def shown_sheets(data: Any, rows: Any) -> pd.Series:
     result[np.flatnonzero(np.asarray(valid))] = names[which[lab]]
     return result
 
+
 def row_word(data: Any) -> str:
     """How a sentence names one row of ``data``: "行" (a sheet, CSV or a list in memory) or "条记录" (a DBF)."""
     return "条记录" if file_kind(data) == "dbf" else "行"
