@@ -67,13 +67,13 @@ class MergeResult(Result):
 
     def summary(self) -> str:
         lines = [
-            f"合并上传名单（版式 {self.layout.name}，按{_key_zh(self.key)}对应）：第一次校验通过 {self.first} 条 + 修改后新通过 "
+            f"合并上传名单（版式 {self.layout.name}，按{_key_zh(self.layout, self.key)}对应）：第一次校验通过 {self.first} 条 + 修改后新通过 "
             f"{self.added} 条 = {self.merged} 条，写入 {self.path}",
         ]
         if len(self.duplicates):
             lines.append(
                 f"修改后通过的 {self.second} 条中有 {len(self.duplicates)} 条没有并入"
-                f"（{_key_zh(self.key)}已在第一次的名单中或重复）："
+                f"（{_key_zh(self.layout, self.key)}已在第一次的名单中或重复）："
                 + "；".join(f"第 {r.行号} 条记录：{r.原因}" for r in self.duplicates.head(5).itertuples())
                 + (" 等" if len(self.duplicates) > 5 else "")
             )
@@ -122,7 +122,9 @@ def merge_passed(
             "行号": rows + 1,
             key: kb.iloc[rows].to_numpy(),
             "原因": np.where(
-                in_first[rows], f"{_key_zh(key)}已在第一次的校验通过名单中", f"{_key_zh(key)}在修改后的名单中重复"
+                in_first[rows],
+                f"{_key_zh(lay, key)}已在第一次的校验通过名单中",
+                f"{_key_zh(lay, key)}在修改后的名单中重复",
             ),
         }
     )
@@ -158,7 +160,7 @@ def _layout_of(df: pd.DataFrame, path: Path) -> Layout:
     return lay
 
 
-def _key_zh(key: str) -> str:
-    """考生号（KSH） for the key field a merge matched by."""
-    words = {"KSH": "考生号", "XH": "学号", "SFZH": "身份证号", "SFZJH": "身份证件号", "XJH": "学籍号"}
-    return f"{words[key]}（{key}）" if key in words else str(key)
+def _key_zh(lay: Layout, key: str) -> str:
+    """考生号（KSH）: the key field a merge matched by, named as the layout names it."""
+    known = {f.code: f.name for f in lay.fields}
+    return f"{known[key]}（{key}）" if key in known else str(key)

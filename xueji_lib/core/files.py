@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import signal
 import sys
@@ -36,6 +37,7 @@ __all__ = [
     "OutputFolderError",
     "check_output_folder",
     "signals_deferred",
+    "safe_file_name",
 ]
 
 
@@ -293,3 +295,15 @@ def output_set(out: str | os.PathLike, names: Iterable[str]) -> Iterator[OutputS
         run.commit()
     finally:
         run.discard()
+
+
+def safe_file_name(text: str, empty: str = "未命名") -> str:
+    """``text`` usable as a file name on Windows and Linux (a school's name as the name of its own list): no
+    \\ / : * ? " < > | or control characters, not ending in a dot or blank, at most 80 characters; ``empty`` when
+    nothing is left.
+
+        >>> safe_file_name("示范县第一小学/分校 ")
+        '示范县第一小学_分校'
+    """
+    out = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", str(text)).strip(" .")
+    return out[:80] or empty

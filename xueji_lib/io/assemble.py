@@ -88,6 +88,16 @@ def _row_texts(cells: list, epoch: datetime | None) -> list[str]:
     return out
 
 
+def renumbered(name: str, taken, names) -> str:
+    """A column name already ``taken`` by an earlier column, numbered as the readers number it: 姓名 → 姓名_2 (or
+    the first ``_k`` neither taken nor among the sheet's own ``names``). ``loading.header_names`` uses it too, so
+    the names a layout is recognised from are the names the read gives."""
+    k = 2
+    while f"{name}_{k}" in taken or f"{name}_{k}" in names:
+        k += 1
+    return f"{name}_{k}"
+
+
 def _is_text_label(t: str) -> bool:
     s = t.strip()
     if not s:
@@ -303,10 +313,7 @@ def assemble(
             final.append(None)
             continue
         if name in seen:
-            k = 2
-            while f"{name}_{k}" in seen or f"{name}_{k}" in names:
-                k += 1
-            new = f"{name}_{k}"
+            new = renumbered(name, seen, names)
             from openpyxl.utils import get_column_letter
 
             first_j = seen[name]

@@ -20,7 +20,7 @@ import pandas as pd
 from ..core.errors import LayoutError
 from ..core.progress import ProgressArg
 from ..schema.layouts import Layout, load_layout, recognize_layout
-from .assemble import HeaderMatcher, _clean_header, find_header
+from .assemble import HeaderMatcher, _clean_header, find_header, renumbered
 from .loadinfo import load_report
 from .parquet import is_parquet_folder, parquet_shape
 from .tables import TEXT_SUFFIXES, XLSX_SUFFIXES, load_file, read_table, read_table_choosing
@@ -134,10 +134,7 @@ def header_names(scan: list[tuple[int, list[str]]], filled: set[int] | None = No
         if name is None:
             continue
         if name in seen:
-            k = 2
-            while f"{name}_{k}" in seen or f"{name}_{k}" in names:
-                k += 1
-            name = f"{name}_{k}"
+            name = renumbered(name, seen, names)
         seen.add(name)
         out.append(name)
     return row, out

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.files import safe_file_name
 from ..core.privacy import MASKERS, mask_id, mask_phone, personal_kind
 from ..core.result import (
     TOTAL,
@@ -553,7 +554,7 @@ class CompareResult(Result):
         written: dict[str, int] = {}
         for (c, n), idx in rows.groupby([code.to_numpy(), name.to_numpy()], sort=True).groups.items():
             label = "_".join(x for x in (c, n) if x) or "未填学校"
-            fname = _safe_file_name(label) + ".xlsx"
+            fname = safe_file_name(label, empty="未填学校") + ".xlsx"
             while fname in written:
                 fname = fname[:-5] + "_2.xlsx"
             part = dataclasses_replace(lost, rows=rows.loc[idx])
@@ -875,10 +876,3 @@ def _title(name: str | None, side: str) -> str:
         return {"old": "旧名单", "new": "新名单"}.get(side, str(side))
     name = str(name)
     return name if ("名单" in name or "." in name) else f"{name}名单"
-
-
-def _safe_file_name(text: str) -> str:
-    """``text`` usable as a file name on Windows and Linux: no \\ / : * ? " < > | or control characters, not
-    ending in a dot or blank, at most 80 characters."""
-    out = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", str(text)).strip(" .")
-    return out[:80] or "未填学校"

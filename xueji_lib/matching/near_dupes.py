@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ..core.files import safe_file_name
 from ..core.ids import checksum_ok
 from ..core.privacy import mask_id
 from ..core.progress import Progress, ProgressArg
@@ -45,7 +46,7 @@ from ..engine import sqlnorm
 from ..engine.engines import Engine, engine_for, register_list
 from ..io.lists import list_sheet, write_json, write_workbook
 from ..io.source import ListSource
-from .compare_result import _safe_file_name, grade_words
+from .compare_result import grade_words
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -547,7 +548,7 @@ class NearDuplicateResult(Result):
         if per_school:
             files["by_school"].mkdir(parents=True, exist_ok=True)
             for school, frame in per_school.items():
-                fname = _safe_file_name(school.replace(" ", "_")) + ".xlsx"
+                fname = safe_file_name(school.replace(" ", "_"), empty="未填学校") + ".xlsx"
                 while fname in written:
                     fname = fname[:-5] + "_2.xlsx"
                 note = summary_sheet(
