@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -200,17 +199,15 @@ def test_background_classes():
     assert parse_background("深蓝色") == "深蓝" and parse_background("any") is None and set(BACKGROUNDS) >= {"白", "红"}
 
 
-def test_background_check_stays_fast(tmp_path):
-    """Each photo is decoded at 1/8 scale: 300 photos in well under a second each (a loose bound, not a benchmark)."""
+def test_background_check_passes_300_standard_photos(tmp_path):
+    """300 standard blue-background photos: every one matched, no background finding (speed is make bench's)."""
     ids = make_ids(np.full(300, 430102), np.full(300, 20080517), np.arange(300) * 2 + 1)
     buf = io.BytesIO()
     _face(np.random.default_rng(0)).save(buf, "JPEG", quality=75)
     for k in ids:
         (tmp_path / f"{k}.jpg").write_bytes(buf.getvalue())
-    start = time.perf_counter()
     res = check_photos(pd.DataFrame({"SFZH": ids}), tmp_path)
     assert res.matched == 300 and res.findings.empty
-    assert time.perf_counter() - start < 30
 
 
 def test_option_parsers():

@@ -72,7 +72,7 @@ def pair(n=5):
     adm = pd.DataFrame(
         {
             "KSH": [f"2643010211{i:04d}" for i in range(n)],
-            "XM": ["张三", "李四", "王五", "赵六", "钱七"][:n],
+            "XM": ["张三", "李四", "王五", "赵六", "钱七", "孙八"][:n],
             "XBDM": ["1"] * n,
             "CSRQ": ["20080517"] * n,
             "SFZH": ids.tolist(),

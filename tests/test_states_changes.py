@@ -22,6 +22,8 @@ import pytest
 from dbfread import DBF
 
 import xueji_lib as xj
+from tests.test_compare import roster  # pupils with valid IDs and G 学籍号, one place for the frame
+from tests.test_reconcile import pair  # admitted students and the same students in the upload
 from xueji_lib.core.ids import make_ids
 from xueji_lib.io.dbf import write_dbf
 from xueji_lib.matching.compare import compare
@@ -39,35 +41,8 @@ def run(*args, cwd=None):
 
 
 def admission_and_upload(n=6):
-    ids = make_ids(np.full(n, 430102), np.full(n, 20080517), np.arange(1, n + 1) * 2 + 1)
-    names = ["张三", "李四", "王五", "赵六", "钱七", "孙八"][:n]
-    adm = pd.DataFrame(
-        {
-            "KSH": [f"2643010211{i:04d}" for i in range(n)],
-            "XM": names,
-            "XBDM": ["1"] * n,
-            "CSRQ": ["20080517"] * n,
-            "SFZH": ids.tolist(),
-            "YXDM": ["19999"] * n,
-            "CC": ["本科"] * n,
-            "XXXS": ["普通全日制"] * n,
-            "LQNF": ["2026"] * n,
-            "XLLB": ["10"] * n,
-        }
-    )
-    reg = pd.DataFrame(
-        {
-            "KSH": adm.KSH,
-            "XM": adm.XM,
-            "XB": ["男"] * n,
-            "CSRQ": adm.CSRQ,
-            "SFZH": adm.SFZH,
-            "YXDM": adm.YXDM,
-            "CC": adm.CC,
-            "XXXS": adm.XXXS,
-        }
-    )
-    return adm, reg
+    """Six admitted students and the same six in the registration upload (tests/test_reconcile.py's pair)."""
+    return pair(n)
 
 
 STATE_CASES = [  # state in the list → registration status, a word of the sentence, a word of the action
@@ -154,30 +129,6 @@ def test_cli_reconcile_lists_them_in_the_upload_list(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------- compare
-
-
-def roster(n=6, **overrides) -> pd.DataFrame:
-    births = [f"2016{m:02d}15" for m in range(1, n + 1)]
-    ids = make_ids(np.full(n, 430121), births, np.arange(1, n + 1) * 2 + 1)
-    df = pd.DataFrame(
-        {
-            "XXBSM": ["2143012901"] * n,
-            "XXMC": ["示范县第一小学"] * n,
-            "XJH": ["G" + v for v in ids],
-            "XM": [f"张{c}" for c in "一二三四五六七八"[:n]],
-            "XB": ["1"] * n,
-            "CSRQ": births,
-            "SFZJH": ids.tolist(),
-            "NJ": ["16"] * n,
-            "BJ": ["1班"] * n,
-            "LXDH": [f"1390000{i:04d}" for i in range(n)],
-        },
-        dtype="str",
-    )
-    for col, values in overrides.items():
-        for i, v in values.items():
-            df.loc[i, col] = v
-    return df
 
 
 def test_each_change_is_classed_ordinary_evidence_or_not_accepted():
