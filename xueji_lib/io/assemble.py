@@ -13,7 +13,7 @@ their rows through while telling a ``Progress`` how far they got.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from itertools import chain
@@ -88,7 +88,7 @@ def _row_texts(cells: list, epoch: datetime | None) -> list[str]:
     return out
 
 
-def renumbered(name: str, taken, names) -> str:
+def renumbered(name: str, taken: Collection[str], names: Collection[str | None]) -> str:
     """A column name already ``taken`` by an earlier column, numbered as the readers number it: 姓名 → 姓名_2 (or
     the first ``_k`` neither taken nor among the sheet's own ``names``). ``loading.header_names`` uses it too, so
     the names a layout is recognised from are the names the read gives."""
