@@ -765,11 +765,15 @@ def classify_background(rgb: np.ndarray, share: np.ndarray | None = None) -> np.
 def _corners(im, loaded: bool) -> tuple[tuple[int, int, int], float]:
     """The median colour of an opened image's two top corners and the share of their pixels close to it, read
     on the image decoded at 1/8 scale (a JPEG's DCT scaling: a millisecond for a 358×441 photo) unless it is
-    ``loaded`` already."""
+    ``loaded`` already. A photo a phone saved on its side with an EXIF orientation tag is turned upright first
+    (as every viewer shows it), so its top corners are the background, not the shoulders."""
     w, h = im.size
+    orientation = im.getexif().get(0x0112, 1)
     if im.format == "JPEG" and not loaded:
         im.draft("RGB", (max(1, w // 8), max(1, h // 8)))
     small = im.convert("RGB")
+    if orientation in (2, 3, 4, 5, 6, 7, 8):
+        small = _upright(small, orientation)
     if small.width > 200:  # a full decode (a PNG, or decode=True): look at every n-th pixel
         step = small.width // 100
         arr = np.asarray(small)[::step, ::step]
@@ -781,6 +785,24 @@ def _corners(im, loaded: bool) -> tuple[tuple[int, int, int], float]:
     med = np.median(px, axis=0)
     share = float((np.sqrt(((px - med) ** 2).sum(axis=1)) <= 48).mean())
     return (int(med[0]), int(med[1]), int(med[2])), share
+
+
+def _upright(im, orientation: int):
+    """``im`` turned as its EXIF orientation tag (2–8) says, so that its top is the top of the photo."""
+    from PIL import Image
+
+    ops = {
+        2: [Image.Transpose.FLIP_LEFT_RIGHT],
+        3: [Image.Transpose.ROTATE_180],
+        4: [Image.Transpose.FLIP_TOP_BOTTOM],
+        5: [Image.Transpose.TRANSPOSE],
+        6: [Image.Transpose.ROTATE_270],
+        7: [Image.Transpose.TRANSVERSE],
+        8: [Image.Transpose.ROTATE_90],
+    }
+    for op in ops.get(orientation, []):
+        im = im.transpose(op)
+    return im
 
 
 # ---------------------------------------------------------------------------------------- check_photos' steps

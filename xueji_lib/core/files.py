@@ -299,11 +299,20 @@ def output_set(out: str | os.PathLike, names: Iterable[str]) -> Iterator[OutputS
 
 def safe_file_name(text: str, empty: str = "未命名") -> str:
     """``text`` usable as a file name on Windows and Linux (a school's name as the name of its own list): no
-    \\ / : * ? " < > | or control characters, not ending in a dot or blank, at most 80 characters; ``empty`` when
-    nothing is left.
+    \\ / : * ? " < > | or control characters, not ending in a dot or blank, at most 80 characters, and not one of
+    the names Windows keeps for devices (CON, PRN, AUX, NUL, COM1–9, LPT1–9, with or without an extension: a file
+    named ``NUL.xlsx`` cannot be created there, so it gets a leading underscore); ``empty`` when nothing is left.
 
         >>> safe_file_name("示范县第一小学/分校 ")
         '示范县第一小学_分校'
+        >>> safe_file_name("con"), safe_file_name("NUL.学校"), safe_file_name("COM1 ")
+        ('_con', '_NUL.学校', '_COM1')
     """
-    out = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", str(text)).strip(" .")
-    return out[:80] or empty
+    out = re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", str(text)).strip(" .")[:80].rstrip(" .")
+    if _WINDOWS_DEVICE.match(out):
+        out = "_" + out
+    return out or empty
+
+
+# Names Windows reserves for devices, alone or before an extension (CON, NUL.txt, com1.xlsx); case does not matter.
+_WINDOWS_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9¹²³]|LPT[1-9¹²³])(\.|$)", re.IGNORECASE)

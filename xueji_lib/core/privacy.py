@@ -70,10 +70,19 @@ def mask_id(value: object) -> str:
 
 
 def mask_phone(value: object) -> str:
+    """A phone number with its middle starred: a mobile or a landline with its area code (11 characters or
+    more) keeps its first 3 and last 4, as banks print them; a shorter number (a landline without area code,
+    7–10 digits) keeps only its last 2, so no number is ever shown whole or nearly whole.
+
+        >>> mask_phone("13812345678"), mask_phone("0731-84561234"), mask_phone("84561234"), mask_phone("12345")
+        ('138****5678', '073******1234', '******34', '*****')
+    """
     s = "" if value is None or (isinstance(value, float) and value != value) else str(value)
-    if len(s) < 7:
-        return "*" * len(s)
-    return s[:3] + "*" * (len(s) - 7) + s[-4:]
+    if len(s) >= 11:
+        return s[:3] + "*" * (len(s) - 7) + s[-4:]
+    if len(s) >= 7:
+        return "*" * (len(s) - 2) + s[-2:]
+    return "*" * len(s)
 
 
 def mask_address(value: object) -> str:
