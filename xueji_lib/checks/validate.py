@@ -1389,3 +1389,39 @@ def _check_cross_file(ck: _Checker, others: Mapping[str, pd.DataFrame]):
             hits[where] = hits[where] + [f"「{name}」第 {int(r)} {row_word(other)}；" for r in shown]
         hit = hits.str.len().to_numpy() > 0
         ck.add("CROSS_FILE_DUPLICATE", hit, fcode, detail="本文件和 " + hits.str.rstrip("；"))
+    _check_near_cross_file(ck, others, code)
+
+
+# The pairs across files that CROSS_FILE_DUPLICATE (the same number, 15 digits counted as their 18) does not see.
+_NEAR_KINDS = ("one_digit", "swap", "one_missing", "no_id")
+
+
+def _check_near_cross_file(ck: _Checker, others: Mapping[str, pd.DataFrame], code: str | None) -> None:
+    """SFZH_NEAR_DUPLICATE: a record of this file and a record of another with the same 姓名 and 出生日期 (and
+    性别) whose ID numbers are one digit apart, two adjacent digits swapped, or missing on one side or both —
+    probably the same child entered twice (004, 慈利营养办). The search is ``near_pairs``' (the one ``xueji
+    dupes`` runs), on DuckDB; the sentence is its, naming both rows and which copy the check digit favours."""
+    from ..engine.engines import engine_for
+    from ..io.source import ListSource
+    from .near_pairs import find_pairs, worded
+
+    ck.ran.add("SFZH_NEAR_DUPLICATE")
+    if not (ck.has("XM") and ck.has("CSRQ")):
+        return
+    own = "本文件"
+    names = [own] + [n if n != own else f"{n}（对照）" for n in others]
+    sources = {own: ListSource.of(ck.df)} | {nm: ListSource.of(o) for nm, o in zip(names[1:], others.values())}
+    with engine_for(None) as con:
+        found = find_pairs(con, sources)
+    d = found.detail
+    if not len(d):
+        return
+    cross = d[((d["li_a"] == 0) != (d["li_b"] == 0)) & d["kind"].isin(_NEAR_KINDS)].reset_index(drop=True)
+    if not len(cross):
+        return
+    pairs = worded(cross, names, sources)
+    mine = np.where(pairs["li_a"].to_numpy() == 0, pairs["r_a"].to_numpy(), pairs["r_b"].to_numpy()).astype(np.int64)
+    text = (pairs["explain"] + "；" + pairs["verdict"]).groupby(mine - 1).agg("；".join)
+    detail = pd.Series([""] * ck.n, dtype=object)
+    detail.iloc[text.index.to_numpy()] = text.to_numpy()
+    ck.add("SFZH_NEAR_DUPLICATE", text.index.to_numpy(), code or "XM", detail=detail)

@@ -31,19 +31,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclasses_replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
+from ..checks.near_pairs import KIND_ZH, KINDS, LIST_STRIDE, MAX_GROUP, find_pairs, worded
 from ..core.files import safe_file_name
-from ..core.ids import checksum_ok
 from ..core.privacy import mask_id
 from ..core.progress import Progress, ProgressArg
 from ..core.result import Column, OutputFiles, Result, ResultList, fill, summary_sheet, words
-from ..core.rows import row_meaning, row_word, shown_rows
-from ..engine import sqlnorm
-from ..engine.engines import Engine, engine_for, register_list
+from ..core.rows import row_meaning
+from ..engine.engines import Engine, engine_for
 from ..io.lists import list_sheet, write_json, write_workbook
 from ..io.source import ListSource
 from .compare_result import grade_words
@@ -53,126 +51,12 @@ if TYPE_CHECKING:
 
 __all__ = ["near_duplicates", "NearDuplicateResult", "KINDS", "KIND_ZH", "DUPES_OUTPUT_NAMES"]
 
-# The kinds of pair, in the order they are listed and counted.
-KINDS = ("one_digit", "swap", "one_missing", "no_id", "same_id_other_name", "same_id")
-KIND_ZH = {
-    "one_digit": "身份证号仅一位不同",
-    "swap": "身份证号相邻两位颠倒",
-    "one_missing": "一条没有身份证号",
-    "no_id": "两条都没有身份证号",
-    "same_id_other_name": "身份证号相同、姓名不同",
-    "same_id": "身份证号相同、姓名相同",
-}
 DUPES_OUTPUT_NAMES = {
     "workbook": "疑似重复学生信息表.xlsx",
     "by_school": "疑似重复_按学校",  # a folder: one workbook per school (the bureau sends each its own)
     "summary": "summary.json",
 }
 STEPS = ("准备名单", "按姓名和出生日期查找", "按身份证号查找", "整理结果")
-
-# The fields read from each list: {name in the engine: the column names it may have, first present wins}.
-FIELDS = {
-    "XM": ("XM", "姓名"),
-    "CSRQ": ("CSRQ", "出生日期"),
-    "XB": ("XB", "性别"),
-    "SFZ": ("SFZJH", "SFZH", "ZJHM", "身份证件号", "身份证号", "证件号码"),
-    "XXBSM": ("XXBSM", "XXDM", "YXDM", "学校标识码"),
-    "XXMC": ("XXMC", "YXMC", "学校名称"),
-    "NJ": ("NJ", "年级"),
-    "BJ": ("BJ", "班级"),
-}
-MAX_GROUP = 20  # more records than this under one 姓名+出生日期 or one ID number: a placeholder, not pairs
-ID_WIDTH = 18
-_LIST_STRIDE = 10_000_000_000  # g = list number × this + row: one number per record across all lists
-
-
-# ------------------------------------------------------------------------------------------- the SQL
-
-
-def _text(con: Engine, f: str, types: Mapping[str, str]) -> str:
-    """Field ``f`` as stripped text in SQL, or NULL when the list does not have it."""
-    if f not in types:
-        return "CAST(NULL AS STRING)"
-    return sqlnorm.strip(sqlnorm.text(con.ident(f), types[f]))
-
-
-def _no_blanks(e: str) -> str:
-    return f"NULLIF(replace(replace({e}, ' ', ''), '\u3000', ''), '')"
-
-
-def _record_sql(con: Engine, view: str, number: int, types: Mapping[str, str]) -> str:
-    """One list's records as the search reads them: g (a number for the record across lists), li, r (row),
-    nm (姓名 without blanks, upper-case), bd (出生日期 YYYYMMDD; from the ID number when blank), xb ('1'/'2'),
-    id (the ID number: half-width, upper-case, no blanks) and the context columns as written."""
-    xm = _text(con, "XM", types)
-    nm = f"upper({_no_blanks(xm)})"
-    sfz = _text(con, "SFZ", types)
-    ident = f"upper(translate({_no_blanks(sfz)}, '０１２３４５６７８９Ｘｘ', '0123456789XX'))"
-    d = _text(con, "CSRQ", types)
-    pattern = "'^([0-9]{4})[-/.年]?([0-9]{1,2})[-/.月]?([0-9]{1,2})'"
-    y, m, dd = (f"regexp_extract({d}, {pattern}, {i})" for i in (1, 2, 3))
-    from_id = f"CASE WHEN length(id) = {ID_WIDTH} THEN substr(id, 7, 8) END"
-    sex = _text(con, "XB", types)
-    return (
-        f"SELECT g, li, r, nm, xb, id, xm, xxbsm, xxmc, nj, bj, "
-        f"CASE WHEN bd0 IS NULL OR bd0 = '' THEN {from_id} ELSE bd0 END AS bd FROM ("
-        f"SELECT CAST({number} AS BIGINT) * {_LIST_STRIDE} + _row AS g, {number} AS li, _row AS r, "
-        f"{nm} AS nm, {ident} AS id, {xm} AS xm, "
-        f"CASE WHEN {y} = '' THEN NULL ELSE concat({y}, lpad({m}, 2, '0'), lpad({dd}, 2, '0')) END AS bd0, "
-        f"CASE WHEN {sex} IN ('1', '男', 'M') THEN '1' WHEN {sex} IN ('2', '女', 'F') THEN '2' END AS xb, "
-        f"{_text(con, 'XXBSM', types)} AS xxbsm, {_text(con, 'XXMC', types)} AS xxmc, "
-        f"{_text(con, 'NJ', types)} AS nj, {_text(con, 'BJ', types)} AS bj "
-        f"FROM {con.ident(view)}) t"
-    )
-
-
-def _differ(i: int) -> str:
-    return f"substr(a.id, {i}, 1) <> substr(b.id, {i}, 1)"
-
-
-def _block_pairs_sql() -> str:
-    """Pairs within a (姓名, 出生日期) block, classified: one digit differs (hamming distance 1 over the 18
-    positions), two adjacent digits swapped, one ID missing, both missing. Pairs with the same ID are the
-    second pass's."""
-    n = ID_WIDTH
-    ham = " + ".join(f"CASE WHEN {_differ(i)} THEN 1 ELSE 0 END" for i in range(1, n + 1))
-    where = " + ".join(f"CASE WHEN {_differ(i)} THEN {i} ELSE 0 END" for i in range(1, n + 1))
-    swap = " + ".join(
-        f"CASE WHEN {_differ(i)} AND substr(a.id, {i}, 1) = substr(b.id, {i + 1}, 1) "
-        f"AND substr(a.id, {i + 1}, 1) = substr(b.id, {i}, 1) THEN {i} ELSE 0 END"
-        for i in range(1, n)
-    )
-    return (
-        "SELECT ga, gb, CASE "
-        "WHEN ida IS NULL AND idb IS NULL THEN 'no_id' "
-        "WHEN ida IS NULL OR idb IS NULL THEN 'one_missing' "
-        "WHEN same18 AND ham = 1 THEN 'one_digit' "
-        "WHEN same18 AND ham = 2 AND sw > 0 THEN 'swap' END AS kind, "
-        "CASE WHEN same18 AND ham = 1 THEN pos WHEN same18 AND ham = 2 THEN sw ELSE 0 END AS pos FROM ("
-        f"SELECT a.g AS ga, b.g AS gb, a.id AS ida, b.id AS idb, "
-        f"(length(a.id) = {n} AND length(b.id) = {n}) AS same18, "
-        f"({ham}) AS ham, ({where}) AS pos, ({swap}) AS sw "
-        "FROM nd_block a JOIN nd_block b ON a.nm = b.nm AND a.bd = b.bd AND a.g < b.g "
-        "WHERE (a.xb IS NULL OR b.xb IS NULL OR a.xb = b.xb) "
-        "AND (a.id IS NULL OR b.id IS NULL OR a.id <> b.id)) c"
-    )
-
-
-def _id_pairs_sql() -> str:
-    return (
-        "SELECT a.g AS ga, b.g AS gb, CASE WHEN a.nm IS NOT NULL AND b.nm IS NOT NULL AND a.nm <> b.nm "
-        "THEN 'same_id_other_name' ELSE 'same_id' END AS kind, 0 AS pos "
-        "FROM nd_idgroup a JOIN nd_idgroup b ON a.id = b.id AND a.g < b.g"
-    )
-
-
-def _pairs_detail_sql() -> str:
-    side = ("li", "r", "id", "xm", "xb", "bd", "xxbsm", "xxmc", "nj", "bj")
-    cols = ", ".join(f"{s}.{c} AS {c}_{s}" for s in ("a", "b") for c in side)
-    return (
-        f"SELECT p.kind AS kind, p.pos AS pos, {cols} FROM nd_pairs p "
-        "JOIN nd_all a ON p.ga = a.g JOIN nd_all b ON p.gb = b.g"
-    )
 
 
 # ------------------------------------------------------------------------------------------- the search
@@ -214,153 +98,19 @@ def near_duplicates(
     names = [str(k) for k in lists]
     sources = {str(k): ListSource.of(v) for k, v in lists.items()}
     with Progress(progress, "查找疑似重复学生", steps=STEPS) as task, engine_for(engine) as con:
-        task.step("准备名单")
-        parts, fields_found = [], {}
-        for i, name in enumerate(names):
-            view = f"nd_list{i}"
-            types = register_list(con, view, sources[name], FIELDS)
-            fields_found[name] = sorted(types)
-            parts.append(_record_sql(con, view, i, types))
-        con.keep("nd_all", " UNION ALL ".join(parts))
-        task.step("按姓名和出生日期查找")
-        con.keep(
-            "nd_blocks",
-            "SELECT nm, bd, count(*) AS n FROM nd_all WHERE nm IS NOT NULL AND bd IS NOT NULL GROUP BY nm, bd "
-            "HAVING count(*) > 1",
-        )
-        con.keep(
-            "nd_block",
-            f"SELECT a.* FROM nd_all a JOIN nd_blocks k ON a.nm = k.nm AND a.bd = k.bd WHERE k.n <= {int(max_group)}",
-        )
-        con.keep("nd_bpairs", f"SELECT * FROM ({_block_pairs_sql()}) x WHERE kind IS NOT NULL")
-        task.step("按身份证号查找")
-        con.keep("nd_ids", "SELECT id, count(*) AS n FROM nd_all WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1")
-        con.keep(
-            "nd_idgroup",
-            f"SELECT a.* FROM nd_all a JOIN nd_ids k ON a.id = k.id WHERE k.n <= {int(max_group)}",
-        )
-        con.keep("nd_pairs", f"SELECT ga, gb, kind, pos FROM nd_bpairs UNION ALL {_id_pairs_sql()}")
-        detail = con.sql(_pairs_detail_sql()).to_pandas()
-        big_blocks = con.sql(
-            f"SELECT nm, bd, n FROM nd_blocks WHERE n > {int(max_group)} ORDER BY n DESC, nm, bd"
-        ).to_pandas()
-        big_ids = con.sql(f"SELECT id, n FROM nd_ids WHERE n > {int(max_group)} ORDER BY n DESC, id").to_pandas()
+        found = find_pairs(con, sources, max_group=max_group, step=task.step)
         task.step("整理结果")
-        pairs = _worded(detail, names, sources)
+        pairs = worded(found.detail, names, sources)
         engine_name = con.name
     totals = {name: int(sources[name].count) for name in names}
     return NearDuplicateResult(
         pairs=pairs,
         totals=totals,
-        params={"lists": names, "engine": engine_name, "max_group": int(max_group), "fields": fields_found},
-        crowded_names=big_blocks,
-        crowded_ids=big_ids,
+        params={"lists": names, "engine": engine_name, "max_group": int(max_group), "fields": found.fields},
+        crowded_names=found.crowded_names,
+        crowded_ids=found.crowded_ids,
         inputs=sources,
     )
-
-
-# ------------------------------------------------------------------------------------------- the words
-
-
-def _side_label(names: list[str], li: np.ndarray, shown: np.ndarray, words_: dict[str, str], one: bool) -> list[str]:
-    """ "第 12 行" (one list) or "甲校.xlsx 第 12 行" (several), per pair side."""
-    return [
-        (f"第 {int(s)} {words_[names[int(i)]]}" if one else f"{names[int(i)]} 第 {int(s)} {words_[names[int(i)]]}")
-        for i, s in zip(li, shown)
-    ]
-
-
-def _worded(detail: pd.DataFrame, names: list[str], sources: dict[str, ListSource]) -> pd.DataFrame:
-    """The pairs the engine found, ordered and worded: shown rows, 说明, 哪条可能有误 (Python over the pairs only)."""
-    cols = [
-        "kind",
-        "pos",
-        *(f"{c}_{s}" for s in ("a", "b") for c in ("li", "r", "id", "xm", "xb", "bd", "xxbsm", "xxmc", "nj", "bj")),
-    ]
-    if not len(detail):
-        out = pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
-        return _finish(out, names, sources, np.zeros(0, bool), np.zeros(0, bool))
-    d = detail.copy()
-    d["kind_order"] = d["kind"].map({k: i for i, k in enumerate(KINDS)})
-    d = d.sort_values(["li_a", "r_a", "li_b", "r_b", "kind_order"], kind="stable").reset_index(drop=True)
-    d = d.drop(columns="kind_order")
-    ok_a = checksum_ok(d["id_a"].astype("str")).to_numpy(bool)
-    ok_b = checksum_ok(d["id_b"].astype("str")).to_numpy(bool)
-    return _finish(d, names, sources, ok_a, ok_b)
-
-
-def _finish(
-    d: pd.DataFrame, names: list[str], sources: dict[str, ListSource], ok_a: np.ndarray, ok_b: np.ndarray
-) -> pd.DataFrame:
-    one = len(names) == 1
-    words_ = {name: row_word(sources[name]) for name in names}
-    for s in ("a", "b"):
-        li = d[f"li_{s}"].to_numpy(dtype=np.int64) if len(d) else np.zeros(0, np.int64)
-        r = d[f"r_{s}"].to_numpy(dtype=np.int64) if len(d) else np.zeros(0, np.int64)
-        shown = np.zeros(len(d), np.int64)
-        for i, name in enumerate(names):
-            sel = li == i
-            if sel.any():
-                shown[sel] = shown_rows(sources[name], r[sel]).to_numpy(dtype=np.int64)
-        d[f"row_{s}"] = shown
-        d[f"file_{s}"] = [names[int(i)] for i in li]
-        d[f"label_{s}"] = _side_label(names, li, shown, words_, one)
-        school = d[f"xxbsm_{s}"].fillna("").astype(str).str.cat(d[f"xxmc_{s}"].fillna("").astype(str), sep=" ")
-        d[f"school_{s}"] = school.str.strip().replace("", "未填学校")
-    explain, verdict = [], []
-    for k, rec in enumerate(d.itertuples(index=False)):  # the pairs only, never every record
-        e, v = _sentences(rec, bool(ok_a[k]), bool(ok_b[k]))
-        explain.append(e)
-        verdict.append(v)
-    d["explain"] = pd.Series(explain, dtype="str")
-    d["verdict"] = pd.Series(verdict, dtype="str")
-    d["id_ok_a"], d["id_ok_b"] = ok_a, ok_b
-    return d
-
-
-def _sentences(p: Any, ok_a: bool, ok_b: bool) -> tuple[str, str]:
-    """说明 and 哪条可能有误 for one pair (``p``: a row of the pairs frame)."""
-    a, b = p.label_a, p.label_b
-    both = f"{a}与{b}"
-    same = "姓名、性别、出生日期相同" if _has(p.xb_a) and _has(p.xb_b) else "姓名、出生日期相同"
-    head = f"{both}疑似同一学生：{same}"
-    kind, pos = p.kind, int(p.pos or 0)
-    if kind == "one_digit":
-        return f"{head}，身份证号仅第 {pos} 位不同", _by_check(a, b, ok_a, ok_b)
-    if kind == "swap":
-        return f"{head}，身份证号第 {pos}、{pos + 1} 位前后颠倒", _by_check(a, b, ok_a, ok_b)
-    if kind == "one_missing":
-        missing, present, ok = (a, b, ok_b) if not _has(p.id_a) else (b, a, ok_a)
-        tail = (
-            f"{present}的号码校验位正确，{missing}可能是同一学生重复录入，请核实后补录或删除"
-            if ok
-            else f"{present}的号码校验位也不对，请核对身份证原件"
-        )
-        return f"{head}，{missing}没有身份证号", f"{missing}没有身份证号；{tail}"
-    if kind == "no_id":
-        return f"{head}，两条都没有身份证号", "校验位无法判断（两条都没有身份证号）：请核实是否同一学生重复录入"
-    if kind == "same_id_other_name":
-        return (
-            f"{both}身份证号相同、姓名不同（“{p.xm_a}”与“{p.xm_b}”）：疑似同一学生，或其中一条的号码录错",
-            "校验位不能判断哪个姓名对（号码校验位正确）：请核对身份证原件"
-            if ok_a
-            else "号码校验位不对，两条可能都录错：请核对身份证原件",
-        )
-    return f"{both}身份证号、姓名都相同：同一学生录入了两次", "同一号码录入了两次：请核实后删除重复的一条"
-
-
-def _by_check(a: str, b: str, ok_a: bool, ok_b: bool) -> str:
-    if ok_a and not ok_b:
-        return f"{a}的号码校验位正确，{b}的可能录错"
-    if ok_b and not ok_a:
-        return f"{b}的号码校验位正确，{a}的可能录错"
-    if ok_a and ok_b:
-        return "两个号码的校验位都正确，校验位不能判断哪条录错：请核对身份证原件"
-    return "两个号码的校验位都不对：请核对身份证原件"
-
-
-def _has(v: Any) -> bool:
-    return isinstance(v, str) and v != ""
 
 
 # ------------------------------------------------------------------------------------------- the result
@@ -427,8 +177,8 @@ class NearDuplicateResult(Result):
             return 0
         keys = pd.concat(
             [
-                p["li_a"].astype("int64") * _LIST_STRIDE + p["r_a"].astype("int64"),
-                p["li_b"].astype("int64") * _LIST_STRIDE + p["r_b"].astype("int64"),
+                p["li_a"].astype("int64") * LIST_STRIDE + p["r_a"].astype("int64"),
+                p["li_b"].astype("int64") * LIST_STRIDE + p["r_b"].astype("int64"),
             ]
         )
         return int(keys.nunique())
