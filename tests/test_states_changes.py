@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -336,3 +337,26 @@ def test_run_pair_reads_a_university_change_list_with_its_own_kinds():
     res = run_pair("compare", old, new, ch)
     rec = res.old.set_index("row").loc[2]
     assert rec["status"] == "removed" and rec["change_type"] == "休学" and bool(rec["explained"])
+
+
+def test_a_correction_after_the_first_semester_is_told_the_deadline():
+    # 004 (电大): "新生基本信息核对、更正工作于入学后第一个学期内完成"; a late one needs a written report
+    old = roster(RXNY={0: "202509", 1: "202509", 2: "2023-09", 3: "20230901", 4: "", 5: "202509"})
+    new = old.copy()
+    new.loc[1, "XM"] = "张贰"  # entered 2025-09, corrected 2026-01: within the first semester
+    new.loc[2, "XM"] = "张叁"  # entered 2023-09: late
+    new.loc[3, "CSRQ"] = "20160420"  # entered 2023-09 (入学年月 as a date): late
+    new.loc[4, "XM"] = "张肆"  # entry unknown: only the evidence sentence
+    new.loc[5, "LXDH"] = "13900009999"  # an ordinary change is never late
+    res = compare(old, new, as_of="2026-01-10")
+    o = res.old.set_index("row")
+    late = {r for r in range(1, 7) if "入学已超过一个学期" in str(o.loc[r, "reasons"])}
+    assert late == {3, 4}
+    assert "2023 年 9 月入学" in o.loc[3, "reasons"] and "书面报告" in o.loc[3, "reasons"]
+    assert "学生信息变更申请表" in o.loc[2, "reasons"] and "学生信息变更申请表" in o.loc[5, "reasons"]
+    assert o["change_class"].tolist()[1:6] == ["evidence", "evidence", "evidence", "evidence", "ordinary"]
+    # a year later the 2025 entrant's correction is late too; the day is today by default
+    later = compare(old, new, as_of=datetime.date(2026, 12, 1)).old.set_index("row")
+    assert "入学已超过一个学期" in later.loc[2, "reasons"]
+    with pytest.raises(xj.LayoutError, match="2026-09-01"):
+        compare(old, new, as_of="明年")

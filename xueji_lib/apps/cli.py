@@ -641,6 +641,7 @@ def _cmd_compare(args) -> int:
         progress=True,
         engine=args.engine,
         graduates=args.graduates,
+        as_of=args.as_of,
     )
     with _outputs(out, COMPARE_OUTPUT_NAMES.values()) as run:
         files = run.final_files(
@@ -1412,6 +1413,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--graduates",
         action="store_true",
         help="两份名单是毕业生名单：毕业生的姓名、性别、出生日期、身份证号变更列为“不予变更”",
+    )
+    p.add_argument(
+        "--as-of",
+        metavar="日期",
+        help="更正的日期，如 2026-09-01（默认今天）：入学已超过一个学期的学生，姓名等须证明材料的变更另加逾期更正的说明",
     )
     p.add_argument(
         "--ignore",

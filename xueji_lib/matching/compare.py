@@ -23,6 +23,7 @@ list — and ``compared_fields``, and every name it always offered is still impo
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterable
 from dataclasses import replace
@@ -200,6 +201,7 @@ def compare(
     progress: ProgressArg = None,
     engine: str | Engine | SparkSession | None = None,
     graduates: bool = False,
+    as_of: datetime.date | str | None = None,
 ) -> CompareResult:
     """Compare two rosters of the same population and explain every difference.
 
@@ -225,7 +227,10 @@ def compare(
     Every changed field is classed (``change_class``: ordinary / evidence / not_accepted) by the
     ``field_classes`` rule (info_changes.yml, seed 004): 姓名/性别/出生日期/身份证号 need evidence, and are not
     accepted for a graduate — a record whose status field (学籍状态, 年级 …) says 毕业/结业, or every record
-    when ``graduates`` (the two lists are rosters of graduates).
+    when ``graduates`` (the two lists are rosters of graduates). A change that needs evidence on a student who
+    entered (入学年月 RXNY / 入学日期 RXRQ) more than one semester before ``as_of`` (default: today) is also told
+    that corrections belong to the first semester and a late one needs a written report (``late_correction``
+    of the rule; 004, 电大 notice: "新生基本信息核对、更正工作于入学后第一个学期内完成").
 
         >>> res = compare(old, new, changes=ch, old_name="2025秋", new_name="2026春")   # doctest: +SKIP
         >>> res.counts["old"]["removed"], res.unexplained_removals()                   # doctest: +SKIP
@@ -234,7 +239,20 @@ def compare(
     changes = None if changes is None else ListSource.of(changes)
     with Progress(progress, "对比", steps=COMPARE_STEPS) as task:
         res = _compare(
-            old, new, key, changes, old_name, new_name, fields, layout, changes_layout, unmask, task, engine, graduates
+            old,
+            new,
+            key,
+            changes,
+            old_name,
+            new_name,
+            fields,
+            layout,
+            changes_layout,
+            unmask,
+            task,
+            engine,
+            graduates,
+            _as_of(as_of),
         )
     return replace(
         res, inputs={"old": old, "new": new, "changes": changes, "layout": layout, "changes_layout": changes_layout}
@@ -258,6 +276,7 @@ def _compare(
     task: Progress,
     engine: str | Engine | SparkSession | None = None,
     graduates: bool = False,
+    as_of: datetime.date | None = None,
 ) -> CompareResult:
     task.step("准备名单")
     lay = _load(layout)
@@ -274,7 +293,7 @@ def _compare(
     with engine_for(engine) as con:
         task.step("匹配")
         m = _match(con, o, n, key, id_level, flds)
-        result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task, graduates)
+        result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task, graduates, as_of)
     codes, counts = np.unique(m.how, return_counts=True)
     by = {m.levels[k - 1]: int(v) for k, v in zip(codes.tolist(), counts.tolist())}
     return CompareResult(
@@ -303,6 +322,7 @@ def _judge(
     unmask: bool,
     task: Progress | None = None,
     graduates: bool = False,
+    as_of: datetime.date | None = None,
 ) -> dict:
     task = task if task is not None else Progress(None, "")
     kinds = _explains(changes_layout)
@@ -352,7 +372,7 @@ def _judge(
         n_fields[cn[differ]] = per_pair
     # -- which changes are allowed: each differing pair's class, and a sentence for those that are not ordinary
     o_class, n_class = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)  # 0: no change, else 1 + CHANGE_CLASSES
-    cls, cls_text = _change_classes(o, n, co, cn, diff, flds, key, key_diff, differ, graduates)
+    cls, cls_text = _change_classes(o, n, co, cn, diff, flds, key, key_diff, differ, graduates, as_of)
     o_class[co[differ]] = cls
     n_class[cn[differ]] = cls
 
@@ -477,7 +497,39 @@ def _judge(
     return {"old": o_frame, "new": n_frame, "changes": ch_frame}
 
 
-def _change_classes(o: _Roster, n: _Roster, co, cn, diff, flds, key, key_diff, differ, graduates: bool):
+def _as_of(value: datetime.date | str | None) -> datetime.date:
+    """The day a correction is made (``compare``'s ``as_of``): a date, "YYYY-MM-DD", or today."""
+    if value is None or value == "":
+        return datetime.date.today()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise LayoutError(f"日期“{value}”不对：请写成 2026-09-01 这样的年-月-日") from None
+
+
+def _entry_months(o: _Roster, n: _Roster, a: np.ndarray, b: np.ndarray, fields: list[str]) -> np.ndarray:
+    """Year×12+month of each pair's entry (the first of ``fields`` the new, then the old record has: 入学年月
+    202509, 2025-09, 入学日期 20250901); -1 where unknown."""
+    out = np.full(len(a), -1, np.int64)
+    for f in fields:
+        for r, idx in ((n, b), (o, a)):
+            if not r.has(f) or (out >= 0).all():
+                continue
+            digits = r.at(f, idx).astype("str").fillna("").str.replace(r"\D", "", regex=True).str[:6]
+            ok = digits.str.fullmatch(r"(19[5-9]\d|20\d\d)(0[1-9]|1[0-2])").fillna(False).to_numpy(bool)
+            value = np.where(ok, pd.to_numeric(digits.str[:4], errors="coerce").fillna(0).astype(np.int64) * 12, -1)
+            value = np.where(
+                ok, value + pd.to_numeric(digits.str[4:6], errors="coerce").fillna(0).astype(np.int64) - 1, -1
+            )
+            out = np.where(out < 0, value, out)
+    return out
+
+
+def _change_classes(
+    o: _Roster, n: _Roster, co, cn, diff, flds, key, key_diff, differ, graduates: bool, as_of: datetime.date | None
+):
     """Per differing candidate pair (``differ``): its class as 1 + index in CHANGE_CLASSES (the strictest of
     its changed fields: not_accepted for a graduate's refused field, evidence for a field that needs it, else
     ordinary), and ``{pair: "；sentence"}`` for those that are not ordinary. Fields by the ``field_classes``
@@ -514,6 +566,12 @@ def _change_classes(o: _Roster, n: _Roster, co, cn, diff, flds, key, key_diff, d
             how[hit] = [f"{title}为“{x}”" for x in v[hit]]
             grad |= hit
 
+    lc = rules.get("late_correction") or {}
+    entry = _entry_months(o, n, a, b, [str(f).upper() for f in lc.get("entry_fields") or ()])
+    today = as_of or datetime.date.today()
+    late = (entry >= 0) & (today.year * 12 + today.month - 1 - entry > int(lc.get("months") or 6))
+    late_sentence = str(lc.get("sentence") or "入学已超过一个学期（{entry}）：逾期更正须提交书面报告")
+
     def names(row: int, fields: set) -> str:  # the changed fields of one pair that are in ``fields``
         got = ([key] if kd[row] and key in fields else []) + [
             f for f, x in zip(flds, d[row]) if x and f in fields and f != key
@@ -529,7 +587,13 @@ def _change_classes(o: _Roster, n: _Roster, co, cn, diff, flds, key, key_diff, d
         elif evidence[row]:
             sentence = str((rules.get("evidence") or {}).get("sentence") or "{fields}变更须提交证明材料")
             texts[p] = "；" + sentence.format(fields=names(row, sets["evidence"]), graduate="")
+            if late[k]:
+                texts[p] += "；" + late_sentence.format(entry=_month_text(entry[k]))
     return cls, texts
+
+
+def _month_text(months: int) -> str:
+    return f"{months // 12} 年 {months % 12 + 1} 月入学"
 
 
 def _how_text(o: _Roster, n: _Roster, a: int, b: int, how: str, key: str, unmask: bool) -> str:
