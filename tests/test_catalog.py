@@ -47,6 +47,13 @@ def test_datasets_and_pairs(cat):
         "k12/学籍异动_2026春.xlsx",
         "k12/新生_2026秋.xlsx",
         "k12/毕业生_2026.xlsx",
+        # issue 16: the hand-made 补报 upload, a university's rosters and 学籍异动 list, a bureau's check workbooks
+        "hei/10_注册上报_补报.dbf",
+        "hei/在籍学生_2026秋.xlsx",
+        "hei/在籍学生_2027春.xlsx",
+        "hei/学籍异动_2027春.xlsx",
+        "k12/核查_2026秋/示范县实验中学.xlsx",
+        "k12/核查_2026秋/示范县第三小学.xlsx",
     }
     assert cat.datasets["hei/10_注册上报.dbf"].records == 995
     assert cat.datasets["k12/学生名单_2026春.xlsx"].term == "2026春"
@@ -74,6 +81,16 @@ def _student(folder):
     return reg, row + 1, reg.iloc[row]
 
 
+def _rosters_with(folder, rec) -> set[str]:
+    """The university's term rosters (issue 16 samples: two classes of the upload) that hold the student ``rec``."""
+    out = set()
+    for f in ("hei/在籍学生_2026秋.xlsx", "hei/在籍学生_2027春.xlsx"):
+        df, _ = load_dataset(folder / f)
+        if str(rec["SFZH"]) in set(df["SFZH"].astype(str)):
+            out.add(f)
+    return out
+
+
 @pytest.mark.parametrize("key", ["SFZH", "KSH", "XH", "XM"])
 def test_search_by_each_key(cat, folder, key):
     _reg, row, rec = _student(folder)
@@ -81,9 +98,9 @@ def test_search_by_each_key(cat, folder, key):
     assert ("hei/10_注册上报.dbf", row) in set(zip(hits["dataset"], hits["row"]))
     if key != "XM":  # a key finds the student in the admission and status lists too, and nothing else
         # the state list (downloaded before the upload) holds only students with a state: not this one
-        assert set(hits["dataset"]) == {"hei/10_录取名单.dbf", "hei/10_注册上报.dbf"} - (
-            {"hei/10_录取名单.dbf"} if key == "XH" else set()
-        )
+        assert set(hits["dataset"]) == (
+            {"hei/10_录取名单.dbf", "hei/10_注册上报.dbf"} - ({"hei/10_录取名单.dbf"} if key == "XH" else set())
+        ) | _rosters_with(folder, rec)  # the university's term rosters hold the same student
     assert str(rec["SFZH"]) not in how and str(rec["XM"]) not in how
 
 
@@ -105,12 +122,15 @@ def test_card_masks_and_gathers_every_file(cat, folder):
     card = cat.card("hei/10_注册上报.dbf", row)
     files = [d for d, _ in card.records]
     assert files[0] == "hei/10_注册上报.dbf" or "hei/10_注册上报.dbf" in files
-    assert set(files) == {"hei/10_录取名单.dbf", "hei/10_注册上报.dbf"}
+    rosters = _rosters_with(folder, rec)
+    assert len(rosters) == 2  # the student is in both term rosters of the university (issue 16 samples)
+    assert set(files) == {"hei/10_录取名单.dbf", "hei/10_注册上报.dbf"} | rosters
     text = card.fields.to_string()
     assert str(rec["SFZH"]) not in text and str(rec["SFZH"])[:6] + "********" in text
     assert str(rec["XH"]) in text and "专业名称（ZYMC）" in card.fields.index
     assert set(card.statuses["结果"]) == {"一致"}
     assert card.photo is not None and card.photo.stem == str(rec["SFZH"])
+    assert card.photo.parent.name == f"2026级{rec['BH']}班"  # the samples' class folders (004)
     full = cat.card("hei/10_注册上报.dbf", row, unmask=True)
     assert str(rec["SFZH"]) in full.fields.to_string() and not full.masked
 
@@ -336,7 +356,7 @@ def test_card_finds_a_photo_filed_in_a_class_folder(tmp_path):
     shutil.copy(SAMPLES / "hei" / "10_注册上报.dbf", d / "hei" / "10_注册上报.dbf")
     reg = xj.read_dbf(d / "hei" / "10_注册上报.dbf")
     sfzh = str(reg["SFZH"].iloc[0]).strip()
-    src = next((SAMPLES / "hei" / "photos").glob("*.jpg"))
+    src = next(p for p in sorted((SAMPLES / "hei" / "photos").rglob("*.jpg")) if p.stat().st_size > 5000)
     shutil.copy(src, d / "hei" / "photos" / "2026级软件2601班" / f"{sfzh}.jpg")
     cat = Catalog(d, tmp_path / "cache").refresh()
     card = cat.card("hei/10_注册上报.dbf", 1)

@@ -54,8 +54,9 @@ def hand(samples):
 
 
 def planted(prefix):
-    """(file, row) → expected result after ``prefix:``."""
-    sel = PLANTED[PLANTED.expected.str.startswith(prefix + ":")]
+    """(file, row) → expected result after ``prefix:``, in the county's files (the university's rosters are
+    tests/test_sample_hei_terms.py's)."""
+    sel = PLANTED[PLANTED.expected.str.startswith(prefix + ":") & PLANTED.file.str.startswith("k12/")]
     return {(r.file, int(r.row)): (r.expected.split(":", 1)[1], r.key) for r in sel.itertuples()}
 
 

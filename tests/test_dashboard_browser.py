@@ -44,7 +44,9 @@ def env(tmp_path_factory):
     shutil.copytree(SAMPLES, data)
     notebooks = tmp / "dashboards"
     shutil.copytree(DASHBOARDS, notebooks)
-    (notebooks / "logo.png").write_bytes((SAMPLES / "hei" / "photos").glob("*.jpg").__next__().read_bytes())
+    photos = sorted((SAMPLES / "hei" / "photos").rglob("*.jpg"))  # in class folders
+    logo = next(p for p in photos if p.stat().st_size > 5000)
+    (notebooks / "logo.png").write_bytes(logo.read_bytes())
     (notebooks / "名单.csv").write_text("姓名\n张三\n", "utf-8")
     broken = nbformat.v4.new_notebook()
     broken.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}

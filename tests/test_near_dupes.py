@@ -299,3 +299,48 @@ def test_command_line(tmp_path):
 def test_exported():
     assert xj.near_duplicates is near_duplicates and "near_duplicates" in xj.__all__
     assert set(KINDS) >= {"one_digit", "swap", "one_missing", "same_id_other_name"}
+
+
+# -- the committed samples: the county's autumn 2026 学籍核查 workbooks (samples/k12_check.py) ---------------------
+
+SAMPLES = ROOT / "data_samples"
+CHECK = ("k12/核查_2026秋/示范县第三小学.xlsx", "k12/核查_2026秋/示范县实验中学.xlsx")
+
+
+def _sample_pairs() -> set:
+    """planted.csv's ``dupes:`` pairs: the two rows of one problem code, with the kind."""
+    p = pd.read_csv(SAMPLES / "planted.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    d = p[p["expected"].str.startswith("dupes:")]
+    out = set()
+    for code, g in d.groupby("problem_code"):
+        assert len(g) == 2 and g["expected"].nunique() == 1, code
+        out.add((frozenset(zip(g["file"], g["row"].astype(int))), g["expected"].iloc[0].split(":", 1)[1]))
+    return out
+
+
+def test_sample_workbooks_every_planted_pair_once_and_nothing_else():
+    """Both sheets of both workbooks read (在校, 离校); rows are positions in that list, as planted.csv gives them."""
+    exp = _sample_pairs()
+    assert {k for _, k in exp} == {"one_digit", "swap", "one_missing", "same_id_other_name"} and len(exp) == 5
+    assert any(len({f for f, _ in pair}) == 2 for pair, _ in exp)  # one pair across the two schools
+    res = near_duplicates({f: xj.read_table(SAMPLES / f, "k12_student") for f in CHECK})
+    found = _found(res)
+    assert len(found) == len(set(found)), "a pair listed twice"
+    assert set(found) == exp, (set(found) - exp, exp - set(found))
+    assert res.conserved and res.counts["records"]["in_pairs"] == 10
+    assert set(res.by_school()) and len(res.by_school()) == 2
+
+
+def test_sample_workbooks_through_the_command_line(tmp_path):
+    out = tmp_path / "查重"
+    proc = run("dupes", *(SAMPLES / f for f in CHECK), "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    assert "找到疑似同一学生 5 对" in proc.stdout and "Traceback" not in proc.stderr
+    sheet = pd.read_excel(out / "疑似重复学生信息表.xlsx", sheet_name="疑似重复学生", dtype=str)
+    assert len(sheet) == 5 and sheet["身份证号"].dropna().str.contains(r"\*{8}").all()
+    # rows as the clerk sees them: every planted pupil is on the 在校 sheet, header in row 1
+    shown = {(Path(f).name, int(r)) for f, r in zip(sheet["文件"], sheet["行号"])} | {
+        (Path(f).name, int(r)) for f, r in zip(sheet["另一条的文件"], sheet["另一条的行号"])
+    }
+    assert shown == {(Path(f).name, r + 1) for pair, _ in _sample_pairs() for f, r in pair}
+    assert len(list((out / "疑似重复_按学校").glob("*.xlsx"))) == 2

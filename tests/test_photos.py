@@ -47,35 +47,56 @@ def assert_no_full_id(res, ids):
 # --------------------------------------------------------------------------------------- committed samples
 
 
-# The samples' "file too large" photo (~150 KB) was planted against the first version's 100 KB limit; the
-# default now is 004's "2M以内", so these tests ask for 100 KB (test_sample_with_the_seeds_defaults: 2 MB).
-OLD_MAX = 100 * 1024
+# The sample photos lie in class folders named as 004 asks ("xx级xxx班": 2026级软件2601班/, 2026级软件2602班/), and
+# every planted problem is found with the defaults (004's 2 MB, 358×441, 深蓝色背景): no limit is passed here.
+PHOTOS = SAMPLES / "hei/photos"
+
+
+def shown_path(planted_file: str) -> str:
+    """A planted photo (hei/photos/<class folder>/<name>) as the findings show it: under the photo folder, masked."""
+    return "/".join(mask_name(part) for part in planted_file.split("/")[2:])
 
 
 @pytest.fixture(scope="module")
 def sample():
     reg = xj.read_dbf(SAMPLES / "hei/10_注册上报.dbf")
     mask = reg["BH"].isin(CLASSES).to_numpy()
-    res = check_photos(reg[mask], SAMPLES / "hei/photos", row_numbers=np.flatnonzero(mask) + 1, max_bytes=OLD_MAX)
+    res = check_photos(reg[mask], PHOTOS, row_numbers=np.flatnonzero(mask) + 1)
     return reg, mask, res
 
 
 def test_sample_with_the_seeds_defaults(sample):
-    reg, mask, _ = sample
-    res = check_photos(reg[mask], SAMPLES / "hei/photos", row_numbers=np.flatnonzero(mask) + 1)
+    reg, mask, res = sample
     assert res.params["max_bytes"] == 2 * 1024 * 1024 and res.params["min_size"] == (358, 441)
-    assert res.params["background"] == "深蓝"
-    assert (res.matched, res.students_without_photo, res.students_with_problem) == (58, 2, 4)
-    assert "PHOTO_FILE_TOO_LARGE" not in set(res.findings["rule"])  # ~150 KB is well within 2 MB
-    # the samples' blue backgrounds (RGB 67,142,219, the studios' standard blue) pass as 深蓝
-    assert "PHOTO_BACKGROUND" not in set(res.findings["rule"])
-    assert set(res.files.loc[res.files["usable"], "background"]) == {"深蓝色"}
+    assert res.params["background"] == "深蓝" and res.params["class_field"] == "BH"
+    assert (res.matched, res.students_without_photo, res.students_with_problem) == (57, 2, 5)
+    # the samples' blue backgrounds (RGB 67,142,219, the studios' standard blue) pass as 深蓝; one is white
+    assert res.files.loc[res.files["usable"], "background"].value_counts().to_dict() == {"深蓝色": 58, "白色": 1}
+    # every photo comes from its class folder; one is filed under the other class
+    assert set(res.files["folder"]) == {"2026级软件2601班", "2026级软件2602班"}
+    wrong = res.findings[res.findings["rule"] == "PHOTO_WRONG_CLASS"]
+    assert (
+        len(wrong) == 1
+        and "2026级软件2602班" in wrong["message"].iat[0]
+        and "2026级软件2601班" in wrong["message"].iat[0]
+    )
+    assert "放在别的班级文件夹中的照片 1 张" in res.summary()
+
+
+def test_file_too_large_on_a_generated_photo(tmp_path):
+    """The default upper limit (004: "2M以内"): a 3 MB file is an error; 100 KB passes."""
+    df = roster(2)
+    big(tmp_path / f"{df.SFZH[0]}.jpg")
+    big(tmp_path / f"{df.SFZH[1]}.jpg", nbytes=100 * 1024)
+    res = check_photos(df, tmp_path)
+    assert rules_of(res, row=1) == ["PHOTO_FILE_TOO_LARGE"] and rules_of(res, row=2) == []
+    assert res.students_with_problem == 1 and res.files_unusable == 1
 
 
 def test_planted_photo_problems_found_with_their_codes(sample):
     reg, mask, res = sample
     f = res.findings
-    assert len(PHOTO_ROWS) == 9
+    assert len(PHOTO_ROWS) == 11
     row_of_ksh = {k: i + 1 for i, k in enumerate(reg["KSH"])}
     for r in PHOTO_ROWS.itertuples():
         code = r.expected.split(":", 1)[1]
@@ -84,7 +105,7 @@ def test_planted_photo_problems_found_with_their_codes(sample):
             assert len(hit) == 1, (r.row, code)
             assert hit["file"].iat[0] == ""
             continue
-        shown = mask_name(Path(r.file).name)
+        shown = shown_path(r.file)
         mine = f[f["file"] == shown]
         if code == "OK":  # upper-case .JPG: nothing at all
             assert mine.empty, mine
@@ -107,9 +128,7 @@ def test_nothing_reported_on_clean_students_and_photos(sample):
         row_of_ksh[r.key] for r in PHOTO_ROWS.itertuples() if not r.row and r.key and r.expected != "photo:OK"
     }
     assert set(f["row"].dropna().astype(int)) == planted_rows
-    planted_files = {
-        mask_name(Path(r.file).name) for r in PHOTO_ROWS.itertuples() if not r.row and r.expected != "photo:OK"
-    }
+    planted_files = {shown_path(r.file) for r in PHOTO_ROWS.itertuples() if not r.row and r.expected != "photo:OK"}
     assert set(f.loc[f["file"] != "", "file"]) == planted_files
     assert len(f) == len(PHOTO_ROWS) - 1  # one finding per planted problem, none for the .JPG
     assert (f["field"] == "照片").all()
@@ -120,19 +139,19 @@ def test_nothing_reported_on_clean_students_and_photos(sample):
 def test_sample_counts_add_up(sample):
     reg, mask, res = sample
     assert res.total_students == int(mask.sum()) == 64
-    assert res.total_files == 64 == len(list((SAMPLES / "hei/photos").iterdir()))
+    assert res.total_files == 64 == len([p for p in PHOTOS.rglob("*") if p.is_file()])
     assert (res.matched, res.students_without_photo, res.students_with_problem) == (57, 2, 5)
     assert res.matched + res.students_without_photo + res.students_with_problem == res.total_students
     assert (res.files_matched, res.files_duplicate, res.files_unmatched) == (62, 1, 1)
     assert res.files_matched + res.files_duplicate + res.files_unmatched == res.total_files
-    assert res.files_unusable == 4  # PNG, too small, too large a file (over 100 KB), truncated
+    assert res.files_unusable == 4  # PNG, too small, empty (0 bytes), truncated
     summary = res.summary()
     assert "学生 64 名 = 照片合格 57 + 没有照片 2 + 照片有问题 5" in summary
     assert "照片文件 64 个 = 对应到学生 62 + 同一学生的多余照片 1 + 对应不到学生 1" in summary
     d = json.loads(json.dumps(res.to_dict()))
     assert d["students"] == {"total": 64, "matched": 57, "without_photo": 2, "with_problem": 5}
     assert d["files"]["total"] == 64 and d["rules"]["PHOTO_MISSING"] == {"severity": "error", "count": 2}
-    assert d["files"]["folders"] == 0 and d["files"]["subfolders"] == 0
+    assert d["files"]["folders"] == 2 and d["files"]["subfolders"] == 0  # the two class folders
     br = res.by_rule
     assert list(br.columns) == ["rule", "severity", "count"] and br["count"].sum() == len(res.findings)
     assert res.students["status"].value_counts().to_dict() == {"matched": 57, "problem": 5, "missing": 2}
@@ -160,14 +179,14 @@ def test_sample_messages_name_file_and_student_and_mask_ids(sample):
 
 def test_rows_default_to_the_records_numbers_in_the_file(sample):
     reg, mask, _ = sample
-    res = check_photos(reg[mask], SAMPLES / "hei/photos", max_bytes=OLD_MAX)  # filtered: records keep their numbers
+    res = check_photos(reg[mask], PHOTOS)  # filtered: records keep their numbers
     in_file = (np.flatnonzero(np.asarray(mask)) + 1).tolist()
     assert set(res.findings["row"].dropna()) <= set(in_file)
     assert res.students["row"].tolist() == in_file
-    plain = check_photos(reg[mask].reset_index(drop=True), SAMPLES / "hei/photos", max_bytes=OLD_MAX)  # 1…64
+    plain = check_photos(reg[mask].reset_index(drop=True), PHOTOS)  # 1…64
     assert plain.students["row"].tolist() == list(range(1, 65))
     with pytest.raises(XuejiError, match="row_numbers"):
-        check_photos(reg[mask], SAMPLES / "hei/photos", row_numbers=[1, 2, 3])
+        check_photos(reg[mask], PHOTOS, row_numbers=[1, 2, 3])
 
 
 # ------------------------------------------------------------------------------------------- tmp folders
@@ -493,8 +512,6 @@ def test_photos_command_writes_workbook_and_summary(tmp_path):
             str(SAMPLES / "hei" / "photos"),
             "--where",
             "BH=软件2601,软件2602",
-            "--max-kb",
-            "100",
             "--out",
             str(tmp_path / "out"),
         ],

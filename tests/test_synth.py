@@ -22,10 +22,13 @@ from PIL import Image
 
 from xueji_lib.core.ids import checksum_ok, to18
 from xueji_lib.samples import synth
+from xueji_lib.samples.k12_check import CHECK_FILES
 from xueji_lib.schema.codes import load_code_table
 from xueji_lib.schema.layouts import load_layout
 
 REPO = Path(__file__).resolve().parents[1]
+HEI_LATE = "hei/10_注册上报_补报.dbf"  # issue 16 (higher education): xueji_lib/samples/hei_late.py, hei_terms.py
+HEI_OLD, HEI_NEW, HEI_CH = "hei/在籍学生_2026秋.xlsx", "hei/在籍学生_2027春.xlsx", "hei/学籍异动_2027春.xlsx"
 COMMITTED = REPO / "data_samples"
 W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
@@ -89,6 +92,19 @@ def read_xlsx_plain(path: Path, layout: str) -> tuple[pd.DataFrame, dict]:
     return pd.DataFrame(data, columns=codes), types
 
 
+def read_xlsx_sheets_plain(path: Path, layout: str) -> pd.DataFrame:
+    """Every sheet's data rows one after the other (the header: the first row naming 姓名, a title row may be above
+    it), as ``read_table`` lists a workbook of several sheets; headers not in the layout (备注) kept as they are."""
+    by_name = {f.name: f.code for f in load_layout(layout).fields}
+    parts = []
+    for ws in openpyxl.load_workbook(path, read_only=True).worksheets:
+        rows = list(ws.iter_rows(values_only=True))
+        h = next(i for i, r in enumerate(rows) if "姓名" in r)
+        data = [["" if v is None else str(v) for v in r] for r in rows[h + 1 :]]
+        parts.append(pd.DataFrame(data, columns=[by_name.get(x, x) for x in rows[h]]))
+    return pd.concat(parts, ignore_index=True).fillna("")
+
+
 def read_csv_plain(path: Path, layout: str) -> pd.DataFrame:
     lay = load_layout(layout)
     by_name = {f.name: f.code for f in lay.fields}
@@ -124,6 +140,12 @@ def files(fresh):
         k12[f], types[f] = read_xlsx_plain(fresh / f, "k12_student")
     k12[synth.FILE_CHANGES], types[synth.FILE_CHANGES] = read_xlsx_plain(fresh / synth.FILE_CHANGES, "k12_changes")
     k12[synth.FILE_ROSTER_CSV] = read_csv_plain(fresh / synth.FILE_ROSTER_CSV, "k12_student")
+    for f in CHECK_FILES:  # issue 16, K-12: the 学籍核查 workbooks, sheets 在校 and 离校
+        k12[f] = read_xlsx_sheets_plain(fresh / f, "k12_student")
+    # issue 16, higher education: the hand-made 补报 DBF, a university's rosters and its 学籍异动 list
+    hei[HEI_LATE] = read_dbf_plain(fresh / HEI_LATE)
+    for f, layout in ((HEI_OLD, "chsi_registration"), (HEI_NEW, "chsi_registration"), (HEI_CH, "hei_changes")):
+        hei[f], types[f] = read_xlsx_plain(fresh / f, layout)
     return {**hei, **k12}, types
 
 
@@ -257,7 +279,7 @@ def test_sample_size_and_counts(fresh, files):
     assert total < 3_100_000
     assert len(frames[synth.FILE_ADMISSION_10]) == 1000 and len(frames[synth.FILE_ADMISSION_50]) == 400
     assert 1300 <= len(frames[synth.FILE_ROSTER_OLD]) <= 1700 and 1300 <= len(frames[synth.FILE_ROSTER_NEW]) <= 1700
-    photos = list((fresh / synth.PHOTO_DIR).iterdir())
+    photos = [p for p in (fresh / synth.PHOTO_DIR).rglob("*") if p.is_file()]  # in class folders
     assert 50 <= len(photos) <= 80
     readme = (fresh / "README.md").read_text(encoding="utf-8")
     detail = readme.split("### 明细", 1)[1].split("\n## ", 1)[0]
@@ -282,7 +304,7 @@ def test_planted_rows_exist_with_their_key(files, planted):
     frames, _ = files
     for r in planted.itertuples():
         if r.row == "":
-            assert r.file.startswith(synth.PHOTO_DIR + "/"), r
+            assert r.file.startswith(synth.PHOTO_DIR + "/") or r.file == HEI_LATE or r.expected.startswith("read:"), r
             continue
         df = frames[r.file]
         i = int(r.row) - 1
@@ -342,7 +364,23 @@ REQUIRED_CODES = {
     "photo_duplicate",
     "photo_png_renamed",
     "photo_too_small",
-    "photo_file_too_large",
+    "photo_empty",
+    "photo_wrong_class",
+    "photo_background",
+    # issue 16, higher education
+    "struct_missing_optional",
+    "struct_field_narrow",
+    "struct_field_overflow",
+    "struct_extra_field",
+    "xh_fullwidth",
+    "bh_lowercase",
+    "hei_suspended",
+    "hei_withdrawn",
+    "hei_kept",
+    "hei_unexplained",
+    "hei_major_change",
+    "hei_name_change",
+    "hei_returned",
 }
 
 
@@ -537,9 +575,122 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
         elif code == "graduate_not_enrolled":
             assert row["XJH"] not in set(frames[synth.FILE_INTAKE]["XJH"])
         elif code == "photo_missing":
-            assert not (fresh / synth.PHOTO_DIR / f"{row['SFZH']}.jpg").exists()
+            assert not list((fresh / synth.PHOTO_DIR).rglob(f"{row['SFZH']}.*"))
+        elif code == "xh_fullwidth":  # full-width digits, more bytes than the standard C15
+            assert re.fullmatch("[０-９]+", row["XH"]) and len(row["XH"].encode("gbk")) > 15
+            half = row["XH"].translate({c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)})
+            assert half not in set(df["XH"]) and re.fullmatch(r"\d{12}", half)
+        elif code == "bh_lowercase":
+            assert re.search("[a-z]", row["BH"]) and row["BH"] != row["BH"].upper()
+        elif code.startswith("hei_"):
+            _rederive_hei_term(frames, f, row, code, r.expected)
+        elif code in K12_CHECK_CODES:  # issue 16, K-12: the 学籍核查 workbooks
+            _rederive_k12_check(frames, planted, r, df, row)
         else:
             raise AssertionError(f"planted.csv 中有测试不认识的问题代码 {code}")
+
+
+def _rederive_hei_term(frames, f, row, code, expected):
+    """A planted change between the university's two rosters, read back from the workbooks."""
+    old, new, ch = frames[HEI_OLD], frames[HEI_NEW], frames[HEI_CH]
+    kinds = ch.loc[ch["XH"] == row["XH"], "YDLB"].tolist()
+    if code in ("hei_suspended", "hei_withdrawn", "hei_kept", "hei_unexplained"):
+        assert f == HEI_OLD and row["XH"] not in set(new["XH"]) and row["SFZH"] not in set(new["SFZH"])
+        assert kinds == ([] if code == "hei_unexplained" else [expected.split("/")[1]])
+    elif code == "hei_returned":
+        assert f == HEI_NEW and row["XH"] not in set(old["XH"]) and row["XH"].startswith("2025")
+        assert kinds == ["复学"]
+    else:
+        o = old[old["XH"] == row["XH"]]
+        assert f == HEI_NEW and len(o) == 1
+        diff = [c for c in old.columns if o.iloc[0][c] != row[c]]
+        if code == "hei_major_change":
+            assert diff == ["ZYDM", "ZYMC", "BH"] and row["ZYMC"] == "软件工程" and kinds == ["转专业"]
+        else:
+            assert diff == ["XM"] and kinds == []
+
+
+def test_file_level_problems_in_the_dbf_structure(fresh, planted):
+    """The 补报 file's structure problems, read from its DBF header with dbfread."""
+    fields = {fd.name: fd for fd in DBF(str(fresh / HEI_LATE), encoding="gbk").fields}
+    std = load_layout("chsi_registration")
+    rows = planted[(planted["file"] == HEI_LATE) & (planted["row"] == "")]
+    assert len(rows) == 6
+    for r in rows.itertuples():
+        if r.problem_code == "struct_missing_optional":
+            assert r.field not in fields and not std.field(r.field).required
+        elif r.problem_code == "struct_field_narrow":
+            assert fields[r.field].length < std.field(r.field).width
+        elif r.problem_code == "struct_field_overflow":
+            assert fields[r.field].length > std.field(r.field).width
+        elif r.problem_code == "struct_extra_field":
+            assert r.field in fields and r.field not in std.codes
+        else:
+            raise AssertionError(r)
+    # nothing else differs from the standard structure
+    missing = {f.code for f in std.fields} - set(fields)
+    assert missing == set(rows.loc[rows["problem_code"] == "struct_missing_optional", "field"])
+    odd = {n for n, fd in fields.items() if n in std.codes and fd.length != std.field(n).width}
+    assert odd == {"KSH", "XH"}
+
+
+K12_CHECK_CODES = {
+    "hmt_11113", "temp_999", "hmt_permit_as_id", "no_id_number", "ident_fullwidth", "ident_lowercase",
+    "postcode_short", "phone_mobile_10", "phone_no_area_code", "address_no_province", "school_name_mismatch",
+    "school_id_length", "near_dup_one_digit", "near_dup_swap", "near_dup_one_missing", "near_dup_same_id",
+    "near_dup_across_schools", "left_school",
+}  # fmt: skip
+
+
+def _rederive_k12_check(frames, planted, r, df, row):  # noqa: C901 - one branch per problem kind
+    """Issue 16's K-12 problems, re-derived from the file bytes (both sheets of a 核查 workbook, in order)."""
+    code = r.problem_code
+    if code == "hmt_11113":  # 004: 港澳台身份证一律用“11113”+学号替代
+        assert row["SFZJH"] == "11113" + row["XJFH"] and re.fullmatch(r"\d{8}", row["XJFH"])
+        assert (row["GATQW"], row["GJ"], row["JG"]) == ("01", "HKG", "香港") and row["XJH"].startswith("J")
+    elif code == "temp_999":
+        v = row["SFZJH"]
+        assert re.fullmatch(r"999\d{15}", v) and v[3:13] == row["XXBSM"] and not id_valid(v)
+    elif code == "hmt_permit_as_id":
+        assert row["SFZJLX"] == "1" and re.fullmatch(r"[HM]\d{8}", row["SFZJH"]) and row["GATQW"] in ("01", "03")
+    elif code == "no_id_number":
+        assert (row["SFZJLX"], row["SFZJH"]) == ("1", "") and row["XJH"][0] == "J" and id_valid(row["XJH"][1:])
+    elif code == "ident_fullwidth":
+        assert re.search("[０-９Ａ-Ｚａ-ｚ]", row[r.field]) and load_layout("k12_student").field(r.field).ident
+    elif code == "ident_lowercase":
+        assert re.search("[a-z]", row[r.field]) and load_layout("k12_student").field(r.field).ident
+    elif code == "postcode_short":
+        assert re.fullmatch(r"\d{5}", row["YZBM"])
+    elif code == "phone_mobile_10":
+        assert re.fullmatch(r"1\d{9}", row["LXDH"])
+    elif code == "phone_no_area_code":
+        assert re.fullmatch(r"[2-9]\d{6,7}", row["LXDH"])
+    elif code == "address_no_province":
+        assert not re.search("省|自治区|市|县|区", row["JTDZ"])
+    elif code == "school_name_mismatch":
+        assert row["XXMC"] != df.loc[df["XXBSM"] == row["XXBSM"], "XXMC"].mode().iloc[0]
+    elif code == "school_id_length":
+        assert re.fullmatch(r"\d+", row["XXBSM"]) and len(row["XXBSM"]) != 10
+        assert row["XXBSM"] != df.loc[df["XXMC"] == row["XXMC"], "XXBSM"].mode().iloc[0]
+    elif code.startswith("near_dup_"):  # the pair: the two records planted with this code
+        both = planted.loc[planted["problem_code"] == code, ["file", "row"]].drop_duplicates()
+        assert len(both) == 2
+        a, b = (frames[f].loc[int(x) - 1] for f, x in both.itertuples(index=False))
+        ia, ib = a["SFZJH"], b["SFZJH"]
+        if code == "near_dup_same_id":
+            assert ia == ib and id_valid(ia) and a["XM"] != b["XM"] and a["XM"][:-1] == b["XM"][:-1]
+        else:
+            assert (a["XM"], a["XB"], a["CSRQ"]) == (b["XM"], b["XB"], b["CSRQ"])
+            if code == "near_dup_one_missing":
+                assert sorted([ia == "", ib == ""]) == [False, True] and id_valid(ia or ib)
+            else:  # one copy right by its check digit, the other one digit off / two adjacent digits swapped
+                assert sorted([id_valid(ia), id_valid(ib)]) == [False, True]
+                assert adjacent_swap(ia, ib) if code == "near_dup_swap" else sum(x != y for x, y in zip(ia, ib)) == 1
+            if code == "near_dup_across_schools":
+                assert both["file"].nunique() == 2 and a["XXBSM"] != b["XXBSM"]
+    elif code == "left_school":  # the 离校 sheet (004: 休学、对外交流; 借读)
+        assert row["备注"] in ("休学", "对外交流", "借读") and row["BNXH"] == ""
+        assert (df.loc[int(r.row) - 1 :, "备注"] != "").all()  # after every 在校 pupil
 
 
 def test_photo_problems(fresh, files, planted):
@@ -547,18 +698,26 @@ def test_photo_problems(fresh, files, planted):
     reg = frames[synth.FILE_REGISTRATION_10]
     roster = reg[reg["BH"].isin(synth.PHOTO_CLASSES)]
     folder = fresh / synth.PHOTO_DIR
-    listed = {r.file.split("/")[-1]: r for r in planted.itertuples() if r.file.startswith(synth.PHOTO_DIR + "/")}
-    for p in sorted(folder.iterdir()):
-        r = listed.get(p.name)
+    listed = {r.file: r for r in planted.itertuples() if r.file.startswith(synth.PHOTO_DIR + "/")}
+    class_of = dict(zip(roster["SFZH"], roster["BH"]))
+    # every photo lies in a class folder named as 004 asks (“xx级xxx班”), nothing in the folder itself
+    assert sorted(p.name for p in folder.iterdir()) == [f"2026级{c}班" for c in synth.PHOTO_CLASSES]
+    for p in sorted(x for x in folder.rglob("*") if x.is_file()):
+        r = listed.get(str(p.relative_to(fresh)))
         stem = p.stem.replace(" - 副本", "")
         if r is not None and r.problem_code == "photo_unmatched":
             assert id_valid(stem) and stem not in set(frames[synth.FILE_ADMISSION_10]["SFZH"]) | set(reg["SFZH"])
             continue
         assert stem in set(roster["SFZH"]), p.name
-        data = p.read_bytes()
         code = r.problem_code if r is not None else "ok"
+        in_own = p.parent.name == f"2026级{class_of[stem]}班"
+        assert in_own == (code != "photo_wrong_class"), p  # only the planted one is filed under the other class
+        data = p.read_bytes()
         if code == "photo_png_renamed":
             assert data[:8] == b"\x89PNG\r\n\x1a\n"
+            continue
+        if code == "photo_empty":
+            assert data == b""
             continue
         assert data[:3] == b"\xff\xd8\xff", p.name
         if code == "photo_truncated":
@@ -570,18 +729,21 @@ def test_photo_problems(fresh, files, planted):
         assert im.format == "JPEG"
         if code == "photo_too_small":
             assert im.size == (120, 147)
-        elif code == "photo_file_too_large":
-            assert len(data) > 100_000
         else:
             assert im.size == synth.PHOTO_SIZE and len(data) < 20_000, p.name
+            corner = im.convert("RGB").getpixel((2, 2))
+            if code == "photo_background":  # white, not the blue of the others
+                assert min(corner) > 200, corner
+            else:
+                assert corner[2] > 180 and corner[0] < 100, (p.name, corner)
             if code == "photo_upper_ext":
                 assert p.suffix == ".JPG"
             elif code == "photo_duplicate":
-                assert (folder / f"{stem}.jpg").exists()
+                assert (p.parent / f"{stem}.jpg").exists()
             else:
                 assert p.suffix == ".jpg"
     missing = planted[planted["problem_code"] == "photo_missing"]
-    have = {p.stem.replace(" - 副本", "") for p in folder.iterdir()}
+    have = {p.stem.replace(" - 副本", "") for p in folder.rglob("*") if p.is_file()}
     assert set(roster["SFZH"]) - have == {reg.at[int(x) - 1, "SFZH"] for x in missing["row"]}
 
 

@@ -15,7 +15,12 @@ from xueji_lib.core.ids import make_ids
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 PLANTED = pd.read_csv(SAMPLES / "planted.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
-PARAMS = {"hei/10_注册上报.dbf": dict(category="10", year=2026), "hei/50_注册上报.dbf": dict(category="50", year=2026)}
+PARAMS = {
+    "hei/10_注册上报.dbf": dict(category="10", year=2026),
+    "hei/50_注册上报.dbf": dict(category="50", year=2026),
+    # the hand-made 补报 file (issue 16 §1): validated against the standard upload structure
+    "hei/10_注册上报_补报.dbf": dict(layout="chsi_registration", category="10", year=2026),
+}
 FILES = sorted(
     {f for f, e in zip(PLANTED.file, PLANTED.expected) if e.startswith("validate:")}
     | {"k12/毕业生_2026.xlsx", "k12/新生_2026秋.xlsx", "hei/50_录取名单.dbf"}
@@ -37,10 +42,18 @@ def test_planted_problems_found_and_clean_records_clean(rel):
     expected = {
         (int(r.row), r.expected.split(":", 1)[1])
         for r in mine.itertuples()
-        if r.expected.startswith("validate:") and r.expected != "validate:OK"
+        if r.expected.startswith("validate:") and r.expected != "validate:OK" and r.row != ""
     }
     assert expected <= got, f"not found: {sorted(expected - got)}"
-    listed = set(mine.row.astype(int))
+    # file-level problems of a DBF (its structure: empty row in planted.csv) are found for that field, and no other
+    whole = res.findings[res.findings["row"].isna() & rel.endswith(".dbf")]
+    planted_whole = {
+        (r.expected.split(":", 1)[1], r.field)
+        for r in mine.itertuples()
+        if r.row == "" and r.expected.startswith("validate:")
+    }
+    assert set(zip(whole["rule"], whole["field"])) == planted_whole
+    listed = {int(x) for x in mine.row if x != ""}
     assert {x for x in got if x[0] not in listed} == set(), "findings on records with nothing planted"
     ok_rows = {int(r.row) for r in mine.itertuples() if r.expected == "validate:OK"}
     assert {x for x in got if x[0] in ok_rows} == set(), "findings on rows that must pass (e.g. 港澳台居住证)"

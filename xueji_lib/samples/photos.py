@@ -1,5 +1,5 @@
-"""The photo folder (图像校对): a JPG per student of the photo classes, named by ID number, drawn as a plain
-face on the blue background of Chinese ID photos — with the problems the photo check must find planted
+"""The photo folder (图像校对): a JPG per student of the photo classes, named by ID number and filed in a folder
+per class ("2026级软件2601班"), drawn as a plain face on the blue background of Chinese ID photos — with the problems the photo check must find planted
 (``make_photos``).
 
     >>> import tempfile, pandas as pd
@@ -22,13 +22,18 @@ import pandas as pd
 from ..core.ids import make_ids
 from .hei import FILE_REGISTRATION_10
 from .planted import PLANTED_COLUMNS
-from .vocabulary import K12_COUNTY, SAMPLE_SEED
+from .vocabulary import K12_COUNTY, SAMPLE_SEED, YEAR
 
 if TYPE_CHECKING:
     from PIL import Image
 
 PHOTO_SIZE = (358, 441)  # the 第二代身份证 photo (GA 461-2004: 358×441 pixels at 350 dpi)
 PHOTO_DIR = "hei/photos"
+
+
+def class_folder(bh: str, year: int = YEAR) -> str:
+    """The class folder a photo is filed in, as 004 names it ("xx级xxx 班"): ``2026级软件2601班``."""
+    return f"{year}级{bh}班"
 
 
 def _face(
@@ -93,28 +98,54 @@ def make_photos(
     """Write a photo folder for ``roster`` (columns KSH, SFZH, ROW = row in ``roster_file``) into
     ``out_dir/photo_dir`` and return the planted problems (columns of planted.csv).
 
-    Every roster member gets ``<SFZH>.jpg`` (358×441, about 10 KB) except the planted cases: two members
-    without a photo, a photo matching nobody, a second copy of one member's photo (" - 副本.jpg", as
-    Windows names a copy), a PNG renamed .jpg, an undersized image (120×147), an oversized file (~150 KB)
-    and a truncated, unreadable JPG. One member's photo has the upper-case extension .JPG (must be
-    accepted)."""
+    Every roster member gets ``<SFZH>.jpg`` (358×441, about 10 KB) in the folder of their class, named as 004
+    asks ("将照片存入以“xx级xxx 班”为文件夹名的文件夹": ``2026级软件2601班/``, ``class_folder``), except the planted
+    cases: two members without a photo, a photo matching nobody, a second copy of one member's photo
+    (" - 副本.jpg", as Windows names a copy), a PNG renamed .jpg, an undersized image (120×147), an empty file
+    (0 bytes, an upload cut off), a truncated, unreadable JPG, a photo filed in the other class's folder and a
+    photo on a white background (004: "深蓝色背景"). One member's photo has the upper-case extension .JPG (must
+    be accepted). Every problem is found by ``check_photos`` with its defaults (004's 2 MB, 358×441, 深蓝)."""
     rng = np.random.default_rng([seed, 30])
     folder = Path(out_dir) / photo_dir
     folder.mkdir(parents=True, exist_ok=True)
     members = roster.sort_values("ROW")
     order = list(members.index[rng.permutation(len(members))])
-    roles = ["missing", "missing", "duplicate", "png", "small", "large", "truncated", "upper"]
+    roles = ["missing", "missing", "duplicate", "png", "small", "empty", "truncated", "upper", "wrong_class", "white"]
     role_of = {rid: role for rid, role in zip(order, roles)}
     planted = []
 
     def add(file, row, key, problem, expected, desc):
         planted.append((file, row, key, "照片", problem, expected, desc))
 
+    classes = sorted(set(members["BH"]))
+    for c in classes:
+        (folder / class_folder(c)).mkdir()
     for rid, m in members.iterrows():
         role = role_of.get(rid, "ok")
         sfzh, ksh, row = m["SFZH"], m["KSH"], int(m["ROW"])
-        im = _face(rng)
-        name = f"{photo_dir}/{sfzh}.jpg"
+        im = _face(rng, background=(245, 245, 245) if role == "white" else None)
+        cdir = f"{photo_dir}/{class_folder(m['BH'])}"
+        other = next((c for c in classes if c != m["BH"]), None)
+        if role == "wrong_class" and other is not None:  # filed under the other class
+            cdir = f"{photo_dir}/{class_folder(other)}"
+            add(
+                f"{cdir}/{sfzh}.jpg",
+                "",
+                ksh,
+                "photo_wrong_class",
+                "photo:PHOTO_WRONG_CLASS",
+                f"{class_folder(m['BH'])}的学生，照片却放在 {class_folder(other)} 文件夹中（照片本身合格）",
+            )
+        elif role == "white":
+            add(
+                f"{cdir}/{sfzh}.jpg",
+                "",
+                ksh,
+                "photo_background",
+                "photo:PHOTO_BACKGROUND",
+                "照片背景是白色（RGB 245,245,245），通知要求深蓝色背景（照片其余都合格）",
+            )
+        name = f"{cdir}/{sfzh}.jpg"
         if role == "missing":
             add(
                 roster_file,
@@ -125,11 +156,11 @@ def make_photos(
                 f"班级 {m['BH']} 的这名学生没有照片（照片目录中没有 {sfzh}.jpg）",
             )
             continue
-        name, data = _photo_of(rng, im, role, name, out_dir, photo_dir, sfzh, ksh, add)
+        name, data = _photo_of(rng, im, role, name, out_dir, cdir, sfzh, ksh, add)
         (Path(out_dir) / name).write_bytes(data)
     # a photo that belongs to nobody on the roster
     stranger = _stranger_id(set(taken_ids) | set(roster["SFZH"]))
-    name = f"{photo_dir}/{stranger}.jpg"
+    name = f"{photo_dir}/{class_folder(classes[0])}/{stranger}.jpg"
     (Path(out_dir) / name).write_bytes(_jpeg_bytes(_face(rng)))
     add(name, "", "", "photo_unmatched", "photo:PHOTO_UNMATCHED", "照片文件名是一个有效身份证号，但名单里没有这个人")
     return pd.DataFrame(planted, columns=list(PLANTED_COLUMNS))
@@ -146,11 +177,10 @@ def _photo_of(
     ksh: str,
     add: Callable[..., None],
 ) -> tuple[str, bytes]:
-    """(file name, bytes) of a member's photo ``im`` as ``role`` makes it: ok, png (a PNG named .jpg), small,
-    large, truncated, upper (.JPG) or duplicate (a second, different photo written at once as " - 副本.jpg").
-    The planted problem is told to ``add``."""
-    from PIL import Image
-
+    """(file name, bytes) of a member's photo ``im`` as ``role`` makes it: ok (also wrong_class, white: planted by
+    the caller), png (a PNG named .jpg), small, empty, truncated, upper (.JPG) or duplicate (a second, different
+    photo written at once as " - 副本.jpg"). ``photo_dir``: the folder it goes in. The planted problem is told
+    to ``add``."""
     data = _jpeg_bytes(im)
     if role == "png":
         buf = io.BytesIO()
@@ -167,17 +197,9 @@ def _photo_of(
     elif role == "small":
         data = _jpeg_bytes(_face(rng, 120, 147))
         add(name, "", ksh, "photo_too_small", "photo:PHOTO_TOO_SMALL", "照片只有 120×147 像素，远小于正常的 358×441")
-    elif role == "large":
-        arr = np.asarray(im).astype(np.int16) + rng.integers(-30, 31, (im.height, im.width, 3))
-        data = _jpeg_bytes(Image.fromarray(arr.clip(0, 255).astype(np.uint8)), quality=98)
-        add(
-            name,
-            "",
-            ksh,
-            "photo_file_too_large",
-            "photo:PHOTO_FILE_TOO_LARGE",
-            f"照片文件 {len(data) // 1024} KB，是正常照片（约 10 KB）的十几倍，超过建议上限 100 KB",
-        )
+    elif role == "empty":
+        data = b""
+        add(name, "", ksh, "photo_empty", "photo:PHOTO_EMPTY", "照片文件是空的（0 字节，上传或拷贝中断），无法使用")
     elif role == "truncated":
         data = data[: len(data) // 3]
         add(

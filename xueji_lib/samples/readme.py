@@ -8,6 +8,9 @@ from __future__ import annotations
 import pandas as pd
 
 from .hei import FILE_ADMISSION_10, FILE_ADMISSION_50, FILE_REGISTRATION_10, FILE_REGISTRATION_50, FILE_STATES_10
+from .hei_late import FILE_REGISTRATION_LATE
+from .hei_terms import FILE_HEI_CHANGES, FILE_HEI_ROSTER_NEW, FILE_HEI_ROSTER_OLD
+from .k12_check import FILE_CHECK_MIDDLE, FILE_CHECK_PRIMARY
 from .k12_roster import (
     FILE_CHANGES,
     FILE_GRADUATES,
@@ -35,7 +38,18 @@ FILE_NOTES = {
     "成人高考考生号第 9 位：5 专升本、4 高起本/高起专（本样例的约定）。",
     FILE_REGISTRATION_50: "学历类别 50 注册上报（学信网上传结构）。",
     PHOTO_DIR: "照片目录（图像校对）：只有 10_注册上报.dbf 中班号 {classes} 两个班的 {members} 名学生有照片，"
-    "按身份证号命名（<身份证号>.jpg，358×441 像素，约 10 KB）。核对照片时请用这两个班的名单。",
+    "按身份证号命名（<身份证号>.jpg，358×441 像素，约 10 KB，深蓝色背景），按通知要求存入以“xx级xxx班”为名的班级文件夹"
+    "（2026级软件2601班/、2026级软件2602班/）。核对照片时请用这两个班的名单，限值用默认值（358×441 像素以上、2 MB 以内、深蓝色背景）。",
+    FILE_REGISTRATION_LATE: "学历类别 10 补报的新生注册上报：约 30 名晚注册的新生（人物与其他文件不重复），由老师用手工旧模板做成："
+    "缺少标准结构中的选填字段 ZZMM、FY、XSH（平台“不能少字段”，整个文件不能上传，`xueji validate` 退出码 1），"
+    "考生号字段为 C14（比标准 C18 窄）、学号字段为 C30（比标准 C15 宽），多了字段 SSH（宿舍号，平台允许）。"
+    "版式按字段认定为 chsi_registration（与它差得最少），也可以用 `--layout chsi_registration` 指定。",
+    FILE_HEI_ROSTER_OLD: "学校自己的在籍学生名单（2026 年秋季学期）：10_注册上报.dbf 中 计科2601、软件2601 两个班的学生"
+    "（没有预置问题的记录），表头为注册上报字段的中文名。",
+    FILE_HEI_ROSTER_NEW: "同两个班 2027 年春季学期的在籍学生名单：与 2026秋 比较有休学、退学、保留学籍（参军）、"
+    "无异动记录的减少、转专业、复学和在校生改名。",
+    FILE_HEI_CHANGES: "2027 年春季学期高校学籍异动名单（版式 hei_changes，异动类别按高校学籍异动代码 xjyd_gx 填汉字），"
+    "以学号、考生号对应学生。",
     FILE_ROSTER_OLD: "示范县（虚构县名，行政区划代码借用真实的 430121）8 所学校（小学 4、初中 2、高中 2）2025 年秋季学期学生名单，"
     "全国中小学生学籍系统导入模板的表头。示范县第二高级中学 的 性别、民族 填的是汉字（男/女、汉族），其余学校填代码。",
     FILE_ROSTER_NEW: "同一县 2026 年春季学期学生名单：与 2025秋 比较有流失、转出、转入、调班、字段变化、重复学籍；"
@@ -46,6 +60,16 @@ FILE_NOTES = {
     FILE_GRADUATES: "2026 届毕业生：2026春 名单中的小学六年级和初三学生。",
     FILE_INTAKE: "2026 年秋季下一学段新生：全县初中的初一新生和高中的高一新生（含县外来的新生），"
     "用来核对小升初、初升高的去向。",
+    # issue 16: the county's autumn 2026 学籍核查 collection (k12_check)
+    FILE_CHECK_PRIMARY: "2026 年秋季学籍核查：示范县第三小学（虚构，学校标识码 2143012911）报给教育局的工作簿，全国中小学生学籍模板的表头；"
+    "按通知“在校学生和离校学生(休学、对外交流等)需分开填写(在表格中sheet1和sheet2)”，工作表“在校”为在校学生，"
+    "工作表“离校”（第 1 行为标题，第 2 行为表头，另有 备注 列：休学、借读）为离校学生。读取时两个工作表合并为一份名单"
+    "（读取提示 SHEETS_COMBINED，“工作表”列说明来源）；**行号为合并后名单中的序号**：“在校”在前、“离校”在后，"
+    "“在校”第 r 行在 Excel 中是第 r+1 行，“离校”的学生在 Excel 中是第 r−（在校人数）+2 行。预置了港澳台学生的替代号码、"
+    "临时号码、无身份证号学生、全角班内学号、邮政编码/家庭地址/学校标识码格式、学校名称不一致，以及同一学生重复录入（本校和跨校）。",
+    FILE_CHECK_MIDDLE: "2026 年秋季学籍核查：示范县实验中学（虚构初中，学校标识码 2143012912）的工作簿，结构同上（“离校”工作表的备注："
+    "对外交流、休学）。预置了回乡证号码填在居民身份证下、无身份证号学生、小写学籍辅号、无法拨通的电话，以及同一学生重复录入"
+    "（身份证号一位不同、相邻两位颠倒；另有一名初一学生仍在第三小学的六年级名单中）。两所学校合起来用 `xueji dupes` 查疑似重复学生。",
 }
 
 
@@ -76,6 +100,18 @@ EXPECTED_NOTES = {
     "validate:DUP_NAME_SEX_BIRTH": "无证件号学生 姓名+性别+出生日期 重复",
     "validate:AGE_GRADE_UNDER": "一年级学生到 8 月 31 日未满 6 周岁",
     "validate:SFZJLX_MISMATCH": "身份证件类型与证件号不符",
+    "validate:STRUCT_MISSING_OPTIONAL": "DBF 缺少标准结构中的（选填）字段：整个文件不能上传（文件级，行号为空）",
+    "validate:STRUCT_FIELD_WIDTH": "字段宽度与标准结构不同，值都放得下：提示（文件级）",
+    "validate:STRUCT_FIELD_OVERFLOW": "字段比标准结构宽，有值放不进标准宽度：错误（文件级）",
+    "validate:STRUCT_EXTRA_FIELD": "多出标准结构没有的字段：平台允许，只作提示（文件级）",
+    "validate:FIELD_TOO_LONG": "值超出上传字段宽度（GBK 字节）",
+    "validate:FIELD_FULLWIDTH": "代码、学号等字段含全角数字或字母",
+    "validate:FIELD_LOWERCASE": "代码、班号等字段含小写字母",
+    # issue 16, K-12 half (k12_check)
+    "validate:SFZH_SUBSTITUTE": "证件号是替代号码（港澳台 11113+学号、999+学校代码+流水号临时号码、回乡证等）：提示，不是错误的身份证号",
+    "validate:SFZH_MISSING": "证件类型为居民身份证（或未填）而身份证件号为空：列入无身份证号学生名单",
+    "validate:FIELD_FORMAT": "字段格式不对（邮政编码 6 位、电话可拨通、家庭地址写明省县、学校标识码 10 位）",
+    "validate:CODE_NAME_MISMATCH": "学校标识码与学校名称和其他记录不一致",
     "validate:OK": "这一行不应报任何问题",
 }
 
@@ -145,7 +181,8 @@ def _readme_planted_legend() -> list[str]:
         "`planted.csv`（UTF-8 带 BOM，Excel 可直接打开）每行是一个预置问题在某个文件中的一处表现，列为：",
         "",
         "- `file`：文件（照片问题为照片文件本身）；",
-        "- `row`：行号，从 1 开始——DBF 为有效记录中的序号，Excel/CSV 为数据行序号（不含表头，即 Excel 中看到的行号减 1）；照片文件为空；",
+        "- `row`：行号，从 1 开始——DBF 为有效记录中的序号，Excel/CSV 为数据行序号（不含表头，即 Excel 中看到的行号减 1）；"
+        "照片文件和整个文件的问题（文件结构）为空；",
         "- `key`：该行的考生号（高校）或学籍号（中小学）；",
         "- `field`：有问题的字段代码；",
         "- `problem_code`：预置的是哪种问题；",
@@ -154,8 +191,14 @@ def _readme_planted_legend() -> list[str]:
         "  - `reconcile:状态` —— 录取与注册核对（`xueji reconcile`）这一行的状态；`not_registered/状态` 中斜杠后为新生状态"
         "（`none` 表示不在状态名单中）；",
         "  - `compare:结果` —— 2025秋 与 2026春 名单对比（`xueji compare`，以学籍号为主键，异动名单为 `学籍异动_2026春.xlsx`）；"
-        "`removed_explained/转出` 等斜杠后为解释它的异动类别；",
+        "`removed_explained/转出` 等斜杠后为解释它的异动类别；高校的 `hei/在籍学生_2026秋.xlsx` 与 `hei/在籍学生_2027春.xlsx`"
+        "以学号为主键对比（`xueji compare … --key XH --changes hei/学籍异动_2027春.xlsx`），`moved_explained/转专业` 为"
+        "异动名单说明的调动，`changed/evidence` 为须提交证明材料的信息变化（在校生改名）；",
         "  - `handoff:not_enrolled` —— 毕业生在下一学段新生名单中找不到；",
+        "  - `dupes:种类` —— 疑似同一学生（`xueji dupes`，把 `k12/核查_2026秋/` 的两个工作簿一起查）：这一行与同一问题代码的另一行"
+        "是一对，种类为 `one_digit`（身份证号仅一位不同）、`swap`（相邻两位颠倒）、`one_missing`（一条没有身份证号）、"
+        "`same_id_other_name`（身份证号相同、姓名不同）；`read:SHEETS_COMBINED` —— 读取时报告几个工作表合并为一份名单（文件级，行号为空）。"
+        "`k12/核查_2026秋/` 的工作簿有“在校”“离校”两个工作表，行号是两个工作表合并后名单中的序号（“在校”在前），与 `xueji validate` 的行号相同；",
         "  - `photo:…` —— 照片核对；`read:EXCEL_NUMBER_DAMAGED` —— 读取表格时（`read_table` 的读取提示）就应报告的损坏；",
         "- `description_zh`：问题说明。",
         "",

@@ -269,3 +269,10 @@ TOWNS = ("城关镇", "星河镇", "青松乡", "白沙镇", "东岭乡", "枫�
 STREETS = ("建设路", "人民路", "解放路", "文化路", "新华街", "滨河路", "学府路", "迎宾大道")
 VILLAGES = ("石桥村", "枫树村", "新塘村", "荷花村", "龙泉村", "高桥村", "松柏村")
 COUNTY_TEXT = "湖南省示范县"
+
+# K-12, issue 16: the two schools of the county's autumn 2026 学籍核查 collection (``k12_check``), fictional like the
+# others (new 10-digit 学校标识码; K12_SCHOOLS is unchanged): (学校标识码, 学校名称, 学段, pupils per class)
+K12_CHECK_SCHOOLS = (
+    ("2143012911", "示范县第三小学", "小学", 20),
+    ("2143012912", "示范县实验中学", "初中", 40),
+)

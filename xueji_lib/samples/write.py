@@ -29,7 +29,10 @@ from .hei import (
     HeiSample,
     make_hei,
 )
+from .hei_late import FILE_REGISTRATION_LATE, LateBatch, make_hei_late
+from .hei_terms import FILE_HEI_CHANGES, FILE_HEI_ROSTER_NEW, FILE_HEI_ROSTER_OLD, HEI_SHEET_NAMES, make_hei_terms
 from .k12 import make_k12
+from .k12_check import FILE_CHECK_MIDDLE, FILE_CHECK_PRIMARY, make_k12_check, write_k12_check
 from .k12_roster import (
     FILE_CHANGES,
     FILE_GRADUATES,
@@ -49,13 +52,19 @@ FILE_ORDER = (
     FILE_STATES_10,
     FILE_ADMISSION_50,
     FILE_REGISTRATION_50,
+    FILE_REGISTRATION_LATE,
     PHOTO_DIR,
+    FILE_HEI_ROSTER_OLD,
+    FILE_HEI_ROSTER_NEW,
+    FILE_HEI_CHANGES,
     FILE_ROSTER_OLD,
     FILE_ROSTER_NEW,
     FILE_ROSTER_CSV,
     FILE_CHANGES,
     FILE_GRADUATES,
     FILE_INTAKE,
+    FILE_CHECK_PRIMARY,
+    FILE_CHECK_MIDDLE,
 )
 SHEET_NAMES = {
     FILE_ROSTER_OLD: "学生基础信息",
@@ -150,14 +159,29 @@ def write_samples(
         hei = make_hei(seed, n_hei, n_adult)
         inventory = _write_hei(tmp, hei)
         taken = set().union(*(set(d["SFZH"]) for d in hei.files.values()))
-        photos = make_photos(tmp, hei.photo_roster, seed, taken_ids=taken)
-        n_photo_files = sum(1 for _ in (tmp / PHOTO_DIR).iterdir())
+        late, hei_late_inventory = _write_hei_late(tmp, hei, seed)  # issue 16: the hand-made 补报 DBF
+        inventory += hei_late_inventory
+        photos = make_photos(tmp, hei.photo_roster, seed, taken_ids=taken | set(late.frame["SFZH"]))
+        n_photo_files = sum(1 for p in (tmp / PHOTO_DIR).rglob("*") if p.is_file())  # in class folders
         inventory.append((PHOTO_DIR + "/", "JPG", n_photo_files, "—"))
+        terms = make_hei_terms(seed, hei=hei)  # issue 16: a university's rosters and 学籍异动 list
+        for f, frame in terms.files.items():
+            _write_xlsx(tmp / f, frame, terms.layouts[f], HEI_SHEET_NAMES[f])
+            inventory.append((f, terms.layouts[f], len(frame), "xlsx"))
         k12 = make_k12(seed)
         inventory += _write_k12(tmp, k12)
+        check = make_k12_check(seed)  # issue 16: the county's 学籍核查 workbooks (sheets 在校 and 离校)
+        inventory += write_k12_check(tmp, check)
         planted = _sort_planted(
             pd.concat(
-                [hei.planted.resolve(hei.files, hei.keys), photos, k12.planted.resolve(k12.files, k12.keys)],
+                [
+                    hei.planted.resolve(hei.files, hei.keys),
+                    late.planted.resolve({FILE_REGISTRATION_LATE: late.frame}, {FILE_REGISTRATION_LATE: "KSH"}),
+                    photos,
+                    terms.planted.resolve(terms.files, terms.keys),
+                    k12.planted.resolve(k12.files, k12.keys),
+                    check.planted.resolve(check.files, check.keys),
+                ],
                 ignore_index=True,
             )
         )
@@ -181,6 +205,23 @@ def _write_hei(tmp: Path, hei: HeiSample) -> list[tuple[str, str, int, str]]:
         write_dbf(frame.reset_index(drop=True), tmp / f, hei.layouts[f], encoding=hei.encodings[f], date=DBF_DATE)
         inventory.append((f, hei.layouts[f], len(frame), hei.encodings[f].upper()))
     return inventory
+
+
+def _write_hei_late(tmp: Path, hei: HeiSample, seed: int) -> tuple[LateBatch, list[tuple[str, str, int, str]]]:
+    """The late 补报 batch (``hei_late``), written with its hand-made DBF structure; its README inventory row."""
+    from ..io.dbf import write_dbf
+
+    every = hei.files.values()
+    late = make_hei_late(
+        seed,
+        taken_ids=set().union(*(set(d["SFZH"]) for d in every)),
+        taken_names=set().union(*(set(d["XM"]) for d in every if "XM" in d)),
+        taken_ksh=set().union(*(set(d["KSH"]) for d in every)),
+        taken_xh=set().union(*(set(d["XH"]) for d in every if "XH" in d)),
+    )
+    F = FILE_REGISTRATION_LATE
+    write_dbf(late.frame.reset_index(drop=True), tmp / F, late.layout, encoding="gbk", date=DBF_DATE)
+    return late, [(F, "chsi_registration（手工旧模板）", len(late.frame), "GBK")]
 
 
 def _write_k12(tmp: Path, k12: K12Sample) -> list[tuple[str, str, int, str]]:
