@@ -292,3 +292,36 @@ def test_xueji_validate_checks_the_pupils_of_every_sheet(book, tmp_path):
     assert sorted(passed["姓名"].tolist() + failed["姓名"].tolist()) == sorted(IN_SCHOOL + LEFT)
     assert set(LEFT) <= set(passed["姓名"])  # the 离校 pupils are checked like the others, and are fine
     assert list(passed.columns) == [f.name for f in LAYOUT.fields]  # the upload list: the template's columns only
+
+
+def test_lists_and_sentences_name_the_sheet_of_each_row(tmp_path):
+    """With several sheets a row number alone is ambiguous: the lists carry 工作表 beside 行号, the near-duplicate
+    sentences name the sheet, and the reader's own 工作表 column is no 多出字段 of the file."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "在校"
+    ws.append(HEADERS)
+    for i, name in enumerate(IN_SCHOOL):
+        ws.append(list(_pupil(i, name).values()))
+    left = wb.create_sheet("离校")
+    left.append(HEADERS)
+    twin = _pupil(0, IN_SCHOOL[0])
+    twin["SFZJH"] = ""  # the same pupil again, without a number, on the 离校 sheet
+    left.append(list(twin.values()))
+    gone = _pupil(20, "欧阳晓")
+    gone["SFZJH"] = ""
+    left.append(list(gone.values()))
+    path = tmp_path / "两张表.xlsx"
+    wb.save(path)
+    df = xj.read_table(path, "k12_student")
+    res = xj.validate(df)
+    assert "STRUCT_EXTRA_FIELD" not in set(res.findings["rule"])
+    no_id = res.list("无身份证号学生").frame()
+    assert list(no_id.columns[:2]) == ["行号", "工作表"]
+    assert set(zip(no_id["行号"], no_id["工作表"])) == {(2, "离校"), (3, "离校")}
+    detail = res.list("问题明细").frame(brief=False)
+    assert "工作表" in detail.columns and set(detail.loc[detail["规则代码"] == "SFZH_MISSING", "工作表"]) == {"离校"}
+    pairs = xj.near_duplicates({"两张表.xlsx": df}).pairs
+    assert pairs["explain"].tolist() == [
+        "工作表“在校”第 2 行与工作表“离校”第 2 行疑似同一学生：姓名、性别、出生日期相同，工作表“离校”第 2 行没有身份证号"
+    ]

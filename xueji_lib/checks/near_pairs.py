@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..core import ids
 from ..core.ids import checksum_ok
-from ..core.rows import row_word, shown_rows
+from ..core.rows import row_word, shown_rows, shown_sheets
 from ..engine import sqlnorm
 from ..engine.engines import Engine, register_list
 from ..io.source import ListSource
@@ -239,12 +239,18 @@ def find_pairs(
 # ------------------------------------------------------------------------------------------- the words
 
 
-def _side_label(names: list[str], li: np.ndarray, shown: np.ndarray, words_: dict[str, str], one: bool) -> list[str]:
-    """ "第 12 行" (one list) or "甲校.xlsx 第 12 行" (several), per pair side."""
-    return [
-        (f"第 {int(s)} {words_[names[int(i)]]}" if one else f"{names[int(i)]} 第 {int(s)} {words_[names[int(i)]]}")
-        for i, s in zip(li, shown)
-    ]
+def _side_label(
+    names: list[str], li: np.ndarray, shown: np.ndarray, sheets: np.ndarray, words_: dict[str, str], one: bool
+) -> list[str]:
+    """ "第 12 行" (one list) or "甲校.xlsx 第 12 行" (several), per pair side; a list read from several sheets of
+    a workbook names the sheet too: "甲校.xlsx 工作表“离校”第 3 行"."""
+    out = []
+    for i, s, sh in zip(li, shown, sheets):
+        name = names[int(i)]
+        where = f"工作表“{sh}”" if sh else ""
+        at = f"{where}第 {int(s)} {words_[name]}"
+        out.append(at if one else f"{name} {at}")
+    return out
 
 
 def worded(detail: pd.DataFrame, names: list[str], sources: dict[str, ListSource]) -> pd.DataFrame:
@@ -252,7 +258,11 @@ def worded(detail: pd.DataFrame, names: list[str], sources: dict[str, ListSource
     cols = [
         "kind",
         "pos",
-        *(f"{c}_{s}" for s in ("a", "b") for c in ("li", "r", "id", "k18", "xm", "xb", "bd", "xxbsm", "xxmc", "nj", "bj")),
+        *(
+            f"{c}_{s}"
+            for s in ("a", "b")
+            for c in ("li", "r", "id", "k18", "xm", "xb", "bd", "xxbsm", "xxmc", "nj", "bj")
+        ),
     ]
     if not len(detail):
         out = pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
@@ -276,13 +286,16 @@ def _finish(
         li = d[f"li_{s}"].to_numpy(dtype=np.int64) if len(d) else np.zeros(0, np.int64)
         r = d[f"r_{s}"].to_numpy(dtype=np.int64) if len(d) else np.zeros(0, np.int64)
         shown = np.zeros(len(d), np.int64)
+        sheets = np.full(len(d), "", dtype=object)
         for i, name in enumerate(names):
             sel = li == i
             if sel.any():
                 shown[sel] = shown_rows(sources[name], r[sel]).to_numpy(dtype=np.int64)
+                sheets[sel] = shown_sheets(sources[name], r[sel]).fillna("").to_numpy(dtype=object)
         d[f"row_{s}"] = shown
+        d[f"sheet_{s}"] = sheets
         d[f"file_{s}"] = [names[int(i)] for i in li]
-        d[f"label_{s}"] = _side_label(names, li, shown, words_, one)
+        d[f"label_{s}"] = _side_label(names, li, shown, sheets, words_, one)
         school = d[f"xxbsm_{s}"].fillna("").astype(str).str.cat(d[f"xxmc_{s}"].fillna("").astype(str), sep=" ")
         d[f"school_{s}"] = school.str.strip().replace("", "未填学校")
     explain, verdict = [], []

@@ -245,7 +245,7 @@ class PhotoResult(Result):
     >>> two_classes = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()
     >>> res = xj.check_photos(reg[two_classes], "data_samples/hei/photos", row_numbers=two_classes.nonzero()[0] + 1)
     >>> res.to_dict()["files"]
-    {'total': 64, 'matched': 62, 'duplicate': 1, 'unmatched': 1, 'unusable': 3, 'subfolders': 0, 'folders': 0}
+    {'total': 64, 'matched': 62, 'duplicate': 1, 'unmatched': 1, 'unusable': 4, 'subfolders': 0, 'folders': 2}
     >>> res.missing_list["row"].tolist()           # rows of 10_注册上报.dbf without a photo
     [151, 153]
     """
@@ -533,7 +533,7 @@ def check_photos(
     >>> two_classes = reg["BH"].isin(["软件2601", "软件2602"]).to_numpy()   # the classes with photos
     >>> res = xj.check_photos(reg[two_classes], "data_samples/hei/photos", row_numbers=two_classes.nonzero()[0] + 1)
     >>> res.total_students, res.matched, res.students_without_photo, res.students_with_problem
-    (64, 58, 2, 4)
+    (64, 57, 2, 5)
     """
     setup = _setup(roster, folder, key, name_pattern, extensions, row_numbers)
     limits = _check_limits(min_size, max_size, min_bytes, max_bytes, aspect, background, folder_depth)

@@ -756,8 +756,9 @@ def _check_structure(ck: _Checker, rep) -> bool:
             ck.add_structure("STRUCT_MISSING_OPTIONAL", f.code)
             ok = False
     known = set(ck.layout.codes)
+    added = (rep.extra.get("sheet_column") if rep is not None else None) or ""  # the reader's 工作表, not the file's
     for code in ck.cols:
-        if code not in known:
+        if code not in known and code != str(added).upper() and code != added:
             ck.add_structure("STRUCT_EXTRA_FIELD", code)
     if not dbf_file:
         return ok

@@ -180,7 +180,9 @@ class ResultList:
         out = {}
         for c in cols:
             s = head[c.source]
+            sheets = None
             if c.kind == "row" or c.source == "row":
+                sheets = self._sheets(c, s)
                 s = self._shown(c, s, head)
             if c.read is not None:
                 s = c.read(s)
@@ -189,10 +191,28 @@ class ResultList:
             if not unmask:
                 s = self._masked(c, s, head)
             out[c.header] = s.reset_index(drop=True)
-        df = pd.DataFrame(out, columns=[c.header for c in cols])
+            if sheets is not None:  # read from several sheets: a row number alone does not say where
+                out[c.header.replace("行号", "工作表") if "行号" in c.header else f"{c.header}（工作表）"] = sheets
+        df = pd.DataFrame(out, columns=list(out))
         df.attrs["total"] = self.total
         df.attrs["title"] = self.title
         return df
+
+    def _sheets(self, c: Column, s: pd.Series) -> pd.Series | None:
+        """The sheet of each row of ``c`` when the one list it points into was read from several sheets of a
+        workbook (``core.rows.shown_sheets``); None otherwise (one sheet, a DBF, rows into several lists)."""
+        from .rows import shown_sheets
+
+        if isinstance(c.rows_in, str):
+            src = (self.inputs or {}).get(c.rows_in)
+        elif c.rows_in is None and not isinstance(self.source, dict):
+            src = self.source
+        else:
+            return None
+        if src is None or not len(s):
+            return None
+        got = shown_sheets(src, s.reset_index(drop=True))
+        return None if got.isna().all() else got.fillna("").astype("str")
 
     def _shown(self, c: Column, s: pd.Series, head: pd.DataFrame) -> pd.Series:
         """Row numbers of ``c`` as the person sees them in the file they point into (``core.rows``)."""
