@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+import xueji_lib as xj
 from xueji_lib.core.errors import LayoutError
 from xueji_lib.schema import codes as codes_mod
 from xueji_lib.schema.codes import CodeEntry, CodeTable, list_code_tables, load_code_table, normalize_value, province_of
@@ -480,3 +481,16 @@ def test_unknown_table_and_bad_index(tmp_path, monkeypatch):
     monkeypatch.setenv("XUEJI_CODES_PATH", str(tmp_path))
     with pytest.raises(LayoutError, match="tables.yml"):
         load_code_table("t")
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
+
+
+def test_an_upload_short_of_optional_fields_is_still_recognised_as_an_upload():
+    # the late batch made from an old template lacks ZZMM/FY/XSH and has one extra field: the smaller
+    # special-category layout covers a larger share of itself, but the registration upload differs less
+    df = xj.read_dbf(SAMPLES / "hei/10_注册上报_补报.dbf")
+    lay, why = xj.recognize_layout(df.columns)
+    assert lay.name == "chsi_registration", why
+    lay, _ = xj.recognize_layout(xj.read_dbf(SAMPLES / "hei/10_注册上报.dbf").columns)
+    assert lay.name == "chsi_registration"

@@ -307,6 +307,7 @@ def _compare(
         fields=tuple(flds),
         matched_by_counts=by,
         params={"graduates": bool(graduates)} if graduates else {},
+        k12=_is_k12(o),
     )
 
 
@@ -325,6 +326,7 @@ def _judge(
     as_of: datetime.date | None = None,
 ) -> dict:
     task = task if task is not None else Progress(None, "")
+    follow_up = FOLLOW_UP_K12 if _is_k12(o) else ""
     kinds = _explains(changes_layout)
     school_fields, class_fields = kinds["school_fields"], kinds["move_fields"]
     task.step("比较字段")
@@ -399,7 +401,7 @@ def _judge(
             expl[idx] = 0
             for i in idx:
                 reason[i] = (
-                    f"{other_t}中没有这名学生（没有提供异动名单，无法核对原因）：疑似流失，请核实去向（控辍保学）"
+                    f"{other_t}中没有这名学生（没有提供异动名单，无法核对原因）：疑似流失，请核实去向" + follow_up
                     if what == "removed"
                     else f"{other_t}中原来没有这名学生（没有提供异动名单，无法核对原因）：请核实来源"
                 )
@@ -419,7 +421,7 @@ def _judge(
                 )
             elif what == "removed":
                 reason[i] = (
-                    f"{other_t}中没有这名学生，异动名单中也没有转出、退学、休学等记录：疑似流失，请核实去向（控辍保学）"
+                    f"{other_t}中没有这名学生，异动名单中也没有转出、退学、休学等记录：疑似流失，请核实去向" + follow_up
                 )
             else:
                 reason[i] = f"{other_t}中原来没有这名学生，异动名单中也没有转入、复学、招生等记录：请核实来源"
@@ -495,6 +497,16 @@ def _judge(
     )
     ch_frame = _changes_frame(ch, o, n, key, explained_changes, o_status, n_status, unmask) if ch else None
     return {"old": o_frame, "new": n_frame, "changes": ch_frame}
+
+
+# A pupil of compulsory schooling gone without a record is the 控辍保学 follow-up's (K-12 only).
+FOLLOW_UP_K12 = "（控辍保学）"
+
+
+def _is_k12(r: _Roster) -> bool:
+    """Whether the rosters are K-12 ones (their layout's category; a roster without a layout counts as K-12,
+    the comparison's default)."""
+    return r.layout is None or r.layout.category == "k12"
 
 
 def _as_of(value: datetime.date | str | None) -> datetime.date:

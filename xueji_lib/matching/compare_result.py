@@ -120,6 +120,7 @@ class CompareResult(Result):
     fields: tuple[str, ...] = ()
     matched_by_counts: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
+    k12: bool = True  # K-12 rosters: a pupil gone without a record is followed up by 控辍保学
     # the lists compared ({"old", "new", "changes"}: frames or converted folders) and their layouts
     # ({"layout", "changes_layout"}), so that the result can list their records and save its files
     inputs: dict = field(default_factory=dict, repr=False, compare=False)
@@ -205,7 +206,8 @@ class CompareResult(Result):
                 "old",
                 "removed",
                 "减少",
-                "没有异动记录 {n} 条（疑似流失，见对比结果中的“疑似流失”名单，控辍保学逐一核实）",
+                "没有异动记录 {n} 条（疑似流失，见对比结果中的“疑似流失”名单，"
+                + ("控辍保学逐一核实）" if self.k12 else "逐一核实去向）"),
             ),
             ("new", "added", "新增", "没有异动记录 {n} 条（请核实来源）"),
         ):
@@ -220,7 +222,9 @@ class CompareResult(Result):
                 text += "（" + "，".join(f"{t} {n}" for t, n in by_type.items()) + "）"
             if self.changes is None:
                 text = f"{what} {len(sel)} 条：没有提供异动名单，无法核对原因，每一条都需要核实" + (
-                    f"（疑似流失 {len(sel)} 人，见控辍保学名单）" if status == "removed" else "来源"
+                    (f"（疑似流失 {len(sel)} 人，见控辍保学名单）" if self.k12 else f"（疑似流失 {len(sel)} 人）")
+                    if status == "removed"
+                    else "来源"
                 )
             else:
                 text += "；" + none_text.format(n=len(sel) - len(ex))

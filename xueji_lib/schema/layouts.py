@@ -324,8 +324,9 @@ def recognize_layout(
 
     ``headers=True`` for sheets: each layout first maps the header texts (Chinese name, code, aliases) to
     its codes, as ``read_table`` would. A layout fits when the file has all its required fields (a
-    layout without required fields: at least half of its fields); among those, the one sharing the
-    largest part of its fields wins (ties: the smaller, more specific layout). When the file shares
+    layout without required fields: at least half of its fields); among those, the one with the fewest
+    differences wins (its fields the file lacks plus the file's fields it does not know; ties: the one sharing
+    the largest part of its fields, then the smaller, more specific layout). When the file shares
     clearly more fields with a layout whose required fields it lacks, that layout is returned and the
     structure check names what is missing. ``LayoutError`` ("对不上") when no layout shares at least
     half of its fields with the file.
@@ -362,6 +363,10 @@ def recognize_layout(
         best = max(
             fitting,
             key=lambda r: (
+                # the fewest differences: the layout's fields the file lacks plus the file's fields it does not
+                # know (a registration upload short of three optional fields is still a registration upload,
+                # not the smaller special-category layout that happens to cover a larger share of itself)
+                -len(r["cols"] ^ set(r["lay"].codes)),
                 r["common"] / max(len(r["lay"].fields), 1),
                 r["common"] / max(len(r["cols"]), 1),
                 -len(r["lay"].fields),
