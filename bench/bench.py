@@ -233,6 +233,70 @@ TASKS.update(
         ),
     }
 )
+# 组合查询 (issue 17 §2): 20 queries (each the live count and the first page, as the page does on every change) on
+# an N-pupil roster cached as Parquet the way the catalogue keeps a list, with findings, statuses, keys and photos
+QUERY_CHILD = """
+import json, resource, statistics, time
+from pathlib import Path
+import numpy as np, pandas as pd, pyarrow as pa, pyarrow.parquet as pq
+from xueji_lib.apps.catalog import key_index
+from xueji_lib.engine.query import Condition as C, Query as Q, QueryTable
+from xueji_lib.samples.scale import make_roster_pair
+path = Path({path!r})
+old = make_roster_pair({n}, seed=1)[0]
+n = len(old)
+if not path.exists():
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pandas(old.assign(_row=np.arange(1, n + 1)), preserve_index=False),
+                   path, row_group_size=16384)
+rows = np.arange(1, n + 1)
+findings = pd.DataFrame({{"row": np.r_[rows[::200], rows[7::500]],
+                          "rule": ["SFZH_CHECKSUM"] * len(rows[::200]) + ["DUP_NAME_SEX_BIRTH"] * len(rows[7::500]),
+                          "severity": ["error"] * len(rows[::200]) + ["warning"] * len(rows[7::500])}})
+statuses = pd.DataFrame({{"row": rows[::300], "status": "removed", "explained": False}})
+t = QueryTable(path, layout="k12_student", findings=findings, statuses=statuses, keys=key_index(old),
+               photo_keys=old["SFZJH"].iloc[::3].tolist())
+del old
+name = t.page(Q(), 0, 1, ["XM"])["XM"][0]
+queries = [
+    Q((C("XB", "eq", ("1",)),)), Q((C("NJ", "in", ("11", "12", "13")),)), Q((C("XM", "contains", (name[:1],)),)),
+    Q((C("XM", "eq", (name,)),)), Q((C("CSRQ", "range", ("2010", "2012-06")),)),
+    Q((C("_age", "range", ("12", "14")),), as_of="2026-08-31"), Q((C("LXDH", "empty"),)),
+    Q((C("JTDZ", "contains", ("白沙镇",)),)), Q((C("MZ", "in", ("01", "15")), C("XB", "eq", ("2",)))),
+    Q((C("XXMC", "contains", ("小学",)), C("NJ", "eq", ("16",)), C("XB", "eq", ("女",)))),
+    Q(flags=("errors",)), Q(flags=("duplicate",)), Q(flags=("dropout",)), Q(flags=("no_id",)), Q(flags=("no_photo",)),
+    Q((C("NJ", "in", ("31", "32", "33")),), flags=("no_photo",)),
+    Q((C("XM", "contains", ("%_",)),)), Q((C("XM", "eq", ("'; DROP TABLE t; --",)),)),
+    Q((C("CSRQ", "range", ("2008", "")), C("_age", "range", ("", "16"))), as_of="2026-08-31"),
+    Q((C("BJ", "in", ("1班", "2班")), C("XB", "eq", ("1",)), C("NJ", "in", ("21", "22", "23"))), flags=("errors",)),
+]
+times = []
+for q in queries:
+    t0 = time.perf_counter()
+    t.count(q)
+    t.page(q, 0, 20)
+    times.append(time.perf_counter() - t0)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"rows": n, "median": statistics.median(times), "max": max(times), "peak_mb": peak}}))
+"""
+QUERY_TARGET_SECONDS = 1.0
+# 打印核对表 (issue 17 §1): 10,000 pupils (a fixed number, not --records: a school district's print run) to one
+# A4 PDF — a class list per class and one form per pupil — with the bundled CJK font embedded
+PRINT_CHILD = """
+import json, resource, tempfile, time
+from pathlib import Path
+from xueji_lib.reporting.forms import print_forms
+from xueji_lib.samples.scale import make_roster_pair
+roster = make_roster_pair({n}, seed=3)[0]
+with tempfile.TemporaryDirectory() as out:
+    t0 = time.perf_counter()
+    res = print_forms(roster, out, layout="k12_student")
+    seconds = time.perf_counter() - t0
+    size = sum(p.stat().st_size for p in res.files)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({{"rows": res.students, "seconds": seconds, "peak_mb": peak, "pages": res.pages, "bytes": size}}))
+"""
+PRINT_STUDENTS, PRINT_TARGET_SECONDS = 10_000, 30.0
 GROUPS = {
     "dbf": ("read_dbf", "dbfread→DataFrame", "validate (after read_dbf)"),
     "reconcile": ("reconcile", "DuckDB full outer join (5 keys)", "pandas outer merge (5 keys)"),
@@ -245,6 +309,8 @@ GROUPS = {
     "fuzz": (),
     "dupes": ("near_duplicates", "DuckDB self-join on 姓名+出生日期", "pandas self-merge on 姓名+出生日期"),
     "dupes-spark": (),
+    "query": (),
+    "print": (),
 }
 # What each group measures (--help) and, for the long ones, why they are left out of the default run.
 GROUP_HELP = {
@@ -258,6 +324,8 @@ GROUP_HELP = {
     "searches typed into 学生查询 over N records, then 10 users at once (first visit, returning) and abandoned "
     "pages: about 45 min",
     "fuzz": "the readers' contract on --fuzz-count mutated DBF, xlsx and CSV files each (tests/fuzz.py)",
+    "query": "组合查询: 20 queries (count + first page) on an N-pupil roster cached as Parquet, median and max",
+    "print": f"打印核对表: {PRINT_STUDENTS:,} pupils to one A4 PDF (class lists and a form per pupil, font embedded)",
     "dupes": "near_duplicates on an N-pupil roster (1 in 500 entered twice) next to a DuckDB self-join and a pandas "
     "merge on 姓名+出生日期",
     "dupes-spark": "near_duplicates of a --dupes-records roster on a standalone Spark cluster (2 cores, 4 GB) and on "
@@ -265,7 +333,7 @@ GROUP_HELP = {
     "engines": "DBF → Parquet and reconcile --engine-records × the same on DuckDB and Spark, compare/k12_stats "
     "of N-pupil rosters loaded vs folders: 10M Spark, about 20 min and 19 GB of DBFs the first time",
 }
-DEFAULT_GROUPS = ("dbf", "reconcile", "compare", "dupes", "report", "dashboard", "fuzz")
+DEFAULT_GROUPS = ("dbf", "reconcile", "compare", "dupes", "report", "dashboard", "query", "print", "fuzz")
 LONG_GROUPS = ("report-big", "soak", "engines", "dupes-spark")
 SOAK_LOADS, SOAK_PAUSE = 100, 4.0
 SOAK_USERS, SOAK_POOL = (
@@ -518,6 +586,47 @@ def dashboard_group(res: Results, n: int, repeat: int) -> None:
     res.note(
         f"dashboard: a data folder with one {n:,}-record registration DBF; lookup = 身份证号, 姓名, part of "
         "a name, 考生号, 学号 — each search + hit list + student card, from the Parquet cache a page's kernel reads"
+    )
+
+
+def query_group(res: Results, n: int) -> None:
+    """组合查询 on an N-pupil roster: 20 queries, each the count and the first page; the median and the slowest."""
+    size = size_label(n)
+    got = run_child(QUERY_CHILD.format(n=n, path=str(OUT / f"query_{n}.parquet")))
+    for what in ("median", "max"):
+        res.row(
+            {
+                "task": f"组合查询 {size} ({what} of 20)",
+                "rows": got["rows"],
+                "seconds": got[what],
+                "peak_mb": got["peak_mb"],
+            }
+        )
+    met = got["max"] < QUERY_TARGET_SECONDS
+    res.note(
+        f"组合查询: median {got['median']:.2f} s, slowest {got['max']:.2f} s over 20 queries (each the live count and "
+        "the first page of 20, conditions compiled to SQL with bound values, DuckDB over the Parquet cache, flags as "
+        f"semi-joins); target at 1,000,000: every query under {QUERY_TARGET_SECONDS:.0f} s — "
+        + (("met" if met else "NOT met") if n == 1_000_000 else f"not judged ({size} run)")
+    )
+
+
+def print_group(res: Results) -> None:
+    """打印核对表: PRINT_STUDENTS pupils to PDF, against the target."""
+    got = run_child(PRINT_CHILD.format(n=PRINT_STUDENTS))
+    res.row(
+        {
+            "task": f"打印核对表 {got['rows']:,} 人",
+            "rows": got["rows"],
+            "seconds": got["seconds"],
+            "peak_mb": got["peak_mb"],
+        }
+    )
+    met = got["seconds"] < PRINT_TARGET_SECONDS
+    res.note(
+        f"打印核对表: {got['rows']:,} pupils, {got['pages']:,} A4 pages, {got['bytes'] / 1e6:.0f} MB PDF in "
+        f"{got['seconds']:.1f} s (fpdf2, the bundled Noto Sans CJK subset embedded once); target: under "
+        f"{PRINT_TARGET_SECONDS:.0f} s — " + ("met" if met else "NOT met")
     )
 
 
@@ -976,6 +1085,12 @@ def run_groups(args, groups: list[str], res: Results) -> None:
     if "dashboard" in groups:
         res.section("dashboard")
         dashboard_group(res, n, args.repeat)
+    if "query" in groups:
+        res.section("query")
+        query_group(res, n)
+    if "print" in groups:
+        res.section("print")
+        print_group(res)
     if "fuzz" in groups:
         res.section("fuzz")
         fuzz_group(res, args.fuzz_count)

@@ -85,8 +85,20 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
     ),
     (
         "统计",
-        "标准统计表：中小学与高等学校，每张表的合计等于记录数。",
-        ["xueji_lib:k12_stats", "xueji_lib:higher_ed_stats", "xueji_lib:StatsResult"],
+        "标准统计表与交叉统计（两维表、异动报表、核查执行统计）：中小学与高等学校，每张表的合计等于记录数。",
+        [
+            "xueji_lib:k12_stats",
+            "xueji_lib:higher_ed_stats",
+            "xueji_lib:StatsResult",
+            "xueji_lib:crosstab",
+            "xueji_lib:k12_crosstabs",
+            "xueji_lib:higher_ed_crosstabs",
+            "xueji_lib:CrosstabResult",
+            "xueji_lib:changes_report",
+            "xueji_lib:ChangesReport",
+            "xueji_lib:coverage",
+            "xueji_lib:CoverageResult",
+        ],
     ),
     (
         "展示",
@@ -120,6 +132,11 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
             "xueji_lib:write_dbf",
             "xueji_lib:write_excel",
         ],
+    ),
+    (
+        "打印",
+        "把名单打印成给学生、家长和老师核对签字的 A4 PDF（学生基本信息核对表、班级学籍信息核对表）。",
+        ["xueji_lib:print_forms", "xueji_lib:PrintResult"],
     ),
     (
         "报告与定时",

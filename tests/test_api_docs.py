@@ -77,6 +77,7 @@ def test_everything_public_is_listed_once_in_order():
         "统计",
         "展示",
         "写出名单",
+        "打印",
         "报告与定时",
         "看板",
         "计算引擎",

@@ -152,7 +152,18 @@ def test_the_extras():
     for it (xueji_lib/core/extras.py, the message a command gives when one is missing); all is every extra."""
     groups = _groups()
     core = {_norm(Requirement(s).name) for s in groups["core"]}
-    assert core == {"numpy", "pandas", "pyarrow", "duckdb", "openpyxl", "xlsxwriter", "pyyaml", "pillow"}
+    assert core == {
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "duckdb",
+        "openpyxl",
+        "xlsxwriter",
+        "pyyaml",
+        "pillow",
+        "fpdf2",
+        "fonttools",
+    }
     heavy = re.compile(r"jupyter|ipy|nb|voila|papermill|plotly|widget|spark|py4j|ibis")
     assert not [n for n in _closure(groups["core"]) if heavy.search(n)]
     assert set(EXTRAS) | {"core", "all", "dev"} == set(groups)

@@ -109,6 +109,8 @@ def test_the_wheel_holds_the_code_notebooks_layouts_codes_and_rules(wheel):
         "schema/data/codes/*.csv",
         "schema/data/codes/*.yml",
         "apps/templates/*.html",
+        "reporting/fonts/*.ttf",  # the CJK font the printed forms embed (issue 17 §1) and its licence
+        "reporting/fonts/OFL.txt",
     )
     data = {str(p.relative_to(ROOT)) for pattern in patterns for p in pkg.glob(pattern)}
     assert {
@@ -126,6 +128,8 @@ def test_the_wheel_holds_the_code_notebooks_layouts_codes_and_rules(wheel):
         "xueji_lib/apps/templates/home.html",
         "xueji_lib/apps/templates/error.html",
         "xueji_lib/apps/templates/404.html",
+        "xueji_lib/reporting/fonts/NotoSansCJKsc-Xueji.ttf",
+        "xueji_lib/reporting/fonts/OFL.txt",
     } <= data
     packaged = {n for n in names if n.startswith("xueji_lib/")}
     assert packaged == code | data  # nothing else (no caches, no stray files)
@@ -149,7 +153,18 @@ def test_the_metadata_pulls_no_jupyter_or_spark_without_an_extra(wheel):
             plain.add(_norm(req.name))
         for e in extras:
             by_extra.setdefault(e, set()).add(_norm(req.name))
-    assert plain == {"numpy", "pandas", "pyarrow", "duckdb", "openpyxl", "xlsxwriter", "pyyaml", "pillow"}
+    assert plain == {
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "duckdb",
+        "openpyxl",
+        "xlsxwriter",
+        "pyyaml",
+        "pillow",
+        "fpdf2",  # the printed forms (issue 17 §1): pure Python
+        "fonttools",
+    }
     assert not plain & set(HEAVY)
     assert {"papermill", "nbconvert", "ipykernel"} <= by_extra["reports"]
     assert {"voila", "ipywidgets"} <= by_extra["dashboard"] and "pyspark" in by_extra["spark"]

@@ -31,10 +31,14 @@ from .io.tables import read_table
 from .matching.compare import CompareResult, HandoffResult, compare, handoff
 from .matching.near_dupes import NearDuplicateResult, near_duplicates
 from .matching.reconcile import ReconcileResult, reconcile
+from .reporting.forms import PrintResult, print_forms
 from .reporting.outputs import write_validation_outputs
 from .reporting.report import REPORTS, ReportRun, check_parameters, run_report
 from .schema.codes import CodeEntry, CodeTable, list_code_tables, load_code_table, province_of
 from .schema.layouts import Layout, LayoutField, list_layouts, load_layout, recognize_layout
+from .stats.changes_report import ChangesReport, changes_report
+from .stats.coverage import CoverageResult, coverage
+from .stats.crosstab import CrosstabResult, crosstab, higher_ed_crosstabs, k12_crosstabs
 from .stats.statistics import StatsInputError, StatsResult, higher_ed_stats, k12_stats
 
 # Short names for the modules a notebook reaches for (``from xueji_lib import display as xd``, ``xj.ids``),
@@ -57,6 +61,16 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "print_forms",
+    "PrintResult",
+    "crosstab",
+    "k12_crosstabs",
+    "higher_ed_crosstabs",
+    "CrosstabResult",
+    "changes_report",
+    "ChangesReport",
+    "coverage",
+    "CoverageResult",
     "XuejiError",
     "FileFormatError",
     "TruncatedFileError",

@@ -50,6 +50,7 @@ from ..core.rows import row_meaning, shown_rows
 from ..matching.pairs import PAIR_ROLES, PAIR_ZH
 
 if TYPE_CHECKING:
+    from ..engine.query import QueryTable
     from ..matching.compare import CompareResult, HandoffResult
     from ..matching.reconcile import ReconcileResult
     from ..schema.layouts import Layout
@@ -59,6 +60,7 @@ PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
 CACHE_DIRNAME = ".xueji_cache"
 CONFIG_NAME = "xueji.yml"
 CACHE_VERSION = 3  # bump when what is cached changes: every entry is rebuilt
+STATUSES_VERSION = 2  # bump when the pairs' status files change (2: "explained"): the pairs are run again
 
 # search index column → the field codes it is taken from (first one present)
 # (codes as layouts name them, then the headers of a sheet that fits no layout)
@@ -499,6 +501,7 @@ class Catalog:
                         pair.extra,
                         pair.year,
                         pair.category,
+                        STATUSES_VERSION,
                         [self.datasets[n].cache.name for n in names],
                         [
                             json.loads((self.datasets[n].cache / "meta.json").read_text("utf-8"))["fingerprint"]
@@ -518,7 +521,7 @@ class Catalog:
                 path.parent.mkdir(mode=0o700, exist_ok=True)
                 _write_parquet(pa.Table.from_pandas(frame, preserve_index=False), path)
             parts.append(pq.read_table(path).to_pandas())
-        cols = ["dataset", "row", "pair", "status", "status_zh", "reasons", "other", "other_row"]
+        cols = ["dataset", "row", "pair", "status", "status_zh", "reasons", "other", "other_row", "explained"]
         self._statuses = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
     def run_pair(self, pair: Pair) -> ReconcileResult | CompareResult | HandoffResult:
@@ -562,6 +565,10 @@ class Catalog:
                         "reasons": frame["reasons"].astype("str").fillna("").to_numpy(),
                         "other": other,
                         "other_row": pd.array(frame[other_col], dtype="Int64"),
+                        # a removal (or addition) a change record explains; False for 疑似流失 (组合查询's flag)
+                        "explained": pd.array(
+                            frame["explained"] if "explained" in frame else [pd.NA] * len(frame), dtype="boolean"
+                        ),
                     }
                 )
             )
@@ -676,6 +683,31 @@ class Catalog:
         if ds not in self._findings:
             self._findings[ds] = pq.read_table(self.dataset(ds).cache / "findings.parquet").to_pandas()
         return self._findings[ds]
+
+    def query_table(self, ds: str) -> QueryTable:
+        """Dataset ``ds`` opened for 组合查询 (``engine.query``): its cached Parquet read by DuckDB, with its
+        validation findings, its statuses in the folder's pairs, its search keys and the photo folder's names
+        (the flags 校验有误, 疑似重复, 疑似流失, 无身份证号, 无照片)."""
+        from ..engine.query import QueryTable
+
+        d = self.dataset(ds)
+        st = self.statuses
+        return QueryTable(
+            d.cache / "data.parquet",
+            layout=d.layout,
+            findings=self.findings(ds),
+            statuses=st[st["dataset"] == ds],
+            keys=self.index(ds),
+            photo_keys=self.photo_keys(),
+        )
+
+    def photo_keys(self) -> set[str] | None:
+        """The photo folders' file names (upper case, without extension): what a student's photo is named by;
+        None when the folder has no photo folder."""
+        if not any(f.is_dir() for f in self.photo_folders()):
+            return None
+        self.photo([])  # fills _photo_files
+        return set(self._photo_files or ())
 
     @property
     def statuses(self) -> pd.DataFrame:
@@ -944,7 +976,8 @@ def _write_text(path: Path, text: str) -> None:
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 # what xueji keeps in a cache folder: the entries, pairs, Voila's template and config, its own files
 _CACHE_NAMES = re.compile(
-    r"^([0-9a-f]{16}|pairs|jupyter|catalog\.json|README\.txt|\.lock|audit\.jsonl|看板地址\.txt|\..*\.tmp)$"
+    r"^([0-9a-f]{16}|pairs|jupyter|catalog\.json|README\.txt|\.lock|audit\.jsonl|看板地址\.txt|\..*\.tmp"
+    r"|queries\.json|queries\.lock)$"  # 组合查询's saved queries
 )
 
 

@@ -32,6 +32,7 @@ import contextlib
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -153,6 +154,14 @@ def _outputs(out: Path, names: Iterable[str]) -> Iterator[_Outputs]:
                 raise OutputFolderError(f"无法把结果写入输出目录 {out}：{why or exc}") from None
     finally:
         _RUN["published"] = run is not None and run.committed
+
+
+def _record_check(command: str, args, out: Path, result, data: dict) -> None:
+    """The finished run in the check history (``reporting.history``: ``<history root>/index.html``, the root
+    ``$XUEJI_HISTORY`` or ./reports; ``XUEJI_HISTORY=off``: not recorded). Never fails the command."""
+    from ..reporting.history import record_check
+
+    record_check(command, args, out, result, data, started=_RUN.get("started"))
 
 
 def _check_encoding(encoding: str | None) -> None:
@@ -302,6 +311,7 @@ def _cmd_validate(args) -> int:
             "改好后：xueji validate 该文件 --layout " + lay.name + "，再用 xueji merge 并入校验通过名单"
         )
     print(f"  {files['summary'].name}  供脚本读取的计数")
+    _record_check("validate", args, out, result, {"file": df})
     if not result.structure_ok:
         print(
             "结构校验未通过：文件"
@@ -376,6 +386,70 @@ def _cmd_photos(args) -> int:
     with _outputs(out, ["照片核对.xlsx", "summary.json"]) as run:
         files = run.final_files(write_photo_outputs(res, run.staging, progress=True))
     print("已写出：" + "、".join(str(p) for p in files.values()))
+    _record_check("photos", args, out, res, {"roster": roster})
+    return 0
+
+
+def _cmd_print(args) -> int:
+    """xueji print: the class lists and 学生基本信息核对表 of a roster as A4 PDFs (full values: audited)."""
+    import getpass
+    import json
+
+    from ..io.loading import load_list
+    from ..reporting.forms import PrintResult, class_groups, print_forms
+    from .dashboard import AuditLog
+
+    class _CommandAudit(AuditLog):
+        def who(self) -> dict:  # the account that ran the command, not a dashboard token
+            try:
+                user = getpass.getuser()
+            except Exception:  # no user name in the environment (Windows services)
+                user = "未知用户"
+            return {"user": user, "client": "命令行", "session": ""}
+
+    path = Path(args.roster)
+    out = Path(args.out) if args.out else Path.cwd() / f"{path.stem}_核对表"
+    _will_write(out)
+    df, lay, reason = load_list(path, args.layout, encoding=args.encoding, fallback="k12_student", progress=True)
+    if len(df) == 0:
+        raise XuejiError(
+            f"名单文件 {path}：没有记录（0 条），没有可以打印的核对表。请确认导出时选对了名单，或文件没有只导出表头。"
+        )
+    if args.photos and not Path(args.photos).is_dir():
+        raise XuejiError(f"照片目录 {args.photos} 不存在或不是文件夹：请给出存放照片的文件夹（可含班级子文件夹）")
+    _print_read(path, df, "名单")
+    if lay is not None:
+        print(f"版式：{lay.name}（{lay.title}）")
+    names = ["学生信息核对表.pdf", "summary.json"]
+    if args.per_school:
+        from ..core.files import safe_file_name
+
+        schools = class_groups(df, lay).get("学校", [])
+        names += [f"学生信息核对表_{safe_file_name(s)}.pdf" for s in dict.fromkeys(schools)]
+    log = _CommandAudit(args.audit_log, page="打印核对表")
+    print(
+        "注意：核对表印有完整的个人信息（身份证号、电话、住址等，未遮盖），供学生和家长核对本人信息；"
+        f"本次打印记入审计日志 {log.path}（谁、何时、哪些班级、多少人，不记任何个人信息）。"
+        "打印件请妥善保管、用后收回，勿在校外打印或传播。",
+        file=sys.stderr,
+    )
+    with _outputs(out, names) as run:
+        res: PrintResult = print_forms(
+            df,
+            run.staging,
+            layout=lay,
+            photos=args.photos,
+            where=args.where,
+            per_school=args.per_school,
+            source=str(path),
+            audit=log.write,
+        )
+        (run.staging / "summary.json").write_text(json.dumps(res.to_dict(), ensure_ascii=False, indent=2), "utf-8")
+    print(res.summary())
+    print(f"\n已写出（目录 {out}）：")
+    for f in res.files:
+        print(f"  {f.name}")
+    print("  summary.json  各项计数，供脚本读取")
     return 0
 
 
@@ -556,6 +630,7 @@ def _cmd_reconcile(args) -> int:
         + ("（个人信息未遮盖）" if args.unmask else "（个人信息已遮盖）")
     )
     print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    _record_check("reconcile", args, out, result, {"admission": adm, "registration": reg, "states": states})
     return 0
 
 
@@ -678,6 +753,7 @@ def _cmd_compare(args) -> int:
             f"  {files['by_school'].name}/  疑似流失按学校分开：{schools} 所学校各一个工作簿（共 {lost} 人），可分别发给各校核实"
         )
     print(f"  {files['summary'].name}  各项计数，供脚本读取")
+    _record_check("compare", args, out, result, {"old": old, "new": new, "changes": changes})
     return 0
 
 
@@ -1236,7 +1312,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="结果目录，默认 ./<照片目录名>_照片核对")
     p.set_defaults(func=_cmd_photos)
 
-    p = sub.add_parser("dashboard", help="启动看板（学生查询、名单对比）：Voila，只在本机 127.0.0.1，需要访问令牌")
+    p = sub.add_parser(
+        "print",
+        help="打印核对表：每班一份学籍信息核对表、每名学生一份学生基本信息核对表（A4 PDF，供签字确认）",
+        description="把名单按 学校→年级→班级（高校：学校→院系→专业→班号）排好，写出 A4 PDF：每班一份学籍信息核对表"
+        "（页眉学校、年级、班级，“第 x 页 共 y 页”，页脚签字栏），随后每名学生一份学生基本信息核对表（版式的每个字段、"
+        "代码值写成名称和代码、照片、更正栏，学生/家长、班主任、学籍管理员、主管领导签字和日期）。核对表印有完整的"
+        "个人信息，每次打印记入审计日志。字体随程序附带，任何电脑上打印效果相同。输入文件不会被修改。"
+        "退出码：0 已写出；2 无法打印（文件读不了、没有记录、条件没有选中任何学生）。",
+    )
+    p.add_argument("roster", metavar="名单", help="学生名单（Excel/CSV/DBF：中小学花名册、高校注册上报等）")
+    p.add_argument(
+        "--photos", metavar="目录", help="照片目录（可含班级子文件夹），照片按身份证号、考生号、学号或学籍号命名"
+    )
+    p.add_argument(
+        "--where",
+        action="append",
+        metavar="字段=值",
+        help="只打印一部分，如 班级=1班,2班 或 BJ=1班（字段写代码或中文名）；可重复，各条件同时满足",
+    )
+    p.add_argument(
+        "--per-school", dest="per_school", action="store_true", help="每所学校一个 PDF（默认全部写在一个 PDF 中）"
+    )
+    p.add_argument("--layout", help="名单的版式（见 xueji layouts）；不给时按字段自动识别")
+    p.add_argument("--encoding", help="名单的编码（CSV、DBF），如 gb18030")
+    p.add_argument(
+        "--audit-log",
+        dest="audit_log",
+        metavar="文件",
+        help="审计日志文件（默认：环境变量 XUEJI_AUDIT_LOG，没有则为临时目录中的 xueji-audit.jsonl）",
+    )
+    p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <名单文件名>_核对表")
+    p.set_defaults(func=_cmd_print)
+
+    p = sub.add_parser("dashboard", help="启动看板（学生查询、名单对比、组合查询、统计）：Voila，只在本机 127.0.0.1，需要访问令牌")
     p.add_argument(
         "--data", default="data_samples", help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认 data_samples）"
     )
@@ -1535,6 +1644,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Ctrl+C or SIGTERM ends it with one line on stderr (what was kept) and exit 130 / 143;
     the output folder keeps the previous run's files, and no temporary file or worker process is left."""
     _RUN.clear()
+    _RUN["started"] = time.time()  # for the check history's duration (reporting.history)
     serving = False
     # from the start: a signal while the arguments are read (and the command's modules imported) is said too;
     # the console script (xueji_entry) covers the imports before this

@@ -37,7 +37,7 @@ from ..reporting.kernel import DASHBOARD_DIR
 from .catalog import PAIR_ZH, Catalog, StudentCard, load_dataset
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     import plotly.graph_objects as go
 
@@ -1012,3 +1012,502 @@ def voila_command(
     ]
     make_private(cache)  # the template and config just written there too
     return argv, env
+
+
+# ================================================================================ 组合查询 (issue 17 §2) — begin
+# The 组合查询 page: conditions on the fields of one list (engine.query: compiled to SQL, run in DuckDB over the
+# catalogue's Parquet), flags from the checks, a live count, a paged table (masked), the selected records as a
+# workbook (masked unless the user ticks the audited choice) and saved queries in the cache folder (owner-only).
+QUERY_PAGE_ROWS = 20
+QUERY_EXPORT_MAX = 200_000  # records in one download from the page (the browser holds the workbook in memory)
+SAVED_QUERIES_FILE = "queries.json"
+# the columns the result table shows besides 行号 and the fields of the conditions (first present of each)
+QUERY_BRIEF = (
+    ("XM", "姓名"),
+    ("XB", "性别"),
+    ("CSRQ", "出生日期"),
+    ("SFZH", "SFZJH", "ZJHM", "身份证号"),
+    ("XJH", "学籍号"),
+    ("KSH", "考生号"),
+    ("XH", "学号"),
+    ("XXMC", "YXMC", "学校名称"),
+    ("ZYMC", "专业名称"),
+    ("NJ", "年级"),
+    ("BJ", "BH", "班级"),
+)
+
+
+class SavedQueries:
+    """组合查询's saved queries: name → {dataset, query, saved}, in ``<cache>/queries.json`` (the owner's only, like
+    the rest of the cache: the values of a query may be personal). A name is only a key in that file."""
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.path = self.folder / SAVED_QUERIES_FILE
+
+    def all(self) -> dict[str, dict]:
+        """Every saved query by name (an unreadable file reads as none)."""
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+    def save(self, name: str, dataset: str, query: object) -> str:
+        """Save ``query`` (an engine.query.Query) on ``dataset`` under ``name`` (replacing one of that name);
+        returns the name as kept (blanks trimmed)."""
+        from .catalog import _Lock, _write_text, make_private
+
+        name = " ".join(str(name or "").split())
+        if not name:
+            raise XuejiError("请先给查询起个名字")
+        if len(name) > 40:
+            raise XuejiError("查询的名字最多 40 个字")
+        make_private(self.folder)
+        with _Lock(self.folder / "queries.lock"):
+            data = self.all()
+            data[name] = {
+                "dataset": dataset,
+                "query": query.to_dict(),
+                "saved": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            }
+            _write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
+        return name
+
+    def delete(self, name: str) -> None:
+        """Remove the saved query ``name`` (nothing when there is none)."""
+        from .catalog import _Lock, _write_text
+
+        with _Lock(self.folder / "queries.lock"):
+            data = self.all()
+            if data.pop(name, None) is not None:
+                _write_text(self.path, json.dumps(data, ensure_ascii=False, indent=1))
+
+    def get(self, name: str) -> tuple[str, object]:
+        """(dataset, Query) of the saved query ``name``."""
+        from ..engine.query import Query
+
+        entry = self.all().get(name)
+        if entry is None:
+            raise XuejiError(f"没有名为“{name}”的已保存查询")
+        return str(entry.get("dataset", "")), Query.from_dict(entry.get("query") or {})
+
+
+class _ConditionRow:
+    """One condition's widgets: field, operation, its value(s), 删除."""
+
+    def __init__(self, page: QueryPage):
+        w = _widgets()
+        self.page = page
+        self.field = w.Dropdown(description="字段", options=page.table.fields(), layout=w.Layout(width="300px"))
+        self.op = w.Dropdown(description="", options=[], layout=w.Layout(width="90px"))
+        self.text = w.Combobox(
+            placeholder="值", ensure_option=False, continuous_update=False, layout=w.Layout(width="220px")
+        )
+        self.many = w.SelectMultiple(options=[], rows=5, layout=w.Layout(width="260px"))
+        self.low = w.Text(placeholder="从", continuous_update=False, layout=w.Layout(width="110px"))
+        self.high = w.Text(placeholder="到", continuous_update=False, layout=w.Layout(width="110px"))
+        self.remove = w.Button(description="删除", layout=w.Layout(width="60px"))
+        for x, cls in (
+            (self.field, "xj-q-field"),
+            (self.op, "xj-q-op"),
+            (self.text, "xj-q-value"),
+            (self.many, "xj-q-values"),
+            (self.low, "xj-q-low"),
+            (self.high, "xj-q-high"),
+        ):
+            x.add_class(cls)
+        self.box = w.HBox([self.field, self.op, self.text, self.many, self.low, self.high, self.remove])
+        self.box.add_class("xj-q-row")
+        self._set_field()
+        self.field.observe(lambda ch: (self._set_field(), page.refresh()), names="value")
+        self.op.observe(lambda ch: (self._show(), page.refresh()), names="value")
+        for x in (self.text, self.many, self.low, self.high):
+            x.observe(lambda ch: page.refresh(), names="value")
+        self.remove.on_click(lambda _b: page.remove_condition(self))
+
+    def _set_field(self) -> None:
+        from ..engine.query import OPS
+
+        with self.page.quiet():
+            code = self.field.value
+            ops = self.page.table.ops(code) if code else []
+            self.op.options = [(OPS[o], o) for o in ops]
+            self.op.value = ops[0] if ops else None
+            values = self.page.table.values(code) if code and code in self.page.table.types else []
+            self.text.options = [v for v, _label, _n in values]
+            self.text.value = ""
+            self.many.options = [(f"{label}（{n} 条）", v) for v, label, n in values]
+            self.many.value = ()
+            self.low.value = self.high.value = ""
+        self._show()
+
+    def _show(self) -> None:
+        op = self.op.value
+        self.text.layout.display = "" if op in ("eq", "contains") else "none"
+        self.many.layout.display = "" if op == "in" else "none"
+        for x in (self.low, self.high):
+            x.layout.display = "" if op == "range" else "none"
+
+    def condition(self) -> object:
+        from ..engine.query import Condition
+
+        op = self.op.value
+        if op in ("eq", "contains"):
+            values = (self.text.value,)
+        elif op == "in":
+            values = tuple(self.many.value)
+        elif op == "range":
+            values = (self.low.value, self.high.value)
+        else:
+            values = ()
+        return Condition(self.field.value, op, values)
+
+    def set(self, cond: object) -> None:
+        """Show ``cond`` (a saved query's condition)."""
+        with self.page.quiet():
+            if cond.field not in [v for _l, v in self.field.options]:
+                raise XuejiError(f"名单中没有字段 {cond.field}")
+            self.field.value = cond.field
+            self._set_field()
+            self.op.value = cond.op
+            vals = list(cond.values)
+            if cond.op in ("eq", "contains"):
+                self.text.value = vals[0] if vals else ""
+            elif cond.op == "in":
+                have = {v for _l, v in self.many.options}
+                self.many.options = list(self.many.options) + [(v, v) for v in vals if v not in have]
+                self.many.value = tuple(vals)
+            elif cond.op == "range":
+                self.low.value, self.high.value = (vals + ["", ""])[:2]
+        self._show()
+
+
+class QueryPage:
+    """组合查询: a list of the data folder, conditions on its fields combined with AND, flags from the checks; a live
+    count, a paged table (masked), the records as a workbook, saved queries."""
+
+    def __init__(self, cat: Catalog, audit: AuditLog | None = None, saved: SavedQueries | None = None):
+        w = _widgets()
+        self.cat = cat
+        self.audit = audit or AuditLog(page="组合查询")
+        self.saved = saved or SavedQueries(cat.cache_dir)
+        self.table = None
+        self.rows: list[_ConditionRow] = []
+        self.offset = 0
+        self.count = 0
+        self._quiet = 0
+        self.dataset = w.Dropdown(
+            description="名单", options=[(d.label, d.id) for d in cat.datasets.values()], layout=w.Layout(width="720px")
+        )
+        self.add_button = w.Button(description="添加条件", icon="plus")
+        self.conditions_box = w.VBox()
+        self.flags_box = w.HBox()
+        self.flags_note = w.HTML()
+        self.as_of = w.Text(
+            description="年龄截至",
+            value=_dt.date.today().isoformat(),
+            continuous_update=False,
+            layout=w.Layout(width="240px"),
+        )
+        self.message = w.HTML()
+        self.count_html = w.HTML()
+        self.table_html = w.HTML()
+        self.prev_button = w.Button(description="上一页")
+        self.next_button = w.Button(description="下一页")
+        self.page_label = w.HTML()
+        self.unmask = w.Checkbox(value=False, description="导出完整个人信息（记入审计日志）", indent=False)
+        self.export_button = w.Button(description="导出 Excel", button_style="primary", icon="download")
+        self.download = w.HTML()
+        self.save_name = w.Text(placeholder="给当前查询起个名字", layout=w.Layout(width="260px"))
+        self.save_button = w.Button(description="保存查询")
+        self.saved_pick = w.Dropdown(description="已保存", options=[], layout=w.Layout(width="360px"))
+        self.open_button = w.Button(description="打开")
+        self.delete_button = w.Button(description="删除")
+        self.saved_note = w.HTML()
+        self.dataset.observe(lambda ch: self.choose(ch["new"]), names="value")
+        self.add_button.on_click(lambda _b: self.add_condition())
+        self.as_of.observe(lambda ch: self.refresh(), names="value")
+        self.prev_button.on_click(lambda _b: self.turn(-1))
+        self.next_button.on_click(lambda _b: self.turn(1))
+        self.export_button.on_click(lambda _b: self.export())
+        self.save_button.on_click(lambda _b: self.save())
+        self.open_button.on_click(lambda _b: self.open_saved(self.saved_pick.value))
+        self.delete_button.on_click(lambda _b: self.delete_saved())
+        self.catalog_box = w.Accordion(children=[w.HTML(CSS + catalog_html(cat))], titles=("数据目录中的名单",))
+        self.catalog_box.selected_index = None
+        self.view = w.VBox(
+            [
+                w.HTML(CSS + "<h2>组合查询</h2>"),
+                self.catalog_box,
+                w.HBox([self.saved_pick, self.open_button, self.delete_button]),
+                self.dataset,
+                self.conditions_box,
+                w.HBox([self.add_button, self.as_of]),
+                self.flags_box,
+                self.flags_note,
+                self.message,
+                self.count_html,
+                self.table_html,
+                w.HBox([self.prev_button, self.page_label, self.next_button]),
+                w.HBox([self.export_button, self.unmask]),
+                self.download,
+                w.HBox([self.save_name, self.save_button]),
+                self.saved_note,
+            ]
+        )
+        self._list_saved()
+        if self.dataset.value is not None:
+            self.choose(self.dataset.value)
+
+    @classmethod
+    def from_environment(cls) -> QueryPage:
+        return cls(catalog_from_environment())
+
+    def start(self, params: dict) -> QueryPage:
+        """``?saved=<name>`` opens that saved query."""
+        name = params.get("saved", "")
+        if name:
+            self.open_saved(name)
+        return self
+
+    @contextlib.contextmanager
+    def quiet(self) -> Iterator[None]:
+        """Widget changes inside do not run the query (it runs once at the end of what set them)."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+
+    # ---------------------------------------------------------------- the list and its conditions
+    def choose(self, ds: str | None) -> None:
+        """Open list ``ds`` (a catalogue id): its fields, its flags, no conditions."""
+        if ds is None or ds not in self.cat.datasets:  # a value set from outside the whitelist
+            self.message.value = note_html("所选名单不在数据目录中", error=True)
+            return
+        w = _widgets()
+        if self.table is not None:
+            self.table.close()
+        try:
+            self.table = self.cat.query_table(ds)
+        except (XuejiError, OSError) as exc:
+            self.table = None
+            self.message.value = note_html(str(exc), error=True)
+            return
+        with self.quiet():
+            self.rows = []
+            self.conditions_box.children = []
+            boxes = []
+            for zh, flag in self.table.flags():
+                cb = w.Checkbox(value=False, description=zh, indent=False, layout=w.Layout(width="120px"))
+                cb.flag = flag
+                cb.add_class("xj-q-flag")
+                cb.observe(lambda ch: self.refresh(), names="value")
+                boxes.append(cb)
+            self.flags_box.children = [w.HTML("标记："), *boxes]
+            from ..engine.query import FLAGS
+
+            missing = [f"{FLAGS[f]}（需要{why}）" for f, why in self.table.unavailable.items()]
+            self.flags_note.value = note_html("这份名单没有的标记：" + "；".join(missing)) if missing else ""
+        self.refresh()
+
+    def add_condition(self, cond: object | None = None) -> _ConditionRow | None:
+        """A new condition row (showing ``cond`` when given)."""
+        if self.table is None:
+            return None
+        row = _ConditionRow(self)
+        self.rows.append(row)
+        if cond is not None:
+            row.set(cond)
+        self.conditions_box.children = [r.box for r in self.rows]
+        self.refresh()
+        return row
+
+    def remove_condition(self, row: _ConditionRow) -> None:
+        """Drop a condition row."""
+        self.rows = [r for r in self.rows if r is not row]
+        self.conditions_box.children = [r.box for r in self.rows]
+        self.refresh()
+
+    def query(self) -> object:
+        """The query the widgets show (engine.query.Query)."""
+        from ..engine.query import Query, as_of_text
+
+        flags = tuple(cb.flag for cb in self.flags_box.children if getattr(cb, "flag", None) and cb.value)
+        return Query(tuple(r.condition() for r in self.rows), flags, as_of_text(self.as_of.value))
+
+    # ---------------------------------------------------------------- count and table
+    def refresh(self) -> None:
+        """Count again and show the first page (what every change of a condition does)."""
+        if self._quiet or self.table is None:
+            return
+        self.offset = 0
+        self.download.value = ""
+        try:
+            query = self.query()
+            self.count, seconds = self.table.timed_count(query)
+        except XuejiError as exc:
+            self.message.value = note_html(str(exc), error=True)
+            self.count_html.value = ""
+            self.table_html.value = ""
+            self.page_label.value = ""
+            return
+        except MemoryError:
+            self.message.value = note_html(memory_message(), error=True)
+            return
+        self.message.value = ""
+        self.audit.write("query", dataset=self.dataset.value, records=int(self.count), **query.outline())
+        conds = self.table.describe(query)
+        self.count_html.value = (
+            CSS
+            + f'<div class="xj-count">符合条件：{self.count:,} 条</div>'
+            + note_html(
+                f"名单共 {self.table.total:,} 条；"
+                + ("条件：" + "；".join(conds) if conds else "没有条件（全部记录）")
+                + f"（用时 {seconds:.2f} 秒）"
+            )
+        )
+        self._render_page(query)
+
+    def _render_page(self, query: object) -> None:
+        from ..core.privacy import mask_frame
+
+        table = self.table
+        pages = max(1, -(-self.count // QUERY_PAGE_ROWS))
+        page_no = self.offset // QUERY_PAGE_ROWS + 1
+        self.page_label.value = (
+            f'<span class="xj-q-pages">第 {page_no} 页，共 {pages} 页（每页 {QUERY_PAGE_ROWS} 条）</span>'
+        )
+        self.prev_button.disabled = page_no <= 1
+        self.next_button.disabled = page_no >= pages
+        if not self.count:
+            self.table_html.value = note_html("没有符合条件的记录")
+            return
+        cols = [next((c for c in group if c in table.types), None) for group in QUERY_BRIEF]
+        cols = list(
+            dict.fromkeys([c for c in cols if c] + [r.field.value for r in self.rows if r.field.value in table.types])
+        )
+        recs = table.page(query, self.offset, QUERY_PAGE_ROWS, cols)
+        rows = recs["_row"].to_numpy()
+        shown = mask_frame(recs.drop(columns="_row"), table.layout)  # always masked here: the export may unmask
+        shown.columns = [table.field_name(c) for c in shown.columns]
+        shown.insert(0, "行号", [self.cat.file_row(self.dataset.value, r) for r in rows])
+        self.table_html.value = CSS + table_html(shown)
+
+    def turn(self, step: int) -> None:
+        """The next (1) or previous (-1) page."""
+        if self.table is None:
+            return
+        new = self.offset + step * QUERY_PAGE_ROWS
+        if new < 0 or new >= max(self.count, 1):
+            return
+        self.offset = new
+        try:
+            self._render_page(self.query())
+        except XuejiError as exc:
+            self.message.value = note_html(str(exc), error=True)
+
+    # ---------------------------------------------------------------- export
+    def export(self) -> None:
+        """The selected records as a workbook to download: masked unless 导出完整个人信息 is ticked (audited)."""
+        from ..engine.query import query_workbook
+
+        if self.table is None:
+            return
+        ds = self.dataset.value
+        try:
+            query = self.query()
+            n = self.table.count(query)
+            if n > QUERY_EXPORT_MAX:
+                raise XuejiError(
+                    f"符合条件的记录有 {n:,} 条，超过看板一次导出的上限 {QUERY_EXPORT_MAX:,} 条：请加条件缩小范围（例如按学校分批导出）"
+                )
+            if n == 0:
+                raise XuejiError("没有符合条件的记录，无需导出")
+            unmask = bool(self.unmask.value)
+            records = self.table.records(query)
+            stem = Path(ds).stem
+            name = f"组合查询_{stem}_{n}条{'_未遮蔽' if unmask else ''}.xlsx"
+            with tempfile.TemporaryDirectory(prefix="xueji-dl-") as tmp:
+                path = query_workbook(
+                    records,
+                    Path(tmp, "out.xlsx"),
+                    layout=self.table.layout,
+                    conditions=self.table.describe(query) or ["（没有条件：全部记录）"],
+                    title=ds,
+                    total=self.table.total,
+                    file_rows=self.cat.file_rows(ds),
+                    unmask=unmask,
+                )
+                data = path.read_bytes()
+        except XuejiError as exc:
+            self.message.value = note_html(str(exc), error=True)
+            return
+        except MemoryError:
+            self.message.value = note_html(memory_message(), error=True)
+            return
+        self.audit.write("export", dataset=ds, records=int(n), masked=not unmask, **query.outline())
+        self.download.value = download_html(name, data) + note_html(
+            "个人信息未遮蔽：本次导出已记入审计日志，请妥善保管文件" if unmask else "身份证号、电话、地址已遮蔽"
+        )
+
+    # ---------------------------------------------------------------- saved queries
+    def _list_saved(self, keep: str | None = None) -> None:
+        names = sorted(self.saved.all())
+        self.saved_pick.options = [("（选择已保存的查询）", None)] + [(n, n) for n in names]
+        self.saved_pick.value = keep if keep in names else None
+
+    def save(self) -> None:
+        """Save the current query under the name typed."""
+        if self.table is None:
+            return
+        try:
+            name = self.saved.save(self.save_name.value, self.dataset.value, self.query())
+        except XuejiError as exc:
+            self.saved_note.value = note_html(str(exc), error=True)
+            return
+        self.audit.write("save_query", dataset=self.dataset.value)
+        self._list_saved(keep=name)
+        self.saved_note.value = note_html(f"已保存查询“{name}”")
+
+    def open_saved(self, name: str | None) -> None:
+        """Show the saved query ``name``: its list, conditions and flags, counted again on today's data."""
+        if not name:
+            return
+        try:
+            ds, query = self.saved.get(name)
+            if ds not in self.cat.datasets:
+                raise XuejiError(f"查询“{name}”所用的名单 {ds} 已不在数据目录中")
+            with self.quiet():
+                if self.dataset.value != ds:
+                    self.dataset.value = ds  # observed: opens the list (quietly)
+                else:
+                    self.choose(ds)
+                for c in query.conditions:
+                    self.add_condition(c)
+                for cb in self.flags_box.children:
+                    if getattr(cb, "flag", None):
+                        cb.value = cb.flag in query.flags
+                if query.as_of:
+                    self.as_of.value = query.as_of
+        except XuejiError as exc:
+            self.saved_note.value = note_html(str(exc), error=True)
+            return
+        self.audit.write("open_query", dataset=ds)
+        self._list_saved(keep=name)
+        self.saved_note.value = note_html(f"已打开查询“{name}”")
+        self.refresh()
+
+    def delete_saved(self) -> None:
+        """Delete the saved query chosen."""
+        name = self.saved_pick.value
+        if not name:
+            return
+        self.saved.delete(name)
+        self.audit.write("delete_query")
+        self._list_saved()
+        self.saved_note.value = note_html(f"已删除查询“{name}”")
+
+
+# ================================================================================ 组合查询 (issue 17 §2) — end
