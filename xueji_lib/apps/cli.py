@@ -1345,7 +1345,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="目录", help="输出目录，默认为当前目录下的 <名单文件名>_核对表")
     p.set_defaults(func=_cmd_print)
 
-    p = sub.add_parser("dashboard", help="启动看板（学生查询、名单对比、组合查询、统计）：Voila，只在本机 127.0.0.1，需要访问令牌")
+    p = sub.add_parser(
+        "dashboard", help="启动看板（学生查询、名单对比、组合查询、统计）：Voila，只在本机 127.0.0.1，需要访问令牌"
+    )
     p.add_argument(
         "--data", default="data_samples", help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认 data_samples）"
     )
