@@ -54,6 +54,7 @@ def test_datasets_and_pairs(cat):
         "hei/学籍异动_2027春.xlsx",
         "k12/核查_2026秋/示范县实验中学.xlsx",
         "k12/核查_2026秋/示范县第三小学.xlsx",
+        "k12/毕业生_2026_更正.xlsx",
     }
     assert cat.datasets["hei/10_注册上报.dbf"].records == 995
     assert cat.datasets["k12/学生名单_2026春.xlsx"].term == "2026春"
@@ -64,6 +65,8 @@ def test_datasets_and_pairs(cat):
         ("reconcile", "hei/50_录取名单.dbf", "hei/50_注册上报.dbf", None),
         ("compare", "k12/学生名单_2025秋.xlsx", "k12/学生名单_2026春.xlsx", "k12/学籍异动_2026春.xlsx"),
         ("handoff", "k12/毕业生_2026.xlsx", "k12/新生_2026秋.xlsx", None),
+        # the corrected graduates' list is a graduates' list too: its pupils' next stage is the same intake
+        ("handoff", "k12/毕业生_2026_更正.xlsx", "k12/新生_2026秋.xlsx", None),
     }
 
 

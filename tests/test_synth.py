@@ -23,6 +23,7 @@ from PIL import Image
 from xueji_lib.core.ids import checksum_ok, to18
 from xueji_lib.samples import synth
 from xueji_lib.samples.k12_check import CHECK_FILES
+from xueji_lib.samples.k12_grad_fix import FILE_GRADUATES_FIX
 from xueji_lib.schema.codes import load_code_table
 from xueji_lib.schema.layouts import load_layout
 
@@ -140,6 +141,7 @@ def files(fresh):
         k12[f], types[f] = read_xlsx_plain(fresh / f, "k12_student")
     k12[synth.FILE_CHANGES], types[synth.FILE_CHANGES] = read_xlsx_plain(fresh / synth.FILE_CHANGES, "k12_changes")
     k12[synth.FILE_ROSTER_CSV] = read_csv_plain(fresh / synth.FILE_ROSTER_CSV, "k12_student")
+    k12[FILE_GRADUATES_FIX], types[FILE_GRADUATES_FIX] = read_xlsx_plain(fresh / FILE_GRADUATES_FIX, "k12_student")
     for f in CHECK_FILES:  # issue 16, K-12: the 学籍核查 workbooks, sheets 在校 and 离校
         k12[f] = read_xlsx_sheets_plain(fresh / f, "k12_student")
     # issue 16, higher education: the hand-made 补报 DBF, a university's rosters and its 学籍异动 list
@@ -402,6 +404,9 @@ def test_every_required_problem_is_planted(planted):
     } <= explained
 
 
+GRAD_FIX_FIELDS = {"grad_name_fix": "XM", "grad_birth_fix": "CSRQ", "grad_phone_fix": "LXDH"}
+
+
 def _counterpart(frames, file, i, other):
     """Row of ``other`` holding the same person as row i of ``file`` (by normalised ID number)."""
     sf = frames[file].at[i, "SFZH"].upper()
@@ -584,6 +589,11 @@ def test_planted_defects_rederived(files, planted, fresh):  # noqa: C901 - one b
             assert re.search("[a-z]", row["BH"]) and row["BH"] != row["BH"].upper()
         elif code.startswith("hei_"):
             _rederive_hei_term(frames, f, row, code, r.expected)
+        elif code in GRAD_FIX_FIELDS:  # issue 16 §9: a graduate's field changed in the corrected list
+            g = frames[synth.FILE_GRADUATES]
+            o = g[g["XJH"] == row["XJH"]]
+            assert f == FILE_GRADUATES_FIX and len(o) == 1
+            assert [c for c in g.columns if o.iloc[0][c] != row[c]] == [GRAD_FIX_FIELDS[code]]
         elif code in K12_CHECK_CODES:  # issue 16, K-12: the 学籍核查 workbooks
             _rederive_k12_check(frames, planted, r, df, row)
         else:

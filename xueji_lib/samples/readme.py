@@ -11,6 +11,7 @@ from .hei import FILE_ADMISSION_10, FILE_ADMISSION_50, FILE_REGISTRATION_10, FIL
 from .hei_late import FILE_REGISTRATION_LATE
 from .hei_terms import FILE_HEI_CHANGES, FILE_HEI_ROSTER_NEW, FILE_HEI_ROSTER_OLD
 from .k12_check import FILE_CHECK_MIDDLE, FILE_CHECK_PRIMARY
+from .k12_grad_fix import FILE_GRADUATES_FIX
 from .k12_roster import (
     FILE_CHANGES,
     FILE_GRADUATES,
@@ -58,6 +59,8 @@ FILE_NOTES = {
     "被 Excel 损坏的身份证件号在这里是科学计数法文本。",
     FILE_CHANGES: "2026 年春季学期学籍异动名单（转出、转入、退学、死亡、休学、复学），异动类别填汉字。",
     FILE_GRADUATES: "2026 届毕业生：2026春 名单中的小学六年级和初三学生。",
+    FILE_GRADUATES_FIX: "毕业后学校报来的 2026 届毕业生更正名单：同一批毕业生，其中 1 人改了姓名、1 人改了出生日期（毕业生的这些变更不予接受），"
+    "1 人换了联系电话（一般变化）。用 `xueji compare k12/毕业生_2026.xlsx k12/毕业生_2026_更正.xlsx --graduates` 对比。",
     FILE_INTAKE: "2026 年秋季下一学段新生：全县初中的初一新生和高中的高一新生（含县外来的新生），"
     "用来核对小升初、初升高的去向。",
     # issue 16: the county's autumn 2026 学籍核查 collection (k12_check)
@@ -193,7 +196,9 @@ def _readme_planted_legend() -> list[str]:
         "  - `compare:结果` —— 2025秋 与 2026春 名单对比（`xueji compare`，以学籍号为主键，异动名单为 `学籍异动_2026春.xlsx`）；"
         "`removed_explained/转出` 等斜杠后为解释它的异动类别；高校的 `hei/在籍学生_2026秋.xlsx` 与 `hei/在籍学生_2027春.xlsx`"
         "以学号为主键对比（`xueji compare … --key XH --changes hei/学籍异动_2027春.xlsx`），`moved_explained/转专业` 为"
-        "异动名单说明的调动，`changed/evidence` 为须提交证明材料的信息变化（在校生改名）；",
+        "异动名单说明的调动，`changed/evidence` 为须提交证明材料的信息变化（在校生改名）；`k12/毕业生_2026_更正.xlsx` 与 "
+        "`k12/毕业生_2026.xlsx` 按毕业生名单对比（`--graduates`），`changed/not_accepted` 为不予接受的毕业生姓名、出生日期变更，"
+        "`changed/ordinary` 为一般变化；",
         "  - `handoff:not_enrolled` —— 毕业生在下一学段新生名单中找不到；",
         "  - `dupes:种类` —— 疑似同一学生（`xueji dupes`，把 `k12/核查_2026秋/` 的两个工作簿一起查）：这一行与同一问题代码的另一行"
         "是一对，种类为 `one_digit`（身份证号仅一位不同）、`swap`（相邻两位颠倒）、`one_missing`（一条没有身份证号）、"

@@ -33,6 +33,7 @@ from .hei_late import FILE_REGISTRATION_LATE, LateBatch, make_hei_late
 from .hei_terms import FILE_HEI_CHANGES, FILE_HEI_ROSTER_NEW, FILE_HEI_ROSTER_OLD, HEI_SHEET_NAMES, make_hei_terms
 from .k12 import make_k12
 from .k12_check import FILE_CHECK_MIDDLE, FILE_CHECK_PRIMARY, make_k12_check, write_k12_check
+from .k12_grad_fix import FILE_GRADUATES_FIX, make_grad_fix
 from .k12_roster import (
     FILE_CHANGES,
     FILE_GRADUATES,
@@ -62,6 +63,7 @@ FILE_ORDER = (
     FILE_ROSTER_CSV,
     FILE_CHANGES,
     FILE_GRADUATES,
+    FILE_GRADUATES_FIX,
     FILE_INTAKE,
     FILE_CHECK_PRIMARY,
     FILE_CHECK_MIDDLE,
@@ -170,6 +172,9 @@ def write_samples(
             inventory.append((f, terms.layouts[f], len(frame), "xlsx"))
         k12 = make_k12(seed)
         inventory += _write_k12(tmp, k12)
+        grad_fix, grad_fix_planted = make_grad_fix(k12, seed)  # issue 16 §9: a graduates' list corrected
+        _write_xlsx(tmp / FILE_GRADUATES_FIX, grad_fix, k12.layouts[FILE_GRADUATES], "毕业生")
+        inventory.append((FILE_GRADUATES_FIX, k12.layouts[FILE_GRADUATES], len(grad_fix), "xlsx"))
         check = make_k12_check(seed)  # issue 16: the county's 学籍核查 workbooks (sheets 在校 and 离校)
         inventory += write_k12_check(tmp, check)
         planted = _sort_planted(
@@ -180,6 +185,7 @@ def write_samples(
                     photos,
                     terms.planted.resolve(terms.files, terms.keys),
                     k12.planted.resolve(k12.files, k12.keys),
+                    grad_fix_planted.resolve({FILE_GRADUATES_FIX: grad_fix}, {FILE_GRADUATES_FIX: "XJH"}),
                     check.planted.resolve(check.files, check.keys),
                 ],
                 ignore_index=True,
