@@ -10,10 +10,11 @@ from tests.spark_cluster import spark_cluster  # noqa: F401  (session-scoped: on
 @pytest.fixture(autouse=True, scope="session")
 def _check_history_elsewhere(tmp_path_factory):
     """Every xueji validate / reconcile / compare / photos run records itself in the check history (default
-    ./reports): the tests' runs go to a folder of their own, never into the checkout's reports/."""
+    ./reports): the tests' runs record nothing (never into the checkout's reports/, and no index rewritten after
+    each of some hundred runs); tests/test_check_history.py points it at a folder of its own."""
     folder = tmp_path_factory.mktemp("history")
     old = os.environ.get("XUEJI_HISTORY")
-    os.environ["XUEJI_HISTORY"] = str(folder)
+    os.environ["XUEJI_HISTORY"] = "off"  # test_check_history sets its own folder where it records
     yield folder
     if old is None:
         os.environ.pop("XUEJI_HISTORY", None)
