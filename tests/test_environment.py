@@ -147,23 +147,18 @@ def test_lock_file_pins_exactly_what_all_and_dev_install():
     assert not lock - wanted, f"requirements.lock pins what nothing installs: {sorted(lock - wanted)}"
 
 
+# What a plain install pulls (no extra): the library's own imports; fpdf2 and fonttools print the forms (issue 17).
+CORE_DEPENDENCIES = {
+    "numpy", "pandas", "pyarrow", "duckdb", "openpyxl", "xlsxwriter", "pyyaml", "pillow", "fpdf2", "fonttools",
+}  # fmt: skip
+
+
 def test_the_extras():
     """The core installs no Jupyter, widgets, plotting or Spark; each extra holds the modules the library checks
     for it (xueji_lib/core/extras.py, the message a command gives when one is missing); all is every extra."""
     groups = _groups()
     core = {_norm(Requirement(s).name) for s in groups["core"]}
-    assert core == {
-        "numpy",
-        "pandas",
-        "pyarrow",
-        "duckdb",
-        "openpyxl",
-        "xlsxwriter",
-        "pyyaml",
-        "pillow",
-        "fpdf2",
-        "fonttools",
-    }
+    assert core == CORE_DEPENDENCIES
     heavy = re.compile(r"jupyter|ipy|nb|voila|papermill|plotly|widget|spark|py4j|ibis")
     assert not [n for n in _closure(groups["core"]) if heavy.search(n)]
     assert set(EXTRAS) | {"core", "all", "dev"} == set(groups)

@@ -25,6 +25,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.dashboard_server import DashboardServer
+from tests.test_environment import CORE_DEPENDENCIES
 from xueji_lib.core.version import __version__
 
 pytestmark = [pytest.mark.notebook]  # a real kernel (papermill) and a Voila server
@@ -153,18 +154,7 @@ def test_the_metadata_pulls_no_jupyter_or_spark_without_an_extra(wheel):
             plain.add(_norm(req.name))
         for e in extras:
             by_extra.setdefault(e, set()).add(_norm(req.name))
-    assert plain == {
-        "numpy",
-        "pandas",
-        "pyarrow",
-        "duckdb",
-        "openpyxl",
-        "xlsxwriter",
-        "pyyaml",
-        "pillow",
-        "fpdf2",  # the printed forms (issue 17 §1): pure Python
-        "fonttools",
-    }
+    assert plain == CORE_DEPENDENCIES
     assert not plain & set(HEAVY)
     assert {"papermill", "nbconvert", "ipykernel"} <= by_extra["reports"]
     assert {"voila", "ipywidgets"} <= by_extra["dashboard"] and "pyspark" in by_extra["spark"]

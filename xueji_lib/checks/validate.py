@@ -69,6 +69,11 @@ ZSBH_LEVEL = {
 ZSBH_TYPES = {"10": "1", "20": "1", "50": "5", "70": "7"}
 
 
+# K-12: a first grader must be this old by this day (MMDD) of the school year's start (validate's defaults; the
+# cross tables' 低龄/超龄 count with the same).
+FIRST_GRADE_AGE, AGE_CUTOFF = 6, "0831"
+
+
 @dataclass(frozen=True)
 class ValidationResult(Result):
     """What ``validate`` found. ``findings`` has one row per (record, rule): row (1-based record position,
@@ -609,8 +614,8 @@ def validate(
     others: Mapping[str, pd.DataFrame] | None = None,
     source: str | None = None,
     school_year: int | None = None,
-    first_grade_age: int = 6,
-    cutoff: str = "0831",
+    first_grade_age: int = FIRST_GRADE_AGE,
+    cutoff: str = AGE_CUTOFF,
     progress: ProgressArg = None,
 ) -> ValidationResult:
     """Check ``df`` against ``layout`` (a name, a path or a Layout; recognised from the columns when None).

@@ -38,6 +38,7 @@ from .k12_roster import (
     K12Sample,
     _apply_labels,
     _grade_window,
+    _k12_make_people,
     _k12_people_frame,
     _school_columns,
 )
@@ -50,14 +51,13 @@ from .k12_terms import (
     _k12_moves,
     _k12_removals,
 )
-from .people import _fix_check, _j_number, make_people
+from .people import _fix_check, _j_number
 from .planted import RowOf, _Planted, _Victims
 from .vocabulary import (
     K12_COUNTY,
     K12_MIGRANT,
     K12_NEARBY,
     K12_SCHOOLS,
-    MZ_P_K12,
     SAMPLE_SEED,
     STAGE_GRADES,
     SURNAMES,
@@ -140,17 +140,7 @@ def _k12_pupils(
     older = rng.random(n_all) < 0.03
     lo, hi = np.where(older, lo - 365, lo), np.where(older, hi - 365, hi)
     migrant, areas = _k12_birthplaces(rng, n_all)
-    people = make_people(
-        n_all,
-        rng=rng,
-        birth_lo=lo,
-        birth_hi=hi,
-        mz_p=MZ_P_K12,
-        minority_regions=False,
-        rare_rate=0.01,
-        unique_names=True,
-        preset={"area": areas},
-    )
+    people = _k12_make_people(rng, n_all, lo, hi, areas)
     kind = _k12_kinds(rng, g_all, n_roster)
     base = _k12_people_frame(rng, people, g_all, kind.astype(str), migrant)
     base.index = pd.RangeIndex(0, n_all)

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from .arrays import _choice
-from .k12_roster import K12_FIELDS, _grade_window, _k12_people_frame
-from .people import _fix_check, _j_number, make_people
+from .k12_roster import K12_FIELDS, _grade_window, _k12_make_people, _k12_people_frame
+from .people import _fix_check, _j_number
 from .planted import RowOf, _Planted, _Victims
 from .vocabulary import (
     GIVEN_FEMALE,
@@ -48,7 +48,6 @@ from .vocabulary import (
     K12_CHECK_SCHOOLS,
     K12_COUNTY,
     K12_NEARBY,
-    MZ_P_K12,
     SAMPLE_SEED,
     STAGE_GRADES,
     XLSX_DATE,
@@ -142,17 +141,7 @@ def _check_pupils(rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
     lo, hi = _grade_window(g, CHECK_YEAR)
     nearby = _choice(rng, n_all, [0.85, 0.15]) == 1
     areas = np.where(nearby, np.array(K12_NEARBY)[rng.integers(0, len(K12_NEARBY), n_all)], K12_COUNTY)
-    people = make_people(
-        n_all,
-        rng=rng,
-        birth_lo=lo,
-        birth_hi=hi,
-        mz_p=MZ_P_K12,
-        minority_regions=False,
-        rare_rate=0.01,
-        unique_names=True,
-        preset={"area": areas},
-    )
+    people = _k12_make_people(rng, n_all, lo, hi, areas)
     base = _k12_people_frame(rng, people, g, np.full(n_all, "G"), np.zeros(n_all, bool))
     base.index = pd.RangeIndex(0, n_all)
     school = [K12_CHECK_SCHOOLS[r[1]] for r in rows]

@@ -20,9 +20,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .arrays import _cat, _choice, _days, _str, _take
-from .people import _address, _given, _j_number, _phones
+from .people import _address, _given, _j_number, _phones, make_people
 from .planted import _Planted
-from .vocabulary import K12_COUNTY, K12_SCHOOLS, MZ_LABEL, SURNAME_P, SURNAMES
+from .vocabulary import K12_COUNTY, K12_SCHOOLS, MZ_LABEL, MZ_P_K12, SURNAME_P, SURNAMES
 
 FILE_ROSTER_OLD = "k12/学生名单_2025秋.xlsx"  # the K-12 rosters of two terms
 FILE_ROSTER_NEW = "k12/学生名单_2026春.xlsx"
@@ -142,6 +142,24 @@ def _grade_window(g: np.ndarray, year: int = TERM_YEAR) -> tuple[np.ndarray, np.
     least 6 on 31 August of the year they start grade 1."""
     start = year - (g - 1)  # the autumn this cohort started grade 1
     return _days(start - 7, 9, 1), _days(start - 6, 8, 31)
+
+
+def _k12_make_people(
+    rng: np.random.Generator, n: int, lo: np.ndarray, hi: np.ndarray, areas: np.ndarray
+) -> pd.DataFrame:
+    """``n`` pupils born between ``lo`` and ``hi`` (day numbers) in ``areas``: the county's mix of 民族 (no
+    minority regions), 1 % rare characters in names, every name unique."""
+    return make_people(
+        n,
+        rng=rng,
+        birth_lo=lo,
+        birth_hi=hi,
+        mz_p=MZ_P_K12,
+        minority_regions=False,
+        rare_rate=0.01,
+        unique_names=True,
+        preset={"area": areas},
+    )
 
 
 def _k12_people_frame(

@@ -32,12 +32,12 @@ import numpy as np
 import pandas as pd
 
 from ..core.normalize import as_text, date_text
-from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, summary_sheet
+from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList
 from ..core.rows import shown_rows
 from ..engine.engines import Engine, engine_for, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
-from .statistics import UNFILLED, _table_labels
+from .statistics import UNFILLED, _table_labels, save_tables
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -236,16 +236,7 @@ class ChangesReport(Result):
 
     def save(self, folder: str | os.PathLike) -> OutputFiles:
         """异动报表.xlsx and summary.json."""
-        from ..io.lists import write_json, write_lists_workbook
-
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        files = OutputFiles({"workbook": out / "异动报表.xlsx", "summary": out / "summary.json"})
-        lines = self.summary().splitlines()
-        summary = summary_sheet([("异动报表" if i == 0 else "", line) for i, line in enumerate(lines)])
-        write_lists_workbook(summary, self.lists(), {}, files["workbook"], unmask=False)
-        write_json(files["summary"], self.to_dict())
-        return files
+        return save_tables(self, folder, "异动报表", "异动报表")
 
     def chart_spec(self) -> ChartSpec | None:
         t = self.balance.iloc[:-1]

@@ -31,10 +31,11 @@ import pandas as pd
 
 from ..core.errors import XuejiError
 from ..core.normalize import as_text
-from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, summary_sheet
+from ..core.result import TOTAL, ChartSpec, OutputFiles, Result, ResultList
 from ..engine.engines import Engine, engine_for
 from ..schema.codes import load_code_table
 from ..schema.layouts import load_layout
+from .statistics import count_lists, save_tables
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -221,23 +222,11 @@ class CoverageResult(Result):
         return pd.DataFrame(rows, columns=["项目", "数值", "说明"])
 
     def lists(self) -> list[ResultList]:
-        return [
-            ResultList(title, t, tuple(Column(c, c, personal="") for c in t.columns), unit="行")
-            for title, t in self.tables.items()
-        ]
+        return count_lists(self.tables)
 
     def save(self, folder: str | os.PathLike) -> OutputFiles:
         """核查执行统计.xlsx and summary.json."""
-        from ..io.lists import write_json, write_lists_workbook
-
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        files = OutputFiles({"workbook": out / "核查执行统计.xlsx", "summary": out / "summary.json"})
-        lines = self.summary().splitlines()
-        summary = summary_sheet([("核查执行统计" if i == 0 else "", line) for i, line in enumerate(lines)])
-        write_lists_workbook(summary, self.lists(), {}, files["workbook"], unmask=False)
-        write_json(files["summary"], self.to_dict())
-        return files
+        return save_tables(self, folder, "核查执行统计", "核查执行统计")
 
     def chart_spec(self) -> ChartSpec | None:
         t = self.tables["按区县"].iloc[:-1]

@@ -24,19 +24,19 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ..checks.validate import AGE_CUTOFF, FIRST_GRADE_AGE
 from ..core.errors import XuejiError
 from ..core.normalize import as_text, date_text
-from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, summary_sheet
+from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList
 from ..engine.engines import Engine, engine_for, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
-from .statistics import UNFILLED, UNKNOWN, _natural, _table_labels
+from .statistics import UNFILLED, UNKNOWN, _natural, _table_labels, save_tables
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -140,11 +140,11 @@ class _Counter:
         name: str,
         data: ListSource,
         *,
-        school_year: int | None,
-        county: str | None,
-        school_counties: dict[str, str] | None,
-        first_grade_age: int,
-        cutoff: str,
+        school_year: int | None = None,
+        county: str | None = None,
+        school_counties: dict[str, str] | None = None,
+        first_grade_age: int = FIRST_GRADE_AGE,
+        cutoff: str = AGE_CUTOFF,
     ):
         self.con, self.view = con, name
         self.types = register_list(con, name, data, {f: (f,) for f in _FIELDS})
@@ -434,8 +434,6 @@ def crosstab(
             school_year=school_year,
             county=county,
             school_counties=counties,
-            first_grade_age=6,
-            cutoff="0831",
         )
         return _two_way(counter, rows, columns, female)
 
@@ -526,16 +524,7 @@ class CrosstabResult(Result):
 
     def save(self, folder: str | os.PathLike) -> OutputFiles:
         """交叉统计表.xlsx (汇总, 合计核对, one sheet per table) and summary.json."""
-        from ..io.lists import write_json, write_lists_workbook
-
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        files = OutputFiles({"workbook": out / "交叉统计表.xlsx", "summary": out / "summary.json"})
-        lines = self.summary().splitlines()
-        summary = summary_sheet([("交叉统计" if i == 0 else "", line) for i, line in enumerate(lines)])
-        write_lists_workbook(summary, self.lists(), {}, files["workbook"], unmask=False)
-        write_json(files["summary"], self.to_dict())
-        return files
+        return save_tables(self, folder, "交叉统计", "交叉统计表")
 
     def chart_spec(self) -> ChartSpec | None:
         """The first table's rows, one bar series per column label."""
@@ -660,8 +649,6 @@ def k12_crosstabs(
             school_year=school_year,
             county=county,
             school_counties=counties,
-            first_grade_age=6,
-            cutoff="0831",
         )
         for title, r, c, fem in specs:
             try:
@@ -706,9 +693,7 @@ def higher_ed_crosstabs(
     notes: list[str] = []
     labels = {}
     with engine_for(engine) as con:
-        counter = _Counter(
-            con, "xt_list", src, school_year=None, county=None, school_counties=None, first_grade_age=6, cutoff="0831"
-        )
+        counter = _Counter(con, "xt_list", src)
         dims = [d for d in ("院系", "专业", "层次") if counter.field_of(DIMENSIONS[d])]
         if dims:
             g = counter.groups(

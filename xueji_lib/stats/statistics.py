@@ -203,23 +203,11 @@ class StatsResult(Result):
 
     def lists(self) -> list[ResultList]:
         """Every statistics table, as it is (counts only: no personal value)."""
-        return [
-            ResultList(title, table, tuple(Column(c, c, personal="") for c in table.columns), unit="行")
-            for title, table in self.tables.items()
-        ]
+        return count_lists(self.tables)
 
     def save(self, folder: str | os.PathLike) -> OutputFiles:
         """统计表.xlsx (汇总: the summary lines, then one sheet per table, each ending in 合计) and summary.json."""
-        from ..io.lists import write_json, write_lists_workbook
-
-        out = Path(folder)
-        out.mkdir(parents=True, exist_ok=True)
-        files = OutputFiles({"workbook": out / "统计表.xlsx", "summary": out / "summary.json"})
-        lines = self.summary().splitlines()
-        summary = summary_sheet([("统计" if i == 0 else "", line) for i, line in enumerate(lines)])
-        write_lists_workbook(summary, self.lists(), {}, files["workbook"], unmask=False)
-        write_json(files["summary"], self.to_dict())
-        return files
+        return save_tables(self, folder, "统计", "统计表")
 
     def chart_spec(self) -> ChartSpec | None:
         """学生人数 of the first table (and the previous term's, when given)."""
@@ -258,6 +246,29 @@ class _Dim:
     split_columns: list[str] = field(default_factory=list)
     weight: np.ndarray | None = None  # records per group (None: one each)
     first: np.ndarray | None = None  # position of each group's first record (None: 0, 1, 2 …)
+
+
+def count_lists(tables: dict[str, pd.DataFrame]) -> list[ResultList]:
+    """Tables of counts as result lists, their columns as they are headed (no personal value in them)."""
+    return [
+        ResultList(title, table, tuple(Column(c, c, personal="") for c in table.columns), unit="行")
+        for title, table in tables.items()
+    ]
+
+
+def save_tables(result: Result, folder: str | os.PathLike, heading: str, workbook: str) -> OutputFiles:
+    """A statistics result (standard tables, cross tables, 异动报表, 核查执行统计) written the one way they all are:
+    ``<workbook>.xlsx`` (汇总: the summary lines under ``heading``, then the result's lists) and summary.json."""
+    from ..io.lists import write_json, write_lists_workbook
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    files = OutputFiles({"workbook": out / f"{workbook}.xlsx", "summary": out / "summary.json"})
+    lines = result.summary().splitlines()
+    summary = summary_sheet([(heading if i == 0 else "", line) for i, line in enumerate(lines)])
+    write_lists_workbook(summary, result.lists(), {}, files["workbook"], unmask=False)
+    write_json(files["summary"], result.to_dict())
+    return files
 
 
 def _col(df: pd.DataFrame, *names) -> pd.Series | None:
