@@ -1,10 +1,11 @@
 # xueji: make test | make test-fast | make lint | make bench | make samples | make report | make lab | make dashboard
+#        make bundle | make bundle-check  (the offline install bundles: offline/build_bundle.py)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-fast lint bench samples report lab dashboard clean
+.PHONY: setup test test-fast lint bench samples report lab dashboard clean bundle bundle-check
 
 # Create .venv when it is missing and install the pinned stack: the library with every extra, and the dev tools
 # (pyproject.toml); redone when the pins change. The Jupyter kernel "xueji" (this venv's python) is registered
@@ -43,19 +44,12 @@ bench: $(STAMP)
 samples: $(STAMP)
 	$(BIN)/xueji samples --out data_samples
 
-# The three reports on the samples: enrollment reconciliation (HEI DBF), statistics (K-12 roster 2026春 against
-# 2025秋) and roster changes (2025秋 → 2026春 with the 学籍异动 list); then where the reports and the index are.
-K12 := data_samples/k12
+# The three reports on the samples (xueji report --samples: enrollment reconciliation of the HEI DBFs, statistics
+# of the K-12 roster 2026春 against 2025秋, roster changes 2025秋 → 2026春 with the 学籍异动 list; their parameters
+# live in xueji_lib/reporting/report.py SAMPLE_RUNS), then where the reports and the index are.
 report: $(STAMP)
-	$(BIN)/xueji report 新生注册核对报告 -p admission data_samples/hei/10_录取名单.dbf \
-		-p registration data_samples/hei/10_注册上报.dbf -p states data_samples/hei/10_新生状态.dbf \
-		-p year 2026 -p category 10 -p school_code 19999 -p school_name 华夏示范大学
-	$(BIN)/xueji report 学籍统计报告 -p roster $(K12)/学生名单_2026春.xlsx -p previous $(K12)/学生名单_2025秋.xlsx \
-		-p kind k12 -p title 示范县教育局
-	$(BIN)/xueji report 学籍变动报告 -p old $(K12)/学生名单_2025秋.xlsx -p new $(K12)/学生名单_2026春.xlsx \
-		-p changes $(K12)/学籍异动_2026春.xlsx -p title 示范县教育局
+	$(BIN)/xueji report --samples
 	@echo "报告在 $(CURDIR)/reports/（每份报告一个目录，每次运行一个子目录）"
-	@echo "报告索引：$(CURDIR)/reports/index.html"
 
 # JupyterLab on 127.0.0.1 with a token, kernel "xueji", notebooks/ as the root (xueji lab --help: port, token).
 lab: $(STAMP)
@@ -63,9 +57,21 @@ lab: $(STAMP)
 
 # The dashboards (学生查询, 名单对比) with Voila on 127.0.0.1 over a data folder (default: the samples); prints
 # the addresses with the access token. make dashboard DATA=/path/to/folder  (xueji dashboard --help: port, token…)
-DATA ?= data_samples
+DATA ?=
 dashboard: $(STAMP)
-	$(BIN)/xueji dashboard --data "$(DATA)" $(DASHBOARD_ARGS)
+	$(BIN)/xueji dashboard $(if $(DATA),--data "$(DATA)") $(DASHBOARD_ARGS)
+
+# The offline install bundles for intranet PCs (README 内网安装): per target system (Windows x86-64, Linux x86-64)
+# and Python (3.11–3.13) a folder and a zip in dist/offline/ with every wheel at the lock's pins, the install scripts
+# and a manifest; BUNDLE_ARGS='--target windows --python 3.11' for one. Needs the package index (downloads by
+# platform tag, kept in build/offline-wheels/).
+bundle: $(STAMP)
+	$(BIN)/python offline/build_bundle.py $(BUNDLE_ARGS)
+
+# Build the Linux bundle for this Python, install it with no network for pip into a fresh folder, and run
+# xueji validate, a report and the dashboard from that install (offline/check_bundle.py); CI runs it after the tests.
+bundle-check: $(STAMP)
+	$(BIN)/python offline/check_bundle.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .ruff_cache .import_linter_cache .grimp_cache

@@ -192,7 +192,7 @@ def test_codes_by_chinese_title():
 
 COMMANDS = [
     "info", "photos", "dashboard", "layouts", "codes", "samples", "parquet", "validate", "reconcile", "compare",
-    "merge", "handoff", "dupes", "report", "schedule", "lab", "print",
+    "merge", "handoff", "dupes", "report", "schedule", "lab", "print", "start",
 ]  # fmt: skip
 ARGPARSE_ENGLISH = (
     "usage:",

@@ -135,7 +135,9 @@ def test_committed_notebook_is_clean_and_uses_the_xueji_kernel():
     steps = [h for h in headings if h.startswith("第")]
     assert [h[:3] for h in steps] == ["第一步", "第二步", "第三步", "第四步", "第五步", "第六步"]
     last = nb.cells[-1]
-    assert last.cell_type == "markdown" and all(w in last.source for w in ("make report", "make dashboard", "make lab"))
+    assert last.cell_type == "markdown" and all(
+        w in last.source for w in ("xueji report --samples", "xueji dashboard", "xueji lab", "xueji start")
+    )
     # short code cells that only call the library
     assert max(len(c.source.splitlines()) for c in code) <= 15
     assert "data_samples" in code[0].source and "找不到样例数据" in code[0].source

@@ -26,6 +26,7 @@ e.g. 2025秋, 2026春) whose 学籍号 mostly overlap, with a 学籍异动 list 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import json
@@ -943,7 +944,8 @@ def _file_date(path: Path, rep) -> str:
 
 
 class _Lock:
-    """An exclusive lock on a file for the duration of a ``with`` (POSIX flock; no lock where unavailable)."""
+    """An exclusive lock on a file for the duration of a ``with``: POSIX flock; on Windows msvcrt.locking on the
+    file's first byte (two dashboards, or a dashboard and a command, refreshing one cache take turns there too)."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -952,13 +954,27 @@ class _Lock:
         self.f = open(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a")
         try:
             import fcntl
-
-            fcntl.flock(self.f, fcntl.LOCK_EX)
         except ImportError:  # pragma: no cover - Windows
-            pass
+            import msvcrt
+
+            while True:  # LK_LOCK tries for 10 s, then raises: wait on, as flock does
+                try:
+                    os.lseek(self.f.fileno(), 0, os.SEEK_SET)
+                    msvcrt.locking(self.f.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    continue
+        else:
+            fcntl.flock(self.f, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
+        if os.name == "nt":  # pragma: no cover - Windows: unlock the byte, then close
+            import msvcrt
+
+            with contextlib.suppress(OSError):
+                os.lseek(self.f.fileno(), 0, os.SEEK_SET)
+                msvcrt.locking(self.f.fileno(), msvcrt.LK_UNLCK, 1)
         self.f.close()  # closing releases the lock
 
 

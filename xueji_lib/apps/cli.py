@@ -865,7 +865,7 @@ def _cmd_handoff(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from ..reporting.report import run_report
+    from ..reporting.report import SAMPLE_RUNS, _spec, run_report, sample_parameters
 
     require_extra("reports")  # before anything is printed or read
     _engine_extra(args.engine)
@@ -874,18 +874,54 @@ def _cmd_report(args) -> int:
         if key in params:
             raise XuejiError(f"参数 {key} 给了两次：每个参数只能给一次")
         params[key] = value
+    if not args.name and not args.samples:
+        raise XuejiError(f"请给出报告名（{'、'.join(SAMPLE_RUNS)}），或用 --samples 在样例数据上运行")
+    if args.name:
+        _spec(args.name)  # an unknown name: said before the samples are made
     check_output_folder(args.out)  # a file of that name, or read-only: say so before the report runs
-    print(f"运行报告“{args.name}”……")
     if args.engine:  # the report's kernel inherits it: its reconcile/compare calls run there
         from ..engine.engines import ENGINE_ENV
 
         os.environ[ENGINE_ENV] = args.engine
-    run = run_report(args.name, out_root=args.out, progress=True, **params)
-    print(f"报告已生成（用时 {run.manifest.get('duration_seconds')} 秒）：{run.folder}")
-    print(f"  {run.html.name}  报告（浏览器打开，无需联网）")
-    print(f"  {run.tables.name}  报告中的全部表格")
-    print(f"  {run.notebook.name}  执行记录；manifest.json  参数、输入文件校验值、版本、用时")
+    if args.samples:
+        folder = _sample_folder()
+        runs = [(n, sample_parameters(n, folder) | params) for n in ([args.name] if args.name else SAMPLE_RUNS)]
+    else:
+        runs = [(args.name, params)]
+    for name, p in runs:
+        print(f"运行报告“{name}”……", flush=True)
+        run = run_report(name, out_root=args.out, progress=True, **p)
+        print(f"报告已生成（用时 {run.manifest.get('duration_seconds')} 秒）：{run.folder}")
+        print(f"  {run.html.name}  报告（浏览器打开，无需联网）")
+        print(f"  {run.tables.name}  报告中的全部表格")
+        print(f"  {run.notebook.name}  执行记录；manifest.json  参数、输入文件校验值、版本、用时", flush=True)
+    if len(runs) > 1:
+        print(f"报告索引：{(Path(args.out) / 'index.html').resolve()}")
     return 0
+
+
+# Where ``xueji samples`` writes by default. The samples the other commands use (report --samples, dashboard,
+# start) are samples.folder.sample_folder's: $XUEJI_SAMPLES, the source checkout's data_samples/, or (installed
+# from the bundle or with pip) a copy written once into this user's cache folder.
+SAMPLES_FOLDER = "data_samples"
+
+
+def _sample_folder() -> Path:
+    """The synthetic samples, written first into this user's cache folder when xueji is installed (a few
+    seconds); a FileNotFoundError whose message says how to make them when they cannot be."""
+    from ..samples.folder import sample_folder
+
+    folder = sample_folder()
+    print(f"样例数据（合成，不含真实个人信息）：{folder}", flush=True)
+    return folder
+
+
+def _make_samples(out: Path, seed: int | None = None) -> None:
+    from ..samples.synth import write_samples
+
+    _will_write(out)
+    with _outputs(out, ["hei", "k12", "planted.csv", "README.md"]) as run:
+        write_samples(run.staging, **({} if seed is None else {"seed": seed}))
 
 
 def _cmd_schedule(args) -> int:
@@ -930,7 +966,7 @@ def _cmd_dashboard(args) -> int:
             file=sys.stderr,
         )
         return 2
-    cat = Catalog(args.data, args.cache, photos=args.photos)
+    cat = Catalog(args.data or _sample_folder(), args.cache, photos=args.photos)
     print(f"整理数据目录 {cat.folder}（只读入新的或改动过的文件，缓存在 {cat.cache_dir}）……", flush=True)
     cat.refresh(progress=lambda text: print(f"  {text}", flush=True))
     print(
@@ -956,12 +992,39 @@ def _cmd_dashboard(args) -> int:
     )
     # the server prints the addresses once it answers on its port (xueji_lib.apps.voila_main)
     print("启动看板……", flush=True)
-    if os.name == "posix":  # become Voila: a service manager's SIGTERM (or Ctrl+C) reaches the server itself
+    from .launcher import may_exec, open_when_ready, stop
+
+    if may_exec() and not args.open:  # become Voila: a service manager's SIGTERM (or Ctrl+C) reaches the server
         os.execve(argv[0], argv, env)
+    # Windows (no exec), or a browser to open once the server answers: Voila runs as a child, and this process
+    # waits for it; Ctrl+C (or closing the console window) ends both (apps/launcher.py)
+    proc = subprocess.Popen(argv, env=env)
+    page = None
     try:
-        return subprocess.call(argv, env=env)
+        if args.open:
+            page = open_when_ready(proc, args.port, token, cat.cache_dir)
+        return proc.wait()
     except KeyboardInterrupt:
-        return 0
+        return stop(proc)
+    finally:
+        if page is not None:
+            page.unlink(missing_ok=True)
+
+
+def _cmd_start(args) -> int:
+    """The desktop shortcut's command: the dashboards over ./数据 (or the samples) with the browser opened."""
+    if args.lab:
+        from .lab import run_lab
+
+        return run_lab(port=None if args.port == 8866 else args.port, open_browser=True)
+    data = args.data
+    if data is None:
+        own = Path("数据")
+        data = str(own) if own.is_dir() and any(p.is_file() for p in own.rglob("*")) else None
+        if data is None:
+            print("当前目录下的 数据 文件夹中没有名单，先用样例数据；把 DBF/Excel 名单放进 数据 文件夹后重新打开即可。")
+    argv = ["dashboard", "--port", str(args.port), "--open"] + (["--data", data] if data else [])
+    return _cmd_dashboard(build_parser().parse_args(argv))
 
 
 def _cmd_lab(args) -> int:
@@ -1028,12 +1091,8 @@ def _cmd_parquet(args) -> int:
 
 
 def _cmd_samples(args) -> int:
-    from ..samples.synth import write_samples
-
     out = Path(args.out)
-    _will_write(out)
-    with _outputs(out, ["hei", "k12", "planted.csv", "README.md"]) as run:
-        write_samples(run.staging, seed=args.seed)
+    _make_samples(out, args.seed)
     print(f"样例文件已写入 {out}；预置问题清单见 {Path(out) / 'planted.csv'}")
     return 0
 
@@ -1349,9 +1408,15 @@ def build_parser() -> argparse.ArgumentParser:
         "dashboard", help="启动看板（学生查询、名单对比、组合查询、统计）：Voila，只在本机 127.0.0.1，需要访问令牌"
     )
     p.add_argument(
-        "--data", default="data_samples", help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认 data_samples）"
+        "--data",
+        help="数据目录：其中的 DBF、xlsx、csv 都可查询和对比（默认：合成样例数据，源代码目录中即 data_samples）",
     )
     p.add_argument("--port", type=int, default=8866, help="端口（默认 8866）")
+    p.add_argument(
+        "--open",
+        action="store_true",
+        help="服务就绪后在浏览器中打开首页（xueji start 即如此；地址中的令牌不经命令行传递）",
+    )
     p.add_argument(
         "--token",
         help="访问令牌（默认：环境变量 XUEJI_DASHBOARD_TOKEN，没有则每次启动随机生成；写在命令行上本机其他用户可见）",
@@ -1412,7 +1477,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_codes)
 
     p = sub.add_parser("samples", help="生成合成样例数据（不含真实个人信息）")
-    p.add_argument("--out", default="data_samples", help="输出目录，默认 data_samples")
+    p.add_argument("--out", default=SAMPLES_FOLDER, help=f"输出目录，默认 {SAMPLES_FOLDER}")
     p.add_argument("--seed", type=int, default=20261123, help="随机种子（同一种子生成完全相同的文件）")
     p.set_defaults(func=_cmd_samples)
 
@@ -1603,7 +1668,12 @@ def build_parser() -> argparse.ArgumentParser:
         "report.html、report.ipynb、tables.xlsx、manifest.json。参数在运行前检查。"
         "退出码：0 成功；2 参数不对或运行失败（失败时保留含错误的 report.ipynb）。",
     )
-    p.add_argument("name", metavar="报告名", help="报告名，如 新生注册核对报告")
+    p.add_argument("name", nargs="?", metavar="报告名", help="报告名，如 新生注册核对报告（用 --samples 时可省略）")
+    p.add_argument(
+        "--samples",
+        action="store_true",
+        help="用合成样例数据运行（没有时先生成）：不给报告名时三份报告都运行；-p 可改其中的参数",
+    )
     p.add_argument(
         "-p",
         "--param",
@@ -1639,7 +1709,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", dest="browser", action="store_false", default=None, help="不打开浏览器")
     p.add_argument("--allow-root", action="store_true", help="允许以 root 身份运行（如容器中；一般不需要）")
     p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser(
+        "start",
+        help="打开学籍工作台：启动看板并在浏览器中打开首页（只在本机 127.0.0.1，带访问令牌）；关闭窗口即停止",
+        description="桌面快捷方式“学籍工作台”运行的就是这个命令。数据目录默认为当前目录下的 数据 文件夹"
+        "（其中有文件时），否则为合成样例数据（没有时先生成）。按 Ctrl+C 或关闭窗口即停止服务。",
+    )
+    p.add_argument("--data", metavar="目录", help="数据目录（默认：./数据，为空时用样例数据）")
+    p.add_argument("--port", type=int, default=8866, help="端口（默认 8866）")
+    p.add_argument("--lab", action="store_true", help="改为打开 JupyterLab（笔记本、报告和导览）")
+    p.set_defaults(func=_cmd_start)
     return parser
+
+
+def _console_safe() -> None:
+    """Output through a code page that lacks some characters — GBK when cmd.exe or PowerShell on a Chinese
+    Windows redirects it to a file or a pipe, or PYTHONIOENCODING=gbk — writes such a character (a rare name's
+    𬌗, a file name's emoji) as "?" instead of failing with UnicodeEncodeError. A UTF-8 stream, and the Windows
+    console itself (Python writes it as UTF-16), are left as they are."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="replace")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1647,6 +1740,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     the output folder keeps the previous run's files, and no temporary file or worker process is left."""
     _RUN.clear()
     _RUN["started"] = time.time()  # for the check history's duration (reporting.history)
+    _console_safe()
     serving = False
     # from the start: a signal while the arguments are read (and the command's modules imported) is said too;
     # the console script (xueji_entry) covers the imports before this

@@ -27,6 +27,7 @@ from pathlib import Path
 from ..core.errors import XuejiError
 from ..core.extras import require_extra
 from ..reporting.kernel import KERNEL_DISPLAY_NAME, KERNEL_NAME, NOTEBOOK_DIR, ensure_kernelspec, kernelspec_ok
+from .launcher import has_display, may_exec
 
 __all__ = [
     "KERNEL_NAME",
@@ -54,14 +55,6 @@ def free_port(preferred: int = 8888, tries: int = 20) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _has_display() -> bool:
-    """A browser can be opened: Windows and macOS, or a Linux/BSD desktop session. On a server without
-    one, Python's webbrowser would start a text-mode browser in the terminal, so none is opened."""
-    if sys.platform in ("win32", "darwin"):
-        return True
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def lab_command(
@@ -113,7 +106,7 @@ def run_lab(
     kernel = ensure_kernelspec()
     token = token or os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(24)
     port = free_port() if port is None else int(port)
-    opening = _has_display() if open_browser is None else open_browser
+    opening = has_display() if open_browser is None else open_browser
     argv, env = lab_command(port, token, root, opening, allow_root)
     echo(f"JupyterLab 在 http://127.0.0.1:{port}/lab?token={token}")
     echo("  （地址中含访问令牌，请勿转发；只在本机 127.0.0.1 可访问）")
@@ -124,7 +117,7 @@ def run_lab(
     echo("  " + ("正在打开浏览器……" if opening else "请在浏览器中打开上面的地址。") + "按 Ctrl+C 停止。")
     sys.stdout.flush()
     sys.stderr.flush()
-    if os.name == "posix":
+    if may_exec():
         os.chdir(root)  # kernels, consoles and terminals started without a notebook open there too
         os.execve(argv[0], argv, env)  # pragma: no cover - replaces this process
     import subprocess

@@ -441,7 +441,8 @@ def announce(app: Voila, token: str) -> None:
     if not on_terminal and cache:  # a log file or a service journal: the token goes to an owner-only file
         path = Path(cache, "看板地址.txt")
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)
+        if os.name == "posix":  # a file left by an earlier run with other permissions (Windows: no fchmod)
+            os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write("\n".join(ln.format(t=token).strip() for ln in lines) + "\n")
         print(f"  （<令牌> 见只有本人可读的文件 {path}）", flush=True)

@@ -135,9 +135,19 @@ def signals_deferred() -> Iterator[None]:
                 signal.raise_signal(pending[0])
 
 
+# Windows refuses to replace, rename or delete a file another program holds open without sharing (Excel, WPS)
+_OPEN_FILES_BLOCK = os.name == "nt"
+
+
+def _try_open(path: Path) -> None:
+    """Open ``path`` for writing and close it again, changing nothing (PermissionError: held open elsewhere)."""
+    with open(path, "r+b"):
+        pass
+
+
 def _why(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
-        return "没有写入权限"
+        return "没有写入权限，或其中的文件正被其他程序（如 Excel、WPS）打开"
     if exc.errno == errno.ENOSPC:
         return "磁盘已满"
     if exc.errno == errno.EROFS:
@@ -222,8 +232,35 @@ class OutputSet:
             return False
         return all(_is_ours(p.name, self.names) for p in self.out.iterdir())
 
+    def _busy(self) -> list[Path]:
+        """The previous run's files here that another program holds open so that they cannot be replaced: on
+        Windows, a workbook open in Excel or WPS (opened without sharing, it cannot be written, renamed or
+        deleted). Found before anything moves, so that a refused rename never leaves half a set."""
+        busy: list[Path] = []
+        if not _OPEN_FILES_BLOCK or not self.out.is_dir():  # POSIX: an open file is renamed over as any other
+            return busy
+        for top in self.out.iterdir():
+            if not _is_ours(top.name, self.names) or top.is_symlink():
+                continue
+            for p in [top] if top.is_file() else [q for q in top.rglob("*") if q.is_file() and not q.is_symlink()]:
+                try:
+                    _try_open(p)
+                except PermissionError:
+                    busy.append(p)
+                except OSError:
+                    pass
+        return busy
+
     def commit(self) -> None:
-        """Publish the staged files as one set (SIGINT/SIGTERM held back meanwhile)."""
+        """Publish the staged files as one set (SIGINT/SIGTERM held back meanwhile). A previous output another
+        program holds open (Excel, WPS) is said by name, and nothing is replaced."""
+        busy = self._busy()
+        if busy:
+            more = f"（另有 {len(busy) - 1} 个文件也是）" if len(busy) > 1 else ""
+            raise OutputFolderError(
+                f"无法把结果写入输出目录 {self.out}：其中的 {busy[0].relative_to(self.out)} 正被其他程序打开"
+                f"（如 Excel、WPS）{more}。请关闭后重新运行；原有文件未改动"
+            )
         with signals_deferred():
             try:
                 os.chmod(self.staging, self._mode)

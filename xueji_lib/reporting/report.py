@@ -50,6 +50,8 @@ __all__ = [
     "describe_parameters",
     "run_report",
     "write_index",
+    "SAMPLE_RUNS",
+    "sample_parameters",
 ]
 
 
@@ -293,6 +295,47 @@ def describe_parameters(name: str, params: dict) -> list[tuple[str, str]]:
             shown = str(value)
         out.append((p.label or p.name, shown))
     return out
+
+
+# The three reports on the synthetic samples (``xueji samples``): what ``xueji report --samples`` and
+# ``make report`` run — an admission/registration reconciliation of the university's upload, the statistics of the
+# K-12 spring roster against the autumn one, and the roster changes with the 学籍异动 list. A path parameter is
+# relative to the samples folder.
+SAMPLE_RUNS: dict[str, dict[str, str]] = {
+    "新生注册核对报告": {
+        "admission": "hei/10_录取名单.dbf",
+        "registration": "hei/10_注册上报.dbf",
+        "states": "hei/10_新生状态.dbf",
+        "year": "2026",
+        "category": "10",
+        "school_code": "19999",
+        "school_name": "华夏示范大学",
+    },
+    "学籍统计报告": {
+        "roster": "k12/学生名单_2026春.xlsx",
+        "previous": "k12/学生名单_2025秋.xlsx",
+        "kind": "k12",
+        "title": "示范县教育局",
+    },
+    "学籍变动报告": {
+        "old": "k12/学生名单_2025秋.xlsx",
+        "new": "k12/学生名单_2026春.xlsx",
+        "changes": "k12/学籍异动_2026春.xlsx",
+        "title": "示范县教育局",
+    },
+}
+
+
+def sample_parameters(name: str, folder: str | os.PathLike) -> dict[str, str]:
+    """Report ``name``'s parameters on the samples in ``folder`` (``SAMPLE_RUNS``, paths made absolute).
+
+    >>> p = xj.reporting.report.sample_parameters("学籍变动报告", "data_samples")
+    >>> Path(p["changes"]).name, p["title"]
+    ('学籍异动_2026春.xlsx', '示范县教育局')
+    """
+    spec = _spec(name)
+    paths = {p.name for p in spec.params if p.type == "path"}
+    return {k: (str(Path(folder, v).resolve()) if k in paths else v) for k, v in SAMPLE_RUNS[name].items()}
 
 
 # ------------------------------------------------------------------------------------------ parameters
