@@ -595,12 +595,12 @@ def test_write_excel_rejects_bad_names_and_keeps_old_file(tmp_path):
 def test_write_excel_failure_mid_write_leaves_no_partial_file(tmp_path, monkeypatch):
     target = tmp_path / "名单.xlsx"
     target.write_bytes(b"old contents")
-    import xlsxwriter.worksheet
+    import xueji_lib.io.excel_writer as excel_writer
 
-    def boom(self, *a, **k):
+    def boom(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(xlsxwriter.worksheet.Worksheet, "write_number", boom)
+    monkeypatch.setattr(excel_writer, "_rows_xml", boom)  # the rows, once the workbook's other parts are written
     with pytest.raises(RuntimeError):
         write_excel({"表": pd.DataFrame({"n": [1, 2]})}, target)
     assert target.read_bytes() == b"old contents"

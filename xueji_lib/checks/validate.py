@@ -36,6 +36,7 @@ from ..schema.codes import load_code_table, province_of, restore_leading_zeros
 from ..schema.id_forms import REGION_FIELDS, load_id_forms
 from ..schema.layouts import Layout, load_layout
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, rule_sentence
+from .findings_table import FindingsTable, Part, texts_at
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
 
@@ -476,8 +477,9 @@ class _Checker:
         self.params = params
         self.n = len(df)
         self.cols = {str(c).upper(): c for c in df.columns}
-        self.parts: list[pd.DataFrame] = []
+        self.parts: list[Part] = []
         self._text: dict[str, pd.Series] = {}
+        self._keys: dict[tuple[str, str], pd.Series] = {}
         self.key_field = next((k for k in ("KSH", "XJH", "XH") if k in self.cols), None)
         self.damaged_ids = np.zeros(self.n, bool)
         self.substitute_ok = np.zeros(self.n, bool)  # a substitute number whose 证件类型 fits it (SFZJLX_MISMATCH)
@@ -503,6 +505,12 @@ class _Checker:
             self._text[code] = s.astype(STR).fillna("").reset_index(drop=True)
         return self._text[code]
 
+    def key(self, code: str) -> pd.Series:
+        """``key_text`` of the column (computed once: 考生号 is read as a key by several checks)."""
+        if ("key", code) not in self._keys:
+            self._keys[("key", code)] = key_text(self.text(code))
+        return self._keys[("key", code)]
+
     def name(self, code: str) -> str:
         try:
             return self.layout.field(code).name
@@ -521,67 +529,33 @@ class _Checker:
     # -- recording ------------------------------------------------------------------------------------
     def add(self, rule: str, mask_or_idx, code: str | None, detail=None, value=None, severity: str | None = None):
         """Findings of ``rule`` at the records ``mask_or_idx`` (a bool mask or positions); ``severity`` overrides
-        the rule's (a layout field's ``pattern_severity``)."""
+        the rule's (a layout field's ``pattern_severity``). Kept as arrays (``findings_table.Part``)."""
         self.ran.add(rule)
         idx = np.flatnonzero(mask_or_idx) if np.asarray(mask_or_idx).dtype == bool else np.asarray(mask_or_idx)
         if len(idx) == 0:
             return
+        idx = idx.astype(np.int64, copy=False)
         if value is None:
             value = self.text(code) if code and self.has(code) else ""
-        value, detail = self._pick(value, idx), self._pick(detail, idx)
-        part = {"idx": idx, "rule": rule, "field": code or "", "val": list(value), "det": list(detail)}
-        self.parts.append(pd.DataFrame(part | ({"sev": severity} if severity else {})))
-
-    def _pick(self, values, idx) -> list:
-        """Values at ``idx`` from a full-length Series/array, or a scalar/short list as given."""
-        if values is None or np.isscalar(values):
-            return [values if values is not None else ""] * len(idx)
-        if isinstance(values, pd.Series):
-            return values.iloc[idx].tolist() if len(values) == self.n else values.tolist()
-        values = np.asarray(values, dtype=object)
-        return list(values[idx]) if len(values) == self.n else list(values)
+        self.parts.append(
+            Part.of(rule, idx, code or "", texts_at(value, idx, self.n), texts_at(detail, idx, self.n), severity)
+        )
 
     def add_structure(self, rule: str, code: str, detail=""):
-        self.parts.append(pd.DataFrame({"idx": [-1], "rule": [rule], "field": [code], "val": [""], "det": [detail]}))
+        self.parts.append(Part.of(rule, np.array([-1]), code, "", texts_at(detail, np.array([-1]), 1), None))
 
     def findings(self) -> pd.DataFrame:
-        if not self.parts:
-            return pd.DataFrame({c: pd.Series(dtype="str" if c != "row" else "Int64") for c in FINDING_COLUMNS})
-        raw = pd.concat(self.parts, ignore_index=True)
-        rules = load_rules()
+        """One row per finding (FINDING_COLUMNS), sorted by record (structure findings first) and severity; the
+        sentences built per rule over the arrays (``findings_table``)."""
         keys = self.text(self.key_field) if self.key_field else None
         key_kind = self.personal(self.key_field) if self.key_field else None
-        rows, out_keys, names, sev, values, messages = [], [], [], [], [], []
-        own_severity = raw["sev"].tolist() if "sev" in raw.columns else [None] * len(raw)
-        for r, own in zip(raw.itertuples(index=False), own_severity):
-            rule = rules[r.rule]
-            kind = self.personal(r.field) if r.field else None
-            shown = mask_value(kind, r.val) if kind else str(r.val)
-            name = self.name(r.field) if r.field else ""
-            detail = "" if r.det is None else str(r.det)
-            msg = rule.message.format(name=name, field=r.field, value=shown, detail=detail)
-            hint = rule.hint.format(name=name, field=r.field, value=shown, detail=detail)
-            rows.append(r.idx + 1 if r.idx >= 0 else pd.NA)
-            out_keys.append(mask_value(key_kind, keys.iat[r.idx]) if keys is not None and r.idx >= 0 else "")
-            names.append(name)
-            sev.append(own if isinstance(own, str) and own else rule.severity)
-            values.append(shown)
-            messages.append(f"{msg}。{hint}" if hint else msg)
-        out = pd.DataFrame(
-            {
-                "row": pd.array(rows, dtype="Int64"),
-                "key": pd.array(out_keys, dtype=STR),
-                "field": raw["field"].astype(STR),
-                "name": pd.array(names, dtype=STR),
-                "rule": raw["rule"].astype(STR),
-                "severity": pd.array(sev, dtype=STR),
-                "value": pd.array(values, dtype=STR),
-                "message": pd.array(messages, dtype=STR),
-            }
-        )
-        order = out["severity"].map(SEVERITY_ORDER)
-        out = out.assign(_o=order).sort_values(["row", "_o"], na_position="first", kind="stable")
-        return out.drop(columns="_o").reset_index(drop=True)
+        table = FindingsTable(load_rules(), self.name, self.personal, _mask_arrow, keys, key_kind)
+        return table.frame(self.parts, FINDING_COLUMNS, SEVERITY_ORDER)
+
+
+def _mask_arrow(values: pa.Array, kind: str) -> pa.Array:
+    """``mask_value`` of each value of an Arrow string array (``mask_series``, without a Python call per value)."""
+    return pa.array(mask_series(pd.Series(pd.array(values, dtype=STR)), kind).array)
 
 
 # Rule groups as the progress display names them.
@@ -711,7 +685,7 @@ def _infer_params(ck: _Checker, year, category) -> None:
     elif year:
         ck.param_notes["year"] = "指定"
     elif ck.has("KSH"):
-        k = key_text(ck.text("KSH")).fillna("")
+        k = ck.key("KSH").fillna("")
         yy = k[k.str.fullmatch(r"\d{14}")].str.slice(0, 2)
         if len(yy):
             top = yy.value_counts()
@@ -738,8 +712,86 @@ def _by_reason(skipped: dict) -> dict[str, list[str]]:
 # ------------------------------------------------------------------------------------------------- rules
 
 
+def _utf8(s: pd.Series) -> list[tuple[int, np.ndarray, np.ndarray]] | None:
+    """A str column without missing values as its UTF-8 bytes, chunk by chunk (Arrow's own buffers, no copy of
+    the text): (first row, offsets of the chunk's values into ``data``, len + 1; data). None for another kind of
+    column."""
+    arr = getattr(s.array, "_pa_array", None)
+    if arr is None or arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    wide = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    out, start = [], 0
+    for c in arr.chunks:
+        _, offsets, data = c.buffers()
+        off = np.frombuffer(offsets, dtype=wide)[c.offset : c.offset + len(c) + 1].astype(np.int64)
+        out.append((start, off, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)))
+        start += len(c)
+    return out
+
+
+def _byte_lengths(chunks) -> np.ndarray:
+    return np.concatenate([np.diff(off) for _, off, _ in chunks]) if chunks else np.zeros(0, np.int64)
+
+
+def _rows_where(chunks, byte_test) -> np.ndarray:
+    """The rows holding a byte for which ``byte_test`` (uint8 array → bool array) is True."""
+    rows = []
+    for start, off, data in chunks:
+        if len(off) < 2:
+            continue
+        hit = np.flatnonzero(byte_test(data[off[0] : off[-1]]))
+        if len(hit):
+            rows.append(np.unique(np.searchsorted(off, hit + off[0], side="right") - 1) + start)
+    return np.concatenate(rows) if rows else np.zeros(0, np.int64)
+
+
+# The first UTF-8 byte of every character str.strip() removes: \t-\r, \x1c-\x1f, space, U+0085/U+00A0 (C2),
+# U+1680 (E1), U+2000-U+205F (E2), U+3000 (E3).
+_BLANK_LEAD = np.zeros(256, bool)
+_BLANK_LEAD[[*range(0x09, 0x0E), *range(0x1C, 0x21), 0xC2, 0xE1, 0xE2, 0xE3]] = True
+
+
 def _empty(s: pd.Series) -> np.ndarray:
-    return (s.str.strip() == "").to_numpy()
+    """Blank (empty or only whitespace, as ``str.strip`` sees it) per value: only values that start with a blank
+    character's first byte are stripped."""
+    chunks = _utf8(s)
+    if chunks is None:
+        return (s.str.strip() == "").to_numpy()
+    out = np.zeros(len(s), bool)
+    cand = []
+    for start, off, data in chunks:
+        lengths = np.diff(off)
+        out[start : start + len(lengths)] = lengths == 0
+        some = np.flatnonzero(lengths)
+        if len(some):
+            cand.append(some[_BLANK_LEAD[data[off[some]]]] + start)
+    cand = np.concatenate(cand) if cand else np.zeros(0, np.int64)
+    if len(cand):
+        out[cand] = (s.iloc[cand].str.strip() == "").to_numpy()
+    return out
+
+
+def _has_control(s: pd.Series) -> np.ndarray:
+    """Values with a control character (\x00-\x1f, \x7f): those bytes are never part of a longer UTF-8
+    character, so the regex runs only on the values holding one."""
+    return _where_bytes(s, _CONTROL, lambda v: v.str.contains(r"[\x00-\x1f\x7f]", regex=True))
+
+
+_CONTROL = np.zeros(256, bool)
+_CONTROL[[*range(0x20), 0x7F]] = True
+
+
+class _LeadTables(dict):
+    """characters → the 256-entry table of their first UTF-8 bytes (U+FF01-U+FF5E all start with EF)."""
+
+    def __missing__(self, chars: str) -> np.ndarray:
+        table = np.zeros(256, bool)
+        table[[c.encode("utf-8")[0] for c in chars]] = True
+        self[chars] = table
+        return table
+
+
+_LEADS = _LeadTables()
 
 
 def _check_structure(ck: _Checker, rep) -> bool:
@@ -791,13 +843,18 @@ def _check_structure(ck: _Checker, rep) -> bool:
 
 def _over_width(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the values longer than ``width`` GBK (GB18030) bytes, and their lengths."""
-    utf8 = np.asarray(pa.compute.binary_length(pa.array(s.array)).fill_null(0))
+    chunks = _utf8(s)
+    utf8 = (
+        _byte_lengths(chunks)
+        if chunks is not None
+        else np.asarray(pa.compute.binary_length(pa.array(s.array)).fill_null(0))
+    )
     cand = np.flatnonzero(utf8 > width)  # GBK/GB18030 never takes more bytes than UTF-8
     if not len(cand):
         return cand, cand
-    values = s.iloc[cand]
-    size = {v: len(v.encode("gb18030")) for v in pd.unique(values)}  # each distinct value once
-    lengths = values.map(size).to_numpy()
+    codes, uniq = pd.factorize(s.iloc[cand])  # each distinct value encoded once
+    size = np.array([len(v.encode("gb18030")) for v in uniq], dtype=np.int64)
+    lengths = size[codes]
     over = lengths > width
     return cand[over], lengths[over]
 
@@ -817,7 +874,7 @@ def _check_width(ck: _Checker):
         if f.type != "C" or not ck.has(f.code):
             continue
         s = ck.text(f.code)
-        ck.add("FIELD_CONTROL_CHAR", s.str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy(), f.code)
+        ck.add("FIELD_CONTROL_CHAR", _has_control(s), f.code)
         idx, lengths = _over_width(s, f.width)
         ck.add("FIELD_TOO_LONG", idx, f.code, detail=lengths)
 
@@ -833,12 +890,15 @@ def _check_codes(ck: _Checker):
             idx = np.flatnonzero(zeros)
             ck.add("CODE_LEADING_ZERO", idx, f.code, detail=fixed.iloc[idx].to_numpy(dtype=object))
             s = fixed  # the upload file carries the code (io.lists.layout_frame): judge that
-        kind = table.match_kind(s).to_numpy()
-        unknown = kind == "unknown"
+        # table.match_kind(s) == "unknown" / "deprecated", one look-up per distinct value (NA: "empty")
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        kinds = [table.match(u)[1] for u in uniq]
+        unknown_u = np.array([k == "unknown" for k in kinds] + [False])
         if f.code in ("MZ",):  # 港澳台生填写户籍所在区域
-            unknown &= ~s.str.strip().isin(["香港", "澳门", "台湾"]).to_numpy()
+            unknown_u[:-1] &= ~np.array([str(u).strip() in ("香港", "澳门", "台湾") for u in uniq], dtype=bool)
+        unknown = unknown_u[codes]
         ck.add("CODE_INVALID", unknown, f.code, detail=f.codes)
-        dep = np.flatnonzero(kind == "deprecated")
+        dep = np.flatnonzero(np.array([k == "deprecated" for k in kinds] + [False])[codes])
         if len(dep):
             ck.add("CODE_DEPRECATED", dep, f.code, detail=table.to_label(s.iloc[dep]).to_numpy(dtype=object))
 
@@ -871,8 +931,8 @@ def _check_ident(ck: _Checker):
         if not f.ident or not ck.has(f.code):
             continue
         s = ck.text(f.code)
-        full = s.str.contains(_FULLWIDTH_ALNUM, regex=True).to_numpy()
-        lower = s.str.contains("[a-z]", regex=True).to_numpy()
+        full = _where_bytes(s, _LEADS["\uff10"], lambda v: v.str.contains(_FULLWIDTH_ALNUM, regex=True))
+        lower = _where_bytes(s, _LEADS["abcdefghijklmnopqrstuvwxyz"], lambda v: v.str.contains("[a-z]", regex=True))
         for rule, bad in (("FIELD_FULLWIDTH", full), ("FIELD_LOWERCASE", lower)):
             idx = np.flatnonzero(bad)
             fixed = halfwidth(s.iloc[idx]).str.strip().str.upper()  # what to write instead (only the rows found)
@@ -1010,34 +1070,37 @@ def _check_ids(ck: _Checker):
     raw = ck.text(code)
     _check_missing_id(ck, code, raw)
     applies = _id_applies(ck) & ~_empty(raw)
-    nospace = no_spaces(halfwidth(raw))
+    half = halfwidth(raw)
+    nospace = no_spaces(half)
     upper = nospace.str.upper()
-    check_ok = ids.checksum_ok(upper).to_numpy()
+    check_ok = _checksum_ok(upper)
     sub, sub_names, ck.substitute_ok = _substitute_ids(ck, upper, check_ok)
     ck.add("SFZH_SUBSTITUTE", applies & sub, code, detail=sub_names)
     applies &= ~sub  # reported as what it is, never as a broken 身份证号
     if ck.has("SFZJLX"):  # type 居民身份证 but nothing like an ID number: SFZJLX_MISMATCH says it once
-        compact = no_spaces(halfwidth(raw)).str.upper()
+        compact = upper  # no_spaces(halfwidth(raw)).str.upper()
         applies &= compact.str.fullmatch(r"\d{15}|\d{17}[\dX]|\d(\.\d+)?E\+?\d+").to_numpy()
     damaged = applies & _excel_damaged(ck, code, raw)
     ck.add("SFZH_EXCEL_DAMAGED", damaged, code)
     ck.damaged_ids = damaged
     applies &= ~damaged  # what Excel destroyed cannot be checked further
-    ck.add("SFZH_FULLWIDTH", applies & halfwidth(raw).ne(raw).to_numpy(), code)
-    ck.add("SFZH_SPACE", applies & raw.str.contains(r"\s", regex=True).to_numpy(), code)
-    ck.add("SFZH_LOWER_X", applies & nospace.str.fullmatch(r"\d{17}x").to_numpy(), code)
+    ck.add("SFZH_FULLWIDTH", applies & half.ne(raw).to_numpy(), code)
+    space = _where_bytes(raw, _BLANK_LEAD, lambda v: v.str.contains(r"\s", regex=True))
+    ck.add("SFZH_SPACE", applies & space, code)
+    ck.add("SFZH_LOWER_X", applies & _id_shape(nospace, 18, "x"), code)
     n = upper
-    is15 = n.str.fullmatch(r"\d{15}").to_numpy()
+    is15 = _id_shape(n, 15, r"\d")
     if (applies & is15).any():
         idx = np.flatnonzero(applies & is15)
         ck.add("SFZH_15", idx, code, detail=[mask_value("id", v) for v in ids.to18(n.iloc[idx])])
     length = n.str.len().to_numpy()
     ck.add("SFZH_LENGTH", applies & ~is15 & (length != 18), code, detail=length)
-    shaped = n.str.fullmatch(r"\d{17}[\dX]").to_numpy()
+    shaped = _id_shape(n, 18, r"\dX")
     ck.add("SFZH_CHARS", applies & (length == 18) & ~shaped, code)
     good_shape = applies & shaped
-    expected = ids.check_char(n.str.slice(0, 17))
-    ck.add("SFZH_CHECKSUM", good_shape & ~check_ok, code, detail=expected)
+    wrong = np.flatnonzero(good_shape & ~check_ok)  # the check character each should have, for those only
+    expected = ids.check_char(n.iloc[wrong].str.slice(0, 17)).to_numpy(dtype=object)
+    ck.add("SFZH_CHECKSUM", wrong, code, detail=expected)
     birth = ids.birth_date(n)
     birth_ok = date_text(birth).notna().to_numpy()
     ck.add("SFZH_BIRTH_INVALID", good_shape & ~birth_ok, code, detail=birth)
@@ -1048,7 +1111,7 @@ def _check_ids(ck: _Checker):
         csrq = date_text(ck.text("CSRQ"))
         mism = good_shape & birth_ok & csrq.notna().to_numpy() & (birth != csrq).fillna(False).to_numpy()
         idx = np.flatnonzero(mism)
-        detail = ("号码中为 " + birth.iloc[idx] + "，出生日期字段为 " + csrq.iloc[idx]).tolist()
+        detail = "号码中为 " + birth.iloc[idx] + "，出生日期字段为 " + csrq.iloc[idx]
         ck.add("SFZH_BIRTH_MISMATCH", idx, code, detail=detail)
     sex_field = next((c for c in SEX_FIELDS if ck.has(c)), None)
     if sex_field:
@@ -1057,8 +1120,56 @@ def _check_ids(ck: _Checker):
         mism = good_shape & xb.isin(["1", "2"]).to_numpy() & (xb != id_sex).fillna(False).to_numpy()
         idx = np.flatnonzero(mism)
         word = id_sex.iloc[idx].map({"1": "男", "2": "女"}).fillna("")
-        detail = ("号码表示" + word + "，性别字段为“" + ck.text(sex_field).iloc[idx] + "”").tolist()
+        detail = "号码表示" + word + "，性别字段为“" + ck.text(sex_field).iloc[idx] + "”"
         ck.add("SFZH_SEX_MISMATCH", idx, code, detail=detail)
+
+
+def _fixed_bytes(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The positions of the values of exactly ``width`` UTF-8 bytes and those bytes (k × width), or None."""
+    chunks = _utf8(s)
+    if chunks is None:
+        return None
+    rows, mats = [np.zeros(0, np.int64)], [np.zeros((0, width), np.uint8)]
+    for start, off, data in chunks:
+        local = np.flatnonzero(np.diff(off) == width)
+        if not len(local) or len(data) < width:
+            continue
+        windows = np.lib.stride_tricks.as_strided(data, shape=(len(data) - width + 1, width), strides=(1, 1))
+        rows.append(local + start)
+        mats.append(windows[off[local]])  # one row of ``width`` bytes per value
+    return np.concatenate(rows), np.concatenate(mats)
+
+
+def _is_digit(b: np.ndarray) -> np.ndarray:
+    return (b >= 0x30) & (b <= 0x39)
+
+
+def _id_shape(s: pd.Series, width: int, last: str) -> np.ndarray:
+    """``s.str.fullmatch(rf"\\d{{{width - 1}}}[{last}]")`` per value ("\\d" in "last": any digit): ASCII values
+    over their bytes; the regex (whose \\d takes every Unicode digit) only on values with a non-ASCII character."""
+    pattern = rf"\d{{{width - 1}}}[{last}]"
+    got = _fixed_bytes(s, width)
+    if got is None:
+        return s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    rows, b = got
+    out = np.zeros(len(s), bool)
+    ends = np.frombuffer(last.replace("\\d", "0123456789").encode(), np.uint8)
+    out[rows] = _is_digit(b[:, : width - 1]).all(axis=1) & np.isin(b[:, width - 1], ends)
+    wide = _rows_where(_utf8(s), lambda d: d >= 0x80)
+    if len(wide):
+        out[wide] = s.iloc[wide].str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    return out
+
+
+def _checksum_ok(s: pd.Series) -> np.ndarray:
+    """``ids.checksum_ok`` over the values' bytes: 17 ASCII digits and the right check character."""
+    got = _fixed_bytes(s, 18)
+    if got is None:
+        return ids.checksum_ok(s).to_numpy()
+    rows, b = got
+    out = np.zeros(len(s), bool)
+    out[rows] = _is_digit(b[:, :17]).all(axis=1) & (ids.check_bytes(b[:, :17]) == b[:, 17])
+    return out
 
 
 def _check_missing_id(ck: _Checker, code: str, raw: pd.Series):
@@ -1130,7 +1241,7 @@ def _record_years(ck: _Checker) -> pd.Series:
 def _check_ksh(ck: _Checker):
     if not ck.has("KSH") or ck.layout.category == "k12":
         return
-    k = key_text(ck.text("KSH")).fillna("")
+    k = ck.key("KSH").fillna("")
     present = (k != "").to_numpy()
     fmt_ok = k.str.fullmatch(r"[0-9A-Z]{1,18}").to_numpy()
     ck.add("KSH_FORMAT", present & ~fmt_ok, "KSH")
@@ -1149,20 +1260,55 @@ def _check_ksh(ck: _Checker):
 _NAME_OK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\ue000-\uf8ff·?？]+"
 
 
+def _where_bytes(s: pd.Series, lead: np.ndarray, exact) -> np.ndarray:
+    """``exact(s)`` (a bool Series) evaluated only on the values holding a byte of the 256-entry table ``lead``
+    (the first bytes of every character ``exact`` can match); False elsewhere."""
+    chunks = _utf8(s)
+    if chunks is None:
+        return exact(s).to_numpy(dtype=bool)
+    out = np.zeros(len(s), bool)
+    rows = _rows_where(chunks, lambda d: lead[d])
+    if len(rows):
+        out[rows] = exact(s.iloc[rows]).to_numpy(dtype=bool)
+    return out
+
+
+def _not_common_han(d: np.ndarray) -> np.ndarray:
+    """Per byte: the first byte of a character outside U+4E00-U+9FFF (E4 with a second byte ≥ B8, or E5-E9)."""
+    nxt = np.empty_like(d)
+    nxt[:-1], nxt[-1:] = d[1:], 0
+    common = ((d >= 0xE5) & (d <= 0xE9)) | ((d == 0xE4) & (nxt >= 0xB8))
+    return ((d & 0xC0) != 0x80) & ~common
+
+
+def _name_ok(s: pd.Series) -> np.ndarray:
+    """``s.str.fullmatch(_NAME_OK)`` per value; a value of CJK unified ideographs only (U+4E00-U+9FFF) fits
+    without the regex, which runs on the others."""
+    chunks = _utf8(s)
+    if chunks is None:
+        return s.str.fullmatch(_NAME_OK).fillna(False).to_numpy(dtype=bool)
+    rows = np.union1d(_rows_where(chunks, _not_common_han), np.flatnonzero(_byte_lengths(chunks) == 0))
+    out = np.ones(len(s), bool)
+    if len(rows):
+        out[rows] = s.iloc[rows].str.fullmatch(_NAME_OK).fillna(False).to_numpy(dtype=bool)
+    return out
+
+
 def _check_names(ck: _Checker):
     if not ck.has("XM"):
         return
     raw = ck.text("XM")
     s = raw.str.strip()
     present = (s != "").to_numpy()
-    ck.add("XM_SPACE", present & s.str.contains(r"\s", regex=True).to_numpy(), "XM")
+    ck.add("XM_SPACE", present & _where_bytes(s, _BLANK_LEAD, lambda v: v.str.contains(r"\s", regex=True)), "XM")
     compact = no_spaces(s)
-    odd_dots = compact.str.contains("[•・．.]", regex=True).to_numpy()
-    fullwidth = compact.str.contains("[\uff01-\uff5e]", regex=True).to_numpy()
+    odd_dots = _where_bytes(compact, _LEADS["•・．."], lambda v: v.str.contains("[•・．.]", regex=True))
+    fullwidth = _where_bytes(compact, _LEADS["\uff01"], lambda v: v.str.contains("[\uff01-\uff5e]", regex=True))
     ck.add("XM_FULLWIDTH", present & odd_dots & ~fullwidth, "XM")
-    bad = present & ~compact.str.replace("[•・．.]", "", regex=True).str.fullmatch(_NAME_OK).fillna(False).to_numpy()
+    bad = present & ~_name_ok(compact.str.replace("[•・．.]", "", regex=True))
     ck.add("XM_INVALID_CHAR", bad, "XM")
-    ck.add("XM_PLACEHOLDER", present & compact.str.contains("[?？]", regex=True).to_numpy(), "XM")
+    placeholder = _where_bytes(compact, _LEADS["?？"], lambda v: v.str.contains("[?？]", regex=True))
+    ck.add("XM_PLACEHOLDER", present & placeholder, "XM")
     length = compact.str.replace("·", "").str.len().to_numpy()
     ck.add("XM_LENGTH", present & ~bad & ((length < 2) | (length > 15)), "XM", detail=length)
 
@@ -1174,6 +1320,14 @@ def _record_categories(ck: _Checker) -> pd.Series:
             c = c.fillna(str(ck.params["category"]))
         return c
     return pd.Series(str(ck.params["category"]) if ck.params.get("category") else None, index=range(ck.n), dtype=STR)
+
+
+def _dates(s: pd.Series) -> pd.Series:
+    """``pd.to_datetime(s, format="%Y%m%d", errors="coerce")``, each distinct value parsed once."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    parsed = pd.to_datetime(pd.Series(np.asarray(uniq, dtype=object), dtype=STR), format="%Y%m%d", errors="coerce")
+    values = np.append(parsed.to_numpy(), np.array(["NaT"], dtype=parsed.dtype))[codes]
+    return pd.Series(values, index=s.index, dtype=parsed.dtype)
 
 
 def _check_category(ck: _Checker):
@@ -1201,9 +1355,9 @@ def _check_category(ck: _Checker):
             bad |= ((cat == c) & level.notna() & ~level.isin(allowed)).to_numpy()
         ck.add("CC_CATEGORY", bad, "CC", detail=cat_word)
     if ck.has("CSRQ"):
-        birth = pd.to_datetime(date_text(ck.text("CSRQ")), format="%Y%m%d", errors="coerce")
+        birth = _dates(date_text(ck.text("CSRQ")))
         if ck.has("RXRQ"):
-            entry = pd.to_datetime(date_text(ck.text("RXRQ")), format="%Y%m%d", errors="coerce")
+            entry = _dates(date_text(ck.text("RXRQ")))
         else:
             entry = pd.to_datetime(
                 _record_years(ck).astype("Int64").astype(STR) + "0901", format="%Y%m%d", errors="coerce"
@@ -1226,7 +1380,9 @@ def _check_category(ck: _Checker):
 def _related_rows(keys: pd.Series, df: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose key occurs more than once, and for each the other rows with that key — named as the person
     sees them in ``df``'s file (the Excel row, the DBF record number: ``core.rows``)."""
-    dup = keys.notna().to_numpy() & keys.duplicated(keep=False).to_numpy()
+    codes, uniq = pd.factorize(keys)  # keys.duplicated(keep=False), NA never a duplicate
+    counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniq)), 0)  # codes == -1 picks the 0
+    dup = counts[codes] > 1
     idx = np.flatnonzero(dup)
     if not len(idx):
         return idx, np.array([], dtype=object)
@@ -1244,7 +1400,7 @@ def _related_rows(keys: pd.Series, df: pd.DataFrame | None = None) -> tuple[np.n
 def _check_duplicates(ck: _Checker):
     code = _id_field(ck)
     if ck.has("KSH") and ck.layout.category != "k12":
-        idx, detail = _related_rows(key_text(ck.text("KSH")), ck.df)
+        idx, detail = _related_rows(ck.key("KSH"), ck.df)
         ck.add("KSH_DUPLICATE", idx, "KSH", detail=detail)
     if code:
         # a number cut short by Excel is not the same person as another cut to the same digits

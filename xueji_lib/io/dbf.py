@@ -444,13 +444,26 @@ def _read_dbf(path: Path, encoding, columns, include_deleted, progress, records)
 
     def read_block(b0: int):
         b1 = min(nrec, b0 + BLOCK_RECORDS)
-        rows = mm[base + b0 * rlen : base + b1 * rlen].reshape(b1 - b0, rlen)[keep_all[b0:b1]]  # noqa: F821 (blocks are read before `del mm`)
+        rows = np.asarray(mm[base + b0 * rlen : base + b1 * rlen]).reshape(b1 - b0, rlen)  # noqa: F821 (blocks are read before `del mm`)
+        if not keep_all[b0:b1].all():
+            rows = rows[keep_all[b0:b1]]  # a copy without the deleted records; otherwise the mapped bytes
         # 1-based position among the live records (what the user sees as the row number)
         rownums = np.arange(kept_before[b0] + 1, kept_before[b0] + 1 + len(rows))
         local = WarningTally()
+        # the smallest and largest byte at each position of the record, over the block: which columns
+        # are ASCII, which hold a NUL byte
+        low, top = (rows.min(axis=0), rows.max(axis=0)) if len(rows) else (np.zeros(rlen, np.uint8),) * 2
         cols = [
             _decode_column(
-                f, rows[:, f.offset : f.offset + f.length], rownums, encoding, header, memo, local, states[f.name]
+                f,
+                rows[:, f.offset : f.offset + f.length],
+                rownums,
+                encoding,
+                header,
+                memo,
+                local,
+                states[f.name],
+                (low[f.offset : f.offset + f.length], top[f.offset : f.offset + f.length]),
             )
             for f in fields
         ]
@@ -614,10 +627,10 @@ def _looks_like_gbk(sample: bytes) -> bool:
 # ----------------------------------------------------------------------------------------- column decoders
 
 
-def _decode_column(f: _Field, cells: np.ndarray, rownums, encoding, header, memo, warnings, state):
+def _decode_column(f: _Field, cells: np.ndarray, rownums, encoding, header, memo, warnings, state, bytes_=None):
     t = f.type
     if t in "CV":
-        return _decode_text(f, cells, rownums, encoding, warnings, state)
+        return _decode_text(f, cells, rownums, encoding, warnings, state, bytes_)
     if t == "N":
         return _decode_number(f, cells, rownums, warnings, allow_int=True)
     if t == "F":
@@ -660,13 +673,26 @@ def _arrow_strings(data: np.ndarray, lengths: np.ndarray) -> pa.Array:
     return pa.LargeStringArray.from_buffers(len(lengths), pa.py_buffer(offsets), pa.py_buffer(data))
 
 
-def _decode_text(f, cells, rownums, encoding, warnings, state) -> pa.Array:
+def _decode_text(f, cells, rownums, encoding, warnings, state, bytes_=None) -> pa.Array:
+    """One block of a C/V column as a large_string array.
+
+    ``bytes_``: (the smallest, the largest byte at each position of the field over the block), if known.
+    """
     k, w = cells.shape
     if k == 0:
         return pa.array([], pa.large_string())
-    if state.get("dict") is not False:
-        # Columns with few distinct values (民族, 层次, 院系, dates…): decode each distinct value once.
-        fact = _factorize_rows(cells, limit=max(64, k // 8))
+    low, top = bytes_ if bytes_ is not None else (cells.min(axis=0), cells.max(axis=0))
+    lo, hi = int(low.min()), int(top.max())
+    fixed = low == top  # the positions at which every cell has the same byte
+    same = bool(fixed.all())
+    high = hi >= 0x80
+    ascii_ok = not high and encoding.replace("-", "").replace("_", "").lower() not in _ASCII_UNSAFE
+    # Columns with few distinct values (民族, 层次, 院系…): decode each distinct value once. The first block
+    # decides whether a column is such a column; an ASCII block needs no decoding either way.
+    if same and state.get("dict") is not None and (ascii_ok or state["dict"]):
+        return _repeat_value(f, cells, rownums, encoding, warnings)  # one value (a school code, a blank remark)
+    if state.get("dict") is None or (state["dict"] and not ascii_ok):
+        fact = _factorize_rows(cells, limit=max(64, k // 8), fixed=fixed)
         if state.get("dict") is None:
             state["dict"] = fact is not None
         if fact is not None:
@@ -685,14 +711,66 @@ def _decode_text(f, cells, rownums, encoding, warnings, state) -> pa.Array:
                 raw = values[0].encode("utf-8")
                 return _arrow_strings(np.frombuffer(raw * k, np.uint8), np.full(k, len(raw), np.int64))
             return pa.array(values, pa.large_string()).take(pa.array(codes, pa.int32()))
+    if ascii_ok:
+        # Every cell as long (codes, ID numbers, dates): spaces at the same trailing positions in every cell
+        # and, just before them, a byte that is neither a space nor a NUL in any cell.
+        pad = fixed & (low == 0x20)
+        size = w - (int(np.argmin(pad[::-1])) if not pad.all() else w)
+        if size == 0 or low[size - 1] > 0x20:
+            return _arrow_strings(np.ascontiguousarray(cells[:, :size]).reshape(-1), np.full(k, size, np.int64))
+    if lo == 0:  # a NUL byte somewhere: Arrow's conversion below would end a cell at its first NUL
+        return _decode_text_padded(f, cells, rownums, encoding, warnings, ascii_ok)
+    # Each cell as a fixed-width byte string (a view, no copy), trailing spaces stripped in C; numpy's byte
+    # strings end at their trailing NULs (the padding), and so does Arrow's conversion of them.
+    stripped = np.strings.rstrip(cells.view(f"S{w}")[:, 0], b" ")
+    if ascii_ok:  # ASCII is already UTF-8
+        lengths = np.strings.str_len(stripped).astype(np.int64)
+        top = int(lengths.max())
+        if top == int(lengths.min()):  # every cell as long (codes, ID numbers, dates): no packing
+            return _arrow_strings(np.ascontiguousarray(cells[:, :top]).reshape(-1), lengths)
+        data = stripped.view(np.uint8).reshape(k, w)[np.arange(w) < lengths[:, None]]
+        return _arrow_strings(data, lengths)
+    # One decode for the whole column: cells joined by "\n" (never a GBK trail byte), then the cell
+    # boundaries recovered from the newline positions in the UTF-8 result.
+    lines = pa.array(np.strings.add(stripped, b"\n"), pa.large_binary())
+    joined = lines.buffers()[2][: int(np.frombuffer(lines.buffers()[1], np.int64)[k])]
+    if np.count_nonzero(np.frombuffer(joined, np.uint8) == 0x0A) == k:  # no newline inside a cell
+        try:
+            text = str(joined, encoding)
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            utf8 = np.frombuffer(text.encode("utf-8"), np.uint8)
+            nl = np.flatnonzero(utf8 == 0x0A)
+            if len(nl) == k:
+                starts = np.empty(k, np.int64)
+                starts[0] = 0
+                starts[1:] = nl[:-1] + 1
+                return _arrow_strings(utf8[utf8 != 0x0A], nl - starts)
+    lengths = np.strings.str_len(stripped).astype(np.int64)
+    return _decode_text_cells(f, cells, lengths, rownums, encoding, warnings)
+
+
+def _repeat_value(f, cells, rownums, encoding, warnings) -> pa.Array:
+    """A block whose cells are all the same, as the few-distinct-values route above reads it."""
+    k = len(cells)
+    raw = bytes(cells[0, : _trailing_lengths(cells[:1])[0]])
+    try:
+        value = raw.decode(encoding)
+    except UnicodeDecodeError:
+        value = _decode_bad_cell(f, raw, encoding, rownums, warnings)
+    raw = value.encode("utf-8")
+    return _arrow_strings(np.frombuffer(raw * k, np.uint8), np.full(k, len(raw), np.int64))
+
+
+def _decode_text_padded(f, cells, rownums, encoding, warnings, ascii_ok) -> pa.Array:
+    """``_decode_text`` for a block with NUL bytes in the column: trailing lengths by array operations."""
+    k, w = cells.shape
     lengths = _trailing_lengths(cells)
     data = cells[np.arange(w) < lengths[:, None]]
-    high = data.size and int(data.max()) >= 0x80
-    if not high and encoding.replace("-", "").replace("_", "").lower() not in _ASCII_UNSAFE:
+    if ascii_ok:
         return _arrow_strings(data, lengths)  # ASCII is already UTF-8
     if not (data == 0x0A).any():
-        # One decode for the whole column: cells joined by "\n" (never a GBK trail byte), then the
-        # cell boundaries recovered from the newline positions in the UTF-8 result.
         ends = np.cumsum(lengths) + np.arange(k)
         joined = np.empty(len(data) + k, np.uint8)
         is_nl = np.zeros(len(joined), bool)
@@ -717,28 +795,46 @@ def _decode_text(f, cells, rownums, encoding, warnings, state) -> pa.Array:
 _HASH_MUL = np.uint64(0x100000001B3)
 
 
-def _factorize_rows(cells: np.ndarray, limit: int):
+def _factorize_rows(cells: np.ndarray, limit: int, fixed=None):
     """(codes, first row of each distinct value) when the rows hold at most ``limit`` distinct values.
 
-    Rows are hashed 8 bytes at a time, factorised by hash, and then verified byte for byte against
-    their group's first row, so a hash collision can never merge two different values.
+    ``fixed``: at which byte positions every row has the same byte (None: not known). Rows whose varying
+    bytes fit in one 8-byte word are factorised exactly (the word is the key). Otherwise the words are
+    hashed, factorised by hash, and then verified word for word against their group's first row, so a
+    hash collision can never merge two different values.
     """
     k, w = cells.shape
-    width = (w + 7) // 8 * 8
-    buf = np.zeros((k, width), np.uint8)
-    buf[:, :w] = cells
-    words = buf.view("<u8")
-    h = words[:, 0].copy()
+    if w <= 8:
+        buf = np.zeros((k, 8), np.uint8)
+        buf[:, :w] = cells
+        words = [buf.view("<u8")[:, 0]]
+    else:
+        # 8-byte words read in place (the last one overlapping the one before when w is not a multiple of
+        # 8); a word the same in every row tells no rows apart
+        cols = [*range(0, w - 7, 8)] + ([w - 8] if w % 8 else [])
+        if fixed is not None:
+            cols = [j for j in cols if not fixed[j : j + 8].all()] or cols[:1]
+        words = [cells[:, j : j + 8].view("<u8")[:, 0] for j in cols]
+    if len(words) == 1:
+        codes, uniques = pd.factorize(words[0])
+        if len(uniques) > limit:
+            return None
+        first = np.empty(len(uniques), np.int64)
+        first[codes[::-1]] = np.arange(k - 1, -1, -1)
+        return codes, first
+    h = words[0].copy()
     with np.errstate(over="ignore"):
-        for j in range(1, words.shape[1]):
-            h = h * _HASH_MUL ^ words[:, j]
+        for word in words[1:]:
+            h = h * _HASH_MUL ^ word
     codes, uniques = pd.factorize(h)
     if len(uniques) > limit:
         return None
     first = np.empty(len(uniques), np.int64)
     first[codes[::-1]] = np.arange(k - 1, -1, -1)
-    if not (buf == buf[first][codes]).all():
-        return None
+    rep = first[codes]
+    for word in words:
+        if not np.array_equal(word, word[rep]):
+            return None
     return codes, first
 
 

@@ -89,6 +89,9 @@ def layout_frame(df: pd.DataFrame, lay: Layout) -> pd.DataFrame:
     ['01', '01', '汉族']
     """
     cols = {str(c).strip().upper(): c for c in df.columns}
+    if df.attrs:  # (the frame made here never carried them) not copied with every column taken out of ``df``
+        df = df.copy(deep=False)
+        df.attrs = {}
     data = {}
     for f in lay.fields:
         if f.code not in cols:

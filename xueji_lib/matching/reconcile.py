@@ -47,11 +47,12 @@ from ..core.result import (
     summary_sheet,
     words,
 )
-from ..core.rows import row_meaning, rows_text
+from ..core.rows import row_meaning
 from ..engine import sqlnorm
 from ..engine.engines import Engine, engine_for, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
+from .rownames import RowNames
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -481,19 +482,21 @@ def _prepare(con: Engine, side: str, data: ListSource, year, category) -> pd.Dat
 
     year_sql = sqlnorm.literal(year if year else "")
     cat_sql = sqlnorm.literal(category if category else "")
-    join = ""
+    join, code = "", "m.code"
     if "XLLB" in expr:  # 学历类别 as its code: the few distinct values looked up in the code table once each
         written = con.sql(f"SELECT DISTINCT {stripped('XLLB')} AS v FROM {side}_in").column("v").to_pandas()
         codes = load_code_table("xllb").to_code(written.astype(STR))
-        con.register(f"{side}_xllb", pd.DataFrame({"v": written.astype(STR), "code": codes.astype(STR)}))
-        join = f"LEFT JOIN {side}_xllb AS m ON m.v = s.lc"
+        code = _lookup_sql("s.lc", written.astype(STR).tolist(), codes.astype(STR).tolist())
+        if code is None:  # many values, or values no literal can hold: joined with a table of them instead
+            con.register(f"{side}_xllb", pd.DataFrame({"v": written.astype(STR), "code": codes.astype(STR)}))
+            join, code = f"LEFT JOIN {side}_xllb AS m ON m.v = s.lc", "m.code"
     year_col = f"CASE WHEN s.ly = '' THEN {year_sql} ELSE s.ly END" if "LQNF" in expr else year_sql
     cat_col = (
-        f"CASE WHEN coalesce(m.code, s.lc) = '' THEN {cat_sql} ELSE coalesce(m.code, s.lc) END"
+        f"CASE WHEN coalesce({code}, s.lc) = '' THEN {cat_sql} ELSE coalesce({code}, s.lc) END"
         if "XLLB" in expr
         else cat_sql
     )
-    con.keep(
+    kept = con.keep_fetched(
         f"{side}_p",
         f"""
         SELECT s._row AS row, s.ksh_raw, upper(s.ksh_raw) AS ksh, s.xm, s.cc, s.xxxs, {year_col} AS year,
@@ -502,16 +505,50 @@ def _prepare(con: Engine, side: str, data: ListSource, year, category) -> pd.Dat
                      {stripped("XXXS")} AS xxxs, {stripped("LQNF")} AS ly, {stripped("XLLB")} AS lc
               FROM {side}_in) AS s {join}""",
     )
-    out = _sorted(con.sql(f"SELECT * FROM {side}_p"), "row").to_pandas()
+    out = _sorted(kept, "row").to_pandas()
     for c in PREPARED[1:]:
         out[c] = out[c].astype(STR)
     out.attrs["side"] = side
     return out
 
 
+def _lookup_sql(e: str, values: list, codes: list) -> str | None:
+    """``e`` looked up in a few (value → code) pairs as a CASE expression (NULL where the code is missing,
+    as a LEFT JOIN with a table of them gives); None when there are many or one is no plain literal."""
+    if len(values) > 64:
+        return None
+    parts = []
+    for v, c in zip(values, codes, strict=True):
+        if not isinstance(v, str) or any(ch in v for ch in "'\\"):
+            return None
+        missing = not isinstance(c, str)
+        if not missing and any(ch in c for ch in "'\\"):
+            return None
+        parts.append(f"WHEN {sqlnorm.literal(v)} THEN {'NULL' if missing else sqlnorm.literal(c)}")
+    return f"(CASE {e} {' '.join(parts)} END)" if parts else "NULL"
+
+
 def _sorted(table: pa.Table, column: str) -> pa.Table:
-    """A query's result in the order of ``column``, sorted here: a global ORDER BY costs Spark a shuffle."""
-    return table.sort_by(column)
+    """A query's result in the order of ``column``, sorted here: a global ORDER BY costs Spark a shuffle.
+    A result made of runs of consecutive values (an engine's scan in parallel: blocks of a few thousand rows
+    each in order) has its runs put in order — slices joined by one copy, no sort; anything else is sorted
+    by Arrow."""
+    keys = table.column(column)
+    n = table.num_rows
+    if keys.null_count or n < 2 or not pa.types.is_integer(keys.type):
+        return table.sort_by(column)
+    v = keys.to_numpy()
+    starts = np.concatenate([[0], np.flatnonzero(v[1:] != v[:-1] + 1) + 1])
+    if len(starts) == 1:
+        return table
+    if len(starts) > max(64, n // 256):
+        return table.sort_by(column)
+    ends = np.concatenate([starts[1:], [n]])
+    order = np.argsort(v[starts], kind="stable")
+    if not (v[ends[order][:-1] - 1] < v[starts[order][1:]]).all():  # runs overlap: not a reordering of runs
+        return table.sort_by(column)
+    runs = pa.concat_tables([table.slice(int(starts[i]), int(ends[i] - starts[i])) for i in order])
+    return runs.combine_chunks()  # one chunk per column: positional takes on hundreds of chunks are slow
 
 
 def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -596,8 +633,12 @@ def _reconcile(
     r_status = np.zeros(len(r), np.int8)
     missing = (r["ksh"] == "").to_numpy()
     r_status[missing] = STATUS_CODE["missing_key"]
-    repeated = con.sql("SELECT ksh FROM r_p WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1")
-    dup = (~missing) & r["ksh"].isin(repeated.column("ksh").to_pylist()).to_numpy()
+    # the registration 考生号 given more than once, and whether any admission 考生号 is (one query, both sides)
+    repeated = con.sql("""
+        SELECT 'r' AS side, ksh FROM r_p WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1
+        UNION ALL SELECT 'a' AS side, ksh FROM (SELECT ksh FROM a_p GROUP BY ksh HAVING count(*) > 1 LIMIT 1) AS x
+        """).to_pandas()
+    dup = (~missing) & r["ksh"].isin(repeated.loc[repeated["side"] == "r", "ksh"].tolist()).to_numpy()
     r_status[dup] = STATUS_CODE["duplicate_key"]
 
     # Exact 考生号 pairs (all registration rows with a 考生号, duplicates included, so that the admission
@@ -605,13 +646,13 @@ def _reconcile(
     # The first admission record of each 考生号 (a duplicated admission 考生号 is rare: its later copies stay
     # unpaired and are judged by the counterpart search), joined with the platform's field comparisons in
     # the same pass, so the million exact pairs are never joined twice.
-    a_repeats = con.scalar("SELECT count(*) - count(DISTINCT ksh) FROM a_p")
-    first_a = "a_p" if a_repeats == 0 else "(SELECT * FROM a_p WHERE row IN (SELECT min(row) FROM a_p GROUP BY ksh))"
+    a_repeats = bool((repeated["side"] == "a").any())
+    first_a = "a_p" if not a_repeats else "(SELECT * FROM a_p WHERE row IN (SELECT min(row) FROM a_p GROUP BY ksh))"
     exact = con.sql(f"""
         SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM r_p AS r JOIN {first_a} AS a USING (ksh)
         WHERE r.ksh <> ''""")
     exact = _sorted(exact, "r_row").to_pandas()
-    pairs = [exact.assign(match_by="考生号", how=MATCH_BY.index("考生号"))]
+    pairs = [exact.assign(how=np.int8(MATCH_BY.index("考生号")))]  # how: the position in MATCH_BY
     r_paired = np.zeros(len(r), bool)
     r_paired[exact["r_row"].to_numpy() - 1] = True
     a_paired = np.zeros(len(a), bool)
@@ -631,12 +672,12 @@ def _reconcile(
         found = con.sql(f"""
             SELECT r.row AS r_row, min(a.row) AS a_row FROM s AS r JOIN f AS a ON {cond} GROUP BY r.row""").to_pandas()
         found = _one_to_one(found)
-        pairs.append(found.assign(match_by=how, how=MATCH_BY.index(how)))
+        pairs.append(found.assign(how=np.int8(MATCH_BY.index(how))))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
         free_a = free_a[~free_a["row"].isin(found["a_row"])]
     if not seeking.empty and not free_a.empty:
         found = _near_ksh(con, seeking[seeking["ksh"] != ""], free_a)
-        pairs.append(found.assign(how=MATCH_BY.index("考生号相近")))
+        pairs.append(found.drop(columns="match_by").assign(how=np.int8(MATCH_BY.index("考生号相近"))))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
     task.step("比对字段")
     searched = pd.concat(pairs[1:], ignore_index=True) if len(pairs) > 1 else pairs[0].iloc[:0, :2]
@@ -731,17 +772,13 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
     column would copy the column every time). Sentences name rows as the person sees them in ``a_src`` /
     ``r_src`` (the DBF record number, the Excel row: ``core.rows``)."""
 
-    def a_rows(rows) -> str:  # 1-based positions in the admission list
-        return rows_text(a_src, rows)
-
-    def r_rows(rows) -> str:
-        return rows_text(r_src, rows)
-
     na, nr = len(a), len(r)
+    a_rows = RowNames(a_src, na).text  # 1-based positions in the admission list → "第 3、7 行"
+    r_rows = RowNames(r_src, nr).text
     ai = pairs["a_row"].to_numpy() - 1
     ri = pairs["r_row"].to_numpy() - 1
-    how = pairs["match_by"].to_numpy(dtype=object)
     how_code = pairs["how"].to_numpy(dtype=np.int8)
+    how = np.array(MATCH_BY, dtype=object)[how_code]  # how each pair was found, in words
     differs = {k: pairs[k].to_numpy(dtype=bool) for k in DIFF_FLAGS}
     any_diff = np.logical_or.reduce(list(differs.values())) if len(pairs) else np.zeros(0, bool)
     # values only for the records a sentence is written about
@@ -761,7 +798,9 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
     reg_how[ri] = how_code
 
     # admission side: matched if any registration copy matches exactly, else key_mismatch
-    order = np.lexsort((ri, any_diff, ai))  # by admission row, exact matches first, then registration row
+    # by admission row, exact matches first, then registration row (one int64 key: faster than a lexsort;
+    # (ai, ri) pairs are unique, so the order is the same)
+    order = np.argsort((ai.astype(np.int64) * 2 + any_diff) * (nr + 1) + ri, kind="stable")
     first = order[np.concatenate([[True], ai[order][1:] != ai[order][:-1]])] if len(order) else order
     adm_status = np.full(na, STATUS_CODE["not_registered"], np.int8)
     adm_status[ai[first]] = np.where(any_diff[first], STATUS_CODE["key_mismatch"], STATUS_CODE["matched"])

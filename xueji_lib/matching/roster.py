@@ -22,11 +22,12 @@ from ..core.errors import LayoutError
 from ..core.ids import ID_NUMBER_FIELDS
 from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
 from ..core.privacy import mask_series, mask_value, personal_kind
-from ..core.rows import row_word, shown_rows
+from ..core.rows import row_word
 from ..engine.engines import Engine
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
 from ..schema.layouts import Layout, LayoutField, load_layout
+from .rownames import RowNames
 
 __all__ = [
     "OLD_STATUSES",
@@ -104,6 +105,7 @@ class _Roster:
         self.src = src
         self._col: dict[str, pd.Series] = {}
         self._key: dict[str, pd.Series] = {}
+        self._names: RowNames | None = None  # the rows a person sees, worked out on first use
         self.n, names = src.count, src.columns  # a folder: from its Parquet footers, nothing else read yet
         if src.is_folder:
             self._fetched = pd.DataFrame()  # the records read so far, all their columns
@@ -116,7 +118,9 @@ class _Roster:
     def file_rows(self, idx) -> list[int]:
         """Positions ``idx`` (0-based) as the rows a person sees in the file (the Excel row, the DBF record
         number: ``core.rows``)."""
-        return [int(r) for r in shown_rows(self.src, np.asarray(idx, np.int64) + 1)]
+        if self._names is None:
+            self._names = RowNames(self.src, self.n)
+        return self._names.shown(idx)
 
     def row_unit(self) -> str:
         """How a sentence names one row of this list: "行" (a sheet, CSV), "条记录" (a DBF)."""
