@@ -735,18 +735,9 @@ def _decode_text(f, cells, rownums, encoding, warnings, state, bytes_=None) -> p
     lines = pa.array(np.strings.add(stripped, b"\n"), pa.large_binary())
     joined = lines.buffers()[2][: int(np.frombuffer(lines.buffers()[1], np.int64)[k])]
     if np.count_nonzero(np.frombuffer(joined, np.uint8) == 0x0A) == k:  # no newline inside a cell
-        try:
-            text = str(joined, encoding)
-        except UnicodeDecodeError:
-            text = None
-        if text is not None:
-            utf8 = np.frombuffer(text.encode("utf-8"), np.uint8)
-            nl = np.flatnonzero(utf8 == 0x0A)
-            if len(nl) == k:
-                starts = np.empty(k, np.int64)
-                starts[0] = 0
-                starts[1:] = nl[:-1] + 1
-                return _arrow_strings(utf8[utf8 != 0x0A], nl - starts)
+        out = _decode_joined(joined, encoding, k)
+        if out is not None:
+            return out
     lengths = np.strings.str_len(stripped).astype(np.int64)
     return _decode_text_cells(f, cells, lengths, rownums, encoding, warnings)
 
@@ -777,19 +768,28 @@ def _decode_text_padded(f, cells, rownums, encoding, warnings, ascii_ok) -> pa.A
         is_nl[ends] = True
         joined[is_nl] = 0x0A
         joined[~is_nl] = data
-        try:
-            text = joined.tobytes().decode(encoding)
-        except UnicodeDecodeError:
-            text = None
-        if text is not None:
-            utf8 = np.frombuffer(text.encode("utf-8"), np.uint8)
-            nl = np.flatnonzero(utf8 == 0x0A)
-            if len(nl) == k:
-                starts = np.empty(k, np.int64)
-                starts[0] = 0
-                starts[1:] = nl[:-1] + 1
-                return _arrow_strings(utf8[utf8 != 0x0A], nl - starts)
+        out = _decode_joined(joined.tobytes(), encoding, k)
+        if out is not None:
+            return out
     return _decode_text_cells(f, cells, lengths, rownums, encoding, warnings)
+
+
+def _decode_joined(joined, encoding: str, k: int) -> pa.Array | None:
+    """``k`` cells joined by "\n" (bytes or a buffer) decoded in one call, then split again on the newlines of
+    the UTF-8 result; None when the bytes do not decode or the text does not hold exactly ``k`` newlines (the
+    caller decodes cell by cell instead, which is where warnings come from)."""
+    try:
+        text = str(joined, encoding)
+    except UnicodeDecodeError:
+        return None
+    utf8 = np.frombuffer(text.encode("utf-8"), np.uint8)
+    nl = np.flatnonzero(utf8 == 0x0A)
+    if len(nl) != k:
+        return None
+    starts = np.empty(k, np.int64)
+    starts[0] = 0
+    starts[1:] = nl[:-1] + 1
+    return _arrow_strings(utf8[utf8 != 0x0A], nl - starts)
 
 
 _HASH_MUL = np.uint64(0x100000001B3)

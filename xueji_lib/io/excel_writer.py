@@ -202,6 +202,26 @@ def write_excel(
     return path
 
 
+# Every value written as it is given: no text turned into a number, a formula or a link, no NaN into an error.
+_AS_GIVEN = {
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "nan_inf_to_errors": False,
+}
+
+
+def _formats(wb: object) -> tuple[object, dict]:  # wb: an xlsxwriter Workbook (imported when writing)
+    """The header's bold and the columns' number formats (text @, date, date-time), made in this order: the
+    workbook's style numbering, and so the files, stay as they were."""
+    bold = wb.add_format({"bold": True})
+    fmts = {
+        k: wb.add_format({"num_format": f})
+        for k, f in (("text", "@"), ("date", "yyyy-mm-dd"), ("datetime", "yyyy-mm-dd hh:mm:ss"))
+    }
+    return bold, fmts
+
+
 def _write_excel(sheets, path: Path, text_columns, task: Progress) -> None:
     problems = []
     if path.suffix.lower() != ".xlsx":
@@ -428,21 +448,9 @@ def _write_package(plans: list, tmp: Path, path: Path, task: Progress, constant:
     from xlsxwriter.utility import xl_col_to_name
 
     skeleton = io.BytesIO()
-    wb = xlsxwriter.Workbook(
-        skeleton,
-        {
-            "in_memory": True,
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": False,
-        },
-    )
-    bold = wb.add_format({"bold": True})
-    text_fmt = wb.add_format({"num_format": "@"})
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    fmts = {"text": text_fmt, "date": date_fmt, "datetime": dt_fmt}
+    wb = xlsxwriter.Workbook(skeleton, {"in_memory": True, **_AS_GIVEN})
+    bold, fmts = _formats(wb)
+    text_fmt, date_fmt, dt_fmt = fmts["text"], fmts["date"], fmts["datetime"]
     written = 0
     bodies = []
     for name, nrows, cols in plans:
@@ -715,20 +723,9 @@ def _write_per_cell(plans: list, tmp: Path, path: Path, task: Progress, constant
     were. Every other workbook is written by ``_write_package``."""
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(
-        str(tmp),
-        {
-            "strings_to_numbers": False,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "nan_inf_to_errors": False,
-            "constant_memory": constant,
-        },
-    )
-    bold = wb.add_format({"bold": True})
-    text_fmt = wb.add_format({"num_format": "@"})
-    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
-    dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    wb = xlsxwriter.Workbook(str(tmp), {**_AS_GIVEN, "constant_memory": constant})
+    bold, fmts = _formats(wb)
+    text_fmt, date_fmt, dt_fmt = fmts["text"], fmts["date"], fmts["datetime"]
     written = 0
     for name, nrows, cols in plans:
         _report(task, written, f"写出 {path.name}：工作表 {name}")
