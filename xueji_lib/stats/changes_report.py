@@ -37,7 +37,7 @@ from ..core.rows import shown_rows
 from ..engine.engines import Engine, engine_for, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
-from .statistics import UNFILLED, _table_labels, save_tables
+from .statistics import UNFILLED, _table_labels, save_tables, table_by_title
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -151,10 +151,7 @@ class ChangesReport(Result):
 
     def table(self, name: str) -> pd.DataFrame:
         """One table by its title."""
-        try:
-            return self.tables[name]
-        except KeyError:
-            raise KeyError(f"没有名为“{name}”的表；已有：{'、'.join(self.tables)}") from None
+        return table_by_title(self.tables, name)
 
     @property
     def balance(self) -> pd.DataFrame:

@@ -35,7 +35,7 @@ from ..core.result import TOTAL, ChartSpec, OutputFiles, Result, ResultList
 from ..engine.engines import Engine, engine_for
 from ..schema.codes import load_code_table
 from ..schema.layouts import load_layout
-from .statistics import count_lists, save_tables
+from .statistics import count_lists, save_tables, table_by_title
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -164,10 +164,7 @@ class CoverageResult(Result):
 
     def table(self, name: str) -> pd.DataFrame:
         """One table by its title (``"按区县"``)."""
-        try:
-            return self.tables[name]
-        except KeyError:
-            raise KeyError(f"没有名为“{name}”的表；已有：{'、'.join(self.tables)}") from None
+        return table_by_title(self.tables, name)
 
     @property
     def counts(self) -> dict:

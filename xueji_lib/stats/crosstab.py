@@ -36,7 +36,7 @@ from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultL
 from ..engine.engines import Engine, engine_for, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
-from .statistics import UNFILLED, UNKNOWN, _natural, _table_labels, save_tables
+from .statistics import UNFILLED, UNKNOWN, _natural, _table_labels, save_tables, table_by_title
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -470,10 +470,7 @@ class CrosstabResult(Result):
 
     def table(self, name: str) -> pd.DataFrame:
         """One table by its title (``"学校×年级"``)."""
-        try:
-            return self.tables[name]
-        except KeyError:
-            raise KeyError(f"没有名为“{name}”的交叉统计表；已有：{'、'.join(self.tables)}") from None
+        return table_by_title(self.tables, name, "交叉统计表")
 
     @property
     def counts(self) -> dict:

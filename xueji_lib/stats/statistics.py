@@ -76,6 +76,14 @@ BY_ID = "其中按身份证号"
 _ORDER_OVERRIDE = {"xb": ["男", "女", "未知的性别", "未说明的性别"]}
 
 
+def table_by_title(tables: dict[str, pd.DataFrame], name: str, what: str = "表") -> pd.DataFrame:
+    """``tables[name]``, or a KeyError that lists the titles there are (every statistics result's ``table``)."""
+    try:
+        return tables[name]
+    except KeyError:
+        raise KeyError(f"没有名为“{name}”的{what}；已有：{'、'.join(tables)}") from None
+
+
 class StatsInputError(XuejiError, ValueError):
     """The inputs cannot give the statistics asked for (e.g. a registration rate without admission data).
 
@@ -117,10 +125,7 @@ class StatsResult(Result):
 
     def table(self, name: str) -> pd.DataFrame:
         """One table by its title (``"按专业"``)."""
-        try:
-            return self.tables[name]
-        except KeyError:
-            raise KeyError(f"没有名为“{name}”的统计表；已有：{'、'.join(self.tables)}") from None
+        return table_by_title(self.tables, name, "统计表")
 
     def summary(self) -> str:
         title = {"higher_ed": "学籍统计（高等学校）", "k12": "学籍统计（中小学）"}.get(self.kind, "学籍统计")
