@@ -444,3 +444,9 @@ def test_registration_rate_hand_made():
         "未注册": [1, 0, 1, 2],
         "注册率（%）": [33.33, 100.0, 0.0, 50.0],
     }
+
+
+def test_an_unknown_table_title_lists_the_titles_there_are(k12):
+    res = k12[2]
+    with pytest.raises(KeyError, match=r"没有名为“按星座”的统计表；已有：.*按学校"):
+        res.table("按星座")
