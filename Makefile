@@ -19,9 +19,13 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-# The whole suite, after the lint: what CI runs (.ci/run).
+# The whole suite, after the lint: what CI runs (.ci/run). pytest-xdist, one worker a core (-n auto): many tests
+# wait on a kernel, a browser, Spark or a child process, and the second core fills those gaps. --dist loadfile keeps
+# each module in one worker, in order, so its module fixtures are made once (a worker with Spark tests starts its own
+# test cluster). --dist loadgroup would be finer but does not group under pytest 9.2 (xdist 3.8 renames node ids
+# pytest 9 no longer reads). --durations lists the slowest tests for the next cut.
 test: lint
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=30
 
 # The edit-test loop: everything but the slow groups (pytest markers in pyproject.toml: real browsers, Spark,
 # real Jupyter kernels — papermill, nbclient, Voila, JupyterLab).
