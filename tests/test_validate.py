@@ -185,6 +185,18 @@ def test_ksh_rules():
     assert not res.failed[1]  # a special-category number is not an error
 
 
+def test_digits_of_other_scripts_are_findings_not_a_crash():
+    """Full-width or Arabic-Indic digits in 考生号 and 录取年份 (typed in another input method): findings on their
+    rows, no exception (normalize.int_or_na takes only ASCII digits: a regex \\d would pass them to a cast that
+    refuses them)."""
+    df = registration(KSH={0: "٢٦٤٣٠١٠٢١١٠٠٠٠١", 1: "２６４３０１０２１１００００２"}, LQNF={2: "２０２６", 3: "٢٠٢٦"})
+    res = xj.validate(df, "chsi_registration", year=2026, category="10")
+    for row in (1, 2):
+        assert rules_at(res, row), row
+    assert res.failed[0] and res.failed[1]
+    assert not res.failed[4]
+
+
 @pytest.mark.parametrize(
     "name,rule",
     [

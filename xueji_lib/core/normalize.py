@@ -41,8 +41,8 @@ def decode_codes(codes: np.ndarray, texts: Iterable[str], mask: np.ndarray | Non
     ['一致', nan, '一致']
     """
     indices = pa.array(np.asarray(codes, dtype=np.int32), type=pa.int32(), mask=mask)
-    arr = pa.DictionaryArray.from_arrays(indices, pa.array(list(texts), type=pa.large_string()))
-    return pd.Series(arr.cast(pa.large_string()), dtype=STR)
+    # a take from the few texts: several times faster than casting a dictionary array to strings
+    return pd.Series(pc.take(pa.array(list(texts), type=pa.large_string()), indices), dtype=STR)
 
 
 def written_text(values: pd.Series) -> pd.Series:
@@ -71,9 +71,14 @@ def has_fullwidth(values: pd.Series) -> pd.Series:
 
 
 def int_or_na(values: pd.Series) -> pd.Series:
-    """Digit strings (blanks around allowed) → Int64; anything else → NA. Much faster than to_numeric."""
+    """ASCII digit strings (blanks around allowed) → Int64; anything else → NA (also full-width or other scripts'
+    digits, which a regex ``\\d`` would let through to a cast that refuses them). Much faster than to_numeric.
+
+    >>> int_or_na(pd.Series([" 2026", "２０２６", "٣٣", "20x", None])).tolist()
+    [2026, <NA>, <NA>, <NA>, <NA>]
+    """
     s = as_text(values).str.strip()
-    return s.where(s.str.fullmatch(r"\d{1,18}").fillna(False).astype(bool)).astype("Int64")
+    return s.where(s.str.fullmatch(r"[0-9]{1,18}").fillna(False).astype(bool)).astype("Int64")
 
 
 def no_spaces(values: pd.Series) -> pd.Series:
