@@ -393,7 +393,8 @@ def register_list(
         con.register(
             f"{name}_raw",
             pd.DataFrame(
-                {"_row": np.arange(1, src.count + 1, dtype=np.int64), **{f: src.column(c) for f, c in chosen.items()}}
+                {"_row": np.arange(1, src.count + 1, dtype=np.int64), **{f: src.column(c) for f, c in chosen.items()}},
+                copy=False,  # the engine only reads them: no copy of a million-record column
             ),
         )
         chosen = {f: f for f in chosen}

@@ -12,15 +12,16 @@ The verdict is the platform's: a registration record matches when 录取年份 +
 agree (学历类别 50 also 学习形式); padding and case are normalised, nothing else is forgiven. When the 考生号
 finds nothing, the counterpart is looked for by 身份证号 (15 and 18 digits alike), then 姓名+出生日期, then a
 考生号 one digit or one adjacent swap away (same year and school) — and the difference is explained.
-The keys are worked out and joined by the engine (DuckDB in this process by default, or Spark), over the
-frames or over folders converted by ``dbf_to_parquet``; only the few records that differ are explained in
-Python.
+The keys are worked out where the list lies — by the engine (DuckDB in this process by default, or Spark)
+over folders converted by ``dbf_to_parquet``, by Arrow over frames — and joined on integer codes of the
+考生号 (numpy); the counterpart search runs in the engine, and only the few records that differ are
+explained in Python.
 """
 
 from __future__ import annotations
 
 import os
-import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..checks.validate import normalized_ids
 from ..core.ids import ID_NUMBER_FIELDS
@@ -49,7 +51,7 @@ from ..core.result import (
 )
 from ..core.rows import row_meaning
 from ..engine import sqlnorm
-from ..engine.engines import Engine, engine_for, register_list
+from ..engine.engines import DuckDBEngine, Engine, engine_for, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
 from .rownames import RowNames
@@ -465,17 +467,116 @@ def _source(con: Engine, side: str, data: ListSource) -> dict[str, str]:
     return {f: sqlnorm.text(f, t) for f, t in register_list(con, f"{side}_in", data, FIELDS).items()}
 
 
-def _prepare(con: Engine, side: str, data: ListSource, year, category) -> pd.DataFrame:
-    """The columns the platform's match compares, for every record, worked out by the engine where the list
-    lies and kept there as ``{side}_p``; returned as a frame in row order (what the verdict and the sentences
-    read). The search keys of the counterpart search are added by ``_search_keys`` only for the few
+def _prepare_lists(con: Engine, lists: dict[str, ListSource], year, category) -> dict[str, pd.DataFrame]:
+    """For each list ({side: list}): the columns the platform's match compares, for every record (PREPARED),
+    as a frame in row order (what the match, the verdict and the sentences read). A folder, or a frame on
+    another engine than DuckDB, is worked out by the engine where the list lies; a frame whose fields are
+    text is worked out here by Arrow with the same rules (``_prepare_here``: the same values, without a round
+    trip through the engine) — the two lists at once, one thread each (Arrow's kernels let go of the
+    interpreter). The search keys of the counterpart search are added by ``_search_keys`` only for the few
     records that need them."""
-    expr = _source(con, side, data)
-    if "KSH" not in expr:
-        from ..core.errors import LayoutError
+    exprs = {}
+    for side, data in lists.items():
+        expr = exprs[side] = _source(con, side, data)
+        if "KSH" not in expr:
+            from ..core.errors import LayoutError
 
-        where = f"{data.name}：" if data.name else ""
-        raise LayoutError(f"{where}缺少考生号字段 KSH，无法核对")
+            where = f"{data.name}：" if data.name else ""
+            raise LayoutError(f"{where}缺少考生号字段 KSH，无法核对")
+    if len(lists) > 1:
+        with ThreadPoolExecutor(len(lists)) as pool:
+            work = {side: pool.submit(_prepare_here, con, side, data, year, category) for side, data in lists.items()}
+            out = {side: w.result() for side, w in work.items()}
+    else:
+        out = {side: _prepare_here(con, side, data, year, category) for side, data in lists.items()}
+    for side in lists:
+        if out[side] is None:
+            out[side] = _prepare_in_engine(con, side, exprs[side], year, category)
+        out[side].attrs["side"] = side
+    return out
+
+
+_HERE_FIELDS = ("KSH", "XM", "CC", "XXXS", "LQNF", "XLLB")
+
+
+def _text_array(s: pd.Series) -> pa.Array:
+    """A pandas ``str`` column's Arrow values as one large_string array (no copy when it is one chunk)."""
+    arr = pa.array(s.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return pa.array([value], type=pa.large_string()).take(pa.array(np.zeros(n, np.int32)))
+
+
+def _prepare_here(con: Engine, side: str, data: ListSource, year, category) -> pd.DataFrame | None:
+    """``_prepare_in_engine``'s frame worked out by Arrow, for a frame on DuckDB whose fields are pandas ``str``
+    and whose 考生号 are ASCII: Arrow's utf8_trim_whitespace is ``sqlnorm.strip`` (tests/test_sqlnorm.py) and
+    ASCII upper case is every engine's. None when the list is not such a frame."""
+    if data.is_folder or not isinstance(con, DuckDBEngine):
+        return None
+    for value in (year, category):  # a value the engine's SQL would refuse is refused here too
+        sqlnorm.literal(value if value else "")
+    present = {str(c).upper(): c for c in data.columns}
+    cols = {}
+    for f in _HERE_FIELDS:
+        hit = next((present[n] for n in FIELDS[f] if n in present), None)
+        if hit is not None:
+            s = data.column(hit)
+            if s.dtype != STR:
+                return None
+            cols[f] = pc.fill_null(pc.utf8_trim_whitespace(_text_array(s)), "")
+    n = data.count
+    ksh_raw = cols["KSH"]
+    if not pc.all(pc.string_is_ascii(ksh_raw)).as_py() and n:
+        return None
+    year_text = str(year) if year else ""
+    cat_text = str(category) if category else ""
+    one = {}  # column → the value every record has (a parameter standing in for a missing field)
+    if "LQNF" in cols:
+        year_col = pc.if_else(pc.equal(cols["LQNF"], ""), pa.scalar(year_text, pa.large_string()), cols["LQNF"])
+    else:
+        year_col = one["year"] = year_text
+    if "XLLB" in cols:  # 学历类别 as its code: each distinct value looked up in the code table once
+        enc = pc.dictionary_encode(cols["XLLB"])
+        written = pd.Series(enc.dictionary.to_pylist(), dtype=STR)
+        codes = load_code_table("xllb").to_code(written).astype(STR).tolist()
+        mapped = [c if isinstance(c, str) else v for v, c in zip(written.tolist(), codes, strict=True)]
+        mapped = [cat_text if v == "" else v for v in mapped]
+        cat_col = pa.array(mapped, type=pa.large_string()).take(enc.indices)
+    else:
+        cat_col = one["cat"] = cat_text
+    out = pd.DataFrame(
+        {
+            "row": np.arange(1, n + 1, dtype=np.int64),
+            **{
+                c: pd.Series(v, dtype=STR) if not isinstance(v, str) else _one_column(v, n)
+                for c, v in (
+                    ("ksh_raw", ksh_raw),
+                    ("ksh", pc.ascii_upper(ksh_raw)),
+                    ("xm", cols["XM"] if "XM" in cols else _repeat("", n)),
+                    ("cc", cols["CC"] if "CC" in cols else _repeat("", n)),
+                    ("xxxs", cols["XXXS"] if "XXXS" in cols else _repeat("", n)),
+                    ("year", year_col),
+                    ("cat", cat_col),
+                )
+            },
+        },
+        copy=False,
+    )
+    out.attrs["one"] = one
+    return out
+
+
+def _one_column(value: str, n: int) -> pd.Categorical:
+    """A column of ``n`` times ``value`` (read through ``.iloc`` like text; no million strings made)."""
+    return pd.Categorical.from_codes(np.zeros(n, np.int8), categories=pd.Index([value], dtype=object))
+
+
+def _prepare_in_engine(con: Engine, side: str, expr: dict, year, category) -> pd.DataFrame:
+    """PREPARED worked out by the engine over view ``{side}_in`` (``_source``), fetched in row order."""
 
     def stripped(f):
         return f"coalesce({sqlnorm.strip(expr[f])}, '')" if f in expr else "''"
@@ -496,8 +597,7 @@ def _prepare(con: Engine, side: str, data: ListSource, year, category) -> pd.Dat
         if "XLLB" in expr
         else cat_sql
     )
-    kept = con.keep_fetched(
-        f"{side}_p",
+    fetched = con.sql(
         f"""
         SELECT s._row AS row, s.ksh_raw, upper(s.ksh_raw) AS ksh, s.xm, s.cc, s.xxxs, {year_col} AS year,
                {cat_col} AS cat
@@ -505,10 +605,9 @@ def _prepare(con: Engine, side: str, data: ListSource, year, category) -> pd.Dat
                      {stripped("XXXS")} AS xxxs, {stripped("LQNF")} AS ly, {stripped("XLLB")} AS lc
               FROM {side}_in) AS s {join}""",
     )
-    out = _sorted(kept, "row").to_pandas()
+    out = _sorted(fetched, "row").to_pandas()
     for c in PREPARED[1:]:
         out[c] = out[c].astype(STR)
-    out.attrs["side"] = side
     return out
 
 
@@ -551,15 +650,35 @@ def _sorted(table: pa.Table, column: str) -> pa.Table:
     return runs.combine_chunks()  # one chunk per column: positional takes on hundreds of chunks are slow
 
 
-def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def _rows_here(src: ListSource, idx: np.ndarray) -> pd.DataFrame | None:
+    """The fields of FIELDS of a frame's records at ``idx`` (0-based, ascending), under the field names, as
+    ``{side}_in`` gives them (``register_list``) — taken from the frame itself when every one is pandas
+    ``str``; None otherwise (a folder, other types)."""
+    if src.is_folder:
+        return None
+    present = {str(c).upper(): c for c in src.columns}
+    out = {}
+    for f, names in FIELDS.items():
+        hit = next((present[str(n).upper()] for n in names if str(n).upper() in present), None)
+        if hit is not None:
+            s = src.column(hit)
+            if s.dtype != STR:
+                return None
+            out[f] = s.iloc[idx].reset_index(drop=True)
+    return pd.DataFrame(out)
+
+
+def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray, src: ListSource | None = None) -> pd.DataFrame:
     """row, ksh, xm and the normalised 身份证号, 出生日期 and 院校代码 of the given (1-based) rows: their raw
     values fetched from the engine, normalised here by the same functions validation uses."""
     side = prep.attrs["side"]
     rows = np.asarray(rows, dtype=np.int64)
-    con.register(f"{side}_rows", pd.DataFrame({"_row": rows}))
-    fetched = _sorted(con.sql(f"SELECT * FROM {side}_in JOIN {side}_rows USING (_row)"), "_row").to_pandas()
-    con.unregister(f"{side}_rows")
     idx = rows - 1
+    fetched = _rows_here(src, idx) if src is not None else None
+    if fetched is None:  # a folder (or columns the engine turns into text its own way): read by the engine
+        con.register(f"{side}_rows", pd.DataFrame({"_row": rows}))
+        fetched = _sorted(con.sql(f"SELECT * FROM {side}_in JOIN {side}_rows USING (_row)"), "_row").to_pandas()
+        con.unregister(f"{side}_rows")
     out = pd.DataFrame({"row": rows, "ksh": prep["ksh"].iloc[idx].to_numpy(), "xm": prep["xm"].iloc[idx].to_numpy()})
     sf = _col(fetched, "SFZH")
     out["sfzh"] = normalized_ids(sf).fillna("").to_numpy() if sf is not None else ""
@@ -625,41 +744,40 @@ def _reconcile(
     admission: ListSource, registration: ListSource, year, category, states, task: Progress, con: Engine
 ) -> ReconcileResult:
     task.step("准备")
-    a = _prepare(con, "a", admission, year, category)
-    r = _prepare(con, "r", registration, year, category)
+    prepared = _prepare_lists(con, {"a": admission, "r": registration}, year, category)
+    a, r = prepared["a"], prepared["r"]
 
     # Registration side: missing and duplicated 考生号 first (every copy).
     task.step("按考生号匹配")
+    a_code, r_code = _key_codes(a["ksh"], r["ksh"])  # equal 考生号 ↔ equal code, both lists
     r_status = np.zeros(len(r), np.int8)
-    missing = (r["ksh"] == "").to_numpy()
+    missing = (r["ksh"] == "").to_numpy(dtype=bool)
     r_status[missing] = STATUS_CODE["missing_key"]
-    # the registration 考生号 given more than once, and whether any admission 考生号 is (one query, both sides)
-    repeated = con.sql("""
-        SELECT 'r' AS side, ksh FROM r_p WHERE ksh <> '' GROUP BY ksh HAVING count(*) > 1
-        UNION ALL SELECT 'a' AS side, ksh FROM (SELECT ksh FROM a_p GROUP BY ksh HAVING count(*) > 1 LIMIT 1) AS x
-        """).to_pandas()
-    dup = (~missing) & r["ksh"].isin(repeated.loc[repeated["side"] == "r", "ksh"].tolist()).to_numpy()
+    # the registration 考生号 given more than once (every copy)
+    copies = np.bincount(r_code[~missing], minlength=int(r_code.max(initial=-1)) + 1)
+    dup = (~missing) & (copies[r_code] > 1) if len(r) else np.zeros(0, bool)
     r_status[dup] = STATUS_CODE["duplicate_key"]
 
     # Exact 考生号 pairs (all registration rows with a 考生号, duplicates included, so that the admission
-    # side of a duplicated 考生号 is still judged).
-    # The first admission record of each 考生号 (a duplicated admission 考生号 is rare: its later copies stay
-    # unpaired and are judged by the counterpart search), joined with the platform's field comparisons in
-    # the same pass, so the million exact pairs are never joined twice.
-    a_repeats = bool((repeated["side"] == "a").any())
-    first_a = "a_p" if not a_repeats else "(SELECT * FROM a_p WHERE row IN (SELECT min(row) FROM a_p GROUP BY ksh))"
-    exact = con.sql(f"""
-        SELECT r.row AS r_row, a.row AS a_row, {DIFF_SQL} FROM r_p AS r JOIN {first_a} AS a USING (ksh)
-        WHERE r.ksh <> ''""")
-    exact = _sorted(exact, "r_row").to_pandas()
-    pairs = [exact.assign(how=np.int8(MATCH_BY.index("考生号")))]  # how: the position in MATCH_BY
+    # side of a duplicated 考生号 is still judged), with the first admission record of each 考生号 (a
+    # duplicated admission 考生号 is rare: its later copies stay unpaired and are judged by the counterpart
+    # search); the platform's field comparisons of the pairs follow (``_differences``).
+    first_a = np.full(max(int(a_code.max(initial=-1)), int(r_code.max(initial=-1))) + 1, len(a), np.int64)
+    np.minimum.at(first_a, a_code, np.arange(len(a), dtype=np.int64))
+    ri = np.flatnonzero(~missing & (first_a[r_code] < len(a)))
+    ai = first_a[r_code[ri]]
+    # the pairs as columns (numpy arrays): r_row, a_row (1-based), how (the position in MATCH_BY) and later
+    # the DIFF_FLAGS
+    exact = {"r_row": ri + 1, "a_row": ai + 1, "how": np.full(len(ri), MATCH_BY.index("考生号"), np.int8)}
+    exact.update(_differences(a, r, ai, ri, same_ksh=True))
+    found_pairs = []
     r_paired = np.zeros(len(r), bool)
-    r_paired[exact["r_row"].to_numpy() - 1] = True
+    r_paired[ri] = True
     a_paired = np.zeros(len(a), bool)
-    a_paired[exact["a_row"].to_numpy() - 1] = True
+    a_paired[ai] = True
     task.step("查找对应记录")
-    seeking = _search_keys(con, r, np.flatnonzero(~dup & ~r_paired) + 1)
-    free_a = _search_keys(con, a, np.flatnonzero(~a_paired) + 1)
+    seeking = _search_keys(con, r, np.flatnonzero(~dup & ~r_paired) + 1, registration)
+    free_a = _search_keys(con, a, np.flatnonzero(~a_paired) + 1, admission)
     # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away.
     for how, cond in (
         ("身份证号", "r.sfzh = a.sfzh AND r.sfzh <> ''"),
@@ -672,19 +790,27 @@ def _reconcile(
         found = con.sql(f"""
             SELECT r.row AS r_row, min(a.row) AS a_row FROM s AS r JOIN f AS a ON {cond} GROUP BY r.row""").to_pandas()
         found = _one_to_one(found)
-        pairs.append(found.assign(how=np.int8(MATCH_BY.index(how))))
+        found_pairs.append((found, how))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
         free_a = free_a[~free_a["row"].isin(found["a_row"])]
     if not seeking.empty and not free_a.empty:
         found = _near_ksh(con, seeking[seeking["ksh"] != ""], free_a)
-        pairs.append(found.drop(columns="match_by").assign(how=np.int8(MATCH_BY.index("考生号相近"))))
+        found_pairs.append((found, "考生号相近"))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
     task.step("比对字段")
-    searched = pd.concat(pairs[1:], ignore_index=True) if len(pairs) > 1 else pairs[0].iloc[:0, :2]
-    if len(searched):
-        flags = _differences(con, searched[["a_row", "r_row"]])
-        searched = searched.assign(**{k: v for k, v in flags.items()})
-    pairs = pd.concat([pairs[0], searched], ignore_index=True)
+    searched = {
+        "r_row": np.concatenate(
+            [np.zeros(0, np.int64)] + [f["r_row"].to_numpy(dtype=np.int64) for f, _ in found_pairs]
+        ),
+        "a_row": np.concatenate(
+            [np.zeros(0, np.int64)] + [f["a_row"].to_numpy(dtype=np.int64) for f, _ in found_pairs]
+        ),
+        "how": np.concatenate(
+            [np.zeros(0, np.int8)] + [np.full(len(f), MATCH_BY.index(how), np.int8) for f, how in found_pairs]
+        ),
+    }
+    searched.update(_differences(a, r, searched["a_row"] - 1, searched["r_row"] - 1))
+    pairs = {k: np.concatenate([exact[k], searched[k]]) for k in exact}
     _same_labels(a, r, pairs)
     task.step("判定与说明")
     return _judge(a, r, pairs, r_status, states, year, category, admission, registration)
@@ -694,14 +820,59 @@ def _same_labels(a, r, pairs) -> None:
     """Clear the 层次/学习形式 difference flag where the two written values are a code and its label (or
     an alias) of the same entry — only the few pairs whose written values differ are looked up."""
     for k in ("cc", "xxxs"):
-        sel = np.flatnonzero(pairs[k].to_numpy(dtype=bool))
+        sel = np.flatnonzero(pairs[k])
         if not len(sel):
             continue
-        av = a[k].iloc[pairs["a_row"].to_numpy()[sel] - 1].reset_index(drop=True)
-        rv = r[k].iloc[pairs["r_row"].to_numpy()[sel] - 1].reset_index(drop=True)
+        av = a[k].iloc[pairs["a_row"][sel] - 1].reset_index(drop=True)
+        rv = r[k].iloc[pairs["r_row"][sel] - 1].reset_index(drop=True)
         same = (_label(av, k) == _label(rv, k)).to_numpy(dtype=bool)
         if same.any():
-            pairs.loc[sel[same], k] = False
+            pairs[k][sel[same]] = False
+
+
+def _ksh_variants(k: np.ndarray, swaps: bool):
+    """(kind, variants) for each position of the 考生号 ``k``: "sub" — the character at i replaced by "_"; with
+    ``swaps`` also "swap" — the characters at i and i + 1 swapped (when they differ). A 考生号 too short for
+    the position gives None. Worked out on a fixed-width character array (NUL-padded, so a shorter 考生号
+    reads back as itself), one position at a time."""
+    width = max((len(x) for x in k), default=0)
+    if not width:
+        return
+    chars = np.array(list(k), dtype=f"<U{width}")
+    if any("\0" in x for x in k):  # a NUL inside would read back shorter: the plain way
+        for i in range(width):
+            yield "sub", np.array([x[:i] + "_" + x[i + 1 :] if len(x) > i else None for x in k], dtype=object)
+        if swaps:
+            for i in range(width - 1):
+                yield (
+                    "swap",
+                    np.array(
+                        [
+                            x[:i] + x[i + 1] + x[i] + x[i + 2 :] if len(x) > i + 1 and x[i] != x[i + 1] else None
+                            for x in k
+                        ],
+                        dtype=object,
+                    ),
+                )
+        return
+    codes = chars.view(np.uint32).reshape(len(k), width)
+    lengths = np.array([len(x) for x in k], dtype=np.int64)
+    for i in range(width):
+        v = codes.copy()
+        v[:, i] = ord("_")
+        yield "sub", _texts_or_none(v, lengths > i)
+    if swaps:
+        for i in range(width - 1):
+            v = codes.copy()
+            v[:, [i, i + 1]] = codes[:, [i + 1, i]]
+            yield "swap", _texts_or_none(v, (lengths > i + 1) & (codes[:, i] != codes[:, i + 1]))
+
+
+def _texts_or_none(codes: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Rows of a code point array as texts (an object array; None where not ``keep``)."""
+    texts = codes.view(f"<U{codes.shape[1]}").ravel().astype(object)
+    texts[~keep] = None
+    return texts
 
 
 def _one_to_one(found: pd.DataFrame) -> pd.DataFrame:
@@ -714,39 +885,17 @@ def _near_ksh(con, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
     empty = pd.DataFrame({"r_row": pd.Series(dtype="int64"), "a_row": pd.Series(dtype="int64"), "match_by": []})
     if seeking.empty:
         return empty
-    rows = []
+    parts: dict[str, list] = {c: [] for c in ("side", "row", "variant", "kind", "yxdm")}
     for df, side in ((seeking, "r"), (free_a, "a")):
-        k = df["ksh"].to_numpy(dtype=object)
-        for i in range(max((len(x) for x in k), default=0)):
-            masked = pd.Series([x[:i] + "_" + x[i + 1 :] if len(x) > i else None for x in k])
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "side": side,
-                        "row": df["row"].to_numpy(),
-                        "variant": masked,
-                        "kind": "sub",
-                        "yxdm": df["yxdm"].to_numpy(),
-                    }
-                )
-            )
-        if side == "r":
-            for i in range(max((len(x) for x in k), default=0) - 1):
-                swapped = pd.Series(
-                    [x[:i] + x[i + 1] + x[i] + x[i + 2 :] if len(x) > i + 1 and x[i] != x[i + 1] else None for x in k]
-                )
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            "side": side,
-                            "row": df["row"].to_numpy(),
-                            "variant": swapped,
-                            "kind": "swap",
-                            "yxdm": df["yxdm"].to_numpy(),
-                        }
-                    )
-                )
-    v = pd.concat(rows, ignore_index=True).dropna(subset=["variant"])
+        rows, yxdm = df["row"].to_numpy(), df["yxdm"].to_numpy(dtype=object)
+        for kind, variants in _ksh_variants(df["ksh"].to_numpy(dtype=object), swaps=side == "r"):
+            keep = np.flatnonzero(variants != None)  # noqa: E711 - elementwise over an object array
+            parts["side"].append(np.full(len(keep), side, dtype=object))
+            parts["row"].append(rows[keep])
+            parts["variant"].append(variants[keep])
+            parts["kind"].append(np.full(len(keep), kind, dtype=object))
+            parts["yxdm"].append(yxdm[keep])
+    v = pd.DataFrame({c: np.concatenate(p) for c, p in parts.items()})
     con.register("v", v)
     con.register("fa", free_a[["row", "ksh", "yxdm"]])
     found = con.sql("""
@@ -775,12 +924,11 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
     na, nr = len(a), len(r)
     a_rows = RowNames(a_src, na).text  # 1-based positions in the admission list → "第 3、7 行"
     r_rows = RowNames(r_src, nr).text
-    ai = pairs["a_row"].to_numpy() - 1
-    ri = pairs["r_row"].to_numpy() - 1
-    how_code = pairs["how"].to_numpy(dtype=np.int8)
-    how = np.array(MATCH_BY, dtype=object)[how_code]  # how each pair was found, in words
-    differs = {k: pairs[k].to_numpy(dtype=bool) for k in DIFF_FLAGS}
-    any_diff = np.logical_or.reduce(list(differs.values())) if len(pairs) else np.zeros(0, bool)
+    ai = pairs["a_row"] - 1
+    ri = pairs["r_row"] - 1
+    how_code = pairs["how"]  # how each pair was found: its position in MATCH_BY
+    differs = {k: pairs[k] for k in DIFF_FLAGS}
+    any_diff = np.logical_or.reduce(list(differs.values())) if len(ai) else np.zeros(0, bool)
     # values only for the records a sentence is written about
     talk = np.flatnonzero(any_diff | (r_status[ri] != 0))
     dup_idx = np.flatnonzero(r_status == STATUS_CODE["duplicate_key"])
@@ -798,10 +946,12 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
     reg_how[ri] = how_code
 
     # admission side: matched if any registration copy matches exactly, else key_mismatch
-    # by admission row, exact matches first, then registration row (one int64 key: faster than a lexsort;
-    # (ai, ri) pairs are unique, so the order is the same)
-    order = np.argsort((ai.astype(np.int64) * 2 + any_diff) * (nr + 1) + ri, kind="stable")
-    first = order[np.concatenate([[True], ai[order][1:] != ai[order][:-1]])] if len(order) else order
+    # each admission row's first pair, exact matches first, then by registration row (one int64 key per
+    # pair, unique within an admission row since the (ai, ri) pairs are: its minimum, no sort)
+    key = any_diff.astype(np.int64) * (nr + 1) + ri
+    best = np.full(na, np.iinfo(np.int64).max)
+    np.minimum.at(best, ai, key)
+    first = np.flatnonzero(best[ai] == key)
     adm_status = np.full(na, STATUS_CODE["not_registered"], np.int8)
     adm_status[ai[first]] = np.where(any_diff[first], STATUS_CODE["key_mismatch"], STATUS_CODE["matched"])
     adm_counter = np.full(na, -1)
@@ -810,9 +960,11 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
     adm_how[ai[first]] = how_code[first]
 
     reg_reasons, reg_action, adm_reasons, adm_action = _Sparse(nr), _Sparse(nr), _Sparse(na), _Sparse(na)
-    expl = _explain(adm_values, reg_values, ai, ri, how, differs)
-    copies_of = pd.Series(dup_idx + 1).groupby([reg_values["ksh"][i] for i in dup_idx]).agg(list).to_dict()
-    for i in np.flatnonzero(any_diff | ~r_plain):
+    expl = _explain(adm_values, reg_values, ai, ri, how_code, differs)
+    copies_of: dict = {}  # 考生号 → the rows (1-based, in order) of its copies
+    for i in dup_idx.tolist():
+        copies_of.setdefault(reg_values["ksh"][i], []).append(i + 1)
+    for i in np.flatnonzero(any_diff | ~r_plain).tolist():
         rr, aa = ri[i], ai[i]
         text, act = expl.get(i, ("", ""))
         if reg_status[rr] == STATUS_CODE["duplicate_key"]:
@@ -823,16 +975,19 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
             act = "一名考生只能上报一条记录：删除重复的记录后再上传"
         elif reg_status[rr] == STATUS_CODE["missing_key"]:
             rest = "；" + text if text and not text.startswith("考生号") else ""
-            text = f"考生号为空；按{how[i]}找到录取数据{a_rows([aa + 1])}（考生号 {adm_values['ksh_raw'][aa]}）{rest}"
+            text = f"考生号为空；按{MATCH_BY[how_code[i]]}找到录取数据{a_rows([aa + 1])}（考生号 {adm_values['ksh_raw'][aa]}）{rest}"
             act = f"按录取数据补填考生号 {adm_values['ksh_raw'][aa]}"
             if adm_counter[aa] == rr + 1:
-                adm_reasons[aa] = f"注册上报{r_rows([rr + 1])}考生号为空，按{how[i]}对应到本条{rest}"
+                adm_reasons[aa] = f"注册上报{r_rows([rr + 1])}考生号为空，按{MATCH_BY[how_code[i]]}对应到本条{rest}"
                 adm_action[aa] = act
         reg_reasons[rr], reg_action[rr] = text, act
         if adm_counter[aa] == rr + 1 and adm_status[aa] == STATUS_CODE["key_mismatch"] and not adm_reasons[aa]:
             adm_reasons[aa], adm_action[aa] = text, act
-    dup = reg_status[ri] == STATUS_CODE["duplicate_key"]
-    for aa, copies in pd.Series(ri[dup] + 1).groupby(ai[dup]).agg(list).items():
+    dup = np.flatnonzero(reg_status[ri] == STATUS_CODE["duplicate_key"])
+    by_adm: dict = {}  # admission row → the registration rows (1-based, in pair order) of its duplicated copies
+    for aa, rr in zip(ai[dup].tolist(), (ri[dup] + 1).tolist(), strict=True):
+        by_adm.setdefault(aa, []).append(rr)
+    for aa, copies in by_adm.items():
         if adm_status[aa] == STATUS_CODE["matched"] and len(copies) > 1:
             adm_reasons[aa] = f"与注册上报一致，但注册上报中这名考生有 {len(copies)} 条记录（{r_rows(copies)}）"
             adm_action[aa] = "删除注册上报中重复的记录"
@@ -898,8 +1053,12 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
             copy=False,
         )
 
-    reg = frame("registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, reg_state)
-    adm = frame("admission", a, adm_status, adm_reasons, adm_action, adm_counter, adm_how, state)
+    with ThreadPoolExecutor(2) as pool:  # the two sides' columns at once (Arrow works without the interpreter)
+        reg = pool.submit(
+            frame, "registration", r, reg_status, reg_reasons, reg_action, reg_counter, reg_how, reg_state
+        )
+        adm = pool.submit(frame, "admission", a, adm_status, adm_reasons, adm_action, adm_counter, adm_how, state)
+        reg, adm = reg.result(), adm.result()
     params = {k: v for k, v in (("year", year), ("category", category)) if v}
     return ReconcileResult(registration=reg, admission=adm, params=params)
 
@@ -981,22 +1140,103 @@ class _Sparse:
 
 
 DIFF_FLAGS = ("ksh", "xm", "cc", "xxxs", "year", "cat")
-# The platform's match, field by field (学习形式 only for 学历类别 50; year and category only where both
-# sides know them). True = the field differs.
-DIFF_SQL = """a.ksh <> r.ksh AS ksh, a.xm <> r.xm AS xm, a.cc <> r.cc AS cc,
-        a.cat = '50' AND a.xxxs <> r.xxxs AS xxxs,
-        a.year <> r.year AND a.year <> '' AND r.year <> '' AS year,
-        a.cat <> r.cat AND a.cat <> '' AND r.cat <> '' AS cat"""
 
 
-def _differences(con: Engine, pairs) -> dict[str, np.ndarray]:
-    """Per pair (in the order given), which key fields differ — in the engine, fetched as boolean columns."""
-    con.register("dp", pairs[["a_row", "r_row"]].assign(i=np.arange(len(pairs))))
-    t = con.sql(f"""SELECT p.i, {DIFF_SQL}
-        FROM dp AS p JOIN a_p AS a ON a.row = p.a_row JOIN r_p AS r ON r.row = p.r_row""")
-    t = _sorted(t, "i").drop_columns(["i"])
-    con.unregister("dp")
-    return {c: t.column(c).to_numpy(zero_copy_only=False).astype(bool) for c in t.column_names}
+def _differences(a: pd.DataFrame, r: pd.DataFrame, ai, ri, same_ksh: bool = False) -> dict[str, np.ndarray]:
+    """Per pair (admission position ``ai``, registration position ``ri``, 0-based), which key fields differ
+    (DIFF_FLAGS, True = differs): the platform's match, field by field — 学习形式 only for 学历类别 50; year
+    and category only where both sides know them. Worked out by Arrow over the prepared columns (values
+    compared as bytes, as the engines compare text). ``same_ksh``: the pairs were joined on the 考生号."""
+    ai = np.asarray(ai, dtype=np.int64)
+    ri = np.asarray(ri, dtype=np.int64)
+    n = len(ai)
+    # many pairs in registration order (the exact pairs): the admission values are put beside every
+    # registration record and the flags of the pairs picked afterwards (one take instead of two)
+    aligned = n > len(r) // 2 and (n < 2 or bool((ri[1:] > ri[:-1]).all()))
+    if aligned:
+        a_at = np.zeros(len(r), np.int64)
+        a_at[ri] = ai
+        a_idx, r_idx = pa.array(a_at), None
+    else:
+        a_idx, r_idx = pa.array(ai), pa.array(ri)
+
+    def values(c):
+        """Both sides' values of column ``c`` per pair, or each side's one value when it holds only one
+        (looked for in the columns of few distinct values)."""
+        one_a, one_r = a.attrs.get("one", {}).get(c), r.attrs.get("one", {}).get(c)
+        if one_a is not None and one_r is not None:
+            return one_a, one_r
+        av = _text_array(a[c]) if one_a is None else None
+        rv = _text_array(r[c]) if one_r is None else None
+        if c not in ("ksh", "xm"):
+            one_a = _one_value(av) if one_a is None else one_a
+            one_r = _one_value(rv) if one_r is None else one_r
+            if one_a is not None and one_r is not None:
+                return one_a, one_r
+        return (
+            av.take(a_idx) if one_a is None else one_a,
+            (rv if r_idx is None else rv.take(r_idx)) if one_r is None else one_r,
+        )
+
+    def flags(x) -> np.ndarray:
+        if isinstance(x, (bool, np.bool_)):
+            return np.full(n, bool(x))
+        out = x.to_numpy(zero_copy_only=False).astype(bool)
+        return out[ri] if aligned else out
+
+    def ne(x, y):
+        return x != y if isinstance(x, str) and isinstance(y, str) else pc.not_equal(x, y)
+
+    def eq(x, y):
+        return x == y if isinstance(x, str) and isinstance(y, str) else pc.equal(x, y)
+
+    def both(x, y):
+        if isinstance(x, (bool, np.bool_)) and not x or isinstance(y, (bool, np.bool_)) and not y:
+            return False
+        if isinstance(x, (bool, np.bool_)):
+            return y
+        if isinstance(y, (bool, np.bool_)):
+            return x
+        return pc.and_(x, y)
+
+    out = {"ksh": np.zeros(n, bool) if same_ksh else flags(ne(*values("ksh"))), "xm": flags(ne(*values("xm")))}
+    out["cc"] = flags(ne(*values("cc")))
+    a_cat, r_cat = values("cat")
+    is_50 = eq(a_cat, "50")
+    out["xxxs"] = flags(both(is_50, ne(*values("xxxs")) if not (isinstance(is_50, bool) and not is_50) else False))
+    a_year, r_year = values("year")
+    out["year"] = flags(both(both(ne(a_year, r_year), ne(a_year, "")), ne(r_year, "")))
+    out["cat"] = flags(both(both(ne(a_cat, r_cat), ne(a_cat, "")), ne(r_cat, "")))
+    return out
+
+
+def _one_value(arr: pa.Array) -> str | None:
+    """The value every element of ``arr`` holds, None when they differ (or there are none)."""
+    if not len(arr) or arr.null_count:
+        return None
+    mm = pc.min_max(arr)
+    lo, hi = mm["min"].as_py(), mm["max"].as_py()
+    return lo if lo == hi else None
+
+
+def _key_codes(a_ksh: pd.Series, r_ksh: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """An integer per 考生号 of both lists, equal exactly where the texts are equal. 考生号 of digits only (up
+    to 18) are read as numbers (10**length added, so that leading zeros count) and factorised; others are
+    dictionary-encoded as text."""
+    both = pa.concat_arrays([_text_array(a_ksh), _text_array(r_ksh)])
+    na = len(a_ksh)
+    if not len(both):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    offsets = np.frombuffer(both.buffers()[1], np.int64)[both.offset : both.offset + len(both) + 1]
+    lengths = np.diff(offsets)
+    data = np.frombuffer(both.buffers()[2], np.uint8)[offsets[0] : offsets[-1]] if both.buffers()[2] else None
+    if both.null_count == 0 and lengths.max() <= 18 and (data is None or ((data - np.uint8(48)) <= 9).all()):
+        values = pc.cast(pc.if_else(pc.equal(both, ""), pa.scalar("0", pa.large_string()), both), pa.int64())
+        keys = values.to_numpy() + np.power(10, lengths, dtype=np.int64)
+        codes = pd.factorize(keys)[0].astype(np.int64)
+    else:
+        codes = pc.dictionary_encode(both).indices.to_numpy().astype(np.int64)
+    return codes[:na], codes[na:]
 
 
 def _values(df: pd.DataFrame, idx: np.ndarray) -> dict[str, dict]:
@@ -1006,7 +1246,7 @@ def _values(df: pd.DataFrame, idx: np.ndarray) -> dict[str, dict]:
     return {c: dict(zip(idx.tolist(), df[c].iloc[idx].tolist())) for c in cols}
 
 
-def _explain(adm_values, reg_values, ai, ri, how, differs) -> dict[int, tuple[str, str]]:
+def _explain(adm_values, reg_values, ai, ri, how_code, differs) -> dict[int, tuple[str, str]]:
     """Chinese sentences for every pair that differs: each differing field with both values, and an action."""
     out = {}
     rows = np.flatnonzero(np.logical_or.reduce(list(differs.values()))) if len(ai) else []
@@ -1014,7 +1254,7 @@ def _explain(adm_values, reg_values, ai, ri, how, differs) -> dict[int, tuple[st
         aa, rr = ai[i], ri[i]
         parts, acts = [], []
         if differs["ksh"][i] and reg_values["ksh"][rr]:
-            parts.append(_ksh_sentence(adm_values["ksh_raw"][aa], reg_values["ksh_raw"][rr], how[i]))
+            parts.append(_ksh_sentence(adm_values["ksh_raw"][aa], reg_values["ksh_raw"][rr], MATCH_BY[how_code[i]]))
             acts.append("按录取数据改正注册上报的考生号")
         if differs["xm"][i]:
             text, act = _name_sentence(adm_values["xm"][aa], reg_values["xm"][rr])
@@ -1046,15 +1286,31 @@ def _ksh_sentence(ka: str, kr: str, how: str) -> str:
     return f"考生号不同：录取为 {ka}，注册为 {kr}（按{how}找到对应的录取记录）"
 
 
+def _wildcard_match(na: str, nr: str) -> bool:
+    r"""Whether ``nr`` is ``na`` with each placeholder one character: "??" (a double-byte character the
+    admission system's font lacked), "?" or "？" — the regular expression
+    ``re.escape(na).replace(r"\?\?", ".").replace(r"\?", ".").replace("？", ".")`` fully matched, without
+    compiling one per name ("." is any character but a newline)."""
+    tokens: list[str | None] = []  # a character to equal, or None: any character but a newline
+    i = 0
+    while i < len(na):
+        ch = na[i]
+        if ch == "?":
+            tokens.append(None)
+            i += 2 if na[i + 1 : i + 2] == "?" else 1
+        else:
+            tokens.append(None if ch == "？" else ch)
+            i += 1
+    return len(tokens) == len(nr) and all(c != "\n" if t is None else c == t for t, c in zip(tokens, nr, strict=True))
+
+
 def _name_sentence(na: str, nr: str) -> tuple[str, str]:
-    if "?" in na or "？" in na:
-        pattern = re.escape(na).replace(r"\?\?", ".").replace(r"\?", ".").replace("？", ".")
-        if re.fullmatch(pattern, nr):
-            return (
-                f"录取数据姓名“{na}”中的 ? 是录取系统字库缺字的占位符，注册为“{nr}”，按通配可以对上，"
-                "但平台严格比对不会通过",
-                "生僻字姓名：请联系生源省级招生考试机构或按学信网要求核对、更正录取数据中的姓名",
-            )
+    if ("?" in na or "？" in na) and _wildcard_match(na, nr):
+        return (
+            f"录取数据姓名“{na}”中的 ? 是录取系统字库缺字的占位符，注册为“{nr}”，按通配可以对上，"
+            "但平台严格比对不会通过",
+            "生僻字姓名：请联系生源省级招生考试机构或按学信网要求核对、更正录取数据中的姓名",
+        )
     if len(na) == len(nr):
         diff = [j for j in range(len(na)) if na[j] != nr[j]]
         if len(diff) == 1:
