@@ -57,6 +57,7 @@ from .roster import (
     NEW_STATUSES,
     OLD_STATUSES,
     STATUS_ZH,
+    _arrow,
     _categorical_text,
     _id_field,
     _key_code,
@@ -744,7 +745,8 @@ def _frame(
             "matched_by": _categorical_text(how, ["", *levels]),
             "changed_fields": _sparse(fields, ""),
             "change_class": _categorical_text(classes, ["", *CHANGE_CLASSES]),
-        }
+        },
+        copy=False,  # every column is new: nothing to copy
     )
     for c in CONTEXT:
         out[c] = r.col(c)
@@ -784,7 +786,8 @@ def _changes(
         if not len(ci):
             continue
         for side, r in (("o", o), ("n", n)):
-            ri, rk = _keyed(np.arange(r.n), r.key(level))
+            # every record with its key as it is (no filtered copy): a missing key joins nothing
+            ri, rk = np.arange(r.n, dtype=np.int64), _arrow(r.key(level))
             a, b = _join(con, ci, ck, ri, rk, unique=False)
             found_c.append(a), found_side.append(np.full(len(a), side, "<U1"))
             found_i.append(b), found_how.append(np.full(len(a), level, "<U12"))

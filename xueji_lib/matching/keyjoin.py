@@ -79,9 +79,12 @@ def _join(
 
 
 def _duplicated(con: Engine, table: str) -> np.ndarray:
-    """Positions in a registered table (i, k) whose key occurs more than once."""
-    got = _fetch(
-        con,
-        f"SELECT i FROM {table} WHERE k IN (SELECT k FROM {table} WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1)",
-    )
+    """Positions in a registered table (i, k) whose key occurs more than once. The keys that do are looked for
+    first; only when there are any are the records read again for their positions."""
+    twice = con.sql(f"SELECT k FROM {table} WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1")
+    if not twice.num_rows:
+        return np.zeros(0, np.int64)
+    con.register(f"{table}_twice", twice)
+    got = _fetch(con, f"SELECT i FROM {table} WHERE k IN (SELECT k FROM {table}_twice)")
+    con.unregister(f"{table}_twice")
     return got["i"].astype(np.int64)

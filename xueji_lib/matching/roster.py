@@ -17,9 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..checks.validate import normalized_ids
 from ..core.errors import LayoutError
-from ..core.ids import ID_NUMBER_FIELDS
+from ..core.ids import ID_NUMBER_FIELDS, to18
 from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
 from ..core.privacy import mask_series, mask_value, personal_kind
 from ..core.rows import row_word
@@ -212,11 +211,11 @@ class _Roster:
             return _nsb(part("XM"), part("XB"), part("CSRQ"))
         if code in ID_FIELDS:
             f = code if self.has(code) else self.id_field()
-            return normalized_ids(part(f)) if f else pd.Series(pd.array([None] * n, dtype=STR))
-        return key_text(part(code)) if self.has(code) else pd.Series(pd.array([None] * n, dtype=STR))
+            return to18(_key_text(part(f))) if f else pd.Series(pd.array([None] * n, dtype=STR))
+        return _key_text(part(code)) if self.has(code) else pd.Series(pd.array([None] * n, dtype=STR))
 
     def key(self, code: str) -> pd.Series:
-        """Normalised key values for every record (NaN where empty): ID fields as ``normalized_ids``
+        """Normalised key values for every record (NaN where empty): ID fields as ``checks.validate.normalized_ids``
         (half-width, 15 → 18 digits), 姓名+性别+出生日期 as ``_nsb``, others as ``key_text``."""
         if code not in self._key:
             self._key[code] = self._key_of(code)
@@ -236,7 +235,7 @@ class _Roster:
         if f is not None and f.codes and len(s):
             s = load_code_table(f.codes).to_code(s).fillna(s)
         elif f is not None and f.date == "YYYYMMDD" and len(s):
-            s = date_text(s).fillna(s)
+            s = _date_text(s).fillna(s)
         return s
 
     def shown(self, code: str, idx: np.ndarray, unmask: bool) -> list[str]:
@@ -270,12 +269,73 @@ class _Roster:
 
 def _nsb(xm: pd.Series, xb: pd.Series, csrq: pd.Series) -> pd.Series:
     """姓名|性别代码|出生日期 (NaN when any part is missing or not understood): the fallback identity."""
-    name = key_text(xm)
+    name = _key_text(xm)
     sex = load_code_table("xb").to_code(xb.str.strip())
     sex = sex.where(sex.isin(["1", "2"]))
-    birth = date_text(csrq.str.strip())
+    birth = _date_text(csrq.str.strip())
     joined = pc.binary_join_element_wise(_arrow(name), _arrow(sex), _arrow(birth), _SEP)
     return pd.Series(pd.array(joined, dtype=STR))
+
+
+_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _date_text(s: pd.Series) -> pd.Series:
+    """``date_text`` of a ``str`` column, with the same result: values of eight ASCII digits with a year from
+    1000 (as most are) are checked as calendar dates by numpy — a real date is already written as date_text
+    writes it, another is missing — and only the other values are parsed one distinct value at a time."""
+    if s.dtype != STR or not len(s):
+        return date_text(s)
+    plain = s.str.fullmatch(r"[1-9][0-9]{7}").fillna(False).to_numpy(dtype=bool)
+    if not plain.any():
+        return date_text(s)
+    a = _arrow(s[plain])
+    start = int(np.frombuffer(a.buffers()[1], np.int64, 1, a.offset * 8)[0])
+    digits = np.frombuffer(a.buffers()[2], np.uint8)[start : start + 8 * len(a)].reshape(-1, 8) - 48
+    y = digits[:, :4].astype(np.int64) @ np.array([1000, 100, 10, 1])
+    m = digits[:, 4].astype(np.int64) * 10 + digits[:, 5]
+    d = digits[:, 6].astype(np.int64) * 10 + digits[:, 7]
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    last = _DAYS[np.clip(m, 0, 12)] + ((m == 2) & leap)
+    real = (m >= 1) & (m <= 12) & (d >= 1) & (d <= last)
+    out = s.where(~plain)  # the plain values missing for now
+    keep = np.flatnonzero(plain)[real]
+    if not plain.all():
+        other = np.flatnonzero(~plain)
+        out.iloc[other] = date_text(s.iloc[other]).array
+    out.iloc[keep] = s.iloc[keep].array
+    return out
+
+
+def _key_text(s: pd.Series) -> pd.Series:
+    """``key_text`` (half-width, no blanks, upper case, empty → NaN) of a ``str`` column, with the same result:
+    a value holding none of the bytes ``key_text`` could change (ASCII blanks and a-z, every non-ASCII byte;
+    numpy over the column's bytes, most often only their min and max) is kept as it is, only the others go
+    through ``key_text``; empty values become missing by the validity bitmap."""
+    if s.dtype != STR or not len(s):
+        return key_text(s)
+    a = _arrow(s)
+    off = np.frombuffer(a.buffers()[1], np.int64, len(a) + 1, a.offset * 8)
+    data = np.frombuffer(a.buffers()[2], np.uint8) if a.buffers()[2] is not None else np.zeros(0, np.uint8)
+    data = data[off[0] : off[-1]]
+    hit = np.zeros(len(a), bool)
+    if len(data) and (data.max() >= ord("a") or data.min() <= ord(" ")):
+        bad = ((data - np.uint8(ord("a"))) < 26) | (data >= 0x80) | (data == ord(" ")) | ((data - np.uint8(9)) < 5)
+        hit[np.searchsorted(off[1:] - off[0], np.flatnonzero(bad), side="right")] = True
+        if hit.sum() > len(hit) // 2:  # mostly text to normalise (names): the plain way
+            return key_text(s)
+    valid = np.diff(off) > 0
+    if a.null_count:
+        valid &= np.asarray(a.is_valid().to_numpy(zero_copy_only=False), bool)
+    bitmap = pa.py_buffer(np.packbits(np.concatenate([np.zeros(a.offset, bool), valid]), bitorder="little"))
+    out = pa.LargeStringArray.from_buffers(len(a), a.buffers()[1], a.buffers()[2], bitmap, offset=a.offset)
+    if hit.any():
+        idx = np.flatnonzero(hit)
+        fixed = _arrow(key_text(pd.Series(pd.array(a.take(pa.array(idx)), dtype=STR))))
+        order = np.arange(len(a), dtype=np.int64)
+        order[idx] = len(a) + np.arange(len(idx), dtype=np.int64)
+        out = pa.concat_arrays([out, fixed]).take(pa.array(order))
+    return pd.Series(pd.array(out, dtype=STR), index=s.index, name=s.name)
 
 
 def _arrow(s: pd.Series) -> pa.Array:
@@ -290,7 +350,36 @@ _SEP = pa.scalar("|", pa.large_string())
 
 
 def _mask_keys(s: pd.Series, kind: str | None, unmask: bool) -> pd.Series:
-    return s.astype(STR) if unmask or kind is None else mask_series(s, kind)
+    if unmask or kind is None:
+        return s.astype(STR)
+    fixed = _mask_ids_fixed(s) if kind == "id" and s.dtype == STR else None
+    return fixed if fixed is not None else mask_series(s, kind)
+
+
+def _mask_ids_fixed(s: pd.Series) -> pd.Series | None:
+    """``mask_series(s, "id")`` when every value is ASCII of one length (学籍号, ID numbers): the same stars put
+    into a copy of the column's bytes by numpy; None for any other column."""
+    a = _arrow(s)
+    if not len(a) or a.null_count == len(a):
+        return None
+    off = np.frombuffer(a.buffers()[1], np.int64, len(a) + 1, a.offset * 8)
+    lengths = np.diff(off)
+    valid = np.asarray(a.is_valid().to_numpy(zero_copy_only=False), bool) if a.null_count else None
+    width = int(lengths[valid].max() if valid is not None else lengths.max())
+    if width == 0 or (lengths[valid] if valid is not None else lengths).min() != width:
+        return None
+    if valid is not None and lengths[~valid].any():
+        return None
+    data = np.frombuffer(a.buffers()[2], np.uint8)[off[0] : off[-1]]
+    if data.max() >= 0x80:
+        return None
+    start, stop = (0, width) if width <= 6 else (2, width) if width <= 10 else (6, width - 4)
+    masked = data.reshape(-1, width).copy()
+    masked[:, start:stop] = ord("*")
+    offsets = pa.py_buffer((off - off[0]).astype(np.int64))
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    out = pa.LargeStringArray.from_buffers(len(a), offsets, pa.py_buffer(masked), bitmap)
+    return pd.Series(pd.array(out, dtype=STR), index=s.index, name=s.name)
 
 
 def _load(layout: str | Layout | None) -> Layout | None:
@@ -347,13 +436,42 @@ def _categorical_text(values: np.ndarray, categories: Sequence[str]) -> pd.Serie
         for c in np.unique(values[unknown]).tolist():  # never expected; kept visible rather than lost
             categories.append(c)
             codes[values == c] = len(categories) - 1
-    return decode_codes(codes, categories, mask=codes < 0)
+    # a take of the texts without a mask (several times faster than a masked take); the missing rows, when
+    # there are any, are taken as "" and then marked missing by a validity bitmap
+    missing = codes < 0
+    n_missing = int(missing.sum())
+    texts = pa.array([*categories, ""] if n_missing else categories, type=pa.large_string())
+    out = pc.take(texts, pa.array(np.where(missing, len(categories), codes).astype(np.int32) if n_missing else codes))
+    if n_missing:
+        bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+        out = pa.LargeStringArray.from_buffers(len(out), out.buffers()[1], out.buffers()[2], bitmap, n_missing)
+    return pd.Series(pd.array(out, dtype=STR))
 
 
 def _sparse(values: np.ndarray, fill: str | None) -> pd.Series:
     """An object array that is mostly None (set only where there is something to say) as a pandas ``str``
-    column, None → ``fill`` (or missing)."""
+    column, None → ``fill`` (or missing). The Arrow array is built from its offsets and the set values' bytes,
+    the rows without a value empty (or missing) at no cost."""
     nz = np.flatnonzero(~pd.isna(values))
-    codes = np.zeros(len(values), np.int32)
-    codes[nz] = np.arange(1, len(nz) + 1, dtype=np.int32)
-    return decode_codes(codes, [fill or ""] + [str(v) for v in values[nz]], mask=(codes == 0) if fill is None else None)
+    if fill not in (None, ""):
+        codes = np.zeros(len(values), np.int32)
+        codes[nz] = np.arange(1, len(nz) + 1, dtype=np.int32)
+        return decode_codes(codes, [fill] + [str(v) for v in values[nz]])
+    texts = [str(v).encode("utf-8") for v in values[nz]]
+    lengths = np.zeros(len(values), np.int64)
+    lengths[nz] = np.fromiter(map(len, texts), np.int64, len(texts))
+    offsets = np.zeros(len(values) + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    bitmap = None
+    if fill is None:
+        valid = np.zeros(len(values), bool)
+        valid[nz] = True
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    out = pa.LargeStringArray.from_buffers(
+        len(values),
+        pa.py_buffer(offsets),
+        pa.py_buffer(b"".join(texts)),
+        bitmap,
+        null_count=len(values) - len(nz) if fill is None else 0,
+    )
+    return pd.Series(pd.array(out, dtype=STR))
