@@ -32,6 +32,7 @@ import pandas as pd
 import yaml
 
 from ..core.errors import LayoutError
+from .yamlload import safe_load
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "codes"
 INDEX_FILE = "tables.yml"
@@ -257,7 +258,7 @@ def _read_index(path: Path) -> dict[str, dict]:
     if not path.is_file():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise LayoutError(f"代码表目录文件 {path} 无法读取：{exc}") from exc
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):

@@ -25,6 +25,7 @@ import yaml
 
 from ..core.errors import LayoutError
 from .formats import FORMAT_SEVERITIES, NAMED_FORMATS
+from .yamlload import safe_load
 
 BUILTIN_DIR = Path(__file__).parent / "data" / "layouts"
 DBF_TYPES = {"C", "N", "F", "D", "L"}
@@ -164,7 +165,7 @@ def _layout_dirs() -> list[Path]:
 
 def _parse_layout(path: Path) -> Layout:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise LayoutError(f"版式文件 {path} 无法读取：{exc}") from exc
     if not isinstance(data, dict) or "fields" not in data:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
+from .yamlload import safe_load
 
 __all__ = ["Rule", "load_rules", "RULES_FILE", "SEVERITY_ZH", "SEVERITY_ORDER", "template_text", "rule_sentence"]
 
@@ -38,7 +38,7 @@ def load_rules() -> dict[str, Rule]:
     >>> rule.severity, rule.message
     ('error', '{name}“{value}”校验位错误')
     """
-    data = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
+    data = safe_load(RULES_FILE.read_text(encoding="utf-8"))
     return {code: Rule(code, v["severity"], v["message"], v.get("hint", "")) for code, v in data.items()}
 
 
