@@ -196,8 +196,7 @@ class FindingsTable:
                 shown = shown if shown is not None else self.mask(_large(p.value), kind)
             name = self.name(p.field) if p.field else ""
             words = {"name": name, "field": p.field, "value": shown, "detail": p.detail}
-            msg, hint = fill(rule.message, words, k), fill(rule.hint, words, k)
-            messages.append(_joined(msg, hint, k))
+            messages.append(_template(rule, words, k))
             values.append(_full(shown, k))
             fields.append(p.field)
             names.append(name)
@@ -207,8 +206,8 @@ class FindingsTable:
         part_codes = pa.array(part_of[order])
         idx_sorted = idx[order]
 
-        def small(strings: list[str]) -> pd.arrays.ArrowStringArray:
-            return _str(pa.array(strings, LARGE).take(part_codes))
+        def small(strings: list[str]) -> pd.arrays.ArrowStringArray:  # a few words, one per part, spread
+            return _str(pa.DictionaryArray.from_arrays(part_codes, pa.array(strings, LARGE)).cast(LARGE))
 
         def big(arrays: list[pa.Array]) -> pd.arrays.ArrowStringArray:
             joined = pa.concat_arrays(arrays)
@@ -220,7 +219,8 @@ class FindingsTable:
             got = column_take(self.keys, np.where(on_row, idx_sorted, 0))
             if self.key_kind:
                 got = self.mask(got, self.key_kind)
-            got = pc.if_else(pa.array(on_row), got, pa.scalar("", LARGE))
+            if not on_row.all():  # structure findings (no record) get an empty key
+                got = pc.if_else(pa.array(on_row), got, pa.scalar("", LARGE))
             key = _str(got)
         else:
             key = _str(_const("", len(idx)))
@@ -234,10 +234,67 @@ class FindingsTable:
                 "rule": small([p.rule for p in parts]),
                 "severity": small(sevs),
                 "value": big(values),
-                "message": big(messages),
+                "message": _str(_messages(messages, sizes, order_pa, part_codes)),
             },
             columns=list(columns),
         )
+
+
+def _template(rule, words: dict, n: int) -> list | pa.Array:
+    """A rule's message for ``n`` findings as its pieces: text and Arrow arrays in turn, starting and ending with
+    text (``f"{message}。{hint}"``, the hint left out where it is empty); or the messages themselves where the hint
+    is an array that may be empty."""
+    hint = rule.hint
+    if not any(literal for literal, _ in _parts_of(hint)):
+        hint = fill(hint, words, n)
+        if not isinstance(hint, str):
+            return _message(rule, words, n)
+        hint = _esc(hint)
+    pieces: list = [""]
+    for literal, name in _parts_of(rule.message + ("。" + hint if hint else "")):
+        pieces[-1] += literal
+        if name is not None:
+            value = words[name]  # KeyError for an unknown placeholder, like str.format
+            if isinstance(value, str):
+                pieces[-1] += value
+            else:
+                pieces += [_large(value), ""]
+    return pieces
+
+
+def _messages(templates: list, sizes: np.ndarray, order: pa.Array, codes: pa.Array) -> pa.Array:
+    """The messages of all parts in sorted order (``order`` of the parts' findings one after another; ``codes``:
+    each sorted finding's part), joined once over whole columns: each text piece spread from the parts by code,
+    each array piece gathered from the parts and sorted (a part with fewer arrays has empty ones)."""
+    if any(not isinstance(t, list) for t in templates):  # a hint that may be empty: each part's messages, sorted
+        arrays = [_joined_pieces(t, k) if isinstance(t, list) else t for t, k in zip(templates, sizes.tolist())]
+        return pa.concat_arrays(arrays).take(order)
+    slots = max(len(t) // 2 for t in templates)
+    columns = []
+    for j in range(slots + 1):
+        texts = [t[2 * j] if 2 * j < len(t) else "" for t in templates]
+        columns.append(pa.DictionaryArray.from_arrays(codes, pa.array(texts, LARGE)).cast(LARGE))
+        if j < slots:
+            got = [t[2 * j + 1] if 2 * j + 1 < len(t) else _const("", k) for t, k in zip(templates, sizes.tolist())]
+            columns.append(pa.concat_arrays(got).take(order))
+    if len(columns) == 1:
+        return columns[0]
+    return pc.binary_join_element_wise(*columns, pa.scalar("", LARGE))
+
+
+def _joined_pieces(pieces: list, n: int) -> pa.Array:
+    if len(pieces) == 1:
+        return _const(pieces[0], n)
+    args = [pa.scalar(p, LARGE) if isinstance(p, str) else p for p in pieces]
+    return pc.binary_join_element_wise(*args, pa.scalar("", LARGE))
+
+
+def _message(rule, words: dict, n: int):
+    """``f"{message}。{hint}" if hint else message`` of a rule for ``n`` findings: one pass over the arrays where the
+    hint cannot be empty (its template has text besides the placeholders)."""
+    if any(literal for literal, _ in _parts_of(rule.hint)):
+        return _full(fill(rule.message + "。" + rule.hint, words, n), n)
+    return _joined(fill(rule.message, words, n), fill(rule.hint, words, n), n)
 
 
 def _joined(msg, hint, n: int):

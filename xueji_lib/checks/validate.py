@@ -26,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from ..core import ids
+from ..core.arrowpool import retaining_pool
 from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
 from ..core.privacy import mask_series, mask_value
 from ..core.progress import Progress, ProgressArg
@@ -36,7 +37,7 @@ from ..schema.codes import load_code_table, province_of, restore_leading_zeros
 from ..schema.id_forms import REGION_FIELDS, load_id_forms
 from ..schema.layouts import Layout, load_layout
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, rule_sentence
-from .findings_table import FindingsTable, Part, texts_at
+from .findings_table import FindingsTable, Part, chunked_take, texts_at
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
 
@@ -473,6 +474,10 @@ class _Checker:
 
     def __init__(self, df: pd.DataFrame, layout: Layout, params: dict):
         self.df = df
+        # the columns read without the frame's attrs (its LoadReport): pandas deep-copies attrs into every Series
+        # derived from a column, hundreds of times per check run
+        self._bare = df.copy(deep=False)
+        self._bare.attrs = {}
         self.layout = layout
         self.params = params
         self.n = len(df)
@@ -499,7 +504,7 @@ class _Checker:
     def text(self, code: str) -> pd.Series:
         """The column as str with missing → "" (values as written, not stripped)."""
         if code not in self._text:
-            s = self.df[self.cols[code]]
+            s = self._bare[self.cols[code]]
             if pd.api.types.is_datetime64_any_dtype(s):
                 s = s.dt.strftime("%Y%m%d")
             self._text[code] = s.astype(STR).fillna("").reset_index(drop=True)
@@ -508,7 +513,7 @@ class _Checker:
     def key(self, code: str) -> pd.Series:
         """``key_text`` of the column (computed once: 考生号 is read as a key by several checks)."""
         if ("key", code) not in self._keys:
-            self._keys[("key", code)] = key_text(self.text(code))
+            self._keys[("key", code)] = _key_text(self.text(code))
         return self._keys[("key", code)]
 
     def name(self, code: str) -> str:
@@ -640,17 +645,25 @@ def validate(
         _check_k12,
         _check_graduation,
     ] + ([_check_cross_file] if others else [])
-    with Progress(progress, "校验", steps=[CHECK_ZH[c.__name__] for c in checks] + ["汇总"]) as task:
-        for check in checks:  # progress per rule group, never per record
-            task.step(CHECK_ZH[check.__name__])
-            if check is _check_structure:
-                structure_ok = check(ck, rep)
-            elif check is _check_cross_file:
-                check(ck, others)
-            else:
-                check(ck)
-        task.step("汇总")
-        findings = ck.findings()
+    _MEMO.clear()
+    try:
+        with (
+            retaining_pool(),
+            Progress(progress, "校验", steps=[CHECK_ZH[c.__name__] for c in checks] + ["汇总"]) as task,
+        ):
+            for check in checks:  # progress per rule group, never per record
+                task.step(CHECK_ZH[check.__name__])
+                if check is _check_structure:
+                    structure_ok = check(ck, rep)
+                elif check is _check_cross_file:
+                    check(ck, others)
+                else:
+                    check(ck)
+            _MEMO.clear()  # the columns' byte views and codes go before the findings table is built (peak memory)
+            task.step("汇总")
+            findings = ck.findings()
+    finally:
+        _MEMO.clear()
     failed = np.zeros(ck.n, bool)
     err_rows = findings.loc[(findings["severity"] == "error") & findings["row"].notna(), "row"]
     failed[err_rows.astype(int).to_numpy() - 1] = True
@@ -723,14 +736,69 @@ def _utf8(s: pd.Series) -> list[tuple[int, np.ndarray, np.ndarray]] | None:
     out, start = [], 0
     for c in arr.chunks:
         _, offsets, data = c.buffers()
-        off = np.frombuffer(offsets, dtype=wide)[c.offset : c.offset + len(c) + 1].astype(np.int64)
+        off = np.frombuffer(offsets, dtype=wide)[c.offset : c.offset + len(c) + 1].astype(np.int64, copy=False)
         out.append((start, off, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)))
         start += len(c)
     return out
 
 
+def _rows(s: pd.Series, idx) -> pd.Series:
+    """``s.iloc[idx]`` for a str column, taken chunk by chunk (pandas' take over an Arrow column of many chunks joins
+    the whole column first)."""
+    arr = getattr(s.array, "_pa_array", None)
+    if not isinstance(arr, pa.ChunkedArray) or arr.num_chunks <= 1 or s.dtype != STR:
+        return s.iloc[idx]
+    idx = np.asarray(idx, dtype=np.int64)
+    return pd.Series(chunked_take(arr, idx), index=s.index[idx], name=s.name, dtype=STR)
+
+
 def _byte_lengths(chunks) -> np.ndarray:
     return np.concatenate([np.diff(off) for _, off, _ in chunks]) if chunks else np.zeros(0, np.int64)
+
+
+_MEMO: dict = {}  # (function, id of the Series, args) → (the Series, the result): per validate call, then cleared
+
+
+def _memo(fn):
+    """Cache ``fn(s, *args)`` per Series object for the duration of one ``validate`` (the Series is kept alive with
+    the result, so its id is not reused meanwhile)."""
+
+    def wrapper(s, *args):
+        key = (fn.__name__, id(s), args)
+        hit = _MEMO.get(key)
+        if hit is None or hit[0] is not s:
+            hit = _MEMO[key] = (s, fn(s, *args))
+        return hit[1]
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+# Bytes that halfwidth, no_spaces or str.upper could change, or str.strip remove: blanks, a-z, anything non-ASCII.
+_NOT_PLAIN = np.zeros(256, bool)
+_NOT_PLAIN[[*range(0x09, 0x0E), *range(0x1C, 0x21), *range(0x61, 0x7B), *range(0x80, 0x100)]] = True
+
+
+@_memo
+def _plain(s: pd.Series) -> bool:
+    """True when no value holds a byte of ``_NOT_PLAIN`` (a str column without missing values): then
+    ``halfwidth(s)``, ``no_spaces(s)``, ``s.str.upper()`` and ``s.str.strip()`` are ``s`` value for value."""
+    chunks = _utf8(s)
+    if chunks is None:
+        return False
+    test = _byte_test(_NOT_PLAIN)
+    return not any(test(data[off[0] : off[-1]]).any() for _, off, data in chunks)
+
+
+_utf8 = _memo(_utf8)
+
+
+def _key_text(s: pd.Series) -> pd.Series:
+    """``key_text(s)``; for a plain column (``_plain``) only the empty values become NaN (none empty: ``s``)."""
+    if not _plain(s):
+        return key_text(s)
+    return s if (_byte_lengths(_utf8(s)) > 0).all() else s.where(s != "")
 
 
 def _rows_where(chunks, byte_test) -> np.ndarray:
@@ -767,7 +835,7 @@ def _empty(s: pd.Series) -> np.ndarray:
             cand.append(some[_BLANK_LEAD[data[off[some]]]] + start)
     cand = np.concatenate(cand) if cand else np.zeros(0, np.int64)
     if len(cand):
-        out[cand] = (s.iloc[cand].str.strip() == "").to_numpy()
+        out[cand] = (_rows(s, cand).str.strip() == "").to_numpy()
     return out
 
 
@@ -852,7 +920,7 @@ def _over_width(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     cand = np.flatnonzero(utf8 > width)  # GBK/GB18030 never takes more bytes than UTF-8
     if not len(cand):
         return cand, cand
-    codes, uniq = pd.factorize(s.iloc[cand])  # each distinct value encoded once
+    codes, uniq = pd.factorize(_rows(s, cand))  # each distinct value encoded once
     size = np.array([len(v.encode("gb18030")) for v in uniq], dtype=np.int64)
     lengths = size[codes]
     over = lengths > width
@@ -883,42 +951,43 @@ def _check_codes(ck: _Checker):
     for f in ck.layout.fields:
         if not f.codes or not ck.has(f.code):
             continue
-        s = ck.text(f.code)
+        codes, uniq = _factorized(ck.text(f.code))  # every judgement below is per distinct value
         table = load_code_table(f.codes)
-        fixed, zeros = restore_leading_zeros(s, table)  # "1" for "01": Excel took the code for a number
+        fixed, zeros = restore_leading_zeros(uniq, table)  # "1" for "01": Excel took the code for a number
+        fixed = fixed.to_numpy(dtype=object)
         if zeros.any():
-            idx = np.flatnonzero(zeros)
-            ck.add("CODE_LEADING_ZERO", idx, f.code, detail=fixed.iloc[idx].to_numpy(dtype=object))
-            s = fixed  # the upload file carries the code (io.lists.layout_frame): judge that
-        # table.match_kind(s) == "unknown" / "deprecated", one look-up per distinct value (NA: "empty")
-        codes, uniq = pd.factorize(s, use_na_sentinel=True)
-        kinds = [table.match(u)[1] for u in uniq]
-        unknown_u = np.array([k == "unknown" for k in kinds] + [False])
+            idx = np.flatnonzero(_spread(zeros, codes, False))
+            ck.add("CODE_LEADING_ZERO", idx, f.code, detail=fixed[codes[idx]])
+            # the upload file carries the code (io.lists.layout_frame): judge that
+        # table.match_kind(value) == "unknown" / "deprecated", one look-up per distinct value (NA: "empty")
+        kinds = [table.match(u)[1] for u in fixed]
+        unknown_u = np.array([k == "unknown" for k in kinds], dtype=bool)
         if f.code in ("MZ",):  # 港澳台生填写户籍所在区域
-            unknown_u[:-1] &= ~np.array([str(u).strip() in ("香港", "澳门", "台湾") for u in uniq], dtype=bool)
-        unknown = unknown_u[codes]
-        ck.add("CODE_INVALID", unknown, f.code, detail=f.codes)
-        dep = np.flatnonzero(np.array([k == "deprecated" for k in kinds] + [False])[codes])
+            unknown_u &= ~np.array([str(u).strip() in ("香港", "澳门", "台湾") for u in fixed], dtype=bool)
+        ck.add("CODE_INVALID", _spread(unknown_u, codes, False), f.code, detail=f.codes)
+        dep = np.flatnonzero(_spread(np.array([k == "deprecated" for k in kinds], dtype=bool), codes, False))
         if len(dep):
-            ck.add("CODE_DEPRECATED", dep, f.code, detail=table.to_label(s.iloc[dep]).to_numpy(dtype=object))
+            labels = table.to_label(pd.Series(fixed, dtype=object)).to_numpy(dtype=object)
+            ck.add("CODE_DEPRECATED", dep, f.code, detail=labels[codes[dep]])
 
 
 def _check_dates(ck: _Checker):
     for f in ck.layout.fields:
         if not f.date or not ck.has(f.code):
             continue
-        s = ck.text(f.code).str.strip()
+        codes, uniq = _factorized(ck.text(f.code))  # each distinct value judged once
+        s = uniq.str.strip()
         present = (s != "").to_numpy()
         if f.date == "YYYYMM":
             norm = date_text(s + "01")
-            ok_form = s.str.fullmatch(r"\d{6}").to_numpy()
+            ok_form = s.str.fullmatch(r"\d{6}").to_numpy(dtype=bool)
             valid = norm.notna().to_numpy()
         else:
             norm = date_text(s)
-            ok_form = s.str.fullmatch(r"\d{8}").to_numpy()
+            ok_form = s.str.fullmatch(r"\d{8}").to_numpy(dtype=bool)
             valid = norm.notna().to_numpy()
-        ck.add("DATE_INVALID", present & ~valid, f.code)
-        ck.add("DATE_FORMAT", present & valid & ~ok_form, f.code, detail=f.date)
+        ck.add("DATE_INVALID", _spread(present & ~valid, codes, False), f.code)
+        ck.add("DATE_FORMAT", _spread(present & valid & ~ok_form, codes, False), f.code, detail=f.date)
 
 
 _FULLWIDTH_ALNUM = "[０-９Ａ-Ｚａ-ｚ]"
@@ -935,7 +1004,7 @@ def _check_ident(ck: _Checker):
         lower = _where_bytes(s, _LEADS["abcdefghijklmnopqrstuvwxyz"], lambda v: v.str.contains("[a-z]", regex=True))
         for rule, bad in (("FIELD_FULLWIDTH", full), ("FIELD_LOWERCASE", lower)):
             idx = np.flatnonzero(bad)
-            fixed = halfwidth(s.iloc[idx]).str.strip().str.upper()  # what to write instead (only the rows found)
+            fixed = halfwidth(_rows(s, idx)).str.strip().str.upper()  # what to write instead (only the rows found)
             kind = ck.personal(f.code)
             ck.add(rule, idx, f.code, detail=mask_series(fixed, kind) if kind else fixed)
 
@@ -952,26 +1021,27 @@ def _check_formats(ck: _Checker):
         ck.add("FIELD_FORMAT", bad, f.code, detail=f.pattern_message, severity=f.pattern_severity)
     for f in ck.layout.fields:
         if f.label_field and ck.has(f.code) and ck.has(f.label_field):
-            codes = _per_distinct(ck.text(f.code), key_text)
-            names = _per_distinct(ck.text(f.label_field), lambda s: s.str.strip().replace("", None))
+            codes = _factorized_per_distinct(ck.text(f.code), key_text)
+            names = _factorized_per_distinct(ck.text(f.label_field), lambda s: s.str.strip().replace("", None))
             _disagreeing(ck, codes, names, f.code, f.label_field)  # one code, two names: the odd name
             _disagreeing(ck, names, codes, f.label_field, f.code)  # one name, two codes: the odd code
 
 
-def _per_distinct(s: pd.Series, fn) -> pd.Series:
-    """``fn`` (Series → Series) applied to each distinct value of ``s`` once, spread back over the column."""
-    codes, uniq = pd.factorize(s)
-    done = fn(pd.Series(uniq, dtype=STR)).to_numpy(dtype=object)
-    return pd.Series(np.where(codes >= 0, done[np.clip(codes, 0, None)] if len(done) else None, None), dtype=STR)
+def _factorized_per_distinct(s: pd.Series, fn) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(_per_distinct(s, fn))`` without the million-value column: ``fn`` on each distinct value, the
+    results factorized (first seen first, as over the rows) and their codes spread through the column's."""
+    codes, uniq = _factorized(s)
+    dc, du = pd.factorize(fn(uniq).to_numpy(dtype=object))
+    return _spread(dc.astype(np.int64), codes, -1), du
 
 
-def _disagreeing(ck: _Checker, keys: pd.Series, values: pd.Series, key_field: str, value_field: str):
+def _disagreeing(ck: _Checker, keys, values, key_field: str, value_field: str):
     """Records whose ``values`` differ from what most records with the same ``keys`` hold: CODE_NAME_MISMATCH on
     ``value_field``, naming the usual value and where it is. Integer codes of both columns, counted per pair with
     numpy; a sentence per key that has several values (few)."""
     ck.ran.add("CODE_NAME_MISMATCH")
-    kc, ku = pd.factorize(keys)
-    vc, vu = pd.factorize(values)
+    kc, ku = keys  # (codes, distinct values): ``_factorized_per_distinct``
+    vc, vu = values
     both = (kc >= 0) & (vc >= 0)
     if not both.any():
         return
@@ -1011,7 +1081,7 @@ def _id_applies(ck: _Checker) -> np.ndarray:
 
 def normalized_ids(s: pd.Series) -> pd.Series:
     """ID numbers as compared: half-width, no blanks, upper-case X, 15 digits converted to 18."""
-    return ids.to18(key_text(s))
+    return ids.to18(_key_text(s))
 
 
 def _substitute_ids(ck: _Checker, n: pd.Series, check_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1070,9 +1140,10 @@ def _check_ids(ck: _Checker):
     raw = ck.text(code)
     _check_missing_id(ck, code, raw)
     applies = _id_applies(ck) & ~_empty(raw)
-    half = halfwidth(raw)
-    nospace = no_spaces(half)
-    upper = nospace.str.upper()
+    plain = _plain(raw)  # then halfwidth, no_spaces and upper leave every value as it is
+    half = raw if plain else halfwidth(raw)
+    nospace = raw if plain else no_spaces(half)
+    upper = raw if plain else nospace.str.upper()
     check_ok = _checksum_ok(upper)
     sub, sub_names, ck.substitute_ok = _substitute_ids(ck, upper, check_ok)
     ck.add("SFZH_SUBSTITUTE", applies & sub, code, detail=sub_names)
@@ -1084,7 +1155,7 @@ def _check_ids(ck: _Checker):
     ck.add("SFZH_EXCEL_DAMAGED", damaged, code)
     ck.damaged_ids = damaged
     applies &= ~damaged  # what Excel destroyed cannot be checked further
-    ck.add("SFZH_FULLWIDTH", applies & half.ne(raw).to_numpy(), code)
+    ck.add("SFZH_FULLWIDTH", applies & (np.zeros(ck.n, bool) if plain else half.ne(raw).to_numpy()), code)
     space = _where_bytes(raw, _BLANK_LEAD, lambda v: v.str.contains(r"\s", regex=True))
     ck.add("SFZH_SPACE", applies & space, code)
     ck.add("SFZH_LOWER_X", applies & _id_shape(nospace, 18, "x"), code)
@@ -1093,14 +1164,17 @@ def _check_ids(ck: _Checker):
     if (applies & is15).any():
         idx = np.flatnonzero(applies & is15)
         ck.add("SFZH_15", idx, code, detail=[mask_value("id", v) for v in ids.to18(n.iloc[idx])])
-    length = n.str.len().to_numpy()
+    length = _byte_lengths(_utf8(n)) if plain else n.str.len().to_numpy()  # ASCII: a character is a byte
     ck.add("SFZH_LENGTH", applies & ~is15 & (length != 18), code, detail=length)
     shaped = _id_shape(n, 18, r"\dX")
     ck.add("SFZH_CHARS", applies & (length == 18) & ~shaped, code)
     good_shape = applies & shaped
     wrong = np.flatnonzero(good_shape & ~check_ok)  # the check character each should have, for those only
-    expected = ids.check_char(n.iloc[wrong].str.slice(0, 17)).to_numpy(dtype=object)
+    expected = ids.check_char(_rows(n, wrong).str.slice(0, 17)).to_numpy(dtype=object)
     ck.add("SFZH_CHECKSUM", wrong, code, detail=expected)
+    if _plain(n):  # every part of the number from its bytes (the same answers, no string column built)
+        _check_id_parts_plain(ck, code, n, good_shape)
+        return
     birth = ids.birth_date(n)
     birth_ok = date_text(birth).notna().to_numpy()
     ck.add("SFZH_BIRTH_INVALID", good_shape & ~birth_ok, code, detail=birth)
@@ -1124,6 +1198,96 @@ def _check_ids(ck: _Checker):
         ck.add("SFZH_SEX_MISMATCH", idx, code, detail=detail)
 
 
+def _check_id_parts_plain(ck: _Checker, code: str, n: pd.Series, good_shape: np.ndarray) -> None:
+    """SFZH_BIRTH_INVALID, SFZH_AREA_UNKNOWN, SFZH_BIRTH_MISMATCH and SFZH_SEX_MISMATCH for a plain column (``_plain``)
+    over the numbers' bytes: each applies to well-shaped numbers only (17 ASCII digits and a digit or X), so the
+    birth date, the area prefix and the sex digit are read as integers; sentences are built at the rows found."""
+    rows, b = _fixed_bytes(n, 18)
+    sel = good_shape[rows]
+    at = rows[sel]  # the well-shaped numbers' rows
+    gb = b[sel]
+    birth = _digit_ints(gb, 6, 14)
+    csrq = _date_ints(ck.text("CSRQ"))[at] if ck.has("CSRQ") else None
+    if csrq is None:
+        birth_ok = _valid_ymd(birth)
+    else:  # a birth date equal to a valid 出生日期 is valid: judge only the others
+        birth_ok = (birth == csrq) & (csrq >= 0)
+        other = np.flatnonzero(~birth_ok)
+        birth_ok[other] = _valid_ymd(birth[other])
+    bad = at[~birth_ok]
+    ck.add("SFZH_BIRTH_INVALID", bad, code, detail=ids.birth_date(_rows(n, bad)))
+    prefix = (gb[:, 0].astype(np.int64) - 0x30) * 10 + (gb[:, 1].astype(np.int64) - 0x30)
+    bad = at[~_province_prefixes()[prefix]]
+    ck.add("SFZH_AREA_UNKNOWN", bad, code, detail=_rows(n, bad).str.slice(0, 2))
+    if csrq is not None:
+        idx = at[birth_ok & (csrq >= 0) & (birth != csrq)]
+        detail = (
+            "号码中为 " + ids.birth_date(_rows(n, idx)) + "，出生日期字段为 " + date_text(_rows(ck.text("CSRQ"), idx))
+        )
+        ck.add("SFZH_BIRTH_MISMATCH", idx, code, detail=detail)
+    sex_field = next((c for c in SEX_FIELDS if ck.has(c)), None)
+    if sex_field:
+        xc, xu = _factorized(ck.text(sex_field))
+        xb = load_code_table("xb").to_code(xu)  # per distinct value
+        odd = (gb[:, 16] & 1).astype(bool)  # "1" (male) for an odd 17th digit
+        male = _spread((xb == "1").fillna(False).to_numpy(dtype=bool), xc[at], False)
+        female = _spread((xb == "2").fillna(False).to_numpy(dtype=bool), xc[at], False)
+        idx = at[(male & ~odd) | (female & odd)]
+        word = ids.sex_code(_rows(n, idx)).map({"1": "男", "2": "女"}).fillna("")
+        detail = "号码表示" + word + "，性别字段为“" + _rows(ck.text(sex_field), idx) + "”"
+        ck.add("SFZH_SEX_MISMATCH", idx, code, detail=detail)
+
+
+def _digit_ints(b: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The ASCII digits ``b[:, lo:hi]`` of each row as an int64 (summed in blocks that stay in the cache)."""
+    out = np.empty(len(b), np.int64)
+    step = 1 << 15
+    for i in range(0, len(b), step):
+        acc = np.zeros(len(b[i : i + step]), np.int64)
+        for j in range(lo, hi):
+            acc *= 10
+            acc += b[i : i + step, j]
+        out[i : i + step] = acc - 48 * int("1" * (hi - lo))
+    return out
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+
+
+def _valid_ymd(v: np.ndarray) -> np.ndarray:
+    """YYYYMMDD integers that are real calendar dates (what ``datetime.date`` accepts: years 1-9999)."""
+    y, m, d = v // 10000, v // 100 % 100, v % 100
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    ok_m = (m >= 1) & (m <= 12)
+    days = _MONTH_DAYS[np.where(ok_m, m, 0)] + ((m == 2) & leap)
+    return (y >= 1) & (y <= 9999) & ok_m & (d >= 1) & (d <= days)
+
+
+@_memo
+def _date_ints(s: pd.Series) -> np.ndarray:
+    """``date_text(s)`` per value as a YYYYMMDD int64, -1 where it is NA — each distinct value parsed once."""
+    codes, uniq = _factorized(s)
+    ints = int_or_na(date_text(uniq)).fillna(-1).to_numpy(dtype=np.int64)
+    return _spread(ints, codes, -1)
+
+
+def _province_codes() -> np.ndarray:
+    """Per two-digit prefix 0-99: ``province_of`` knows it (a 省级 code NN0000 of 行政区划)."""
+    table = load_code_table("xzqh")
+    out = np.zeros(100, bool)
+    for p in range(100):
+        entry = table._index.get(f"{p:02d}0000")
+        out[p] = bool(entry and entry[1] == "code")
+    return out
+
+
+def _province_prefixes() -> np.ndarray:
+    """Per two-digit prefix 0-99: ``province_of`` knows it, or it is Hong Kong, Macao or Taiwan (81-83)."""
+    out = _province_codes()
+    out[[int(p) for p in HMT_PREFIXES]] = True
+    return out
+
+
 def _fixed_bytes(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray] | None:
     """The positions of the values of exactly ``width`` UTF-8 bytes and those bytes (k × width), or None."""
     chunks = _utf8(s)
@@ -1138,6 +1302,9 @@ def _fixed_bytes(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray] | No
         rows.append(local + start)
         mats.append(windows[off[local]])  # one row of ``width`` bytes per value
     return np.concatenate(rows), np.concatenate(mats)
+
+
+_fixed_bytes = _memo(_fixed_bytes)
 
 
 def _is_digit(b: np.ndarray) -> np.ndarray:
@@ -1157,7 +1324,7 @@ def _id_shape(s: pd.Series, width: int, last: str) -> np.ndarray:
     out[rows] = _is_digit(b[:, : width - 1]).all(axis=1) & np.isin(b[:, width - 1], ends)
     wide = _rows_where(_utf8(s), lambda d: d >= 0x80)
     if len(wide):
-        out[wide] = s.iloc[wide].str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+        out[wide] = _rows(s, wide).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
     return out
 
 
@@ -1194,8 +1361,9 @@ def _excel_damaged(ck: _Checker, code: str, raw: pd.Series) -> np.ndarray:
     ``LoadReport.extra["damaged_cells"]``, per record) — whatever its check digit happens to be. For a frame
     without that record (built in memory) in a column the loader reported damage in: 16–18 digits with at most
     15 significant ones and a wrong check digit."""
-    n = raw.str.strip().str.upper()
-    sci = n.str.fullmatch(r"\d(\.\d+)?E\+?\d+").to_numpy()
+    sci_re = r"\d(\.\d+)?E\+?\d+"
+    # only a value with an E (or e) can be in scientific notation: the regex runs on those
+    sci = _where_bytes(raw, _LEADS["Ee"], lambda v: v.str.strip().str.upper().str.fullmatch(sci_re))
     rep = load_report(ck.df)
     cells = (rep.extra.get("damaged_cells") or {}).get(code) if rep is not None else None
     if cells is not None and pd.api.types.is_integer_dtype(ck.df.index.dtype):
@@ -1203,6 +1371,7 @@ def _excel_damaged(ck: _Checker, code: str, raw: pd.Series) -> np.ndarray:
     flagged = rep is not None and any(w.code == "EXCEL_NUMBER_DAMAGED" and w.field == code for w in rep.warnings)
     if not flagged:
         return sci
+    n = raw.str.strip().str.upper()
     digits = n.str.fullmatch(r"\d{16,18}").to_numpy()
     significant = n.str.rstrip("0").str.len().to_numpy() <= 15
     return sci | (digits & significant & ~ids.checksum_ok(n).to_numpy())
@@ -1241,6 +1410,9 @@ def _record_years(ck: _Checker) -> pd.Series:
 def _check_ksh(ck: _Checker):
     if not ck.has("KSH") or ck.layout.category == "k12":
         return
+    if _plain(ck.text("KSH")):
+        _check_ksh_plain(ck)
+        return
     k = ck.key("KSH").fillna("")
     present = (k != "").to_numpy()
     fmt_ok = k.str.fullmatch(r"[0-9A-Z]{1,18}").to_numpy()
@@ -1257,6 +1429,37 @@ def _check_ksh(ck: _Checker):
     ck.add("KSH_PROVINCE", is14 & ~prov, "KSH", detail=k.str.slice(2, 4))
 
 
+_UPPER_ALNUM = np.zeros(256, bool)
+_UPPER_ALNUM[[*range(0x30, 0x3A), *range(0x41, 0x5B)]] = True
+_DIGIT = np.zeros(256, bool)
+_DIGIT[0x30:0x3A] = True
+
+
+def _check_ksh_plain(ck: _Checker) -> None:
+    """``_check_ksh`` for a plain 考生号 column (``_plain``: its key is the text itself, "" for NA) over its bytes:
+    [0-9A-Z]{1,18} and \\d{14} are byte classes and lengths; year and province digits read as integers."""
+    k = ck.text("KSH")
+    chunks = _utf8(k)
+    length = _byte_lengths(chunks)
+    present = length > 0
+    fmt_ok = (length >= 1) & (length <= 18)
+    fmt_ok[_rows_where(chunks, _byte_test(~_UPPER_ALNUM))] = False
+    ck.add("KSH_FORMAT", present & ~fmt_ok, "KSH")
+    is14 = length == 14
+    is14[_rows_where(chunks, _byte_test(~_DIGIT))] = False
+    ck.add("KSH_SPECIAL", present & fmt_ok & ~is14, "KSH")
+    years = _record_years(ck)
+    rows, b = _fixed_bytes(k, 14)
+    sel = is14[rows]
+    at, b = rows[sel], b[sel]
+    yy = _digit_ints(b, 0, 2).astype(np.float64)
+    y = years.to_numpy(dtype=np.float64, na_value=np.nan)[at]
+    idx = at[np.abs((y % 100) - yy) > 1]  # NaN years compare False
+    ck.add("KSH_YEAR", idx, "KSH", detail=years.iloc[idx].fillna(0).astype(int).astype(str))
+    idx = at[~_province_codes()[_digit_ints(b, 2, 4)]]
+    ck.add("KSH_PROVINCE", idx, "KSH", detail=_rows(k, idx).str.slice(2, 4))
+
+
 _NAME_OK = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f\ue000-\uf8ff·?？]+"
 
 
@@ -1267,10 +1470,30 @@ def _where_bytes(s: pd.Series, lead: np.ndarray, exact) -> np.ndarray:
     if chunks is None:
         return exact(s).to_numpy(dtype=bool)
     out = np.zeros(len(s), bool)
-    rows = _rows_where(chunks, lambda d: lead[d])
+    rows = _rows_where(chunks, _byte_test(lead))
     if len(rows):
-        out[rows] = exact(s.iloc[rows]).to_numpy(dtype=bool)
+        out[rows] = exact(_rows(s, rows)).to_numpy(dtype=bool)
     return out
+
+
+def _byte_test(lead: np.ndarray):
+    """``lambda d: lead[d]`` as range comparisons over the bytes (the table's runs of True: a few ufunc passes,
+    no fancy indexing, no int64 index temporary)."""
+    edges = np.flatnonzero(np.diff(np.r_[0, lead.astype(np.int8), 0]))
+    ranges = [(int(lo), int(hi) - 1) for lo, hi in zip(edges[::2], edges[1::2])]
+
+    def test(d: np.ndarray) -> np.ndarray:
+        out = np.zeros(d.shape, bool)
+        for lo, hi in ranges:
+            if lo == hi:
+                out |= d == lo
+            elif lo == 0:
+                out |= d <= hi
+            else:
+                out |= (d - np.uint8(lo)) <= np.uint8(hi - lo)
+        return out
+
+    return test
 
 
 def _not_common_han(d: np.ndarray) -> np.ndarray:
@@ -1290,7 +1513,7 @@ def _name_ok(s: pd.Series) -> np.ndarray:
     rows = np.union1d(_rows_where(chunks, _not_common_han), np.flatnonzero(_byte_lengths(chunks) == 0))
     out = np.ones(len(s), bool)
     if len(rows):
-        out[rows] = s.iloc[rows].str.fullmatch(_NAME_OK).fillna(False).to_numpy(dtype=bool)
+        out[rows] = _rows(s, rows).str.fullmatch(_NAME_OK).fillna(False).to_numpy(dtype=bool)
     return out
 
 
@@ -1298,18 +1521,32 @@ def _check_names(ck: _Checker):
     if not ck.has("XM"):
         return
     raw = ck.text("XM")
-    s = raw.str.strip()
+    chunks = _utf8(raw)
+    # no byte a blank can start with: str.strip and no_spaces leave every value as it is
+    cand = _rows_where(chunks, _byte_test(_BLANK_LEAD)) if chunks is not None else None
+    unblank = cand is not None and not any(  # (Python's isspace takes every blank str.strip or \s does)
+        any(ch.isspace() for ch in v) for v in _rows(raw, cand).tolist()
+    )
+    s = raw if unblank else raw.str.strip()
     present = (s != "").to_numpy()
     ck.add("XM_SPACE", present & _where_bytes(s, _BLANK_LEAD, lambda v: v.str.contains(r"\s", regex=True)), "XM")
-    compact = no_spaces(s)
+    compact = s if unblank else no_spaces(s)
     odd_dots = _where_bytes(compact, _LEADS["•・．."], lambda v: v.str.contains("[•・．.]", regex=True))
     fullwidth = _where_bytes(compact, _LEADS["\uff01"], lambda v: v.str.contains("[\uff01-\uff5e]", regex=True))
     ck.add("XM_FULLWIDTH", present & odd_dots & ~fullwidth, "XM")
-    bad = present & ~_name_ok(compact.str.replace("[•・．.]", "", regex=True))
+    name_ok = np.array(_name_ok(compact), dtype=bool)  # a writable copy
+    dotted = np.flatnonzero(odd_dots)  # the dots removed first: only these values change
+    if len(dotted):
+        name_ok[dotted] = _name_ok(_rows(compact, dotted).str.replace("[•・．.]", "", regex=True))
+    bad = present & ~name_ok
     ck.add("XM_INVALID_CHAR", bad, "XM")
     placeholder = _where_bytes(compact, _LEADS["?？"], lambda v: v.str.contains("[?？]", regex=True))
     ck.add("XM_PLACEHOLDER", present & placeholder, "XM")
-    length = compact.str.replace("·", "").str.len().to_numpy()
+    middle = _where_bytes(compact, _LEADS["·"], lambda v: v.str.contains("·", regex=False))
+    length = np.array(compact.str.len().to_numpy())  # a writable copy
+    dots = np.flatnonzero(middle)  # "·" not counted: only these values change
+    if len(dots):
+        length[dots] = _rows(compact, dots).str.replace("·", "").str.len().to_numpy()
     ck.add("XM_LENGTH", present & ~bad & ((length < 2) | (length > 15)), "XM", detail=length)
 
 
@@ -1330,66 +1567,168 @@ def _dates(s: pd.Series) -> pd.Series:
     return pd.Series(values, index=s.index, dtype=parsed.dtype)
 
 
+@_memo
+def _factorized(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``pd.factorize(s)`` (NA → -1) once per column, the distinct values as a str Series (position = code)."""
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    return codes, pd.Series(np.asarray(uniq, dtype=object), dtype=STR)
+
+
+def _spread(per_unique, codes: np.ndarray, na) -> np.ndarray:
+    """Values per distinct value (position = code) → per row; ``na`` where the code is -1."""
+    per_unique = np.asarray(per_unique)
+    return np.append(per_unique, np.asarray([na], dtype=per_unique.dtype))[codes]
+
+
+def _cat_codes(ck: _Checker) -> tuple[np.ndarray, pd.Series]:
+    """The record categories (``_record_categories``) as codes into their distinct values; a single category for
+    the whole file (no XLLB column) without a million-value column."""
+    if not ck.has("XLLB"):
+        c = str(ck.params["category"]) if ck.params.get("category") else None
+        return np.full(ck.n, 0 if c is not None else -1, np.int64), pd.Series([c] if c is not None else [], dtype=STR)
+    codes, uniq = _factorized(_record_categories(ck))
+    return codes, uniq
+
+
+def _dates_days(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``_dates(date_text(s))`` as (days since 1970, year), float64 with NaN for NaT; each distinct value once."""
+    codes, uniq = _factorized(s)
+    parsed = _dates(date_text(uniq))
+    days = _days(parsed.to_numpy())
+    years = parsed.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
+    return _spread(days, codes, np.nan), _spread(years, codes, np.nan)
+
+
+def _days(t: np.ndarray) -> np.ndarray:
+    """datetime64 values (any unit) → days since 1970 as float64, NaN for NaT."""
+    return np.where(np.isnat(t), np.nan, t.astype("datetime64[D]").astype(np.int64).astype(np.float64))
+
+
 def _check_category(ck: _Checker):
     if ck.layout.category != "higher_ed":
         return
-    cat = _record_categories(ck)
-    if cat.isna().all():
+    cc, cu = _cat_codes(ck)
+    if not (cc >= 0).any():
         ck.skip(
             ["XXXS_CATEGORY", "CC_CATEGORY", "AGE_IMPLAUSIBLE"],
             "不知道学历类别：文件中没有学历类别（XLLB）字段，也没有指定；请用 --category 指定（如 10 普通本专科）",
         )
         return
     labels = load_code_table("xllb").labels_by_code()
-    cat_word = cat.map({c: f"{c}（{label}）" for c, label in labels.items()}).fillna("")
-    if ck.has("XXXS"):
-        form = load_code_table("xxxs").to_label(ck.text("XXXS"))
+
+    def cat_word(idx: np.ndarray) -> pd.Series:  # the category's words at the rows found
+        return (
+            pd.Series(_spread(cu.to_numpy(dtype=object), cc[idx], None), dtype=STR)
+            .map({c: f"{c}（{label}）" for c, label in labels.items()})
+            .fillna("")
+        )
+
+    def is_cat(c: str) -> np.ndarray:
+        return _spread((cu == c).to_numpy(dtype=bool), cc, False)
+
+    for field_code, table, allowed_by in (("XXXS", "xxxs", CATEGORY_FORMS), ("CC", "cc", CATEGORY_LEVELS)):
+        if not ck.has(field_code):
+            continue
+        fc, fu = _factorized(ck.text(field_code))
+        label = load_code_table(table).to_label(fu)  # per distinct value
         bad = np.zeros(ck.n, bool)
-        for c, allowed in CATEGORY_FORMS.items():
-            bad |= ((cat == c) & form.notna() & ~form.isin(allowed)).to_numpy()
-        ck.add("XXXS_CATEGORY", bad, "XXXS", detail=cat_word)
-    if ck.has("CC"):
-        level = load_code_table("cc").to_label(ck.text("CC"))
-        bad = np.zeros(ck.n, bool)
-        for c, allowed in CATEGORY_LEVELS.items():
-            bad |= ((cat == c) & level.notna() & ~level.isin(allowed)).to_numpy()
-        ck.add("CC_CATEGORY", bad, "CC", detail=cat_word)
+        for c, allowed in allowed_by.items():
+            bad_u = (label.notna() & ~label.isin(allowed)).to_numpy(dtype=bool)
+            bad |= is_cat(c) & _spread(bad_u, fc, False)
+        idx = np.flatnonzero(bad)
+        ck.add(f"{field_code}_CATEGORY", idx, field_code, detail=cat_word(idx))
     if ck.has("CSRQ"):
-        birth = _dates(date_text(ck.text("CSRQ")))
+        birth, _ = _dates_days(ck.text("CSRQ"))
         if ck.has("RXRQ"):
-            entry = _dates(date_text(ck.text("RXRQ")))
+            entry, entry_year = _dates_days(ck.text("RXRQ"))
         else:
-            entry = pd.to_datetime(
-                _record_years(ck).astype("Int64").astype(STR) + "0901", format="%Y%m%d", errors="coerce"
-            )
-        age = ((entry - birth).dt.days / 365.25).to_numpy()
+            e = pd.to_datetime(_record_years(ck).astype("Int64").astype(STR) + "0901", format="%Y%m%d", errors="coerce")
+            entry = _days(e.to_numpy())
+            entry_year = e.dt.year.to_numpy(dtype=np.float64, na_value=np.nan)
+        age = (entry - birth) / 365.25
         bad = np.zeros(ck.n, bool)
         for c, (lo, hi) in ENTRY_AGE.items():
-            bad |= (cat == c).to_numpy() & ((age < lo) | (age > hi))
-        ck.add("AGE_IMPLAUSIBLE", bad, "CSRQ", detail=np.floor(np.nan_to_num(age)).astype(int))
+            bad |= is_cat(c) & ((age < lo) | (age > hi))
+        idx = np.flatnonzero(bad)
+        ck.add("AGE_IMPLAUSIBLE", idx, "CSRQ", detail=np.floor(np.nan_to_num(age[idx])).astype(int))
         if ck.has("RXRQ"):
             years = _record_years(ck) if (ck.has("LQNF") or ck.params.get("year")) else None
             if years is None:
                 ck.skip(["RXRQ_YEAR"], "不知道录取年份：文件中没有 LQNF 字段、考生号也看不出年份；请用 --year 指定")
             if years is not None:
-                ry = entry.dt.year
-                bad = (entry.notna() & years.notna() & ((ry - years).abs() > 1)).to_numpy()
-                ck.add("RXRQ_YEAR", bad, "RXRQ", detail=years.fillna(0).astype(int).astype(str))
+                y = years.to_numpy(dtype=np.float64, na_value=np.nan)
+                idx = np.flatnonzero(~np.isnan(entry_year) & ~np.isnan(y) & (np.abs(entry_year - y) > 1))
+                ck.add("RXRQ_YEAR", idx, "RXRQ", detail=years.iloc[idx].fillna(0).astype(int).astype(str))
+
+
+def _digit_keys(keys: pd.Series) -> np.ndarray | None:
+    """The values as int64 (NA and "" → -1) when every other value is ``width`` ASCII digits, the last one possibly
+    "X" (15 ≤ width ≤ 18, or any width up to 18 without an X): equal numbers ⇔ equal strings. Else None."""
+    arr = getattr(keys.array, "_pa_array", None)
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or not len(keys):
+        return None
+    lengths = np.asarray(pa.compute.binary_length(arr).fill_null(0), dtype=np.int64)
+    some = lengths > 0
+    if not some.any() or len(keys) - int(some.sum()) != arr.null_count:  # an empty string is a value: hash it
+        return None
+    width = int(lengths[some][0])
+    if width > 18 or (lengths[some] != width).any():
+        return None
+    got = _fixed_bytes(keys if not arr.null_count else pd.Series(arr.fill_null(""), dtype=STR), width)
+    if got is None:
+        return None
+    rows, b = got
+    out = np.full(len(keys), -1, np.int64)
+    step = 1 << 15  # blocks that stay in the cache while their digits are summed
+    v = np.empty(len(rows), np.int64)
+    for i in range(0, len(rows), step):
+        bb = b[i : i + step]
+        body, last = bb[:, :-1], bb[:, -1]
+        if body.size and (body.min() < 0x30 or body.max() > 0x39):
+            return None
+        x = last == 0x58  # "X"
+        if not (((last >= 0x30) & (last <= 0x39)) | x).all():
+            return None
+        acc = np.zeros(len(bb), np.int64)
+        for j in range(width - 1):
+            acc *= 10
+            acc += body[:, j]
+        acc -= 48 * (int("1" * (width - 1)) if width > 1 else 0)  # every digit's byte minus "0"
+        acc *= 11
+        acc += np.where(x, 10, last.astype(np.int64) - 0x30)
+        v[i : i + step] = acc
+    out[rows] = v
+    return out
+
+
+def _duplicated(keys: pd.Series) -> np.ndarray:
+    """``keys.duplicated(keep=False)`` with NA never a duplicate; over sorted integers when the keys are digit
+    strings (``_digit_keys``): no hashing of a million strings."""
+    ints = _digit_keys(keys)
+    if ints is None:
+        codes, uniq = pd.factorize(keys)
+        counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniq)), 0)  # codes == -1 picks the 0
+        return counts[codes] > 1
+    valid = ints >= 0
+    v = np.sort(ints[valid])
+    twice = v[1:][v[1:] == v[:-1]]
+    if not len(twice):
+        return np.zeros(len(keys), bool)
+    return valid & np.isin(ints, np.unique(twice))
 
 
 def _related_rows(keys: pd.Series, df: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose key occurs more than once, and for each the other rows with that key — named as the person
     sees them in ``df``'s file (the Excel row, the DBF record number: ``core.rows``)."""
-    codes, uniq = pd.factorize(keys)  # keys.duplicated(keep=False), NA never a duplicate
-    counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniq)), 0)  # codes == -1 picks the 0
-    dup = counts[codes] > 1
+    dup = _duplicated(keys)
     idx = np.flatnonzero(dup)
     if not len(idx):
         return idx, np.array([], dtype=object)
     shown = shown_rows(df, idx + 1).to_numpy(dtype=np.int64) if df is not None else idx + 1
     word = row_word(df)
-    groups = pd.Series(shown).groupby(keys.iloc[idx].to_numpy()).agg(list)
-    lookup = keys.iloc[idx].map(groups).to_numpy()
+    at = _rows(keys, idx)
+    groups = pd.Series(shown).groupby(at.to_numpy()).agg(list)
+    lookup = at.map(groups).to_numpy()
     detail = np.array(
         [("与第 " + "、".join(str(r) for r in rows if r != me) + f" {word}相同") for me, rows in zip(shown, lookup)],
         dtype=object,
@@ -1404,10 +1743,11 @@ def _check_duplicates(ck: _Checker):
         ck.add("KSH_DUPLICATE", idx, "KSH", detail=detail)
     if code:
         # a number cut short by Excel is not the same person as another cut to the same digits
-        idx, detail = _related_rows(normalized_ids(ck.text(code)).where(~ck.damaged_ids), ck.df)
+        keys = normalized_ids(ck.text(code))
+        idx, detail = _related_rows(keys.where(~ck.damaged_ids) if ck.damaged_ids.any() else keys, ck.df)
         ck.add("SFZH_DUPLICATE", idx, code, detail=detail)
     if ck.has("XH"):
-        idx, detail = _related_rows(key_text(ck.text("XH")), ck.df)
+        idx, detail = _related_rows(_key_text(ck.text("XH")), ck.df)
         ck.add("XH_DUPLICATE", idx, "XH", detail=detail)
     if ck.has("XJH"):
         idx, detail = _related_rows(key_text(ck.text("XJH")), ck.df)

@@ -38,16 +38,17 @@ def fixed_width_bytes(values: pd.Series, width: int) -> tuple[np.ndarray, np.nda
     """(mask, bytes) for the values that are exactly ``width`` ASCII characters: mask over all values and
     a (mask.sum() × width) uint8 array of those values, built without a Python object per value."""
     s = values.astype(_STR)
-    lengths = s.str.len().fillna(-1).to_numpy()
     arr = pa.array(s.array) if len(s) else pa.array([], pa.large_string())
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_string())
-    ascii_ok = np.asarray(pa.compute.string_is_ascii(arr).fill_null(False))
-    mask = (lengths == width) & ascii_ok
-    sub = arr.filter(pa.array(mask))
-    if len(sub) == 0:
+    # an ASCII value of ``width`` characters is one of ``width`` bytes: test the (cheap) byte lengths first
+    mask = np.asarray(pa.compute.binary_length(arr).fill_null(-1), dtype=np.int64) == width
+    if mask.any():
+        mask &= np.asarray(pa.compute.string_is_ascii(arr).fill_null(False), dtype=bool)
+    if not mask.any():
         return mask, np.zeros((0, width), np.uint8)
+    sub = arr.filter(pa.array(mask))
+    if isinstance(sub, pa.ChunkedArray):
+        sub = sub.combine_chunks()
+    sub = sub.cast(pa.large_string())
     _, offs, data = sub.buffers()
     offsets = np.frombuffer(offs, np.int64, len(sub) + 1, sub.offset * 8)
     raw = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
@@ -60,8 +61,16 @@ def _digits_ok(b: np.ndarray) -> np.ndarray:
 
 def check_bytes(first17: np.ndarray) -> np.ndarray:
     """(n, 17) uint8 ASCII digits → (n,) uint8 ASCII check characters."""
-    s = (first17.astype(np.int64) - 0x30) @ WEIGHTS
-    return CHECK_CHARS[s % 11]
+    out = np.empty(len(first17), np.uint8)
+    step = 1 << 15  # in blocks: no (n, 17) int64 temporary, and each block's sums stay in the cache
+    for i in range(0, len(first17), step):
+        b = first17[i : i + step]
+        s = np.zeros(len(b), np.int64)
+        for j, w in enumerate(WEIGHTS.tolist()):
+            s += b[:, j] * np.int64(w)
+        s -= 0x30 * int(WEIGHTS.sum())  # Σ (byte - "0")·W
+        out[i : i + step] = CHECK_CHARS[s % 11]
+    return out
 
 
 def check_char(first17: pd.Series) -> pd.Series:
@@ -86,7 +95,7 @@ def checksum_ok(ids: pd.Series) -> pd.Series:
 
 def to18(ids: pd.Series) -> pd.Series:
     """15-digit numbers converted to 18 digits ("19" inserted, check appended); other values unchanged."""
-    s = ids.astype(_STR)
+    s = ids if ids.dtype == _STR else ids.astype(_STR)
     mask, b = fixed_width_bytes(s, 15)
     if not len(b):
         return s
