@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..core.arrowpool import retaining_pool
 from ..core.charsets import not_gbk
 from ..core.errors import (
     FileFormatError,
@@ -342,7 +343,8 @@ def read_dbf(
     if encoding is not None:
         encoding = _check_encoding(path, encoding)
     try:
-        return _read_dbf(path, encoding, columns, include_deleted, progress, records)
+        with retaining_pool():
+            return _read_dbf(path, encoding, columns, include_deleted, progress, records)
     except (XuejiError, _ArgumentError):
         raise
     except (IndexError, KeyError, ValueError, struct.error, OverflowError, UnicodeError) as exc:
