@@ -91,6 +91,8 @@ class RowNames:
         rows = [int(r) for r in rows]
         if not (self._exact_rows and self._exact_sheets and self._rows is not None):
             return rows_text(self.data, rows, sep=sep)
+        if self._sheets is None and len(rows) == 1:  # most sentences name one row: no array for it
+            return f"第 {int(self._rows[rows[0] - 1])} {self._word}"
         idx = np.asarray(rows, dtype=np.int64) - 1
         shown = self._rows[idx].tolist()
         if self._sheets is None or not len(rows):
