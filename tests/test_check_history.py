@@ -272,3 +272,24 @@ def test_history_off_or_unwritable_never_fails_the_check(tmp_path, monkeypatch, 
     assert _run("validate", NEW, "--out", tmp_path / "v") == 0  # the default: ./reports
     assert len(list((tmp_path / "reports" / "上传前校验").glob("*/manifest.json"))) == 1
     assert "共 1 次运行" in (tmp_path / "reports" / "index.html").read_text("utf-8")
+
+
+def test_runs_within_one_second_keep_the_order_they_ran(history, tmp_path):
+    """A check's start time is written to the millisecond, so two runs in the same second (a script, a schedule,
+    a fast validate) are charted oldest first even when their folder names (second + random id) sort the other
+    way."""
+    assert all(
+        re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d", m["started"]) for m in history["manifests"]
+    )
+    first = tmp_path / "上传前校验" / "20260301-080000-ffffff"
+    second = tmp_path / "上传前校验" / "20260301-080000-000000"
+    for folder, started, count in (
+        (first, "2026-03-01T08:00:00.120+08:00", 5),
+        (second, "2026-03-01T08:00:00.870+08:00", 0),
+    ):
+        folder.mkdir(parents=True)
+        manifest = {"kind": "check", "command": "validate", "started": started, "outcome": "succeeded"}
+        manifest["by_school"] = {"metric": "数据有误", "counts": {"示范县第一小学": count}}
+        (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    tables = _tables(write_index(tmp_path).read_text("utf-8"))
+    assert tables["数据有误"]["rows"]["示范县第一小学"][:2] == ["5", "0"]

@@ -415,7 +415,8 @@ def _write_record(command, args, out: Path, result, data, started, where: Path) 
         "shown_parameters": shown,
         "inputs": inputs,
         "versions": _versions(),
-        "started": begun.isoformat(timespec="seconds"),
+        # milliseconds: two runs within one second (a script, a schedule) still sort in the order they ran
+        "started": begun.isoformat(timespec="milliseconds"),
         "ended": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
         "duration_seconds": round(now - started, 2) if started else None,
         "outcome": "succeeded",
