@@ -197,6 +197,15 @@ def test_digits_of_other_scripts_are_findings_not_a_crash():
     assert not res.failed[4]
 
 
+def test_a_date_in_another_scripts_digits_is_not_a_valid_date():
+    """出生日期 / 入学日期 in Arabic-Indic digits: DATE_INVALID (Python's int() reads those digits, so a regex \\d
+    let them pass as a real date the platform would refuse); full-width digits are still read as the date."""
+    df = registration(CSRQ={0: "٢٠٠٨٠٥١٧", 2: "２００８０５１７"}, RXRQ={1: "٢٠٢٦٠٩٠١"})
+    res = xj.validate(df, "chsi_registration", year=2026, category="10")
+    assert "DATE_INVALID" in rules_at(res, 1) and "DATE_INVALID" in rules_at(res, 2)
+    assert "DATE_INVALID" not in rules_at(res, 3)
+
+
 @pytest.mark.parametrize(
     "name,rule",
     [

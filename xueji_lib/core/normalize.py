@@ -6,8 +6,8 @@ would be; reconciliation compares normalised keys and still shows both raw value
     >>> import pandas as pd
     >>> halfwidth(pd.Series(["１１０１０５ＡＢ", "张　三"])).tolist()
     ['110105AB', '张 三']
-    >>> date_text(pd.Series(["2008-05-17", "2008年5月7日", "20080517", "2008/13/01", ""])).tolist()
-    ['20080517', '20080507', '20080517', nan, nan]
+    >>> date_text(pd.Series(["2008-05-17", "2008年5月7日", "20080517", "2008/13/01", "", "２００８０５１７", "٢٠٠٨٠٥١٧"])).tolist()
+    ['20080517', '20080507', '20080517', nan, nan, '20080517', nan]
 """
 
 from __future__ import annotations
@@ -103,7 +103,9 @@ def date_text(values: pd.Series) -> pd.Series:
     return _map_distinct(as_text(values), _one_date)  # dates repeat a lot: parse each distinct one once
 
 
-_DATE_RE = re.compile(r"(\d{4})(?:(\d{2})(\d{2})|[-/.年](\d{1,2})[-/.月](\d{1,2})日?)")
+# ASCII digits only (full-width ones are made half-width first): ``\d`` would also take Arabic-Indic and other
+# scripts' digits, which int() reads, so "٢٠٠٨٠٥١٧" passed as a valid date the platform would refuse
+_DATE_RE = re.compile(r"([0-9]{4})(?:([0-9]{2})([0-9]{2})|[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?)")
 
 
 def _one_date(value: str):
