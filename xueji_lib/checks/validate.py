@@ -27,7 +27,17 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 
 from ..core import ids
 from ..core.arrowpool import retaining_pool
-from ..core.normalize import STR, date_text, halfwidth, int_or_na, key_text, no_spaces
+from ..core.normalize import (
+    STR,
+    date_text,
+    halfwidth,
+    int_or_na,
+    key_text,
+    key_text_unchanged,
+    no_spaces,
+    valid_ymd,
+)
+from ..core.normalize import byte_test as _byte_test
 from ..core.privacy import mask_series, mask_value
 from ..core.progress import Progress, ProgressArg
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, rules_chart, words
@@ -513,7 +523,7 @@ class _Checker:
     def key(self, code: str) -> pd.Series:
         """``key_text`` of the column (computed once: 考生号 is read as a key by several checks)."""
         if ("key", code) not in self._keys:
-            self._keys[("key", code)] = _key_text(self.text(code))
+            self._keys[("key", code)] = key_text(self.text(code))
         return self._keys[("key", code)]
 
     def name(self, code: str) -> str:
@@ -775,30 +785,10 @@ def _memo(fn):
     return wrapper
 
 
-# Bytes that halfwidth, no_spaces or str.upper could change, or str.strip remove: blanks, a-z, anything non-ASCII.
-_NOT_PLAIN = np.zeros(256, bool)
-_NOT_PLAIN[[*range(0x09, 0x0E), *range(0x1C, 0x21), *range(0x61, 0x7B), *range(0x80, 0x100)]] = True
-
-
-@_memo
-def _plain(s: pd.Series) -> bool:
-    """True when no value holds a byte of ``_NOT_PLAIN`` (a str column without missing values): then
-    ``halfwidth(s)``, ``no_spaces(s)``, ``s.str.upper()`` and ``s.str.strip()`` are ``s`` value for value."""
-    chunks = _utf8(s)
-    if chunks is None:
-        return False
-    test = _byte_test(_NOT_PLAIN)
-    return not any(test(data[off[0] : off[-1]]).any() for _, off, data in chunks)
-
-
+# a str column without missing values none of which halfwidth, no_spaces, upper or strip would change
+# (core/normalize's byte table): judged once per column per validate call
+_plain = _memo(key_text_unchanged)
 _utf8 = _memo(_utf8)
-
-
-def _key_text(s: pd.Series) -> pd.Series:
-    """``key_text(s)``; for a plain column (``_plain``) only the empty values become NaN (none empty: ``s``)."""
-    if not _plain(s):
-        return key_text(s)
-    return s if (_byte_lengths(_utf8(s)) > 0).all() else s.where(s != "")
 
 
 def _rows_where(chunks, byte_test) -> np.ndarray:
@@ -1081,7 +1071,7 @@ def _id_applies(ck: _Checker) -> np.ndarray:
 
 def normalized_ids(s: pd.Series) -> pd.Series:
     """ID numbers as compared: half-width, no blanks, upper-case X, 15 digits converted to 18."""
-    return ids.to18(_key_text(s))
+    return ids.to18(key_text(s))
 
 
 def _substitute_ids(ck: _Checker, n: pd.Series, check_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1251,16 +1241,9 @@ def _digit_ints(b: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return out
 
 
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
-
-
 def _valid_ymd(v: np.ndarray) -> np.ndarray:
-    """YYYYMMDD integers that are real calendar dates (what ``datetime.date`` accepts: years 1-9999)."""
-    y, m, d = v // 10000, v // 100 % 100, v % 100
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    ok_m = (m >= 1) & (m <= 12)
-    days = _MONTH_DAYS[np.where(ok_m, m, 0)] + ((m == 2) & leap)
-    return (y >= 1) & (y <= 9999) & ok_m & (d >= 1) & (d <= days)
+    """YYYYMMDD integers that are real calendar dates (core/normalize's one calendar check)."""
+    return valid_ymd(v // 10000, v // 100 % 100, v % 100)
 
 
 @_memo
@@ -1474,26 +1457,6 @@ def _where_bytes(s: pd.Series, lead: np.ndarray, exact) -> np.ndarray:
     if len(rows):
         out[rows] = exact(_rows(s, rows)).to_numpy(dtype=bool)
     return out
-
-
-def _byte_test(lead: np.ndarray):
-    """``lambda d: lead[d]`` as range comparisons over the bytes (the table's runs of True: a few ufunc passes,
-    no fancy indexing, no int64 index temporary)."""
-    edges = np.flatnonzero(np.diff(np.r_[0, lead.astype(np.int8), 0]))
-    ranges = [(int(lo), int(hi) - 1) for lo, hi in zip(edges[::2], edges[1::2])]
-
-    def test(d: np.ndarray) -> np.ndarray:
-        out = np.zeros(d.shape, bool)
-        for lo, hi in ranges:
-            if lo == hi:
-                out |= d == lo
-            elif lo == 0:
-                out |= d <= hi
-            else:
-                out |= (d - np.uint8(lo)) <= np.uint8(hi - lo)
-        return out
-
-    return test
 
 
 def _not_common_han(d: np.ndarray) -> np.ndarray:
@@ -1747,7 +1710,7 @@ def _check_duplicates(ck: _Checker):
         idx, detail = _related_rows(keys.where(~ck.damaged_ids) if ck.damaged_ids.any() else keys, ck.df)
         ck.add("SFZH_DUPLICATE", idx, code, detail=detail)
     if ck.has("XH"):
-        idx, detail = _related_rows(_key_text(ck.text("XH")), ck.df)
+        idx, detail = _related_rows(key_text(ck.text("XH")), ck.df)
         ck.add("XH_DUPLICATE", idx, "XH", detail=detail)
     if ck.has("XJH"):
         idx, detail = _related_rows(key_text(ck.text("XJH")), ck.df)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -90,17 +90,196 @@ def no_spaces(values: pd.Series) -> pd.Series:
 
 
 def key_text(values: pd.Series) -> pd.Series:
-    """A comparison key: half-width, no blanks anywhere, upper case; empty → NaN."""
-    s = no_spaces(halfwidth(values)).str.upper()
+    """A comparison key: half-width, no blanks anywhere, upper case; empty → NaN.
+
+    Most key columns (考生号, 学籍号, 身份证号, codes) are plain ASCII already: a value holding none of the
+    bytes of ``KEY_TEXT_BYTES`` is kept as it is (one numpy pass over the column's bytes, often only their min
+    and max) and only the other values are normalised — the same result as normalising every value.
+
+    >>> key_text(pd.Series(["ab 1", "１２３", "", "G110", None, "张　三"])).tolist()
+    ['AB1', '123', nan, 'G110', nan, '张三']
+    """
+    s = as_text(values)
+    if not len(s):
+        return _key_text_each(s)
+    a = _one_array(s)
+    off, data = _text_buffers(a)
+    hit = np.zeros(len(a), bool)
+    if len(data) and (data.max() >= 0x61 or data.min() <= 0x20):
+        hit = _rows_holding(off, byte_test(KEY_TEXT_BYTES)(data))
+        if hit.sum() > len(hit) // 2:  # mostly text to normalise (names): every value the plain way
+            return _key_text_each(s)
+    valid = np.diff(off) > 0  # empty → missing by the validity bitmap
+    if a.null_count:
+        valid &= np.asarray(a.is_valid().to_numpy(zero_copy_only=False), bool)
+    return _kept_or_redone(s, a, valid, hit, _key_text_each)
+
+
+def _kept_or_redone(
+    s: pd.Series, a: pa.Array, kept: np.ndarray, redo: np.ndarray, each: Callable[[pd.Series], pd.Series]
+) -> pd.Series:
+    """The shortcut's result: ``s`` (its Arrow array ``a``) value for value where ``kept``, missing elsewhere —
+    the same buffers under another validity bitmap, no copy — then the values at ``redo`` replaced by ``each``
+    of them (the plain way)."""
+    bitmap = pa.py_buffer(np.packbits(np.concatenate([np.zeros(a.offset, bool), kept]), bitorder="little"))
+    out = pa.LargeStringArray.from_buffers(len(a), a.buffers()[1], a.buffers()[2], bitmap, offset=a.offset)
+    if redo.any():
+        idx = np.flatnonzero(redo)
+        fixed = _one_array(each(pd.Series(pd.array(a.take(pa.array(idx)), dtype=STR))))
+        order = np.arange(len(a), dtype=np.int64)
+        order[idx] = len(a) + np.arange(len(idx), dtype=np.int64)
+        out = pa.concat_arrays([out, fixed]).take(pa.array(order))
+    return pd.Series(pd.array(out, dtype=STR), index=s.index, name=s.name)
+
+
+def _key_text_each(s: pd.Series) -> pd.Series:
+    """``key_text`` of every value (no shortcut): what the shortcut must equal."""
+    s = no_spaces(halfwidth(s)).str.upper()
     return s.where(s != "")
+
+
+# The bytes that halfwidth, no_spaces or str.upper could change, or str.strip remove, in UTF-8 text: the ASCII
+# blanks (with the separators 0x1C-0x1F, which Python's strip counts as blanks), a-z, and every byte of a
+# non-ASCII character (full-width forms, the ideographic space, other scripts' letters). A value holding none
+# of them is its own key_text (or its own key_text but empty → missing). Wider than needed is safe (a flagged
+# value is normalised the plain way); narrower would not be.
+KEY_TEXT_BYTES = np.zeros(256, bool)
+KEY_TEXT_BYTES[[*range(0x09, 0x0E), *range(0x1C, 0x21), *range(0x61, 0x7B), *range(0x80, 0x100)]] = True
+
+
+def key_text_unchanged(values: pd.Series) -> bool:
+    """True when ``values`` is a ``str`` column without missing values none of which holds a byte of
+    ``KEY_TEXT_BYTES``: then ``halfwidth``, ``no_spaces``, ``str.upper`` and ``str.strip`` give every value
+    back as it is, and ``key_text`` changes only empty values (to missing)."""
+    if values.dtype != STR:
+        return False
+    if not len(values):
+        return True
+    a = _one_array(values)
+    if a.null_count:
+        return False
+    off, data = _text_buffers(a)
+    return not (len(data) and (data.max() >= 0x61 or data.min() <= 0x20) and byte_test(KEY_TEXT_BYTES)(data).any())
+
+
+def _one_array(s: pd.Series) -> pa.Array:
+    """A str Series as one large_string Arrow array (no copy when it already is one chunk)."""
+    a = pa.array(s.array, type=pa.large_string())
+    if isinstance(a, pa.ChunkedArray):
+        a = a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
+    return a
+
+
+def _text_buffers(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """A large_string array's value offsets (len + 1, int64) and the UTF-8 bytes they index (rebased to 0)."""
+    off = np.frombuffer(a.buffers()[1], np.int64, len(a) + 1, a.offset * 8)
+    data = np.frombuffer(a.buffers()[2], np.uint8) if a.buffers()[2] is not None else np.zeros(0, np.uint8)
+    return off - off[0] if off[0] else off, data[off[0] : off[-1]]
+
+
+def _rows_holding(off: np.ndarray, byte_hit: np.ndarray) -> np.ndarray:
+    """Per row (value offsets ``off`` from 0): True when one of its bytes is True in ``byte_hit``."""
+    n = len(off) - 1
+    count = int(np.count_nonzero(byte_hit))
+    if count <= n // 8:  # few: find each one's row
+        out = np.zeros(n, bool)
+        out[np.searchsorted(off[1:], np.flatnonzero(byte_hit), side="right")] = True
+        return out
+    total = np.concatenate([np.zeros(1, np.int64), np.cumsum(byte_hit, dtype=np.int64)])
+    return total[off[1:]] > total[off[:-1]]
+
+
+def byte_test(table: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """``lambda d: table[d]`` for uint8 data (``table``: 256 booleans) as comparisons over the table's runs of
+    True: a few ufunc passes, no fancy indexing and no int64 index temporary.
+
+    >>> t = np.zeros(256, bool); t[0x61:0x7B] = True
+    >>> byte_test(t)(np.frombuffer(b"aZz0", np.uint8)).tolist()
+    [True, False, True, False]
+    """
+    edges = np.flatnonzero(np.diff(np.r_[0, table.astype(np.int8), 0]))
+    ranges = [(int(lo), int(hi) - 1) for lo, hi in zip(edges[::2], edges[1::2])]
+
+    def test(d: np.ndarray) -> np.ndarray:
+        out = np.zeros(d.shape, bool)
+        for lo, hi in ranges:
+            if lo == hi:
+                out |= d == lo
+            elif lo == 0:
+                out |= d <= hi
+            elif hi == 255:
+                out |= d >= lo
+            else:
+                out |= (d - np.uint8(lo)) <= np.uint8(hi - lo)
+        return out
+
+    return test
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)
+
+
+def valid_ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Per element: year, month and day make a real calendar date (what ``datetime.date`` accepts: years
+    1-9999, the Gregorian leap years) — the one calendar check of the package, vectorised.
+
+    >>> valid_ymd(np.array([2024, 2023, 1900, 2000, 0]), np.array([2, 2, 2, 2, 1]), np.array([29, 29, 29, 29, 1])).tolist()
+    [True, False, False, True, False]
+    """
+    y, m, d = np.asarray(y), np.asarray(m), np.asarray(d)
+    ok_m = (m >= 1) & (m <= 12)
+    ok = (y >= 1) & (y <= 9999) & ok_m & (d >= 1) & (d <= _MONTH_DAYS[np.where(ok_m, m, 0)])
+    feb29 = np.flatnonzero((m == 2) & (d == 29) & (y >= 1) & (y <= 9999))  # the leap years only where they count
+    if len(feb29):
+        yy = y[feb29].astype(np.int64)
+        ok[feb29] = (yy % 4 == 0) & ((yy % 100 != 0) | (yy % 400 == 0))
+    return ok
 
 
 def date_text(values: pd.Series) -> pd.Series:
     """Dates as YYYYMMDD text from the forms users type (YYYYMMDD, YYYY-MM-DD, YYYY/M/D, YYYY.MM.DD,
-    YYYY年M月D日, datetime values); NaN when the value is not a real calendar date."""
+    YYYY年M月D日, datetime values); NaN when the value is not a real calendar date.
+
+    Most values are already eight ASCII digits with a year from 1000: those are checked as calendar dates by
+    numpy over their bytes (a real one is already written as date_text writes it, another is missing), and only
+    the other values are parsed, each distinct one once — the same result as parsing every value."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.strftime("%Y%m%d").astype(STR)
-    return _map_distinct(as_text(values), _one_date)  # dates repeat a lot: parse each distinct one once
+    s = as_text(values)
+    if not len(s):
+        return _date_text_each(s)
+    a = _one_array(s)
+    off, data = _text_buffers(a)
+    eight = np.diff(off) == 8
+    if a.null_count:
+        eight &= np.asarray(a.is_valid().to_numpy(zero_copy_only=False), bool)
+    rows = np.flatnonzero(eight)
+    if len(rows) < 64:  # few or none: the plain way
+        return _date_text_each(s)
+    if len(rows) == len(a):  # every value eight bytes long: the bytes as they lie
+        d = data.reshape(-1, 8) - np.uint8(0x30)  # a non-digit byte wraps above 9
+    else:
+        d = data[off[rows][:, None] + np.arange(8)] - np.uint8(0x30)
+    plain = ~(d > 9).view(np.uint64).ravel().astype(bool) & (d[:, 0] >= 1)  # eight ASCII digits, year from 1000
+
+    def num(lo: int, hi: int) -> np.ndarray:
+        out = d[:, lo].astype(np.int32)
+        for j in range(lo + 1, hi):
+            out = out * 10 + d[:, j]
+        return out
+
+    real = plain & valid_ymd(num(0, 4), num(4, 6), num(6, 8))
+    rows, real = rows[plain], real[plain]
+    fast = np.zeros(len(a), bool)
+    fast[rows] = True
+    keep = np.zeros(len(a), bool)
+    keep[rows[real]] = True
+    return _kept_or_redone(s, a, keep, ~fast, _date_text_each)
+
+
+def _date_text_each(s: pd.Series) -> pd.Series:
+    """``date_text`` of every value, each distinct one parsed once (no shortcut): what the shortcut must equal."""
+    return _map_distinct(s, _one_date)  # dates repeat a lot: parse each distinct one once
 
 
 # ASCII digits only (full-width ones are made half-width first): ``\d`` would also take Arabic-Indic and other

@@ -48,6 +48,7 @@ from ..core.errors import (
     XuejiError,
 )
 from ..core.files import write_atomic
+from ..core.normalize import valid_ymd
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
 from .loadinfo import MAX_EXAMPLES, FieldSpec, LoadReport, WarningTally
@@ -962,9 +963,6 @@ def _decode_number(f, cells, rownums, warnings, allow_int):
     return np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
 
 
-_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
 def _decode_date(f, cells, rownums, warnings):
     k = len(cells)
     out = np.full(k, np.datetime64("NaT"), dtype="datetime64[s]")
@@ -977,9 +975,7 @@ def _decode_date(f, cells, rownums, warnings):
     y = d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]
     m = d[:, 4] * 10 + d[:, 5]
     day = d[:, 6] * 10 + d[:, 7]
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    mdays = np.where((m == 2) & leap, 29, _DAYS[np.clip(m - 1, 0, 11)])
-    ok = digits & (y >= 1) & (m >= 1) & (m <= 12) & (day >= 1) & (day <= mdays) & ~blank
+    ok = digits & valid_ymd(y, m, day) & ~blank
     if ok.any():
         iso = np.char.add(
             np.char.add(np.char.zfill(y[ok].astype("U4"), 4), "-"),

@@ -211,8 +211,8 @@ class _Roster:
             return _nsb(part("XM"), part("XB"), part("CSRQ"))
         if code in ID_FIELDS:
             f = code if self.has(code) else self.id_field()
-            return to18(_key_text(part(f))) if f else pd.Series(pd.array([None] * n, dtype=STR))
-        return _key_text(part(code)) if self.has(code) else pd.Series(pd.array([None] * n, dtype=STR))
+            return to18(key_text(part(f))) if f else pd.Series(pd.array([None] * n, dtype=STR))
+        return key_text(part(code)) if self.has(code) else pd.Series(pd.array([None] * n, dtype=STR))
 
     def key(self, code: str) -> pd.Series:
         """Normalised key values for every record (NaN where empty): ID fields as ``checks.validate.normalized_ids``
@@ -235,7 +235,7 @@ class _Roster:
         if f is not None and f.codes and len(s):
             s = load_code_table(f.codes).to_code(s).fillna(s)
         elif f is not None and f.date == "YYYYMMDD" and len(s):
-            s = _date_text(s).fillna(s)
+            s = date_text(s).fillna(s)
         return s
 
     def shown(self, code: str, idx: np.ndarray, unmask: bool) -> list[str]:
@@ -269,73 +269,12 @@ class _Roster:
 
 def _nsb(xm: pd.Series, xb: pd.Series, csrq: pd.Series) -> pd.Series:
     """姓名|性别代码|出生日期 (NaN when any part is missing or not understood): the fallback identity."""
-    name = _key_text(xm)
+    name = key_text(xm)
     sex = load_code_table("xb").to_code(xb.str.strip())
     sex = sex.where(sex.isin(["1", "2"]))
-    birth = _date_text(csrq.str.strip())
+    birth = date_text(csrq.str.strip())
     joined = pc.binary_join_element_wise(_arrow(name), _arrow(sex), _arrow(birth), _SEP)
     return pd.Series(pd.array(joined, dtype=STR))
-
-
-_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
-
-
-def _date_text(s: pd.Series) -> pd.Series:
-    """``date_text`` of a ``str`` column, with the same result: values of eight ASCII digits with a year from
-    1000 (as most are) are checked as calendar dates by numpy — a real date is already written as date_text
-    writes it, another is missing — and only the other values are parsed one distinct value at a time."""
-    if s.dtype != STR or not len(s):
-        return date_text(s)
-    plain = s.str.fullmatch(r"[1-9][0-9]{7}").fillna(False).to_numpy(dtype=bool)
-    if not plain.any():
-        return date_text(s)
-    a = _arrow(s[plain])
-    start = int(np.frombuffer(a.buffers()[1], np.int64, 1, a.offset * 8)[0])
-    digits = np.frombuffer(a.buffers()[2], np.uint8)[start : start + 8 * len(a)].reshape(-1, 8) - 48
-    y = digits[:, :4].astype(np.int64) @ np.array([1000, 100, 10, 1])
-    m = digits[:, 4].astype(np.int64) * 10 + digits[:, 5]
-    d = digits[:, 6].astype(np.int64) * 10 + digits[:, 7]
-    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
-    last = _DAYS[np.clip(m, 0, 12)] + ((m == 2) & leap)
-    real = (m >= 1) & (m <= 12) & (d >= 1) & (d <= last)
-    out = s.where(~plain)  # the plain values missing for now
-    keep = np.flatnonzero(plain)[real]
-    if not plain.all():
-        other = np.flatnonzero(~plain)
-        out.iloc[other] = date_text(s.iloc[other]).array
-    out.iloc[keep] = s.iloc[keep].array
-    return out
-
-
-def _key_text(s: pd.Series) -> pd.Series:
-    """``key_text`` (half-width, no blanks, upper case, empty → NaN) of a ``str`` column, with the same result:
-    a value holding none of the bytes ``key_text`` could change (ASCII blanks and a-z, every non-ASCII byte;
-    numpy over the column's bytes, most often only their min and max) is kept as it is, only the others go
-    through ``key_text``; empty values become missing by the validity bitmap."""
-    if s.dtype != STR or not len(s):
-        return key_text(s)
-    a = _arrow(s)
-    off = np.frombuffer(a.buffers()[1], np.int64, len(a) + 1, a.offset * 8)
-    data = np.frombuffer(a.buffers()[2], np.uint8) if a.buffers()[2] is not None else np.zeros(0, np.uint8)
-    data = data[off[0] : off[-1]]
-    hit = np.zeros(len(a), bool)
-    if len(data) and (data.max() >= ord("a") or data.min() <= ord(" ")):
-        bad = ((data - np.uint8(ord("a"))) < 26) | (data >= 0x80) | (data == ord(" ")) | ((data - np.uint8(9)) < 5)
-        hit[np.searchsorted(off[1:] - off[0], np.flatnonzero(bad), side="right")] = True
-        if hit.sum() > len(hit) // 2:  # mostly text to normalise (names): the plain way
-            return key_text(s)
-    valid = np.diff(off) > 0
-    if a.null_count:
-        valid &= np.asarray(a.is_valid().to_numpy(zero_copy_only=False), bool)
-    bitmap = pa.py_buffer(np.packbits(np.concatenate([np.zeros(a.offset, bool), valid]), bitorder="little"))
-    out = pa.LargeStringArray.from_buffers(len(a), a.buffers()[1], a.buffers()[2], bitmap, offset=a.offset)
-    if hit.any():
-        idx = np.flatnonzero(hit)
-        fixed = _arrow(key_text(pd.Series(pd.array(a.take(pa.array(idx)), dtype=STR))))
-        order = np.arange(len(a), dtype=np.int64)
-        order[idx] = len(a) + np.arange(len(idx), dtype=np.int64)
-        out = pa.concat_arrays([out, fixed]).take(pa.array(order))
-    return pd.Series(pd.array(out, dtype=STR), index=s.index, name=s.name)
 
 
 def _arrow(s: pd.Series) -> pa.Array:
