@@ -1,4 +1,4 @@
-"""key_text and date_text take byte-level shortcuts for the plain values most key and date columns hold; these
+"""key_text, date_text and decode_codes take shortcuts for the plain values most key and date columns hold; these
 tests draw thousands of random columns — plain ASCII keys, lower case, every kind of blank, full-width forms,
 Chinese, other scripts' digits, missing and empty values, sliced and many-chunk Arrow columns — and check the
 shortcut gives exactly what normalising every value gives. valid_ymd is checked against ``datetime.date``."""
@@ -15,9 +15,11 @@ import pytest
 
 from xueji_lib.core.normalize import (
     STR,
+    _codes_take,
     _date_text_each,
     _key_text_each,
     date_text,
+    decode_codes,
     halfwidth,
     key_text,
     key_text_unchanged,
@@ -169,3 +171,15 @@ def test_key_text_unchanged_means_every_normalisation_gives_the_value_back(seed:
         assert any(c not in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_/" for v in values for c in v)
     assert not key_text_unchanged(pd.Series(["1", None], dtype=STR))  # a missing value is not its own key
     assert not key_text_unchanged(pd.Series(["1"], dtype=object))  # only a str column is judged
+
+
+def test_decode_codes_shortcuts_equal_the_take() -> None:
+    """One text filling the column (a repeat) and columns where few records have a text (built from buffers)
+    give what the take from the texts gives."""
+    rng = np.random.default_rng(0)
+    for texts in (["a"], ["", "x", "一致", ""], ["registration"], [""], ["", "很长的说明" * 3]):
+        for n in (0, 1, 7, 100, 1000):
+            for p in (0.0, 0.05, 0.9):
+                codes = np.where(rng.random(n) < p, rng.integers(0, len(texts), n), 0).astype(np.int32)
+                for mask in (None, codes == 0, rng.random(n) < 0.3):
+                    pd.testing.assert_series_equal(decode_codes(codes, texts, mask), _codes_take(codes, texts, mask))

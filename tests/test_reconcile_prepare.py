@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from xueji_lib.core.normalize import STR
@@ -113,3 +114,105 @@ def test_wildcard_match_is_the_regular_expression():
         assert R._wildcard_match(na, nr) == by_regex(na, nr), (na, nr)
     for na, nr in (("张??", "张三"), ("张???", "张三丰"), ("张?", "张三"), ("？三", "张三"), ("张??", "张三丰")):
         assert R._wildcard_match(na, nr) == by_regex(na, nr), (na, nr)
+
+
+SHORT = [
+    "",
+    "1",
+    "10",
+    "50",
+    "2026",
+    " 2026",
+    "本科",
+    "专科",
+    "成人",
+    "a\x00",
+    "a",
+    "\x00",
+    "1234567",
+    "12345678",
+    "本科本科",
+]
+
+
+def test_packed_texts_are_equal_exactly_where_the_bytes_are():
+    rng = np.random.default_rng(3)
+    for pool in (SHORT, SHORT[:9], ["本科", "专科"], ["", ""], ["50"]):
+        texts = [pool[i] for i in rng.integers(0, len(pool), 60)]
+        arr = R._text_array(pd.Series(texts, dtype=STR))
+        packed = R._packed(arr)
+        if max(len(t.encode()) for t in texts) > 7:
+            assert packed is None
+            continue
+        for i, x in enumerate(texts):
+            assert packed[i] == R._pack_text(x)
+            for j, y in enumerate(texts):
+                assert (packed[i] == packed[j]) == (x == y), (x, y)
+        for literal in ("50", "", "12345678"):
+            assert (packed == R._pack_text(literal)).tolist() == [t == literal for t in texts]
+        one = R._one_value(arr)
+        assert one == (texts[0] if len(set(texts)) == 1 else None)
+        assert R._one_value(arr.slice(1, 3)) == (texts[1] if len(set(texts[1:4])) == 1 else None)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_differences_are_the_field_by_field_comparison(seed):
+    rng = np.random.default_rng(seed)
+
+    def frame(n, one):
+        pick = lambda pool: [pool[i] for i in rng.integers(0, len(pool), n)]  # noqa: E731
+        cols = {
+            "ksh": pick(["26110101000001", "26110101000002", ""]),
+            "xm": pick(["张三", "张三丰", "李四", ""]),
+            "cc": pick(["本科", "专科", "1", "本科本科"] if seed % 2 else ["本科", "专科"]),
+            "xxxs": pick(["1", "2", "", "普通全日制"]),
+            "year": pick(["2026", "2025", ""]),
+            "cat": pick(["10", "50", "", "11"] if seed % 3 else ["50"]),
+        }
+        df = pd.DataFrame({c: pd.Series(v, dtype=STR) for c, v in cols.items()})
+        for c, v in one.items():
+            df[c] = R._one_column(v, n)
+        df.attrs["one"] = one
+        return df
+
+    a = frame(40, {"year": "2026"} if seed % 2 else {})
+    r = frame(50, {"year": "2026", "cat": "50"} if seed < 3 else {})
+    for ai, ri in (
+        (rng.integers(0, 40, 30), np.sort(rng.choice(50, 30, replace=False))),
+        (rng.integers(0, 40, 7), rng.integers(0, 50, 7)),
+    ):
+        got = R._differences(a, r, ai, ri)
+        for k, (i, j) in enumerate(zip(ai, ri)):
+            av, rv = a.iloc[i], r.iloc[j]
+            want = {
+                "ksh": av["ksh"] != rv["ksh"],
+                "xm": av["xm"] != rv["xm"],
+                "cc": av["cc"] != rv["cc"],
+                "xxxs": av["cat"] == "50" and av["xxxs"] != rv["xxxs"],
+                "year": av["year"] != rv["year"] and av["year"] != "" and rv["year"] != "",
+                "cat": av["cat"] != rv["cat"] and av["cat"] != "" and rv["cat"] != "",
+            }
+            assert {f: bool(got[f][k]) for f in want} == want, (k, i, j)
+
+
+def test_fixed_width_variants_are_the_plain_ones():
+    def side_frame(ksh, yxdm):
+        return pd.DataFrame(
+            {
+                "row": np.arange(1, len(ksh) + 1) * 3,
+                "ksh": pd.Series(ksh, dtype=STR),
+                "yxdm": pd.Series(yxdm, dtype=STR),
+            }
+        )
+
+    seeking = side_frame(["26110101000001", "26110101000011", "AB_CDEFGHIJKLM"], ["10001", "", "10002"])
+    free_a = side_frame(["26110101000010", "26111101000001"], ["10001", "10001"])
+    fixed = pa.concat_tables([R._fixed_variants(seeking, 0, True), R._fixed_variants(free_a, 1, False)])
+    plain = R._variants(seeking, free_a)
+
+    def rows(t):
+        return sorted(zip(*(t.column(c).to_pylist() for c in ("side", "row", "variant", "kind", "yxdm"))))
+
+    assert rows(fixed) == rows(plain)
+    assert R._fixed_variants(side_frame(["1", "12"], ["", ""]), 0, True) is None  # two widths
+    assert R._fixed_variants(side_frame(["é1"], [""]), 0, True) is None  # not ASCII

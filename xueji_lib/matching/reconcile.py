@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from ..checks.validate import normalized_ids
 from ..core.ids import ID_NUMBER_FIELDS
-from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
+from ..core.normalize import STR, date_text, decode_codes, key_text, text_bytes, written_text
 from ..core.progress import Progress, ProgressArg
 from ..core.result import (
     ChartSpec,
@@ -475,10 +475,11 @@ def _prepare_lists(con: Engine, lists: dict[str, ListSource], year, category) ->
     trip through the engine) — the two lists at once, one thread each (Arrow's kernels let go of the
     interpreter). The search keys of the counterpart search are added by ``_search_keys`` only for the few
     records that need them."""
-    exprs = {}
+    exprs = {}  # the lists made engine views (a frame worked out here needs none unless asked later)
     for side, data in lists.items():
-        expr = exprs[side] = _source(con, side, data)
-        if "KSH" not in expr:
+        if data.is_folder or not isinstance(con, DuckDBEngine):
+            exprs[side] = _source(con, side, data)
+        if "KSH" not in (exprs[side] if side in exprs else {str(c).upper() for c in data.columns}):
             from ..core.errors import LayoutError
 
             where = f"{data.name}：" if data.name else ""
@@ -489,10 +490,13 @@ def _prepare_lists(con: Engine, lists: dict[str, ListSource], year, category) ->
             out = {side: w.result() for side, w in work.items()}
     else:
         out = {side: _prepare_here(con, side, data, year, category) for side, data in lists.items()}
-    for side in lists:
+    for side, data in lists.items():
         if out[side] is None:
+            if side not in exprs:
+                exprs[side] = _source(con, side, data)
             out[side] = _prepare_in_engine(con, side, exprs[side], year, category)
         out[side].attrs["side"] = side
+        out[side].attrs["in_engine"] = side in exprs
     return out
 
 
@@ -676,6 +680,9 @@ def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray, src: ListSou
     idx = rows - 1
     fetched = _rows_here(src, idx) if src is not None else None
     if fetched is None:  # a folder (or columns the engine turns into text its own way): read by the engine
+        if not prep.attrs.get("in_engine") and src is not None:
+            _source(con, side, src)
+            prep.attrs["in_engine"] = True
         con.register(f"{side}_rows", pd.DataFrame({"_row": rows}))
         fetched = _sorted(con.sql(f"SELECT * FROM {side}_in JOIN {side}_rows USING (_row)"), "_row").to_pandas()
         con.unregister(f"{side}_rows")
@@ -753,23 +760,22 @@ def _reconcile(
     r_status = np.zeros(len(r), np.int8)
     missing = (r["ksh"] == "").to_numpy(dtype=bool)
     r_status[missing] = STATUS_CODE["missing_key"]
+    first_at = _first_positions(a_code, r_code)  # each registration 考生号's first admission record, -1: none
     # the registration 考生号 given more than once (every copy)
-    copies = np.bincount(r_code[~missing], minlength=int(r_code.max(initial=-1)) + 1)
-    dup = (~missing) & (copies[r_code] > 1) if len(r) else np.zeros(0, bool)
+    dup = _repeated(r_code, first_at, ~missing, len(a))
     r_status[dup] = STATUS_CODE["duplicate_key"]
 
     # Exact 考生号 pairs (all registration rows with a 考生号, duplicates included, so that the admission
     # side of a duplicated 考生号 is still judged), with the first admission record of each 考生号 (a
     # duplicated admission 考生号 is rare: its later copies stay unpaired and are judged by the counterpart
     # search); the platform's field comparisons of the pairs follow (``_differences``).
-    first_a = np.full(max(int(a_code.max(initial=-1)), int(r_code.max(initial=-1))) + 1, len(a), np.int64)
-    np.minimum.at(first_a, a_code, np.arange(len(a), dtype=np.int64))
-    ri = np.flatnonzero(~missing & (first_a[r_code] < len(a)))
-    ai = first_a[r_code[ri]]
+    ri = np.flatnonzero(~missing & (first_at >= 0))
+    ai = first_at[ri].astype(np.int64)
     # the pairs as columns (numpy arrays): r_row, a_row (1-based), how (the position in MATCH_BY) and later
     # the DIFF_FLAGS
     exact = {"r_row": ri + 1, "a_row": ai + 1, "how": np.full(len(ri), MATCH_BY.index("考生号"), np.int8)}
-    exact.update(_differences(a, r, ai, ri, same_ksh=True))
+    seen: dict = {}  # what _differences worked out about each column, for its second call
+    exact.update(_differences(a, r, ai, ri, same_ksh=True, seen=seen))
     found_pairs = []
     r_paired = np.zeros(len(r), bool)
     r_paired[ri] = True
@@ -809,7 +815,7 @@ def _reconcile(
             [np.zeros(0, np.int8)] + [np.full(len(f), MATCH_BY.index(how), np.int8) for f, how in found_pairs]
         ),
     }
-    searched.update(_differences(a, r, searched["a_row"] - 1, searched["r_row"] - 1))
+    searched.update(_differences(a, r, searched["a_row"] - 1, searched["r_row"] - 1, seen=seen))
     pairs = {k: np.concatenate([exact[k], searched[k]]) for k in exact}
     _same_labels(a, r, pairs)
     task.step("判定与说明")
@@ -885,31 +891,92 @@ def _near_ksh(con, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
     empty = pd.DataFrame({"r_row": pd.Series(dtype="int64"), "a_row": pd.Series(dtype="int64"), "match_by": []})
     if seeking.empty:
         return empty
-    parts: dict[str, list] = {c: [] for c in ("side", "row", "variant", "kind", "yxdm")}
-    for df, side in ((seeking, "r"), (free_a, "a")):
-        rows, yxdm = df["row"].to_numpy(), df["yxdm"].to_numpy(dtype=object)
-        for kind, variants in _ksh_variants(df["ksh"].to_numpy(dtype=object), swaps=side == "r"):
-            keep = np.flatnonzero(variants != None)  # noqa: E711 - elementwise over an object array
-            parts["side"].append(np.full(len(keep), side, dtype=object))
-            parts["row"].append(rows[keep])
-            parts["variant"].append(variants[keep])
-            parts["kind"].append(np.full(len(keep), kind, dtype=object))
-            parts["yxdm"].append(yxdm[keep])
-    v = pd.DataFrame({c: np.concatenate(p) for c, p in parts.items()})
+    fixed = [_fixed_variants(df, side, swaps=side == 0) for df, side in ((seeking, 0), (free_a, 1))]
+    v = pa.concat_tables(fixed) if fixed[0] is not None and fixed[1] is not None else _variants(seeking, free_a)
     con.register("v", v)
     con.register("fa", free_a[["row", "ksh", "yxdm"]])
     found = con.sql("""
         SELECT r.row AS r_row, min(a.row) AS a_row, '考生号相近' AS match_by FROM
-          (SELECT * FROM v WHERE side = 'r' AND kind = 'swap') r JOIN fa a
+          (SELECT * FROM v WHERE side = 0 AND kind = 1) r JOIN fa a
           ON r.variant = a.ksh AND left(r.variant, 2) = left(a.ksh, 2) AND (r.yxdm = a.yxdm OR r.yxdm = '' OR a.yxdm = '')
         GROUP BY r.row
         UNION ALL
         SELECT r.row, min(a.row), '考生号相近' FROM
-          (SELECT * FROM v WHERE side = 'r' AND kind = 'sub') r JOIN (SELECT * FROM v WHERE side = 'a') a
+          (SELECT * FROM v WHERE side = 0 AND kind = 0) r JOIN (SELECT * FROM v WHERE side = 1) a
           ON r.variant = a.variant AND left(r.variant, 2) = left(a.variant, 2) AND (r.yxdm = a.yxdm OR r.yxdm = '' OR a.yxdm = '')
         GROUP BY r.row""").to_pandas()
     found = found.sort_values(["r_row", "a_row"]).drop_duplicates("r_row")
     return _one_to_one(found)
+
+
+def _variants(seeking: pd.DataFrame, free_a: pd.DataFrame) -> pa.Table:
+    """The 考生号 variants of both sides (``_ksh_variants``; swaps for the registration side only) as a table:
+    side (0 registration, 1 admission), row, variant, kind (0 a character replaced by "_", 1 a swap), yxdm."""
+    parts: dict[str, list] = {c: [] for c in ("side", "row", "variant", "kind", "yxdm")}
+    for df, side in ((seeking, 0), (free_a, 1)):
+        rows, yxdm = df["row"].to_numpy(), df["yxdm"].to_numpy(dtype=object)
+        for kind, variants in _ksh_variants(df["ksh"].to_numpy(dtype=object), swaps=side == 0):
+            keep = np.flatnonzero(variants != None)  # noqa: E711 - elementwise over an object array
+            parts["side"].append(np.full(len(keep), side, dtype=np.int8))
+            parts["row"].append(rows[keep])
+            parts["variant"].append(variants[keep])
+            parts["kind"].append(np.full(len(keep), kind == "swap", dtype=np.int8))
+            parts["yxdm"].append(yxdm[keep])
+    return pa.table(
+        {
+            c: pa.array(np.concatenate(p), type=pa.large_string()) if c in ("variant", "yxdm") else np.concatenate(p)
+            for c, p in parts.items()
+        }
+    )
+
+
+def _fixed_variants(df: pd.DataFrame, side: int, swaps: bool) -> pa.Table | None:
+    """``_variants``' rows of one side when every 考生号 is ASCII of one width: the variants made on the byte
+    matrix (a copy per position) and handed over as one Arrow column — no text per variant made in Python.
+    None otherwise."""
+    arr = _text_array(df["ksh"])
+    n = len(arr)
+    if not n or arr.null_count:
+        return None
+    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset : arr.offset + n + 1]
+    width = int(offsets[1] - offsets[0])
+    if not width or (np.diff(offsets) != width).any():
+        return None
+    data = np.frombuffer(arr.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    if data.max() >= 128:
+        return None
+    matrix = data.reshape(n, width)
+    every = np.arange(n)
+    mats, picks, kinds = [], [], []
+    for i in range(width):
+        m = matrix.copy()
+        m[:, i] = ord("_")
+        mats.append(m)
+        picks.append(every)
+        kinds.append(np.zeros(n, np.int8))
+    if swaps:
+        for i in range(width - 1):
+            keep = np.flatnonzero(matrix[:, i] != matrix[:, i + 1])
+            m = matrix[keep]
+            m[:, [i, i + 1]] = m[:, [i + 1, i]]
+            mats.append(m)
+            picks.append(keep)
+            kinds.append(np.ones(len(keep), np.int8))
+    rows = np.ascontiguousarray(np.concatenate(mats))
+    pick = np.concatenate(picks)
+    count = len(rows)
+    variant = pa.LargeStringArray.from_buffers(
+        count, pa.py_buffer(np.arange(0, (count + 1) * width, width, dtype=np.int64)), pa.py_buffer(rows)
+    )
+    return pa.table(
+        {
+            "side": np.full(count, side, np.int8),
+            "row": df["row"].to_numpy()[pick],
+            "variant": variant,
+            "kind": np.concatenate(kinds),
+            "yxdm": _text_array(df["yxdm"]).take(pa.array(pick)),
+        }
+    )
 
 
 # ---------------------------------------------------------------------------------------------- verdict
@@ -964,25 +1031,41 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
     copies_of: dict = {}  # 考生号 → the rows (1-based, in order) of its copies
     for i in dup_idx.tolist():
         copies_of.setdefault(reg_values["ksh"][i], []).append(i + 1)
-    for i in np.flatnonzero(any_diff | ~r_plain).tolist():
-        rr, aa = ri[i], ai[i]
+    # the pairs with a sentence, read as Python lists; each registration record is in one pair at most and each
+    # admission record is told by its own pair only, so the cells are set together afterwards
+    talking = np.flatnonzero(any_diff | ~r_plain)
+    t_rr, t_aa = ri[talking].tolist(), ai[talking].tolist()
+    t_status = reg_status[ri[talking]].tolist()
+    t_diff, t_how = any_diff[talking].tolist(), how_code[talking].tolist()
+    t_own = (adm_counter[ai[talking]] == ri[talking] + 1).tolist()  # the pair is its admission record's own
+    t_km = (adm_status[ai[talking]] == STATUS_CODE["key_mismatch"]).tolist()
+    dup_code, missing_code = STATUS_CODE["duplicate_key"], STATUS_CODE["missing_key"]
+    reg_texts, reg_acts, adm_told = [], [], {}
+    for i, rr, aa, status, diff, how, own, km in zip(
+        talking.tolist(), t_rr, t_aa, t_status, t_diff, t_how, t_own, t_km, strict=True
+    ):
         text, act = expl.get(i, ("", ""))
-        if reg_status[rr] == STATUS_CODE["duplicate_key"]:
+        if status == dup_code:
             others = [x for x in copies_of[reg_values["ksh"][rr]] if x != rr + 1]
             text = f"考生号在注册上报中重复（另见{r_rows(others)}）；录取数据{a_rows([aa + 1])}" + (
-                "与本条一致" if not any_diff[i] else "：" + text
+                "与本条一致" if not diff else "：" + text
             )
             act = "一名考生只能上报一条记录：删除重复的记录后再上传"
-        elif reg_status[rr] == STATUS_CODE["missing_key"]:
+        elif status == missing_code:
             rest = "；" + text if text and not text.startswith("考生号") else ""
-            text = f"考生号为空；按{MATCH_BY[how_code[i]]}找到录取数据{a_rows([aa + 1])}（考生号 {adm_values['ksh_raw'][aa]}）{rest}"
+            text = f"考生号为空；按{MATCH_BY[how]}找到录取数据{a_rows([aa + 1])}（考生号 {adm_values['ksh_raw'][aa]}）{rest}"
             act = f"按录取数据补填考生号 {adm_values['ksh_raw'][aa]}"
-            if adm_counter[aa] == rr + 1:
-                adm_reasons[aa] = f"注册上报{r_rows([rr + 1])}考生号为空，按{MATCH_BY[how_code[i]]}对应到本条{rest}"
-                adm_action[aa] = act
-        reg_reasons[rr], reg_action[rr] = text, act
-        if adm_counter[aa] == rr + 1 and adm_status[aa] == STATUS_CODE["key_mismatch"] and not adm_reasons[aa]:
-            adm_reasons[aa], adm_action[aa] = text, act
+            if own:
+                adm_told[aa] = (f"注册上报{r_rows([rr + 1])}考生号为空，按{MATCH_BY[how]}对应到本条{rest}", act)
+        reg_texts.append(text)
+        reg_acts.append(act)
+        if own and km and not (aa in adm_told and adm_told[aa][0]):
+            adm_told[aa] = (text, act)
+    reg_reasons.put(t_rr, reg_texts)
+    reg_action.put(t_rr, reg_acts)
+    told = list(adm_told.items())
+    adm_reasons.put([aa for aa, _ in told], [t for _, (t, _) in told])
+    adm_action.put([aa for aa, _ in told], [a for _, (_, a) in told])
     dup = np.flatnonzero(reg_status[ri] == STATUS_CODE["duplicate_key"])
     by_adm: dict = {}  # admission row → the registration rows (1-based, in pair order) of its duplicated copies
     for aa, rr in zip(ai[dup].tolist(), (ri[dup] + 1).tolist(), strict=True):
@@ -1130,6 +1213,11 @@ class _Sparse:
         self.texts.append(text)
         self.codes[i] = len(self.texts) - 1
 
+    def put(self, idx, texts: list[str]):
+        """Cell ``idx[k]`` set to ``texts[k]`` (the positions distinct)."""
+        self.codes[np.asarray(idx, dtype=np.int64)] = np.arange(len(self.texts), len(self.texts) + len(texts))
+        self.texts.extend(texts)
+
     def fill(self, idx, text: str):
         self.texts.append(text)
         self.codes[idx] = len(self.texts) - 1
@@ -1142,11 +1230,16 @@ class _Sparse:
 DIFF_FLAGS = ("ksh", "xm", "cc", "xxxs", "year", "cat")
 
 
-def _differences(a: pd.DataFrame, r: pd.DataFrame, ai, ri, same_ksh: bool = False) -> dict[str, np.ndarray]:
+def _differences(
+    a: pd.DataFrame, r: pd.DataFrame, ai, ri, same_ksh: bool = False, seen: dict | None = None
+) -> dict[str, np.ndarray]:
     """Per pair (admission position ``ai``, registration position ``ri``, 0-based), which key fields differ
     (DIFF_FLAGS, True = differs): the platform's match, field by field — 学习形式 only for 学历类别 50; year
-    and category only where both sides know them. Worked out by Arrow over the prepared columns (values
-    compared as bytes, as the engines compare text). ``same_ksh``: the pairs were joined on the 考生号."""
+    and category only where both sides know them. Values are compared as bytes, as the engines compare text:
+    short ones (层次, 学习形式, year, category: at most 7 bytes) packed into integers and compared by numpy
+    (``_packed``), others by Arrow over the prepared columns. ``same_ksh``: the pairs were joined on the 考生号.
+    ``seen``: what was worked out about each column, kept for the next call on the same frames."""
+    seen = {} if seen is None else seen
     ai = np.asarray(ai, dtype=np.int64)
     ri = np.asarray(ri, dtype=np.int64)
     n = len(ai)
@@ -1160,90 +1253,217 @@ def _differences(a: pd.DataFrame, r: pd.DataFrame, ai, ri, same_ksh: bool = Fals
     else:
         a_idx, r_idx = pa.array(ai), pa.array(ri)
 
+    def side(df, c):
+        """One side's column ``c``: (its one value or None, its packed values or None, its Arrow values)."""
+        one = df.attrs.get("one", {}).get(c)
+        if one is not None:
+            return one, None, None
+        key = (id(df), c)
+        if key not in seen:
+            arr = _text_array(df[c])
+            if c in ("ksh", "xm"):
+                seen[key] = None, None, arr
+            else:
+                one = _one_value(arr)
+                seen[key] = (one, None, None) if one is not None else (None, _packed(arr), arr)
+        return seen[key]
+
     def values(c):
-        """Both sides' values of column ``c`` per pair, or each side's one value when it holds only one
-        (looked for in the columns of few distinct values)."""
-        one_a, one_r = a.attrs.get("one", {}).get(c), r.attrs.get("one", {}).get(c)
+        """Both sides' values of column ``c`` per pair: each side's one value (a text), packed values (numpy
+        integers, both sides then packed or one) or Arrow values."""
+        (one_a, pk_a, av), (one_r, pk_r, rv) = side(a, c), side(r, c)
         if one_a is not None and one_r is not None:
             return one_a, one_r
-        av = _text_array(a[c]) if one_a is None else None
-        rv = _text_array(r[c]) if one_r is None else None
-        if c not in ("ksh", "xm"):
-            one_a = _one_value(av) if one_a is None else one_a
-            one_r = _one_value(rv) if one_r is None else one_r
-            if one_a is not None and one_r is not None:
-                return one_a, one_r
-        return (
-            av.take(a_idx) if one_a is None else one_a,
-            (rv if r_idx is None else rv.take(r_idx)) if one_r is None else one_r,
-        )
+        if (one_a is not None or pk_a is not None) and (one_r is not None or pk_r is not None):
+            return (
+                _pack_text(one_a) if pk_a is None else pk_a[ai],
+                _pack_text(one_r) if pk_r is None else pk_r[ri],
+            )
+        if av is None:
+            av = _repeat(one_a, len(a))  # its one value, where the other side is compared by Arrow
+        if rv is None:
+            rv = _repeat(one_r, len(r))
+        return av.take(a_idx), rv if r_idx is None else rv.take(r_idx)
 
-    def flags(x) -> np.ndarray:
-        if isinstance(x, (bool, np.bool_)):
-            return np.full(n, bool(x))
+    def lit(x, text):
+        """``text`` in the form of ``x`` (packed when ``x`` is)."""
+        return _pack_text(text) if isinstance(x, (np.ndarray, np.integer)) else text
+
+    def flags(x) -> np.ndarray | bool:
+        if isinstance(x, (bool, np.bool_, np.ndarray)):
+            return x
         out = x.to_numpy(zero_copy_only=False).astype(bool)
         return out[ri] if aligned else out
 
     def ne(x, y):
-        return x != y if isinstance(x, str) and isinstance(y, str) else pc.not_equal(x, y)
+        if isinstance(x, pa.Array) or isinstance(y, pa.Array):
+            return flags(pc.not_equal(x, y))
+        return x != y
 
     def eq(x, y):
-        return x == y if isinstance(x, str) and isinstance(y, str) else pc.equal(x, y)
+        if isinstance(x, pa.Array) or isinstance(y, pa.Array):
+            return flags(pc.equal(x, y))
+        return x == y
 
-    def both(x, y):
-        if isinstance(x, (bool, np.bool_)) and not x or isinstance(y, (bool, np.bool_)) and not y:
-            return False
-        if isinstance(x, (bool, np.bool_)):
-            return y
-        if isinstance(y, (bool, np.bool_)):
-            return x
-        return pc.and_(x, y)
+    def full(x) -> np.ndarray:
+        return np.full(n, bool(x)) if isinstance(x, (bool, np.bool_)) else np.asarray(x, dtype=bool)
 
-    out = {"ksh": np.zeros(n, bool) if same_ksh else flags(ne(*values("ksh"))), "xm": flags(ne(*values("xm")))}
-    out["cc"] = flags(ne(*values("cc")))
+    out = {"ksh": np.zeros(n, bool) if same_ksh else full(ne(*values("ksh"))), "xm": full(ne(*values("xm")))}
+    out["cc"] = full(ne(*values("cc")))
     a_cat, r_cat = values("cat")
-    is_50 = eq(a_cat, "50")
-    out["xxxs"] = flags(both(is_50, ne(*values("xxxs")) if not (isinstance(is_50, bool) and not is_50) else False))
+    is_50 = eq(a_cat, lit(a_cat, "50"))
+    if isinstance(is_50, (bool, np.bool_)) and not is_50:
+        out["xxxs"] = np.zeros(n, bool)
+    else:
+        out["xxxs"] = full(is_50 & ne(*values("xxxs")))
     a_year, r_year = values("year")
-    out["year"] = flags(both(both(ne(a_year, r_year), ne(a_year, "")), ne(r_year, "")))
-    out["cat"] = flags(both(both(ne(a_cat, r_cat), ne(a_cat, "")), ne(r_cat, "")))
+    out["year"] = full(ne(a_year, r_year) & ne(a_year, lit(a_year, "")) & ne(r_year, lit(r_year, "")))
+    out["cat"] = full(ne(a_cat, r_cat) & ne(a_cat, lit(a_cat, "")) & ne(r_cat, lit(r_cat, "")))
     return out
 
 
+_NEVER = np.frombuffer(bytes(7) + bytes([255]), np.uint64)[0]  # no text of at most 7 bytes packs to it
+
+
+def _packed(arr: pa.Array) -> np.ndarray | None:
+    """Each text of ``arr`` (large_string, no missing values) as one uint64, equal exactly where the bytes are:
+    up to 7 bytes, zero-padded, then the length as the eighth byte; None when a text is longer (or one is
+    missing). Texts of one width lie back to back: one matrix copy."""
+    n = len(arr)
+    if arr.null_count or not n:
+        return None
+    offsets, data = text_bytes(arr)
+    lengths = np.diff(offsets)
+    if lengths.max() > 7:
+        return None
+    widths = np.flatnonzero(np.bincount(lengths, minlength=1)).tolist()
+    out = np.zeros((n, 8), np.uint8)
+    if len(widths) == 1:
+        if widths[0]:
+            out[:, : widths[0]] = data.reshape(n, widths[0])
+        out[:, 7] = widths[0]
+    else:
+        starts = offsets[:-1]
+        for width in widths:
+            sel = np.flatnonzero(lengths == width)
+            for j in range(width):
+                out[sel, j] = data[starts[sel] + j]
+            out[sel, 7] = width
+    return out.view(np.uint64).ravel()
+
+
+def _pack_text(text: str) -> np.uint64:
+    """``text`` as ``_packed`` packs it (``_NEVER`` when longer than 7 bytes)."""
+    b = text.encode("utf-8")
+    if len(b) > 7:
+        return _NEVER
+    return np.frombuffer(b.ljust(7, b"\0") + bytes([len(b)]), np.uint64)[0]
+
+
 def _one_value(arr: pa.Array) -> str | None:
-    """The value every element of ``arr`` holds, None when they differ (or there are none)."""
+    """The value every element of ``arr`` holds, None when they differ (or there are none): each compared
+    with the first, as bytes."""
     if not len(arr) or arr.null_count:
         return None
-    mm = pc.min_max(arr)
-    lo, hi = mm["min"].as_py(), mm["max"].as_py()
-    return lo if lo == hi else None
+    first = arr[0]
+    return first.as_py() if pc.all(pc.equal(arr, first)).as_py() else None
 
 
 def _key_codes(a_ksh: pd.Series, r_ksh: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """An integer per 考生号 of both lists, equal exactly where the texts are equal. 考生号 of digits only (up
-    to 18) are read as numbers (10**length added, so that leading zeros count) and factorised; others are
-    dictionary-encoded as text."""
-    both = pa.concat_arrays([_text_array(a_ksh), _text_array(r_ksh)])
-    na = len(a_ksh)
+    """An integer per 考生号 of both lists, equal exactly where the texts are equal (not dense). 考生号 of digits
+    only (up to 18) are read as numbers from their bytes (10**length added, so that leading zeros count: the
+    empty one is 1); others are dictionary-encoded as text."""
+    arrays = [_text_array(a_ksh), _text_array(r_ksh)]
+    keys = [_digit_keys(x) for x in arrays]
+    if keys[0] is not None and keys[1] is not None:
+        return keys[0], keys[1]
+    both = pa.concat_arrays(arrays)
     if not len(both):
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    offsets = np.frombuffer(both.buffers()[1], np.int64)[both.offset : both.offset + len(both) + 1]
+    codes = pc.dictionary_encode(both).indices.to_numpy().astype(np.int64)
+    return codes[: len(a_ksh)], codes[len(a_ksh) :]
+
+
+def _digit_keys(arr: pa.Array) -> np.ndarray | None:
+    """10**length + value of every text of ``arr`` (a large_string array) when all are ASCII digits, at most 18
+    of them; None otherwise. Worked out on the bytes: texts of one width (empty ones aside) lie back to back,
+    a matrix read column by column; several widths are read a width at a time."""
+    n = len(arr)
+    if arr.null_count:
+        return None
+    if not n:
+        return np.zeros(0, np.int64)
+    offsets, data = text_bytes(arr)
     lengths = np.diff(offsets)
-    data = np.frombuffer(both.buffers()[2], np.uint8)[offsets[0] : offsets[-1]] if both.buffers()[2] else None
-    if both.null_count == 0 and lengths.max() <= 18 and (data is None or ((data - np.uint8(48)) <= 9).all()):
-        values = pc.cast(pc.if_else(pc.equal(both, ""), pa.scalar("0", pa.large_string()), both), pa.int64())
-        keys = values.to_numpy() + np.power(10, lengths, dtype=np.int64)
-        codes = pd.factorize(keys)[0].astype(np.int64)
-    else:
-        codes = pc.dictionary_encode(both).indices.to_numpy().astype(np.int64)
-    return codes[:na], codes[na:]
+    if lengths.max() > 18:
+        return None
+    digits = data - np.uint8(48)  # a byte below "0" wraps above 9
+    if len(digits) and digits.max() > 9:
+        return None
+    widths = np.flatnonzero(np.bincount(lengths, minlength=1))
+    widths = widths[widths > 0].tolist()
+    keys = np.ones(n, np.int64)
+    if len(widths) == 1:
+        width = widths[0]
+        matrix = digits.reshape(-1, width)
+        values = np.ones(len(matrix), np.int64)
+        for j in range(width):
+            values *= 10
+            values += matrix[:, j]
+        if len(matrix) == n:
+            return values
+        keys[lengths == width] = values
+        return keys
+    starts = offsets[:-1]
+    for width in widths:
+        sel = np.flatnonzero(lengths == width)
+        at = starts[sel]
+        values = np.ones(len(sel), np.int64)
+        for j in range(width):
+            values *= 10
+            values += digits[at + j]
+        keys[sel] = values
+    return keys
+
+
+def _first_positions(a_code: np.ndarray, r_code: np.ndarray) -> np.ndarray:
+    """For each registration key, the first admission position holding it (-1: none): the admission keys
+    hashed once (an index), the registration keys looked up."""
+    ix = pd.Index(a_code)
+    if ix.is_unique:
+        return ix.get_indexer(r_code)
+    first = np.flatnonzero(~ix.duplicated(keep="first"))
+    pos = pd.Index(a_code[first]).get_indexer(r_code)
+    return np.where(pos >= 0, first[np.maximum(pos, 0)], -1)
+
+
+def _repeated(r_code: np.ndarray, first_at: np.ndarray, keep: np.ndarray, na: int) -> np.ndarray:
+    """Which registration records (among ``keep``) share their key with another one of ``keep``: those found
+    in the admission list counted by the admission position they found, the few others hashed."""
+    out = np.zeros(len(r_code), bool)
+    hit = np.flatnonzero(keep & (first_at >= 0))
+    if len(hit):
+        counts = np.bincount(first_at[hit], minlength=na)
+        out[hit] = counts[first_at[hit]] > 1
+    rest = np.flatnonzero(keep & (first_at < 0))
+    if len(rest):
+        out[rest] = pd.Series(r_code[rest]).duplicated(keep=False).to_numpy()
+    return out
 
 
 def _values(df: pd.DataFrame, idx: np.ndarray) -> dict[str, dict]:
     """{column: {position: value}} for a few positions (the records a sentence is written about)."""
     idx = np.unique(idx)
-    cols = ("ksh", "ksh_raw", "xm", "cc", "xxxs", "year", "cat")
-    return {c: dict(zip(idx.tolist(), df[c].iloc[idx].tolist())) for c in cols}
+    keys, at = idx.tolist(), pa.array(idx)
+    out = {}
+    for c in ("ksh", "ksh_raw", "xm", "cc", "xxxs", "year", "cat"):
+        s = df[c]
+        arr = _text_array(s) if s.dtype == STR else None
+        if arr is not None and not arr.null_count:  # Arrow's take and conversion: no pandas Series on the way
+            out[c] = dict(zip(keys, arr.take(at).to_numpy(zero_copy_only=False).tolist()))
+        else:
+            out[c] = dict(zip(keys, s.iloc[idx].tolist()))
+    return out
 
 
 def _explain(adm_values, reg_values, ai, ri, how_code, differs) -> dict[int, tuple[str, str]]:
