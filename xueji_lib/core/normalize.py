@@ -179,13 +179,16 @@ def key_text_unchanged(values: pd.Series) -> bool:
     back as it is, and ``key_text`` changes only empty values (to missing)."""
     if values.dtype != STR:
         return False
-    if not len(values):
-        return True
-    a = _one_array(values)
-    if a.null_count:
-        return False
-    off, data = text_bytes(a)
-    return not (len(data) and (data.max() >= 0x61 or data.min() <= 0x20) and byte_test(KEY_TEXT_BYTES)(data).any())
+    a = pa.array(values.array, type=pa.large_string())
+    for c in a.chunks if isinstance(a, pa.ChunkedArray) else [a]:  # chunk by chunk: no copy of a many-chunk column
+        if not len(c):
+            continue
+        if c.null_count:
+            return False
+        _, data = text_bytes(c)
+        if len(data) and (data.max() >= 0x61 or data.min() <= 0x20) and byte_test(KEY_TEXT_BYTES)(data).any():
+            return False
+    return True
 
 
 def _one_array(s: pd.Series) -> pa.Array:
