@@ -799,7 +799,8 @@ def _rows_where(chunks, byte_test) -> np.ndarray:
             continue
         hit = np.flatnonzero(byte_test(data[off[0] : off[-1]]))
         if len(hit):
-            rows.append(np.unique(np.searchsorted(off, hit + off[0], side="right") - 1) + start)
+            at = np.searchsorted(off, hit + off[0], side="right") - 1  # sorted: its distinct values without a hash
+            rows.append(at[np.r_[True, at[1:] != at[:-1]]] + start)
     return np.concatenate(rows) if rows else np.zeros(0, np.int64)
 
 
@@ -1035,7 +1036,13 @@ def _disagreeing(ck: _Checker, keys, values, key_field: str, value_field: str):
     both = (kc >= 0) & (vc >= 0)
     if not both.any():
         return
-    pairs, counts = np.unique(kc[both].astype(np.int64) * len(vu) + vc[both], return_counts=True)
+    pair = kc[both].astype(np.int64) * len(vu) + vc[both]
+    if len(ku) * len(vu) <= 1 << 22:  # few codes and names (most files): counted per pair without a sort
+        counts = np.bincount(pair, minlength=len(ku) * len(vu))
+        pairs = np.flatnonzero(counts)
+        counts = counts[pairs]
+    else:
+        pairs, counts = np.unique(pair, return_counts=True)
     pk, pv = pairs // len(vu), pairs % len(vu)
     several = np.bincount(pk, minlength=len(ku)) > 1
     if not several.any():
@@ -1101,13 +1108,15 @@ def _substitute_ids(ck: _Checker, n: pd.Series, check_ok: np.ndarray) -> tuple[n
     none = np.zeros(len(pos), bool)
     found = np.zeros(len(pos), bool)
     for form in load_id_forms():
-        m = ~found & cand.str.fullmatch(form.pattern).fillna(False).to_numpy(dtype=bool)
-        if not m.any():
-            continue
         typed = sfzjlx.isin(form.sfzjlx).to_numpy(dtype=bool) if sfzjlx is not None and form.sfzjlx else none
         said = typed | (gatqw.isin(form.gatqw).to_numpy(dtype=bool) if gatqw is not None and form.gatqw else none)
         for s in regions if form.region else ():
             said = said | s.str.contains("|".join(map(re.escape, form.region)), regex=True).to_numpy(dtype=bool)
+        if not form.shape_alone and not said.any():  # nothing says this form applies: no number can be one
+            continue
+        m = ~found & cand.str.fullmatch(form.pattern).fillna(False).to_numpy(dtype=bool)
+        if not m.any():
+            continue
         m &= said | form.shape_alone
         built = form.equals_parts()
         if built and ck.has(built[1]) and m.any():
@@ -1160,7 +1169,7 @@ def _check_ids(ck: _Checker):
     ck.add("SFZH_CHARS", applies & (length == 18) & ~shaped, code)
     good_shape = applies & shaped
     wrong = np.flatnonzero(good_shape & ~check_ok)  # the check character each should have, for those only
-    expected = ids.check_char(_rows(n, wrong).str.slice(0, 17)).to_numpy(dtype=object)
+    expected = _check_chars(n, wrong)
     ck.add("SFZH_CHECKSUM", wrong, code, detail=expected)
     if _plain(n):  # every part of the number from its bytes (the same answers, no string column built)
         _check_id_parts_plain(ck, code, n, good_shape)
@@ -1186,6 +1195,28 @@ def _check_ids(ck: _Checker):
         word = id_sex.iloc[idx].map({"1": "男", "2": "女"}).fillna("")
         detail = "号码表示" + word + "，性别字段为“" + ck.text(sex_field).iloc[idx] + "”"
         ck.add("SFZH_SEX_MISMATCH", idx, code, detail=detail)
+
+
+_BYTE_CHARS = np.array([chr(i) for i in range(256)], dtype=object)
+
+
+def _check_chars(n: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """``ids.check_char`` of the first 17 characters of ``n`` at ``rows`` (well-shaped numbers), as objects: those
+    of 18 ASCII bytes from their bytes (``ids.check_bytes``), any other the per-value way."""
+    out = np.empty(len(rows), dtype=object)
+    got = _fixed_bytes(n, 18)
+    done = np.zeros(len(rows), bool)
+    if got is not None and len(rows):
+        at, b = got
+        pos = np.minimum(np.searchsorted(at, rows), max(len(at) - 1, 0))
+        done = (at[pos] == rows) if len(at) else done
+        sel = b[pos[done], :17]
+        done[done] = _all_digits(sel, 17)
+        out[done] = _BYTE_CHARS[ids.check_bytes(b[pos[done], :17])]
+    if not done.all():
+        other = rows[~done]
+        out[~done] = ids.check_char(_rows(n, other).str.slice(0, 17)).to_numpy(dtype=object)
+    return out
 
 
 def _check_id_parts_plain(ck: _Checker, code: str, n: pd.Series, good_shape: np.ndarray) -> None:
@@ -1278,6 +1309,10 @@ def _fixed_bytes(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray] | No
         return None
     rows, mats = [np.zeros(0, np.int64)], [np.zeros((0, width), np.uint8)]
     for start, off, data in chunks:
+        if width and off[-1] - off[0] == width * (len(off) - 1) and (np.diff(off) == width).all():
+            rows.append(np.arange(start, start + len(off) - 1, dtype=np.int64))  # every value as long (IDs, codes):
+            mats.append(data[off[0] : off[-1]].reshape(-1, width))  # the bytes as they lie, no gather
+            continue
         local = np.flatnonzero(np.diff(off) == width)
         if not len(local) or len(data) < width:
             continue
@@ -1288,6 +1323,20 @@ def _fixed_bytes(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray] | No
 
 
 _fixed_bytes = _memo(_fixed_bytes)
+
+
+def _all_digits(b: np.ndarray, m: int) -> np.ndarray:
+    """Per row of the byte matrix ``b``: its first ``m`` bytes are all ASCII digits (``_is_digit(b[:, :m]).all(axis=1)``
+    without numpy's slow reduction along a short row: the positions of the other bytes, few as a rule)."""
+    k, w = b.shape
+    out = np.ones(k, bool)
+    if not k or m <= 0:
+        return out
+    at = np.flatnonzero((b - np.uint8(0x30)) > 9)  # uint8 wraps: every byte but "0"-"9" lands above 9
+    if m < w:
+        at = at[at % w < m]
+    out[at // w] = False
+    return out
 
 
 def _is_digit(b: np.ndarray) -> np.ndarray:
@@ -1304,7 +1353,7 @@ def _id_shape(s: pd.Series, width: int, last: str) -> np.ndarray:
     rows, b = got
     out = np.zeros(len(s), bool)
     ends = np.frombuffer(last.replace("\\d", "0123456789").encode(), np.uint8)
-    out[rows] = _is_digit(b[:, : width - 1]).all(axis=1) & np.isin(b[:, width - 1], ends)
+    out[rows] = _all_digits(b, width - 1) & np.isin(b[:, width - 1], ends)
     wide = _rows_where(_utf8(s), lambda d: d >= 0x80)
     if len(wide):
         out[wide] = _rows(s, wide).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
@@ -1318,7 +1367,7 @@ def _checksum_ok(s: pd.Series) -> np.ndarray:
         return ids.checksum_ok(s).to_numpy()
     rows, b = got
     out = np.zeros(len(s), bool)
-    out[rows] = _is_digit(b[:, :17]).all(axis=1) & (ids.check_bytes(b[:, :17]) == b[:, 17])
+    out[rows] = _all_digits(b, 17) & (ids.check_bytes(b[:, :17]) == b[:, 17])
     return out
 
 
@@ -1469,15 +1518,25 @@ def _not_common_han(d: np.ndarray) -> np.ndarray:
 
 def _name_ok(s: pd.Series) -> np.ndarray:
     """``s.str.fullmatch(_NAME_OK)`` per value; a value of CJK unified ideographs only (U+4E00-U+9FFF) fits
-    without the regex, which runs on the others."""
+    without the regex, a value holding an ASCII character other than "?" (the only one the pattern takes) does
+    not, and the regex runs on the others."""
     chunks = _utf8(s)
     if chunks is None:
         return s.str.fullmatch(_NAME_OK).fillna(False).to_numpy(dtype=bool)
-    rows = np.union1d(_rows_where(chunks, _not_common_han), np.flatnonzero(_byte_lengths(chunks) == 0))
-    out = np.ones(len(s), bool)
+    cand = _byte_lengths(chunks) == 0
+    cand[_rows_where(chunks, _not_common_han)] = True
+    out = ~cand
+    if cand.any():
+        cand[_rows_where(chunks, _byte_test(_ASCII_NOT_IN_NAME))] = False
+    rows = np.flatnonzero(cand)
     if len(rows):
         out[rows] = _rows(s, rows).str.fullmatch(_NAME_OK).fillna(False).to_numpy(dtype=bool)
     return out
+
+
+_ASCII_NOT_IN_NAME = np.zeros(256, bool)  # every ASCII byte but "?": a name holding one cannot match _NAME_OK
+_ASCII_NOT_IN_NAME[:0x80] = True
+_ASCII_NOT_IN_NAME[0x3F] = False
 
 
 def _check_names(ck: _Checker):
@@ -1487,9 +1546,10 @@ def _check_names(ck: _Checker):
     chunks = _utf8(raw)
     # no byte a blank can start with: str.strip and no_spaces leave every value as it is
     cand = _rows_where(chunks, _byte_test(_BLANK_LEAD)) if chunks is not None else None
-    unblank = cand is not None and not any(  # (Python's isspace takes every blank str.strip or \s does)
-        any(ch.isspace() for ch in v) for v in _rows(raw, cand).tolist()
-    )
+    # (Python's isspace takes every blank str.strip or \s does; str.split() splits at exactly those characters, so
+    # the joined candidates hold none of them when splitting gives them back whole)
+    joined = "".join(_rows(raw, cand).tolist()) if cand is not None else None
+    unblank = joined is not None and (not joined or joined.split() == [joined])
     s = raw if unblank else raw.str.strip()
     present = (s != "").to_numpy()
     ck.add("XM_SPACE", present & _where_bytes(s, _BLANK_LEAD, lambda v: v.str.contains(r"\s", regex=True)), "XM")
@@ -1540,7 +1600,10 @@ def _factorized(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
 def _spread(per_unique, codes: np.ndarray, na) -> np.ndarray:
     """Values per distinct value (position = code) → per row; ``na`` where the code is -1."""
     per_unique = np.asarray(per_unique)
-    return np.append(per_unique, np.asarray([na], dtype=per_unique.dtype))[codes]
+    table = np.append(per_unique, np.asarray([na], dtype=per_unique.dtype))
+    if table.dtype.kind in "biu" and (table == table[0]).all():  # one answer for all (a check that found nothing)
+        return np.full(len(codes), table[0], dtype=table.dtype)  # no million-row gather
+    return table[codes]
 
 
 def _cat_codes(ck: _Checker) -> tuple[np.ndarray, pd.Series]:
@@ -1664,14 +1727,58 @@ def _digit_keys(keys: pd.Series) -> np.ndarray | None:
     return out
 
 
+_HASH_MUL = np.uint64(0x100000001B3)
+
+
+def _hashed_keys(keys: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(positions of the values that are not missing, a 64-bit hash of each) when all those values have the same
+    number of UTF-8 bytes, at least one (学号 with letters, codes): the bytes read as 8-byte words, exact up to
+    eight bytes, else combined (equal values, equal hashes; a collision is only a candidate). Else None."""
+    arr = getattr(keys.array, "_pa_array", None)
+    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or not len(keys):
+        return None
+    lengths = np.asarray(pa.compute.binary_length(arr).fill_null(0), dtype=np.int64)
+    some = lengths > 0
+    if not some.any() or len(keys) - int(some.sum()) != arr.null_count:  # an empty string is a value
+        return None
+    width = int(lengths[some][0])
+    if (lengths[some] != width).any():
+        return None
+    got = _fixed_bytes(keys if not arr.null_count else pd.Series(arr.fill_null(""), dtype=STR), width)
+    if got is None:
+        return None
+    rows, b = got
+    if width <= 8:
+        padded = np.zeros((len(b), 8), np.uint8)
+        padded[:, :width] = b
+        return rows, padded.view("<u8")[:, 0]
+    starts = [*range(0, width - 7, 8)] + ([width - 8] if width % 8 else [])
+    h = np.zeros(len(b), np.uint64)
+    for j in starts:
+        h *= _HASH_MUL
+        h ^= np.ascontiguousarray(b[:, j : j + 8]).view("<u8")[:, 0]
+    return rows, h
+
+
 def _duplicated(keys: pd.Series) -> np.ndarray:
     """``keys.duplicated(keep=False)`` with NA never a duplicate; over sorted integers when the keys are digit
     strings (``_digit_keys``): no hashing of a million strings."""
     ints = _digit_keys(keys)
     if ints is None:
-        codes, uniq = pd.factorize(keys)
-        counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniq)), 0)  # codes == -1 picks the 0
-        return counts[codes] > 1
+        hashed = _hashed_keys(keys)
+        if hashed is None:
+            codes, uniq = pd.factorize(keys)
+            counts = np.append(np.bincount(codes[codes >= 0], minlength=len(uniq)), 0)  # codes == -1 picks the 0
+            return counts[codes] > 1
+        rows, h = hashed  # equal values have equal hashes: only values whose hash repeats are compared as text
+        v = np.sort(h)
+        twice = v[1:][v[1:] == v[:-1]]
+        out = np.zeros(len(keys), bool)
+        if len(twice):
+            cand = rows[np.isin(h, twice)]
+            codes, uniq = pd.factorize(_rows(keys, cand))
+            out[cand] = np.bincount(codes, minlength=len(uniq))[codes] > 1
+        return out
     valid = ints >= 0
     v = np.sort(ints[valid])
     twice = v[1:][v[1:] == v[:-1]]
