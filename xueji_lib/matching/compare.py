@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,7 @@ from ..schema.layouts import Layout, load_layout
 from .compare_result import COMPARE_OUTPUT_NAMES as COMPARE_OUTPUT_NAMES  # re-exported: reporting.outputs
 from .compare_result import RESULT_COLUMNS, CompareResult, HandoffResult, _title
 from .handoff import handoff
-from .keyjoin import _join, _keyed
+from .keyjoin import _join_few, _keyed
 from .record_match import _STATUS_CODE, _WORKING_STATUSES, _Match, _match
 from .roster import (
     CHANGE_CLASSES,
@@ -369,8 +370,10 @@ def _judge(
     o_fields, n_fields = np.full(o.n, None, object), np.full(n.n, None, object)
     differ = np.flatnonzero(diff.any(axis=1) | key_diff)
     if len(differ):
-        names = np.array(flds, dtype=object)
-        per_pair = [",".join(([key] if key_diff[k] else []) + list(names[diff[k]])) for k in differ]
+        # one text per pattern of changed fields (a few patterns among the pairs), taken for every pair
+        patterns, which = np.unique(np.column_stack([key_diff[differ], diff[differ]]), axis=0, return_inverse=True)
+        texts = np.array([",".join(f for f, hit in zip([key, *flds], row) if hit) for row in patterns.tolist()], object)
+        per_pair = texts[np.asarray(which).reshape(-1)]
         o_fields[co[differ]] = per_pair
         n_fields[cn[differ]] = per_pair
     # -- which changes are allowed: each differing pair's class, and a sentence for those that are not ordinary
@@ -490,12 +493,15 @@ def _judge(
                     note = "异动名单" + "；".join(c["text"] for c in rec) + "，但两份名单中都有这名学生：请核实"
                     reason[i] = f"{reason[i]}；{note}" if reason[i] else note
 
-    o_frame = _frame(
-        "old", o, key, o_status, o_expl, o_type, o_reason, o_cp, o_how, m.levels, o_fields, o_class, unmask
-    )
-    n_frame = _frame(
-        "new", n, key, n_status, n_expl, n_type, n_reason, n_cp, n_how, m.levels, n_fields, n_class, unmask
-    )
+    # the two result frames built side by side (most of the work is Arrow's and numpy's, outside the GIL)
+    with ThreadPoolExecutor(1) as pool:
+        n_frame = pool.submit(
+            _frame, "new", n, key, n_status, n_expl, n_type, n_reason, n_cp, n_how, m.levels, n_fields, n_class, unmask
+        )
+        o_frame = _frame(
+            "old", o, key, o_status, o_expl, o_type, o_reason, o_cp, o_how, m.levels, o_fields, o_class, unmask
+        )
+        n_frame = n_frame.result()
     ch_frame = _changes_frame(ch, o, n, key, explained_changes, o_status, n_status, unmask) if ch else None
     return {"old": o_frame, "new": n_frame, "changes": ch_frame}
 
@@ -786,9 +792,9 @@ def _changes(
         if not len(ci):
             continue
         for side, r in (("o", o), ("n", n)):
-            # every record with its key as it is (no filtered copy): a missing key joins nothing
-            ri, rk = np.arange(r.n, dtype=np.int64), _arrow(r.key(level))
-            a, b = _join(con, ci, ck, ri, rk, unique=False)
+            # every record with its key as it is (no filtered copy): a missing key joins nothing; the few
+            # change records looked up among them here (a hash set of their keys), not by a join of every key
+            a, b = _join_few(ci, ck, _arrow(r.key(level)))
             found_c.append(a), found_side.append(np.full(len(a), side, "<U1"))
             found_i.append(b), found_how.append(np.full(len(a), level, "<U12"))
             free[a] = False
@@ -802,6 +808,7 @@ def _changes(
     date, school, other, why = (c.at(x, used).tolist() for x in ("YDRQ", school_code, "DFXX", "YDYY"))
     types = ctype.take(used).tolist()
     texts = {}
+    named = c.row_texts(used)
     for k, ci in enumerate(used.tolist()):
         bits = [
             x
@@ -817,7 +824,7 @@ def _changes(
             "row": ci,
             "type": types[k],
             "date": date[k],
-            "text": f"{c.rows_text([ci])}：{types[k]}" + (f"（{'，'.join(bits)}）" if bits else ""),
+            "text": f"{named[k]}：{types[k]}" + (f"（{'，'.join(bits)}）" if bits else ""),
         }
     per: dict[str, dict[int, list]] = {"o": {}, "n": {}}
     for k in np.lexsort((fc, fi)).tolist():
@@ -843,12 +850,16 @@ def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_stat
         np.where((old_row >= 0) | (new_row >= 0), "no_difference", "not_found"),
     )
     ot, nt = _title(o.name, "old"), _title(n.name, "new")
+    named = [  # each change record's roster row, as a sentence names it (all of a side at once)
+        dict(zip(np.flatnonzero(rows_ >= 0).tolist(), side.row_texts(rows_[rows_ >= 0])))
+        for rows_, side in ((old_row, o), (new_row, n))
+    ]
     reasons = []
     for i in range(c.n):  # a change list is short: one sentence per record
         where, dup = [], False
-        for rows_, title, st, side in ((old_row, ot, o_status, o), (new_row, nt, n_status, n)):
+        for rows_, title, st, names in ((old_row, ot, o_status, named[0]), (new_row, nt, n_status, named[1])):
             if rows_[i] >= 0:
-                where.append(f"{title}{side.rows_text([rows_[i]])}（{STATUS_ZH[_WORKING_STATUSES[st[rows_[i]]]]}）")
+                where.append(f"{title}{names[i]}（{STATUS_ZH[_WORKING_STATUSES[st[rows_[i]]]]}）")
                 dup |= st[rows_[i]] == _STATUS_CODE["duplicate_key"]
         found = f"按{KEY_ZH.get(str(how[i]), str(how[i]))}对应到" + "，".join(where)
         if status[i] == "explains":

@@ -78,6 +78,27 @@ def _join(
     return got["li"].astype(np.int64), got["ri"].astype(np.int64)
 
 
+def _join_few(li: np.ndarray, lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``_join(…, unique=False)`` of a few keyed positions (``li``, ``lk``: no missing key) with every position of
+    a whole key column ``rk`` (missing keys join nothing), worked out here: the column's keys looked up in the
+    few (one hash set), the hits paired by a merge of the few. The same pairs, in no particular order.
+
+        >>> import numpy as np, pyarrow as pa
+        >>> t = lambda v: pa.array(v, pa.large_string())
+        >>> [a.tolist() for a in _join_few(np.array([7, 8]), t(["B", "A"]), t(["A", None, "B", "A"]))]
+        [[7, 8, 8], [2, 0, 3]]
+    """
+    if len(li) == 0 or len(rk) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    hit = np.flatnonzero(np.asarray(pc.is_in(rk, value_set=lk).to_numpy(zero_copy_only=False), bool))
+    if not len(hit):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    left = pd.DataFrame({"l": np.asarray(li, np.int64), "k": pd.array(lk, dtype="str")})
+    right = pd.DataFrame({"r": hit.astype(np.int64), "k": pd.array(rk.take(pa.array(hit)), dtype="str")})
+    got = left.merge(right, on="k", sort=False)
+    return got["l"].to_numpy(np.int64), got["r"].to_numpy(np.int64)
+
+
 def _duplicated(con: Engine, table: str) -> np.ndarray:
     """Positions in a registered table (i, k) whose key occurs more than once. The keys that do are looked for
     first; only when there are any are the records read again for their positions."""

@@ -9,14 +9,16 @@ pairs are compared field by field.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..engine.engines import Engine
+from .colcheck import _Rows
 from .keyjoin import _duplicated, _fetch, _join, _keyed, _table
-from .roster import ID_FIELDS, NAME_SEX_BIRTH, _Roster
+from .roster import ID_FIELDS, NAME_SEX_BIRTH, _arrow, _Roster
 
 # statuses while computing: small integer codes (0 = not decided yet), names only in the output
 _WORKING_STATUSES = ("", "unchanged", "changed", "moved", "removed", "added", "duplicate_key", "missing_key")
@@ -52,6 +54,66 @@ def _best_copy(single: _Roster, copies: _Roster, si: np.ndarray, ci: np.ndarray)
     return d["s"].to_numpy(), d["c"].to_numpy()
 
 
+def _key_pairs_engine(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.Series, flds: list[str]):
+    """The key join of two lists of which one at least is a folder: both registered with their key and the
+    compared columns as written (a folder's read by the engine itself); one join gives the pairs and whether
+    any compared value differs. Returns (old positions, new positions, may differ, old and new positions
+    whose key is duplicated)."""
+    names = [f"c{j}" for j in range(len(flds))]
+    for name, r, k in (("o_v", o, ok), ("n_v", n, nk)):
+        r.register(con, name, k, flds)
+    o_dup, n_dup = _duplicated(con, "o_v"), _duplicated(con, "n_v")
+    differ = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in names) or "FALSE"
+    got = _fetch(con, f"SELECT o.i AS li, n.i AS ri, ({differ}) AS d FROM o_v o JOIN n_v n ON o.k = n.k")
+    con.unregister("o_v")
+    con.unregister("n_v")
+    return got["li"].astype(np.int64), got["ri"].astype(np.int64), got["d"].astype(bool), o_dup, n_dup
+
+
+def _key_pairs_here(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.Series, flds: list[str]):
+    """``_key_pairs_engine`` for two frames: the engine joins the keys alone; the duplicated keys are read off
+    the pairs (a key on both sides: an old or new position paired more than once) and off the few records
+    the join left alone; whether a pair may differ is worked out here, one column at a time on the columns'
+    bytes (``colcheck``). The same result."""
+    ka, kb = _arrow(ok), _arrow(nk)
+    with ThreadPoolExecutor(1) as pool:  # the compared columns prepared while the engine joins the keys
+        rows = pool.submit(lambda: _Rows([_arrow(o.col(f)) for f in flds], [_arrow(n.col(f)) for f in flds]))
+        con.register("o_k", _table(np.arange(o.n), ka))
+        con.register("n_k", _table(np.arange(n.n), kb))
+        got = _fetch(con, "SELECT o.i AS li, n.i AS ri FROM o_k o JOIN n_k n ON o.k = n.k")
+        con.unregister("o_k")
+        con.unregister("n_k")
+        rows = rows.result()
+    li, ri = got["li"].astype(np.int64), got["ri"].astype(np.int64)
+    order = _sorted_order(li, o.n)
+    li, ri = li[order], ri[order]
+    dups = []
+    for mine, other, size, keys in ((li, ri, o.n, ok), (ri, li, n.n, nk)):
+        # a key both sides have: each copy on this side pairs with the same other record, which pairs twice
+        twice = np.bincount(other, minlength=n.n if mine is li else o.n) > 1
+        dup = np.zeros(size, bool)
+        dup[mine[twice[other]]] = True
+        # a key only this side has: among the records the join left alone
+        alone = np.ones(size, bool)
+        alone[mine] = False
+        rest = np.flatnonzero(alone)
+        rk = keys.take(rest)
+        seen = rk.notna().to_numpy(bool)
+        dup[rest[seen & rk.duplicated(keep=False).to_numpy(bool)]] = True
+        dups.append(np.flatnonzero(dup))
+    return li, ri, rows.distinct(li, ri), dups[0], dups[1]
+
+
+def _sorted_order(idx: np.ndarray, size: int) -> np.ndarray:
+    """The order that sorts positions ``idx`` (each below ``size``): by a scatter when none repeats."""
+    if not len(idx):
+        return np.zeros(0, np.int64)
+    slot = np.full(size, -1, np.int64)
+    slot[idx] = np.arange(len(idx), dtype=np.int64)
+    order = slot[slot >= 0]
+    return order if len(order) == len(idx) else np.argsort(idx, kind="stable")
+
+
 def _match(con: Engine, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str]) -> _Match:
     ok, nk = o.key(key), n.key(key)
     levels = [key, ID_FIELDS[0], NAME_SEX_BIRTH]
@@ -63,17 +125,12 @@ def _match(con: Engine, o: _Roster, n: _Roster, key: str, id_level: bool, flds: 
     # 1. the key. Both frames are registered with their key and the compared columns as they are (Arrow,
     # no copy): one join gives the pairs and whether any compared value differs as written; values equal
     # as written are equal after normalising, so only the few other pairs are looked at field by field.
-    names = [f"c{j}" for j in range(len(flds))]
-    for name, r, k in (("o_v", o, ok), ("n_v", n, nk)):
-        r.register(con, name, k, flds)
-    o_dup, n_dup = _duplicated(con, "o_v"), _duplicated(con, "n_v")
+    if o.src.is_folder or n.src.is_folder:
+        li, ri, d, o_dup, n_dup = _key_pairs_engine(con, o, n, ok, nk, flds)
+    else:
+        li, ri, d, o_dup, n_dup = _key_pairs_here(con, o, n, ok, nk, flds)
     o_status[o_dup], o_dup_kind[o_dup] = _STATUS_CODE["duplicate_key"], 1
     n_status[n_dup], n_dup_kind[n_dup] = _STATUS_CODE["duplicate_key"], 1
-    differ = " OR ".join(f"o.{c} IS DISTINCT FROM n.{c}" for c in names) or "FALSE"
-    got = _fetch(con, f"SELECT o.i AS li, n.i AS ri, ({differ}) AS d FROM o_v o JOIN n_v n ON o.k = n.k")
-    con.unregister("o_v")
-    con.unregister("n_v")
-    li, ri, d = got["li"].astype(np.int64), got["ri"].astype(np.int64), got["d"].astype(bool)
     od, nd = o_status[li] == _STATUS_CODE["duplicate_key"], n_status[ri] == _STATUS_CODE["duplicate_key"]
     plain = ~od & ~nd
     pairs_o, pairs_n, pairs_how, check = [li[plain]], [ri[plain]], [np.full(int(plain.sum()), 1, np.int8)], [d[plain]]

@@ -122,8 +122,11 @@ class _Roster:
         return self._names.shown(idx)
 
     def row_unit(self) -> str:
-        """How a sentence names one row of this list: "行" (a sheet, CSV), "条记录" (a DBF)."""
-        return row_word(self.src)
+        """How a sentence names one row of this list: "行" (a sheet, CSV), "条记录" (a DBF). Worked out once
+        (a change list names thousands of rows)."""
+        if getattr(self, "_unit", None) is None:
+            self._unit = row_word(self.src)
+        return self._unit
 
     def rows_text(self, idx, labels: list[str] | None = None) -> str:
         """ "第 12、40 行" (a sheet) / "第 12、40 条记录" (a DBF) for positions ``idx``; ``labels``: a note after
@@ -132,6 +135,19 @@ class _Roster:
         if labels is None:
             return f"第 {'、'.join(map(str, shown))} {unit}"
         return "、".join(f"第 {r} {unit}（{w}）" for r, w in zip(shown, labels))
+
+    def row_texts(self, idx) -> list[str]:
+        """``rows_text([i])`` for each position ``i`` of ``idx`` (第 12 行, one text each), worked out together
+        when every position's row is known from the whole list (a change list names thousands)."""
+        idx = np.asarray(idx, np.int64)
+        if self._names is None:
+            self._names = RowNames(self.src, self.n)
+        names = self._names
+        names._work_out()
+        if names._exact_rows and names._rows is not None:
+            unit = self.row_unit()
+            return [f"第 {r} {unit}" for r in names._rows[idx].tolist()]
+        return [self.rows_text([i]) for i in idx.tolist()]
 
     def col(self, code: str) -> pd.Series:
         """The column as pandas ``str`` with a positional index, values as written (not stripped), missing
@@ -379,11 +395,46 @@ def _categorical_text(values: np.ndarray, categories: Sequence[str]) -> pd.Serie
     # there are any, are taken as "" and then marked missing by a validity bitmap
     missing = codes < 0
     n_missing = int(missing.sum())
+    few = _few_present(codes, categories, missing, n_missing)
+    if few is not None:
+        return few
     texts = pa.array([*categories, ""] if n_missing else categories, type=pa.large_string())
     out = pc.take(texts, pa.array(np.where(missing, len(categories), codes).astype(np.int32) if n_missing else codes))
     if n_missing:
         bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little"))
         out = pa.LargeStringArray.from_buffers(len(out), out.buffers()[1], out.buffers()[2], bitmap, n_missing)
+    return pd.Series(pd.array(out, dtype=STR))
+
+
+def _few_present(codes: np.ndarray, categories: list[str], missing: np.ndarray, n_missing: int) -> pd.Series | None:
+    """``_categorical_text`` of codes that are mostly missing or all one category where present (a list's side,
+    matched_by, change_class): offsets from the lengths, the bytes of the present rows only — no take over
+    every row. None for other codes."""
+    n = len(codes)
+    present = n - n_missing
+    top = int(codes.max()) if n else -1
+    single = not present or int(np.count_nonzero(codes == top)) == present
+    if not (single or present <= n // 8):
+        return None
+    offsets = np.zeros(n + 1, np.int64)
+    if single:
+        size = len(categories[top].encode("utf-8")) if present else 0
+        if n_missing:
+            np.cumsum(~missing, out=offsets[1:])
+        else:
+            offsets[1:] = 1
+            np.cumsum(offsets, out=offsets)
+        offsets *= size
+        data = categories[top].encode("utf-8") * present if present else b""
+    else:
+        sizes = np.array([len(c.encode("utf-8")) for c in categories], np.int64)
+        at = np.flatnonzero(~missing)
+        offsets[at + 1] = sizes[codes[at]]
+        np.cumsum(offsets, out=offsets)
+        taken = pc.take(pa.array(categories, pa.large_string()), pa.array(codes[at]))
+        data = taken.buffers()[2] if int(offsets[-1]) else b""
+    bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little")) if n_missing else None
+    out = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), bitmap, n_missing)
     return pd.Series(pd.array(out, dtype=STR))
 
 
@@ -396,9 +447,9 @@ def _sparse(values: np.ndarray, fill: str | None) -> pd.Series:
         codes = np.zeros(len(values), np.int32)
         codes[nz] = np.arange(1, len(nz) + 1, dtype=np.int32)
         return decode_codes(codes, [fill] + [str(v) for v in values[nz]])
-    texts = [str(v).encode("utf-8") for v in values[nz]]
+    texts = pa.array([str(v) for v in values[nz]], pa.large_string())  # encoded by Arrow, not one by one
     lengths = np.zeros(len(values), np.int64)
-    lengths[nz] = np.fromiter(map(len, texts), np.int64, len(texts))
+    lengths[nz] = np.diff(np.frombuffer(texts.buffers()[1], np.int64, len(texts) + 1))
     offsets = np.zeros(len(values) + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
     bitmap = None
@@ -409,7 +460,7 @@ def _sparse(values: np.ndarray, fill: str | None) -> pd.Series:
     out = pa.LargeStringArray.from_buffers(
         len(values),
         pa.py_buffer(offsets),
-        pa.py_buffer(b"".join(texts)),
+        texts.buffers()[2] if len(texts) and texts.buffers()[2] is not None else pa.py_buffer(b""),
         bitmap,
         null_count=len(values) - len(nz) if fill is None else 0,
     )
