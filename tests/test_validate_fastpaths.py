@@ -116,3 +116,89 @@ def test_all_digits_equals_a_row_reduction(m):
     assert (V._all_digits(b, m) == V._is_digit(b[:, :m]).all(axis=1)).all()
     assert (V._all_digits(b[:, :m], m) == V._is_digit(b[:, :m]).all(axis=1)).all()
     assert V._all_digits(np.zeros((0, 18), np.uint8), m).shape == (0,)
+
+
+# -- checks on two threads ------------------------------------------------------------------------------------
+
+
+def _dirty_registration(n: int = 4000) -> pd.DataFrame:
+    """Registration records with several findings each (wrong check digits, names with digits, codes not in the
+    tables, blank and invalid fields, lower-case 学号, duplicated numbers), in a frame of many findings."""
+    from xueji_lib.samples.scale import make_registration_frame
+
+    df = make_registration_frame(n, 7)
+    rng = np.random.default_rng(19)
+    hit = rng.random((n, 8)) < 0.4
+
+    def put(col: str, k: int, values) -> None:
+        m = hit[:, k]
+        df.loc[m, col] = values if np.isscalar(values) else pd.Series(values, dtype="str")[m].to_numpy()
+
+    s = df["SFZH"]
+    put("SFZH", 0, (s.str.slice(0, 17) + s.str.slice(17, 18).map(lambda c: "0" if c != "0" else "1")).to_numpy())
+    put("XM", 1, (df["XM"] + "1").to_numpy())
+    put("XB", 2, df["XB"].map({"男": "女", "女": "男"}).to_numpy())
+    put("MZ", 3, "火星族")
+    put("ZYMC", 4, "")
+    put("RXRQ", 5, "20260231")
+    put("XH", 6, ("a" + df["XH"].str.slice(1)).to_numpy())
+    put("KSH", 7, df["KSH"].iloc[0])
+    return df
+
+
+@pytest.mark.parametrize("year", [2026, None])
+def test_two_threads_give_the_one_thread_result(monkeypatch, year):
+    """The checks on two worker threads: the findings frame (values, order, dtypes), the rules run and skipped (in
+    order), the notes and the records that fail are the one-thread result's, run after run."""
+    import xueji_lib as xj
+
+    df = _dirty_registration()
+
+    def run(threads: bool):
+        monkeypatch.setattr(V, "PARALLEL_MIN_RECORDS", 0 if threads else 10**12)
+        return xj.validate(df, "chsi_registration", year=year, category=None if year is None else "10")
+
+    one = run(False)
+    assert len(one.findings) > 5000 and one.rules_skipped if year is None else len(one.findings) > 5000
+    for _ in range(3):
+        two = run(True)
+        pd.testing.assert_frame_equal(two.findings, one.findings)
+        assert list(two.rules_skipped.items()) == list(one.rules_skipped.items())
+        assert two.rules_run == one.rules_run
+        assert list(two.param_notes.items()) == list(one.param_notes.items()) and two.params == one.params
+        assert (two.failed == one.failed).all() and two.structure_ok == one.structure_ok
+
+
+def test_two_threads_on_a_k12_roster_and_progress_in_order(monkeypatch):
+    """A K-12 roster (the checks that wait for the ID check: 证件类型, duplicates, K-12 rules) and the progress steps,
+    said in check order with the same labels."""
+    import xueji_lib as xj
+
+    df = xj.read_table("data_samples/k12/学生名单_2026春.xlsx", layout="k12_student")
+    df = pd.concat([df] * 8, ignore_index=True)  # duplicated records: many findings
+    seen: dict[bool, list] = {}
+
+    def run(threads: bool):
+        monkeypatch.setattr(V, "PARALLEL_MIN_RECORDS", 0 if threads else 10**12)
+        steps = seen.setdefault(threads, [])
+        return xj.validate(df, "k12_student", progress=lambda label, done, total: steps.append((label, done, total)))
+
+    one, two = run(False), run(True)
+    assert len(one.findings) > 1000
+    pd.testing.assert_frame_equal(two.findings, one.findings)
+    assert list(two.rules_skipped.items()) == list(one.rules_skipped.items())
+    assert list(two.param_notes.items()) == list(one.param_notes.items()) and two.params == one.params
+    assert seen[True] == seen[False]
+
+
+def test_an_error_in_a_check_on_a_thread_reaches_the_caller(monkeypatch):
+    import xueji_lib as xj
+
+    def broken(ck):
+        raise RuntimeError("broken check")
+
+    monkeypatch.setattr(V, "PARALLEL_MIN_RECORDS", 0)
+    monkeypatch.setattr(V, "_check_names", broken)
+    broken.__name__ = "_check_names"
+    with pytest.raises(RuntimeError, match="broken check"):
+        xj.validate(_dirty_registration(300), "chsi_registration", year=2026, category="10")

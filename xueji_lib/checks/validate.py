@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -479,6 +480,14 @@ class ValidationResult(Result):
 # ------------------------------------------------------------------------------------------------ engine
 
 
+@dataclass
+class _Sink:
+    """What one check adds while it runs on a worker thread: its findings' parts and the rules it could not run."""
+
+    parts: list = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)
+
+
 class _Checker:
     """Holds the frame, its layout and the findings collected so far."""
 
@@ -501,11 +510,34 @@ class _Checker:
         self.ran: set[str] = set()  # every rule a check applied (found something or not)
         self.skipped: dict[str, str] = {}  # rule → why it could not run on this file
         self.param_notes: dict[str, str] = {}  # parameter → where its value came from
+        # checks on two threads (_run_checks): each check's findings and skips go to its own _Sink, joined in
+        # check order afterwards; the column caches are filled once under a lock per entry
+        self._local = threading.local()
+        self._locks: dict = {}
+        self._locks_lock = threading.Lock()
+
+    def _sink(self) -> _Sink | None:
+        return getattr(self._local, "sink", None)
+
+    def _once(self, cache: dict, key, make):
+        """``cache[key]``, made by ``make()`` once even when two threads ask at the same time."""
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+        with self._locks_lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            hit = cache.get(key)
+            if hit is None:
+                hit = cache[key] = make()
+        return hit
 
     def skip(self, rules: Sequence[str], why: str) -> None:
         """``rules`` could not run on this file, for the reason ``why`` (said in the summary and the workbook)."""
+        sink = self._sink()
+        skipped = sink.skipped if sink is not None else self.skipped
         for rule in rules:
-            self.skipped.setdefault(rule, why)
+            skipped.setdefault(rule, why)
 
     # -- access ---------------------------------------------------------------------------------------
     def has(self, code: str) -> bool:
@@ -513,18 +545,18 @@ class _Checker:
 
     def text(self, code: str) -> pd.Series:
         """The column as str with missing → "" (values as written, not stripped)."""
-        if code not in self._text:
+
+        def make() -> pd.Series:
             s = self._bare[self.cols[code]]
             if pd.api.types.is_datetime64_any_dtype(s):
                 s = s.dt.strftime("%Y%m%d")
-            self._text[code] = s.astype(STR).fillna("").reset_index(drop=True)
-        return self._text[code]
+            return s.astype(STR).fillna("").reset_index(drop=True)
+
+        return self._once(self._text, code, make)
 
     def key(self, code: str) -> pd.Series:
         """``key_text`` of the column (computed once: 考生号 is read as a key by several checks)."""
-        if ("key", code) not in self._keys:
-            self._keys[("key", code)] = key_text(self.text(code))
-        return self._keys[("key", code)]
+        return self._once(self._keys, ("key", code), lambda: key_text(self.text(code)))
 
     def name(self, code: str) -> str:
         try:
@@ -552,12 +584,16 @@ class _Checker:
         idx = idx.astype(np.int64, copy=False)
         if value is None:
             value = self.text(code) if code and self.has(code) else ""
-        self.parts.append(
+        sink = self._sink()
+        (sink.parts if sink is not None else self.parts).append(
             Part.of(rule, idx, code or "", texts_at(value, idx, self.n), texts_at(detail, idx, self.n), severity)
         )
 
     def add_structure(self, rule: str, code: str, detail=""):
-        self.parts.append(Part.of(rule, np.array([-1]), code, "", texts_at(detail, np.array([-1]), 1), None))
+        sink = self._sink()
+        (sink.parts if sink is not None else self.parts).append(
+            Part.of(rule, np.array([-1]), code, "", texts_at(detail, np.array([-1]), 1), None)
+        )
 
     def findings(self) -> pd.DataFrame:
         """One row per finding (FINDING_COLUMNS), sorted by record (structure findings first) and severity; the
@@ -655,25 +691,27 @@ def validate(
         _check_k12,
         _check_graduation,
     ] + ([_check_cross_file] if others else [])
-    _MEMO.clear()
+    _memo_clear()
     try:
         with (
             retaining_pool(),
             Progress(progress, "校验", steps=[CHECK_ZH[c.__name__] for c in checks] + ["汇总"]) as task,
         ):
-            for check in checks:  # progress per rule group, never per record
-                task.step(CHECK_ZH[check.__name__])
-                if check is _check_structure:
-                    structure_ok = check(ck, rep)
-                elif check is _check_cross_file:
+            task.step(CHECK_ZH[_check_structure.__name__])  # progress per rule group, never per record
+            structure_ok = _check_structure(ck, rep)
+
+            def run(check) -> None:
+                if check is _check_cross_file:
                     check(ck, others)
                 else:
                     check(ck)
-            _MEMO.clear()  # the columns' byte views and codes go before the findings table is built (peak memory)
+
+            _run_checks(ck, checks[1:], run, lambda check: task.step(CHECK_ZH[check.__name__]))
+            _memo_clear()  # the columns' byte views and codes go before the findings table is built (peak memory)
             task.step("汇总")
             findings = ck.findings()
     finally:
-        _MEMO.clear()
+        _memo_clear()
     failed = np.zeros(ck.n, bool)
     err_rows = findings.loc[(findings["severity"] == "error") & findings["row"].notna(), "row"]
     failed[err_rows.astype(int).to_numpy() - 1] = True
@@ -696,6 +734,84 @@ def validate(
 
 
 HEI_PARAMS, K12_PARAMS = ("year", "category"), ("school_year", "first_grade_age", "cutoff")
+
+# Checks run on two threads from this many records (numpy's and Arrow's kernels, most of a check's time, release
+# the GIL); below it one after the other (a thread costs more than it saves)
+PARALLEL_MIN_RECORDS = 50_000
+# the checks that read what _check_ids leaves on the checker (damaged_ids, substitute_ok): started after it ends
+_AFTER_IDS = ("_check_id_type", "_check_duplicates", "_check_k12", "_check_cross_file")
+# taken first when free (the longest, and the one the duplicates wait for); the others in check order
+_FIRST = ("_check_ids", "_check_duplicates", "_check_cross_file", "_check_width")
+
+
+def _run_checks(ck: _Checker, checks: list, run, started) -> None:
+    """``run(check)`` for each check; ``started(check)`` said in check order (the progress). From
+    ``PARALLEL_MIN_RECORDS`` records on two worker threads: each check's findings and skipped rules are kept
+    apart and joined in check order at the end, so the result is the one-thread result exactly."""
+    if ck.n < PARALLEL_MIN_RECORDS or len(checks) < 2:
+        for check in checks:
+            started(check)
+            run(check)
+        return
+    names = [c.__name__ for c in checks]
+    ids_at = names.index("_check_ids") if "_check_ids" in names else None
+    waits = [ids_at if (ids_at is not None and name in _AFTER_IDS) else None for name in names]
+    sinks = [_Sink() for _ in checks]
+    done = [threading.Event() for _ in checks]
+    errors: list[BaseException | None] = [None] * len(checks)
+    finished: set[int] = set()
+    first = {name: k for k, name in enumerate(_FIRST)}
+    pending = sorted(range(len(checks)), key=lambda i: (first.get(names[i], len(first)), i))
+    cond = threading.Condition()
+
+    def take() -> int | None:
+        with cond:
+            while pending:
+                for j, i in enumerate(pending):
+                    if waits[i] is None or waits[i] in finished:
+                        return pending.pop(j)
+                cond.wait()
+            return None
+
+    def worker() -> None:
+        while (i := take()) is not None:
+            ck._local.sink = sinks[i]
+            try:
+                run(checks[i])
+            except BaseException as e:  # handed to the caller's thread, in check order
+                errors[i] = e
+                with cond:
+                    pending.clear()
+            finally:
+                ck._local.sink = None
+                with cond:
+                    finished.add(i)
+                    cond.notify_all()
+                done[i].set()
+
+    threads = [threading.Thread(target=worker, name=f"xueji-validate-{k}", daemon=True) for k in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for i, check in enumerate(checks):
+            started(check)
+            while not done[i].wait(0.5):
+                if not any(t.is_alive() for t in threads):  # cancelled after an earlier error
+                    break
+            if errors[i] is not None:
+                raise errors[i]
+        failed = next((e for e in errors if e is not None), None)
+        if failed is not None:
+            raise failed
+    finally:
+        with cond:
+            pending.clear()
+        for t in threads:
+            t.join()
+    for sink in sinks:  # in check order, as one thread would have added them
+        ck.parts.extend(sink.parts)
+        for rule, why in sink.skipped.items():
+            ck.skipped.setdefault(rule, why)
 
 
 def _infer_params(ck: _Checker, year, category) -> None:
@@ -767,6 +883,13 @@ def _byte_lengths(chunks) -> np.ndarray:
 
 
 _MEMO: dict = {}  # (function, id of the Series, args) → (the Series, the result): per validate call, then cleared
+_MEMO_LOCKS: dict = {}  # the same keys → the lock its computation holds (cleared with _MEMO)
+_MEMO_LOCKS_LOCK = threading.Lock()
+
+
+def _memo_clear() -> None:
+    _MEMO.clear()
+    _MEMO_LOCKS.clear()
 
 
 def _memo(fn):
@@ -777,7 +900,12 @@ def _memo(fn):
         key = (fn.__name__, id(s), args)
         hit = _MEMO.get(key)
         if hit is None or hit[0] is not s:
-            hit = _MEMO[key] = (s, fn(s, *args))
+            with _MEMO_LOCKS_LOCK:  # checks on two threads: one computes, the other waits for it
+                lock = _MEMO_LOCKS.setdefault(key, threading.Lock())
+            with lock:
+                hit = _MEMO.get(key)
+                if hit is None or hit[0] is not s:
+                    hit = _MEMO[key] = (s, fn(s, *args))
         return hit[1]
 
     wrapper.__name__ = fn.__name__
