@@ -37,9 +37,14 @@ def _frame(data: Any) -> Any:
     return None
 
 
-def _report(data: Any):
+def list_report(data: Any) -> Any:
+    """The loader's ``LoadReport`` of a list (a frame or frame source); None for a frame built in memory or a
+    converted folder."""
     data = _frame(data)
     return data.attrs.get("load_report") if isinstance(data, pd.DataFrame) else None
+
+
+_report = list_report
 
 
 def file_kind(data: Any) -> str | None:

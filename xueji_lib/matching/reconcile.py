@@ -1407,9 +1407,11 @@ def _digit_keys(arr: pa.Array) -> np.ndarray | None:
         width = widths[0]
         matrix = digits.reshape(-1, width)
         values = np.ones(len(matrix), np.int64)
-        for j in range(width):
-            values *= 10
-            values += matrix[:, j]
+        for at in range(0, len(matrix), 1 << 14):  # a block of rows at a time: its numbers stay in cache
+            block, out = matrix[at : at + (1 << 14)], values[at : at + (1 << 14)]
+            for j in range(width):
+                out *= 10
+                out += block[:, j]
         if len(matrix) == n:
             return values
         keys[lengths == width] = values

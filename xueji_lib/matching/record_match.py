@@ -105,13 +105,29 @@ def _key_pairs_here(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.S
 
 
 def _sorted_order(idx: np.ndarray, size: int) -> np.ndarray:
-    """The order that sorts positions ``idx`` (each below ``size``): by a scatter when none repeats."""
-    if not len(idx):
+    """The order that sorts positions ``idx`` (each below ``size``) stably — ``np.argsort(idx, kind="stable")``
+    — by a counting sort: each position's place from the counts of the smaller ones, the few repeated ones
+    ranked among themselves in the order given.
+
+        >>> _sorted_order(np.array([3, 0, 3, 1, 0, 3]), 5).tolist()
+        [1, 4, 3, 0, 2, 5]
+    """
+    n = len(idx)
+    if not n:
         return np.zeros(0, np.int64)
-    slot = np.full(size, -1, np.int64)
-    slot[idx] = np.arange(len(idx), dtype=np.int64)
-    order = slot[slot >= 0]
-    return order if len(order) == len(idx) else np.argsort(idx, kind="stable")
+    counts = np.bincount(idx, minlength=size)
+    place = np.cumsum(counts)
+    place -= counts  # where each value's first copy goes
+    at = place[idx]
+    again = np.flatnonzero(counts[idx] > 1)
+    if len(again):
+        again = again[np.argsort(idx[again], kind="stable")]
+        v = idx[again]
+        first = np.flatnonzero(np.concatenate(([True], v[1:] != v[:-1])))
+        at[again] += np.arange(len(again)) - np.repeat(first, np.diff(np.append(first, len(again))))
+    order = np.empty(n, np.int64)
+    order[at] = np.arange(n, dtype=np.int64)
+    return order
 
 
 def _match(con: Engine, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str]) -> _Match:

@@ -21,21 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.rows import row_word, rows_text, shown_rows, shown_sheets
+from ..core.rows import list_report, row_word, rows_text, shown_rows, shown_sheets
 
 __all__ = ["RowNames"]
 
 
 def _report_extra(data: Any) -> dict:
     """The loader's ``LoadReport.extra`` of a frame or frame source ({} when there is none)."""
-    if data is not None and not isinstance(data, pd.DataFrame):
-        if getattr(data, "is_folder", True) is False and hasattr(data, "frame"):
-            data = data.frame()
-        else:
-            return {}
-    if not isinstance(data, pd.DataFrame):
-        return {}
-    rep = data.attrs.get("load_report")
+    rep = list_report(data)
     return dict(getattr(rep, "extra", {}) or {}) if rep is not None else {}
 
 
@@ -60,6 +53,11 @@ class RowNames:
         self._word = row_word(self.data)
         extra = _report_extra(self.data)
         every = np.arange(1, self.n + 1, dtype=np.int64)
+        if list_report(self.data) is None:
+            # not made by a loader (a frame built in memory, a folder): shown_rows gives every position itself,
+            # whichever positions are asked for, and there are no sheets — no million-row Int64 mapping
+            self._rows, self._exact_rows, self._exact_sheets = every, True, True
+            return
         full = shown_rows(self.data, every) if self.n else pd.Series(pd.array([], dtype="Int64"))
         if not full.isna().any():
             rows = full.to_numpy(dtype=np.int64)
