@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from xueji_lib.core.normalize import STR
+from xueji_lib.core.normalize import STR, text_array
 from xueji_lib.engine.engines import DuckDBEngine
 from xueji_lib.io.source import ListSource
 from xueji_lib.matching import reconcile as R
@@ -139,7 +139,7 @@ def test_packed_texts_are_equal_exactly_where_the_bytes_are():
     rng = np.random.default_rng(3)
     for pool in (SHORT, SHORT[:9], ["本科", "专科"], ["", ""], ["50"]):
         texts = [pool[i] for i in rng.integers(0, len(pool), 60)]
-        arr = R._text_array(pd.Series(texts, dtype=STR))
+        arr = text_array(pd.Series(texts, dtype=STR))
         packed = R._packed(arr)
         if max(len(t.encode()) for t in texts) > 7:
             assert packed is None

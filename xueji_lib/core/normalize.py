@@ -128,7 +128,7 @@ def key_text(values: pd.Series) -> pd.Series:
     s = as_text(values)
     if not len(s):
         return _key_text_each(s)
-    a = _one_array(s)
+    a = text_array(s)
     off, data = text_bytes(a)
     hit = np.zeros(len(a), bool)
     if len(data) and (data.max() >= 0x61 or data.min() <= 0x20):
@@ -151,7 +151,7 @@ def _kept_or_redone(
     out = pa.LargeStringArray.from_buffers(len(a), a.buffers()[1], a.buffers()[2], bitmap, offset=a.offset)
     if redo.any():
         idx = np.flatnonzero(redo)
-        fixed = _one_array(each(pd.Series(pd.array(a.take(pa.array(idx)), dtype=STR))))
+        fixed = text_array(each(pd.Series(pd.array(a.take(pa.array(idx)), dtype=STR))))
         order = np.arange(len(a), dtype=np.int64)
         order[idx] = len(a) + np.arange(len(idx), dtype=np.int64)
         out = pa.concat_arrays([out, fixed]).take(pa.array(order))
@@ -191,8 +191,14 @@ def key_text_unchanged(values: pd.Series) -> bool:
     return True
 
 
-def _one_array(s: pd.Series) -> pa.Array:
-    """A str Series as one large_string Arrow array (no copy when it already is one chunk)."""
+def text_array(s: pd.Series) -> pa.Array:
+    """A text Series (``str``, or any pandas string dtype) as one large_string Arrow array, missing values null:
+    no copy when it already is one large_string chunk. The one way every module hands a text column to Arrow
+    and to ``text_bytes``.
+
+    >>> text_array(pd.Series(["a", None], dtype=STR)).to_pylist()
+    ['a', None]
+    """
     a = pa.array(s.array, type=pa.large_string())
     if isinstance(a, pa.ChunkedArray):
         a = a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
@@ -278,7 +284,7 @@ def date_text(values: pd.Series) -> pd.Series:
     s = as_text(values)
     if not len(s):
         return _date_text_each(s)
-    a = _one_array(s)
+    a = text_array(s)
     off, data = text_bytes(a)
     eight = np.diff(off) == 8
     if a.null_count:

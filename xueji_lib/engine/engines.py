@@ -68,12 +68,6 @@ class Engine:
         """The result of ``query`` kept in the engine as table ``name`` (worked out once, used many times)."""
         raise NotImplementedError
 
-    def keep_fetched(self, name: str, query: str) -> pa.Table:
-        """``keep(name, query)`` and the kept table fetched (``SELECT * FROM name``), in one step where the
-        engine can: DuckDB fetches the result once and queries that Arrow table in place afterwards."""
-        self.keep(name, query)
-        return self.sql(f"SELECT * FROM {self.ident(name)}")
-
     def columns(self, name: str) -> dict[str, str]:
         """Column name → type name (lower case, the engine's own words: varchar/string, date, bigint…)."""
         raise NotImplementedError
@@ -156,11 +150,6 @@ class DuckDBEngine(Engine):
         self._named(name)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {self.ident(name)} AS {query}")
         self.made[name] = "TABLE"
-
-    def keep_fetched(self, name: str, query: str) -> pa.Table:
-        table = self.sql(query)
-        self.register(name, table)  # queried in place: no copy into a DuckDB table, no second fetch
-        return table
 
     def columns(self, name: str) -> dict[str, str]:
         return {c: t.lower() for c, t, *_ in self.con.execute(f"DESCRIBE {self.ident(name)}").fetchall()}

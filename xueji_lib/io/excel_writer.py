@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from ..core.errors import WriteError
 from ..core.files import atomic_path
+from ..core.normalize import text_array, text_bytes
 from ..core.progress import Progress, ProgressArg
 from .cells import date_text
 
@@ -285,7 +286,7 @@ def _write_excel(sheets, path: Path, text_columns, task: Progress) -> None:
             s = s.reset_index(drop=True)
             vals = None if kind in _BLOCK_KINDS else _values(kind, s)
             if kind == "str":
-                lengths = pc.utf8_length(_arrow_text(s)).to_numpy(zero_copy_only=False)
+                lengths = pc.utf8_length(text_array(s)).to_numpy(zero_copy_only=False)
                 long_rows = np.flatnonzero(np.nan_to_num(lengths.astype("float64"), nan=0.0) > MAX_CELL_CHARS)
                 long_cells = [(int(i), s.iat[int(i)]) for i in long_rows]
             elif kind in ("obj", "textobj"):
@@ -360,15 +361,14 @@ class _Column:
     def arrow(self) -> pa.Array:
         """A str column as one Arrow array (made once)."""
         if self._arrow is None:
-            self._arrow = _arrow_text(self.series)
+            self._arrow = text_array(self.series)
         return self._arrow
 
     def flags(self) -> tuple[bool, bool, bool]:
         """A str column's bytes scanned once: (any of & < >, any control character, any "_x") — what could need
         escaping; almost always (False, False, False), and then nothing else is searched."""
         if self._flags is None:
-            offs, data = _utf8(self.arrow())
-            seg = data[int(offs[0]) : int(offs[-1])]
+            _, seg = text_bytes(self.arrow())
             hit = _BYTE_FLAGS[seg] if len(seg) else seg
             ux = bool(len(seg) > 1 and ((seg[:-1] == 0x5F) & (seg[1:] == 0x78)).any())
             self._flags = (bool((hit & 1).any()), bool((hit & 2).any()), ux)
@@ -381,14 +381,6 @@ class _Column:
         return _values(self.kind, self.series.iloc[:1000])
 
 
-def _arrow_text(s: pd.Series) -> pa.Array:
-    """A string column as one Arrow string array (missing: null)."""
-    arr = pa.array(s, from_pandas=True)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    return arr if pa.types.is_large_string(arr.type) else arr.cast(pa.large_string())
-
-
 _BYTE_FLAGS = np.zeros(256, dtype=np.uint8)
 _BYTE_FLAGS[[ord("&"), ord("<"), ord(">")]] = 1
 _BYTE_FLAGS[[*range(0x00, 0x09), *range(0x0B, 0x20)]] = 2
@@ -396,19 +388,11 @@ _ASCII_BLANK = np.zeros(256, dtype=bool)
 _ASCII_BLANK[[c for c in range(128) if chr(c) in _WS_CHARS]] = True
 
 
-def _utf8(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, bytes) of a large_string array, without a copy."""
-    bufs = arr.buffers()
-    offs = np.frombuffer(bufs[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, dtype=np.uint8)
-    return offs, data
-
-
 def _blank_ends(arr: pa.Array) -> np.ndarray:
     """Per value: starts or ends with a character Python's re counts as whitespace (\\s) — xlsxwriter's test for
     xml:space="preserve" — read from the UTF-8 bytes (the non-ASCII ones: U+0085, U+00A0, U+1680, U+2000–U+200A,
     U+2028, U+2029, U+202F, U+205F, U+3000)."""
-    offs, data = _utf8(arr)
+    offs, data = text_bytes(arr)
     data = np.concatenate([data, np.zeros(3, dtype=np.uint8)])  # room to look three bytes on
     start, end = offs[:-1], offs[1:]
     n = end - start

@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from ..checks.validate import normalized_ids
 from ..core.ids import ID_NUMBER_FIELDS
-from ..core.normalize import STR, date_text, decode_codes, key_text, text_bytes, written_text
+from ..core.normalize import STR, date_text, decode_codes, key_text, text_array, text_bytes, written_text
 from ..core.progress import Progress, ProgressArg
 from ..core.result import (
     ChartSpec,
@@ -503,14 +503,6 @@ def _prepare_lists(con: Engine, lists: dict[str, ListSource], year, category) ->
 _HERE_FIELDS = ("KSH", "XM", "CC", "XXXS", "LQNF", "XLLB")
 
 
-def _text_array(s: pd.Series) -> pa.Array:
-    """A pandas ``str`` column's Arrow values as one large_string array (no copy when it is one chunk)."""
-    arr = pa.array(s.array)
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
-    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
-
-
 def _repeat(value: str, n: int) -> pa.Array:
     return pa.array([value], type=pa.large_string()).take(pa.array(np.zeros(n, np.int32)))
 
@@ -531,7 +523,7 @@ def _prepare_here(con: Engine, side: str, data: ListSource, year, category) -> p
             s = data.column(hit)
             if s.dtype != STR:
                 return None
-            cols[f] = pc.fill_null(pc.utf8_trim_whitespace(_text_array(s)), "")
+            cols[f] = pc.fill_null(pc.utf8_trim_whitespace(text_array(s)), "")
     n = data.count
     ksh_raw = cols["KSH"]
     if not pc.all(pc.string_is_ascii(ksh_raw)).as_py() and n:
@@ -934,7 +926,7 @@ def _fixed_variants(df: pd.DataFrame, side: int, swaps: bool) -> pa.Table | None
     """``_variants``' rows of one side when every 考生号 is ASCII of one width: the variants made on the byte
     matrix (a copy per position) and handed over as one Arrow column — no text per variant made in Python.
     None otherwise."""
-    arr = _text_array(df["ksh"])
+    arr = text_array(df["ksh"])
     n = len(arr)
     if not n or arr.null_count:
         return None
@@ -974,7 +966,7 @@ def _fixed_variants(df: pd.DataFrame, side: int, swaps: bool) -> pa.Table | None
             "row": df["row"].to_numpy()[pick],
             "variant": variant,
             "kind": np.concatenate(kinds),
-            "yxdm": _text_array(df["yxdm"]).take(pa.array(pick)),
+            "yxdm": text_array(df["yxdm"]).take(pa.array(pick)),
         }
     )
 
@@ -1260,7 +1252,7 @@ def _differences(
             return one, None, None
         key = (id(df), c)
         if key not in seen:
-            arr = _text_array(df[c])
+            arr = text_array(df[c])
             if c in ("ksh", "xm"):
                 seen[key] = None, None, arr
             else:
@@ -1373,7 +1365,7 @@ def _key_codes(a_ksh: pd.Series, r_ksh: pd.Series) -> tuple[np.ndarray, np.ndarr
     """An integer per 考生号 of both lists, equal exactly where the texts are equal (not dense). 考生号 of digits
     only (up to 18) are read as numbers from their bytes (10**length added, so that leading zeros count: the
     empty one is 1); others are dictionary-encoded as text."""
-    arrays = [_text_array(a_ksh), _text_array(r_ksh)]
+    arrays = [text_array(a_ksh), text_array(r_ksh)]
     keys = [_digit_keys(x) for x in arrays]
     if keys[0] is not None and keys[1] is not None:
         return keys[0], keys[1]
@@ -1460,7 +1452,7 @@ def _values(df: pd.DataFrame, idx: np.ndarray) -> dict[str, dict]:
     out = {}
     for c in ("ksh", "ksh_raw", "xm", "cc", "xxxs", "year", "cat"):
         s = df[c]
-        arr = _text_array(s) if s.dtype == STR else None
+        arr = text_array(s) if s.dtype == STR else None
         if arr is not None and not arr.null_count:  # Arrow's take and conversion: no pandas Series on the way
             out[c] = dict(zip(keys, arr.take(at).to_numpy(zero_copy_only=False).tolist()))
         else:
