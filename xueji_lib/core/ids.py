@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .textbytes import text_array, width_bytes
+
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
@@ -36,23 +38,14 @@ ID_NUMBER_FIELDS = ("SFZH", "SFZJH", "ZJHM")
 
 def fixed_width_bytes(values: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     """(mask, bytes) for the values that are exactly ``width`` ASCII characters: mask over all values and
-    a (mask.sum() × width) uint8 array of those values, built without a Python object per value."""
-    s = values.astype(_STR)
-    arr = pa.array(s.array) if len(s) else pa.array([], pa.large_string())
-    # an ASCII value of ``width`` characters is one of ``width`` bytes: test the (cheap) byte lengths first
-    mask = np.asarray(pa.compute.binary_length(arr).fill_null(-1), dtype=np.int64) == width
-    if mask.any():
-        mask &= np.asarray(pa.compute.string_is_ascii(arr).fill_null(False), dtype=bool)
-    if not mask.any():
-        return mask, np.zeros((0, width), np.uint8)
-    sub = arr.filter(pa.array(mask))
-    if isinstance(sub, pa.ChunkedArray):
-        sub = sub.combine_chunks()
-    sub = sub.cast(pa.large_string())
-    _, offs, data = sub.buffers()
-    offsets = np.frombuffer(offs, np.int64, len(sub) + 1, sub.offset * 8)
-    raw = np.frombuffer(data, np.uint8)[offsets[0] : offsets[-1]]
-    return mask, raw.reshape(len(sub), width)
+    a (mask.sum() × width) uint8 array of those values, built without a Python object per value
+    (``textbytes.width_bytes``; an ASCII value of ``width`` characters is one of ``width`` bytes below 0x80)."""
+    arr = text_array(values.astype(_STR))
+    rows, b = width_bytes(arr.fill_null("") if arr.null_count else arr, width)
+    mask = np.zeros(len(arr), bool)
+    ascii_ = (b < 0x80).all(axis=1) if len(b) else np.zeros(0, bool)
+    mask[rows[ascii_]] = True
+    return mask, b if ascii_.all() else b[ascii_]
 
 
 def _digits_ok(b: np.ndarray) -> np.ndarray:

@@ -21,6 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+# the byte-level readers of a text column (normalize also re-exports them for modules written before they moved)
+from .textbytes import byte_test, text_array, text_bytes  # noqa: F401
+
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
 
 _FULLWIDTH = str.maketrans({0x3000: 0x20, **{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}})
@@ -191,28 +194,6 @@ def key_text_unchanged(values: pd.Series) -> bool:
     return True
 
 
-def text_array(s: pd.Series) -> pa.Array:
-    """A text Series (``str``, or any pandas string dtype) as one large_string Arrow array, missing values null:
-    no copy when it already is one large_string chunk. The one way every module hands a text column to Arrow
-    and to ``text_bytes``.
-
-    >>> text_array(pd.Series(["a", None], dtype=STR)).to_pylist()
-    ['a', None]
-    """
-    a = pa.array(s.array, type=pa.large_string())
-    if isinstance(a, pa.ChunkedArray):
-        a = a.combine_chunks() if a.num_chunks != 1 else a.chunk(0)
-    return a
-
-
-def text_bytes(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """A large_string array's value offsets (len + 1, int64, from 0) and the UTF-8 bytes they index — Arrow's
-    own buffers, no copy of the text."""
-    off = np.frombuffer(a.buffers()[1], np.int64, len(a) + 1, a.offset * 8)
-    data = np.frombuffer(a.buffers()[2], np.uint8) if a.buffers()[2] is not None else np.zeros(0, np.uint8)
-    return off - off[0] if off[0] else off, data[off[0] : off[-1]]
-
-
 def _rows_holding(off: np.ndarray, byte_hit: np.ndarray) -> np.ndarray:
     """Per row (value offsets ``off`` from 0): True when one of its bytes is True in ``byte_hit``."""
     n = len(off) - 1
@@ -223,33 +204,6 @@ def _rows_holding(off: np.ndarray, byte_hit: np.ndarray) -> np.ndarray:
         return out
     total = np.concatenate([np.zeros(1, np.int64), np.cumsum(byte_hit, dtype=np.int64)])
     return total[off[1:]] > total[off[:-1]]
-
-
-def byte_test(table: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """``lambda d: table[d]`` for uint8 data (``table``: 256 booleans) as comparisons over the table's runs of
-    True: a few ufunc passes, no fancy indexing and no int64 index temporary.
-
-    >>> t = np.zeros(256, bool); t[0x61:0x7B] = True
-    >>> byte_test(t)(np.frombuffer(b"aZz0", np.uint8)).tolist()
-    [True, False, True, False]
-    """
-    edges = np.flatnonzero(np.diff(np.r_[0, table.astype(np.int8), 0]))
-    ranges = [(int(lo), int(hi) - 1) for lo, hi in zip(edges[::2], edges[1::2])]
-
-    def test(d: np.ndarray) -> np.ndarray:
-        out = np.zeros(d.shape, bool)
-        for lo, hi in ranges:
-            if lo == hi:
-                out |= d == lo
-            elif lo == 0:
-                out |= d <= hi
-            elif hi == 255:
-                out |= d >= lo
-            else:
-                out |= (d - np.uint8(lo)) <= np.uint8(hi - lo)
-        return out
-
-    return test
 
 
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int64)

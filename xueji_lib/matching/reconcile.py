@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from ..checks.validate import normalized_ids
 from ..core.ids import ID_NUMBER_FIELDS
-from ..core.normalize import STR, date_text, decode_codes, key_text, text_array, text_bytes, written_text
+from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
 from ..core.progress import Progress, ProgressArg
 from ..core.result import (
     ChartSpec,
@@ -50,6 +50,7 @@ from ..core.result import (
     words,
 )
 from ..core.rows import row_meaning
+from ..core.textbytes import digit_codes, padded_matrix, text_array, text_bytes
 from ..engine import sqlnorm
 from ..engine.engines import DuckDBEngine, Engine, engine_for, register_list
 from ..io.source import ListSource
@@ -1320,27 +1321,14 @@ _NEVER = np.frombuffer(bytes(7) + bytes([255]), np.uint64)[0]  # no text of at m
 def _packed(arr: pa.Array) -> np.ndarray | None:
     """Each text of ``arr`` (large_string, no missing values) as one uint64, equal exactly where the bytes are:
     up to 7 bytes, zero-padded, then the length as the eighth byte; None when a text is longer (or one is
-    missing). Texts of one width lie back to back: one matrix copy."""
-    n = len(arr)
-    if arr.null_count or not n:
+    missing)."""
+    if arr.null_count or not len(arr):
         return None
-    offsets, data = text_bytes(arr)
-    lengths = np.diff(offsets)
+    lengths = np.diff(text_bytes(arr)[0])
     if lengths.max() > 7:
         return None
-    widths = np.flatnonzero(np.bincount(lengths, minlength=1)).tolist()
-    out = np.zeros((n, 8), np.uint8)
-    if len(widths) == 1:
-        if widths[0]:
-            out[:, : widths[0]] = data.reshape(n, widths[0])
-        out[:, 7] = widths[0]
-    else:
-        starts = offsets[:-1]
-        for width in widths:
-            sel = np.flatnonzero(lengths == width)
-            for j in range(width):
-                out[sel, j] = data[starts[sel] + j]
-            out[sel, 7] = width
+    out = padded_matrix(arr, 8)
+    out[:, 7] = lengths
     return out.view(np.uint64).ravel()
 
 
@@ -1364,9 +1352,9 @@ def _one_value(arr: pa.Array) -> str | None:
 def _key_codes(a_ksh: pd.Series, r_ksh: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """An integer per 考生号 of both lists, equal exactly where the texts are equal (not dense). 考生号 of digits
     only (up to 18) are read as numbers from their bytes (10**length added, so that leading zeros count: the
-    empty one is 1); others are dictionary-encoded as text."""
+    empty one is 0: ``textbytes.digit_codes``); others are dictionary-encoded as text."""
     arrays = [text_array(a_ksh), text_array(r_ksh)]
-    keys = [_digit_keys(x) for x in arrays]
+    keys = [digit_codes(x) for x in arrays]
     if keys[0] is not None and keys[1] is not None:
         return keys[0], keys[1]
     both = pa.concat_arrays(arrays)
@@ -1374,50 +1362,6 @@ def _key_codes(a_ksh: pd.Series, r_ksh: pd.Series) -> tuple[np.ndarray, np.ndarr
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     codes = pc.dictionary_encode(both).indices.to_numpy().astype(np.int64)
     return codes[: len(a_ksh)], codes[len(a_ksh) :]
-
-
-def _digit_keys(arr: pa.Array) -> np.ndarray | None:
-    """10**length + value of every text of ``arr`` (a large_string array) when all are ASCII digits, at most 18
-    of them; None otherwise. Worked out on the bytes: texts of one width (empty ones aside) lie back to back,
-    a matrix read column by column; several widths are read a width at a time."""
-    n = len(arr)
-    if arr.null_count:
-        return None
-    if not n:
-        return np.zeros(0, np.int64)
-    offsets, data = text_bytes(arr)
-    lengths = np.diff(offsets)
-    if lengths.max() > 18:
-        return None
-    digits = data - np.uint8(48)  # a byte below "0" wraps above 9
-    if len(digits) and digits.max() > 9:
-        return None
-    widths = np.flatnonzero(np.bincount(lengths, minlength=1))
-    widths = widths[widths > 0].tolist()
-    keys = np.ones(n, np.int64)
-    if len(widths) == 1:
-        width = widths[0]
-        matrix = digits.reshape(-1, width)
-        values = np.ones(len(matrix), np.int64)
-        for at in range(0, len(matrix), 1 << 14):  # a block of rows at a time: its numbers stay in cache
-            block, out = matrix[at : at + (1 << 14)], values[at : at + (1 << 14)]
-            for j in range(width):
-                out *= 10
-                out += block[:, j]
-        if len(matrix) == n:
-            return values
-        keys[lengths == width] = values
-        return keys
-    starts = offsets[:-1]
-    for width in widths:
-        sel = np.flatnonzero(lengths == width)
-        at = starts[sel]
-        values = np.ones(len(sel), np.int64)
-        for j in range(width):
-            values *= 10
-            values += digits[at + j]
-        keys[sel] = values
-    return keys
 
 
 def _first_positions(a_code: np.ndarray, r_code: np.ndarray) -> np.ndarray:
