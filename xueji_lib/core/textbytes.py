@@ -3,6 +3,7 @@
 checking, matching and writing.
 
 - ``text_array``: a text Series as one large_string Arrow array; ``text_bytes``: its offsets and bytes;
+  ``matrix_strings``: the other way, a byte matrix's rows as a large_string array;
   ``chunk_bytes``: the same per chunk of a column made of many chunks (a DBF read in blocks), not joined.
 - ``width_bytes``: the values of exactly ``width`` bytes as a (k, width) byte matrix, with their positions;
   ``fixed_matrix``: the whole column as one matrix when every value has one width; ``padded_matrix``: each value
@@ -28,6 +29,7 @@ import pyarrow as pa
 __all__ = [
     "text_array",
     "text_bytes",
+    "matrix_strings",
     "chunk_bytes",
     "byte_lengths",
     "width_bytes",
@@ -61,6 +63,18 @@ def text_bytes(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     off = np.frombuffer(a.buffers()[1], np.int64, len(a) + 1, a.offset * 8)
     data = np.frombuffer(a.buffers()[2], np.uint8) if a.buffers()[2] is not None else np.zeros(0, np.uint8)
     return off - off[0] if off[0] else off, data[off[0] : off[-1]]
+
+
+def matrix_strings(b: np.ndarray) -> pa.Array:
+    """The rows of a (k, w) uint8 matrix of UTF-8 bytes (ASCII digits, codes) as a large_string array of k
+    values of w bytes: the offsets a range, the bytes as they lie when the matrix is contiguous.
+
+    >>> matrix_strings(np.frombuffer(b"2026ab", np.uint8).reshape(3, 2)).to_pylist()
+    ['20', '26', 'ab']
+    """
+    k, w = b.shape
+    offsets = np.arange(0, (k + 1) * w, w, dtype=np.int64) if w else np.zeros(k + 1, np.int64)
+    return pa.LargeStringArray.from_buffers(k, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(b)))
 
 
 def chunk_bytes(s: pd.Series | pa.Array | pa.ChunkedArray) -> list[tuple[int, np.ndarray, np.ndarray]] | None:
