@@ -9,13 +9,19 @@ joined column-wise in Arrow, personal values masked per kind over the array — 
 
 The table ``FindingsTable.frame()`` builds is exactly the one the per-finding loop built (same columns, values,
 order and dtypes): ``str.format`` of each template with name, field, value (masked) and detail, message + "。" +
-hint where the hint is not empty, sorted by record (structure findings first) and severity, stable.
+hint where the hint is not empty, sorted by record (structure findings first) and severity, stable
+(tests/test_findings_speed19.py compares the two). How, for millions of findings: each part's sentences are joined
+over its own arrays with the template's words as scalars (never a column of a million copies of the same words),
+then all parts' sentences are put in order by one concatenation and one take; the words that are one per part
+(field, name, rule, severity) are spread by part code. From ``PARALLEL_MIN_FINDINGS`` findings the parts, and
+then the columns, are built on two threads (Arrow's kernels release the GIL).
 """
 
 from __future__ import annotations
 
 import string
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +31,7 @@ import pyarrow.compute as pc
 
 from ..core.normalize import STR
 
-__all__ = ["Part", "FindingsTable", "fill", "texts_at"]
+__all__ = ["Part", "FindingsTable", "fill", "texts_at", "records_with"]
 
 LARGE = pa.large_string()
 _FORMATTER = string.Formatter()
@@ -54,6 +60,10 @@ class Part:
         severity: str | None,
     ) -> Part:
         return cls(rule, np.asarray(idx, dtype=np.int64), field, value, detail, severity)
+
+    def severity_in(self, rules: dict) -> str:
+        """The findings' severity: the one given to ``add`` (a layout field's), else the rule's."""
+        return self.severity if isinstance(self.severity, str) and self.severity else rules[self.rule].severity
 
 
 def _large(a) -> pa.Array:
@@ -184,60 +194,116 @@ class FindingsTable:
         if not parts:
             return pd.DataFrame({c: pd.Series(dtype="str" if c != "row" else "Int64") for c in columns})
         sizes = np.array([len(p.idx) for p in parts], np.int64)
+        sevs = [p.severity_in(self.rules) for p in parts]
+        fields = [p.field for p in parts]
+        names = [self.name(p.field) if p.field else "" for p in parts]
         part_of = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)
         idx = np.concatenate([p.idx for p in parts])
-        fields, names, sevs, values, messages = [], [], [], [], []
-        for p, k in zip(parts, sizes.tolist()):
-            rule = self.rules[p.rule]
-            kind = self.personal(p.field) if p.field else None
-            shown = p.value
-            if kind:
-                shown = self.mask(pa.array([p.value], LARGE), kind)[0].as_py() if isinstance(shown, str) else None
-                shown = shown if shown is not None else self.mask(_large(p.value), kind)
-            name = self.name(p.field) if p.field else ""
-            words = {"name": name, "field": p.field, "value": shown, "detail": p.detail}
-            messages.append(_template(rule, words, k))
-            values.append(_full(shown, k))
-            fields.append(p.field)
-            names.append(name)
-            sevs.append(p.severity if isinstance(p.severity, str) and p.severity else rule.severity)
         order = np.lexsort((np.array([severity_order[s] for s in sevs], np.int64)[part_of], idx))
         order_pa = pa.array(order, pa.int64())
         part_codes = pa.array(part_of[order])
-        idx_sorted = idx[order]
+        del part_of
+        threads = 2 if len(order) >= PARALLEL_MIN_FINDINGS else 1
+
+        # each part's shown values and sentences, in its own order: the rule's text pieces as scalars, joined with
+        # the part's arrays (no column of a million copies of the same words); the largest parts first, so that
+        # the two threads end together
+        first = sorted(range(len(parts)), key=lambda j: -int(sizes[j]))
+        got = _run([lambda j=j: self._part(parts[j], names[j], int(sizes[j])) for j in first], threads)
+        built = dict(zip(first, got))
+        del got
+        values = [built[j][0] for j in range(len(parts))]
+        messages = [built[j][1] for j in range(len(parts))]
+        del built
 
         def small(strings: list[str]) -> pd.arrays.ArrowStringArray:  # a few words, one per part, spread
             return _str(pa.DictionaryArray.from_arrays(part_codes, pa.array(strings, LARGE)).cast(LARGE))
 
-        def big(arrays: list[pa.Array]) -> pd.arrays.ArrowStringArray:
+        def sorted_column(arrays: list[pa.Array]) -> pd.arrays.ArrowStringArray:
             joined = pa.concat_arrays(arrays)
             arrays.clear()  # the parts' arrays go before the sorted copy is made (peak memory)
             return _str(joined.take(order_pa))
 
-        on_row = idx_sorted >= 0
-        if self.keys is not None:
+        def key_column() -> pd.arrays.ArrowStringArray:
+            if self.keys is None:
+                return _str(_const("", len(order)))
             got = column_take(self.keys, np.where(on_row, idx_sorted, 0))
             if self.key_kind:
                 got = self.mask(got, self.key_kind)
             if not on_row.all():  # structure findings (no record) get an empty key
                 got = pc.if_else(pa.array(on_row), got, pa.scalar("", LARGE))
-            key = _str(got)
-        else:
-            key = _str(_const("", len(idx)))
+            return _str(got)
+
+        idx_sorted = idx[order]
+        del idx
+        on_row = idx_sorted >= 0
         row = pd.arrays.IntegerArray(np.where(on_row, idx_sorted + 1, 0).astype(np.int64), ~on_row)
+        # the sentences (the longest column) on one thread, the other columns on the other
+        message, rest = _run(
+            [
+                lambda: sorted_column(messages),
+                lambda: (
+                    sorted_column(values),
+                    key_column(),
+                    small(fields),
+                    small(names),
+                    small([p.rule for p in parts]),
+                    small(sevs),
+                ),
+            ],
+            threads,
+        )
+        value, key, field_col, name_col, rule_col, sev_col = rest
         return pd.DataFrame(
             {
                 "row": row,
                 "key": key,
-                "field": small(fields),
-                "name": small(names),
-                "rule": small([p.rule for p in parts]),
-                "severity": small(sevs),
-                "value": big(values),
-                "message": _str(_messages(messages, sizes, order_pa, part_codes)),
+                "field": field_col,
+                "name": name_col,
+                "rule": rule_col,
+                "severity": sev_col,
+                "value": value,
+                "message": message,
             },
             columns=list(columns),
         )
+
+    def _part(self, p: Part, name: str, k: int) -> tuple[pa.Array, pa.Array]:
+        """One part's shown values (masked where personal) and its sentences, ``k`` of each."""
+        rule = self.rules[p.rule]
+        kind = self.personal(p.field) if p.field else None
+        shown = p.value
+        if kind:
+            shown = self.mask(pa.array([p.value], LARGE), kind)[0].as_py() if isinstance(shown, str) else None
+            shown = shown if shown is not None else self.mask(_large(p.value), kind)
+        words = {"name": name, "field": p.field, "value": shown, "detail": p.detail}
+        pieces = _template(rule, words, k)
+        message = _joined_pieces(pieces, k) if isinstance(pieces, list) else _large(pieces)
+        return _full(shown, k), message
+
+
+# From this many findings the table's columns are built on two threads (Arrow's kernels release the GIL); below it
+# one after the other. As validate's PARALLEL_MIN_RECORDS, a thread costs more than it saves on small files.
+PARALLEL_MIN_FINDINGS = 50_000
+
+
+def records_with(parts: Sequence[Part], rules: dict, severity: str, n: int) -> np.ndarray:
+    """Per record (``n``): some finding of ``severity`` is on it — the records of the findings table's rows of that
+    severity (structure findings, about no record, left out), from the parts' positions without the table."""
+    out = np.zeros(n, bool)
+    for p in parts:
+        if len(p.idx) and p.severity_in(rules) == severity:
+            out[p.idx[p.idx >= 0]] = True
+    return out
+
+
+def _run(calls: list[Callable[[], object]], threads: int) -> list:
+    """``[call() for call in calls]``, on ``threads`` threads (started in list order) when more than one."""
+    if threads < 2 or len(calls) < 2:
+        return [call() for call in calls]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xueji-findings") as pool:
+        futures = [pool.submit(call) for call in calls]
+        return [f.result() for f in futures]
 
 
 def _template(rule, words: dict, n: int) -> list | pa.Array:
@@ -260,26 +326,6 @@ def _template(rule, words: dict, n: int) -> list | pa.Array:
             else:
                 pieces += [_large(value), ""]
     return pieces
-
-
-def _messages(templates: list, sizes: np.ndarray, order: pa.Array, codes: pa.Array) -> pa.Array:
-    """The messages of all parts in sorted order (``order`` of the parts' findings one after another; ``codes``:
-    each sorted finding's part), joined once over whole columns: each text piece spread from the parts by code,
-    each array piece gathered from the parts and sorted (a part with fewer arrays has empty ones)."""
-    if any(not isinstance(t, list) for t in templates):  # a hint that may be empty: each part's messages, sorted
-        arrays = [_joined_pieces(t, k) if isinstance(t, list) else t for t, k in zip(templates, sizes.tolist())]
-        return pa.concat_arrays(arrays).take(order)
-    slots = max(len(t) // 2 for t in templates)
-    columns = []
-    for j in range(slots + 1):
-        texts = [t[2 * j] if 2 * j < len(t) else "" for t in templates]
-        columns.append(pa.DictionaryArray.from_arrays(codes, pa.array(texts, LARGE)).cast(LARGE))
-        if j < slots:
-            got = [t[2 * j + 1] if 2 * j + 1 < len(t) else _const("", k) for t, k in zip(templates, sizes.tolist())]
-            columns.append(pa.concat_arrays(got).take(order))
-    if len(columns) == 1:
-        return columns[0]
-    return pc.binary_join_element_wise(*columns, pa.scalar("", LARGE))
 
 
 def _joined_pieces(pieces: list, n: int) -> pa.Array:

@@ -10,7 +10,7 @@ Structure first (missing required fields: the file cannot pass), then row rules.
 stable rule code (``xueji_lib/schema/data/rules.yml``), a severity (error: the platform would reject the record;
 warning: suspicious; info) and a message naming the field and the value (masked where personal) with a
 hint how to fix it. Records with an error fail; passed + failed = total, always. Every rule is a
-vectorised operation over whole columns; only the findings themselves are formatted one by one.
+vectorised operation over whole columns, and so is the making of the findings' sentences (``findings_table``).
 """
 
 from __future__ import annotations
@@ -38,17 +38,18 @@ from ..core.normalize import (
     no_spaces,
     valid_ymd,
 )
-from ..core.normalize import byte_test as _byte_test
 from ..core.privacy import mask_series, mask_value
 from ..core.progress import Progress, ProgressArg
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, rules_chart, words
 from ..core.rows import row_meaning, row_word, shown_rows
+from ..core.textbytes import byte_lengths, chunk_bytes, digit_codes, matrix_strings, width_bytes
+from ..core.textbytes import byte_test as _byte_test
 from ..io.loadinfo import load_report
 from ..schema.codes import load_code_table, province_of, restore_leading_zeros
 from ..schema.id_forms import REGION_FIELDS, load_id_forms
 from ..schema.layouts import Layout, load_layout
 from ..schema.rules import SEVERITY_ORDER, SEVERITY_ZH, Rule, load_rules, rule_sentence
-from .findings_table import FindingsTable, Part, chunked_take, texts_at
+from .findings_table import LARGE, FindingsTable, Part, chunked_take, records_with, texts_at
 
 __all__ = ["validate", "ValidationResult", "Rule", "load_rules", "FINDING_COLUMNS"]
 
@@ -712,9 +713,7 @@ def validate(
             findings = ck.findings()
     finally:
         _memo_clear()
-    failed = np.zeros(ck.n, bool)
-    err_rows = findings.loc[(findings["severity"] == "error") & findings["row"].notna(), "row"]
-    failed[err_rows.astype(int).to_numpy() - 1] = True
+    failed = records_with(ck.parts, load_rules(), "error", ck.n)  # the rows of the findings' errors
     if not structure_ok:
         failed[:] = True
     relevant = K12_PARAMS if lay.category == "k12" else HEI_PARAMS
@@ -851,23 +850,6 @@ def _by_reason(skipped: dict) -> dict[str, list[str]]:
 # ------------------------------------------------------------------------------------------------- rules
 
 
-def _utf8(s: pd.Series) -> list[tuple[int, np.ndarray, np.ndarray]] | None:
-    """A str column without missing values as its UTF-8 bytes, chunk by chunk (Arrow's own buffers, no copy of
-    the text): (first row, offsets of the chunk's values into ``data``, len + 1; data). None for another kind of
-    column."""
-    arr = getattr(s.array, "_pa_array", None)
-    if arr is None or arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-        return None
-    wide = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    out, start = [], 0
-    for c in arr.chunks:
-        _, offsets, data = c.buffers()
-        off = np.frombuffer(offsets, dtype=wide)[c.offset : c.offset + len(c) + 1].astype(np.int64, copy=False)
-        out.append((start, off, np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)))
-        start += len(c)
-    return out
-
-
 def _rows(s: pd.Series, idx) -> pd.Series:
     """``s.iloc[idx]`` for a str column, taken chunk by chunk (pandas' take over an Arrow column of many chunks joins
     the whole column first)."""
@@ -876,10 +858,6 @@ def _rows(s: pd.Series, idx) -> pd.Series:
         return s.iloc[idx]
     idx = np.asarray(idx, dtype=np.int64)
     return pd.Series(chunked_take(arr, idx), index=s.index[idx], name=s.name, dtype=STR)
-
-
-def _byte_lengths(chunks) -> np.ndarray:
-    return np.concatenate([np.diff(off) for _, off, _ in chunks]) if chunks else np.zeros(0, np.int64)
 
 
 _MEMO: dict = {}  # (function, id of the Series, args) → (the Series, the result): per validate call, then cleared
@@ -916,7 +894,7 @@ def _memo(fn):
 # a str column without missing values none of which halfwidth, no_spaces, upper or strip would change
 # (core/normalize's byte table): judged once per column per validate call
 _plain = _memo(key_text_unchanged)
-_utf8 = _memo(_utf8)
+_utf8 = _memo(chunk_bytes)  # a str column's bytes chunk by chunk (core.textbytes)
 
 
 def _rows_where(chunks, byte_test) -> np.ndarray:
@@ -947,11 +925,11 @@ def _empty(s: pd.Series) -> np.ndarray:
     out = np.zeros(len(s), bool)
     cand = []
     for start, off, data in chunks:
-        lengths = np.diff(off)
-        out[start : start + len(lengths)] = lengths == 0
-        some = np.flatnonzero(lengths)
-        if len(some):
-            cand.append(some[_BLANK_LEAD[data[off[some]]]] + start)
+        empty = off[1:] == off[:-1]
+        out[start : start + len(empty)] = empty
+        if len(data):  # each value's first byte (an empty value's is its neighbour's, and not looked at)
+            lead = _BLANK_LEAD[data[np.minimum(off[:-1], len(data) - 1)]]
+            cand.append(np.flatnonzero(lead & ~empty) + start)
     cand = np.concatenate(cand) if cand else np.zeros(0, np.int64)
     if len(cand):
         out[cand] = (_rows(s, cand).str.strip() == "").to_numpy()
@@ -1032,7 +1010,7 @@ def _over_width(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the values longer than ``width`` GBK (GB18030) bytes, and their lengths."""
     chunks = _utf8(s)
     utf8 = (
-        _byte_lengths(chunks)
+        byte_lengths(chunks)
         if chunks is not None
         else np.asarray(pa.compute.binary_length(pa.array(s.array)).fill_null(0))
     )
@@ -1232,14 +1210,17 @@ def _substitute_ids(ck: _Checker, n: pd.Series, check_ok: np.ndarray) -> tuple[n
         return load_code_table(table).to_code(s) if table else s
 
     sfzjlx, gatqw = column("SFZJLX", "sfzjlx"), column("GATQW", "gatqw")
-    regions = [s for s in (column(c) for c in REGION_FIELDS) if s is not None]
+    # the region fields as codes into their distinct values (a few dozen 民族 / 籍贯): each form's words are looked
+    # for once per distinct value, then spread to the candidates
+    regions = [(codes[pos], uniq) for codes, uniq in (_factorized(ck.text(c)) for c in REGION_FIELDS if ck.has(c))]
     none = np.zeros(len(pos), bool)
     found = np.zeros(len(pos), bool)
     for form in load_id_forms():
         typed = sfzjlx.isin(form.sfzjlx).to_numpy(dtype=bool) if sfzjlx is not None and form.sfzjlx else none
         said = typed | (gatqw.isin(form.gatqw).to_numpy(dtype=bool) if gatqw is not None and form.gatqw else none)
-        for s in regions if form.region else ():
-            said = said | s.str.contains("|".join(map(re.escape, form.region)), regex=True).to_numpy(dtype=bool)
+        for codes, uniq in regions if form.region else ():
+            hit = uniq.str.contains("|".join(map(re.escape, form.region)), regex=True).to_numpy(dtype=bool)
+            said = said | _spread(hit, codes, False)
         if not form.shape_alone and not said.any():  # nothing says this form applies: no number can be one
             continue
         m = ~found & cand.str.fullmatch(form.pattern).fillna(False).to_numpy(dtype=bool)
@@ -1291,7 +1272,7 @@ def _check_ids(ck: _Checker):
     if (applies & is15).any():
         idx = np.flatnonzero(applies & is15)
         ck.add("SFZH_15", idx, code, detail=[mask_value("id", v) for v in ids.to18(n.iloc[idx])])
-    length = _byte_lengths(_utf8(n)) if plain else n.str.len().to_numpy()  # ASCII: a character is a byte
+    length = byte_lengths(_utf8(n)) if plain else n.str.len().to_numpy()  # ASCII: a character is a byte
     ck.add("SFZH_LENGTH", applies & ~is15 & (length != 18), code, detail=length)
     shaped = _id_shape(n, 18, r"\dX")
     ck.add("SFZH_CHARS", applies & (length == 18) & ~shaped, code)
@@ -1369,11 +1350,17 @@ def _check_id_parts_plain(ck: _Checker, code: str, n: pd.Series, good_shape: np.
     bad = at[~_province_prefixes()[prefix]]
     ck.add("SFZH_AREA_UNKNOWN", bad, code, detail=_rows(n, bad).str.slice(0, 2))
     if csrq is not None:
-        idx = at[birth_ok & (csrq >= 0) & (birth != csrq)]
-        detail = (
-            "号码中为 " + ids.birth_date(_rows(n, idx)) + "，出生日期字段为 " + date_text(_rows(ck.text("CSRQ"), idx))
+        sel = birth_ok & (csrq >= 0) & (birth != csrq)
+        idx = at[sel]
+        # "号码中为 " + ids.birth_date(number) + "，出生日期字段为 " + date_text(出生日期): the number's birth digits are
+        # its bytes 7-14 (ASCII digits), the field's text is date_text of each distinct value
+        cc, cu = _factorized(ck.text("CSRQ"))
+        field_text = pa.array(date_text(cu).fillna("").array, LARGE).take(pa.array(cc[idx]))
+        texts = [pa.scalar(t, LARGE) for t in ("号码中为 ", "，出生日期字段为 ", "")]
+        detail = pa.compute.binary_join_element_wise(
+            texts[0], matrix_strings(gb[sel, 6:14]), texts[1], field_text, texts[2]
         )
-        ck.add("SFZH_BIRTH_MISMATCH", idx, code, detail=detail)
+        ck.add("SFZH_BIRTH_MISMATCH", idx, code, detail=pd.Series(detail, dtype=STR))
     sex_field = next((c for c in SEX_FIELDS if ck.has(c)), None)
     if sex_field:
         xc, xu = _factorized(ck.text(sex_field))
@@ -1381,10 +1368,14 @@ def _check_id_parts_plain(ck: _Checker, code: str, n: pd.Series, good_shape: np.
         odd = (gb[:, 16] & 1).astype(bool)  # "1" (male) for an odd 17th digit
         male = _spread((xb == "1").fillna(False).to_numpy(dtype=bool), xc[at], False)
         female = _spread((xb == "2").fillna(False).to_numpy(dtype=bool), xc[at], False)
-        idx = at[(male & ~odd) | (female & odd)]
-        word = ids.sex_code(_rows(n, idx)).map({"1": "男", "2": "女"}).fillna("")
-        detail = "号码表示" + word + "，性别字段为“" + _rows(ck.text(sex_field), idx) + "”"
-        ck.add("SFZH_SEX_MISMATCH", idx, code, detail=detail)
+        sel = (male & ~odd) | (female & odd)
+        idx = at[sel]
+        # "号码表示" + 男/女 (ids.sex_code of the number) + "，性别字段为“" + the field's text + "”": one sentence per
+        # (parity, distinct value of the field), spread by code
+        words = [f"号码表示{word}，性别字段为“{u}”" for word in ("女", "男") for u in xu.tolist()]
+        combo = odd[sel].astype(np.int64) * len(xu) + xc[idx]
+        detail = pa.array(words, LARGE).take(pa.array(combo))
+        ck.add("SFZH_SEX_MISMATCH", idx, code, detail=pd.Series(detail, dtype=STR))
 
 
 def _digit_ints(b: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -1430,27 +1421,7 @@ def _province_prefixes() -> np.ndarray:
     return out
 
 
-def _fixed_bytes(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The positions of the values of exactly ``width`` UTF-8 bytes and those bytes (k × width), or None."""
-    chunks = _utf8(s)
-    if chunks is None:
-        return None
-    rows, mats = [np.zeros(0, np.int64)], [np.zeros((0, width), np.uint8)]
-    for start, off, data in chunks:
-        if width and off[-1] - off[0] == width * (len(off) - 1) and (np.diff(off) == width).all():
-            rows.append(np.arange(start, start + len(off) - 1, dtype=np.int64))  # every value as long (IDs, codes):
-            mats.append(data[off[0] : off[-1]].reshape(-1, width))  # the bytes as they lie, no gather
-            continue
-        local = np.flatnonzero(np.diff(off) == width)
-        if not len(local) or len(data) < width:
-            continue
-        windows = np.lib.stride_tricks.as_strided(data, shape=(len(data) - width + 1, width), strides=(1, 1))
-        rows.append(local + start)
-        mats.append(windows[off[local]])  # one row of ``width`` bytes per value
-    return np.concatenate(rows), np.concatenate(mats)
-
-
-_fixed_bytes = _memo(_fixed_bytes)
+_fixed_bytes = _memo(width_bytes)  # the values of one byte length as a byte matrix (core.textbytes)
 
 
 def _all_digits(b: np.ndarray, m: int) -> np.ndarray:
@@ -1600,7 +1571,7 @@ def _check_ksh_plain(ck: _Checker) -> None:
     [0-9A-Z]{1,18} and \\d{14} are byte classes and lengths; year and province digits read as integers."""
     k = ck.text("KSH")
     chunks = _utf8(k)
-    length = _byte_lengths(chunks)
+    length = byte_lengths(chunks)
     present = length > 0
     fmt_ok = (length >= 1) & (length <= 18)
     fmt_ok[_rows_where(chunks, _byte_test(~_UPPER_ALNUM))] = False
@@ -1651,7 +1622,7 @@ def _name_ok(s: pd.Series) -> np.ndarray:
     chunks = _utf8(s)
     if chunks is None:
         return s.str.fullmatch(_NAME_OK).fillna(False).to_numpy(dtype=bool)
-    cand = _byte_lengths(chunks) == 0
+    cand = byte_lengths(chunks) == 0
     cand[_rows_where(chunks, _not_common_han)] = True
     out = ~cand
     if cand.any():
@@ -1815,44 +1786,9 @@ def _check_category(ck: _Checker):
                 ck.add("RXRQ_YEAR", idx, "RXRQ", detail=years.iloc[idx].fillna(0).astype(int).astype(str))
 
 
-def _digit_keys(keys: pd.Series) -> np.ndarray | None:
-    """The values as int64 (NA and "" → -1) when every other value is ``width`` ASCII digits, the last one possibly
-    "X" (15 ≤ width ≤ 18, or any width up to 18 without an X): equal numbers ⇔ equal strings. Else None."""
-    arr = getattr(keys.array, "_pa_array", None)
-    if arr is None or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)) or not len(keys):
-        return None
-    lengths = np.asarray(pa.compute.binary_length(arr).fill_null(0), dtype=np.int64)
-    some = lengths > 0
-    if not some.any() or len(keys) - int(some.sum()) != arr.null_count:  # an empty string is a value: hash it
-        return None
-    width = int(lengths[some][0])
-    if width > 18 or (lengths[some] != width).any():
-        return None
-    got = _fixed_bytes(keys if not arr.null_count else pd.Series(arr.fill_null(""), dtype=STR), width)
-    if got is None:
-        return None
-    rows, b = got
-    out = np.full(len(keys), -1, np.int64)
-    step = 1 << 15  # blocks that stay in the cache while their digits are summed
-    v = np.empty(len(rows), np.int64)
-    for i in range(0, len(rows), step):
-        bb = b[i : i + step]
-        body, last = bb[:, :-1], bb[:, -1]
-        if body.size and (body.min() < 0x30 or body.max() > 0x39):
-            return None
-        x = last == 0x58  # "X"
-        if not (((last >= 0x30) & (last <= 0x39)) | x).all():
-            return None
-        acc = np.zeros(len(bb), np.int64)
-        for j in range(width - 1):
-            acc *= 10
-            acc += body[:, j]
-        acc -= 48 * (int("1" * (width - 1)) if width > 1 else 0)  # every digit's byte minus "0"
-        acc *= 11
-        acc += np.where(x, 10, last.astype(np.int64) - 0x30)
-        v[i : i + step] = acc
-    out[rows] = v
-    return out
+# an int64 per digit string (ID numbers, 考生号, 学号 of digits; NA -1), equal exactly where the texts are
+# (core.textbytes); None for a column of other texts
+_digit_keys = _memo(digit_codes)
 
 
 _HASH_MUL = np.uint64(0x100000001B3)
