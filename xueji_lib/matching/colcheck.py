@@ -15,18 +15,22 @@ one dictionary (an integer comparison); any other by Arrow takes of both sides.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.normalize import text_bytes
+from ..core.textbytes import fixed_matrix, padded_matrix, text_bytes
 
 # a column with at most this share of distinct values in its first SAMPLE values is compared by dictionary codes
 SAMPLE = 20_000
 FEW = 0.5
-CHUNK = 1 << 15
+CHUNK = 1 << 14
 # texts of at most this many bytes (names) are compared as zero-padded byte rows
 SHORT = 16
+# below this many records a side's row matrix is built on the calling thread alone
+THREAD_MIN = 50_000
 
 
 def _few(a: pa.Array) -> bool:
@@ -34,15 +38,24 @@ def _few(a: pa.Array) -> bool:
     return len(pc.unique(head)) <= max(16, FEW * len(head))
 
 
+def _own_codes(a: pa.Array) -> tuple[np.ndarray, pa.Array]:
+    """A column's dictionary codes (int32, missing -1) and the dictionary they index."""
+    e = a.dictionary_encode()
+    return e.indices.fill_null(-1).to_numpy().astype(np.int32), e.dictionary
+
+
+def _into(y_codes: np.ndarray, y_dict: pa.Array, x_dict: pa.Array) -> np.ndarray:
+    """``y``'s own codes (``_own_codes``) as codes of ``x``'s dictionary: a value ``x`` never has -2, missing -1."""
+    into = pc.index_in(y_dict, value_set=x_dict).fill_null(-2).to_numpy().astype(np.int32)
+    into = np.append(into, np.int32(-1))  # the missing value's code -1 looks up the last entry
+    return into[y_codes]
+
+
 def _codes(x: pa.Array, y: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes of both columns, equal exactly where the values are (missing -1 on both sides; a value of
     ``y`` that ``x`` never has -2)."""
-    ex, ey = x.dictionary_encode(), y.dictionary_encode()
-    cx = ex.indices.fill_null(-1).to_numpy().astype(np.int32)
-    into = pc.index_in(ey.dictionary, value_set=ex.dictionary).fill_null(-2).to_numpy().astype(np.int32)
-    into = np.append(into, np.int32(-1))  # the missing value's code, looked up at position len(dictionary)
-    cy = into[ey.indices.fill_null(len(ey.dictionary)).to_numpy().astype(np.int64)]
-    return cx, cy
+    (cx, dx), (cy, dy) = _own_codes(x), _own_codes(y)
+    return cx, _into(cy, dy, dx)
 
 
 def _distinct(x: pa.Array, y: pa.Array, xi: np.ndarray, yi: np.ndarray) -> np.ndarray:
@@ -53,56 +66,93 @@ def _distinct(x: pa.Array, y: pa.Array, xi: np.ndarray, yi: np.ndarray) -> np.nd
 
 class _Rows:
     """Several column pairs (``xs[j]`` of one list, ``ys[j]`` of the other) prepared for ``distinct``: the
-    fixed-width columns' bytes and the few-valued columns' codes side by side in one byte row per record (one
-    gather of rows per side, not one per column), the other columns kept for Arrow takes."""
+    fixed-width columns' bytes, the short texts zero-padded and the few-valued columns' codes side by side in
+    one byte row per record (one gather of rows per side, not one per column), the other columns kept for
+    Arrow takes.
+
+    How each column pair is compared is decided first, from both sides (cheap: byte lengths, a sample's
+    distinct values); then each side's row matrix is built on its own thread (Arrow's dictionary encoding and
+    numpy's copies release the GIL), each few-valued column as codes of its own dictionary; last, the other
+    list's codes are turned into codes of the first list's dictionary in place."""
 
     def __init__(self, xs: list[pa.Array], ys: list[pa.Array]) -> None:
         nx, ny = (len(xs[0]), len(ys[0])) if xs else (0, 0)
-        parts_x, parts_y, self.rest, self.always = [], [], [], False
+        plan, self.rest, self.always = [], [], False
         for x, y in zip(xs, ys):
-            fx, fy = _fixed_bytes(x), _fixed_bytes(y)
+            fx, fy = fixed_matrix(x), fixed_matrix(y)
             if fx is not None and fy is not None:
                 if fx.shape[1] != fy.shape[1]:  # every value of one side is longer than every value of the other
                     self.always = True
                 else:
-                    parts_x.append(fx), parts_y.append(fy)
+                    plan.append(("fixed", fx.shape[1], fx, fy))
             elif _few(x) and _few(y):
-                cx, cy = _codes(x, y)
-                parts_x.append(cx.view(np.uint8).reshape(nx, 4)), parts_y.append(cy.view(np.uint8).reshape(ny, 4))
+                plan.append(("codes", 4, x, y))
             else:
                 width = max(_width(x), _width(y))
-                if 0 < width <= SHORT:  # short texts of several lengths (names): zero-padded to one width
-                    wx, wy = _padded_bytes(x, width), _padded_bytes(y, width)
-                    if wx is not None and wy is not None:
-                        parts_x.append(wx), parts_y.append(wy)
-                        continue
-                self.rest.append((x, y))
-        self.rx, self.ry = _rows(parts_x, nx), _rows(parts_y, ny)
+                if 0 < width <= SHORT and _paddable(x) and _paddable(y):  # short texts of several lengths (names)
+                    plan.append(("padded", width, x, y))
+                else:
+                    self.rest.append((x, y))
+        if self.always or not plan:
+            self.rx = self.ry = None
+            return
+        if max(nx, ny) >= THREAD_MIN:
+            with ThreadPoolExecutor(1) as pool:
+                fut = pool.submit(_side, plan, 2, nx)
+                self.ry, ydicts = _side(plan, 3, ny)
+                self.rx, xdicts = fut.result()
+        else:
+            self.rx, xdicts = _side(plan, 2, nx)
+            self.ry, ydicts = _side(plan, 3, ny)
+        at = 0
+        for (how, width, _, _), dx, dy in zip(plan, xdicts, ydicts):
+            if how == "codes":  # the other list's codes (4 bytes at ``at`` of each row) into the first's dictionary
+                cy = _column_view(self.ry, at, np.dtype(np.int32))
+                cy[:] = _into(cy, dy, dx)
+            at += width
 
     def distinct(self, xi: np.ndarray, yi: np.ndarray) -> np.ndarray:
         """Per pair (position ``xi[k]`` of one list, ``yi[k]`` of the other): whether any column differs."""
         if self.always:
             return np.ones(len(xi), bool)
         out = np.zeros(len(xi), bool)
-        if self.rx is not None:
-            for at in range(0, len(xi), CHUNK):  # a block of pairs at a time: the gathered rows stay in cache
-                a, b = self.rx[xi[at : at + CHUNK]], self.ry[yi[at : at + CHUNK]]
-                np.any(a != b, axis=1, out=out[at : at + CHUNK])
+        if self.rx is not None and len(xi) >= THREAD_MIN:
+            half = len(xi) // 2 // CHUNK * CHUNK
+            with ThreadPoolExecutor(1) as pool:  # the second half of the pairs on another thread
+                later = pool.submit(self._rows_distinct, xi, yi, out, half, len(xi))
+                self._rows_distinct(xi, yi, out, 0, half)
+                later.result()
+        elif self.rx is not None:
+            self._rows_distinct(xi, yi, out, 0, len(xi))
         for x, y in self.rest:
             out |= _taken_distinct(x, y, xi, yi)
         return out
 
+    def _rows_distinct(self, xi: np.ndarray, yi: np.ndarray, out: np.ndarray, start: int, stop: int) -> None:
+        """``out[k] = any(rx[xi[k]] != ry[yi[k]])`` for pairs ``start`` … ``stop - 1``, a block of pairs at a time
+        (the gathered rows stay in cache): the words xor-ed, their differences or-ed."""
+        for at in range(start, stop, CHUNK):
+            end = min(at + CHUNK, stop)
+            a, b = self.rx.take(xi[at:end], axis=0), self.ry.take(yi[at:end], axis=0)
+            np.bitwise_xor(a, b, out=a)
+            np.not_equal(np.bitwise_or.reduce(a, axis=1), 0, out=out[at:end])
 
-def _fixed_bytes(a: pa.Array) -> np.ndarray | None:
-    """The bytes of a large_string array without missing values, all of one byte length w ≥ 1, as a
-    (len, w) uint8 matrix (no copy); None otherwise."""
-    if not len(a) or a.null_count:
-        return None
-    off, data = text_bytes(a)
-    w = int(off[1])
-    if w == 0 or int(off[-1]) != w * len(a) or not (np.diff(off) == w).all():
-        return None
-    return data.reshape(len(a), w)
+
+def _side(plan: list[tuple], j: int, n: int) -> tuple[np.ndarray, list[pa.Array | None]]:
+    """One list's row matrix (``_rows``) of the planned columns (element ``j`` of each plan entry: the column,
+    or its ``fixed_matrix``), few-valued columns as codes of their own dictionary; and those dictionaries (None
+    for the other columns)."""
+    parts, dicts = [], []
+    for entry in plan:
+        how, width, a = entry[0], entry[1], entry[j]
+        if how == "fixed":
+            parts.append(a), dicts.append(None)
+        elif how == "codes":
+            codes, dictionary = _own_codes(a)
+            parts.append(codes.view(np.uint8).reshape(n, 4)), dicts.append(dictionary)
+        else:
+            parts.append(_padded_bytes(a, width)), dicts.append(None)
+    return _rows(parts, n), dicts
 
 
 def _width(a: pa.Array) -> int:
@@ -112,33 +162,48 @@ def _width(a: pa.Array) -> int:
     return int(np.diff(text_bytes(a)[0]).max())
 
 
+def _paddable(a: pa.Array) -> bool:
+    """Whether ``_padded_bytes`` takes a large_string array: values, none missing, some bytes, no NUL byte."""
+    if not len(a) or a.null_count:
+        return False
+    data = text_bytes(a)[1]
+    return bool(len(data)) and data.min() != 0
+
+
 def _padded_bytes(a: pa.Array, width: int) -> np.ndarray | None:
     """The values of a large_string array without missing values and without NUL bytes, each zero-padded to
-    ``width`` bytes: a (len, width) uint8 matrix. Without NUL bytes two padded values are equal exactly where
+    ``width`` bytes (``textbytes.padded_matrix``). Without NUL bytes two padded values are equal exactly where
     the values are. None for other arrays."""
-    if not len(a) or a.null_count:
-        return None
-    off, data = text_bytes(a)
-    if not len(data) or data.min() == 0:
-        return None
-    padded = np.zeros(len(data) + width, np.uint8)
-    padded[: len(data)] = data
-    # each value's ``width`` bytes from its start (reaching into the next values), the bytes past its end zeroed
-    out = np.lib.stride_tricks.sliding_window_view(padded, width)[off[:-1]]
-    out *= np.arange(width) < np.diff(off)[:, None]
-    return out
+    return padded_matrix(a, width) if _paddable(a) else None
+
+
+def _column_view(m: np.ndarray, at: int, dtype: np.dtype) -> np.ndarray:
+    """The bytes ``at`` … ``at + dtype.itemsize`` of each row of a C-contiguous matrix, as one writable
+    column of ``dtype`` (no copy; a matrix of no rows has no bytes to view: an empty column)."""
+    if not len(m):
+        return np.empty(0, dtype)
+    return np.ndarray((len(m),), dtype, m, at, (m.strides[0],))
 
 
 def _rows(parts: list[np.ndarray], n: int) -> np.ndarray | None:
-    """(n, k) byte matrices side by side, zero-padded to whole 64-bit words: a (n, words) uint64 matrix."""
+    """(n, k) byte matrices side by side, zero-padded to whole 64-bit words: a (n, words) uint64 matrix.
+
+    Each part goes in as one column of k-byte items (numpy's strided copy of whole items); the plain way,
+    ``out[:, at : at + k] = p``, copies the same bytes through a k-byte inner loop per row, twice as slow."""
     if not parts:
         return None
     width = sum(p.shape[1] for p in parts)
-    out = np.zeros((n, -(-width // 8) * 8), np.uint8)
+    out = np.empty((n, -(-width // 8) * 8), np.uint8)
+    if not n:
+        return out.view(np.uint64)
+    if out.shape[1] > width:  # every byte is written: the parts below, the padding here
+        out[:, width:] = 0
     at = 0
     for p in parts:
-        out[:, at : at + p.shape[1]] = p
-        at += p.shape[1]
+        k = p.shape[1]
+        item = np.dtype((np.void, k))
+        np.copyto(_column_view(out, at, item), np.ascontiguousarray(p).view(item).reshape(n))
+        at += k
     return out.view(np.uint64)
 
 

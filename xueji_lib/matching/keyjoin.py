@@ -20,8 +20,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.textbytes import fixed_matrix, text_array
 from ..engine.engines import Engine
-from .roster import _arrow
+from .colcheck import _rows
+
+# MurmurHash3's 64-bit finaliser constants: ``_hash_rows`` mixes each word in with them
+_M1, _M2, _S = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53), np.uint64(33)
 
 
 def _table(idx: np.ndarray, keys: pa.Array, flag: np.ndarray | None = None) -> pa.Table:
@@ -39,7 +43,7 @@ def _fetch(con: Engine, sql: str) -> dict[str, np.ndarray]:
 
 def _keyed(idx: np.ndarray, keys: pd.Series) -> tuple[np.ndarray, pa.Array]:
     """Of positions ``idx`` (``keys`` aligned with them), those that have a key, and their keys."""
-    k = _arrow(keys)
+    k = text_array(keys)
     valid = pc.is_valid(k)
     return np.asarray(idx, np.int64)[np.asarray(valid.to_numpy(zero_copy_only=False), bool)], k.filter(valid)
 
@@ -97,6 +101,70 @@ def _join_few(li: np.ndarray, lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, n
     right = pd.DataFrame({"r": hit.astype(np.int64), "k": pd.array(rk.take(pa.array(hit)), dtype="str")})
     got = left.merge(right, on="k", sort=False)
     return got["l"].to_numpy(np.int64), got["r"].to_numpy(np.int64)
+
+
+def _join_fixed(lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
+    """``_join(…, unique=False)`` of two whole key columns (positions 0 … len - 1 on each side; missing keys join
+    nothing) whose keys all have one byte length (学籍号, ID numbers), worked out here instead of in the engine:
+    each key's bytes as 64-bit words, hashed to one word (``_hash_rows``); the left hashes indexed by pandas (one
+    hash table), the right ones looked up in it, and every hit checked word for word, so that a collision can
+    never pair two different keys. Pairs ordered by left position, then right position. None — join in the
+    engine — when some key has another byte length, or when two left keys share a hash (a key repeated on the
+    left, or two keys' hashes colliding).
+
+        >>> t = lambda v: pa.array(v, pa.large_string())
+        >>> [a.tolist() for a in _join_fixed(t(["B", "A", None]), t(["A", "C", "B", "A"]))]
+        [[0, 1, 1], [2, 0, 3]]
+    """
+    sides = []
+    for k in (lk, rk):
+        at = np.arange(len(k), dtype=np.int64)
+        if k.null_count:
+            at, k = at[np.asarray(k.is_valid().to_numpy(zero_copy_only=False), bool)], k.drop_null()
+        b = fixed_matrix(k)
+        if b is None:
+            if len(k):
+                return None
+            b = np.zeros((0, 1), np.uint8)
+        sides.append((at, b))
+    (lat, lb), (rat, rb) = sides
+    if not len(lb) or not len(rb) or lb.shape[1] != rb.shape[1]:  # nothing to pair: no keys, other lengths
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    lw, rw = _rows([lb], len(lb)), _rows([rb], len(rb))
+    index = pd.Index(_hash_rows(lw))
+    if not index.is_unique:
+        return None
+    hit = index.get_indexer(_hash_rows(rw))
+    ri = np.flatnonzero(hit >= 0)
+    li = hit[ri]
+    same = ~np.bitwise_or.reduce(lw.take(li, axis=0) ^ rw.take(ri, axis=0), axis=1).astype(bool)
+    li, ri = li[same], ri[same]
+    # ordered by left position: each left position once (no right key repeated) in one pass, else sorted
+    at = np.full(len(lw), -1, np.int64)
+    at[li] = ri
+    if np.count_nonzero(at >= 0) == len(li):
+        li = np.flatnonzero(at >= 0)
+        ri = at[li]
+    else:
+        order = np.argsort(li, kind="stable")
+        li, ri = li[order], ri[order]
+    return lat[li], rat[ri]
+
+
+def _hash_rows(w: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per row of a (n, words) uint64 matrix: equal rows have equal hashes, different rows almost
+    never do (each word mixed in by MurmurHash3's finaliser steps; overflow wraps)."""
+    h = w[:, 0].copy()
+    for j in range(1, w.shape[1]):
+        h ^= h >> _S
+        h *= _M1
+        h ^= w[:, j]
+    h ^= h >> _S
+    h *= _M1
+    h ^= h >> _S
+    h *= _M2
+    h ^= h >> _S
+    return h
 
 
 def _duplicated(con: Engine, table: str) -> np.ndarray:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..core.textbytes import text_array
 from ..engine.engines import Engine
 from .colcheck import _Rows
-from .keyjoin import _duplicated, _fetch, _join, _keyed, _table
-from .roster import ID_FIELDS, NAME_SEX_BIRTH, _arrow, _Roster
+from .keyjoin import _duplicated, _fetch, _join, _join_fixed, _keyed, _table
+from .roster import ID_FIELDS, NAME_SEX_BIRTH, _Roster
 
 # statuses while computing: small integer codes (0 = not decided yet), names only in the output
 _WORKING_STATUSES = ("", "unchanged", "changed", "moved", "removed", "added", "duplicate_key", "missing_key")
@@ -71,22 +72,27 @@ def _key_pairs_engine(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd
 
 
 def _key_pairs_here(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.Series, flds: list[str]):
-    """``_key_pairs_engine`` for two frames: the engine joins the keys alone; the duplicated keys are read off
+    """``_key_pairs_engine`` for two frames: the keys alone are joined (``keyjoin._join_fixed`` here when they
+    allow it, else by the engine) while the compared columns are prepared; the duplicated keys are read off
     the pairs (a key on both sides: an old or new position paired more than once) and off the few records
     the join left alone; whether a pair may differ is worked out here, one column at a time on the columns'
     bytes (``colcheck``). The same result."""
-    ka, kb = _arrow(ok), _arrow(nk)
-    with ThreadPoolExecutor(1) as pool:  # the compared columns prepared while the engine joins the keys
-        rows = pool.submit(lambda: _Rows([_arrow(o.col(f)) for f in flds], [_arrow(n.col(f)) for f in flds]))
-        con.register("o_k", _table(np.arange(o.n), ka))
-        con.register("n_k", _table(np.arange(n.n), kb))
-        got = _fetch(con, "SELECT o.i AS li, n.i AS ri FROM o_k o JOIN n_k n ON o.k = n.k")
-        con.unregister("o_k")
-        con.unregister("n_k")
+    ka, kb = text_array(ok), text_array(nk)
+    with ThreadPoolExecutor(1) as pool:  # the compared columns prepared while the keys are joined
+        rows = pool.submit(lambda: _Rows([text_array(o.col(f)) for f in flds], [text_array(n.col(f)) for f in flds]))
+        got = _join_fixed(ka, kb)  # keys of one byte length, no key twice on the old side: joined here
+        if got is None:
+            con.register("o_k", _table(np.arange(o.n), ka))
+            con.register("n_k", _table(np.arange(n.n), kb))
+            got = _fetch(con, "SELECT o.i AS li, n.i AS ri FROM o_k o JOIN n_k n ON o.k = n.k")
+            con.unregister("o_k")
+            con.unregister("n_k")
+            li, ri = got["li"].astype(np.int64), got["ri"].astype(np.int64)
+            order = _sorted_order(li, o.n)
+            li, ri = li[order], ri[order]
+        else:
+            li, ri = got
         rows = rows.result()
-    li, ri = got["li"].astype(np.int64), got["ri"].astype(np.int64)
-    order = _sorted_order(li, o.n)
-    li, ri = li[order], ri[order]
     dups = []
     for mine, other, size, keys in ((li, ri, o.n, ok), (ri, li, n.n, nk)):
         # a key both sides have: each copy on this side pairs with the same other record, which pairs twice
