@@ -27,16 +27,19 @@ import datetime
 import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..core.errors import LayoutError
 from ..core.normalize import STR
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
+from ..core.textbytes import text_array
 from ..engine.engines import Engine, engine_for
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
@@ -58,14 +61,13 @@ from .roster import (
     NEW_STATUSES,
     OLD_STATUSES,
     STATUS_ZH,
-    _arrow,
     _categorical_text,
     _id_field,
     _key_code,
     _load,
     _mask_keys,
     _Roster,
-    _sparse,
+    _sparse_at,
 )
 
 if TYPE_CHECKING:
@@ -327,6 +329,10 @@ def _judge(
     graduates: bool = False,
     as_of: datetime.date | None = None,
 ) -> dict:
+    """Every record's status, explanation and sentence, and the result frames. The sentences are worked out
+    a group at a time (all removals with no change record share one text, a record's change records are
+    joined by Arrow) and kept per side as {position: text} — a few thousand among a million records — until
+    each result column is built once (``roster._sparse_at``)."""
     task = task if task is not None else Progress(None, "")
     follow_up = FOLLOW_UP_K12 if _is_k12(o) else ""
     kinds = _explains(changes_layout)
@@ -339,7 +345,7 @@ def _judge(
     co, cn = oi[cand], ni[cand]
     diff = np.zeros((len(cand), len(flds)), bool)
     for j, f in enumerate(flds):
-        diff[:, j] = o.norm_at(f, co).to_numpy(dtype=object) != n.norm_at(f, cn).to_numpy(dtype=object)
+        diff[:, j] = _field_differs(o, n, f, co, cn)
     # a pair found by a fallback whose keys both exist but differ: the key itself changed
     ka, kb = o.key_at(key, co).to_numpy(dtype=object), n.key_at(key, cn).to_numpy(dtype=object)
     key_diff = fb[cand] & pd.notna(ka) & pd.notna(kb) & (ka != kb)
@@ -367,15 +373,18 @@ def _judge(
     o_status[o_status == 0] = _STATUS_CODE["removed"]
     n_status[n_status == 0] = _STATUS_CODE["added"]
 
-    o_fields, n_fields = np.full(o.n, None, object), np.full(n.n, None, object)
+    # the text columns of each side, {position: text} for the few records that have one
+    o_fields: dict[int, str] = {}
+    n_fields: dict[int, str] = {}
     differ = np.flatnonzero(diff.any(axis=1) | key_diff)
     if len(differ):
         # one text per pattern of changed fields (a few patterns among the pairs), taken for every pair
-        patterns, which = np.unique(np.column_stack([key_diff[differ], diff[differ]]), axis=0, return_inverse=True)
-        texts = np.array([",".join(f for f, hit in zip([key, *flds], row) if hit) for row in patterns.tolist()], object)
-        per_pair = texts[np.asarray(which).reshape(-1)]
-        o_fields[co[differ]] = per_pair
-        n_fields[cn[differ]] = per_pair
+        bits = np.column_stack([key_diff[differ], diff[differ]])
+        first, which = _distinct_rows(bits)
+        texts = np.array([",".join(f for f, hit in zip([key, *flds], bits[i]) if hit) for i in first.tolist()], object)
+        per_pair = texts[which].tolist()
+        o_fields.update(zip(co[differ].tolist(), per_pair))
+        n_fields.update(zip(cn[differ].tolist(), per_pair))
     # -- which changes are allowed: each differing pair's class, and a sentence for those that are not ordinary
     o_class, n_class = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)  # 0: no change, else 1 + CHANGE_CLASSES
     cls, cls_text = _change_classes(o, n, co, cn, diff, flds, key, key_diff, differ, graduates, as_of)
@@ -385,113 +394,144 @@ def _judge(
     # -- the change list, and every sentence (only for the records that have one)
     task.step("核对异动并说明")
     ch = _changes(con, o, n, key, changes, changes_layout) if changes is not None else None
+    recs: _ChangeRecs | None = ch["recs"] if ch else None
     removal_types, addition_types, class_types = kinds["removal"], kinds["addition"], kinds["move"]
     out_types, in_types = kinds["transfer_out"], kinds["transfer_in"]
-    o_rec = ch["per_record"]["o"] if ch else {}
-    n_rec = ch["per_record"]["n"] if ch else {}
     o_expl, n_expl = np.full(o.n, -1, np.int8), np.full(n.n, -1, np.int8)  # -1 NA, 0 False, 1 True
-    o_type, n_type = np.full(o.n, None, object), np.full(n.n, None, object)
-    o_reason, n_reason = np.full(o.n, None, object), np.full(n.n, None, object)
+    o_type: dict[int, str] = {}
+    n_type: dict[int, str] = {}
+    o_reason: dict[int, str] = {}
+    n_reason: dict[int, str] = {}
     ot, nt = _title(o.name, "old"), _title(n.name, "new")
-    explained_changes: set[int] = set()
+    explains = np.zeros(recs.n if recs else 0, bool)  # per change record: it explains a difference
 
     # removed / added: explained by a change record of the right direction
-    for status, recs, expl, typ, reason, want, other_t, what in (
-        (o_status, o_rec, o_expl, o_type, o_reason, removal_types, nt, "removed"),
-        (n_status, n_rec, n_expl, n_type, n_reason, addition_types, ot, "added"),
+    for side, status, expl, typ, reason, want, other_t, what in (
+        ("o", o_status, o_expl, o_type, o_reason, removal_types, nt, "removed"),
+        ("n", n_status, n_expl, n_type, n_reason, addition_types, ot, "added"),
     ):
         idx = np.flatnonzero(status == _STATUS_CODE[what])
-        if ch is None:  # no change list: nothing explains a removal or an addition, each needs checking
-            expl[idx] = 0
-            for i in idx:
-                reason[i] = (
+        expl[idx] = 0
+        if recs is None:  # no change list: nothing explains a removal or an addition, each needs checking
+            reason.update(
+                dict.fromkeys(
+                    idx.tolist(),
                     f"{other_t}中没有这名学生（没有提供异动名单，无法核对原因）：疑似流失，请核实去向" + follow_up
                     if what == "removed"
-                    else f"{other_t}中原来没有这名学生（没有提供异动名单，无法核对原因）：请核实来源"
+                    else f"{other_t}中原来没有这名学生（没有提供异动名单，无法核对原因）：请核实来源",
                 )
+            )
             continue
-        expl[idx] = 0
-        for i in idx.tolist():
-            rec = recs.get(i, [])
-            fit = [c for c in rec if c["type"] in want]
-            if fit:
-                expl[i] = 1
-                typ[i] = "、".join(dict.fromkeys(c["type"] for c in fit))
-                explained_changes.update(c["row"] for c in fit)
-                reason[i] = (
-                    (f"{other_t}中没有这名学生" if what == "removed" else f"{other_t}中原来没有这名学生")
-                    + "；异动名单"
-                    + "；".join(c["text"] for c in fit)
-                )
-            elif what == "removed":
-                reason[i] = (
-                    f"{other_t}中没有这名学生，异动名单中也没有转出、退学、休学等记录：疑似流失，请核实去向" + follow_up
-                )
-            else:
-                reason[i] = f"{other_t}中原来没有这名学生，异动名单中也没有转入、复学、招生等记录：请核实来源"
-            if rec and not fit:
-                reason[i] += "（异动名单中只有" + "；".join(c["text"] for c in rec) + "，不能解释这一变化）"
+        none_text = (
+            f"{other_t}中没有这名学生，异动名单中也没有转出、退学、休学等记录：疑似流失，请核实去向" + follow_up
+            if what == "removed"
+            else f"{other_t}中原来没有这名学生，异动名单中也没有转入、复学、招生等记录：请核实来源"
+        )
+        lead = f"{other_t}中没有这名学生" if what == "removed" else f"{other_t}中原来没有这名学生"
+        k, rows = recs.of(side, idx)
+        fit = np.isin(recs.kind[rows], list(want))
+        explains[rows[fit]] = True
+        has, has_fit = _any_per(k, len(idx)), _any_per(k[fit], len(idx))
+        alone = idx[~has]  # no change record at all: the one text
+        reason.update(dict.fromkeys(alone.tolist(), none_text))
+        fit_text = recs.joined(k[fit], rows[fit], len(idx))
+        fit_kinds = _joined_kinds(k[fit], recs.kind[rows[fit]], len(idx))
+        all_text = recs.joined(k, rows, len(idx))
+        good = np.flatnonzero(has_fit)
+        expl[idx[good]] = 1
+        typ.update(zip(idx[good].tolist(), [fit_kinds[g] for g in good.tolist()]))
+        reason.update(zip(idx[good].tolist(), [f"{lead}；异动名单{fit_text[g]}" for g in good.tolist()]))
+        bad = np.flatnonzero(has & ~has_fit)  # only change records that cannot explain it
+        reason.update(
+            zip(
+                idx[bad].tolist(),
+                [f"{none_text}（异动名单中只有{all_text[g]}，不能解释这一变化）" for g in bad.tolist()],
+            )
+        )
 
     # pairs that differ: one sentence for both sides; moves explained by 转出+转入 (or 调班 / 升级 / 留级)
     rows = np.flatnonzero(cand_status != _STATUS_CODE["unchanged"])
-    texts = _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask, kinds)
-    for p in rows.tolist():  # p: index among the candidate pairs
-        a, b = int(co[p]), int(cn[p])
-        text, expl, typ = texts[p], -1, None
-        if fb[cand[p]]:
-            text = _how_text(o, n, a, b, m.levels[m.how[cand[p]] - 1], key, unmask) + "；" + text
-        if cand_status[p] == _STATUS_CODE["moved"] and ch is not None:
-            rec = list({c["row"]: c for c in o_rec.get(a, []) + n_rec.get(b, [])}.values())
-            types = {c["type"] for c in rec}
-            if school[p]:
-                fit = [c for c in rec if c["type"] in out_types + in_types]
-                if types & set(out_types) and types & set(in_types):
-                    expl, typ = 1, "转出+转入"
-                    text += "；异动名单" + "；".join(c["text"] for c in fit)
-                    explained_changes.update(c["row"] for c in fit)
-                else:
-                    expl = 0
-                    lacking = "、".join(
-                        t for t, want in (("转出", out_types), ("转入", in_types)) if not types & set(want)
-                    )
-                    text += f"；异动名单中没有这次转学的{lacking}记录"
-                    if fit:
-                        text += "（只有" + "；".join(c["text"] for c in fit) + "）"
-            else:
-                fit = [c for c in rec if c["type"] in class_types]
-                if fit:
-                    expl, typ = 1, "、".join(dict.fromkeys(c["type"] for c in fit))
-                    text += "；异动名单" + "；".join(c["text"] for c in fit)
-                    explained_changes.update(c["row"] for c in fit)
-        for i, status, reason, ex, ty in (
-            (a, o_status, o_reason, o_expl, o_type),
-            (b, n_status, n_reason, n_expl, n_type),
-        ):
-            if status[i] == cand_status[p]:
-                reason[i], ex[i], ty[i] = text + cls_text.get(p, ""), expl, typ
+    text = np.array(_pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask, kinds), object)
+    found_by = np.flatnonzero(fb[cand[rows]])
+    if len(found_by):
+        p = rows[found_by]
+        text[found_by] = _how_texts(o, n, ka[p], kb[p], m.how[cand[p]], m.levels, key) + "；" + text[found_by]
+    pair_expl = np.full(len(rows), -1, np.int8)
+    pair_type = np.full(len(rows), None, object)
+    if recs is not None:
+        mv = np.flatnonzero(cand_status[rows] == _STATUS_CODE["moved"])
+        k, crow = recs.of_pairs(co[rows[mv]], cn[rows[mv]])
+        kind = recs.kind[crow]
+        is_out, is_in = np.isin(kind, list(out_types)), np.isin(kind, list(in_types))
+        # a move of school: explained by a 转出 and a 转入 record
+        sch = school[rows[mv]]
+        both = _any_per(k[is_out], len(mv)) & _any_per(k[is_in], len(mv))
+        fit = (is_out | is_in) & sch[k]
+        fit_text = recs.joined(k[fit], crow[fit], len(mv))
+        has_fit = _any_per(k[fit], len(mv))
+        done = np.flatnonzero(sch & both)
+        explains[crow[fit & both[k]]] = True
+        pair_expl[mv[done]], pair_type[mv[done]] = 1, "转出+转入"
+        text[mv[done]] = text[mv[done]] + "；异动名单" + np.array([fit_text[g] for g in done.tolist()], object)
+        lacking = np.where(
+            _any_per(k[is_out], len(mv)), "转入", np.where(_any_per(k[is_in], len(mv)), "转出", "转出、转入")
+        )
+        for g in np.flatnonzero(sch & ~both).tolist():
+            only = f"（只有{fit_text[g]}）" if has_fit[g] else ""
+            text[mv[g]] += f"；异动名单中没有这次转学的{lacking[g]}记录{only}"
+        pair_expl[mv[sch & ~both]] = 0
+        # a change of class or grade: explained by 调班 / 升级 / 留级
+        fit = np.isin(kind, list(class_types)) & ~sch[k]
+        fit_text = recs.joined(k[fit], crow[fit], len(mv))
+        fit_kinds = _joined_kinds(k[fit], kind[fit], len(mv))
+        explains[crow[fit]] = True
+        done = np.flatnonzero(_any_per(k[fit], len(mv)))
+        pair_expl[mv[done]] = 1
+        pair_type[mv[done]] = np.array([fit_kinds[g] for g in done.tolist()], object)
+        text[mv[done]] = text[mv[done]] + "；异动名单" + np.array([fit_text[g] for g in done.tolist()], object)
+    if cls_text:
+        extra = np.array([cls_text.get(p, "") for p in rows.tolist()], object)
+        text = text + extra
+    for pos, status, reason, ex, ty in (
+        (co, o_status, o_reason, o_expl, o_type),
+        (cn, n_status, n_reason, n_expl, n_type),
+    ):
+        at = pos[rows]
+        mine = np.flatnonzero(status[at] == cand_status[rows])  # a duplicate's status stays its own
+        reason.update(zip(at[mine].tolist(), text[mine].tolist()))
+        ex[at[mine]] = pair_expl[mine]
+        typed = mine[pd.notna(pair_type[mine])]
+        ty.update(zip(at[typed].tolist(), pair_type[typed].tolist()))
     # pairs found by a fallback and otherwise unchanged still say how they were found
-    for p in np.flatnonzero(fb[cand] & (cand_status == _STATUS_CODE["unchanged"])).tolist():
-        a, b = int(co[p]), int(cn[p])
-        text = _how_text(o, n, a, b, m.levels[m.how[cand[p]] - 1], key, unmask) + "，信息无变化"
-        for i, status, reason in ((a, o_status, o_reason), (b, n_status, n_reason)):
-            if status[i] == _STATUS_CODE["unchanged"]:
-                reason[i] = text
+    same = np.flatnonzero(fb[cand] & (cand_status == _STATUS_CODE["unchanged"]))
+    if len(same):
+        said = _how_texts(o, n, ka[same], kb[same], m.how[cand[same]], m.levels, key) + "，信息无变化"
+        for pos, status, reason in ((co, o_status, o_reason), (cn, n_status, n_reason)):
+            mine = np.flatnonzero(status[pos[same]] == _STATUS_CODE["unchanged"])
+            reason.update(zip(pos[same[mine]].tolist(), said[mine].tolist()))
 
-    _dup_reasons(o, n, m, key, o_status, n_status, o_reason, n_reason, o_cp, n_cp, o_rec, n_rec, unmask)
+    _dup_reasons(o, n, m, key, o_status, n_status, o_reason, n_reason, o_cp, n_cp, recs, unmask)
     for status, reason in ((o_status, o_reason), (n_status, n_reason)):
-        reason[status == _STATUS_CODE["missing_key"]] = (
-            f"没有{KEY_ZH.get(key, key)}，身份证件号、姓名、性别、出生日期也不全，无法与另一份名单对应：请补全后再比对"
+        reason.update(
+            dict.fromkeys(
+                np.flatnonzero(status == _STATUS_CODE["missing_key"]).tolist(),
+                f"没有{KEY_ZH.get(key, key)}，身份证件号、姓名、性别、出生日期也不全，无法与另一份名单对应：请补全后再比对",
+            )
         )
 
     # change records about students whose record shows no such difference: say so where they are
-    if ch is not None:
-        for recs, status, reason in ((o_rec, o_status, o_reason), (n_rec, n_status, n_reason)):
-            for i, rec in recs.items():
-                if status[i] in (_STATUS_CODE["unchanged"], _STATUS_CODE["changed"]) or (
-                    status[i] == _STATUS_CODE["moved"] and not any(c["row"] in explained_changes for c in rec)
-                ):
-                    note = "异动名单" + "；".join(c["text"] for c in rec) + "，但两份名单中都有这名学生：请核实"
-                    reason[i] = f"{reason[i]}；{note}" if reason[i] else note
+    if recs is not None:
+        for side, status, reason in (("o", o_status, o_reason), ("n", n_status, n_reason)):
+            about = np.unique(recs.pos[side])
+            k, crow = recs.of(side, about)
+            st = status[about]
+            told = (st == _STATUS_CODE["unchanged"]) | (st == _STATUS_CODE["changed"])
+            told |= (st == _STATUS_CODE["moved"]) & ~_any_per(k[explains[crow]], len(about))
+            listed = recs.joined(k, crow, len(about))
+            for g in np.flatnonzero(told).tolist():
+                i = int(about[g])
+                note = f"异动名单{listed[g]}，但两份名单中都有这名学生：请核实"
+                reason[i] = f"{reason[i]}；{note}" if reason.get(i) else note
 
     # the two result frames built side by side (most of the work is Arrow's and numpy's, outside the GIL)
     with ThreadPoolExecutor(1) as pool:
@@ -502,8 +542,120 @@ def _judge(
             "old", o, key, o_status, o_expl, o_type, o_reason, o_cp, o_how, m.levels, o_fields, o_class, unmask
         )
         n_frame = n_frame.result()
-    ch_frame = _changes_frame(ch, o, n, key, explained_changes, o_status, n_status, unmask) if ch else None
+    ch_frame = _changes_frame(ch, o, n, key, explains, o_status, n_status, unmask) if ch else None
     return {"old": o_frame, "new": n_frame, "changes": ch_frame}
+
+
+def _field_differs(o: _Roster, n: _Roster, code: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Whether the values of field ``code`` of pairs (old position ``a``, new position ``b``) differ as compared
+    (``_Roster.norm_at``: stripped, a code and its label the same, dates as YYYYMMDD). Values equal as written
+    are equal as compared (both lists are read by one layout), so only the pairs whose values differ as
+    written — most often none or a few — are normalised. Plain path: ``_differs(o.norm_at(code, a),
+    n.norm_at(code, b))``."""
+    x, y = text_array(o.values(code, a)), text_array(n.values(code, b))
+    same = pc.fill_null(pc.equal(x, y), False).to_numpy(zero_copy_only=False)
+    if x.null_count or y.null_count:  # missing on both sides: equal ("" as compared)
+        same |= pc.is_null(x).to_numpy(zero_copy_only=False) & pc.is_null(y).to_numpy(zero_copy_only=False)
+    out = np.zeros(len(a), bool)
+    todo = np.flatnonzero(~np.asarray(same, bool))
+    if len(todo):
+        out[todo] = _differs(o.norm_at(code, a[todo]), n.norm_at(code, b[todo]))
+    return out
+
+
+def _differs(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """``a != b`` value by value for two columns of ``_Roster.norm_at`` (text, no missing value): one Arrow
+    comparison of the bytes, no Python string per value. Plain path (a column with a missing value, which
+    norm_at never gives): the comparison of the values as objects."""
+    x, y = text_array(a), text_array(b)
+    if x.null_count or y.null_count:
+        return a.to_numpy(dtype=object) != b.to_numpy(dtype=object)
+    return np.asarray(pc.not_equal(x, y).to_numpy(zero_copy_only=False), bool)
+
+
+def _distinct_rows(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a bool matrix — what ``np.unique(bits, axis=0, return_index=True,
+    return_inverse=True)`` finds, but each row packed into bytes and seen as one scalar first (np.unique along
+    an axis compares rows field by field, ~20× slower): the position of each distinct row's first copy, and
+    each row's number among them."""
+    packed = np.ascontiguousarray(np.packbits(bits, axis=1))
+    rows = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    _, first, which = np.unique(rows, return_index=True, return_inverse=True)
+    return first, np.asarray(which).reshape(-1)
+
+
+def _any_per(k: np.ndarray, groups: int) -> np.ndarray:
+    """Per group 0 … ``groups``-1: whether ``k`` (group numbers) names it."""
+    return np.bincount(k, minlength=groups)[:groups] > 0
+
+
+def _group_join(k: np.ndarray, texts: np.ndarray, groups: int, sep: str) -> list[str]:
+    """Per group 0 … ``groups``-1 its ``texts`` joined by ``sep`` ("" for a group without any); ``k``: each
+    text's group, ascending. One Arrow join of a list array (``sep.join`` of each group's list, no Python
+    join per group)."""
+    offsets = np.zeros(groups + 1, np.int64)
+    np.cumsum(np.bincount(k, minlength=groups)[:groups], out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(list(texts), pa.large_string()))
+    return pc.binary_join(lists, pa.scalar(sep, pa.large_string())).to_pylist()
+
+
+def _joined_kinds(k: np.ndarray, kinds: np.ndarray, groups: int) -> list[str]:
+    """Per group its 异动类别 (``kinds``, group ``k`` ascending) each once, in order of first appearance, joined
+    by "、": ``"、".join(dict.fromkeys(kinds of the group))``."""
+    if not len(k):
+        return [""] * groups
+    _, code = np.unique(kinds, return_inverse=True)
+    code = np.asarray(code, np.int64).reshape(-1)
+    _, first = np.unique(k * (int(code.max()) + 1) + code, return_index=True)
+    keep = np.zeros(len(k), bool)
+    keep[first] = True
+    return _group_join(k[keep], kinds[keep], groups, "、")
+
+
+@dataclass
+class _ChangeRecs:
+    """The change records about each roster record, flat: per side ("o", "n") the roster positions in ascending
+    order (``pos``) and beside each the row of a change record about it (``row``), a record's change records in
+    (date, row) order; per change record its 异动类别 (``kind``) and the sentence that names it (``text``:
+    第 3 行：转出（20251202，…）; None for one that found nobody). Looked up for many records at once."""
+
+    n: int  # change records
+    pos: dict[str, np.ndarray]
+    row: dict[str, np.ndarray]
+    kind: np.ndarray
+    text: np.ndarray
+
+    def of(self, side: str, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The change records about the records at positions ``idx`` of one side: ``(k, row)``, one entry per
+        change record, ``k`` the record's index in ``idx`` (ascending), each record's in (date, row) order."""
+        pos = self.pos[side]
+        idx = np.asarray(idx, np.int64)
+        lo, hi = np.searchsorted(pos, idx, "left"), np.searchsorted(pos, idx, "right")
+        count = hi - lo
+        k = np.repeat(np.arange(len(idx)), count)
+        at = np.arange(len(k)) + np.repeat(lo - (np.cumsum(count) - count), count)
+        return k, self.row[side][at]
+
+    def of_pairs(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``of`` for pairs (old position ``a``, new position ``b``): the old record's change records, then those of
+        the new one not already listed."""
+        ko, ro = self.of("o", a)
+        kn, rn = self.of("n", b)
+        order = np.argsort(np.concatenate([ko, kn]), kind="stable")
+        k, row = np.concatenate([ko, kn])[order], np.concatenate([ro, rn])[order]
+        _, first = np.unique(k * max(self.n, 1) + row, return_index=True)
+        keep = np.zeros(len(k), bool)
+        keep[first] = True
+        return k[keep], row[keep]
+
+    def about(self, side: str, i: int) -> list[int]:
+        """The rows of the change records about the record at position ``i``."""
+        return self.of(side, np.array([i]))[1].tolist()
+
+    def joined(self, k: np.ndarray, row: np.ndarray, groups: int) -> list[str]:
+        """Per record 0 … ``groups``-1 the sentences of its change records (``k``, ``row`` as ``of`` gives them)
+        joined by "；" ("" for a record without any)."""
+        return _group_join(k, self.text[row], groups, "；")
 
 
 # A pupil of compulsory schooling gone without a record is the 控辍保学 follow-up's (K-12 only).
@@ -615,66 +767,67 @@ def _month_text(months: int) -> str:
     return f"{months // 12} 年 {months % 12 + 1} 月入学"
 
 
-def _how_text(o: _Roster, n: _Roster, a: int, b: int, how: str, key: str, unmask: bool) -> str:
-    """How a pair found by a fallback was found: 旧名单中没有学籍号，按姓名+性别+出生日期对应."""
+def _how_texts(o: _Roster, n: _Roster, ka: np.ndarray, kb: np.ndarray, how: np.ndarray, levels, key: str) -> np.ndarray:
+    """How pairs found by a fallback were found (``ka``, ``kb``: their keys; ``how``: 1-based into ``levels``):
+    旧名单中没有学籍号，按姓名+性别+出生日期对应 — an object array, one text per pair."""
     kz = KEY_ZH.get(key, key)
-    ka, kb = o.key(key).iat[a], n.key(key).iat[b]  # the whole key column is at hand
-    if pd.isna(ka) and pd.isna(kb):
-        lead = f"两份名单都没有{kz}"
-    elif pd.isna(ka):
-        lead = f"{_title(o.name, 'old')}中没有{kz}"
-    elif pd.isna(kb):
-        lead = f"{_title(n.name, 'new')}中没有{kz}"
-    else:
-        lead = f"{kz}不同"
-    return f"{lead}，按{KEY_ZH.get(how, how)}对应"
+    na, nb = pd.isna(ka), pd.isna(kb)
+    leads = np.array(
+        [
+            f"两份名单都没有{kz}",
+            f"{_title(o.name, 'old')}中没有{kz}",
+            f"{_title(n.name, 'new')}中没有{kz}",
+            f"{kz}不同",
+        ],
+        object,
+    )
+    lead = leads[np.where(na & nb, 0, np.where(na, 1, np.where(nb, 2, 3)))]
+    found = np.array([f"，按{KEY_ZH.get(lv, lv)}对应" for lv in levels], object)
+    return lead + found[np.asarray(how, np.int64) - 1]
 
 
-def _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask, kinds) -> dict[int, str]:
-    """The sentence for each candidate pair in ``rows``: the move (school/class) first, then every other
-    changed field with both values (personal values masked)."""
-    out: dict[int, str] = {}
+def _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask, kinds) -> list[str]:
+    """The sentence for each candidate pair in ``rows`` (in that order): the move (school/class) first, then
+    every other changed field with both values (personal values masked)."""
     if not len(rows):
-        return out
-    col = {f: j for j, f in enumerate(flds)}
-    parts: dict[int, list[str]] = {p: [] for p in rows.tolist()}
-    wo, wn = o.where(co[rows]), n.where(cn[rows])
-    for k, p in enumerate(rows.tolist()):
-        if school[p]:
-            parts[p].append(f"转学：{wo[k]} → {wn[k]}")
-        elif klass[p]:
-            parts[p].append(f"调班或年级变化：{wo[k]} → {wn[k]}")
-    detail: dict[int, list[str]] = {p: [] for p in rows.tolist()}
+        return []
+    moves = [""] * len(rows)
+    mv = np.flatnonzero(school[rows] | klass[rows])
+    if len(mv):  # where the moved pupils were and are: only theirs is read
+        wo, wn = o.where(co[rows[mv]]), n.where(cn[rows[mv]])
+        for k, to_school, x, y in zip(mv.tolist(), school[rows[mv]].tolist(), wo, wn):
+            moves[k] = f"{'转学' if to_school else '调班或年级变化'}：{x} → {y}"
+    detail: list[list[str]] = [[] for _ in range(len(rows))]
 
-    def add(code, sel):
-        a, b = o.shown(code, co[sel], unmask), n.shown(code, cn[sel], unmask)
+    def add(code, sel):  # sel: indices into rows
+        a, b = o.shown(code, co[rows[sel]], unmask), n.shown(code, cn[rows[sel]], unmask)
         name = o.fname(code)
-        for p, x, y in zip(sel.tolist(), a, b):
+        for k, x, y in zip(sel.tolist(), a, b):
             same_shown = " （内容不同，已遮盖）" if x == y else ""
-            detail[p].append(f"{name}：{x} → {y}{same_shown}".replace(" （", "（"))
+            detail[k].append(f"{name}：{x} → {y}{same_shown}".replace(" （", "（"))
 
     if key_diff[rows].any():
-        add(key, rows[key_diff[rows]])
+        add(key, np.flatnonzero(key_diff[rows]))
+    col = {f: j for j, f in enumerate(flds)}
     for f in flds:
         if f not in kinds["school_fields"] + kinds["move_fields"]:
-            sel = rows[diff[rows, col[f]]]
+            sel = np.flatnonzero(diff[rows, col[f]])
             if len(sel):
                 add(f, sel)
-    for p in parts:
-        text = "；".join(parts[p])
-        if detail[p]:
-            text += ("；其他变化：" if text else "信息变化：") + "；".join(detail[p])
-        out[p] = text
-    return out
+    return [
+        move + ((("；其他变化：" if move else "信息变化：") + "；".join(d)) if d else "")
+        for move, d in zip(moves, detail)
+    ]
 
 
-def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o_cp, n_cp, o_rec, n_rec, unmask):
+def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o_cp, n_cp, recs, unmask):
     """duplicate_key records name every copy (row, school, class), the other side's record and the change
-    records about the student; the single record facing copies on the other side says so."""
+    records about the student; the single record facing copies on the other side says so. ``o_reason`` /
+    ``n_reason``: {position: sentence}, set here; ``recs``: the change records (``_ChangeRecs``) or None."""
     kz = KEY_ZH.get(key, key)
-    for r, other, status, reason, cp, recs, dkind, fid, side in (
-        (o, n, o_status, o_reason, o_cp, o_rec, m.o_dup_kind, m.fid_o, "old"),
-        (n, o, n_status, n_reason, n_cp, n_rec, m.n_dup_kind, m.fid_n, "new"),
+    for r, other, status, reason, cp, rs, dkind, fid, side in (
+        (o, n, o_status, o_reason, o_cp, "o", m.o_dup_kind, m.fid_o, "old"),
+        (n, o, n_status, n_reason, n_cp, "n", m.n_dup_kind, m.fid_n, "new"),
     ):
         idx = np.flatnonzero(status == _STATUS_CODE["duplicate_key"])
         if not len(idx):
@@ -707,16 +860,15 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
             counterpart = sorted({int(cp[i]) for i in members if cp[i] >= 0})
             if counterpart:
                 head += f"；{other_title}中是{other.rows_text(counterpart)}"
-            rec = list({c["row"]: c for i in members for c in recs.get(int(i), [])}.values())
+            rec = list(dict.fromkeys(c for i in members for c in recs.about(rs, int(i)))) if recs else []
             if rec:
-                types = {c["type"] for c in rec}
-                head += "；异动名单" + "；".join(c["text"] for c in rec)
+                types = {recs.kind[c] for c in rec}
+                head += "；异动名单" + "；".join(recs.text[c] for c in rec)
                 if len(schools) > 1 and "转入" in types and "转出" not in types:
                     head += "，没有原学校的转出记录"
             elif len(schools) > 1:
                 head += "；异动名单中没有相关的转出、转入记录"
-            for i in members:
-                reason[i] = head
+            reason.update(dict.fromkeys((int(i) for i in members), head))
     # the single record whose key has several copies on the other side
     for _r, other, reason, link, cp, side in (
         (o, n, o_reason, m.n_link, o_cp, "old"),
@@ -727,16 +879,19 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
             continue
         other_title = _title(other.name, "new" if side == "old" else "old")
         for s, members in pd.Series(has).groupby(link[has]).agg(list).items():
+            s = int(s)
             note = (
                 f"{other_title}中同一{kz}有 {len(members)} 条记录（{other.rows_text(members)}，重复）；"
                 f"本条与{other.rows_text([cp[s]])}比较"
             )
-            reason[s] = f"{note}：{reason[s]}" if reason[s] else f"{note}，信息无变化"
+            reason[s] = f"{note}：{reason[s]}" if reason.get(s) else f"{note}，信息无变化"
 
 
 def _frame(
     side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, levels, fields, classes, unmask
 ) -> pd.DataFrame:
+    """One side's result frame (RESULT_COLUMNS) from its per-record arrays and its text columns (``typ``,
+    ``reason``, ``fields``: {position: text} for the few records that have one)."""
     kind = "id" if key in ID_FIELDS else r.personal(key)
     out = pd.DataFrame(
         {
@@ -745,11 +900,11 @@ def _frame(
             "key": _mask_keys(r.key(key), kind, unmask),
             "status": _categorical_text(status, _WORKING_STATUSES),
             "explained": pd.arrays.BooleanArray(expl == 1, expl < 0),
-            "change_type": _sparse(typ, None),
-            "reasons": _sparse(reason, ""),
+            "change_type": _texts_column(r.n, typ, None),
+            "reasons": _texts_column(r.n, reason, ""),
             "counterpart_row": pd.arrays.IntegerArray(np.where(cp >= 0, cp + 1, 0), cp < 0),
             "matched_by": _categorical_text(how, ["", *levels]),
-            "changed_fields": _sparse(fields, ""),
+            "changed_fields": _texts_column(r.n, fields, ""),
             "change_class": _categorical_text(classes, ["", *CHANGE_CLASSES]),
         },
         copy=False,  # every column is new: nothing to copy
@@ -759,6 +914,11 @@ def _frame(
     return out[RESULT_COLUMNS]
 
 
+def _texts_column(n: int, texts: dict[int, str], fill: str | None) -> pd.Series:
+    """A result column of ``n`` rows from {position: text}: ``fill`` (or missing) where there is none."""
+    return _sparse_at(n, np.fromiter(texts.keys(), np.int64, len(texts)), list(texts.values()), fill)
+
+
 # ------------------------------------------------------------------------------------------- change list
 
 
@@ -766,8 +926,9 @@ def _changes(
     con: Engine, o: _Roster, n: _Roster, key: str, changes: ListSource, changes_layout: str | Layout | None
 ) -> dict:
     """Match each change record to the students it is about (every record of either roster with that
-    identity): by the key, else the ID, else 姓名+性别+出生日期. Returns per roster record the change
-    records about it (row, type, sentence), and per change record the roster records it matched."""
+    identity): by the key, else the ID, else 姓名+性别+出生日期. Returns the change records about each roster
+    record (``recs``, a ``_ChangeRecs``: row, 异动类别, sentence), and per change record the roster records it
+    matched (``fc``, ``fs``, ``fi``, ``fh``: change row, side "o"/"n", roster position, level)."""
     c = _Roster(changes, _load(changes_layout), "changes")
     if not c.has("YDLB"):
         raise LayoutError("异动名单缺少异动类别（YDLB）字段，无法用来解释名单的变化")
@@ -791,10 +952,15 @@ def _changes(
         ci, ck = _keyed(todo, c.key_at(level, todo))
         if not len(ci):
             continue
-        for side, r in (("o", o), ("n", n)):
-            # every record with its key as it is (no filtered copy): a missing key joins nothing; the few
-            # change records looked up among them here (a hash set of their keys), not by a join of every key
-            a, b = _join_few(ci, ck, _arrow(r.key(level)))
+        # every record with its key as it is (no filtered copy): a missing key joins nothing; the few change
+        # records looked up among them here (a hash set of their keys), not by a join of every key — the two
+        # lists at once (the look-up is Arrow's, outside the GIL)
+        keys = {side: text_array(r.key(level)) for side, r in (("o", o), ("n", n))}
+        with ThreadPoolExecutor(1) as pool:
+            new_side = pool.submit(_join_few, ci, ck, keys["n"])
+            got = {"o": _join_few(ci, ck, keys["o"]), "n": new_side.result()}
+        for side in ("o", "n"):
+            a, b = got[side]
             found_c.append(a), found_side.append(np.full(len(a), side, "<U1"))
             found_i.append(b), found_how.append(np.full(len(a), level, "<U12"))
             free[a] = False
@@ -805,72 +971,76 @@ def _changes(
     # one sentence per change record that found a student: 第 3 行：转出（20251202，示范县青松小学，对方学校 …）
     used = np.unique(fc)
     school_code = "XXMC" if c.has("XXMC") or not c.has("YXMC") else "YXMC"
-    date, school, other, why = (c.at(x, used).tolist() for x in ("YDRQ", school_code, "DFXX", "YDYY"))
-    types = ctype.take(used).tolist()
-    texts = {}
-    named = c.row_texts(used)
-    for k, ci in enumerate(used.tolist()):
-        bits = [
-            x
-            for x in (
-                date[k],
-                school[k],
-                f"对方学校 {other[k]}" if other[k] else "",
-                f"原因 {why[k]}" if why[k] else "",
-            )
-            if x
-        ]
-        texts[ci] = {
-            "row": ci,
-            "type": types[k],
-            "date": date[k],
-            "text": f"{named[k]}：{types[k]}" + (f"（{'，'.join(bits)}）" if bits else ""),
-        }
-    per: dict[str, dict[int, list]] = {"o": {}, "n": {}}
-    for k in np.lexsort((fc, fi)).tolist():
-        per[str(fs[k])].setdefault(int(fi[k]), []).append(texts[int(fc[k])])
-    for side in per.values():
-        for recs in side.values():
-            recs.sort(key=lambda t: (t["date"], t["row"]))
-    return {"roster": c, "types": ctype, "fc": fc, "fs": fs, "fi": fi, "fh": fh, "per_record": per, "levels": levels}
+    date, school, other, why = (c.at(x, used).to_numpy(dtype=object) for x in ("YDRQ", school_code, "DFXX", "YDYY"))
+    kind = ctype.to_numpy(dtype=object)
+    text = np.full(c.n, None, object)
+    text[used] = [
+        f"{named}：{t}" + (f"（{bits}）" if bits else "")
+        for named, t, bits in zip(c.row_texts(used), kind[used].tolist(), _joined_parts(date, school, other, why))
+    ]
+    # per side the records the change records are about, each record's change records in (date, row) order
+    rank = np.zeros(c.n, np.int64)
+    rank[used] = np.asarray(np.unique(date, return_inverse=True)[1], np.int64).reshape(-1)
+    pos, row = {}, {}
+    for side in ("o", "n"):
+        mine = fs == side
+        order = np.lexsort((fc[mine], rank[fc[mine]], fi[mine]))
+        pos[side], row[side] = fi[mine][order], fc[mine][order]
+    recs = _ChangeRecs(c.n, pos, row, kind, text)
+    return {"roster": c, "types": ctype, "fc": fc, "fs": fs, "fi": fi, "fh": fh, "recs": recs, "levels": levels}
 
 
-def _changes_frame(ch: dict, o: _Roster, n: _Roster, key, explained: set, o_status, n_status, unmask) -> pd.DataFrame:
-    """One row per change record: what it was matched to and whether it explains a difference."""
+def _joined_parts(date: np.ndarray, school: np.ndarray, other: np.ndarray, why: np.ndarray) -> list[str]:
+    """What a change record's sentence says in brackets, the parts it has (object arrays of text, "" =
+    missing) joined by "，": 20251202，示范县青松小学，对方学校 …，原因 …"""
+    other = np.where(other != "", "对方学校 " + other, "")
+    why = np.where(why != "", "原因 " + why, "")
+    out = date
+    for part in (school, other, why):
+        out = np.where((out != "") & (part != ""), out + "，" + part, out + part)
+    return out.tolist()
+
+
+def _changes_frame(
+    ch: dict, o: _Roster, n: _Roster, key, explains: np.ndarray, o_status, n_status, unmask
+) -> pd.DataFrame:
+    """One row per change record: what it was matched to and whether it explains a difference (``explains``:
+    per change record)."""
     c: _Roster = ch["roster"]
     fc, fs, fi, fh = ch["fc"], ch["fs"], ch["fi"], ch["fh"]
-    old_row, new_row = np.full(c.n, -1, np.int64), np.full(c.n, -1, np.int64)
     how = np.full(c.n, "", "<U12")
-    for k in np.lexsort((fi, fc))[::-1].tolist():  # the first (lowest) record per change record and side
-        (old_row if fs[k] == "o" else new_row)[fc[k]] = fi[k]
-        how[fc[k]] = fh[k]
-    status = np.where(
-        np.isin(np.arange(c.n), list(explained)),
-        "explains",
-        np.where((old_row >= 0) | (new_row >= 0), "no_difference", "not_found"),
-    )
+    how[fc] = fh  # a change record is found at one level (by all the records that have its identity there)
     ot, nt = _title(o.name, "old"), _title(n.name, "new")
-    named = [  # each change record's roster row, as a sentence names it (all of a side at once)
-        dict(zip(np.flatnonzero(rows_ >= 0).tolist(), side.row_texts(rows_[rows_ >= 0])))
-        for rows_, side in ((old_row, o), (new_row, n))
-    ]
-    reasons = []
-    for i in range(c.n):  # a change list is short: one sentence per record
-        where, dup = [], False
-        for rows_, title, st, names in ((old_row, ot, o_status, named[0]), (new_row, nt, n_status, named[1])):
-            if rows_[i] >= 0:
-                where.append(f"{title}{names[i]}（{STATUS_ZH[_WORKING_STATUSES[st[rows_[i]]]]}）")
-                dup |= st[rows_[i]] == _STATUS_CODE["duplicate_key"]
-        found = f"按{KEY_ZH.get(str(how[i]), str(how[i]))}对应到" + "，".join(where)
-        if status[i] == "explains":
-            reasons.append(f"{found}，说明了这一变化")
-        elif status[i] == "no_difference" and dup:
-            reasons.append(f"{found}：这名学生在名单中重复，见该记录的说明")
-        elif status[i] == "no_difference":
-            reasons.append(f"{found}，但名单中没有与之相应的变化：请核实")
-        else:
-            tried = "、".join(KEY_ZH.get(lv, lv) for lv in ch.get("levels") or (key, ID_FIELDS[0], NAME_SEX_BIRTH))
-            reasons.append(f"两份名单中都找不到这名学生（{tried}都对不上）")
+    words = np.array([STATUS_ZH.get(s, "") for s in _WORKING_STATUSES], object)
+    rows_of, where, dup = [], [], np.zeros(c.n, bool)
+    for side, r, title, st in (("o", o, ot, o_status), ("n", n, nt, n_status)):
+        # the first (lowest) record per change record: its roster row, as a sentence names it
+        first = np.full(c.n, np.iinfo(np.int64).max)
+        np.minimum.at(first, fc[fs == side], fi[fs == side])
+        rows_ = np.where(first < np.iinfo(np.int64).max, first, -1)
+        has = np.flatnonzero(rows_ >= 0)
+        said = np.full(c.n, "", object)
+        said[has] = [f"{title}{name}（{w}）" for name, w in zip(r.row_texts(rows_[has]), words[st[rows_[has]]])]
+        dup[has] |= st[rows_[has]] == _STATUS_CODE["duplicate_key"]
+        rows_of.append(rows_), where.append(said)
+    old_row, new_row = rows_of
+    status = np.where(explains, "explains", np.where((old_row >= 0) | (new_row >= 0), "no_difference", "not_found"))
+    # the sentence: 按学籍号对应到旧名单第 3 行（减少），说明了这一变化
+    levels_seen, level = np.unique(how, return_inverse=True)
+    lead = np.array([f"按{KEY_ZH.get(str(h), str(h))}对应到" for h in levels_seen.tolist()], object)
+    found = lead[np.asarray(level).reshape(-1)] + np.where(
+        (where[0] != "") & (where[1] != ""), where[0] + "，" + where[1], where[0] + where[1]
+    )
+    tried = "、".join(KEY_ZH.get(lv, lv) for lv in ch.get("levels") or (key, ID_FIELDS[0], NAME_SEX_BIRTH))
+    reasons = np.select(
+        [status == "explains", (status == "no_difference") & dup, status == "no_difference"],
+        [
+            found + "，说明了这一变化",
+            found + "：这名学生在名单中重复，见该记录的说明",
+            found + "，但名单中没有与之相应的变化：请核实",
+        ],
+        np.array(f"两份名单中都找不到这名学生（{tried}都对不上）", object),
+    )
     kind = None if unmask else ("id" if key in ID_FIELDS else c.personal(key))
     out = pd.DataFrame(
         {

@@ -22,6 +22,7 @@ from ..core.ids import ID_NUMBER_FIELDS, to18
 from ..core.normalize import STR, date_text, decode_codes, key_text, written_text
 from ..core.privacy import mask_series, mask_value, personal_kind
 from ..core.rows import row_word
+from ..core.textbytes import text_array
 from ..engine.engines import Engine
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
@@ -187,14 +188,16 @@ class _Roster:
         if not self.src.is_folder:
             con.register(
                 name,
-                pa.table({"i": positions, "k": _arrow(keys), **{c: _arrow(self.col(f)) for c, f in zip(names, flds)}}),
+                pa.table(
+                    {"i": positions, "k": text_array(keys), **{c: text_array(self.col(f)) for c, f in zip(names, flds)}}
+                ),
             )
             return
         from ..engine import sqlnorm
         from ..engine.engines import register_list
 
         types = register_list(con, f"{name}_in", self.src, {f: (self.cols[f],) for f in flds})
-        con.register(f"{name}_k", pa.table({"i": positions, "k": _arrow(keys)}))
+        con.register(f"{name}_k", pa.table({"i": positions, "k": text_array(keys)}))
         listed = "".join(f", {sqlnorm.text('raw.' + con.ident(f), types[f])} AS {c}" for c, f in zip(names, flds))
         con.view(name, f"SELECT k.i, k.k{listed} FROM {name}_k AS k JOIN {name}_in AS raw ON raw._row = k.i + 1")
 
@@ -289,16 +292,8 @@ def _nsb(xm: pd.Series, xb: pd.Series, csrq: pd.Series) -> pd.Series:
     sex = load_code_table("xb").to_code(xb.str.strip())
     sex = sex.where(sex.isin(["1", "2"]))
     birth = date_text(csrq.str.strip())
-    joined = pc.binary_join_element_wise(_arrow(name), _arrow(sex), _arrow(birth), _SEP)
+    joined = pc.binary_join_element_wise(text_array(name), text_array(sex), text_array(birth), _SEP)
     return pd.Series(pd.array(joined, dtype=STR))
-
-
-def _arrow(s: pd.Series) -> pa.Array:
-    """A str Series as one large_string Arrow array (no copy when it already is one chunk)."""
-    a = pa.array(s.array, type=pa.large_string()) if len(s) else pa.array([], pa.large_string())
-    if isinstance(a, pa.ChunkedArray):
-        a = a.combine_chunks()
-    return a
 
 
 _SEP = pa.scalar("|", pa.large_string())
@@ -314,7 +309,7 @@ def _mask_keys(s: pd.Series, kind: str | None, unmask: bool) -> pd.Series:
 def _mask_ids_fixed(s: pd.Series) -> pd.Series | None:
     """``mask_series(s, "id")`` when every value is ASCII of one length (学籍号, ID numbers): the same stars put
     into a copy of the column's bytes by numpy; None for any other column."""
-    a = _arrow(s)
+    a = text_array(s)
     if not len(a) or a.null_count == len(a):
         return None
     off = np.frombuffer(a.buffers()[1], np.int64, len(a) + 1, a.offset * 8)
@@ -440,28 +435,40 @@ def _few_present(codes: np.ndarray, categories: list[str], missing: np.ndarray, 
 
 def _sparse(values: np.ndarray, fill: str | None) -> pd.Series:
     """An object array that is mostly None (set only where there is something to say) as a pandas ``str``
-    column, None → ``fill`` (or missing). The Arrow array is built from its offsets and the set values' bytes,
-    the rows without a value empty (or missing) at no cost."""
+    column, None → ``fill`` (or missing): ``_sparse_at`` of its set positions."""
     nz = np.flatnonzero(~pd.isna(values))
+    return _sparse_at(len(values), nz, [str(v) for v in values[nz]], fill)
+
+
+def _sparse_at(n: int, at: np.ndarray, texts: Sequence[str], fill: str | None) -> pd.Series:
+    """A pandas ``str`` column of ``n`` rows holding ``texts[k]`` at position ``at[k]`` (distinct positions, in any
+    order) and ``fill`` (or missing) everywhere else — what a result column of a few thousand sentences among a
+    million records is built from, without an object array of a million. The Arrow array is built from its
+    offsets and the texts' bytes, the rows without a value empty (or missing) at no cost."""
+    at = np.asarray(at, np.int64)
+    texts = pa.array(texts, pa.large_string())  # encoded by Arrow, not one by one
+    if len(at) > 1 and (np.diff(at) < 0).any():
+        order = np.argsort(at, kind="stable")
+        at, texts = at[order], texts.take(pa.array(order))
     if fill not in (None, ""):
-        codes = np.zeros(len(values), np.int32)
-        codes[nz] = np.arange(1, len(nz) + 1, dtype=np.int32)
-        return decode_codes(codes, [fill] + [str(v) for v in values[nz]])
-    texts = pa.array([str(v) for v in values[nz]], pa.large_string())  # encoded by Arrow, not one by one
-    lengths = np.zeros(len(values), np.int64)
-    lengths[nz] = np.diff(np.frombuffer(texts.buffers()[1], np.int64, len(texts) + 1))
-    offsets = np.zeros(len(values) + 1, np.int64)
+        codes = np.zeros(n, np.int32)
+        codes[at] = np.arange(1, len(at) + 1, dtype=np.int32)
+        return decode_codes(codes, [fill, *texts.to_pylist()])
+    lengths = np.zeros(n, np.int64)
+    lengths[at] = pc.binary_length(texts).to_numpy(zero_copy_only=False) if len(texts) else 0
+    offsets = np.zeros(n + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
     bitmap = None
     if fill is None:
-        valid = np.zeros(len(values), bool)
-        valid[nz] = True
+        valid = np.zeros(n, bool)
+        valid[at] = True
         bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    data = texts.buffers()[2] if len(texts) else None  # a new array (offset 0): its bytes are the column's
     out = pa.LargeStringArray.from_buffers(
-        len(values),
+        n,
         pa.py_buffer(offsets),
-        texts.buffers()[2] if len(texts) and texts.buffers()[2] is not None else pa.py_buffer(b""),
+        data if data is not None else pa.py_buffer(b""),
         bitmap,
-        null_count=len(values) - len(nz) if fill is None else 0,
+        null_count=n - len(at) if fill is None else 0,
     )
     return pd.Series(pd.array(out, dtype=STR))
