@@ -31,12 +31,13 @@ def _on_signal_while_starting(signum: int, frame: object) -> None:
 def main() -> int:
     """Run the ``xueji`` command (``xueji_lib.apps.cli.main``); a signal while it is imported ends it at once."""
     previous = {sig: signal.signal(sig, _on_signal_while_starting) for sig in _SIGNALS}
+    from xueji_lib.apps.cli import exit_code_kept
     from xueji_lib.apps.cli import main as run
 
     # The command sets its own handlers for its run, first thing (the servers, lab and dashboard, keep these).
     for sig, handler in previous.items():
         signal.signal(sig, handler)
-    return run()
+    return exit_code_kept(run())  # a signal after the command returned: its exit code all the same
 
 
 if __name__ == "__main__":  # pragma: no cover

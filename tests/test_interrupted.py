@@ -413,3 +413,26 @@ def test_main_leaves_the_signal_handlers_as_it_found_them(capsys):
     with pytest.raises(SystemExit):
         main(["--no-such-option"])
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+@pytest.mark.parametrize("when", ["after_return", "while_shutting_down"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_after_the_command_returned_keeps_its_exit_code(signum, when):
+    """A Ctrl+C / SIGTERM that lands once the command has returned — before the exit handlers, or while the
+    interpreter shuts down (an exit handler registered earlier runs later and sends it) — leaves the exit code
+    the command's own (cli.exit_code_kept): no "killed by a signal" status for a finished run, no traceback."""
+    code = f"""
+import atexit, os, signal, sys
+from xueji_lib.apps.cli import exit_code_kept
+if {when!r} == "while_shutting_down":
+    atexit.register(lambda: os.kill(os.getpid(), {int(signum)}))
+rc = exit_code_kept(3)
+if {when!r} == "after_return":
+    os.kill(os.getpid(), {int(signum)})
+    signal.pause() if hasattr(signal, "pause") else None
+sys.exit(rc)
+"""
+    got = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    assert (got.returncode, got.stderr) == (3, "")

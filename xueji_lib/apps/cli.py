@@ -94,6 +94,27 @@ def _signals_handled() -> Iterator[Callable[[], None]]:
         restore()
 
 
+def exit_code_kept(rc: int) -> int:
+    """The command has returned ``rc``: a Ctrl+C or SIGTERM from now on — while the interpreter shuts down
+    (threads joined, modules torn down: a fraction of a second) — does not change the exit code: the work is
+    done and its files published, so a late signal neither turns a finished run into a killed one nor leaves
+    a traceback. Until the exit handlers run, such a signal ends the process at once with ``rc``; from then on
+    the signals are ignored (the interpreter puts back the system's default action, which kills the process,
+    for every handler written in Python while it shuts down — not for "ignore"). For the command's own process
+    only (``__main__`` and the console script), not for a ``main`` called from a script."""
+    import atexit
+    import threading
+
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    if threading.current_thread() is threading.main_thread():
+        for sig in _CONTROL_SIGNALS:
+            signal.signal(sig, lambda signum, frame: os._exit(rc))
+        atexit.register(lambda: [signal.signal(sig, signal.SIG_IGN) for sig in _CONTROL_SIGNALS])
+    return rc
+
+
 def _will_write(out: Path) -> None:
     """Check ``out`` before anything is read or computed (a file of that name, read-only) and remember it for
     the message an interruption prints."""
@@ -1779,4 +1800,4 @@ def _main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(exit_code_kept(main()))
