@@ -11,7 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from xueji_lib.core.normalize import STR, text_array
+from xueji_lib.core.normalize import STR
+from xueji_lib.core.textbytes import text_array
 from xueji_lib.engine.engines import DuckDBEngine
 from xueji_lib.io.source import ListSource
 from xueji_lib.matching import reconcile as R

@@ -21,8 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# the byte-level readers of a text column (normalize also re-exports them for modules written before they moved)
-from .textbytes import byte_test, text_array, text_bytes  # noqa: F401
+from .textbytes import byte_test, text_array, text_bytes
 
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
 

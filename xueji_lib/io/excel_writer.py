@@ -34,8 +34,8 @@ import pyarrow.compute as pc
 
 from ..core.errors import WriteError
 from ..core.files import atomic_path
-from ..core.normalize import text_array, text_bytes
 from ..core.progress import Progress, ProgressArg
+from ..core.textbytes import text_array, text_bytes
 from .cells import date_text
 
 __all__ = ["write_excel", "writing_progress", "write_progress_arg", "MAX_ROWS", "MAX_COLS", "MAX_CELL_CHARS"]
