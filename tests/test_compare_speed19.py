@@ -8,16 +8,29 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from xueji_lib.core.normalize import STR
-from xueji_lib.core.privacy import mask_value
+from xueji_lib.core.privacy import mask_series, mask_value
 from xueji_lib.io.source import ListSource
 from xueji_lib.matching import compare as C
 from xueji_lib.matching.compare import compare
 from xueji_lib.matching.record_match import _STATUS_CODE
-from xueji_lib.matching.roster import STATUS_ZH, _Roster, _sparse, _sparse_at
+from xueji_lib.matching.roster import (
+    STATUS_ZH,
+    _categorical_text,
+    _coded_text,
+    _mask_ids_fixed,
+    _mask_keys,
+    _Roster,
+    _sparse,
+    _sparse_at,
+    _star_span,
+)
 from xueji_lib.samples.scale import make_roster_pair
+from xueji_lib.schema.codes import load_code_table
 from xueji_lib.schema.layouts import load_layout
 
 WORDS = [
@@ -312,3 +325,201 @@ def test_tiny_rosters_have_their_sentences(rows):
     res = compare(old, new, changes=ch)
     assert len(res.old) == len(res.new) == rows and res.conserved
     assert res.changes["status"].isin(["not_found", "no_difference", "explains"]).all()
+
+
+# ------------------------------------------------------------------- round 2: result columns and sentences
+
+STATUS_CATEGORIES = ["", "unchanged", "changed", "moved", "removed", "added", "duplicate_key", "missing_key"]
+
+
+def plain_categorical(values, categories):
+    """What ``_categorical_text`` gives, value by value: integer codes name ``categories`` (0 = missing), texts
+    stand for themselves ("" = missing)."""
+    if values.dtype.kind in "iu":
+        got = [categories[c] if c else None for c in values.tolist()]
+    else:
+        got = [v if v != "" else None for v in values.tolist()]
+    return pd.Series(pd.array(got, dtype=STR))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_categorical_text_equals_the_plain_column(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 2, 7, 8, 9, 17, 300]))
+    k = int(rng.integers(1, len(STATUS_CATEGORIES)))
+    cats = STATUS_CATEGORIES[: k + 1] if seed % 3 else ["", "按学籍号", "𠮷字", "XJH", "", "a", "b", "c"][: k + 1]
+    shape = seed % 5  # mixed, mostly missing, half missing, one value, mostly one value with a few others
+    codes = [
+        rng.integers(0, k + 1, n),
+        np.where(rng.random(n) < 0.95, 0, rng.integers(1, k + 1, n)),
+        np.where(rng.random(n) < 0.5, 0, k),
+        np.full(n, int(rng.integers(0, k + 1))),
+        np.where(rng.random(n) < 0.97, 1, rng.integers(0, k + 1, n)),
+    ][shape].astype(rng.choice([np.int8, np.int32, np.int64]))
+    pd.testing.assert_series_equal(_categorical_text(codes, cats), plain_categorical(codes, cats))
+    texts = np.array(["", "explains", "not_found", "未知", "𠮷"], object)[rng.integers(0, 5, n)]
+    known = ["explains", "no_difference", "not_found"]
+    pd.testing.assert_series_equal(_categorical_text(texts, known), plain_categorical(texts, known))
+    if n:
+        one = np.full(n, 1, np.int8)
+        pd.testing.assert_series_equal(_coded_text(one, ["", "old"]), plain_categorical(one, ["", "old"]))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_fixed_width_id_masking_equals_mask_series(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([1, 2, 5, 200]))
+    width = int(rng.choice([1, 4, 6, 7, 10, 11, 18, 19, 24]))
+    alphabet = list("0123456789X") + (["𠮷"] if seed % 4 == 0 else [])
+    values = ["".join(rng.choice(alphabet, width)) for _ in range(n)]
+    if seed % 3 == 0:
+        values = [None if rng.random() < 0.3 else v for v in values]
+    if seed % 7 == 0:
+        values[0] = "123"  # another length: not this fast path
+    s = pd.Series(pd.array(values, dtype=STR))
+    for part in (s, s.iloc[1:].reset_index(drop=True)):  # a slice: the column does not start at its buffers
+        got = _mask_ids_fixed(part)
+        if got is None:
+            continue
+        pd.testing.assert_series_equal(got, mask_series(part, "id"))
+        pd.testing.assert_series_equal(_mask_keys(part, "id", False), mask_series(part, "id"))
+    present = [v for v in values if v is not None]
+    ascii_fixed = bool(present) and all(v.isascii() and len(v) == len(present[0]) > 0 for v in present)
+    assert (_mask_ids_fixed(s) is not None) == bool(ascii_fixed)
+
+
+@pytest.mark.parametrize("width", range(1, 26))
+def test_star_span_equals_the_slice_assignment(width):
+    rng = np.random.default_rng(width)
+    for count in (0, 1, 3, 50):
+        for start in range(width + 1):
+            stop = int(rng.integers(start, width + 1))
+            rows = rng.integers(0, 127, count * width).astype(np.uint8)
+            want = rows.copy()
+            want.reshape(-1, width)[:, start:stop] = ord("*")
+            _star_span(rows, width, start, stop)
+            assert (rows == want).all(), (width, count, start, stop)
+
+
+def roster_of(frame, name="old"):
+    return _Roster(ListSource.of(frame), load_layout("k12_student"), name)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_values_shown_and_where_equal_the_plain_ones(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 80))
+    frame = messy(rng, n).assign(
+        XXMC=[["示范县第一小学", "", None, " 青松小学 "][i] for i in rng.integers(0, 4, n)],
+        BJ=[["2班", "", None, "（3）班"][i] for i in rng.integers(0, 4, n)],
+        XJH=[["G43072320130510020X", "", None, "１２３"][i] for i in rng.integers(0, 4, n)],
+        LXDH=[["13812345678", "84561234", "", None][i] for i in rng.integers(0, 4, n)],
+    )
+    r = roster_of(frame)
+    nj = load_code_table("nj")
+    for size in (0, 1, 50):
+        idx = rng.integers(0, n, size)
+        for f in ("XM", "NJ", "BJ", "JTDZ", "XJH"):
+            want = r.col(f).take(idx).reset_index(drop=True)
+            pd.testing.assert_series_equal(r.values(f, idx), want)
+        for f in ("XM", "XB", "MZ", "JTDZ", "XJH", "LXDH"):
+            for unmask in (False, True):
+                vals = r.at(f, idx)
+                codes = r.lfield(f).codes if r.lfield(f) is not None else None
+                if codes and len(vals):
+                    vals = load_code_table(codes).to_label(vals).fillna(vals)
+                kind = None if unmask else r.personal(f)
+                want = [("（空）" if v == "" else mask_value(kind, v) if kind else v) for v in vals.tolist()]
+                assert r.shown(f, idx, unmask).to_pylist() == want, (f, unmask)
+        parts = [r.at("XXMC", idx).tolist(), nj.to_label(r.at("NJ", idx)).fillna(r.at("NJ", idx)).tolist()]
+        parts.append(r.at("BJ", idx).tolist())
+        want = [" ".join(p for p in t if p) or "（学校、班级空）" for t in zip(*parts)] if size else []
+        assert r.where(idx) == want
+        assert r.key_at("XM+XB+CSRQ", idx[:0]).tolist() == [] and len(r.key_at("SFZJH", idx[:0])) == 0
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_change_records_found_through_the_pairs_equal_the_plain_look_up(seed):
+    rng = np.random.default_rng(seed)
+    n_o, n_n = int(rng.choice([0, 1, 30])), int(rng.choice([0, 1, 40]))
+    pool = ["A1", "B2", "C3", "D4", "E5", "𠮷6", "G7", None]
+
+    def keys(k):
+        return pa.array([pool[i] for i in rng.integers(0, len(pool), k)], pa.large_string())
+
+    ok, nk = keys(n_o), keys(n_n)
+    # pairs by the key as the matching makes them: equal keys, each record at most once
+    partner = np.full(n_o, -1, np.int64)
+    taken = set()
+    for i, v in enumerate(ok.to_pylist()):
+        for j, w in enumerate(nk.to_pylist()):
+            if v is not None and v == w and j not in taken and rng.random() < 0.7:
+                partner[i] = j
+                taken.add(j)
+                break
+    o_paired = partner >= 0
+    n_paired = np.zeros(n_n, bool)
+    n_paired[list(taken)] = True
+    partner[~o_paired] = rng.integers(-1, max(n_n, 1), int((~o_paired).sum()))  # a counterpart found otherwise
+    ck = pa.array([pool[i] for i in rng.integers(0, len(pool) - 1, int(rng.integers(0, 12)))], pa.large_string())
+    ci = np.arange(len(ck), dtype=np.int64) * 3 + 1
+    got = C._join_few_paired(ci, ck, ok, nk, partner, o_paired, n_paired)
+    for side, keys_ in (("o", ok), ("n", nk)):
+        want = C._join_few(ci, ck, keys_)
+        assert sorted(zip(*(a.tolist() for a in got[side]))) == sorted(zip(*(a.tolist() for a in want))), side
+
+
+def test_change_dates_ranked_as_np_unique():
+    rng = np.random.default_rng(5)
+    for size in (0, 1, 9, 300):
+        date = [["20260115", "", "20251201", "2026-01-15", "𠮷", "a"][i] for i in rng.integers(0, 6, size)]
+        arr = pa.array(date, pa.large_string())
+        want = np.unique(np.array(date, object), return_inverse=True)[1].reshape(-1) if size else []
+        got = pc.rank(arr, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64) - 1
+        assert got.tolist() == list(want)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_change_sentence_parts_equal_the_plain_join(seed):
+    rng = np.random.default_rng(seed)
+    size = int(rng.choice([0, 1, 40]))
+
+    def col(options):
+        return [options[i] for i in rng.integers(0, len(options), size)]
+
+    date, school = col(["20260115", ""]), col(["示范县青松小学", "", "a b"])
+    other, why = col(["", "示范县第二小学", "𠮷"]), col(["", "随父母务工"])
+    want = [
+        "，".join(x for x in (d, s, f"对方学校 {o}" if o else "", f"原因 {w}" if w else "") if x)
+        for d, s, o, w in zip(date, school, other, why)
+    ]
+    got = C._joined_parts(*(pa.array(x, pa.large_string()) for x in (date, school, other, why)))
+    assert got.to_pylist() == want
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_narrowed_key_look_up_equals_the_plain_one(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 2, 50, 3000]))
+    width = int(rng.choice([4, 8, 9, 18, 19]))
+    digits = np.array(list("0123456789X"))
+    keys = ["G" + "".join(rng.choice(digits, width - 1)) for _ in range(n)]
+    if seed % 4 == 1 and n:
+        keys[0] = None  # a missing key: every key looked up
+    if seed % 4 == 2 and n:
+        keys[-1] = keys[-1][:-1]  # another length: every key looked up
+    if seed % 4 == 3 and n:
+        keys[0] = "𠮷" + keys[0][4:]  # non-ASCII of the same byte length
+    col = pa.array(keys, pa.large_string())
+    pool = [k for k in keys if k is not None]
+    few = [pool[i] for i in rng.integers(0, len(pool), int(rng.integers(0, 9)))] if pool else []
+    few += ["G" + "".join(rng.choice(digits, width - 1)), "short", "𠮷" * 3]  # not in the column
+    ck = pa.array(few, pa.large_string())
+    ci = np.arange(len(ck), dtype=np.int64) + 5
+    maybe = C._may_hold(col, ck)
+    if maybe is not None:  # a superset of the records that hold one of the few
+        held = np.flatnonzero(np.asarray(pc.is_in(col, value_set=ck).to_numpy(zero_copy_only=False), bool))
+        assert set(held.tolist()) <= set(maybe.tolist())
+    got = C._join_few_filtered(ci, ck, col)
+    want = C._join_few(ci, ck, col)
+    assert sorted(zip(*(a.tolist() for a in got))) == sorted(zip(*(a.tolist() for a in want)))

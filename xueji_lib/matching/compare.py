@@ -39,7 +39,7 @@ from ..core.errors import LayoutError
 from ..core.normalize import STR
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
-from ..core.textbytes import text_array
+from ..core.textbytes import fixed_matrix, text_array
 from ..engine.engines import Engine, engine_for
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
@@ -47,7 +47,7 @@ from ..schema.layouts import Layout, load_layout
 from .compare_result import COMPARE_OUTPUT_NAMES as COMPARE_OUTPUT_NAMES  # re-exported: reporting.outputs
 from .compare_result import RESULT_COLUMNS, CompareResult, HandoffResult, _title
 from .handoff import handoff
-from .keyjoin import _join_few, _keyed
+from .keyjoin import _hash_rows, _join_few, _keyed
 from .record_match import _STATUS_CODE, _WORKING_STATUSES, _Match, _match
 from .roster import (
     CHANGE_CLASSES,
@@ -62,8 +62,11 @@ from .roster import (
     OLD_STATUSES,
     STATUS_ZH,
     _categorical_text,
+    _coded_text,
     _id_field,
+    _join_given,
     _key_code,
+    _lit,
     _load,
     _mask_keys,
     _Roster,
@@ -298,8 +301,8 @@ def _compare(
         task.step("匹配")
         m = _match(con, o, n, key, id_level, flds)
         result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task, graduates, as_of)
-    codes, counts = np.unique(m.how, return_counts=True)
-    by = {m.levels[k - 1]: int(v) for k, v in zip(codes.tolist(), counts.tolist())}
+    counts = np.bincount(m.how, minlength=len(m.levels) + 1)  # per level (1-based) its pairs: np.unique's counts
+    by = {m.levels[k - 1]: int(v) for k, v in enumerate(counts.tolist()) if k and v}
     return CompareResult(
         old=result["old"],
         new=result["new"],
@@ -393,7 +396,9 @@ def _judge(
 
     # -- the change list, and every sentence (only for the records that have one)
     task.step("核对异动并说明")
-    ch = _changes(con, o, n, key, changes, changes_layout) if changes is not None else None
+    ch = None
+    if changes is not None:
+        ch = _changes(con, o, n, key, changes, changes_layout, paired=(o_cp, o_how == 1, n_how == 1))
     recs: _ChangeRecs | None = ch["recs"] if ch else None
     removal_types, addition_types, class_types = kinds["removal"], kinds["addition"], kinds["move"]
     out_types, in_types = kinds["transfer_out"], kinds["transfer_in"]
@@ -589,13 +594,14 @@ def _any_per(k: np.ndarray, groups: int) -> np.ndarray:
     return np.bincount(k, minlength=groups)[:groups] > 0
 
 
-def _group_join(k: np.ndarray, texts: np.ndarray, groups: int, sep: str) -> list[str]:
-    """Per group 0 … ``groups``-1 its ``texts`` joined by ``sep`` ("" for a group without any); ``k``: each
-    text's group, ascending. One Arrow join of a list array (``sep.join`` of each group's list, no Python
-    join per group)."""
+def _group_join(k: np.ndarray, texts: np.ndarray | pa.Array, groups: int, sep: str) -> list[str]:
+    """Per group 0 … ``groups``-1 its ``texts`` (an object array, or a large_string Arrow array) joined by
+    ``sep`` ("" for a group without any); ``k``: each text's group, ascending. One Arrow join of a list array
+    (``sep.join`` of each group's list, no Python join per group)."""
     offsets = np.zeros(groups + 1, np.int64)
     np.cumsum(np.bincount(k, minlength=groups)[:groups], out=offsets[1:])
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(list(texts), pa.large_string()))
+    values = texts if isinstance(texts, pa.Array) else pa.array(list(texts), pa.large_string())
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
     return pc.binary_join(lists, pa.scalar(sep, pa.large_string())).to_pylist()
 
 
@@ -788,23 +794,26 @@ def _how_texts(o: _Roster, n: _Roster, ka: np.ndarray, kb: np.ndarray, how: np.n
 
 def _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, unmask, kinds) -> list[str]:
     """The sentence for each candidate pair in ``rows`` (in that order): the move (school/class) first, then
-    every other changed field with both values (personal values masked)."""
+    every other changed field with both values (personal values masked). Built a field at a time by Arrow
+    (``_Roster.shown``, ``where_array``) and joined per pair by ``_group_join``; the plain path, pair by pair:
+    ``move + (("；其他变化：" if move else "信息变化：") + "；".join(changes) if changes else "")``, ``move`` =
+    ``f"{'转学' if to_school else '调班或年级变化'}：{where old} → {where new}"`` ("" when not moved), each change
+    ``f"{name}：{x} → {y}{' （内容不同，已遮盖）' if x == y else ''}".replace(" （", "（")``."""
     if not len(rows):
         return []
-    moves = [""] * len(rows)
+    moves = np.full(len(rows), "", object)
     mv = np.flatnonzero(school[rows] | klass[rows])
     if len(mv):  # where the moved pupils were and are: only theirs is read
-        wo, wn = o.where(co[rows[mv]]), n.where(cn[rows[mv]])
-        for k, to_school, x, y in zip(mv.tolist(), school[rows[mv]].tolist(), wo, wn):
-            moves[k] = f"{'转学' if to_school else '调班或年级变化'}：{x} → {y}"
-    detail: list[list[str]] = [[] for _ in range(len(rows))]
+        lead = pa.array(np.where(school[rows[mv]], "转学：", "调班或年级变化："), pa.large_string())
+        wo, wn = o.where_array(co[rows[mv]]), n.where_array(cn[rows[mv]])
+        moves[mv] = pc.binary_join_element_wise(lead, wo, _ARROW, wn, _NOTHING).to_numpy(zero_copy_only=False)
+    at, said = [], []  # per changed field: the pairs (indices into rows) and what is said of each
 
     def add(code, sel):  # sel: indices into rows
         a, b = o.shown(code, co[rows[sel]], unmask), n.shown(code, cn[rows[sel]], unmask)
-        name = o.fname(code)
-        for k, x, y in zip(sel.tolist(), a, b):
-            same_shown = " （内容不同，已遮盖）" if x == y else ""
-            detail[k].append(f"{name}：{x} → {y}{same_shown}".replace(" （", "（"))
+        masked = pc.if_else(pc.equal(a, b), _SAME_SHOWN, _NOTHING)
+        text = pc.binary_join_element_wise(_lit(f"{o.fname(code)}："), a, _ARROW, b, masked, _NOTHING)
+        at.append(sel), said.append(pc.replace_substring(text, " （", "（"))
 
     if key_diff[rows].any():
         add(key, np.flatnonzero(key_diff[rows]))
@@ -814,10 +823,22 @@ def _pair_texts(o, n, co, cn, diff, flds, key, key_diff, school, klass, rows, un
             sel = np.flatnonzero(diff[rows, col[f]])
             if len(sel):
                 add(f, sel)
-    return [
-        move + ((("；其他变化：" if move else "信息变化：") + "；".join(d)) if d else "")
-        for move, d in zip(moves, detail)
-    ]
+    detail = np.full(len(rows), "", object)
+    if at:  # each pair's changes in field order: a stable sort by pair
+        k = np.concatenate(at)
+        order = np.argsort(k, kind="stable")
+        texts = pa.concat_arrays(said).take(pa.array(order))
+        detail[:] = _group_join(k[order], texts, len(rows), "；")
+    told = detail != ""
+    lead = np.where(moves != "", "；其他变化：", "信息变化：").astype(object)
+    out = moves.copy()
+    out[told] = moves[told] + lead[told] + detail[told]
+    return out.tolist()
+
+
+_ARROW = _lit(" → ")
+_NOTHING = _lit("")
+_SAME_SHOWN = _lit(" （内容不同，已遮盖）")
 
 
 def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o_cp, n_cp, recs, unmask):
@@ -893,25 +914,21 @@ def _frame(
     """One side's result frame (RESULT_COLUMNS) from its per-record arrays and its text columns (``typ``,
     ``reason``, ``fields``: {position: text} for the few records that have one)."""
     kind = "id" if key in ID_FIELDS else r.personal(key)
-    out = pd.DataFrame(
-        {
-            "side": _categorical_text(np.ones(r.n, np.int8), ["", side]),
-            "row": np.arange(1, r.n + 1, dtype=np.int64),
-            "key": _mask_keys(r.key(key), kind, unmask),
-            "status": _categorical_text(status, _WORKING_STATUSES),
-            "explained": pd.arrays.BooleanArray(expl == 1, expl < 0),
-            "change_type": _texts_column(r.n, typ, None),
-            "reasons": _texts_column(r.n, reason, ""),
-            "counterpart_row": pd.arrays.IntegerArray(np.where(cp >= 0, cp + 1, 0), cp < 0),
-            "matched_by": _categorical_text(how, ["", *levels]),
-            "changed_fields": _texts_column(r.n, fields, ""),
-            "change_class": _categorical_text(classes, ["", *CHANGE_CLASSES]),
-        },
-        copy=False,  # every column is new: nothing to copy
-    )
-    for c in CONTEXT:
-        out[c] = r.col(c)
-    return out[RESULT_COLUMNS]
+    columns = {
+        "side": _coded_text(np.ones(r.n, np.int8), ["", side]),
+        "row": np.arange(1, r.n + 1, dtype=np.int64),
+        "key": _mask_keys(r.key(key), kind, unmask),
+        "status": _categorical_text(status, _WORKING_STATUSES),
+        "explained": pd.arrays.BooleanArray(expl == 1, expl < 0),
+        "change_type": _texts_column(r.n, typ, None),
+        "reasons": _texts_column(r.n, reason, ""),
+        "counterpart_row": pd.arrays.IntegerArray(cp + 1, cp < 0),  # -1 (none) → 0 under the mask
+        "matched_by": _categorical_text(how, ["", *levels]),
+        "changed_fields": _texts_column(r.n, fields, ""),
+        "change_class": _categorical_text(classes, ["", *CHANGE_CLASSES]),
+        **{c: r.col(c) for c in CONTEXT},  # the list's own columns, not copied
+    }
+    return pd.DataFrame({c: columns[c] for c in RESULT_COLUMNS}, copy=False)  # every column is new: no copy
 
 
 def _texts_column(n: int, texts: dict[int, str], fill: str | None) -> pd.Series:
@@ -923,12 +940,21 @@ def _texts_column(n: int, texts: dict[int, str], fill: str | None) -> pd.Series:
 
 
 def _changes(
-    con: Engine, o: _Roster, n: _Roster, key: str, changes: ListSource, changes_layout: str | Layout | None
+    con: Engine,
+    o: _Roster,
+    n: _Roster,
+    key: str,
+    changes: ListSource,
+    changes_layout: str | Layout | None,
+    paired: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> dict:
     """Match each change record to the students it is about (every record of either roster with that
     identity): by the key, else the ID, else 姓名+性别+出生日期. Returns the change records about each roster
     record (``recs``, a ``_ChangeRecs``: row, 异动类别, sentence), and per change record the roster records it
-    matched (``fc``, ``fs``, ``fi``, ``fh``: change row, side "o"/"n", roster position, level)."""
+    matched (``fc``, ``fs``, ``fi``, ``fh``: change row, side "o"/"n", roster position, level). ``paired``: the
+    records paired by the key, when known (per old record its counterpart and whether they were paired by the
+    key, per new record whether it was): the new list's records found by the key are then read off the old
+    list's (``_join_few_paired``)."""
     c = _Roster(changes, _load(changes_layout), "changes")
     if not c.has("YDLB"):
         raise LayoutError("异动名单缺少异动类别（YDLB）字段，无法用来解释名单的变化")
@@ -949,6 +975,8 @@ def _changes(
     free = np.ones(c.n, bool)
     for level in levels:
         todo = np.flatnonzero(free)
+        if not len(todo):  # every change record found
+            break
         ci, ck = _keyed(todo, c.key_at(level, todo))
         if not len(ci):
             continue
@@ -956,9 +984,12 @@ def _changes(
         # records looked up among them here (a hash set of their keys), not by a join of every key — the two
         # lists at once (the look-up is Arrow's, outside the GIL)
         keys = {side: text_array(r.key(level)) for side, r in (("o", o), ("n", n))}
-        with ThreadPoolExecutor(1) as pool:
-            new_side = pool.submit(_join_few, ci, ck, keys["n"])
-            got = {"o": _join_few(ci, ck, keys["o"]), "n": new_side.result()}
+        if level == key and paired is not None:
+            got = _join_few_paired(ci, ck, keys["o"], keys["n"], *paired)
+        else:
+            with ThreadPoolExecutor(1) as pool:
+                new_side = pool.submit(_join_few_filtered, ci, ck, keys["n"])
+                got = {"o": _join_few_filtered(ci, ck, keys["o"]), "n": new_side.result()}
         for side in ("o", "n"):
             a, b = got[side]
             found_c.append(a), found_side.append(np.full(len(a), side, "<U1"))
@@ -971,16 +1002,25 @@ def _changes(
     # one sentence per change record that found a student: 第 3 行：转出（20251202，示范县青松小学，对方学校 …）
     used = np.unique(fc)
     school_code = "XXMC" if c.has("XXMC") or not c.has("YXMC") else "YXMC"
-    date, school, other, why = (c.at(x, used).to_numpy(dtype=object) for x in ("YDRQ", school_code, "DFXX", "YDYY"))
+    date, school, other, why = (text_array(c.at(x, used)) for x in ("YDRQ", school_code, "DFXX", "YDYY"))
     kind = ctype.to_numpy(dtype=object)
     text = np.full(c.n, None, object)
-    text[used] = [
-        f"{named}：{t}" + (f"（{bits}）" if bits else "")
-        for named, t, bits in zip(c.row_texts(used), kind[used].tolist(), _joined_parts(date, school, other, why))
-    ]
+    if len(used):
+        bits = _joined_parts(date, school, other, why)
+        text[used] = pc.binary_join_element_wise(
+            pa.array(c.row_texts(used), pa.large_string()),
+            _lit("："),
+            pa.array(kind[used], pa.large_string()),
+            pc.if_else(
+                pc.equal(bits, ""), _NOTHING, pc.binary_join_element_wise(_lit("（"), bits, _lit("）"), _NOTHING)
+            ),
+            _NOTHING,
+        ).to_numpy(zero_copy_only=False)
     # per side the records the change records are about, each record's change records in (date, row) order
+    # (the dates' dense rank: ``np.unique(date, return_inverse=True)[1]``, by Arrow)
     rank = np.zeros(c.n, np.int64)
-    rank[used] = np.asarray(np.unique(date, return_inverse=True)[1], np.int64).reshape(-1)
+    if len(used):
+        rank[used] = pc.rank(date, sort_keys="ascending", tiebreaker="dense").to_numpy().astype(np.int64) - 1
     pos, row = {}, {}
     for side in ("o", "n"):
         mine = fs == side
@@ -990,15 +1030,74 @@ def _changes(
     return {"roster": c, "types": ctype, "fc": fc, "fs": fs, "fi": fi, "fh": fh, "recs": recs, "levels": levels}
 
 
-def _joined_parts(date: np.ndarray, school: np.ndarray, other: np.ndarray, why: np.ndarray) -> list[str]:
-    """What a change record's sentence says in brackets, the parts it has (object arrays of text, "" =
-    missing) joined by "，": 20251202，示范县青松小学，对方学校 …，原因 …"""
-    other = np.where(other != "", "对方学校 " + other, "")
-    why = np.where(why != "", "原因 " + why, "")
-    out = date
-    for part in (school, other, why):
-        out = np.where((out != "") & (part != ""), out + "，" + part, out + part)
-    return out.tolist()
+def _join_few_paired(
+    ci: np.ndarray,
+    ck: pa.Array,
+    ok: pa.Array,
+    nk: pa.Array,
+    partner: np.ndarray,
+    o_paired: np.ndarray,
+    n_paired: np.ndarray,
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """``keyjoin._join_few`` of a few change records (positions ``ci``, keys ``ck``) with both lists' whole key
+    columns (``ok``, ``nk``), the new list's read off the old one's: a new record paired by the key with old
+    record ``i`` (``o_paired[i]``, ``partner[i]`` = its position; ``n_paired`` = True) has the key of its partner,
+    so the new records found are the partners of the old ones found, and those found among the few not paired
+    by the key (added, duplicated) — one look-up in a million keys instead of two, the same pairs. Plain path:
+    ``{"o": _join_few(ci, ck, ok), "n": _join_few(ci, ck, nk)}``."""
+    a, b = _join_few_filtered(ci, ck, ok)
+    has = o_paired[b]
+    p = partner[b]
+    rest = np.flatnonzero(~n_paired)
+    ra, rb = _join_few(ci, ck, nk.take(pa.array(rest)))
+    return {"o": (a, b), "n": (np.concatenate([a[has], ra]), np.concatenate([p[has], rest[rb]]))}
+
+
+def _join_few_filtered(ci: np.ndarray, ck: pa.Array, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """``keyjoin._join_few(ci, ck, keys)`` with the whole key column first narrowed to the records whose key may
+    be one of the few (``_may_hold``): Arrow's hash look-up of a million keys of text costs three times the
+    narrowing. The same pairs."""
+    maybe = _may_hold(keys, ck)
+    if maybe is None:
+        return _join_few(ci, ck, keys)
+    a, b = _join_few(ci, ck, keys.take(pa.array(maybe)))
+    return a, maybe[b]
+
+
+_SLOT_BITS = 20  # a bitmap of 2^20 slots: a few thousand keys leave ~1 % of the others to check
+
+
+def _may_hold(keys: pa.Array, few: pa.Array) -> np.ndarray | None:
+    """The positions of a key column whose key may be one of ``few`` (keys without a missing one) — every one
+    that is, and about 1 % of the others: each key's last 8 bytes (a 64-bit word, read in place) hashed by
+    ``keyjoin._hash_rows`` to a slot of a bitmap in which the few keys of that byte length are set. None when
+    the column's keys are not all of one byte length of at least 8 (学籍号 and ID numbers are): look them all
+    up."""
+    rows = fixed_matrix(keys)
+    if rows is None or rows.shape[1] < 8:
+        return None
+    width = rows.shape[1]
+
+    def slots_of(b: np.ndarray) -> np.ndarray:  # b: (n, width) bytes → each row's slot
+        if not len(b):
+            return np.zeros(0, np.uint64)
+        words = np.ascontiguousarray(np.ndarray((len(b),), np.uint64, b, width - 8, (width,)))
+        return _hash_rows(words.reshape(-1, 1)) >> np.uint64(64 - _SLOT_BITS)
+
+    few = few.filter(pc.equal(pc.binary_length(few), width))
+    taken = np.zeros(1 << _SLOT_BITS, bool)
+    taken[slots_of(fixed_matrix(few) if len(few) else rows[:0])] = True
+    return np.flatnonzero(taken[slots_of(rows)])
+
+
+def _joined_parts(date: pa.Array, school: pa.Array, other: pa.Array, why: pa.Array) -> pa.Array:
+    """What a change record's sentence says in brackets, the parts it has (large_string arrays, "" = missing)
+    joined by "，" (``roster._join_given``): 20251202，示范县青松小学，对方学校 …，原因 …"""
+
+    def labelled(label: str, part: pa.Array) -> pa.Array:
+        return pc.if_else(pc.equal(part, ""), _NOTHING, pc.binary_join_element_wise(_lit(label), part, _NOTHING))
+
+    return _join_given([date, school, labelled("对方学校 ", other), labelled("原因 ", why)], "，")
 
 
 def _changes_frame(

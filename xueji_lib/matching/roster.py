@@ -165,7 +165,10 @@ class _Roster:
         """The column's values (as ``col``) at positions ``idx`` only."""
         idx = np.asarray(idx, np.int64)
         if not self.src.is_folder or code in self._col or not self.has(code):
-            return self.col(code).take(idx).reset_index(drop=True)
+            # Arrow's take on the column's own array (no pandas take and index): what
+            # ``self.col(code).take(idx).reset_index(drop=True)`` gives
+            s = self.col(code)
+            return pd.Series(pd.array(pa.array(s.array).take(pa.array(idx)), dtype=STR), name=s.name)
         if not len(idx):
             return pd.Series(pd.array([], dtype=STR))
         todo = np.unique(idx[self._slot[idx] < 0])
@@ -241,9 +244,12 @@ class _Roster:
         return self._key[code]
 
     def key_at(self, code: str, idx: np.ndarray) -> pd.Series:
-        """The same at positions ``idx`` only (computed for those, unless the whole column is at hand)."""
+        """The same at positions ``idx`` only (computed for those, unless the whole column is at hand; none
+        for no position: a list without keyless records asks for them)."""
         if code in self._key:
             return self._key[code].take(np.asarray(idx, np.int64)).reset_index(drop=True)
+        if not len(idx):
+            return pd.Series(pd.array([], dtype=STR))
         return self._key_of(code, idx)
 
     def norm_at(self, code: str, idx: np.ndarray) -> pd.Series:
@@ -257,33 +263,70 @@ class _Roster:
             s = date_text(s).fillna(s)
         return s
 
-    def shown(self, code: str, idx: np.ndarray, unmask: bool) -> list[str]:
-        """Values at ``idx`` as a person reads them: code fields as their label, personal values masked,
-        empty as （空）."""
+    def shown(self, code: str, idx: np.ndarray, unmask: bool) -> pa.Array:
+        """Values at ``idx`` as a person reads them: code fields as their label, personal values masked (each
+        distinct value once), empty as （空）. Plain path: ``"（空）" if v == "" else mask_value(kind, v)`` for each
+        value ``v``."""
         vals = self.at(code, idx)
         f = self.lfield(code)
         if f is not None and f.codes and len(vals):
             vals = load_code_table(f.codes).to_label(vals).fillna(vals)
+        vals = text_array(vals.astype(STR))
         kind = None if unmask else self.personal(code)
-        return [("（空）" if v == "" else mask_value(kind, v) if kind else v) for v in vals.tolist()]
+        if kind:  # (privacy.mask_series maps through pandas, several times slower on a few thousand addresses)
+            distinct = pc.unique(vals)
+            masked = pa.array([mask_value(kind, v) for v in distinct.to_pylist()], pa.large_string())
+            return pc.if_else(pc.equal(vals, ""), _EMPTY_SHOWN, masked.take(pc.index_in(vals, distinct)))
+        return pc.if_else(pc.equal(vals, ""), _EMPTY_SHOWN, vals)
 
     def where(self, idx: np.ndarray) -> list[str]:
         """School, grade and class at ``idx``: 示范县第一小学 小学三年级 2班 (a university roster: 院校名称,
         专业名称, 年级, 班号)."""
+        return self.where_array(idx).to_pylist()
+
+    def where_array(self, idx: np.ndarray) -> pa.Array:
+        """``where`` as an Arrow array: the parts joined by Arrow, the empty ones left out. Plain path:
+        ``" ".join(p for p in parts if p) or "（学校、班级空）"`` for each record."""
         if not len(idx):
-            return []
+            return pa.array([], pa.large_string())
         nj = self.at("NJ", idx)
 
         def first(*codes):  # the first of these fields the list has
-            return self.at(next((c for c in codes if self.has(c)), codes[0]), idx).tolist()
+            return self.at(next((c for c in codes if self.has(c)), codes[0]), idx)
 
         parts = [
             first("XXMC", "YXMC"),
-            *([self.at("ZYMC", idx).tolist()] if self.has("ZYMC") else []),
-            load_code_table("nj").to_label(nj).fillna(nj).tolist(),
+            *([self.at("ZYMC", idx)] if self.has("ZYMC") else []),
+            load_code_table("nj").to_label(nj).fillna(nj),
             first("BJ", "BH"),
         ]
-        return [" ".join(p for p in t if p) or "（学校、班级空）" for t in zip(*parts)]
+        joined = _join_given([text_array(p.astype(STR)) for p in parts], " ")
+        return pc.if_else(pc.equal(joined, ""), _NO_WHERE, joined)
+
+
+def _lit(text: str) -> pa.Scalar:
+    """A text as an Arrow large_string scalar: what Arrow's element-wise joins take beside the columns."""
+    return pa.scalar(text, pa.large_string())
+
+
+def _join_given(parts: Sequence[pa.Array], sep: str) -> pa.Array:
+    """The texts of ``parts`` (large_string arrays of one length, no missing value; "" = not given) joined row by
+    row by ``sep``, the parts not given left out ("" when none is): ``sep.join(p for p in row if p)`` by Arrow, a
+    part at a time. (Arrow's own join with ``null_handling="skip"`` drops the rows where every part is missing,
+    pyarrow 26.)"""
+    out, between = parts[0], _lit(sep)
+    for part in parts[1:]:
+        both = pc.and_(pc.not_equal(out, ""), pc.not_equal(part, ""))
+        out = pc.if_else(
+            both,
+            pc.binary_join_element_wise(out, between, part, _lit("")),
+            pc.binary_join_element_wise(out, part, _lit("")),
+        )
+    return out
+
+
+_EMPTY_SHOWN = _lit("（空）")
+_NO_WHERE = _lit("（学校、班级空）")
 
 
 def _nsb(xm: pd.Series, xb: pd.Series, csrq: pd.Series) -> pd.Series:
@@ -324,12 +367,28 @@ def _mask_ids_fixed(s: pd.Series) -> pd.Series | None:
     if data.max() >= 0x80:
         return None
     start, stop = (0, width) if width <= 6 else (2, width) if width <= 10 else (6, width - 4)
-    masked = data.reshape(-1, width).copy()
-    masked[:, start:stop] = ord("*")
-    offsets = pa.py_buffer((off - off[0]).astype(np.int64))
-    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    out = pa.LargeStringArray.from_buffers(len(a), offsets, pa.py_buffer(masked), bitmap)
+    masked = data.copy()
+    _star_span(masked, width, start, stop)
+    # the offsets and the validity bitmap are the column's own when it starts at its buffers' start
+    own = a.offset == 0 and off[0] == 0
+    offsets = a.buffers()[1] if own else pa.py_buffer((off - off[0]).astype(np.int64))
+    bitmap = None if valid is None else a.buffers()[0] if own else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    out = pa.LargeStringArray.from_buffers(len(a), offsets, pa.py_buffer(masked), bitmap, a.null_count)
     return pd.Series(pd.array(out, dtype=STR), index=s.index, name=s.name)
+
+
+def _star_span(rows: np.ndarray, width: int, start: int, stop: int) -> None:
+    """Put "*" into bytes ``start`` … ``stop`` - 1 of every row of ``rows`` (a flat writable uint8 array of rows of
+    ``width`` bytes), in place: the span covered by words of 8 (or 4, 2, 1) bytes, the last one overlapping the one
+    before, each written to every row by one strided pass — numpy's loop over a (rows, span) slice goes byte by
+    byte. Plain path: ``rows.reshape(-1, width)[:, start:stop] = ord("*")``."""
+    count, span = len(rows) // width, stop - start
+    if not count or span <= 0:
+        return
+    size = next(z for z in (8, 4, 2, 1) if z <= span)
+    word = np.frombuffer(b"*" * size, np.dtype(f"u{size}"))[0]
+    for at in sorted({*range(start, stop - size + 1, size), stop - size}):
+        np.ndarray((count,), word.dtype, rows, at, (width,))[:] = word
 
 
 def _load(layout: str | Layout | None) -> Layout | None:
@@ -372,64 +431,59 @@ def _key_code(old_cols: Iterable[str], new_cols: Iterable[str], key: str | None)
 
 def _categorical_text(values: np.ndarray, categories: Sequence[str]) -> pd.Series:
     """A numpy array holding a few known values ("" = missing) — or their integer codes into
-    ``categories``, code 0 = missing — as a pandas ``str`` column, through an Arrow dictionary array
-    (no Python object per row)."""
-    categories = list(categories)
+    ``categories``, code 0 = missing — as a pandas ``str`` column built by Arrow (no Python object per row).
+    Plain path: ``pd.Series([categories[c] if c else None for c in codes], dtype=STR)`` (a text value: itself,
+    or None for "")."""
     if values.dtype.kind in "iu":
-        codes = values.astype(np.int32)
-        codes[codes == 0] = -1
-    else:
-        codes = np.full(len(values), -1, np.int32)
-        for k, c in enumerate(categories):
-            codes[values == c] = k
-        unknown = (codes < 0) & (values != "")
-        for c in np.unique(values[unknown]).tolist():  # never expected; kept visible rather than lost
-            categories.append(c)
-            codes[values == c] = len(categories) - 1
-    # a take of the texts without a mask (several times faster than a masked take); the missing rows, when
-    # there are any, are taken as "" and then marked missing by a validity bitmap
-    missing = codes < 0
-    n_missing = int(missing.sum())
-    few = _few_present(codes, categories, missing, n_missing)
-    if few is not None:
-        return few
-    texts = pa.array([*categories, ""] if n_missing else categories, type=pa.large_string())
-    out = pc.take(texts, pa.array(np.where(missing, len(categories), codes).astype(np.int32) if n_missing else codes))
-    if n_missing:
-        bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little"))
-        out = pa.LargeStringArray.from_buffers(len(out), out.buffers()[1], out.buffers()[2], bitmap, n_missing)
-    return pd.Series(pd.array(out, dtype=STR))
+        return _coded_text(values, ["", *list(categories)[1:]])
+    texts = ["", *categories]
+    codes = np.zeros(len(values), np.int32)
+    for k, c in enumerate(categories, 1):
+        codes[values == c] = k
+    unknown = (codes == 0) & (values != "")
+    for c in np.unique(values[unknown]).tolist():  # never expected; kept visible rather than lost
+        texts.append(c)
+        codes[values == c] = len(texts) - 1
+    return _coded_text(codes, texts)
 
 
-def _few_present(codes: np.ndarray, categories: list[str], missing: np.ndarray, n_missing: int) -> pd.Series | None:
-    """``_categorical_text`` of codes that are mostly missing or all one category where present (a list's side,
-    matched_by, change_class): offsets from the lengths, the bytes of the present rows only — no take over
-    every row. None for other codes."""
+def _coded_text(codes: np.ndarray, texts: list[str]) -> pd.Series:
+    """``_categorical_text`` of integer codes into ``texts`` (code 0 = missing, ``texts[0]`` = ""). A column that
+    is one text where present (a list's side, matched_by) or mostly missing (change_class) is built from its
+    buffers — offsets from the lengths, the bytes of the present rows only; any other one by a take of the
+    texts without a mask (several times faster than a masked take), the missing rows taken as "" and then
+    marked missing by a validity bitmap."""
     n = len(codes)
+    missing = codes == 0
+    n_missing = int(np.count_nonzero(missing))
     present = n - n_missing
-    top = int(codes.max()) if n else -1
-    single = not present or int(np.count_nonzero(codes == top)) == present
-    if not (single or present <= n // 8):
-        return None
-    offsets = np.zeros(n + 1, np.int64)
-    if single:
-        size = len(categories[top].encode("utf-8")) if present else 0
-        if n_missing:
+    bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little")) if n_missing else None
+    top = int(codes.max()) if present else 0
+    if not present or int(np.count_nonzero(codes == top)) == present:  # one text where present
+        one = texts[top].encode("utf-8")
+        if not one:
+            offsets = np.zeros(n + 1, np.int64)
+        elif n_missing:
+            offsets = np.zeros(n + 1, np.int64)
             np.cumsum(~missing, out=offsets[1:])
+            offsets *= len(one)
         else:
-            offsets[1:] = 1
-            np.cumsum(offsets, out=offsets)
-        offsets *= size
-        data = categories[top].encode("utf-8") * present if present else b""
-    else:
-        sizes = np.array([len(c.encode("utf-8")) for c in categories], np.int64)
+            offsets = np.arange(0, (n + 1) * len(one), len(one), dtype=np.int64)
+        data = pa.py_buffer(one * present)
+    elif present <= n // 8:  # mostly missing
+        sizes = np.array([len(t.encode("utf-8")) for t in texts], np.int64)
         at = np.flatnonzero(~missing)
+        offsets = np.zeros(n + 1, np.int64)
         offsets[at + 1] = sizes[codes[at]]
         np.cumsum(offsets, out=offsets)
-        taken = pc.take(pa.array(categories, pa.large_string()), pa.array(codes[at]))
-        data = taken.buffers()[2] if int(offsets[-1]) else b""
-    bitmap = pa.py_buffer(np.packbits(~missing, bitorder="little")) if n_missing else None
-    out = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), bitmap, n_missing)
+        taken = pc.take(pa.array(texts, pa.large_string()), pa.array(codes[at]))
+        data = taken.buffers()[2] if int(offsets[-1]) else pa.py_buffer(b"")
+    else:
+        out = pc.take(pa.array(texts, pa.large_string()), pa.array(codes))
+        if n_missing:
+            out = pa.LargeStringArray.from_buffers(n, out.buffers()[1], out.buffers()[2], bitmap, n_missing)
+        return pd.Series(pd.array(out, dtype=STR))
+    out = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), data, bitmap, n_missing)
     return pd.Series(pd.array(out, dtype=STR))
 
 
@@ -454,10 +508,9 @@ def _sparse_at(n: int, at: np.ndarray, texts: Sequence[str], fill: str | None) -
         codes = np.zeros(n, np.int32)
         codes[at] = np.arange(1, len(at) + 1, dtype=np.int32)
         return decode_codes(codes, [fill, *texts.to_pylist()])
-    lengths = np.zeros(n, np.int64)
-    lengths[at] = pc.binary_length(texts).to_numpy(zero_copy_only=False) if len(texts) else 0
-    offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
+    offsets = np.zeros(n + 1, np.int64)  # each row's length after its start, summed in place
+    offsets[at + 1] = pc.binary_length(texts).to_numpy(zero_copy_only=False) if len(texts) else 0
+    np.cumsum(offsets, out=offsets)
     bitmap = None
     if fill is None:
         valid = np.zeros(n, bool)
