@@ -329,9 +329,8 @@ def connect(engine: str | Engine | SparkSession | None = None) -> Engine:
         >>> eng.close()
         >>> res = xj.reconcile(adm, reg, engine="spark://10.0.0.5:7077")    # doctest: +SKIP
     """
-    if engine is None:
-        engine = os.environ.get(ENGINE_ENV) or None
-    if engine is None or (isinstance(engine, str) and engine.lower() == "duckdb"):
+    engine = _resolved(engine)
+    if _names_duckdb(engine):
         return DuckDBEngine()
     if isinstance(engine, Engine):
         return engine
@@ -404,6 +403,50 @@ def engine_for(engine: str | Engine | SparkSession | None) -> Iterator[Engine]:
     finally:
         if not borrowed(engine):
             con.close()
+
+
+def _resolved(engine):
+    """What ``engine`` names once None is read as the environment's choice (XUEJI_ENGINE; None: the default)."""
+    return (os.environ.get(ENGINE_ENV) or None) if engine is None else engine
+
+
+def _names_duckdb(engine) -> bool:
+    """Whether a resolved ``engine`` means a new DuckDB engine in this process (None or "duckdb")."""
+    return engine is None or (isinstance(engine, str) and engine.lower() == "duckdb")
+
+
+class OnDemand:
+    """The engine of one operation, connected on first use (``get``): work that can be done in this process on
+    frames (small joins, Arrow clean-up) never needs DuckDB, whose import, connection and closing can cost more
+    than the work. ``local``: whether the engine is (or would be) DuckDB in this process — known without
+    connecting for None (no XUEJI_ENGINE), "duckdb" or a DuckDBEngine; any other engine is connected at once.
+    Made by ``engine_on_demand``, which closes what it opened.
+
+        >>> with engine_on_demand(None) as con:
+        ...     con.local, con.con is None
+        (True, True)
+    """
+
+    def __init__(self, engine: str | Engine | SparkSession | None, stack: contextlib.ExitStack) -> None:
+        self.engine, self.stack = engine, stack
+        self.con: Engine | None = None
+        if _names_duckdb(_resolved(engine)) or isinstance(engine, DuckDBEngine):
+            self.local = True
+        else:
+            self.local = isinstance(self.get(), DuckDBEngine)
+
+    def get(self) -> Engine:
+        """The engine (``engine_for``: one made here is closed when the operation ends)."""
+        if self.con is None:
+            self.con = self.stack.enter_context(engine_for(self.engine))
+        return self.con
+
+
+@contextlib.contextmanager
+def engine_on_demand(engine: str | Engine | SparkSession | None) -> Iterator[OnDemand]:
+    """``engine_for(engine)`` connected only if the operation asks for it (``OnDemand.get``)."""
+    with contextlib.ExitStack() as stack:
+        yield OnDemand(engine, stack)
 
 
 def borrowed(engine: object) -> bool:

@@ -14,8 +14,9 @@ finds nothing, the counterpart is looked for by 身份证号 (15 and 18 digits a
 考生号 one digit or one adjacent swap away (same year and school) — and the difference is explained.
 The keys are worked out where the list lies — by the engine (DuckDB in this process by default, or Spark)
 over folders converted by ``dbf_to_parquet``, by Arrow over frames — and joined on integer codes of the
-考生号 (numpy); the counterpart search runs in the engine, and only the few records that differ are
-explained in Python.
+考生号 (numpy); the counterpart search runs in the engine — or, for two frames whose search is small, in
+this process without connecting one (``OnDemand``, ``_SMALL_SEARCH``) — and only the few records that differ
+are explained in Python.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from ..core.result import (
 from ..core.rows import row_meaning
 from ..core.textbytes import digit_codes, padded_matrix, text_array, text_bytes
 from ..engine import sqlnorm
-from ..engine.engines import DuckDBEngine, Engine, engine_for, register_list
+from ..engine.engines import DuckDBEngine, Engine, OnDemand, engine_on_demand, register_list
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
 from .rownames import RowNames
@@ -468,7 +469,7 @@ def _source(con: Engine, side: str, data: ListSource) -> dict[str, str]:
     return {f: sqlnorm.text(f, t) for f, t in register_list(con, f"{side}_in", data, FIELDS).items()}
 
 
-def _prepare_lists(con: Engine, lists: dict[str, ListSource], year, category) -> dict[str, pd.DataFrame]:
+def _prepare_lists(con: OnDemand, lists: dict[str, ListSource], year, category) -> dict[str, pd.DataFrame]:
     """For each list ({side: list}): the columns the platform's match compares, for every record (PREPARED),
     as a frame in row order (what the match, the verdict and the sentences read). A folder, or a frame on
     another engine than DuckDB, is worked out by the engine where the list lies; a frame whose fields are
@@ -478,8 +479,8 @@ def _prepare_lists(con: Engine, lists: dict[str, ListSource], year, category) ->
     records that need them."""
     exprs = {}  # the lists made engine views (a frame worked out here needs none unless asked later)
     for side, data in lists.items():
-        if data.is_folder or not isinstance(con, DuckDBEngine):
-            exprs[side] = _source(con, side, data)
+        if data.is_folder or not con.local:
+            exprs[side] = _source(con.get(), side, data)
         if "KSH" not in (exprs[side] if side in exprs else {str(c).upper() for c in data.columns}):
             from ..core.errors import LayoutError
 
@@ -494,8 +495,8 @@ def _prepare_lists(con: Engine, lists: dict[str, ListSource], year, category) ->
     for side, data in lists.items():
         if out[side] is None:
             if side not in exprs:
-                exprs[side] = _source(con, side, data)
-            out[side] = _prepare_in_engine(con, side, exprs[side], year, category)
+                exprs[side] = _source(con.get(), side, data)
+            out[side] = _prepare_in_engine(con.get(), side, exprs[side], year, category)
         out[side].attrs["side"] = side
         out[side].attrs["in_engine"] = side in exprs
     return out
@@ -508,11 +509,12 @@ def _repeat(value: str, n: int) -> pa.Array:
     return pa.array([value], type=pa.large_string()).take(pa.array(np.zeros(n, np.int32)))
 
 
-def _prepare_here(con: Engine, side: str, data: ListSource, year, category) -> pd.DataFrame | None:
+def _prepare_here(con: OnDemand | Engine, side: str, data: ListSource, year, category) -> pd.DataFrame | None:
     """``_prepare_in_engine``'s frame worked out by Arrow, for a frame on DuckDB whose fields are pandas ``str``
     and whose 考生号 are ASCII: Arrow's utf8_trim_whitespace is ``sqlnorm.strip`` (tests/test_sqlnorm.py) and
     ASCII upper case is every engine's. None when the list is not such a frame."""
-    if data.is_folder or not isinstance(con, DuckDBEngine):
+    local = con.local if isinstance(con, OnDemand) else isinstance(con, DuckDBEngine)
+    if data.is_folder or not local:
         return None
     for value in (year, category):  # a value the engine's SQL would refuse is refused here too
         sqlnorm.literal(value if value else "")
@@ -665,7 +667,7 @@ def _rows_here(src: ListSource, idx: np.ndarray) -> pd.DataFrame | None:
     return pd.DataFrame(out)
 
 
-def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray, src: ListSource | None = None) -> pd.DataFrame:
+def _search_keys(con: OnDemand, prep: pd.DataFrame, rows: np.ndarray, src: ListSource | None = None) -> pd.DataFrame:
     """row, ksh, xm and the normalised 身份证号, 出生日期 and 院校代码 of the given (1-based) rows: their raw
     values fetched from the engine, normalised here by the same functions validation uses."""
     side = prep.attrs["side"]
@@ -673,6 +675,7 @@ def _search_keys(con: Engine, prep: pd.DataFrame, rows: np.ndarray, src: ListSou
     idx = rows - 1
     fetched = _rows_here(src, idx) if src is not None else None
     if fetched is None:  # a folder (or columns the engine turns into text its own way): read by the engine
+        con = con.get()
         if not prep.attrs.get("in_engine") and src is not None:
             _source(con, side, src)
             prep.attrs["in_engine"] = True
@@ -731,9 +734,8 @@ def reconcile(
     {'放弃入学资格': 2, '保留入学资格': 2, 'none': 2, '取消入学资格': 1}
     """
     admission, registration = ListSource.of(admission), ListSource.of(registration)
-    with Progress(progress, "核对", steps=RECONCILE_STEPS) as task:
-        with engine_for(engine) as con:
-            res = _reconcile(admission, registration, year, category, states, task, con)
+    with Progress(progress, "核对", steps=RECONCILE_STEPS) as task, engine_on_demand(engine) as con:
+        res = _reconcile(admission, registration, year, category, states, task, con)
     return replace(res, inputs={"admission": admission, "registration": registration, "states": states})
 
 
@@ -741,7 +743,7 @@ RECONCILE_STEPS = ("准备", "按考生号匹配", "查找对应记录", "比对
 
 
 def _reconcile(
-    admission: ListSource, registration: ListSource, year, category, states, task: Progress, con: Engine
+    admission: ListSource, registration: ListSource, year, category, states, task: Progress, con: OnDemand
 ) -> ReconcileResult:
     task.step("准备")
     prepared = _prepare_lists(con, {"a": admission, "r": registration}, year, category)
@@ -777,23 +779,19 @@ def _reconcile(
     task.step("查找对应记录")
     seeking = _search_keys(con, r, np.flatnonzero(~dup & ~r_paired) + 1, registration)
     free_a = _search_keys(con, a, np.flatnonzero(~a_paired) + 1, admission)
-    # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away.
-    for how, cond in (
-        ("身份证号", "r.sfzh = a.sfzh AND r.sfzh <> ''"),
-        ("姓名+出生日期", "r.xm = a.xm AND r.csrq = a.csrq AND r.xm <> '' AND r.csrq <> ''"),
-    ):
+    # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away —
+    # in this process when it is small and the engine is too (``_SMALL_SEARCH``), else by the engine.
+    here = con.local and len(seeking) + len(free_a) <= _SMALL_SEARCH
+    for how, on in (("身份证号", ("sfzh",)), ("姓名+出生日期", ("xm", "csrq"))):
         if seeking.empty or free_a.empty:
             break
-        con.register("s", seeking)
-        con.register("f", free_a)
-        found = con.sql(f"""
-            SELECT r.row AS r_row, min(a.row) AS a_row FROM s AS r JOIN f AS a ON {cond} GROUP BY r.row""").to_pandas()
+        found = _equal_keys_here(seeking, free_a, on) if here else _equal_keys(con.get(), seeking, free_a, on)
         found = _one_to_one(found)
         found_pairs.append((found, how))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
         free_a = free_a[~free_a["row"].isin(found["a_row"])]
     if not seeking.empty and not free_a.empty:
-        found = _near_ksh(con, seeking[seeking["ksh"] != ""], free_a)
+        found = _near_ksh(None if here else con.get(), seeking[seeking["ksh"] != ""], free_a)
         found_pairs.append((found, "考生号相近"))
         seeking = seeking[~seeking["row"].isin(found["r_row"])]
     task.step("比对字段")
@@ -879,27 +877,97 @@ def _one_to_one(found: pd.DataFrame) -> pd.DataFrame:
     return found.sort_values("r_row").drop_duplicates("a_row", keep="first")
 
 
-def _near_ksh(con, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
-    """Pairs whose 考生号 differ in one character or by one adjacent swap (same year prefix and school)."""
+# The counterpart search runs in this process (pandas over integer codes) when the engine is DuckDB in this
+# process and at most this many records search or are searched: a few thousand in a real intake, where
+# DuckDB's import, connection and closing alone cost more than the whole search. Larger searches (two lists
+# that hardly overlap) go to the engine, which joins millions faster and spills to disk; both give the same
+# pairs (tests/test_reconcile_speed19.py).
+_SMALL_SEARCH = 200_000
+
+
+def _equal_keys(con: Engine, seeking: pd.DataFrame, free_a: pd.DataFrame, on: tuple[str, ...]) -> pd.DataFrame:
+    """r_row, a_row: each seeking record (``row``) with the first free admission record (by row) whose fields
+    ``on`` are equal and not empty, joined by the engine (the reference for ``_equal_keys_here``)."""
+    cond = " AND ".join([f"r.{c} = a.{c}" for c in on] + [f"r.{c} <> ''" for c in on])
+    con.register("s", seeking)
+    con.register("f", free_a)
+    return con.sql(f"""
+        SELECT r.row AS r_row, min(a.row) AS a_row FROM s AS r JOIN f AS a ON {cond} GROUP BY r.row""").to_pandas()
+
+
+def _equal_keys_here(seeking: pd.DataFrame, free_a: pd.DataFrame, on: tuple[str, ...]) -> pd.DataFrame:
+    """``_equal_keys`` by a pandas merge: the same pairs, in another order (``_one_to_one`` sorts them). A
+    missing value equals nothing, as in SQL."""
+    on = list(on)
+    r = seeking.loc[seeking[on].notna().all(axis=1) & (seeking[on] != "").all(axis=1), ["row", *on]]
+    a = free_a.loc[free_a[on].notna().all(axis=1), ["row", *on]]
+    m = r.merge(a, on=on, suffixes=("_r", "_a"))
+    return _min_pairs(m["row_r"].to_numpy(dtype=np.int64), m["row_a"].to_numpy(dtype=np.int64))
+
+
+def _min_pairs(r_row: np.ndarray, a_row: np.ndarray) -> pd.DataFrame:
+    """``SELECT r_row, min(a_row) … GROUP BY r_row`` over joined pairs (r_row, a_row: int64; any order)."""
+    found = pd.DataFrame({"r_row": r_row, "a_row": a_row}).groupby("r_row", sort=False)["a_row"].min()
+    return found.reset_index()
+
+
+def _near_ksh(con: Engine | None, seeking: pd.DataFrame, free_a: pd.DataFrame) -> pd.DataFrame:
+    """Pairs whose 考生号 differ in one character or by one adjacent swap (same year prefix and school), found
+    by the engine ``con`` or, when it is None, here (``_near_pairs_here``: the same pairs)."""
     empty = pd.DataFrame({"r_row": pd.Series(dtype="int64"), "a_row": pd.Series(dtype="int64"), "match_by": []})
     if seeking.empty:
         return empty
     fixed = [_fixed_variants(df, side, swaps=side == 0) for df, side in ((seeking, 0), (free_a, 1))]
     v = pa.concat_tables(fixed) if fixed[0] is not None and fixed[1] is not None else _variants(seeking, free_a)
-    con.register("v", v)
-    con.register("fa", free_a[["row", "ksh", "yxdm"]])
-    found = con.sql("""
-        SELECT r.row AS r_row, min(a.row) AS a_row, '考生号相近' AS match_by FROM
-          (SELECT * FROM v WHERE side = 0 AND kind = 1) r JOIN fa a
-          ON r.variant = a.ksh AND left(r.variant, 2) = left(a.ksh, 2) AND (r.yxdm = a.yxdm OR r.yxdm = '' OR a.yxdm = '')
-        GROUP BY r.row
-        UNION ALL
-        SELECT r.row, min(a.row), '考生号相近' FROM
-          (SELECT * FROM v WHERE side = 0 AND kind = 0) r JOIN (SELECT * FROM v WHERE side = 1) a
-          ON r.variant = a.variant AND left(r.variant, 2) = left(a.variant, 2) AND (r.yxdm = a.yxdm OR r.yxdm = '' OR a.yxdm = '')
-        GROUP BY r.row""").to_pandas()
+    if con is None:
+        found = _near_pairs_here(v, free_a)
+    else:
+        con.register("v", v)
+        con.register("fa", free_a[["row", "ksh", "yxdm"]])
+        found = con.sql("""
+            SELECT r.row AS r_row, min(a.row) AS a_row, '考生号相近' AS match_by FROM
+              (SELECT * FROM v WHERE side = 0 AND kind = 1) r JOIN fa a
+              ON r.variant = a.ksh AND left(r.variant, 2) = left(a.ksh, 2) AND (r.yxdm = a.yxdm OR r.yxdm = '' OR a.yxdm = '')
+            GROUP BY r.row
+            UNION ALL
+            SELECT r.row, min(a.row), '考生号相近' FROM
+              (SELECT * FROM v WHERE side = 0 AND kind = 0) r JOIN (SELECT * FROM v WHERE side = 1) a
+              ON r.variant = a.variant AND left(r.variant, 2) = left(a.variant, 2) AND (r.yxdm = a.yxdm OR r.yxdm = '' OR a.yxdm = '')
+            GROUP BY r.row""").to_pandas()
     found = found.sort_values(["r_row", "a_row"]).drop_duplicates("r_row")
     return _one_to_one(found)
+
+
+def _near_pairs_here(v: pa.Table, free_a: pd.DataFrame) -> pd.DataFrame:
+    """``_near_ksh``'s query over the variants ``v`` and ``free_a`` in this process: the variants, the 考生号 and
+    the 院校代码 as integer codes (one Arrow dictionary each, equal codes ↔ equal texts), the two joins as
+    pandas merges on them, each grouped as the query groups (the union's rows, in another order). The
+    query's ``left(…, 2)`` tests are implied by the equal texts; none of the texts is missing here
+    (``_search_keys`` fills them)."""
+    n = len(v)
+
+    def codes(*arrays: pa.Array) -> np.ndarray:
+        return pc.dictionary_encode(pa.concat_arrays(arrays)).indices.to_numpy().astype(np.int64)
+
+    key = codes(v.column("variant").combine_chunks(), text_array(free_a["ksh"]))
+    yx_arrays = (v.column("yxdm").combine_chunks().cast(pa.large_string()), text_array(free_a["yxdm"]))
+    yx_all = pa.concat_arrays(yx_arrays)
+    yx = codes(*yx_arrays)
+    blank = yx[np.flatnonzero(pc.equal(yx_all, "").to_numpy(zero_copy_only=False))[:1]]  # the code of "", if any
+    side, kind, row = (v.column(c).to_numpy() for c in ("side", "kind", "row"))
+    rows = np.concatenate([row, free_a["row"].to_numpy(dtype=np.int64)]).astype(np.int64)
+    every = np.arange(n + len(free_a))
+    left_swaps = every[:n][(side == 0) & (kind == 1)]
+    left_subs = every[:n][(side == 0) & (kind == 0)]
+    right_subs = every[:n][side == 1]
+    out = []
+    for lt, rt in ((left_swaps, every[n:]), (left_subs, right_subs)):
+        m = pd.DataFrame({"k": key[lt], "l": lt}).merge(pd.DataFrame({"k": key[rt], "r": rt}), on="k")
+        li, ri = m["l"].to_numpy(dtype=np.int64), m["r"].to_numpy(dtype=np.int64)
+        ok = (yx[li] == yx[ri]) | np.isin(yx[li], blank) | np.isin(yx[ri], blank)
+        found = _min_pairs(rows[li[ok]], rows[ri[ok]])
+        out.append(found.assign(match_by="考生号相近"))
+    return pd.concat(out, ignore_index=True)
 
 
 def _variants(seeking: pd.DataFrame, free_a: pd.DataFrame) -> pa.Table:
@@ -989,11 +1057,23 @@ def _judge(a, r, pairs, r_status, states, year, category, a_src=None, r_src=None
     how_code = pairs["how"]  # how each pair was found: its position in MATCH_BY
     differs = {k: pairs[k] for k in DIFF_FLAGS}
     any_diff = np.logical_or.reduce(list(differs.values())) if len(ai) else np.zeros(0, bool)
-    # values only for the records a sentence is written about
-    talk = np.flatnonzero(any_diff | (r_status[ri] != 0))
+    # values only for the records a sentence is written about, and of them only the fields it names: each
+    # differing field (_explain), the 考生号 of a duplicated one, the admission 考生号 a missing one is given
     dup_idx = np.flatnonzero(r_status == STATUS_CODE["duplicate_key"])
-    adm_values = _values(a, ai[talk])
-    reg_values = _values(r, np.concatenate([ri[talk], dup_idx]))
+    at = {k: np.flatnonzero(differs[k]) for k in DIFF_FLAGS}
+    missing_at = np.flatnonzero(r_status[ri] == STATUS_CODE["missing_key"])
+    adm_values = _values(
+        a,
+        {"ksh_raw": ai[np.concatenate([at["ksh"], missing_at])], **{k: ai[at[k]] for k in DIFF_FLAGS[1:]}},
+    )
+    reg_values = _values(
+        r,
+        {
+            "ksh": np.concatenate([ri[at["ksh"]], dup_idx]),
+            "ksh_raw": ri[at["ksh"]],
+            **{k: ri[at[k]] for k in DIFF_FLAGS[1:]},
+        },
+    )
 
     # registration side: unique-key records get matched / key_mismatch; duplicate and missing keep theirs
     reg_status = r_status.copy()
@@ -1389,45 +1469,52 @@ def _repeated(r_code: np.ndarray, first_at: np.ndarray, keep: np.ndarray, na: in
     return out
 
 
-def _values(df: pd.DataFrame, idx: np.ndarray) -> dict[str, dict]:
-    """{column: {position: value}} for a few positions (the records a sentence is written about)."""
-    idx = np.unique(idx)
-    keys, at = idx.tolist(), pa.array(idx)
+def _values(df: pd.DataFrame, wanted: dict[str, np.ndarray]) -> dict[str, dict]:
+    """{column: {position: value}} for a few positions of each column (``wanted``: column → the positions, in
+    any order, repeats allowed; the records and fields a sentence is written about)."""
     out = {}
-    for c in ("ksh", "ksh_raw", "xm", "cc", "xxxs", "year", "cat"):
+    for c, idx in wanted.items():
+        idx = np.unique(idx)
         s = df[c]
         arr = text_array(s) if s.dtype == STR else None
         if arr is not None and not arr.null_count:  # Arrow's take and conversion: no pandas Series on the way
-            out[c] = dict(zip(keys, arr.take(at).to_numpy(zero_copy_only=False).tolist()))
+            out[c] = dict(zip(idx.tolist(), arr.take(pa.array(idx)).to_numpy(zero_copy_only=False).tolist()))
         else:
-            out[c] = dict(zip(keys, s.iloc[idx].tolist()))
+            out[c] = dict(zip(idx.tolist(), s.iloc[idx].tolist()))
     return out
 
 
 def _explain(adm_values, reg_values, ai, ri, how_code, differs) -> dict[int, tuple[str, str]]:
-    """Chinese sentences for every pair that differs: each differing field with both values, and an action."""
-    out = {}
-    rows = np.flatnonzero(np.logical_or.reduce(list(differs.values()))) if len(ai) else []
-    for i in rows:
-        aa, rr = ai[i], ri[i]
+    """Chinese sentences for every pair that differs: each differing field with both values, and an action.
+    The pairs are read as Python lists (no numpy scalar per flag)."""
+    out: dict[int, tuple[str, str]] = {}
+    if not len(ai):
+        return out
+    rows = np.flatnonzero(np.logical_or.reduce([differs[k] for k in DIFF_FLAGS]))
+    flags = [differs[k][rows].tolist() for k in DIFF_FLAGS]
+    labels = None  # the xllb labels, loaded for the first category difference
+    av, rv = adm_values, reg_values
+    for i, aa, rr, how, d_ksh, d_xm, d_cc, d_xxxs, d_year, d_cat in zip(
+        rows.tolist(), ai[rows].tolist(), ri[rows].tolist(), how_code[rows].tolist(), *flags, strict=True
+    ):
         parts, acts = [], []
-        if differs["ksh"][i] and reg_values["ksh"][rr]:
-            parts.append(_ksh_sentence(adm_values["ksh_raw"][aa], reg_values["ksh_raw"][rr], MATCH_BY[how_code[i]]))
+        if d_ksh and rv["ksh"][rr]:
+            parts.append(_ksh_sentence(av["ksh_raw"][aa], rv["ksh_raw"][rr], MATCH_BY[how]))
             acts.append("按录取数据改正注册上报的考生号")
-        if differs["xm"][i]:
-            text, act = _name_sentence(adm_values["xm"][aa], reg_values["xm"][rr])
+        if d_xm:
+            text, act = _name_sentence(av["xm"][aa], rv["xm"][rr])
             parts.append(text)
             acts.append(act)
-        for k, title in (("cc", "层次"), ("xxxs", "学习形式")):
-            if differs[k][i]:
-                parts.append(f"{title}不同：录取为“{adm_values[k][aa]}”，注册为“{reg_values[k][rr]}”")
+        for d, k, title in ((d_cc, "cc", "层次"), (d_xxxs, "xxxs", "学习形式")):
+            if d:
+                parts.append(f"{title}不同：录取为“{av[k][aa]}”，注册为“{rv[k][rr]}”")
                 acts.append(f"{title}以录取数据为准；确需变更的须报省级教育行政部门审批")
-        if differs["year"][i]:
-            parts.append(f"录取年份不同：录取数据为 {adm_values['year'][aa]}，注册为 {reg_values['year'][rr]}")
+        if d_year:
+            parts.append(f"录取年份不同：录取数据为 {av['year'][aa]}，注册为 {rv['year'][rr]}")
             acts.append("核对录取年份")
-        if differs["cat"][i]:
-            ca, cr = adm_values["cat"][aa], reg_values["cat"][rr]
-            labels = load_code_table("xllb").labels_by_code()
+        if d_cat:
+            ca, cr = av["cat"][aa], rv["cat"][rr]
+            labels = load_code_table("xllb").labels_by_code() if labels is None else labels
             parts.append(f"学历类别不同：录取为 {ca}（{labels.get(ca, '')}），注册为 {cr}（{labels.get(cr, '')}）")
             acts.append("在对应学历类别下上报")
         out[i] = ("；".join(parts), "；".join(dict.fromkeys(acts)))
