@@ -1,7 +1,8 @@
 """issue 19's fast paths in compare's pairing, each against its plain reference on randomised inputs: the key
-join worked out here (``keyjoin._join_fixed``) against a join written out in Python, the row matrix copied as
-whole items (``colcheck._rows``) against column slices, and ``_Rows`` with its threads against a Python
-``IS DISTINCT FROM`` — with missing values, non-ASCII text, repeated keys, one row and no rows."""
+join worked out here (``keyjoin._join_fixed``, by exact key codes and by hashed words) against a join written
+out in Python, the row matrix copied as whole items a block of rows at a time (``colcheck._rows``) against column
+slices, and ``_Rows`` with its threads against a Python ``IS DISTINCT FROM`` — with missing values, non-ASCII
+text, repeated keys, one row and no rows."""
 
 import numpy as np
 import pyarrow as pa
@@ -43,9 +44,13 @@ def _keys(rng, n, width, alphabet, missing, pool):
 ALPHABETS = {"digits": "0123456789X", "chinese": "张王李赵学籍号", "one": "7"}
 
 
+@pytest.mark.parametrize("hashed", (False, True))
 @pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("alphabet", sorted(ALPHABETS))
-def test_join_fixed_is_the_plain_join(seed, alphabet):
+def test_join_fixed_is_the_plain_join(seed, alphabet, hashed, monkeypatch):
+    """Keys joined by their exact codes (``fixed_codes``) and, with the codes refused, by hashed words."""
+    if hashed:
+        monkeypatch.setattr(keyjoin, "fixed_codes", lambda mats: None)
     rng = np.random.default_rng(seed)
     width = int(rng.choice([1, 2, 8, 9, 19]))
     nl, nr = int(rng.choice([0, 1, 2, 50, 400])), int(rng.choice([0, 1, 3, 60, 500]))
@@ -82,12 +87,31 @@ def test_join_fixed_other_lengths_and_no_keys():
 
 
 def test_join_fixed_with_colliding_hashes_never_pairs_different_keys(monkeypatch):
-    """With every hash the same, a left side of several keys looks repeated (the engine joins it); with one
-    left key, right keys that share its hash but not its bytes are not paired."""
+    """Keys hashed (no exact code) with every hash the same: a left side of several keys looks repeated (the
+    engine joins it); with one left key, right keys that share its hash but not its bytes are not paired."""
+    monkeypatch.setattr(keyjoin, "fixed_codes", lambda mats: None)
     monkeypatch.setattr(keyjoin, "_hash_rows", lambda w: np.zeros(len(w), np.uint64))
     assert _join_fixed(_t(["ab", "cd"]), _t(["cd"])) is None
     got = _join_fixed(_t(["cd"]), _t(["ab", "cd", "zz", "cd"]))
     assert [a.tolist() for a in got] == [[0, 0], [1, 3]]
+
+
+def test_join_fixed_of_id_keys_too_varied_for_a_code_is_hashed():
+    """学籍号 ("G" + 18-character ID number) varying in every ID position, the last also "X": 10**17 · 41 codes
+    fit in an int64, so they are joined by code; keys of 20 free digits do not fit, and are joined by hashes —
+    the same pairs either way."""
+    rng = np.random.default_rng(5)
+    ids = ["G" + "".join(rng.choice(list("0123456789"), 17)) + str(rng.choice(list("0123456789X"))) for _ in range(300)]
+    ids += ["G" + "0" * 17 + "0", "G" + "9" * 17 + "X"]  # every position's extremes present
+    lk, rk = ids[::2], ids[::3] + [None, "G" + "1" * 18]
+    from xueji_lib.core.textbytes import fixed_codes, fixed_matrix
+
+    assert fixed_codes([fixed_matrix(_t(ids))]) is not None
+    assert [a.tolist() for a in _join_fixed(_t(lk), _t(rk))] == list(_python_join(lk, rk))
+    wide = ["".join(rng.choice(list("0123456789"), 20)) for _ in range(200)] + ["0" * 20, "9" * 20]
+    assert fixed_codes([fixed_matrix(_t(wide))]) is None
+    lk, rk = wide[::2], wide[1::3] + wide[::5]
+    assert [a.tolist() for a in _join_fixed(_t(lk), _t(rk))] == list(_python_join(lk, rk))
 
 
 def test_hash_rows_equal_rows_equal_hashes():
@@ -112,9 +136,12 @@ def _plain_rows(parts, n):
     return out.view(np.uint64)
 
 
+@pytest.mark.parametrize("block", (3, 8, 1 << 13))
 @pytest.mark.parametrize("n", (0, 1, 7, 1000))
 @pytest.mark.parametrize("seed", range(5))
-def test_rows_is_the_plain_copy(n, seed):
+def test_rows_is_the_plain_copy(n, seed, block, monkeypatch):
+    """Blocks of rows of several sizes (a last block cut short, one block, many), padding or none."""
+    monkeypatch.setattr(colcheck, "ROW_BLOCK", block)
     rng = np.random.default_rng(seed)
     widths = rng.integers(1, 20, int(rng.integers(1, 6)))
     parts = [rng.integers(0, 256, (n, int(w))).astype(np.uint8) for w in widths]

@@ -14,6 +14,7 @@ from xueji_lib.core.textbytes import (
     byte_lengths,
     chunk_bytes,
     digit_codes,
+    fixed_codes,
     fixed_matrix,
     padded_matrix,
     text_array,
@@ -155,3 +156,64 @@ def test_digit_codes_of_the_widest_texts_do_not_overflow():
     assert digit_codes(pa.array(["X1"], pa.large_string())) is None
     assert digit_codes(pa.array(["1", "x"], pa.string())) is None
     assert digit_codes(pa.array(["12", "12"], pa.string())).tolist() == [25, 25]
+
+
+def _fixed_codes_reference(mats: list[list[bytes]]) -> bool:
+    """Whether ``fixed_codes`` should give codes: the product over byte positions of (largest - smallest + 1)
+    across every row of every matrix at most 2**63."""
+    rows = [r for m in mats for r in m]
+    size = 1
+    for j in range(len(rows[0]) if rows else 0):
+        size *= max(r[j] for r in rows) - min(r[j] for r in rows) + 1
+    return size <= 1 << 63
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_fixed_codes_equal_and_ordered_exactly_as_the_rows(seed):
+    """Randomised matrices of one width (digits, digits and a final X, Chinese UTF-8, any bytes; a constant
+    prefix like 学籍号's "G"; repeated rows; empty matrices, one row): codes equal exactly where the rows are, in
+    the rows' byte order, across the matrices; None exactly when the varying positions leave no room."""
+    rng = random.Random(seed)
+    for _ in range(40):
+        width = rng.choice([1, 2, 3, 9, 12, 18, 19, 24])
+        alphabet = rng.choice(["0123456789", "0123456789X", "张王李赵", "01", "bytes"])
+        prefix = rng.choice([b"", b"G", b"G43"])[: width - 1]
+        mats = []
+        for _ in range(rng.randint(1, 3)):
+            n = rng.choice([0, 1, 2, 7, 300])
+            rows = []
+            for _ in range(n):
+                if rows and rng.random() < 0.3:
+                    rows.append(rng.choice(rows))
+                    continue
+                if alphabet == "bytes":
+                    body = bytes(rng.randrange(256) for _ in range(width))
+                else:
+                    body = "".join(rng.choice(alphabet) for _ in range(width)).encode()
+                rows.append((prefix + body)[:width])
+            mats.append(rows)
+        got = fixed_codes([np.frombuffer(b"".join(m), np.uint8).reshape(len(m), width) for m in mats])
+        if not _fixed_codes_reference(mats):
+            assert got is None
+            continue
+        assert got is not None and [len(c) for c in got] == [len(m) for m in mats]
+        assert all(c.dtype == np.int64 for c in got)
+        pairs = [(r, c) for m, codes in zip(mats, got) for r, c in zip(m, codes.tolist())]
+        assert all(c >= 0 for _, c in pairs)
+        for (r1, c1), (r2, c2) in zip(pairs, rng.sample(pairs, len(pairs))):
+            assert (c1 == c2) == (r1 == r2) and (c1 < c2) == (r1 < r2)
+
+
+def test_fixed_codes_at_the_edge_of_an_int64():
+    """ID numbers (17 digits, then a digit or "X") take 10**17 · 41 codes: they fit; a nineteenth free digit does
+    not. One matrix's rows, several matrices' rows, all rows alike, no rows."""
+    ids = np.frombuffer(b"G" + b"0" * 18 + b"G" + b"9" * 17 + b"X" + b"G" + b"5" * 18, np.uint8).reshape(3, 19)
+    got = fixed_codes([ids[:1], ids[1:]])
+    assert [c.tolist() for c in got] == [[0], [10**17 * 41 - 1, int("5" * 17) * 41 + 5]]
+    wide = np.frombuffer(b"0" * 19 + b"9" * 19, np.uint8).reshape(2, 19)
+    assert fixed_codes([wide]) is None
+    same = np.frombuffer(b"ab" * 4, np.uint8).reshape(4, 2)
+    assert [c.tolist() for c in fixed_codes([same, same[:0]])] == [[0, 0, 0, 0], []]
+    assert [c.tolist() for c in fixed_codes([same[:0]])] == [[]]
+    with pytest.raises(ValueError):
+        fixed_codes([same, wide])

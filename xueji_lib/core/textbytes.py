@@ -7,7 +7,8 @@ checking, matching and writing.
   ``chunk_bytes``: the same per chunk of a column made of many chunks (a DBF read in blocks), not joined.
 - ``width_bytes``: the values of exactly ``width`` bytes as a (k, width) byte matrix, with their positions;
   ``fixed_matrix``: the whole column as one matrix when every value has one width; ``padded_matrix``: each value
-  zero-padded to a width.
+  zero-padded to a width; ``fixed_codes``: an exact int64 per row of such matrices (keys of one width), when the
+  bytes that vary leave room for one.
 - ``digit_codes``: an int64 per value of a column of digit strings (ID numbers, 考生号, 学籍号 of digits), equal
   exactly where the texts are equal — integers compare, sort and hash far faster than strings.
 - ``byte_test``: a 256-entry byte table as a few comparisons.
@@ -35,12 +36,15 @@ __all__ = [
     "width_bytes",
     "fixed_matrix",
     "padded_matrix",
+    "fixed_codes",
     "digit_codes",
     "byte_test",
 ]
 
 # rows of a byte matrix worked on at a time: their numbers stay in the cache
 BLOCK = 1 << 15
+# rows of a byte matrix reduced as one long row by ``_column_bounds``
+GROUP = 64
 
 
 def text_array(s: pd.Series) -> pa.Array:
@@ -176,6 +180,67 @@ def padded_matrix(a: pa.Array, width: int) -> np.ndarray | None:
     out = np.lib.stride_tricks.sliding_window_view(padded, width)[off[:-1]]
     out *= np.arange(width) < lengths[:, None]
     return out
+
+
+def fixed_codes(matrices: list[np.ndarray]) -> list[np.ndarray] | None:
+    """An int64 per row of each of several (n_i, w) uint8 matrices of one width (``fixed_matrix`` of keys: 学籍号,
+    ID numbers, codes), equal exactly where the rows' bytes are equal, across all the matrices; None when the
+    rows vary too much for one 64-bit integer. Exact codes join and compare as integers: no hash to check.
+
+    A byte position that holds the same byte in every row of every matrix (学籍号's leading "G", a province's
+    prefix) carries nothing and is left out; each other position j is a digit of radix
+    ``max_j - min_j + 1`` (10 for a digit, 41 for a digit or "X"), the first position the most significant.
+    None when the product of those radices exceeds 2**63 (no room in an int64).
+
+    >>> m = np.frombuffer(b"G41X" b"G420" b"G41X", np.uint8).reshape(3, 4)
+    >>> [c.tolist() for c in fixed_codes([m, m[1:]])]
+    [[40, 41, 40], [41, 40]]
+    """
+    if len({m.shape[1] for m in matrices}) > 1:
+        raise ValueError("fixed_codes: matrices of different widths")
+    full = [m for m in matrices if len(m)]
+    if not full:
+        return [np.zeros(0, np.int64) for _ in matrices]
+    bounds = [_column_bounds(m) for m in full]
+    lo = np.minimum.reduce([b[0] for b in bounds])
+    hi = np.maximum.reduce([b[1] for b in bounds])
+    vary = np.flatnonzero(hi > lo).tolist()
+    radix = [int(hi[j]) - int(lo[j]) + 1 for j in vary]
+    size, base = 1, 0
+    for j, r in zip(vary, radix):
+        size, base = size * r, base * r + int(lo[j])
+    if size > 1 << 63:
+        return None
+    # the bytes are added as they are and every minimum's share (``base``) taken off at the end: the sums in
+    # between may pass 2**64, but uint64 arithmetic wraps (it is arithmetic mod 2**64) and the result is below
+    # 2**63, so it comes out exact
+    base = np.uint64(base % (1 << 64))
+    out = []
+    for m in matrices:
+        codes = np.zeros(len(m), np.uint64)
+        for at in range(0, len(m), BLOCK):
+            block, acc = m[at : at + BLOCK], codes[at : at + BLOCK]
+            for j, r in zip(vary, radix):
+                acc *= np.uint64(r)
+                acc += block[:, j]
+        codes -= base
+        out.append(codes.view(np.int64))
+    return out
+
+
+def _column_bounds(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each column's smallest and largest byte of a non-empty (n, w) uint8 matrix. The rows are taken GROUP at a
+    time as one long row (numpy reduces a long inner axis with SIMD, a 19-byte one row by row), then folded."""
+    n, w = m.shape
+    whole = n // GROUP * GROUP
+    lo, hi = np.full(w, 255, np.uint8), np.zeros(w, np.uint8)
+    if whole:
+        long_rows = np.ascontiguousarray(m[:whole]).reshape(-1, GROUP * w)
+        lo = long_rows.min(axis=0).reshape(GROUP, w).min(axis=0)
+        hi = long_rows.max(axis=0).reshape(GROUP, w).max(axis=0)
+    if whole < n:
+        lo, hi = np.minimum(lo, m[whole:].min(axis=0)), np.maximum(hi, m[whole:].max(axis=0))
+    return lo, hi
 
 
 # digit_codes: the codes of the texts of fewer bytes come first (the empty text is 0), so that texts of different

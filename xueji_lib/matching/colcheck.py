@@ -15,6 +15,7 @@ one dictionary (an integer comparison); any other by Arrow takes of both sides.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,6 +30,8 @@ FEW = 0.5
 CHUNK = 1 << 14
 # texts of at most this many bytes (names) are compared as zero-padded byte rows
 SHORT = 16
+# rows of a row matrix filled at a time by ``_rows`` (a block of rows stays in the cache while its parts go in)
+ROW_BLOCK = 1 << 13
 # below this many records a side's row matrix is built on the calling thread alone
 THREAD_MIN = 50_000
 
@@ -71,9 +74,10 @@ class _Rows:
     Arrow takes.
 
     How each column pair is compared is decided first, from both sides (cheap: byte lengths, a sample's
-    distinct values); then each side's row matrix is built on its own thread (Arrow's dictionary encoding and
-    numpy's copies release the GIL), each few-valued column as codes of its own dictionary; last, the other
-    list's codes are turned into codes of the first list's dictionary in place."""
+    distinct values); then each side's parts are made on its own thread (Arrow's dictionary encoding and
+    numpy's copies release the GIL), each few-valued column as codes of its own dictionary; the other list's
+    codes are turned into codes of the first list's dictionary (a contiguous array each); last, each side's
+    parts are put side by side into its row matrix, again one side per thread."""
 
     def __init__(self, xs: list[pa.Array], ys: list[pa.Array]) -> None:
         nx, ny = (len(xs[0]), len(ys[0])) if xs else (0, 0)
@@ -96,20 +100,13 @@ class _Rows:
         if self.always or not plan:
             self.rx = self.ry = None
             return
-        if max(nx, ny) >= THREAD_MIN:
-            with ThreadPoolExecutor(1) as pool:
-                fut = pool.submit(_side, plan, 2, nx)
-                self.ry, ydicts = _side(plan, 3, ny)
-                self.rx, xdicts = fut.result()
-        else:
-            self.rx, xdicts = _side(plan, 2, nx)
-            self.ry, ydicts = _side(plan, 3, ny)
-        at = 0
-        for (how, width, _, _), dx, dy in zip(plan, xdicts, ydicts):
-            if how == "codes":  # the other list's codes (4 bytes at ``at`` of each row) into the first's dictionary
-                cy = _column_view(self.ry, at, np.dtype(np.int32))
-                cy[:] = _into(cy, dy, dx)
-            at += width
+        with ThreadPoolExecutor(1) as pool:  # a thread starts only at the first submit: for large lists
+            two = pool if max(nx, ny) >= THREAD_MIN else None
+            (px, xdicts), (py, ydicts) = _both(two, _parts, (plan, 2, nx), (plan, 3, ny))
+            for k, (dx, dy) in enumerate(zip(xdicts, ydicts)):
+                if dx is not None:  # the other list's codes into the first's dictionary
+                    py[k] = _into(py[k].view(np.int32).reshape(ny), dy, dx).view(np.uint8).reshape(ny, 4)
+            self.rx, self.ry = _both(two, _rows, (px, nx), (py, ny))
 
     def distinct(self, xi: np.ndarray, yi: np.ndarray) -> np.ndarray:
         """Per pair (position ``xi[k]`` of one list, ``yi[k]`` of the other): whether any column differs."""
@@ -130,18 +127,32 @@ class _Rows:
 
     def _rows_distinct(self, xi: np.ndarray, yi: np.ndarray, out: np.ndarray, start: int, stop: int) -> None:
         """``out[k] = any(rx[xi[k]] != ry[yi[k]])`` for pairs ``start`` … ``stop - 1``, a block of pairs at a time
-        (the gathered rows stay in cache): the words xor-ed, their differences or-ed."""
+        (the gathered rows stay in cache): the words xor-ed, their differences or-ed one word column at a time
+        (``np.bitwise_or.reduce(a, axis=1)`` runs an inner loop of a few words per row, twice as slow)."""
         for at in range(start, stop, CHUNK):
             end = min(at + CHUNK, stop)
             a, b = self.rx.take(xi[at:end], axis=0), self.ry.take(yi[at:end], axis=0)
             np.bitwise_xor(a, b, out=a)
-            np.not_equal(np.bitwise_or.reduce(a, axis=1), 0, out=out[at:end])
+            differ = a[:, 0].copy()
+            for w in range(1, a.shape[1]):
+                np.bitwise_or(differ, a[:, w], out=differ)
+            np.not_equal(differ, 0, out=out[at:end])
 
 
-def _side(plan: list[tuple], j: int, n: int) -> tuple[np.ndarray, list[pa.Array | None]]:
-    """One list's row matrix (``_rows``) of the planned columns (element ``j`` of each plan entry: the column,
-    or its ``fixed_matrix``), few-valued columns as codes of their own dictionary; and those dictionaries (None
-    for the other columns)."""
+def _both(pool: ThreadPoolExecutor | None, f: Callable, x_args: tuple, y_args: tuple) -> tuple:
+    """``(f(*x_args), f(*y_args))``: the first on ``pool``'s thread while the second runs on this one; both here,
+    one after the other, without a pool."""
+    if pool is None:
+        return f(*x_args), f(*y_args)
+    later = pool.submit(f, *x_args)
+    y = f(*y_args)
+    return later.result(), y
+
+
+def _parts(plan: list[tuple], j: int, n: int) -> tuple[list[np.ndarray], list[pa.Array | None]]:
+    """One list's parts of its row matrix (``_rows``): for each planned column (element ``j`` of each plan
+    entry: the column, or its ``fixed_matrix``) an (n, width) byte matrix, few-valued columns as codes of their
+    own dictionary (int32, 4 bytes); and those dictionaries (None for the other columns)."""
     parts, dicts = [], []
     for entry in plan:
         how, width, a = entry[0], entry[1], entry[j]
@@ -152,7 +163,7 @@ def _side(plan: list[tuple], j: int, n: int) -> tuple[np.ndarray, list[pa.Array 
             parts.append(codes.view(np.uint8).reshape(n, 4)), dicts.append(dictionary)
         else:
             parts.append(_padded_bytes(a, width)), dicts.append(None)
-    return _rows(parts, n), dicts
+    return parts, dicts
 
 
 def _width(a: pa.Array) -> int:
@@ -189,22 +200,28 @@ def _rows(parts: list[np.ndarray], n: int) -> np.ndarray | None:
     """(n, k) byte matrices side by side, zero-padded to whole 64-bit words: a (n, words) uint64 matrix.
 
     Each part goes in as one column of k-byte items (numpy's strided copy of whole items); the plain way,
-    ``out[:, at : at + k] = p``, copies the same bytes through a k-byte inner loop per row, twice as slow."""
+    ``out[:, at : at + k] = p``, copies the same bytes through a k-byte inner loop per row, twice as slow. The
+    rows are filled a block at a time, every part into the block before the next: each part written over the
+    whole matrix would bring all its rows through the cache once per part."""
     if not parts:
         return None
     width = sum(p.shape[1] for p in parts)
     out = np.empty((n, -(-width // 8) * 8), np.uint8)
     if not n:
         return out.view(np.uint64)
-    if out.shape[1] > width:  # every byte is written: the parts below, the padding here
-        out[:, width:] = 0
-    at = 0
+    copies, at = [], 0
     for p in parts:
-        k = p.shape[1]
-        item = np.dtype((np.void, k))
-        np.copyto(_column_view(out, at, item), np.ascontiguousarray(p).view(item).reshape(n))
-        at += k
-    return out.view(np.uint64)
+        item = np.dtype((np.void, p.shape[1]))
+        copies.append((_column_view(out, at, item), np.ascontiguousarray(p).view(item).reshape(n)))
+        at += p.shape[1]
+    words = out.view(np.uint64)
+    for start in range(0, n, ROW_BLOCK):
+        stop = start + ROW_BLOCK
+        if out.shape[1] > width:  # every byte is written: the padding as the last word zeroed, then the parts
+            words[start:stop, -1] = 0
+        for into, part in copies:
+            np.copyto(into[start:stop], part[start:stop])
+    return words
 
 
 def _taken_distinct(x: pa.Array, y: pa.Array, xi: np.ndarray, yi: np.ndarray) -> np.ndarray:

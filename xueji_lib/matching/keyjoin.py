@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.textbytes import fixed_matrix, text_array
+from ..core.textbytes import fixed_codes, fixed_matrix, text_array
 from ..engine.engines import Engine
 from .colcheck import _rows
 
@@ -106,11 +106,12 @@ def _join_few(li: np.ndarray, lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, n
 def _join_fixed(lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, np.ndarray] | None:
     """``_join(…, unique=False)`` of two whole key columns (positions 0 … len - 1 on each side; missing keys join
     nothing) whose keys all have one byte length (学籍号, ID numbers), worked out here instead of in the engine:
-    each key's bytes as 64-bit words, hashed to one word (``_hash_rows``); the left hashes indexed by pandas (one
-    hash table), the right ones looked up in it, and every hit checked word for word, so that a collision can
-    never pair two different keys. Pairs ordered by left position, then right position. None — join in the
-    engine — when some key has another byte length, or when two left keys share a hash (a key repeated on the
-    left, or two keys' hashes colliding).
+    each key as one 64-bit integer, the left ones indexed by pandas (one hash table), the right ones looked up
+    in it. The integer is the key's exact code (``textbytes.fixed_codes``: its varying bytes as digits) when
+    one fits, so a hit is a pair; else a hash of the key's bytes as 64-bit words (``_hash_rows``), and every hit
+    is checked word for word, so that a collision can never pair two different keys. Pairs ordered by left
+    position, then right position. None — join in the engine — when some key has another byte length, or when
+    two left keys share their integer (a key repeated on the left, or two keys' hashes colliding).
 
         >>> t = lambda v: pa.array(v, pa.large_string())
         >>> [a.tolist() for a in _join_fixed(t(["B", "A", None]), t(["A", "C", "B", "A"]))]
@@ -118,9 +119,10 @@ def _join_fixed(lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, np.ndarray] | N
     """
     sides = []
     for k in (lk, rk):
-        at = np.arange(len(k), dtype=np.int64)
+        at = None  # the keyed positions, when some key is missing (else every position)
         if k.null_count:
-            at, k = at[np.asarray(k.is_valid().to_numpy(zero_copy_only=False), bool)], k.drop_null()
+            at = np.flatnonzero(np.asarray(k.is_valid().to_numpy(zero_copy_only=False), bool))
+            k = k.drop_null()
         b = fixed_matrix(k)
         if b is None:
             if len(k):
@@ -130,17 +132,22 @@ def _join_fixed(lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, np.ndarray] | N
     (lat, lb), (rat, rb) = sides
     if not len(lb) or not len(rb) or lb.shape[1] != rb.shape[1]:  # nothing to pair: no keys, other lengths
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    lw, rw = _rows([lb], len(lb)), _rows([rb], len(rb))
-    index = pd.Index(_hash_rows(lw))
+    codes = fixed_codes([lb, rb])
+    exact = codes is not None
+    if not exact:  # too many varying bytes for an exact code: hashed words, each hit checked below
+        lw, rw = _rows([lb], len(lb)), _rows([rb], len(rb))
+        codes = [_hash_rows(lw), _hash_rows(rw)]
+    index = pd.Index(codes[0])
     if not index.is_unique:
         return None
-    hit = index.get_indexer(_hash_rows(rw))
+    hit = index.get_indexer(codes[1])
     ri = np.flatnonzero(hit >= 0)
     li = hit[ri]
-    same = ~np.bitwise_or.reduce(lw.take(li, axis=0) ^ rw.take(ri, axis=0), axis=1).astype(bool)
-    li, ri = li[same], ri[same]
+    if not exact:  # keep the hits whose words are all the same
+        same = ~np.bitwise_or.reduce(lw.take(li, axis=0) ^ rw.take(ri, axis=0), axis=1).astype(bool)
+        li, ri = li[same], ri[same]
     # ordered by left position: each left position once (no right key repeated) in one pass, else sorted
-    at = np.full(len(lw), -1, np.int64)
+    at = np.full(len(lb), -1, np.int64)
     at[li] = ri
     if np.count_nonzero(at >= 0) == len(li):
         li = np.flatnonzero(at >= 0)
@@ -148,7 +155,7 @@ def _join_fixed(lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, np.ndarray] | N
     else:
         order = np.argsort(li, kind="stable")
         li, ri = li[order], ri[order]
-    return lat[li], rat[ri]
+    return (li if lat is None else lat[li]), (ri if rat is None else rat[ri])
 
 
 def _hash_rows(w: np.ndarray) -> np.ndarray:

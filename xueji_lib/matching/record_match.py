@@ -92,22 +92,30 @@ def _key_pairs_here(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.S
             li, ri = li[order], ri[order]
         else:
             li, ri = got
+        o_dup, n_dup = _paired_dups(li, ri, ok, nk)  # while the compared columns are still being prepared
         rows = rows.result()
+    return li, ri, rows.distinct(li, ri), o_dup, n_dup
+
+
+def _paired_dups(li: np.ndarray, ri: np.ndarray, ok: pd.Series, nk: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The old and new positions whose key is duplicated, read off the key join's pairs (``li``, ``ri``) of the
+    old keys ``ok`` and the new keys ``nk``: a key on both sides makes a position of the other side pair more
+    than once; a key on one side only is looked for among the records the join left alone."""
     dups = []
-    for mine, other, size, keys in ((li, ri, o.n, ok), (ri, li, n.n, nk)):
+    for mine, other, keys, others in ((li, ri, ok, len(nk)), (ri, li, nk, len(ok))):
         # a key both sides have: each copy on this side pairs with the same other record, which pairs twice
-        twice = np.bincount(other, minlength=n.n if mine is li else o.n) > 1
-        dup = np.zeros(size, bool)
+        twice = np.bincount(other, minlength=others) > 1
+        dup = np.zeros(len(keys), bool)
         dup[mine[twice[other]]] = True
         # a key only this side has: among the records the join left alone
-        alone = np.ones(size, bool)
+        alone = np.ones(len(keys), bool)
         alone[mine] = False
         rest = np.flatnonzero(alone)
         rk = keys.take(rest)
         seen = rk.notna().to_numpy(bool)
         dup[rest[seen & rk.duplicated(keep=False).to_numpy(bool)]] = True
         dups.append(np.flatnonzero(dup))
-    return li, ri, rows.distinct(li, ri), dups[0], dups[1]
+    return dups[0], dups[1]
 
 
 def _sorted_order(idx: np.ndarray, size: int) -> np.ndarray:
