@@ -233,3 +233,68 @@ def test_compare_with_keys_joined_here_is_the_engines(monkeypatch):
         pd.testing.assert_frame_equal(getattr(got, part), getattr(exp, part))
     assert got.matched_by_counts == exp.matched_by_counts
     assert set(got.new["status"]) >= {"duplicate_key", "changed", "unchanged"}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_small_joins_here_are_the_engines(seed):
+    """``keyjoin._join_here`` / ``_duplicated_here`` (compare's fallback joins when the engine is local and the
+    join small) give the pairs and duplicates DuckDB gives: unique keys only or every pair, flags, repeated and
+    missing keys, Chinese text, one row, no rows."""
+    from xueji_lib.engine.engines import DuckDBEngine
+    from xueji_lib.matching.keyjoin import _duplicated, _duplicated_here, _join, _join_here, _keyed, _table
+
+    rng = np.random.default_rng(seed)
+    con = DuckDBEngine()
+    try:
+        for nl, nr in ((0, 3), (1, 1), (7, 5), (200, 150)):
+            pool = _keys(rng, 12, 2, "甲乙ab1", 0.0, [])
+            lk = _keys(rng, nl, 2, "甲乙ab1", 0.2, pool)
+            rk = _keys(rng, nr, 2, "甲乙ab1", 0.2, pool)
+            li, lka = _keyed(np.arange(nl) + 100, pa.array(lk, pa.large_string()).to_pandas().astype("str"))
+            ri, rka = _keyed(np.arange(nr) + 500, pa.array(rk, pa.large_string()).to_pandas().astype("str"))
+            lf, rf = rng.random(len(li)) < 0.5, rng.random(len(ri)) < 0.5
+            for unique in (True, False):
+                for flags in ((None, None), (lf, rf)):
+                    want = _join(con, li, lka, ri, rka, unique=unique, lflag=flags[0], rflag=flags[1])
+                    got = _join_here(li, lka, ri, rka, unique=unique, lflag=flags[0], rflag=flags[1])
+                    assert sorted(zip(*(a.tolist() for a in got))) == sorted(zip(*(a.tolist() for a in want)))
+                    assert list(zip(*(a.tolist() for a in got))) == sorted(zip(*(a.tolist() for a in got)))
+            if len(li):
+                con.register("f_t", _table(li, lka))
+                want = sorted(_duplicated(con, "f_t").tolist())
+                con.unregister("f_t")
+                assert sorted(_duplicated_here(li, lka).tolist()) == want
+    finally:
+        con.close()
+
+
+def test_compare_of_two_frames_connects_no_engine(monkeypatch):
+    """Two rosters in memory whose fallback joins are small: compare never connects DuckDB (its import,
+    connection and closing cost more than those joins); with the threshold at -1 every join goes to the engine,
+    with the same result."""
+    import pandas as pd
+
+    import xueji_lib as xj
+    from xueji_lib.engine import engines
+    from xueji_lib.samples.synth import make_roster_pair
+
+    old, new, ch = make_roster_pair(3000, seed=4)
+    new = new.copy()
+    new.loc[new.index[:40], "XJH"] = None  # keyless records: the fallback identity, its duplicates and joins
+    old.loc[old.index[50:60], "XJH"] = None
+    connected = []
+    real = engines.engine_for
+
+    def counting(engine):
+        connected.append(engine)
+        return real(engine)
+
+    monkeypatch.setattr(engines, "engine_for", counting)
+    here = xj.compare(old, new, changes=ch)
+    assert connected == []
+    monkeypatch.setattr(engines, "SMALL_JOIN", -1)
+    there = xj.compare(old, new, changes=ch)
+    assert connected == [None]
+    assert (here.old["matched_by"] != "XJH").sum() > 0
+    for side in ("old", "new", "changes"):
+        pd.testing.assert_frame_equal(getattr(here, side), getattr(there, side))

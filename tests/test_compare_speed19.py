@@ -183,7 +183,7 @@ def plain_change_lists(old, new, ch):
     record from the matching of the change list (which is not what is tested here)."""
     lay = load_layout("k12_student")
     o, n = _Roster(ListSource.of(old), lay, "old"), _Roster(ListSource.of(new), lay, "new")
-    got = C._changes(None, o, n, "XJH", ListSource.of(ch), "k12_changes")
+    got = C._changes(o, n, "XJH", ListSource.of(ch), "k12_changes")
     c, kinds = got["roster"], got["types"].tolist()
     at = {f: c.at(f, np.arange(c.n)).tolist() for f in ("YDRQ", "XXMC", "DFXX", "YDYY")}
     texts = {}

@@ -116,7 +116,7 @@ def _planted_pair(n: int = 3000):
 def test_reconcile_is_the_same_with_the_search_here_or_in_the_engine(monkeypatch):
     adm, reg = _planted_pair()
     here = R.reconcile(adm, reg, year=2026, category="10")
-    monkeypatch.setattr(R, "_SMALL_SEARCH", -1)  # every search by the engine
+    monkeypatch.setattr(engines, "SMALL_JOIN", -1)  # every search by the engine
     there = R.reconcile(adm, reg, year=2026, category="10")
     assert here.counts["registration"]["key_mismatch"] > 20  # the searches found pairs
     for side in ("registration", "admission"):
@@ -136,7 +136,7 @@ def test_two_frames_need_no_engine(monkeypatch):
     monkeypatch.setattr(engines, "engine_for", counting)
     R.reconcile(adm, reg, year=2026, category="10")
     assert connected == []
-    monkeypatch.setattr(R, "_SMALL_SEARCH", -1)
+    monkeypatch.setattr(engines, "SMALL_JOIN", -1)
     R.reconcile(adm, reg, year=2026, category="10")  # a large search connects the engine, once
     assert connected == [None]
     R.reconcile(adm.assign(LQNF=pd.array([2026] * len(adm), dtype="Int64")), reg.iloc[:1], year=2026, category="10")

@@ -415,6 +415,13 @@ def _names_duckdb(engine) -> bool:
     return engine is None or (isinstance(engine, str) and engine.lower() == "duckdb")
 
 
+# A join of at most this many records (both sides) runs in this process when the engine is DuckDB in this process
+# (``OnDemand.here``): a few thousand records in a real intake or term, where DuckDB's import, connection and
+# closing alone cost more than the join. Larger ones go to the engine, which joins millions faster and spills to
+# disk; both give the same pairs (tests/test_reconcile_speed19.py, tests/test_colcheck_speed19.py).
+SMALL_JOIN = 200_000
+
+
 class OnDemand:
     """The engine of one operation, connected on first use (``get``): work that can be done in this process on
     frames (small joins, Arrow clean-up) never needs DuckDB, whose import, connection and closing can cost more
@@ -434,6 +441,10 @@ class OnDemand:
             self.local = True
         else:
             self.local = isinstance(self.get(), DuckDBEngine)
+
+    def here(self, records: int) -> bool:
+        """Whether a join over ``records`` records runs in this process (``SMALL_JOIN``)."""
+        return self.local and records <= SMALL_JOIN
 
     def get(self) -> Engine:
         """The engine (``engine_for``: one made here is closed when the operation ends)."""

@@ -40,7 +40,7 @@ from ..core.normalize import STR
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
 from ..core.textbytes import fixed_matrix, text_array
-from ..engine.engines import Engine, engine_for
+from ..engine.engines import Engine, engine_on_demand
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
 from ..schema.layouts import Layout, load_layout
@@ -297,10 +297,10 @@ def _compare(
         missing = [f for f in flds if not (o.has(f) and n.has(f))]
         if missing:
             raise LayoutError("要比较的字段不在两份名单中：" + "、".join(missing))
-    with engine_for(engine) as con:
+    with engine_on_demand(engine) as con:  # two frames whose fallback joins are small never connect it
         task.step("匹配")
         m = _match(con, o, n, key, id_level, flds)
-        result = _judge(con, o, n, m, key, flds, changes, changes_layout, unmask, task, graduates, as_of)
+        result = _judge(o, n, m, key, flds, changes, changes_layout, unmask, task, graduates, as_of)
     counts = np.bincount(m.how, minlength=len(m.levels) + 1)  # per level (1-based) its pairs: np.unique's counts
     by = {m.levels[k - 1]: int(v) for k, v in enumerate(counts.tolist()) if k and v}
     return CompareResult(
@@ -319,7 +319,6 @@ def _compare(
 
 
 def _judge(
-    con: Engine,
     o: _Roster,
     n: _Roster,
     m: _Match,
@@ -398,7 +397,7 @@ def _judge(
     task.step("核对异动并说明")
     ch = None
     if changes is not None:
-        ch = _changes(con, o, n, key, changes, changes_layout, paired=(o_cp, o_how == 1, n_how == 1))
+        ch = _changes(o, n, key, changes, changes_layout, paired=(o_cp, o_how == 1, n_how == 1))
     recs: _ChangeRecs | None = ch["recs"] if ch else None
     removal_types, addition_types, class_types = kinds["removal"], kinds["addition"], kinds["move"]
     out_types, in_types = kinds["transfer_out"], kinds["transfer_in"]
@@ -940,7 +939,6 @@ def _texts_column(n: int, texts: dict[int, str], fill: str | None) -> pd.Series:
 
 
 def _changes(
-    con: Engine,
     o: _Roster,
     n: _Roster,
     key: str,

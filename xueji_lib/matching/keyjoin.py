@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.textbytes import fixed_codes, fixed_matrix, text_array
-from ..engine.engines import Engine
+from ..engine.engines import Engine, OnDemand
 from .colcheck import _rows
 
 # MurmurHash3's 64-bit finaliser constants: ``_hash_rows`` mixes each word in with them
@@ -33,6 +33,11 @@ def _table(idx: np.ndarray, keys: pa.Array, flag: np.ndarray | None = None) -> p
     if flag is not None:
         cols["f"] = pa.array(np.asarray(flag, bool))
     return pa.table(cols)
+
+
+def _engine(con: Engine | OnDemand) -> Engine:
+    """The engine itself (an ``OnDemand`` one connected now)."""
+    return con.get() if isinstance(con, OnDemand) else con
 
 
 def _fetch(con: Engine, sql: str) -> dict[str, np.ndarray]:
@@ -49,7 +54,7 @@ def _keyed(idx: np.ndarray, keys: pd.Series) -> tuple[np.ndarray, pa.Array]:
 
 
 def _join(
-    con: Engine,
+    con: Engine | OnDemand,
     li: np.ndarray,
     lk: pa.Array,
     ri: np.ndarray,
@@ -60,9 +65,13 @@ def _join(
     rflag: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of positions whose keys are equal. ``unique``: only keys that occur once on each side.
-    Flags: only pairs where at least one side's flag is set."""
+    Flags: only pairs where at least one side's flag is set. ``con`` an ``OnDemand`` engine: a small join runs
+    in this process (``_join_here``, the same pairs), a large one in the engine."""
     if len(li) == 0 or len(ri) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if isinstance(con, OnDemand) and con.here(len(li) + len(ri)):
+        return _join_here(li, lk, ri, rk, unique=unique, lflag=lflag, rflag=rflag)
+    con = _engine(con)
     con.register("l_t", _table(li, lk, lflag))
     con.register("r_t", _table(ri, rk, rflag))
     flags = lflag is not None
@@ -72,14 +81,48 @@ def _join(
             f"SELECT l.i AS li, r.i AS ri FROM (SELECT k, {pick} FROM l_t GROUP BY k HAVING count(*) = 1) l "
             f"JOIN (SELECT k, {pick} FROM r_t GROUP BY k HAVING count(*) = 1) r ON l.k = r.k"
         )
-        if flags:
-            sql += " WHERE l.f OR r.f"
     else:
         sql = "SELECT l.i AS li, r.i AS ri FROM l_t l JOIN r_t r ON l.k = r.k"
+    if flags:  # (both sides flagged or neither: the flags are given together)
+        sql += " WHERE l.f OR r.f"
     got = _fetch(con, sql)
     con.unregister("l_t")
     con.unregister("r_t")
     return got["li"].astype(np.int64), got["ri"].astype(np.int64)
+
+
+def _join_here(
+    li: np.ndarray,
+    lk: pa.Array,
+    ri: np.ndarray,
+    rk: pa.Array,
+    *,
+    unique: bool,
+    lflag: np.ndarray | None = None,
+    rflag: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_join`` worked out here by a pandas merge (a missing key joins nothing, as in SQL), pairs ordered by the
+    left position, then the right.
+
+        >>> t = lambda v: pa.array(v, pa.large_string())
+        >>> [a.tolist() for a in _join_here(np.arange(3), t(["B", "A", "B"]), np.arange(2), t(["B", "A"]), unique=True)]
+        [[1], [1]]
+    """
+    sides = []
+    for idx, keys, flag, col in ((li, lk, lflag, "l"), (ri, rk, rflag, "r")):
+        d = pd.DataFrame({col: np.asarray(idx, np.int64), "k": pd.array(keys, dtype="str")})
+        if flag is not None:
+            d[col + "f"] = np.asarray(flag, bool)
+        d = d[d["k"].notna().to_numpy()]
+        if unique:
+            d = d[~d["k"].duplicated(keep=False).to_numpy()]
+        sides.append(d)
+    got = sides[0].merge(sides[1], on="k", sort=False)
+    if lflag is not None:
+        got = got[(got["lf"] | got["rf"]).to_numpy()]
+    a, b = got["l"].to_numpy(np.int64), got["r"].to_numpy(np.int64)
+    order = np.lexsort((b, a))
+    return a[order], b[order]
 
 
 def _join_few(li: np.ndarray, lk: pa.Array, rk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -172,6 +215,17 @@ def _hash_rows(w: np.ndarray) -> np.ndarray:
     h *= _M2
     h ^= h >> _S
     return h
+
+
+def _duplicated_here(idx: np.ndarray, keys: pa.Array) -> np.ndarray:
+    """Of positions ``idx`` (``keys`` aligned with them, none missing), those whose key occurs more than once —
+    ``_duplicated`` of their table worked out here, in the order given.
+
+        >>> _duplicated_here(np.array([4, 5, 6]), pa.array(["A", "B", "A"], pa.large_string())).tolist()
+        [4, 6]
+    """
+    twice = pd.Series(pd.array(keys, dtype="str")).duplicated(keep=False).to_numpy(bool)
+    return np.asarray(idx, np.int64)[twice]
 
 
 def _duplicated(con: Engine, table: str) -> np.ndarray:

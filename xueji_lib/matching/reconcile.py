@@ -15,7 +15,7 @@ finds nothing, the counterpart is looked for by 身份证号 (15 and 18 digits a
 The keys are worked out where the list lies — by the engine (DuckDB in this process by default, or Spark)
 over folders converted by ``dbf_to_parquet``, by Arrow over frames — and joined on integer codes of the
 考生号 (numpy); the counterpart search runs in the engine — or, for two frames whose search is small, in
-this process without connecting one (``OnDemand``, ``_SMALL_SEARCH``) — and only the few records that differ
+this process without connecting one (``engines.OnDemand``) — and only the few records that differ
 are explained in Python.
 """
 
@@ -780,8 +780,9 @@ def _reconcile(
     seeking = _search_keys(con, r, np.flatnonzero(~dup & ~r_paired) + 1, registration)
     free_a = _search_keys(con, a, np.flatnonzero(~a_paired) + 1, admission)
     # Counterpart search for the rest: 身份证号, then 姓名+出生日期, then a 考生号 one digit or one swap away —
-    # in this process when it is small and the engine is too (``_SMALL_SEARCH``), else by the engine.
-    here = con.local and len(seeking) + len(free_a) <= _SMALL_SEARCH
+    # in this process (pandas over integer codes) when it is small and the engine is too (``OnDemand.here``), else
+    # by the engine.
+    here = con.here(len(seeking) + len(free_a))
     for how, on in (("身份证号", ("sfzh",)), ("姓名+出生日期", ("xm", "csrq"))):
         if seeking.empty or free_a.empty:
             break
@@ -875,14 +876,6 @@ def _texts_or_none(codes: np.ndarray, keep: np.ndarray) -> np.ndarray:
 def _one_to_one(found: pd.DataFrame) -> pd.DataFrame:
     """Each admission record is claimed by one registration record at most (the first)."""
     return found.sort_values("r_row").drop_duplicates("a_row", keep="first")
-
-
-# The counterpart search runs in this process (pandas over integer codes) when the engine is DuckDB in this
-# process and at most this many records search or are searched: a few thousand in a real intake, where
-# DuckDB's import, connection and closing alone cost more than the whole search. Larger searches (two lists
-# that hardly overlap) go to the engine, which joins millions faster and spills to disk; both give the same
-# pairs (tests/test_reconcile_speed19.py).
-_SMALL_SEARCH = 200_000
 
 
 def _equal_keys(con: Engine, seeking: pd.DataFrame, free_a: pd.DataFrame, on: tuple[str, ...]) -> pd.DataFrame:

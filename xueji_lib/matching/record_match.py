@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.textbytes import text_array
-from ..engine.engines import Engine
+from ..engine.engines import Engine, OnDemand
 from .colcheck import _Rows
-from .keyjoin import _duplicated, _fetch, _join, _join_fixed, _keyed, _table
+from .keyjoin import _duplicated, _duplicated_here, _engine, _fetch, _join, _join_fixed, _keyed, _table
 from .roster import ID_FIELDS, NAME_SEX_BIRTH, _Roster
 
 # statuses while computing: small integer codes (0 = not decided yet), names only in the output
@@ -55,11 +55,12 @@ def _best_copy(single: _Roster, copies: _Roster, si: np.ndarray, ci: np.ndarray)
     return d["s"].to_numpy(), d["c"].to_numpy()
 
 
-def _key_pairs_engine(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.Series, flds: list[str]):
+def _key_pairs_engine(con: Engine | OnDemand, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.Series, flds: list[str]):
     """The key join of two lists of which one at least is a folder: both registered with their key and the
     compared columns as written (a folder's read by the engine itself); one join gives the pairs and whether
     any compared value differs. Returns (old positions, new positions, may differ, old and new positions
     whose key is duplicated)."""
+    con = _engine(con)
     names = [f"c{j}" for j in range(len(flds))]
     for name, r, k in (("o_v", o, ok), ("n_v", n, nk)):
         r.register(con, name, k, flds)
@@ -71,7 +72,7 @@ def _key_pairs_engine(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd
     return got["li"].astype(np.int64), got["ri"].astype(np.int64), got["d"].astype(bool), o_dup, n_dup
 
 
-def _key_pairs_here(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.Series, flds: list[str]):
+def _key_pairs_here(con: Engine | OnDemand, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.Series, flds: list[str]):
     """``_key_pairs_engine`` for two frames: the keys alone are joined (``keyjoin._join_fixed`` here when they
     allow it, else by the engine) while the compared columns are prepared; the duplicated keys are read off
     the pairs (a key on both sides: an old or new position paired more than once) and off the few records
@@ -82,11 +83,12 @@ def _key_pairs_here(con: Engine, o: _Roster, n: _Roster, ok: pd.Series, nk: pd.S
         rows = pool.submit(lambda: _Rows([text_array(o.col(f)) for f in flds], [text_array(n.col(f)) for f in flds]))
         got = _join_fixed(ka, kb)  # keys of one byte length, no key twice on the old side: joined here
         if got is None:
-            con.register("o_k", _table(np.arange(o.n), ka))
-            con.register("n_k", _table(np.arange(n.n), kb))
-            got = _fetch(con, "SELECT o.i AS li, n.i AS ri FROM o_k o JOIN n_k n ON o.k = n.k")
-            con.unregister("o_k")
-            con.unregister("n_k")
+            eng = _engine(con)
+            eng.register("o_k", _table(np.arange(o.n), ka))
+            eng.register("n_k", _table(np.arange(n.n), kb))
+            got = _fetch(eng, "SELECT o.i AS li, n.i AS ri FROM o_k o JOIN n_k n ON o.k = n.k")
+            eng.unregister("o_k")
+            eng.unregister("n_k")
             li, ri = got["li"].astype(np.int64), got["ri"].astype(np.int64)
             order = _sorted_order(li, o.n)
             li, ri = li[order], ri[order]
@@ -144,7 +146,7 @@ def _sorted_order(idx: np.ndarray, size: int) -> np.ndarray:
     return order
 
 
-def _match(con: Engine, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str]) -> _Match:
+def _match(con: Engine | OnDemand, o: _Roster, n: _Roster, key: str, id_level: bool, flds: list[str]) -> _Match:
     ok, nk = o.key(key), n.key(key)
     levels = [key, ID_FIELDS[0], NAME_SEX_BIRTH]
     o_status, n_status = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
@@ -196,10 +198,14 @@ def _match(con: Engine, o: _Roster, n: _Roster, key: str, id_level: bool, flds: 
         fid[side] = dict(zip(idx.tolist(), ident.tolist()))
         status[idx[ident.isna().to_numpy()]] = _STATUS_CODE["missing_key"]
         ii, kk = _keyed(idx, ident)
-        if len(ii):
-            con.register("f_t", _table(ii, kk))
-            dup = _duplicated(con, "f_t")
-            con.unregister("f_t")
+        if len(ii) and isinstance(con, OnDemand) and con.here(len(ii)):
+            dup = _duplicated_here(ii, kk)
+            status[dup], kind[dup] = _STATUS_CODE["duplicate_key"], 2
+        elif len(ii):
+            eng = _engine(con)
+            eng.register("f_t", _table(ii, kk))
+            dup = _duplicated(eng, "f_t")
+            eng.unregister("f_t")
             status[dup], kind[dup] = _STATUS_CODE["duplicate_key"], 2
 
     # 3. fallback levels over what is still free: the ID (when the key is not the ID), then 姓名+性别+出生日期
