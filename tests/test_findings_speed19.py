@@ -147,6 +147,37 @@ def test_findings_frame_equals_the_per_finding_loop(monkeypatch, seed, threads):
         assert np.flatnonzero(FT.records_with(parts, RULES, severity, n)).tolist() == sorted(set(rows.tolist()))
 
 
+@pytest.mark.parametrize("block", [1, 3, 64])
+@pytest.mark.parametrize("seed", range(6))
+def test_findings_frame_in_small_blocks_and_parts_out_of_row_order(monkeypatch, seed, block):
+    """The sorted findings built ``block`` at a time (a block boundary inside every part, parts missing from some
+    blocks), from parts whose positions are not in row order (repeated too), give the per-finding loop's table;
+    the columns come out in several Arrow chunks, the values the same."""
+    monkeypatch.setattr(FT, "BLOCK_FINDINGS", block)
+    monkeypatch.setattr(FT, "PARALLEL_MIN_FINDINGS", 0 if seed % 2 else 10**12)
+    rng = np.random.default_rng(50 + seed)
+    n = int(rng.choice([1, 5, 300]))
+    keys = _chunked([str(rng.choice(["26610102150243", "张三", "110105194912310021", ""])) for _ in range(n)], 7)
+    parts = _random_parts(rng, n, int(rng.integers(1, 7)))
+    for j, p in enumerate(parts):  # shuffled positions, some repeated, values kept with their positions
+        if j % 2 and len(p.idx) > 1:
+            o = rng.permutation(len(p.idx))
+            o[: len(o) // 3] = o[0]
+            take = pa.array(o)
+            parts[j] = FT.Part.of(
+                p.rule,
+                p.idx[o],
+                p.field,
+                p.value if isinstance(p.value, str) else p.value.take(take),
+                p.detail if isinstance(p.detail, str) else p.detail.take(take),
+                p.severity,
+            )
+    kind = "id" if seed % 3 == 0 else None
+    got = _table(keys, kind).frame(parts, V.FINDING_COLUMNS, SEVERITY_ORDER)
+    want = _reference([p for p in parts if len(p.idx)], keys, kind)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
 def test_findings_frame_of_no_findings_and_of_one():
     empty = _table(None, None).frame([], V.FINDING_COLUMNS, SEVERITY_ORDER)
     assert empty.empty and list(empty.columns) == V.FINDING_COLUMNS

@@ -10,11 +10,14 @@ joined column-wise in Arrow, personal values masked per kind over the array — 
 The table ``FindingsTable.frame()`` builds is exactly the one the per-finding loop built (same columns, values,
 order and dtypes): ``str.format`` of each template with name, field, value (masked) and detail, message + "。" +
 hint where the hint is not empty, sorted by record (structure findings first) and severity, stable
-(tests/test_findings_speed19.py compares the two). How, for millions of findings: each part's sentences are joined
-over its own arrays with the template's words as scalars (never a column of a million copies of the same words),
-then all parts' sentences are put in order by one concatenation and one take; the words that are one per part
-(field, name, rule, severity) are spread by part code. From ``PARALLEL_MIN_FINDINGS`` findings the parts, and
-then the columns, are built on two threads (Arrow's kernels release the GIL).
+(tests/test_findings_speed19.py compares the two). How, for millions of findings: the findings are sorted once (as
+positions), then the table is built ``BLOCK_FINDINGS`` sorted findings at a time: each part's sentences for its
+slice of the block joined over its own arrays with the template's words as scalars (never a column of a million
+copies of the same words), the slices put in order by one concatenation and one take while they are in the cache;
+the words that are one per part (field, name, rule, severity) are spread by part code. The columns are the
+blocks' chunks: no column-long temporary besides the columns themselves (on the dirty bench file ≈550 MB less
+peak memory than sorting whole columns). From ``PARALLEL_MIN_FINDINGS`` findings the parts' masked values, and
+then the blocks, are built on two threads (Arrow's kernels release the GIL).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import string
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -165,7 +169,7 @@ def fill(template: str, values: dict, n: int) -> pa.Array | str:
 
 
 def _const(s: str, n: int) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([s], LARGE)).cast(LARGE)
+    return pa.repeat(pa.scalar(s, LARGE), n)
 
 
 def _full(x, n: int) -> pa.Array:
@@ -190,70 +194,77 @@ class FindingsTable:
         self.keys, self.key_kind = keys, key_kind
 
     def frame(self, parts: Sequence[Part], columns: Sequence[str], severity_order: dict) -> pd.DataFrame:
-        parts = [p for p in parts if len(p.idx)]
+        parts = [_in_row_order(p) for p in parts if len(p.idx)]
         if not parts:
             return pd.DataFrame({c: pd.Series(dtype="str" if c != "row" else "Int64") for c in columns})
         sizes = np.array([len(p.idx) for p in parts], np.int64)
         sevs = [p.severity_in(self.rules) for p in parts]
         fields = [p.field for p in parts]
         names = [self.name(p.field) if p.field else "" for p in parts]
-        part_of = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)
-        idx = np.concatenate([p.idx for p in parts])
-        order = np.lexsort((np.array([severity_order[s] for s in sevs], np.int64)[part_of], idx))
-        order_pa = pa.array(order, pa.int64())
-        part_codes = pa.array(part_of[order])
-        del part_of
-        threads = 2 if len(order) >= PARALLEL_MIN_FINDINGS else 1
+        threads = 2 if int(sizes.sum()) >= PARALLEL_MIN_FINDINGS else 1
 
-        # each part's shown values and sentences, in its own order: the rule's text pieces as scalars, joined with
-        # the part's arrays (no column of a million copies of the same words); the largest parts first, so that
-        # the two threads end together
+        def sort() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            """The findings sorted by record, severity and part (stable), as (record position, part, position in the
+            part) of each: a part's findings are in row order (``_in_row_order``) and the sort is stable, so they
+            come out in the part's own order."""
+            part_of = np.repeat(np.arange(len(parts), dtype=np.int32), sizes)
+            idx = np.concatenate([p.idx for p in parts])
+            order = np.lexsort((np.array([severity_order[s] for s in sevs], np.int64)[part_of], idx))
+            part_sorted = part_of[order]
+            return idx[order], part_sorted, order - np.concatenate([[0], np.cumsum(sizes)[:-1]])[part_sorted]
+
+        # the sort, and each part's shown values (masked where personal) and the pieces of its sentences (the rule's
+        # text as str, the part's arrays between); the largest parts first, so that the two threads end together
         first = sorted(range(len(parts)), key=lambda j: -int(sizes[j]))
-        got = _run([lambda j=j: self._part(parts[j], names[j], int(sizes[j])) for j in first], threads)
-        built = dict(zip(first, got))
+        got = _run([sort] + [lambda j=j: self._part(parts[j], names[j], int(sizes[j])) for j in first], threads)
+        idx_sorted, part_sorted, within = got[0]
+        built = dict(zip(first, got[1:]))
         del got
-        values = [built[j][0] for j in range(len(parts))]
-        messages = [built[j][1] for j in range(len(parts))]
+        total = len(idx_sorted)
+        shown = [built[j][0] for j in range(len(parts))]
+        sentences = [built[j][1] for j in range(len(parts))]
         del built
+        # the words one per part, each as its distinct values (one for all: a repeat, else a take by part code)
+        words = []
+        for w in (fields, names, [p.rule for p in parts], sevs):
+            uniq = list(dict.fromkeys(w))
+            words.append((pa.array(uniq, LARGE), np.array([uniq.index(x) for x in w], np.int32)))
 
-        def small(strings: list[str]) -> pd.arrays.ArrowStringArray:  # a few words, one per part, spread
-            return _str(pa.DictionaryArray.from_arrays(part_codes, pa.array(strings, LARGE)).cast(LARGE))
+        def block(b0: int, b1: int, lo: np.ndarray, count: np.ndarray) -> list[pa.Array]:
+            """The columns (but the row) of the sorted findings ``b0:b1``: part ``j``'s findings ``lo[j]`` to
+            ``lo[j] + count[j]`` among them. Each present part's sentences and values are made for its slice, the
+            slices joined in part order and put in the sorted order by one take."""
+            codes = part_sorted[b0:b1]
+            present = np.flatnonzero(count)
+            base = np.zeros(len(parts), np.int64)
+            base[present] = np.concatenate([[0], np.cumsum(count[present])[:-1]])
+            local = pa.array(base[codes] - lo[codes] + within[b0:b1])
+            spans = [(int(lo[j]), int(count[j])) for j in present]
+            message = pa.concat_arrays([_sentences(sentences[j], at, k) for j, (at, k) in zip(present, spans)])
+            value = pa.concat_arrays([_full_slice(shown[j], at, k) for j, (at, k) in zip(present, spans)])
+            keys = self._keys_at(idx_sorted[b0:b1])
+            spread = [
+                _const(u[0].as_py(), len(codes)) if len(u) == 1 else u.take(pa.array(at[codes])) for u, at in words
+            ]
+            return [message.take(local), value.take(local), keys, *spread]
 
-        def sorted_column(arrays: list[pa.Array]) -> pd.arrays.ArrowStringArray:
-            joined = pa.concat_arrays(arrays)
-            arrays.clear()  # the parts' arrays go before the sorted copy is made (peak memory)
-            return _str(joined.take(order_pa))
-
-        def key_column() -> pd.arrays.ArrowStringArray:
-            if self.keys is None:
-                return _str(_const("", len(order)))
-            got = column_take(self.keys, np.where(on_row, idx_sorted, 0))
-            if self.key_kind:
-                got = self.mask(got, self.key_kind)
-            if not on_row.all():  # structure findings (no record) get an empty key
-                got = pc.if_else(pa.array(on_row), got, pa.scalar("", LARGE))
-            return _str(got)
-
-        idx_sorted = idx[order]
-        del idx
+        # the sorted findings in blocks of BLOCK_FINDINGS: each block's pieces are made, joined and taken while they
+        # are in the cache, and no column-long temporary is made besides the columns themselves
+        calls = []
+        lo = np.zeros(len(parts), np.int64)
+        for b0 in range(0, total, BLOCK_FINDINGS):
+            b1 = min(b0 + BLOCK_FINDINGS, total)
+            count = np.bincount(part_sorted[b0:b1], minlength=len(parts)).astype(np.int64)
+            calls.append(partial(block, b0, b1, lo, count))
+            lo = lo + count
+        chunks = _run(calls, threads)
+        del calls
+        message, value, key, field_col, name_col, rule_col, sev_col = (
+            _str(pa.chunked_array([c[i] for c in chunks], LARGE)) for i in range(7)
+        )
+        del chunks
         on_row = idx_sorted >= 0
         row = pd.arrays.IntegerArray(np.where(on_row, idx_sorted + 1, 0).astype(np.int64), ~on_row)
-        # the sentences (the longest column) on one thread, the other columns on the other
-        message, rest = _run(
-            [
-                lambda: sorted_column(messages),
-                lambda: (
-                    sorted_column(values),
-                    key_column(),
-                    small(fields),
-                    small(names),
-                    small([p.rule for p in parts]),
-                    small(sevs),
-                ),
-            ],
-            threads,
-        )
-        value, key, field_col, name_col, rule_col, sev_col = rest
         return pd.DataFrame(
             {
                 "row": row,
@@ -268,23 +279,66 @@ class FindingsTable:
             columns=list(columns),
         )
 
-    def _part(self, p: Part, name: str, k: int) -> tuple[pa.Array, pa.Array]:
-        """One part's shown values (masked where personal) and its sentences, ``k`` of each."""
+    def _keys_at(self, idx: np.ndarray) -> pa.Array:
+        """The key field's text at record positions ``idx`` (masked where personal); "" for structure findings
+        (position -1) and where there is no key field."""
+        if self.keys is None:
+            return _const("", len(idx))
+        on_row = idx >= 0
+        got = column_take(self.keys, np.where(on_row, idx, 0))
+        if self.key_kind:
+            got = _large(self.mask(got, self.key_kind))
+        if not on_row.all():
+            got = pc.if_else(pa.array(on_row), got, pa.scalar("", LARGE))
+        return got
+
+    def _part(self, p: Part, name: str, k: int) -> tuple[pa.Array | str, list | pa.Array]:
+        """One part's shown values (masked where personal; a str when one for all) and its sentences: their
+        pieces (``_template``) or, where the hint may be empty, the ``k`` sentences themselves."""
         rule = self.rules[p.rule]
         kind = self.personal(p.field) if p.field else None
         shown = p.value
         if kind:
             shown = self.mask(pa.array([p.value], LARGE), kind)[0].as_py() if isinstance(shown, str) else None
-            shown = shown if shown is not None else self.mask(_large(p.value), kind)
+            shown = shown if shown is not None else _large(self.mask(_large(p.value), kind))
+        else:
+            shown = shown if isinstance(shown, str) else _large(shown)
         words = {"name": name, "field": p.field, "value": shown, "detail": p.detail}
         pieces = _template(rule, words, k)
-        message = _joined_pieces(pieces, k) if isinstance(pieces, list) else _large(pieces)
-        return _full(shown, k), message
+        return shown, pieces if isinstance(pieces, list) else _large(pieces)
 
 
 # From this many findings the table's columns are built on two threads (Arrow's kernels release the GIL); below it
 # one after the other. As validate's PARALLEL_MIN_RECORDS, a thread costs more than it saves on small files.
 PARALLEL_MIN_FINDINGS = 50_000
+# The sorted findings are built this many at a time: a block's sentences (some 10 MB) stay in the cache between
+# being joined, gathered and taken.
+BLOCK_FINDINGS = 1 << 16
+
+
+def _in_row_order(p: Part) -> Part:
+    """``p`` with its findings in row order (a stable sort; the table's order does not change): as ``add`` makes
+    them from a mask or ascending positions, mostly already so."""
+    if len(p.idx) < 2 or (p.idx[1:] >= p.idx[:-1]).all():
+        return p
+    o = np.argsort(p.idx, kind="stable")
+    o_pa = pa.array(o)
+
+    def taken(x):
+        return x if isinstance(x, str) else _large(x).take(o_pa)
+
+    return Part(p.rule, p.idx[o], p.field, taken(p.value), taken(p.detail), p.severity)
+
+
+def _sentences(made: list | pa.Array, at: int, k: int) -> pa.Array:
+    """The ``k`` sentences from finding ``at`` of a part's (``FindingsTable._part``: their pieces, or themselves)."""
+    if not isinstance(made, list):
+        return made.slice(at, k)
+    return _joined_pieces([p if isinstance(p, str) else p.slice(at, k) for p in made], k)
+
+
+def _full_slice(x: pa.Array | str, at: int, k: int) -> pa.Array:
+    return _const(x, k) if isinstance(x, str) else x.slice(at, k)
 
 
 def records_with(parts: Sequence[Part], rules: dict, severity: str, n: int) -> np.ndarray:

@@ -29,6 +29,7 @@ import pyarrow.compute  # noqa: F401  (pa.compute)
 from ..core import ids
 from ..core.arrowpool import retaining_pool
 from ..core.normalize import (
+    KEY_REDO_BYTES,
     STR,
     date_text,
     halfwidth,
@@ -1007,7 +1008,8 @@ def _check_structure(ck: _Checker, rep) -> bool:
 
 
 def _over_width(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the values longer than ``width`` GBK (GB18030) bytes, and their lengths."""
+    """Positions of the values longer than ``width`` GBK (GB18030) bytes, and their lengths. Only values longer
+    than ``width`` UTF-8 bytes can be (GBK never takes more); each distinct one of those is encoded once."""
     chunks = _utf8(s)
     utf8 = (
         byte_lengths(chunks)
@@ -1017,8 +1019,17 @@ def _over_width(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     cand = np.flatnonzero(utf8 > width)  # GBK/GB18030 never takes more bytes than UTF-8
     if not len(cand):
         return cand, cand
-    codes, uniq = pd.factorize(_rows(s, cand))  # each distinct value encoded once
-    size = np.array([len(v.encode("gb18030")) for v in uniq], dtype=np.int64)
+    if len(cand) > len(s) // 4:
+        # many (a code column's Chinese labels: 性别 男/女 in a C2 field): the column's distinct values, which the
+        # code checks also use (``_factorized``), instead of factorizing a large share of the column again
+        codes, uniq = _factorized(s)
+        codes = codes[cand]
+        size = np.zeros(len(uniq), np.int64)
+        seen = np.flatnonzero(np.bincount(codes, minlength=len(uniq)))  # the distinct values of the candidates
+        size[seen] = [len(v.encode("gb18030")) for v in uniq.to_numpy(dtype=object)[seen]]
+    else:
+        codes, uniq = pd.factorize(_rows(s, cand))  # each distinct value encoded once
+        size = np.array([len(v.encode("gb18030")) for v in uniq], dtype=np.int64)
     lengths = size[codes]
     over = lengths > width
     return cand[over], lengths[over]
@@ -1098,12 +1109,46 @@ def _check_ident(ck: _Checker):
             continue
         s = ck.text(f.code)
         full = _where_bytes(s, _LEADS["\uff10"], lambda v: v.str.contains(_FULLWIDTH_ALNUM, regex=True))
-        lower = _where_bytes(s, _LEADS["abcdefghijklmnopqrstuvwxyz"], lambda v: v.str.contains("[a-z]", regex=True))
+        lower = _has_lowercase(s)
         for rule, bad in (("FIELD_FULLWIDTH", full), ("FIELD_LOWERCASE", lower)):
             idx = np.flatnonzero(bad)
-            fixed = halfwidth(_rows(s, idx)).str.strip().str.upper()  # what to write instead (only the rows found)
+            fixed = _upper_written(_rows(s, idx))  # what to write instead (only the rows found)
             kind = ck.personal(f.code)
             ck.add(rule, idx, f.code, detail=mask_series(fixed, kind) if kind else fixed)
+
+
+def _upper_written_each(v: pd.Series) -> pd.Series:
+    """What to write instead of an identifier with full-width or lower-case letters: half-width, stripped, upper
+    case (the plain way ``_upper_written`` must equal)."""
+    return halfwidth(v).str.strip().str.upper()
+
+
+def _upper_written(v: pd.Series) -> pd.Series:
+    """``_upper_written_each(v)``: a value of ASCII without blanks (none of ``KEY_REDO_BYTES``) and not empty is its
+    ``key_text`` (its bytes with a-z made A-Z: halfwidth and strip leave it as it is), the others the plain way."""
+    chunks = chunk_bytes(v)
+    if chunks is None:
+        return _upper_written_each(v)
+    other = byte_lengths(chunks) == 0
+    other[_rows_where(chunks, _byte_test(KEY_REDO_BYTES))] = True
+    if other.sum() > len(v) // 2:
+        return _upper_written_each(v)
+    out = key_text(v)
+    if other.any():
+        at = np.flatnonzero(other)
+        out.iloc[at] = _upper_written_each(v.iloc[at]).to_numpy(dtype=object)
+    return out
+
+
+def _has_lowercase(s: pd.Series) -> np.ndarray:
+    """``s.str.contains("[a-z]")`` per value: the bytes a-z are never part of a longer UTF-8 character, so the
+    values holding one are the answer (the regex only where the column's bytes cannot be read)."""
+    chunks = _utf8(s)
+    if chunks is None:
+        return s.str.contains("[a-z]", regex=True).fillna(False).to_numpy(dtype=bool)
+    out = np.zeros(len(s), bool)
+    out[_rows_where(chunks, _byte_test(_LEADS["abcdefghijklmnopqrstuvwxyz"]))] = True
+    return out
 
 
 def _check_formats(ck: _Checker):
@@ -1223,7 +1268,14 @@ def _substitute_ids(ck: _Checker, n: pd.Series, check_ok: np.ndarray) -> tuple[n
             said = said | _spread(hit, codes, False)
         if not form.shape_alone and not said.any():  # nothing says this form applies: no number can be one
             continue
-        m = ~found & cand.str.fullmatch(form.pattern).fillna(False).to_numpy(dtype=bool)
+        m = ~found
+        prefix = _literal_prefix(form.pattern)  # 11113…, 999…: the regex only on the numbers that start so
+        if prefix:
+            m &= cand.str.startswith(prefix).to_numpy(dtype=bool)
+        at = np.flatnonzero(m)
+        if not len(at):
+            continue
+        m[at] = _rows(cand, at).str.fullmatch(form.pattern).fillna(False).to_numpy(dtype=bool)
         if not m.any():
             continue
         m &= said | form.shape_alone
@@ -1239,6 +1291,27 @@ def _substitute_ids(ck: _Checker, n: pd.Series, check_ok: np.ndarray) -> tuple[n
         fits_type[pos[m & (typed | form.shape_alone)]] = True
     rec[pos[found]] = True
     return rec, names, fits_type
+
+
+_REGEX_SPECIAL = set("\\.^$*+?{}[]()|")
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The text every full match of the regex ``pattern`` starts with: its leading ordinary characters, less the last
+    one when a quantifier follows it; "" when the pattern has an alternation anywhere (conservative: a shorter
+    prefix only lets more values through to the regex).
+
+    >>> _literal_prefix("11113[0-9A-Z]{1,20}"), _literal_prefix("ab?c"), _literal_prefix("[EG][0-9]{8}|E[A-Z]")
+    ('11113', 'a', '')
+    """
+    if "|" in pattern:
+        return ""
+    n = 0
+    while n < len(pattern) and pattern[n] not in _REGEX_SPECIAL:
+        n += 1
+    if n < len(pattern) and pattern[n] in "*+?{":
+        n -= 1
+    return pattern[: max(n, 0)]
 
 
 def _check_ids(ck: _Checker):
@@ -1424,9 +1497,12 @@ def _province_prefixes() -> np.ndarray:
 _fixed_bytes = _memo(width_bytes)  # the values of one byte length as a byte matrix (core.textbytes)
 
 
+@_memo
 def _all_digits(b: np.ndarray, m: int) -> np.ndarray:
     """Per row of the byte matrix ``b``: its first ``m`` bytes are all ASCII digits (``_is_digit(b[:, :m]).all(axis=1)``
-    without numpy's slow reduction along a short row: the positions of the other bytes, few as a rule)."""
+    without numpy's slow reduction along a short row: the positions of the other bytes, few as a rule). Kept per
+    matrix for the validate call: the ID numbers' 17 digits are asked for by the checksum and two shape tests.
+    Read only (shared)."""
     k, w = b.shape
     out = np.ones(k, bool)
     if not k or m <= 0:
@@ -1824,10 +1900,28 @@ def _hashed_keys(keys: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     return rows, h
 
 
+def _first_digits(keys: pd.Series) -> bool:
+    """False when the first value that is not missing already shows the keys are not digit strings (``digit_codes``
+    would look through the whole column to say None: 学号 with letters); True otherwise."""
+    arr = getattr(keys.array, "_pa_array", None)
+    if arr is None:
+        return True
+    for chunk in arr.chunks:
+        valid = chunk.drop_null() if chunk.null_count else chunk
+        if len(valid):
+            first = valid[0].as_py()
+            return (
+                first.isascii()
+                and (first[:-1].isdigit() or not first[:-1])
+                and (first[-1:].isdigit() or first[-1:] in ("", "X"))
+            )
+    return True
+
+
 def _duplicated(keys: pd.Series) -> np.ndarray:
     """``keys.duplicated(keep=False)`` with NA never a duplicate; over sorted integers when the keys are digit
     strings (``_digit_keys``): no hashing of a million strings."""
-    ints = _digit_keys(keys)
+    ints = _digit_keys(keys) if _first_digits(keys) else None
     if ints is None:
         hashed = _hashed_keys(keys)
         if hashed is None:

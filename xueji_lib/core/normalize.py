@@ -122,10 +122,12 @@ def key_text(values: pd.Series) -> pd.Series:
 
     Most key columns (考生号, 学籍号, 身份证号, codes) are plain ASCII already: a value holding none of the
     bytes of ``KEY_TEXT_BYTES`` is kept as it is (one numpy pass over the column's bytes, often only their min
-    and max) and only the other values are normalised — the same result as normalising every value.
+    and max), a value whose only such bytes are a-z is its bytes with a-z made A-Z (the one change halfwidth,
+    no_spaces and upper make to ASCII without blanks: 学号 typed in lower case), and only the other values are
+    normalised — the same result as normalising every value.
 
-    >>> key_text(pd.Series(["ab 1", "１２３", "", "G110", None, "张　三"])).tolist()
-    ['AB1', '123', nan, 'G110', nan, '张三']
+    >>> key_text(pd.Series(["ab 1", "１２３", "", "G110", None, "张　三", "a01"])).tolist()
+    ['AB1', '123', nan, 'G110', nan, '张三', 'A01']
     """
     s = as_text(values)
     if not len(s):
@@ -133,24 +135,40 @@ def key_text(values: pd.Series) -> pd.Series:
     a = text_array(s)
     off, data = text_bytes(a)
     hit = np.zeros(len(a), bool)
-    if len(data) and (data.max() >= 0x61 or data.min() <= 0x20):
-        hit = _rows_holding(off, byte_test(KEY_TEXT_BYTES)(data))
-        if hit.sum() > len(hit) // 2:  # mostly text to normalise (names): every value the plain way
-            return _key_text_each(s)
+    top, bottom = (int(data.max()), int(data.min())) if len(data) else (0, 0xFF)
+    if top >= 0x61 or bottom <= 0x20:
+        if top >= 0x80 or bottom <= 0x20:  # else ASCII without blanks: only a-z can change
+            hit = _rows_holding(off, byte_test(KEY_REDO_BYTES)(data))
+            if hit.sum() > len(hit) // 2:  # mostly text to normalise (names): every value the plain way
+                return _key_text_each(s)
+        lower = (data - np.uint8(0x61)) <= np.uint8(0x7A - 0x61)  # a-z (uint8 wraps the bytes below "a")
+        if lower.any():  # a-z → A-Z in a copy of the bytes (the values redone below are replaced whole)
+            data = data - (lower.view(np.uint8) << np.uint8(5))
     valid = np.diff(off) > 0  # empty → missing by the validity bitmap
     if a.null_count:
         valid &= np.asarray(a.is_valid().to_numpy(zero_copy_only=False), bool)
-    return _kept_or_redone(s, a, valid, hit, _key_text_each)
+    return _kept_or_redone(s, a, valid, hit, _key_text_each, (off, data))
 
 
 def _kept_or_redone(
-    s: pd.Series, a: pa.Array, kept: np.ndarray, redo: np.ndarray, each: Callable[[pd.Series], pd.Series]
+    s: pd.Series,
+    a: pa.Array,
+    kept: np.ndarray,
+    redo: np.ndarray,
+    each: Callable[[pd.Series], pd.Series],
+    text: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pd.Series:
     """The shortcut's result: ``s`` (its Arrow array ``a``) value for value where ``kept``, missing elsewhere —
-    the same buffers under another validity bitmap, no copy — then the values at ``redo`` replaced by ``each``
-    of them (the plain way)."""
-    bitmap = pa.py_buffer(np.packbits(np.concatenate([np.zeros(a.offset, bool), kept]), bitorder="little"))
-    out = pa.LargeStringArray.from_buffers(len(a), a.buffers()[1], a.buffers()[2], bitmap, offset=a.offset)
+    the same buffers under another validity bitmap, no copy; or ``text`` (offsets from 0 and bytes, as
+    ``text_bytes`` gives them) in place of ``a``'s own — then the values at ``redo`` replaced by ``each`` of them
+    (the plain way)."""
+    if text is None:
+        bitmap = pa.py_buffer(np.packbits(np.concatenate([np.zeros(a.offset, bool), kept]), bitorder="little"))
+        out = pa.LargeStringArray.from_buffers(len(a), a.buffers()[1], a.buffers()[2], bitmap, offset=a.offset)
+    else:
+        off, data = text
+        bitmap = pa.py_buffer(np.packbits(kept, bitorder="little"))
+        out = pa.LargeStringArray.from_buffers(len(a), pa.py_buffer(off), pa.py_buffer(data), bitmap)
     if redo.any():
         idx = np.flatnonzero(redo)
         fixed = text_array(each(pd.Series(pd.array(a.take(pa.array(idx)), dtype=STR))))
@@ -173,6 +191,9 @@ def _key_text_each(s: pd.Series) -> pd.Series:
 # value is normalised the plain way); narrower would not be.
 KEY_TEXT_BYTES = np.zeros(256, bool)
 KEY_TEXT_BYTES[[*range(0x09, 0x0E), *range(0x1C, 0x21), *range(0x61, 0x7B), *range(0x80, 0x100)]] = True
+# Those of them that key_text cannot handle byte by byte: all but a-z (made A-Z in place).
+KEY_REDO_BYTES = KEY_TEXT_BYTES.copy()
+KEY_REDO_BYTES[0x61:0x7B] = False
 
 
 def key_text_unchanged(values: pd.Series) -> bool:
