@@ -95,15 +95,19 @@ _LABELS = [
     "·",
     "龥",
     "\u9fa6",
+    "㐀",  # CJK extension A: 3 bytes in UTF-8, 4 in GB18030
+    "䶮",  # also extension A, but in GB18030's two-byte area: 3 bytes in UTF-8, 2 in GB18030
+    "ß",  # 2 bytes in UTF-8, 4 in GB18030
+    "Ā",
+    "王㐀",
 ]
 
 
 def _encoded(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """The plain way: every value longer than ``width`` UTF-8 bytes encoded on its own (only those: the check
-    takes GB18030 to be never longer than UTF-8, which holds for GBK's characters but not for some others, e.g.
-    "ß", U+00A0 — as before this round)."""
+    """The plain way: every value encoded in GB18030 on its own (most characters outside GBK — 㐀, ß, Ā — take
+    four bytes there, more than in UTF-8)."""
     values = [v if isinstance(v, str) else "" for v in s.tolist()]
-    lengths = np.array([len(v.encode("gb18030")) if len(v.encode()) > width else 0 for v in values], np.int64)
+    lengths = np.array([len(v.encode("gb18030")) for v in values], np.int64)
     at = np.flatnonzero(lengths > width)
     return at, lengths[at]
 
@@ -202,3 +206,17 @@ def test_duplicated_equals_pandas(seed):
             V._memo_clear()
             want = (s.duplicated(keep=False) & s.notna()).to_numpy(dtype=bool)
             assert V._duplicated(s).tolist() == want.tolist()
+
+
+def test_a_name_outside_gbk_longer_than_its_field_in_gb18030_is_found():
+    """姓名 is C(40) in the upload: 13 × 㐀 (U+3400, outside GBK) is 39 bytes in UTF-8 but 52 in GB18030, the file's
+    encoding — too long for the field (before, only values over 40 UTF-8 bytes were looked at)."""
+    import xueji_lib as xj
+
+    df = xj.read_dbf("data_samples/hei/10_注册上报.dbf")
+    df.loc[df.index[3], "XM"] = "㐀" * 13
+    df.loc[df.index[4], "XM"] = "㐀" * 10  # 40 bytes in GB18030: fits
+    res = xj.validate(df, "chsi_registration", year=2026, category="10")
+    long = res.findings[(res.findings["rule"] == "FIELD_TOO_LONG") & (res.findings["field"] == "XM")]
+    assert long["row"].tolist() == [4]
+    assert "52" in long["message"].iloc[0]

@@ -911,6 +911,9 @@ def _rows_where(chunks, byte_test) -> np.ndarray:
     return np.concatenate(rows) if rows else np.zeros(0, np.int64)
 
 
+# the first byte of a character of two UTF-8 bytes (U+0080-U+07FF): up to four bytes in GB18030 (``_over_width``)
+_TWO_BYTE_LEAD = _byte_test(np.isin(np.arange(256), np.arange(0xC2, 0xE0)))
+
 # The first UTF-8 byte of every character str.strip() removes: \t-\r, \x1c-\x1f, space, U+0085/U+00A0 (C2),
 # U+1680 (E1), U+2000-U+205F (E2), U+3000 (E3).
 _BLANK_LEAD = np.zeros(256, bool)
@@ -1008,15 +1011,26 @@ def _check_structure(ck: _Checker, rep) -> bool:
 
 
 def _over_width(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the values longer than ``width`` GBK (GB18030) bytes, and their lengths. Only values longer
-    than ``width`` UTF-8 bytes can be (GBK never takes more); each distinct one of those is encoded once."""
+    """Positions of the values longer than ``width`` GBK (GB18030) bytes, and their lengths; each distinct
+    candidate encoded once. GB18030 takes one byte for an ASCII character, two for one of GBK and four for most
+    others (㐀 U+3400, ß, Ā) — never more than four: so at most its UTF-8 length plus one byte per character of
+    three UTF-8 bytes (at most a third of them) plus two per character of two UTF-8 bytes (lead byte C2–DF).
+    Candidates: the values whose UTF-8 length, so raised, passes ``width`` — a column holding no two-byte
+    character gains at most a third, one holding some at most double."""
     chunks = _utf8(s)
     utf8 = (
         byte_lengths(chunks)
         if chunks is not None
         else np.asarray(pa.compute.binary_length(pa.array(s.array)).fill_null(0))
     )
-    cand = np.flatnonzero(utf8 > width)  # GBK/GB18030 never takes more bytes than UTF-8
+    most = utf8
+    if len(utf8) and 2 * int(utf8.max()) > width:  # else no value can pass: GB18030 is at most double
+        texts = [data[off[0] : off[-1]] for _, off, data in chunks] if chunks is not None else None
+        if texts is None or any(len(d) and d.max() >= 0x80 for d in texts):  # not ASCII alone (a byte each)
+            two = texts is None or any(_TWO_BYTE_LEAD(d).any() for d in texts)
+            most = 2 * utf8 if two else utf8 + utf8 // 3
+    over = most > width
+    cand = np.flatnonzero(over)
     if not len(cand):
         return cand, cand
     if len(cand) > len(s) // 4:
