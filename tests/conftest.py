@@ -20,3 +20,20 @@ def _check_history_elsewhere(tmp_path_factory):
         os.environ.pop("XUEJI_HISTORY", None)
     else:
         os.environ["XUEJI_HISTORY"] = old
+
+
+@pytest.fixture
+def engines_connected(monkeypatch):
+    """The engines connected while a test runs (what ``engine_for`` was given, in order): work that should need
+    no engine (two frames in memory, small joins) asserts it stays empty."""
+    from xueji_lib.engine import engines
+
+    connected = []
+    real = engines.engine_for
+
+    def counting(engine):
+        connected.append(engine)
+        return real(engine)
+
+    monkeypatch.setattr(engines, "engine_for", counting)
+    return connected

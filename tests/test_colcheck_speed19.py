@@ -268,7 +268,7 @@ def test_small_joins_here_are_the_engines(seed):
         con.close()
 
 
-def test_compare_of_two_frames_connects_no_engine(monkeypatch):
+def test_compare_of_two_frames_connects_no_engine(monkeypatch, engines_connected):
     """Two rosters in memory whose fallback joins are small: compare never connects DuckDB (its import,
     connection and closing cost more than those joins); with the threshold at -1 every join goes to the engine,
     with the same result."""
@@ -282,14 +282,7 @@ def test_compare_of_two_frames_connects_no_engine(monkeypatch):
     new = new.copy()
     new.loc[new.index[:40], "XJH"] = None  # keyless records: the fallback identity, its duplicates and joins
     old.loc[old.index[50:60], "XJH"] = None
-    connected = []
-    real = engines.engine_for
-
-    def counting(engine):
-        connected.append(engine)
-        return real(engine)
-
-    monkeypatch.setattr(engines, "engine_for", counting)
+    connected = engines_connected
     here = xj.compare(old, new, changes=ch)
     assert connected == []
     monkeypatch.setattr(engines, "SMALL_JOIN", -1)

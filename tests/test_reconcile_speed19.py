@@ -124,16 +124,9 @@ def test_reconcile_is_the_same_with_the_search_here_or_in_the_engine(monkeypatch
     assert (here.registration["match_by"] == "身份证号").any() and (here.registration["match_by"] == "考生号相近").any()
 
 
-def test_two_frames_need_no_engine(monkeypatch):
+def test_two_frames_need_no_engine(monkeypatch, engines_connected):
     adm, reg = _planted_pair(500)
-    connected = []
-    real = engines.engine_for
-
-    def counting(engine):
-        connected.append(engine)
-        return real(engine)
-
-    monkeypatch.setattr(engines, "engine_for", counting)
+    connected = engines_connected
     R.reconcile(adm, reg, year=2026, category="10")
     assert connected == []
     monkeypatch.setattr(engines, "SMALL_JOIN", -1)
