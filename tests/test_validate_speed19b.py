@@ -8,7 +8,9 @@ rows, columns of several Arrow chunks):
 - ``_upper_written`` (``key_text`` for ASCII without blanks) against half-width, strip and upper of every value;
 - ``_literal_prefix`` (the 替代号码 forms' regex run only on the numbers starting so) against every match, and
   ``_substitute_ids`` with the prefix against without;
-- ``_duplicated`` (``_first_digits`` deciding whether the keys are read as digits) against pandas' duplicated.
+- ``_duplicated`` (``_first_digits`` deciding whether the keys are read as digits) against pandas' duplicated;
+- ``_factorized`` of a column of one byte width (``_width_codes``: codes, dates, constant labels, blanks among
+  them) against ``pd.factorize``: the same codes in the same order, the same distinct values.
 """
 
 from __future__ import annotations
@@ -220,3 +222,66 @@ def test_a_name_outside_gbk_longer_than_its_field_in_gb18030_is_found():
     long = res.findings[(res.findings["rule"] == "FIELD_TOO_LONG") & (res.findings["field"] == "XM")]
     assert long["row"].tolist() == [4]
     assert "52" in long["message"].iloc[0]
+
+
+def _factorize_plain(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    return codes, pd.Series(np.asarray(uniq, dtype=object), dtype=STR)
+
+
+# values of one byte width as a column holds them: 2-byte codes, 8-digit dates, one Chinese character (3 bytes),
+# one Latin letter of two UTF-8 bytes, a letter-and-digit code; now and then empty, missing, or of another width
+_WIDTH_KINDS = {
+    "code": lambda rng: f"{int(rng.integers(0, 12)):02d}",
+    "date": lambda rng: f"{int(rng.integers(1990, 2031))}{int(rng.integers(1, 13)):02d}{int(rng.integers(1, 32)):02d}",
+    "sex": lambda rng: str(rng.choice(["男", "女", "未", "男", "女"])),
+    "latin": lambda rng: str(rng.choice(["é", "ß", "ü", "Ā"])),
+    "mixed": lambda rng: str(rng.choice(list("0123456789AXZaz"))) + str(rng.choice(list("09X"))),
+}
+
+
+def _width_column(rng: np.random.Generator, n: int, kind: str) -> list[str | None]:
+    blank, missing, other = (float(rng.choice([0.0, 0.0, 0.01, 0.2])) for _ in range(3))
+    out: list[str | None] = []
+    for _ in range(n):
+        if rng.random() < blank:
+            out.append("")
+        elif rng.random() < missing / 4:
+            out.append(None)
+        elif rng.random() < other / 4:
+            out.append(str(rng.choice(["张三", "x", "123", "\u3000", "é"])))
+        else:
+            out.append(_WIDTH_KINDS[kind](rng))
+    return out
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_factorized_of_one_width_equals_pandas(monkeypatch, seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.choice([0, 1, 2, 9, 300, 3000]))
+    kind = str(rng.choice(sorted(_WIDTH_KINDS)))
+    values = _width_column(rng, n, kind)
+    if n > 20 and rng.random() < 0.5:  # a few values first met late (past the first rows looked at)
+        monkeypatch.setattr(V, "WIDTH_CODES_HEAD", int(rng.integers(1, 20)))
+    for s in _shapes(values):
+        V._memo_clear()
+        codes, uniq = V._factorized(s)
+        want_codes, want_uniq = _factorize_plain(s)
+        assert codes.dtype == want_codes.dtype
+        assert codes.tolist() == want_codes.tolist()
+        _same(uniq, want_uniq)
+
+
+def test_width_codes_takes_columns_of_one_width_and_leaves_the_others():
+    one = pd.Series(["20260901", "", "20260231", "20260901"], dtype=STR)
+    codes, first = V._width_codes(one)
+    assert codes.tolist() == [0, 1, 2, 0] and first.tolist() == [0, 1, 2]
+    assert V._width_codes(pd.Series(["汉族", "火星族"], dtype=STR)) is None  # two widths
+    assert V._width_codes(pd.Series(["01", None], dtype=STR)) is None  # a missing value
+    assert V._width_codes(pd.Series(["", ""], dtype=STR)) is None
+    assert V._width_codes(pd.Series([], dtype=STR)) is None
+    rng = np.random.default_rng(0)
+    wide = pd.Series([f"{v:016x}" for v in rng.integers(0, 2**62, 50)], dtype=STR)
+    assert V._width_codes(wide) is None  # no room in an int64
+    spread = pd.Series([f"{v:08d}" for v in rng.integers(0, 10**8, 50)], dtype=STR)
+    assert V._width_codes(spread) is None  # too many codes for a table of 50 rows: hashed

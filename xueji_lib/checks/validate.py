@@ -43,7 +43,7 @@ from ..core.privacy import mask_series, mask_value
 from ..core.progress import Progress, ProgressArg
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, rules_chart, words
 from ..core.rows import row_meaning, row_word, shown_rows
-from ..core.textbytes import byte_lengths, chunk_bytes, digit_codes, matrix_strings, width_bytes
+from ..core.textbytes import byte_lengths, chunk_bytes, digit_codes, fixed_codes, matrix_strings, width_bytes
 from ..core.textbytes import byte_test as _byte_test
 from ..io.loadinfo import load_report
 from ..schema.codes import load_code_table, province_of, restore_leading_zeros
@@ -1781,9 +1781,65 @@ def _dates(s: pd.Series) -> pd.Series:
 
 @_memo
 def _factorized(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """``pd.factorize(s)`` (NA → -1) once per column, the distinct values as a str Series (position = code)."""
-    codes, uniq = pd.factorize(s, use_na_sentinel=True)
-    return codes, pd.Series(np.asarray(uniq, dtype=object), dtype=STR)
+    """``pd.factorize(s)`` (NA → -1) once per column, the distinct values as a str Series (position = code).
+    A column of one byte width (codes, 8-digit dates, a constant label), blanks aside, is coded from its bytes
+    (``_width_codes``); any other the plain way, pandas hashing the texts."""
+    got = _width_codes(s)
+    if got is None:
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        return codes, pd.Series(np.asarray(uniq, dtype=object), dtype=STR)
+    codes, first = got
+    return codes, pd.Series(np.asarray(_rows(s, first).array, dtype=object), dtype=STR)
+
+
+# ``_width_codes`` counts its exact codes in a table of at most this many entries per row (else: hashing)
+WIDTH_CODES_PER_ROW = 2
+# ``_width_codes`` finds the distinct values' first rows among this many first rows (most of them are met there),
+# then those of the values first met after them among the rows that hold them
+WIDTH_CODES_HEAD = 1 << 14
+
+
+def _width_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """``pd.factorize(s)``'s codes (the distinct values numbered in order of first appearance) and each distinct
+    value's first row, for a str column without missing values whose values all have one byte length w ≥ 1 or
+    are empty: each value's w bytes as one exact integer (``core.textbytes.fixed_codes``, the empty text below
+    them all), counted in a table of the integers' range — no string hashed. None for any other column, or when
+    the integers' range is too wide to count in a table.
+
+    Plain path: ``pd.factorize(s, use_na_sentinel=True)`` (what ``_factorized`` does with None)."""
+    n = len(s)
+    chunks = _utf8(s)
+    if chunks is None or not n:
+        return None
+    lengths = byte_lengths(chunks)
+    w = int(lengths.max())
+    if w == 0 or not ((lengths == w) | (lengths == 0)).all():
+        return None
+    rows, matrix = width_bytes(s, w)  # not kept: a copy of the column's bytes, wanted only here
+    got = fixed_codes([matrix])
+    del matrix
+    if got is None:
+        return None
+    if len(rows) == n:
+        full = got[0]
+    else:
+        full = np.zeros(n, np.int64)  # the empty text: 0
+        full[rows] = got[0] + 1
+    size = int(full.max()) + 1
+    if size > WIDTH_CODES_PER_ROW * n + (1 << 16):
+        return None
+    seen, first = np.unique(full[:WIDTH_CODES_HEAD], return_index=True)
+    known = np.zeros(size, bool)
+    known[seen] = True
+    at = WIDTH_CODES_HEAD + np.flatnonzero(~known[full[WIDTH_CODES_HEAD:]])  # rows of the values met later
+    if len(at):  # rare ones, as a rule: each one's first row among those rows
+        more, first_more = np.unique(full[at], return_index=True)
+        seen, first = np.concatenate([seen, more]), np.concatenate([first, at[first_more]])
+    k = len(seen)
+    order = np.argsort(first, kind="stable")
+    table = np.empty(size, np.int64)
+    table[seen[order]] = np.arange(k, dtype=np.int64)
+    return table[full], first[order]
 
 
 def _spread(per_unique, codes: np.ndarray, na) -> np.ndarray:
