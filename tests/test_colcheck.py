@@ -20,12 +20,18 @@ def _column(rng, kind, n):
         return [f"G{v:09d}" for v in rng.integers(0, 50, n)]
     if kind == "few":
         return [["一年级", "二年级", "3班", ""][v] for v in rng.integers(0, 4, n)]
+    if kind == "few_missing":
+        return [["一年级", "二年级", "3班", "", None][v] for v in rng.integers(0, 5, n)]
+    if kind == "few_no_empty":
+        return [["湖南省示范县", "长沙", "x"][v] for v in rng.integers(0, 3, n)]
     if kind == "short":
         return ["张" * int(k) + "a" * int(m) for k, m in rng.integers(0, 4, (n, 2))]
     if kind == "nul":
         return ["a\x00"[: int(k)] + "b" * int(m) for k, m in rng.integers(0, 3, (n, 2))]
     if kind == "long":
         return ["湖南省示范县" * int(k) + str(v) for k, v in rng.integers(1, 4, (n, 2))]
+    if kind == "long_missing":
+        return [None if v == 0 else "湖南省示范县" * int(k) + str(v) for k, v in rng.integers(0, 60, (n, 2))]
     if kind == "missing":
         return [None if v == 0 else "" if v == 1 else "x" for v in rng.integers(0, 3, n)]
     raise AssertionError(kind)

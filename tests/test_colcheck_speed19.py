@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from tests.test_colcheck import _column, _python
 from xueji_lib.matching import colcheck, keyjoin
 from xueji_lib.matching.colcheck import _Rows, _rows
 from xueji_lib.matching.keyjoin import _join_fixed
@@ -151,25 +152,8 @@ def test_rows_is_the_plain_copy(n, seed, block, monkeypatch):
     assert _rows([], n) is None
 
 
-def _python_distinct(xs, ys, xi, yi):
-    return [any(x[i] != y[j] for x, y in zip(xs, ys)) for i, j in zip(xi, yi)]
-
-
-def _column(rng, kind, n):
-    if kind == "fixed":
-        return [f"G{v:08d}" for v in rng.integers(0, 50, n)]
-    if kind == "few":
-        return [["一年级", "二年级", "3班", "", None][v] for v in rng.integers(0, 5, n)]
-    if kind == "few_no_missing":
-        return [["湖南省示范县", "长沙", "x"][v] for v in rng.integers(0, 3, n)]
-    if kind == "short":
-        return ["张" * int(k) + "a" * int(m) for k, m in rng.integers(0, 4, (n, 2))]
-    if kind == "long":
-        return [None if v == 0 else "湖南省示范县" * int(k) + str(v) for k, v in rng.integers(0, 60, (n, 2))]
-    raise AssertionError(kind)
-
-
-KINDS = ("fixed", "few", "few_no_missing", "short", "long")
+# the column shapes of tests/test_colcheck.py that the threaded row build meets
+KINDS = ("fixed", "few_missing", "few_no_empty", "short", "long_missing")
 
 
 @pytest.mark.parametrize("threads", (True, False))
@@ -188,7 +172,7 @@ def test_rows_with_threads_is_is_distinct_from(seed, threads, monkeypatch):
     ys = [_column(rng, k, ny) for k in kinds]
     xi, yi = rng.integers(0, nx, m), rng.integers(0, ny, m)
     rows = _Rows([_t(c) for c in xs], [_t(c) for c in ys])
-    assert rows.distinct(xi, yi).tolist() == _python_distinct(xs, ys, xi, yi)
+    assert rows.distinct(xi, yi).tolist() == _python(xs, ys, xi, yi)
     assert rows.distinct(np.zeros(0, np.int64), np.zeros(0, np.int64)).tolist() == []
 
 

@@ -16,6 +16,7 @@ from xueji_lib.core.normalize import STR
 from xueji_lib.core.privacy import mask_series, mask_value
 from xueji_lib.io.source import ListSource
 from xueji_lib.matching import compare as C
+from xueji_lib.matching import keyjoin
 from xueji_lib.matching.compare import compare
 from xueji_lib.matching.record_match import _STATUS_CODE
 from xueji_lib.matching.roster import (
@@ -463,9 +464,9 @@ def test_change_records_found_through_the_pairs_equal_the_plain_look_up(seed):
     partner[~o_paired] = rng.integers(-1, max(n_n, 1), int((~o_paired).sum()))  # a counterpart found otherwise
     ck = pa.array([pool[i] for i in rng.integers(0, len(pool) - 1, int(rng.integers(0, 12)))], pa.large_string())
     ci = np.arange(len(ck), dtype=np.int64) * 3 + 1
-    got = C._join_few_paired(ci, ck, ok, nk, partner, o_paired, n_paired)
+    got = keyjoin._join_few_paired(ci, ck, ok, nk, partner, o_paired, n_paired)
     for side, keys_ in (("o", ok), ("n", nk)):
-        want = C._join_few(ci, ck, keys_)
+        want = keyjoin._join_few(ci, ck, keys_)
         assert sorted(zip(*(a.tolist() for a in got[side]))) == sorted(zip(*(a.tolist() for a in want))), side
 
 
@@ -516,10 +517,10 @@ def test_narrowed_key_look_up_equals_the_plain_one(seed):
     few += ["G" + "".join(rng.choice(digits, width - 1)), "short", "𠮷" * 3]  # not in the column
     ck = pa.array(few, pa.large_string())
     ci = np.arange(len(ck), dtype=np.int64) + 5
-    maybe = C._may_hold(col, ck)
+    maybe = keyjoin._may_hold(col, ck)
     if maybe is not None:  # a superset of the records that hold one of the few
         held = np.flatnonzero(np.asarray(pc.is_in(col, value_set=ck).to_numpy(zero_copy_only=False), bool))
         assert set(held.tolist()) <= set(maybe.tolist())
-    got = C._join_few_filtered(ci, ck, col)
-    want = C._join_few(ci, ck, col)
+    got = keyjoin._join_few_filtered(ci, ck, col)
+    want = keyjoin._join_few(ci, ck, col)
     assert sorted(zip(*(a.tolist() for a in got))) == sorted(zip(*(a.tolist() for a in want)))

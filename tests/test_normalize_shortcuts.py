@@ -132,6 +132,21 @@ def test_key_text_shortcut_equals_normalising_every_value(seed: int) -> None:
         _same(key_text(s), _key_text_each(s))
 
 
+@pytest.mark.parametrize("seed", range(30))
+def test_key_text_of_lower_case_ascii_equals_normalising_every_value(seed: int) -> None:
+    """学号 such as "a2026…" (lower-case ASCII, no blank): upper-cased in the bytes (``KEY_REDO_BYTES``), the rest
+    the plain way."""
+    rng = np.random.default_rng(300 + seed)
+    n = int(rng.choice([1, 2, 9, 400]))
+
+    def lower_led() -> str:
+        return str(rng.choice(["a", "A", "b", "", "x"])) + "".join(rng.choice(list("0123456789"), size=13))
+
+    values = _column(rng, _KEY_PIECES, lower_led, n)
+    for s in _shapes(values, rng):
+        _same(key_text(s), _key_text_each(s))
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_date_text_shortcut_equals_parsing_every_value(seed: int) -> None:
     rng = np.random.default_rng(100 + seed)

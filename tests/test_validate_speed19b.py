@@ -2,7 +2,6 @@
 realistic columns (lower-case 学号, Chinese labels, other scripts, blanks, empty and missing values, one row, no
 rows, columns of several Arrow chunks):
 
-- ``key_text`` of ASCII values with lower-case letters (the bytes a-z made A-Z) against normalising every value;
 - ``_over_width`` (a code column's distinct values shared with the code checks) against encoding every value;
 - ``_has_lowercase`` (the bytes a-z) against the regex ``[a-z]``;
 - ``_upper_written`` (``key_text`` for ASCII without blanks) against half-width, strip and upper of every value;
@@ -23,7 +22,7 @@ import pyarrow as pa
 import pytest
 
 from xueji_lib.checks import validate as V
-from xueji_lib.core.normalize import STR, _key_text_each, key_text
+from xueji_lib.core.normalize import STR
 from xueji_lib.schema.id_forms import load_id_forms
 from xueji_lib.schema.layouts import load_layout
 
@@ -69,17 +68,6 @@ def _ids(rng: np.random.Generator, n: int, noisy: float) -> list[str | None]:
         else:
             out.append("".join(rng.choice(_ID_PIECES, size=rng.integers(1, 16))))
     return out
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_key_text_of_lower_case_ascii_equals_normalising_every_value(seed):
-    rng = np.random.default_rng(seed)
-    n = int(rng.choice([0, 1, 2, 9, 400]))
-    values = _ids(rng, n, float(rng.choice([0.0, 0.05, 0.6])))
-    for s in _shapes(values):
-        _same(key_text(s), _key_text_each(s))
-    s = pd.Series(values, dtype=STR, index=np.arange(n) * 2 + 5, name="XH")  # index and name kept
-    _same(key_text(s), _key_text_each(s))
 
 
 _LABELS = [

@@ -39,7 +39,7 @@ from ..core.errors import LayoutError
 from ..core.normalize import STR
 from ..core.privacy import mask_value
 from ..core.progress import Progress, ProgressArg
-from ..core.textbytes import fixed_matrix, text_array
+from ..core.textbytes import text_array
 from ..engine.engines import Engine, engine_on_demand
 from ..io.source import ListSource
 from ..schema.codes import load_code_table
@@ -47,7 +47,7 @@ from ..schema.layouts import Layout, load_layout
 from .compare_result import COMPARE_OUTPUT_NAMES as COMPARE_OUTPUT_NAMES  # re-exported: reporting.outputs
 from .compare_result import RESULT_COLUMNS, CompareResult, HandoffResult, _title
 from .handoff import handoff
-from .keyjoin import _hash_rows, _join_few, _keyed
+from .keyjoin import _join_few_filtered, _join_few_paired, _keyed
 from .record_match import _STATUS_CODE, _WORKING_STATUSES, _Match, _match
 from .roster import (
     CHANGE_CLASSES,
@@ -1026,66 +1026,6 @@ def _changes(
         pos[side], row[side] = fi[mine][order], fc[mine][order]
     recs = _ChangeRecs(c.n, pos, row, kind, text)
     return {"roster": c, "types": ctype, "fc": fc, "fs": fs, "fi": fi, "fh": fh, "recs": recs, "levels": levels}
-
-
-def _join_few_paired(
-    ci: np.ndarray,
-    ck: pa.Array,
-    ok: pa.Array,
-    nk: pa.Array,
-    partner: np.ndarray,
-    o_paired: np.ndarray,
-    n_paired: np.ndarray,
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``keyjoin._join_few`` of a few change records (positions ``ci``, keys ``ck``) with both lists' whole key
-    columns (``ok``, ``nk``), the new list's read off the old one's: a new record paired by the key with old
-    record ``i`` (``o_paired[i]``, ``partner[i]`` = its position; ``n_paired`` = True) has the key of its partner,
-    so the new records found are the partners of the old ones found, and those found among the few not paired
-    by the key (added, duplicated) — one look-up in a million keys instead of two, the same pairs. Plain path:
-    ``{"o": _join_few(ci, ck, ok), "n": _join_few(ci, ck, nk)}``."""
-    a, b = _join_few_filtered(ci, ck, ok)
-    has = o_paired[b]
-    p = partner[b]
-    rest = np.flatnonzero(~n_paired)
-    ra, rb = _join_few(ci, ck, nk.take(pa.array(rest)))
-    return {"o": (a, b), "n": (np.concatenate([a[has], ra]), np.concatenate([p[has], rest[rb]]))}
-
-
-def _join_few_filtered(ci: np.ndarray, ck: pa.Array, keys: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """``keyjoin._join_few(ci, ck, keys)`` with the whole key column first narrowed to the records whose key may
-    be one of the few (``_may_hold``): Arrow's hash look-up of a million keys of text costs three times the
-    narrowing. The same pairs."""
-    maybe = _may_hold(keys, ck)
-    if maybe is None:
-        return _join_few(ci, ck, keys)
-    a, b = _join_few(ci, ck, keys.take(pa.array(maybe)))
-    return a, maybe[b]
-
-
-_SLOT_BITS = 20  # a bitmap of 2^20 slots: a few thousand keys leave ~1 % of the others to check
-
-
-def _may_hold(keys: pa.Array, few: pa.Array) -> np.ndarray | None:
-    """The positions of a key column whose key may be one of ``few`` (keys without a missing one) — every one
-    that is, and about 1 % of the others: each key's last 8 bytes (a 64-bit word, read in place) hashed by
-    ``keyjoin._hash_rows`` to a slot of a bitmap in which the few keys of that byte length are set. None when
-    the column's keys are not all of one byte length of at least 8 (学籍号 and ID numbers are): look them all
-    up."""
-    rows = fixed_matrix(keys)
-    if rows is None or rows.shape[1] < 8:
-        return None
-    width = rows.shape[1]
-
-    def slots_of(b: np.ndarray) -> np.ndarray:  # b: (n, width) bytes → each row's slot
-        if not len(b):
-            return np.zeros(0, np.uint64)
-        words = np.ascontiguousarray(np.ndarray((len(b),), np.uint64, b, width - 8, (width,)))
-        return _hash_rows(words.reshape(-1, 1)) >> np.uint64(64 - _SLOT_BITS)
-
-    few = few.filter(pc.equal(pc.binary_length(few), width))
-    taken = np.zeros(1 << _SLOT_BITS, bool)
-    taken[slots_of(fixed_matrix(few) if len(few) else rows[:0])] = True
-    return np.flatnonzero(taken[slots_of(rows)])
 
 
 def _joined_parts(date: pa.Array, school: pa.Array, other: pa.Array, why: pa.Array) -> pa.Array:
