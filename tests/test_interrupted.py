@@ -198,13 +198,20 @@ def test_interrupted_reconcile_keeps_one_whole_run(tmp_path):
 
 
 def test_parquet_sigterm_ends_workers_and_resumes(big, tmp_path):
-    """SIGTERM once the first part is written: exit 143, the worker processes gone, no temporary part; the
-    next run reuses the finished parts and writes only the rest."""
+    """SIGTERM once the manifest lists a finished part: exit 143, the worker processes gone, no temporary part;
+    the next run reuses the finished parts and writes only the rest. (A part's file is renamed into place before
+    the manifest lists it: a signal between the two leaves it unlisted, to be written again — so the signal waits
+    for the manifest, not for the file.)"""
     out = tmp_path / "pq"
     args = ["parquet", big, "--out", out, "--records-per-part", "2000", "--workers", "2"]
-    rc, err, below = interrupt(
-        args, signal.SIGTERM, when=lambda: any(out.glob("part-*.parquet")), delay=0, cwd=tmp_path
-    )
+
+    def listed() -> bool:  # the manifest is replaced whole (written under another name, renamed)
+        try:
+            return bool(json.loads((out / "_conversion.json").read_text("utf-8")).get("parts"))
+        except (OSError, ValueError):
+            return False
+
+    rc, err, below = interrupt(args, signal.SIGTERM, when=listed, delay=0, cwd=tmp_path)
     try:
         assert rc == 143, (rc, err)
         assert "Traceback" not in err and "已中断" in err and "续转" in err, err

@@ -37,7 +37,7 @@ import multiprocessing
 import os
 import sys
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -339,14 +339,14 @@ def dbf_to_parquet(
                 with signals_deferred():  # a worker cut while it starts prints a traceback of its own
                     pending = {pool.submit(_convert_part_in_worker, job) for job in jobs}
                 while pending:
-                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     failed = [f for f in finished if f.exception() is not None]
                     for fut in finished:
                         if fut.exception() is None:
                             entry = fut.result()
                             done[entry["file"]] = entry
                             task.advance(entry["records"][1] - entry["records"][0])
-                    save()  # the parts finished so far, even when another one failed
+                    save()  # each part as it finishes (progress and resuming follow), even when another one failed
                     if failed:
                         raise failed[0].exception()
             except BrokenProcessPool as exc:
