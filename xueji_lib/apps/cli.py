@@ -66,10 +66,64 @@ _CONTROL_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM") if ha
 _RUN: dict = {}  # the output folder of the command running, and whether its set of files is published
 
 
-def _on_signal(signum, frame) -> None:
+# The standard library's code for threads, queues, futures and worker processes (and logging, which locks):
+# raised in the middle of it, an exception can leave a lock held or a condition released twice — the thread
+# that needs the lock next (a pool's worker, the thread completing a future) then waits for ever, and so does
+# the shutdown that joins it. CPython checks for signals between any two lines there (Condition.__enter__,
+# the loop of concurrent.futures.wait that takes each future's lock). And zipfile (the workbooks): a ZipFile
+# cut while it is made prints a traceback when it is collected ("Exception ignored in ZipFile.__del__").
+_LOCKING_CODE = tuple(
+    os.path.join(os.path.dirname(contextlib.__file__), name)
+    for name in (
+        "threading.py",
+        "queue.py",
+        "zipfile.py",
+        os.path.join("concurrent", ""),
+        os.path.join("multiprocessing", ""),
+        os.path.join("logging", ""),
+    )
+)
+_DEFERRED: list[int] = []  # the signal noted while the main thread was in that code
+
+
+def _in_locking_code(frame) -> bool:
+    """Whether ``frame`` or a frame that called it runs the standard library's locking code."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(_LOCKING_CODE):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _interrupt(signum: int) -> NoReturn:
     for sig in _CONTROL_SIGNALS:  # a second Ctrl+C must not cut the clean-up short
         signal.signal(sig, signal.SIG_IGN)
     raise _Interrupted(signum)
+
+
+def _on_signal(signum, frame) -> None:
+    """Raise ``_Interrupted`` where the main thread is — unless it is inside the standard library's locking code
+    (``_LOCKING_CODE``): then the signal is noted and raised at the first line run outside it, once the wait
+    or the hand-over has finished (a thread's block of work, a worker's part: a second or so)."""
+    if _DEFERRED:  # already noted, to be raised on the way out
+        return
+    if frame is None or not _in_locking_code(frame):
+        _interrupt(signum)
+    _DEFERRED.append(signum)
+
+    def on_the_way_out(f, event, arg):
+        if _in_locking_code(f):
+            return on_the_way_out
+        sys.settrace(None)
+        _interrupt(_DEFERRED.pop())
+
+    # line events of the frames already running (their code resumes when the locking code returns to them),
+    # call events of the frames started from now on (a callback run from within it is still inside it)
+    f = frame
+    while f is not None:
+        f.f_trace, f.f_trace_lines = on_the_way_out, True
+        f = f.f_back
+    sys.settrace(on_the_way_out)
 
 
 @contextlib.contextmanager
