@@ -39,12 +39,12 @@ from ..core.normalize import (
     no_spaces,
     valid_ymd,
 )
-from ..core.privacy import mask_series, mask_value
+from ..core.privacy import mask_id_array, mask_series, mask_value
 from ..core.progress import Progress, ProgressArg
 from ..core.result import TOTAL, ChartSpec, Column, OutputFiles, Result, ResultList, Upload, rules_chart, words
 from ..core.rows import row_meaning, row_word, shown_rows
 from ..core.textbytes import byte_lengths, chunk_bytes, digit_codes, fixed_codes, matrix_strings, width_bytes
-from ..core.textbytes import byte_test as _byte_test
+from ..core.textbytes import byte_test as _table_test
 from ..io.loadinfo import load_report
 from ..schema.codes import load_code_table, province_of, restore_leading_zeros
 from ..schema.id_forms import REGION_FIELDS, load_id_forms
@@ -607,7 +607,10 @@ class _Checker:
 
 
 def _mask_arrow(values: pa.Array, kind: str) -> pa.Array:
-    """``mask_value`` of each value of an Arrow string array (``mask_series``, without a Python call per value)."""
+    """``mask_value`` of each value of an Arrow string array (``mask_series``, without a Python call per value; ID
+    numbers straight from Arrow to Arrow: ``mask_id_array``)."""
+    if kind == "id" and isinstance(values, pa.Array):
+        return mask_id_array(values)
     return pa.array(mask_series(pd.Series(pd.array(values, dtype=STR)), kind).array)
 
 
@@ -740,8 +743,9 @@ HEI_PARAMS, K12_PARAMS = ("year", "category"), ("school_year", "first_grade_age"
 PARALLEL_MIN_RECORDS = 50_000
 # the checks that read what _check_ids leaves on the checker (damaged_ids, substitute_ok): started after it ends
 _AFTER_IDS = ("_check_id_type", "_check_duplicates", "_check_k12", "_check_cross_file")
-# taken first when free (the longest, and the one the duplicates wait for); the others in check order
-_FIRST = ("_check_ids", "_check_duplicates", "_check_cross_file", "_check_width")
+# taken first when free (the longest, and the one the duplicates wait for); the others in check order. 姓名 among
+# them: left to the end, it ran alone on one thread while the other waited (≈50 ms on the dirty bench file)
+_FIRST = ("_check_ids", "_check_duplicates", "_check_cross_file", "_check_width", "_check_names")
 
 
 def _run_checks(ck: _Checker, checks: list, run, started) -> None:
@@ -898,13 +902,47 @@ _plain = _memo(key_text_unchanged)
 _utf8 = _memo(chunk_bytes)  # a str column's bytes chunk by chunk (core.textbytes)
 
 
+class _ByteTest:
+    """``core.textbytes.byte_test(table)`` that keeps its table, so that ``_rows_where`` can skip a chunk holding
+    none of its bytes without the test."""
+
+    def __init__(self, table: np.ndarray):
+        self.table = np.asarray(table, dtype=bool)
+        self.test = _table_test(self.table)
+
+    def __call__(self, d: np.ndarray) -> np.ndarray:
+        return self.test(d)
+
+
+_byte_test = _ByteTest
+
+
+def _may_hold(d: np.ndarray, table: np.ndarray) -> bool:
+    """Whether the bytes ``d`` may hold a byte of ``table``: none can lie outside their range (two fast reductions),
+    and one or two single bytes left are looked for with ``bytes.find`` (memchr) — a copy of the chunk is cheaper
+    than the test's passes and temporaries."""
+    lo, hi = int(d.min()), int(d.max())
+    left = np.flatnonzero(table[lo : hi + 1])
+    if not len(left):
+        return False
+    if len(left) > 2:
+        return True
+    b = d.tobytes()
+    return any(b.find(bytes([lo + int(c)])) >= 0 for c in left)
+
+
 def _rows_where(chunks, byte_test) -> np.ndarray:
-    """The rows holding a byte for which ``byte_test`` (uint8 array → bool array) is True."""
+    """The rows holding a byte for which ``byte_test`` (uint8 array → bool array) is True; with a ``_ByteTest``,
+    chunks that cannot hold such a byte (``_may_hold``) are skipped."""
+    table = getattr(byte_test, "table", None)
     rows = []
     for start, off, data in chunks:
-        if len(off) < 2:
+        if len(off) < 2 or off[-1] == off[0]:
             continue
-        hit = np.flatnonzero(byte_test(data[off[0] : off[-1]]))
+        d = data[off[0] : off[-1]]
+        if table is not None and not _may_hold(d, table):
+            continue
+        hit = np.flatnonzero(byte_test(d))
         if len(hit):
             at = np.searchsorted(off, hit + off[0], side="right") - 1  # sorted: its distinct values without a hash
             rows.append(at[np.r_[True, at[1:] != at[:-1]]] + start)
@@ -1027,7 +1065,9 @@ def _over_width(s: pd.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
     if len(utf8) and 2 * int(utf8.max()) > width:  # else no value can pass: GB18030 is at most double
         texts = [data[off[0] : off[-1]] for _, off, data in chunks] if chunks is not None else None
         if texts is None or any(len(d) and d.max() >= 0x80 for d in texts):  # not ASCII alone (a byte each)
-            two = texts is None or any(_TWO_BYTE_LEAD(d).any() for d in texts)
+            two = texts is None or any(
+                len(d) and _may_hold(d, _TWO_BYTE_LEAD.table) and _TWO_BYTE_LEAD(d).any() for d in texts
+            )
             most = 2 * utf8 if two else utf8 + utf8 // 3
     over = most > width
     cand = np.flatnonzero(over)
@@ -1543,10 +1583,13 @@ def _id_shape(s: pd.Series, width: int, last: str) -> np.ndarray:
     out = np.zeros(len(s), bool)
     ends = np.frombuffer(last.replace("\\d", "0123456789").encode(), np.uint8)
     out[rows] = _all_digits(b, width - 1) & np.isin(b[:, width - 1], ends)
-    wide = _rows_where(_utf8(s), lambda d: d >= 0x80)
+    wide = _rows_where(_utf8(s), _NOT_ASCII)
     if len(wide):
         out[wide] = _rows(s, wide).str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
     return out
+
+
+_NOT_ASCII = _byte_test(np.arange(256) >= 0x80)
 
 
 def _checksum_ok(s: pd.Series) -> np.ndarray:

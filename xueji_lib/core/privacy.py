@@ -59,14 +59,17 @@ class PersonalFields(Protocol):
     def personal_fields(self) -> Mapping[str, str]: ...
 
 
+def _id_stars(n: int) -> tuple[int, int]:
+    """The characters ``mask_id`` stars in a value of ``n`` characters, as (start, stop): all of a short value
+    (6 or fewer), all but the first 2 up to 10, else all but the first 6 (area) and the last 4."""
+    return (0, n) if n <= 6 else (2, n) if n <= 10 else (6, n - 4)
+
+
 def mask_id(value: object) -> str:
-    """Keep the first 6 (area) and last 4 characters of an ID-like value; star the rest."""
+    """Keep the first 6 (area) and last 4 characters of an ID-like value; star the rest (``_id_stars``)."""
     s = "" if value is None or (isinstance(value, float) and value != value) else str(value)
-    if len(s) <= 6:
-        return "*" * len(s)
-    if len(s) <= 10:
-        return s[:2] + "*" * (len(s) - 2)
-    return s[:6] + "*" * (len(s) - 10) + s[-4:]
+    start, stop = _id_stars(len(s))
+    return s[:start] + "*" * (stop - start) + s[stop:]
 
 
 def mask_phone(value: object) -> str:
@@ -114,7 +117,6 @@ def mask_series(values: pd.Series, kind: str | None) -> pd.Series:
     """``mask_value`` over a whole column without a Python call per value (missing stays missing): ID-like
     values by one Arrow slice replacement per distinct length, phones and addresses per distinct value."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     s = values.astype("str")
     if kind not in MASKERS:
@@ -124,13 +126,22 @@ def mask_series(values: pd.Series, kind: str | None) -> pd.Series:
         return s.map({v: MASKERS[kind](v) for v in uniq}).astype("str")
     a = pa.array(s.array)
     a = a.combine_chunks() if isinstance(a, pa.ChunkedArray) else a
+    return pd.Series(mask_id_array(a), index=s.index, dtype="str", name=s.name)
+
+
+def mask_id_array(a):
+    """``mask_id`` over an Arrow string array (missing stays missing), as an Arrow array: one slice replacement
+    per distinct length — a single one, with no comparison and choice per value, when all have one length."""
+    import pyarrow.compute as pc
+
     lengths = pc.utf8_length(a)
     out = a
-    for n in pc.unique(lengths.drop_null()).to_pylist():
-        start, stop = (0, n) if n <= 6 else (2, n) if n <= 10 else (6, n - 4)
+    present = pc.unique(lengths.drop_null()).to_pylist()
+    for n in present:
+        start, stop = _id_stars(n)
         masked = pc.utf8_replace_slice(a, start=start, stop=stop, replacement="*" * (stop - start))
-        out = pc.if_else(pc.equal(lengths, n), masked, out)
-    return pd.Series(out, index=s.index, dtype="str", name=s.name)
+        out = masked if len(present) == 1 else pc.if_else(pc.equal(lengths, n), masked, out)
+    return out
 
 
 def mask_frame(df: pd.DataFrame, layout: PersonalFields | None = None) -> pd.DataFrame:
