@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.textbytes import fixed_matrix, padded_matrix, text_bytes
+from ..core.textbytes import fixed_matrix, text_bytes
 
 # a column with at most this share of distinct values in its first SAMPLE values is compared by dictionary codes
 SAMPLE = 20_000
@@ -44,7 +44,7 @@ def _few(a: pa.Array) -> bool:
 def _own_codes(a: pa.Array) -> tuple[np.ndarray, pa.Array]:
     """A column's dictionary codes (int32, missing -1) and the dictionary they index."""
     e = a.dictionary_encode()
-    return e.indices.fill_null(-1).to_numpy().astype(np.int32), e.dictionary
+    return e.indices.fill_null(-1).to_numpy().astype(np.int32, copy=False), e.dictionary
 
 
 def _into(y_codes: np.ndarray, y_dict: pa.Array, x_dict: pa.Array) -> np.ndarray:
@@ -100,13 +100,16 @@ class _Rows:
         if self.always or not plan:
             self.rx = self.ry = None
             return
+        places, width = _places(plan)
         with ThreadPoolExecutor(1) as pool:  # a thread starts only at the first submit: for large lists
             two = pool if max(nx, ny) >= THREAD_MIN else None
-            (px, xdicts), (py, ydicts) = _both(two, _parts, (plan, 2, nx), (plan, 3, ny))
-            for k, (dx, dy) in enumerate(zip(xdicts, ydicts)):
-                if dx is not None:  # the other list's codes into the first's dictionary
-                    py[k] = _into(py[k].view(np.int32).reshape(ny), dy, dx).view(np.uint8).reshape(ny, 4)
-            self.rx, self.ry = _both(two, _rows, (px, nx), (py, ny))
+            (self.rx, xdicts), (self.ry, ydicts) = _both(
+                two, _side_rows, (plan, places, width, 2, nx), (plan, places, width, 3, ny)
+            )
+        for k, (dx, dy) in enumerate(zip(xdicts, ydicts)):
+            if dx is not None and ny:  # the other list's codes into the first's dictionary, in place
+                codes = _column_view(self.ry.view(np.uint8), places[k][0][0], places[k][0][1])
+                codes[:] = _into(codes, dy, dx)
 
     def distinct(self, xi: np.ndarray, yi: np.ndarray) -> np.ndarray:
         """Per pair (position ``xi[k]`` of one list, ``yi[k]`` of the other): whether any column differs."""
@@ -149,21 +152,105 @@ def _both(pool: ThreadPoolExecutor | None, f: Callable, x_args: tuple, y_args: t
     return later.result(), y
 
 
-def _parts(plan: list[tuple], j: int, n: int) -> tuple[list[np.ndarray], list[pa.Array | None]]:
-    """One list's parts of its row matrix (``_rows``): for each planned column (element ``j`` of each plan
-    entry: the column, or its ``fixed_matrix``) an (n, width) byte matrix, few-valued columns as codes of their
-    own dictionary (int32, 4 bytes); and those dictionaries (None for the other columns)."""
-    parts, dicts = [], []
-    for entry in plan:
-        how, width, a = entry[0], entry[1], entry[j]
+def _places(plan: list[tuple]) -> tuple[list[list[tuple[int, np.dtype, int]]], int]:
+    """Where each planned column goes in a row (``_side_rows``): per plan entry its pieces (byte offset in the
+    row, item type, byte offset in the value) — a short text one 8-byte word per 8 bytes (its last word cut to
+    the 1, 2, 4 or 8 bytes it needs), codes one int32, fixed-width bytes one item of their width (numpy copies
+    whole items faster than strided numbers) — and the row's bytes, whole 64-bit words. The numbers go first,
+    widest first, so that each lies aligned."""
+    pieces = []  # (size, entry, offset in the value)
+    for k, (how, width, *_) in enumerate(plan):
+        at = 0
+        while at < width:
+            left = width - at
+            if how == "codes":
+                size = 4
+            elif how == "fixed":
+                size = width
+            elif left >= 8:
+                size = 8
+            else:  # (the bytes past the text's end are zero)
+                size = next(z for z in (1, 2, 4, 8) if z >= left)
+            pieces.append((size, k, at))
+            at += size
+    pieces.sort(key=lambda p: (plan[p[1]][0] == "fixed", -p[0]))  # stable: a column's pieces stay in order
+    places, at = [[] for _ in plan], 0
+    for size, k, src in pieces:
+        how = plan[k][0]
+        dtype = np.dtype(np.int32) if how == "codes" else np.dtype((np.void, size)) if how == "fixed" else None
+        places[k].append((at, dtype or np.dtype(f"<u{size}"), src))
+        at += size
+    return places, max(-(-at // 8) * 8, 8)
+
+
+# each short text's last 0 … 8 bytes of a word kept: the word's low bytes (little-endian: the text's first ones)
+_KEEP = np.array([(1 << (8 * b)) - 1 for b in range(9)], np.uint64)
+
+
+def _side_rows(plan: list[tuple], places: list, width: int, j: int, n: int) -> tuple[np.ndarray, list[pa.Array | None]]:
+    """One list's row matrix — each planned column (element ``j`` of each plan entry: the column, or its
+    ``fixed_matrix``) at its ``_places``, written there directly — and the dictionaries of its few-valued
+    columns (their codes are of this list's own dictionary; None for the other columns). A short text goes in
+    as words read straight from the column's bytes (8 at a time from each value's start, the bytes past its end
+    masked off: ``textbytes.padded_matrix`` without a padded copy); the rows are filled a block at a time, every
+    column into the block before the next."""
+    out = np.empty((n, width), np.uint8)
+    dicts, fills = [], []  # per piece (how, its column in the row, its source)
+    for entry, place in zip(plan, places):
+        how, a = entry[0], entry[j]
         if how == "fixed":
-            parts.append(a), dicts.append(None)
+            at, dtype, _ = place[0]  # each row's bytes as one item (numpy's copy of whole items)
+            fills.append(("copy", _column_view(out, at, dtype), np.ascontiguousarray(a).view(dtype).reshape(n)))
+            dicts.append(None)
         elif how == "codes":
             codes, dictionary = _own_codes(a)
-            parts.append(codes.view(np.uint8).reshape(n, 4)), dicts.append(dictionary)
+            fills.append(("copy", _column_view(out, place[0][0], place[0][1]), codes))
+            dicts.append(dictionary)
         else:
-            parts.append(_padded_bytes(a, width)), dicts.append(None)
-    return parts, dicts
+            words = [_column_view(out, at, dtype) for at, dtype, _ in sorted(place, key=lambda p: p[2])]
+            fills.append(("text", words, text_bytes(a)))
+            dicts.append(None)
+    words = out.view(np.uint64)
+    for start in range(0, n, ROW_BLOCK):
+        stop = min(start + ROW_BLOCK, n)
+        words[start:stop, -1] = 0  # the padding (if any) of the last word; the pieces written over it
+        for how, into, src in fills:
+            if how == "copy":
+                np.copyto(into[start:stop], src[start:stop])
+            else:
+                _text_words(src, start, stop, into)
+    return words, dicts
+
+
+def _text_words(src: tuple[np.ndarray, np.ndarray], start: int, stop: int, into: list[np.ndarray]) -> None:
+    """Values ``start`` … ``stop`` - 1 of a text column (``text_bytes``: offsets, bytes) into its row items
+    ``into`` (8-byte words, the last one maybe narrower), zero-padded: each word read unaligned from the value's
+    bytes and masked to the bytes that are the value's. A word reaching past the column's last byte is read from
+    a zero-padded copy of its last bytes."""
+    off, data = src
+    first, length = off[start:stop], np.diff(off[start : stop + 1])
+    size = len(data)
+    for w, col in enumerate(into):
+        at = first + 8 * w
+        keep = _KEEP[np.clip(length - 8 * w, 0, 8)]
+        if size >= 8 and (not len(at) or at[-1] + 8 <= size):
+            word = _words(data)[at]
+        else:  # near the end: the words read from a copy of the last bytes followed by zeros
+            tail = max(size - 64, 0)
+            pad = np.zeros(size - tail + 72, np.uint8)
+            pad[: size - tail] = data[tail:]
+            word = np.zeros(len(at), np.uint64)
+            far = at >= tail
+            if size >= 8:
+                word[~far] = _words(data)[at[~far]]
+            word[far] = _words(pad)[np.minimum(at[far] - tail, len(pad) - 8)]
+        word &= keep
+        col[start:stop] = word if col.dtype.itemsize == 8 else word.astype(col.dtype)
+
+
+def _words(b: np.ndarray) -> np.ndarray:
+    """The 64-bit little-endian word starting at each byte of ``b`` (but the last 7): a view, no copy."""
+    return np.ndarray((len(b) - 7,), np.dtype("<u8"), b, 0, (1,))
 
 
 def _width(a: pa.Array) -> int:
@@ -174,18 +261,12 @@ def _width(a: pa.Array) -> int:
 
 
 def _paddable(a: pa.Array) -> bool:
-    """Whether ``_padded_bytes`` takes a large_string array: values, none missing, some bytes, no NUL byte."""
+    """Whether a large_string array can go into the rows as zero-padded bytes (``_side_rows``): values, none
+    missing, some bytes, no NUL byte — without NUL bytes two padded values are equal exactly where the values are."""
     if not len(a) or a.null_count:
         return False
     data = text_bytes(a)[1]
     return bool(len(data)) and data.min() != 0
-
-
-def _padded_bytes(a: pa.Array, width: int) -> np.ndarray | None:
-    """The values of a large_string array without missing values and without NUL bytes, each zero-padded to
-    ``width`` bytes (``textbytes.padded_matrix``). Without NUL bytes two padded values are equal exactly where
-    the values are. None for other arrays."""
-    return padded_matrix(a, width) if _paddable(a) else None
 
 
 def _column_view(m: np.ndarray, at: int, dtype: np.dtype) -> np.ndarray:

@@ -331,6 +331,27 @@ def _judge(
     graduates: bool = False,
     as_of: datetime.date | None = None,
 ) -> dict:
+    """``_judged`` with a second thread: the work that needs only the matching (the change list's matching, the
+    masked keys) runs on it while the fields are compared and the statuses judged, and one side's result frame
+    is built on it while the other is built here."""
+    with ThreadPoolExecutor(1) as pool:
+        return _judged(o, n, m, key, flds, changes, changes_layout, unmask, task, graduates, as_of, pool)
+
+
+def _judged(
+    o: _Roster,
+    n: _Roster,
+    m: _Match,
+    key: str,
+    flds: list[str],
+    changes: ListSource | None,
+    changes_layout: str | Layout | None,
+    unmask: bool,
+    task: Progress | None,
+    graduates: bool,
+    as_of: datetime.date | None,
+    pool: ThreadPoolExecutor,
+) -> dict:
     """Every record's status, explanation and sentence, and the result frames. The sentences are worked out
     a group at a time (all removals with no change record share one text, a record's change records are
     joined by Arrow) and kept per side as {position: text} — a few thousand among a million records — until
@@ -341,6 +362,17 @@ def _judge(
     school_fields, class_fields = kinds["school_fields"], kinds["move_fields"]
     task.step("比较字段")
     oi, ni = m.oi, m.ni
+    # each record's counterpart and how it was found (known from the matching alone), and what needs only them
+    # started on the other thread: each side's masked keys, and — both lists frames (a folder's _Roster reads
+    # its rows on demand, from one thread) — the change list's matching
+    o_cp, n_cp = m.o_link.copy(), m.n_link.copy()
+    o_how, n_how = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
+    o_cp[oi], n_cp[ni] = ni, oi
+    o_how[oi], n_how[ni] = m.how, m.how
+    ch_early = None
+    if changes is not None and not (o.src.is_folder or n.src.is_folder):
+        ch_early = pool.submit(_changes, o, n, key, changes, changes_layout, (o_cp, o_how == 1, n_how == 1))
+    masked = pool.submit(lambda: [_masked_key(r, key, unmask) for r in (o, n)])
     # -- field comparison of the pairs that may differ, normalised, one vectorised comparison per field
     fb = m.how != 1
     cand = np.flatnonzero(m.check | fb)
@@ -362,16 +394,12 @@ def _judge(
     # -- one status per record
     task.step("判定状态")
     o_status, n_status = m.o_status.copy(), m.n_status.copy()
-    o_cp, n_cp = m.o_link.copy(), m.n_link.copy()
-    o_how, n_how = np.zeros(o.n, np.int8), np.zeros(n.n, np.int8)
     o_plain, n_plain = o_status[oi] == 0, n_status[ni] == 0
     o_status[oi[o_plain]] = _STATUS_CODE["unchanged"]
     n_status[ni[n_plain]] = _STATUS_CODE["unchanged"]
     for side_status, idx in ((o_status, co), (n_status, cn)):
         plain = side_status[idx] == _STATUS_CODE["unchanged"]
         side_status[idx[plain]] = cand_status[plain]
-    o_cp[oi], n_cp[ni] = ni, oi
-    o_how[oi], n_how[ni] = m.how, m.how
     o_status[o_status == 0] = _STATUS_CODE["removed"]
     n_status[n_status == 0] = _STATUS_CODE["added"]
 
@@ -396,7 +424,9 @@ def _judge(
     # -- the change list, and every sentence (only for the records that have one)
     task.step("核对异动并说明")
     ch = None
-    if changes is not None:
+    if ch_early is not None:
+        ch = ch_early.result()
+    elif changes is not None:
         ch = _changes(o, n, key, changes, changes_layout, paired=(o_cp, o_how == 1, n_how == 1))
     recs: _ChangeRecs | None = ch["recs"] if ch else None
     removal_types, addition_types, class_types = kinds["removal"], kinds["addition"], kinds["move"]
@@ -537,17 +567,15 @@ def _judge(
                 note = f"异动名单{listed[g]}，但两份名单中都有这名学生：请核实"
                 reason[i] = f"{reason[i]}；{note}" if reason.get(i) else note
 
-    # the two result frames built side by side (most of the work is Arrow's and numpy's, outside the GIL)
-    with ThreadPoolExecutor(1) as pool:
-        n_frame = pool.submit(
-            _frame, "new", n, key, n_status, n_expl, n_type, n_reason, n_cp, n_how, m.levels, n_fields, n_class, unmask
-        )
-        o_frame = _frame(
-            "old", o, key, o_status, o_expl, o_type, o_reason, o_cp, o_how, m.levels, o_fields, o_class, unmask
-        )
-        n_frame = n_frame.result()
+    # the two result frames built side by side (most of the work is Arrow's and numpy's, outside the GIL), the
+    # change list's after the old one's
+    o_key, n_key = masked.result()
+    n_frame = pool.submit(
+        _frame, "new", n, n_key, n_status, n_expl, n_type, n_reason, n_cp, n_how, m.levels, n_fields, n_class
+    )
+    o_frame = _frame("old", o, o_key, o_status, o_expl, o_type, o_reason, o_cp, o_how, m.levels, o_fields, o_class)
     ch_frame = _changes_frame(ch, o, n, key, explains, o_status, n_status, unmask) if ch else None
-    return {"old": o_frame, "new": n_frame, "changes": ch_frame}
+    return {"old": o_frame, "new": n_frame.result(), "changes": ch_frame}
 
 
 def _field_differs(o: _Roster, n: _Roster, code: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -907,16 +935,21 @@ def _dup_reasons(o, n, m: _Match, key, o_status, n_status, o_reason, n_reason, o
             reason[s] = f"{note}：{reason[s]}" if reason.get(s) else f"{note}，信息无变化"
 
 
+def _masked_key(r: _Roster, key: str, unmask: bool) -> pd.Series:
+    """A list's key column as its result frame shows it (masked unless ``unmask``)."""
+    return _mask_keys(r.key(key), "id" if key in ID_FIELDS else r.personal(key), unmask)
+
+
 def _frame(
-    side: str, r: _Roster, key: str, status, expl, typ, reason, cp, how, levels, fields, classes, unmask
+    side: str, r: _Roster, masked_key: pd.Series, status, expl, typ, reason, cp, how, levels, fields, classes
 ) -> pd.DataFrame:
-    """One side's result frame (RESULT_COLUMNS) from its per-record arrays and its text columns (``typ``,
-    ``reason``, ``fields``: {position: text} for the few records that have one)."""
-    kind = "id" if key in ID_FIELDS else r.personal(key)
+    """One side's result frame (RESULT_COLUMNS) from its per-record arrays, its key column as shown
+    (``_masked_key``) and its text columns (``typ``, ``reason``, ``fields``: {position: text} for the few records
+    that have one)."""
     columns = {
         "side": _coded_text(np.ones(r.n, np.int8), ["", side]),
         "row": np.arange(1, r.n + 1, dtype=np.int64),
-        "key": _mask_keys(r.key(key), kind, unmask),
+        "key": masked_key,
         "status": _categorical_text(status, _WORKING_STATUSES),
         "explained": pd.arrays.BooleanArray(expl == 1, expl < 0),
         "change_type": _texts_column(r.n, typ, None),
