@@ -11,9 +11,12 @@ Masked by default; unmasking is always an explicit option of the caller. Never l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # Field codes that hold personal data in any layout, used when no layout is at hand.
 DEFAULT_PERSONAL = {
@@ -129,7 +132,7 @@ def mask_series(values: pd.Series, kind: str | None) -> pd.Series:
     return pd.Series(mask_id_array(a), index=s.index, dtype="str", name=s.name)
 
 
-def mask_id_array(a):
+def mask_id_array(a: pa.Array) -> pa.Array:
     """``mask_id`` over an Arrow string array (missing stays missing), as an Arrow array: one slice replacement
     per distinct length — a single one, with no comparison and choice per value, when all have one length."""
     import pyarrow.compute as pc
