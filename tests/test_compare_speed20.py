@@ -122,7 +122,7 @@ def test_rows_built_in_place_of_no_rows(monkeypatch):
 
 
 class _Here:
-    """An executor that runs what is submitted at once, on the calling thread: the plain path of ``_judge``."""
+    """An executor that runs what is submitted at once, on the calling thread: the plain path of ``_judge``'s second thread."""
 
     def __init__(self, *args):
         pass

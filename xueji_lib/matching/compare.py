@@ -300,7 +300,8 @@ def _compare(
     with engine_on_demand(engine) as con:  # two frames whose fallback joins are small never connect it
         task.step("匹配")
         m = _match(con, o, n, key, id_level, flds)
-        result = _judge(o, n, m, key, flds, changes, changes_layout, unmask, task, graduates, as_of)
+        with ThreadPoolExecutor(1) as pool:  # judging's second thread (_judge)
+            result = _judge(o, n, m, key, flds, changes, changes_layout, unmask, task, graduates, as_of, pool)
     counts = np.bincount(m.how, minlength=len(m.levels) + 1)  # per level (1-based) its pairs: np.unique's counts
     by = {m.levels[k - 1]: int(v) for k, v in enumerate(counts.tolist()) if k and v}
     return CompareResult(
@@ -327,26 +328,6 @@ def _judge(
     changes: ListSource | None,
     changes_layout: str | Layout | None,
     unmask: bool,
-    task: Progress | None = None,
-    graduates: bool = False,
-    as_of: datetime.date | None = None,
-) -> dict:
-    """``_judged`` with a second thread: the work that needs only the matching (the change list's matching, the
-    masked keys) runs on it while the fields are compared and the statuses judged, and one side's result frame
-    is built on it while the other is built here."""
-    with ThreadPoolExecutor(1) as pool:
-        return _judged(o, n, m, key, flds, changes, changes_layout, unmask, task, graduates, as_of, pool)
-
-
-def _judged(
-    o: _Roster,
-    n: _Roster,
-    m: _Match,
-    key: str,
-    flds: list[str],
-    changes: ListSource | None,
-    changes_layout: str | Layout | None,
-    unmask: bool,
     task: Progress | None,
     graduates: bool,
     as_of: datetime.date | None,
@@ -355,7 +336,9 @@ def _judged(
     """Every record's status, explanation and sentence, and the result frames. The sentences are worked out
     a group at a time (all removals with no change record share one text, a record's change records are
     joined by Arrow) and kept per side as {position: text} — a few thousand among a million records — until
-    each result column is built once (``roster._sparse_at``)."""
+    each result column is built once (``roster._sparse_at``). ``pool``, a second thread: the work that needs only
+    the matching (the change list's matching, the masked keys) runs on it while the fields are compared and the
+    statuses judged, and the new side's result frame is built on it while the old side's is built here."""
     task = task if task is not None else Progress(None, "")
     follow_up = FOLLOW_UP_K12 if _is_k12(o) else ""
     kinds = _explains(changes_layout)
