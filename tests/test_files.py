@@ -73,3 +73,50 @@ def test_write_atomic_text_writes_as_path_write_text(tmp_path):
     assert a.read_bytes() == b.read_bytes()
     write_atomic_text(a, text, newline="")
     assert a.read_bytes() == text.encode("utf-8")
+
+
+class _Stop(Exception):
+    """What the test's SIGINT handler raises (as the command line's raises its KeyboardInterrupt)."""
+
+
+@pytest.fixture
+def interrupt_after(monkeypatch):
+    """``interrupt_after(name)``: ``tempfile.<name>`` sends SIGINT to this process just as it returns (the moment
+    a watcher sees the new file or folder), with a handler that raises ``_Stop``."""
+    import signal
+    import tempfile
+
+    def raising(signum, frame):
+        raise _Stop(signum)
+
+    old = signal.signal(signal.SIGINT, raising)
+
+    def arm(name):
+        made = getattr(tempfile, name)
+
+        def then_signal(*args, **kwargs):
+            got = made(*args, **kwargs)
+            signal.raise_signal(signal.SIGINT)  # its handler runs at the next line: in the caller, once returned
+            return got
+
+        monkeypatch.setattr(tempfile, name, then_signal)
+
+    yield arm
+    signal.signal(signal.SIGINT, old)
+
+
+def test_a_signal_just_after_the_temporary_file_is_made_leaves_none(tmp_path, interrupt_after):
+    path = tmp_path / "名单.dbf"
+    interrupt_after("mkstemp")
+    with pytest.raises(_Stop):
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"new")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_signal_just_after_the_staging_folder_is_made_leaves_none(tmp_path, interrupt_after):
+    interrupt_after("mkdtemp")
+    with pytest.raises(_Stop):
+        with files.output_set(tmp_path / "结果", ["a.txt"]) as run:
+            (run.staging / "a.txt").write_text("1")
+    assert list(tmp_path.iterdir()) == []

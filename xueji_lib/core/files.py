@@ -65,9 +65,13 @@ def atomic_path(
         ...     pq.write_table(table, tmp)
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}." if prefix is None else prefix, suffix=suffix, dir=path.parent)
-    os.close(fd)
+    tmp = None
     try:
+        with signals_deferred():  # made and named here at once: no signal between the file and its removal below
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{path.name}." if prefix is None else prefix, suffix=suffix, dir=path.parent
+            )
+            os.close(fd)
         yield Path(tmp)
         try:
             publish(tmp, path)
@@ -76,8 +80,9 @@ def atomic_path(
                 raise
             raise PermissionError(busy_message) from exc
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise
 
 
@@ -326,12 +331,18 @@ def output_set(out: str | os.PathLike, names: Iterable[str]) -> Iterator[OutputS
         >>> sorted(p.name for p in out.iterdir()), run.committed
         (['a.txt'], True)
     """
-    run = OutputSet(check_output_folder(out), frozenset(names))
+    out = check_output_folder(out)
+    run = None
     try:
+        # the fresh folder made and named at once: a signal just after mkdtemp (the moment the folder appears)
+        # is taken once ``run`` holds it, so that it is removed below
+        with signals_deferred():
+            run = OutputSet(out, frozenset(names))
         yield run
         run.commit()
     finally:
-        run.discard()
+        if run is not None:
+            run.discard()
 
 
 def safe_file_name(text: str, empty: str = "未命名") -> str:
